@@ -1,0 +1,83 @@
+//! Small pieces shared by the pages.
+
+mod layout;
+mod time;
+
+pub use layout::Layout;
+pub use time::LocalTime;
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use imgflush::domain::Status;
+
+#[component]
+pub fn StatusBadge(status: Status) -> impl IntoView {
+    view! {
+        <span class=status.css_class() data-status=status.code() title=status.code()>
+            {status.label()}
+        </span>
+    }
+}
+
+/// An error from a server function, with per-field details when there are any.
+#[component]
+pub fn ErrorNotice(error: AppError) -> impl IntoView {
+    let fields = error.field_errors().to_vec();
+    let summary = if fields.is_empty() { error.to_string() } else { "Please fix the following:".to_owned() };
+    view! {
+        <div class="notice notice-error" role="alert">
+            <p>{summary}</p>
+            <ul class="field-errors">
+                {fields
+                    .into_iter()
+                    .map(|f| {
+                        let suggestion = f.suggestion.clone();
+                        view! {
+                            <li data-field=f.field.clone()>
+                                {f.message.clone()}
+                                {suggestion.map(|s| view! { " " <code class="suggestion">{s}</code> })}
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        </div>
+    }
+}
+
+/// Copies `text` to the clipboard (with JavaScript); the text itself stays selectable.
+#[component]
+pub fn CopyButton(text: String, #[prop(into)] label: String) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let on_click = move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            let clipboard = window().navigator().clipboard();
+            let _ = clipboard.write_text(&text);
+            copied.set(true);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = &text;
+    };
+    view! {
+        <button type="button" class="copy" aria-label=label on:click=on_click>
+            {move || if copied.get() { "Copied" } else { "Copy" }}
+        </button>
+    }
+}
+
+/// Renders a `Result` from a resource: the value through `ok`, or the error.
+pub fn or_error<T, V: IntoView + 'static>(result: Result<T, AppError>, ok: impl FnOnce(T) -> V) -> AnyView {
+    match result {
+        Ok(v) => ok(v).into_any(),
+        Err(AppError::NotFound) => view! { <crate::pages::NotFound /> }.into_any(),
+        Err(AppError::Unauthorized) => view! {
+            <div class="notice notice-error" role="alert">
+                <p>"Your session has ended. " <a href="/login">"Sign in again"</a></p>
+            </div>
+        }
+        .into_any(),
+        Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+    }
+}

@@ -1,0 +1,69 @@
+//! The console: Leptos components (SSR + hydrate) and the server functions
+//! they call. Server-only helpers live in the one gated module `ssr`.
+
+pub mod components;
+pub mod error;
+pub mod model;
+pub mod pages;
+pub mod serverfns;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+use pages::{
+    api_docs::ApiDocsPage, detail::DetailPage, home::HomePage, invalidation::InvalidationPage, keys::KeysPage,
+    login::LoginPage, settings::SettingsPage, NotFound,
+};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" href="data:," />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/imgflush.css" />
+        <Title formatter=|t: String| if t.is_empty() { "imgflush".to_owned() } else { format!("{t} · imgflush") } />
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/login") view=LoginPage />
+                <Route path=path!("/") view=HomePage />
+                <Route path=path!("/docs/api") view=ApiDocsPage />
+                <Route path=path!("/p/:token/invalidation") view=InvalidationPage />
+                <Route path=path!("/p/:token/invalidation/:id") view=DetailPage />
+                <Route path=path!("/p/:token/api-keys") view=KeysPage />
+                <Route path=path!("/p/:token/settings") view=SettingsPage />
+            </Routes>
+        </Router>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+    // Browser tests wait for this: clicks before hydration do nothing.
+    if let Some(body) = leptos::prelude::document().body() {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
+}

@@ -1,0 +1,104 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::components::{or_error, CopyButton, ErrorNotice, Layout, LocalTime, StatusBadge};
+use crate::model::DetailView;
+use crate::pages::token_param;
+use crate::serverfns::{invalidation_detail, RetryInvalidation};
+
+/// One Invalidation ID: status history, per-target results, errors.
+#[component]
+pub fn DetailPage() -> impl IntoView {
+    let token = token_param();
+    let params = use_params_map();
+    let id = Signal::derive(move || params.read().get("id").unwrap_or_default());
+    let retry = ServerAction::<RetryInvalidation>::new();
+    let refresh = RwSignal::new(0u32);
+    let detail = Resource::new(
+        move || (token.get(), id.get(), refresh.get(), retry.version().get()),
+        |(token, id, ..)| invalidation_detail(token, id),
+    );
+    view! {
+        <Title text="Invalidation details" />
+        <Layout token=token>
+            <p><a href=move || format!("/p/{}/invalidation", token.get())>"← Invalidation log"</a></p>
+            <h1>"Invalidation " <code>{move || id.get()}</code></h1>
+            <form method="get" on:submit=move |ev| {
+                ev.prevent_default();
+                refresh.update(|n| *n += 1);
+            }>
+                <button type="submit" class="refresh">"Refresh"</button>
+            </form>
+            {move || retry.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    or_error(detail.await, move |d| view! { <Detail d=d token=token retry=retry /> })
+                })}
+            </Transition>
+        </Layout>
+    }
+}
+
+#[component]
+fn Detail(d: DetailView, token: Signal<String>, retry: ServerAction<RetryInvalidation>) -> impl IntoView {
+    let row = d.row.clone();
+    let show_retry = d.role.can_retry() && row.status.allows_retry();
+    let no_targets = d.targets.is_empty() && row.status.is_final();
+    view! {
+        <dl class="summary">
+            <dt>"Status"</dt><dd><StatusBadge status=row.status /></dd>
+            <dt>"Scope"</dt><dd>{row.scope.label()}</dd>
+            <dt>"Submitted"</dt><dd><LocalTime at=row.created /> " by " {row.submitted_by.clone()}</dd>
+            <dt>"Attempt"</dt><dd>{row.attempt}</dd>
+            {d.finished.map(|f| view! { <dt>"Finished"</dt><dd><LocalTime at=f /></dd> })}
+            <dt>"Invalidation ID"</dt><dd><code>{row.id.clone()}</code> " " <CopyButton text=row.id.clone() label="Copy Invalidation ID" /></dd>
+        </dl>
+        {d.error.clone().map(|e| view! { <p class="notice notice-error" role="alert" data-testid="detail-error">{e}</p> })}
+        {show_retry.then(|| view! {
+            <ActionForm action=retry>
+                <input type="hidden" name="project" value=token />
+                <input type="hidden" name="id" value=row.id.clone() />
+                <button type="submit" class="retry">"Retry"</button>
+            </ActionForm>
+        })}
+        <h2>"Paths"</h2>
+        {if row.paths.is_empty() {
+            view! { <p>"Scope All: every cached object of the token."</p> }.into_any()
+        } else {
+            view! { <ul class="paths">{row.paths.into_iter().map(|p| view! { <li><code>{p}</code></li> }).collect_view()}</ul> }.into_any()
+        }}
+        <h2>"Purge targets"</h2>
+        {if no_targets {
+            view! { <p class="notice" data-testid="no-targets">"No purge targets are configured for this project, so nothing was flushed. Add targets under Settings."</p> }.into_any()
+        } else {
+            view! {
+                <table class="targets" data-testid="target-results">
+                    <thead><tr><th>"Target"</th><th>"Kind"</th><th>"Result"</th><th>"Attempts"</th><th>"Time taken"</th><th>"Detail"</th></tr></thead>
+                    <tbody>
+                        {d.targets.into_iter().map(|t| { let name = t.name.clone(); let state = t.state.clone(); view! {
+                            <tr data-target=name data-state=state>
+                                <td>{t.name}</td>
+                                <td>{t.kind.label()}</td>
+                                <td><span class=format!("state state-{}", t.state)>{t.state.clone()}</span></td>
+                                <td>{t.attempts}</td>
+                                <td>{t.duration_ms.map(|ms| format!("{ms} ms"))}</td>
+                                <td>{t.detail}</td>
+                            </tr>
+                        }}).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any()
+        }}
+        <h2>"Status history"</h2>
+        <ol class="history" data-testid="history">
+            {d.events.into_iter().map(|e| view! {
+                <li data-status=e.status.code()>
+                    <StatusBadge status=e.status /> " " <LocalTime at=e.at />
+                    {(e.attempt > 1).then(|| format!(" · attempt {}", e.attempt))}
+                    {e.note.map(|n| view! { " — " <span class="note">{n}</span> })}
+                </li>
+            }).collect_view()}
+        </ol>
+    }
+}

@@ -1,0 +1,167 @@
+use leptos::prelude::*;
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
+
+use imgflush::domain::Status;
+
+use crate::components::{or_error, CopyButton, ErrorNotice, LocalTime, StatusBadge};
+use crate::model::{LogPage, LogRow};
+use crate::serverfns::{list_invalidations, RetryInvalidation, SubmitInvalidation};
+
+/// The Invalidation log: filters, Refresh, the table and keyset pages.
+#[component]
+pub fn InvalidationLog(
+    token: Signal<String>,
+    retry: ServerAction<RetryInvalidation>,
+    submit: ServerAction<SubmitInvalidation>,
+) -> impl IntoView {
+    let query = use_query_map();
+    let refresh = RwSignal::new(0u32);
+    let param = move |k: &str| query.read().get(k).filter(|v| !v.is_empty());
+    let log = Resource::new(
+        move || {
+            let filters = (param("status"), param("q"), param("before"));
+            (token.get(), filters, refresh.get(), retry.version().get(), submit.version().get(), param("created"))
+        },
+        |(token, (status, q, before), ..)| list_invalidations(token, status, q, before),
+    );
+    view! {
+        <section aria-labelledby="log-title">
+            <div class="log-head">
+                <h2 id="log-title">"Invalidation log"</h2>
+                <Form method="GET" action="">
+                    <label>
+                        "Status "
+                        <select name="status" prop:value=move || param("status").unwrap_or_default()>
+                            <option value="">"Any"</option>
+                            {Status::ALL.iter().map(|s| view! { <option value=s.code()>{s.label()}</option> }).collect_view()}
+                        </select>
+                    </label>
+                    <label>
+                        "Search "
+                        <input type="search" name="q" placeholder="Invalidation ID or path"
+                            prop:value=move || param("q").unwrap_or_default() />
+                    </label>
+                    <button type="submit">"Filter"</button>
+                </Form>
+                <form method="get" on:submit=move |ev| {
+                    ev.prevent_default();
+                    refresh.update(|n| *n += 1);
+                }>
+                    {move || param("status").map(|v| view! { <input type="hidden" name="status" value=v /> })}
+                    {move || param("q").map(|v| view! { <input type="hidden" name="q" value=v /> })}
+                    {move || param("before").map(|v| view! { <input type="hidden" name="before" value=v /> })}
+                    <button type="submit" class="refresh">"Refresh"</button>
+                </form>
+            </div>
+            {move || retry.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
+            <Transition fallback=|| view! { <p>"Loading the log…"</p> }>
+                {move || Suspend::new(async move {
+                    or_error(log.await, move |page| view! { <LogTable page=page token=token retry=retry /> })
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn LogTable(page: LogPage, token: Signal<String>, retry: ServerAction<RetryInvalidation>) -> impl IntoView {
+    let query = use_query_map();
+    let can_retry = page.role.can_retry();
+    let filtered = query.with_untracked(|q| {
+        q.get("status").is_some_and(|s| !s.is_empty()) || q.get("q").is_some_and(|s| !s.is_empty())
+    });
+    let keep = move |before: Option<&str>| {
+        let q = query.read_untracked();
+        let mut parts = Vec::new();
+        for key in ["status", "q"] {
+            if let Some(v) = q.get(key).filter(|v| !v.is_empty()) {
+                parts.push(format!("{key}={}", urlencode(&v)));
+            }
+        }
+        if let Some(b) = before {
+            parts.push(format!("before={b}"));
+        }
+        format!("?{}", parts.join("&"))
+    };
+    let older = page.next.as_deref().map(|n| keep(Some(n)));
+    let newest = query.with_untracked(|q| q.get("before").is_some()).then(|| keep(None));
+    if page.rows.is_empty() {
+        let msg = if filtered { "No invalidation matches these filters." } else { "No invalidations yet." };
+        return view! { <p class="empty" data-testid="log-empty">{msg}</p> }.into_any();
+    }
+    view! {
+        <table class="log" data-testid="log">
+            <thead>
+                <tr>
+                    <th scope="col">"Status"</th>
+                    <th scope="col">"Scope"</th>
+                    <th scope="col">"Date"</th>
+                    <th scope="col">"Invalidation ID"</th>
+                    <th scope="col">"Invalidation path"</th>
+                    <th scope="col">"Submitted by"</th>
+                    <th scope="col"><span class="sr-only">"Actions"</span></th>
+                </tr>
+            </thead>
+            <tbody>
+                {page.rows.into_iter().map(|row| view! { <Row row=row token=token retry=retry can_retry=can_retry /> }).collect_view()}
+            </tbody>
+        </table>
+        <nav class="pager" aria-label="Log pages">
+            {newest.map(|href| view! { <a href=href>"← Newest"</a> })}
+            {older.map(|href| view! { <a href=href rel="next">"Older →"</a> })}
+        </nav>
+    }
+    .into_any()
+}
+
+#[component]
+fn Row(row: LogRow, token: Signal<String>, retry: ServerAction<RetryInvalidation>, can_retry: bool) -> impl IntoView {
+    let detail = format!("/p/{}/invalidation/{}", token.get_untracked(), row.id);
+    let n = row.paths.len();
+    let show_retry = can_retry && row.status.allows_retry();
+    let id = row.id.clone();
+    view! {
+        <tr data-id=row.id.clone() data-status=row.status.code()>
+            <td><StatusBadge status=row.status /></td>
+            <td>{row.scope.label()}</td>
+            <td><LocalTime at=row.created /></td>
+            <td class="id">
+                <a href=detail><code>{row.id.clone()}</code></a>
+                " "
+                <CopyButton text=row.id.clone() label="Copy Invalidation ID" />
+            </td>
+            <td>
+                {if n == 0 {
+                    view! { <span class="muted">"—"</span> }.into_any()
+                } else {
+                    view! {
+                        <details class="links">
+                            <summary>{format!("See links ({n})")}</summary>
+                            <ul>{row.paths.into_iter().map(|p| view! { <li><code>{p}</code></li> }).collect_view()}</ul>
+                        </details>
+                    }.into_any()
+                }}
+            </td>
+            <td class="who">{row.submitted_by}</td>
+            <td>
+                {show_retry.then(|| view! {
+                    <ActionForm action=retry>
+                        <input type="hidden" name="project" value=token />
+                        <input type="hidden" name="id" value=id.clone() />
+                        <button type="submit" class="retry">"Retry"</button>
+                    </ActionForm>
+                })}
+            </td>
+        </tr>
+    }
+}
+
+pub(crate) fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -1,0 +1,90 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::components::{or_error, CopyButton, ErrorNotice, Layout, LocalTime};
+use crate::model::KeysView;
+use crate::pages::token_param;
+use crate::serverfns::{list_keys, CreateKey, RevokeKey};
+
+/// API keys: create (secret shown once), list, revoke. Admins only.
+#[component]
+pub fn KeysPage() -> impl IntoView {
+    let token = token_param();
+    let create = ServerAction::<CreateKey>::new();
+    let revoke = ServerAction::<RevokeKey>::new();
+    let keys = Resource::new(
+        move || (token.get(), create.version().get(), revoke.version().get()),
+        |(token, ..)| list_keys(token),
+    );
+    view! {
+        <Title text="API keys" />
+        <Layout token=token>
+            <h1>"API keys"</h1>
+            <p class="muted">"Keys authenticate the Invalidation API (" <code>"X-Client-Key"</code> " or " <code>"Authorization: Bearer"</code> "). See the " <a href="/docs/api">"API reference"</a> "."</p>
+            {move || create.value().get().map(|r| match r {
+                Ok(k) => view! {
+                    <div class="notice notice-ok" role="status" data-testid="new-key">
+                        <p>"Key “" {k.name} "” created. Copy it now: it is shown only once."</p>
+                        <p><code data-testid="new-key-secret">{k.secret.clone()}</code> " " <CopyButton text=k.secret label="Copy the new key" /></p>
+                    </div>
+                }.into_any(),
+                Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+            })}
+            {move || revoke.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
+            <section class="card">
+                <h2>"New key"</h2>
+                <ActionForm action=create>
+                    <input type="hidden" name="project" value=token />
+                    <label>"Name " <input name="name" required maxlength="64" placeholder="ci-deploy" /></label>
+                    <label>"Role "
+                        <select name="role">
+                            <option value="editor">"Editor — may invalidate"</option>
+                            <option value="support">"Support — read-only"</option>
+                        </select>
+                    </label>
+                    <button type="submit" class="primary">"Create key"</button>
+                </ActionForm>
+            </section>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    or_error(keys.await, move |k| view! { <KeyTable k=k token=token revoke=revoke /> })
+                })}
+            </Transition>
+        </Layout>
+    }
+}
+
+#[component]
+fn KeyTable(k: KeysView, token: Signal<String>, revoke: ServerAction<RevokeKey>) -> impl IntoView {
+    if k.keys.is_empty() {
+        return view! { <p>"No API keys yet."</p> }.into_any();
+    }
+    view! {
+        <table class="keys" data-testid="keys">
+            <thead><tr><th>"Name"</th><th>"Prefix"</th><th>"Role"</th><th>"Created"</th><th>"Last used"</th><th>"State"</th><th></th></tr></thead>
+            <tbody>
+                {k.keys.into_iter().map(|key| {
+                    let live = key.revoked.is_none();
+                    let name = key.name.clone();
+                    view! {
+                        <tr data-key=name>
+                            <td>{key.name}</td>
+                            <td><code>{format!("imf_{}_…", key.prefix)}</code></td>
+                            <td>{key.role.label()}</td>
+                            <td><LocalTime at=key.created /></td>
+                            <td>{match key.last_used { Some(t) => view! { <LocalTime at=t /> }.into_any(), None => "never".into_any() }}</td>
+                            <td>{if live { "active" } else { "revoked" }}</td>
+                            <td>{live.then(|| view! {
+                                <ActionForm action=revoke>
+                                    <input type="hidden" name="project" value=token />
+                                    <input type="hidden" name="key_id" value=key.id />
+                                    <button type="submit" class="danger">"Revoke"</button>
+                                </ActionForm>
+                            })}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }.into_any()
+}

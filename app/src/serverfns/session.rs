@@ -1,0 +1,18 @@
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::Me;
+
+#[server(prefix = "/sfn", endpoint = "me")]
+pub async fn get_me() -> Result<Me, AppError> {
+    use crate::model::ProjectRef;
+    use crate::ssr::{current_user, services};
+
+    let user = current_user().await?;
+    let memberships = services()?.store.memberships_of(user.id).await?;
+    let projects = memberships
+        .into_iter()
+        .map(|m| ProjectRef { token: m.project.token, name: m.project.name, role: m.role })
+        .collect();
+    Ok(Me { email: user.email, projects })
+}

@@ -1,0 +1,142 @@
+//! A constructible app: [`build`] wires storage, services, routes and the
+//! worker; [`App::serve`] runs it on any listener until `shutdown` fires.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::routing::{get, post};
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes, ResponseOptions};
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+use app::{shell, App as Console};
+use imgflush::backend::auth::LoginThrottle;
+use imgflush::backend::store::{self, DynStore};
+use imgflush::backend::worker::{Worker, WorkerConfig};
+use imgflush::backend::Services;
+
+use crate::config::Config;
+use crate::sessions::AnySessionStore;
+use crate::{api, auth_routes, health, security};
+
+pub struct App {
+    pub router: Router,
+    pub services: Services,
+    pub config: Config,
+    wake: Arc<Notify>,
+    session_cleanup: tokio::task::JoinHandle<()>,
+}
+
+/// Leptos options from cargo-leptos's environment, with the workspace's defaults.
+pub fn leptos_options() -> LeptosOptions {
+    let env = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_owned());
+    LeptosOptions::builder()
+        .output_name(env("LEPTOS_OUTPUT_NAME", "imgflush"))
+        .site_root(env("LEPTOS_SITE_ROOT", "target/site"))
+        .site_pkg_dir(env("LEPTOS_SITE_PKG_DIR", "pkg"))
+        .site_addr(
+            env("LEPTOS_SITE_ADDR", "127.0.0.1:3000").parse::<SocketAddr>().unwrap_or(([127, 0, 0, 1], 3000).into()),
+        )
+        .build()
+}
+
+pub async fn build(config: Config) -> anyhow::Result<App> {
+    let store = store::connect(config.database.url.expose()).await?;
+    build_with_store(config, store).await
+}
+
+pub async fn build_with_store(config: Config, store: DynStore) -> anyhow::Result<App> {
+    let wake = Arc::new(Notify::new());
+    let sec = &config.security;
+    let throttle = LoginThrottle::new(
+        sec.login_attempts_per_account,
+        sec.login_attempts_per_ip,
+        Duration::from_secs(sec.login_window_secs),
+    );
+    let services = Services::new(store.clone(), wake.clone(), throttle);
+    let session_store = AnySessionStore::open(store.pool()).await?;
+    let session_cleanup = session_store.spawn_cleanup(Duration::from_secs(600));
+    let sessions = SessionManagerLayer::new(session_store)
+        .with_name("imgflush_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(sec.secure_cookies == "always")
+        .with_expiry(Expiry::OnInactivity(time::Duration::hours(sec.session_hours)));
+
+    let options = leptos_options();
+    let routes = generate_route_list(Console);
+    let context = {
+        let services = services.clone();
+        move || {
+            provide_context(services.clone());
+            if let (Some(nonce), Some(resp)) = (leptos::nonce::use_nonce(), use_context::<ResponseOptions>()) {
+                if let Ok(v) = axum::http::HeaderValue::from_str(&security::csp(&nonce.to_string())) {
+                    resp.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, v);
+                }
+            }
+        }
+    };
+    let pages = Router::new()
+        .leptos_routes_with_context(&options, routes, context.clone(), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
+        .with_state(options);
+
+    let browser = Router::new()
+        .route("/login", post(auth_routes::login))
+        .route("/logout", post(auth_routes::logout))
+        .merge(pages)
+        .layer(axum::middleware::from_fn_with_state(services.clone(), security::require_session))
+        .layer(axum::middleware::from_fn(security::same_origin));
+
+    let mut router = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .merge(api::router(&config))
+        .merge(browser.with_state(services.clone()))
+        .with_state(services.clone())
+        .layer(sessions);
+    if sec.secure_cookies == "auto" {
+        router = router.layer(axum::middleware::from_fn(security::secure_cookies_behind_https));
+    }
+    let router = router.layer(axum::middleware::from_fn(security::headers)).layer(TraceLayer::new_for_http());
+
+    Ok(App { router, services, config, wake, session_cleanup })
+}
+
+impl App {
+    pub fn store(&self) -> &DynStore {
+        &self.services.store
+    }
+
+    pub fn worker(&self, cfg: WorkerConfig) -> Worker {
+        Worker::new(self.services.store.clone(), self.wake.clone(), cfg)
+    }
+
+    /// Serves until `shutdown` fires; runs the in-process worker unless disabled.
+    pub async fn serve(self, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let worker = self.config.worker.enabled.then(|| {
+            let w = self.worker(self.config.worker_config());
+            tokio::spawn(w.run(shutdown.child_token()))
+        });
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let stop = shutdown.clone();
+        axum::serve(listener, service).with_graceful_shutdown(async move { stop.cancelled().await }).await?;
+        shutdown.cancel();
+        if let Some(w) = worker {
+            let _ = w.await;
+        }
+        self.session_cleanup.abort();
+        Ok(())
+    }
+}

@@ -1,0 +1,14 @@
+//! The imgflush server: configuration, router, worker start-up and CLI glue.
+
+pub mod api;
+pub mod app;
+pub mod auth_routes;
+pub mod bootstrap;
+pub mod cli;
+pub mod config;
+pub mod health;
+pub mod security;
+pub mod sessions;
+
+pub use app::{build, build_with_store, App};
+pub use config::Config;

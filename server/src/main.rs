@@ -1,0 +1,77 @@
+use clap::{Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
+use tracing_subscriber::EnvFilter;
+
+use server::{bootstrap, cli, Config};
+
+#[derive(Parser)]
+#[command(name = "server", about = "imgflush: image CDN invalidation console, API and purge worker")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the console and the API (the default), with the worker unless --no-worker.
+    Serve {
+        #[arg(long)]
+        no_worker: bool,
+    },
+    /// Run a purge worker alone.
+    Worker,
+    #[command(subcommand)]
+    User(cli::UserCmd),
+    #[command(subcommand)]
+    Project(cli::ProjectCmd),
+    #[command(subcommand)]
+    Target(cli::TargetCmd),
+    #[command(subcommand)]
+    Key(cli::KeyCmd),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into()))
+        .init();
+    let args = Cli::parse();
+    let mut config = Config::load()?;
+    match args.command.unwrap_or(Command::Serve { no_worker: false }) {
+        Command::Serve { no_worker } => {
+            config.worker.enabled &= !no_worker;
+            let app = server::build(config).await?;
+            bootstrap::first_start(app.store(), &app.config).await?;
+            let addr = server::app::leptos_options().site_addr;
+            let listener = tokio::net::TcpListener::bind(addr).await?;
+            println!("  imgflush console listening on http://{}", listener.local_addr()?);
+            let shutdown = CancellationToken::new();
+            tokio::spawn(stop_on_signal(shutdown.clone()));
+            app.serve(listener, shutdown).await
+        }
+        Command::Worker => {
+            let store = imgflush::backend::store::connect(config.database.url.expose()).await?;
+            let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+            let worker = imgflush::backend::worker::Worker::new(store, wake, config.worker_config());
+            let shutdown = CancellationToken::new();
+            tokio::spawn(stop_on_signal(shutdown.clone()));
+            worker.run(shutdown).await;
+            Ok(())
+        }
+        Command::User(cmd) => cli::user(&config, cmd).await,
+        Command::Project(cmd) => cli::project(&config, cmd).await,
+        Command::Target(cmd) => cli::target(&config, cmd).await,
+        Command::Key(cmd) => cli::key(&config, cmd).await,
+    }
+}
+
+async fn stop_on_signal(shutdown: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term.recv() => {}
+    }
+    tracing::info!("shutting down");
+    shutdown.cancel();
+}

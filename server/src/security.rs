@@ -1,0 +1,111 @@
+//! Request guards: same-origin check for state-changing browser requests,
+//! session required for pages, security headers, `Secure` cookies behind https.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use tower_sessions::Session;
+
+use app::ssr::SESSION_USER_KEY;
+use imgflush::backend::Services;
+
+/// Key-authenticated API routes carry no cookies, so they are not subject to the
+/// cross-site check.
+fn is_api(path: &str) -> bool {
+    path == "/invalidate" || path.starts_with("/invalidate/") || path.starts_with("/api/v1/") || path == "/api/v1"
+}
+
+/// Refuses cross-site POSTs to server functions and forms (CSRF): modern
+/// browsers send `Sec-Fetch-Site`, all send `Origin` on POST.
+pub async fn same_origin(req: Request, next: Next) -> Response {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if safe || is_api(req.uri().path()) {
+        return next.run(req).await;
+    }
+    let headers = req.headers();
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        if !matches!(site, "same-origin" | "none") {
+            return forbidden();
+        }
+    }
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or("");
+        if origin == "null" || origin_host != host {
+            return forbidden();
+        }
+    }
+    next.run(req).await
+}
+
+fn forbidden() -> Response {
+    (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response()
+}
+
+/// Pages need a session: without one the browser goes to the sign-in page.
+/// `/` goes straight to the first project's Invalidation page.
+pub async fn require_session(State(services): State<Services>, session: Session, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let page = path == "/" || path.starts_with("/p/");
+    if !page || !matches!(*req.method(), Method::GET | Method::HEAD) {
+        return next.run(req).await;
+    }
+    let user: Option<i64> = session.get(SESSION_USER_KEY).await.ok().flatten();
+    let Some(user) = user else {
+        let target = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        return Redirect::to(&format!("/login?next={}", crate::auth_routes::urlencode(target))).into_response();
+    };
+    if path == "/" {
+        if let Ok(memberships) = services.store.memberships_of(user).await {
+            if let Some(first) = memberships.first() {
+                return Redirect::to(&format!("/p/{}/invalidation", first.project.token)).into_response();
+            }
+        }
+    }
+    next.run(req).await
+}
+
+pub async fn headers(req: Request, next: Next) -> Response<Body> {
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    resp
+}
+
+/// With `secure_cookies = "auto"`: marks cookies `Secure` when a proxy says
+/// the request came over https.
+pub async fn secure_cookies_behind_https(req: Request, next: Next) -> Response {
+    let https = req
+        .headers()
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|p| p.eq_ignore_ascii_case("https"))
+        || req.uri().scheme_str() == Some("https");
+    let mut resp = next.run(req).await;
+    if https {
+        let cookies: Vec<HeaderValue> = resp.headers().get_all(header::SET_COOKIE).iter().cloned().collect();
+        resp.headers_mut().remove(header::SET_COOKIE);
+        for c in cookies {
+            let s = c.to_str().unwrap_or_default();
+            let v = if s.contains("; Secure") { s.to_owned() } else { format!("{s}; Secure") };
+            if let Ok(v) = HeaderValue::from_str(&v) {
+                resp.headers_mut().append(header::SET_COOKIE, v);
+            }
+        }
+    }
+    resp
+}
+
+/// The page CSP, carrying this response's nonce for the hydration script.
+pub fn csp(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; \
+         object-src 'none'"
+    )
+}

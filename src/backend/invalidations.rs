@@ -1,0 +1,231 @@
+//! The invalidation service: submit, list, inspect and retry, with the role
+//! checks every caller (console, API) goes through.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio::sync::Notify;
+
+use super::now_ms;
+use super::store::*;
+use crate::domain::{parse_path_list, validate_paths, FieldError, InvalidationId, PathListError, Role, Scope};
+
+/// The caller, already resolved to one project and one role in it.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub project: Project,
+    pub role: Role,
+    pub submitter: Submitter,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    #[error("your role ({0}) does not allow this")]
+    Forbidden(Role),
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ServiceError::NotFound,
+            StoreError::Conflict(what) => ServiceError::Conflict(what.to_owned()),
+            other => ServiceError::Store(other),
+        }
+    }
+}
+
+/// The paths as the console (one text, split on commas and line breaks) or
+/// the API (a JSON array) sends them.
+#[derive(Debug, Clone)]
+pub enum PathsInput {
+    Text(String),
+    List(Vec<String>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub scope: Scope,
+    pub paths: PathsInput,
+    pub max_paths: usize,
+    pub idempotency_key: Option<String>,
+}
+
+pub struct Created {
+    pub invalidation: Invalidation,
+    /// True when an `Idempotency-Key` replay returned an earlier invalidation.
+    pub replayed: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Detail {
+    pub invalidation: Invalidation,
+    pub events: Vec<StatusEvent>,
+    pub targets: Vec<TargetResult>,
+}
+
+#[derive(Clone)]
+pub struct InvalidationService {
+    store: DynStore,
+    wake: Arc<Notify>,
+}
+
+pub const MAX_PAGE: i64 = 100;
+
+impl InvalidationService {
+    pub fn new(store: DynStore, wake: Arc<Notify>) -> Self {
+        InvalidationService { store, wake }
+    }
+
+    pub fn store(&self) -> &DynStore {
+        &self.store
+    }
+
+    #[tracing::instrument(skip_all, fields(project = %actor.project.token, scope = ?sub.scope), err)]
+    pub async fn submit(&self, actor: &Actor, sub: Submission) -> Result<Created, ServiceError> {
+        if !actor.role.can_submit() {
+            return Err(ServiceError::Forbidden(actor.role));
+        }
+        let paths = validate_submission(&sub)?;
+        let request_hash = hash_request(sub.scope, &paths);
+        if let Some(key) = &sub.idempotency_key {
+            match self.store.invalidation_by_idempotency_key(actor.project.id, key).await {
+                Ok(existing) => return replay(existing, &request_hash),
+                Err(StoreError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let new = NewInvalidation {
+            id: InvalidationId(uuid::Uuid::now_v7()),
+            project_id: actor.project.id,
+            scope: sub.scope,
+            paths,
+            submitter: actor.submitter.clone(),
+            idempotency_key: sub.idempotency_key.clone(),
+            request_hash: Some(request_hash.clone()),
+            now_ms: now_ms(),
+        };
+        let invalidation = match self.store.insert_invalidation(&new).await {
+            Ok(inv) => inv,
+            // A concurrent request with the same key won the race.
+            Err(StoreError::Conflict(_)) if sub.idempotency_key.is_some() => {
+                let key = sub.idempotency_key.as_deref().unwrap_or_default();
+                let existing = self.store.invalidation_by_idempotency_key(actor.project.id, key).await?;
+                return replay(existing, &request_hash);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        self.wake_workers().await;
+        Ok(Created { invalidation, replayed: false })
+    }
+
+    pub async fn wake_workers(&self) {
+        self.wake.notify_one();
+        if let Err(e) = self.store.announce_job().await {
+            tracing::warn!(error = %e, "could not announce the job to other instances");
+        }
+    }
+
+    pub async fn list(&self, actor: &Actor, mut q: ListQuery) -> Result<Vec<Invalidation>, ServiceError> {
+        q.limit = q.limit.clamp(1, MAX_PAGE);
+        Ok(self.store.list_invalidations(actor.project.id, &q).await?)
+    }
+
+    pub async fn get(&self, actor: &Actor, id: InvalidationId) -> Result<Invalidation, ServiceError> {
+        Ok(self.store.invalidation(actor.project.id, id).await?)
+    }
+
+    pub async fn detail(&self, actor: &Actor, id: InvalidationId) -> Result<Detail, ServiceError> {
+        let invalidation = self.store.invalidation(actor.project.id, id).await?;
+        Ok(Detail { events: self.store.events(id).await?, targets: self.store.target_results(id).await?, invalidation })
+    }
+
+    #[tracing::instrument(skip_all, fields(project = %actor.project.token, id = %id), err)]
+    pub async fn retry(&self, actor: &Actor, id: InvalidationId) -> Result<Invalidation, ServiceError> {
+        if !actor.role.can_retry() {
+            return Err(ServiceError::Forbidden(actor.role));
+        }
+        let inv = match self.store.requeue_for_retry(actor.project.id, id, &actor.submitter.label(), now_ms()).await {
+            Err(StoreError::Conflict(_)) => {
+                let current = self.store.invalidation(actor.project.id, id).await?;
+                return Err(ServiceError::Conflict(format!(
+                    "Retry is only possible for ERROR or ERROR_CDN_NODE; this invalidation is {}",
+                    current.status.code()
+                )));
+            }
+            other => other?,
+        };
+        self.wake_workers().await;
+        Ok(inv)
+    }
+}
+
+fn replay(existing: Invalidation, request_hash: &str) -> Result<Created, ServiceError> {
+    if existing.request_hash.as_deref() == Some(request_hash) {
+        Ok(Created { invalidation: existing, replayed: true })
+    } else {
+        Err(ServiceError::Conflict(
+            "this Idempotency-Key was already used with a different request body; use a new key".into(),
+        ))
+    }
+}
+
+fn hash_request(scope: Scope, paths: &[String]) -> String {
+    let mut h = Sha256::new();
+    h.update(scope.as_str());
+    for p in paths {
+        h.update([0u8]);
+        h.update(p.as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+/// Validates scope and paths with the shared domain rules; returns canonical paths.
+pub fn validate_submission(sub: &Submission) -> Result<Vec<String>, ServiceError> {
+    let field = "urls";
+    if sub.scope == Scope::All {
+        let empty = match &sub.paths {
+            PathsInput::Text(t) => t.trim().is_empty(),
+            PathsInput::List(l) => l.is_empty(),
+        };
+        return if empty {
+            Ok(Vec::new())
+        } else {
+            Err(ServiceError::Invalid(vec![FieldError::new(
+                field,
+                "scope \"all\" flushes the whole token and takes no paths; remove the paths or use scope \"original\"",
+            )]))
+        };
+    }
+    let parsed = match &sub.paths {
+        PathsInput::Text(text) => {
+            let list = parse_path_list(text);
+            if !list.errors.is_empty() {
+                Err(PathListError::Invalid(list.errors))
+            } else {
+                validate_paths(&list.paths.iter().map(|p| p.as_str().to_owned()).collect::<Vec<_>>(), sub.max_paths)
+            }
+        }
+        PathsInput::List(items) => validate_paths(items, sub.max_paths),
+    };
+    match parsed {
+        Ok(paths) => Ok(paths.into_iter().map(|p| p.as_str().to_owned()).collect()),
+        Err(PathListError::Invalid(errors)) => {
+            Err(ServiceError::Invalid(errors.iter().map(|e| FieldError::from_path(field, e)).collect()))
+        }
+        Err(other) => Err(ServiceError::Invalid(vec![FieldError::new(field, other.to_string())])),
+    }
+}
+
+/// Where a listing continues: the last row's id when the page was full.
+pub fn next_cursor(rows: &[Invalidation], limit: i64) -> Option<InvalidationId> {
+    (rows.len() as i64 >= limit).then(|| rows.last().map(|r| r.id)).flatten()
+}

@@ -1,0 +1,61 @@
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use tokio::sync::Notify;
+
+use super::model::*;
+use super::sql::*;
+use super::{StoreError, StoreResult};
+use crate::domain::{InvalidationId, Role, Status};
+
+pub struct SqliteStore {
+    pub pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and applies migrations.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        if let Some(dir) = file_dir(url) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+        }
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(SqliteStore { pool })
+    }
+}
+
+fn file_dir(url: &str) -> Option<&std::path::Path> {
+    let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = path.split('?').next()?;
+    if path.is_empty() || path == ":memory:" {
+        return None;
+    }
+    std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty())
+}
+
+sql_store!(SqliteStore, sqlx::Sqlite, skip_locked = "", {
+    fn pool(&self) -> super::AnyPool {
+        super::AnyPool::Sqlite(self.pool.clone())
+    }
+
+    fn dialect(&self) -> &'static str {
+        "sqlite"
+    }
+
+    // One process owns a SQLite file, so the in-process notify reaches every worker.
+    async fn listen_for_jobs(&self, _notify: Arc<Notify>) -> StoreResult<()> {
+        Ok(())
+    }
+
+    async fn announce_job(&self) -> StoreResult<()> {
+        Ok(())
+    }
+});

@@ -1,0 +1,272 @@
+//! The purge worker: a loop around [`Worker::try_execute_task`], stopped by a
+//! cancellation token. Jobs are leases: every write checks the lease owner, a
+//! heartbeat keeps it alive, and a worker that dies simply lets it expire.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::future::join_all;
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::now_ms;
+use super::purge::{self, PurgeRequest};
+use super::store::*;
+use crate::domain::{Status, Step};
+
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub id: String,
+    pub lease: Duration,
+    /// Fallback poll for jobs whose lease expired or whose wake-up was missed.
+    pub poll: Duration,
+    pub concurrency: usize,
+    pub target_timeout: Duration,
+    /// Calls per target and run before the invalidation enters an error status.
+    pub max_attempts: u32,
+    pub backoff: Duration,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            id: format!("worker-{}", uuid::Uuid::new_v4().simple()),
+            lease: Duration::from_secs(30),
+            poll: Duration::from_secs(2),
+            concurrency: 16,
+            target_timeout: Duration::from_secs(10),
+            max_attempts: 3,
+            backoff: Duration::from_millis(500),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error("lease lost")]
+    LeaseLost,
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for WorkerError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::LeaseLost => WorkerError::LeaseLost,
+            other => WorkerError::Store(other),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Worker {
+    store: DynStore,
+    wake: Arc<Notify>,
+    client: reqwest::Client,
+    cfg: Arc<WorkerConfig>,
+}
+
+impl Worker {
+    pub fn new(store: DynStore, wake: Arc<Notify>, cfg: WorkerConfig) -> Self {
+        let client = purge::client(cfg.target_timeout);
+        Worker { store, wake, client, cfg: Arc::new(cfg) }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.cfg.id
+    }
+
+    /// Runs until `cancel` fires, then waits for the jobs in hand.
+    pub async fn run(self, cancel: CancellationToken) {
+        if let Err(e) = self.store.listen_for_jobs(self.wake.clone()).await {
+            tracing::warn!(error = %e, "cross-instance wake-ups unavailable; polling only");
+        }
+        tracing::info!(worker = %self.cfg.id, "worker started");
+        let mut jobs = JoinSet::new();
+        loop {
+            while jobs.len() < self.cfg.concurrency {
+                match self.store.claim(&self.cfg.id, now_ms(), self.cfg.lease.as_millis() as i64).await {
+                    Ok(Some(job)) => {
+                        let me = self.clone();
+                        jobs.spawn(async move { me.execute(job).await });
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        tracing::error!(error = %e, "claiming a job failed");
+                        break;
+                    }
+                }
+            }
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                _ = self.wake.notified() => {}
+                Some(_) = jobs.join_next(), if !jobs.is_empty() => {}
+                _ = tokio::time::sleep(self.cfg.poll) => {}
+            }
+        }
+        while jobs.join_next().await.is_some() {}
+        tracing::info!(worker = %self.cfg.id, "worker stopped");
+    }
+
+    /// Claims one job and drives it to a final status. `Ok(None)`: nothing to do.
+    pub async fn try_execute_task(&self) -> Result<Option<Invalidation>, WorkerError> {
+        let lease = self.cfg.lease.as_millis() as i64;
+        let Some(job) = self.store.claim(&self.cfg.id, now_ms(), lease).await? else {
+            return Ok(None);
+        };
+        self.execute(job.clone()).await?;
+        Ok(Some(job))
+    }
+
+    async fn execute(&self, job: Invalidation) -> Result<(), WorkerError> {
+        let lost = CancellationToken::new();
+        let heartbeat = tokio::spawn(heartbeat(self.clone(), job.id, lost.clone()));
+        let result = tokio::select! {
+            r = self.pipeline(&job) => r,
+            _ = lost.cancelled() => Err(WorkerError::LeaseLost),
+        };
+        heartbeat.abort();
+        match &result {
+            Ok(()) => {}
+            Err(WorkerError::LeaseLost) => {
+                tracing::warn!(id = %job.id, "lease lost; another worker owns the job now")
+            }
+            Err(e) => {
+                tracing::error!(id = %job.id, error = %e, "job interrupted; it resumes when the lease expires")
+            }
+        }
+        result
+    }
+
+    #[tracing::instrument(skip_all, fields(id = %job.id, attempt = job.attempt, worker = %self.cfg.id), err)]
+    async fn pipeline(&self, job: &Invalidation) -> Result<(), WorkerError> {
+        let me = self.cfg.id.as_str();
+        let note = if job.status == Status::Received {
+            format!("claimed by {me}")
+        } else {
+            format!("resumed by {me} after the previous worker's lease expired")
+        };
+        self.store.transition(job.id, me, Status::Preparing, Some(&note), now_ms()).await?;
+        let project = match self.store.project_by_id(job.project_id).await {
+            Ok(p) => p,
+            Err(StoreError::NotFound) => {
+                self.store
+                    .finish(job.id, me, Status::Error, Some("the project no longer exists"), None, now_ms())
+                    .await?;
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let targets = self.store.list_targets(project.id).await?;
+        self.store.resolve_targets(job.id, me, &targets, now_ms()).await?;
+        let results = self.store.target_results(job.id).await?;
+        let current: HashMap<i64, Target> = targets.into_iter().map(|t| (t.id, t)).collect();
+        let req = PurgeRequest {
+            invalidation_id: job.id,
+            token: project.token.clone(),
+            scope: job.scope,
+            paths: job.paths.clone(),
+        };
+
+        for step in [Step::ResizingServers, Step::CdnServers] {
+            let in_step: Vec<&TargetResult> = results.iter().filter(|r| r.kind.step() == step).collect();
+            let pending: Vec<&TargetResult> = in_step
+                .iter()
+                .copied()
+                .filter(|r| matches!(r.state, TargetState::Pending | TargetState::Error))
+                .collect();
+            let note = step_note(step, in_step.len(), pending.len());
+            self.store.transition(job.id, me, step.status(), Some(&note), now_ms()).await?;
+            let outcomes =
+                join_all(pending.iter().map(|r| self.purge_target(r, current.get(&r.target_id), &req))).await;
+            let mut failed = Vec::new();
+            for (outcome, result) in outcomes.iter().zip(&pending) {
+                self.store.record_target_result(job.id, me, outcome, now_ms()).await?;
+                if outcome.state == TargetState::Error {
+                    failed.push(format!("{} ({})", result.name, outcome.detail.as_deref().unwrap_or("failed")));
+                }
+            }
+            if !failed.is_empty() {
+                let (status, what) = match step {
+                    Step::ResizingServers => (Status::Error, "resizing server"),
+                    Step::CdnServers => (Status::ErrorCdnNode, "CDN node"),
+                };
+                let msg = format!("{what} purge failed: {}", failed.join("; "));
+                self.store.finish(job.id, me, status, Some(&msg), None, now_ms()).await?;
+                return Ok(());
+            }
+        }
+        let done_note = if results.is_empty() {
+            "no purge targets are configured for this project: nothing was flushed".to_owned()
+        } else {
+            format!("all {} targets confirmed", results.len())
+        };
+        self.store.finish(job.id, me, Status::Done, None, Some(&done_note), now_ms()).await?;
+        Ok(())
+    }
+
+    /// Calls one target up to `max_attempts` times with exponential backoff.
+    async fn purge_target(&self, result: &TargetResult, target: Option<&Target>, req: &PurgeRequest) -> TargetOutcome {
+        let started = Instant::now();
+        let Some(target) = target.filter(|t| t.kind == result.kind) else {
+            return TargetOutcome {
+                target_id: result.target_id,
+                state: TargetState::Skipped,
+                attempts: 0,
+                detail: Some("the target was removed from the project".into()),
+                duration_ms: 0,
+            };
+        };
+        let mut attempts = 0;
+        let mut delay = self.cfg.backoff;
+        let (state, detail) = loop {
+            attempts += 1;
+            match purge::purge(&self.client, target, req).await {
+                Ok(note) => break (TargetState::Ok, note),
+                Err(e) if attempts >= self.cfg.max_attempts => break (TargetState::Error, e),
+                Err(e) => {
+                    tracing::info!(target = %target.name, attempt = attempts, error = %e, "purge failed; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                }
+            }
+        };
+        TargetOutcome {
+            target_id: target.id,
+            state,
+            attempts: attempts as i32,
+            detail: Some(detail),
+            duration_ms: started.elapsed().as_millis() as i64,
+        }
+    }
+}
+
+fn step_note(step: Step, total: usize, pending: usize) -> String {
+    let what = match step {
+        Step::ResizingServers => "resizing server",
+        Step::CdnServers => "CDN",
+    };
+    match (total, pending) {
+        (0, _) => format!("no {what} targets configured"),
+        (t, p) if p == t => format!("purging {t} {what} target(s)"),
+        (t, p) => format!("purging {p} of {t} {what} target(s); the others already succeeded"),
+    }
+}
+
+async fn heartbeat(worker: Worker, id: crate::domain::InvalidationId, lost: CancellationToken) {
+    let every = worker.cfg.lease / 3;
+    loop {
+        tokio::time::sleep(every).await;
+        let until = now_ms() + worker.cfg.lease.as_millis() as i64;
+        match worker.store.extend_lease(id, &worker.cfg.id, until).await {
+            Ok(()) => {}
+            Err(StoreError::LeaseLost) => {
+                lost.cancel();
+                return;
+            }
+            Err(e) => tracing::warn!(error = %e, "lease heartbeat failed"),
+        }
+    }
+}

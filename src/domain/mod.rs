@@ -1,0 +1,23 @@
+//! Pure domain core shared by the browser (wasm) and the server: no I/O,
+//! no clocks, no randomness.
+
+pub mod field;
+pub mod ids;
+pub mod path;
+pub mod role;
+pub mod scope;
+pub mod status;
+pub mod target;
+
+mod text;
+
+pub use field::FieldError;
+pub use ids::{InvalidInvalidationId, InvalidProjectToken, InvalidationId, ProjectToken};
+pub use path::{
+    parse_path_list, split_entries, validate_paths, OriginPath, ParsedList, PathError, PathErrorReason, PathListError,
+    API_MAX_PATHS, CONSOLE_MAX_PATHS, MAX_PATH_BYTES,
+};
+pub use role::{Role, UnknownRole};
+pub use scope::{Scope, UnknownScope};
+pub use status::{Status, UnknownStatus};
+pub use target::{Step, TargetKind, UnknownTargetKind};
