@@ -1,0 +1,44 @@
+/**
+ * The fixed world the browser tests run against: users, projects, targets.
+ * Created by the global setup through the server's CLI on a throw-away database.
+ *
+ * Project tokens sort after `demo` on purpose: `/` sends a user to their first
+ * project by token, and the tests expect that to be `demo`.
+ */
+import path from 'node:path';
+
+export const ADMIN = { email: 'admin@example.com', password: 'e2e-Admin-pass-1' };
+export const SUPPORT = { email: 'support@example.com', password: 'e2e-Support-pass-1' };
+
+/** The sample project: every target succeeds. */
+export const DEMO = 'demo';
+/** Every invalidation here ends in ERROR_CDN_NODE (its webhook always answers 500). */
+export const FAILING = 'failing';
+/** Per Playwright project, so the hydrated and no-JS Retry tests never share a switchable target. */
+export function flakyToken(playwrightProject: string): string {
+  return playwrightProject === 'no-js' ? 'flaky-nojs' : 'flaky-js';
+}
+export const FLAKY_TOKENS = ['flaky-js', 'flaky-nojs'] as const;
+
+/** Environment shared by the config (runner), the global setup and the workers. */
+export const env = {
+  get baseURL(): string {
+    return must('IMGFLUSH_E2E_BASE_URL');
+  },
+  get targetsURL(): string {
+    return must('IMGFLUSH_E2E_TARGETS_URL');
+  },
+  get stateDir(): string {
+    return must('IMGFLUSH_E2E_DIR');
+  },
+};
+
+export function storageState(who: 'admin' | 'support'): string {
+  return path.join(env.stateDir, `${who}.storage.json`);
+}
+
+function must(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: run the tests through playwright.config.ts (npx playwright test)`);
+  return v;
+}

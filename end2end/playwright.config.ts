@@ -1,0 +1,58 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { defineConfig, devices } from '@playwright/test';
+
+import { freePortSync } from './harness/free-port';
+
+// Evaluated in the runner first: choose ports and a scratch directory once and hand
+// them to the workers (which re-read this file) through the environment.
+if (!process.env.IMGFLUSH_E2E_BASE_URL) {
+  process.env.IMGFLUSH_E2E_BASE_URL = `http://127.0.0.1:${freePortSync()}`;
+}
+if (!process.env.IMGFLUSH_E2E_TARGETS_URL) {
+  process.env.IMGFLUSH_E2E_TARGETS_URL = `http://127.0.0.1:${freePortSync()}`;
+}
+if (!process.env.IMGFLUSH_E2E_DIR) {
+  process.env.IMGFLUSH_E2E_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'imgflush-e2e-'));
+}
+
+const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export default defineConfig({
+  testDir: './tests',
+  globalSetup: './harness/global-setup.ts',
+  // Two cores: one browser per worker next to the server and its worker.
+  workers: Number(process.env.E2E_WORKERS ?? 2),
+  fullyParallel: true,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  timeout: 45_000,
+  expect: { timeout: 10_000 },
+  reporter: [['list'], ['html', { open: 'never' }]],
+  use: {
+    ...devices['Desktop Chrome'],
+    baseURL: process.env.IMGFLUSH_E2E_BASE_URL,
+    actionTimeout: 10_000,
+    navigationTimeout: 20_000,
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+    launchOptions: {
+      executablePath: chromium,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--disable-quic',
+        '--no-first-run',
+      ],
+    },
+  },
+  projects: [
+    { name: 'hydrated', use: { javaScriptEnabled: true } },
+    { name: 'no-js', use: { javaScriptEnabled: false } },
+  ],
+});

@@ -1,0 +1,192 @@
+/**
+ * Shared fixtures and helpers for the console's browser tests.
+ *
+ * Every spec runs in two Playwright projects: `hydrated` (JavaScript on; wait for
+ * `<body data-hydrated="true">` before interacting, since clicks before hydration
+ * do nothing) and `no-js` (plain HTML forms and full page loads).
+ */
+import { test as base, expect, type Locator, type Page } from '@playwright/test';
+
+import { env } from '../harness/world';
+
+export { expect };
+export { ADMIN, DEMO, FAILING, SUPPORT, flakyToken, storageState } from '../harness/world';
+
+type Fixtures = {
+  /** True in the `hydrated` project. */
+  js: boolean;
+  /** Navigates and, with JavaScript, waits until the page is hydrated. */
+  open: (path: string) => Promise<void>;
+  /** A per-test prefix that keeps submitted paths unique across tests and projects. */
+  uniq: string;
+};
+
+export const test = base.extend<Fixtures>({
+  js: async ({ javaScriptEnabled }, use) => {
+    await use(javaScriptEnabled !== false);
+  },
+  open: async ({ page, js }, use) => {
+    await use(async (path: string) => {
+      await page.goto(path);
+      if (js) await waitHydrated(page);
+    });
+  },
+  uniq: async ({}, use, testInfo) => {
+    const rand = Math.random().toString(36).slice(2, 8);
+    await use(`${testInfo.project.name}-${Date.now().toString(36)}-${rand}`);
+  },
+});
+
+export async function waitHydrated(page: Page): Promise<void> {
+  await expect(page.locator('body'), 'the page hydrates (WASM loaded and ran)').toHaveAttribute(
+    'data-hydrated',
+    'true',
+    { timeout: 20_000 },
+  );
+}
+
+/** After an action that navigates (no-JS) or updates in place (JS), wait for hydration again when JS is on. */
+export async function settle(page: Page, js: boolean): Promise<void> {
+  await page.waitForLoadState('load');
+  if (js) await waitHydrated(page);
+}
+
+export async function signIn(
+  page: Page,
+  js: boolean,
+  user: { email: string; password: string },
+  from = '/login',
+): Promise<void> {
+  await page.goto(from);
+  if (js) await waitHydrated(page);
+  await page.getByLabel('E-mail').fill(user.email);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+export function invalidationPath(token: string): string {
+  return `/p/${token}/invalidation`;
+}
+
+/** `n` distinct, valid origin paths under a per-test prefix. */
+export function paths(uniq: string, n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `/sample.li/e2e/${uniq}/img-${i + 1}.jpg`);
+}
+
+export function urlsBox(page: Page): Locator {
+  return page.getByLabel('URLs (up to 10, separated by commas or line breaks)');
+}
+
+export function submitButton(page: Page): Locator {
+  return page.locator('section[aria-labelledby="new-invalidation"]').getByRole('button', { name: /^Submit/ });
+}
+
+export function logRow(page: Page, id: string): Locator {
+  return page.locator(`[data-testid="log"] tr[data-id="${id}"]`);
+}
+
+export function badge(row: Locator): Locator {
+  return row.locator('td').first().locator('[data-status]');
+}
+
+/**
+ * Fills the URL box on an already opened Invalidation page, submits, and returns
+ * the new Invalidation ID shown in the confirmation.
+ */
+export async function submitOriginal(page: Page, js: boolean, list: string[], separator = '\n'): Promise<string> {
+  await urlsBox(page).fill(list.join(separator));
+  if (js) await expect(submitButton(page)).toBeEnabled();
+  await submitButton(page).click();
+  return createdId(page, js);
+}
+
+export async function createdId(page: Page, js: boolean): Promise<string> {
+  await expect(page).toHaveURL(/[?&]created=/, { timeout: 15_000 });
+  const id = (await page.getByTestId('created-id').textContent())?.trim() ?? '';
+  expect(id, 'the confirmation shows the new Invalidation ID').not.toBe('');
+  expect(new URL(page.url()).searchParams.get('created')).toBe(id);
+  if (js) await waitHydrated(page);
+  return id;
+}
+
+/** Opens the token's Invalidation page and submits `list`. */
+export async function submitOn(
+  page: Page,
+  js: boolean,
+  token: string,
+  list: string[],
+): Promise<string> {
+  await page.goto(invalidationPath(token));
+  if (js) await waitHydrated(page);
+  return submitOriginal(page, js, list);
+}
+
+/**
+ * Clicks Refresh until the row's badge shows `status` (a status code, e.g. DONE),
+ * bounded by `timeout`. With JavaScript the log reloads in place; without it the
+ * Refresh form reloads the page.
+ */
+export async function refreshUntil(page: Page, js: boolean, id: string, status: string, timeout = 30_000): Promise<void> {
+  const row = logRow(page, id);
+  await expect(async () => {
+    if ((await row.getAttribute('data-status', { timeout: 1_000 }).catch(() => null)) !== status) {
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      if (!js) await page.waitForLoadState('load');
+    }
+    await expect(row).toHaveAttribute('data-status', status, { timeout: 1_500 });
+  }, `row ${id} reaches ${status}`).toPass({ intervals: [200, 400, 800, 1_000], timeout });
+  if (js) await waitHydrated(page);
+}
+
+/** Controls the purge-target stand-in. */
+export async function setTarget(name: string, mode: 'ok' | 'fail'): Promise<void> {
+  const r = await fetch(`${env.targetsURL}/__control/${mode}?target=${encodeURIComponent(name)}`, { method: 'POST' });
+  expect(r.ok, `switching target ${name} to ${mode}`).toBe(true);
+}
+
+export interface TargetRequest {
+  target: string;
+  method: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export async function targetRequests(name: string): Promise<TargetRequest[]> {
+  const r = await fetch(`${env.targetsURL}/__control/requests?target=${encodeURIComponent(name)}`);
+  expect(r.ok).toBe(true);
+  return (await r.json()) as TargetRequest[];
+}
+
+/**
+ * `iso` as the console shows it once hydrated in time zone `timeZone`:
+ * `YYYY-MM-DD HH:MM:SS UTC±HH:MM`. Computed independently with Intl.
+ */
+export function localTimeText(iso: string, timeZone: string): string {
+  const at = new Date(iso);
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    })
+      .formatToParts(at)
+      .map((p) => [p.type, p.value]),
+  );
+  const wall = Date.UTC(+parts.year, +parts.month - 1, +parts.day, +parts.hour, +parts.minute, +parts.second);
+  const offset = Math.round((wall - Math.floor(at.getTime() / 1000) * 1000) / 60_000);
+  const sign = offset < 0 ? '-' : '+';
+  const hh = String(Math.floor(Math.abs(offset) / 60)).padStart(2, '0');
+  const mm = String(Math.abs(offset) % 60).padStart(2, '0');
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second} UTC${sign}${hh}:${mm}`;
+}
+
+/** `iso` as the server renders it (no JavaScript): `YYYY-MM-DD HH:MM:SS UTC`. */
+export function utcText(iso: string): string {
+  const d = new Date(iso);
+  return `${d.toISOString().slice(0, 10)} ${d.toISOString().slice(11, 19)} UTC`;
+}

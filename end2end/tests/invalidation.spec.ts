@@ -1,0 +1,118 @@
+import {
+  DEMO,
+  badge,
+  createdId,
+  expect,
+  invalidationPath,
+  logRow,
+  paths,
+  storageState,
+  submitButton,
+  submitOriginal,
+  test,
+  urlsBox,
+} from './fixtures';
+
+test.use({ storageState: storageState('admin') });
+
+test.beforeEach(async ({ open }) => {
+  await open(invalidationPath(DEMO));
+});
+
+test.describe('the invalidation form', () => {
+  test('submits 10 paths and shows the new Invalidation ID', async ({ page, js, uniq }) => {
+    const list = paths(uniq, 10);
+    if (js) {
+      await urlsBox(page).fill(list.join('\n'));
+      await expect(page.getByTestId('counter')).toContainText('10 / 10');
+      await expect(page.getByTestId('live-errors').locator('li')).toHaveCount(0);
+    }
+    // Commas and line breaks both separate entries.
+    const id = await submitOriginal(page, js, list.slice(0, 5).concat(list.slice(5).join(', ')));
+    await expect(page.getByTestId('created')).toContainText('Invalidation ID');
+    const row = logRow(page, id);
+    await expect(row).toBeVisible();
+    await expect(row.locator('td').nth(1)).toHaveText('Original');
+    await expect(row.getByText('See links (10)')).toBeVisible();
+    if (js) await expect(urlsBox(page), 'the form is cleared after a successful submit').toHaveValue('');
+  });
+
+  test('11 paths are blocked in the form and rejected by the server', async ({ page, js, uniq }) => {
+    const list = paths(uniq, 11);
+    await urlsBox(page).fill(list.join('\n'));
+    if (js) {
+      await expect(page.getByTestId('counter')).toContainText('11 / 10');
+      await expect(page.getByTestId('counter')).toContainText('too many');
+      await expect(submitButton(page)).toBeDisabled();
+      // Back to 10: allowed again.
+      await urlsBox(page).fill(list.slice(0, 10).join('\n'));
+      await expect(page.getByTestId('counter')).toContainText('10 / 10');
+      await expect(submitButton(page)).toBeEnabled();
+    } else {
+      await expect(submitButton(page), 'without JavaScript the server decides').toBeEnabled();
+      await submitButton(page).click();
+      const notice = page.getByRole('alert');
+      await expect(notice).toBeVisible();
+      await expect(notice).toContainText(/at most 10/);
+      await expect(notice).toContainText(/\b11\b/);
+      await expect(page).not.toHaveURL(/created=/);
+      await expect(page.getByTestId('created')).toHaveCount(0);
+      // Nothing was stored: no row lists these paths.
+      await page.goto(`${invalidationPath(DEMO)}?q=${encodeURIComponent(uniq)}`);
+      await expect(page.locator('[data-testid="log"] tr[data-id]')).toHaveCount(0);
+    }
+  });
+
+  test('a path with host and query string shows the corrected path', async ({ page, js, uniq }) => {
+    const bad = 'doc.cloudimg.io/sample.li/flat1.jpg?w=500';
+    const good = `/sample.li/e2e/${uniq}/ok.jpg`;
+    await urlsBox(page).fill(`${good}\n${bad}`);
+    let errors;
+    if (js) {
+      errors = page.getByTestId('live-errors').locator('li');
+      await expect(page.getByTestId('counter')).toContainText('1 / 10');
+      await expect(submitButton(page)).toBeDisabled();
+    } else {
+      await submitButton(page).click();
+      await expect(page.getByRole('alert')).toBeVisible();
+      errors = page.getByRole('alert').locator('li');
+      await expect(page).not.toHaveURL(/created=/);
+    }
+    await expect(errors).toHaveCount(1);
+    await expect(errors.first()).toContainText(bad);
+    await expect(errors.first().locator('code.suggestion')).toHaveText('/sample.li/flat1.jpg');
+
+    if (js) {
+      // Taking the suggestion makes the form valid.
+      await urlsBox(page).fill(`${good}\n/sample.li/flat1.jpg`);
+      await expect(page.getByTestId('live-errors').locator('li')).toHaveCount(0);
+      await expect(submitButton(page)).toBeEnabled();
+    }
+  });
+
+  test('scope All asks for explicit confirmation', async ({ page, js }) => {
+    const confirm = page.getByLabel('I understand: flush the whole cache of this token and rebuild it');
+    await page.getByLabel('All — the whole cache of the token').check();
+    if (js) {
+      await expect(submitButton(page)).toBeDisabled();
+      await confirm.check();
+      await expect(submitButton(page)).toBeEnabled();
+      await confirm.uncheck();
+      await expect(submitButton(page)).toBeDisabled();
+    } else {
+      await expect(submitButton(page)).toBeEnabled();
+      await submitButton(page).click();
+      const notice = page.getByRole('alert');
+      await expect(notice).toContainText('tick the confirmation');
+      await expect(page).not.toHaveURL(/created=/);
+      await page.getByLabel('All — the whole cache of the token').check();
+    }
+    await confirm.check();
+    await submitButton(page).click();
+    const id = await createdId(page, js);
+    const row = logRow(page, id);
+    await expect(row.locator('td').nth(1)).toHaveText('All');
+    await expect(row.locator('td').nth(4), 'scope All has no links').toHaveText('—');
+    await expect(badge(row)).toBeVisible();
+  });
+});
