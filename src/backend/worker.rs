@@ -121,13 +121,12 @@ impl Worker {
     }
 
     async fn execute(&self, job: Invalidation) -> Result<(), WorkerError> {
-        let lost = CancellationToken::new();
-        let heartbeat = tokio::spawn(heartbeat(self.clone(), job.id, lost.clone()));
+        // The heartbeat lives inside the job's future: if the job is dropped
+        // (worker killed), the lease stops being renewed and expires.
         let result = tokio::select! {
             r = self.pipeline(&job) => r,
-            _ = lost.cancelled() => Err(WorkerError::LeaseLost),
+            lost = heartbeat(self, job.id) => Err(lost),
         };
-        heartbeat.abort();
         match &result {
             Ok(()) => {}
             Err(WorkerError::LeaseLost) => {
@@ -255,17 +254,15 @@ fn step_note(step: Step, total: usize, pending: usize) -> String {
     }
 }
 
-async fn heartbeat(worker: Worker, id: crate::domain::InvalidationId, lost: CancellationToken) {
+/// Renews the lease every third of its length; returns only once it is lost.
+async fn heartbeat(worker: &Worker, id: crate::domain::InvalidationId) -> WorkerError {
     let every = worker.cfg.lease / 3;
     loop {
         tokio::time::sleep(every).await;
         let until = now_ms() + worker.cfg.lease.as_millis() as i64;
         match worker.store.extend_lease(id, &worker.cfg.id, until).await {
             Ok(()) => {}
-            Err(StoreError::LeaseLost) => {
-                lost.cancel();
-                return;
-            }
+            Err(StoreError::LeaseLost) => return WorkerError::LeaseLost,
             Err(e) => tracing::warn!(error = %e, "lease heartbeat failed"),
         }
     }

@@ -1,0 +1,247 @@
+//! Test support: a fresh database per test (SQLite always, PostgreSQL when
+//! `TEST_DATABASE_URL` is set), the app built on it, and helpers to sign in
+//! and call it with `tower::ServiceExt::oneshot`.
+#![allow(dead_code)]
+
+pub mod recorder;
+
+use axum::body::Body;
+use axum::http::{header, Request, Response, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+use imgflush::backend::auth::hash_password;
+use imgflush::backend::invalidations::Actor;
+use imgflush::backend::store::{self, DynStore, NewProject, Project, Submitter};
+use imgflush::domain::Role;
+use server::{App, Config};
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs one test body against each database: `db_test!(name, |t| async move { … });`
+#[macro_export]
+macro_rules! db_test {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let t = $crate::common::TestApp::new($crate::common::Db::Sqlite).await;
+                ($body)(t).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(t) = $crate::common::TestApp::try_new($crate::common::Db::Postgres).await else {
+                    eprintln!("TEST_DATABASE_URL not set: PostgreSQL half skipped");
+                    return;
+                };
+                ($body)(t).await;
+            }
+        }
+    };
+}
+
+/// A database that exists for one test and is dropped after it.
+pub struct TestDb {
+    pub url: String,
+    cleanup: Option<(String, String)>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    pub async fn create(db: Db) -> Option<TestDb> {
+        match db {
+            Db::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}/test.db", dir.path().display());
+                Some(TestDb { url, cleanup: None, _dir: Some(dir) })
+            }
+            Db::Postgres => {
+                let admin = std::env::var("TEST_DATABASE_URL").ok()?;
+                let name = format!("imgflush_test_{}", uuid::Uuid::new_v4().simple());
+                let conn = sqlx::PgPool::connect(&admin).await.expect("TEST_DATABASE_URL reachable");
+                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&conn).await.expect("create test database");
+                conn.close().await;
+                let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+                Some(TestDb { url: format!("{base}/{name}"), cleanup: Some((admin, name)), _dir: None })
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = self.cleanup.take() {
+            // Async drop does not exist; a short-lived runtime on another thread does the job.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                rt.block_on(async {
+                    if let Ok(conn) = sqlx::PgPool::connect(&admin).await {
+                        let _ =
+                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&conn).await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+pub struct TestApp {
+    pub app: App,
+    pub router: Router,
+    pub store: DynStore,
+    pub db: TestDb,
+    pub demo: Project,
+}
+
+impl TestApp {
+    pub async fn new(db: Db) -> TestApp {
+        Self::try_new(db).await.expect("database available")
+    }
+
+    pub async fn try_new(db: Db) -> Option<TestApp> {
+        Self::with_config(db, |_| {}).await
+    }
+
+    pub async fn with_config(db: Db, tweak: impl FnOnce(&mut Config)) -> Option<TestApp> {
+        let db = TestDb::create(db).await?;
+        let mut config = Config::with_database(&db.url);
+        config.worker.enabled = false;
+        tweak(&mut config);
+        let store = store::connect(&db.url).await.expect("connect");
+        let app = server::build_with_store(config, store.clone()).await.expect("build app");
+        let demo = store
+            .create_project(&NewProject {
+                token: "demo".into(),
+                name: "Demo".into(),
+                origin_hosts: vec!["sample.li".into()],
+            })
+            .await
+            .unwrap();
+        Some(TestApp { router: app.router.clone(), app, store, db, demo })
+    }
+
+    pub async fn project(&self, token: &str) -> Project {
+        self.store
+            .create_project(&NewProject { token: token.into(), name: format!("Project {token}"), origin_hosts: vec![] })
+            .await
+            .unwrap()
+    }
+
+    /// Creates `email` with [`PASSWORD`] and `role` in `project`.
+    pub async fn user(&self, email: &str, role: Role, project: &Project) -> i64 {
+        let user = match self.store.user_by_email(email).await {
+            Ok(u) => u,
+            Err(_) => self.store.create_user(email, &hash_password(PASSWORD.into()).await.unwrap()).await.unwrap(),
+        };
+        self.store.set_membership(user.id, project.id, role).await.unwrap();
+        user.id
+    }
+
+    pub async fn actor(&self, email: &str, role: Role, project: &Project) -> Actor {
+        let id = self.user(email, role, project).await;
+        Actor { project: project.clone(), role, submitter: Submitter::User { id, email: email.into() } }
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> Response<Body> {
+        self.router.clone().oneshot(req).await.unwrap()
+    }
+
+    /// Posts the sign-in form; returns the response.
+    pub async fn login_response(&self, email: &str, password: &str) -> Response<Body> {
+        let body = format!("email={}&password={}&next=%2F", enc(email), enc(password));
+        self.send(
+            Request::post("/login")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::ORIGIN, "http://localhost")
+                .header(header::HOST, "localhost")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Signs in and returns the `Cookie` header value to send back.
+    pub async fn login(&self, email: &str) -> String {
+        let resp = self.login_response(email, PASSWORD).await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER, "login should redirect");
+        session_cookie(&resp).expect("a session cookie")
+    }
+
+    /// Calls a server function as a same-origin browser `fetch` would.
+    pub async fn server_fn(&self, cookie: &str, name: &str, form: &[(&str, &str)]) -> Response<Body> {
+        let body: Vec<String> = form.iter().map(|(k, v)| format!("{k}={}", enc(v))).collect();
+        self.send(
+            Request::post(format!("/sfn/{name}"))
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::ACCEPT, "application/json")
+                .header(header::HOST, "localhost")
+                .header(header::ORIGIN, "http://localhost")
+                .header("sec-fetch-site", "same-origin")
+                .header(header::COOKIE, cookie)
+                .body(Body::from(body.join("&")))
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub async fn get(&self, path: &str, cookie: Option<&str>) -> Response<Body> {
+        let mut req = Request::get(path).header(header::HOST, "localhost");
+        if let Some(c) = cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        self.send(req.body(Body::empty()).unwrap()).await
+    }
+}
+
+/// The `name=value` part of the session cookie set by `resp`.
+pub fn session_cookie(resp: &Response<Body>) -> Option<String> {
+    resp.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("imgflush_session="))
+        .map(|c| c.split(';').next().unwrap().to_owned())
+}
+
+pub fn set_cookie_header(resp: &Response<Body>) -> Option<String> {
+    resp.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("imgflush_session="))
+        .map(str::to_owned)
+}
+
+pub fn location(resp: &Response<Body>) -> String {
+    resp.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+}
+
+pub async fn body_text(resp: Response<Body>) -> String {
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+pub async fn body_json(resp: Response<Body>) -> serde_json::Value {
+    let text = body_text(resp).await;
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+pub fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

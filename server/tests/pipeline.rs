@@ -1,0 +1,266 @@
+//! The purge pipeline end to end: real HTTP targets, real workers, both databases.
+
+mod common;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use common::recorder::Recorder;
+use common::*;
+use imgflush::backend::invalidations::{Actor, PathsInput, ServiceError, Submission};
+use imgflush::backend::store::{Invalidation, NewTarget, TargetState};
+use imgflush::backend::worker::WorkerConfig;
+use imgflush::domain::{InvalidationId, Role, Scope, Status, TargetKind};
+use tokio_util::sync::CancellationToken;
+
+fn fast(id: &str) -> WorkerConfig {
+    WorkerConfig {
+        id: id.into(),
+        lease: Duration::from_secs(2),
+        poll: Duration::from_millis(100),
+        concurrency: 8,
+        target_timeout: Duration::from_secs(5),
+        max_attempts: 2,
+        backoff: Duration::from_millis(20),
+    }
+}
+
+async fn add(t: &TestApp, kind: TargetKind, name: &str, url: String, secret: Option<&str>) {
+    let new = NewTarget { kind, name: name.into(), url, secret: secret.map(Into::into) };
+    t.store.add_target(t.demo.id, &new).await.unwrap();
+}
+
+async fn submit(t: &TestApp, actor: &Actor, paths: &[&str]) -> Invalidation {
+    let sub = Submission {
+        scope: Scope::Original,
+        paths: PathsInput::List(paths.iter().map(|p| p.to_string()).collect()),
+        max_paths: 15,
+        idempotency_key: None,
+    };
+    t.app.services.invalidations.submit(actor, sub).await.unwrap().invalidation
+}
+
+/// Waits (bounded) until the invalidation reaches a final status.
+async fn settle(t: &TestApp, id: InvalidationId, within: Duration) -> Invalidation {
+    let deadline = Instant::now() + within;
+    loop {
+        let inv = t.store.invalidation(t.demo.id, id).await.unwrap();
+        if inv.status.is_final() {
+            return inv;
+        }
+        assert!(Instant::now() < deadline, "{id} still {:?} after {within:?}", inv.status);
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+fn run_worker(t: &TestApp, cfg: WorkerConfig) -> (CancellationToken, tokio::task::JoinHandle<()>) {
+    let cancel = CancellationToken::new();
+    let handle = tokio::spawn(t.app.worker(cfg).run(cancel.clone()));
+    (cancel, handle)
+}
+
+db_test!(submit_reaches_done_on_every_edge_and_cdn_target, |t: TestApp| async move {
+    let edges = [Recorder::start().await, Recorder::start().await];
+    let varnishes = [Recorder::start().await, Recorder::start().await];
+    for (i, r) in edges.iter().enumerate() {
+        add(&t, TargetKind::Edge, &format!("edge-{i}"), r.url("/purge"), Some("edge-secret")).await;
+    }
+    for (i, r) in varnishes.iter().enumerate() {
+        add(&t, TargetKind::Varnish, &format!("varnish-{i}"), r.url("/"), Some("ban-secret")).await;
+    }
+    let actor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
+    let (cancel, worker) = run_worker(&t, fast("w1"));
+    let started = Instant::now();
+    let inv = submit(&t, &actor, &["/sample.li/flat1.jpg", "/sample.li/img/*"]).await;
+    let done = settle(&t, inv.id, Duration::from_secs(10)).await;
+    let took = started.elapsed();
+    assert_eq!(done.status, Status::Done, "{:?}", done.error);
+    // A new job wakes the idle worker at once instead of waiting for its poll.
+    assert!(took < Duration::from_secs(2), "submit→DONE took {took:?}");
+
+    for r in &edges {
+        let reqs = r.requests();
+        assert_eq!(reqs.len(), 1);
+        let req = &reqs[0];
+        assert_eq!((req.method.as_str(), req.path.as_str()), ("POST", "/purge"));
+        assert_eq!(req.header("authorization"), Some("Bearer edge-secret"));
+        let body = req.json();
+        assert_eq!(body["token"], "demo");
+        assert_eq!(body["scope"], "original");
+        assert_eq!(body["invalidation_id"], inv.id.to_string());
+        assert_eq!(body["paths"], serde_json::json!(["/sample.li/flat1.jpg", "/sample.li/img/*"]));
+    }
+    for r in &varnishes {
+        let reqs = r.requests();
+        assert_eq!(reqs.len(), 2, "one ban per path");
+        assert!(reqs.iter().all(|q| q.method == "BAN" && q.header("x-purge-token") == Some("demo")));
+        assert!(reqs.iter().all(|q| q.header("x-purge-secret") == Some("ban-secret")));
+        assert_eq!(reqs[0].header("x-purge-path"), Some("/sample.li/flat1.jpg"));
+        assert_eq!(reqs[1].header("x-purge-prefix"), Some("/sample.li/img/"));
+        assert_eq!(reqs[1].header("x-purge-path"), None);
+    }
+    let detail = t.app.services.invalidations.detail(&actor, inv.id).await.unwrap();
+    let statuses: Vec<Status> = detail.events.iter().map(|e| e.status).collect();
+    assert_eq!(
+        statuses,
+        [
+            Status::Received,
+            Status::Preparing,
+            Status::FlushingResizingServers,
+            Status::FlushingCdnServers,
+            Status::Done
+        ]
+    );
+    assert_eq!(detail.targets.len(), 4);
+    assert!(detail.targets.iter().all(|r| r.state == TargetState::Ok && r.attempts == 1 && r.duration_ms.is_some()));
+    cancel.cancel();
+    worker.await.unwrap();
+});
+
+db_test!(failing_cdn_node_then_retry_reruns_only_that_node, |t: TestApp| async move {
+    let edge = Recorder::start().await;
+    let good = Recorder::start().await;
+    let bad = Recorder::start().await;
+    bad.respond_with(500);
+    add(&t, TargetKind::Edge, "edge", edge.url("/purge"), None).await;
+    add(&t, TargetKind::Varnish, "varnish-ok", good.url("/"), None).await;
+    add(&t, TargetKind::Webhook, "hook-broken", bad.url("/hook"), Some("whsec")).await;
+    let actor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
+    let (cancel, worker) = run_worker(&t, fast("w1"));
+
+    let inv = submit(&t, &actor, &["/a.jpg"]).await;
+    let failed = settle(&t, inv.id, Duration::from_secs(10)).await;
+    assert_eq!(failed.status, Status::ErrorCdnNode);
+    let error = failed.error.unwrap();
+    assert!(error.contains("hook-broken") && error.contains("500"), "{error}");
+    assert!(!error.contains("varnish-ok"), "{error}");
+    assert_eq!(bad.count(), 2, "bounded automatic retries (max_attempts = 2)");
+    let sig = bad.requests()[0].header("x-imgflush-signature").unwrap().to_owned();
+    assert!(sig.starts_with("sha256=") && sig.len() == 7 + 64, "{sig}");
+    assert_eq!((edge.count(), good.count()), (1, 1));
+
+    bad.respond_with(204);
+    let retried = t.app.services.invalidations.retry(&actor, inv.id).await.unwrap();
+    assert_eq!((retried.id, retried.attempt, retried.status), (inv.id, 2, Status::Received));
+    let done = settle(&t, inv.id, Duration::from_secs(10)).await;
+    assert_eq!(done.status, Status::Done, "{:?}", done.error);
+    assert_eq!((edge.count(), good.count(), bad.count()), (1, 1, 3), "only the failed target was called again");
+    let detail = t.app.services.invalidations.detail(&actor, inv.id).await.unwrap();
+    let hook = detail.targets.iter().find(|r| r.name == "hook-broken").unwrap();
+    assert_eq!((hook.state, hook.attempts), (TargetState::Ok, 3));
+
+    // Retry from any other status is a conflict.
+    let again = t.app.services.invalidations.retry(&actor, inv.id).await;
+    assert!(matches!(again, Err(ServiceError::Conflict(ref m)) if m.contains("DONE")), "{again:?}");
+    cancel.cancel();
+    worker.await.unwrap();
+});
+
+db_test!(failing_edge_ends_in_error_before_cdn_step, |t: TestApp| async move {
+    let edge = Recorder::start().await;
+    edge.respond_with(503);
+    let cdn = Recorder::start().await;
+    add(&t, TargetKind::Edge, "edge", edge.url("/purge"), None).await;
+    add(&t, TargetKind::Varnish, "cdn", cdn.url("/"), None).await;
+    let actor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
+    let (cancel, worker) = run_worker(&t, fast("w1"));
+    let inv = submit(&t, &actor, &["/a.jpg"]).await;
+    let failed = settle(&t, inv.id, Duration::from_secs(10)).await;
+    assert_eq!(failed.status, Status::Error);
+    assert!(failed.error.unwrap().contains("edge"));
+    assert_eq!(cdn.count(), 0, "CDN nodes are not purged while the edge still serves stale objects");
+    cancel.cancel();
+    worker.await.unwrap();
+});
+
+db_test!(no_targets_completes_honestly, |t: TestApp| async move {
+    let actor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
+    let (cancel, worker) = run_worker(&t, fast("w1"));
+    let inv = submit(&t, &actor, &["/a.jpg"]).await;
+    assert_eq!(settle(&t, inv.id, Duration::from_secs(10)).await.status, Status::Done);
+    let detail = t.app.services.invalidations.detail(&actor, inv.id).await.unwrap();
+    assert!(detail.targets.is_empty());
+    let last = detail.events.last().unwrap();
+    assert!(last.note.as_deref().unwrap().contains("nothing was flushed"), "{last:?}");
+    cancel.cancel();
+    worker.await.unwrap();
+});
+
+db_test!(a_killed_worker_loses_its_lease_and_another_finishes, |t: TestApp| async move {
+    let edge = Recorder::start().await;
+    let cdn = Recorder::start().await;
+    add(&t, TargetKind::Edge, "edge", edge.url("/purge"), None).await;
+    add(&t, TargetKind::Varnish, "cdn", cdn.url("/"), None).await;
+    cdn.delay(60_000);
+    let actor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
+    let inv = submit(&t, &actor, &["/a.jpg"]).await;
+
+    // Worker 1 reaches the CDN step and hangs on the slow node; then it is killed.
+    let mut cfg = fast("doomed");
+    cfg.target_timeout = Duration::from_secs(60);
+    let (_cancel, doomed) = run_worker(&t, cfg);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while cdn.count() == 0 {
+        assert!(Instant::now() < deadline, "worker 1 never reached the CDN step");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    doomed.abort();
+    let _ = doomed.await;
+    cdn.delay(0);
+    let mid = t.store.invalidation(t.demo.id, inv.id).await.unwrap();
+    assert_eq!(mid.status, Status::FlushingCdnServers);
+
+    let (cancel, rescuer) = run_worker(&t, fast("rescuer"));
+    let done = settle(&t, inv.id, Duration::from_secs(15)).await;
+    assert_eq!(done.status, Status::Done, "{:?}", done.error);
+    assert_eq!(edge.count(), 1, "the finished edge step is not repeated");
+    let detail = t.app.services.invalidations.detail(&actor, inv.id).await.unwrap();
+    assert!(detail.events.iter().any(|e| e.note.as_deref().is_some_and(|n| n.contains("resumed by rescuer"))));
+    cancel.cancel();
+    rescuer.await.unwrap();
+});
+
+db_test!(three_hundred_concurrent_submits_all_done_none_claimed_twice, |t: TestApp| async move {
+    let edge = Recorder::start().await;
+    let cdn = Recorder::start().await;
+    add(&t, TargetKind::Edge, "edge", edge.url("/purge"), None).await;
+    add(&t, TargetKind::Webhook, "hook", cdn.url("/hook"), None).await;
+    let actor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
+    let (c1, w1) = run_worker(&t, fast("w1"));
+    let (c2, w2) = run_worker(&t, fast("w2"));
+
+    let submits = (0..300).map(|i| {
+        let service = t.app.services.invalidations.clone();
+        let actor = actor.clone();
+        tokio::spawn(async move {
+            let path = format!("/bulk/{i}.jpg");
+            let sub = Submission {
+                scope: Scope::Original,
+                paths: PathsInput::List(vec![path]),
+                max_paths: 15,
+                idempotency_key: None,
+            };
+            service.submit(&actor, sub).await.unwrap().invalidation.id
+        })
+    });
+    let ids: Vec<InvalidationId> = futures::future::join_all(submits).await.into_iter().map(Result::unwrap).collect();
+    for id in &ids {
+        assert_eq!(settle(&t, *id, Duration::from_secs(120)).await.status, Status::Done);
+    }
+    for r in [&edge, &cdn] {
+        let mut per_id: HashMap<String, usize> = HashMap::new();
+        for req in r.requests() {
+            *per_id.entry(req.json()["invalidation_id"].as_str().unwrap().to_owned()).or_default() += 1;
+        }
+        assert_eq!(per_id.len(), 300);
+        assert!(per_id.values().all(|n| *n == 1), "a job was purged twice: claimed by two workers at once");
+    }
+    for id in &ids {
+        let events = t.store.events(*id).await.unwrap();
+        assert_eq!(events.iter().filter(|e| e.status == Status::Preparing).count(), 1);
+    }
+    c1.cancel();
+    c2.cancel();
+    w1.await.unwrap();
+    w2.await.unwrap();
+});
