@@ -132,7 +132,7 @@ pub struct Invalidation {
     pub request_hash: Option<String>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ListQuery {
     /// Keyset cursor: only rows with an id strictly below it (ids are UUID v7, so time-ordered).
     pub before: Option<InvalidationId>,
@@ -140,6 +140,12 @@ pub struct ListQuery {
     /// Matches an Invalidation ID exactly, or a substring of a submitted path.
     pub search: Option<String>,
     pub limit: i64,
+}
+
+impl Default for ListQuery {
+    fn default() -> Self {
+        ListQuery { before: None, status: None, search: None, limit: 20 }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -1,0 +1,152 @@
+//! The console's server functions: what the Invalidation page and Settings
+//! page call, with the same validation the browser runs.
+
+mod common;
+
+use axum::http::{header, StatusCode};
+use common::*;
+use imgflush::domain::{Role, Status};
+
+async fn admin(t: &TestApp) -> String {
+    t.user("admin@example.com", Role::Admin, &t.demo).await;
+    t.login("admin@example.com").await
+}
+
+db_test!(submit_returns_the_new_id_and_redirects_to_the_log, |t: TestApp| async move {
+    let cookie = admin(&t).await;
+    let resp = t
+        .server_fn(&cookie, "submit_invalidation", &[
+            ("project", "demo"),
+            ("scope", "original"),
+            ("urls", "/sample.li/flat1.jpg,\n/sample.li/flat2.jpg\r\n\n/sample.li/flat1.jpg"),
+        ])
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let redirect = resp.headers().get(header::LOCATION).unwrap().to_str().unwrap().to_owned();
+    let id: String = serde_json::from_value(body_json(resp).await).unwrap();
+    assert_eq!(redirect, format!("/p/demo/invalidation?created={id}"));
+    let rows = t.store.list_invalidations(t.demo.id, &Default::default()).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].paths, ["/sample.li/flat1.jpg", "/sample.li/flat2.jpg"], "duplicates dropped");
+    assert_eq!(rows[0].submitted_by, "admin@example.com");
+    assert_eq!(rows[0].status, Status::Received);
+});
+
+db_test!(the_server_rejects_what_the_form_would_block, |t: TestApp| async move {
+    let cookie = admin(&t).await;
+    let eleven: Vec<String> = (0..11).map(|i| format!("/img/{i}.jpg")).collect();
+    let cases = [
+        (eleven.join("\n"), "at most 10"),
+        ("doc.cloudimg.io/sample.li/flat1.jpg?w=500".to_owned(), "/sample.li/flat1.jpg"),
+        ("/sample.li/flat1.jpg?w=500".to_owned(), "/sample.li/flat1.jpg"),
+        ("".to_owned(), "urls"),
+    ];
+    for (urls, expect) in cases {
+        let resp =
+            t.server_fn(&cookie, "submit_invalidation", &[("project", "demo"), ("scope", "original"), ("urls", &urls)]).await;
+        assert!(resp.status().is_client_error() || resp.status().is_server_error());
+        let body = body_json(resp).await;
+        let details = body["Invalid"].as_array().unwrap_or_else(|| panic!("{body}"));
+        assert!(body.to_string().contains(expect), "{urls:?} → {body}");
+        assert!(details.iter().all(|d| d["field"] == "urls"));
+    }
+    let bad = t
+        .server_fn(&cookie, "submit_invalidation", &[
+            ("project", "demo"),
+            ("scope", "original"),
+            ("urls", "doc.cloudimg.io/sample.li/flat1.jpg?w=500"),
+        ])
+        .await;
+    let body = body_json(bad).await;
+    assert_eq!(body["Invalid"][0]["entry"], "doc.cloudimg.io/sample.li/flat1.jpg?w=500");
+    assert_eq!(body["Invalid"][0]["suggestion"], "/sample.li/flat1.jpg");
+    assert!(t.store.list_invalidations(t.demo.id, &Default::default()).await.unwrap().is_empty());
+});
+
+db_test!(scope_all_needs_explicit_confirmation, |t: TestApp| async move {
+    let cookie = admin(&t).await;
+    let refused = t.server_fn(&cookie, "submit_invalidation", &[("project", "demo"), ("scope", "all"), ("urls", "")]).await;
+    let body = body_json(refused).await;
+    assert_eq!(body["Invalid"][0]["field"], "confirm_all", "{body}");
+    let ok = t
+        .server_fn(&cookie, "submit_invalidation", &[
+            ("project", "demo"),
+            ("scope", "all"),
+            ("urls", "/ignored.jpg"),
+            ("confirm_all", "yes"),
+        ])
+        .await;
+    assert_eq!(ok.status(), StatusCode::OK);
+    let rows = t.store.list_invalidations(t.demo.id, &Default::default()).await.unwrap();
+    assert_eq!(rows[0].scope, imgflush::domain::Scope::All);
+    assert!(rows[0].paths.is_empty());
+});
+
+db_test!(log_pages_by_keyset_and_filters, |t: TestApp| async move {
+    let cookie = admin(&t).await;
+    for i in 0..25 {
+        let urls = format!("/page/{i}.jpg");
+        let r = t.server_fn(&cookie, "submit_invalidation", &[("project", "demo"), ("scope", "original"), ("urls", &urls)]).await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let first = body_json(t.server_fn(&cookie, "list_invalidations", &[("project", "demo")]).await).await;
+    let rows = first["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 20);
+    assert_eq!(rows[0]["paths"][0], "/page/24.jpg", "newest first");
+    let next = first["next"].as_str().unwrap().to_owned();
+    let second =
+        body_json(t.server_fn(&cookie, "list_invalidations", &[("project", "demo"), ("before", &next)]).await).await;
+    let older = second["rows"].as_array().unwrap();
+    assert_eq!(older.len(), 5);
+    assert_eq!(older[4]["paths"][0], "/page/0.jpg");
+    assert!(second["next"].is_null());
+
+    let by_path = body_json(t.server_fn(&cookie, "list_invalidations", &[("project", "demo"), ("q", "/page/13")]).await).await;
+    assert_eq!(by_path["rows"].as_array().unwrap().len(), 1);
+    let id = by_path["rows"][0]["id"].as_str().unwrap().to_owned();
+    let by_id = body_json(t.server_fn(&cookie, "list_invalidations", &[("project", "demo"), ("q", &id)]).await).await;
+    assert_eq!(by_id["rows"][0]["paths"][0], "/page/13.jpg");
+    let like = body_json(t.server_fn(&cookie, "list_invalidations", &[("project", "demo"), ("q", "%")]).await).await;
+    assert_eq!(like["rows"].as_array().unwrap().len(), 0, "LIKE wildcards are escaped");
+    let done = body_json(t.server_fn(&cookie, "list_invalidations", &[("project", "demo"), ("status", "DONE")]).await).await;
+    assert_eq!(done["rows"].as_array().unwrap().len(), 0);
+    let bad = body_json(t.server_fn(&cookie, "list_invalidations", &[("project", "demo"), ("status", "FINISHED")]).await).await;
+    assert_eq!(bad["Invalid"][0]["field"], "status");
+});
+
+db_test!(retry_is_refused_unless_errored, |t: TestApp| async move {
+    let cookie = admin(&t).await;
+    let resp = t.server_fn(&cookie, "submit_invalidation", &[("project", "demo"), ("scope", "original"), ("urls", "/a.jpg")]).await;
+    let id: String = serde_json::from_value(body_json(resp).await).unwrap();
+    let retry = t.server_fn(&cookie, "retry_invalidation", &[("project", "demo"), ("id", &id)]).await;
+    let body = body_json(retry).await;
+    assert!(body["Conflict"].as_str().unwrap().contains("RECEIVED"), "{body}");
+});
+
+db_test!(admins_manage_targets_with_clear_errors, |t: TestApp| async move {
+    let cookie = admin(&t).await;
+    let bad = t
+        .server_fn(&cookie, "add_target", &[("project", "demo"), ("kind", "squid"), ("name", ""), ("url", "not a url")])
+        .await;
+    let body = body_json(bad).await;
+    let fields: Vec<&str> = body["Invalid"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["kind", "name", "url"]);
+    let ok = t
+        .server_fn(&cookie, "add_target", &[
+            ("project", "demo"),
+            ("kind", "varnish"),
+            ("name", "v1"),
+            ("url", "http://user:pw@127.0.0.1:6081/"),
+            ("secret", "s3cret"),
+        ])
+        .await;
+    assert_eq!(ok.status(), StatusCode::OK);
+    let settings = body_json(t.server_fn(&cookie, "project_settings", &[("project", "demo")]).await).await;
+    let text = settings.to_string();
+    assert!(!text.contains("s3cret") && !text.contains("pw@"), "secrets never reach responses: {text}");
+    assert_eq!(settings["targets"][0]["has_secret"], true);
+    let dup = t
+        .server_fn(&cookie, "add_target", &[("project", "demo"), ("kind", "edge"), ("name", "v1"), ("url", "http://127.0.0.1:1/")])
+        .await;
+    assert!(body_json(dup).await["Conflict"].as_str().unwrap().contains("name"));
+});
