@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs every check and test: format, lints, unit and router tests (SQLite, and
+# PostgreSQL when TEST_DATABASE_URL is set), and the browser tests in Chromium.
+source "$(dirname "$0")/tools.sh"
+install_rust_tools
+install_node_tools
+install_browser
+cd "$ROOT"
+
+say "cargo fmt --check"
+cargo fmt --all --check
+say "cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy -p app --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
+say "building the site (cargo leptos build)"
+cargo leptos build
+
+if [ -z "${TEST_DATABASE_URL:-}" ]; then
+  say "TEST_DATABASE_URL is not set: storage tests run on SQLite only"
+fi
+say "unit, router and pipeline tests"
+cargo test --workspace
+
+say "browser tests (Chromium, hydrated and JavaScript-off)"
+bash "$ROOT/end2end/run.sh"
