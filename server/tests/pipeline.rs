@@ -264,3 +264,31 @@ db_test!(three_hundred_concurrent_submits_all_done_none_claimed_twice, |t: TestA
     w1.await.unwrap();
     w2.await.unwrap();
 });
+
+/// Two instances on one PostgreSQL database: a submit on one wakes the idle
+/// worker of the other through LISTEN/NOTIFY, long before its poll would.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_notify_wakes_a_worker_in_another_instance() {
+    let Some(t) = TestApp::try_new(Db::Postgres).await else {
+        eprintln!("TEST_DATABASE_URL not set: skipped");
+        return;
+    };
+    let other_store = imgflush::backend::store::connect(&t.db.url).await.unwrap();
+    let mut config = server::Config::with_database(&t.db.url);
+    config.worker.enabled = false;
+    let other = server::build_with_store(config, other_store).await.unwrap();
+    let mut cfg = fast("other-instance");
+    cfg.poll = Duration::from_secs(30);
+    let cancel = CancellationToken::new();
+    let worker = tokio::spawn(other.worker(cfg).run(cancel.clone()));
+    tokio::time::sleep(Duration::from_millis(300)).await; // let it LISTEN and go idle
+
+    let actor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
+    let started = Instant::now();
+    let inv = submit(&t, &actor, &["/a.jpg"]).await;
+    let done = settle(&t, inv.id, Duration::from_secs(10)).await;
+    assert_eq!(done.status, Status::Done);
+    assert!(started.elapsed() < Duration::from_secs(3), "woken by NOTIFY, not the 30 s poll: {:?}", started.elapsed());
+    cancel.cancel();
+    worker.await.unwrap();
+}
