@@ -12,7 +12,7 @@ pub mod ssr;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 use pages::{
     api_docs::ApiDocsPage, detail::DetailPage, home::HomePage, invalidation::InvalidationPage, keys::KeysPage,
@@ -48,10 +48,12 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=LoginPage />
                 <Route path=path!("/") view=HomePage />
                 <Route path=path!("/docs/api") view=ApiDocsPage />
-                <Route path=path!("/p/:token/invalidation") view=InvalidationPage />
-                <Route path=path!("/p/:token/invalidation/:id") view=DetailPage />
-                <Route path=path!("/p/:token/api-keys") view=KeysPage />
-                <Route path=path!("/p/:token/settings") view=SettingsPage />
+                // Async: data loads before the headers go out, so a foreign or
+                // unknown project answers with a real 404 status.
+                <Route path=path!("/p/:token/invalidation") view=InvalidationPage ssr=SsrMode::Async />
+                <Route path=path!("/p/:token/invalidation/:id") view=DetailPage ssr=SsrMode::Async />
+                <Route path=path!("/p/:token/api-keys") view=KeysPage ssr=SsrMode::Async />
+                <Route path=path!("/p/:token/settings") view=SettingsPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

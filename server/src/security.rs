@@ -48,7 +48,7 @@ fn forbidden() -> Response {
 /// `/` goes straight to the first project's Invalidation page.
 pub async fn require_session(State(services): State<Services>, session: Session, req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    let page = path == "/" || path.starts_with("/p/");
+    let page = path == "/" || path.starts_with("/p/") || path.starts_with("/docs/");
     if !page || !matches!(*req.method(), Method::GET | Method::HEAD) {
         return next.run(req).await;
     }

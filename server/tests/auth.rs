@@ -64,7 +64,7 @@ db_test!(login_renews_the_session_id, |t: TestApp| async move {
 });
 
 db_test!(pages_require_a_session, |t: TestApp| async move {
-    for path in ["/", "/p/demo/invalidation", "/p/demo/settings"] {
+    for path in ["/", "/p/demo/invalidation", "/p/demo/settings", "/docs/api"] {
         let resp = t.get(path, None).await;
         assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{path}");
         assert!(location(&resp).starts_with("/login?next="), "{path}");
@@ -146,6 +146,11 @@ db_test!(another_projects_data_answers_not_found, |t: TestApp| async move {
     t.user("admin@example.com", Role::Admin, &t.demo).await;
     let cookie = t.login("admin@example.com").await;
     let id = created.invalidation.id.to_string();
+    let page = t.get("/p/other/invalidation", Some(&cookie)).await;
+    assert_eq!(page.status(), StatusCode::NOT_FOUND);
+    let page = t.get(&format!("/p/demo/invalidation/{}", created.invalidation.id), Some(&cookie)).await;
+    assert_eq!(page.status(), StatusCode::NOT_FOUND);
+    assert!(!body_text(page).await.contains("/secret.jpg"));
     for (name, form) in [
         ("list_invalidations", vec![("project", "other")]),
         ("invalidation_detail", vec![("project", "other"), ("id", id.as_str())]),

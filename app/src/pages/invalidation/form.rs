@@ -65,7 +65,10 @@ pub fn InvalidationForm(token: Signal<String>, submit: ServerAction<SubmitInvali
                         {move || parsed.with(|p| p.errors.iter().map(|e| {
                             let suggestion = e.suggestion.clone();
                             view! {
-                                <li>{e.to_string()} {suggestion.map(|s| view! { " " <code class="suggestion">{s}</code> })}</li>
+                                <li>
+                                    <code>{e.entry.clone()}</code> ": " {e.reason.message()}
+                                    {suggestion.map(|s| view! { " Try " <code class="suggestion">{s}</code> })}
+                                </li>
                             }
                         }).collect_view())}
                     </ul>
