@@ -15,11 +15,15 @@ async fn admin(t: &TestApp) -> String {
 db_test!(submit_returns_the_new_id_and_redirects_to_the_log, |t: TestApp| async move {
     let cookie = admin(&t).await;
     let resp = t
-        .server_fn(&cookie, "submit_invalidation", &[
-            ("project", "demo"),
-            ("scope", "original"),
-            ("urls", "/sample.li/flat1.jpg,\n/sample.li/flat2.jpg\r\n\n/sample.li/flat1.jpg"),
-        ])
+        .server_fn(
+            &cookie,
+            "submit_invalidation",
+            &[
+                ("project", "demo"),
+                ("scope", "original"),
+                ("urls", "/sample.li/flat1.jpg,\n/sample.li/flat2.jpg\r\n\n/sample.li/flat1.jpg"),
+            ],
+        )
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
     let redirect = resp.headers().get(header::LOCATION).unwrap().to_str().unwrap().to_owned();
@@ -42,8 +46,9 @@ db_test!(the_server_rejects_what_the_form_would_block, |t: TestApp| async move {
         ("".to_owned(), "urls"),
     ];
     for (urls, expect) in cases {
-        let resp =
-            t.server_fn(&cookie, "submit_invalidation", &[("project", "demo"), ("scope", "original"), ("urls", &urls)]).await;
+        let resp = t
+            .server_fn(&cookie, "submit_invalidation", &[("project", "demo"), ("scope", "original"), ("urls", &urls)])
+            .await;
         assert!(resp.status().is_client_error() || resp.status().is_server_error());
         let body = body_json(resp).await;
         let details = body["Invalid"].as_array().unwrap_or_else(|| panic!("{body}"));
@@ -51,11 +56,11 @@ db_test!(the_server_rejects_what_the_form_would_block, |t: TestApp| async move {
         assert!(details.iter().all(|d| d["field"] == "urls"));
     }
     let bad = t
-        .server_fn(&cookie, "submit_invalidation", &[
-            ("project", "demo"),
-            ("scope", "original"),
-            ("urls", "doc.cloudimg.io/sample.li/flat1.jpg?w=500"),
-        ])
+        .server_fn(
+            &cookie,
+            "submit_invalidation",
+            &[("project", "demo"), ("scope", "original"), ("urls", "doc.cloudimg.io/sample.li/flat1.jpg?w=500")],
+        )
         .await;
     let body = body_json(bad).await;
     assert_eq!(body["Invalid"][0]["entry"], "doc.cloudimg.io/sample.li/flat1.jpg?w=500");
@@ -65,16 +70,16 @@ db_test!(the_server_rejects_what_the_form_would_block, |t: TestApp| async move {
 
 db_test!(scope_all_needs_explicit_confirmation, |t: TestApp| async move {
     let cookie = admin(&t).await;
-    let refused = t.server_fn(&cookie, "submit_invalidation", &[("project", "demo"), ("scope", "all"), ("urls", "")]).await;
+    let refused =
+        t.server_fn(&cookie, "submit_invalidation", &[("project", "demo"), ("scope", "all"), ("urls", "")]).await;
     let body = body_json(refused).await;
     assert_eq!(body["Invalid"][0]["field"], "confirm_all", "{body}");
     let ok = t
-        .server_fn(&cookie, "submit_invalidation", &[
-            ("project", "demo"),
-            ("scope", "all"),
-            ("urls", "/ignored.jpg"),
-            ("confirm_all", "yes"),
-        ])
+        .server_fn(
+            &cookie,
+            "submit_invalidation",
+            &[("project", "demo"), ("scope", "all"), ("urls", "/ignored.jpg"), ("confirm_all", "yes")],
+        )
         .await;
     assert_eq!(ok.status(), StatusCode::OK);
     let rows = t.store.list_invalidations(t.demo.id, &Default::default()).await.unwrap();
@@ -86,7 +91,9 @@ db_test!(log_pages_by_keyset_and_filters, |t: TestApp| async move {
     let cookie = admin(&t).await;
     for i in 0..25 {
         let urls = format!("/page/{i}.jpg");
-        let r = t.server_fn(&cookie, "submit_invalidation", &[("project", "demo"), ("scope", "original"), ("urls", &urls)]).await;
+        let r = t
+            .server_fn(&cookie, "submit_invalidation", &[("project", "demo"), ("scope", "original"), ("urls", &urls)])
+            .await;
         assert_eq!(r.status(), StatusCode::OK);
     }
     let first = body_json(t.server_fn(&cookie, "list_invalidations", &[("project", "demo")]).await).await;
@@ -101,22 +108,28 @@ db_test!(log_pages_by_keyset_and_filters, |t: TestApp| async move {
     assert_eq!(older[4]["paths"][0], "/page/0.jpg");
     assert!(second["next"].is_null());
 
-    let by_path = body_json(t.server_fn(&cookie, "list_invalidations", &[("project", "demo"), ("q", "/page/13")]).await).await;
+    let by_path =
+        body_json(t.server_fn(&cookie, "list_invalidations", &[("project", "demo"), ("q", "/page/13")]).await).await;
     assert_eq!(by_path["rows"].as_array().unwrap().len(), 1);
     let id = by_path["rows"][0]["id"].as_str().unwrap().to_owned();
     let by_id = body_json(t.server_fn(&cookie, "list_invalidations", &[("project", "demo"), ("q", &id)]).await).await;
     assert_eq!(by_id["rows"][0]["paths"][0], "/page/13.jpg");
     let like = body_json(t.server_fn(&cookie, "list_invalidations", &[("project", "demo"), ("q", "%")]).await).await;
     assert_eq!(like["rows"].as_array().unwrap().len(), 0, "LIKE wildcards are escaped");
-    let done = body_json(t.server_fn(&cookie, "list_invalidations", &[("project", "demo"), ("status", "DONE")]).await).await;
+    let done =
+        body_json(t.server_fn(&cookie, "list_invalidations", &[("project", "demo"), ("status", "DONE")]).await).await;
     assert_eq!(done["rows"].as_array().unwrap().len(), 0);
-    let bad = body_json(t.server_fn(&cookie, "list_invalidations", &[("project", "demo"), ("status", "FINISHED")]).await).await;
+    let bad =
+        body_json(t.server_fn(&cookie, "list_invalidations", &[("project", "demo"), ("status", "FINISHED")]).await)
+            .await;
     assert_eq!(bad["Invalid"][0]["field"], "status");
 });
 
 db_test!(retry_is_refused_unless_errored, |t: TestApp| async move {
     let cookie = admin(&t).await;
-    let resp = t.server_fn(&cookie, "submit_invalidation", &[("project", "demo"), ("scope", "original"), ("urls", "/a.jpg")]).await;
+    let resp = t
+        .server_fn(&cookie, "submit_invalidation", &[("project", "demo"), ("scope", "original"), ("urls", "/a.jpg")])
+        .await;
     let id: String = serde_json::from_value(body_json(resp).await).unwrap();
     let retry = t.server_fn(&cookie, "retry_invalidation", &[("project", "demo"), ("id", &id)]).await;
     let body = body_json(retry).await;
@@ -132,13 +145,17 @@ db_test!(admins_manage_targets_with_clear_errors, |t: TestApp| async move {
     let fields: Vec<&str> = body["Invalid"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["kind", "name", "url"]);
     let ok = t
-        .server_fn(&cookie, "add_target", &[
-            ("project", "demo"),
-            ("kind", "varnish"),
-            ("name", "v1"),
-            ("url", "http://user:pw@127.0.0.1:6081/"),
-            ("secret", "s3cret"),
-        ])
+        .server_fn(
+            &cookie,
+            "add_target",
+            &[
+                ("project", "demo"),
+                ("kind", "varnish"),
+                ("name", "v1"),
+                ("url", "http://user:pw@127.0.0.1:6081/"),
+                ("secret", "s3cret"),
+            ],
+        )
         .await;
     assert_eq!(ok.status(), StatusCode::OK);
     let settings = body_json(t.server_fn(&cookie, "project_settings", &[("project", "demo")]).await).await;
@@ -146,7 +163,11 @@ db_test!(admins_manage_targets_with_clear_errors, |t: TestApp| async move {
     assert!(!text.contains("s3cret") && !text.contains("pw@"), "secrets never reach responses: {text}");
     assert_eq!(settings["targets"][0]["has_secret"], true);
     let dup = t
-        .server_fn(&cookie, "add_target", &[("project", "demo"), ("kind", "edge"), ("name", "v1"), ("url", "http://127.0.0.1:1/")])
+        .server_fn(
+            &cookie,
+            "add_target",
+            &[("project", "demo"), ("kind", "edge"), ("name", "v1"), ("url", "http://127.0.0.1:1/")],
+        )
         .await;
     assert!(body_json(dup).await["Conflict"].as_str().unwrap().contains("name"));
 });
