@@ -148,6 +148,29 @@ impl InvalidationService {
         Ok(Detail { events: self.store.events(id).await?, targets: self.store.target_results(id).await?, invalidation })
     }
 
+    /// Long-poll: re-reads the invalidation until it reaches a final status or
+    /// `timeout` passes, and returns it as last seen. The worker may run in
+    /// another process, so this polls the store: quickly at first (most
+    /// invalidations finish in well under a second), then every 250 ms.
+    pub async fn wait_for_final(
+        &self,
+        actor: &Actor,
+        id: InvalidationId,
+        timeout: std::time::Duration,
+    ) -> Result<Invalidation, ServiceError> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut pause = std::time::Duration::from_millis(25);
+        loop {
+            let inv = self.get(actor, id).await?;
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if inv.status.is_final() || left.is_zero() {
+                return Ok(inv);
+            }
+            tokio::time::sleep(pause.min(left)).await;
+            pause = (pause * 2).min(std::time::Duration::from_millis(250));
+        }
+    }
+
     #[tracing::instrument(skip_all, fields(project = %actor.project.token, id = %id), err)]
     pub async fn retry(&self, actor: &Actor, id: InvalidationId) -> Result<Invalidation, ServiceError> {
         if !actor.role.can_retry() {
