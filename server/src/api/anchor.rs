@@ -1,0 +1,76 @@
+//! The anchor-compatible endpoints: a script written for the anchor's
+//! Invalidation API works by changing the host.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+
+use imgflush::backend::Services;
+
+use super::auth::{ApiJson, Caller};
+use super::error::{ApiError, ErrorBody};
+use super::schema::{AnchorCreated, AnchorStatus, InvalidationRequest};
+use super::{parse_id, submit};
+
+/// Submit an invalidation (anchor format).
+///
+/// `201` for a new invalidation; `200` when an `Idempotency-Key` replays an
+/// earlier one (its current status is shown).
+#[utoipa::path(
+    post,
+    path = "/invalidate",
+    tag = "anchor",
+    operation_id = "anchorCreate",
+    request_body = InvalidationRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Same key and body: the earlier invalidation is returned")),
+    responses(
+        (status = 201, description = "Received", body = AnchorCreated),
+        (status = 200, description = "Idempotent replay", body = AnchorCreated),
+        (status = 400, description = "Bad scope, path, count or malformed JSON", body = ErrorBody),
+        (status = 401, description = "Missing, bad or revoked key", body = ErrorBody),
+        (status = 403, description = "Read-only (support) key", body = ErrorBody),
+        (status = 409, description = "Idempotency-Key reused with another body", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "JSON of the wrong shape", body = ErrorBody),
+        (status = 429, description = "Rate limited", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until the key may call again"))),
+    ),
+    security(("client_key" = []), ("bearer" = []))
+)]
+pub async fn create(
+    Caller(actor): Caller,
+    State(services): State<Services>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<InvalidationRequest>,
+) -> Result<(StatusCode, Json<AnchorCreated>), ApiError> {
+    let created = submit(&services, &actor, &headers, req).await?;
+    let status = if created.replayed { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((status, Json(AnchorCreated::new(&created.invalidation))))
+}
+
+/// Status of one invalidation (anchor format).
+#[utoipa::path(
+    get,
+    path = "/invalidate/{uuid}",
+    tag = "anchor",
+    operation_id = "anchorStatus",
+    params(("uuid" = String, Path, description = "Invalidation ID")),
+    responses(
+        (status = 200, description = "The invalidation", body = AnchorStatus),
+        (status = 400, description = "Not an Invalidation ID", body = ErrorBody),
+        (status = 401, description = "Missing, bad or revoked key", body = ErrorBody),
+        (status = 404, description = "Absent or another project's", body = ErrorBody),
+        (status = 429, description = "Rate limited", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until the key may call again"))),
+    ),
+    security(("client_key" = []), ("bearer" = []))
+)]
+pub async fn status(
+    Caller(actor): Caller,
+    State(services): State<Services>,
+    Path(uuid): Path<String>,
+) -> Result<Json<AnchorStatus>, ApiError> {
+    let inv = services.invalidations.get(&actor, parse_id(&uuid)?).await?;
+    Ok(Json(inv.into()))
+}
