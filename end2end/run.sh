@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Runs the browser tests against an already built site and server binary.
-#   cargo leptos build          # first, from the repository root (same CARGO_TARGET_DIR)
-#   end2end/run.sh [playwright args…]   e.g. --project=no-js, tests/foundation.spec.ts, --headed is not available
+# Runs the browser tests against an already built site and server binary:
+#   cargo leptos build                       # first, from the repository root
+#   end2end/run.sh [playwright args…]        # e.g. --project=no-js tests/foundation.spec.ts
+# (scripts/e2e.sh does both.) The harness finds the site in <repo>/target/site and the
+# binary in $CARGO_TARGET_DIR/{debug,release}/server, <repo>/target/… or
+# ~/.cache/imgflush/target/… (the newest one wins).
 # Env: CHROMIUM_PATH (default /usr/bin/chromium), IMGFLUSH_SERVER_BIN, IMGFLUSH_SITE_ROOT,
-#      IMGFLUSH_PROFILE=debug|release, E2E_WORKERS, IMGFLUSH_E2E_KEEP=1 (keep the test database).
+#      IMGFLUSH_PROFILE=debug|release, E2E_WORKERS (default 2),
+#      IMGFLUSH_E2E_KEEP=1 (keep the throw-away database). Server log: end2end/logs/server.log.
 set -euo pipefail
 cd "$(dirname "$0")"
 

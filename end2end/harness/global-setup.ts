@@ -23,10 +23,15 @@ const LOG_DIR = path.resolve(__dirname, '..', 'logs');
 
 export default async function globalSetup(_config: FullConfig): Promise<() => Promise<void>> {
   const started = Date.now();
-  const bin = locateServer();
-  const site = locateSite();
   const dir = env.stateDir;
   fs.mkdirSync(dir, { recursive: true });
+  // Snapshot the build: another `cargo leptos build` in the same checkout (or target dir)
+  // may rewrite target/site and the binary while the tests run.
+  const builtBin = locateServer();
+  const builtSite = locateSite();
+  const bin = snapshotBinary(builtBin, path.join(dir, 'server'));
+  const site = path.join(dir, 'site');
+  fs.cpSync(builtSite, site, { recursive: true });
   fs.mkdirSync(LOG_DIR, { recursive: true });
   const base = new URL(env.baseURL);
   const targetsPort = Number(new URL(env.targetsURL).port);
@@ -123,10 +128,21 @@ export default async function globalSetup(_config: FullConfig): Promise<() => Pr
     throw e;
   }
   console.log(
-    `[e2e] server ${path.relative(process.cwd(), bin) || bin} on ${env.baseURL}, site ${site}, ` +
+    `[e2e] server ${builtBin} on ${env.baseURL}, site ${builtSite}, ` +
       `purge targets on ${targets.base}, ready in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
   return teardown;
+}
+
+/** A hard link keeps this build's inode even if cargo replaces the file; a copy when linking fails. */
+function snapshotBinary(from: string, to: string): string {
+  try {
+    fs.linkSync(from, to);
+  } catch {
+    fs.copyFileSync(from, to);
+    fs.chmodSync(to, 0o755);
+  }
+  return to;
 }
 
 async function signIn(user: { email: string; password: string }, file: string): Promise<void> {

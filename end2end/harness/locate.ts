@@ -38,27 +38,23 @@ export function siteCandidates(): string[] {
   ];
 }
 
-/** A site dir is usable when it holds the hydrate bundle. */
+/** A site dir is usable when it holds the hydrate bundle (the stylesheet is not needed by the tests). */
 function siteIsBuilt(dir: string): boolean {
   const pkg = path.join(dir, 'pkg');
-  return (
-    fs.existsSync(path.join(pkg, `${OUTPUT_NAME}.js`)) &&
-    fs.existsSync(path.join(pkg, `${OUTPUT_NAME}.wasm`)) &&
-    fs.existsSync(path.join(pkg, `${OUTPUT_NAME}.css`))
-  );
+  return fs.existsSync(path.join(pkg, `${OUTPUT_NAME}.js`)) && fs.existsSync(path.join(pkg, `${OUTPUT_NAME}.wasm`));
 }
 
 export function locateSite(): string {
   const env = process.env.IMGFLUSH_SITE_ROOT;
   if (env) {
     const dir = path.resolve(WORKSPACE, env);
-    if (!siteIsBuilt(dir)) throw new Error(`IMGFLUSH_SITE_ROOT=${env}: no pkg/${OUTPUT_NAME}.{js,wasm,css} in ${dir}`);
+    if (!siteIsBuilt(dir)) throw new Error(`IMGFLUSH_SITE_ROOT=${env}: no pkg/${OUTPUT_NAME}.{js,wasm} in ${dir}`);
     return dir;
   }
   const built = siteCandidates().filter(siteIsBuilt);
   if (built.length === 0) {
     throw new Error(
-      `No built site found (looked for pkg/${OUTPUT_NAME}.{js,wasm,css} in ${siteCandidates().join(', ')}).\n` +
+      `No built site found (looked for pkg/${OUTPUT_NAME}.{js,wasm} in ${siteCandidates().join(', ')}).\n` +
         'Build it first: cd <repo> && cargo leptos build',
     );
   }
