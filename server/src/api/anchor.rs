@@ -9,6 +9,7 @@ use imgflush::backend::Services;
 
 use super::auth::{ApiJson, Caller};
 use super::error::{ApiError, ErrorBody};
+use super::openapi::{BodyErrors, KeyErrors};
 use super::schema::{AnchorCreated, AnchorStatus, InvalidationRequest};
 use super::{parse_id, submit};
 
@@ -27,14 +28,10 @@ use super::{parse_id, submit};
         (status = 201, description = "Received", body = AnchorCreated),
         (status = 200, description = "Idempotent replay", body = AnchorCreated),
         (status = 400, description = "Bad scope, path, count or malformed JSON", body = ErrorBody),
-        (status = 401, description = "Missing, bad or revoked key", body = ErrorBody),
         (status = 403, description = "Read-only (support) key", body = ErrorBody),
         (status = 409, description = "Idempotency-Key reused with another body", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
-        (status = 422, description = "JSON of the wrong shape", body = ErrorBody),
-        (status = 429, description = "Rate limited", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds until the key may call again"))),
+        BodyErrors,
+        KeyErrors,
     ),
     security(("client_key" = []), ("bearer" = []))
 )]
@@ -59,10 +56,8 @@ pub async fn create(
     responses(
         (status = 200, description = "The invalidation", body = AnchorStatus),
         (status = 400, description = "Not an Invalidation ID", body = ErrorBody),
-        (status = 401, description = "Missing, bad or revoked key", body = ErrorBody),
         (status = 404, description = "Absent or another project's", body = ErrorBody),
-        (status = 429, description = "Rate limited", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds until the key may call again"))),
+        KeyErrors,
     ),
     security(("client_key" = []), ("bearer" = []))
 )]

@@ -16,6 +16,7 @@ use imgflush::domain::{InvalidationId, Status};
 
 use super::auth::{ApiJson, ApiQuery, Caller};
 use super::error::{ApiError, ErrorBody};
+use super::openapi::{BodyErrors, KeyErrors};
 use super::schema::{DetailResponse, InvalidationRequest, InvalidationResponse, ListResponse, StatusCode};
 use super::{parse_id, submit};
 
@@ -40,14 +41,10 @@ pub const MAX_WAIT_SECS: u64 = 60;
         (status = 200, description = "Idempotent replay of an earlier request", body = InvalidationResponse,
             headers(("Idempotent-Replayed" = String, description = "`true`"))),
         (status = 400, description = "Bad scope, path, count, header or malformed JSON", body = ErrorBody),
-        (status = 401, description = "Missing, bad or revoked key", body = ErrorBody),
         (status = 403, description = "Read-only (support) key", body = ErrorBody),
         (status = 409, description = "Idempotency-Key reused with another body", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
-        (status = 422, description = "JSON of the wrong shape", body = ErrorBody),
-        (status = 429, description = "Rate limited", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds until the key may call again"))),
+        BodyErrors,
+        KeyErrors,
     ),
     security(("client_key" = []), ("bearer" = []))
 )]
@@ -91,9 +88,7 @@ pub struct ListParams {
     responses(
         (status = 200, description = "One page", body = ListResponse),
         (status = 400, description = "Bad cursor, status or limit", body = ErrorBody),
-        (status = 401, description = "Missing, bad or revoked key", body = ErrorBody),
-        (status = 429, description = "Rate limited", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds until the key may call again"))),
+        KeyErrors,
     ),
     security(("client_key" = []), ("bearer" = []))
 )]
@@ -148,10 +143,8 @@ pub struct GetParams {
     responses(
         (status = 200, description = "The invalidation (final, or as it stands when `wait` ran out)", body = DetailResponse),
         (status = 400, description = "Not an Invalidation ID, or a bad `wait`", body = ErrorBody),
-        (status = 401, description = "Missing, bad or revoked key", body = ErrorBody),
         (status = 404, description = "Absent or another project's", body = ErrorBody),
-        (status = 429, description = "Rate limited", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds until the key may call again"))),
+        KeyErrors,
     ),
     security(("client_key" = []), ("bearer" = []))
 )]
@@ -188,12 +181,10 @@ pub async fn get(
     responses(
         (status = 200, description = "Queued again", body = InvalidationResponse),
         (status = 400, description = "Not an Invalidation ID", body = ErrorBody),
-        (status = 401, description = "Missing, bad or revoked key", body = ErrorBody),
         (status = 403, description = "Read-only (support) key", body = ErrorBody),
         (status = 404, description = "Absent or another project's", body = ErrorBody),
         (status = 409, description = "Not in an error status", body = ErrorBody),
-        (status = 429, description = "Rate limited", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds until the key may call again"))),
+        KeyErrors,
     ),
     security(("client_key" = []), ("bearer" = []))
 )]
