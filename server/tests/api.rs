@@ -574,7 +574,9 @@ db_test!(idempotency_key_replays_or_conflicts, |t: TestApp| async move {
             .unwrap()
     };
     let uuid = call(&t, anchor(&body)).await.expect(201)["invalidation"]["uuid"].clone();
-    assert_eq!(call(&t, anchor(&body)).await.expect(200)["invalidation"]["uuid"], uuid);
+    let replay = call(&t, anchor(&body)).await;
+    assert_eq!(replay.expect(200)["invalidation"]["uuid"], uuid);
+    assert_eq!(replay.header("idempotent-replayed"), Some("true"));
     call(&t, anchor(&original(&["/z.jpg"]))).await.expect_error(409, "conflict");
 });
 

@@ -3,6 +3,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use imgflush::backend::Services;
@@ -11,7 +12,7 @@ use super::auth::{ApiJson, Caller};
 use super::error::{ApiError, ErrorBody};
 use super::openapi::{BodyErrors, KeyErrors};
 use super::schema::{AnchorCreated, AnchorStatus, InvalidationRequest};
-use super::{parse_id, submit};
+use super::{parse_id, submit, REPLAYED};
 
 /// Submit an invalidation (anchor format).
 ///
@@ -26,7 +27,8 @@ use super::{parse_id, submit};
     params(("Idempotency-Key" = Option<String>, Header, description = "Same key and body: the earlier invalidation is returned")),
     responses(
         (status = 201, description = "Received", body = AnchorCreated),
-        (status = 200, description = "Idempotent replay", body = AnchorCreated),
+        (status = 200, description = "Idempotent replay of an earlier request", body = AnchorCreated,
+            headers(("Idempotent-Replayed" = String, description = "`true`"))),
         (status = 400, description = "Bad scope, path, count or malformed JSON", body = ErrorBody),
         (status = 403, description = "Read-only (support) key", body = ErrorBody),
         (status = 409, description = "Idempotency-Key reused with another body", body = ErrorBody),
@@ -40,10 +42,14 @@ pub async fn create(
     State(services): State<Services>,
     headers: HeaderMap,
     ApiJson(req): ApiJson<InvalidationRequest>,
-) -> Result<(StatusCode, Json<AnchorCreated>), ApiError> {
+) -> Result<Response, ApiError> {
     let created = submit(&services, &actor, &headers, req).await?;
-    let status = if created.replayed { StatusCode::OK } else { StatusCode::CREATED };
-    Ok((status, Json(AnchorCreated::new(&created.invalidation))))
+    let body = Json(AnchorCreated::new(&created.invalidation));
+    Ok(if created.replayed {
+        (StatusCode::OK, [REPLAYED], body).into_response()
+    } else {
+        (StatusCode::CREATED, body).into_response()
+    })
 }
 
 /// Status of one invalidation (anchor format).

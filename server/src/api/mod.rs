@@ -55,6 +55,8 @@ fn parse_id(raw: &str) -> Result<InvalidationId, ApiError> {
 }
 
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
+/// Marks an answer that replays an earlier request with the same Idempotency-Key.
+const REPLAYED: (&str, &str) = ("idempotent-replayed", "true");
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let Some(v) = headers.get(IDEMPOTENCY_KEY) else { return Ok(None) };

@@ -18,7 +18,7 @@ use super::auth::{ApiJson, ApiQuery, Caller};
 use super::error::{ApiError, ErrorBody};
 use super::openapi::{BodyErrors, KeyErrors};
 use super::schema::{DetailResponse, InvalidationRequest, InvalidationResponse, ListResponse, StatusCode};
-use super::{parse_id, submit};
+use super::{parse_id, submit, REPLAYED};
 
 pub const DEFAULT_PAGE: i64 = 20;
 pub const MAX_WAIT_SECS: u64 = 60;
@@ -58,7 +58,7 @@ pub async fn create(
     let id = created.invalidation.id;
     let body = Json(InvalidationResponse::from(created.invalidation));
     if created.replayed {
-        return Ok((Http::OK, [("idempotent-replayed", "true")], body).into_response());
+        return Ok((Http::OK, [REPLAYED], body).into_response());
     }
     let location = HeaderValue::from_str(&format!("/api/v1/invalidations/{id}")).map_err(|e| ApiError::internal(&e))?;
     Ok((Http::CREATED, [(header::LOCATION, location)], body).into_response())
