@@ -89,7 +89,7 @@ impl InvalidationService {
         &self.store
     }
 
-    #[tracing::instrument(skip_all, fields(project = %actor.project.token, scope = ?sub.scope), err)]
+    #[tracing::instrument(skip_all, fields(project = %actor.project.token, scope = ?sub.scope), err(level = "info"))]
     pub async fn submit(&self, actor: &Actor, sub: Submission) -> Result<Created, ServiceError> {
         if !actor.role.can_submit() {
             return Err(ServiceError::Forbidden(actor.role));
@@ -171,7 +171,7 @@ impl InvalidationService {
         }
     }
 
-    #[tracing::instrument(skip_all, fields(project = %actor.project.token, id = %id), err)]
+    #[tracing::instrument(skip_all, fields(project = %actor.project.token, id = %id), err(level = "info"))]
     pub async fn retry(&self, actor: &Actor, id: InvalidationId) -> Result<Invalidation, ServiceError> {
         if !actor.role.can_retry() {
             return Err(ServiceError::Forbidden(actor.role));

@@ -58,7 +58,7 @@ pub fn InvalidationForm(token: Signal<String>, submit: ServerAction<SubmitInvali
                         on:input=move |ev| text.set(event_target_value(&ev))></textarea>
                     <p class="counter" class:over=over data-testid="counter" aria-live="polite">
                         {move || format!("{} / {}", count(), CONSOLE_MAX_PATHS)}
-                        {move || over().then(|| " — too many: submit at most 10 per invalidation")}
+                        {move || over().then_some(" — too many: submit at most 10 per invalidation")}
                         {move || parsed.with(|p| (p.duplicates > 0).then(|| format!(" ({} duplicate(s) ignored)", p.duplicates)))}
                     </p>
                     <ul class="field-errors" aria-live="polite" data-testid="live-errors">
