@@ -39,9 +39,12 @@ test.describe('the Invalidation log', () => {
     // Every target of the project was asked to purge these paths.
     const edge = (await targetRequests('demo-edge')).filter((r) => r.body.includes(id));
     expect(edge).toHaveLength(1);
-    expect(JSON.parse(edge[0].body).paths).toEqual(list);
+    expect(edge[0].headers['authorization']).toBe('Bearer edge-secret');
+    expect(JSON.parse(edge[0].body)).toMatchObject({ token: DEMO, paths: list });
     const bans = (await targetRequests('demo-varnish')).filter((r) => r.headers['x-invalidation-id'] === id);
+    expect(bans.map((r) => r.method)).toEqual(['BAN', 'BAN']);
     expect(bans.map((r) => r.headers['x-purge-path']).sort()).toEqual([...list].sort());
+    expect(bans.every((r) => r.headers['x-purge-token'] === DEMO && r.headers['x-purge-secret'] === 'ban-secret')).toBe(true);
     expect((await targetRequests('demo-hook')).filter((r) => r.body.includes(id))).toHaveLength(1);
 
     // The detail page tells the same story.
