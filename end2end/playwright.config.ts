@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { defineConfig, devices } from '@playwright/test';
@@ -14,7 +13,9 @@ if (!process.env.IMGFLUSH_E2E_TARGETS_URL) {
   process.env.IMGFLUSH_E2E_TARGETS_URL = `http://127.0.0.1:${freePortSync()}`;
 }
 if (!process.env.IMGFLUSH_E2E_DIR) {
-  process.env.IMGFLUSH_E2E_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'imgflush-e2e-'));
+  // Created by the global setup, removed by its teardown.
+  const id = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  process.env.IMGFLUSH_E2E_DIR = path.join(os.tmpdir(), `imgflush-e2e-${id}`);
 }
 
 const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -52,7 +53,8 @@ export default defineConfig({
     },
   },
   projects: [
-    { name: 'hydrated', use: { javaScriptEnabled: true } },
+    // no-js.spec.ts is about the HTML the server sends to browsers without JavaScript.
+    { name: 'hydrated', use: { javaScriptEnabled: true }, testIgnore: /no-js\.spec\.ts/ },
     { name: 'no-js', use: { javaScriptEnabled: false } },
   ],
 });

@@ -24,11 +24,20 @@ const LOG_DIR = path.resolve(__dirname, '..', 'logs');
 export default async function globalSetup(_config: FullConfig): Promise<() => Promise<void>> {
   const started = Date.now();
   const dir = env.stateDir;
-  fs.mkdirSync(dir, { recursive: true });
-  // Snapshot the build: another `cargo leptos build` in the same checkout (or target dir)
-  // may rewrite target/site and the binary while the tests run.
   const builtBin = locateServer();
   const builtSite = locateSite();
+  fs.mkdirSync(dir, { recursive: true });
+  try {
+    return await start(dir, builtBin, builtSite, started);
+  } catch (e) {
+    if (process.env.IMGFLUSH_E2E_KEEP !== '1') fs.rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function start(dir: string, builtBin: string, builtSite: string, started: number): Promise<() => Promise<void>> {
+  // Snapshot the build: another `cargo leptos build` in the same checkout (or target dir)
+  // may rewrite target/site and the binary while the tests run.
   const bin = snapshotBinary(builtBin, path.join(dir, 'server'));
   const site = path.join(dir, 'site');
   fs.cpSync(builtSite, site, { recursive: true });
@@ -69,21 +78,11 @@ export default async function globalSetup(_config: FullConfig): Promise<() => Pr
       throw new Error(`server ${args.join(' ')} failed: ${err.message}\n${err.stdout ?? ''}\n${err.stderr ?? ''}`);
     }
   };
-  // Projects first (`demo` sorts first, so `/` lands there), then people, then targets.
-  cli('project', 'add', '--token', DEMO, '--name', 'Demo project', '--origin-host', 'sample.li');
-  cli('project', 'add', '--token', FAILING, '--name', 'Always failing');
-  for (const t of FLAKY_TOKENS) cli('project', 'add', '--token', t, '--name', `Flaky (${t})`);
-  cli('user', 'add', '--email', ADMIN.email, '--role', 'admin', '--project', DEMO, '--password', ADMIN.password);
-  for (const t of [FAILING, ...FLAKY_TOKENS]) cli('user', 'add', '--email', ADMIN.email, '--role', 'admin', '--project', t);
-  cli('user', 'add', '--email', SUPPORT.email, '--role', 'support', '--project', DEMO, '--password', SUPPORT.password);
-  cli('user', 'add', '--email', SUPPORT.email, '--role', 'support', '--project', FAILING);
-  cli('target', 'add', '--project', DEMO, '--kind', 'edge', '--name', 'edge-1', '--url', targets.url('demo-edge'), '--secret', 'edge-secret');
-  cli('target', 'add', '--project', DEMO, '--kind', 'varnish', '--name', 'varnish-1', '--url', targets.url('demo-varnish'), '--secret', 'ban-secret');
-  cli('target', 'add', '--project', DEMO, '--kind', 'webhook', '--name', 'hook-1', '--url', targets.url('demo-hook'));
-  cli('target', 'add', '--project', FAILING, '--kind', 'webhook', '--name', 'broken-hook', '--url', targets.url(FAILING));
-  for (const t of FLAKY_TOKENS) {
-    cli('target', 'add', '--project', t, '--kind', 'edge', '--name', 'edge-1', '--url', targets.url(`${t}-edge`));
-    cli('target', 'add', '--project', t, '--kind', 'webhook', '--name', 'flaky-hook', '--url', targets.url(t));
+  try {
+    seed(cli, targets);
+  } catch (e) {
+    await targets.stop();
+    throw e;
   }
 
   const log = fs.openSync(path.join(LOG_DIR, 'server.log'), 'w');
@@ -132,6 +131,25 @@ export default async function globalSetup(_config: FullConfig): Promise<() => Pr
       `purge targets on ${targets.base}, ready in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
   return teardown;
+}
+
+/** Projects first (`demo` sorts first, so `/` lands there), then people, then targets. */
+function seed(cli: (...args: string[]) => void, targets: PurgeTargets): void {
+  cli('project', 'add', '--token', DEMO, '--name', 'Demo project', '--origin-host', 'sample.li');
+  cli('project', 'add', '--token', FAILING, '--name', 'Always failing');
+  for (const t of FLAKY_TOKENS) cli('project', 'add', '--token', t, '--name', `Flaky (${t})`);
+  cli('user', 'add', '--email', ADMIN.email, '--role', 'admin', '--project', DEMO, '--password', ADMIN.password);
+  for (const t of [FAILING, ...FLAKY_TOKENS]) cli('user', 'add', '--email', ADMIN.email, '--role', 'admin', '--project', t);
+  cli('user', 'add', '--email', SUPPORT.email, '--role', 'support', '--project', DEMO, '--password', SUPPORT.password);
+  cli('user', 'add', '--email', SUPPORT.email, '--role', 'support', '--project', FAILING);
+  cli('target', 'add', '--project', DEMO, '--kind', 'edge', '--name', 'edge-1', '--url', targets.url('demo-edge'), '--secret', 'edge-secret');
+  cli('target', 'add', '--project', DEMO, '--kind', 'varnish', '--name', 'varnish-1', '--url', targets.url('demo-varnish'), '--secret', 'ban-secret');
+  cli('target', 'add', '--project', DEMO, '--kind', 'webhook', '--name', 'hook-1', '--url', targets.url('demo-hook'));
+  cli('target', 'add', '--project', FAILING, '--kind', 'webhook', '--name', 'broken-hook', '--url', targets.url(FAILING));
+  for (const t of FLAKY_TOKENS) {
+    cli('target', 'add', '--project', t, '--kind', 'edge', '--name', 'edge-1', '--url', targets.url(`${t}-edge`));
+    cli('target', 'add', '--project', t, '--kind', 'webhook', '--name', 'flaky-hook', '--url', targets.url(t));
+  }
 }
 
 /** A hard link keeps this build's inode even if cargo replaces the file; a copy when linking fails. */

@@ -19,6 +19,11 @@ type Fixtures = {
   open: (path: string) => Promise<void>;
   /** A per-test prefix that keeps submitted paths unique across tests and projects. */
   uniq: string;
+  consoleAllowList: RegExp[];
+  /** Console errors matching `pattern` are expected by the test (e.g. a 404 page it asserts). */
+  allowConsoleError: (pattern: RegExp) => void;
+  /** Fails the test on uncaught page errors and console errors (hydration panics, 404 assets…). */
+  pageErrors: void;
 };
 
 export const test = base.extend<Fixtures>({
@@ -31,6 +36,27 @@ export const test = base.extend<Fixtures>({
       if (js) await waitHydrated(page);
     });
   },
+  consoleAllowList: async ({}, use) => {
+    await use([]);
+  },
+  allowConsoleError: async ({ consoleAllowList }, use) => {
+    await use((pattern) => {
+      consoleAllowList.push(pattern);
+    });
+  },
+  pageErrors: [
+    async ({ page, consoleAllowList: allowed }, use) => {
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`));
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(`console.error: ${m.text()} (${m.location().url})`);
+      });
+      await use();
+      const unexpected = errors.filter((e) => !allowed.some((re) => re.test(e)));
+      expect(unexpected, 'no errors in the browser console').toEqual([]);
+    },
+    { auto: true },
+  ],
   uniq: async ({}, use, testInfo) => {
     const rand = Math.random().toString(36).slice(2, 8);
     await use(`${testInfo.project.name}-${Date.now().toString(36)}-${rand}`);
