@@ -23,4 +23,5 @@ say "unit, router and pipeline tests"
 cargo test --workspace
 
 say "browser tests (Chromium, hydrated and JavaScript-off)"
+export IMGFLUSH_PROFILE=debug
 bash "$ROOT/end2end/run.sh"

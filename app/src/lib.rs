@@ -46,7 +46,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/login") view=LoginPage />
-                <Route path=path!("/") view=HomePage />
+                <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
                 <Route path=path!("/docs/api") view=ApiDocsPage />
                 // Async: data loads before the headers go out, so a foreign or
                 // unknown project answers with a real 404 status.
