@@ -171,3 +171,51 @@ db_test!(admins_manage_targets_with_clear_errors, |t: TestApp| async move {
         .await;
     assert!(body_json(dup).await["Conflict"].as_str().unwrap().contains("name"));
 });
+
+db_test!(api_keys_are_shown_once_and_label_api_invalidations, |t: TestApp| async move {
+    let cookie = admin(&t).await;
+    let created =
+        body_json(t.server_fn(&cookie, "create_key", &[("project", "demo"), ("name", "ci"), ("role", "editor")]).await)
+            .await;
+    let secret = created["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("imf_"), "{created}");
+    let listed = body_json(t.server_fn(&cookie, "list_keys", &[("project", "demo")]).await).await;
+    assert!(!listed.to_string().contains(&secret), "the secret is never listed");
+    assert_eq!(listed["keys"][0]["name"], "ci");
+    let bad =
+        body_json(t.server_fn(&cookie, "create_key", &[("project", "demo"), ("name", ""), ("role", "admin")]).await)
+            .await;
+    let fields: Vec<&str> = bad["Invalid"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["name", "role"]);
+
+    let resp = t
+        .send(
+            axum::http::Request::post("/invalidate")
+                .header("x-client-key", &secret)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(axum::body::Body::from(r#"{"scope":"original","urls":["/sample.li/flat1.jpg"]}"#))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let log = body_json(t.server_fn(&cookie, "list_invalidations", &[("project", "demo")]).await).await;
+    assert_eq!(log["rows"][0]["submitted_by"], "API key ci");
+
+    let key_id = listed["keys"][0]["id"].to_string();
+    let revoked = t.server_fn(&cookie, "revoke_key", &[("project", "demo"), ("key_id", &key_id)]).await;
+    assert_eq!(revoked.status(), StatusCode::OK);
+    let refused = t
+        .send(
+            axum::http::Request::get("/invalidate/00000000-0000-7000-8000-000000000000")
+                .header("x-client-key", &secret)
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+
+    t.user("support@example.com", Role::Support, &t.demo).await;
+    let support = t.login("support@example.com").await;
+    let denied = t.server_fn(&support, "create_key", &[("project", "demo"), ("name", "x"), ("role", "editor")]).await;
+    assert_eq!(body_json(denied).await, serde_json::json!("Forbidden"));
+});
