@@ -12,6 +12,7 @@ use tower_sessions::Session;
 use app::ssr::SESSION_USER_KEY;
 use imgflush::backend::auth::{authenticate, AuthError};
 use imgflush::backend::Services;
+use imgflush::domain::url::query_value;
 
 #[derive(Deserialize)]
 pub struct LoginForm {
@@ -41,7 +42,7 @@ pub async fn login(
 ) -> Response {
     let ip = client_ip(&parts);
     let next = safe_next(form.next.as_deref()).to_owned();
-    let back = |error: &str| Redirect::to(&format!("/login?error={error}&next={}", urlencode(&next))).into_response();
+    let back = |error: &str| Redirect::to(&format!("/login?error={error}&next={}", query_value(&next))).into_response();
     if let Err(AuthError::Throttled(secs)) = services.throttle.check(&form.email, ip) {
         tracing::warn!(?ip, retry_after = secs, "login throttled");
         return back("throttled");
@@ -78,15 +79,6 @@ fn internal(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "sign-in failed");
     (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Please try again.")
         .into_response()
-}
-
-pub fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -1,10 +1,8 @@
 //! First start on an empty database: an admin and a sample project.
 
-use imgflush::backend::auth::{hash_password, normalize_email};
+use imgflush::backend::auth::{hash_password, normalize_email, random_password};
 use imgflush::backend::store::{DynStore, NewProject};
 use imgflush::domain::Role;
-use rand::distributions::Alphanumeric;
-use rand::Rng;
 
 use crate::config::Config;
 
@@ -19,7 +17,7 @@ pub async fn first_start(store: &DynStore, config: &Config) -> anyhow::Result<()
     let email = normalize_email(config.bootstrap.admin_email.as_deref().unwrap_or("admin@example.com"));
     let (password, generated) = match &config.bootstrap.admin_password {
         Some(p) if !p.expose().is_empty() => (p.expose().to_owned(), false),
-        _ => (rand::thread_rng().sample_iter(&Alphanumeric).take(20).map(char::from).collect(), true),
+        _ => (random_password(), true),
     };
     let user = store.create_user(&email, &hash_password(password.clone()).await?).await?;
     let project = match store.project_by_token(SAMPLE_TOKEN).await {

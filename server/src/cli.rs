@@ -2,10 +2,8 @@
 
 use anyhow::{anyhow, bail, Context};
 use clap::Subcommand;
-use rand::distributions::Alphanumeric;
-use rand::Rng;
 
-use imgflush::backend::auth::{hash_password, normalize_email};
+use imgflush::backend::auth::{hash_password, normalize_email, random_password};
 use imgflush::backend::invalidations::ServiceError;
 use imgflush::backend::store::{self, DynStore, NewProject, Project};
 use imgflush::backend::targets::{self, redact_url, TargetInput};
@@ -110,10 +108,6 @@ async fn project_of(store: &DynStore, token: &str) -> anyhow::Result<Project> {
         .map_err(|_| anyhow!("no project with token `{token}` (see `server project list`)"))
 }
 
-fn generated_password() -> String {
-    rand::thread_rng().sample_iter(&Alphanumeric).take(20).map(char::from).collect()
-}
-
 fn explain(e: ServiceError) -> anyhow::Error {
     match e {
         ServiceError::Invalid(errors) => {
@@ -141,7 +135,7 @@ pub async fn user(config: &Config, cmd: UserCmd) -> anyhow::Result<()> {
                 Err(store::StoreError::NotFound) => {
                     let (pw, show) = match password {
                         Some(p) => (p, false),
-                        None => (generated_password(), true),
+                        None => (random_password(), true),
                     };
                     let u = store.create_user(&email, &hash_password(pw.clone()).await?).await?;
                     if show {
@@ -159,7 +153,7 @@ pub async fn user(config: &Config, cmd: UserCmd) -> anyhow::Result<()> {
             let user = store.user_by_email(&email).await.map_err(|_| anyhow!("no user {email}"))?;
             let (pw, show) = match password {
                 Some(p) => (p, false),
-                None => (generated_password(), true),
+                None => (random_password(), true),
             };
             store.set_password(user.id, &hash_password(pw.clone()).await?).await?;
             if show {

@@ -55,7 +55,7 @@ pub async fn require_session(State(services): State<Services>, session: Session,
     let user: Option<i64> = session.get(SESSION_USER_KEY).await.ok().flatten();
     let Some(user) = user else {
         let target = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
-        return Redirect::to(&format!("/login?next={}", crate::auth_routes::urlencode(target))).into_response();
+        return Redirect::to(&format!("/login?next={}", imgflush::domain::url::query_value(target))).into_response();
     };
     if path == "/" {
         if let Ok(memberships) = services.store.memberships_of(user).await {

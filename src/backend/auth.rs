@@ -57,6 +57,12 @@ async fn verify(password: String, hash: String) -> Result<bool, AuthError> {
     .map_err(|e| AuthError::Hash(e.to_string()))?
 }
 
+/// A 20-character random password, for first start and `user add`/`user passwd`.
+pub fn random_password() -> String {
+    use rand::distributions::{Alphanumeric, DistString};
+    Alphanumeric.sample_string(&mut rand::thread_rng(), 20)
+}
+
 pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }

@@ -8,6 +8,7 @@ pub mod role;
 pub mod scope;
 pub mod status;
 pub mod target;
+pub mod url;
 
 mod text;
 

@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
+use imgflush::domain::url::query_value;
 use imgflush::domain::Status;
 
 use crate::components::{or_error, CopyButton, ErrorNotice, LocalTime, StatusBadge};
@@ -76,7 +77,7 @@ fn LogTable(page: LogPage, token: Signal<String>, retry: ServerAction<RetryInval
         let mut parts = Vec::new();
         for key in ["status", "q"] {
             if let Some(v) = q.get(key).filter(|v| !v.is_empty()) {
-                parts.push(format!("{key}={}", urlencode(&v)));
+                parts.push(format!("{key}={}", query_value(&v)));
             }
         }
         if let Some(b) = before {
@@ -155,13 +156,4 @@ fn Row(row: LogRow, token: Signal<String>, retry: ServerAction<RetryInvalidation
             </td>
         </tr>
     }
-}
-
-pub(crate) fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
