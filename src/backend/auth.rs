@@ -59,8 +59,7 @@ async fn verify(password: String, hash: String) -> Result<bool, AuthError> {
 
 /// A 20-character random password, for first start and `user add`/`user passwd`.
 pub fn random_password() -> String {
-    use rand::distributions::{Alphanumeric, DistString};
-    Alphanumeric.sample_string(&mut rand::thread_rng(), 20)
+    super::random_alphanumeric(20)
 }
 
 pub fn normalize_email(email: &str) -> String {

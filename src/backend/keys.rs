@@ -2,12 +2,11 @@
 //! of the whole key is stored (keys are random, so a slow hash adds nothing),
 //! compared in constant time.
 
-use rand::distributions::Alphanumeric;
-use rand::Rng;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::invalidations::ServiceError;
+use super::random_alphanumeric;
 use super::store::{ApiKey, DynStore, NewApiKey, StoreError};
 use crate::domain::{FieldError, Role};
 
@@ -23,17 +22,13 @@ impl std::fmt::Debug for GeneratedKey {
     }
 }
 
-fn random(n: usize) -> String {
-    rand::thread_rng().sample_iter(&Alphanumeric).take(n).map(char::from).collect()
-}
-
 pub fn hash_key(key: &str) -> String {
     hex::encode(Sha256::digest(key.as_bytes()))
 }
 
 pub fn generate() -> GeneratedKey {
-    let prefix = random(10).to_lowercase();
-    let secret = format!("imf_{prefix}_{}", random(32));
+    let prefix = random_alphanumeric(10).to_lowercase();
+    let secret = format!("imf_{prefix}_{}", random_alphanumeric(32));
     GeneratedKey { hash: hash_key(&secret), prefix, secret }
 }
 

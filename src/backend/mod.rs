@@ -11,6 +11,12 @@ pub mod worker;
 
 pub use store::{DynStore, StoreError};
 
+/// `n` random ASCII letters and digits: generated passwords and API keys.
+pub fn random_alphanumeric(n: usize) -> String {
+    use rand::distributions::{Alphanumeric, DistString};
+    Alphanumeric.sample_string(&mut rand::thread_rng(), n)
+}
+
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }

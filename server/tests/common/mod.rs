@@ -206,12 +206,7 @@ impl TestApp {
 
 /// The `name=value` part of the session cookie set by `resp`.
 pub fn session_cookie(resp: &Response<Body>) -> Option<String> {
-    resp.headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("imgflush_session="))
-        .map(|c| c.split(';').next().unwrap().to_owned())
+    set_cookie_header(resp).map(|c| c.split(';').next().unwrap().to_owned())
 }
 
 pub fn set_cookie_header(resp: &Response<Body>) -> Option<String> {

@@ -35,32 +35,33 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+/// Unique constraints and what a clash means: PostgreSQL reports the
+/// constraint name, SQLite only the columns in its message.
+const UNIQUE: [(&str, &str, &str); 4] = [
+    ("users_email_key", "users.email", "a user with this e-mail"),
+    ("projects_token_key", "projects.token", "a project with this token"),
+    ("targets_project_name_key", "targets.project_id, targets.name", "a target with this name in the project"),
+    (
+        "invalidations_idempotency_key",
+        "invalidations.project_id, invalidations.idempotency_key",
+        "an invalidation with this Idempotency-Key",
+    ),
+];
+
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match &e {
             sqlx::Error::RowNotFound => StoreError::NotFound,
-            sqlx::Error::Database(db) => match db.constraint() {
-                Some("users_email_key") => StoreError::Conflict("a user with this e-mail"),
-                Some("projects_token_key") => StoreError::Conflict("a project with this token"),
-                Some("targets_project_name_key") => StoreError::Conflict("a target with this name in the project"),
-                Some("invalidations_idempotency_key") => {
-                    StoreError::Conflict("an invalidation with this Idempotency-Key")
+            sqlx::Error::Database(db) => {
+                let clash = UNIQUE.iter().find(|(constraint, columns, _)| {
+                    db.constraint() == Some(*constraint)
+                        || db.message().contains(&format!("UNIQUE constraint failed: {columns}"))
+                });
+                match clash {
+                    Some((_, _, what)) => StoreError::Conflict(what),
+                    None => StoreError::Database(e),
                 }
-                // SQLite does not report constraint names; map by message.
-                _ if db.message().contains("UNIQUE constraint failed: users.email") => {
-                    StoreError::Conflict("a user with this e-mail")
-                }
-                _ if db.message().contains("UNIQUE constraint failed: projects.token") => {
-                    StoreError::Conflict("a project with this token")
-                }
-                _ if db.message().contains("targets.project_id, targets.name") => {
-                    StoreError::Conflict("a target with this name in the project")
-                }
-                _ if db.message().contains("invalidations.project_id, invalidations.idempotency_key") => {
-                    StoreError::Conflict("an invalidation with this Idempotency-Key")
-                }
-                _ => StoreError::Database(e),
-            },
+            }
             _ => StoreError::Database(e),
         }
     }
