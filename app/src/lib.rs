@@ -5,6 +5,7 @@ pub mod components;
 pub mod error;
 pub mod model;
 pub mod pages;
+pub mod platform;
 pub mod serverfns;
 #[cfg(feature = "ssr")]
 pub mod ssr;
@@ -14,9 +15,10 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
+use components::NotFound;
 use pages::{
     api_docs::ApiDocsPage, detail::DetailPage, home::HomePage, invalidation::InvalidationPage, keys::KeysPage,
-    login::LoginPage, settings::SettingsPage, NotFound,
+    login::LoginPage, settings::SettingsPage,
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -65,7 +67,5 @@ pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(App);
     // Browser tests wait for this: clicks before hydration do nothing.
-    if let Some(body) = leptos::prelude::document().body() {
-        let _ = body.set_attribute("data-hydrated", "true");
-    }
+    platform::mark_hydrated();
 }

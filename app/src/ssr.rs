@@ -1,17 +1,42 @@
 //! Server-only helpers for the server functions: the services from context,
-//! the signed-in user, and the role check for one project.
+//! the typed session, the signed-in user as an actor of one project, error
+//! mapping, and the views built from service results.
 
 use leptos::prelude::*;
 use tower_sessions::Session;
 
-use imgflush::backend::invalidations::{Actor, ServiceError};
-use imgflush::backend::store::{Membership, StoreError, Submitter, User};
-use imgflush::backend::Services;
-use imgflush::domain::Role;
+use imgflush::backend::store::{ApiKey, Invalidation, Target, User};
+use imgflush::backend::{invalidations::Detail, targets::redact_url, Actor, ServiceError, Services, StoreError};
 
 use crate::error::AppError;
+use crate::model::{DetailView, EventView, KeyView, LogRow, TargetResultView, TargetView};
 
-pub const SESSION_USER_KEY: &str = "user_id";
+/// The console's session, typed: the only code that knows its keys.
+#[derive(Clone)]
+pub struct UserSession(Session);
+
+impl UserSession {
+    const USER_ID: &'static str = "user_id";
+
+    pub fn new(session: Session) -> Self {
+        UserSession(session)
+    }
+
+    /// The signed-in user's id, if any.
+    pub async fn user_id(&self) -> Result<Option<i64>, tower_sessions::session::Error> {
+        self.0.get(Self::USER_ID).await
+    }
+
+    /// Signs `user_id` in under a fresh session id (defeats session fixation).
+    pub async fn sign_in(&self, user_id: i64) -> Result<(), tower_sessions::session::Error> {
+        self.0.cycle_id().await?;
+        self.0.insert(Self::USER_ID, user_id).await
+    }
+
+    pub async fn sign_out(&self) -> Result<(), tower_sessions::session::Error> {
+        self.0.flush().await
+    }
+}
 
 pub fn services() -> Result<Services, AppError> {
     use_context::<Services>().ok_or_else(|| {
@@ -22,38 +47,25 @@ pub fn services() -> Result<Services, AppError> {
 
 pub async fn current_user() -> Result<User, AppError> {
     let session: Session = leptos_axum::extract().await.map_err(|_| AppError::Unauthorized)?;
-    let user_id: Option<i64> = session.get(SESSION_USER_KEY).await.map_err(|e| {
+    let user_id = UserSession::new(session).user_id().await.map_err(|e| {
         tracing::error!(error = %e, "session store failed");
         AppError::Internal
     })?;
     let user_id = user_id.ok_or(AppError::Unauthorized)?;
-    match services()?.store.user_by_id(user_id).await {
+    match services()?.accounts.user(user_id).await {
         Ok(user) => Ok(user),
-        Err(StoreError::NotFound) => Err(AppError::Unauthorized),
-        Err(e) => Err(internal(e)),
+        Err(ServiceError::NotFound) => Err(AppError::Unauthorized),
+        Err(e) => Err(e.into()),
     }
 }
 
-/// The caller as a member of `token`. Another project's token answers
-/// `NotFound`, exactly like a token that does not exist.
-pub async fn member(token: &str) -> Result<(Services, Membership, User), AppError> {
+/// The signed-in caller as a member of `token`. Another project's token
+/// answers `NotFound`, exactly like a token that does not exist; the role is
+/// checked by the service the server function calls.
+pub async fn actor(token: &str) -> Result<(Services, Actor), AppError> {
     let user = current_user().await?;
     let services = services()?;
-    match services.store.membership(user.id, token).await {
-        Ok(m) => Ok((services, m, user)),
-        Err(StoreError::NotFound) => Err(AppError::NotFound),
-        Err(e) => Err(internal(e)),
-    }
-}
-
-/// Like [`member`], and fails with `Forbidden` unless `allowed(role)`.
-pub async fn actor(token: &str, allowed: fn(&Role) -> bool) -> Result<(Services, Actor), AppError> {
-    let (services, m, user) = member(token).await?;
-    if !allowed(&m.role) {
-        return Err(AppError::Forbidden);
-    }
-    let actor =
-        Actor { project: m.project, role: m.role, submitter: Submitter::User { id: user.id, email: user.email } };
+    let actor = services.projects.actor_for(&user, token).await?;
     Ok((services, actor))
 }
 
@@ -70,6 +82,7 @@ impl From<ServiceError> for AppError {
             ServiceError::NotFound => AppError::NotFound,
             ServiceError::Conflict(msg) => AppError::Conflict(msg),
             ServiceError::Store(e) => internal(e),
+            ServiceError::Internal(e) => internal(e),
         }
     }
 }
@@ -80,42 +93,65 @@ impl From<StoreError> for AppError {
     }
 }
 
-pub fn log_row(inv: imgflush::backend::store::Invalidation) -> crate::model::LogRow {
-    crate::model::LogRow {
-        id: inv.id.to_string(),
-        status: inv.status,
-        scope: inv.scope,
-        created: inv.created,
-        paths: inv.paths,
-        submitted_by: inv.submitted_by,
-        attempt: inv.attempt,
+impl From<Invalidation> for LogRow {
+    fn from(inv: Invalidation) -> Self {
+        LogRow {
+            id: inv.id.to_string(),
+            status: inv.status,
+            scope: inv.scope,
+            created: inv.created,
+            paths: inv.paths,
+            submitted_by: inv.submitted_by,
+            attempt: inv.attempt,
+        }
     }
 }
 
-pub fn detail_view(d: imgflush::backend::invalidations::Detail, role: Role) -> crate::model::DetailView {
-    use crate::model::{EventView, TargetResultView};
-    crate::model::DetailView {
-        error: d.invalidation.error.clone(),
-        finished: d.invalidation.finished,
-        events: d
-            .events
-            .into_iter()
-            .map(|e| EventView { status: e.status, attempt: e.attempt, note: e.note, at: e.at })
-            .collect(),
-        targets: d
-            .targets
-            .into_iter()
-            .map(|t| TargetResultView {
-                name: t.name,
-                kind: t.kind,
-                state: t.state.as_str().to_owned(),
-                attempts: t.attempts,
-                detail: t.detail,
-                duration_ms: t.duration_ms,
-                updated: t.updated,
-            })
-            .collect(),
-        row: log_row(d.invalidation),
-        role,
+impl DetailView {
+    pub fn new(d: Detail, actor: &Actor) -> Self {
+        DetailView {
+            error: d.invalidation.error.clone(),
+            finished: d.invalidation.finished,
+            events: d
+                .events
+                .into_iter()
+                .map(|e| EventView { status: e.status, attempt: e.attempt, note: e.note, at: e.at })
+                .collect(),
+            targets: d
+                .targets
+                .into_iter()
+                .map(|t| TargetResultView {
+                    name: t.name,
+                    kind: t.kind,
+                    state: t.state.as_str().to_owned(),
+                    attempts: t.attempts,
+                    detail: t.detail,
+                    duration_ms: t.duration_ms,
+                    updated: t.updated,
+                })
+                .collect(),
+            row: d.invalidation.into(),
+            role: actor.role,
+        }
+    }
+}
+
+impl From<Target> for TargetView {
+    fn from(t: Target) -> Self {
+        TargetView { id: t.id, kind: t.kind, url: redact_url(&t.url), name: t.name, has_secret: t.secret.is_some() }
+    }
+}
+
+impl From<ApiKey> for KeyView {
+    fn from(k: ApiKey) -> Self {
+        KeyView {
+            id: k.id,
+            name: k.name,
+            prefix: k.prefix,
+            role: k.role,
+            created: k.created,
+            last_used: k.last_used,
+            revoked: k.revoked,
+        }
     }
 }

@@ -29,6 +29,8 @@ use crate::{api, auth_routes, health, security};
 
 pub struct App {
     pub router: Router,
+    /// Start-up wiring only: the worker gets it; tests may read it.
+    store: DynStore,
     pub services: Services,
     pub config: Config,
     wake: Arc<Notify>,
@@ -111,16 +113,16 @@ pub async fn build_with_store(config: Config, store: DynStore) -> anyhow::Result
     }
     let router = router.layer(axum::middleware::from_fn(security::headers)).layer(TraceLayer::new_for_http());
 
-    Ok(App { router, services, config, wake, session_cleanup })
+    Ok(App { router, store, services, config, wake, session_cleanup })
 }
 
 impl App {
     pub fn store(&self) -> &DynStore {
-        &self.services.store
+        &self.store
     }
 
     pub fn worker(&self, cfg: WorkerConfig) -> Worker {
-        Worker::new(self.services.store.clone(), self.wake.clone(), cfg)
+        Worker::new(self.store.clone(), self.wake.clone(), cfg)
     }
 
     /// Serves until `shutdown` fires; runs the in-process worker unless disabled.

@@ -9,8 +9,8 @@ use axum::Form;
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use app::ssr::SESSION_USER_KEY;
-use imgflush::backend::auth::{authenticate, AuthError};
+use app::ssr::UserSession;
+use imgflush::backend::auth::AuthError;
 use imgflush::backend::Services;
 use imgflush::domain::url::query_value;
 
@@ -43,33 +43,25 @@ pub async fn login(
     let ip = client_ip(&parts);
     let next = safe_next(form.next.as_deref()).to_owned();
     let back = |error: &str| Redirect::to(&format!("/login?error={error}&next={}", query_value(&next))).into_response();
-    if let Err(AuthError::Throttled(secs)) = services.throttle.check(&form.email, ip) {
-        tracing::warn!(?ip, retry_after = secs, "login throttled");
-        return back("throttled");
-    }
-    match authenticate(&services.store, &form.email, &form.password).await {
+    match services.accounts.sign_in(&form.email, &form.password, ip).await {
         Ok(user) => {
-            services.throttle.record_success(&form.email);
-            // A fresh session id at sign-in defeats session fixation.
-            if let Err(e) = session.cycle_id().await {
-                return internal(e);
-            }
-            if let Err(e) = session.insert(SESSION_USER_KEY, user.id).await {
+            if let Err(e) = UserSession::new(session).sign_in(user.id).await {
                 return internal(e);
             }
             tracing::info!(user_id = user.id, "signed in");
             Redirect::to(&next).into_response()
         }
-        Err(AuthError::InvalidCredentials) => {
-            services.throttle.record_failure(&form.email, ip);
-            back("invalid")
+        Err(AuthError::Throttled(secs)) => {
+            tracing::warn!(?ip, retry_after = secs, "login throttled");
+            back("throttled")
         }
+        Err(AuthError::InvalidCredentials) => back("invalid"),
         Err(e) => internal(e),
     }
 }
 
 pub async fn logout(session: Session) -> Response {
-    if let Err(e) = session.flush().await {
+    if let Err(e) = UserSession::new(session).sign_out().await {
         return internal(e);
     }
     Redirect::to("/login").into_response()

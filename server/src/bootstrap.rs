@@ -1,7 +1,8 @@
 //! First start on an empty database: an admin and a sample project.
 
-use imgflush::backend::auth::{hash_password, normalize_email, random_password};
-use imgflush::backend::store::{DynStore, NewProject};
+use imgflush::backend::auth::{normalize_email, random_password};
+use imgflush::backend::store::NewProject;
+use imgflush::backend::{ServiceError, Services};
 use imgflush::domain::Role;
 
 use crate::config::Config;
@@ -10,8 +11,8 @@ pub const SAMPLE_TOKEN: &str = "demo";
 
 /// Creates the first admin and the `demo` project when there are no users yet.
 /// Prints the login once; a password from `ADMIN_PASSWORD` is never printed.
-pub async fn first_start(store: &DynStore, config: &Config) -> anyhow::Result<()> {
-    if store.count_users().await? > 0 {
+pub async fn first_start(services: &Services, config: &Config) -> anyhow::Result<()> {
+    if services.accounts.count().await? > 0 {
         return Ok(());
     }
     let email = normalize_email(config.bootstrap.admin_email.as_deref().unwrap_or("admin@example.com"));
@@ -19,20 +20,21 @@ pub async fn first_start(store: &DynStore, config: &Config) -> anyhow::Result<()
         Some(p) if !p.expose().is_empty() => (p.expose().to_owned(), false),
         _ => (random_password(), true),
     };
-    let user = store.create_user(&email, &hash_password(password.clone()).await?).await?;
-    let project = match store.project_by_token(SAMPLE_TOKEN).await {
-        Ok(p) => p,
-        Err(_) => {
-            store
-                .create_project(&NewProject {
-                    token: SAMPLE_TOKEN.into(),
-                    name: "Demo project".into(),
-                    origin_hosts: vec!["sample.li".into()],
-                })
-                .await?
+    let user = services.accounts.create(&email, password.clone()).await?;
+    let actor = match services.projects.operator_actor(SAMPLE_TOKEN).await {
+        Ok(actor) => actor,
+        Err(ServiceError::NotFound) => {
+            let new = NewProject {
+                token: SAMPLE_TOKEN.into(),
+                name: "Demo project".into(),
+                origin_hosts: vec!["sample.li".into()],
+            };
+            services.projects.create(&new).await?;
+            services.projects.operator_actor(SAMPLE_TOKEN).await?
         }
+        Err(e) => return Err(e.into()),
     };
-    store.set_membership(user.id, project.id, Role::Admin).await?;
+    services.projects.set_member(&actor, user.id, Role::Admin).await?;
     let shown = if generated { password.as_str() } else { "(the one in ADMIN_PASSWORD)" };
     println!(
         "\n  First start: created the admin user and the sample project `{SAMPLE_TOKEN}`.\n  \

@@ -1,13 +1,16 @@
 //! Administrative subcommands: users, projects, purge targets, API keys.
 
-use anyhow::{anyhow, bail, Context};
+use std::sync::Arc;
+
+use anyhow::{anyhow, bail};
 use clap::Subcommand;
 
-use imgflush::backend::auth::{hash_password, normalize_email, random_password};
-use imgflush::backend::invalidations::ServiceError;
-use imgflush::backend::store::{self, DynStore, NewProject, Project};
-use imgflush::backend::targets::{self, redact_url, TargetInput};
-use imgflush::backend::{keys, now_ms};
+use tokio::sync::Notify;
+
+use imgflush::backend::auth::{normalize_email, random_password, LoginThrottle};
+use imgflush::backend::store::{self, NewProject};
+use imgflush::backend::targets::{redact_url, TargetInput};
+use imgflush::backend::{Actor, ServiceError, Services};
 use imgflush::domain::{ProjectToken, Role};
 
 use crate::config::Config;
@@ -97,13 +100,18 @@ pub enum KeyCmd {
     },
 }
 
-async fn open(config: &Config) -> anyhow::Result<DynStore> {
-    Ok(store::connect(config.database.url.expose()).await?)
+/// The services, opened as the operator: the CLI holds the database
+/// credentials, so every project is its own.
+async fn open(config: &Config) -> anyhow::Result<Services> {
+    let store = store::connect(config.database.url.expose()).await?;
+    let throttle = LoginThrottle::new(1, 1, std::time::Duration::from_secs(1));
+    Ok(Services::new(store, Arc::new(Notify::new()), throttle))
 }
 
-async fn project_of(store: &DynStore, token: &str) -> anyhow::Result<Project> {
-    store
-        .project_by_token(token)
+async fn operator(services: &Services, token: &str) -> anyhow::Result<Actor> {
+    services
+        .projects
+        .operator_actor(token)
         .await
         .map_err(|_| anyhow!("no project with token `{token}` (see `server project list`)"))
 }
@@ -118,44 +126,44 @@ fn explain(e: ServiceError) -> anyhow::Error {
 }
 
 pub async fn user(config: &Config, cmd: UserCmd) -> anyhow::Result<()> {
-    let store = open(config).await?;
+    let services = open(config).await?;
     match cmd {
         UserCmd::Add { email, role, project, password } => {
             let role = Role::parse(&role).map_err(|e| anyhow!("--role: {e}"))?;
-            let project = project_of(&store, &project).await?;
+            let actor = operator(&services, &project).await?;
             let email = normalize_email(&email);
             if !email.contains('@') {
                 bail!("--email: `{email}` is not an e-mail address");
             }
-            let user = match store.user_by_email(&email).await {
-                Ok(u) => {
+            let user = match services.accounts.find(&email).await.map_err(explain)? {
+                Some(u) => {
                     println!("{email} already exists; setting the role only");
                     u
                 }
-                Err(store::StoreError::NotFound) => {
+                None => {
                     let (pw, show) = match password {
                         Some(p) => (p, false),
                         None => (random_password(), true),
                     };
-                    let u = store.create_user(&email, &hash_password(pw.clone()).await?).await?;
+                    let u = services.accounts.create(&email, pw.clone()).await.map_err(explain)?;
                     if show {
                         println!("password for {email}: {pw}");
                     }
                     u
                 }
-                Err(e) => return Err(e.into()),
             };
-            store.set_membership(user.id, project.id, role).await?;
-            println!("{email} is {} of {}", role.as_str(), project.token);
+            services.projects.set_member(&actor, user.id, role).await.map_err(explain)?;
+            println!("{email} is {} of {}", role.as_str(), actor.project.token);
         }
         UserCmd::Passwd { email, password } => {
             let email = normalize_email(&email);
-            let user = store.user_by_email(&email).await.map_err(|_| anyhow!("no user {email}"))?;
+            let user =
+                services.accounts.find(&email).await.map_err(explain)?.ok_or_else(|| anyhow!("no user {email}"))?;
             let (pw, show) = match password {
                 Some(p) => (p, false),
                 None => (random_password(), true),
             };
-            store.set_password(user.id, &hash_password(pw.clone()).await?).await?;
+            services.accounts.set_password(&user, pw.clone()).await.map_err(explain)?;
             if show {
                 println!("new password for {email}: {pw}");
             } else {
@@ -167,21 +175,19 @@ pub async fn user(config: &Config, cmd: UserCmd) -> anyhow::Result<()> {
 }
 
 pub async fn project(config: &Config, cmd: ProjectCmd) -> anyhow::Result<()> {
-    let store = open(config).await?;
+    let services = open(config).await?;
     match cmd {
         ProjectCmd::Add { token, name, origin_hosts } => {
             let token = ProjectToken::parse(&token).map_err(|e| anyhow!("--token: {e}"))?;
             if name.trim().is_empty() {
                 bail!("--name: give the project a name");
             }
-            let p = store
-                .create_project(&NewProject { token: token.as_str().into(), name: name.trim().into(), origin_hosts })
-                .await
-                .context("creating the project")?;
+            let new = NewProject { token: token.as_str().into(), name: name.trim().into(), origin_hosts };
+            let p = services.projects.create(&new).await.map_err(|e| explain(e).context("creating the project"))?;
             println!("created project {} ({})", p.token, p.name);
         }
         ProjectCmd::List => {
-            for p in store.list_projects().await? {
+            for p in services.projects.list_all().await.map_err(explain)? {
                 println!("{}\t{}", p.token, p.name);
             }
         }
@@ -190,25 +196,26 @@ pub async fn project(config: &Config, cmd: ProjectCmd) -> anyhow::Result<()> {
 }
 
 pub async fn target(config: &Config, cmd: TargetCmd) -> anyhow::Result<()> {
-    let store = open(config).await?;
+    let services = open(config).await?;
     match cmd {
         TargetCmd::Add { project, kind, name, url, secret } => {
-            let p = project_of(&store, &project).await?;
-            let t = targets::add(&store, p.id, &TargetInput { kind, name, url, secret }).await.map_err(explain)?;
+            let actor = operator(&services, &project).await?;
+            let input = TargetInput { kind, name, url, secret };
+            let t = services.targets.add(&actor, &input).await.map_err(explain)?;
             println!("added {} target {} -> {}", t.kind.as_str(), t.name, redact_url(&t.url));
         }
         TargetCmd::List { project } => {
-            let p = project_of(&store, &project).await?;
-            for t in store.list_targets(p.id).await? {
+            let actor = operator(&services, &project).await?;
+            for t in services.targets.list(&actor).await.map_err(explain)? {
                 let secret = if t.secret.is_some() { "secret set" } else { "no secret" };
                 println!("{}\t{}\t{}\t{}", t.name, t.kind.as_str(), redact_url(&t.url), secret);
             }
         }
         TargetCmd::Remove { project, name } => {
-            let p = project_of(&store, &project).await?;
-            let t = store.list_targets(p.id).await?.into_iter().find(|t| t.name == name);
-            let t = t.ok_or_else(|| anyhow!("--name: project {} has no target named `{name}`", p.token))?;
-            store.remove_target(p.id, t.id).await?;
+            let actor = operator(&services, &project).await?;
+            let t = services.targets.list(&actor).await.map_err(explain)?.into_iter().find(|t| t.name == name);
+            let t = t.ok_or_else(|| anyhow!("--name: project {} has no target named `{name}`", actor.project.token))?;
+            services.targets.remove(&actor, t.id).await.map_err(explain)?;
             println!("removed target {name}");
         }
     }
@@ -216,27 +223,30 @@ pub async fn target(config: &Config, cmd: TargetCmd) -> anyhow::Result<()> {
 }
 
 pub async fn key(config: &Config, cmd: KeyCmd) -> anyhow::Result<()> {
-    let store = open(config).await?;
+    let services = open(config).await?;
     match cmd {
         KeyCmd::Add { project, name, role } => {
-            let p = project_of(&store, &project).await?;
-            let (key, secret) = keys::create(&store, p.id, &name, &role).await.map_err(explain)?;
-            println!("created {} key `{}` for {}; the secret is shown once:", key.role.as_str(), key.name, p.token);
+            let actor = operator(&services, &project).await?;
+            let (key, secret) = services.keys.create(&actor, &name, &role).await.map_err(explain)?;
+            let token = &actor.project.token;
+            println!("created {} key `{}` for {token}; the secret is shown once:", key.role.as_str(), key.name);
             println!("{secret}");
         }
         KeyCmd::List { project } => {
-            let p = project_of(&store, &project).await?;
-            for k in store.list_api_keys(p.id).await? {
+            let actor = operator(&services, &project).await?;
+            for k in services.keys.list(&actor).await.map_err(explain)? {
                 let state = if k.revoked.is_some() { "revoked" } else { "active" };
                 let used = k.last_used.map_or("never".to_owned(), |t| t.to_rfc3339());
                 println!("{}\timf_{}_…\t{}\t{}\tlast used {}", k.name, k.prefix, k.role.as_str(), state, used);
             }
         }
         KeyCmd::Revoke { project, name } => {
-            let p = project_of(&store, &project).await?;
-            let k = store.list_api_keys(p.id).await?.into_iter().find(|k| k.name == name && k.revoked.is_none());
-            let k = k.ok_or_else(|| anyhow!("--name: project {} has no active key named `{name}`", p.token))?;
-            store.revoke_api_key(p.id, k.id, now_ms()).await?;
+            let actor = operator(&services, &project).await?;
+            let keys = services.keys.list(&actor).await.map_err(explain)?;
+            let k = keys.into_iter().find(|k| k.name == name && k.revoked.is_none());
+            let k =
+                k.ok_or_else(|| anyhow!("--name: project {} has no active key named `{name}`", actor.project.token))?;
+            services.keys.revoke(&actor, k.id).await.map_err(explain)?;
             println!("revoked key {name}");
         }
     }

@@ -8,7 +8,7 @@ pub async fn healthz() -> &'static str {
 }
 
 pub async fn readyz(State(services): State<Services>) -> (StatusCode, &'static str) {
-    match services.store.ping().await {
+    match services.ping().await {
         Ok(()) => (StatusCode::OK, "ready"),
         Err(e) => {
             tracing::warn!(error = %e, "database unreachable");

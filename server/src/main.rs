@@ -45,7 +45,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve { no_worker } => {
             config.worker.enabled &= !no_worker;
             let app = server::build(config).await?;
-            bootstrap::first_start(app.store(), &app.config).await?;
+            bootstrap::first_start(&app.services, &app.config).await?;
             let addr = server::app::leptos_options().site_addr;
             let listener = tokio::net::TcpListener::bind(addr).await?;
             println!("  imgflush console listening on http://{}", listener.local_addr()?);

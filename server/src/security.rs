@@ -8,7 +8,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
-use app::ssr::SESSION_USER_KEY;
+use app::ssr::UserSession;
 use imgflush::backend::Services;
 
 /// Key-authenticated API routes carry no cookies, so they are not subject to the
@@ -52,14 +52,14 @@ pub async fn require_session(State(services): State<Services>, session: Session,
     if !page || !matches!(*req.method(), Method::GET | Method::HEAD) {
         return next.run(req).await;
     }
-    let user: Option<i64> = session.get(SESSION_USER_KEY).await.ok().flatten();
-    let Some(user) = user else {
+    let user_id = UserSession::new(session).user_id().await.ok().flatten();
+    let Some(user_id) = user_id else {
         let target = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
         return Redirect::to(&format!("/login?next={}", imgflush::domain::url::query_value(target))).into_response();
     };
     if path == "/" {
-        if let Ok(memberships) = services.store.memberships_of(user).await {
-            if let Some(first) = memberships.first() {
+        if let Ok(user) = services.accounts.user(user_id).await {
+            if let Some(first) = services.projects.memberships(&user).await.ok().and_then(|m| m.into_iter().next()) {
                 return Redirect::to(&format!("/p/{}/invalidation", first.project.token)).into_response();
             }
         }

@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 
 use common::recorder::Recorder;
 use common::*;
-use imgflush::backend::invalidations::{Actor, PathsInput, ServiceError, Submission};
+use imgflush::backend::invalidations::{PathsInput, Submission};
 use imgflush::backend::store::{Invalidation, NewTarget, TargetState};
 use imgflush::backend::worker::WorkerConfig;
+use imgflush::backend::{Actor, ServiceError};
 use imgflush::domain::{InvalidationId, Role, Scope, Status, TargetKind};
 use tokio_util::sync::CancellationToken;
 

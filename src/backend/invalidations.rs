@@ -7,41 +7,12 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
-use super::now_ms;
 use super::store::*;
-use crate::domain::{parse_path_list, validate_paths, FieldError, InvalidationId, PathListError, Role, Scope};
-
-/// The caller, already resolved to one project and one role in it.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub project: Project,
-    pub role: Role,
-    pub submitter: Submitter,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ServiceError {
-    #[error("invalid input")]
-    Invalid(Vec<FieldError>),
-    #[error("your role ({0}) does not allow this")]
-    Forbidden(Role),
-    #[error("not found")]
-    NotFound,
-    #[error("{0}")]
-    Conflict(String),
-    #[error(transparent)]
-    Store(StoreError),
-}
-
-impl From<StoreError> for ServiceError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound => ServiceError::NotFound,
-            StoreError::Conflict(what) => ServiceError::Conflict(what.to_owned()),
-            other => ServiceError::Store(other),
-        }
-    }
-}
+use super::{now_ms, Actor, ServiceError};
+use crate::domain::{
+    parse_path_list, validate_paths, FieldError, InvalidationId, PathListError, Role, Scope, Status, API_MAX_PATHS,
+    CONSOLE_MAX_PATHS,
+};
 
 /// The paths as the console (one text, split on commas and line breaks) or
 /// the API (a JSON array) sends them.
@@ -57,6 +28,83 @@ pub struct Submission {
     pub paths: PathsInput,
     pub max_paths: usize,
     pub idempotency_key: Option<String>,
+}
+
+impl Submission {
+    /// The console's form: the scope, the textarea and the "All" confirmation.
+    /// The textarea is still posted by a form without JavaScript; All ignores it.
+    pub fn from_console(scope: &str, urls: Option<String>, confirm_all: bool) -> Result<Submission, ServiceError> {
+        let scope = parse_scope(scope)?;
+        let urls = match scope {
+            Scope::All if !confirm_all => {
+                return Err(ServiceError::field(
+                    "confirm_all",
+                    "scope All erases the whole cache of this token; tick the confirmation to go ahead",
+                ))
+            }
+            Scope::All => String::new(),
+            Scope::Original => urls.unwrap_or_default(),
+        };
+        Ok(Submission { scope, paths: PathsInput::Text(urls), max_paths: CONSOLE_MAX_PATHS, idempotency_key: None })
+    }
+
+    /// The API's JSON body (`{"scope": …, "urls": […]}`) and its `Idempotency-Key`.
+    pub fn from_api(
+        scope: &str,
+        urls: Option<Vec<String>>,
+        idempotency_key: Option<String>,
+    ) -> Result<Submission, ServiceError> {
+        Ok(Submission {
+            scope: parse_scope(scope)?,
+            paths: PathsInput::List(urls.unwrap_or_default()),
+            max_paths: API_MAX_PATHS,
+            idempotency_key,
+        })
+    }
+}
+
+fn parse_scope(scope: &str) -> Result<Scope, ServiceError> {
+    Scope::parse(scope).map_err(|e| ServiceError::field("scope", e.to_string()))
+}
+
+fn present(v: Option<&str>) -> Option<&str> {
+    v.map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// A log page as either front door asks for it, before parsing.
+#[derive(Debug, Default, Clone)]
+pub struct ListParams<'a> {
+    pub status: Option<&'a str>,
+    pub search: Option<&'a str>,
+    /// The keyset cursor, and the name the caller's form gives it
+    /// (`before` in the console, `cursor` in the API).
+    pub cursor: Option<&'a str>,
+    pub cursor_field: &'a str,
+    pub limit: Option<&'a str>,
+}
+
+impl ListQuery {
+    /// Parses what the console and the API both accept, naming the bad field.
+    pub fn parse(p: ListParams<'_>, default_limit: i64) -> Result<ListQuery, ServiceError> {
+        let limit = match present(p.limit) {
+            None => default_limit,
+            Some(l) => l.parse::<i64>().ok().filter(|n| (1..=MAX_PAGE).contains(n)).ok_or_else(|| {
+                ServiceError::field(
+                    "limit",
+                    format!("limit must be a whole number from 1 to {MAX_PAGE} (default {default_limit})"),
+                )
+            })?,
+        };
+        let before = match present(p.cursor) {
+            None => None,
+            Some(c) => Some(InvalidationId::parse(c).map_err(|e| ServiceError::field(p.cursor_field, e.to_string()))?),
+        };
+        let status = match present(p.status) {
+            None => None,
+            Some(s) => Some(Status::parse(s).map_err(|e| ServiceError::field("status", e.to_string()))?),
+        };
+        Ok(ListQuery { before, status, search: p.search.map(str::to_owned), limit })
+    }
 }
 
 pub struct Created {
@@ -85,15 +133,9 @@ impl InvalidationService {
         InvalidationService { store, wake }
     }
 
-    pub fn store(&self) -> &DynStore {
-        &self.store
-    }
-
     #[tracing::instrument(skip_all, fields(project = %actor.project.token, scope = ?sub.scope), err(level = "info"))]
     pub async fn submit(&self, actor: &Actor, sub: Submission) -> Result<Created, ServiceError> {
-        if !actor.role.can_submit() {
-            return Err(ServiceError::Forbidden(actor.role));
-        }
+        actor.require(Role::can_submit)?;
         let paths = validate_submission(&sub)?;
         let request_hash = hash_request(sub.scope, &paths);
         if let Some(key) = &sub.idempotency_key {
@@ -135,16 +177,18 @@ impl InvalidationService {
     }
 
     pub async fn list(&self, actor: &Actor, mut q: ListQuery) -> Result<Vec<Invalidation>, ServiceError> {
+        actor.require(Role::can_read)?;
         q.limit = q.limit.clamp(1, MAX_PAGE);
         Ok(self.store.list_invalidations(actor.project.id, &q).await?)
     }
 
     pub async fn get(&self, actor: &Actor, id: InvalidationId) -> Result<Invalidation, ServiceError> {
+        actor.require(Role::can_read)?;
         Ok(self.store.invalidation(actor.project.id, id).await?)
     }
 
     pub async fn detail(&self, actor: &Actor, id: InvalidationId) -> Result<Detail, ServiceError> {
-        let invalidation = self.store.invalidation(actor.project.id, id).await?;
+        let invalidation = self.get(actor, id).await?;
         Ok(Detail { events: self.store.events(id).await?, targets: self.store.target_results(id).await?, invalidation })
     }
 
@@ -173,9 +217,7 @@ impl InvalidationService {
 
     #[tracing::instrument(skip_all, fields(project = %actor.project.token, id = %id), err(level = "info"))]
     pub async fn retry(&self, actor: &Actor, id: InvalidationId) -> Result<Invalidation, ServiceError> {
-        if !actor.role.can_retry() {
-            return Err(ServiceError::Forbidden(actor.role));
-        }
+        actor.require(Role::can_retry)?;
         let inv = match self.store.requeue_for_retry(actor.project.id, id, &actor.submitter.label(), now_ms()).await {
             Err(StoreError::Conflict(_)) => {
                 let current = self.store.invalidation(actor.project.id, id).await?;

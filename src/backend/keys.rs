@@ -5,9 +5,8 @@
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::invalidations::ServiceError;
-use super::random_alphanumeric;
-use super::store::{ApiKey, DynStore, NewApiKey, StoreError};
+use super::store::{ApiKey, DynStore, NewApiKey, Project, StoreError, Submitter};
+use super::{now_ms, random_alphanumeric, Actor, ServiceError};
 use crate::domain::{FieldError, Role};
 
 pub struct GeneratedKey {
@@ -38,26 +37,72 @@ fn prefix_of(key: &str) -> Option<&str> {
     (!prefix.is_empty() && !secret.is_empty()).then_some(prefix)
 }
 
-/// The live key matching `presented`, or `NotFound` for malformed, unknown,
-/// wrong or revoked keys alike.
-pub async fn verify(store: &DynStore, presented: &str) -> Result<ApiKey, StoreError> {
-    let prefix = prefix_of(presented.trim()).ok_or(StoreError::NotFound)?;
-    let key = store.api_key_by_prefix(prefix).await?;
-    let expected = key.secret_hash.as_bytes();
-    let actual = hash_key(presented.trim());
-    if key.revoked.is_some() || !bool::from(expected.ct_eq(actual.as_bytes())) {
-        return Err(StoreError::NotFound);
-    }
-    Ok(key)
+/// API keys of a project: created (secret shown once), listed, revoked by
+/// its admins; presented keys resolved to the caller they stand for.
+#[derive(Clone)]
+pub struct KeyService {
+    store: DynStore,
 }
 
-/// Creates a key for the project; returns it with its secret (shown once).
-pub async fn create(
-    store: &DynStore,
-    project_id: i64,
-    name: &str,
-    role: &str,
-) -> Result<(ApiKey, String), ServiceError> {
+/// A verified key and the project it belongs to.
+pub struct KeyCaller {
+    pub actor: Actor,
+    pub key: ApiKey,
+}
+
+impl KeyService {
+    pub fn new(store: DynStore) -> Self {
+        KeyService { store }
+    }
+
+    /// The caller a presented key stands for; `NotFound` for malformed,
+    /// unknown, wrong or revoked keys alike, and for a deleted project.
+    pub async fn authenticate(&self, presented: &str) -> Result<KeyCaller, ServiceError> {
+        let key = self.verify(presented).await?;
+        let project: Project = self.store.project_by_id(key.project_id).await?;
+        let submitter = Submitter::ApiKey { id: key.id, name: key.name.clone() };
+        Ok(KeyCaller { actor: Actor { project, role: key.role, submitter }, key })
+    }
+
+    /// Records the key's last use.
+    pub async fn touch(&self, key: &ApiKey) -> Result<(), ServiceError> {
+        Ok(self.store.touch_api_key(key.id, now_ms()).await?)
+    }
+
+    async fn verify(&self, presented: &str) -> Result<ApiKey, StoreError> {
+        let prefix = prefix_of(presented.trim()).ok_or(StoreError::NotFound)?;
+        let key = self.store.api_key_by_prefix(prefix).await?;
+        let expected = key.secret_hash.as_bytes();
+        let actual = hash_key(presented.trim());
+        if key.revoked.is_some() || !bool::from(expected.ct_eq(actual.as_bytes())) {
+            return Err(StoreError::NotFound);
+        }
+        Ok(key)
+    }
+
+    pub async fn list(&self, actor: &Actor) -> Result<Vec<ApiKey>, ServiceError> {
+        actor.require(Role::can_manage)?;
+        Ok(self.store.list_api_keys(actor.project.id).await?)
+    }
+
+    /// Creates a key for the caller's project; returns it with its secret (shown once).
+    pub async fn create(&self, actor: &Actor, name: &str, role: &str) -> Result<(ApiKey, String), ServiceError> {
+        actor.require(Role::can_manage)?;
+        let (name, role) = validate(name, role)?;
+        let generated = generate();
+        let new = NewApiKey { name, role, secret_hash: generated.hash.clone(), prefix: generated.prefix.clone() };
+        let key = self.store.add_api_key(actor.project.id, &new).await?;
+        Ok((key, generated.secret))
+    }
+
+    pub async fn revoke(&self, actor: &Actor, key_id: i64) -> Result<(), ServiceError> {
+        actor.require(Role::can_manage)?;
+        Ok(self.store.revoke_api_key(actor.project.id, key_id, now_ms()).await?)
+    }
+}
+
+/// Name and role of a new key, every problem reported at once.
+fn validate(name: &str, role: &str) -> Result<(String, Role), ServiceError> {
     let mut errors = Vec::new();
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
@@ -73,18 +118,10 @@ pub async fn create(
             None
         }
     };
-    let (Some(role), true) = (role, errors.is_empty()) else {
-        return Err(ServiceError::Invalid(errors));
-    };
-    let generated = generate();
-    let new = NewApiKey {
-        name: name.to_owned(),
-        prefix: generated.prefix.clone(),
-        secret_hash: generated.hash.clone(),
-        role,
-    };
-    let key = store.add_api_key(project_id, &new).await?;
-    Ok((key, generated.secret))
+    match (role, errors.is_empty()) {
+        (Some(role), true) => Ok((name.to_owned(), role)),
+        _ => Err(ServiceError::Invalid(errors)),
+    }
 }
 
 #[cfg(test)]

@@ -1,14 +1,25 @@
-//! Server-only services: storage, authentication, the invalidation service,
-//! purge drivers and the worker. Compiled only with the `ssr` feature.
+//! Server-only services: storage, authentication, the services every entry
+//! point calls, purge drivers and the worker. Compiled only with the `ssr`
+//! feature.
+//!
+//! Entry points (server functions, API handlers, the CLI) authenticate the
+//! caller, call one service method with it and map the error. Each service
+//! checks the caller's role itself; only the services hold the store.
 
+pub mod accounts;
+mod actor;
 pub mod auth;
+mod error;
 pub mod invalidations;
 pub mod keys;
+pub mod projects;
 pub mod purge;
 pub mod store;
 pub mod targets;
 pub mod worker;
 
+pub use actor::Actor;
+pub use error::ServiceError;
 pub use store::{DynStore, StoreError};
 
 /// `n` random ASCII letters and digits: generated passwords and API keys.
@@ -17,6 +28,7 @@ pub fn random_alphanumeric(n: usize) -> String {
     Alphanumeric.sample_string(&mut rand::thread_rng(), n)
 }
 
+/// The clock every service and the worker read; the store never does.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
@@ -26,17 +38,28 @@ use std::sync::Arc;
 /// The services every handler and server function needs, cloned per request.
 #[derive(Clone)]
 pub struct Services {
-    pub store: DynStore,
+    store: DynStore,
     pub invalidations: invalidations::InvalidationService,
-    pub throttle: Arc<auth::LoginThrottle>,
+    pub keys: keys::KeyService,
+    pub targets: targets::TargetService,
+    pub projects: projects::ProjectService,
+    pub accounts: accounts::AccountService,
 }
 
 impl Services {
     pub fn new(store: DynStore, wake: Arc<tokio::sync::Notify>, throttle: auth::LoginThrottle) -> Self {
         Services {
             invalidations: invalidations::InvalidationService::new(store.clone(), wake),
+            keys: keys::KeyService::new(store.clone()),
+            targets: targets::TargetService::new(store.clone()),
+            projects: projects::ProjectService::new(store.clone()),
+            accounts: accounts::AccountService::new(store.clone(), throttle),
             store,
-            throttle: Arc::new(throttle),
         }
+    }
+
+    /// Whether the database answers (`/readyz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.store.ping().await
     }
 }

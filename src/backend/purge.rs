@@ -29,9 +29,47 @@ pub fn client(timeout: Duration) -> Client {
         .expect("a client with a timeout builds")
 }
 
-/// Purges `req` on `target`. `Ok` carries a short note for the log, `Err` the
-/// reason it failed (never the secret, never the URL with its credentials).
-pub async fn purge(client: &Client, target: &Target, req: &PurgeRequest) -> Result<String, String> {
+/// What a target answered when it accepted a purge.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PurgeReport {
+    /// Objects the target says it removed, when it counts them.
+    pub removed: Option<u64>,
+    /// A short note for the details page.
+    pub note: String,
+}
+
+impl PurgeReport {
+    fn note(note: impl Into<String>) -> Self {
+        PurgeReport { removed: None, note: note.into() }
+    }
+}
+
+/// Why a purge failed: never the secret, never the URL with its credentials.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PurgeError {
+    #[error("timed out")]
+    Timeout,
+    #[error("connection refused or unreachable")]
+    Unreachable,
+    /// The target answered with a non-2xx status; `body` is a short snippet.
+    #[error("HTTP {status}{}", snippet(.body))]
+    Status { status: reqwest::StatusCode, body: String },
+    #[error("{0}")]
+    Other(String),
+}
+
+fn snippet(body: &str) -> String {
+    if body.is_empty() {
+        String::new()
+    } else {
+        format!(": {body}")
+    }
+}
+
+pub type PurgeResult = Result<PurgeReport, PurgeError>;
+
+/// Purges `req` on `target` with the contract of its kind.
+pub async fn purge(client: &Client, target: &Target, req: &PurgeRequest) -> PurgeResult {
     match target.kind {
         TargetKind::Edge => edge(client, target, req).await,
         TargetKind::Varnish => varnish(client, target, req).await,
@@ -39,7 +77,7 @@ pub async fn purge(client: &Client, target: &Target, req: &PurgeRequest) -> Resu
     }
 }
 
-async fn edge(client: &Client, target: &Target, req: &PurgeRequest) -> Result<String, String> {
+async fn edge(client: &Client, target: &Target, req: &PurgeRequest) -> PurgeResult {
     let mut call = client.post(&target.url).json(req);
     if let Some(secret) = &target.secret {
         call = call.bearer_auth(secret);
@@ -47,14 +85,14 @@ async fn edge(client: &Client, target: &Target, req: &PurgeRequest) -> Result<St
     let resp = success(call.send().await).await?;
     let removed = resp.json::<serde_json::Value>().await.ok().and_then(|v| v.get("removed").and_then(|r| r.as_u64()));
     Ok(match removed {
-        Some(n) => format!("removed {n} cached objects"),
-        None => "purge accepted".to_owned(),
+        Some(n) => PurgeReport { removed: Some(n), note: format!("removed {n} cached objects") },
+        None => PurgeReport::note("purge accepted"),
     })
 }
 
 /// One `BAN` per path: Varnish evaluates a ban per request, and the shipped
 /// VCL turns these headers into a ban on every query-string variant.
-async fn varnish(client: &Client, target: &Target, req: &PurgeRequest) -> Result<String, String> {
+async fn varnish(client: &Client, target: &Target, req: &PurgeRequest) -> PurgeResult {
     let ban = Method::from_bytes(b"BAN").expect("BAN is a valid method");
     let selectors: Vec<(&str, String)> = match req.scope {
         Scope::All => vec![("X-Purge-All", "1".to_owned())],
@@ -78,10 +116,10 @@ async fn varnish(client: &Client, target: &Target, req: &PurgeRequest) -> Result
         }
         success(call.send().await).await?;
     }
-    Ok(format!("{} ban(s) accepted", selectors.len()))
+    Ok(PurgeReport::note(format!("{} ban(s) accepted", selectors.len())))
 }
 
-async fn webhook(client: &Client, target: &Target, req: &PurgeRequest) -> Result<String, String> {
+async fn webhook(client: &Client, target: &Target, req: &PurgeRequest) -> PurgeResult {
     let body = serde_json::to_vec(req).expect("purge request serialises");
     let mut call = client.post(&target.url).header("Content-Type", "application/json").body(body.clone());
     if let Some(secret) = &target.secret {
@@ -91,25 +129,24 @@ async fn webhook(client: &Client, target: &Target, req: &PurgeRequest) -> Result
         call = call.header("X-Imgflush-Signature", format!("sha256={sig}"));
     }
     let resp = success(call.send().await).await?;
-    Ok(format!("HTTP {}", resp.status().as_u16()))
+    Ok(PurgeReport::note(format!("HTTP {}", resp.status().as_u16())))
 }
 
-async fn success(sent: reqwest::Result<Response>) -> Result<Response, String> {
+async fn success(sent: reqwest::Result<Response>) -> Result<Response, PurgeError> {
     let resp = sent.map_err(|e| describe(e.without_url()))?;
     if resp.status().is_success() {
         return Ok(resp);
     }
     let status = resp.status();
     let body = resp.text().await.unwrap_or_default();
-    let snippet: String = body.trim().chars().take(200).collect();
-    Err(if snippet.is_empty() { format!("HTTP {status}") } else { format!("HTTP {status}: {snippet}") })
+    Err(PurgeError::Status { status, body: body.trim().chars().take(200).collect() })
 }
 
-fn describe(e: reqwest::Error) -> String {
+fn describe(e: reqwest::Error) -> PurgeError {
     if e.is_timeout() {
-        "timed out".to_owned()
+        PurgeError::Timeout
     } else if e.is_connect() {
-        "connection refused or unreachable".to_owned()
+        PurgeError::Unreachable
     } else {
         let mut msg = e.to_string();
         let mut source = std::error::Error::source(&e);
@@ -118,6 +155,6 @@ fn describe(e: reqwest::Error) -> String {
             msg.push_str(&s.to_string());
             source = s.source();
         }
-        msg
+        PurgeError::Other(msg)
     }
 }

@@ -1,8 +1,8 @@
 //! Purge target management, shared by the Settings page and the CLI.
 
-use super::invalidations::ServiceError;
 use super::store::{DynStore, NewTarget, Target};
-use crate::domain::{FieldError, TargetKind};
+use super::{Actor, ServiceError};
+use crate::domain::{FieldError, Role, TargetKind};
 
 pub struct TargetInput {
     pub kind: String,
@@ -41,9 +41,33 @@ pub fn validate(input: &TargetInput) -> Result<NewTarget, ServiceError> {
     }
 }
 
-pub async fn add(store: &DynStore, project_id: i64, input: &TargetInput) -> Result<Target, ServiceError> {
-    let new = validate(input)?;
-    Ok(store.add_target(project_id, &new).await?)
+/// A project's purge targets: every member sees them (URLs without
+/// credentials, secrets never), admins add and remove them.
+#[derive(Clone)]
+pub struct TargetService {
+    store: DynStore,
+}
+
+impl TargetService {
+    pub fn new(store: DynStore) -> Self {
+        TargetService { store }
+    }
+
+    pub async fn list(&self, actor: &Actor) -> Result<Vec<Target>, ServiceError> {
+        actor.require(Role::can_read)?;
+        Ok(self.store.list_targets(actor.project.id).await?)
+    }
+
+    pub async fn add(&self, actor: &Actor, input: &TargetInput) -> Result<Target, ServiceError> {
+        actor.require(Role::can_manage)?;
+        let new = validate(input)?;
+        Ok(self.store.add_target(actor.project.id, &new).await?)
+    }
+
+    pub async fn remove(&self, actor: &Actor, target_id: i64) -> Result<(), ServiceError> {
+        actor.require(Role::can_manage)?;
+        Ok(self.store.remove_target(actor.project.id, target_id).await?)
+    }
 }
 
 /// The URL as safe to show: user name and password removed.

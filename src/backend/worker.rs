@@ -43,19 +43,27 @@ impl Default for WorkerConfig {
     }
 }
 
+/// Why a task stopped before its job reached a final status.
 #[derive(Debug, thiserror::Error)]
 pub enum WorkerError {
+    /// Another claim owns the job now; this task must stop touching it.
     #[error("lease lost")]
     LeaseLost,
-    #[error(transparent)]
-    Store(StoreError),
+    /// A transient failure (the database went away); the job resumes once
+    /// its lease expires, here or on another worker.
+    #[error("transient failure: {0}")]
+    Retryable(StoreError),
+    /// Retrying will not help (a corrupt row, a vanished record).
+    #[error("cannot run this job: {0}")]
+    Fatal(String),
 }
 
 impl From<StoreError> for WorkerError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::LeaseLost => WorkerError::LeaseLost,
-            other => WorkerError::Store(other),
+            e @ StoreError::Database(_) => WorkerError::Retryable(e),
+            other => WorkerError::Fatal(other.to_string()),
         }
     }
 }
@@ -78,36 +86,37 @@ impl Worker {
         &self.cfg.id
     }
 
-    /// Runs until `cancel` fires, then waits for the jobs in hand.
+    /// Runs `concurrency` lanes, each a loop around [`Self::try_execute_task`],
+    /// until `cancel` fires; then waits for the jobs in hand.
     pub async fn run(self, cancel: CancellationToken) {
         if let Err(e) = self.store.listen_for_jobs(self.wake.clone()).await {
             tracing::warn!(error = %e, "cross-instance wake-ups unavailable; polling only");
         }
         tracing::info!(worker = %self.cfg.id, "worker started");
-        let mut jobs = JoinSet::new();
-        loop {
-            while jobs.len() < self.cfg.concurrency {
-                match self.store.claim(&self.cfg.id, now_ms(), self.cfg.lease.as_millis() as i64).await {
-                    Ok(Some(job)) => {
-                        let me = self.clone();
-                        jobs.spawn(async move { me.execute(job).await });
-                    }
-                    Ok(None) => break,
-                    Err(e) => {
-                        tracing::error!(error = %e, "claiming a job failed");
-                        break;
-                    }
-                }
+        let mut lanes = JoinSet::new();
+        for _ in 0..self.cfg.concurrency.max(1) {
+            lanes.spawn(self.clone().lane(cancel.clone()));
+        }
+        while lanes.join_next().await.is_some() {}
+        tracing::info!(worker = %self.cfg.id, "worker stopped");
+    }
+
+    /// One job at a time: run jobs while there are any, then sleep until a
+    /// wake-up, the fallback poll, or cancellation.
+    async fn lane(self, cancel: CancellationToken) {
+        while !cancel.is_cancelled() {
+            match self.try_execute_task().await {
+                Ok(Some(_)) | Err(WorkerError::LeaseLost) => continue,
+                Ok(None) => {}
+                Err(WorkerError::Retryable(e)) => tracing::warn!(error = %e, "worker backing off"),
+                Err(WorkerError::Fatal(e)) => tracing::error!(error = %e, "job failed"),
             }
             tokio::select! {
                 _ = cancel.cancelled() => break,
                 _ = self.wake.notified() => {}
-                Some(_) = jobs.join_next(), if !jobs.is_empty() => {}
                 _ = tokio::time::sleep(self.cfg.poll) => {}
             }
         }
-        while jobs.join_next().await.is_some() {}
-        tracing::info!(worker = %self.cfg.id, "worker stopped");
     }
 
     /// Claims one job and drives it to a final status. `Ok(None)`: nothing to do.
@@ -116,6 +125,8 @@ impl Worker {
         let Some(job) = self.store.claim(&self.cfg.id, now_ms(), lease).await? else {
             return Ok(None);
         };
+        // There may be more: let an idle lane look while this one works.
+        self.wake.notify_one();
         self.execute(job.clone()).await?;
         Ok(Some(job))
     }
@@ -223,8 +234,8 @@ impl Worker {
         let (state, detail) = loop {
             attempts += 1;
             match purge::purge(&self.client, target, req).await {
-                Ok(note) => break (TargetState::Ok, note),
-                Err(e) if attempts >= self.cfg.max_attempts => break (TargetState::Error, e),
+                Ok(report) => break (TargetState::Ok, report.note),
+                Err(e) if attempts >= self.cfg.max_attempts => break (TargetState::Error, e.to_string()),
                 Err(e) => {
                     tracing::info!(target = %target.name, attempt = attempts, error = %e, "purge failed; retrying");
                     tokio::time::sleep(delay).await;

@@ -51,14 +51,9 @@ pub fn ErrorNotice(error: AppError) -> impl IntoView {
 pub fn CopyButton(text: String, #[prop(into)] label: String) -> impl IntoView {
     let copied = RwSignal::new(false);
     let on_click = move |_| {
-        #[cfg(feature = "hydrate")]
-        {
-            let clipboard = window().navigator().clipboard();
-            let _ = clipboard.write_text(&text);
+        if crate::platform::copy_to_clipboard(&text) {
             copied.set(true);
         }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = &text;
     };
     view! {
         <button type="button" class="copy" aria-label=label on:click=on_click>
@@ -71,7 +66,7 @@ pub fn CopyButton(text: String, #[prop(into)] label: String) -> impl IntoView {
 pub fn or_error<T, V: IntoView + 'static>(result: Result<T, AppError>, ok: impl FnOnce(T) -> V) -> AnyView {
     match result {
         Ok(v) => ok(v).into_any(),
-        Err(AppError::NotFound) => view! { <crate::pages::NotFound /> }.into_any(),
+        Err(AppError::NotFound) => view! { <NotFound /> }.into_any(),
         Err(AppError::Unauthorized) => view! {
             <div class="notice notice-error" role="alert">
                 <p>"Your session has ended. " <a href="/login">"Sign in again"</a></p>
@@ -79,5 +74,18 @@ pub fn or_error<T, V: IntoView + 'static>(result: Result<T, AppError>, ok: impl 
         }
         .into_any(),
         Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+    }
+}
+
+/// The answer for an unknown page, and for another project's data alike (404).
+#[component]
+pub fn NotFound() -> impl IntoView {
+    crate::platform::set_response_status(404);
+    view! {
+        <div class="notice" role="alert">
+            <h1>"Not found"</h1>
+            <p>"There is nothing here, or it belongs to a project you are not a member of."</p>
+            <p><a href="/">"Back to your projects"</a></p>
+        </div>
     }
 }

@@ -9,10 +9,8 @@ pub async fn get_me() -> Result<Me, AppError> {
     use crate::ssr::{current_user, services};
 
     let user = current_user().await?;
-    let memberships = services()?.store.memberships_of(user.id).await?;
-    let projects = memberships
-        .into_iter()
-        .map(|m| ProjectRef { token: m.project.token, name: m.project.name, role: m.role })
-        .collect();
-    Ok(Me { email: user.email, projects })
+    let memberships = services()?.projects.memberships(&user).await?;
+    let projects =
+        memberships.into_iter().map(|m| ProjectRef { token: m.project.token, name: m.project.name, role: m.role });
+    Ok(Me { email: user.email, projects: projects.collect() })
 }

@@ -5,25 +5,11 @@ use crate::model::SettingsView;
 
 #[server(prefix = "/sfn", endpoint = "project_settings")]
 pub async fn project_settings(project: String) -> Result<SettingsView, AppError> {
-    use imgflush::backend::targets::redact_url;
-    use imgflush::domain::Role;
-
-    use crate::model::TargetView;
-
-    let (services, actor) = crate::ssr::actor(&project, Role::can_read).await?;
-    let targets = services.store.list_targets(actor.project.id).await?;
-    let p = actor.project;
+    let (services, actor) = crate::ssr::actor(&project).await?;
+    let p = services.projects.settings(&actor).await?;
+    let targets = services.targets.list(&actor).await?;
     Ok(SettingsView {
-        targets: targets
-            .into_iter()
-            .map(|t| TargetView {
-                id: t.id,
-                kind: t.kind,
-                url: redact_url(&t.url),
-                name: t.name,
-                has_secret: t.secret.is_some(),
-            })
-            .collect(),
+        targets: targets.into_iter().map(Into::into).collect(),
         token: p.token,
         name: p.name,
         origin_hosts: p.origin_hosts,
@@ -41,19 +27,16 @@ pub async fn add_target(
     url: String,
     secret: Option<String>,
 ) -> Result<(), AppError> {
-    use imgflush::backend::targets::{add, TargetInput};
-    use imgflush::domain::Role;
+    use imgflush::backend::targets::TargetInput;
 
-    let (services, actor) = crate::ssr::actor(&project, Role::can_manage).await?;
-    add(&services.store, actor.project.id, &TargetInput { kind, name, url, secret }).await?;
+    let (services, actor) = crate::ssr::actor(&project).await?;
+    services.targets.add(&actor, &TargetInput { kind, name, url, secret }).await?;
     Ok(())
 }
 
 #[server(prefix = "/sfn", endpoint = "remove_target")]
 pub async fn remove_target(project: String, target_id: i64) -> Result<(), AppError> {
-    use imgflush::domain::Role;
-
-    let (services, actor) = crate::ssr::actor(&project, Role::can_manage).await?;
-    services.store.remove_target(actor.project.id, target_id).await?;
+    let (services, actor) = crate::ssr::actor(&project).await?;
+    services.targets.remove(&actor, target_id).await?;
     Ok(())
 }

@@ -9,8 +9,7 @@ use axum::Json;
 use imgflush::backend::Services;
 
 use super::auth::{ApiJson, Caller};
-use super::error::{ApiError, ErrorBody};
-use super::openapi::{BodyErrors, KeyErrors};
+use super::error::{ApiError, BodyErrors, ErrorBody, KeyErrors};
 use super::schema::{AnchorCreated, AnchorStatus, InvalidationRequest};
 use super::{parse_id, submit, REPLAYED};
 

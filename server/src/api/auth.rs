@@ -8,9 +8,7 @@ use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
 
-use imgflush::backend::invalidations::Actor;
-use imgflush::backend::store::Submitter;
-use imgflush::backend::{keys, now_ms, Services, StoreError};
+use imgflush::backend::{Actor, ServiceError, Services};
 
 use super::error::ApiError;
 use super::ratelimit::RateLimiter;
@@ -23,22 +21,17 @@ impl FromRequestParts<Services> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, services: &Services) -> Result<Self, ApiError> {
         let presented = presented_key(&parts.headers)?;
-        let key = keys::verify(&services.store, presented).await.map_err(|e| match e {
-            StoreError::NotFound => ApiError::unauthorized("the API key is unknown, malformed or revoked"),
-            other => ApiError::internal(&other),
+        let caller = services.keys.authenticate(presented).await.map_err(|e| match e {
+            ServiceError::NotFound => ApiError::unauthorized("the API key is unknown, malformed or revoked"),
+            other => other.into(),
         })?;
         if let Some(limiter) = parts.extensions.get::<Arc<RateLimiter>>() {
-            limiter.check(key.id).map_err(|wait| ApiError::rate_limited(wait, limiter.per_minute()))?;
+            limiter.check(caller.key.id).map_err(|wait| ApiError::rate_limited(wait, limiter.per_minute()))?;
         }
-        if let Err(e) = services.store.touch_api_key(key.id, now_ms()).await {
-            tracing::warn!(key = %key.prefix, error = %e, "could not record the key's last use");
+        if let Err(e) = services.keys.touch(&caller.key).await {
+            tracing::warn!(key = %caller.key.prefix, error = %e, "could not record the key's last use");
         }
-        let project = services.store.project_by_id(key.project_id).await.map_err(|e| match e {
-            StoreError::NotFound => ApiError::unauthorized("the API key's project no longer exists"),
-            other => ApiError::internal(&other),
-        })?;
-        let submitter = Submitter::ApiKey { id: key.id, name: key.name };
-        Ok(Caller(Actor { project, role: key.role, submitter }))
+        Ok(Caller(caller.actor))
     }
 }
 

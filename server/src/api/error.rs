@@ -9,10 +9,9 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
-use utoipa::ToSchema;
+use utoipa::{IntoResponses, ToSchema};
 
-use imgflush::backend::invalidations::ServiceError;
-use imgflush::backend::StoreError;
+use imgflush::backend::{ServiceError, StoreError};
 use imgflush::domain::FieldError;
 
 /// Stable error codes; the HTTP status follows from the code.
@@ -183,6 +182,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::NotFound => Self::not_found(),
             ServiceError::Conflict(msg) => Self::new(ErrorCode::Conflict, msg),
             ServiceError::Store(e) => Self::internal(&e),
+            ServiceError::Internal(e) => Self::internal(&e),
         }
     }
 }
@@ -218,4 +218,31 @@ impl From<QueryRejection> for ApiError {
     fn from(r: QueryRejection) -> Self {
         Self::field("query", r.body_text())
     }
+}
+
+/// Answers every keyed endpoint may give, for the `responses(...)` of its path.
+#[derive(IntoResponses)]
+#[allow(dead_code)] // documentation only: ApiError builds these answers
+pub enum KeyErrors {
+    /// Missing, malformed, unknown or revoked key
+    #[response(status = 401)]
+    Unauthorized(ErrorBody),
+    /// The key's requests per minute are spent
+    #[response(status = 429, headers(("Retry-After" = u64, description = "Seconds until the key may call again")))]
+    RateLimited(ErrorBody),
+}
+
+/// Answers about a JSON request body.
+#[derive(IntoResponses)]
+#[allow(dead_code)] // documentation only: ApiError builds these answers
+pub enum BodyErrors {
+    /// The body is larger than `api.max_body_bytes`
+    #[response(status = 413)]
+    TooLarge(ErrorBody),
+    /// The body is not sent as `application/json`
+    #[response(status = 415)]
+    NotJson(ErrorBody),
+    /// Valid JSON of the wrong shape (a missing `scope`, `urls` not an array of strings)
+    #[response(status = 422)]
+    WrongShape(ErrorBody),
 }

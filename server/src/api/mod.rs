@@ -16,9 +16,9 @@ use axum::http::HeaderMap;
 use axum::routing::{any, get, post};
 use axum::{Extension, Router};
 
-use imgflush::backend::invalidations::{Actor, Created, PathsInput, Submission};
-use imgflush::backend::Services;
-use imgflush::domain::{InvalidationId, Scope, API_MAX_PATHS};
+use imgflush::backend::invalidations::{Created, Submission};
+use imgflush::backend::{Actor, Services};
+use imgflush::domain::InvalidationId;
 
 use crate::config::Config;
 use error::{ApiError, ErrorCode};
@@ -75,12 +75,6 @@ async fn submit(
     headers: &HeaderMap,
     req: schema::InvalidationRequest,
 ) -> Result<Created, ApiError> {
-    let scope = Scope::parse(&req.scope).map_err(|e| ApiError::field("scope", e.to_string()))?;
-    let sub = Submission {
-        scope,
-        paths: PathsInput::List(req.urls.unwrap_or_default()),
-        max_paths: API_MAX_PATHS,
-        idempotency_key: idempotency_key(headers)?,
-    };
+    let sub = Submission::from_api(&req.scope, req.urls, idempotency_key(headers)?)?;
     Ok(services.invalidations.submit(actor, sub).await?)
 }

@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 use axum::http::header;
 use axum::response::IntoResponse;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
-use utoipa::{IntoResponses, Modify, OpenApi};
+use utoipa::{Modify, OpenApi};
 
 use super::error::{ErrorBody, ErrorCode, FieldErrorBody};
 use super::{anchor, v1};
@@ -29,33 +29,6 @@ use super::{anchor, v1};
     )
 )]
 pub struct ApiDoc;
-
-/// Answers every keyed endpoint may give, for the `responses(...)` of its path.
-#[derive(IntoResponses)]
-#[allow(dead_code)] // documentation only: ApiError builds these answers
-pub enum KeyErrors {
-    /// Missing, malformed, unknown or revoked key
-    #[response(status = 401)]
-    Unauthorized(ErrorBody),
-    /// The key's requests per minute are spent
-    #[response(status = 429, headers(("Retry-After" = u64, description = "Seconds until the key may call again")))]
-    RateLimited(ErrorBody),
-}
-
-/// Answers about a JSON request body.
-#[derive(IntoResponses)]
-#[allow(dead_code)] // documentation only: ApiError builds these answers
-pub enum BodyErrors {
-    /// The body is larger than `api.max_body_bytes`
-    #[response(status = 413)]
-    TooLarge(ErrorBody),
-    /// The body is not sent as `application/json`
-    #[response(status = 415)]
-    NotJson(ErrorBody),
-    /// Valid JSON of the wrong shape (a missing `scope`, `urls` not an array of strings)
-    #[response(status = 422)]
-    WrongShape(ErrorBody),
-}
 
 struct Security;
 

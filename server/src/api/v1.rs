@@ -9,14 +9,12 @@ use axum::Json;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use imgflush::backend::invalidations::{next_cursor, MAX_PAGE};
+use imgflush::backend::invalidations::{self, next_cursor};
 use imgflush::backend::store::ListQuery;
 use imgflush::backend::Services;
-use imgflush::domain::{InvalidationId, Status};
 
 use super::auth::{ApiJson, ApiQuery, Caller};
-use super::error::{ApiError, ErrorBody};
-use super::openapi::{BodyErrors, KeyErrors};
+use super::error::{ApiError, BodyErrors, ErrorBody, KeyErrors};
 use super::schema::{DetailResponse, InvalidationRequest, InvalidationResponse, ListResponse, StatusCode};
 use super::{parse_id, submit, REPLAYED};
 
@@ -97,24 +95,16 @@ pub async fn list(
     State(services): State<Services>,
     ApiQuery(p): ApiQuery<ListParams>,
 ) -> Result<Json<ListResponse>, ApiError> {
-    let limit = match p.limit.as_deref() {
-        None => DEFAULT_PAGE,
-        Some(l) => l.trim().parse::<i64>().ok().filter(|n| (1..=MAX_PAGE).contains(n)).ok_or_else(|| {
-            ApiError::field(
-                "limit",
-                format!("limit must be a whole number from 1 to {MAX_PAGE} (default {DEFAULT_PAGE})"),
-            )
-        })?,
+    let params = invalidations::ListParams {
+        status: p.status.as_deref(),
+        search: None,
+        cursor: p.cursor.as_deref(),
+        cursor_field: "cursor",
+        limit: p.limit.as_deref(),
     };
-    let before = match p.cursor.as_deref().filter(|c| !c.is_empty()) {
-        None => None,
-        Some(c) => Some(InvalidationId::parse(c).map_err(|e| ApiError::field("cursor", e.to_string()))?),
-    };
-    let status = match p.status.as_deref().filter(|s| !s.is_empty()) {
-        None => None,
-        Some(s) => Some(Status::parse(s).map_err(|e| ApiError::field("status", e.to_string()))?),
-    };
-    let rows = services.invalidations.list(&actor, ListQuery { before, status, search: None, limit }).await?;
+    let query = ListQuery::parse(params, DEFAULT_PAGE)?;
+    let limit = query.limit;
+    let rows = services.invalidations.list(&actor, query).await?;
     let next = next_cursor(&rows, limit).map(|id| id.as_uuid());
     Ok(Json(ListResponse {
         status: Default::default(),

@@ -12,8 +12,8 @@ use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 use imgflush::backend::auth::hash_password;
-use imgflush::backend::invalidations::Actor;
 use imgflush::backend::store::{self, DynStore, NewProject, Project, Submitter};
+use imgflush::backend::Actor;
 use imgflush::domain::Role;
 use server::{App, Config};
 

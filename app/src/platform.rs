@@ -1,0 +1,84 @@
+//! What differs between the browser and the server, in one place: the rest
+//! of the console is written once and calls these. In the browser they reach
+//! the Web APIs; on the server they do what makes sense there (nothing, or
+//! the response status).
+
+/// Copies `text` to the clipboard; `false` where there is none (the server).
+pub fn copy_to_clipboard(text: &str) -> bool {
+    imp::copy_to_clipboard(text)
+}
+
+/// `millis` since the epoch in the browser's own time zone, e.g.
+/// `2026-11-25 17:04:05 UTC+01:00`; `None` on the server.
+pub fn local_time(millis: f64) -> Option<String> {
+    imp::local_time(millis)
+}
+
+/// Sets the HTTP status of the page being rendered (the server only).
+pub fn set_response_status(status: u16) {
+    imp::set_response_status(status)
+}
+
+/// Marks `<body data-hydrated>` once the page is interactive (browser tests wait for it).
+pub fn mark_hydrated() {
+    imp::mark_hydrated()
+}
+
+#[cfg(feature = "hydrate")]
+mod imp {
+    use leptos::prelude::*;
+
+    pub fn copy_to_clipboard(text: &str) -> bool {
+        let _ = window().navigator().clipboard().write_text(text);
+        true
+    }
+
+    pub fn local_time(millis: f64) -> Option<String> {
+        let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(millis));
+        // getTimezoneOffset is minutes *behind* UTC.
+        let offset = -(d.get_timezone_offset() as i32);
+        let sign = if offset < 0 { '-' } else { '+' };
+        Some(format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC{}{:02}:{:02}",
+            d.get_full_year(),
+            d.get_month() + 1,
+            d.get_date(),
+            d.get_hours(),
+            d.get_minutes(),
+            d.get_seconds(),
+            sign,
+            offset.abs() / 60,
+            offset.abs() % 60
+        ))
+    }
+
+    pub fn set_response_status(_status: u16) {}
+
+    pub fn mark_hydrated() {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    }
+}
+
+#[cfg(not(feature = "hydrate"))]
+mod imp {
+    pub fn copy_to_clipboard(_text: &str) -> bool {
+        false
+    }
+
+    pub fn local_time(_millis: f64) -> Option<String> {
+        None
+    }
+
+    pub fn set_response_status(_status: u16) {
+        #[cfg(feature = "ssr")]
+        if let (Some(resp), Ok(code)) =
+            (leptos::prelude::use_context::<leptos_axum::ResponseOptions>(), axum::http::StatusCode::from_u16(_status))
+        {
+            resp.set_status(code);
+        }
+    }
+
+    pub fn mark_hydrated() {}
+}

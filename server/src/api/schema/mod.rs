@@ -1,0 +1,104 @@
+//! Request and response bodies of both API families, with their OpenAPI
+//! schemas. Domain enums are wrapped so their schema lists exactly the values
+//! the domain type serialises to. The shared pieces live here; each API
+//! family's bodies in its own file.
+
+mod anchor;
+mod v1;
+
+pub use anchor::*;
+pub use v1::*;
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize, Serializer};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{PartialSchema, ToSchema};
+use uuid::Uuid;
+
+use imgflush::backend::invalidations::Detail;
+use imgflush::backend::store::{Invalidation, StatusEvent, TargetResult, TargetState};
+use imgflush::domain::{Scope, Status, TargetKind, API_MAX_PATHS};
+
+/// A domain enum as a named string schema whose values are its serde form.
+macro_rules! string_enum {
+    ($wrapper:ident($inner:ty), $name:literal, $doc:literal, $values:expr) => {
+        #[doc = $doc]
+        #[derive(Debug, Clone, Copy, Serialize)]
+        #[serde(transparent)]
+        pub struct $wrapper(pub $inner);
+
+        impl PartialSchema for $wrapper {
+            fn schema() -> RefOr<Schema> {
+                ObjectBuilder::new().schema_type(Type::String).description(Some($doc)).enum_values(Some($values)).into()
+            }
+        }
+
+        impl ToSchema for $wrapper {
+            fn name() -> Cow<'static, str> {
+                Cow::Borrowed($name)
+            }
+        }
+    };
+}
+
+string_enum!(StatusCode(Status), "Status", "Pipeline status (API code).", Status::ALL.map(|s| s.code()));
+string_enum!(
+    ScopeCode(Scope),
+    "Scope",
+    "`original`: the listed paths, every variant; `all`: everything cached for the project.",
+    Scope::ALL.map(|s| s.as_str())
+);
+string_enum!(TargetKindCode(TargetKind), "TargetKind", "Kind of purge target.", TargetKind::ALL.map(|k| k.as_str()));
+string_enum!(
+    TargetStateCode(TargetState),
+    "TargetState",
+    "Result of one purge target.",
+    [TargetState::Pending, TargetState::Ok, TargetState::Error, TargetState::Skipped].map(|s| s.as_str())
+);
+
+/// RFC 3339 in UTC with milliseconds, e.g. `2025-01-31T09:15:02.123Z`.
+#[derive(Debug, Clone, Copy)]
+pub struct Timestamp(pub DateTime<Utc>);
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0.to_rfc3339_opts(SecondsFormat::Millis, true))
+    }
+}
+
+impl PartialSchema for Timestamp {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+            .description(Some("RFC 3339 in UTC with milliseconds, e.g. `2025-01-31T09:15:02.123Z`."))
+            .into()
+    }
+}
+
+impl ToSchema for Timestamp {}
+
+/// Always `"success"` in a successful response.
+#[derive(Debug, Clone, Copy, Default, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SuccessTag {
+    #[default]
+    Success,
+}
+
+/// Body of `POST /invalidate` and `POST /api/v1/invalidations`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct InvalidationRequest {
+    /// `original` or `all` (any letter case). An unknown value answers 400.
+    #[schema(value_type = ScopeCode)]
+    pub scope: String,
+    /// Origin paths such as `/sample.li/flat1.jpg` (a trailing `*` flushes a
+    /// prefix); 1 to 15 for scope `original`, none for `all`.
+    #[schema(max_items = 15)]
+    pub urls: Option<Vec<String>>,
+}
+
+const _: () = assert!(API_MAX_PATHS == 15, "update the `max_items` of InvalidationRequest::urls");

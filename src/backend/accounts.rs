@@ -1,0 +1,72 @@
+//! User accounts: sign-in (throttled, argon2id off the runtime), the user a
+//! session points at, and the operator's account commands.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use super::auth::{self, AuthError, LoginThrottle};
+use super::store::{DynStore, StoreError, User};
+use super::ServiceError;
+
+#[derive(Clone)]
+pub struct AccountService {
+    store: DynStore,
+    throttle: Arc<LoginThrottle>,
+}
+
+impl AccountService {
+    pub fn new(store: DynStore, throttle: LoginThrottle) -> Self {
+        AccountService { store, throttle: Arc::new(throttle) }
+    }
+
+    /// Checks the credentials under the sign-in throttle. Unknown e-mail and
+    /// wrong password give the same error, after the same work.
+    pub async fn sign_in(&self, email: &str, password: &str, ip: Option<IpAddr>) -> Result<User, AuthError> {
+        self.throttle.check(email, ip)?;
+        match auth::authenticate(&self.store, email, password).await {
+            Ok(user) => {
+                self.throttle.record_success(email);
+                Ok(user)
+            }
+            Err(AuthError::InvalidCredentials) => {
+                self.throttle.record_failure(email, ip);
+                Err(AuthError::InvalidCredentials)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The user a session names; `NotFound` once the account is gone.
+    pub async fn user(&self, user_id: i64) -> Result<User, ServiceError> {
+        Ok(self.store.user_by_id(user_id).await?)
+    }
+
+    // The operator's own calls (CLI and first start).
+
+    pub async fn count(&self) -> Result<i64, ServiceError> {
+        Ok(self.store.count_users().await?)
+    }
+
+    /// The user with `email`, or `None`.
+    pub async fn find(&self, email: &str) -> Result<Option<User>, ServiceError> {
+        match self.store.user_by_email(&auth::normalize_email(email)).await {
+            Ok(u) => Ok(Some(u)),
+            Err(StoreError::NotFound) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn create(&self, email: &str, password: String) -> Result<User, ServiceError> {
+        let hash = auth::hash_password(password).await.map_err(hash_failed)?;
+        Ok(self.store.create_user(&auth::normalize_email(email), &hash).await?)
+    }
+
+    pub async fn set_password(&self, user: &User, password: String) -> Result<(), ServiceError> {
+        let hash = auth::hash_password(password).await.map_err(hash_failed)?;
+        Ok(self.store.set_password(user.id, &hash).await?)
+    }
+}
+
+fn hash_failed(e: AuthError) -> ServiceError {
+    ServiceError::Internal(format!("could not hash the password: {e}"))
+}

@@ -1,0 +1,39 @@
+//! What a service call can fail with; each entry point maps it to its own
+//! answer (a console error, a JSON API error, a CLI message).
+
+use super::store::StoreError;
+use crate::domain::{FieldError, Role};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    #[error("your role ({0}) does not allow this")]
+    Forbidden(Role),
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(StoreError),
+    /// A failure on our side that is not the database's (e.g. hashing).
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ServiceError {
+    /// One invalid field with the message that says how to fix it.
+    pub fn field(field: &str, message: impl Into<String>) -> ServiceError {
+        ServiceError::Invalid(vec![FieldError::new(field, message)])
+    }
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ServiceError::NotFound,
+            StoreError::Conflict(what) => ServiceError::Conflict(what.to_owned()),
+            other => ServiceError::Store(other),
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! Projects and who belongs to them: a signed-in user becomes an [`Actor`]
+//! of one project here, or gets the same `NotFound` as for a project that
+//! does not exist.
+
+use super::store::{DynStore, Membership, NewProject, Project, Submitter, User};
+use super::{Actor, ServiceError};
+use crate::domain::Role;
+
+#[derive(Clone)]
+pub struct ProjectService {
+    store: DynStore,
+}
+
+impl ProjectService {
+    pub fn new(store: DynStore) -> Self {
+        ProjectService { store }
+    }
+
+    /// `user` as a member of the project `token`. Another project's token
+    /// answers `NotFound`, exactly like a token that does not exist.
+    pub async fn actor_for(&self, user: &User, token: &str) -> Result<Actor, ServiceError> {
+        let m = self.store.membership(user.id, token).await?;
+        let submitter = Submitter::User { id: user.id, email: user.email.clone() };
+        Ok(Actor { project: m.project, role: m.role, submitter })
+    }
+
+    /// The projects `user` belongs to, with the role in each.
+    pub async fn memberships(&self, user: &User) -> Result<Vec<Membership>, ServiceError> {
+        Ok(self.store.memberships_of(user.id).await?)
+    }
+
+    /// The project as its members see it on the Settings page.
+    pub async fn settings(&self, actor: &Actor) -> Result<Project, ServiceError> {
+        actor.require(Role::can_read)?;
+        Ok(self.store.project_by_id(actor.project.id).await?)
+    }
+
+    // The operator's own calls (CLI and first start): the process already
+    // holds the database credentials, so there is no caller to check.
+
+    pub async fn operator_actor(&self, token: &str) -> Result<Actor, ServiceError> {
+        Ok(Actor::operator(self.store.project_by_token(token).await?))
+    }
+
+    pub async fn create(&self, new: &NewProject) -> Result<Project, ServiceError> {
+        Ok(self.store.create_project(new).await?)
+    }
+
+    pub async fn list_all(&self) -> Result<Vec<Project>, ServiceError> {
+        Ok(self.store.list_projects().await?)
+    }
+
+    /// Makes `user_id` a member of the caller's project with `role`.
+    pub async fn set_member(&self, actor: &Actor, user_id: i64, role: Role) -> Result<(), ServiceError> {
+        actor.require(Role::can_manage)?;
+        Ok(self.store.set_membership(user_id, actor.project.id, role).await?)
+    }
+}
