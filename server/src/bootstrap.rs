@@ -1,6 +1,7 @@
 //! First start on an empty database: an admin and a sample project.
 
 use imgflush::backend::auth::{hash_password, normalize_email, random_password};
+use imgflush::backend::now_ms;
 use imgflush::backend::store::{DynStore, NewProject};
 use imgflush::domain::Role;
 
@@ -19,16 +20,19 @@ pub async fn first_start(store: &DynStore, config: &Config) -> anyhow::Result<()
         Some(p) if !p.expose().is_empty() => (p.expose().to_owned(), false),
         _ => (random_password(), true),
     };
-    let user = store.create_user(&email, &hash_password(password.clone()).await?).await?;
+    let user = store.create_user(&email, &hash_password(password.clone()).await?, now_ms()).await?;
     let project = match store.project_by_token(SAMPLE_TOKEN).await {
         Ok(p) => p,
         Err(_) => {
             store
-                .create_project(&NewProject {
-                    token: SAMPLE_TOKEN.into(),
-                    name: "Demo project".into(),
-                    origin_hosts: vec!["sample.li".into()],
-                })
+                .create_project(
+                    &NewProject {
+                        token: SAMPLE_TOKEN.into(),
+                        name: "Demo project".into(),
+                        origin_hosts: vec!["sample.li".into()],
+                    },
+                    now_ms(),
+                )
                 .await?
         }
     };

@@ -98,7 +98,7 @@ pub enum KeyCmd {
 }
 
 async fn open(config: &Config) -> anyhow::Result<DynStore> {
-    Ok(store::connect(config.database.url.expose()).await?)
+    Ok(store::connect(config.database.url.expose()).await?.store)
 }
 
 async fn project_of(store: &DynStore, token: &str) -> anyhow::Result<Project> {
@@ -137,7 +137,7 @@ pub async fn user(config: &Config, cmd: UserCmd) -> anyhow::Result<()> {
                         Some(p) => (p, false),
                         None => (random_password(), true),
                     };
-                    let u = store.create_user(&email, &hash_password(pw.clone()).await?).await?;
+                    let u = store.create_user(&email, &hash_password(pw.clone()).await?, now_ms()).await?;
                     if show {
                         println!("password for {email}: {pw}");
                     }
@@ -175,7 +175,10 @@ pub async fn project(config: &Config, cmd: ProjectCmd) -> anyhow::Result<()> {
                 bail!("--name: give the project a name");
             }
             let p = store
-                .create_project(&NewProject { token: token.as_str().into(), name: name.trim().into(), origin_hosts })
+                .create_project(
+                    &NewProject { token: token.as_str().into(), name: name.trim().into(), origin_hosts },
+                    now_ms(),
+                )
                 .await
                 .context("creating the project")?;
             println!("created project {} ({})", p.token, p.name);

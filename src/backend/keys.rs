@@ -83,7 +83,7 @@ pub async fn create(
         secret_hash: generated.hash.clone(),
         role,
     };
-    let key = store.add_api_key(project_id, &new).await?;
+    let key = store.add_api_key(project_id, &new, super::now_ms()).await?;
     Ok((key, generated.secret))
 }
 

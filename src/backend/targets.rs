@@ -43,7 +43,7 @@ pub fn validate(input: &TargetInput) -> Result<NewTarget, ServiceError> {
 
 pub async fn add(store: &DynStore, project_id: i64, input: &TargetInput) -> Result<Target, ServiceError> {
     let new = validate(input)?;
-    Ok(store.add_target(project_id, &new).await?)
+    Ok(store.add_target(project_id, &new, super::now_ms()).await?)
 }
 
 /// The URL as safe to show: user name and password removed.
