@@ -8,7 +8,7 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use super::{Health, StoreResult};
 
 pub struct PgStore {
-    pub pool: PgPool,
+    pub(super) pool: PgPool,
 }
 
 impl PgStore {
