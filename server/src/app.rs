@@ -19,7 +19,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 
 use app::{shell, App as Console};
 use imgflush::backend::auth::LoginThrottle;
-use imgflush::backend::store::{self, DynStore};
+use imgflush::backend::store::{self, Connected, DynStore};
 use imgflush::backend::worker::{Worker, WorkerConfig};
 use imgflush::backend::Services;
 
@@ -51,11 +51,13 @@ pub fn leptos_options() -> LeptosOptions {
 }
 
 pub async fn build(config: Config) -> anyhow::Result<App> {
-    let store = store::connect(config.database.url.expose()).await?;
-    build_with_store(config, store).await
+    let connected = store::connect(config.database.url.expose()).await?;
+    build_with_store(config, connected).await
 }
 
-pub async fn build_with_store(config: Config, store: DynStore) -> anyhow::Result<App> {
+/// [`build`] on a database already open (tests keep a handle on its store).
+pub async fn build_with_store(config: Config, connected: Connected) -> anyhow::Result<App> {
+    let Connected { store, sessions } = connected;
     let wake = Arc::new(Notify::new());
     let sec = &config.security;
     let throttle = LoginThrottle::new(
@@ -64,7 +66,7 @@ pub async fn build_with_store(config: Config, store: DynStore) -> anyhow::Result
         Duration::from_secs(sec.login_window_secs),
     );
     let services = Services::new(store.clone(), wake.clone(), throttle);
-    let session_store = AnySessionStore::open(store.pool()).await?;
+    let session_store = AnySessionStore::open(sessions).await?;
     let session_cleanup = session_store.spawn_cleanup(Duration::from_secs(600));
     let sessions = SessionManagerLayer::new(session_store)
         .with_name("imgflush_session")

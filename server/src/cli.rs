@@ -103,7 +103,7 @@ pub enum KeyCmd {
 /// The services, opened as the operator: the CLI holds the database
 /// credentials, so every project is its own.
 async fn open(config: &Config) -> anyhow::Result<Services> {
-    let store = store::connect(config.database.url.expose()).await?;
+    let store = store::connect(config.database.url.expose()).await?.store;
     let throttle = LoginThrottle::new(1, 1, std::time::Duration::from_secs(1));
     Ok(Services::new(store, Arc::new(Notify::new()), throttle))
 }

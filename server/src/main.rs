@@ -54,7 +54,7 @@ async fn main() -> anyhow::Result<()> {
             app.serve(listener, shutdown).await
         }
         Command::Worker => {
-            let store = imgflush::backend::store::connect(config.database.url.expose()).await?;
+            let store = imgflush::backend::store::connect(config.database.url.expose()).await?.store;
             let wake = std::sync::Arc::new(tokio::sync::Notify::new());
             let worker = imgflush::backend::worker::Worker::new(store, wake, config.worker_config());
             let shutdown = CancellationToken::new();

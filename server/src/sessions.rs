@@ -5,7 +5,7 @@ use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
-use imgflush::backend::store::AnyPool;
+use imgflush::backend::store::SessionDb;
 
 #[derive(Clone, Debug)]
 pub enum AnySessionStore {
@@ -14,14 +14,14 @@ pub enum AnySessionStore {
 }
 
 impl AnySessionStore {
-    pub async fn open(pool: AnyPool) -> anyhow::Result<Self> {
+    pub async fn open(pool: SessionDb) -> anyhow::Result<Self> {
         Ok(match pool {
-            AnyPool::Sqlite(p) => {
+            SessionDb::Sqlite(p) => {
                 let s = SqliteStore::new(p);
                 s.migrate().await?;
                 AnySessionStore::Sqlite(s)
             }
-            AnyPool::Postgres(p) => {
+            SessionDb::Postgres(p) => {
                 let s = PostgresStore::new(p);
                 s.migrate().await?;
                 AnySessionStore::Postgres(s)

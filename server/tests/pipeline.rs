@@ -28,7 +28,7 @@ fn fast(id: &str) -> WorkerConfig {
 
 async fn add(t: &TestApp, kind: TargetKind, name: &str, url: String, secret: Option<&str>) {
     let new = NewTarget { kind, name: name.into(), url, secret: secret.map(Into::into) };
-    t.store.add_target(t.demo.id, &new).await.unwrap();
+    t.store.add_target(t.demo.id, &new, imgflush::backend::now_ms()).await.unwrap();
 }
 
 async fn submit(t: &TestApp, actor: &Actor, paths: &[&str]) -> Invalidation {

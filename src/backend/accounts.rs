@@ -58,7 +58,7 @@ impl AccountService {
 
     pub async fn create(&self, email: &str, password: String) -> Result<User, ServiceError> {
         let hash = auth::hash_password(password).await.map_err(hash_failed)?;
-        Ok(self.store.create_user(&auth::normalize_email(email), &hash).await?)
+        Ok(self.store.create_user(&auth::normalize_email(email), &hash, super::now_ms()).await?)
     }
 
     pub async fn set_password(&self, user: &User, password: String) -> Result<(), ServiceError> {

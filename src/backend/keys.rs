@@ -91,7 +91,7 @@ impl KeyService {
         let (name, role) = validate(name, role)?;
         let generated = generate();
         let new = NewApiKey { name, role, secret_hash: generated.hash.clone(), prefix: generated.prefix.clone() };
-        let key = self.store.add_api_key(actor.project.id, &new).await?;
+        let key = self.store.add_api_key(actor.project.id, &new, now_ms()).await?;
         Ok((key, generated.secret))
     }
 

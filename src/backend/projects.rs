@@ -43,7 +43,7 @@ impl ProjectService {
     }
 
     pub async fn create(&self, new: &NewProject) -> Result<Project, ServiceError> {
-        Ok(self.store.create_project(new).await?)
+        Ok(self.store.create_project(new, super::now_ms()).await?)
     }
 
     pub async fn list_all(&self) -> Result<Vec<Project>, ServiceError> {

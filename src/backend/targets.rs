@@ -61,7 +61,7 @@ impl TargetService {
     pub async fn add(&self, actor: &Actor, input: &TargetInput) -> Result<Target, ServiceError> {
         actor.require(Role::can_manage)?;
         let new = validate(input)?;
-        Ok(self.store.add_target(actor.project.id, &new).await?)
+        Ok(self.store.add_target(actor.project.id, &new, super::now_ms()).await?)
     }
 
     pub async fn remove(&self, actor: &Actor, target_id: i64) -> Result<(), ServiceError> {

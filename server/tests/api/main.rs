@@ -210,7 +210,7 @@ fn start_worker(t: &TestApp) -> RunningWorker {
 
 async fn edge_target(t: &TestApp, recorder: &Recorder) {
     let target = NewTarget { kind: TargetKind::Edge, name: "edge-1".into(), url: recorder.url("/purge"), secret: None };
-    t.store.add_target(t.demo.id, &target).await.unwrap();
+    t.store.add_target(t.demo.id, &target, now_ms()).await.unwrap();
 }
 
 fn assert_rfc3339_utc(v: &Value) {

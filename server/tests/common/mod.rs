@@ -12,6 +12,7 @@ use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 use imgflush::backend::auth::hash_password;
+use imgflush::backend::now_ms;
 use imgflush::backend::store::{self, DynStore, NewProject, Project, Submitter};
 use imgflush::backend::Actor;
 use imgflush::domain::Role;
@@ -118,14 +119,14 @@ impl TestApp {
         let mut config = Config::with_database(&db.url);
         config.worker.enabled = false;
         tweak(&mut config);
-        let store = store::connect(&db.url).await.expect("connect");
-        let app = server::build_with_store(config, store.clone()).await.expect("build app");
+        let connected = store::connect(&db.url).await.expect("connect");
+        let store = connected.store.clone();
+        let app = server::build_with_store(config, connected).await.expect("build app");
         let demo = store
-            .create_project(&NewProject {
-                token: "demo".into(),
-                name: "Demo".into(),
-                origin_hosts: vec!["sample.li".into()],
-            })
+            .create_project(
+                &NewProject { token: "demo".into(), name: "Demo".into(), origin_hosts: vec!["sample.li".into()] },
+                now_ms(),
+            )
             .await
             .unwrap();
         Some(TestApp { router: app.router.clone(), app, store, db, demo })
@@ -133,7 +134,10 @@ impl TestApp {
 
     pub async fn project(&self, token: &str) -> Project {
         self.store
-            .create_project(&NewProject { token: token.into(), name: format!("Project {token}"), origin_hosts: vec![] })
+            .create_project(
+                &NewProject { token: token.into(), name: format!("Project {token}"), origin_hosts: vec![] },
+                now_ms(),
+            )
             .await
             .unwrap()
     }
@@ -142,7 +146,9 @@ impl TestApp {
     pub async fn user(&self, email: &str, role: Role, project: &Project) -> i64 {
         let user = match self.store.user_by_email(email).await {
             Ok(u) => u,
-            Err(_) => self.store.create_user(email, &hash_password(PASSWORD.into()).await.unwrap()).await.unwrap(),
+            Err(_) => {
+                self.store.create_user(email, &hash_password(PASSWORD.into()).await.unwrap(), now_ms()).await.unwrap()
+            }
         };
         self.store.set_membership(user.id, project.id, role).await.unwrap();
         user.id

@@ -1,16 +1,27 @@
-//! Storage behind one trait, one implementation per SQL dialect.
+//! Storage behind per-aggregate traits, one plain implementation per SQL dialect.
 //!
-//! Both dialects share their query text (sqlx accepts `$N` placeholders on
-//! SQLite too); the few statements that differ are passed to the
-//! [`sql_store!`] macro by the dialect module.
+//! Each aggregate's file holds its SQL once, as constants both dialects run
+//! (sqlx accepts `$N` placeholders on SQLite too), then an `impl` for
+//! [`SqliteStore`] and one for [`PgStore`]. Where the dialects differ (the job
+//! claim, LISTEN/NOTIFY) only the PostgreSQL impl says so. Rows and their
+//! conversion to the model live in `rows.rs`.
 
+mod error;
+mod invalidations;
+mod jobs;
+mod keys;
 mod model;
-#[macro_use]
-mod sql;
 pub mod postgres;
+mod projects;
+mod rows;
 pub mod sqlite;
+mod targets;
+mod users;
 
+pub use error::StoreError;
 pub use model::*;
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
 
 use std::sync::Arc;
 
@@ -19,71 +30,51 @@ use tokio::sync::Notify;
 
 use crate::domain::{InvalidationId, Role, Status};
 
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("not found")]
-    NotFound,
-    #[error("already exists: {0}")]
-    Conflict(&'static str),
-    #[error("the lease on this job was lost")]
-    LeaseLost,
-    #[error("database error: {0}")]
-    Database(#[source] sqlx::Error),
-    #[error("migration error: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("corrupt row: {0}")]
-    Corrupt(String),
-}
-
-/// Unique constraints and what a clash means: PostgreSQL reports the
-/// constraint name, SQLite only the columns in its message.
-const UNIQUE: [(&str, &str, &str); 4] = [
-    ("users_email_key", "users.email", "a user with this e-mail"),
-    ("projects_token_key", "projects.token", "a project with this token"),
-    ("targets_project_name_key", "targets.project_id, targets.name", "a target with this name in the project"),
-    (
-        "invalidations_idempotency_key",
-        "invalidations.project_id, invalidations.idempotency_key",
-        "an invalidation with this Idempotency-Key",
-    ),
-];
-
-impl From<sqlx::Error> for StoreError {
-    fn from(e: sqlx::Error) -> Self {
-        match &e {
-            sqlx::Error::RowNotFound => StoreError::NotFound,
-            sqlx::Error::Database(db) => {
-                let clash = UNIQUE.iter().find(|(constraint, columns, _)| {
-                    db.constraint() == Some(*constraint)
-                        || db.message().contains(&format!("UNIQUE constraint failed: {columns}"))
-                });
-                match clash {
-                    Some((_, _, what)) => StoreError::Conflict(what),
-                    None => StoreError::Database(e),
-                }
-            }
-            _ => StoreError::Database(e),
-        }
-    }
-}
-
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// Everything the console, the API and the worker persist.
-#[async_trait]
-pub trait Store: Send + Sync + 'static {
-    fn dialect(&self) -> &'static str;
-    /// The underlying pool, for the session store that shares the database.
-    fn pool(&self) -> AnyPool;
-    async fn ping(&self) -> StoreResult<()>;
+const PING: &str = "SELECT 1";
 
-    // users and projects
-    async fn create_user(&self, email: &str, password_hash: &str) -> StoreResult<User>;
+/// Everything the console, the API and the worker persist.
+pub trait Store:
+    Health + UserStore + ProjectStore + TargetStore + KeyStore + InvalidationStore + JobQueue + Send + Sync + 'static
+{
+}
+
+impl<T> Store for T where
+    T: Health
+        + UserStore
+        + ProjectStore
+        + TargetStore
+        + KeyStore
+        + InvalidationStore
+        + JobQueue
+        + Send
+        + Sync
+        + 'static
+{
+}
+
+pub type DynStore = Arc<dyn Store>;
+
+#[async_trait]
+pub trait Health {
+    fn dialect(&self) -> &'static str;
+    async fn ping(&self) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait UserStore {
+    async fn create_user(&self, email: &str, password_hash: &str, now_ms: i64) -> StoreResult<User>;
     async fn user_by_email(&self, email: &str) -> StoreResult<User>;
     async fn user_by_id(&self, id: i64) -> StoreResult<User>;
     async fn set_password(&self, user_id: i64, password_hash: &str) -> StoreResult<()>;
     async fn count_users(&self) -> StoreResult<i64>;
-    async fn create_project(&self, new: &NewProject) -> StoreResult<Project>;
+}
+
+/// Projects and who belongs to them.
+#[async_trait]
+pub trait ProjectStore {
+    async fn create_project(&self, new: &NewProject, now_ms: i64) -> StoreResult<Project>;
     async fn project_by_token(&self, token: &str) -> StoreResult<Project>;
     async fn project_by_id(&self, id: i64) -> StoreResult<Project>;
     async fn list_projects(&self) -> StoreResult<Vec<Project>>;
@@ -92,22 +83,31 @@ pub trait Store: Send + Sync + 'static {
     /// The role of `user_id` in the project with `token`; `NotFound` when the
     /// project does not exist *or* the user is not a member (callers answer 404 alike).
     async fn membership(&self, user_id: i64, token: &str) -> StoreResult<Membership>;
+}
 
-    // purge targets
-    async fn add_target(&self, project_id: i64, new: &NewTarget) -> StoreResult<Target>;
+/// Purge targets of a project.
+#[async_trait]
+pub trait TargetStore {
+    async fn add_target(&self, project_id: i64, new: &NewTarget, now_ms: i64) -> StoreResult<Target>;
     async fn list_targets(&self, project_id: i64) -> StoreResult<Vec<Target>>;
     async fn target(&self, project_id: i64, target_id: i64) -> StoreResult<Target>;
     async fn update_target_url(&self, project_id: i64, target_id: i64, url: &str) -> StoreResult<()>;
     async fn remove_target(&self, project_id: i64, target_id: i64) -> StoreResult<()>;
+}
 
-    // API keys
-    async fn add_api_key(&self, project_id: i64, new: &NewApiKey) -> StoreResult<ApiKey>;
+/// API keys of a project.
+#[async_trait]
+pub trait KeyStore {
+    async fn add_api_key(&self, project_id: i64, new: &NewApiKey, now_ms: i64) -> StoreResult<ApiKey>;
     async fn list_api_keys(&self, project_id: i64) -> StoreResult<Vec<ApiKey>>;
     async fn api_key_by_prefix(&self, prefix: &str) -> StoreResult<ApiKey>;
     async fn touch_api_key(&self, key_id: i64, now_ms: i64) -> StoreResult<()>;
     async fn revoke_api_key(&self, project_id: i64, key_id: i64, now_ms: i64) -> StoreResult<()>;
+}
 
-    // invalidations
+/// Invalidations as submitted and read back; the worker's writes are in [`JobQueue`].
+#[async_trait]
+pub trait InvalidationStore {
     async fn insert_invalidation(&self, new: &NewInvalidation) -> StoreResult<Invalidation>;
     async fn invalidation(&self, project_id: i64, id: InvalidationId) -> StoreResult<Invalidation>;
     async fn invalidation_by_idempotency_key(&self, project_id: i64, key: &str) -> StoreResult<Invalidation>;
@@ -123,8 +123,11 @@ pub trait Store: Send + Sync + 'static {
         by: &str,
         now_ms: i64,
     ) -> StoreResult<Invalidation>;
+}
 
-    // worker
+/// The worker's side: leased jobs and their progress.
+#[async_trait]
+pub trait JobQueue {
     /// Claims the oldest runnable job: queued, or in flight with an expired lease.
     async fn claim(&self, owner: &str, now_ms: i64, lease_ms: i64) -> StoreResult<Option<Invalidation>>;
     async fn extend_lease(&self, id: InvalidationId, owner: &str, until_ms: i64) -> StoreResult<()>;
@@ -162,26 +165,33 @@ pub trait Store: Send + Sync + 'static {
         note: Option<&str>,
         now_ms: i64,
     ) -> StoreResult<()>;
-
     /// Wakes `notify` whenever any instance queues a job (PostgreSQL LISTEN);
     /// a no-op where the in-process notify already covers every producer.
     async fn listen_for_jobs(&self, notify: Arc<Notify>) -> StoreResult<()>;
     async fn announce_job(&self) -> StoreResult<()>;
 }
 
-pub type DynStore = Arc<dyn Store>;
-
+/// The pool the session store shares with the [`Store`], in its dialect.
 #[derive(Clone)]
-pub enum AnyPool {
+pub enum SessionDb {
     Sqlite(sqlx::SqlitePool),
     Postgres(sqlx::PgPool),
 }
 
+/// An open database: the store and, beside it, the pool for sessions.
+#[derive(Clone)]
+pub struct Connected {
+    pub store: DynStore,
+    pub sessions: SessionDb,
+}
+
 /// Opens the store named by `url` (`sqlite:` or `postgres://`), applying migrations.
-pub async fn connect(url: &str) -> StoreResult<DynStore> {
+pub async fn connect(url: &str) -> StoreResult<Connected> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(postgres::PgStore::connect(url).await?))
+        let store = PgStore::connect(url).await?;
+        Ok(Connected { sessions: SessionDb::Postgres(store.pool.clone()), store: Arc::new(store) })
     } else {
-        Ok(Arc::new(sqlite::SqliteStore::connect(url).await?))
+        let store = SqliteStore::connect(url).await?;
+        Ok(Connected { sessions: SessionDb::Sqlite(store.pool.clone()), store: Arc::new(store) })
     }
 }

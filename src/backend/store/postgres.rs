@@ -1,18 +1,14 @@
-use std::sync::Arc;
+//! PostgreSQL: connection setup. The queries are in the per-aggregate modules.
+
 use std::time::Duration;
 
-use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
-use tokio::sync::Notify;
+use async_trait::async_trait;
+use sqlx::postgres::{PgPool, PgPoolOptions};
 
-use super::model::*;
-use super::sql::*;
-use super::{StoreError, StoreResult};
-use crate::domain::{InvalidationId, Role, Status};
-
-const CHANNEL: &str = "imgflush_jobs";
+use super::{Health, StoreResult};
 
 pub struct PgStore {
-    pub pool: PgPool,
+    pub(super) pool: PgPool,
 }
 
 impl PgStore {
@@ -24,35 +20,14 @@ impl PgStore {
     }
 }
 
-sql_store!(PgStore, sqlx::Postgres, skip_locked = "FOR UPDATE SKIP LOCKED", {
-    fn pool(&self) -> super::AnyPool {
-        super::AnyPool::Postgres(self.pool.clone())
-    }
-
+#[async_trait]
+impl Health for PgStore {
     fn dialect(&self) -> &'static str {
         "postgres"
     }
 
-    async fn listen_for_jobs(&self, notify: Arc<Notify>) -> StoreResult<()> {
-        let mut listener = PgListener::connect_with(&self.pool).await?;
-        listener.listen(CHANNEL).await?;
-        tokio::spawn(async move {
-            loop {
-                match listener.recv().await {
-                    Ok(_) => notify.notify_waiters(),
-                    Err(e) => {
-                        // PgListener reconnects by itself on the next recv.
-                        tracing::warn!(error = %e, "job listener interrupted");
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                    }
-                }
-            }
-        });
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query(super::PING).execute(&self.pool).await?;
         Ok(())
     }
-
-    async fn announce_job(&self) -> StoreResult<()> {
-        sqlx::query("SELECT pg_notify($1, '')").bind(CHANNEL).execute(&self.pool).await?;
-        Ok(())
-    }
-});
+}

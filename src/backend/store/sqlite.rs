@@ -1,17 +1,15 @@
+//! SQLite: connection setup. The queries are in the per-aggregate modules.
+
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
-use tokio::sync::Notify;
 
-use super::model::*;
-use super::sql::*;
-use super::{StoreError, StoreResult};
-use crate::domain::{InvalidationId, Role, Status};
+use super::{Health, StoreError, StoreResult};
 
 pub struct SqliteStore {
-    pub pool: SqlitePool,
+    pub(super) pool: SqlitePool,
 }
 
 impl SqliteStore {
@@ -41,21 +39,14 @@ fn file_dir(url: &str) -> Option<&std::path::Path> {
     std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty())
 }
 
-sql_store!(SqliteStore, sqlx::Sqlite, skip_locked = "", {
-    fn pool(&self) -> super::AnyPool {
-        super::AnyPool::Sqlite(self.pool.clone())
-    }
-
+#[async_trait]
+impl Health for SqliteStore {
     fn dialect(&self) -> &'static str {
         "sqlite"
     }
 
-    // One process owns a SQLite file, so the in-process notify reaches every worker.
-    async fn listen_for_jobs(&self, _notify: Arc<Notify>) -> StoreResult<()> {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query(super::PING).execute(&self.pool).await?;
         Ok(())
     }
-
-    async fn announce_job(&self) -> StoreResult<()> {
-        Ok(())
-    }
-});
+}

@@ -1,0 +1,228 @@
+//! Invalidations as submitted and read back, and their event log.
+
+use async_trait::async_trait;
+use sqlx::query::Query;
+use sqlx::{Database, Encode, Type};
+use uuid::Uuid;
+
+use super::rows::{convert, json_list, search_terms, submitter_ids, EventRow, InvalidationRow, TargetResultRow};
+use super::{
+    Invalidation, InvalidationStore, ListQuery, NewInvalidation, PgStore, SqliteStore, StatusEvent, StoreError,
+    StoreResult, TargetResult,
+};
+use crate::domain::{InvalidationId, Status};
+
+const INSERT: &str = "INSERT INTO invalidations (id, project_id, scope, paths, status, attempt, submitted_by, \
+     user_id, api_key_id, created_ms, updated_ms, next_run_ms, idempotency_key, request_hash) \
+     VALUES ($1, $2, $3, $4, 'RECEIVED', 1, $5, $6, $7, $8, $8, $8, $9, $10) \
+     RETURNING id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, updated_ms, \
+     finished_ms, request_hash";
+const ONE: &str = "SELECT id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, \
+     updated_ms, finished_ms, request_hash FROM invalidations WHERE project_id = $1 AND id = $2";
+const BY_IDEMPOTENCY_KEY: &str = "SELECT id, project_id, scope, paths, status, attempt, submitted_by, error, \
+     created_ms, updated_ms, finished_ms, request_hash FROM invalidations \
+     WHERE project_id = $1 AND idempotency_key = $2";
+/// `$2` keyset cursor, `$3` status, `$4` LIKE pattern over the paths or `$5` exact id.
+const LIST: &str = "SELECT id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, \
+     updated_ms, finished_ms, request_hash FROM invalidations WHERE project_id = $1 \
+     AND ($2 IS NULL OR id < $2) \
+     AND ($3 IS NULL OR status = $3) \
+     AND ($4 IS NULL OR id = $5 OR paths LIKE $4 ESCAPE '\\') \
+     ORDER BY id DESC LIMIT $6";
+const EVENTS: &str =
+    "SELECT status, attempt, note, at_ms FROM invalidation_events WHERE invalidation_id = $1 ORDER BY id";
+const TARGET_RESULTS: &str = "SELECT target_id, kind, name, state, attempts, detail, duration_ms, updated_ms \
+     FROM invalidation_targets WHERE invalidation_id = $1 ORDER BY target_id";
+const REQUEUE: &str = "UPDATE invalidations SET status = 'RECEIVED', attempt = attempt + 1, error = NULL, \
+     finished_ms = NULL, next_run_ms = $1, updated_ms = $1, lease_owner = NULL, lease_until_ms = NULL \
+     WHERE project_id = $2 AND id = $3 AND status IN ('ERROR', 'ERROR_CDN_NODE') \
+     RETURNING id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, updated_ms, \
+     finished_ms, request_hash";
+const INSERT_EVENT: &str = "INSERT INTO invalidation_events (invalidation_id, status, attempt, note, at_ms) \
+     VALUES ($1, $2, $3, $4, $5)";
+
+/// Records a status change; the caller runs it in the transaction that made the change.
+pub(super) fn insert_event<'q, DB>(
+    id: InvalidationId,
+    status: Status,
+    attempt: i32,
+    note: Option<&'q str>,
+    at_ms: i64,
+) -> Query<'q, DB, DB::Arguments<'q>>
+where
+    DB: Database,
+    Uuid: Encode<'q, DB> + Type<DB>,
+    &'q str: Encode<'q, DB> + Type<DB>,
+    Option<&'q str>: Encode<'q, DB> + Type<DB>,
+    i32: Encode<'q, DB> + Type<DB>,
+    i64: Encode<'q, DB> + Type<DB>,
+{
+    let code: &'q str = status.code();
+    sqlx::query(INSERT_EVENT).bind(id.0).bind(code).bind(attempt).bind(note).bind(at_ms)
+}
+
+const RETRY_ONLY_ERRORED: StoreError = StoreError::Conflict("only errored invalidations can be retried");
+
+#[async_trait]
+impl InvalidationStore for SqliteStore {
+    async fn insert_invalidation(&self, new: &NewInvalidation) -> StoreResult<Invalidation> {
+        let (user_id, key_id) = submitter_ids(&new.submitter);
+        let note = format!("submitted by {}", new.submitter.label());
+        let mut tx = self.pool.begin().await?;
+        let row: InvalidationRow = sqlx::query_as(INSERT)
+            .bind(new.id.0)
+            .bind(new.project_id)
+            .bind(new.scope.as_str())
+            .bind(json_list(&new.paths))
+            .bind(new.submitter.label())
+            .bind(user_id)
+            .bind(key_id)
+            .bind(new.now_ms)
+            .bind(&new.idempotency_key)
+            .bind(&new.request_hash)
+            .fetch_one(&mut *tx)
+            .await?;
+        insert_event(new.id, Status::Received, 1, Some(&note), new.now_ms).execute(&mut *tx).await?;
+        tx.commit().await?;
+        row.try_into()
+    }
+
+    async fn invalidation(&self, project_id: i64, id: InvalidationId) -> StoreResult<Invalidation> {
+        let row: InvalidationRow = sqlx::query_as(ONE).bind(project_id).bind(id.0).fetch_one(&self.pool).await?;
+        row.try_into()
+    }
+
+    async fn invalidation_by_idempotency_key(&self, project_id: i64, key: &str) -> StoreResult<Invalidation> {
+        let row: InvalidationRow =
+            sqlx::query_as(BY_IDEMPOTENCY_KEY).bind(project_id).bind(key).fetch_one(&self.pool).await?;
+        row.try_into()
+    }
+
+    async fn list_invalidations(&self, project_id: i64, q: &ListQuery) -> StoreResult<Vec<Invalidation>> {
+        let (pattern, search_id) = search_terms(q);
+        let rows: Vec<InvalidationRow> = sqlx::query_as(LIST)
+            .bind(project_id)
+            .bind(q.before.map(|id| id.0))
+            .bind(q.status.map(|s| s.code()))
+            .bind(pattern)
+            .bind(search_id)
+            .bind(q.limit)
+            .fetch_all(&self.pool)
+            .await?;
+        convert(rows)
+    }
+
+    async fn events(&self, id: InvalidationId) -> StoreResult<Vec<StatusEvent>> {
+        let rows: Vec<EventRow> = sqlx::query_as(EVENTS).bind(id.0).fetch_all(&self.pool).await?;
+        convert(rows)
+    }
+
+    async fn target_results(&self, id: InvalidationId) -> StoreResult<Vec<TargetResult>> {
+        let rows: Vec<TargetResultRow> = sqlx::query_as(TARGET_RESULTS).bind(id.0).fetch_all(&self.pool).await?;
+        convert(rows)
+    }
+
+    async fn requeue_for_retry(
+        &self,
+        project_id: i64,
+        id: InvalidationId,
+        by: &str,
+        now_ms: i64,
+    ) -> StoreResult<Invalidation> {
+        let mut tx = self.pool.begin().await?;
+        let row: Option<InvalidationRow> =
+            sqlx::query_as(REQUEUE).bind(now_ms).bind(project_id).bind(id.0).fetch_optional(&mut *tx).await?;
+        let Some(row) = row else {
+            drop(tx);
+            self.invalidation(project_id, id).await?;
+            return Err(RETRY_ONLY_ERRORED);
+        };
+        let inv: Invalidation = row.try_into()?;
+        let note = format!("retry requested by {by}");
+        insert_event(id, Status::Received, inv.attempt, Some(&note), now_ms).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(inv)
+    }
+}
+
+#[async_trait]
+impl InvalidationStore for PgStore {
+    async fn insert_invalidation(&self, new: &NewInvalidation) -> StoreResult<Invalidation> {
+        let (user_id, key_id) = submitter_ids(&new.submitter);
+        let note = format!("submitted by {}", new.submitter.label());
+        let mut tx = self.pool.begin().await?;
+        let row: InvalidationRow = sqlx::query_as(INSERT)
+            .bind(new.id.0)
+            .bind(new.project_id)
+            .bind(new.scope.as_str())
+            .bind(json_list(&new.paths))
+            .bind(new.submitter.label())
+            .bind(user_id)
+            .bind(key_id)
+            .bind(new.now_ms)
+            .bind(&new.idempotency_key)
+            .bind(&new.request_hash)
+            .fetch_one(&mut *tx)
+            .await?;
+        insert_event(new.id, Status::Received, 1, Some(&note), new.now_ms).execute(&mut *tx).await?;
+        tx.commit().await?;
+        row.try_into()
+    }
+
+    async fn invalidation(&self, project_id: i64, id: InvalidationId) -> StoreResult<Invalidation> {
+        let row: InvalidationRow = sqlx::query_as(ONE).bind(project_id).bind(id.0).fetch_one(&self.pool).await?;
+        row.try_into()
+    }
+
+    async fn invalidation_by_idempotency_key(&self, project_id: i64, key: &str) -> StoreResult<Invalidation> {
+        let row: InvalidationRow =
+            sqlx::query_as(BY_IDEMPOTENCY_KEY).bind(project_id).bind(key).fetch_one(&self.pool).await?;
+        row.try_into()
+    }
+
+    async fn list_invalidations(&self, project_id: i64, q: &ListQuery) -> StoreResult<Vec<Invalidation>> {
+        let (pattern, search_id) = search_terms(q);
+        let rows: Vec<InvalidationRow> = sqlx::query_as(LIST)
+            .bind(project_id)
+            .bind(q.before.map(|id| id.0))
+            .bind(q.status.map(|s| s.code()))
+            .bind(pattern)
+            .bind(search_id)
+            .bind(q.limit)
+            .fetch_all(&self.pool)
+            .await?;
+        convert(rows)
+    }
+
+    async fn events(&self, id: InvalidationId) -> StoreResult<Vec<StatusEvent>> {
+        let rows: Vec<EventRow> = sqlx::query_as(EVENTS).bind(id.0).fetch_all(&self.pool).await?;
+        convert(rows)
+    }
+
+    async fn target_results(&self, id: InvalidationId) -> StoreResult<Vec<TargetResult>> {
+        let rows: Vec<TargetResultRow> = sqlx::query_as(TARGET_RESULTS).bind(id.0).fetch_all(&self.pool).await?;
+        convert(rows)
+    }
+
+    async fn requeue_for_retry(
+        &self,
+        project_id: i64,
+        id: InvalidationId,
+        by: &str,
+        now_ms: i64,
+    ) -> StoreResult<Invalidation> {
+        let mut tx = self.pool.begin().await?;
+        let row: Option<InvalidationRow> =
+            sqlx::query_as(REQUEUE).bind(now_ms).bind(project_id).bind(id.0).fetch_optional(&mut *tx).await?;
+        let Some(row) = row else {
+            drop(tx);
+            self.invalidation(project_id, id).await?;
+            return Err(RETRY_ONLY_ERRORED);
+        };
+        let inv: Invalidation = row.try_into()?;
+        let note = format!("retry requested by {by}");
+        insert_event(id, Status::Received, inv.attempt, Some(&note), now_ms).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(inv)
+    }
+}

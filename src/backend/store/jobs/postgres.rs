@@ -1,0 +1,163 @@
+//! PostgreSQL: instances share the queue, so the claim locks its row and
+//! LISTEN/NOTIFY wakes the other instances' workers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::postgres::PgListener;
+use tokio::sync::Notify;
+
+use super::*;
+use crate::backend::store::error::leased;
+use crate::backend::store::invalidations::insert_event;
+use crate::backend::store::rows::InvalidationRow;
+use crate::backend::store::{Invalidation, JobQueue, PgStore, StoreError, StoreResult, Target, TargetOutcome};
+use crate::domain::{InvalidationId, Status};
+
+/// [`CLAIM`] with the inner SELECT locking its row, skipping rows other
+/// instances are claiming at the same moment.
+const CLAIM_SKIP_LOCKED: &str = "UPDATE invalidations SET lease_owner = $1, lease_until_ms = $2 \
+     WHERE id = (SELECT id FROM invalidations \
+        WHERE status IN ('RECEIVED', 'PREPARING', 'FLUSHINGCLOUDIMAGESERVER', 'FLUSHINGCDNSERVERS') \
+        AND next_run_ms <= $3 AND (lease_until_ms IS NULL OR lease_until_ms < $3) \
+        ORDER BY next_run_ms, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
+     AND (lease_until_ms IS NULL OR lease_until_ms < $3) \
+     RETURNING id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, updated_ms, \
+     finished_ms, request_hash";
+const CHANNEL: &str = "imgflush_jobs";
+
+#[async_trait]
+impl JobQueue for PgStore {
+    async fn claim(&self, owner: &str, now_ms: i64, lease_ms: i64) -> StoreResult<Option<Invalidation>> {
+        let row: Option<InvalidationRow> = sqlx::query_as(CLAIM_SKIP_LOCKED)
+            .bind(owner)
+            .bind(now_ms + lease_ms)
+            .bind(now_ms)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(Invalidation::try_from).transpose()
+    }
+
+    async fn extend_lease(&self, id: InvalidationId, owner: &str, until_ms: i64) -> StoreResult<()> {
+        let done = sqlx::query(EXTEND_LEASE).bind(until_ms).bind(id.0).bind(owner).execute(&self.pool).await?;
+        leased(done.rows_affected())
+    }
+
+    async fn transition(
+        &self,
+        id: InvalidationId,
+        owner: &str,
+        status: Status,
+        note: Option<&str>,
+        now_ms: i64,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        let (attempt,): (i32,) = sqlx::query_as(TRANSITION)
+            .bind(status.code())
+            .bind(now_ms)
+            .bind(id.0)
+            .bind(owner)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::LeaseLost)?;
+        insert_event(id, status, attempt, note, now_ms).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn resolve_targets(
+        &self,
+        id: InvalidationId,
+        owner: &str,
+        targets: &[Target],
+        now_ms: i64,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        let held = sqlx::query(TOUCH_LEASED).bind(now_ms).bind(id.0).bind(owner).execute(&mut *tx).await?;
+        leased(held.rows_affected())?;
+        let (existing,): (i64,) = sqlx::query_as(COUNT_TARGETS).bind(id.0).fetch_one(&mut *tx).await?;
+        if existing == 0 {
+            for t in targets {
+                sqlx::query(INSERT_TARGET)
+                    .bind(id.0)
+                    .bind(t.id)
+                    .bind(t.kind.as_str())
+                    .bind(&t.name)
+                    .bind(now_ms)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn record_target_result(
+        &self,
+        id: InvalidationId,
+        owner: &str,
+        o: &TargetOutcome,
+        now_ms: i64,
+    ) -> StoreResult<()> {
+        let done = sqlx::query(RECORD_TARGET)
+            .bind(o.state.as_str())
+            .bind(o.attempts)
+            .bind(&o.detail)
+            .bind(o.duration_ms)
+            .bind(now_ms)
+            .bind(id.0)
+            .bind(o.target_id)
+            .bind(owner)
+            .execute(&self.pool)
+            .await?;
+        leased(done.rows_affected())
+    }
+
+    async fn finish(
+        &self,
+        id: InvalidationId,
+        owner: &str,
+        status: Status,
+        error: Option<&str>,
+        note: Option<&str>,
+        now_ms: i64,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        let (attempt,): (i32,) = sqlx::query_as(FINISH)
+            .bind(status.code())
+            .bind(error)
+            .bind(now_ms)
+            .bind(id.0)
+            .bind(owner)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::LeaseLost)?;
+        insert_event(id, status, attempt, error.or(note), now_ms).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn listen_for_jobs(&self, notify: Arc<Notify>) -> StoreResult<()> {
+        let mut listener = PgListener::connect_with(&self.pool).await?;
+        listener.listen(CHANNEL).await?;
+        tokio::spawn(async move {
+            loop {
+                match listener.recv().await {
+                    Ok(_) => notify.notify_waiters(),
+                    Err(e) => {
+                        // PgListener reconnects by itself on the next recv.
+                        tracing::warn!(error = %e, "job listener interrupted");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        Ok(())
+    }
+
+    async fn announce_job(&self) -> StoreResult<()> {
+        sqlx::query("SELECT pg_notify($1, '')").bind(CHANNEL).execute(&self.pool).await?;
+        Ok(())
+    }
+}

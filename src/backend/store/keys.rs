@@ -1,0 +1,89 @@
+//! API keys of a project.
+
+use async_trait::async_trait;
+
+use super::error::one_row;
+use super::rows::{convert, ApiKeyRow};
+use super::{ApiKey, KeyStore, NewApiKey, PgStore, SqliteStore, StoreResult};
+
+const ADD: &str = "INSERT INTO api_keys (project_id, name, prefix, secret_hash, role, created_ms) \
+     VALUES ($1, $2, $3, $4, $5, $6) \
+     RETURNING id, project_id, name, prefix, secret_hash, role, created_ms, last_used_ms, revoked_ms";
+const LIST: &str = "SELECT id, project_id, name, prefix, secret_hash, role, created_ms, last_used_ms, revoked_ms \
+     FROM api_keys WHERE project_id = $1 ORDER BY id";
+const BY_PREFIX: &str = "SELECT id, project_id, name, prefix, secret_hash, role, created_ms, last_used_ms, revoked_ms \
+     FROM api_keys WHERE prefix = $1";
+const TOUCH: &str = "UPDATE api_keys SET last_used_ms = $1 WHERE id = $2";
+const REVOKE: &str = "UPDATE api_keys SET revoked_ms = COALESCE(revoked_ms, $1) WHERE project_id = $2 AND id = $3";
+
+#[async_trait]
+impl KeyStore for SqliteStore {
+    async fn add_api_key(&self, project_id: i64, new: &NewApiKey, now_ms: i64) -> StoreResult<ApiKey> {
+        let row: ApiKeyRow = sqlx::query_as(ADD)
+            .bind(project_id)
+            .bind(&new.name)
+            .bind(&new.prefix)
+            .bind(&new.secret_hash)
+            .bind(new.role.as_str())
+            .bind(now_ms)
+            .fetch_one(&self.pool)
+            .await?;
+        row.try_into()
+    }
+
+    async fn list_api_keys(&self, project_id: i64) -> StoreResult<Vec<ApiKey>> {
+        let rows: Vec<ApiKeyRow> = sqlx::query_as(LIST).bind(project_id).fetch_all(&self.pool).await?;
+        convert(rows)
+    }
+
+    async fn api_key_by_prefix(&self, prefix: &str) -> StoreResult<ApiKey> {
+        let row: ApiKeyRow = sqlx::query_as(BY_PREFIX).bind(prefix).fetch_one(&self.pool).await?;
+        row.try_into()
+    }
+
+    async fn touch_api_key(&self, key_id: i64, now_ms: i64) -> StoreResult<()> {
+        sqlx::query(TOUCH).bind(now_ms).bind(key_id).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn revoke_api_key(&self, project_id: i64, key_id: i64, now_ms: i64) -> StoreResult<()> {
+        let done = sqlx::query(REVOKE).bind(now_ms).bind(project_id).bind(key_id).execute(&self.pool).await?;
+        one_row(done.rows_affected())
+    }
+}
+
+#[async_trait]
+impl KeyStore for PgStore {
+    async fn add_api_key(&self, project_id: i64, new: &NewApiKey, now_ms: i64) -> StoreResult<ApiKey> {
+        let row: ApiKeyRow = sqlx::query_as(ADD)
+            .bind(project_id)
+            .bind(&new.name)
+            .bind(&new.prefix)
+            .bind(&new.secret_hash)
+            .bind(new.role.as_str())
+            .bind(now_ms)
+            .fetch_one(&self.pool)
+            .await?;
+        row.try_into()
+    }
+
+    async fn list_api_keys(&self, project_id: i64) -> StoreResult<Vec<ApiKey>> {
+        let rows: Vec<ApiKeyRow> = sqlx::query_as(LIST).bind(project_id).fetch_all(&self.pool).await?;
+        convert(rows)
+    }
+
+    async fn api_key_by_prefix(&self, prefix: &str) -> StoreResult<ApiKey> {
+        let row: ApiKeyRow = sqlx::query_as(BY_PREFIX).bind(prefix).fetch_one(&self.pool).await?;
+        row.try_into()
+    }
+
+    async fn touch_api_key(&self, key_id: i64, now_ms: i64) -> StoreResult<()> {
+        sqlx::query(TOUCH).bind(now_ms).bind(key_id).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn revoke_api_key(&self, project_id: i64, key_id: i64, now_ms: i64) -> StoreResult<()> {
+        let done = sqlx::query(REVOKE).bind(now_ms).bind(project_id).bind(key_id).execute(&self.pool).await?;
+        one_row(done.rows_affected())
+    }
+}

@@ -1,0 +1,110 @@
+//! Projects and memberships.
+
+use async_trait::async_trait;
+
+use super::rows::{convert, json_list, MembershipRow, ProjectRow};
+use super::{Membership, NewProject, PgStore, Project, ProjectStore, SqliteStore, StoreResult};
+use crate::domain::Role;
+
+const CREATE: &str = "INSERT INTO projects (token, name, origin_hosts, created_ms) VALUES ($1, $2, $3, $4) \
+     RETURNING id, token, name, origin_hosts, max_age_secs, s_maxage_secs";
+const BY_TOKEN: &str =
+    "SELECT id, token, name, origin_hosts, max_age_secs, s_maxage_secs FROM projects WHERE token = $1";
+const BY_ID: &str = "SELECT id, token, name, origin_hosts, max_age_secs, s_maxage_secs FROM projects WHERE id = $1";
+const LIST: &str = "SELECT id, token, name, origin_hosts, max_age_secs, s_maxage_secs FROM projects ORDER BY token";
+const SET_MEMBERSHIP: &str = "INSERT INTO memberships (user_id, project_id, role) VALUES ($1, $2, $3) \
+     ON CONFLICT (user_id, project_id) DO UPDATE SET role = excluded.role";
+const MEMBERSHIPS_OF: &str = "SELECT p.id, p.token, p.name, p.origin_hosts, p.max_age_secs, p.s_maxage_secs, m.role \
+     FROM memberships m JOIN projects p ON p.id = m.project_id \
+     WHERE m.user_id = $1 ORDER BY p.token";
+const MEMBERSHIP: &str = "SELECT p.id, p.token, p.name, p.origin_hosts, p.max_age_secs, p.s_maxage_secs, m.role \
+     FROM memberships m JOIN projects p ON p.id = m.project_id \
+     WHERE m.user_id = $1 AND p.token = $2";
+
+#[async_trait]
+impl ProjectStore for SqliteStore {
+    async fn create_project(&self, new: &NewProject, now_ms: i64) -> StoreResult<Project> {
+        let row: ProjectRow = sqlx::query_as(CREATE)
+            .bind(&new.token)
+            .bind(&new.name)
+            .bind(json_list(&new.origin_hosts))
+            .bind(now_ms)
+            .fetch_one(&self.pool)
+            .await?;
+        row.try_into()
+    }
+
+    async fn project_by_token(&self, token: &str) -> StoreResult<Project> {
+        let row: ProjectRow = sqlx::query_as(BY_TOKEN).bind(token).fetch_one(&self.pool).await?;
+        row.try_into()
+    }
+
+    async fn project_by_id(&self, id: i64) -> StoreResult<Project> {
+        let row: ProjectRow = sqlx::query_as(BY_ID).bind(id).fetch_one(&self.pool).await?;
+        row.try_into()
+    }
+
+    async fn list_projects(&self) -> StoreResult<Vec<Project>> {
+        let rows: Vec<ProjectRow> = sqlx::query_as(LIST).fetch_all(&self.pool).await?;
+        convert(rows)
+    }
+
+    async fn set_membership(&self, user_id: i64, project_id: i64, role: Role) -> StoreResult<()> {
+        sqlx::query(SET_MEMBERSHIP).bind(user_id).bind(project_id).bind(role.as_str()).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn memberships_of(&self, user_id: i64) -> StoreResult<Vec<Membership>> {
+        let rows: Vec<MembershipRow> = sqlx::query_as(MEMBERSHIPS_OF).bind(user_id).fetch_all(&self.pool).await?;
+        convert(rows)
+    }
+
+    async fn membership(&self, user_id: i64, token: &str) -> StoreResult<Membership> {
+        let row: MembershipRow = sqlx::query_as(MEMBERSHIP).bind(user_id).bind(token).fetch_one(&self.pool).await?;
+        row.try_into()
+    }
+}
+
+#[async_trait]
+impl ProjectStore for PgStore {
+    async fn create_project(&self, new: &NewProject, now_ms: i64) -> StoreResult<Project> {
+        let row: ProjectRow = sqlx::query_as(CREATE)
+            .bind(&new.token)
+            .bind(&new.name)
+            .bind(json_list(&new.origin_hosts))
+            .bind(now_ms)
+            .fetch_one(&self.pool)
+            .await?;
+        row.try_into()
+    }
+
+    async fn project_by_token(&self, token: &str) -> StoreResult<Project> {
+        let row: ProjectRow = sqlx::query_as(BY_TOKEN).bind(token).fetch_one(&self.pool).await?;
+        row.try_into()
+    }
+
+    async fn project_by_id(&self, id: i64) -> StoreResult<Project> {
+        let row: ProjectRow = sqlx::query_as(BY_ID).bind(id).fetch_one(&self.pool).await?;
+        row.try_into()
+    }
+
+    async fn list_projects(&self) -> StoreResult<Vec<Project>> {
+        let rows: Vec<ProjectRow> = sqlx::query_as(LIST).fetch_all(&self.pool).await?;
+        convert(rows)
+    }
+
+    async fn set_membership(&self, user_id: i64, project_id: i64, role: Role) -> StoreResult<()> {
+        sqlx::query(SET_MEMBERSHIP).bind(user_id).bind(project_id).bind(role.as_str()).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn memberships_of(&self, user_id: i64) -> StoreResult<Vec<Membership>> {
+        let rows: Vec<MembershipRow> = sqlx::query_as(MEMBERSHIPS_OF).bind(user_id).fetch_all(&self.pool).await?;
+        convert(rows)
+    }
+
+    async fn membership(&self, user_id: i64, token: &str) -> StoreResult<Membership> {
+        let row: MembershipRow = sqlx::query_as(MEMBERSHIP).bind(user_id).bind(token).fetch_one(&self.pool).await?;
+        row.try_into()
+    }
+}

@@ -1,0 +1,240 @@
+//! Rows as the database returns them, and their conversion to the model.
+
+use sqlx::FromRow;
+use uuid::Uuid;
+
+use super::model::*;
+use super::StoreError;
+use crate::domain::{InvalidationId, Role, Scope, Status, TargetKind};
+
+fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(what.to_string())
+}
+
+#[derive(FromRow)]
+pub(super) struct UserRow {
+    id: i64,
+    email: String,
+    password_hash: String,
+}
+
+impl From<UserRow> for User {
+    fn from(r: UserRow) -> Self {
+        User { id: r.id, email: r.email, password_hash: r.password_hash }
+    }
+}
+
+#[derive(FromRow)]
+pub(super) struct ProjectRow {
+    id: i64,
+    token: String,
+    name: String,
+    origin_hosts: String,
+    max_age_secs: i64,
+    s_maxage_secs: i64,
+}
+
+impl TryFrom<ProjectRow> for Project {
+    type Error = StoreError;
+    fn try_from(r: ProjectRow) -> Result<Self, StoreError> {
+        Ok(Project {
+            id: r.id,
+            token: r.token,
+            name: r.name,
+            origin_hosts: serde_json::from_str(&r.origin_hosts).map_err(corrupt)?,
+            max_age_secs: r.max_age_secs,
+            s_maxage_secs: r.s_maxage_secs,
+        })
+    }
+}
+
+#[derive(FromRow)]
+pub(super) struct MembershipRow {
+    #[sqlx(flatten)]
+    project: ProjectRow,
+    role: String,
+}
+
+impl TryFrom<MembershipRow> for Membership {
+    type Error = StoreError;
+    fn try_from(r: MembershipRow) -> Result<Self, StoreError> {
+        Ok(Membership { role: Role::parse(&r.role).map_err(corrupt)?, project: r.project.try_into()? })
+    }
+}
+
+#[derive(FromRow)]
+pub(super) struct TargetRow {
+    id: i64,
+    project_id: i64,
+    kind: String,
+    name: String,
+    url: String,
+    secret: Option<String>,
+}
+
+impl TryFrom<TargetRow> for Target {
+    type Error = StoreError;
+    fn try_from(r: TargetRow) -> Result<Self, StoreError> {
+        Ok(Target {
+            id: r.id,
+            project_id: r.project_id,
+            kind: TargetKind::parse(&r.kind).map_err(corrupt)?,
+            name: r.name,
+            url: r.url,
+            secret: r.secret,
+        })
+    }
+}
+
+#[derive(FromRow)]
+pub(super) struct ApiKeyRow {
+    id: i64,
+    project_id: i64,
+    name: String,
+    prefix: String,
+    secret_hash: String,
+    role: String,
+    created_ms: i64,
+    last_used_ms: Option<i64>,
+    revoked_ms: Option<i64>,
+}
+
+impl TryFrom<ApiKeyRow> for ApiKey {
+    type Error = StoreError;
+    fn try_from(r: ApiKeyRow) -> Result<Self, StoreError> {
+        Ok(ApiKey {
+            id: r.id,
+            project_id: r.project_id,
+            name: r.name,
+            prefix: r.prefix,
+            secret_hash: r.secret_hash,
+            role: Role::parse(&r.role).map_err(corrupt)?,
+            created: from_ms(r.created_ms),
+            last_used: r.last_used_ms.map(from_ms),
+            revoked: r.revoked_ms.map(from_ms),
+        })
+    }
+}
+
+#[derive(FromRow)]
+pub(super) struct InvalidationRow {
+    id: Uuid,
+    project_id: i64,
+    scope: String,
+    paths: String,
+    status: String,
+    attempt: i32,
+    submitted_by: String,
+    error: Option<String>,
+    created_ms: i64,
+    updated_ms: i64,
+    finished_ms: Option<i64>,
+    request_hash: Option<String>,
+}
+
+impl TryFrom<InvalidationRow> for Invalidation {
+    type Error = StoreError;
+    fn try_from(r: InvalidationRow) -> Result<Self, StoreError> {
+        Ok(Invalidation {
+            id: InvalidationId(r.id),
+            project_id: r.project_id,
+            scope: Scope::parse(&r.scope).map_err(corrupt)?,
+            paths: serde_json::from_str(&r.paths).map_err(corrupt)?,
+            status: Status::parse(&r.status).map_err(corrupt)?,
+            attempt: r.attempt,
+            submitted_by: r.submitted_by,
+            error: r.error,
+            created: from_ms(r.created_ms),
+            updated: from_ms(r.updated_ms),
+            finished: r.finished_ms.map(from_ms),
+            request_hash: r.request_hash,
+        })
+    }
+}
+
+#[derive(FromRow)]
+pub(super) struct EventRow {
+    status: String,
+    attempt: i32,
+    note: Option<String>,
+    at_ms: i64,
+}
+
+impl TryFrom<EventRow> for StatusEvent {
+    type Error = StoreError;
+    fn try_from(r: EventRow) -> Result<Self, StoreError> {
+        Ok(StatusEvent {
+            status: Status::parse(&r.status).map_err(corrupt)?,
+            attempt: r.attempt,
+            note: r.note,
+            at: from_ms(r.at_ms),
+        })
+    }
+}
+
+#[derive(FromRow)]
+pub(super) struct TargetResultRow {
+    target_id: i64,
+    kind: String,
+    name: String,
+    state: String,
+    attempts: i32,
+    detail: Option<String>,
+    duration_ms: Option<i64>,
+    updated_ms: i64,
+}
+
+impl TryFrom<TargetResultRow> for TargetResult {
+    type Error = StoreError;
+    fn try_from(r: TargetResultRow) -> Result<Self, StoreError> {
+        Ok(TargetResult {
+            target_id: r.target_id,
+            kind: TargetKind::parse(&r.kind).map_err(corrupt)?,
+            name: r.name,
+            state: TargetState::parse(&r.state).ok_or_else(|| corrupt(&r.state))?,
+            attempts: r.attempts,
+            detail: r.detail,
+            duration_ms: r.duration_ms,
+            updated: from_ms(r.updated_ms),
+        })
+    }
+}
+
+pub(super) fn convert<R, T>(rows: Vec<R>) -> Result<Vec<T>, StoreError>
+where
+    T: TryFrom<R, Error = StoreError>,
+{
+    rows.into_iter().map(T::try_from).collect()
+}
+
+/// Lists are stored as JSON text in both dialects.
+pub(super) fn json_list(items: &[String]) -> String {
+    serde_json::to_string(items).expect("strings serialise")
+}
+
+pub(super) fn submitter_ids(submitter: &Submitter) -> (Option<i64>, Option<i64>) {
+    match submitter {
+        Submitter::User { id, .. } => (Some(*id), None),
+        Submitter::ApiKey { id, .. } => (None, Some(*id)),
+    }
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+fn like_pattern(needle: &str) -> String {
+    let mut out = String::with_capacity(needle.len() + 2);
+    out.push('%');
+    for c in needle.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// The trimmed search text, and the invalidation id it may be.
+pub(super) fn search_terms(q: &ListQuery) -> (Option<String>, Option<Uuid>) {
+    let search = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    (search.map(like_pattern), search.and_then(|s| InvalidationId::parse(s).ok()).map(|id| id.0))
+}

@@ -1,0 +1,72 @@
+//! Console users.
+
+use async_trait::async_trait;
+
+use super::error::one_row;
+use super::rows::UserRow;
+use super::{PgStore, SqliteStore, StoreResult, User, UserStore};
+
+const CREATE: &str = "INSERT INTO users (email, password_hash, created_ms) VALUES ($1, $2, $3) \
+     RETURNING id, email, password_hash";
+const BY_EMAIL: &str = "SELECT id, email, password_hash FROM users WHERE email = $1";
+const BY_ID: &str = "SELECT id, email, password_hash FROM users WHERE id = $1";
+const SET_PASSWORD: &str = "UPDATE users SET password_hash = $1 WHERE id = $2";
+const COUNT: &str = "SELECT COUNT(*) FROM users";
+
+#[async_trait]
+impl UserStore for SqliteStore {
+    async fn create_user(&self, email: &str, password_hash: &str, now_ms: i64) -> StoreResult<User> {
+        let row: UserRow =
+            sqlx::query_as(CREATE).bind(email).bind(password_hash).bind(now_ms).fetch_one(&self.pool).await?;
+        Ok(row.into())
+    }
+
+    async fn user_by_email(&self, email: &str) -> StoreResult<User> {
+        let row: UserRow = sqlx::query_as(BY_EMAIL).bind(email).fetch_one(&self.pool).await?;
+        Ok(row.into())
+    }
+
+    async fn user_by_id(&self, id: i64) -> StoreResult<User> {
+        let row: UserRow = sqlx::query_as(BY_ID).bind(id).fetch_one(&self.pool).await?;
+        Ok(row.into())
+    }
+
+    async fn set_password(&self, user_id: i64, password_hash: &str) -> StoreResult<()> {
+        let done = sqlx::query(SET_PASSWORD).bind(password_hash).bind(user_id).execute(&self.pool).await?;
+        one_row(done.rows_affected())
+    }
+
+    async fn count_users(&self) -> StoreResult<i64> {
+        let (n,): (i64,) = sqlx::query_as(COUNT).fetch_one(&self.pool).await?;
+        Ok(n)
+    }
+}
+
+#[async_trait]
+impl UserStore for PgStore {
+    async fn create_user(&self, email: &str, password_hash: &str, now_ms: i64) -> StoreResult<User> {
+        let row: UserRow =
+            sqlx::query_as(CREATE).bind(email).bind(password_hash).bind(now_ms).fetch_one(&self.pool).await?;
+        Ok(row.into())
+    }
+
+    async fn user_by_email(&self, email: &str) -> StoreResult<User> {
+        let row: UserRow = sqlx::query_as(BY_EMAIL).bind(email).fetch_one(&self.pool).await?;
+        Ok(row.into())
+    }
+
+    async fn user_by_id(&self, id: i64) -> StoreResult<User> {
+        let row: UserRow = sqlx::query_as(BY_ID).bind(id).fetch_one(&self.pool).await?;
+        Ok(row.into())
+    }
+
+    async fn set_password(&self, user_id: i64, password_hash: &str) -> StoreResult<()> {
+        let done = sqlx::query(SET_PASSWORD).bind(password_hash).bind(user_id).execute(&self.pool).await?;
+        one_row(done.rows_affected())
+    }
+
+    async fn count_users(&self) -> StoreResult<i64> {
+        let (n,): (i64,) = sqlx::query_as(COUNT).fetch_one(&self.pool).await?;
+        Ok(n)
+    }
+}
