@@ -67,12 +67,12 @@ for t in $tests; do
     secs=$(( $(date +%s) - start ))
     if [ $rc -eq 0 ]; then
         passed=$((passed + 1))
-        printf 'ok    %-14s %ss\n' "$name" "$secs"
+        printf 'ok    %-16s %ss\n' "$name" "$secs"
         [ -n "${VERBOSE:-}" ] && cat "$log"
     else
         failed=$((failed + 1))
         failed_names="$failed_names $name"
-        printf 'FAIL  %-14s %ss (varnishtest exit %s)\n' "$name" "$secs" "$rc"
+        printf 'FAIL  %-16s %ss (varnishtest exit %s)\n' "$name" "$secs" "$rc"
         if [ -n "${VERBOSE:-}" ]; then
             cat "$log"
         else
