@@ -12,13 +12,21 @@
 #            -p vcl_path=/var/lib/imgflush/varnish/NODE:/etc/varnish:/usr/share/varnish/vcl \
 #            -f /abs/path/deploy/varnish/imgflush.vcl
 #
-# The include must define exactly these three things:
+# The include must define exactly these three things (mknode.sh writes it):
 #
 #   backend edge { .host = "127.0.0.1"; .port = "8090"; }   # the edge
 #   acl purgers { "127.0.0.1"; "::1"; }                       # who may PURGE
-#   sub imgflush_node {                                       # the secret file
-#       set req.http.X-Imgflush-Secret-File = "/abs/path/purge-secret";
+#   sub imgflush_check_secret {                               # the secret
+#       if (req.http.X-Purge-Secret == "the-node-secret") {
+#           set req.http.X-Imgflush-Auth = "1";
+#       }
 #   }
+#
+# The secret is compared in the include rather than read from a file with
+# std.fileread(): in Varnish 7.1 that function panics the worker on an empty
+# file and keeps serving a file's old content after a reload, and a secret
+# copied into a request header would be written to the shared memory log on
+# every attempt, right or wrong.
 #
 # The contract with the edge and the worker is in README.md; in short:
 #
@@ -34,7 +42,8 @@ vcl 4.1;
 import std;
 import xkey;
 
-# Per-node configuration (backend `edge`, acl `purgers`, sub `imgflush_node`).
+# Per-node configuration (backend `edge`, acl `purgers`, sub
+# `imgflush_check_secret`).
 # Looked up in `vcl_path`, so one shipped file serves every node.
 include "imgflush-node.vcl";
 
@@ -44,7 +53,7 @@ include "imgflush-node.vcl";
 
 sub vcl_recv {
     # Internal scratch headers: never accept them from a client.
-    unset req.http.X-Imgflush-Secret-File;
+    unset req.http.X-Imgflush-Auth;
     unset req.http.X-Imgflush-Body;
     unset req.http.X-Imgflush-Removed;
     unset req.http.X-Imgflush-Re;
@@ -122,23 +131,18 @@ sub imgflush_purge {
         return (synth(403, "forbidden"));
     }
 
-    # 2. Shared secret: X-Purge-Secret must equal the content of the node's
-    #    secret file (one trailing "\n" or "\r\n" removed). An empty or
-    #    missing file refuses everything. std.fileread() caches the content
-    #    for the life of the loaded VCL: see README.md, "Rotating the secret".
-    call imgflush_node;
+    # 2. Shared secret: X-Purge-Secret must equal the node's secret, exactly
+    #    (the include compares and sets X-Imgflush-Auth). Missing, empty or
+    #    sent twice (joined to "a, b"): refused.
     std.collect(req.http.X-Purge-Secret);
-    if (!req.http.X-Imgflush-Secret-File ||
-        !std.file_exists(req.http.X-Imgflush-Secret-File) ||
-        !req.http.X-Purge-Secret ||
-        req.http.X-Purge-Secret == "" ||
-        regsub(std.fileread(req.http.X-Imgflush-Secret-File), "\r?\n\z", "") == "" ||
-        req.http.X-Purge-Secret != regsub(std.fileread(req.http.X-Imgflush-Secret-File), "\r?\n\z", "")) {
-        unset req.http.X-Imgflush-Secret-File;
+    if (req.http.X-Purge-Secret && req.http.X-Purge-Secret != "") {
+        call imgflush_check_secret;
+    }
+    if (req.http.X-Imgflush-Auth != "1") {
         std.log("imgflush-purge refused client=" + client.ip + " reason=secret");
         return (synth(403, "forbidden"));
     }
-    unset req.http.X-Imgflush-Secret-File;
+    unset req.http.X-Imgflush-Auth;
     unset req.http.X-Purge-Secret;
 
     # 3. Validation. Duplicated headers are joined first ("a, b"), so they
