@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every check and test: format, lints, unit and router tests (SQLite, and
+# Runs every check and test: format, lints, the VCL tests, unit and router tests (SQLite, and
 # PostgreSQL when TEST_DATABASE_URL is set), and the browser tests in Chromium.
 source "$(dirname "$0")/tools.sh"
 install_rust_tools
@@ -12,6 +12,9 @@ cargo fmt --all --check
 say "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p app --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
+say "VCL tests (varnishtest on Debian's varnish + varnish-modules)"
+sh "$ROOT/deploy/varnish/test.sh"
 
 say "building the site (cargo leptos build)"
 cargo leptos build
