@@ -89,6 +89,15 @@ pub struct SettingsView {
     pub origin_hosts: Vec<String>,
     pub max_age_secs: i64,
     pub s_maxage_secs: i64,
+    /// `https` or `http`.
+    pub origin_scheme: String,
+    pub custom_host: Option<String>,
+    /// Whether URLs must be signed (the salt itself never leaves the server).
+    pub signing: bool,
+    pub sign_length: u8,
+    pub sealed: bool,
+    pub soft_purge: bool,
+    pub verify: bool,
     pub targets: Vec<TargetView>,
     pub role: Role,
 }

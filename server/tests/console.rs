@@ -219,3 +219,57 @@ db_test!(api_keys_are_shown_once_and_label_api_invalidations, |t: TestApp| async
     let denied = t.server_fn(&support, "create_key", &[("project", "demo"), ("name", "x"), ("role", "editor")]).await;
     assert_eq!(body_json(denied).await, serde_json::json!("Forbidden"));
 });
+
+db_test!(admins_edit_the_settings_the_edges_read, |t: TestApp| async move {
+    let cookie = admin(&t).await;
+    let form = |name: &'static str, hosts: &'static str, ttl: &'static str| {
+        vec![
+            ("project", "demo"),
+            ("name", name),
+            ("origin_hosts", hosts),
+            ("max_age_secs", ttl),
+            ("s_maxage_secs", "86400"),
+            ("origin_scheme", "http"),
+            ("custom_host", "Images.Example.com"),
+            ("sign_salt", "a-long-salt-value"),
+            ("sign_length", "12"),
+            ("soft_purge", "on"),
+        ]
+    };
+    let resp = t.server_fn(&cookie, "save_settings", &form("Shop", "img.example.com\n*.cdn.example.com", "60")).await;
+    assert_eq!(resp.status(), StatusCode::OK, "{}", body_text(resp).await);
+    let p = t.store.project_by_id(t.demo.id).await.unwrap();
+    assert_eq!((p.name.as_str(), p.max_age_secs, p.s_maxage_secs), ("Shop", 60, 86400));
+    assert_eq!(p.origin_hosts, ["img.example.com", "*.cdn.example.com"]);
+    assert_eq!(p.edge.custom_host.as_deref(), Some("images.example.com"));
+    assert_eq!((p.edge.sign_salt.as_deref(), p.edge.sign_length), (Some("a-long-salt-value"), Some(12)));
+    assert!(p.edge.soft_purge && !p.edge.verify && !p.edge.sealed);
+
+    // The salt never travels back; the page only learns that signing is on.
+    let view = body_text(t.server_fn(&cookie, "project_settings", &[("project", "demo")]).await).await;
+    assert!(!view.contains("a-long-salt-value") && view.contains("\"signing\":true"), "{view}");
+
+    // Every bad field is named; nothing is stored.
+    let resp = t.server_fn(&cookie, "save_settings", &form("", "http://bad/", "-5")).await;
+    let body = body_json(resp).await;
+    let fields: Vec<&str> = body["Invalid"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["name", "origin_hosts", "max_age_secs"], "{body}");
+    assert_eq!(t.store.project_by_id(t.demo.id).await.unwrap().name, "Shop");
+
+    // Another project may not take the same custom host.
+    let other = t.project("other").await;
+    t.user("admin@example.com", Role::Admin, &other).await;
+    let mut taken = form("Other", "", "60");
+    taken[0] = ("project", "other");
+    let body = body_json(t.server_fn(&cookie, "save_settings", &taken).await).await;
+    assert!(body.to_string().contains("custom_host"), "{body}");
+
+    // Support and editors read the settings but may not change them.
+    for (email, role) in [("support@example.com", Role::Support), ("editor@example.com", Role::Editor)] {
+        t.user(email, role, &t.demo).await;
+        let c = t.login(email).await;
+        let resp = t.server_fn(&c, "save_settings", &form("Mine", "", "1")).await;
+        assert_eq!(body_json(resp).await, serde_json::json!("Forbidden"), "{role}");
+    }
+    assert_eq!(t.store.project_by_id(t.demo.id).await.unwrap().name, "Shop");
+});

@@ -6,7 +6,7 @@ use imgflush::domain::TargetKind;
 use crate::components::{or_error, ErrorNotice, Layout};
 use crate::model::SettingsView;
 use crate::pages::token_param;
-use crate::serverfns::{project_settings, AddTarget, RemoveTarget};
+use crate::serverfns::{project_settings, AddTarget, RemoveTarget, SaveSettings};
 
 /// Project settings and purge targets (managed by admins).
 #[component]
@@ -14,8 +14,9 @@ pub fn SettingsPage() -> impl IntoView {
     let token = token_param();
     let add = ServerAction::<AddTarget>::new();
     let remove = ServerAction::<RemoveTarget>::new();
+    let save = ServerAction::<SaveSettings>::new();
     let settings = Resource::new(
-        move || (token.get(), add.version().get(), remove.version().get()),
+        move || (token.get(), add.version().get(), remove.version().get(), save.version().get()),
         |(token, ..)| project_settings(token),
     );
     view! {
@@ -24,9 +25,13 @@ pub fn SettingsPage() -> impl IntoView {
             <h1>"Settings"</h1>
             {move || add.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
             {move || remove.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
+            {move || save.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
+            {move || matches!(save.value().get(), Some(Ok(()))).then(|| view! {
+                <p class="notice" role="status" data-testid="settings-saved">"Settings saved. Edges pick them up within a few seconds."</p>
+            })}
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    or_error(settings.await, move |s| view! { <Settings s=s token=token add=add remove=remove /> })
+                    or_error(settings.await, move |s| view! { <Settings s=s token=token add=add remove=remove save=save /> })
                 })}
             </Transition>
         </Layout>
@@ -39,19 +44,31 @@ fn Settings(
     token: Signal<String>,
     add: ServerAction<AddTarget>,
     remove: ServerAction<RemoveTarget>,
+    save: ServerAction<SaveSettings>,
 ) -> impl IntoView {
     let admin = s.role.can_manage();
     let hosts = if s.origin_hosts.is_empty() { "any".to_owned() } else { s.origin_hosts.join(", ") };
+    let yes_no = |b: bool| if b { "yes" } else { "no" };
+    let summary = view! {
+        <dl class="summary">
+            <dt>"Name"</dt><dd>{s.name.clone()}</dd>
+            <dt>"Token"</dt><dd><code>{s.token.clone()}</code></dd>
+            <dt>"Allowed origin hosts"</dt><dd>{hosts}</dd>
+            <dt>"Origin scheme"</dt><dd>{s.origin_scheme.clone()}</dd>
+            <dt>"Caching interval"</dt><dd>{format!("max-age={} s, s-maxage={} s", s.max_age_secs, s.s_maxage_secs)}</dd>
+            <dt>"Custom host (CNAME)"</dt><dd>{s.custom_host.clone().unwrap_or_else(|| "none".into())}</dd>
+            <dt>"Signed URLs"</dt><dd>{if s.signing { format!("required ({} characters{})", s.sign_length, if s.sealed { ", sealed" } else { "" }) } else { "not required".into() }}</dd>
+            <dt>"Soft purge on CDN nodes"</dt><dd>{yes_no(s.soft_purge)}</dd>
+            <dt>"Verify purges"</dt><dd>{yes_no(s.verify)}</dd>
+            <dt>"Your role"</dt><dd>{s.role.label()}</dd>
+        </dl>
+    };
+    let form = admin.then(|| view! { <ProjectForm s=s.clone() token=token save=save /> });
     view! {
         <section class="card">
             <h2>"Project"</h2>
-            <dl class="summary">
-                <dt>"Name"</dt><dd>{s.name}</dd>
-                <dt>"Token"</dt><dd><code>{s.token}</code></dd>
-                <dt>"Allowed origin hosts"</dt><dd>{hosts}</dd>
-                <dt>"Caching interval"</dt><dd>{format!("max-age={} s, s-maxage={} s", s.max_age_secs, s.s_maxage_secs)}</dd>
-                <dt>"Your role"</dt><dd>{s.role.label()}</dd>
-            </dl>
+            {summary}
+            {form}
         </section>
         <section class="card">
             <h2>"Purge targets"</h2>
@@ -100,5 +117,49 @@ fn Settings(
                 </ActionForm>
             })}
         </section>
+    }
+}
+
+/// The project's editable settings (admins): what the edges and CDN nodes read.
+#[component]
+fn ProjectForm(s: SettingsView, token: Signal<String>, save: ServerAction<SaveSettings>) -> impl IntoView {
+    let https = s.origin_scheme != "http";
+    view! {
+        <details class="edit">
+            <summary>"Edit settings"</summary>
+            <ActionForm action=save attr:data-testid="settings-form">
+                <input type="hidden" name="project" value=token />
+                <label>"Name " <input name="name" required maxlength="100" value=s.name /></label>
+                <label>"Allowed origin hosts (one per line or comma; empty allows none) "
+                    <textarea name="origin_hosts" rows="3" placeholder="img.example.com">{s.origin_hosts.join("\n")}</textarea>
+                </label>
+                <label>"Origin scheme "
+                    <select name="origin_scheme">
+                        <option value="https" selected=https>"https"</option>
+                        <option value="http" selected=!https>"http"</option>
+                    </select>
+                </label>
+                <div class="row">
+                    <label>"max-age (s) " <input name="max_age_secs" inputmode="numeric" required value=s.max_age_secs /></label>
+                    <label>"s-maxage (s) " <input name="s_maxage_secs" inputmode="numeric" required value=s.s_maxage_secs /></label>
+                </div>
+                <label>"Custom host (CNAME) " <input name="custom_host" placeholder="images.example.com" value=s.custom_host.unwrap_or_default() /></label>
+                <fieldset>
+                    <legend>"URL signing"</legend>
+                    <label>{if s.signing { "New salt (empty keeps the current one) " } else { "Salt (empty: URLs need no signature) " }}
+                        <input name="sign_salt" type="password" autocomplete="off" />
+                    </label>
+                    {s.signing.then(|| view! { <label><input type="checkbox" name="clear_sign_salt" value="on" />" Stop requiring signed URLs"</label> })}
+                    <label>"Signature length (6–40) " <input name="sign_length" inputmode="numeric" value=s.sign_length /></label>
+                    <label><input type="checkbox" name="sealed" value="on" checked=s.sealed />" Sealed URLs (ci_seal)"</label>
+                </fieldset>
+                <fieldset>
+                    <legend>"CDN nodes"</legend>
+                    <label><input type="checkbox" name="soft_purge" value="on" checked=s.soft_purge />" Soft purge: serve stale while refetching"</label>
+                    <label><input type="checkbox" name="verify" value="on" checked=s.verify />" Verify purges by requesting each path through each node"</label>
+                </fieldset>
+                <button type="submit" class="primary">"Save settings"</button>
+            </ActionForm>
+        </details>
     }
 }

@@ -15,8 +15,54 @@ pub async fn project_settings(project: String) -> Result<SettingsView, AppError>
         origin_hosts: p.origin_hosts,
         max_age_secs: p.max_age_secs,
         s_maxage_secs: p.s_maxage_secs,
+        origin_scheme: p.edge.origin_scheme.as_str().to_owned(),
+        custom_host: p.edge.custom_host,
+        signing: p.edge.sign_salt.is_some(),
+        sign_length: p.edge.sign_length.unwrap_or(18),
+        sealed: p.edge.sealed,
+        soft_purge: p.edge.soft_purge,
+        verify: p.edge.verify,
         role: actor.role,
     })
+}
+
+/// Saves the project form (admins). Checkboxes arrive only when ticked.
+#[server(prefix = "/sfn", endpoint = "save_settings")]
+#[allow(clippy::too_many_arguments)]
+pub async fn save_settings(
+    project: String,
+    name: String,
+    origin_hosts: String,
+    max_age_secs: String,
+    s_maxage_secs: String,
+    origin_scheme: String,
+    custom_host: String,
+    sign_salt: Option<String>,
+    clear_sign_salt: Option<String>,
+    sign_length: String,
+    sealed: Option<String>,
+    soft_purge: Option<String>,
+    verify: Option<String>,
+) -> Result<(), AppError> {
+    use imgflush::backend::projects::SettingsInput;
+
+    let (services, actor) = crate::ssr::actor(&project).await?;
+    let input = SettingsInput {
+        name,
+        origin_hosts,
+        max_age_secs,
+        s_maxage_secs,
+        origin_scheme,
+        custom_host,
+        sign_salt: sign_salt.unwrap_or_default(),
+        clear_sign_salt: clear_sign_salt.is_some(),
+        sign_length,
+        sealed: sealed.is_some(),
+        soft_purge: soft_purge.is_some(),
+        verify: verify.is_some(),
+    };
+    services.projects.update_settings(&actor, &input).await?;
+    Ok(())
 }
 
 #[server(prefix = "/sfn", endpoint = "add_target")]

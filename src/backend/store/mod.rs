@@ -78,6 +78,8 @@ pub trait ProjectStore {
     async fn project_by_token(&self, token: &str) -> StoreResult<Project>;
     async fn project_by_id(&self, id: i64) -> StoreResult<Project>;
     async fn list_projects(&self) -> StoreResult<Vec<Project>>;
+    /// Replaces the settings its admins edit; `NotFound` if the project is gone.
+    async fn update_project_settings(&self, id: i64, update: &ProjectSettingsUpdate) -> StoreResult<()>;
     async fn set_membership(&self, user_id: i64, project_id: i64, role: Role) -> StoreResult<()>;
     async fn memberships_of(&self, user_id: i64) -> StoreResult<Vec<Membership>>;
     /// The role of `user_id` in the project with `token`; `NotFound` when the

@@ -22,6 +22,72 @@ pub struct Project {
     pub origin_hosts: Vec<String>,
     pub max_age_secs: i64,
     pub s_maxage_secs: i64,
+    pub edge: EdgeSettings,
+}
+
+/// How the project's edges fetch, sign and cache, and how its CDN nodes
+/// purge. Stored as one JSON document; defaults for every absent field.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(default)]
+pub struct EdgeSettings {
+    /// `https` (default) or `http`: how edges reach the origin hosts.
+    pub origin_scheme: OriginScheme,
+    /// Origins on loopback/private addresses (the embedded demo only).
+    pub allow_private_origins: bool,
+    /// A CNAME host name that addresses this project on the edges.
+    pub custom_host: Option<String>,
+    /// When set, edges accept only URLs signed with it (`ci_sign`/`ci_seal`).
+    pub sign_salt: Option<String>,
+    /// Hex characters of `ci_sign` (6–40; 18 when absent).
+    pub sign_length: Option<u8>,
+    /// Require `ci_seal` instead of `ci_sign`.
+    pub sealed: bool,
+    /// CDN nodes mark objects stale and refetch in the background.
+    pub soft_purge: bool,
+    /// After the purges, request each purged path through each node and record the proof.
+    pub verify: bool,
+}
+
+impl std::fmt::Debug for EdgeSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EdgeSettings")
+            .field("origin_scheme", &self.origin_scheme)
+            .field("allow_private_origins", &self.allow_private_origins)
+            .field("custom_host", &self.custom_host)
+            .field("sign_salt", &self.sign_salt.as_ref().map(|_| "<redacted>"))
+            .field("sign_length", &self.sign_length)
+            .field("sealed", &self.sealed)
+            .field("soft_purge", &self.soft_purge)
+            .field("verify", &self.verify)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum OriginScheme {
+    #[default]
+    Https,
+    Http,
+}
+
+impl OriginScheme {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            OriginScheme::Https => "https",
+            OriginScheme::Http => "http",
+        }
+    }
+}
+
+/// A project's settings as its admins change them on the Settings page.
+#[derive(Debug, Clone)]
+pub struct ProjectSettingsUpdate {
+    pub name: String,
+    pub origin_hosts: Vec<String>,
+    pub max_age_secs: i64,
+    pub s_maxage_secs: i64,
+    pub edge: EdgeSettings,
 }
 
 #[derive(Debug, Clone)]

@@ -3,26 +3,51 @@
 use async_trait::async_trait;
 
 use super::rows::{convert, json_list, MembershipRow, ProjectRow};
-use super::{Membership, NewProject, PgStore, Project, ProjectStore, SqliteStore, StoreResult};
+use super::{
+    Membership, NewProject, PgStore, Project, ProjectSettingsUpdate, ProjectStore, SqliteStore, StoreError, StoreResult,
+};
 use crate::domain::Role;
 
 const CREATE: &str = "INSERT INTO projects (token, name, origin_hosts, created_ms) VALUES ($1, $2, $3, $4) \
-     RETURNING id, token, name, origin_hosts, max_age_secs, s_maxage_secs";
+     RETURNING id, token, name, origin_hosts, max_age_secs, s_maxage_secs, edge_settings";
 const BY_TOKEN: &str =
-    "SELECT id, token, name, origin_hosts, max_age_secs, s_maxage_secs FROM projects WHERE token = $1";
-const BY_ID: &str = "SELECT id, token, name, origin_hosts, max_age_secs, s_maxage_secs FROM projects WHERE id = $1";
-const LIST: &str = "SELECT id, token, name, origin_hosts, max_age_secs, s_maxage_secs FROM projects ORDER BY token";
+    "SELECT id, token, name, origin_hosts, max_age_secs, s_maxage_secs, edge_settings FROM projects WHERE token = $1";
+const BY_ID: &str =
+    "SELECT id, token, name, origin_hosts, max_age_secs, s_maxage_secs, edge_settings FROM projects WHERE id = $1";
+const LIST: &str =
+    "SELECT id, token, name, origin_hosts, max_age_secs, s_maxage_secs, edge_settings FROM projects ORDER BY token";
+const UPDATE_SETTINGS: &str = "UPDATE projects SET name = $2, origin_hosts = $3, max_age_secs = $4, \
+     s_maxage_secs = $5, edge_settings = $6 WHERE id = $1";
 const SET_MEMBERSHIP: &str = "INSERT INTO memberships (user_id, project_id, role) VALUES ($1, $2, $3) \
      ON CONFLICT (user_id, project_id) DO UPDATE SET role = excluded.role";
-const MEMBERSHIPS_OF: &str = "SELECT p.id, p.token, p.name, p.origin_hosts, p.max_age_secs, p.s_maxage_secs, m.role \
+const MEMBERSHIPS_OF: &str =
+    "SELECT p.id, p.token, p.name, p.origin_hosts, p.max_age_secs, p.s_maxage_secs, p.edge_settings, m.role \
      FROM memberships m JOIN projects p ON p.id = m.project_id \
      WHERE m.user_id = $1 ORDER BY p.token";
-const MEMBERSHIP: &str = "SELECT p.id, p.token, p.name, p.origin_hosts, p.max_age_secs, p.s_maxage_secs, m.role \
+const MEMBERSHIP: &str =
+    "SELECT p.id, p.token, p.name, p.origin_hosts, p.max_age_secs, p.s_maxage_secs, p.edge_settings, m.role \
      FROM memberships m JOIN projects p ON p.id = m.project_id \
      WHERE m.user_id = $1 AND p.token = $2";
 
 #[async_trait]
 impl ProjectStore for SqliteStore {
+    async fn update_project_settings(&self, id: i64, update: &ProjectSettingsUpdate) -> StoreResult<()> {
+        let edge = serde_json::to_string(&update.edge).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let done = sqlx::query(UPDATE_SETTINGS)
+            .bind(id)
+            .bind(&update.name)
+            .bind(json_list(&update.origin_hosts))
+            .bind(update.max_age_secs)
+            .bind(update.s_maxage_secs)
+            .bind(edge)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
     async fn create_project(&self, new: &NewProject, now_ms: i64) -> StoreResult<Project> {
         let row: ProjectRow = sqlx::query_as(CREATE)
             .bind(&new.token)
@@ -67,6 +92,23 @@ impl ProjectStore for SqliteStore {
 
 #[async_trait]
 impl ProjectStore for PgStore {
+    async fn update_project_settings(&self, id: i64, update: &ProjectSettingsUpdate) -> StoreResult<()> {
+        let edge = serde_json::to_string(&update.edge).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let done = sqlx::query(UPDATE_SETTINGS)
+            .bind(id)
+            .bind(&update.name)
+            .bind(json_list(&update.origin_hosts))
+            .bind(update.max_age_secs)
+            .bind(update.s_maxage_secs)
+            .bind(edge)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
     async fn create_project(&self, new: &NewProject, now_ms: i64) -> StoreResult<Project> {
         let row: ProjectRow = sqlx::query_as(CREATE)
             .bind(&new.token)

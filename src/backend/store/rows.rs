@@ -32,6 +32,7 @@ pub(super) struct ProjectRow {
     origin_hosts: String,
     max_age_secs: i64,
     s_maxage_secs: i64,
+    edge_settings: String,
 }
 
 impl TryFrom<ProjectRow> for Project {
@@ -44,6 +45,7 @@ impl TryFrom<ProjectRow> for Project {
             origin_hosts: serde_json::from_str(&r.origin_hosts).map_err(corrupt)?,
             max_age_secs: r.max_age_secs,
             s_maxage_secs: r.s_maxage_secs,
+            edge: serde_json::from_str(&r.edge_settings).map_err(corrupt)?,
         })
     }
 }
