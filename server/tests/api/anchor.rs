@@ -10,8 +10,14 @@ db_test!(anchor_create_and_status, |t: TestApp| async move {
     assert_eq!(body["msg"], "Your invalidation request has been received");
     assert_eq!(body["invalidation"]["status"], "RECEIVED");
     assert_eq!(body["invalidation"].as_object().unwrap().len(), 3, "{body}");
-    assert_rfc3339_utc(&body["invalidation"]["added_at"]);
+    let anchor_time = assert_anchor_time(&body["invalidation"]["added_at"]);
     let uuid = body["invalidation"]["uuid"].as_str().unwrap().to_owned();
+    // The same instant as the native API's RFC 3339 answer.
+    let native = call(&t, get(&format!("/api/v1/invalidations/{uuid}"), Some(&k))).await;
+    let created = native.expect(200)["invalidation"]["created_at"].clone();
+    assert_rfc3339_utc(&created);
+    let created = chrono::DateTime::parse_from_rfc3339(created.as_str().unwrap()).unwrap().naive_utc();
+    assert_eq!(anchor_time, created);
     let added_at = body["invalidation"]["added_at"].clone();
 
     let r = call(&t, get(&format!("/invalidate/{uuid}"), Some(&k))).await;

@@ -213,6 +213,13 @@ async fn edge_target(t: &TestApp, recorder: &Recorder) {
     t.store.add_target(t.demo.id, &target, now_ms()).await.unwrap();
 }
 
+/// The anchor's `added_at`: `2020-08-01 09:57:37.310344` (UTC, microseconds, no zone).
+fn assert_anchor_time(v: &Value) -> chrono::NaiveDateTime {
+    let s = v.as_str().expect("a timestamp string");
+    assert_eq!(s.len(), 26, "{s}");
+    chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.6f").unwrap_or_else(|e| panic!("{s}: {e}"))
+}
+
 fn assert_rfc3339_utc(v: &Value) {
     let s = v.as_str().expect("a timestamp string");
     assert!(chrono::DateTime::parse_from_rfc3339(s).is_ok() && s.ends_with('Z') && s.len() == 24, "{s}");

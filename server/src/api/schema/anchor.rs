@@ -15,7 +15,7 @@ pub struct AnchorCreated {
 pub struct AnchorReceipt {
     pub status: StatusCode,
     pub uuid: Uuid,
-    pub added_at: Timestamp,
+    pub added_at: AnchorTimestamp,
 }
 
 /// `GET /invalidate/{uuid}` answer.
@@ -29,7 +29,7 @@ pub struct AnchorStatus {
 pub struct AnchorInvalidation {
     pub status: StatusCode,
     pub uuid: Uuid,
-    pub added_at: Timestamp,
+    pub added_at: AnchorTimestamp,
     pub scope: ScopeCode,
     pub urls: AnchorUrls,
 }
@@ -52,7 +52,7 @@ impl AnchorCreated {
             invalidation: AnchorReceipt {
                 status: StatusCode(inv.status),
                 uuid: inv.id.as_uuid(),
-                added_at: Timestamp(inv.created),
+                added_at: AnchorTimestamp(inv.created),
             },
         }
     }
@@ -71,7 +71,7 @@ impl From<Invalidation> for AnchorStatus {
             invalidation: AnchorInvalidation {
                 status: StatusCode(inv.status),
                 uuid: inv.id.as_uuid(),
-                added_at: Timestamp(inv.created),
+                added_at: AnchorTimestamp(inv.created),
                 scope: ScopeCode(inv.scope),
                 urls,
             },

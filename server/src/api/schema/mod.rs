@@ -81,6 +81,31 @@ impl PartialSchema for Timestamp {
 
 impl ToSchema for Timestamp {}
 
+/// The anchor's own timestamp form, `2020-08-01 09:57:37.310344`: UTC,
+/// microseconds, no zone, so scripts written for the anchor parse it.
+#[derive(Debug, Clone, Copy)]
+pub struct AnchorTimestamp(pub DateTime<Utc>);
+
+impl Serialize for AnchorTimestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0.format("%Y-%m-%d %H:%M:%S%.6f").to_string())
+    }
+}
+
+impl PartialSchema for AnchorTimestamp {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}$"))
+            .description(Some(
+                "UTC with microseconds and no zone, as the anchor answers, e.g. `2020-08-01 09:57:37.310344`.",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for AnchorTimestamp {}
+
 /// Always `"success"` in a successful response.
 #[derive(Debug, Clone, Copy, Default, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
