@@ -99,3 +99,18 @@ pub(super) fn leased(affected: u64) -> StoreResult<()> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_class_errors_are_unavailable() {
+        let io = sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        for e in [io, sqlx::Error::PoolTimedOut, sqlx::Error::PoolClosed] {
+            assert!(matches!(StoreError::from(e), StoreError::Unavailable(_)));
+        }
+        assert!(matches!(StoreError::from(sqlx::Error::RowNotFound), StoreError::NotFound));
+        assert!(matches!(StoreError::from(sqlx::Error::ColumnNotFound("x".into())), StoreError::Database(_)));
+    }
+}
