@@ -205,9 +205,10 @@ impl PoolSize {
     }
 }
 
+/// For tools and tests that run no worker of their own: 16 connections.
 impl Default for PoolSize {
     fn default() -> Self {
-        PoolSize::for_worker(16)
+        PoolSize { max_connections: 16 }
     }
 }
 
