@@ -20,6 +20,9 @@ pub enum AppError {
     Invalid(Vec<FieldError>),
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
+    /// The database is unreachable for now (the answer is a 503 with `Retry-After`).
+    #[error("The database is unavailable; retry in {0} s.")]
+    Unavailable(u64),
     #[error("The request could not be completed: {0}")]
     Transport(String),
 }

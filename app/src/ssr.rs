@@ -47,10 +47,18 @@ pub fn services() -> Result<Services, AppError> {
 
 pub async fn current_user() -> Result<User, AppError> {
     let session: Session = leptos_axum::extract().await.map_err(|_| AppError::Unauthorized)?;
-    let user_id = UserSession::new(session).user_id().await.map_err(|e| {
-        tracing::error!(error = %e, "session store failed");
-        AppError::Internal
-    })?;
+    let user_id = match UserSession::new(session).user_id().await {
+        Ok(id) => id,
+        // Sessions live in the same database: when it is away, say so.
+        Err(e) if services()?.ping().await.is_err() => {
+            tracing::warn!(error = %e, "session store unavailable");
+            return Err(unavailable());
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "session store failed");
+            return Err(AppError::Internal);
+        }
+    };
     let user_id = user_id.ok_or(AppError::Unauthorized)?;
     match services()?.accounts.user(user_id).await {
         Ok(user) => Ok(user),
@@ -69,6 +77,17 @@ pub async fn actor(token: &str) -> Result<(Services, Actor), AppError> {
     Ok((services, actor))
 }
 
+/// The database is away: the answer (server function or page) becomes a 503
+/// with `Retry-After`, and the console shows when to try again.
+pub fn unavailable() -> AppError {
+    let secs = ServiceError::RETRY_AFTER_SECS;
+    if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+        resp.set_status(axum::http::StatusCode::SERVICE_UNAVAILABLE);
+        resp.insert_header(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
+    }
+    AppError::Unavailable(secs)
+}
+
 pub fn internal(e: impl std::fmt::Display) -> AppError {
     tracing::error!(error = %e, "server function failed");
     AppError::Internal
@@ -81,6 +100,7 @@ impl From<ServiceError> for AppError {
             ServiceError::Forbidden(_) => AppError::Forbidden,
             ServiceError::NotFound => AppError::NotFound,
             ServiceError::Conflict(msg) => AppError::Conflict(msg),
+            ServiceError::Unavailable => unavailable(),
             ServiceError::Store(e) => internal(e),
             ServiceError::Internal(e) => internal(e),
         }

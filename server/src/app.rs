@@ -51,7 +51,7 @@ pub fn leptos_options() -> LeptosOptions {
 }
 
 pub async fn build(config: Config) -> anyhow::Result<App> {
-    let connected = store::connect(config.database.url.expose()).await?;
+    let connected = store::connect_sized(config.database.url.expose(), config.pool_size()).await?;
     build_with_store(config, connected).await
 }
 

@@ -53,6 +53,8 @@ pub struct WorkerSettings {
     pub target_timeout_secs: u64,
     pub max_attempts: u32,
     pub backoff_ms: u64,
+    /// Claims of one attempt before a job that keeps losing its worker ends `ERROR`.
+    pub max_claims: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -92,6 +94,7 @@ poll_ms = 2000
 target_timeout_secs = 10
 max_attempts = 3
 backoff_ms = 500
+max_claims = 5
 
 [security]
 secure_cookies = "auto"
@@ -150,10 +153,19 @@ impl Config {
         if !matches!(self.security.secure_cookies.as_str(), "auto" | "always" | "never") {
             anyhow::bail!("invalid configuration: security.secure_cookies must be auto, always or never");
         }
-        if self.worker.concurrency == 0 || self.worker.lease_secs == 0 || self.worker.max_attempts == 0 {
-            anyhow::bail!("invalid configuration: worker.concurrency, worker.lease_secs and worker.max_attempts must be at least 1");
+        if self.worker.concurrency == 0
+            || self.worker.lease_secs == 0
+            || self.worker.max_attempts == 0
+            || self.worker.max_claims == 0
+        {
+            anyhow::bail!("invalid configuration: worker.concurrency, worker.lease_secs, worker.max_attempts and worker.max_claims must be at least 1");
         }
         Ok(())
+    }
+
+    /// A pool with room for this configuration's worker lanes and their heartbeats.
+    pub fn pool_size(&self) -> imgflush::backend::store::PoolSize {
+        imgflush::backend::store::PoolSize::for_worker(self.worker.concurrency)
     }
 
     pub fn worker_config(&self) -> imgflush::backend::worker::WorkerConfig {
@@ -164,6 +176,7 @@ impl Config {
             target_timeout: Duration::from_secs(self.worker.target_timeout_secs),
             max_attempts: self.worker.max_attempts,
             backoff: Duration::from_millis(self.worker.backoff_ms),
+            max_claims: self.worker.max_claims,
             ..Default::default()
         }
     }

@@ -54,7 +54,8 @@ async fn main() -> anyhow::Result<()> {
             app.serve(listener, shutdown).await
         }
         Command::Worker => {
-            let store = imgflush::backend::store::connect(config.database.url.expose()).await?.store;
+            let url = config.database.url.expose();
+            let store = imgflush::backend::store::connect_sized(url, config.pool_size()).await?.store;
             let wake = std::sync::Arc::new(tokio::sync::Notify::new());
             let worker = imgflush::backend::worker::Worker::new(store, wake, config.worker_config());
             let shutdown = CancellationToken::new();

@@ -40,6 +40,13 @@ pub async fn same_origin(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
+/// 503 with `Retry-After`, as the API and the server functions answer during an outage.
+fn unavailable() -> Response {
+    let secs = imgflush::backend::ServiceError::RETRY_AFTER_SECS;
+    let msg = format!("The database is unavailable; retry in {secs} s.");
+    (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, secs.to_string())], msg).into_response()
+}
+
 fn forbidden() -> Response {
     (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response()
 }
@@ -52,7 +59,16 @@ pub async fn require_session(State(services): State<Services>, session: Session,
     if !page || !matches!(*req.method(), Method::GET | Method::HEAD) {
         return next.run(req).await;
     }
-    let user_id = UserSession::new(session).user_id().await.ok().flatten();
+    let user_id = match UserSession::new(session).user_id().await {
+        Ok(id) => id,
+        // Sessions live in the database: when it is away, say so instead of
+        // sending a signed-in user to the sign-in page.
+        Err(e) if services.ping().await.is_err() => {
+            tracing::warn!(error = %e, "session store unavailable");
+            return unavailable();
+        }
+        Err(_) => None,
+    };
     let Some(user_id) = user_id else {
         let target = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
         return Redirect::to(&format!("/login?next={}", imgflush::domain::url::query_value(target))).into_response();

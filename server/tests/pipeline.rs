@@ -23,6 +23,7 @@ fn fast(id: &str) -> WorkerConfig {
         target_timeout: Duration::from_secs(5),
         max_attempts: 2,
         backoff: Duration::from_millis(20),
+        max_claims: 5,
     }
 }
 

@@ -14,6 +14,10 @@ pub enum ServiceError {
     NotFound,
     #[error("{0}")]
     Conflict(String),
+    /// The database cannot be reached right now; the caller may retry after
+    /// [`ServiceError::RETRY_AFTER_SECS`].
+    #[error("the database is unavailable; retry in {} s", ServiceError::RETRY_AFTER_SECS)]
+    Unavailable,
     #[error(transparent)]
     Store(StoreError),
     /// A failure on our side that is not the database's (e.g. hashing).
@@ -22,6 +26,9 @@ pub enum ServiceError {
 }
 
 impl ServiceError {
+    /// What a `503` tells the client to wait before trying again.
+    pub const RETRY_AFTER_SECS: u64 = 5;
+
     /// One invalid field with the message that says how to fix it.
     pub fn field(field: &str, message: impl Into<String>) -> ServiceError {
         ServiceError::Invalid(vec![FieldError::new(field, message)])
@@ -33,6 +40,10 @@ impl From<StoreError> for ServiceError {
         match e {
             StoreError::NotFound => ServiceError::NotFound,
             StoreError::Conflict(what) => ServiceError::Conflict(what.to_owned()),
+            StoreError::Unavailable(e) => {
+                tracing::warn!(error = %e, "database unavailable");
+                ServiceError::Unavailable
+            }
             other => ServiceError::Store(other),
         }
     }

@@ -1,8 +1,11 @@
 //! The purge worker: a loop around [`Worker::try_execute_task`], stopped by a
-//! cancellation token. Jobs are leases: every write checks the lease owner, a
-//! heartbeat keeps it alive, and a worker that dies simply lets it expire.
+//! cancellation token. Jobs are leases: each claim gets a fresh token that
+//! every write checks, a heartbeat keeps it alive, and a worker that dies
+//! simply lets it expire. A task that cannot renew its lease stops calling
+//! targets before the lease ends, so two claims never purge at the same time.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,6 +30,9 @@ pub struct WorkerConfig {
     /// Calls per target and run before the invalidation enters an error status.
     pub max_attempts: u32,
     pub backoff: Duration,
+    /// Claims of one attempt after which a job that keeps losing its workers
+    /// (a crash, a hang) ends `ERROR` instead of being claimed forever.
+    pub max_claims: u32,
 }
 
 impl Default for WorkerConfig {
@@ -39,6 +45,7 @@ impl Default for WorkerConfig {
             target_timeout: Duration::from_secs(10),
             max_attempts: 3,
             backoff: Duration::from_millis(500),
+            max_claims: 5,
         }
     }
 }
@@ -49,6 +56,10 @@ pub enum WorkerError {
     /// Another claim owns the job now; this task must stop touching it.
     #[error("lease lost")]
     LeaseLost,
+    /// The lease could not be renewed (the database is away) and is about to
+    /// end: the task stopped calling targets so the next claim can take over.
+    #[error("the lease could not be renewed before it ended")]
+    LeaseExpiring,
     /// A transient failure (the database went away); the job resumes once
     /// its lease expires, here or on another worker.
     #[error("transient failure: {0}")]
@@ -62,7 +73,7 @@ impl From<StoreError> for WorkerError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::LeaseLost => WorkerError::LeaseLost,
-            e @ StoreError::Database(_) => WorkerError::Retryable(e),
+            e @ (StoreError::Database(_) | StoreError::Unavailable(_)) => WorkerError::Retryable(e),
             other => WorkerError::Fatal(other.to_string()),
         }
     }
@@ -106,7 +117,7 @@ impl Worker {
     async fn lane(self, cancel: CancellationToken) {
         while !cancel.is_cancelled() {
             match self.try_execute_task().await {
-                Ok(Some(_)) | Err(WorkerError::LeaseLost) => continue,
+                Ok(Some(_)) | Err(WorkerError::LeaseLost | WorkerError::LeaseExpiring) => continue,
                 Ok(None) => {}
                 Err(WorkerError::Retryable(e)) => tracing::warn!(error = %e, "worker backing off"),
                 Err(WorkerError::Fatal(e)) => tracing::error!(error = %e, "job failed"),
@@ -121,22 +132,45 @@ impl Worker {
 
     /// Claims one job and drives it to a final status. `Ok(None)`: nothing to do.
     pub async fn try_execute_task(&self) -> Result<Option<Invalidation>, WorkerError> {
-        let lease = self.cfg.lease.as_millis() as i64;
-        let Some(job) = self.store.claim(&self.cfg.id, now_ms(), lease).await? else {
+        let lease_ms = self.cfg.lease.as_millis() as i64;
+        let token = LeaseToken::new();
+        let Some(claimed) = self.store.claim(&self.cfg.id, &token, now_ms(), lease_ms).await? else {
             return Ok(None);
         };
         // There may be more: let an idle lane look while this one works.
         self.wake.notify_one();
-        self.execute(job.clone()).await?;
+        let job = claimed.job.clone();
+        if claimed.claims > self.cfg.max_claims as i32 {
+            let abandoned = claimed.claims - 1;
+            let msg = format!(
+                "abandoned by {abandoned} workers in a row: each claim ended without a final status \
+                 (a worker crashed, hung or lost the database) while in {}; Retry runs it again",
+                job.status.code()
+            );
+            tracing::error!(id = %job.id, claims = claimed.claims, "giving up on a poison job");
+            self.store.finish(job.id, &claimed.lease, Status::Error, Some(&msg), None, now_ms()).await?;
+            return Ok(Some(job));
+        }
+        self.execute(claimed).await?;
         Ok(Some(job))
     }
 
-    async fn execute(&self, job: Invalidation) -> Result<(), WorkerError> {
+    /// How long before the lease ends a task that could not renew it stops
+    /// calling targets (and drops the calls in flight).
+    fn margin(&self) -> i64 {
+        (self.cfg.lease.as_millis() as i64 / 5).max(1)
+    }
+
+    async fn execute(&self, claimed: Claimed) -> Result<(), WorkerError> {
+        let lease =
+            Lease { token: claimed.lease, until_ms: AtomicI64::new(claimed.lease_until_ms), margin: self.margin() };
+        let job = claimed.job;
         // The heartbeat lives inside the job's future: if the job is dropped
-        // (worker killed), the lease stops being renewed and expires.
+        // (worker killed), the lease stops being renewed and expires. When the
+        // heartbeat gives up, the pipeline (and any purge call in flight) is dropped.
         let result = tokio::select! {
-            r = self.pipeline(&job) => r,
-            lost = heartbeat(self, job.id) => Err(lost),
+            r = self.pipeline(&job, &lease) => r,
+            lost = heartbeat(self, job.id, &lease) => Err(lost),
         };
         match &result {
             Ok(()) => {}
@@ -151,26 +185,27 @@ impl Worker {
     }
 
     #[tracing::instrument(skip_all, fields(id = %job.id, attempt = job.attempt, worker = %self.cfg.id), err)]
-    async fn pipeline(&self, job: &Invalidation) -> Result<(), WorkerError> {
+    async fn pipeline(&self, job: &Invalidation, lease: &Lease) -> Result<(), WorkerError> {
         let me = self.cfg.id.as_str();
+        let token = &lease.token;
         let note = if job.status == Status::Received {
             format!("claimed by {me}")
         } else {
             format!("resumed by {me} after the previous worker's lease expired")
         };
-        self.store.transition(job.id, me, Status::Preparing, Some(&note), now_ms()).await?;
+        self.store.transition(job.id, token, Status::Preparing, Some(&note), now_ms()).await?;
         let project = match self.store.project_by_id(job.project_id).await {
             Ok(p) => p,
             Err(StoreError::NotFound) => {
                 self.store
-                    .finish(job.id, me, Status::Error, Some("the project no longer exists"), None, now_ms())
+                    .finish(job.id, token, Status::Error, Some("the project no longer exists"), None, now_ms())
                     .await?;
                 return Ok(());
             }
             Err(e) => return Err(e.into()),
         };
         let targets = self.store.list_targets(project.id).await?;
-        self.store.resolve_targets(job.id, me, &targets, now_ms()).await?;
+        self.store.resolve_targets(job.id, token, &targets, now_ms()).await?;
         let results = self.store.target_results(job.id).await?;
         let current: HashMap<i64, Target> = targets.into_iter().map(|t| (t.id, t)).collect();
         let req = PurgeRequest {
@@ -188,12 +223,13 @@ impl Worker {
                 .filter(|r| matches!(r.state, TargetState::Pending | TargetState::Error))
                 .collect();
             let note = step_note(step, in_step.len(), pending.len());
-            self.store.transition(job.id, me, step.status(), Some(&note), now_ms()).await?;
+            self.store.transition(job.id, token, step.status(), Some(&note), now_ms()).await?;
             let outcomes =
-                join_all(pending.iter().map(|r| self.purge_target(r, current.get(&r.target_id), &req))).await;
+                join_all(pending.iter().map(|r| self.purge_target(r, current.get(&r.target_id), &req, lease))).await;
+            let outcomes = outcomes.into_iter().collect::<Result<Vec<_>, _>>()?;
             let mut failed = Vec::new();
             for (outcome, result) in outcomes.iter().zip(&pending) {
-                self.store.record_target_result(job.id, me, outcome, now_ms()).await?;
+                self.store.record_target_result(job.id, token, outcome, now_ms()).await?;
                 if outcome.state == TargetState::Error {
                     failed.push(format!("{} ({})", result.name, outcome.detail.as_deref().unwrap_or("failed")));
                 }
@@ -204,7 +240,7 @@ impl Worker {
                     Step::CdnServers => (Status::ErrorCdnNode, "CDN node"),
                 };
                 let msg = format!("{what} purge failed: {}", failed.join("; "));
-                self.store.finish(job.id, me, status, Some(&msg), None, now_ms()).await?;
+                self.store.finish(job.id, token, status, Some(&msg), None, now_ms()).await?;
                 return Ok(());
             }
         }
@@ -213,25 +249,35 @@ impl Worker {
         } else {
             format!("all {} targets confirmed", results.len())
         };
-        self.store.finish(job.id, me, Status::Done, None, Some(&done_note), now_ms()).await?;
+        self.store.finish(job.id, token, Status::Done, None, Some(&done_note), now_ms()).await?;
         Ok(())
     }
 
-    /// Calls one target up to `max_attempts` times with exponential backoff.
-    async fn purge_target(&self, result: &TargetResult, target: Option<&Target>, req: &PurgeRequest) -> TargetOutcome {
+    /// Calls one target up to `max_attempts` times with exponential backoff;
+    /// starts no call once the lease is about to end.
+    async fn purge_target(
+        &self,
+        result: &TargetResult,
+        target: Option<&Target>,
+        req: &PurgeRequest,
+        lease: &Lease,
+    ) -> Result<TargetOutcome, WorkerError> {
         let started = Instant::now();
         let Some(target) = target.filter(|t| t.kind == result.kind) else {
-            return TargetOutcome {
+            return Ok(TargetOutcome {
                 target_id: result.target_id,
                 state: TargetState::Skipped,
                 attempts: 0,
                 detail: Some("the target was removed from the project".into()),
                 duration_ms: 0,
-            };
+            });
         };
         let mut attempts = 0;
         let mut delay = self.cfg.backoff;
         let (state, detail) = loop {
+            if !lease.usable(now_ms()) {
+                return Err(WorkerError::LeaseExpiring);
+            }
             attempts += 1;
             match purge::purge(&self.client, target, req).await {
                 Ok(report) => break (TargetState::Ok, report.note),
@@ -243,13 +289,13 @@ impl Worker {
                 }
             }
         };
-        TargetOutcome {
+        Ok(TargetOutcome {
             target_id: target.id,
             state,
             attempts: attempts as i32,
             detail: Some(detail),
             duration_ms: started.elapsed().as_millis() as i64,
-        }
+        })
     }
 }
 
@@ -265,16 +311,61 @@ fn step_note(step: Step, total: usize, pending: usize) -> String {
     }
 }
 
-/// Renews the lease every third of its length; returns only once it is lost.
-async fn heartbeat(worker: &Worker, id: crate::domain::InvalidationId) -> WorkerError {
+/// One claim's lease as this task knows it: the token and the end of the
+/// lease last confirmed by the database.
+struct Lease {
+    token: LeaseToken,
+    until_ms: AtomicI64,
+    /// Stop calling targets this long before `until_ms`.
+    margin: i64,
+}
+
+impl Lease {
+    /// When this task must have stopped calling targets.
+    fn stop_at(&self) -> i64 {
+        self.until_ms.load(Ordering::SeqCst) - self.margin
+    }
+
+    /// Whether a purge call may still start at `now`.
+    fn usable(&self, now: i64) -> bool {
+        now < self.stop_at()
+    }
+}
+
+/// Renews the lease every third of its length; returns only once it is lost,
+/// or once it could not be renewed and is about to end.
+async fn heartbeat(worker: &Worker, id: crate::domain::InvalidationId, lease: &Lease) -> WorkerError {
     let every = worker.cfg.lease / 3;
+    let retry = (every / 4).max(Duration::from_millis(50));
+    let mut wait = every;
     loop {
-        tokio::time::sleep(every).await;
+        // Never sleep past the moment this task has to stop.
+        let left = lease.stop_at() - now_ms();
+        if left <= 0 {
+            tracing::error!(%id, "lease could not be renewed; stopping before it ends");
+            return WorkerError::LeaseExpiring;
+        }
+        tokio::time::sleep(wait.min(Duration::from_millis(left as u64))).await;
+        let left = lease.stop_at() - now_ms();
+        if left <= 0 {
+            continue;
+        }
         let until = now_ms() + worker.cfg.lease.as_millis() as i64;
-        match worker.store.extend_lease(id, &worker.cfg.id, until).await {
-            Ok(()) => {}
-            Err(StoreError::LeaseLost) => return WorkerError::LeaseLost,
-            Err(e) => tracing::warn!(error = %e, "lease heartbeat failed"),
+        let renew = worker.store.extend_lease(id, &lease.token, until);
+        match tokio::time::timeout(Duration::from_millis(left as u64), renew).await {
+            Ok(Ok(())) => {
+                lease.until_ms.store(until, Ordering::SeqCst);
+                wait = every;
+            }
+            Ok(Err(StoreError::LeaseLost)) => return WorkerError::LeaseLost,
+            Ok(Err(e)) => {
+                tracing::warn!(%id, error = %e, "lease heartbeat failed; retrying");
+                wait = retry;
+            }
+            Err(_) => {
+                tracing::warn!(%id, "lease heartbeat timed out; retrying");
+                wait = retry;
+            }
         }
     }
 }

@@ -42,6 +42,8 @@ pub enum ErrorCode {
     RateLimited,
     /// 500: our fault; the message is generic.
     Internal,
+    /// 503: the database is unreachable for now; see `Retry-After`.
+    Unavailable,
 }
 
 impl ErrorCode {
@@ -58,6 +60,7 @@ impl ErrorCode {
             Self::UnprocessableEntity => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }
@@ -144,6 +147,13 @@ impl ApiError {
         ApiError { retry_after: Some(secs), ..Self::new(ErrorCode::RateLimited, msg) }
     }
 
+    /// 503 with `Retry-After`: the database is away, the request may be repeated as is.
+    pub fn unavailable() -> Self {
+        let secs = ServiceError::RETRY_AFTER_SECS;
+        let msg = format!("the database is unavailable; retry in {secs} s");
+        ApiError { retry_after: Some(secs), ..Self::new(ErrorCode::Unavailable, msg) }
+    }
+
     pub fn not_found() -> Self {
         Self::new(ErrorCode::NotFound, "no invalidation with this ID in the API key's project")
     }
@@ -181,6 +191,7 @@ impl From<ServiceError> for ApiError {
             ),
             ServiceError::NotFound => Self::not_found(),
             ServiceError::Conflict(msg) => Self::new(ErrorCode::Conflict, msg),
+            ServiceError::Unavailable => Self::unavailable(),
             ServiceError::Store(e) => Self::internal(&e),
             ServiceError::Internal(e) => Self::internal(&e),
         }
@@ -230,6 +241,9 @@ pub enum KeyErrors {
     /// The key's requests per minute are spent
     #[response(status = 429, headers(("Retry-After" = u64, description = "Seconds until the key may call again")))]
     RateLimited(ErrorBody),
+    /// The database is unreachable for now; repeat the request after `Retry-After`
+    #[response(status = 503, headers(("Retry-After" = u64, description = "Seconds to wait before retrying")))]
+    Unavailable(ErrorBody),
 }
 
 /// Answers about a JSON request body.

@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 use common::recorder::Recorder;
 use common::{Db, TestApp};
 use imgflush::backend::now_ms;
-use imgflush::backend::store::{NewTarget, Project};
+use imgflush::backend::store::{LeaseToken, NewTarget, Project};
 use imgflush::backend::worker::WorkerConfig;
 use imgflush::backend::Actor;
 use imgflush::domain::{InvalidationId, Status, TargetKind};
@@ -181,10 +181,11 @@ async fn create(t: &TestApp, k: &str, urls: &[&str]) -> String {
 
 /// Plays the worker by hand: claims the oldest queued job (which must be `id`) and ends it in `status`.
 async fn finish(t: &TestApp, id: &str, status: Status) {
-    let claimed = t.store.claim("test", now_ms(), 60_000).await.unwrap().expect("a queued job");
+    let lease = LeaseToken::new();
+    let claimed = t.store.claim("test", &lease, now_ms(), 60_000).await.unwrap().expect("a queued job").job;
     assert_eq!(claimed.id.to_string(), id);
     let error = status.is_error().then_some("edge-1 (backend on fire)");
-    t.store.finish(claimed.id, "test", status, error, None, now_ms()).await.unwrap();
+    t.store.finish(claimed.id, &lease, status, error, None, now_ms()).await.unwrap();
 }
 
 /// A running worker, stopped when dropped.

@@ -8,6 +8,10 @@ pub enum StoreError {
     Conflict(&'static str),
     #[error("the lease on this job was lost")]
     LeaseLost,
+    /// The database cannot be reached right now (connection lost or refused,
+    /// pool exhausted, server shutting down, SQLite busy): worth retrying.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
     #[error("migration error: {0}")]
@@ -29,8 +33,38 @@ const UNIQUE: [(&str, &str, &str); 4] = [
     ),
 ];
 
+/// PostgreSQL SQLSTATEs that say the server, not the statement, is the
+/// problem: connection exceptions (class 08), too many connections, admin /
+/// crash shutdown, cannot connect now.
+const PG_UNAVAILABLE: [&str; 4] = ["53300", "57P01", "57P02", "57P03"];
+
+/// Whether `e` means "the database is not there right now" rather than
+/// "this statement is wrong": callers answer 503 and retry.
+pub fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => match db.code().as_deref() {
+            Some(code) if code.starts_with("08") || PG_UNAVAILABLE.contains(&code) => true,
+            // A database closed to new connections (ALTER DATABASE … ALLOW_CONNECTIONS false).
+            Some("55000") => db.message().contains("not currently accepting connections"),
+            // SQLite: SQLITE_BUSY and SQLITE_LOCKED (another process holds the write lock).
+            Some("5" | "6" | "261" | "262" | "517" | "773") => true,
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
+        if is_unavailable(&e) {
+            return StoreError::Unavailable(e);
+        }
         match &e {
             sqlx::Error::RowNotFound => StoreError::NotFound,
             sqlx::Error::Database(db) => {
@@ -63,5 +97,20 @@ pub(super) fn leased(affected: u64) -> StoreResult<()> {
         Err(StoreError::LeaseLost)
     } else {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_class_errors_are_unavailable() {
+        let io = sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        for e in [io, sqlx::Error::PoolTimedOut, sqlx::Error::PoolClosed] {
+            assert!(matches!(StoreError::from(e), StoreError::Unavailable(_)));
+        }
+        assert!(matches!(StoreError::from(sqlx::Error::RowNotFound), StoreError::NotFound));
+        assert!(matches!(StoreError::from(sqlx::Error::ColumnNotFound("x".into())), StoreError::Database(_)));
     }
 }

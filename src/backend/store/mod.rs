@@ -128,32 +128,37 @@ pub trait InvalidationStore {
 }
 
 /// The worker's side: leased jobs and their progress.
+///
+/// A claim takes a fresh [`LeaseToken`]; every other method takes it back and
+/// fails with [`StoreError::LeaseLost`] once another claim holds the job.
 #[async_trait]
 pub trait JobQueue {
-    /// Claims the oldest runnable job: queued, or in flight with an expired lease.
-    async fn claim(&self, owner: &str, now_ms: i64, lease_ms: i64) -> StoreResult<Option<Invalidation>>;
-    async fn extend_lease(&self, id: InvalidationId, owner: &str, until_ms: i64) -> StoreResult<()>;
+    /// Claims the oldest runnable job (queued, or in flight with an expired
+    /// lease) for `owner` under `lease`, counting the claim against the attempt.
+    async fn claim(&self, owner: &str, lease: &LeaseToken, now_ms: i64, lease_ms: i64) -> StoreResult<Option<Claimed>>;
+    async fn extend_lease(&self, id: InvalidationId, lease: &LeaseToken, until_ms: i64) -> StoreResult<()>;
     /// Sets the status (recording the transition) while the lease is held.
     async fn transition(
         &self,
         id: InvalidationId,
-        owner: &str,
+        lease: &LeaseToken,
         status: Status,
         note: Option<&str>,
         now_ms: i64,
     ) -> StoreResult<()>;
-    /// Inserts one pending result row per target, unless rows already exist.
+    /// Inserts a pending result row for every target that has none yet (rows
+    /// already there, from an earlier run or attempt, keep their state).
     async fn resolve_targets(
         &self,
         id: InvalidationId,
-        owner: &str,
+        lease: &LeaseToken,
         targets: &[Target],
         now_ms: i64,
     ) -> StoreResult<()>;
     async fn record_target_result(
         &self,
         id: InvalidationId,
-        owner: &str,
+        lease: &LeaseToken,
         outcome: &TargetOutcome,
         now_ms: i64,
     ) -> StoreResult<()>;
@@ -161,7 +166,7 @@ pub trait JobQueue {
     async fn finish(
         &self,
         id: InvalidationId,
-        owner: &str,
+        lease: &LeaseToken,
         status: Status,
         error: Option<&str>,
         note: Option<&str>,
@@ -187,13 +192,44 @@ pub struct Connected {
     pub sessions: SessionDb,
 }
 
+/// How many connections a pool may open. Every worker lane holds at most one
+/// connection at a time and so does its lease heartbeat; the console and the
+/// API need a few more. Purge calls hold none.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSize {
+    pub max_connections: u32,
+}
+
+impl PoolSize {
+    /// Room for `concurrency` lanes, a heartbeat each, and the console.
+    pub fn for_worker(concurrency: usize) -> Self {
+        PoolSize { max_connections: (2 * concurrency as u32 + 4).max(16) }
+    }
+}
+
+/// For tools and tests that run no worker of their own: 16 connections.
+impl Default for PoolSize {
+    fn default() -> Self {
+        PoolSize { max_connections: 16 }
+    }
+}
+
+/// How long a query waits for a pooled connection before the caller answers
+/// "the database is unavailable" (503) instead of hanging.
+pub const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Opens the store named by `url` (`sqlite:` or `postgres://`), applying migrations.
 pub async fn connect(url: &str) -> StoreResult<Connected> {
+    connect_sized(url, PoolSize::default()).await
+}
+
+/// [`connect`] with a pool sized for the worker that will use it.
+pub async fn connect_sized(url: &str, size: PoolSize) -> StoreResult<Connected> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let store = PgStore::connect(url).await?;
+        let store = PgStore::connect(url, size).await?;
         Ok(Connected { sessions: SessionDb::Postgres(store.pool.clone()), store: Arc::new(store) })
     } else {
-        let store = SqliteStore::connect(url).await?;
+        let store = SqliteStore::connect(url, size).await?;
         Ok(Connected { sessions: SessionDb::Sqlite(store.pool.clone()), store: Arc::new(store) })
     }
 }

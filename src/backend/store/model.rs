@@ -273,3 +273,41 @@ pub struct TargetOutcome {
     pub detail: Option<String>,
     pub duration_ms: i64,
 }
+
+/// Proof of one claim on a job. Every claim gets a fresh token and every
+/// worker write checks it, so a task whose lease expired cannot write any
+/// more, even when the same process claimed the job again in another task.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LeaseToken(pub String);
+
+impl LeaseToken {
+    pub fn new() -> Self {
+        LeaseToken(uuid::Uuid::new_v4().simple().to_string())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for LeaseToken {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Display for LeaseToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A job as claimed: the invalidation, the claim's token, when the lease
+/// ends, and how many times this attempt has been claimed (this claim included).
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub job: Invalidation,
+    pub lease: LeaseToken,
+    pub lease_until_ms: i64,
+    pub claims: i32,
+}

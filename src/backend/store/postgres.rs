@@ -5,16 +5,24 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
-use super::{Health, StoreResult};
+use super::{Health, PoolSize, StoreResult, ACQUIRE_TIMEOUT};
 
 pub struct PgStore {
     pub(super) pool: PgPool,
 }
 
 impl PgStore {
-    pub async fn connect(url: &str) -> StoreResult<Self> {
-        let pool =
-            PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
+    /// A short acquire timeout turns an outage into a quick "unavailable"
+    /// answer; connections are checked before use and replaced when the
+    /// server comes back, so the process survives a restart of PostgreSQL.
+    pub async fn connect(url: &str, size: PoolSize) -> StoreResult<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(size.max_connections)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .test_before_acquire(true)
+            .idle_timeout(Duration::from_secs(300))
+            .connect(url)
+            .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         Ok(PgStore { pool })
     }

@@ -154,6 +154,14 @@ impl TryFrom<InvalidationRow> for Invalidation {
     }
 }
 
+/// What a claim returns: the job and how often this attempt was claimed.
+#[derive(FromRow)]
+pub(super) struct ClaimRow {
+    #[sqlx(flatten)]
+    pub(super) job: InvalidationRow,
+    pub(super) claims: i32,
+}
+
 #[derive(FromRow)]
 pub(super) struct EventRow {
     status: String,

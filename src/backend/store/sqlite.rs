@@ -6,7 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
-use super::{Health, StoreError, StoreResult};
+use super::{Health, PoolSize, StoreError, StoreResult, ACQUIRE_TIMEOUT};
 
 pub struct SqliteStore {
     pub(super) pool: SqlitePool,
@@ -14,7 +14,7 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file and applies migrations.
-    pub async fn connect(url: &str) -> StoreResult<Self> {
+    pub async fn connect(url: &str, size: PoolSize) -> StoreResult<Self> {
         if let Some(dir) = file_dir(url) {
             std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
         }
@@ -24,7 +24,13 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        // Writers queue on the file lock (busy_timeout), not on the pool: a lease
+        // heartbeat never waits behind the other lanes for a connection.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(size.max_connections)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         Ok(SqliteStore { pool })
     }

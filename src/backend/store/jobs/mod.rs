@@ -1,32 +1,41 @@
 //! The worker's queue: claims under a lease, progress, the final status.
 //!
-//! Every write checks `lease_owner`, so a worker whose lease expired cannot
-//! overwrite the one that took the job over. The statements both dialects
+//! Every write checks the claim's `lease_token`, so a task whose lease expired
+//! cannot overwrite the claim that took the job over (in another process or its own). The statements both dialects
 //! share are here; the PostgreSQL impl adds its own claim and LISTEN/NOTIFY.
 
 mod postgres;
 mod sqlite;
 
+use super::rows::ClaimRow;
+use super::{Claimed, LeaseToken, StoreResult};
+
+fn claimed(row: ClaimRow, lease: &LeaseToken, lease_until_ms: i64) -> StoreResult<Claimed> {
+    Ok(Claimed { job: row.job.try_into()?, lease: lease.clone(), lease_until_ms, claims: row.claims })
+}
+
 /// Takes the oldest runnable job: queued or in flight, due, with no live lease.
-const CLAIM: &str = "UPDATE invalidations SET lease_owner = $1, lease_until_ms = $2 \
+/// `$1` owner, `$2` lease token, `$3` lease end, `$4` now.
+const CLAIM: &str = "UPDATE invalidations SET lease_owner = $1, lease_token = $2, lease_until_ms = $3, \
+     claims = claims + 1 \
      WHERE id = (SELECT id FROM invalidations \
         WHERE status IN ('RECEIVED', 'PREPARING', 'FLUSHINGCLOUDIMAGESERVER', 'FLUSHINGCDNSERVERS') \
-        AND next_run_ms <= $3 AND (lease_until_ms IS NULL OR lease_until_ms < $3) \
+        AND next_run_ms <= $4 AND (lease_until_ms IS NULL OR lease_until_ms < $4) \
         ORDER BY next_run_ms, id LIMIT 1) \
-     AND (lease_until_ms IS NULL OR lease_until_ms < $3) \
+     AND (lease_until_ms IS NULL OR lease_until_ms < $4) \
      RETURNING id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, updated_ms, \
-     finished_ms, request_hash";
-const EXTEND_LEASE: &str = "UPDATE invalidations SET lease_until_ms = $1 WHERE id = $2 AND lease_owner = $3";
+     finished_ms, request_hash, claims";
+const EXTEND_LEASE: &str = "UPDATE invalidations SET lease_until_ms = $1 WHERE id = $2 AND lease_token = $3";
 const TRANSITION: &str = "UPDATE invalidations SET status = $1, updated_ms = $2 \
-     WHERE id = $3 AND lease_owner = $4 RETURNING attempt";
-const TOUCH_LEASED: &str = "UPDATE invalidations SET updated_ms = $1 WHERE id = $2 AND lease_owner = $3";
-const COUNT_TARGETS: &str = "SELECT COUNT(*) FROM invalidation_targets WHERE invalidation_id = $1";
+     WHERE id = $3 AND lease_token = $4 RETURNING attempt";
+const TOUCH_LEASED: &str = "UPDATE invalidations SET updated_ms = $1 WHERE id = $2 AND lease_token = $3";
+/// A row per target not yet resolved for this invalidation; existing rows keep their state.
 const INSERT_TARGET: &str = "INSERT INTO invalidation_targets (invalidation_id, target_id, kind, name, updated_ms) \
-     VALUES ($1, $2, $3, $4, $5)";
+     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (invalidation_id, target_id) DO NOTHING";
 const RECORD_TARGET: &str = "UPDATE invalidation_targets SET state = $1, attempts = attempts + $2, detail = $3, \
      duration_ms = $4, updated_ms = $5 \
      WHERE invalidation_id = $6 AND target_id = $7 \
-     AND EXISTS (SELECT 1 FROM invalidations WHERE id = $6 AND lease_owner = $8)";
+     AND EXISTS (SELECT 1 FROM invalidations WHERE id = $6 AND lease_token = $8)";
 const FINISH: &str = "UPDATE invalidations SET status = $1, error = $2, finished_ms = $3, updated_ms = $3, \
-     lease_owner = NULL, lease_until_ms = NULL \
-     WHERE id = $4 AND lease_owner = $5 RETURNING attempt";
+     lease_owner = NULL, lease_token = NULL, lease_until_ms = NULL \
+     WHERE id = $4 AND lease_token = $5 RETURNING attempt";

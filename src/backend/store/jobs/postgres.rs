@@ -11,43 +11,46 @@ use tokio::sync::Notify;
 use super::*;
 use crate::backend::store::error::leased;
 use crate::backend::store::invalidations::insert_event;
-use crate::backend::store::rows::InvalidationRow;
-use crate::backend::store::{Invalidation, JobQueue, PgStore, StoreError, StoreResult, Target, TargetOutcome};
+use crate::backend::store::rows::ClaimRow;
+use crate::backend::store::{Claimed, JobQueue, LeaseToken, PgStore, StoreError, StoreResult, Target, TargetOutcome};
 use crate::domain::{InvalidationId, Status};
 
 /// [`CLAIM`] with the inner SELECT locking its row, skipping rows other
 /// instances are claiming at the same moment.
-const CLAIM_SKIP_LOCKED: &str = "UPDATE invalidations SET lease_owner = $1, lease_until_ms = $2 \
+const CLAIM_SKIP_LOCKED: &str = "UPDATE invalidations SET lease_owner = $1, lease_token = $2, lease_until_ms = $3, \
+     claims = claims + 1 \
      WHERE id = (SELECT id FROM invalidations \
         WHERE status IN ('RECEIVED', 'PREPARING', 'FLUSHINGCLOUDIMAGESERVER', 'FLUSHINGCDNSERVERS') \
-        AND next_run_ms <= $3 AND (lease_until_ms IS NULL OR lease_until_ms < $3) \
+        AND next_run_ms <= $4 AND (lease_until_ms IS NULL OR lease_until_ms < $4) \
         ORDER BY next_run_ms, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
-     AND (lease_until_ms IS NULL OR lease_until_ms < $3) \
+     AND (lease_until_ms IS NULL OR lease_until_ms < $4) \
      RETURNING id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, updated_ms, \
-     finished_ms, request_hash";
+     finished_ms, request_hash, claims";
 const CHANNEL: &str = "imgflush_jobs";
 
 #[async_trait]
 impl JobQueue for PgStore {
-    async fn claim(&self, owner: &str, now_ms: i64, lease_ms: i64) -> StoreResult<Option<Invalidation>> {
-        let row: Option<InvalidationRow> = sqlx::query_as(CLAIM_SKIP_LOCKED)
+    async fn claim(&self, owner: &str, lease: &LeaseToken, now_ms: i64, lease_ms: i64) -> StoreResult<Option<Claimed>> {
+        let until = now_ms + lease_ms;
+        let row: Option<ClaimRow> = sqlx::query_as(CLAIM_SKIP_LOCKED)
             .bind(owner)
-            .bind(now_ms + lease_ms)
+            .bind(lease.as_str())
+            .bind(until)
             .bind(now_ms)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(Invalidation::try_from).transpose()
+        row.map(|r| claimed(r, lease, until)).transpose()
     }
 
-    async fn extend_lease(&self, id: InvalidationId, owner: &str, until_ms: i64) -> StoreResult<()> {
-        let done = sqlx::query(EXTEND_LEASE).bind(until_ms).bind(id.0).bind(owner).execute(&self.pool).await?;
+    async fn extend_lease(&self, id: InvalidationId, lease: &LeaseToken, until_ms: i64) -> StoreResult<()> {
+        let done = sqlx::query(EXTEND_LEASE).bind(until_ms).bind(id.0).bind(lease.as_str()).execute(&self.pool).await?;
         leased(done.rows_affected())
     }
 
     async fn transition(
         &self,
         id: InvalidationId,
-        owner: &str,
+        lease: &LeaseToken,
         status: Status,
         note: Option<&str>,
         now_ms: i64,
@@ -57,7 +60,7 @@ impl JobQueue for PgStore {
             .bind(status.code())
             .bind(now_ms)
             .bind(id.0)
-            .bind(owner)
+            .bind(lease.as_str())
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(StoreError::LeaseLost)?;
@@ -69,25 +72,22 @@ impl JobQueue for PgStore {
     async fn resolve_targets(
         &self,
         id: InvalidationId,
-        owner: &str,
+        lease: &LeaseToken,
         targets: &[Target],
         now_ms: i64,
     ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
-        let held = sqlx::query(TOUCH_LEASED).bind(now_ms).bind(id.0).bind(owner).execute(&mut *tx).await?;
+        let held = sqlx::query(TOUCH_LEASED).bind(now_ms).bind(id.0).bind(lease.as_str()).execute(&mut *tx).await?;
         leased(held.rows_affected())?;
-        let (existing,): (i64,) = sqlx::query_as(COUNT_TARGETS).bind(id.0).fetch_one(&mut *tx).await?;
-        if existing == 0 {
-            for t in targets {
-                sqlx::query(INSERT_TARGET)
-                    .bind(id.0)
-                    .bind(t.id)
-                    .bind(t.kind.as_str())
-                    .bind(&t.name)
-                    .bind(now_ms)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+        for t in targets {
+            sqlx::query(INSERT_TARGET)
+                .bind(id.0)
+                .bind(t.id)
+                .bind(t.kind.as_str())
+                .bind(&t.name)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -96,7 +96,7 @@ impl JobQueue for PgStore {
     async fn record_target_result(
         &self,
         id: InvalidationId,
-        owner: &str,
+        lease: &LeaseToken,
         o: &TargetOutcome,
         now_ms: i64,
     ) -> StoreResult<()> {
@@ -108,7 +108,7 @@ impl JobQueue for PgStore {
             .bind(now_ms)
             .bind(id.0)
             .bind(o.target_id)
-            .bind(owner)
+            .bind(lease.as_str())
             .execute(&self.pool)
             .await?;
         leased(done.rows_affected())
@@ -117,7 +117,7 @@ impl JobQueue for PgStore {
     async fn finish(
         &self,
         id: InvalidationId,
-        owner: &str,
+        lease: &LeaseToken,
         status: Status,
         error: Option<&str>,
         note: Option<&str>,
@@ -129,7 +129,7 @@ impl JobQueue for PgStore {
             .bind(error)
             .bind(now_ms)
             .bind(id.0)
-            .bind(owner)
+            .bind(lease.as_str())
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(StoreError::LeaseLost)?;

@@ -8,27 +8,35 @@ use tokio::sync::Notify;
 use super::*;
 use crate::backend::store::error::leased;
 use crate::backend::store::invalidations::insert_event;
-use crate::backend::store::rows::InvalidationRow;
-use crate::backend::store::{Invalidation, JobQueue, SqliteStore, StoreError, StoreResult, Target, TargetOutcome};
+use crate::backend::store::rows::ClaimRow;
+use crate::backend::store::{
+    Claimed, JobQueue, LeaseToken, SqliteStore, StoreError, StoreResult, Target, TargetOutcome,
+};
 use crate::domain::{InvalidationId, Status};
 
 #[async_trait]
 impl JobQueue for SqliteStore {
-    async fn claim(&self, owner: &str, now_ms: i64, lease_ms: i64) -> StoreResult<Option<Invalidation>> {
-        let row: Option<InvalidationRow> =
-            sqlx::query_as(CLAIM).bind(owner).bind(now_ms + lease_ms).bind(now_ms).fetch_optional(&self.pool).await?;
-        row.map(Invalidation::try_from).transpose()
+    async fn claim(&self, owner: &str, lease: &LeaseToken, now_ms: i64, lease_ms: i64) -> StoreResult<Option<Claimed>> {
+        let until = now_ms + lease_ms;
+        let row: Option<ClaimRow> = sqlx::query_as(CLAIM)
+            .bind(owner)
+            .bind(lease.as_str())
+            .bind(until)
+            .bind(now_ms)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| claimed(r, lease, until)).transpose()
     }
 
-    async fn extend_lease(&self, id: InvalidationId, owner: &str, until_ms: i64) -> StoreResult<()> {
-        let done = sqlx::query(EXTEND_LEASE).bind(until_ms).bind(id.0).bind(owner).execute(&self.pool).await?;
+    async fn extend_lease(&self, id: InvalidationId, lease: &LeaseToken, until_ms: i64) -> StoreResult<()> {
+        let done = sqlx::query(EXTEND_LEASE).bind(until_ms).bind(id.0).bind(lease.as_str()).execute(&self.pool).await?;
         leased(done.rows_affected())
     }
 
     async fn transition(
         &self,
         id: InvalidationId,
-        owner: &str,
+        lease: &LeaseToken,
         status: Status,
         note: Option<&str>,
         now_ms: i64,
@@ -38,7 +46,7 @@ impl JobQueue for SqliteStore {
             .bind(status.code())
             .bind(now_ms)
             .bind(id.0)
-            .bind(owner)
+            .bind(lease.as_str())
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(StoreError::LeaseLost)?;
@@ -50,25 +58,22 @@ impl JobQueue for SqliteStore {
     async fn resolve_targets(
         &self,
         id: InvalidationId,
-        owner: &str,
+        lease: &LeaseToken,
         targets: &[Target],
         now_ms: i64,
     ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
-        let held = sqlx::query(TOUCH_LEASED).bind(now_ms).bind(id.0).bind(owner).execute(&mut *tx).await?;
+        let held = sqlx::query(TOUCH_LEASED).bind(now_ms).bind(id.0).bind(lease.as_str()).execute(&mut *tx).await?;
         leased(held.rows_affected())?;
-        let (existing,): (i64,) = sqlx::query_as(COUNT_TARGETS).bind(id.0).fetch_one(&mut *tx).await?;
-        if existing == 0 {
-            for t in targets {
-                sqlx::query(INSERT_TARGET)
-                    .bind(id.0)
-                    .bind(t.id)
-                    .bind(t.kind.as_str())
-                    .bind(&t.name)
-                    .bind(now_ms)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+        for t in targets {
+            sqlx::query(INSERT_TARGET)
+                .bind(id.0)
+                .bind(t.id)
+                .bind(t.kind.as_str())
+                .bind(&t.name)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -77,7 +82,7 @@ impl JobQueue for SqliteStore {
     async fn record_target_result(
         &self,
         id: InvalidationId,
-        owner: &str,
+        lease: &LeaseToken,
         o: &TargetOutcome,
         now_ms: i64,
     ) -> StoreResult<()> {
@@ -89,7 +94,7 @@ impl JobQueue for SqliteStore {
             .bind(now_ms)
             .bind(id.0)
             .bind(o.target_id)
-            .bind(owner)
+            .bind(lease.as_str())
             .execute(&self.pool)
             .await?;
         leased(done.rows_affected())
@@ -98,7 +103,7 @@ impl JobQueue for SqliteStore {
     async fn finish(
         &self,
         id: InvalidationId,
-        owner: &str,
+        lease: &LeaseToken,
         status: Status,
         error: Option<&str>,
         note: Option<&str>,
@@ -110,7 +115,7 @@ impl JobQueue for SqliteStore {
             .bind(error)
             .bind(now_ms)
             .bind(id.0)
-            .bind(owner)
+            .bind(lease.as_str())
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(StoreError::LeaseLost)?;
