@@ -52,16 +52,16 @@ pub async fn require_session(State(services): State<Services>, session: Session,
     if !page || !matches!(*req.method(), Method::GET | Method::HEAD) {
         return next.run(req).await;
     }
-    let user_id = UserSession::new(session).user_id().await.ok().flatten();
-    let Some(user_id) = user_id else {
+    // A session whose account is gone or whose password changed since
+    // sign-in is signed out here (see `UserSession::user`).
+    let user = UserSession::new(session).user(&services).await.ok().flatten();
+    let Some(user) = user else {
         let target = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
         return Redirect::to(&format!("/login?next={}", imgflush::domain::url::query_value(target))).into_response();
     };
     if path == "/" {
-        if let Ok(user) = services.accounts.user(user_id).await {
-            if let Some(first) = services.projects.memberships(&user).await.ok().and_then(|m| m.into_iter().next()) {
-                return Redirect::to(&format!("/p/{}/invalidation", first.project.token)).into_response();
-            }
+        if let Some(first) = services.projects.memberships(&user).await.ok().and_then(|m| m.into_iter().next()) {
+            return Redirect::to(&format!("/p/{}/invalidation", first.project.token)).into_response();
         }
     }
     next.run(req).await

@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 
+use super::error::one_row;
 use super::rows::{convert, json_list, MembershipRow, ProjectRow};
 use super::{Membership, NewProject, PgStore, Project, ProjectStore, SqliteStore, StoreResult};
 use crate::domain::Role;
@@ -14,6 +15,7 @@ const BY_ID: &str = "SELECT id, token, name, origin_hosts, max_age_secs, s_maxag
 const LIST: &str = "SELECT id, token, name, origin_hosts, max_age_secs, s_maxage_secs FROM projects ORDER BY token";
 const SET_MEMBERSHIP: &str = "INSERT INTO memberships (user_id, project_id, role) VALUES ($1, $2, $3) \
      ON CONFLICT (user_id, project_id) DO UPDATE SET role = excluded.role";
+const REMOVE_MEMBERSHIP: &str = "DELETE FROM memberships WHERE user_id = $1 AND project_id = $2";
 const MEMBERSHIPS_OF: &str = "SELECT p.id, p.token, p.name, p.origin_hosts, p.max_age_secs, p.s_maxage_secs, m.role \
      FROM memberships m JOIN projects p ON p.id = m.project_id \
      WHERE m.user_id = $1 ORDER BY p.token";
@@ -52,6 +54,11 @@ impl ProjectStore for SqliteStore {
     async fn set_membership(&self, user_id: i64, project_id: i64, role: Role) -> StoreResult<()> {
         sqlx::query(SET_MEMBERSHIP).bind(user_id).bind(project_id).bind(role.as_str()).execute(&self.pool).await?;
         Ok(())
+    }
+
+    async fn remove_membership(&self, user_id: i64, project_id: i64) -> StoreResult<()> {
+        let done = sqlx::query(REMOVE_MEMBERSHIP).bind(user_id).bind(project_id).execute(&self.pool).await?;
+        one_row(done.rows_affected())
     }
 
     async fn memberships_of(&self, user_id: i64) -> StoreResult<Vec<Membership>> {
@@ -96,6 +103,11 @@ impl ProjectStore for PgStore {
     async fn set_membership(&self, user_id: i64, project_id: i64, role: Role) -> StoreResult<()> {
         sqlx::query(SET_MEMBERSHIP).bind(user_id).bind(project_id).bind(role.as_str()).execute(&self.pool).await?;
         Ok(())
+    }
+
+    async fn remove_membership(&self, user_id: i64, project_id: i64) -> StoreResult<()> {
+        let done = sqlx::query(REMOVE_MEMBERSHIP).bind(user_id).bind(project_id).execute(&self.pool).await?;
+        one_row(done.rows_affected())
     }
 
     async fn memberships_of(&self, user_id: i64) -> StoreResult<Vec<Membership>> {
