@@ -6,31 +6,52 @@ use leptos::prelude::*;
 use tower_sessions::Session;
 
 use imgflush::backend::store::{ApiKey, Invalidation, Target, User};
-use imgflush::backend::{invalidations::Detail, targets::redact_url, Actor, ServiceError, Services, StoreError};
+use imgflush::backend::{invalidations::Detail, targets::url_for, Actor, ServiceError, Services, StoreError};
+use imgflush::domain::Role;
 
 use crate::error::AppError;
 use crate::model::{DetailView, EventView, KeyView, LogRow, TargetResultView, TargetView};
 
-/// The console's session, typed: the only code that knows its keys.
+/// The console's session, typed: the only code that knows its keys. It holds
+/// the user's id and the session epoch they signed in under; a password
+/// change or removal bumps the epoch, which ends the session.
 #[derive(Clone)]
 pub struct UserSession(Session);
 
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+struct SignedIn {
+    user_id: i64,
+    epoch: i64,
+}
+
 impl UserSession {
-    const USER_ID: &'static str = "user_id";
+    const USER: &'static str = "user";
 
     pub fn new(session: Session) -> Self {
         UserSession(session)
     }
 
-    /// The signed-in user's id, if any.
-    pub async fn user_id(&self) -> Result<Option<i64>, tower_sessions::session::Error> {
-        self.0.get(Self::USER_ID).await
+    /// The signed-in user, if the session still stands: the account exists
+    /// and its epoch is the one signed in under. Otherwise the session is
+    /// signed out and `None` answered.
+    pub async fn user(&self, services: &Services) -> Result<Option<User>, AppError> {
+        let signed_in = self.0.get::<SignedIn>(Self::USER).await.map_err(internal)?;
+        let Some(SignedIn { user_id, epoch }) = signed_in else { return Ok(None) };
+        match services.accounts.session_user(user_id, epoch).await {
+            Ok(user) => Ok(Some(user)),
+            Err(ServiceError::NotFound) => {
+                tracing::info!(user_id, "session ended: account removed or password changed");
+                self.sign_out().await.map_err(internal)?;
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
-    /// Signs `user_id` in under a fresh session id (defeats session fixation).
-    pub async fn sign_in(&self, user_id: i64) -> Result<(), tower_sessions::session::Error> {
+    /// Signs `user` in under a fresh session id (defeats session fixation).
+    pub async fn sign_in(&self, user: &User) -> Result<(), tower_sessions::session::Error> {
         self.0.cycle_id().await?;
-        self.0.insert(Self::USER_ID, user_id).await
+        self.0.insert(Self::USER, SignedIn { user_id: user.id, epoch: user.session_epoch }).await
     }
 
     pub async fn sign_out(&self) -> Result<(), tower_sessions::session::Error> {
@@ -47,23 +68,13 @@ pub fn services() -> Result<Services, AppError> {
 
 pub async fn current_user() -> Result<User, AppError> {
     let session: Session = leptos_axum::extract().await.map_err(|_| AppError::Unauthorized)?;
-    let user_id = match UserSession::new(session).user_id().await {
-        Ok(id) => id,
+    let services = services()?;
+    match UserSession::new(session).user(&services).await {
+        Ok(Some(user)) => Ok(user),
+        Ok(None) => Err(AppError::Unauthorized),
         // Sessions live in the same database: when it is away, say so.
-        Err(e) if services()?.ping().await.is_err() => {
-            tracing::warn!(error = %e, "session store unavailable");
-            return Err(unavailable());
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "session store failed");
-            return Err(AppError::Internal);
-        }
-    };
-    let user_id = user_id.ok_or(AppError::Unauthorized)?;
-    match services()?.accounts.user(user_id).await {
-        Ok(user) => Ok(user),
-        Err(ServiceError::NotFound) => Err(AppError::Unauthorized),
-        Err(e) => Err(e.into()),
+        Err(_) if services.ping().await.is_err() => Err(unavailable()),
+        Err(e) => Err(e),
     }
 }
 
@@ -156,9 +167,10 @@ impl DetailView {
     }
 }
 
-impl From<Target> for TargetView {
-    fn from(t: Target) -> Self {
-        TargetView { id: t.id, kind: t.kind, url: redact_url(&t.url), name: t.name, has_secret: t.secret.is_some() }
+impl TargetView {
+    /// The target as `role` may see it: see [`url_for`].
+    pub fn new(t: Target, role: Role) -> Self {
+        TargetView { id: t.id, kind: t.kind, url: url_for(&t.url, role), name: t.name, has_secret: t.secret.is_some() }
     }
 }
 

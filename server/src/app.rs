@@ -65,7 +65,7 @@ pub async fn build_with_store(config: Config, connected: Connected) -> anyhow::R
         sec.login_attempts_per_ip,
         Duration::from_secs(sec.login_window_secs),
     );
-    let services = Services::new(store.clone(), wake.clone(), throttle);
+    let services = Services::new(store.clone(), wake.clone(), throttle).with_target_network(config.target_network());
     let session_store = AnySessionStore::open(sessions).await?;
     let session_cleanup = session_store.spawn_cleanup(Duration::from_secs(600));
     let sessions = SessionManagerLayer::new(session_store)
@@ -123,8 +123,9 @@ impl App {
         &self.store
     }
 
+    /// A worker with `cfg`, purging within the operator's allowed networks.
     pub fn worker(&self, cfg: WorkerConfig) -> Worker {
-        Worker::new(self.store.clone(), self.wake.clone(), cfg)
+        Worker::new(self.store.clone(), self.wake.clone(), cfg).with_network(self.config.target_network())
     }
 
     /// Serves until `shutdown` fires; runs the in-process worker unless disabled.

@@ -45,7 +45,7 @@ pub async fn login(
     let back = |error: &str| Redirect::to(&format!("/login?error={error}&next={}", query_value(&next))).into_response();
     match services.accounts.sign_in(&form.email, &form.password, ip).await {
         Ok(user) => {
-            if let Err(e) = UserSession::new(session).sign_in(user.id).await {
+            if let Err(e) = UserSession::new(session).sign_in(&user).await {
                 return internal(e);
             }
             tracing::info!(user_id = user.id, "signed in");

@@ -28,12 +28,28 @@ pub enum UserCmd {
         #[arg(long, env = "IMGFLUSH_NEW_PASSWORD", hide_env_values = true)]
         password: Option<String>,
     },
-    /// Set a new password; prints it when generated.
+    /// Set a new password (ending the user's sessions); prints it when generated.
     Passwd {
         #[arg(long)]
         email: String,
         #[arg(long, env = "IMGFLUSH_NEW_PASSWORD", hide_env_values = true)]
         password: Option<String>,
+    },
+    /// Remove a user from every project; their sessions end.
+    Remove {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum MemberCmd {
+    /// End a user's membership of one project (their access ends at the next request).
+    Remove {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        project: String,
     },
 }
 
@@ -105,7 +121,7 @@ pub enum KeyCmd {
 async fn open(config: &Config) -> anyhow::Result<Services> {
     let store = store::connect(config.database.url.expose()).await?.store;
     let throttle = LoginThrottle::new(1, 1, std::time::Duration::from_secs(1));
-    Ok(Services::new(store, Arc::new(Notify::new()), throttle))
+    Ok(Services::new(store, Arc::new(Notify::new()), throttle).with_target_network(config.target_network()))
 }
 
 async fn operator(services: &Services, token: &str) -> anyhow::Result<Actor> {
@@ -168,6 +184,40 @@ pub async fn user(config: &Config, cmd: UserCmd) -> anyhow::Result<()> {
                 println!("new password for {email}: {pw}");
             } else {
                 println!("password changed for {email}");
+            }
+            println!("signed {email} out everywhere");
+        }
+        UserCmd::Remove { email } => {
+            let email = normalize_email(&email);
+            let user = services
+                .accounts
+                .find(&email)
+                .await
+                .map_err(explain)?
+                .ok_or_else(|| anyhow!("--email: no user {email}"))?;
+            services.accounts.remove(&user).await.map_err(explain)?;
+            println!("removed {email} and their memberships; their sessions have ended");
+        }
+    }
+    Ok(())
+}
+
+pub async fn member(config: &Config, cmd: MemberCmd) -> anyhow::Result<()> {
+    let services = open(config).await?;
+    match cmd {
+        MemberCmd::Remove { email, project } => {
+            let actor = operator(&services, &project).await?;
+            let email = normalize_email(&email);
+            let user = services
+                .accounts
+                .find(&email)
+                .await
+                .map_err(explain)?
+                .ok_or_else(|| anyhow!("--email: no user {email}"))?;
+            match services.projects.remove_member(&actor, user.id).await {
+                Ok(()) => println!("{email} is no longer a member of {}", actor.project.token),
+                Err(ServiceError::NotFound) => bail!("--email: {email} is not a member of {}", actor.project.token),
+                Err(e) => return Err(explain(e)),
             }
         }
     }

@@ -33,7 +33,15 @@ pub struct Config {
     pub worker: WorkerSettings,
     pub security: SecuritySettings,
     pub api: ApiSettings,
+    pub targets: TargetSettings,
     pub bootstrap: BootstrapSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetSettings {
+    /// Networks (CIDRs) purge targets may use besides public unicast addresses.
+    pub allowed_networks: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -107,8 +115,14 @@ login_window_secs = 900
 requests_per_minute = 120
 max_body_bytes = 65536
 
+[targets]
+allowed_networks = []
+
 [bootstrap]
 "#;
+
+/// What tests and local tools allow besides public addresses: loopback.
+pub const LOOPBACK_NETWORKS: [&str; 2] = ["127.0.0.0/8", "::1/128"];
 
 impl Config {
     /// Loads the layered configuration; the error names the offending key.
@@ -118,7 +132,12 @@ impl Config {
             .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
             .add_source(config::File::with_name(&file).required(false))
             .add_source(
-                config::Environment::with_prefix("APP").prefix_separator("__").separator("__").try_parsing(true),
+                config::Environment::with_prefix("APP")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true)
+                    .list_separator(",")
+                    .with_list_parse_key("targets.allowed_networks"),
             );
         if let Ok(url) = std::env::var("DATABASE_URL") {
             builder = builder.set_override("database.url", url)?;
@@ -134,7 +153,8 @@ impl Config {
         Ok(cfg)
     }
 
-    /// Defaults with the given database, for tests and tools.
+    /// Defaults with the given database, for tests and tools; purge targets
+    /// may also be on loopback (the test recorders listen there).
     pub fn with_database(url: &str) -> Config {
         let mut cfg: Config = config::Config::builder()
             .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
@@ -142,10 +162,17 @@ impl Config {
             .and_then(|c| c.try_deserialize())
             .expect("built-in defaults are valid");
         cfg.database.url = Secret::new(url);
+        cfg.targets.allowed_networks = LOOPBACK_NETWORKS.map(str::to_owned).to_vec();
         cfg
     }
 
-    fn validate(&self) -> anyhow::Result<()> {
+    /// The operator's `targets.allowed_networks`, checked by [`Self::load`].
+    pub fn target_network(&self) -> imgflush::backend::network::NetworkPolicy {
+        imgflush::backend::network::NetworkPolicy::parse(&self.targets.allowed_networks)
+            .expect("targets.allowed_networks was validated at load")
+    }
+
+    pub fn validate(&self) -> anyhow::Result<()> {
         let url = self.database.url.expose();
         if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
             anyhow::bail!("invalid configuration: database.url (DATABASE_URL) must start with sqlite: or postgres://");
@@ -153,13 +180,28 @@ impl Config {
         if !matches!(self.security.secure_cookies.as_str(), "auto" | "always" | "never") {
             anyhow::bail!("invalid configuration: security.secure_cookies must be auto, always or never");
         }
-        if self.worker.concurrency == 0
-            || self.worker.lease_secs == 0
-            || self.worker.max_attempts == 0
-            || self.worker.max_claims == 0
-        {
-            anyhow::bail!("invalid configuration: worker.concurrency, worker.lease_secs, worker.max_attempts and worker.max_claims must be at least 1");
+        // Zeros would mean a busy loop, a lease that is always expired, a
+        // throttle that refuses everyone or a panic later: refuse them now.
+        let (w, sec, api) = (&self.worker, &self.security, &self.api);
+        let positive: [(&str, bool); 12] = [
+            ("worker.concurrency", w.concurrency > 0),
+            ("worker.lease_secs", w.lease_secs > 0),
+            ("worker.poll_ms", w.poll_ms > 0),
+            ("worker.max_attempts", w.max_attempts > 0),
+            ("worker.max_claims", w.max_claims > 0),
+            ("worker.target_timeout_secs", w.target_timeout_secs > 0),
+            ("security.session_hours", sec.session_hours > 0),
+            ("security.login_attempts_per_account", sec.login_attempts_per_account > 0),
+            ("security.login_attempts_per_ip", sec.login_attempts_per_ip > 0),
+            ("security.login_window_secs", sec.login_window_secs > 0),
+            ("api.requests_per_minute", api.requests_per_minute > 0),
+            ("api.max_body_bytes", api.max_body_bytes > 0),
+        ];
+        if let Some((key, _)) = positive.iter().find(|(_, ok)| !ok) {
+            anyhow::bail!("invalid configuration: {key} must be at least 1");
         }
+        imgflush::backend::network::NetworkPolicy::parse(&self.targets.allowed_networks)
+            .map_err(|e| anyhow::anyhow!("invalid configuration: targets.allowed_networks: {e}"))?;
         Ok(())
     }
 
@@ -185,6 +227,51 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zero_values_are_refused_naming_the_key() {
+        type SetZero = fn(&mut Config);
+        let keys: [(&str, SetZero); 11] = [
+            ("worker.concurrency", |c| c.worker.concurrency = 0),
+            ("worker.lease_secs", |c| c.worker.lease_secs = 0),
+            ("worker.poll_ms", |c| c.worker.poll_ms = 0),
+            ("worker.max_attempts", |c| c.worker.max_attempts = 0),
+            ("worker.target_timeout_secs", |c| c.worker.target_timeout_secs = 0),
+            ("security.session_hours", |c| c.security.session_hours = 0),
+            ("security.login_attempts_per_account", |c| c.security.login_attempts_per_account = 0),
+            ("security.login_attempts_per_ip", |c| c.security.login_attempts_per_ip = 0),
+            ("security.login_window_secs", |c| c.security.login_window_secs = 0),
+            ("api.requests_per_minute", |c| c.api.requests_per_minute = 0),
+            ("api.max_body_bytes", |c| c.api.max_body_bytes = 0),
+        ];
+        assert!(Config::with_database("sqlite::memory:").validate().is_ok());
+        for (key, zero) in keys {
+            let mut cfg = Config::with_database("sqlite::memory:");
+            zero(&mut cfg);
+            let err = cfg.validate().unwrap_err().to_string();
+            assert!(err.contains(key), "{key}: {err}");
+        }
+        let mut cfg = Config::with_database("sqlite::memory:");
+        cfg.security.session_hours = -1;
+        assert!(cfg.validate().unwrap_err().to_string().contains("security.session_hours"));
+    }
+
+    #[test]
+    fn allowed_networks_default_to_public_only_and_are_checked() {
+        let mut cfg = Config::with_database("sqlite::memory:");
+        assert!(cfg.target_network().permits("127.0.0.1".parse().unwrap()), "tests allow loopback");
+        cfg.targets.allowed_networks = vec![];
+        assert!(!cfg.target_network().permits("127.0.0.1".parse().unwrap()));
+        cfg.targets.allowed_networks = vec!["10.0.0.0/8".into(), "not-a-net".into()];
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("targets.allowed_networks") && err.contains("not-a-net"), "{err}");
+        let defaults: Config = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .unwrap();
+        assert!(defaults.targets.allowed_networks.is_empty(), "public unicast only by default");
+    }
 
     #[test]
     fn secrets_do_not_print() {

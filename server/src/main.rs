@@ -23,6 +23,8 @@ enum Command {
     #[command(subcommand)]
     User(cli::UserCmd),
     #[command(subcommand)]
+    Member(cli::MemberCmd),
+    #[command(subcommand)]
     Project(cli::ProjectCmd),
     #[command(subcommand)]
     Target(cli::TargetCmd),
@@ -57,13 +59,15 @@ async fn main() -> anyhow::Result<()> {
             let url = config.database.url.expose();
             let store = imgflush::backend::store::connect_sized(url, config.pool_size()).await?.store;
             let wake = std::sync::Arc::new(tokio::sync::Notify::new());
-            let worker = imgflush::backend::worker::Worker::new(store, wake, config.worker_config());
+            let worker = imgflush::backend::worker::Worker::new(store, wake, config.worker_config())
+                .with_network(config.target_network());
             let shutdown = CancellationToken::new();
             tokio::spawn(stop_on_signal(shutdown.clone()));
             worker.run(shutdown).await;
             Ok(())
         }
         Command::User(cmd) => cli::user(&config, cmd).await,
+        Command::Member(cmd) => cli::member(&config, cmd).await,
         Command::Project(cmd) => cli::project(&config, cmd).await,
         Command::Target(cmd) => cli::target(&config, cmd).await,
         Command::Key(cmd) => cli::key(&config, cmd).await,

@@ -59,25 +59,22 @@ pub async fn require_session(State(services): State<Services>, session: Session,
     if !page || !matches!(*req.method(), Method::GET | Method::HEAD) {
         return next.run(req).await;
     }
-    let user_id = match UserSession::new(session).user_id().await {
-        Ok(id) => id,
-        // Sessions live in the database: when it is away, say so instead of
-        // sending a signed-in user to the sign-in page.
-        Err(e) if services.ping().await.is_err() => {
-            tracing::warn!(error = %e, "session store unavailable");
-            return unavailable();
-        }
+    // A session whose account is gone or whose password changed since
+    // sign-in is signed out here (see `UserSession::user`). Sessions live in
+    // the database: when it is away, say so instead of sending a signed-in
+    // user to the sign-in page.
+    let user = match UserSession::new(session).user(&services).await {
+        Ok(user) => user,
+        Err(_) if services.ping().await.is_err() => return unavailable(),
         Err(_) => None,
     };
-    let Some(user_id) = user_id else {
+    let Some(user) = user else {
         let target = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
         return Redirect::to(&format!("/login?next={}", imgflush::domain::url::query_value(target))).into_response();
     };
     if path == "/" {
-        if let Ok(user) = services.accounts.user(user_id).await {
-            if let Some(first) = services.projects.memberships(&user).await.ok().and_then(|m| m.into_iter().next()) {
-                return Redirect::to(&format!("/p/{}/invalidation", first.project.token)).into_response();
-            }
+        if let Some(first) = services.projects.memberships(&user).await.ok().and_then(|m| m.into_iter().next()) {
+            return Redirect::to(&format!("/p/{}/invalidation", first.project.token)).into_response();
         }
     }
     next.run(req).await

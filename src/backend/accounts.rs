@@ -41,6 +41,16 @@ impl AccountService {
         Ok(self.store.user_by_id(user_id).await?)
     }
 
+    /// The user a session signed in under `epoch` names: `NotFound` once the
+    /// account is gone or its password changed since (the session has ended).
+    pub async fn session_user(&self, user_id: i64, epoch: i64) -> Result<User, ServiceError> {
+        let user = self.store.user_by_id(user_id).await?;
+        if user.session_epoch != epoch {
+            return Err(ServiceError::NotFound);
+        }
+        Ok(user)
+    }
+
     // The operator's own calls (CLI and first start).
 
     pub async fn count(&self) -> Result<i64, ServiceError> {
@@ -61,9 +71,16 @@ impl AccountService {
         Ok(self.store.create_user(&auth::normalize_email(email), &hash, super::now_ms()).await?)
     }
 
+    /// Sets a new password and ends every session the user has.
     pub async fn set_password(&self, user: &User, password: String) -> Result<(), ServiceError> {
         let hash = auth::hash_password(password).await.map_err(hash_failed)?;
         Ok(self.store.set_password(user.id, &hash).await?)
+    }
+
+    /// Removes the user with all their memberships; their sessions end at
+    /// the next request (the account they name is gone).
+    pub async fn remove(&self, user: &User) -> Result<(), ServiceError> {
+        Ok(self.store.delete_user(user.id).await?)
     }
 }
 

@@ -189,7 +189,15 @@ impl InvalidationService {
 
     pub async fn detail(&self, actor: &Actor, id: InvalidationId) -> Result<Detail, ServiceError> {
         let invalidation = self.get(actor, id).await?;
-        Ok(Detail { events: self.store.events(id).await?, targets: self.store.target_results(id).await?, invalidation })
+        let mut targets = self.store.target_results(id).await?;
+        // What a target answered (and which address was refused) is for
+        // admins; the others see the status and the kind of failure.
+        if !actor.role.can_manage() {
+            for t in &mut targets {
+                t.detail = t.detail.as_deref().map(super::purge::public_detail);
+            }
+        }
+        Ok(Detail { events: self.store.events(id).await?, targets, invalidation })
     }
 
     /// Long-poll: re-reads the invalidation until it reaches a final status or

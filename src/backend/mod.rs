@@ -12,6 +12,7 @@ pub mod auth;
 mod error;
 pub mod invalidations;
 pub mod keys;
+pub mod network;
 pub mod projects;
 pub mod purge;
 pub mod store;
@@ -56,6 +57,12 @@ impl Services {
             accounts: accounts::AccountService::new(store.clone(), throttle),
             store,
         }
+    }
+
+    /// Which networks besides public addresses purge targets may be added in.
+    pub fn with_target_network(mut self, policy: network::NetworkPolicy) -> Self {
+        self.targets = self.targets.with_network(policy);
+        self
     }
 
     /// Whether the database answers (`/readyz`).

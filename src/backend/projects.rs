@@ -52,6 +52,13 @@ impl ProjectService {
         Ok(self.store.list_projects().await?)
     }
 
+    /// Ends `user_id`'s membership of the caller's project: their next
+    /// request there answers `NotFound` (membership is checked per request).
+    pub async fn remove_member(&self, actor: &Actor, user_id: i64) -> Result<(), ServiceError> {
+        actor.require(Role::can_manage)?;
+        Ok(self.store.remove_membership(user_id, actor.project.id).await?)
+    }
+
     /// Makes `user_id` a member of the caller's project with `role`.
     pub async fn set_member(&self, actor: &Actor, user_id: i64, role: Role) -> Result<(), ServiceError> {
         actor.require(Role::can_manage)?;

@@ -1,5 +1,6 @@
 //! Purge drivers: one HTTP contract per target kind (documented in the README).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
@@ -7,6 +8,7 @@ use reqwest::{Client, Method, Response};
 use serde::Serialize;
 use sha2::Sha256;
 
+use super::network::{Disallowed, NetworkPolicy, PolicyResolver};
 use super::store::Target;
 use crate::domain::{InvalidationId, OriginPath, Scope, TargetKind};
 
@@ -19,8 +21,16 @@ pub struct PurgeRequest {
     pub paths: Vec<String>,
 }
 
-pub fn client(timeout: Duration) -> Client {
+/// At most this much of a target's answer is read.
+pub const MAX_RESPONSE_BYTES: usize = 4096;
+
+/// The purge client: connects only to addresses `policy` permits (checked on
+/// the resolved addresses, see [`PolicyResolver`]), ignores `HTTP(S)_PROXY`
+/// (a proxy would connect on its own), follows no redirects.
+pub fn client(timeout: Duration, policy: &NetworkPolicy) -> Client {
     Client::builder()
+        .dns_resolver(Arc::new(PolicyResolver::new(policy.clone())))
+        .no_proxy()
         .timeout(timeout)
         .connect_timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
@@ -54,8 +64,27 @@ pub enum PurgeError {
     /// The target answered with a non-2xx status; `body` is a short snippet.
     #[error("HTTP {status}{}", snippet(.body))]
     Status { status: reqwest::StatusCode, body: String },
-    #[error("{0}")]
+    /// The target's address is outside the operator's allowed networks: nothing was sent.
+    #[error("refused: {0}")]
+    NotAllowed(String),
+    #[error("request failed: {0}")]
     Other(String),
+}
+
+/// A recorded target outcome (the `Display` of a [`PurgeReport`] note or a
+/// [`PurgeError`]) as shown to members who are not admins: the status and the
+/// kind of failure, never what the target answered nor which address was refused.
+pub fn public_detail(detail: &str) -> String {
+    if let Some((status, _body)) = detail.strip_prefix("HTTP ").and_then(|rest| rest.split_once(':')) {
+        return format!("HTTP {status}");
+    }
+    if detail.starts_with("refused: ") {
+        return "refused: the address is outside the allowed networks".to_owned();
+    }
+    if detail.starts_with("request failed: ") {
+        return "request failed".to_owned();
+    }
+    detail.to_owned()
 }
 
 fn snippet(body: &str) -> String {
@@ -68,8 +97,12 @@ fn snippet(body: &str) -> String {
 
 pub type PurgeResult = Result<PurgeReport, PurgeError>;
 
-/// Purges `req` on `target` with the contract of its kind.
-pub async fn purge(client: &Client, target: &Target, req: &PurgeRequest) -> PurgeResult {
+/// Purges `req` on `target` with the contract of its kind. A URL whose host
+/// is an address literal is checked against `policy` here (the resolver is
+/// not asked for literals); names are checked on their resolved addresses.
+pub async fn purge(client: &Client, policy: &NetworkPolicy, target: &Target, req: &PurgeRequest) -> PurgeResult {
+    let url = reqwest::Url::parse(&target.url).map_err(|_| PurgeError::Other("invalid URL".into()))?;
+    policy.check_url(&url).map_err(PurgeError::NotAllowed)?;
     match target.kind {
         TargetKind::Edge => edge(client, target, req).await,
         TargetKind::Varnish => varnish(client, target, req).await,
@@ -83,7 +116,9 @@ async fn edge(client: &Client, target: &Target, req: &PurgeRequest) -> PurgeResu
         call = call.bearer_auth(secret);
     }
     let resp = success(call.send().await).await?;
-    let removed = resp.json::<serde_json::Value>().await.ok().and_then(|v| v.get("removed").and_then(|r| r.as_u64()));
+    let body = read_bounded(resp).await.unwrap_or_default();
+    let removed =
+        serde_json::from_slice::<serde_json::Value>(&body).ok().and_then(|v| v.get("removed").and_then(|r| r.as_u64()));
     Ok(match removed {
         Some(n) => PurgeReport { removed: Some(n), note: format!("removed {n} cached objects") },
         None => PurgeReport::note("purge accepted"),
@@ -119,14 +154,26 @@ async fn varnish(client: &Client, target: &Target, req: &PurgeRequest) -> PurgeR
     Ok(PurgeReport::note(format!("{} ban(s) accepted", selectors.len())))
 }
 
+/// The webhook signature: HMAC-SHA256 over `"{timestamp}.{body}"`, so a
+/// captured request cannot be replayed outside the receiver's time window.
+pub fn webhook_signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
 async fn webhook(client: &Client, target: &Target, req: &PurgeRequest) -> PurgeResult {
     let body = serde_json::to_vec(req).expect("purge request serialises");
-    let mut call = client.post(&target.url).header("Content-Type", "application/json").body(body.clone());
+    let timestamp = chrono::Utc::now().timestamp();
+    let mut call = client
+        .post(&target.url)
+        .header("Content-Type", "application/json")
+        .header("X-Imgflush-Timestamp", timestamp.to_string())
+        .body(body.clone());
     if let Some(secret) = &target.secret {
-        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
-        mac.update(&body);
-        let sig = hex::encode(mac.finalize().into_bytes());
-        call = call.header("X-Imgflush-Signature", format!("sha256={sig}"));
+        call = call.header("X-Imgflush-Signature", webhook_signature(secret, timestamp, &body));
     }
     let resp = success(call.send().await).await?;
     Ok(PurgeReport::note(format!("HTTP {}", resp.status().as_u16())))
@@ -138,11 +185,33 @@ async fn success(sent: reqwest::Result<Response>) -> Result<Response, PurgeError
         return Ok(resp);
     }
     let status = resp.status();
-    let body = resp.text().await.unwrap_or_default();
+    let body = read_bounded(resp).await.unwrap_or_default();
+    let body = String::from_utf8_lossy(&body);
     Err(PurgeError::Status { status, body: body.trim().chars().take(200).collect() })
 }
 
+/// At most [`MAX_RESPONSE_BYTES`] of the body: chunks are read until the
+/// limit, and the rest is never received.
+async fn read_bounded(mut resp: Response) -> reqwest::Result<Vec<u8>> {
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        let room = MAX_RESPONSE_BYTES - body.len();
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= MAX_RESPONSE_BYTES {
+            break;
+        }
+    }
+    Ok(body)
+}
+
 fn describe(e: reqwest::Error) -> PurgeError {
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        if let Some(refused) = s.downcast_ref::<Disallowed>() {
+            return PurgeError::NotAllowed(refused.0.clone());
+        }
+        source = s.source();
+    }
     if e.is_timeout() {
         PurgeError::Timeout
     } else if e.is_connect() {
@@ -156,5 +225,36 @@ fn describe(e: reqwest::Error) -> PurgeError {
             source = s.source();
         }
         PurgeError::Other(msg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_detail_keeps_the_status_and_kind_only() {
+        let status = PurgeError::Status { status: reqwest::StatusCode::BAD_GATEWAY, body: "secret-ish page".into() };
+        assert_eq!(status.to_string(), "HTTP 502 Bad Gateway: secret-ish page");
+        assert_eq!(public_detail(&status.to_string()), "HTTP 502 Bad Gateway");
+        let bare = PurgeError::Status { status: reqwest::StatusCode::NOT_FOUND, body: String::new() };
+        assert_eq!(public_detail(&bare.to_string()), "HTTP 404 Not Found");
+        let refused = PurgeError::NotAllowed("10.0.0.7 is a private address".into());
+        assert!(!public_detail(&refused.to_string()).contains("10.0.0.7"));
+        assert_eq!(public_detail(&PurgeError::Other("invalid HTTP version".into()).to_string()), "request failed");
+        for kept in ["timed out", "connection refused or unreachable", "removed 3 cached objects", "HTTP 200"] {
+            assert_eq!(public_detail(kept), kept);
+        }
+    }
+
+    #[test]
+    fn the_webhook_signature_covers_the_timestamp() {
+        let a = webhook_signature("s", 1_700_000_000, b"{}");
+        assert!(a.starts_with("sha256=") && a.len() == 7 + 64);
+        assert_ne!(a, webhook_signature("s", 1_700_000_001, b"{}"), "a replay with a new timestamp fails");
+        // HMAC-SHA256("s", "1700000000.{}"), computed independently.
+        let mut mac = Hmac::<Sha256>::new_from_slice(b"s").unwrap();
+        mac.update(b"1700000000.{}");
+        assert_eq!(a, format!("sha256={}", hex::encode(mac.finalize().into_bytes())));
     }
 }

@@ -1,5 +1,6 @@
 //! Purge target management, shared by the Settings page and the CLI.
 
+use super::network::NetworkPolicy;
 use super::store::{DynStore, NewTarget, Target};
 use super::{Actor, ServiceError};
 use crate::domain::{FieldError, Role, TargetKind};
@@ -11,8 +12,9 @@ pub struct TargetInput {
     pub secret: Option<String>,
 }
 
-/// Checks every field, reporting all problems at once.
-pub fn validate(input: &TargetInput) -> Result<NewTarget, ServiceError> {
+/// Checks every field, reporting all problems at once. A URL whose host is an
+/// address literal must be one `policy` permits.
+pub fn validate(input: &TargetInput, policy: &NetworkPolicy) -> Result<NewTarget, ServiceError> {
     let mut errors = Vec::new();
     let kind =
         TargetKind::parse(input.kind.trim()).map_err(|e| errors.push(FieldError::new("kind", e.to_string()))).ok();
@@ -25,7 +27,11 @@ pub fn validate(input: &TargetInput) -> Result<NewTarget, ServiceError> {
     }
     let url = input.url.trim();
     match reqwest::Url::parse(url) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
+            if let Err(why) = policy.check_url(&u) {
+                errors.push(FieldError::new("url", why));
+            }
+        }
         _ => errors
             .push(FieldError::new("url", "enter an absolute http:// or https:// URL, e.g. http://127.0.0.1:6081/")),
     }
@@ -46,11 +52,19 @@ pub fn validate(input: &TargetInput) -> Result<NewTarget, ServiceError> {
 #[derive(Clone)]
 pub struct TargetService {
     store: DynStore,
+    network: NetworkPolicy,
 }
 
 impl TargetService {
+    /// Targets limited to public addresses; see [`Self::with_network`].
     pub fn new(store: DynStore) -> Self {
-        TargetService { store }
+        TargetService { store, network: NetworkPolicy::public_only() }
+    }
+
+    /// The operator's policy: which networks besides public ones targets may use.
+    pub fn with_network(mut self, policy: NetworkPolicy) -> Self {
+        self.network = policy;
+        self
     }
 
     pub async fn list(&self, actor: &Actor) -> Result<Vec<Target>, ServiceError> {
@@ -60,7 +74,7 @@ impl TargetService {
 
     pub async fn add(&self, actor: &Actor, input: &TargetInput) -> Result<Target, ServiceError> {
         actor.require(Role::can_manage)?;
-        let new = validate(input)?;
+        let new = validate(input, &self.network)?;
         Ok(self.store.add_target(actor.project.id, &new, super::now_ms()).await?)
     }
 
@@ -82,6 +96,28 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// Only the scheme, host and port: what members who do not manage targets
+/// see (the path and query may carry tokens).
+pub fn host_only(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(u) => match (u.host_str(), u.port()) {
+            (Some(host), Some(port)) => format!("{}://{host}:{port}/", u.scheme()),
+            (Some(host), None) => format!("{}://{host}/", u.scheme()),
+            _ => "(invalid URL)".to_owned(),
+        },
+        Err(_) => "(invalid URL)".to_owned(),
+    }
+}
+
+/// The URL as `role` may see it: admins without credentials, others the host only.
+pub fn url_for(url: &str, role: Role) -> String {
+    if role.can_manage() {
+        redact_url(url)
+    } else {
+        host_only(url)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,7 +128,8 @@ mod tests {
 
     #[test]
     fn names_every_bad_field() {
-        let Err(ServiceError::Invalid(errors)) = validate(&input("squid", "", "ftp://x")) else {
+        let Err(ServiceError::Invalid(errors)) = validate(&input("squid", "", "ftp://x"), &NetworkPolicy::loopback())
+        else {
             panic!("expected invalid")
         };
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
@@ -101,8 +138,35 @@ mod tests {
 
     #[test]
     fn accepts_a_varnish_target_and_redacts_credentials() {
-        let t = validate(&input("varnish", " v1 ", "http://127.0.0.1:6081/")).unwrap();
+        let t = validate(&input("varnish", " v1 ", "http://127.0.0.1:6081/"), &NetworkPolicy::loopback()).unwrap();
         assert_eq!((t.kind, t.name.as_str()), (TargetKind::Varnish, "v1"));
         assert_eq!(redact_url("http://u:p@h:1/x"), "http://h:1/x");
+    }
+
+    #[test]
+    fn members_who_do_not_manage_targets_see_the_host_only() {
+        let url = "https://u:p@hooks.example:8443/purge/T0KEN?sig=abc";
+        assert_eq!(url_for(url, Role::Admin), "https://hooks.example:8443/purge/T0KEN?sig=abc");
+        for role in [Role::Editor, Role::Support] {
+            assert_eq!(url_for(url, role), "https://hooks.example:8443/");
+        }
+        assert_eq!(host_only("http://[::1]/x?y"), "http://[::1]/");
+    }
+
+    #[test]
+    fn refuses_literal_addresses_outside_the_allowed_networks() {
+        for url in ["http://2130706433/", "http://0x7f.0.0.1/", "http://[::ffff:127.0.0.1]/", "http://169.254.169.254/"]
+        {
+            let Err(ServiceError::Invalid(errors)) = validate(&input("edge", "e", url), &NetworkPolicy::public_only())
+            else {
+                panic!("{url} accepted")
+            };
+            assert_eq!(errors.len(), 1, "{url}");
+            assert_eq!(errors[0].field, "url");
+            assert!(errors[0].message.contains("targets.allowed_networks"), "{}", errors[0].message);
+        }
+        assert!(validate(&input("edge", "e", "http://10.0.0.5/"), &NetworkPolicy::loopback()).is_err());
+        assert!(validate(&input("edge", "e", "http://2130706433/"), &NetworkPolicy::loopback()).is_ok());
+        assert!(validate(&input("edge", "e", "https://purge.example/"), &NetworkPolicy::public_only()).is_ok());
     }
 }

@@ -14,6 +14,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use super::network::NetworkPolicy;
 use super::now_ms;
 use super::purge::{self, PurgeRequest};
 use super::store::*;
@@ -84,13 +85,23 @@ pub struct Worker {
     store: DynStore,
     wake: Arc<Notify>,
     client: reqwest::Client,
+    network: Arc<NetworkPolicy>,
     cfg: Arc<WorkerConfig>,
 }
 
 impl Worker {
     pub fn new(store: DynStore, wake: Arc<Notify>, cfg: WorkerConfig) -> Self {
-        let client = purge::client(cfg.target_timeout);
-        Worker { store, wake, client, cfg: Arc::new(cfg) }
+        let network = NetworkPolicy::public_only();
+        let client = purge::client(cfg.target_timeout, &network);
+        Worker { store, wake, client, network: Arc::new(network), cfg: Arc::new(cfg) }
+    }
+
+    /// Lets purges reach `policy`'s networks besides public addresses
+    /// (the operator's `targets.allowed_networks`).
+    pub fn with_network(mut self, policy: NetworkPolicy) -> Self {
+        self.client = purge::client(self.cfg.target_timeout, &policy);
+        self.network = Arc::new(policy);
+        self
     }
 
     pub fn id(&self) -> &str {
@@ -231,7 +242,9 @@ impl Worker {
             for (outcome, result) in outcomes.iter().zip(&pending) {
                 self.store.record_target_result(job.id, token, outcome, now_ms()).await?;
                 if outcome.state == TargetState::Error {
-                    failed.push(format!("{} ({})", result.name, outcome.detail.as_deref().unwrap_or("failed")));
+                    // Every member reads the job's error: the status and kind only.
+                    let why = outcome.detail.as_deref().map_or("failed".to_owned(), purge::public_detail);
+                    failed.push(format!("{} ({why})", result.name));
                 }
             }
             if !failed.is_empty() {
@@ -279,7 +292,7 @@ impl Worker {
                 return Err(WorkerError::LeaseExpiring);
             }
             attempts += 1;
-            match purge::purge(&self.client, target, req).await {
+            match purge::purge(&self.client, &self.network, target, req).await {
                 Ok(report) => break (TargetState::Ok, report.note),
                 Err(e) if attempts >= self.cfg.max_attempts => break (TargetState::Error, e.to_string()),
                 Err(e) => {

@@ -9,7 +9,7 @@ pub async fn project_settings(project: String) -> Result<SettingsView, AppError>
     let p = services.projects.settings(&actor).await?;
     let targets = services.targets.list(&actor).await?;
     Ok(SettingsView {
-        targets: targets.into_iter().map(Into::into).collect(),
+        targets: targets.into_iter().map(|t| crate::model::TargetView::new(t, actor.role)).collect(),
         token: p.token,
         name: p.name,
         origin_hosts: p.origin_hosts,

@@ -69,6 +69,8 @@ pub trait UserStore {
     async fn user_by_id(&self, id: i64) -> StoreResult<User>;
     async fn set_password(&self, user_id: i64, password_hash: &str) -> StoreResult<()>;
     async fn count_users(&self) -> StoreResult<i64>;
+    /// Removes the user and their memberships; `NotFound` when there is no such user.
+    async fn delete_user(&self, user_id: i64) -> StoreResult<()>;
 }
 
 /// Projects and who belongs to them.
@@ -81,6 +83,8 @@ pub trait ProjectStore {
     /// Replaces the settings its admins edit; `NotFound` if the project is gone.
     async fn update_project_settings(&self, id: i64, update: &ProjectSettingsUpdate) -> StoreResult<()>;
     async fn set_membership(&self, user_id: i64, project_id: i64, role: Role) -> StoreResult<()>;
+    /// `NotFound` when the user is not a member.
+    async fn remove_membership(&self, user_id: i64, project_id: i64) -> StoreResult<()>;
     async fn memberships_of(&self, user_id: i64) -> StoreResult<Vec<Membership>>;
     /// The role of `user_id` in the project with `token`; `NotFound` when the
     /// project does not exist *or* the user is not a member (callers answer 404 alike).

@@ -7,11 +7,25 @@ pub fn from_ms(ms: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct User {
     pub id: i64,
     pub email: String,
     pub password_hash: String,
+    /// Bumped when the password changes or the user is removed: sessions
+    /// signed in under an older epoch end.
+    pub session_epoch: i64,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .field("password_hash", &"[redacted]")
+            .field("session_epoch", &self.session_epoch)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -119,9 +133,47 @@ impl std::fmt::Debug for Target {
             .field("id", &self.id)
             .field("kind", &self.kind)
             .field("name", &self.name)
-            .field("url", &self.url)
+            // Credentials, path and query may all carry secrets.
+            .field("url", &crate::backend::targets::host_only(&self.url))
             .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
             .finish()
+    }
+}
+
+impl std::fmt::Debug for NewTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewTarget")
+            .field("kind", &self.kind)
+            .field("name", &self.name)
+            .field("url", &crate::backend::targets::host_only(&self.url))
+            .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_secrets() {
+        let user =
+            User { id: 1, email: "a@x.io".into(), password_hash: "$argon2id$v=19$HASH".into(), session_epoch: 0 };
+        let shown = format!("{user:?}");
+        assert!(shown.contains("a@x.io") && !shown.contains("HASH") && !shown.contains("argon2"), "{shown}");
+        let target = Target {
+            id: 1,
+            project_id: 1,
+            kind: TargetKind::Webhook,
+            name: "hook".into(),
+            url: "https://user:pw@hooks.example/purge?token=T0K".into(),
+            secret: Some("s3cret".into()),
+        };
+        let shown = format!("{target:?}");
+        assert!(shown.contains("hooks.example"), "{shown}");
+        for secret in ["pw", "user", "T0K", "s3cret", "/purge"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 
+use super::error::one_row;
 use super::rows::{convert, json_list, MembershipRow, ProjectRow};
 use super::{
     Membership, NewProject, PgStore, Project, ProjectSettingsUpdate, ProjectStore, SqliteStore, StoreError, StoreResult,
@@ -20,6 +21,7 @@ const UPDATE_SETTINGS: &str = "UPDATE projects SET name = $2, origin_hosts = $3,
      s_maxage_secs = $5, edge_settings = $6 WHERE id = $1";
 const SET_MEMBERSHIP: &str = "INSERT INTO memberships (user_id, project_id, role) VALUES ($1, $2, $3) \
      ON CONFLICT (user_id, project_id) DO UPDATE SET role = excluded.role";
+const REMOVE_MEMBERSHIP: &str = "DELETE FROM memberships WHERE user_id = $1 AND project_id = $2";
 const MEMBERSHIPS_OF: &str =
     "SELECT p.id, p.token, p.name, p.origin_hosts, p.max_age_secs, p.s_maxage_secs, p.edge_settings, m.role \
      FROM memberships m JOIN projects p ON p.id = m.project_id \
@@ -77,6 +79,11 @@ impl ProjectStore for SqliteStore {
     async fn set_membership(&self, user_id: i64, project_id: i64, role: Role) -> StoreResult<()> {
         sqlx::query(SET_MEMBERSHIP).bind(user_id).bind(project_id).bind(role.as_str()).execute(&self.pool).await?;
         Ok(())
+    }
+
+    async fn remove_membership(&self, user_id: i64, project_id: i64) -> StoreResult<()> {
+        let done = sqlx::query(REMOVE_MEMBERSHIP).bind(user_id).bind(project_id).execute(&self.pool).await?;
+        one_row(done.rows_affected())
     }
 
     async fn memberships_of(&self, user_id: i64) -> StoreResult<Vec<Membership>> {
@@ -138,6 +145,11 @@ impl ProjectStore for PgStore {
     async fn set_membership(&self, user_id: i64, project_id: i64, role: Role) -> StoreResult<()> {
         sqlx::query(SET_MEMBERSHIP).bind(user_id).bind(project_id).bind(role.as_str()).execute(&self.pool).await?;
         Ok(())
+    }
+
+    async fn remove_membership(&self, user_id: i64, project_id: i64) -> StoreResult<()> {
+        let done = sqlx::query(REMOVE_MEMBERSHIP).bind(user_id).bind(project_id).execute(&self.pool).await?;
+        one_row(done.rows_affected())
     }
 
     async fn memberships_of(&self, user_id: i64) -> StoreResult<Vec<Membership>> {

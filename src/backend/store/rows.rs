@@ -16,11 +16,12 @@ pub(super) struct UserRow {
     id: i64,
     email: String,
     password_hash: String,
+    session_epoch: i64,
 }
 
 impl From<UserRow> for User {
     fn from(r: UserRow) -> Self {
-        User { id: r.id, email: r.email, password_hash: r.password_hash }
+        User { id: r.id, email: r.email, password_hash: r.password_hash, session_epoch: r.session_epoch }
     }
 }
 

@@ -7,10 +7,13 @@ use super::rows::UserRow;
 use super::{PgStore, SqliteStore, StoreResult, User, UserStore};
 
 const CREATE: &str = "INSERT INTO users (email, password_hash, created_ms) VALUES ($1, $2, $3) \
-     RETURNING id, email, password_hash";
-const BY_EMAIL: &str = "SELECT id, email, password_hash FROM users WHERE email = $1";
-const BY_ID: &str = "SELECT id, email, password_hash FROM users WHERE id = $1";
-const SET_PASSWORD: &str = "UPDATE users SET password_hash = $1 WHERE id = $2";
+     RETURNING id, email, password_hash, session_epoch";
+const BY_EMAIL: &str = "SELECT id, email, password_hash, session_epoch FROM users WHERE email = $1";
+const BY_ID: &str = "SELECT id, email, password_hash, session_epoch FROM users WHERE id = $1";
+/// A new password ends every session signed in before it.
+const SET_PASSWORD: &str = "UPDATE users SET password_hash = $1, session_epoch = session_epoch + 1 WHERE id = $2";
+const DELETE_MEMBERSHIPS: &str = "DELETE FROM memberships WHERE user_id = $1";
+const DELETE: &str = "DELETE FROM users WHERE id = $1";
 const COUNT: &str = "SELECT COUNT(*) FROM users";
 
 #[async_trait]
@@ -40,6 +43,15 @@ impl UserStore for SqliteStore {
         let (n,): (i64,) = sqlx::query_as(COUNT).fetch_one(&self.pool).await?;
         Ok(n)
     }
+
+    async fn delete_user(&self, user_id: i64) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(DELETE_MEMBERSHIPS).bind(user_id).execute(&mut *tx).await?;
+        let done = sqlx::query(DELETE).bind(user_id).execute(&mut *tx).await?;
+        one_row(done.rows_affected())?;
+        tx.commit().await?;
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -68,5 +80,14 @@ impl UserStore for PgStore {
     async fn count_users(&self) -> StoreResult<i64> {
         let (n,): (i64,) = sqlx::query_as(COUNT).fetch_one(&self.pool).await?;
         Ok(n)
+    }
+
+    async fn delete_user(&self, user_id: i64) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(DELETE_MEMBERSHIPS).bind(user_id).execute(&mut *tx).await?;
+        let done = sqlx::query(DELETE).bind(user_id).execute(&mut *tx).await?;
+        one_row(done.rows_affected())?;
+        tx.commit().await?;
+        Ok(())
     }
 }
