@@ -219,3 +219,67 @@ db_test!(api_keys_are_shown_once_and_label_api_invalidations, |t: TestApp| async
     let denied = t.server_fn(&support, "create_key", &[("project", "demo"), ("name", "x"), ("role", "editor")]).await;
     assert_eq!(body_json(denied).await, serde_json::json!("Forbidden"));
 });
+
+db_test!(pasted_lists_are_bounded_in_size_and_errors, |t: TestApp| async move {
+    let cookie = admin(&t).await;
+    let submit = |urls: String| {
+        let cookie = cookie.clone();
+        let t = &t;
+        async move {
+            let resp = t
+                .server_fn(
+                    &cookie,
+                    "submit_invalidation",
+                    &[("project", "demo"), ("scope", "original"), ("urls", &urls)],
+                )
+                .await;
+            body_text(resp).await
+        }
+    };
+    // Over 64 KB: one clear error, nothing parsed or echoed.
+    let body = submit("a\n".repeat(40_000)).await;
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let errors = json["Invalid"].as_array().unwrap_or_else(|| panic!("{body}"));
+    assert_eq!(errors.len(), 1, "{body}");
+    assert_eq!(errors[0]["field"], "urls");
+    assert!(errors[0]["message"].as_str().unwrap().contains("64 KB"), "{body}");
+    // Under the bound: at most 10 entry errors and a note, not 20,000.
+    let body = submit("a\n".repeat(20_000)).await;
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let errors = json["Invalid"].as_array().unwrap_or_else(|| panic!("{body}"));
+    assert_eq!(errors.len(), 11, "{body}");
+    assert!(errors[10]["message"].as_str().unwrap().contains("first 10"), "{body}");
+    assert!(body.len() < 8 * 1024, "{} bytes", body.len());
+    // A long entry is echoed as an excerpt.
+    let body = submit(format!("x{}", "a".repeat(30_000))).await;
+    assert!(body.len() < 2 * 1024, "{} bytes", body.len());
+    assert!(t.store.list_invalidations(t.demo.id, &Default::default()).await.unwrap().is_empty());
+});
+
+db_test!(log_search_matches_paths_exactly_or_by_prefix, |t: TestApp| async move {
+    let cookie = admin(&t).await;
+    for urls in ["/sample.li/a/1.jpg", "/sample.li/b/2.jpg\n/sample.li/a b.jpg", "/other/1.jpg"] {
+        let r = t
+            .server_fn(&cookie, "submit_invalidation", &[("project", "demo"), ("scope", "original"), ("urls", urls)])
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let count = |q: String| {
+        let cookie = cookie.clone();
+        let t = &t;
+        async move {
+            let page =
+                body_json(t.server_fn(&cookie, "list_invalidations", &[("project", "demo"), ("q", &q)]).await).await;
+            page["rows"].as_array().map(Vec::len).unwrap_or_else(|| panic!("{page}"))
+        }
+    };
+    assert_eq!(count("/sample.li/a/1.jpg".into()).await, 1, "exact");
+    assert_eq!(count("/sample.li/a".into()).await, 2, "prefix: /a/1.jpg and /a%20b.jpg");
+    assert_eq!(count("/sample.li/".into()).await, 2);
+    assert_eq!(count("/sample.li/a b.jpg".into()).await, 1, "canonicalised like a submitted path");
+    assert_eq!(count("1.jpg".into()).await, 0, "no substring search");
+    assert_eq!(count("/sample.li/a/1.jpg*".into()).await, 0);
+    let long = format!("/{}", "a".repeat(600));
+    let bad = body_json(t.server_fn(&cookie, "list_invalidations", &[("project", "demo"), ("q", &long)]).await).await;
+    assert_eq!(bad["Invalid"][0]["field"], "q", "{bad}");
+});
