@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
+use super::limits::Limits;
 use super::store::*;
 use super::{now_ms, Actor, ServiceError};
 use crate::domain::{
@@ -133,6 +134,7 @@ pub struct Detail {
 pub struct InvalidationService {
     store: DynStore,
     wake: Arc<Notify>,
+    limits: Limits,
 }
 
 pub const MAX_PAGE: i64 = 100;
@@ -140,8 +142,8 @@ pub const MAX_PAGE: i64 = 100;
 pub const MAX_SEARCH_BYTES: usize = 512;
 
 impl InvalidationService {
-    pub fn new(store: DynStore, wake: Arc<Notify>) -> Self {
-        InvalidationService { store, wake }
+    pub fn new(store: DynStore, wake: Arc<Notify>, limits: Limits) -> Self {
+        InvalidationService { store, wake, limits }
     }
 
     #[tracing::instrument(skip_all, fields(project = %actor.project.token, scope = ?sub.scope), err(level = "info"))]
@@ -155,6 +157,10 @@ impl InvalidationService {
                 Err(StoreError::NotFound) => {}
                 Err(e) => return Err(e.into()),
             }
+        }
+        if sub.scope == Scope::All {
+            // Counted only when a new one is stored (a replay is free).
+            self.limits.scope_all(actor.project.id).await?;
         }
         let new = NewInvalidation {
             id: InvalidationId(uuid::Uuid::now_v7()),

@@ -144,6 +144,12 @@ impl ApiError {
         ApiError { retry_after: Some(secs), ..Self::new(ErrorCode::RateLimited, msg) }
     }
 
+    /// 429 for a budget other than the key's (the client address's).
+    pub fn too_many_requests(retry_after: Duration, message: impl Into<String>) -> Self {
+        let secs = retry_after.as_secs_f64().ceil().max(1.0) as u64;
+        ApiError { retry_after: Some(secs), ..Self::new(ErrorCode::RateLimited, message) }
+    }
+
     pub fn not_found() -> Self {
         Self::new(ErrorCode::NotFound, "no invalidation with this ID in the API key's project")
     }
