@@ -228,6 +228,16 @@ mod tests {
     }
 
     #[test]
+    fn trusted_proxies_from_the_environment_are_a_comma_separated_list() {
+        // The only test that reads the environment.
+        std::env::set_var("APP__SECURITY__TRUSTED_PROXIES", "10.0.0.0/8,192.0.2.1");
+        let cfg = Config::load();
+        std::env::remove_var("APP__SECURITY__TRUSTED_PROXIES");
+        let cfg = cfg.unwrap();
+        assert_eq!(cfg.security.trusted_proxies, ["10.0.0.0/8", "192.0.2.1"]);
+    }
+
+    #[test]
     fn secrets_do_not_print() {
         let cfg = Config::with_database("postgres://u:hunter2@localhost/db");
         assert!(!format!("{cfg:?}").contains("hunter2"));
