@@ -233,7 +233,7 @@ pub enum KeyErrors {
     /// Missing, malformed, unknown or revoked key
     #[response(status = 401)]
     Unauthorized(ErrorBody),
-    /// The key's requests per minute are spent
+    /// The key's or the client address's request budget is spent, or the address sent too many refused keys
     #[response(status = 429, headers(("Retry-After" = u64, description = "Seconds until the key may call again")))]
     RateLimited(ErrorBody),
 }
