@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 use leptos::config::LeptosOptions;
@@ -18,14 +19,14 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 use app::{shell, App as Console};
-use imgflush::backend::auth::LoginThrottle;
+use imgflush::backend::limits::Limits;
 use imgflush::backend::store::{self, Connected, DynStore};
 use imgflush::backend::worker::{Worker, WorkerConfig};
 use imgflush::backend::Services;
 
 use crate::config::Config;
 use crate::sessions::AnySessionStore;
-use crate::{api, auth_routes, health, security};
+use crate::{api, auth_routes, client_ip, health, security};
 
 pub struct App {
     pub router: Router,
@@ -60,12 +61,10 @@ pub async fn build_with_store(config: Config, connected: Connected) -> anyhow::R
     let Connected { store, sessions } = connected;
     let wake = Arc::new(Notify::new());
     let sec = &config.security;
-    let throttle = LoginThrottle::new(
-        sec.login_attempts_per_account,
-        sec.login_attempts_per_ip,
-        Duration::from_secs(sec.login_window_secs),
-    );
-    let services = Services::new(store.clone(), wake.clone(), throttle).with_target_network(config.target_network());
+    let limits = Limits::in_memory(config.limit_settings());
+    let trusted = Arc::new(config.trusted_proxies()?);
+    let services =
+        Services::new(store.clone(), wake.clone(), limits).with_target_network(config.target_network());
     let session_store = AnySessionStore::open(sessions).await?;
     let session_cleanup = session_store.spawn_cleanup(Duration::from_secs(600));
     let sessions = SessionManagerLayer::new(session_store)
@@ -97,7 +96,7 @@ pub async fn build_with_store(config: Config, connected: Connected) -> anyhow::R
         .with_state(options);
 
     let browser = Router::new()
-        .route("/login", post(auth_routes::login))
+        .route("/login", post(auth_routes::login).layer(DefaultBodyLimit::max(auth_routes::MAX_FORM_BYTES)))
         .route("/logout", post(auth_routes::logout))
         .merge(pages)
         .layer(axum::middleware::from_fn_with_state(services.clone(), security::require_session))
@@ -113,7 +112,10 @@ pub async fn build_with_store(config: Config, connected: Connected) -> anyhow::R
     if sec.secure_cookies == "auto" {
         router = router.layer(axum::middleware::from_fn(security::secure_cookies_behind_https));
     }
-    let router = router.layer(axum::middleware::from_fn(security::headers)).layer(TraceLayer::new_for_http());
+    let router = router
+        .layer(axum::middleware::from_fn_with_state(trusted, client_ip::layer))
+        .layer(axum::middleware::from_fn(security::headers))
+        .layer(TraceLayer::new_for_http());
 
     Ok(App { router, store, services, config, wake, session_cleanup })
 }

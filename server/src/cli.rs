@@ -7,7 +7,7 @@ use clap::Subcommand;
 
 use tokio::sync::Notify;
 
-use imgflush::backend::auth::{normalize_email, random_password, LoginThrottle};
+use imgflush::backend::auth::{normalize_email, random_password};
 use imgflush::backend::store::{self, NewProject};
 use imgflush::backend::targets::{redact_url, TargetInput};
 use imgflush::backend::{Actor, ServiceError, Services};
@@ -120,8 +120,8 @@ pub enum KeyCmd {
 /// credentials, so every project is its own.
 async fn open(config: &Config) -> anyhow::Result<Services> {
     let store = store::connect(config.database.url.expose()).await?.store;
-    let throttle = LoginThrottle::new(1, 1, std::time::Duration::from_secs(1));
-    Ok(Services::new(store, Arc::new(Notify::new()), throttle).with_target_network(config.target_network()))
+    let limits = imgflush::backend::limits::Limits::in_memory(config.limit_settings());
+    Ok(Services::new(store, Arc::new(Notify::new()), limits).with_target_network(config.target_network()))
 }
 
 async fn operator(services: &Services, token: &str) -> anyhow::Result<Actor> {

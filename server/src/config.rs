@@ -74,6 +74,11 @@ pub struct SecuritySettings {
     pub login_attempts_per_account: u32,
     pub login_attempts_per_ip: u32,
     pub login_window_secs: u64,
+    /// Proxies (CIDR blocks or addresses) whose `X-Forwarded-For` names the
+    /// client; from any other peer the header is ignored.
+    pub trusted_proxies: Vec<String>,
+    /// State-changing console calls (submit, retry, keys, targets) per user per minute.
+    pub console_writes_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -81,6 +86,12 @@ pub struct SecuritySettings {
 pub struct ApiSettings {
     pub requests_per_minute: u32,
     pub max_body_bytes: usize,
+    /// API requests per client address per minute, whatever the key.
+    pub requests_per_minute_per_source: u32,
+    /// Refused keys per client address per 10 minutes; then 429 without a lookup.
+    pub failed_keys_per_source: u32,
+    /// Scope-All invalidations per project per hour (console and API together).
+    pub all_per_hour: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -110,10 +121,15 @@ session_hours = 12
 login_attempts_per_account = 5
 login_attempts_per_ip = 20
 login_window_secs = 900
+trusted_proxies = []
+console_writes_per_minute = 60
 
 [api]
 requests_per_minute = 120
 max_body_bytes = 65536
+requests_per_minute_per_source = 600
+failed_keys_per_source = 20
+all_per_hour = 10
 
 [targets]
 allowed_networks = []
@@ -137,7 +153,8 @@ impl Config {
                     .separator("__")
                     .try_parsing(true)
                     .list_separator(",")
-                    .with_list_parse_key("targets.allowed_networks"),
+                    .with_list_parse_key("targets.allowed_networks")
+                    .with_list_parse_key("security.trusted_proxies"),
             );
         if let Ok(url) = std::env::var("DATABASE_URL") {
             builder = builder.set_override("database.url", url)?;
@@ -202,12 +219,35 @@ impl Config {
         }
         imgflush::backend::network::NetworkPolicy::parse(&self.targets.allowed_networks)
             .map_err(|e| anyhow::anyhow!("invalid configuration: targets.allowed_networks: {e}"))?;
+                self.trusted_proxies()?;
         Ok(())
     }
 
     /// A pool with room for this configuration's worker lanes and their heartbeats.
     pub fn pool_size(&self) -> imgflush::backend::store::PoolSize {
         imgflush::backend::store::PoolSize::for_worker(self.worker.concurrency)
+    }
+
+    /// `security.trusted_proxies`, parsed.
+    pub fn trusted_proxies(&self) -> anyhow::Result<crate::client_ip::TrustedProxies> {
+        crate::client_ip::TrustedProxies::parse(&self.security.trusted_proxies)
+            .map_err(|e| anyhow::anyhow!("invalid configuration: security.trusted_proxies: {e}"))
+    }
+
+    /// The rate limits of `[security]` and `[api]`.
+    pub fn limit_settings(&self) -> imgflush::backend::limits::LimitSettings {
+        use imgflush::backend::limits::{Limit, LimitSettings};
+        let (sec, api) = (&self.security, &self.api);
+        LimitSettings {
+            sign_in_per_account: sec.login_attempts_per_account,
+            sign_in_per_source: sec.login_attempts_per_ip,
+            sign_in_window: Duration::from_secs(sec.login_window_secs),
+            api_per_key: Limit::per_minute(api.requests_per_minute),
+            api_per_source: Limit::per_minute(api.requests_per_minute_per_source),
+            api_key_failures_per_source: Limit::new(api.failed_keys_per_source, Duration::from_secs(600)),
+            scope_all_per_project: Limit::new(api.all_per_hour, Duration::from_secs(3600)),
+            console_writes_per_user: Limit::per_minute(sec.console_writes_per_minute),
+        }
     }
 
     pub fn worker_config(&self) -> imgflush::backend::worker::WorkerConfig {
@@ -271,6 +311,26 @@ mod tests {
             .and_then(|c| c.try_deserialize())
             .unwrap();
         assert!(defaults.targets.allowed_networks.is_empty(), "public unicast only by default");
+    }
+
+    #[test]
+    fn default_limits_match_the_services_defaults() {
+        let cfg = Config::with_database("sqlite::memory:");
+        assert_eq!(cfg.limit_settings(), imgflush::backend::limits::LimitSettings::default());
+        assert!(cfg.trusted_proxies().is_ok());
+        let mut bad = cfg.clone();
+        bad.security.trusted_proxies = vec!["10.0.0.0/40".into()];
+        assert!(bad.validate().unwrap_err().to_string().contains("security.trusted_proxies"));
+    }
+
+    #[test]
+    fn trusted_proxies_from_the_environment_are_a_comma_separated_list() {
+        // The only test that reads the environment.
+        std::env::set_var("APP__SECURITY__TRUSTED_PROXIES", "10.0.0.0/8,192.0.2.1");
+        let cfg = Config::load();
+        std::env::remove_var("APP__SECURITY__TRUSTED_PROXIES");
+        let cfg = cfg.unwrap();
+        assert_eq!(cfg.security.trusted_proxies, ["10.0.0.0/8", "192.0.2.1"]);
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod app;
 pub mod auth_routes;
 pub mod bootstrap;
 pub mod cli;
+pub mod client_ip;
 pub mod config;
 pub mod health;
 pub mod security;

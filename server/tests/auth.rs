@@ -212,3 +212,78 @@ db_test!(health_endpoints, |t: TestApp| async move {
     assert_eq!(ready.status(), StatusCode::OK);
     assert_eq!(ready.headers().get("x-content-type-options").unwrap(), "nosniff");
 });
+
+db_test!(next_with_control_characters_or_backslashes_goes_home, |t: TestApp| async move {
+    t.user("admin@example.com", Role::Admin, &t.demo).await;
+    for next in ["/\t/evil.example", "/\n/evil.example", "/x\ny", "/\\/evil.example", "//evil.example"] {
+        let resp = t.login_from("192.0.2.10", None, "admin@example.com", PASSWORD, next).await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{next:?}");
+        assert_eq!(location(&resp), "/", "{next:?}");
+        let wrong = t.login_from("192.0.2.11", None, "admin@example.com", "nope", next).await;
+        assert_eq!(wrong.status(), StatusCode::SEE_OTHER, "{next:?}");
+        assert_eq!(location(&wrong), "/login?error=invalid&next=/", "{next:?}");
+    }
+    let resp = t.login_from("192.0.2.10", None, "admin@example.com", PASSWORD, "/p/demo/settings").await;
+    assert_eq!(location(&resp), "/p/demo/settings");
+});
+
+db_test!(a_lockout_slows_the_attackers_address_not_the_owner, |t: TestApp| async move {
+    t.user("admin@example.com", Role::Admin, &t.demo).await;
+    for _ in 0..5 {
+        let resp = t.login_from("203.0.113.5", None, "admin@example.com", "guess", "/").await;
+        assert!(location(&resp).contains("error=invalid"), "{}", location(&resp));
+    }
+    let resp = t.login_from("203.0.113.5", None, "admin@example.com", PASSWORD, "/").await;
+    assert!(location(&resp).contains("error=throttled"), "the attacker's address is throttled");
+    // The owner, elsewhere, still signs in (the account is not locked for everyone).
+    let resp = t.login_from("198.51.100.7", None, "admin@example.com", PASSWORD, "/").await;
+    assert_eq!(location(&resp), "/");
+    assert!(session_cookie(&resp).is_some());
+    // One address guessing many accounts runs out too (20 per window).
+    for i in 0..15 {
+        t.login_from("203.0.113.5", None, &format!("user{i}@example.com"), "guess", "/").await;
+    }
+    let resp = t.login_from("203.0.113.5", None, "other@example.com", "guess", "/").await;
+    assert!(location(&resp).contains("error=throttled"), "{}", location(&resp));
+});
+
+db_test!(parallel_guesses_are_counted_before_the_password_is_checked, |t: TestApp| async move {
+    t.user("admin@example.com", Role::Admin, &t.demo).await;
+    let guesses = (0..12).map(|_| t.login_from("203.0.113.5", None, "admin@example.com", "guess", "/"));
+    let answers = futures::future::join_all(guesses).await;
+    let invalid = answers.iter().filter(|r| location(r).contains("error=invalid")).count();
+    let throttled = answers.iter().filter(|r| location(r).contains("error=throttled")).count();
+    assert_eq!((invalid, throttled), (5, 7));
+});
+
+db_test_cfg!(
+    forwarded_for_counts_only_from_trusted_proxies,
+    |c: &mut server::Config| c.security.trusted_proxies = vec!["10.0.0.0/8".into()],
+    |t: TestApp| async move {
+        t.user("admin@example.com", Role::Admin, &t.demo).await;
+        // Through the proxy: the forwarded client is throttled, another client is not.
+        for _ in 0..5 {
+            t.login_from("10.0.0.1", Some("6.6.6.6, 203.0.113.5"), "admin@example.com", "guess", "/").await;
+        }
+        let resp = t.login_from("10.0.0.1", Some("203.0.113.5"), "admin@example.com", PASSWORD, "/").await;
+        assert!(location(&resp).contains("error=throttled"), "{}", location(&resp));
+        let resp = t.login_from("10.0.0.2", Some("198.51.100.7"), "admin@example.com", PASSWORD, "/").await;
+        assert_eq!(location(&resp), "/", "another client behind the same proxy");
+        // From an untrusted peer the header is ignored: a new value per guess does not help.
+        for i in 0..5 {
+            let spoof = format!("192.0.2.{i}");
+            t.login_from("192.0.2.200", Some(&spoof), "admin@example.com", "guess", "/").await;
+        }
+        let resp = t.login_from("192.0.2.200", Some("192.0.2.99"), "admin@example.com", PASSWORD, "/").await;
+        assert!(location(&resp).contains("error=throttled"), "{}", location(&resp));
+    }
+);
+
+db_test!(the_sign_in_form_body_is_small, |t: TestApp| async move {
+    let huge = format!("{}@example.com", "a".repeat(100_000));
+    let resp = t.login_from("192.0.2.10", None, &huge, "x", "/").await;
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let long = format!("{}@example.com", "a".repeat(1_000));
+    let resp = t.login_from("192.0.2.10", None, &long, "x", "/").await;
+    assert!(location(&resp).contains("error=invalid"), "{}", location(&resp));
+});

@@ -273,3 +273,150 @@ db_test!(admins_edit_the_settings_the_edges_read, |t: TestApp| async move {
     }
     assert_eq!(t.store.project_by_id(t.demo.id).await.unwrap().name, "Shop");
 });
+
+db_test!(pasted_lists_are_bounded_in_size_and_errors, |t: TestApp| async move {
+    let cookie = admin(&t).await;
+    let submit = |urls: String| {
+        let cookie = cookie.clone();
+        let t = &t;
+        async move {
+            let resp = t
+                .server_fn(
+                    &cookie,
+                    "submit_invalidation",
+                    &[("project", "demo"), ("scope", "original"), ("urls", &urls)],
+                )
+                .await;
+            body_text(resp).await
+        }
+    };
+    // Over 64 KB: one clear error, nothing parsed or echoed.
+    let body = submit("a\n".repeat(40_000)).await;
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let errors = json["Invalid"].as_array().unwrap_or_else(|| panic!("{body}"));
+    assert_eq!(errors.len(), 1, "{body}");
+    assert_eq!(errors[0]["field"], "urls");
+    assert!(errors[0]["message"].as_str().unwrap().contains("64 KB"), "{body}");
+    // Under the bound: at most 10 entry errors and a note, not 20,000.
+    let body = submit("a\n".repeat(20_000)).await;
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let errors = json["Invalid"].as_array().unwrap_or_else(|| panic!("{body}"));
+    assert_eq!(errors.len(), 11, "{body}");
+    assert!(errors[10]["message"].as_str().unwrap().contains("first 10"), "{body}");
+    assert!(body.len() < 8 * 1024, "{} bytes", body.len());
+    // A long entry is echoed as an excerpt.
+    let body = submit(format!("x{}", "a".repeat(30_000))).await;
+    assert!(body.len() < 2 * 1024, "{} bytes", body.len());
+    assert!(t.store.list_invalidations(t.demo.id, &Default::default()).await.unwrap().is_empty());
+});
+
+db_test!(log_search_matches_paths_exactly_or_by_prefix, |t: TestApp| async move {
+    let cookie = admin(&t).await;
+    for urls in ["/sample.li/a/1.jpg", "/sample.li/b/2.jpg\n/sample.li/a b.jpg", "/other/1.jpg"] {
+        let r = t
+            .server_fn(&cookie, "submit_invalidation", &[("project", "demo"), ("scope", "original"), ("urls", urls)])
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let count = |q: String| {
+        let cookie = cookie.clone();
+        let t = &t;
+        async move {
+            let page =
+                body_json(t.server_fn(&cookie, "list_invalidations", &[("project", "demo"), ("q", &q)]).await).await;
+            page["rows"].as_array().map(Vec::len).unwrap_or_else(|| panic!("{page}"))
+        }
+    };
+    assert_eq!(count("/sample.li/a/1.jpg".into()).await, 1, "exact");
+    assert_eq!(count("/sample.li/a".into()).await, 2, "prefix: /a/1.jpg and /a%20b.jpg");
+    assert_eq!(count("/sample.li/".into()).await, 2);
+    assert_eq!(count("/sample.li/a b.jpg".into()).await, 1, "canonicalised like a submitted path");
+    assert_eq!(count("1.jpg".into()).await, 0, "no substring search");
+    assert_eq!(count("/sample.li/a/1.jpg*".into()).await, 0);
+    let long = format!("/{}", "a".repeat(600));
+    let bad = body_json(t.server_fn(&cookie, "list_invalidations", &[("project", "demo"), ("q", &long)]).await).await;
+    assert_eq!(bad["Invalid"][0]["field"], "q", "{bad}");
+});
+
+db_test_cfg!(
+    console_changes_are_limited_per_user,
+    |c: &mut server::Config| c.security.console_writes_per_minute = 3,
+    |t: TestApp| async move {
+        let cookie = admin(&t).await;
+        let submit = |cookie: String| {
+            let t = &t;
+            async move {
+                let form = [("project", "demo"), ("scope", "original"), ("urls", "/a.jpg")];
+                body_json(t.server_fn(&cookie, "submit_invalidation", &form).await).await
+            }
+        };
+        for _ in 0..2 {
+            assert!(submit(cookie.clone()).await.is_string());
+        }
+        let key = t.server_fn(&cookie, "create_key", &[("project", "demo"), ("name", "ci"), ("role", "editor")]).await;
+        assert_eq!(key.status(), StatusCode::OK);
+        let refused = submit(cookie.clone()).await;
+        let msg = refused["Conflict"].as_str().unwrap_or_else(|| panic!("{refused}"));
+        assert!(msg.contains("try again in"), "{msg}");
+        // Reading is not limited; another user has their own budget.
+        let list = t.server_fn(&cookie, "list_invalidations", &[("project", "demo")]).await;
+        assert_eq!(list.status(), StatusCode::OK);
+        t.user("editor@example.com", Role::Editor, &t.demo).await;
+        let editor = t.login("editor@example.com").await;
+        assert!(submit(editor).await.is_string());
+    }
+);
+
+db_test_cfg!(
+    scope_all_is_limited_per_project_for_console_and_api,
+    |c: &mut server::Config| c.api.all_per_hour = 2,
+    |t: TestApp| async move {
+        let cookie = admin(&t).await;
+        let all = [("project", "demo"), ("scope", "all"), ("confirm_all", "yes")];
+        for _ in 0..2 {
+            let ok = t.server_fn(&cookie, "submit_invalidation", &all).await;
+            assert_eq!(ok.status(), StatusCode::OK);
+        }
+        let refused = body_json(t.server_fn(&cookie, "submit_invalidation", &all).await).await;
+        let msg = refused["Conflict"].as_str().unwrap_or_else(|| panic!("{refused}"));
+        assert!(msg.contains("2 times per") && msg.contains("try again in"), "{msg}");
+        // The API shares the project's budget.
+        let created = body_json(
+            t.server_fn(&cookie, "create_key", &[("project", "demo"), ("name", "ci"), ("role", "editor")]).await,
+        )
+        .await;
+        let secret = created["secret"].as_str().unwrap().to_owned();
+        let api = t
+            .send(
+                axum::http::Request::post("/invalidate")
+                    .header("x-client-key", &secret)
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(axum::body::Body::from(r#"{"scope":"all"}"#))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(api.status(), StatusCode::CONFLICT);
+        assert!(body_text(api).await.contains("try again in"));
+        // Original is not affected, nor is another project.
+        let ok = t
+            .server_fn(
+                &cookie,
+                "submit_invalidation",
+                &[("project", "demo"), ("scope", "original"), ("urls", "/a.jpg")],
+            )
+            .await;
+        assert_eq!(ok.status(), StatusCode::OK);
+        let other = t.project("other").await;
+        t.user("admin@example.com", Role::Admin, &other).await;
+        let ok = t
+            .server_fn(
+                &cookie,
+                "submit_invalidation",
+                &[("project", "other"), ("scope", "all"), ("confirm_all", "yes")],
+            )
+            .await;
+        assert_eq!(ok.status(), StatusCode::OK);
+        let rows = t.store.list_invalidations(t.demo.id, &Default::default()).await.unwrap();
+        assert_eq!(rows.iter().filter(|r| r.scope == imgflush::domain::Scope::All).count(), 2);
+    }
+);

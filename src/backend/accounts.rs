@@ -19,21 +19,22 @@ impl AccountService {
         AccountService { store, throttle: Arc::new(throttle) }
     }
 
-    /// Checks the credentials under the sign-in throttle. Unknown e-mail and
-    /// wrong password give the same error, after the same work.
+    /// Checks the credentials under the sign-in throttle: the attempt is
+    /// counted before the password is checked. Unknown e-mail and wrong
+    /// password give the same error, after the same work.
     pub async fn sign_in(&self, email: &str, password: &str, ip: Option<IpAddr>) -> Result<User, AuthError> {
-        self.throttle.check(email, ip)?;
-        match auth::authenticate(&self.store, email, password).await {
-            Ok(user) => {
-                self.throttle.record_success(email);
-                Ok(user)
-            }
-            Err(AuthError::InvalidCredentials) => {
-                self.throttle.record_failure(email, ip);
-                Err(AuthError::InvalidCredentials)
-            }
-            Err(e) => Err(e),
+        let attempt = self.throttle.reserve(email, ip).await?;
+        if !attempt.delay.is_zero() {
+            tokio::time::sleep(attempt.delay).await;
         }
+        if email.len() > auth::MAX_EMAIL_KEY_BYTES {
+            // No account has such an address; same answer, same work.
+            let _ = auth::authenticate(&self.store, "", password).await;
+            return Err(AuthError::InvalidCredentials);
+        }
+        let user = auth::authenticate(&self.store, email, password).await?;
+        self.throttle.succeeded(attempt).await;
+        Ok(user)
     }
 
     /// The user a session names; `NotFound` once the account is gone.

@@ -7,11 +7,12 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
+use super::limits::Limits;
 use super::store::*;
 use super::{now_ms, Actor, ServiceError};
 use crate::domain::{
-    parse_path_list, validate_paths, FieldError, InvalidationId, PathListError, Role, Scope, Status, API_MAX_PATHS,
-    CONSOLE_MAX_PATHS,
+    parse_path_list_max, validate_paths, FieldError, InvalidationId, PathListError, Role, Scope, Status, API_MAX_PATHS,
+    CONSOLE_MAX_PATHS, MAX_LIST_BYTES, MAX_LIST_ERRORS,
 };
 
 /// The paths as the console (one text, split on commas and line breaks) or
@@ -103,7 +104,16 @@ impl ListQuery {
             None => None,
             Some(s) => Some(Status::parse(s).map_err(|e| ServiceError::field("status", e.to_string()))?),
         };
-        Ok(ListQuery { before, status, search: p.search.map(str::to_owned), limit })
+        let search = match present(p.search) {
+            Some(q) if q.len() > MAX_SEARCH_BYTES => {
+                return Err(ServiceError::field(
+                    "q",
+                    format!("search for an Invalidation ID or a path prefix of at most {MAX_SEARCH_BYTES} bytes"),
+                ))
+            }
+            q => q.map(str::to_owned),
+        };
+        Ok(ListQuery { before, status, search, limit })
     }
 }
 
@@ -124,13 +134,16 @@ pub struct Detail {
 pub struct InvalidationService {
     store: DynStore,
     wake: Arc<Notify>,
+    limits: Limits,
 }
 
 pub const MAX_PAGE: i64 = 100;
+/// Longest log search (an Invalidation ID or a path prefix), in bytes.
+pub const MAX_SEARCH_BYTES: usize = 512;
 
 impl InvalidationService {
-    pub fn new(store: DynStore, wake: Arc<Notify>) -> Self {
-        InvalidationService { store, wake }
+    pub fn new(store: DynStore, wake: Arc<Notify>, limits: Limits) -> Self {
+        InvalidationService { store, wake, limits }
     }
 
     #[tracing::instrument(skip_all, fields(project = %actor.project.token, scope = ?sub.scope), err(level = "info"))]
@@ -144,6 +157,10 @@ impl InvalidationService {
                 Err(StoreError::NotFound) => {}
                 Err(e) => return Err(e.into()),
             }
+        }
+        if sub.scope == Scope::All {
+            // Counted only when a new one is stored (a replay is free).
+            self.limits.scope_all(actor.project.id).await?;
         }
         let new = NewInvalidation {
             id: InvalidationId(uuid::Uuid::now_v7()),
@@ -278,21 +295,37 @@ pub fn validate_submission(sub: &Submission) -> Result<Vec<String>, ServiceError
             )]))
         };
     }
+    let mut unchecked = 0;
     let parsed = match &sub.paths {
+        PathsInput::Text(text) if text.len() > MAX_LIST_BYTES => {
+            return Err(ServiceError::field(
+                field,
+                format!(
+                    "paste at most {} KB of paths (this list is {} KB); an invalidation takes at most {} paths",
+                    MAX_LIST_BYTES / 1024,
+                    text.len().div_ceil(1024),
+                    sub.max_paths
+                ),
+            ));
+        }
         PathsInput::Text(text) => {
-            let list = parse_path_list(text);
-            if !list.errors.is_empty() {
-                Err(PathListError::Invalid(list.errors))
-            } else {
-                validate_paths(&list.paths.iter().map(|p| p.as_str().to_owned()).collect::<Vec<_>>(), sub.max_paths)
-            }
+            let list = parse_path_list_max(text, sub.max_paths);
+            unchecked = list.not_parsed;
+            list.into_result(sub.max_paths)
         }
         PathsInput::List(items) => validate_paths(items, sub.max_paths),
     };
     match parsed {
         Ok(paths) => Ok(paths.into_iter().map(|p| p.as_str().to_owned()).collect()),
         Err(PathListError::Invalid(errors)) => {
-            Err(ServiceError::Invalid(errors.iter().map(|e| FieldError::from_path(field, e)).collect()))
+            let mut errors: Vec<FieldError> = errors.iter().map(|e| FieldError::from_path(field, e)).collect();
+            if unchecked > 0 {
+                errors.push(FieldError::new(
+                    field,
+                    format!("only the first {MAX_LIST_ERRORS} problems are listed; fix them and submit again"),
+                ));
+            }
+            Err(ServiceError::Invalid(errors))
         }
         Err(other) => Err(ServiceError::Invalid(vec![FieldError::new(field, other.to_string())])),
     }

@@ -21,6 +21,9 @@ impl std::fmt::Debug for GeneratedKey {
     }
 }
 
+/// How stale a key's `last_used` may get before a request records it again.
+pub const TOUCH_EVERY_MS: i64 = 60_000;
+
 pub fn hash_key(key: &str) -> String {
     hex::encode(Sha256::digest(key.as_bytes()))
 }
@@ -64,9 +67,15 @@ impl KeyService {
         Ok(KeyCaller { actor: Actor { project, role: key.role, submitter }, key })
     }
 
-    /// Records the key's last use.
+    /// Records the key's last use, at most once a minute per key (not a
+    /// write on every request).
     pub async fn touch(&self, key: &ApiKey) -> Result<(), ServiceError> {
-        Ok(self.store.touch_api_key(key.id, now_ms()).await?)
+        let now = now_ms();
+        let recent = key.last_used.is_some_and(|t| now - t.timestamp_millis() < TOUCH_EVERY_MS);
+        if recent {
+            return Ok(());
+        }
+        Ok(self.store.touch_api_key(key.id, now).await?)
     }
 
     async fn verify(&self, presented: &str) -> Result<ApiKey, StoreError> {

@@ -12,6 +12,7 @@ pub mod auth;
 mod error;
 pub mod invalidations;
 pub mod keys;
+pub mod limits;
 pub mod network;
 pub mod projects;
 pub mod purge;
@@ -45,16 +46,20 @@ pub struct Services {
     pub targets: targets::TargetService,
     pub projects: projects::ProjectService,
     pub accounts: accounts::AccountService,
+    /// The rate limits the front doors apply (per API key and address, per
+    /// console user); sign-in and scope All are limited inside the services.
+    pub limits: limits::Limits,
 }
 
 impl Services {
-    pub fn new(store: DynStore, wake: Arc<tokio::sync::Notify>, throttle: auth::LoginThrottle) -> Self {
+    pub fn new(store: DynStore, wake: Arc<tokio::sync::Notify>, limits: limits::Limits) -> Self {
         Services {
-            invalidations: invalidations::InvalidationService::new(store.clone(), wake),
+            invalidations: invalidations::InvalidationService::new(store.clone(), wake, limits.clone()),
             keys: keys::KeyService::new(store.clone()),
             targets: targets::TargetService::new(store.clone()),
             projects: projects::ProjectService::new(store.clone()),
-            accounts: accounts::AccountService::new(store.clone(), throttle),
+            accounts: accounts::AccountService::new(store.clone(), limits.login_throttle()),
+            limits,
             store,
         }
     }

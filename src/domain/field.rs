@@ -23,7 +23,7 @@ impl FieldError {
         FieldError {
             field: field.to_owned(),
             message: e.to_string(),
-            entry: Some(e.entry.clone()),
+            entry: Some(super::text::excerpt(&e.entry)),
             suggestion: e.suggestion.clone(),
         }
     }

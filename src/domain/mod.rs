@@ -16,8 +16,8 @@ mod text;
 pub use field::FieldError;
 pub use ids::{InvalidInvalidationId, InvalidProjectToken, InvalidationId, ProjectToken};
 pub use path::{
-    parse_path_list, split_entries, validate_paths, OriginPath, ParsedList, PathError, PathErrorReason, PathListError,
-    API_MAX_PATHS, CONSOLE_MAX_PATHS, MAX_PATH_BYTES,
+    parse_path_list, parse_path_list_max, split_entries, validate_paths, OriginPath, ParsedList, PathError,
+    PathErrorReason, PathListError, API_MAX_PATHS, CONSOLE_MAX_PATHS, MAX_LIST_BYTES, MAX_LIST_ERRORS, MAX_PATH_BYTES,
 };
 pub use role::{Role, UnknownRole};
 pub use scope::{Scope, UnknownScope};

@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 
 pub use error::{PathError, PathErrorReason};
 pub use list::{
-    parse_path_list, split_entries, validate_paths, ParsedList, PathListError, API_MAX_PATHS, CONSOLE_MAX_PATHS,
+    parse_path_list, parse_path_list_max, split_entries, validate_paths, ParsedList, PathListError, API_MAX_PATHS,
+    CONSOLE_MAX_PATHS, MAX_LIST_BYTES, MAX_LIST_ERRORS,
 };
 
 use crate::domain::text::trim_input;

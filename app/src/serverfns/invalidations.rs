@@ -14,7 +14,7 @@ pub async fn submit_invalidation(
 ) -> Result<String, AppError> {
     use imgflush::backend::invalidations::Submission;
 
-    let (services, actor) = crate::ssr::actor(&project).await?;
+    let (services, actor) = super::writer(&project).await?;
     let sub = Submission::from_console(&scope, urls, confirm_all.is_some())?;
     let created = services.invalidations.submit(&actor, sub).await?;
     let id = created.invalidation.id.to_string();
@@ -64,7 +64,7 @@ pub async fn invalidation_detail(project: String, id: String) -> Result<DetailVi
 pub async fn retry_invalidation(project: String, id: String) -> Result<(), AppError> {
     use imgflush::domain::InvalidationId;
 
-    let (services, actor) = crate::ssr::actor(&project).await?;
+    let (services, actor) = super::writer(&project).await?;
     let id = InvalidationId::parse(&id).map_err(|_| AppError::NotFound)?;
     services.invalidations.retry(&actor, id).await?;
     Ok(())

@@ -12,14 +12,14 @@ pub async fn list_keys(project: String) -> Result<KeysView, AppError> {
 
 #[server(prefix = "/sfn", endpoint = "create_key")]
 pub async fn create_key(project: String, name: String, role: String) -> Result<CreatedKey, AppError> {
-    let (services, actor) = crate::ssr::actor(&project).await?;
+    let (services, actor) = super::writer(&project).await?;
     let (key, secret) = services.keys.create(&actor, &name, &role).await?;
     Ok(CreatedKey { name: key.name, secret })
 }
 
 #[server(prefix = "/sfn", endpoint = "revoke_key")]
 pub async fn revoke_key(project: String, key_id: i64) -> Result<(), AppError> {
-    let (services, actor) = crate::ssr::actor(&project).await?;
+    let (services, actor) = super::writer(&project).await?;
     services.keys.revoke(&actor, key_id).await?;
     Ok(())
 }

@@ -10,3 +10,15 @@ pub use invalidations::*;
 pub use keys::*;
 pub use session::*;
 pub use settings::*;
+
+/// The signed-in caller as a member of `token`, for a call that changes
+/// something: it counts against the user's console write limit
+/// (`security.console_writes_per_minute`), checked before the role.
+#[cfg(feature = "ssr")]
+async fn writer(
+    token: &str,
+) -> Result<(imgflush::backend::Services, imgflush::backend::Actor), crate::error::AppError> {
+    let (services, actor) = crate::ssr::actor(token).await?;
+    services.limits.console_write(&actor).await?;
+    Ok((services, actor))
+}

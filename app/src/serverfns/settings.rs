@@ -75,14 +75,14 @@ pub async fn add_target(
 ) -> Result<(), AppError> {
     use imgflush::backend::targets::TargetInput;
 
-    let (services, actor) = crate::ssr::actor(&project).await?;
+    let (services, actor) = super::writer(&project).await?;
     services.targets.add(&actor, &TargetInput { kind, name, url, secret }).await?;
     Ok(())
 }
 
 #[server(prefix = "/sfn", endpoint = "remove_target")]
 pub async fn remove_target(project: String, target_id: i64) -> Result<(), AppError> {
-    let (services, actor) = crate::ssr::actor(&project).await?;
+    let (services, actor) = super::writer(&project).await?;
     services.targets.remove(&actor, target_id).await?;
     Ok(())
 }

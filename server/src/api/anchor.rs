@@ -30,7 +30,7 @@ use super::{parse_id, submit, REPLAYED};
             headers(("Idempotent-Replayed" = String, description = "`true`"))),
         (status = 400, description = "Bad scope, path, count or malformed JSON", body = ErrorBody),
         (status = 403, description = "Read-only (support) key", body = ErrorBody),
-        (status = 409, description = "Idempotency-Key reused with another body", body = ErrorBody),
+        (status = 409, description = "Idempotency-Key reused with another body, or scope all beyond the project's hourly limit (the message says when to retry)", body = ErrorBody),
         BodyErrors,
         KeyErrors,
     ),

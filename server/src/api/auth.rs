@@ -2,8 +2,6 @@
 //! `Authorization: Bearer imf_…`. The key resolves to one project and role;
 //! no cookie or session is ever read or written.
 
-use std::sync::Arc;
-
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
@@ -11,7 +9,8 @@ use axum::http::HeaderMap;
 use imgflush::backend::{Actor, ServiceError, Services};
 
 use super::error::ApiError;
-use super::ratelimit::RateLimiter;
+use super::ratelimit;
+use crate::client_ip::ClientIp;
 
 /// The authenticated caller of an API request.
 pub struct Caller(pub Actor);
@@ -20,14 +19,24 @@ impl FromRequestParts<Services> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, services: &Services) -> Result<Self, ApiError> {
-        let presented = presented_key(&parts.headers)?;
-        let caller = services.keys.authenticate(presented).await.map_err(|e| match e {
-            ServiceError::NotFound => ApiError::unauthorized("the API key is unknown, malformed or revoked"),
-            other => other.into(),
-        })?;
-        if let Some(limiter) = parts.extensions.get::<Arc<RateLimiter>>() {
-            limiter.check(caller.key.id).map_err(|wait| ApiError::rate_limited(wait, limiter.per_minute()))?;
-        }
+        let source = parts.extensions.get::<ClientIp>().and_then(|c| c.0);
+        ratelimit::before_key(services, source).await?;
+        let presented = match presented_key(&parts.headers) {
+            Ok(p) => p,
+            Err(e) => {
+                ratelimit::key_refused(services, source).await;
+                return Err(e);
+            }
+        };
+        let caller = match services.keys.authenticate(presented).await {
+            Ok(c) => c,
+            Err(ServiceError::NotFound) => {
+                ratelimit::key_refused(services, source).await;
+                return Err(ApiError::unauthorized("the API key is unknown, malformed or revoked"));
+            }
+            Err(other) => return Err(other.into()),
+        };
+        ratelimit::per_key(services, caller.key.id).await?;
         if let Err(e) = services.keys.touch(&caller.key).await {
             tracing::warn!(key = %caller.key.prefix, error = %e, "could not record the key's last use");
         }

@@ -154,6 +154,12 @@ impl ApiError {
         ApiError { retry_after: Some(secs), ..Self::new(ErrorCode::Unavailable, msg) }
     }
 
+    /// 429 for a budget other than the key's (the client address's).
+    pub fn too_many_requests(retry_after: Duration, message: impl Into<String>) -> Self {
+        let secs = retry_after.as_secs_f64().ceil().max(1.0) as u64;
+        ApiError { retry_after: Some(secs), ..Self::new(ErrorCode::RateLimited, message) }
+    }
+
     pub fn not_found() -> Self {
         Self::new(ErrorCode::NotFound, "no invalidation with this ID in the API key's project")
     }
@@ -238,7 +244,7 @@ pub enum KeyErrors {
     /// Missing, malformed, unknown or revoked key
     #[response(status = 401)]
     Unauthorized(ErrorBody),
-    /// The key's requests per minute are spent
+    /// The key's or the client address's request budget is spent, or the address sent too many refused keys
     #[response(status = 429, headers(("Retry-After" = u64, description = "Seconds until the key may call again")))]
     RateLimited(ErrorBody),
     /// The database is unreachable for now; repeat the request after `Retry-After`

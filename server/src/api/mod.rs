@@ -9,12 +9,10 @@ pub mod ratelimit;
 pub mod schema;
 mod v1;
 
-use std::sync::Arc;
-
 use axum::extract::DefaultBodyLimit;
 use axum::http::HeaderMap;
 use axum::routing::{any, get, post};
-use axum::{Extension, Router};
+use axum::Router;
 
 use imgflush::backend::invalidations::{Created, Submission};
 use imgflush::backend::{Actor, Services};
@@ -22,12 +20,10 @@ use imgflush::domain::InvalidationId;
 
 use crate::config::Config;
 use error::{ApiError, ErrorCode};
-use ratelimit::RateLimiter;
 
 pub use openapi::document as openapi;
 
 pub fn router(config: &Config) -> Router<Services> {
-    let limiter = Arc::new(RateLimiter::new(config.api.requests_per_minute));
     Router::new()
         .route("/invalidate", post(anchor::create))
         .route("/invalidate/{uuid}", get(anchor::status))
@@ -39,7 +35,6 @@ pub fn router(config: &Config) -> Router<Services> {
         .route("/api/v1/{*rest}", any(unknown_route))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(config.api.max_body_bytes))
-        .layer(Extension(limiter))
 }
 
 async fn unknown_route() -> ApiError {

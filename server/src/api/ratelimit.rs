@@ -1,73 +1,52 @@
-//! Per-key token bucket: `per_minute` requests of burst, refilled evenly over
-//! the minute. In memory, so each console instance counts on its own.
+//! The API's rate limits, counted in the services' [`Limiter`]: per client
+//! address before anything else (every request, good key or not), refused
+//! keys per address (checked before the key is looked up, so a source
+//! guessing keys gets 429 instead of database lookups), then per key.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use imgflush::backend::limits::{LimitKey, RetryAfter, Source};
+use imgflush::backend::Services;
 
-pub struct RateLimiter {
-    per_minute: u32,
-    buckets: Mutex<HashMap<i64, Bucket>>,
+use super::error::ApiError;
+
+fn too_many(wait: RetryAfter, message: String) -> ApiError {
+    ApiError::too_many_requests(wait.0, message)
 }
 
-struct Bucket {
-    tokens: f64,
-    at: Instant,
+/// Before the key is read: the address's request budget and its refused keys.
+pub async fn before_key(services: &Services, source: Source) -> Result<(), ApiError> {
+    let (limiter, s) = (services.limits.limiter(), &services.limits.settings);
+    limiter.peek(&LimitKey::ApiKeyFailures(source), s.api_key_failures_per_source).await.map_err(|w| {
+        too_many(
+            w,
+            format!("too many requests with an unknown or revoked API key from your address; retry in {} s", w.secs()),
+        )
+    })?;
+    limiter.check_and_count(&LimitKey::ApiSource(source), s.api_per_source).await.map(drop).map_err(|w| {
+        too_many(
+            w,
+            format!("your address may send {} API requests per minute; retry in {} s", s.api_per_source.max, w.secs()),
+        )
+    })
 }
 
-/// Buckets idle this long are full again and can be forgotten.
-const IDLE: Duration = Duration::from_secs(60);
-
-impl RateLimiter {
-    /// `per_minute = 0` disables the limit.
-    pub fn new(per_minute: u32) -> Self {
-        RateLimiter { per_minute, buckets: Mutex::new(HashMap::new()) }
-    }
-
-    pub fn per_minute(&self) -> u32 {
-        self.per_minute
-    }
-
-    /// Takes one token for `key_id`, or says how long until one is available.
-    pub fn check(&self, key_id: i64) -> Result<(), Duration> {
-        if self.per_minute == 0 {
-            return Ok(());
-        }
-        let capacity = f64::from(self.per_minute);
-        let per_sec = capacity / 60.0;
-        let now = Instant::now();
-        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        if buckets.len() > 1024 {
-            buckets.retain(|_, b| now.duration_since(b.at) < IDLE);
-        }
-        let b = buckets.entry(key_id).or_insert(Bucket { tokens: capacity, at: now });
-        b.tokens = (b.tokens + now.duration_since(b.at).as_secs_f64() * per_sec).min(capacity);
-        b.at = now;
-        if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(Duration::from_secs_f64((1.0 - b.tokens) / per_sec))
-        }
-    }
+/// A refused key counts against its address.
+pub async fn key_refused(services: &Services, source: Source) {
+    let s = &services.limits.settings;
+    let _ = services
+        .limits
+        .limiter()
+        .check_and_count(&LimitKey::ApiKeyFailures(source), s.api_key_failures_per_source)
+        .await;
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn burst_then_refusal_with_wait_per_key() {
-        let rl = RateLimiter::new(3);
-        assert!((0..3).all(|_| rl.check(1).is_ok()));
-        let wait = rl.check(1).unwrap_err();
-        assert!(wait > Duration::from_secs(19) && wait <= Duration::from_secs(20), "{wait:?}");
-        assert!(rl.check(2).is_ok(), "another key has its own bucket");
-    }
-
-    #[test]
-    fn zero_disables() {
-        let rl = RateLimiter::new(0);
-        assert!((0..1000).all(|_| rl.check(1).is_ok()));
-    }
+/// The key's own request budget.
+pub async fn per_key(services: &Services, key_id: i64) -> Result<(), ApiError> {
+    let limit = services.limits.settings.api_per_key;
+    services
+        .limits
+        .limiter()
+        .check_and_count(&LimitKey::ApiKey(key_id), limit)
+        .await
+        .map(drop)
+        .map_err(|w| ApiError::rate_limited(w.0, limit.max))
 }

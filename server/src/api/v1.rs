@@ -40,7 +40,7 @@ pub const MAX_WAIT_SECS: u64 = 60;
             headers(("Idempotent-Replayed" = String, description = "`true`"))),
         (status = 400, description = "Bad scope, path, count, header or malformed JSON", body = ErrorBody),
         (status = 403, description = "Read-only (support) key", body = ErrorBody),
-        (status = 409, description = "Idempotency-Key reused with another body", body = ErrorBody),
+        (status = 409, description = "Idempotency-Key reused with another body, or scope all beyond the project's hourly limit (the message says when to retry)", body = ErrorBody),
         BodyErrors,
         KeyErrors,
     ),

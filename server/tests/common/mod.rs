@@ -51,6 +51,32 @@ macro_rules! db_test {
     };
 }
 
+/// [`db_test!`] on an app built with a tweaked configuration:
+/// `db_test_cfg!(name, |c: &mut Config| …, |t| async move { … });`
+#[macro_export]
+macro_rules! db_test_cfg {
+    ($name:ident, $tweak:expr, $body:expr) => {
+        mod $name {
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let t = $crate::common::TestApp::with_config($crate::common::Db::Sqlite, $tweak).await.unwrap();
+                ($body)(t).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(t) = $crate::common::TestApp::with_config($crate::common::Db::Postgres, $tweak).await else {
+                    eprintln!("TEST_DATABASE_URL not set: PostgreSQL half skipped");
+                    return;
+                };
+                ($body)(t).await;
+            }
+        }
+    };
+}
+
 /// A database that exists for one test and is dropped after it.
 pub struct TestDb {
     pub url: String,
@@ -175,6 +201,29 @@ impl TestApp {
                 .unwrap(),
         )
         .await
+    }
+
+    /// Posts the sign-in form as the connection from `peer` (with an
+    /// `X-Forwarded-For` header when `forwarded_for` is given).
+    pub async fn login_from(
+        &self,
+        peer: &str,
+        forwarded_for: Option<&str>,
+        email: &str,
+        password: &str,
+        next: &str,
+    ) -> Response<Body> {
+        let body = format!("email={}&password={}&next={}", enc(email), enc(password), enc(next));
+        let peer: std::net::SocketAddr = format!("{peer}:40000").parse().unwrap();
+        let mut req = Request::post("/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ORIGIN, "http://localhost")
+            .header(header::HOST, "localhost")
+            .extension(axum::extract::ConnectInfo(peer));
+        if let Some(xff) = forwarded_for {
+            req = req.header("x-forwarded-for", xff);
+        }
+        self.send(req.body(Body::from(body)).unwrap()).await
     }
 
     /// Signs in and returns the `Cookie` header value to send back.

@@ -22,13 +22,16 @@ const ONE: &str = "SELECT id, project_id, scope, paths, status, attempt, submitt
 const BY_IDEMPOTENCY_KEY: &str = "SELECT id, project_id, scope, paths, status, attempt, submitted_by, error, \
      created_ms, updated_ms, finished_ms, request_hash FROM invalidations \
      WHERE project_id = $1 AND idempotency_key = $2";
-/// `$2` keyset cursor, `$3` status, `$4` LIKE pattern over the paths or `$5` exact id.
+/// `$2` keyset cursor, `$3` status, `$5` exact id or a path in `$4 <= path < $7`
+/// (a prefix range over `invalidation_paths`, served by its (project_id, path) index).
 const LIST: &str = "SELECT id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, \
      updated_ms, finished_ms, request_hash FROM invalidations WHERE project_id = $1 \
      AND ($2 IS NULL OR id < $2) \
      AND ($3 IS NULL OR status = $3) \
-     AND ($4 IS NULL OR id = $5 OR paths LIKE $4 ESCAPE '\\') \
+     AND ($4 IS NULL OR id = $5 OR id IN (SELECT invalidation_id FROM invalidation_paths \
+          WHERE project_id = $1 AND path >= $4 AND path < $7)) \
      ORDER BY id DESC LIMIT $6";
+const INSERT_PATH: &str = "INSERT INTO invalidation_paths (invalidation_id, project_id, path) VALUES ($1, $2, $3)";
 const EVENTS: &str =
     "SELECT status, attempt, note, at_ms FROM invalidation_events WHERE invalidation_id = $1 ORDER BY id";
 const TARGET_RESULTS: &str = "SELECT target_id, kind, name, state, attempts, detail, duration_ms, updated_ms \
@@ -84,6 +87,9 @@ impl InvalidationStore for SqliteStore {
             .fetch_one(&mut *tx)
             .await?;
         insert_event(new.id, Status::Received, 1, Some(&note), new.now_ms).execute(&mut *tx).await?;
+        for path in &new.paths {
+            sqlx::query(INSERT_PATH).bind(new.id.0).bind(new.project_id).bind(path).execute(&mut *tx).await?;
+        }
         tx.commit().await?;
         row.try_into()
     }
@@ -100,14 +106,16 @@ impl InvalidationStore for SqliteStore {
     }
 
     async fn list_invalidations(&self, project_id: i64, q: &ListQuery) -> StoreResult<Vec<Invalidation>> {
-        let (pattern, search_id) = search_terms(q);
+        let (range, search_id) = search_terms(q);
+        let (from, to) = range.unzip();
         let rows: Vec<InvalidationRow> = sqlx::query_as(LIST)
             .bind(project_id)
             .bind(q.before.map(|id| id.0))
             .bind(q.status.map(|s| s.code()))
-            .bind(pattern)
+            .bind(from)
             .bind(search_id)
             .bind(q.limit)
+            .bind(to)
             .fetch_all(&self.pool)
             .await?;
         convert(rows)
@@ -166,6 +174,9 @@ impl InvalidationStore for PgStore {
             .fetch_one(&mut *tx)
             .await?;
         insert_event(new.id, Status::Received, 1, Some(&note), new.now_ms).execute(&mut *tx).await?;
+        for path in &new.paths {
+            sqlx::query(INSERT_PATH).bind(new.id.0).bind(new.project_id).bind(path).execute(&mut *tx).await?;
+        }
         tx.commit().await?;
         row.try_into()
     }
@@ -182,14 +193,16 @@ impl InvalidationStore for PgStore {
     }
 
     async fn list_invalidations(&self, project_id: i64, q: &ListQuery) -> StoreResult<Vec<Invalidation>> {
-        let (pattern, search_id) = search_terms(q);
+        let (range, search_id) = search_terms(q);
+        let (from, to) = range.unzip();
         let rows: Vec<InvalidationRow> = sqlx::query_as(LIST)
             .bind(project_id)
             .bind(q.before.map(|id| id.0))
             .bind(q.status.map(|s| s.code()))
-            .bind(pattern)
+            .bind(from)
             .bind(search_id)
             .bind(q.limit)
+            .bind(to)
             .fetch_all(&self.pool)
             .await?;
         convert(rows)

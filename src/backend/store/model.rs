@@ -255,7 +255,7 @@ pub struct ListQuery {
     /// Keyset cursor: only rows with an id strictly below it (ids are UUID v7, so time-ordered).
     pub before: Option<InvalidationId>,
     pub status: Option<Status>,
-    /// Matches an Invalidation ID exactly, or a substring of a submitted path.
+    /// Matches an Invalidation ID exactly, or a submitted path exactly or by prefix.
     pub search: Option<String>,
     pub limit: i64,
 }

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::model::*;
 use super::StoreError;
-use crate::domain::{InvalidationId, Role, Scope, Status, TargetKind};
+use crate::domain::{InvalidationId, OriginPath, Role, Scope, Status, TargetKind};
 
 fn corrupt(what: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(what.to_string())
@@ -230,22 +230,20 @@ pub(super) fn submitter_ids(submitter: &Submitter) -> (Option<i64>, Option<i64>)
     }
 }
 
-/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
-fn like_pattern(needle: &str) -> String {
-    let mut out = String::with_capacity(needle.len() + 2);
-    out.push('%');
-    for c in needle.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('%');
-    out
+/// The range of paths starting with `prefix`: stored paths are ASCII
+/// (percent-encoded), and both dialects compare them byte-wise, so no path
+/// with the prefix sorts at or after `prefix` followed by U+10FFFF.
+fn prefix_range(prefix: &str) -> (String, String) {
+    (prefix.to_owned(), format!("{prefix}\u{10FFFF}"))
 }
 
-/// The trimmed search text, and the invalidation id it may be.
-pub(super) fn search_terms(q: &ListQuery) -> (Option<String>, Option<Uuid>) {
+/// The trimmed search text as a path-prefix range (canonicalised when it is a
+/// valid path, so `/a b` finds `/a%20b`), and the invalidation id it may be.
+pub(super) fn search_terms(q: &ListQuery) -> (Option<(String, String)>, Option<Uuid>) {
     let search = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
-    (search.map(like_pattern), search.and_then(|s| InvalidationId::parse(s).ok()).map(|id| id.0))
+    let range = search.map(|s| match OriginPath::parse(s) {
+        Ok(p) if !s.ends_with('*') => prefix_range(p.as_str()),
+        _ => prefix_range(s),
+    });
+    (range, search.and_then(|s| InvalidationId::parse(s).ok()).map(|id| id.0))
 }

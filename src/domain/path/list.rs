@@ -12,6 +12,10 @@ use crate::domain::text::trim_input;
 pub const CONSOLE_MAX_PATHS: usize = 10;
 /// Paths per invalidation accepted by the public API.
 pub const API_MAX_PATHS: usize = 15;
+/// Invalid entries reported per list; parsing stops at the next one.
+pub const MAX_LIST_ERRORS: usize = 10;
+/// Longest pasted list (the console's `urls` field) the server accepts, in bytes.
+pub const MAX_LIST_BYTES: usize = 64 * 1024;
 
 /// Result of parsing a pasted list: every entry is either a path or an error.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,6 +25,10 @@ pub struct ParsedList {
     pub errors: Vec<PathError>,
     /// Entries dropped because an earlier one had the same canonical form.
     pub duplicates: usize,
+    /// Entries left unparsed because parsing stopped early: at more than
+    /// `max` paths, or at [`MAX_LIST_ERRORS`] invalid entries.
+    #[serde(default)]
+    pub not_parsed: usize,
 }
 
 impl ParsedList {
@@ -29,31 +37,45 @@ impl ParsedList {
         if !self.errors.is_empty() {
             return Err(PathListError::Invalid(self.errors));
         }
-        check_count(self.paths, max)
+        check_count(self.paths, self.not_parsed, max)
     }
 }
 
 /// Splits on commas and any line break, trims, drops blank entries. Commas
 /// are separators, so a comma inside a file name must be written `%2C`.
 pub fn split_entries(text: &str) -> Vec<String> {
-    text.split([',', '\n', '\r']).map(trim_input).filter(|e| !e.is_empty()).map(str::to_owned).collect()
+    entries(text).map(str::to_owned).collect()
 }
 
-/// Parses a pasted list; never fails, errors are reported per entry.
+fn entries(text: &str) -> impl Iterator<Item = &str> {
+    text.split([',', '\n', '\r']).map(trim_input).filter(|e| !e.is_empty())
+}
+
+/// Parses a pasted list for the console ([`CONSOLE_MAX_PATHS`]); never
+/// fails, errors are reported per entry.
 pub fn parse_path_list(text: &str) -> ParsedList {
-    collect(split_entries(text))
+    parse_path_list_max(text, CONSOLE_MAX_PATHS)
+}
+
+/// Parses a pasted list, stopping once it holds more than `max` paths or
+/// more than [`MAX_LIST_ERRORS`] errors: a pasted megabyte costs no more than
+/// a dozen entries. A list that stopped early counts its remaining entries
+/// (without parsing them), so "you sent N" stays truthful.
+pub fn parse_path_list_max(text: &str, max: usize) -> ParsedList {
+    collect(entries(text), max)
 }
 
 /// For APIs taking a JSON array: entries are not split on commas, duplicates
 /// are dropped and the unique count must be `1..=max`.
 pub fn validate_paths<S: AsRef<str>>(entries: &[S], max: usize) -> Result<Vec<OriginPath>, PathListError> {
-    collect(entries.iter().map(|e| e.as_ref())).into_result(max)
+    collect(entries.iter().map(|e| e.as_ref()), max).into_result(max)
 }
 
-fn collect<S: AsRef<str>>(entries: impl IntoIterator<Item = S>) -> ParsedList {
+fn collect<S: AsRef<str>>(entries: impl IntoIterator<Item = S>, max: usize) -> ParsedList {
     let mut out = ParsedList::default();
     let mut seen = HashSet::new();
-    for entry in entries {
+    let mut entries = entries.into_iter();
+    for entry in entries.by_ref() {
         match OriginPath::parse(entry.as_ref()) {
             Ok(p) if seen.contains(p.as_str()) => out.duplicates += 1,
             Ok(p) => {
@@ -62,14 +84,18 @@ fn collect<S: AsRef<str>>(entries: impl IntoIterator<Item = S>) -> ParsedList {
             }
             Err(e) => out.errors.push(e),
         }
+        if out.paths.len() > max || out.errors.len() >= MAX_LIST_ERRORS {
+            break;
+        }
     }
+    out.not_parsed = entries.count();
     out
 }
 
-fn check_count(paths: Vec<OriginPath>, max: usize) -> Result<Vec<OriginPath>, PathListError> {
+fn check_count(paths: Vec<OriginPath>, not_parsed: usize, max: usize) -> Result<Vec<OriginPath>, PathListError> {
     match paths.len() {
         0 => Err(PathListError::Empty),
-        n if n > max => Err(PathListError::TooMany { count: n, max }),
+        n if n > max => Err(PathListError::TooMany { count: n + not_parsed, max }),
         _ => Ok(paths),
     }
 }
@@ -201,6 +227,37 @@ mod tests {
         assert_eq!(parse_path_list("").into_result(1), Err(PathListError::Empty));
         let too_many = parse_path_list("/a.jpg,/b.jpg").into_result(1);
         assert_eq!(too_many, Err(PathListError::TooMany { count: 2, max: 1 }));
+    }
+
+    #[test]
+    fn a_huge_paste_stops_after_max_plus_one_paths() {
+        let text = (0..100_000).map(|i| format!("/{i}.jpg")).collect::<Vec<_>>().join("\n");
+        let list = parse_path_list(&text);
+        assert_eq!(list.paths.len(), CONSOLE_MAX_PATHS + 1);
+        assert_eq!(list.not_parsed, 100_000 - CONSOLE_MAX_PATHS - 1);
+        let err = list.into_result(CONSOLE_MAX_PATHS).unwrap_err();
+        assert_eq!(err, PathListError::TooMany { count: 100_000, max: CONSOLE_MAX_PATHS });
+        let eleven = (0..11).map(|i| format!("/{i}.jpg")).collect::<Vec<_>>().join(",");
+        let list = parse_path_list(&eleven);
+        assert_eq!((list.paths.len(), list.not_parsed), (11, 0));
+    }
+
+    #[test]
+    fn errors_are_capped_and_entries_excerpted() {
+        // 2 MB of "a\n": a million invalid entries.
+        let text = "a\n".repeat(1_000_000);
+        let list = parse_path_list(&text);
+        assert_eq!(list.errors.len(), MAX_LIST_ERRORS);
+        assert_eq!(list.not_parsed, 1_000_000 - MAX_LIST_ERRORS);
+        let PathListError::Invalid(errors) = validate_paths(&vec!["a"; 1000], API_MAX_PATHS).unwrap_err() else {
+            panic!()
+        };
+        assert_eq!(errors.len(), MAX_LIST_ERRORS);
+        let long = format!("x{}", "a".repeat(100_000));
+        let e = &parse_path_list(&long).errors[0];
+        let field = crate::domain::FieldError::from_path("urls", e);
+        assert!(field.entry.unwrap().len() < 400);
+        assert!(field.message.len() < 600);
     }
 
     #[test]

@@ -39,8 +39,8 @@ pub fn InvalidationLog(
                         </select>
                     </label>
                     <label>
-                        "Search "
-                        <input type="search" name="q" placeholder="Invalidation ID or path"
+                        "Invalidation ID, path or path prefix "
+                        <input type="search" name="q" maxlength="512" placeholder="Invalidation ID, path or path prefix"
                             prop:value=move || param("q").unwrap_or_default() />
                     </label>
                     <button type="submit">"Filter"</button>
