@@ -219,7 +219,7 @@ impl Config {
         }
         imgflush::backend::network::NetworkPolicy::parse(&self.targets.allowed_networks)
             .map_err(|e| anyhow::anyhow!("invalid configuration: targets.allowed_networks: {e}"))?;
-                self.trusted_proxies()?;
+        self.trusted_proxies()?;
         Ok(())
     }
 
