@@ -83,12 +83,17 @@ async fn fill(edge: &Arc<EdgeState>, key: Key, ir: &ImageRequest, params: &Param
             Some(f) => f.clone(),
             None => {
                 let (edge2, key2, ir, params) = (edge.clone(), key.clone(), ir.clone(), params.clone());
-                let task = tokio::spawn(async move {
-                    let r = produce(&edge2, &key2, &ir, &params).await;
+                let task = tokio::spawn(async move { produce(&edge2, &key2, &ir, &params).await });
+                let (edge2, key2) = (edge.clone(), key.clone());
+                // Removed here, not in the task, so a panicking task cannot
+                // leave its key behind.
+                let f = async move {
+                    let r = task.await.unwrap_or_else(|_| Err(EdgeError::internal()));
                     edge2.inflight.lock().unwrap_or_else(|e| e.into_inner()).remove(&key2);
                     r
-                });
-                let f = async move { task.await.unwrap_or_else(|_| Err(EdgeError::internal())) }.boxed().shared();
+                }
+                .boxed()
+                .shared();
                 inflight.insert(key, f.clone());
                 f
             }

@@ -53,6 +53,7 @@ async fn ssrf_and_resource_guards() {
     expect(&h, &h.url("strict", "/ok.jpg"), 403, "private").await;
     let port = h.origin.addr.port();
     expect(&h, &format!("http://{}/strict/localhost:{port}/ok.jpg", h.addr), 403, "private").await;
+    expect(&h, &format!("http://{}/strict/2130706433:{port}/ok.jpg", h.addr), 403, "private").await;
     expect(&h, &h.url("demo", "/big.bin"), 502, "larger than 200000 bytes").await;
     expect(&h, &h.url("demo", "/bomb.png?w=10"), 422, "100000x100000").await;
     expect(&h, &h.url("demo", "/page.html"), 422, "not a JPEG").await;

@@ -105,6 +105,7 @@ pub fn projects(origin: &str) -> Vec<ProjectSettings> {
     demo.custom_host = Some(CNAME.to_owned());
     let mut strict = local("strict");
     strict.allow_private_origins = false;
+    strict.allowed_origin_hosts.push(format!("2130706433:{port}"));
     let mut signed = local("signed");
     signed.sign_salt = Some(Secret::new("salt"));
     let mut sealed = local("sealed");
