@@ -16,6 +16,7 @@
 mod cache;
 mod config;
 mod error;
+mod jpeg;
 mod metrics;
 mod origin;
 mod params;

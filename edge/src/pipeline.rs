@@ -188,7 +188,8 @@ fn respond(
     }
     set("cache-control", format!("public, max-age={max_age}, s-maxage={s_maxage}"));
     set("etag", meta.etag.clone());
-    set("age", unix_now().saturating_sub(meta.stored_at).to_string());
+    let age = if matches!(source, Source::Miss) { 0 } else { unix_now().saturating_sub(meta.stored_at) };
+    set("age", age.to_string());
     set("x-cache", if matches!(source, Source::Miss) { "MISS" } else { "HIT" }.to_owned());
     set(XKEY_HEADER, xkey_value(&meta.token, &meta.path));
     set(TOKEN_HEADER, meta.token.clone());

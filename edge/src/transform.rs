@@ -10,6 +10,7 @@ use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, RgbImage, RgbaImage};
 
 use crate::error::EdgeError;
+use crate::jpeg;
 use crate::params::{Format, Func, Params};
 
 pub struct Output {
@@ -63,7 +64,7 @@ pub fn render(data: &[u8], params: &Params, max_pixels: u64) -> Result<Output, E
     let mut img = match shrink_to {
         Some(need) => {
             drop(decoder);
-            match jpeg_shrink_on_load(data, (sw, sh), need) {
+            match jpeg::shrink_on_load(data, (sw, sh), need) {
                 Some(img) => img,
                 None => decode_with_limits(data, source, max_pixels)?,
             }
@@ -154,50 +155,13 @@ fn apply(img: DynamicImage, plan: Plan) -> DynamicImage {
     }
 }
 
-/// Decodes at the smallest DCT scale (k/8) that still covers `need` (stored,
-/// un-oriented space): a 4000 px JPEG for a 500 px thumbnail is decoded at
-/// 1/8 size, skipping most of the IDCT and all of the big resize.
-fn jpeg_shrink_on_load(data: &[u8], (sw, sh): (u32, u32), need: (u32, u32)) -> Option<DynamicImage> {
-    let scale = |d: u32, k: u32| (d * k).div_ceil(8);
-    let k = (1..8).find(|&k| scale(sw, k) >= need.0 && scale(sh, k) >= need.1)?;
-    let (w, h) = (scale(sw, k) as usize, scale(sh, k) as usize);
-    let mut pixels = vec![0u8; w * h * 3];
-    let mut d = turbojpeg::Decompressor::new().ok()?;
-    let image = turbojpeg::Image {
-        pixels: pixels.as_mut_slice(),
-        width: w,
-        pitch: w * 3,
-        height: h,
-        format: turbojpeg::PixelFormat::RGB,
-    };
-    if let Err(e) = d.decompress(data, image) {
-        tracing::debug!(error = %e, "turbojpeg failed; decoding at full size");
-        return None;
-    }
-    RgbImage::from_raw(w as u32, h as u32, pixels).map(DynamicImage::ImageRgb8)
-}
-
 fn encode(img: &DynamicImage, format: Format, quality: u8) -> Result<Vec<u8>, EdgeError> {
     let failed = |e: &dyn std::fmt::Display| {
         tracing::error!(error = %e, ?format, "encoding failed");
         EdgeError::internal()
     };
     match format {
-        Format::Jpeg => {
-            let rgb = flatten(img);
-            let mut c = turbojpeg::Compressor::new().map_err(|e| failed(&e))?;
-            c.set_quality(i32::from(quality));
-            c.set_subsamp(turbojpeg::Subsamp::Sub2x2);
-            let (w, h) = (rgb.width() as usize, rgb.height() as usize);
-            let image = turbojpeg::Image {
-                pixels: rgb.as_raw().as_slice(),
-                width: w,
-                pitch: w * 3,
-                height: h,
-                format: turbojpeg::PixelFormat::RGB,
-            };
-            c.compress_to_vec(image).map_err(|e| failed(&e))
-        }
+        Format::Jpeg => jpeg::encode(&flatten(img), quality).map_err(|e| failed(&e)),
         Format::Png => {
             let mut out = Vec::new();
             let enc = image::codecs::png::PngEncoder::new_with_quality(
