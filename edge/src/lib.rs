@@ -13,7 +13,7 @@
 //! # }
 //! ```
 
-mod cache;
+pub mod cache;
 mod config;
 mod error;
 mod jpeg;
@@ -42,11 +42,13 @@ use tokio::task::JoinHandle;
 pub use config::{EdgeConfig, Limits, Secret, SettingsConfig};
 pub use error::EdgeError;
 pub use origin::is_public;
+pub use params::{Format, Func, Params};
 pub use purge::{PurgeRequest, PurgeResponse};
 pub use settings::{
     ConsoleSettings, OriginScheme, ProjectSettings, Projects, ProjectsResponse, SettingsSource, StaticSettings,
 };
 pub use sign::{seal, signature};
+pub use transform::{render, Output};
 
 use state::EdgeState;
 
