@@ -30,7 +30,7 @@ fn main() {
     eprintln!("source: 4000x3000 JPEG, {} bytes", big.len());
 
     let nginx_port = free_port();
-    let mut nginx = start_nginx(dir.path(), nginx_port);
+    let nginx = start_nginx(dir.path(), nginx_port);
     let origin = format!("127.0.0.1:{nginx_port}");
     let (edge_addr, _stop) = rt.block_on(start_edge(dir.path(), &origin));
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
@@ -117,8 +117,7 @@ fn main() {
         ">= 0.8x",
     ));
     rows.push(row("HIT p99 latency", edge_p99.clone(), "nginx", nginx_p99, f64::NAN, ""));
-    let _ = nginx.kill();
-    let _ = nginx.wait();
+    drop(nginx);
 
     // Purge: 10,000 paths x 10 variants in one token.
     let cache_dir = dir.path().join("purge-cache");
@@ -203,7 +202,22 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn start_nginx(dir: &Path, port: u16) -> std::process::Child {
+/// Stops nginx (master and workers) when dropped, panics included.
+struct Nginx {
+    child: std::process::Child,
+    conf: std::path::PathBuf,
+    prefix: std::path::PathBuf,
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ =
+            Command::new("nginx").arg("-c").arg(&self.conf).arg("-p").arg(&self.prefix).args(["-s", "stop"]).status();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_nginx(dir: &Path, port: u16) -> Nginx {
     let d = dir.display();
     let conf = format!(
         "user root; worker_processes auto; daemon off; pid {d}/nginx.pid; error_log {d}/nginx-error.log;\n\
@@ -215,10 +229,18 @@ fn start_nginx(dir: &Path, port: u16) -> std::process::Child {
     );
     let path = dir.join("nginx.conf");
     std::fs::write(&path, conf).unwrap();
-    let mut child = Command::new("nginx").arg("-c").arg(&path).arg("-p").arg(dir).stderr(Stdio::inherit()).spawn().unwrap();
+    let mut child = Command::new("nginx")
+        .arg("-c")
+        .arg(&path)
+        .arg("-p")
+        .arg(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return child;
+            return Nginx { child, conf: path, prefix: dir.to_owned() };
         }
         std::thread::sleep(Duration::from_millis(50));
     }

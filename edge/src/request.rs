@@ -93,7 +93,8 @@ fn project_by_host(
     projects: &Projects,
 ) -> Option<Result<Arc<ProjectSettings>, EdgeError>> {
     if let Some(domain) = edge_domain {
-        if let Some(label) = host.strip_suffix(domain).and_then(|l| l.strip_suffix('.')) {
+        let domain = domain.to_ascii_lowercase();
+        if let Some(label) = host.strip_suffix(domain.as_str()).and_then(|l| l.strip_suffix('.')) {
             if !label.is_empty() && !label.contains('.') {
                 return Some(projects.by_token(label).cloned().ok_or_else(|| {
                     EdgeError::new(axum::http::StatusCode::NOT_FOUND, "unknown_token", "unknown token")

@@ -84,9 +84,9 @@ impl DiskCache {
     pub fn open(root: &Path, max_bytes: u64) -> io::Result<DiskCache> {
         for dir in ["tmp", "trash"] {
             let d = root.join(dir);
-            if d.exists() {
-                std::fs::remove_dir_all(&d)?;
-            }
+            // Best effort: a previous instance's background deletion may
+            // still be emptying `trash/`.
+            let _ = std::fs::remove_dir_all(&d);
             std::fs::create_dir_all(&d)?;
         }
         std::fs::create_dir_all(root.join("objects"))?;
@@ -186,7 +186,8 @@ impl DiskCache {
     }
 
     /// Blocking. Removes every variant of each path (a trailing `*` = every
-    /// path with that prefix); returns how many objects went.
+    /// path with that prefix); returns how many objects went. The files go in
+    /// the background.
     pub fn purge_paths(&self, token: &str, paths: &[OriginPath]) -> u64 {
         let mut trash = Vec::new();
         let mut removed = 0;
@@ -200,8 +201,15 @@ impl DiskCache {
                 }
             }
         }
-        for dir in trash.into_iter().flatten() {
-            let _ = std::fs::remove_dir_all(dir);
+        // The directories are already out of `objects/`: deleting them can
+        // happen after the answer.
+        let trash: Vec<PathBuf> = trash.into_iter().flatten().collect();
+        if !trash.is_empty() {
+            std::thread::spawn(move || {
+                for dir in trash {
+                    let _ = std::fs::remove_dir_all(dir);
+                }
+            });
         }
         removed
     }
