@@ -285,8 +285,8 @@ fn wrk(url: &str) -> (f64, String) {
 }
 
 fn purge_bench(dir: &Path) -> (Duration, Duration) {
-    let cache = Arc::new(DiskCache::open(dir, 1 << 40).unwrap());
-    let body = vec![7u8; 256];
+    let cache = Arc::new(DiskCache::open(dir, 1 << 40, 64 << 20).unwrap());
+    let body = bytes::Bytes::from(vec![7u8; 256]);
     let t = Instant::now();
     for p in 0..10_000 {
         for v in 0..10 {

@@ -38,6 +38,9 @@ pub struct EdgeConfig {
     pub cache_dir: PathBuf,
     /// Disk bytes the cached objects may use; least recently used go first.
     pub cache_max_bytes: u64,
+    /// Memory for small, recently used bodies on top of the disk cache
+    /// (0 = always read from disk).
+    pub memory_cache_bytes: u64,
     /// `Authorization: Bearer {purge_secret}` on purge requests.
     pub purge_secret: Secret,
     /// Route of the purge endpoint; `/_purge` and `/purge` are always served.
@@ -56,6 +59,7 @@ impl EdgeConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8081)),
             cache_dir: cache_dir.into(),
             cache_max_bytes: 1 << 30,
+            memory_cache_bytes: 64 << 20,
             purge_secret,
             purge_path: "/_purge".to_owned(),
             edge_domain: None,

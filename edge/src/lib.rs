@@ -77,8 +77,8 @@ impl Edge {
     /// Like [`build`](Self::build) with a caller-provided settings source
     /// (an embedding console can hand its own).
     pub async fn with_settings(config: EdgeConfig, settings: Arc<dyn SettingsSource>) -> io::Result<Edge> {
-        let (dir, max) = (config.cache_dir.clone(), config.cache_max_bytes);
-        let cache = tokio::task::spawn_blocking(move || cache::DiskCache::open(&dir, max))
+        let (dir, max, memory) = (config.cache_dir.clone(), config.cache_max_bytes, config.memory_cache_bytes);
+        let cache = tokio::task::spawn_blocking(move || cache::DiskCache::open(&dir, max, memory))
             .await
             .map_err(io::Error::other)??;
         let state = EdgeState {

@@ -14,7 +14,7 @@ use futures::FutureExt;
 use imgflush::domain::cache_key::{xkey_value, PATH_HEADER, TOKEN_HEADER, XKEY_HEADER};
 use sha2::{Digest, Sha256};
 
-use crate::cache::{Key, Meta, Stored};
+use crate::cache::{DiskCache, Key, Meta, Stored};
 use crate::error::EdgeError;
 use crate::metrics::Metrics;
 use crate::origin::Fetched;
@@ -74,7 +74,7 @@ const INLINE_READ_MAX: u64 = 256 * 1024;
 async fn lookup(edge: &Arc<EdgeState>, key: &Key) -> Option<Object> {
     let found = edge.cache.lookup(key)?;
     let meta = found.meta.clone();
-    let body = if meta.body_len <= INLINE_READ_MAX {
+    let body = if DiskCache::is_in_memory(&found) || meta.body_len <= INLINE_READ_MAX {
         edge.cache.read(&found)?
     } else {
         let cache = edge.cache.clone();

@@ -22,7 +22,7 @@ use imgflush::domain::OriginPath;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use index::Index;
+use index::{Hit, Index};
 
 /// What is stored beside each body (and served as headers).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,6 +60,7 @@ pub struct Found {
     pub meta: Arc<Meta>,
     file: PathBuf,
     offset: usize,
+    hot: Option<Bytes>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -80,8 +81,9 @@ pub struct DiskCache {
 
 impl DiskCache {
     /// Opens (creating) `root` and rebuilds the index from the files there.
-    /// Blocking.
-    pub fn open(root: &Path, max_bytes: u64) -> io::Result<DiskCache> {
+    /// Up to `memory_bytes` of small, recently used bodies are also kept in
+    /// memory. Blocking.
+    pub fn open(root: &Path, max_bytes: u64, memory_bytes: u64) -> io::Result<DiskCache> {
         for dir in ["tmp", "trash"] {
             let d = root.join(dir);
             // Best effort: a previous instance's background deletion may
@@ -90,13 +92,13 @@ impl DiskCache {
             std::fs::create_dir_all(&d)?;
         }
         std::fs::create_dir_all(root.join("objects"))?;
-        let mut index = Index::default();
+        let mut index = Index::new(memory_bytes);
         let mut found = file::scan(&root.join("objects"))?;
         found.sort_by_key(|(_, mtime)| *mtime);
         for (meta, _) in found {
             let offset = file::body_offset(&meta)?;
             let size = offset as u64 + meta.body_len;
-            index.insert(Arc::new(meta), size, offset);
+            index.insert(Arc::new(meta), size, offset, None);
         }
         let cache = DiskCache { root: root.to_owned(), max_bytes, index: Mutex::new(index), seq: AtomicU64::new(0) };
         cache.evict(&mut cache.lock());
@@ -118,19 +120,30 @@ impl DiskCache {
 
     /// Marks the entry as just used.
     pub fn lookup(&self, key: &Key) -> Option<Found> {
-        let (meta, offset) = self.lock().touch(key)?;
-        Some(Found { meta, file: self.object_path(key), offset })
+        let Hit { meta, offset, hot } = self.lock().touch(key)?;
+        Some(Found { meta, file: self.object_path(key), offset, hot })
     }
 
-    /// Blocking. A missing or short file drops the entry and reads as `None`.
+    /// Whether [`read`](Self::read) will be served from memory.
+    pub fn is_in_memory(found: &Found) -> bool {
+        found.hot.is_some()
+    }
+
+    /// Blocking unless the body is in memory. A missing or short file drops
+    /// the entry and reads as `None`.
     pub fn read(&self, found: &Found) -> Option<Bytes> {
+        if let Some(body) = &found.hot {
+            return Some(body.clone());
+        }
+        let m = &found.meta;
+        let key = Key { token: m.token.clone(), path: m.path.clone(), variant: m.variant.clone() };
         match std::fs::read(&found.file) {
-            Ok(data) if data.len() as u64 == found.offset as u64 + found.meta.body_len => {
-                Some(Bytes::from(data).slice(found.offset..))
+            Ok(data) if data.len() as u64 == found.offset as u64 + m.body_len => {
+                let body = Bytes::from(data).slice(found.offset..);
+                self.lock().make_hot_if_same(&key, m, body.clone());
+                Some(body)
             }
             _ => {
-                let m = &found.meta;
-                let key = Key { token: m.token.clone(), path: m.path.clone(), variant: m.variant.clone() };
                 self.lock().remove_if_same(&key, m);
                 None
             }
@@ -145,7 +158,7 @@ impl DiskCache {
 
     /// Blocking. Writes a temp file, then renames it into place under the
     /// index lock, unless a purge ran since `epoch`.
-    pub fn store(&self, meta: Meta, body: &[u8], epoch: u64) -> io::Result<Stored> {
+    pub fn store(&self, meta: Meta, body: &Bytes, epoch: u64) -> io::Result<Stored> {
         let key = Key { token: meta.token.clone(), path: meta.path.clone(), variant: meta.variant.clone() };
         let header = file::header(&meta)?;
         let size = (header.len() + body.len()) as u64;
@@ -172,7 +185,7 @@ impl DiskCache {
             let _ = std::fs::remove_file(&tmp);
             return Err(e);
         }
-        index.insert(Arc::new(meta), size, header.len());
+        index.insert(Arc::new(meta), size, header.len(), Some(body.clone()));
         self.evict(&mut index);
         Ok(Stored::Yes)
     }

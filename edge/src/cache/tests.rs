@@ -19,7 +19,7 @@ fn key(token: &str, path: &str, variant: &str) -> Key {
 }
 
 fn put(c: &DiskCache, token: &str, path: &str, variant: &str) {
-    let body = format!("{token}{path}{variant}").into_bytes();
+    let body = Bytes::from(format!("{token}{path}{variant}").into_bytes());
     assert_eq!(c.store(meta(token, path, variant, &body), &body, c.epoch()).unwrap(), Stored::Yes);
 }
 
@@ -34,7 +34,7 @@ fn paths(list: &[&str]) -> Vec<OriginPath> {
 #[test]
 fn store_read_purge_and_reopen() {
     let dir = tempfile::tempdir().unwrap();
-    let c = DiskCache::open(dir.path(), 1 << 20).unwrap();
+    let c = DiskCache::open(dir.path(), 1 << 20, 0).unwrap();
     for v in ["w=1", "w=2", "vh=3"] {
         put(&c, "demo", "/h/a/1.jpg", v);
     }
@@ -49,7 +49,7 @@ fn store_read_purge_and_reopen() {
     assert!(has(&c, "demo", "/h/a/2.jpg", "w=1") && has(&c, "other", "/h/a/1.jpg", "w=1"));
 
     drop(c);
-    let c = DiskCache::open(dir.path(), 1 << 20).unwrap();
+    let c = DiskCache::open(dir.path(), 1 << 20, 0).unwrap();
     assert_eq!(c.stats().0, 3, "rebuilt from disk");
     assert!(has(&c, "demo", "/h/b/1.jpg", "w=1"));
     assert_eq!(c.purge_paths("demo", &paths(&["/h/a/*"])), 1);
@@ -67,7 +67,7 @@ fn lru_eviction_and_purge_race() {
         let body = b"demo/h/0.jpgv".to_vec();
         (file::header(&meta("demo", "/h/0.jpg", "v", &body)).unwrap().len() + body.len()) as u64
     };
-    let c = DiskCache::open(dir.path(), one * 3).unwrap();
+    let c = DiskCache::open(dir.path(), one * 3, 1 << 20).unwrap();
     for i in 0..3 {
         put(&c, "demo", &format!("/h/{i}.jpg"), "v");
     }
@@ -78,8 +78,26 @@ fn lru_eviction_and_purge_race() {
 
     let epoch = c.epoch();
     c.purge_paths("demo", &paths(&["/nothing.jpg"]));
-    let body = b"stale".to_vec();
+    let body = Bytes::from_static(b"stale");
     assert_eq!(c.store(meta("demo", "/h/9.jpg", "v", &body), &body, epoch).unwrap(), Stored::PurgedMeanwhile);
-    let big = vec![0u8; (one * 4) as usize];
+    let big = Bytes::from(vec![0u8; (one * 4) as usize]);
     assert_eq!(c.store(meta("demo", "/h/9.jpg", "v", &big), &big, c.epoch()).unwrap(), Stored::TooLarge);
+}
+
+#[test]
+fn hot_bodies_stay_within_their_budget_and_go_with_purges() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = DiskCache::open(dir.path(), 1 << 20, 40).unwrap();
+    for p in ["/h/a.jpg", "/h/b.jpg", "/h/c.jpg"] {
+        put(&c, "demo", p, "v1"); // 14-byte bodies: the third pushes the first out of memory
+    }
+    assert_eq!(c.lock().hot_bytes, 28);
+    assert!(DiskCache::is_in_memory(&c.lookup(&key("demo", "/h/c.jpg", "v1")).unwrap()));
+    let cold = c.lookup(&key("demo", "/h/a.jpg", "v1")).unwrap();
+    assert!(!DiskCache::is_in_memory(&cold));
+    assert_eq!(&c.read(&cold).unwrap()[..], b"demo/h/a.jpgv1");
+    assert!(DiskCache::is_in_memory(&c.lookup(&key("demo", "/h/a.jpg", "v1")).unwrap()), "promoted by the read");
+    assert!(c.lock().hot_bytes <= 40);
+    c.purge_token("demo");
+    assert_eq!(c.lock().hot_bytes, 0);
 }
