@@ -117,6 +117,16 @@ fn main() {
         ">= 0.8x",
     ));
     rows.push(row("HIT p99 latency", edge_p99.clone(), "nginx", nginx_p99, f64::NAN, ""));
+    // The HTTP stack's own ceiling on this machine: axum answering `ok`.
+    let (floor_rps, _) = wrk(&format!("http://{edge_addr}/healthz"));
+    rows.push(row(
+        "  (edge GET /healthz, the axum/hyper floor: req/s)",
+        format!("{floor_rps:.0}"),
+        "nginx",
+        format!("{nginx_rps:.0}"),
+        floor_rps / nginx_rps,
+        "",
+    ));
     drop(nginx);
 
     // Purge: 10,000 paths x 10 variants in one token.

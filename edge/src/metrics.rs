@@ -29,11 +29,11 @@ impl Metrics {
     }
 
     pub fn observe_latency(&self, d: Duration) {
+        // One atomic per request: buckets are stored non-cumulative and
+        // summed when rendered.
         let s = d.as_secs_f64();
-        for (i, le) in BUCKETS.iter().enumerate() {
-            if s <= *le {
-                self.latency_buckets[i].fetch_add(1, Relaxed);
-            }
+        if let Some(i) = BUCKETS.iter().position(|le| s <= *le) {
+            self.latency_buckets[i].fetch_add(1, Relaxed);
         }
         self.latency_count.fetch_add(1, Relaxed);
         self.latency_sum_us.fetch_add(d.as_micros() as u64, Relaxed);
@@ -77,8 +77,10 @@ impl Metrics {
         line("edge_cache_bytes", "gauge", "Bytes in the disk cache.", bytes);
         let name = "edge_request_duration_seconds";
         let _ = writeln!(out, "# HELP {name} Image request latency.\n# TYPE {name} histogram");
+        let mut cumulative = 0;
         for (i, le) in BUCKETS.iter().enumerate() {
-            let _ = writeln!(out, "{name}_bucket{{le=\"{le}\"}} {}", self.latency_buckets[i].load(Relaxed));
+            cumulative += self.latency_buckets[i].load(Relaxed);
+            let _ = writeln!(out, "{name}_bucket{{le=\"{le}\"}} {cumulative}");
         }
         let count = self.latency_count.load(Relaxed);
         let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}");

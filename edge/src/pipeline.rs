@@ -7,7 +7,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures::FutureExt;
@@ -29,6 +29,8 @@ pub struct Object {
     pub meta: Arc<Meta>,
     pub body: Bytes,
 }
+
+const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
 
 enum Source {
     Hit,
@@ -186,25 +188,26 @@ fn respond(
     let mut res = Response::new(body);
     *res.status_mut() = status;
     let h = res.headers_mut();
-    let mut set = |name: &'static str, value: String| {
-        if let Ok(v) = HeaderValue::from_str(&value) {
+    let text = |v: &str| HeaderValue::from_str(v).ok();
+    let mut put = |name: HeaderName, value: Option<HeaderValue>| {
+        if let Some(v) = value {
             h.insert(name, v);
         }
     };
     if !not_modified {
-        set("content-type", meta.content_type.clone());
-        set("content-length", object.body.len().to_string());
+        put(header::CONTENT_TYPE, text(&meta.content_type));
+        put(header::CONTENT_LENGTH, Some(HeaderValue::from(object.body.len())));
     }
-    set("cache-control", format!("public, max-age={max_age}, s-maxage={s_maxage}"));
-    set("etag", meta.etag.clone());
+    put(header::CACHE_CONTROL, text(&format!("public, max-age={max_age}, s-maxage={s_maxage}")));
+    put(header::ETAG, text(&meta.etag));
     let age = if matches!(source, Source::Miss) { 0 } else { unix_now().saturating_sub(meta.stored_at) };
-    set("age", age.to_string());
-    set("x-cache", if matches!(source, Source::Miss) { "MISS" } else { "HIT" }.to_owned());
-    set(XKEY_HEADER, xkey_value(&meta.token, &meta.path));
-    set(TOKEN_HEADER, meta.token.clone());
-    set(PATH_HEADER, meta.path.clone());
+    put(header::AGE, Some(HeaderValue::from(age)));
+    put(X_CACHE, Some(HeaderValue::from_static(if matches!(source, Source::Miss) { "MISS" } else { "HIT" })));
+    put(HeaderName::from_static(XKEY_HEADER), text(&xkey_value(&meta.token, &meta.path)));
+    put(HeaderName::from_static(TOKEN_HEADER), text(&meta.token));
+    put(HeaderName::from_static(PATH_HEADER), text(&meta.path));
     if matches!(source, Source::Stale) {
-        set("warning", "110 - \"Response is Stale\"".to_owned());
+        put(header::WARNING, Some(HeaderValue::from_static("110 - \"Response is Stale\"")));
     }
     let m = &edge.metrics;
     match source {

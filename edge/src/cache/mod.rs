@@ -58,7 +58,6 @@ pub struct Key {
 #[derive(Clone, Debug)]
 pub struct Found {
     pub meta: Arc<Meta>,
-    file: PathBuf,
     offset: usize,
     hot: Option<Bytes>,
 }
@@ -121,7 +120,7 @@ impl DiskCache {
     /// Marks the entry as just used.
     pub fn lookup(&self, key: &Key) -> Option<Found> {
         let Hit { meta, offset, hot } = self.lock().touch(key)?;
-        Some(Found { meta, file: self.object_path(key), offset, hot })
+        Some(Found { meta, offset, hot })
     }
 
     /// Whether [`read`](Self::read) will be served from memory.
@@ -137,7 +136,7 @@ impl DiskCache {
         }
         let m = &found.meta;
         let key = Key { token: m.token.clone(), path: m.path.clone(), variant: m.variant.clone() };
-        match std::fs::read(&found.file) {
+        match std::fs::read(self.object_path(&key)) {
             Ok(data) if data.len() as u64 == found.offset as u64 + m.body_len => {
                 let body = Bytes::from(data).slice(found.offset..);
                 self.lock().make_hot_if_same(&key, m, body.clone());
