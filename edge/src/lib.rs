@@ -114,6 +114,12 @@ impl Edge {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> io::Result<()> {
+        use axum::serve::ListenerExt;
+        // Nagle would hold back the tail of a response behind the client's
+        // delayed ACK on keep-alive connections (nginx's `tcp_nodelay on`).
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await
     }
 }
