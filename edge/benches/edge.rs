@@ -107,13 +107,21 @@ fn main() {
     let (_, cache, body) = get(hit_url.clone());
     assert_eq!(cache, "HIT");
     std::fs::write(www.join("thumb.jpg"), &body).unwrap();
+    let per_core_addr = per_core_edge(dir.path(), &origin);
+    let per_core_url = format!("http://{per_core_addr}/bench/{origin}/big.jpg?w=500&vh=0");
+    get(per_core_url.clone());
+    let (_, cache, _) = get(per_core_url.clone());
+    assert_eq!(cache, "HIT");
     // Interleaved rounds, medians: the machine is shared, load drifts.
-    let (mut edge_runs, mut nginx_runs, mut floor_runs) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut edge_runs, mut nginx_runs, mut floor_runs, mut per_core_runs) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..WRK_ROUNDS {
         edge_runs.push(wrk(&hit_url));
         nginx_runs.push(wrk(&format!("http://{origin}/thumb.jpg")));
         floor_runs.push(wrk(&format!("http://{edge_addr}/healthz")));
+        per_core_runs.push(wrk(&per_core_url));
     }
+    let (per_core_rps, _) = median_run(per_core_runs);
     let (edge_rps, edge_p99) = median_run(edge_runs);
     let (nginx_rps, nginx_p99) = median_run(nginx_runs);
     let (floor_rps, _) = median_run(floor_runs);
@@ -126,6 +134,14 @@ fn main() {
         ">= 0.8x",
     ));
     rows.push(row("HIT p99 latency (of the median run)", edge_p99, "nginx", nginx_p99, f64::NAN, ""));
+    rows.push(row(
+        "  HIT, same router on one current-thread runtime per core: req/s",
+        format!("{per_core_rps:.0}"),
+        "nginx",
+        format!("{nginx_rps:.0}"),
+        per_core_rps / nginx_rps,
+        ">= 0.8x",
+    ));
     // The HTTP stack's own ceiling on this machine: axum answering `ok`.
     rows.push(row(
         "  (edge GET /healthz, the axum/hyper floor: req/s)",
@@ -286,6 +302,39 @@ async fn start_edge(cache_dir: &Path, origin: &str) -> (SocketAddr, tokio::sync:
 fn median_run(mut runs: Vec<(f64, String)>) -> (f64, String) {
     runs.sort_by(|a, b| a.0.total_cmp(&b.0));
     runs.swap_remove(runs.len() / 2)
+}
+
+/// The edge's router served by two single-threaded runtimes accepting on one
+/// socket (nginx's worker model), sharing one cache. Runs until exit.
+fn per_core_edge(dir: &Path, origin: &str) -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let setup = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let router = setup.block_on(async {
+        let mut project = ProjectSettings::new("bench");
+        project.allowed_origin_hosts = vec![origin.to_owned()];
+        project.origin_scheme = OriginScheme::Http;
+        project.allow_private_origins = true;
+        let config =
+            EdgeConfig::new(dir.join("per-core-cache"), Secret::new("s"), SettingsConfig::Static(vec![project]));
+        Edge::build(config).await.unwrap().router()
+    });
+    std::mem::forget(setup);
+    for _ in 0..2 {
+        let (listener, router) = (listener.try_clone().unwrap(), router.clone());
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async move {
+                use axum::serve::ListenerExt;
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap().tap_io(|tcp| {
+                    let _ = tcp.set_nodelay(true);
+                });
+                axum::serve(listener, router).await.unwrap();
+            });
+        });
+    }
+    addr
 }
 
 /// (requests per second, p99 as wrk prints it)
