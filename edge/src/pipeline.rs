@@ -56,11 +56,13 @@ async fn handle(edge: &Arc<EdgeState>, method: &Method, uri: &Uri, headers: &Hea
     let params = Params::parse(&pairs, edge.config.limits.max_output_side)?;
     let key = Key { token: ir.token().to_owned(), path: ir.origin.as_str().to_owned(), variant: params.variant_key() };
 
+    let epoch = edge.cache.epoch();
     let (object, source) = match lookup(edge, &key).await {
         Some(obj) if obj.meta.is_fresh(unix_now()) => (obj, Source::Hit),
         Some(stale) => match fill(edge, key, &ir, &params).await {
             Ok(obj) => (obj, Source::Miss),
-            Err(e) if e.is_origin_failure() => (stale, Source::Stale),
+            // Unless a purge ran meanwhile: it may have removed this copy.
+            Err(e) if e.is_origin_failure() && edge.cache.epoch() == epoch => (stale, Source::Stale),
             Err(e) => return Err(e),
         },
         None => (fill(edge, key, &ir, &params).await?, Source::Miss),
