@@ -1,0 +1,264 @@
+//! The disk cache: one file per variant, an in-memory index rebuilt from disk
+//! on start, LRU eviction within a byte budget, crash-safe writes (temp file +
+//! rename; files that fail validation on start are dropped).
+//!
+//! Layout: `objects/{token}/{ph:2}/{ph}/{vh}` with `ph` a digest of the
+//! canonical origin path and `vh` one of the normalised variant. The index is
+//! `token → BTreeMap<path, variants>`, so a path purge is one map removal
+//! plus one directory rename, a prefix purge a `BTreeMap` range, and a token
+//! purge one map removal plus one directory rename: none looks at another
+//! token's entries.
+
+mod file;
+mod index;
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use bytes::Bytes;
+use imgflush::domain::OriginPath;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use index::{Hit, Index};
+
+/// What is stored beside each body (and served as headers).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Meta {
+    pub token: String,
+    pub path: String,
+    pub variant: String,
+    pub status: u16,
+    pub content_type: String,
+    pub etag: String,
+    /// Unix seconds.
+    pub stored_at: u64,
+    /// Seconds the entry is fresh at the edge.
+    pub ttl: u64,
+    pub body_len: u64,
+}
+
+impl Meta {
+    pub fn is_fresh(&self, now: u64) -> bool {
+        now < self.stored_at.saturating_add(self.ttl)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Key {
+    pub token: String,
+    pub path: String,
+    pub variant: String,
+}
+
+/// A cache entry found by [`DiskCache::lookup`]; read its body with
+/// [`DiskCache::read`].
+#[derive(Clone, Debug)]
+pub struct Found {
+    pub meta: Arc<Meta>,
+    offset: usize,
+    hot: Option<Bytes>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Stored {
+    Yes,
+    /// A purge ran while the object was being made; it may be stale.
+    PurgedMeanwhile,
+    /// Larger than the whole cache budget.
+    TooLarge,
+}
+
+pub struct DiskCache {
+    root: PathBuf,
+    max_bytes: u64,
+    index: Mutex<Index>,
+    seq: AtomicU64,
+}
+
+impl DiskCache {
+    /// Opens (creating) `root` and rebuilds the index from the files there.
+    /// Up to `memory_bytes` of small, recently used bodies are also kept in
+    /// memory. Blocking.
+    pub fn open(root: &Path, max_bytes: u64, memory_bytes: u64) -> io::Result<DiskCache> {
+        for dir in ["tmp", "trash"] {
+            let d = root.join(dir);
+            // Best effort: a previous instance's background deletion may
+            // still be emptying `trash/`.
+            let _ = std::fs::remove_dir_all(&d);
+            std::fs::create_dir_all(&d)?;
+        }
+        std::fs::create_dir_all(root.join("objects"))?;
+        let mut index = Index::new(memory_bytes);
+        let mut found = file::scan(&root.join("objects"))?;
+        found.sort_by_key(|(_, mtime)| *mtime);
+        for (meta, _) in found {
+            let offset = file::body_offset(&meta)?;
+            let size = offset as u64 + meta.body_len;
+            index.insert(Arc::new(meta), size, offset, None);
+        }
+        let cache = DiskCache { root: root.to_owned(), max_bytes, index: Mutex::new(index), seq: AtomicU64::new(0) };
+        cache.evict(&mut cache.lock());
+        Ok(cache)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Index> {
+        self.index.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn object_path(&self, key: &Key) -> PathBuf {
+        let ph = digest(&key.path);
+        self.path_dir(&key.token, &ph).join(digest(&key.variant))
+    }
+
+    fn path_dir(&self, token: &str, ph: &str) -> PathBuf {
+        self.root.join("objects").join(token).join(&ph[..2]).join(ph)
+    }
+
+    /// Marks the entry as just used.
+    pub fn lookup(&self, key: &Key) -> Option<Found> {
+        let Hit { meta, offset, hot } = self.lock().touch(key)?;
+        Some(Found { meta, offset, hot })
+    }
+
+    /// Whether [`read`](Self::read) will be served from memory.
+    pub fn is_in_memory(found: &Found) -> bool {
+        found.hot.is_some()
+    }
+
+    /// Blocking unless the body is in memory. A missing or short file drops
+    /// the entry and reads as `None`.
+    pub fn read(&self, found: &Found) -> Option<Bytes> {
+        if let Some(body) = &found.hot {
+            return Some(body.clone());
+        }
+        let m = &found.meta;
+        let key = Key { token: m.token.clone(), path: m.path.clone(), variant: m.variant.clone() };
+        match std::fs::read(self.object_path(&key)) {
+            Ok(data) if data.len() as u64 == found.offset as u64 + m.body_len => {
+                let body = Bytes::from(data).slice(found.offset..);
+                self.lock().make_hot_if_same(&key, m, body.clone());
+                Some(body)
+            }
+            _ => {
+                self.lock().remove_if_same(&key, m);
+                None
+            }
+        }
+    }
+
+    /// A counter bumped by every purge; take it before fetching the origin
+    /// and hand it to [`store`](Self::store).
+    pub fn epoch(&self) -> u64 {
+        self.lock().epoch
+    }
+
+    /// Blocking. Writes a temp file, then renames it into place under the
+    /// index lock, unless a purge ran since `epoch`.
+    pub fn store(&self, meta: Meta, body: &Bytes, epoch: u64) -> io::Result<Stored> {
+        let key = Key { token: meta.token.clone(), path: meta.path.clone(), variant: meta.variant.clone() };
+        let header = file::header(&meta)?;
+        let size = (header.len() + body.len()) as u64;
+        if size > self.max_bytes {
+            return Ok(Stored::TooLarge);
+        }
+        let tmp =
+            self.root.join("tmp").join(format!("{}-{}", std::process::id(), self.seq.fetch_add(1, Ordering::Relaxed)));
+        if let Err(e) = file::write(&tmp, &header, body) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        let target = self.object_path(&key);
+        let mut index = self.lock();
+        if index.epoch != epoch {
+            drop(index);
+            let _ = std::fs::remove_file(&tmp);
+            return Ok(Stored::PurgedMeanwhile);
+        }
+        let placed =
+            target.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|()| std::fs::rename(&tmp, &target));
+        if let Err(e) = placed {
+            drop(index);
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        index.insert(Arc::new(meta), size, header.len(), Some(body.clone()));
+        self.evict(&mut index);
+        Ok(Stored::Yes)
+    }
+
+    fn evict(&self, index: &mut Index) {
+        while index.bytes > self.max_bytes {
+            let Some(key) = index.pop_lru() else { break };
+            let _ = std::fs::remove_file(self.object_path(&key));
+            index.evictions += 1;
+        }
+    }
+
+    /// Blocking. Removes every variant of each path (a trailing `*` = every
+    /// path with that prefix); returns how many objects went. The files go in
+    /// the background.
+    pub fn purge_paths(&self, token: &str, paths: &[OriginPath]) -> u64 {
+        let mut trash = Vec::new();
+        let mut removed = 0;
+        {
+            let mut index = self.lock();
+            index.epoch += 1;
+            for p in paths {
+                for (path, n) in index.remove_paths(token, p) {
+                    removed += n;
+                    trash.push(self.to_trash(&self.path_dir(token, &digest(&path))));
+                }
+            }
+        }
+        // The directories are already out of `objects/`: deleting them can
+        // happen after the answer.
+        let trash: Vec<PathBuf> = trash.into_iter().flatten().collect();
+        if !trash.is_empty() {
+            std::thread::spawn(move || {
+                for dir in trash {
+                    let _ = std::fs::remove_dir_all(dir);
+                }
+            });
+        }
+        removed
+    }
+
+    /// Blocking. Removes every object of `token`; the files go in the background.
+    pub fn purge_token(&self, token: &str) -> u64 {
+        let (removed, trash) = {
+            let mut index = self.lock();
+            index.epoch += 1;
+            let removed = index.remove_token(token);
+            (removed, self.to_trash(&self.root.join("objects").join(token)))
+        };
+        if let Some(dir) = trash {
+            std::thread::spawn(move || {
+                let _ = std::fs::remove_dir_all(dir);
+            });
+        }
+        removed
+    }
+
+    fn to_trash(&self, dir: &Path) -> Option<PathBuf> {
+        let to = self.root.join("trash").join(format!("{}", self.seq.fetch_add(1, Ordering::Relaxed)));
+        std::fs::rename(dir, &to).ok().map(|()| to)
+    }
+
+    /// (objects, bytes, evictions so far)
+    pub fn stats(&self) -> (u64, u64, u64) {
+        let i = self.lock();
+        (i.objects, i.bytes, i.evictions)
+    }
+}
+
+fn digest(s: &str) -> String {
+    let mut h = hex::encode(Sha256::digest(s.as_bytes()));
+    h.truncate(32);
+    h
+}
+
+#[cfg(test)]
+mod tests;

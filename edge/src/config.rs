@@ -1,0 +1,111 @@
+//! Typed configuration of one edge node. The caller (the `server` binary, a
+//! test) fills it; nothing here reads the environment.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::settings::ProjectSettings;
+
+/// A secret that never shows up in `Debug` output or logs.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct EdgeConfig {
+    /// Where the caller binds the listener it hands to [`crate::serve`].
+    pub listen: SocketAddr,
+    pub cache_dir: PathBuf,
+    /// Disk bytes the cached objects may use; least recently used go first.
+    pub cache_max_bytes: u64,
+    /// Memory for small, recently used bodies on top of the disk cache
+    /// (0 = always read from disk).
+    pub memory_cache_bytes: u64,
+    /// `Authorization: Bearer {purge_secret}` on purge requests.
+    pub purge_secret: Secret,
+    /// Route of the purge endpoint; `/_purge` and `/purge` are always served.
+    pub purge_path: String,
+    /// `{token}.{edge_domain}` addresses a project by its host name.
+    pub edge_domain: Option<String>,
+    pub settings: SettingsConfig,
+    pub limits: Limits,
+}
+
+impl EdgeConfig {
+    /// A config with the defaults for everything but the three things an
+    /// edge cannot guess.
+    pub fn new(cache_dir: impl Into<PathBuf>, purge_secret: Secret, settings: SettingsConfig) -> Self {
+        EdgeConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8081)),
+            cache_dir: cache_dir.into(),
+            cache_max_bytes: 1 << 30,
+            memory_cache_bytes: 64 << 20,
+            purge_secret,
+            purge_path: "/_purge".to_owned(),
+            edge_domain: None,
+            settings,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Where the per-project settings come from.
+#[derive(Clone, Debug)]
+pub enum SettingsConfig {
+    /// A fixed list (tests, the embedded demo).
+    Static(Vec<ProjectSettings>),
+    /// Poll `GET {url}` (the console's `/internal/edge/projects`) with
+    /// `Authorization: Bearer {secret}` every `poll_interval`.
+    Console { url: String, secret: Secret, poll_interval: Duration },
+}
+
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Largest origin body fetched; larger ones are refused while streaming.
+    pub max_origin_bytes: u64,
+    /// Largest decoded image (width × height), checked before decoding.
+    pub max_pixels: u64,
+    /// Largest `w` / `h` accepted.
+    pub max_output_side: u32,
+    pub connect_timeout: Duration,
+    /// Whole origin request, body included.
+    pub origin_timeout: Duration,
+    /// How long an origin 404 stays cached.
+    pub not_found_ttl: Duration,
+    /// Concurrent decode/resize/encode jobs (CPU bound).
+    pub transform_workers: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_origin_bytes: 32 << 20,
+            max_pixels: 50_000_000,
+            max_output_side: 8192,
+            connect_timeout: Duration::from_secs(3),
+            origin_timeout: Duration::from_secs(20),
+            not_found_ttl: Duration::from_secs(60),
+            transform_workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! The imgflush edge: an image resizing server whose disk cache the
+//! invalidation pipeline empties. See `edge/README.md` for the URL forms,
+//! parameters, headers and the purge contract.
+//!
+//! ```no_run
+//! # async fn run() -> std::io::Result<()> {
+//! use edge::{EdgeConfig, ProjectSettings, Secret, SettingsConfig};
+//! let mut demo = ProjectSettings::new("demo");
+//! demo.allowed_origin_hosts = vec!["sample.li".into()];
+//! let config = EdgeConfig::new("/var/cache/imgflush-edge", Secret::new("s3cret"), SettingsConfig::Static(vec![demo]));
+//! let listener = tokio::net::TcpListener::bind(config.listen).await?;
+//! edge::serve(config, listener, async { let _ = tokio::signal::ctrl_c().await; }).await
+//! # }
+//! ```
+
+pub mod cache;
+mod config;
+mod error;
+mod jpeg;
+mod metrics;
+mod origin;
+mod params;
+mod pipeline;
+mod purge;
+mod request;
+mod settings;
+mod sign;
+mod state;
+mod transform;
+
+use std::future::Future;
+use std::io;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio::task::JoinHandle;
+
+pub use config::{EdgeConfig, Limits, Secret, SettingsConfig};
+pub use error::EdgeError;
+pub use origin::is_public;
+pub use params::{Format, Func, Params};
+pub use purge::{PurgeRequest, PurgeResponse};
+pub use settings::{
+    ConsoleSettings, OriginScheme, ProjectSettings, Projects, ProjectsResponse, SettingsSource, StaticSettings,
+};
+pub use sign::{seal, signature};
+pub use transform::{render, Output};
+
+use state::EdgeState;
+
+/// A built edge: its router, and the settings poller it owns.
+pub struct Edge {
+    state: Arc<EdgeState>,
+    poller: Option<JoinHandle<()>>,
+}
+
+impl Edge {
+    /// Opens the disk cache (rebuilding its index) and starts the settings
+    /// source named in `config.settings`.
+    pub async fn build(config: EdgeConfig) -> io::Result<Edge> {
+        let (source, poller): (Arc<dyn SettingsSource>, _) = match &config.settings {
+            SettingsConfig::Static(list) => (Arc::new(StaticSettings::new(list.clone())), None),
+            SettingsConfig::Console { url, secret, poll_interval } => {
+                let (s, task) = ConsoleSettings::start(url.clone(), secret.clone(), *poll_interval).await;
+                (s, Some(task))
+            }
+        };
+        let mut edge = Edge::with_settings(config, source).await?;
+        edge.poller = poller;
+        Ok(edge)
+    }
+
+    /// Like [`build`](Self::build) with a caller-provided settings source
+    /// (an embedding console can hand its own).
+    pub async fn with_settings(config: EdgeConfig, settings: Arc<dyn SettingsSource>) -> io::Result<Edge> {
+        let (dir, max, memory) = (config.cache_dir.clone(), config.cache_max_bytes, config.memory_cache_bytes);
+        let cache = tokio::task::spawn_blocking(move || cache::DiskCache::open(&dir, max, memory))
+            .await
+            .map_err(io::Error::other)??;
+        let state = EdgeState {
+            origin: origin::OriginClient::new(&config.limits),
+            transforms: Arc::new(Semaphore::new(config.limits.transform_workers.max(1))),
+            config,
+            settings,
+            cache: Arc::new(cache),
+            metrics: metrics::Metrics::default(),
+            inflight: Mutex::new(Default::default()),
+        };
+        Ok(Edge { state: Arc::new(state), poller: None })
+    }
+
+    /// `GET /healthz`, `GET /metrics`, `POST /_purge` and `/purge` (and
+    /// `config.purge_path`), and every other GET/HEAD as an image URL.
+    pub fn router(&self) -> Router {
+        let mut router = Router::new()
+            .route("/healthz", get(|| async { "ok\n" }))
+            .route("/metrics", get(render_metrics))
+            .route("/_purge", post(purge::purge))
+            .route("/purge", post(purge::purge));
+        let custom = self.state.config.purge_path.as_str();
+        if custom.starts_with('/') && custom != "/_purge" && custom != "/purge" {
+            router = router.route(custom, post(purge::purge));
+        }
+        router.fallback(pipeline::image).with_state(self.state.clone())
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> io::Result<()> {
+        use axum::serve::ListenerExt;
+        // Nagle would hold back the tail of a response behind the client's
+        // delayed ACK on keep-alive connections (nginx's `tcp_nodelay on`).
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await
+    }
+}
+
+impl Drop for Edge {
+    fn drop(&mut self) {
+        if let Some(p) = self.poller.take() {
+            p.abort();
+        }
+    }
+}
+
+/// The entry point the `server` binary runs as `server edge`: build from
+/// `config`, serve on `listener` until `shutdown`.
+pub async fn serve(
+    config: EdgeConfig,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    Edge::build(config).await?.serve(listener, shutdown).await
+}
+
+async fn render_metrics(State(edge): State<Arc<EdgeState>>) -> impl axum::response::IntoResponse {
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], edge.metrics.render(edge.cache.stats()))
+}

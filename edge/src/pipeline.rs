@@ -1,0 +1,238 @@
+//! The image request: parse → sign check → params → cache lookup → (single
+//! flight) fetch → transform → store → respond. Each step lives in its own
+//! module; this file only wires them.
+
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use futures::FutureExt;
+use imgflush::domain::cache_key::{xkey_value, PATH_HEADER, TOKEN_HEADER, XKEY_HEADER};
+use sha2::{Digest, Sha256};
+
+use crate::cache::{DiskCache, Key, Meta, Stored};
+use crate::error::EdgeError;
+use crate::metrics::Metrics;
+use crate::origin::Fetched;
+use crate::params::Params;
+use crate::request::{self, ImageRequest};
+use crate::state::EdgeState;
+use crate::{sign, transform};
+
+/// A cached or freshly made response body with its meta.
+#[derive(Clone, Debug)]
+pub struct Object {
+    pub meta: Arc<Meta>,
+    pub body: Bytes,
+}
+
+const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
+
+enum Source {
+    Hit,
+    Miss,
+    Stale,
+}
+
+pub async fn image(State(edge): State<Arc<EdgeState>>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    let started = Instant::now();
+    let res = handle(&edge, &method, &uri, &headers).await.unwrap_or_else(IntoResponse::into_response);
+    edge.metrics.observe_latency(started.elapsed());
+    res
+}
+
+async fn handle(edge: &Arc<EdgeState>, method: &Method, uri: &Uri, headers: &HeaderMap) -> Result<Response, EdgeError> {
+    if !matches!(*method, Method::GET | Method::HEAD) {
+        return Err(EdgeError::new(StatusCode::METHOD_NOT_ALLOWED, "method", "only GET and HEAD"));
+    }
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).or(uri.host());
+    let projects = edge.settings.current();
+    let ir = request::parse(host, uri.path(), uri.query(), edge.config.edge_domain.as_deref(), &projects)?;
+    let pairs = sign::verify(&ir)?;
+    let params = Params::parse(&pairs, edge.config.limits.max_output_side)?;
+    let key = Key { token: ir.token().to_owned(), path: ir.origin.as_str().to_owned(), variant: params.variant_key() };
+
+    let epoch = edge.cache.epoch();
+    let (object, source) = match lookup(edge, &key).await {
+        Some(obj) if obj.meta.is_fresh(unix_now()) => (obj, Source::Hit),
+        Some(stale) => match fill(edge, key, &ir, &params).await {
+            Ok(obj) => (obj, Source::Miss),
+            // Unless a purge ran meanwhile: it may have removed this copy.
+            Err(e) if e.is_origin_failure() && edge.cache.epoch() == epoch => (stale, Source::Stale),
+            Err(e) => return Err(e),
+        },
+        None => (fill(edge, key, &ir, &params).await?, Source::Miss),
+    };
+    Ok(respond(edge, headers, &ir, &params, object, source))
+}
+
+/// Objects up to this size are read on the request's own thread, as nginx
+/// does without aio: from the page cache that costs less than a hop to the
+/// blocking pool. Larger ones go through `spawn_blocking`.
+const INLINE_READ_MAX: u64 = 256 * 1024;
+
+async fn lookup(edge: &Arc<EdgeState>, key: &Key) -> Option<Object> {
+    let found = edge.cache.lookup(key)?;
+    let meta = found.meta.clone();
+    let body = if DiskCache::is_in_memory(&found) || meta.body_len <= INLINE_READ_MAX {
+        edge.cache.read(&found)?
+    } else {
+        let cache = edge.cache.clone();
+        tokio::task::spawn_blocking(move || cache.read(&found)).await.ok()??
+    };
+    Some(Object { meta, body })
+}
+
+/// Single flight: the first miss of a key spawns the work (so a client that
+/// goes away does not cancel it for the others); later ones await it.
+async fn fill(edge: &Arc<EdgeState>, key: Key, ir: &ImageRequest, params: &Params) -> Result<Object, EdgeError> {
+    let shared = {
+        let mut inflight = edge.inflight.lock().unwrap_or_else(|e| e.into_inner());
+        match inflight.get(&key) {
+            Some(f) => f.clone(),
+            None => {
+                let (edge2, key2, ir, params) = (edge.clone(), key.clone(), ir.clone(), params.clone());
+                let task = tokio::spawn(async move { produce(&edge2, &key2, &ir, &params).await });
+                let (edge2, key2) = (edge.clone(), key.clone());
+                // Removed here, not in the task, so a panicking task cannot
+                // leave its key behind.
+                let f = async move {
+                    let r = task.await.unwrap_or_else(|_| Err(EdgeError::internal()));
+                    edge2.inflight.lock().unwrap_or_else(|e| e.into_inner()).remove(&key2);
+                    r
+                }
+                .boxed()
+                .shared();
+                inflight.insert(key, f.clone());
+                f
+            }
+        }
+    };
+    shared.await
+}
+
+async fn produce(edge: &Arc<EdgeState>, key: &Key, ir: &ImageRequest, params: &Params) -> Result<Object, EdgeError> {
+    let epoch = edge.cache.epoch();
+    let fetched = edge.origin.fetch(ir).await.inspect_err(|_| Metrics::inc(&edge.metrics.origin_errors, 1))?;
+    let limits = &edge.config.limits;
+    let (status, content_type, body, ttl) = match fetched {
+        Fetched::NotFound => (
+            404,
+            "text/plain; charset=utf-8",
+            Bytes::from_static(b"origin image not found\n"),
+            limits.not_found_ttl.as_secs(),
+        ),
+        Fetched::Image(data) => {
+            let permit = edge.transforms.clone().acquire_owned().await.map_err(|_| EdgeError::internal())?;
+            let (p, max_pixels) = (params.clone(), limits.max_pixels);
+            let out = tokio::task::spawn_blocking(move || {
+                let _permit = permit;
+                transform::render(&data, &p, max_pixels)
+            })
+            .await
+            .map_err(|_| EdgeError::internal())??;
+            let ttl = params.ci_cache.unwrap_or(ir.project.s_maxage);
+            (200, out.format.content_type(), Bytes::from(out.body), u64::from(ttl))
+        }
+    };
+    let meta = Meta {
+        token: key.token.clone(),
+        path: key.path.clone(),
+        variant: key.variant.clone(),
+        status,
+        content_type: content_type.to_owned(),
+        etag: format!("\"{}\"", &hex::encode(Sha256::digest(&body))[..32]),
+        stored_at: unix_now(),
+        ttl,
+        body_len: body.len() as u64,
+    };
+    let (cache, m, b) = (edge.cache.clone(), meta.clone(), body.clone());
+    match tokio::task::spawn_blocking(move || cache.store(m, &b, epoch)).await {
+        Ok(Ok(Stored::Yes | Stored::PurgedMeanwhile)) => {}
+        Ok(Ok(Stored::TooLarge)) => Metrics::inc(&edge.metrics.store_failures, 1),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "cache store failed; serving without storing");
+            Metrics::inc(&edge.metrics.store_failures, 1);
+        }
+        Err(_) => Metrics::inc(&edge.metrics.store_failures, 1),
+    }
+    Ok(Object { meta: Arc::new(meta), body })
+}
+
+fn respond(
+    edge: &EdgeState,
+    req_headers: &HeaderMap,
+    ir: &ImageRequest,
+    params: &Params,
+    object: Object,
+    source: Source,
+) -> Response {
+    let meta = &object.meta;
+    let project = &ir.project;
+    let (max_age, s_maxage) = if meta.status == 404 {
+        let s = edge.config.limits.not_found_ttl.as_secs();
+        (s, s)
+    } else {
+        let c = params.ci_cache.map_or((project.max_age, project.s_maxage), |c| (c, c));
+        (u64::from(c.0), u64::from(c.1))
+    };
+    let not_modified = meta.status == 200 && etag_matches(req_headers, &meta.etag);
+    let status = if not_modified {
+        StatusCode::NOT_MODIFIED
+    } else {
+        StatusCode::from_u16(meta.status).unwrap_or(StatusCode::OK)
+    };
+    let body = if not_modified { Body::empty() } else { Body::from(object.body.clone()) };
+    let mut res = Response::new(body);
+    *res.status_mut() = status;
+    let h = res.headers_mut();
+    let text = |v: &str| HeaderValue::from_str(v).ok();
+    let mut put = |name: HeaderName, value: Option<HeaderValue>| {
+        if let Some(v) = value {
+            h.insert(name, v);
+        }
+    };
+    if !not_modified {
+        put(header::CONTENT_TYPE, text(&meta.content_type));
+        put(header::CONTENT_LENGTH, Some(HeaderValue::from(object.body.len())));
+    }
+    put(header::CACHE_CONTROL, text(&format!("public, max-age={max_age}, s-maxage={s_maxage}")));
+    put(header::ETAG, text(&meta.etag));
+    let age = if matches!(source, Source::Miss) { 0 } else { unix_now().saturating_sub(meta.stored_at) };
+    put(header::AGE, Some(HeaderValue::from(age)));
+    put(X_CACHE, Some(HeaderValue::from_static(if matches!(source, Source::Miss) { "MISS" } else { "HIT" })));
+    put(HeaderName::from_static(XKEY_HEADER), text(&xkey_value(&meta.token, &meta.path)));
+    put(HeaderName::from_static(TOKEN_HEADER), text(&meta.token));
+    put(HeaderName::from_static(PATH_HEADER), text(&meta.path));
+    if matches!(source, Source::Stale) {
+        put(header::WARNING, Some(HeaderValue::from_static("110 - \"Response is Stale\"")));
+    }
+    let m = &edge.metrics;
+    match source {
+        Source::Miss => Metrics::inc(&m.misses, 1),
+        Source::Hit => Metrics::inc(&m.hits, 1),
+        Source::Stale => {
+            Metrics::inc(&m.hits, 1);
+            Metrics::inc(&m.stale_served, 1);
+        }
+    }
+    if !not_modified {
+        Metrics::inc(&m.bytes_served, object.body.len() as u64);
+    }
+    res
+}
+
+fn etag_matches(headers: &HeaderMap, etag: &str) -> bool {
+    headers.get_all(header::IF_NONE_MATCH).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|t| {
+        let t = t.trim();
+        t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag
+    })
+}
+
+pub fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}

@@ -1,0 +1,145 @@
+//! Step 2: signed and sealed URLs, byte for byte like the anchor's clients
+//! (cloudimage-rb `security.rb`):
+//! - `ci_sign` = first N hex digits of SHA-1(salt + path-and-query), the
+//!   query without `ci_sign` itself;
+//! - `ci_seal` = first N hex digits of SHA-1(path + ci_eqs + salt), with
+//!   `ci_eqs` the sealed parameters as an unpadded base64url query string.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use sha1::{Digest, Sha1};
+use subtle::ConstantTimeEq;
+
+use crate::error::EdgeError;
+use crate::request::ImageRequest;
+
+pub fn signature(salt: &str, request_uri: &str, len: usize) -> String {
+    let mut d = hex::encode(Sha1::new().chain_update(salt).chain_update(request_uri).finalize());
+    d.truncate(len);
+    d
+}
+
+pub fn seal(salt: &str, path: &str, eqs: &str, len: usize) -> String {
+    let mut d = hex::encode(Sha1::new().chain_update(path).chain_update(eqs).chain_update(salt).finalize());
+    d.truncate(len);
+    d
+}
+
+/// The decoded query parameters the rest of the pipeline sees: the URL's
+/// own, then (sealed URLs) those of `ci_eqs`, which win.
+pub fn verify(req: &ImageRequest) -> Result<Vec<(String, String)>, EdgeError> {
+    let raw_query = req.raw_query.as_deref().unwrap_or("");
+    let mut params = decode_query(raw_query);
+    let Some(salt) = &req.project.sign_salt else {
+        return Ok(params);
+    };
+    let salt = salt.expose();
+    let len = usize::from(req.project.sign_length);
+    let take = |name: &str, params: &mut Vec<(String, String)>| {
+        let v = params.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        params.retain(|(k, _)| k != name);
+        v
+    };
+    if req.project.sealed {
+        let given = take("ci_seal", &mut params).ok_or_else(|| forbidden("the URL is not sealed (ci_seal)"))?;
+        let eqs = take("ci_eqs", &mut params).unwrap_or_default();
+        if !equal(&given, &seal(salt, &req.signed_path, &eqs, len)) {
+            return Err(forbidden("wrong ci_seal"));
+        }
+        let sealed = URL_SAFE_NO_PAD
+            .decode(eqs.trim_end_matches('='))
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or_else(|| EdgeError::bad_request("bad_param", "ci_eqs is not base64url"))?;
+        let sealed = decode_query(&sealed);
+        params.retain(|(k, _)| !sealed.iter().any(|(s, _)| s == k));
+        params.extend(sealed);
+        return Ok(params);
+    }
+    let given = take("ci_sign", &mut params).ok_or_else(|| forbidden("the URL is not signed (ci_sign)"))?;
+    let rest = without_param(raw_query, "ci_sign");
+    let uri = if rest.is_empty() { req.signed_path.clone() } else { format!("{}?{rest}", req.signed_path) };
+    if !equal(&given, &signature(salt, &uri, len)) {
+        return Err(forbidden("wrong ci_sign"));
+    }
+    Ok(params)
+}
+
+fn forbidden(msg: &str) -> EdgeError {
+    EdgeError::forbidden("bad_signature", msg)
+}
+
+fn equal(a: &str, b: &str) -> bool {
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+fn decode_query(raw: &str) -> Vec<(String, String)> {
+    form_urlencoded::parse(raw.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+}
+
+/// `raw` without any `name=…` pair, other pairs untouched and in order.
+fn without_param(raw: &str, name: &str) -> String {
+    raw.split('&').filter(|pair| !pair.is_empty() && pair.split('=').next() != Some(name)).collect::<Vec<_>>().join("&")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::config::Secret;
+    use crate::settings::ProjectSettings;
+
+    // Vectors from cloudimage-rb spec/cloudimage/security_spec.rb (salt "salt").
+    #[test]
+    fn anchor_signature_vectors() {
+        assert_eq!(signature("salt", "/assets/image.jpg", 18), "8e71efd440164f3cc8");
+        assert_eq!(signature("salt", "/assets/image.jpg?w=200", 18), "84c81ef20852013046");
+        assert_eq!(signature("salt", "/assets/image.jpg?w=200", 8), "84c81ef2");
+        assert_eq!(signature("salt", "/assets/image.jpg?ci_info=1&h=100&w=200", 18), "40bd5a1d99455fe5cf");
+    }
+
+    #[test]
+    fn anchor_seal_vectors() {
+        assert_eq!(seal("salt", "/assets/image.jpg", "", 18), "57e9278520bd99de50");
+        assert_eq!(seal("salt", "/assets/image.jpg", "", 8), "57e92785");
+        assert_eq!(seal("salt", "/assets/image.jpg", "Ymx1cj0yMCZoPTMwMCZ3PTMwMA", 18), "b7b7a8fde707bed4b4");
+        assert_eq!(seal("salt", "/assets/image.jpg", "Ymx1cj0yMCZoPTMwMA", 18), "a49adc8f592ef99188");
+        assert_eq!(URL_SAFE_NO_PAD.encode("blur=20&h=300&w=300"), "Ymx1cj0yMCZoPTMwMCZ3PTMwMA");
+    }
+
+    fn req(sealed: bool, path: &str, query: &str) -> ImageRequest {
+        let mut p = ProjectSettings::new("token");
+        p.sign_salt = Some(Secret::new("salt"));
+        p.sealed = sealed;
+        ImageRequest {
+            project: Arc::new(p),
+            origin: imgflush::domain::OriginPath::parse(path).unwrap(),
+            signed_path: path.to_owned(),
+            raw_query: Some(query.to_owned()),
+        }
+    }
+
+    #[test]
+    fn verifies_anchor_urls() {
+        let ok = verify(&req(false, "/assets/image.jpg", "ci_info=1&ci_sign=40bd5a1d99455fe5cf&h=100&w=200")).unwrap();
+        assert_eq!(ok, [("ci_info", "1"), ("h", "100"), ("w", "200")].map(|(k, v)| (k.into(), v.into())));
+        assert_eq!(
+            verify(&req(false, "/assets/image.jpg", "ci_sign=84c81ef20852013046&w=201")).unwrap_err().status,
+            403
+        );
+        assert_eq!(verify(&req(false, "/assets/image.jpg", "w=200")).unwrap_err().status, 403);
+
+        let sealed =
+            verify(&req(true, "/assets/image.jpg", "ci_eqs=Ymx1cj0yMCZoPTMwMA&ci_seal=a49adc8f592ef99188&w=100&h=1"))
+                .unwrap();
+        assert!(sealed.contains(&("h".into(), "300".into())) && !sealed.contains(&("h".into(), "1".into())));
+        assert!(sealed.contains(&("w".into(), "100".into())));
+        assert_eq!(
+            verify(&req(true, "/assets/image.jpg", "ci_eqs=Ymx1cj0yMCZoPTMwMB&ci_seal=a49adc8f592ef99188"))
+                .unwrap_err()
+                .status,
+            403
+        );
+    }
+}

@@ -1,0 +1,29 @@
+//! What every handler shares.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use futures::future::{BoxFuture, Shared};
+use tokio::sync::Semaphore;
+
+use crate::cache::{DiskCache, Key};
+use crate::config::EdgeConfig;
+use crate::error::EdgeError;
+use crate::metrics::Metrics;
+use crate::origin::OriginClient;
+use crate::pipeline::Object;
+use crate::settings::SettingsSource;
+
+pub type Inflight = Shared<BoxFuture<'static, Result<Object, EdgeError>>>;
+
+pub struct EdgeState {
+    pub config: EdgeConfig,
+    pub settings: Arc<dyn SettingsSource>,
+    pub cache: Arc<DiskCache>,
+    pub origin: OriginClient,
+    pub metrics: Metrics,
+    /// Bounds concurrent decode/resize/encode jobs to the cores.
+    pub transforms: Arc<Semaphore>,
+    /// Single flight: concurrent misses of one key share one origin fetch.
+    pub inflight: Mutex<HashMap<Key, Inflight>>,
+}
