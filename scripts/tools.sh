@@ -27,6 +27,9 @@ apt_install() {
 }
 
 install_rust_tools() {
+  # The edge links Debian's libjpeg-turbo (shrink-on-load JPEG decoding) and
+  # builds libwebp from source.
+  apt_install pkg-config libturbojpeg0-dev build-essential
   if ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$'; then
     say "adding the wasm32-unknown-unknown target"
     rustup target add wasm32-unknown-unknown
