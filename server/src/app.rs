@@ -26,7 +26,7 @@ use imgflush::backend::Services;
 
 use crate::config::Config;
 use crate::sessions::AnySessionStore;
-use crate::{api, auth_routes, client_ip, health, security};
+use crate::{api, auth_routes, client_ip, health, internal, security};
 
 pub struct App {
     pub router: Router,
@@ -104,6 +104,9 @@ pub async fn build_with_store(config: Config, connected: Connected) -> anyhow::R
     let mut router = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .merge(Router::new().route("/internal/edge/projects", get(internal::edge_projects)).with_state(
+            internal::EdgeSettingsState { services: services.clone(), token: config.edge.settings_token.clone() },
+        ))
         .merge(api::router(&config))
         .merge(browser.with_state(services.clone()))
         .with_state(services.clone())

@@ -34,7 +34,16 @@ pub struct Config {
     pub security: SecuritySettings,
     pub api: ApiSettings,
     pub targets: TargetSettings,
+    pub edge: EdgeSection,
     pub bootstrap: BootstrapSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EdgeSection {
+    /// Bearer token edges present to `GET /internal/edge/projects`; the
+    /// endpoint answers 404 while it is empty.
+    pub settings_token: Option<Secret>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -133,6 +142,8 @@ all_per_hour = 10
 
 [targets]
 allowed_networks = []
+
+[edge]
 
 [bootstrap]
 "#;

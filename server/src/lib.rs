@@ -8,6 +8,7 @@ pub mod cli;
 pub mod client_ip;
 pub mod config;
 pub mod health;
+pub mod internal;
 pub mod security;
 pub mod sessions;
 

@@ -20,6 +20,9 @@ enum Command {
     },
     /// Run a purge worker alone.
     Worker,
+    /// Run an edge (image resizing server with a purgeable cache) alone; it
+    /// reads project settings from a console's /internal/edge/projects.
+    Edge(EdgeArgs),
     #[command(subcommand)]
     User(cli::UserCmd),
     #[command(subcommand)]
@@ -66,6 +69,7 @@ async fn main() -> anyhow::Result<()> {
             worker.run(shutdown).await;
             Ok(())
         }
+        Command::Edge(args) => run_edge(args).await,
         Command::User(cmd) => cli::user(&config, cmd).await,
         Command::Member(cmd) => cli::member(&config, cmd).await,
         Command::Project(cmd) => cli::project(&config, cmd).await,
@@ -83,4 +87,50 @@ async fn stop_on_signal(shutdown: CancellationToken) {
     }
     tracing::info!("shutting down");
     shutdown.cancel();
+}
+
+#[derive(clap::Args)]
+struct EdgeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8081")]
+    listen: std::net::SocketAddr,
+    /// Disk cache directory (created if missing; survives restarts).
+    #[arg(long, default_value = "data/edge-cache")]
+    cache_dir: std::path::PathBuf,
+    /// Disk bytes the cache may use.
+    #[arg(long, default_value_t = 1 << 30)]
+    cache_max_bytes: u64,
+    /// This node's purge secret: the project's `edge` target carries the same.
+    #[arg(long, env = "EDGE_PURGE_SECRET", hide_env_values = true)]
+    purge_secret: String,
+    /// The console's base URL, e.g. http://127.0.0.1:3000
+    #[arg(long, env = "EDGE_CONSOLE_URL")]
+    console: String,
+    /// The console's `edge.settings_token`.
+    #[arg(long, env = "EDGE_SETTINGS_TOKEN", hide_env_values = true)]
+    settings_token: String,
+    /// Seconds between settings polls.
+    #[arg(long, default_value_t = 2)]
+    poll_secs: u64,
+    /// `{token}.{edge_domain}` host names address projects, e.g. img.example.com
+    #[arg(long)]
+    edge_domain: Option<String>,
+}
+
+async fn run_edge(args: EdgeArgs) -> anyhow::Result<()> {
+    let settings = edge::SettingsConfig::Console {
+        url: format!("{}/internal/edge/projects", args.console.trim_end_matches('/')),
+        secret: edge::Secret::new(args.settings_token),
+        poll_interval: std::time::Duration::from_secs(args.poll_secs.max(1)),
+    };
+    let mut config = edge::EdgeConfig::new(args.cache_dir, edge::Secret::new(args.purge_secret), settings);
+    config.listen = args.listen;
+    config.cache_max_bytes = args.cache_max_bytes;
+    config.edge_domain = args.edge_domain;
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    println!("  imgflush edge listening on http://{}", listener.local_addr()?);
+    let shutdown = CancellationToken::new();
+    tokio::spawn(stop_on_signal(shutdown.clone()));
+    edge::serve(config, listener, async move { shutdown.cancelled().await }).await?;
+    Ok(())
 }

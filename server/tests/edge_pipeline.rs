@@ -1,0 +1,156 @@
+//! The whole path a newcomer's first invalidation takes: a real origin, a
+//! real edge that reads its settings from the console's internal endpoint,
+//! and the worker purging the edge as its `edge` target. After DONE the edge
+//! answers with the new image; variants of other paths stay cached.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use common::{Db, TestApp};
+use imgflush::backend::invalidations::Submission;
+use imgflush::backend::now_ms;
+use imgflush::backend::store::{EdgeSettings, NewTarget, OriginScheme, ProjectSettingsUpdate};
+use imgflush::backend::worker::WorkerConfig;
+use imgflush::domain::{Role, Status, TargetKind};
+use server::config::Secret;
+
+type Files = Arc<Mutex<std::collections::HashMap<String, Vec<u8>>>>;
+
+fn png(rgb: [u8; 3]) -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(64, 48, image::Rgb(rgb));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+async fn serve(router: axum::Router) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+    });
+    addr
+}
+
+/// An origin whose files the test rewrites.
+async fn origin(files: Files) -> SocketAddr {
+    async fn file(State(files): State<Files>, Path(name): Path<String>) -> impl IntoResponse {
+        match files.lock().unwrap().get(&name) {
+            Some(bytes) => (StatusCode::OK, [("content-type", "image/png")], bytes.clone()).into_response(),
+            None => StatusCode::NOT_FOUND.into_response(),
+        }
+    }
+    serve(axum::Router::new().route("/img/{name}", axum::routing::get(file)).with_state(files)).await
+}
+
+struct Seen {
+    cache: String,
+    body: Vec<u8>,
+}
+
+async fn fetch(client: &reqwest::Client, url: &str) -> Seen {
+    let resp = client.get(url).send().await.unwrap();
+    assert_eq!(resp.status(), 200, "{url}");
+    let cache = resp.headers().get("x-cache").unwrap().to_str().unwrap().to_owned();
+    Seen { cache, body: resp.bytes().await.unwrap().to_vec() }
+}
+
+async fn run(db: Db) {
+    let Some(t) = TestApp::with_config(db, |c| c.edge.settings_token = Some(Secret::new("edge-settings-token"))).await
+    else {
+        eprintln!("TEST_DATABASE_URL not set: PostgreSQL half skipped");
+        return;
+    };
+    let files: Files = Default::default();
+    files.lock().unwrap().insert("a.png".into(), png([200, 30, 30]));
+    files.lock().unwrap().insert("b.png".into(), png([30, 30, 200]));
+    let origin = origin(files.clone()).await;
+    let update = ProjectSettingsUpdate {
+        name: "Demo".into(),
+        origin_hosts: vec![origin.to_string()],
+        max_age_secs: 3600,
+        s_maxage_secs: 86400,
+        edge: EdgeSettings { origin_scheme: OriginScheme::Http, allow_private_origins: true, ..Default::default() },
+    };
+    t.store.update_project_settings(t.demo.id, &update).await.unwrap();
+    let console = serve(t.router.clone()).await;
+
+    // The internal endpoint refuses anyone without the token.
+    let client = reqwest::Client::new();
+    let settings_url = format!("http://{console}/internal/edge/projects");
+    assert_eq!(client.get(&settings_url).send().await.unwrap().status(), 401);
+
+    let cache_dir = tempfile::tempdir().unwrap();
+    let settings = edge::SettingsConfig::Console {
+        url: settings_url,
+        secret: edge::Secret::new("edge-settings-token"),
+        poll_interval: Duration::from_millis(500),
+    };
+    let config = edge::EdgeConfig::new(cache_dir.path(), edge::Secret::new("edge-purge-secret"), settings);
+    let edge_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let edge_addr = edge_listener.local_addr().unwrap();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let edge_stop = stop.clone();
+    tokio::spawn(edge::serve(config, edge_listener, async move { edge_stop.cancelled().await }));
+    let target = NewTarget {
+        kind: TargetKind::Edge,
+        name: "edge-1".into(),
+        url: format!("http://{edge_addr}/_purge"),
+        secret: Some("edge-purge-secret".into()),
+    };
+    t.store.add_target(t.demo.id, &target, now_ms()).await.unwrap();
+
+    let url = |file: &str, query: &str| format!("http://{edge_addr}/demo/{origin}/img/{file}?{query}");
+    let variants = ["w=32", "w=16", "w=32&vh=abc"];
+    let mut before = Vec::new();
+    for q in variants {
+        assert_eq!(fetch(&client, &url("a.png", q)).await.cache, "MISS", "{q}");
+        let hit = fetch(&client, &url("a.png", q)).await;
+        assert_eq!(hit.cache, "HIT", "{q}");
+        before.push(hit.body);
+    }
+    assert_eq!(fetch(&client, &url("b.png", "w=32")).await.cache, "MISS");
+
+    // The origin changes: the edge still serves what it cached.
+    files.lock().unwrap().insert("a.png".into(), png([30, 200, 30]));
+    let stale = fetch(&client, &url("a.png", "w=32")).await;
+    assert_eq!((stale.cache.as_str(), &stale.body), ("HIT", &before[0]));
+
+    // Invalidate the path as a user would; the worker purges the edge.
+    let actor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
+    let path = format!("/{origin}/img/a.png");
+    let sub = Submission::from_api("original", Some(vec![path]), None).unwrap();
+    let id = t.app.services.invalidations.submit(&actor, sub).await.unwrap().invalidation.id;
+    let worker = t.app.worker(WorkerConfig { id: "edge-test".into(), ..Default::default() });
+    let job = worker.try_execute_task().await.unwrap().expect("the job");
+    assert_eq!(job.id, id);
+    let detail = t.app.services.invalidations.detail(&actor, id).await.unwrap();
+    assert_eq!(detail.invalidation.status, Status::Done, "{detail:?}");
+    let edge_result = &detail.targets[0];
+    assert_eq!(edge_result.detail.as_deref(), Some("removed 3 cached objects"), "{edge_result:?}");
+
+    // Every variant of the path comes fresh from the origin; the other path stays cached.
+    for (q, old) in variants.iter().zip(&before) {
+        let fresh = fetch(&client, &url("a.png", q)).await;
+        assert_eq!(fresh.cache, "MISS", "{q}");
+        assert_ne!(&fresh.body, old, "{q}: new bytes after the purge");
+    }
+    assert_eq!(fetch(&client, &url("b.png", "w=32")).await.cache, "HIT");
+    stop.cancel();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalidation_empties_the_edge_cache_sqlite() {
+    run(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalidation_empties_the_edge_cache_postgres() {
+    run(Db::Postgres).await;
+}
