@@ -64,6 +64,7 @@ async function start(dir: string, builtBin: string, builtSite: string, started: 
     APP__WORKER__TARGET_TIMEOUT_SECS: '5',
     // The recording purge targets listen on loopback.
     APP__TARGETS__ALLOWED_NETWORKS: '127.0.0.0/8,::1/128',
+    APP__EDGE__EMBEDDED: 'false',
     // Many sign-ins from one address during a run; the throttle is tested elsewhere.
     APP__SECURITY__LOGIN_ATTEMPTS_PER_IP: '10000',
     APP__SECURITY__LOGIN_ATTEMPTS_PER_ACCOUNT: '10000',

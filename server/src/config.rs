@@ -44,6 +44,12 @@ pub struct EdgeSection {
     /// Bearer token edges present to `GET /internal/edge/projects`; the
     /// endpoint answers 404 while it is empty.
     pub settings_token: Option<Secret>,
+    /// `server` (serve) also runs one edge and a demo origin on loopback.
+    pub embedded: bool,
+    pub embedded_addr: String,
+    pub demo_origin_addr: String,
+    /// Where the embedded edge keeps its cache, secret and the demo images.
+    pub data_dir: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -144,6 +150,10 @@ all_per_hour = 10
 allowed_networks = []
 
 [edge]
+embedded = true
+embedded_addr = "127.0.0.1:3002"
+demo_origin_addr = "127.0.0.1:3003"
+data_dir = "data"
 
 [bootstrap]
 "#;

@@ -7,6 +7,7 @@ pub mod bootstrap;
 pub mod cli;
 pub mod client_ip;
 pub mod config;
+pub mod demo;
 pub mod health;
 pub mod internal;
 pub mod security;

@@ -23,6 +23,9 @@ enum Command {
     /// Run an edge (image resizing server with a purgeable cache) alone; it
     /// reads project settings from a console's /internal/edge/projects.
     Edge(EdgeArgs),
+    /// The embedded demo: `server demo swap` changes the demo origin's image.
+    #[command(subcommand)]
+    Demo(DemoCmd),
     #[command(subcommand)]
     User(cli::UserCmd),
     #[command(subcommand)]
@@ -49,13 +52,16 @@ async fn main() -> anyhow::Result<()> {
     match args.command.unwrap_or(Command::Serve { no_worker: false }) {
         Command::Serve { no_worker } => {
             config.worker.enabled &= !no_worker;
+            server::demo::ensure_settings_token(&mut config);
             let app = server::build(config).await?;
             bootstrap::first_start(&app.services, &app.config).await?;
             let addr = server::app::leptos_options().site_addr;
             let listener = tokio::net::TcpListener::bind(addr).await?;
-            println!("  imgflush console listening on http://{}", listener.local_addr()?);
+            let console = listener.local_addr()?;
+            println!("  imgflush console listening on http://{console}");
             let shutdown = CancellationToken::new();
             tokio::spawn(stop_on_signal(shutdown.clone()));
+            server::demo::start(&app.config, &app.services, console, shutdown.clone()).await?;
             app.serve(listener, shutdown).await
         }
         Command::Worker => {
@@ -70,6 +76,11 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Edge(args) => run_edge(args).await,
+        Command::Demo(DemoCmd::Swap) => {
+            let version = server::demo::write_sample(&config, true)?;
+            println!("the demo origin now serves version {version} of {}", server::demo::SAMPLE);
+            Ok(())
+        }
         Command::User(cmd) => cli::user(&config, cmd).await,
         Command::Member(cmd) => cli::member(&config, cmd).await,
         Command::Project(cmd) => cli::project(&config, cmd).await,
@@ -133,4 +144,10 @@ async fn run_edge(args: EdgeArgs) -> anyhow::Result<()> {
     tokio::spawn(stop_on_signal(shutdown.clone()));
     edge::serve(config, listener, async move { shutdown.cancelled().await }).await?;
     Ok(())
+}
+
+#[derive(Subcommand)]
+enum DemoCmd {
+    /// Replace the demo origin's sample image with its other version.
+    Swap,
 }

@@ -110,18 +110,10 @@ impl ProjectService {
         Ok(self.store.list_projects().await?)
     }
 
-    /// The operator's switch for origins on private addresses (the embedded
-    /// demo); never offered on the Settings page.
-    pub async fn operator_set_edge(&self, actor: &Actor, edge: EdgeSettings) -> Result<(), ServiceError> {
-        let p = self.store.project_by_id(actor.project.id).await?;
-        let update = ProjectSettingsUpdate {
-            name: p.name,
-            origin_hosts: p.origin_hosts,
-            max_age_secs: p.max_age_secs,
-            s_maxage_secs: p.s_maxage_secs,
-            edge,
-        };
-        Ok(self.store.update_project_settings(p.id, &update).await?)
+    /// The operator's own update, which may also switch on origins on
+    /// private addresses (the embedded demo); never offered on the Settings page.
+    pub async fn operator_update(&self, actor: &Actor, update: &ProjectSettingsUpdate) -> Result<(), ServiceError> {
+        Ok(self.store.update_project_settings(actor.project.id, update).await?)
     }
 }
 

@@ -1,0 +1,187 @@
+//! The embedded default: `server` (what `./scripts/start.sh` runs) also runs
+//! one edge and a tiny demo origin on loopback, and wires the `demo` project
+//! to them, so a newcomer sees an invalidation do something:
+//! open the edge URL, `server demo swap`, see the cached (stale) image,
+//! invalidate, see the new one.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+
+use imgflush::backend::store::{OriginScheme, ProjectSettingsUpdate};
+use imgflush::backend::targets::TargetInput;
+use imgflush::backend::{ServiceError, Services};
+
+use crate::bootstrap::SAMPLE_TOKEN;
+use crate::config::{Config, Secret};
+
+/// The sample image's name on the demo origin.
+pub const SAMPLE: &str = "sample.jpg";
+const TARGET_NAME: &str = "embedded-edge";
+
+fn origin_dir(config: &Config) -> PathBuf {
+    Path::new(&config.edge.data_dir).join("demo-origin")
+}
+
+/// Makes sure the console serves edge settings: a random token per start
+/// when the operator set none (only the embedded edge uses it then).
+pub fn ensure_settings_token(config: &mut Config) {
+    if config.edge.embedded && config.edge.settings_token.as_ref().is_none_or(|t| t.expose().is_empty()) {
+        config.edge.settings_token = Some(Secret::new(imgflush::backend::random_alphanumeric(32)));
+    }
+}
+
+/// Starts the demo origin and the embedded edge, and wires the demo project
+/// to them. A port already in use only skips the embedded parts.
+pub async fn start(
+    config: &Config,
+    services: &Services,
+    console: SocketAddr,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    if !config.edge.embedded {
+        return Ok(());
+    }
+    let data = Path::new(&config.edge.data_dir);
+    std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
+    write_sample(config, false)?;
+    let secret = purge_secret(data)?;
+
+    let origin = match tokio::net::TcpListener::bind(&config.edge.demo_origin_addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            println!(
+                "  demo origin not started ({}: {e}); set edge.embedded = false to silence",
+                config.edge.demo_origin_addr
+            );
+            return Ok(());
+        }
+    };
+    let origin_addr = origin.local_addr()?;
+    let files = tower_http::services::ServeDir::new(origin_dir(config));
+    let stop = shutdown.clone();
+    tokio::spawn(async move {
+        let router = axum::Router::new().fallback_service(files);
+        let _ = axum::serve(origin, router).with_graceful_shutdown(async move { stop.cancelled().await }).await;
+    });
+
+    let edge_listener = match tokio::net::TcpListener::bind(&config.edge.embedded_addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            println!(
+                "  embedded edge not started ({}: {e}); set edge.embedded = false to silence",
+                config.edge.embedded_addr
+            );
+            return Ok(());
+        }
+    };
+    let edge_addr = edge_listener.local_addr()?;
+    wire_demo(services, origin_addr, edge_addr, &secret).await?;
+
+    let token = config.edge.settings_token.clone().map(|t| t.expose().to_owned()).unwrap_or_default();
+    let settings = edge::SettingsConfig::Console {
+        url: format!("http://{console}/internal/edge/projects"),
+        secret: edge::Secret::new(token),
+        poll_interval: std::time::Duration::from_secs(2),
+    };
+    let edge_config = edge::EdgeConfig::new(data.join("edge-cache"), edge::Secret::new(secret), settings);
+    tokio::spawn(async move {
+        if let Err(e) = edge::serve(edge_config, edge_listener, async move { shutdown.cancelled().await }).await {
+            tracing::error!(error = %e, "embedded edge stopped");
+        }
+    });
+    println!(
+        "  embedded edge on http://{edge_addr} (demo origin http://{origin_addr})\n  \
+         open  http://{edge_addr}/{SAMPLE_TOKEN}/{origin_addr}/{SAMPLE}?w=400\n  \
+         then  `server demo swap` changes the origin image; the edge keeps serving its cached copy\n  \
+         until you invalidate /{origin_addr}/{SAMPLE} on the demo project's Invalidation page.\n"
+    );
+    Ok(())
+}
+
+/// The demo project reaches the demo origin and lists the embedded edge as
+/// its `edge` target (added once; an operator's changes are kept).
+async fn wire_demo(services: &Services, origin: SocketAddr, edge: SocketAddr, secret: &str) -> anyhow::Result<()> {
+    let actor = match services.projects.operator_actor(SAMPLE_TOKEN).await {
+        Ok(actor) => actor,
+        Err(ServiceError::NotFound) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let p = services.projects.settings(&actor).await?;
+    let host = origin.to_string();
+    if !p.origin_hosts.contains(&host) || !p.edge.allow_private_origins {
+        let mut origin_hosts = p.origin_hosts.clone();
+        if !origin_hosts.contains(&host) {
+            origin_hosts.push(host);
+        }
+        let mut edge_settings = p.edge.clone();
+        edge_settings.allow_private_origins = true;
+        edge_settings.origin_scheme = OriginScheme::Http;
+        let update = ProjectSettingsUpdate {
+            name: p.name.clone(),
+            origin_hosts,
+            max_age_secs: p.max_age_secs,
+            s_maxage_secs: p.s_maxage_secs,
+            edge: edge_settings,
+        };
+        services.projects.operator_update(&actor, &update).await?;
+    }
+    let targets = services.targets.list(&actor).await?;
+    if !targets.iter().any(|t| t.name == TARGET_NAME) {
+        let input = TargetInput {
+            kind: "edge".into(),
+            name: TARGET_NAME.into(),
+            url: format!("http://{edge}/_purge"),
+            secret: Some(secret.to_owned()),
+        };
+        services.targets.add(&actor, &input).await?;
+    }
+    Ok(())
+}
+
+/// The embedded edge's purge secret, made once and kept next to its cache.
+fn purge_secret(data: &Path) -> anyhow::Result<String> {
+    let file = data.join("edge.secret");
+    if let Ok(s) = std::fs::read_to_string(&file) {
+        if !s.trim().is_empty() {
+            return Ok(s.trim().to_owned());
+        }
+    }
+    let s = imgflush::backend::random_alphanumeric(32);
+    std::fs::write(&file, &s).with_context(|| format!("writing {}", file.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600));
+    }
+    Ok(s)
+}
+
+/// Writes the sample image (or, with `swap`, the other of its two versions).
+/// Returns which version is now on the origin.
+pub fn write_sample(config: &Config, swap: bool) -> anyhow::Result<&'static str> {
+    let dir = origin_dir(config);
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join(SAMPLE);
+    let marker = dir.join(".version");
+    let current = std::fs::read_to_string(&marker).unwrap_or_default();
+    if path.exists() && !swap {
+        return Ok(if current.trim() == "b" { "b" } else { "a" });
+    }
+    let next = if swap && current.trim() != "b" { "b" } else { "a" };
+    let (from, to) = if next == "a" { ([255, 140, 0], [200, 30, 90]) } else { ([0, 150, 200], [40, 200, 120]) };
+    let img = image::RgbImage::from_fn(1200, 800, |x, y| {
+        let t = (x + y) as f32 / 2000.0;
+        let mix = |a: u8, b: u8| (a as f32 + (b as f32 - a as f32) * t) as u8;
+        // A band of stripes so resizes are easy to tell apart.
+        let stripe = if (x / 80) % 2 == 0 && y > 350 && y < 450 { 60 } else { 0 };
+        image::Rgb([mix(from[0], to[0]).saturating_sub(stripe), mix(from[1], to[1]), mix(from[2], to[2])])
+    });
+    let tmp = dir.join(".sample.tmp");
+    img.save_with_format(&tmp, image::ImageFormat::Jpeg)?;
+    std::fs::rename(&tmp, &path)?;
+    std::fs::write(&marker, next)?;
+    Ok(next)
+}
