@@ -9,7 +9,7 @@
  *   GET  /__control/modes                every target's mode
  *
  * Built on `net`, not `http`: Node's HTTP parser refuses unknown methods, and the
- * Varnish driver sends `BAN`. One request per connection (`Connection: close`);
+ * Varnish driver sends `PURGE`. One request per connection (`Connection: close`);
  * bodies need a Content-Length (the purge drivers always send one).
  */
 import net from 'node:net';

@@ -5,13 +5,7 @@
 
 mod common;
 
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use common::stack::{self, fetch, png, Files, EDGE_SECRET, SETTINGS_TOKEN};
 use common::{Db, TestApp};
 use imgflush::backend::invalidations::Submission;
 use imgflush::backend::now_ms;
@@ -20,57 +14,15 @@ use imgflush::backend::worker::WorkerConfig;
 use imgflush::domain::{Role, Status, TargetKind};
 use server::config::Secret;
 
-type Files = Arc<Mutex<std::collections::HashMap<String, Vec<u8>>>>;
-
-fn png(rgb: [u8; 3]) -> Vec<u8> {
-    let img = image::RgbImage::from_pixel(64, 48, image::Rgb(rgb));
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
-}
-
-async fn serve(router: axum::Router) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
-    });
-    addr
-}
-
-/// An origin whose files the test rewrites.
-async fn origin(files: Files) -> SocketAddr {
-    async fn file(State(files): State<Files>, Path(name): Path<String>) -> impl IntoResponse {
-        match files.lock().unwrap().get(&name) {
-            Some(bytes) => (StatusCode::OK, [("content-type", "image/png")], bytes.clone()).into_response(),
-            None => StatusCode::NOT_FOUND.into_response(),
-        }
-    }
-    serve(axum::Router::new().route("/img/{name}", axum::routing::get(file)).with_state(files)).await
-}
-
-struct Seen {
-    cache: String,
-    body: Vec<u8>,
-}
-
-async fn fetch(client: &reqwest::Client, url: &str) -> Seen {
-    let resp = client.get(url).send().await.unwrap();
-    assert_eq!(resp.status(), 200, "{url}");
-    let cache = resp.headers().get("x-cache").unwrap().to_str().unwrap().to_owned();
-    Seen { cache, body: resp.bytes().await.unwrap().to_vec() }
-}
-
 async fn run(db: Db) {
-    let Some(t) = TestApp::with_config(db, |c| c.edge.settings_token = Some(Secret::new("edge-settings-token"))).await
-    else {
+    let Some(t) = TestApp::with_config(db, |c| c.edge.settings_token = Some(Secret::new(SETTINGS_TOKEN))).await else {
         eprintln!("TEST_DATABASE_URL not set: PostgreSQL half skipped");
         return;
     };
     let files: Files = Default::default();
     files.lock().unwrap().insert("a.png".into(), png([200, 30, 30]));
     files.lock().unwrap().insert("b.png".into(), png([30, 30, 200]));
-    let origin = origin(files.clone()).await;
+    let origin = stack::origin(files.clone()).await;
     let update = ProjectSettingsUpdate {
         name: "Demo".into(),
         origin_hosts: vec![origin.to_string()],
@@ -79,7 +31,7 @@ async fn run(db: Db) {
         edge: EdgeSettings { origin_scheme: OriginScheme::Http, allow_private_origins: true, ..Default::default() },
     };
     t.store.update_project_settings(t.demo.id, &update).await.unwrap();
-    let console = serve(t.router.clone()).await;
+    let console = stack::serve(t.router.clone()).await;
 
     // The internal endpoint refuses anyone without the token.
     let client = reqwest::Client::new();
@@ -87,22 +39,13 @@ async fn run(db: Db) {
     assert_eq!(client.get(&settings_url).send().await.unwrap().status(), 401);
 
     let cache_dir = tempfile::tempdir().unwrap();
-    let settings = edge::SettingsConfig::Console {
-        url: settings_url,
-        secret: edge::Secret::new("edge-settings-token"),
-        poll_interval: Duration::from_millis(500),
-    };
-    let config = edge::EdgeConfig::new(cache_dir.path(), edge::Secret::new("edge-purge-secret"), settings);
-    let edge_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let edge_addr = edge_listener.local_addr().unwrap();
     let stop = tokio_util::sync::CancellationToken::new();
-    let edge_stop = stop.clone();
-    tokio::spawn(edge::serve(config, edge_listener, async move { edge_stop.cancelled().await }));
+    let edge_addr = stack::edge(console, cache_dir.path(), stop.clone()).await;
     let target = NewTarget {
         kind: TargetKind::Edge,
         name: "edge-1".into(),
         url: format!("http://{edge_addr}/_purge"),
-        secret: Some("edge-purge-secret".into()),
+        secret: Some(EDGE_SECRET.into()),
     };
     t.store.add_target(t.demo.id, &target, now_ms()).await.unwrap();
 

@@ -94,10 +94,12 @@ db_test!(submit_reaches_done_on_every_edge_and_cdn_target, |t: TestApp| async mo
     }
     for r in &varnishes {
         let reqs = r.requests();
-        assert_eq!(reqs.len(), 2, "one ban per path");
-        assert!(reqs.iter().all(|q| q.method == "BAN" && q.header("x-purge-token") == Some("demo")));
+        assert_eq!(reqs.len(), 2, "one purge per path");
+        assert!(reqs.iter().all(|q| q.method == "PURGE" && q.header("x-purge-token") == Some("demo")));
         assert!(reqs.iter().all(|q| q.header("x-purge-secret") == Some("ban-secret")));
         assert_eq!(reqs[0].header("x-purge-path"), Some("/sample.li/flat1.jpg"));
+        let key = imgflush::domain::cache_key::path_key("demo", "/sample.li/flat1.jpg");
+        assert_eq!(reqs[0].header("x-purge-key"), Some(key.as_str()));
         assert_eq!(reqs[1].header("x-purge-prefix"), Some("/sample.li/img/"));
         assert_eq!(reqs[1].header("x-purge-path"), None);
     }

@@ -10,7 +10,7 @@ use sha2::Sha256;
 
 use super::network::{Disallowed, NetworkPolicy, PolicyResolver};
 use super::store::Target;
-use crate::domain::{InvalidationId, OriginPath, Scope, TargetKind};
+use crate::domain::{cache_key, InvalidationId, OriginPath, Scope, TargetKind};
 
 /// What to flush, as sent to every target.
 #[derive(Debug, Clone, Serialize)]
@@ -19,6 +19,10 @@ pub struct PurgeRequest {
     pub token: String,
     pub scope: Scope,
     pub paths: Vec<String>,
+    /// CDN nodes mark objects stale and refetch in the background (the
+    /// project's soft purge); not part of the edge and webhook bodies.
+    #[serde(skip)]
+    pub soft: bool,
 }
 
 /// At most this much of a target's answer is read.
@@ -125,33 +129,56 @@ async fn edge(client: &Client, target: &Target, req: &PurgeRequest) -> PurgeResu
     })
 }
 
-/// One `BAN` per path: Varnish evaluates a ban per request, and the shipped
-/// VCL turns these headers into a ban on every query-string variant.
+/// One `PURGE` per path, as the shipped VCL (`deploy/varnish/`) expects: a
+/// path is purged by its surrogate key (every query-string variant, every
+/// `vh`), a prefix by a ban on the objects' path header, scope All by the
+/// token's key. Key purges answer how many objects they removed.
 async fn varnish(client: &Client, target: &Target, req: &PurgeRequest) -> PurgeResult {
-    let ban = Method::from_bytes(b"BAN").expect("BAN is a valid method");
-    let selectors: Vec<(&str, String)> = match req.scope {
-        Scope::All => vec![("X-Purge-All", "1".to_owned())],
+    let method = Method::from_bytes(b"PURGE").expect("PURGE is a valid method");
+    let selectors: Vec<(&str, String, Option<&str>)> = match req.scope {
+        Scope::All => vec![("X-Purge-All", "1".to_owned(), None)],
         Scope::Original => req
             .paths
             .iter()
             .map(|p| match OriginPath::parse(p) {
-                Ok(op) if op.is_prefix() => ("X-Purge-Prefix", op.base().to_owned()),
-                _ => ("X-Purge-Path", p.clone()),
+                Ok(op) if op.is_prefix() => ("X-Purge-Prefix", op.base().to_owned(), None),
+                _ => ("X-Purge-Key", cache_key::path_key(&req.token, p), Some(p.as_str())),
             })
             .collect(),
     };
-    for (header, value) in &selectors {
+    let (mut removed, mut bans) = (0u64, 0usize);
+    for (header, value, path) in &selectors {
         let mut call = client
-            .request(ban.clone(), &target.url)
+            .request(method.clone(), &target.url)
             .header("X-Purge-Token", &req.token)
             .header("X-Invalidation-Id", req.invalidation_id.to_string())
             .header(*header, value);
+        if let Some(path) = path {
+            call = call.header("X-Purge-Path", *path);
+        }
+        if req.soft && *header != "X-Purge-Prefix" {
+            call = call.header("X-Purge-Soft", "1");
+        }
         if let Some(secret) = &target.secret {
             call = call.header("X-Purge-Secret", secret);
         }
-        success(call.send().await).await?;
+        let resp = success(call.send().await).await?;
+        let body = read_bounded(resp).await.unwrap_or_default();
+        match serde_json::from_slice::<serde_json::Value>(&body).ok().and_then(|v| v.get("removed")?.as_u64()) {
+            Some(n) => removed += n,
+            None => bans += 1,
+        }
     }
-    Ok(PurgeReport::note(format!("{} ban(s) accepted", selectors.len())))
+    let keyed = selectors.len() - bans;
+    let soft = if req.soft { " (soft)" } else { "" };
+    Ok(match (keyed, bans) {
+        (_, 0) => PurgeReport { removed: Some(removed), note: format!("removed {removed} cached objects{soft}") },
+        (0, b) => PurgeReport::note(format!("{b} ban(s) accepted")),
+        (_, b) => PurgeReport {
+            removed: Some(removed),
+            note: format!("removed {removed} cached objects{soft}; {b} ban(s) accepted"),
+        },
+    })
 }
 
 /// The webhook signature: HMAC-SHA256 over `"{timestamp}.{body}"`, so a

@@ -224,6 +224,7 @@ impl Worker {
             token: project.token.clone(),
             scope: job.scope,
             paths: job.paths.clone(),
+            soft: project.edge.soft_purge,
         };
 
         for step in [Step::ResizingServers, Step::CdnServers] {

@@ -1,3 +1,4 @@
+#![allow(clippy::too_many_arguments)] // a form post: one argument per field
 use leptos::prelude::*;
 
 use crate::error::AppError;
@@ -28,7 +29,7 @@ pub async fn project_settings(project: String) -> Result<SettingsView, AppError>
 
 /// Saves the project form (admins). Checkboxes arrive only when ticked.
 #[server(prefix = "/sfn", endpoint = "save_settings")]
-#[allow(clippy::too_many_arguments)]
+
 pub async fn save_settings(
     project: String,
     name: String,

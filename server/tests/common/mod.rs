@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod recorder;
+pub mod stack;
 
 use axum::body::Body;
 use axum::http::{header, Request, Response, StatusCode};

@@ -1,0 +1,123 @@
+//! A real local stack for end-to-end tests: an origin whose files the test
+//! rewrites, the console on a real port, an edge reading its settings from
+//! the console, and Varnish nodes (Debian's `varnishd`) in front of the edge.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Path as UrlPath, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use tokio_util::sync::CancellationToken;
+
+pub type Files = Arc<Mutex<std::collections::HashMap<String, Vec<u8>>>>;
+
+pub const SETTINGS_TOKEN: &str = "edge-settings-token";
+pub const EDGE_SECRET: &str = "edge-purge-secret";
+
+pub fn png(rgb: [u8; 3]) -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(64, 48, image::Rgb(rgb));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+pub async fn serve(router: axum::Router) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+    });
+    addr
+}
+
+/// An origin serving `/img/{name}` from `files`, which the test rewrites.
+pub async fn origin(files: Files) -> SocketAddr {
+    async fn file(State(files): State<Files>, UrlPath(name): UrlPath<String>) -> impl IntoResponse {
+        match files.lock().unwrap().get(&name) {
+            Some(bytes) => (StatusCode::OK, [("content-type", "image/png")], bytes.clone()).into_response(),
+            None => StatusCode::NOT_FOUND.into_response(),
+        }
+    }
+    serve(axum::Router::new().route("/img/{name}", axum::routing::get(file)).with_state(files)).await
+}
+
+/// An edge polling `console` for settings, with its cache in `cache_dir`.
+pub async fn edge(console: SocketAddr, cache_dir: &Path, stop: CancellationToken) -> SocketAddr {
+    let settings = edge::SettingsConfig::Console {
+        url: format!("http://{console}/internal/edge/projects"),
+        secret: edge::Secret::new(SETTINGS_TOKEN),
+        poll_interval: Duration::from_millis(500),
+    };
+    let config = edge::EdgeConfig::new(cache_dir, edge::Secret::new(EDGE_SECRET), settings);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(edge::serve(config, listener, async move { stop.cancelled().await }));
+    addr
+}
+
+pub struct Seen {
+    pub cache: String,
+    pub body: Vec<u8>,
+}
+
+pub async fn fetch(client: &reqwest::Client, url: &str) -> Seen {
+    let resp = client.get(url).send().await.unwrap();
+    assert_eq!(resp.status(), 200, "{url}");
+    let cache = resp.headers().get("x-cache").unwrap().to_str().unwrap().to_owned();
+    Seen { cache, body: resp.bytes().await.unwrap().to_vec() }
+}
+
+/// A `varnishd` running the shipped VCL in front of `backend`, stopped
+/// (SIGKILL) when dropped, also when the test fails.
+pub struct VarnishNode {
+    pub addr: SocketAddr,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl VarnishNode {
+    pub async fn start(backend: SocketAddr, secret: &str) -> VarnishNode {
+        let deploy = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../deploy/varnish").canonicalize().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        // varnishd compiles the VCL as user vcache: it must reach the node dir.
+        std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        let made = Command::new("sh")
+            .arg(deploy.join("mknode.sh"))
+            .arg(dir.path())
+            .args(["--secret", secret, "--backend", &backend.to_string()])
+            .status()
+            .expect("sh runs mknode.sh");
+        assert!(made.success(), "mknode.sh failed");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        let vcl_path = format!("vcl_path={}:/etc/varnish:/usr/share/varnish/vcl", dir.path().display());
+        let child = Command::new("varnishd")
+            .arg("-F")
+            .args(["-n", &dir.path().join("work").display().to_string()])
+            .args(["-a", &addr.to_string(), "-T", "127.0.0.1:0", "-s", "malloc,32m"])
+            .args(["-p", &vcl_path, "-f", &deploy.join("imgflush.vcl").display().to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("varnishd (Debian's varnish + varnish-modules; ./scripts/test.sh installs them)");
+        let node = VarnishNode { addr, child, _dir: dir };
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(addr).await.is_ok() {
+                return node;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("varnishd did not listen on {addr}");
+    }
+}
+
+impl Drop for VarnishNode {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
