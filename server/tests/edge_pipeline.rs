@@ -5,33 +5,19 @@
 
 mod common;
 
-use common::stack::{self, fetch, png, Files, EDGE_SECRET, SETTINGS_TOKEN};
-use common::{Db, TestApp};
+use common::stack::{self, fetch, png, EDGE_SECRET};
+use common::Db;
 use imgflush::backend::invalidations::Submission;
 use imgflush::backend::now_ms;
-use imgflush::backend::store::{EdgeSettings, NewTarget, OriginScheme, ProjectSettingsUpdate};
+use imgflush::backend::store::NewTarget;
 use imgflush::backend::worker::WorkerConfig;
 use imgflush::domain::{Role, Status, TargetKind};
-use server::config::Secret;
 
 async fn run(db: Db) {
-    let Some(t) = TestApp::with_config(db, |c| c.edge.settings_token = Some(Secret::new(SETTINGS_TOKEN))).await else {
+    let Some(stack::Console { t, files, origin, addr: console }) = stack::console(db).await else {
         eprintln!("TEST_DATABASE_URL not set: PostgreSQL half skipped");
         return;
     };
-    let files: Files = Default::default();
-    files.lock().unwrap().insert("a.png".into(), png([200, 30, 30]));
-    files.lock().unwrap().insert("b.png".into(), png([30, 30, 200]));
-    let origin = stack::origin(files.clone()).await;
-    let update = ProjectSettingsUpdate {
-        name: "Demo".into(),
-        origin_hosts: vec![origin.to_string()],
-        max_age_secs: 3600,
-        s_maxage_secs: 86400,
-        edge: EdgeSettings { origin_scheme: OriginScheme::Http, allow_private_origins: true, ..Default::default() },
-    };
-    t.store.update_project_settings(t.demo.id, &update).await.unwrap();
-    let console = stack::serve(t.router.clone()).await;
 
     // The internal endpoint refuses anyone without the token.
     let client = reqwest::Client::new();

@@ -13,6 +13,40 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use tokio_util::sync::CancellationToken;
 
+use imgflush::backend::store::{EdgeSettings, OriginScheme, ProjectSettingsUpdate};
+
+use super::{Db, TestApp};
+
+/// The console of a test stack, with the demo project reaching its origin.
+pub struct Console {
+    pub t: TestApp,
+    pub files: Files,
+    pub origin: SocketAddr,
+    pub addr: SocketAddr,
+}
+
+/// A console serving edge settings on a real port, and an origin holding
+/// `a.png` and `b.png` that the demo project may fetch; `None` when `db` is
+/// PostgreSQL and `TEST_DATABASE_URL` is not set.
+pub async fn console(db: Db) -> Option<Console> {
+    let token = Some(server::config::Secret::new(SETTINGS_TOKEN));
+    let t = TestApp::with_config(db, |c| c.edge.settings_token = token).await?;
+    let files: Files = Default::default();
+    files.lock().unwrap().insert("a.png".into(), png([200, 30, 30]));
+    files.lock().unwrap().insert("b.png".into(), png([30, 30, 200]));
+    let origin = origin(files.clone()).await;
+    let update = ProjectSettingsUpdate {
+        name: "Demo".into(),
+        origin_hosts: vec![origin.to_string()],
+        max_age_secs: 3600,
+        s_maxage_secs: 86400,
+        edge: EdgeSettings { origin_scheme: OriginScheme::Http, allow_private_origins: true, ..Default::default() },
+    };
+    t.store.update_project_settings(t.demo.id, &update).await.unwrap();
+    let addr = serve(t.router.clone()).await;
+    Some(Console { t, files, origin, addr })
+}
+
 pub type Files = Arc<Mutex<std::collections::HashMap<String, Vec<u8>>>>;
 
 pub const SETTINGS_TOKEN: &str = "edge-settings-token";
