@@ -1,0 +1,146 @@
+//! One job from claim to final status: the two purge steps (resizing
+//! servers, then CDN nodes), each target with its retries, every change
+//! written under the claim's lease.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use futures::future::join_all;
+
+use super::lease::Lease;
+use super::{Worker, WorkerError};
+use crate::backend::now_ms;
+use crate::backend::purge::{self, PurgeRequest};
+use crate::backend::store::*;
+use crate::domain::{Status, Step};
+
+impl Worker {
+    #[tracing::instrument(skip_all, fields(id = %job.id, attempt = job.attempt, worker = %self.cfg.id), err)]
+    pub(super) async fn pipeline(&self, job: &Invalidation, lease: &Lease) -> Result<(), WorkerError> {
+        let me = self.cfg.id.as_str();
+        let token = &lease.token;
+        let note = if job.status == Status::Received {
+            format!("claimed by {me}")
+        } else {
+            format!("resumed by {me} after the previous worker's lease expired")
+        };
+        self.store.transition(job.id, token, Status::Preparing, Some(&note), now_ms()).await?;
+        let project = match self.store.project_by_id(job.project_id).await {
+            Ok(p) => p,
+            Err(StoreError::NotFound) => {
+                self.store
+                    .finish(job.id, token, Status::Error, Some("the project no longer exists"), None, now_ms())
+                    .await?;
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let targets = self.store.list_targets(project.id).await?;
+        self.store.resolve_targets(job.id, token, &targets, now_ms()).await?;
+        let results = self.store.target_results(job.id).await?;
+        let current: HashMap<i64, Target> = targets.into_iter().map(|t| (t.id, t)).collect();
+        let req = PurgeRequest {
+            invalidation_id: job.id,
+            token: project.token.clone(),
+            scope: job.scope,
+            paths: job.paths.clone(),
+            soft: project.edge.soft_purge,
+        };
+
+        for step in [Step::ResizingServers, Step::CdnServers] {
+            let in_step: Vec<&TargetResult> = results.iter().filter(|r| r.kind.step() == step).collect();
+            let pending: Vec<&TargetResult> = in_step
+                .iter()
+                .copied()
+                .filter(|r| matches!(r.state, TargetState::Pending | TargetState::Error))
+                .collect();
+            let note = step_note(step, in_step.len(), pending.len());
+            self.store.transition(job.id, token, step.status(), Some(&note), now_ms()).await?;
+            let outcomes =
+                join_all(pending.iter().map(|r| self.purge_target(r, current.get(&r.target_id), &req, lease))).await;
+            let outcomes = outcomes.into_iter().collect::<Result<Vec<_>, _>>()?;
+            let mut failed = Vec::new();
+            for (outcome, result) in outcomes.iter().zip(&pending) {
+                self.store.record_target_result(job.id, token, outcome, now_ms()).await?;
+                if outcome.state == TargetState::Error {
+                    // Every member reads the job's error: the status and kind only.
+                    let why = outcome.detail.as_deref().map_or("failed".to_owned(), purge::public_detail);
+                    failed.push(format!("{} ({why})", result.name));
+                }
+            }
+            if !failed.is_empty() {
+                let (status, what) = match step {
+                    Step::ResizingServers => (Status::Error, "resizing server"),
+                    Step::CdnServers => (Status::ErrorCdnNode, "CDN node"),
+                };
+                let msg = format!("{what} purge failed: {}", failed.join("; "));
+                self.store.finish(job.id, token, status, Some(&msg), None, now_ms()).await?;
+                return Ok(());
+            }
+        }
+        let done_note = if results.is_empty() {
+            "no purge targets are configured for this project: nothing was flushed".to_owned()
+        } else {
+            format!("all {} targets confirmed", results.len())
+        };
+        self.store.finish(job.id, token, Status::Done, None, Some(&done_note), now_ms()).await?;
+        Ok(())
+    }
+
+    /// Calls one target up to `max_attempts` times with exponential backoff;
+    /// starts no call once the lease is about to end.
+    async fn purge_target(
+        &self,
+        result: &TargetResult,
+        target: Option<&Target>,
+        req: &PurgeRequest,
+        lease: &Lease,
+    ) -> Result<TargetOutcome, WorkerError> {
+        let started = Instant::now();
+        let Some(target) = target.filter(|t| t.kind == result.kind) else {
+            return Ok(TargetOutcome {
+                target_id: result.target_id,
+                state: TargetState::Skipped,
+                attempts: 0,
+                detail: Some("the target was removed from the project".into()),
+                duration_ms: 0,
+            });
+        };
+        let mut attempts = 0;
+        let mut delay = self.cfg.backoff;
+        let (state, detail) = loop {
+            if !lease.usable(now_ms()) {
+                return Err(WorkerError::LeaseExpiring);
+            }
+            attempts += 1;
+            match purge::purge(&self.client, &self.network, target, req).await {
+                Ok(report) => break (TargetState::Ok, report.note),
+                Err(e) if attempts >= self.cfg.max_attempts => break (TargetState::Error, e.to_string()),
+                Err(e) => {
+                    tracing::info!(target = %target.name, attempt = attempts, error = %e, "purge failed; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                }
+            }
+        };
+        Ok(TargetOutcome {
+            target_id: target.id,
+            state,
+            attempts: attempts as i32,
+            detail: Some(detail),
+            duration_ms: started.elapsed().as_millis() as i64,
+        })
+    }
+}
+
+fn step_note(step: Step, total: usize, pending: usize) -> String {
+    let what = match step {
+        Step::ResizingServers => "resizing server",
+        Step::CdnServers => "CDN",
+    };
+    match (total, pending) {
+        (0, _) => format!("no {what} targets configured"),
+        (t, p) if p == t => format!("purging {t} {what} target(s)"),
+        (t, p) => format!("purging {p} of {t} {what} target(s); the others already succeeded"),
+    }
+}

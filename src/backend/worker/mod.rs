@@ -1,0 +1,200 @@
+//! The purge worker: a loop around [`Worker::try_execute_task`], stopped by a
+//! cancellation token. Jobs are leases: each claim gets a fresh token that
+//! every write checks, a heartbeat keeps it alive, and a worker that dies
+//! simply lets it expire. A task that cannot renew its lease stops calling
+//! targets before the lease ends, so two claims never purge at the same time.
+
+use std::sync::atomic::AtomicI64;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::network::NetworkPolicy;
+use super::now_ms;
+use super::purge;
+use super::store::*;
+use crate::domain::Status;
+
+mod job;
+mod lease;
+
+use lease::{heartbeat, Lease};
+
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub id: String,
+    pub lease: Duration,
+    /// Fallback poll for jobs whose lease expired or whose wake-up was missed.
+    pub poll: Duration,
+    pub concurrency: usize,
+    pub target_timeout: Duration,
+    /// Calls per target and run before the invalidation enters an error status.
+    pub max_attempts: u32,
+    pub backoff: Duration,
+    /// Claims of one attempt after which a job that keeps losing its workers
+    /// (a crash, a hang) ends `ERROR` instead of being claimed forever.
+    pub max_claims: u32,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            id: format!("worker-{}", uuid::Uuid::new_v4().simple()),
+            lease: Duration::from_secs(30),
+            poll: Duration::from_secs(2),
+            concurrency: 16,
+            target_timeout: Duration::from_secs(10),
+            max_attempts: 3,
+            backoff: Duration::from_millis(500),
+            max_claims: 5,
+        }
+    }
+}
+
+/// Why a task stopped before its job reached a final status.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    /// Another claim owns the job now; this task must stop touching it.
+    #[error("lease lost")]
+    LeaseLost,
+    /// The lease could not be renewed (the database is away) and is about to
+    /// end: the task stopped calling targets so the next claim can take over.
+    #[error("the lease could not be renewed before it ended")]
+    LeaseExpiring,
+    /// A transient failure (the database went away); the job resumes once
+    /// its lease expires, here or on another worker.
+    #[error("transient failure: {0}")]
+    Retryable(StoreError),
+    /// Retrying will not help (a corrupt row, a vanished record).
+    #[error("cannot run this job: {0}")]
+    Fatal(String),
+}
+
+impl From<StoreError> for WorkerError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::LeaseLost => WorkerError::LeaseLost,
+            e @ (StoreError::Database(_) | StoreError::Unavailable(_)) => WorkerError::Retryable(e),
+            other => WorkerError::Fatal(other.to_string()),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Worker {
+    store: DynStore,
+    wake: Arc<Notify>,
+    client: reqwest::Client,
+    network: Arc<NetworkPolicy>,
+    cfg: Arc<WorkerConfig>,
+}
+
+impl Worker {
+    pub fn new(store: DynStore, wake: Arc<Notify>, cfg: WorkerConfig) -> Self {
+        let network = NetworkPolicy::public_only();
+        let client = purge::client(cfg.target_timeout, &network);
+        Worker { store, wake, client, network: Arc::new(network), cfg: Arc::new(cfg) }
+    }
+
+    /// Lets purges reach `policy`'s networks besides public addresses
+    /// (the operator's `targets.allowed_networks`).
+    pub fn with_network(mut self, policy: NetworkPolicy) -> Self {
+        self.client = purge::client(self.cfg.target_timeout, &policy);
+        self.network = Arc::new(policy);
+        self
+    }
+
+    pub fn id(&self) -> &str {
+        &self.cfg.id
+    }
+
+    /// Runs `concurrency` lanes, each a loop around [`Self::try_execute_task`],
+    /// until `cancel` fires; then waits for the jobs in hand.
+    pub async fn run(self, cancel: CancellationToken) {
+        if let Err(e) = self.store.listen_for_jobs(self.wake.clone()).await {
+            tracing::warn!(error = %e, "cross-instance wake-ups unavailable; polling only");
+        }
+        tracing::info!(worker = %self.cfg.id, "worker started");
+        let mut lanes = JoinSet::new();
+        for _ in 0..self.cfg.concurrency.max(1) {
+            lanes.spawn(self.clone().lane(cancel.clone()));
+        }
+        while lanes.join_next().await.is_some() {}
+        tracing::info!(worker = %self.cfg.id, "worker stopped");
+    }
+
+    /// One job at a time: run jobs while there are any, then sleep until a
+    /// wake-up, the fallback poll, or cancellation.
+    async fn lane(self, cancel: CancellationToken) {
+        while !cancel.is_cancelled() {
+            match self.try_execute_task().await {
+                Ok(Some(_)) | Err(WorkerError::LeaseLost | WorkerError::LeaseExpiring) => continue,
+                Ok(None) => {}
+                Err(WorkerError::Retryable(e)) => tracing::warn!(error = %e, "worker backing off"),
+                Err(WorkerError::Fatal(e)) => tracing::error!(error = %e, "job failed"),
+            }
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(self.cfg.poll) => {}
+            }
+        }
+    }
+
+    /// Claims one job and drives it to a final status. `Ok(None)`: nothing to do.
+    pub async fn try_execute_task(&self) -> Result<Option<Invalidation>, WorkerError> {
+        let lease_ms = self.cfg.lease.as_millis() as i64;
+        let token = LeaseToken::new();
+        let Some(claimed) = self.store.claim(&self.cfg.id, &token, now_ms(), lease_ms).await? else {
+            return Ok(None);
+        };
+        // There may be more: let an idle lane look while this one works.
+        self.wake.notify_one();
+        let job = claimed.job.clone();
+        if claimed.claims > self.cfg.max_claims as i32 {
+            let abandoned = claimed.claims - 1;
+            let msg = format!(
+                "abandoned by {abandoned} workers in a row: each claim ended without a final status \
+                 (a worker crashed, hung or lost the database) while in {}; Retry runs it again",
+                job.status.code()
+            );
+            tracing::error!(id = %job.id, claims = claimed.claims, "giving up on a poison job");
+            self.store.finish(job.id, &claimed.lease, Status::Error, Some(&msg), None, now_ms()).await?;
+            return Ok(Some(job));
+        }
+        self.execute(claimed).await?;
+        Ok(Some(job))
+    }
+
+    /// How long before the lease ends a task that could not renew it stops
+    /// calling targets (and drops the calls in flight).
+    fn margin(&self) -> i64 {
+        (self.cfg.lease.as_millis() as i64 / 5).max(1)
+    }
+
+    async fn execute(&self, claimed: Claimed) -> Result<(), WorkerError> {
+        let lease =
+            Lease { token: claimed.lease, until_ms: AtomicI64::new(claimed.lease_until_ms), margin: self.margin() };
+        let job = claimed.job;
+        // The heartbeat lives inside the job's future: if the job is dropped
+        // (worker killed), the lease stops being renewed and expires. When the
+        // heartbeat gives up, the pipeline (and any purge call in flight) is dropped.
+        let result = tokio::select! {
+            r = self.pipeline(&job, &lease) => r,
+            lost = heartbeat(self, job.id, &lease) => Err(lost),
+        };
+        match &result {
+            Ok(()) => {}
+            Err(WorkerError::LeaseLost) => {
+                tracing::warn!(id = %job.id, "lease lost; another worker owns the job now")
+            }
+            Err(e) => {
+                tracing::error!(id = %job.id, error = %e, "job interrupted; it resumes when the lease expires")
+            }
+        }
+        result
+    }
+}
