@@ -230,8 +230,11 @@ db_test!(three_hundred_concurrent_submits_all_done_none_claimed_twice, |t: TestA
     add(&t, TargetKind::Edge, "edge", edge.url("/purge"), None).await;
     add(&t, TargetKind::Webhook, "hook", cdn.url("/hook"), None).await;
     let actor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
-    let (c1, w1) = run_worker(&t, fast("w1"));
-    let (c2, w2) = run_worker(&t, fast("w2"));
+    // A lease long enough that a loaded machine never lets one expire: a
+    // second purge of a job can then only come from a double claim.
+    let steady = |id: &str| WorkerConfig { lease: Duration::from_secs(20), ..fast(id) };
+    let (c1, w1) = run_worker(&t, steady("w1"));
+    let (c2, w2) = run_worker(&t, steady("w2"));
 
     let submits = (0..300).map(|i| {
         let service = t.app.services.invalidations.clone();
