@@ -11,6 +11,7 @@ use crate::client_ip::ClientIp;
 use app::ssr::UserSession;
 use imgflush::backend::auth::AuthError;
 use imgflush::backend::Services;
+use imgflush::backend::StoreError;
 use imgflush::domain::url::query_value;
 
 #[derive(Deserialize)]
@@ -74,6 +75,13 @@ pub async fn login(
             back("throttled")
         }
         Err(AuthError::InvalidCredentials) => back("invalid"),
+        Err(AuthError::Store(StoreError::Unavailable(e))) => {
+            tracing::warn!(error = %e, "sign-in while the database is unavailable");
+            let secs = imgflush::backend::ServiceError::RETRY_AFTER_SECS;
+            let msg = format!("The database is unavailable; retry in {secs} s.");
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, [(axum::http::header::RETRY_AFTER, secs.to_string())], msg)
+                .into_response()
+        }
         Err(e) => internal(e),
     }
 }

@@ -334,6 +334,9 @@ async fn postgres_outage_answers_503_with_retry_after_and_recovers() {
     assert!(body_text(resp).await.contains("The database is unavailable; retry in 5 s."));
 
     assert_eq!(t.get("/readyz", None).await.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let sign_in = t.login_response("someone@example.com", "whatever-password").await;
+    assert_eq!(sign_in.status(), StatusCode::SERVICE_UNAVAILABLE, "sign-in during the outage");
+    assert!(sign_in.headers().contains_key("retry-after"));
     outage.end().await;
 
     let deadline = Instant::now() + Duration::from_secs(10);
