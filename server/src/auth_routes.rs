@@ -77,10 +77,7 @@ pub async fn login(
         Err(AuthError::InvalidCredentials) => back("invalid"),
         Err(AuthError::Store(StoreError::Unavailable(e))) => {
             tracing::warn!(error = %e, "sign-in while the database is unavailable");
-            let secs = imgflush::backend::ServiceError::RETRY_AFTER_SECS;
-            let msg = format!("The database is unavailable; retry in {secs} s.");
-            (axum::http::StatusCode::SERVICE_UNAVAILABLE, [(axum::http::header::RETRY_AFTER, secs.to_string())], msg)
-                .into_response()
+            crate::security::unavailable()
         }
         Err(e) => internal(e),
     }

@@ -41,7 +41,7 @@ pub async fn same_origin(req: Request, next: Next) -> Response {
 }
 
 /// 503 with `Retry-After`, as the API and the server functions answer during an outage.
-fn unavailable() -> Response {
+pub fn unavailable() -> Response {
     let secs = imgflush::backend::ServiceError::RETRY_AFTER_SECS;
     let msg = format!("The database is unavailable; retry in {secs} s.");
     (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, secs.to_string())], msg).into_response()
