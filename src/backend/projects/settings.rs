@@ -1,0 +1,222 @@
+//! The Settings page's form: every field checked at once, each error naming
+//! its field, before anything is stored.
+
+use crate::backend::store::{EdgeSettings, OriginScheme, Project, ProjectSettingsUpdate};
+use crate::backend::ServiceError;
+use crate::domain::FieldError;
+
+/// The Settings page's form, as posted: every field text, checked as a whole.
+#[derive(Debug, Clone, Default)]
+pub struct SettingsInput {
+    pub name: String,
+    /// One host per line or comma: `img.example.com`, `img.example.com:8080`, `*.example.com`.
+    pub origin_hosts: String,
+    pub max_age_secs: String,
+    pub s_maxage_secs: String,
+    pub origin_scheme: String,
+    pub custom_host: String,
+    /// Empty keeps the current salt; see `clear_sign_salt`.
+    pub sign_salt: String,
+    pub clear_sign_salt: bool,
+    pub sign_length: String,
+    pub sealed: bool,
+    pub soft_purge: bool,
+    pub verify: bool,
+}
+
+/// Ten years: longer caching intervals are a typo.
+pub const MAX_TTL_SECS: i64 = 10 * 365 * 24 * 3600;
+
+pub(super) fn validate_settings(
+    input: &SettingsInput,
+    current: &Project,
+) -> Result<ProjectSettingsUpdate, ServiceError> {
+    let mut errors = Vec::new();
+    let name = input.name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        errors.push(FieldError::new("name", "give the project a name of 1 to 100 characters"));
+    }
+    let mut origin_hosts = Vec::new();
+    for host in input.origin_hosts.split([',', '\n', '\r']).map(str::trim).filter(|h| !h.is_empty()) {
+        match normalize_host(host, true) {
+            Some(h) => origin_hosts.push(h),
+            None => errors.push(FieldError::new(
+                "origin_hosts",
+                format!("{host:?} is not a host name: use e.g. img.example.com, img.example.com:8080 or *.example.com"),
+            )),
+        }
+    }
+    if origin_hosts.len() > 50 {
+        errors.push(FieldError::new("origin_hosts", "at most 50 origin hosts"));
+    }
+    let mut ttl = |field: &str, raw: &str| match raw.trim().parse::<i64>() {
+        Ok(n) if (0..=MAX_TTL_SECS).contains(&n) => n,
+        _ => {
+            errors.push(FieldError::new(field, format!("a number of seconds from 0 to {MAX_TTL_SECS}, e.g. 2592000")));
+            0
+        }
+    };
+    let max_age_secs = ttl("max_age_secs", &input.max_age_secs);
+    let s_maxage_secs = ttl("s_maxage_secs", &input.s_maxage_secs);
+    let origin_scheme = match input.origin_scheme.trim() {
+        "" | "https" => OriginScheme::Https,
+        "http" => OriginScheme::Http,
+        other => {
+            errors.push(FieldError::new("origin_scheme", format!("{other:?}: choose https or http")));
+            OriginScheme::Https
+        }
+    };
+    let custom_host = match input.custom_host.trim() {
+        "" => None,
+        h => match normalize_host(h, false) {
+            Some(h) if !h.contains(':') => Some(h),
+            _ => {
+                errors.push(FieldError::new(
+                    "custom_host",
+                    format!("{h:?} is not a host name: use e.g. images.example.com (no scheme, port or path)"),
+                ));
+                None
+            }
+        },
+    };
+    let salt = input.sign_salt.trim();
+    let sign_salt = if input.clear_sign_salt {
+        None
+    } else if salt.is_empty() {
+        current.edge.sign_salt.clone()
+    } else if salt.len() < 8 || salt.len() > 128 || !salt.bytes().all(|b| b.is_ascii_graphic()) {
+        errors.push(FieldError::new("sign_salt", "8 to 128 visible ASCII characters, no spaces"));
+        None
+    } else {
+        Some(salt.to_owned())
+    };
+    let sign_length = match input.sign_length.trim() {
+        "" => None,
+        raw => match raw.parse::<u8>() {
+            Ok(n) if (6..=40).contains(&n) => Some(n),
+            _ => {
+                errors.push(FieldError::new("sign_length", "a whole number from 6 to 40 (18 when empty)"));
+                None
+            }
+        },
+    };
+    if input.sealed && sign_salt.is_none() {
+        errors.push(FieldError::new("sealed", "sealed URLs need a signing salt: set one, or untick sealed"));
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Invalid(errors));
+    }
+    Ok(ProjectSettingsUpdate {
+        name: name.to_owned(),
+        origin_hosts,
+        max_age_secs,
+        s_maxage_secs,
+        edge: EdgeSettings {
+            origin_scheme,
+            allow_private_origins: current.edge.allow_private_origins,
+            custom_host,
+            sign_salt,
+            sign_length,
+            sealed: input.sealed,
+            soft_purge: input.soft_purge,
+            verify: input.verify,
+        },
+    })
+}
+
+/// Lowercase `host`, `host:port` (and `*.domain` when `wildcard`), or `None`.
+fn normalize_host(raw: &str, wildcard: bool) -> Option<String> {
+    let host = raw.trim().to_ascii_lowercase();
+    let (name, port) = match host.rsplit_once(':') {
+        Some((n, p)) if !n.contains(':') => (n, Some(p)),
+        _ => (host.as_str(), None),
+    };
+    if port.is_some_and(|p| p.parse::<u16>().map_or(true, |p| p == 0)) {
+        return None;
+    }
+    let name = match name.strip_prefix("*.") {
+        Some(rest) if wildcard => rest,
+        _ => name,
+    };
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    (name.len() <= 253 && name.split('.').all(label_ok)).then_some(host)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn project() -> Project {
+        Project {
+            id: 1,
+            token: "demo".into(),
+            name: "Demo".into(),
+            origin_hosts: vec![],
+            max_age_secs: 1,
+            s_maxage_secs: 1,
+            edge: EdgeSettings { sign_salt: Some("old-salt-1".into()), ..Default::default() },
+        }
+    }
+
+    fn input() -> SettingsInput {
+        SettingsInput {
+            name: "Shop".into(),
+            origin_hosts: "Img.Example.com\n*.cdn.example.com, localhost:8080".into(),
+            max_age_secs: "60".into(),
+            s_maxage_secs: "3600".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn accepts_and_normalises_a_good_form() {
+        let u = validate_settings(&input(), &project()).unwrap();
+        assert_eq!(u.origin_hosts, ["img.example.com", "*.cdn.example.com", "localhost:8080"]);
+        assert_eq!((u.max_age_secs, u.s_maxage_secs), (60, 3600));
+        // An empty salt field keeps the current salt; the box clears it.
+        assert_eq!(u.edge.sign_salt.as_deref(), Some("old-salt-1"));
+        let cleared = validate_settings(&SettingsInput { clear_sign_salt: true, ..input() }, &project()).unwrap();
+        assert_eq!(cleared.edge.sign_salt, None);
+    }
+
+    #[test]
+    fn names_every_bad_field() {
+        let bad = SettingsInput {
+            name: "".into(),
+            origin_hosts: "http://x.example/".into(),
+            max_age_secs: "-1".into(),
+            s_maxage_secs: "soon".into(),
+            origin_scheme: "ftp".into(),
+            custom_host: "img.example.com/path".into(),
+            sign_salt: "short".into(),
+            sign_length: "99".into(),
+            ..Default::default()
+        };
+        let Err(ServiceError::Invalid(errors)) = validate_settings(&bad, &project()) else { panic!("invalid") };
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "name",
+                "origin_hosts",
+                "max_age_secs",
+                "s_maxage_secs",
+                "origin_scheme",
+                "custom_host",
+                "sign_salt",
+                "sign_length"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_salt_never_prints() {
+        assert!(!format!("{:?}", project().edge).contains("old-salt-1"));
+    }
+}
