@@ -26,6 +26,12 @@ apt_install() {
   fi
 }
 
+quick_install() {
+  CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=256 \
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=0 \
+    cargo install "$@"
+}
+
 install_rust_tools() {
   # The edge links Debian's libjpeg-turbo (shrink-on-load JPEG decoding) and
   # builds libwebp from source.
@@ -37,11 +43,12 @@ install_rust_tools() {
   if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
     say "installing cargo-leptos $CARGO_LEPTOS_VERSION (compiles for ~12 minutes, once)"
     # no_downloads: cargo-leptos must not fetch tool binaries (no network for that here).
-    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --ignore-rust-version --features no_downloads
+    # A tool, not the product: build it quickly (no LTO, many codegen units, -O1).
+    quick_install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --ignore-rust-version --features no_downloads
   fi
   if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
     say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (must equal Cargo.lock's wasm-bindgen)"
-    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+    quick_install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
   fi
 }
 
