@@ -60,6 +60,9 @@ pub struct TargetResultView {
     pub detail: Option<String>,
     pub duration_ms: Option<i64>,
     pub updated: DateTime<Utc>,
+    /// The node's proof (the project's verify setting); `None`: not checked.
+    pub verified: Option<bool>,
+    pub verify_note: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

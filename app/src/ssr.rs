@@ -159,6 +159,8 @@ impl DetailView {
                     detail: t.detail,
                     duration_ms: t.duration_ms,
                     updated: t.updated,
+                    verified: t.verified,
+                    verify_note: t.verify_note,
                 })
                 .collect(),
             row: d.invalidation.into(),

@@ -107,6 +107,33 @@ impl Params {
     }
 }
 
+/// A request query equivalent to a [`Params::variant_key`]: only the fields
+/// that differ from the defaults, in the key's order (`w=300&vh=abc`), so a
+/// client of the worker (its purge verification) can ask for the variant again.
+pub fn query_of(variant_key: &str) -> String {
+    let mut out: Vec<String> = Vec::new();
+    for pair in variant_key.split('&') {
+        let Some((k, v)) = pair.split_once('=') else { continue };
+        let kept = match (k, v) {
+            (_, "-") | ("func", "Crop") | ("f", "auto") | ("sml", "0") => None,
+            ("q", v) if v == DEFAULT_QUALITY.to_string() => None,
+            ("w" | "h" | "q", v) => Some(format!("{k}={v}")),
+            ("func", v) => Some(format!("func={}", v.to_ascii_lowercase())),
+            ("f", v) => Some(format!("force_format={v}")),
+            ("sml", _) => Some("org_if_sml=1".to_owned()),
+            ("cc", v) => Some(format!("ci_cache={v}")),
+            ("vh", v) => v.strip_prefix('=').map(|v| format!("vh={}", encode(v))),
+            _ => None,
+        };
+        out.extend(kept);
+    }
+    out.join("&")
+}
+
+fn encode(v: &str) -> String {
+    form_urlencoded::byte_serialize(v.as_bytes()).collect()
+}
+
 fn bad(name: &str, why: &str) -> EdgeError {
     EdgeError::bad_request("bad_param", format!("invalid parameter {name}: {why}"))
 }
@@ -169,6 +196,18 @@ mod tests {
         assert_ne!(parse("w=300&h=200&vh=1").unwrap().variant_key(), key);
         assert_ne!(parse("w=300&h=200&vh=").unwrap().variant_key(), key);
         assert_ne!(parse("w=300&h=200&func=fit").unwrap().variant_key(), key);
+    }
+
+    #[test]
+    fn a_variant_key_gives_back_an_equivalent_query() {
+        for q in
+            ["", "w=300", "w=300&h=200&func=fit&q=60", "force_format=webp&org_if_sml=1", "vh=a%20b&ci_cache=5", "vh="]
+        {
+            let key = parse(q).unwrap().variant_key();
+            let again = query_of(&key);
+            assert_eq!(parse(&again).unwrap().variant_key(), key, "{q} -> {again}");
+        }
+        assert_eq!(query_of(&parse("width=32&q=80&func=crop").unwrap().variant_key()), "w=32");
         assert_eq!(parse("force_format=jpg").unwrap().force_format, Some(Format::Jpeg));
     }
 

@@ -1,7 +1,8 @@
 //! `POST /_purge` (also `/purge`): the contract the worker speaks.
 //! `Authorization: Bearer {secret}`, body
 //! `{"invalidation_id":"…","token":"demo","scope":"original"|"all","paths":[…]}`,
-//! answer `{"removed": n}`.
+//! answer `{"removed": n, "urls": ["/host/a.jpg?w=300", …]}` (`urls`: up to
+//! 20 of the removed variants as request paths, for the worker's verification).
 
 use std::sync::Arc;
 
@@ -30,6 +31,8 @@ pub struct PurgeRequest {
 #[derive(Debug, Serialize, Deserialize)]
 pub struct PurgeResponse {
     pub removed: u64,
+    #[serde(default)]
+    pub urls: Vec<String>,
 }
 
 pub async fn purge(
@@ -55,7 +58,7 @@ pub async fn purge(
     let cache = edge.cache.clone();
     let token = req.token.clone();
     let all = scope == "all";
-    let removed =
+    let purged =
         tokio::task::spawn_blocking(
             move || {
                 if all {
@@ -67,10 +70,11 @@ pub async fn purge(
         )
         .await
         .map_err(|_| EdgeError::internal())?;
+    let removed = purged.removed;
     Metrics::inc(&edge.metrics.purges, 1);
     Metrics::inc(&edge.metrics.purged_objects, removed);
     tracing::info!(token = %req.token, scope, invalidation_id = ?req.invalidation_id, removed, "purged");
-    Ok(Json(PurgeResponse { removed }))
+    Ok(Json(PurgeResponse { removed, urls: purged.urls }))
 }
 
 fn authorize(headers: &HeaderMap, secret: &str) -> Result<(), EdgeError> {

@@ -14,7 +14,7 @@ use imgflush::backend::worker::WorkerConfig;
 use imgflush::domain::{Role, Status, TargetKind};
 
 async fn run(db: Db) {
-    let Some(stack::Console { t, files, origin, addr: console }) = stack::console(db).await else {
+    let Some(stack::Console { t, files, origin, addr: console, .. }) = stack::console(db).await else {
         eprintln!("TEST_DATABASE_URL not set: PostgreSQL half skipped");
         return;
     };

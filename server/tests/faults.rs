@@ -102,7 +102,15 @@ db_test!(a_second_claim_by_the_same_worker_fences_off_the_first, |t: TestApp| as
 
     // The first task wakes up: every write with its token is refused.
     let now = now_ms();
-    let outcome = TargetOutcome { target_id: 1, state: TargetState::Ok, attempts: 1, detail: None, duration_ms: 1 };
+    let outcome = TargetOutcome {
+        target_id: 1,
+        state: TargetState::Ok,
+        attempts: 1,
+        detail: None,
+        duration_ms: 1,
+        verified: None,
+        verify_note: None,
+    };
     let refused = [
         t.store.extend_lease(inv.id, &first, now + 60_000).await,
         t.store.transition(inv.id, &first, Status::Preparing, None, now).await,

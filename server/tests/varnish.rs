@@ -1,111 +1,295 @@
 //! Real CDN nodes: two `varnishd` running the shipped VCL in front of a real
-//! edge in front of a real origin. An invalidation through the pipeline
-//! empties both nodes and the edge; a stopped node ends in ERROR_CDN_NODE
-//! naming it. Needs Debian's `varnish` + `varnish-modules` (installed by
-//! `./scripts/test.sh` before the Rust tests run).
+//! edge in front of a real origin, purged through the pipeline. Needs
+//! Debian's `varnish` + `varnish-modules` (installed by `./scripts/test.sh`
+//! before the Rust tests run). Every process is stopped when its owner is
+//! dropped, also when an assertion fails.
 
 mod common;
 
-use common::stack::{self, fetch, png, VarnishNode, EDGE_SECRET};
-use common::Db;
-use imgflush::backend::invalidations::Submission;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use common::stack::{self, fetch, png, Seen, VarnishNode, EDGE_SECRET};
+use common::{body_text, Db, TestApp};
+use imgflush::backend::invalidations::{Detail, Submission};
 use imgflush::backend::now_ms;
-use imgflush::backend::store::NewTarget;
-use imgflush::backend::worker::WorkerConfig;
+use imgflush::backend::store::{EdgeSettings, NewTarget};
+use imgflush::backend::worker::{Worker, WorkerConfig};
+use imgflush::backend::Actor;
 use imgflush::domain::{InvalidationId, Role, Status, TargetKind};
+use tokio_util::sync::CancellationToken;
 
 const NODE_SECRET: &str = "node-secret-1";
 
-async fn run(db: Db) {
-    let Some(stack::Console { t, files, origin, addr: console }) = stack::console(db).await else {
-        eprintln!("TEST_DATABASE_URL not set: PostgreSQL half skipped");
-        return;
-    };
-    let cache_dir = tempfile::tempdir().unwrap();
-    let stop = tokio_util::sync::CancellationToken::new();
-    let edge = stack::edge(console, cache_dir.path(), stop.clone()).await;
-    let v1 = VarnishNode::start(edge, NODE_SECRET).await;
-    let mut v2 = Some(VarnishNode::start(edge, NODE_SECRET).await);
-    let targets = [
-        (TargetKind::Edge, "edge-1", format!("http://{edge}/_purge"), EDGE_SECRET),
-        (TargetKind::Varnish, "varnish-1", format!("http://{}/", v1.addr), NODE_SECRET),
-        (TargetKind::Varnish, "varnish-2", format!("http://{}/", v2.as_ref().unwrap().addr), NODE_SECRET),
-    ];
-    for (kind, name, url, secret) in targets {
-        let new = NewTarget { kind, name: name.into(), url, secret: Some(secret.into()) };
-        t.store.add_target(t.demo.id, &new, now_ms()).await.unwrap();
-    }
-    let nodes = [v1.addr, v2.as_ref().unwrap().addr];
-    let client = reqwest::Client::new();
-    let url = |node: std::net::SocketAddr, file: &str, q: &str| format!("http://{node}/demo/{origin}/img/{file}?{q}");
-    let variants = ["w=32", "w=16", "w=32&vh=abc"];
+/// Origin → edge → two Varnish nodes, all three targets of the demo project.
+struct Stack {
+    t: TestApp,
+    files: stack::Files,
+    origin: SocketAddr,
+    origin_delay: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    nodes: [VarnishNode; 2],
+    client: reqwest::Client,
+    actor: Actor,
+    worker: Worker,
+    stop: CancellationToken,
+    _cache: tempfile::TempDir,
+}
 
+impl Stack {
+    async fn start(db: Db, edge: EdgeSettings) -> Option<Stack> {
+        let stack::Console { t, files, origin, addr: console, origin_delay } = stack::console(db).await?;
+        stack::set_edge(&t, &t.demo, origin, edge).await;
+        let cache = tempfile::tempdir().unwrap();
+        let stop = CancellationToken::new();
+        let edge = stack::edge(console, cache.path(), stop.clone()).await;
+        let nodes = [VarnishNode::start(edge, NODE_SECRET).await, VarnishNode::start(edge, NODE_SECRET).await];
+        let targets = [
+            (TargetKind::Edge, "edge-1", format!("http://{edge}/_purge"), EDGE_SECRET),
+            (TargetKind::Varnish, "varnish-1", format!("http://{}/", nodes[0].addr), NODE_SECRET),
+            (TargetKind::Varnish, "varnish-2", format!("http://{}/", nodes[1].addr), NODE_SECRET),
+        ];
+        for (kind, name, url, secret) in targets {
+            let new = NewTarget { kind, name: name.into(), url, secret: Some(secret.into()) };
+            t.store.add_target(t.demo.id, &new, now_ms()).await.unwrap();
+        }
+        let actor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
+        let worker = t.app.worker(WorkerConfig {
+            id: "varnish-test".into(),
+            backoff: Duration::from_millis(20),
+            ..Default::default()
+        });
+        let client = reqwest::Client::new();
+        Some(Stack { t, files, origin, origin_delay, nodes, client, actor, worker, stop, _cache: cache })
+    }
+
+    fn url(&self, node: usize, token: &str, file: &str, q: &str) -> String {
+        format!("http://{}/{token}/{}/img/{file}?{q}", self.nodes[node].addr, self.origin)
+    }
+
+    async fn get(&self, node: usize, file: &str, q: &str) -> Seen {
+        fetch(&self.client, &self.url(node, "demo", file, q)).await
+    }
+
+    /// Submits through the service as an editor and runs the job to its end.
+    async fn invalidate(&self, scope: &str, paths: Option<Vec<String>>) -> Detail {
+        let sub = Submission::from_api(scope, paths, None).unwrap();
+        let id: InvalidationId =
+            self.t.app.services.invalidations.submit(&self.actor, sub).await.unwrap().invalidation.id;
+        self.run(id).await
+    }
+
+    async fn run(&self, id: InvalidationId) -> Detail {
+        self.worker.try_execute_task().await.unwrap().expect("the job");
+        self.t.app.services.invalidations.detail(&self.actor, id).await.unwrap()
+    }
+
+    fn path(&self, file: &str) -> String {
+        format!("/{}/img/{file}", self.origin)
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+const VARIANTS: [&str; 3] = ["w=300", "w=500", "w=300&vh=abc"];
+
+/// MISS → HIT on each node; the origin changes and the nodes keep the old
+/// bytes; one path invalidation reaches DONE and every variant is a MISS
+/// with the new bytes on both nodes, another path stays cached; with
+/// verify on, the details page shows each node verified.
+async fn path_purge(db: Db) {
+    let edge = EdgeSettings { verify: true, ..Default::default() };
+    let Some(s) = Stack::start(db, edge).await else { return skipped() };
     let mut before = Vec::new();
-    for node in nodes {
-        for q in variants {
-            assert_eq!(fetch(&client, &url(node, "a.png", q)).await.cache, "MISS", "{node} {q}");
-            let hit = fetch(&client, &url(node, "a.png", q)).await;
-            assert_eq!(hit.cache, "HIT", "{node} {q}");
+    for node in 0..2 {
+        for q in VARIANTS {
+            assert_eq!(s.get(node, "a.png", q).await.cache, "MISS", "node {node} {q}");
+            let hit = s.get(node, "a.png", q).await;
+            assert_eq!(hit.cache, "HIT", "node {node} {q}");
             before.push(hit.body);
         }
-        fetch(&client, &url(node, "b.png", "w=32")).await;
-        assert_eq!(fetch(&client, &url(node, "b.png", "w=32")).await.cache, "HIT");
+        s.get(node, "b.png", "w=300").await;
+        assert_eq!(s.get(node, "b.png", "w=300").await.cache, "HIT");
+    }
+    s.files.lock().unwrap().insert("a.png".into(), png([30, 200, 30]));
+    for node in 0..2 {
+        let still = s.get(node, "a.png", "w=300").await;
+        assert_eq!((still.cache.as_str(), &still.body), ("HIT", &before[0]), "node {node}: the old bytes");
     }
 
-    // The origin changes; both nodes keep serving what they cached.
-    files.lock().unwrap().insert("a.png".into(), png([30, 200, 30]));
-    for node in nodes {
-        let still = fetch(&client, &url(node, "a.png", "w=32")).await;
-        assert_eq!((still.cache.as_str(), &still.body), ("HIT", &before[0]), "{node}");
-    }
-
-    let actor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
-    let worker = t.app.worker(WorkerConfig {
-        id: "varnish-test".into(),
-        backoff: std::time::Duration::from_millis(20),
-        ..Default::default()
-    });
-    let invalidate = |path: String| {
-        let (t, actor, worker) = (&t, &actor, &worker);
-        async move {
-            let sub = Submission::from_api("original", Some(vec![path]), None).unwrap();
-            let id: InvalidationId = t.app.services.invalidations.submit(actor, sub).await.unwrap().invalidation.id;
-            worker.try_execute_task().await.unwrap().expect("the job");
-            t.app.services.invalidations.detail(actor, id).await.unwrap()
-        }
-    };
-    let detail = invalidate(format!("/{origin}/img/a.png")).await;
+    let detail = s.invalidate("original", Some(vec![s.path("a.png")])).await;
     assert_eq!(detail.invalidation.status, Status::Done, "{detail:?}");
     for r in &detail.targets {
         // The edge counts its 3 variants; each node its 3 objects.
         assert_eq!(r.detail.as_deref(), Some("removed 3 cached objects"), "{}: {r:?}", r.name);
-    }
-    for node in nodes {
-        for (q, old) in variants.iter().zip(&before) {
-            let fresh = fetch(&client, &url(node, "a.png", q)).await;
-            assert_eq!(fresh.cache, "MISS", "{node} {q}: fetched again after DONE");
-            assert_ne!(&fresh.body, old, "{node} {q}: the new image");
+        match r.kind {
+            TargetKind::Varnish => {
+                assert_eq!(r.verified, Some(true), "{}: {r:?}", r.name);
+                assert_eq!(r.verify_note.as_deref(), Some("verified: 3 of 3 URLs fetched anew"), "{}", r.name);
+            }
+            _ => assert_eq!(r.verified, None, "only CDN nodes are verified"),
         }
-        assert_eq!(fetch(&client, &url(node, "b.png", "w=32")).await.cache, "HIT", "{node}: other paths stay cached");
+    }
+    for node in 0..2 {
+        for (q, old) in VARIANTS.iter().zip(&before) {
+            // Verification already fetched the variants anew: HIT, but new bytes.
+            let fresh = s.get(node, "a.png", q).await;
+            assert_ne!(&fresh.body, old, "node {node} {q}: the new image");
+        }
+        assert_eq!(s.get(node, "b.png", "w=300").await.cache, "HIT", "node {node}: other paths stay cached");
     }
 
-    // One node down: the invalidation ends ERROR_CDN_NODE naming it, and the
-    // other node was purged all the same.
-    drop(v2.take());
-    let detail = invalidate(format!("/{origin}/img/b.png")).await;
+    // The details page shows the proof per node.
+    let cookie = s.t.login("editor@example.com").await;
+    let page =
+        body_text(s.t.get(&format!("/p/demo/invalidation/{}", detail.invalidation.id), Some(&cookie)).await).await;
+    let shown = r#"data-testid="verified" class="proof proof-ok">verified: 3 of 3 URLs fetched anew<"#;
+    assert_eq!(page.matches(shown).count(), 2, "one proof per node: {page}");
+}
+
+/// A prefix invalidation bans `/img/a*` on both nodes (b.png stays), an
+/// `all` invalidation empties the token on both nodes; another token's
+/// objects stay cached throughout.
+async fn prefix_and_all(db: Db) {
+    let Some(s) = Stack::start(db, EdgeSettings::default()).await else { return skipped() };
+    let other = s.t.project("other").await;
+    stack::set_edge(&s.t, &other, s.origin, EdgeSettings::default()).await;
+    // The edge reads the new project's settings within its poll interval.
+    let other_url = |node: usize| s.url(node, "other", "a.png", "w=300");
+    for node in 0..2 {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while s.client.get(other_url(node)).send().await.unwrap().status() != 200 {
+            assert!(Instant::now() < deadline, "the edge never learnt about project `other`");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        for file in ["a.png", "b.png"] {
+            s.get(node, file, "w=300").await;
+            assert_eq!(s.get(node, file, "w=300").await.cache, "HIT");
+        }
+        assert_eq!(fetch(&s.client, &other_url(node)).await.cache, "HIT");
+    }
+
+    let prefix = format!("/{}/img/a*", s.origin);
+    let detail = s.invalidate("original", Some(vec![prefix])).await;
+    assert_eq!(detail.invalidation.status, Status::Done, "{detail:?}");
+    for r in detail.targets.iter().filter(|r| r.kind == TargetKind::Varnish) {
+        assert_eq!(r.detail.as_deref(), Some("1 ban(s) accepted"), "{}", r.name);
+    }
+    for node in 0..2 {
+        assert_eq!(s.get(node, "a.png", "w=300").await.cache, "MISS", "node {node}: under the prefix");
+        assert_eq!(s.get(node, "b.png", "w=300").await.cache, "HIT", "node {node}: outside the prefix");
+        assert_eq!(fetch(&s.client, &other_url(node)).await.cache, "HIT", "node {node}: another token");
+    }
+
+    let detail = s.invalidate("all", None).await;
+    assert_eq!(detail.invalidation.status, Status::Done, "{detail:?}");
+    for node in 0..2 {
+        for file in ["a.png", "b.png"] {
+            assert_eq!(s.get(node, file, "w=300").await.cache, "MISS", "node {node} {file}: the whole token");
+        }
+        assert_eq!(fetch(&s.client, &other_url(node)).await.cache, "HIT", "node {node}: another token");
+    }
+}
+
+/// Soft purge: after DONE the first request is the stale copy, served at
+/// once although the origin takes a second; the node refetches in the
+/// background, and once that fetch is done the next answer is fresh.
+async fn soft_purge(db: Db) {
+    let edge = EdgeSettings { soft_purge: true, ..Default::default() };
+    let Some(s) = Stack::start(db, edge).await else { return skipped() };
+    let mut old = Vec::new();
+    for node in 0..2 {
+        s.get(node, "a.png", "w=300").await;
+        old.push(s.get(node, "a.png", "w=300").await.body);
+    }
+    s.files.lock().unwrap().insert("a.png".into(), png([30, 200, 30]));
+    s.origin_delay.store(1000, Ordering::Relaxed);
+
+    let detail = s.invalidate("original", Some(vec![s.path("a.png")])).await;
+    assert_eq!(detail.invalidation.status, Status::Done, "{detail:?}");
+    for r in detail.targets.iter().filter(|r| r.kind == TargetKind::Varnish) {
+        assert_eq!(r.detail.as_deref(), Some("removed 1 cached objects (soft)"), "{}", r.name);
+    }
+    for (node, old) in old.iter().enumerate() {
+        let started = Instant::now();
+        let stale = s.get(node, "a.png", "w=300").await;
+        assert!(
+            started.elapsed() < Duration::from_millis(700),
+            "node {node}: the stale copy did not wait for the origin"
+        );
+        assert_eq!((stale.cache.as_str(), &stale.body), ("HIT", old), "node {node}: stale first");
+        // Wait for the background fetch: the node answers the new bytes once it is stored.
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let seen = s.get(node, "a.png", "w=300").await;
+            if &seen.body != old {
+                assert_eq!(seen.cache, "HIT", "node {node}: refreshed in the background, not on this request");
+                break;
+            }
+            assert!(Instant::now() < deadline, "node {node}: the background fetch never finished");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// A stopped node: ERROR_CDN_NODE naming it, the other node purged. The node
+/// comes back; Retry → DONE, and only that node received the second purge.
+async fn stopped_node_then_retry(db: Db) {
+    let Some(mut s) = Stack::start(db, EdgeSettings::default()).await else { return skipped() };
+    for node in 0..2 {
+        s.get(node, "b.png", "w=300").await;
+    }
+    s.nodes[1].stop();
+    let detail = s.invalidate("original", Some(vec![s.path("b.png")])).await;
+    let id = detail.invalidation.id;
     assert_eq!(detail.invalidation.status, Status::ErrorCdnNode, "{detail:?}");
     let error = detail.invalidation.error.clone().unwrap_or_default();
     assert!(error.contains("varnish-2") && !error.contains("varnish-1"), "{error}");
-    assert_eq!(fetch(&client, &url(nodes[0], "b.png", "w=32")).await.cache, "MISS");
-    stop.cancel();
+    assert_eq!(s.get(0, "b.png", "w=300").await.cache, "MISS", "the running node was purged");
+
+    s.nodes[1].restart().await;
+    s.t.app.services.invalidations.retry(&s.actor, id).await.unwrap();
+    let detail = s.run(id).await;
+    assert_eq!(detail.invalidation.status, Status::Done, "{detail:?}");
+    let mine = |log: Vec<String>| log.into_iter().filter(|l| l.starts_with(&format!("id={id} "))).count();
+    assert_eq!(mine(s.nodes[0].purge_log()), 1, "varnish-1 was purged once, before the Retry");
+    assert_eq!(mine(s.nodes[1].purge_log()), 1, "varnish-2 was purged by the Retry");
+    let attempts: Vec<(String, i32)> = detail.targets.iter().map(|r| (r.name.clone(), r.attempts)).collect();
+    let default_attempts = WorkerConfig::default().max_attempts as i32;
+    assert_eq!(
+        attempts,
+        [("edge-1".to_owned(), 1), ("varnish-1".to_owned(), 1), ("varnish-2".to_owned(), default_attempts + 1)],
+        "only the failed node was called again"
+    );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn varnish_nodes_are_purged_through_the_pipeline_sqlite() {
-    run(Db::Sqlite).await;
+fn skipped() {
+    eprintln!("TEST_DATABASE_URL not set: PostgreSQL half skipped");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn varnish_nodes_are_purged_through_the_pipeline_postgres() {
-    run(Db::Postgres).await;
+macro_rules! both {
+    ($name:ident) => {
+        mod $name {
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name(Db::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name(Db::Postgres).await;
+            }
+        }
+    };
 }
+
+both!(path_purge);
+both!(prefix_and_all);
+both!(soft_purge);
+both!(stopped_node_then_retry);

@@ -18,6 +18,7 @@ pub mod projects;
 pub mod purge;
 pub mod store;
 pub mod targets;
+pub mod verify;
 pub mod worker;
 
 pub use actor::Actor;

@@ -50,11 +50,18 @@ pub struct PurgeReport {
     pub removed: Option<u64>,
     /// A short note for the details page.
     pub note: String,
+    /// Removed variants the target named (`/host/a.jpg?w=300`; edges only),
+    /// which verification asks the CDN nodes for.
+    pub urls: Vec<String>,
 }
 
 impl PurgeReport {
     fn note(note: impl Into<String>) -> Self {
-        PurgeReport { removed: None, note: note.into() }
+        PurgeReport { removed: None, note: note.into(), urls: Vec::new() }
+    }
+
+    fn removed(n: u64, note: String) -> Self {
+        PurgeReport { removed: Some(n), note, urls: Vec::new() }
     }
 }
 
@@ -121,10 +128,14 @@ async fn edge(client: &Client, target: &Target, req: &PurgeRequest) -> PurgeResu
     }
     let resp = success(call.send().await).await?;
     let body = read_bounded(resp).await.unwrap_or_default();
-    let removed =
-        serde_json::from_slice::<serde_json::Value>(&body).ok().and_then(|v| v.get("removed").and_then(|r| r.as_u64()));
-    Ok(match removed {
-        Some(n) => PurgeReport { removed: Some(n), note: format!("removed {n} cached objects") },
+    let answer = serde_json::from_slice::<serde_json::Value>(&body).unwrap_or_default();
+    Ok(match answer.get("removed").and_then(|r| r.as_u64()) {
+        Some(n) => {
+            let urls = answer.get("urls").and_then(|u| u.as_array()).map_or_else(Vec::new, |urls| {
+                urls.iter().filter_map(|u| u.as_str()).filter(|u| u.starts_with('/')).map(str::to_owned).collect()
+            });
+            PurgeReport { urls, ..PurgeReport::removed(n, format!("removed {n} cached objects")) }
+        }
         None => PurgeReport::note("purge accepted"),
     })
 }
@@ -172,12 +183,9 @@ async fn varnish(client: &Client, target: &Target, req: &PurgeRequest) -> PurgeR
     let keyed = selectors.len() - bans;
     let soft = if req.soft { " (soft)" } else { "" };
     Ok(match (keyed, bans) {
-        (_, 0) => PurgeReport { removed: Some(removed), note: format!("removed {removed} cached objects{soft}") },
+        (_, 0) => PurgeReport::removed(removed, format!("removed {removed} cached objects{soft}")),
         (0, b) => PurgeReport::note(format!("{b} ban(s) accepted")),
-        (_, b) => PurgeReport {
-            removed: Some(removed),
-            note: format!("removed {removed} cached objects{soft}; {b} ban(s) accepted"),
-        },
+        (_, b) => PurgeReport::removed(removed, format!("removed {removed} cached objects{soft}; {b} ban(s) accepted")),
     })
 }
 
@@ -231,7 +239,7 @@ async fn read_bounded(mut resp: Response) -> reqwest::Result<Vec<u8>> {
     Ok(body)
 }
 
-fn describe(e: reqwest::Error) -> PurgeError {
+pub(super) fn describe(e: reqwest::Error) -> PurgeError {
     let mut source = std::error::Error::source(&e);
     while let Some(s) = source {
         if let Some(refused) = s.downcast_ref::<Disallowed>() {

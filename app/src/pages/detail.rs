@@ -83,7 +83,13 @@ fn Detail(d: DetailView, token: Signal<String>, retry: ServerAction<RetryInvalid
                                 <td><span class=format!("state state-{}", t.state)>{t.state.clone()}</span></td>
                                 <td>{t.attempts}</td>
                                 <td>{t.duration_ms.map(|ms| format!("{ms} ms"))}</td>
-                                <td>{t.detail}</td>
+                                <td>
+                                    {t.detail}
+                                    {t.verify_note.map(|n| {
+                                        let class = match t.verified { Some(true) => "proof proof-ok", Some(false) => "proof proof-stale", None => "proof" };
+                                        view! { <br /><span class=class data-testid="verified">{n}</span> }
+                                    })}
+                                </td>
                             </tr>
                         }}).collect_view()}
                     </tbody>

@@ -151,8 +151,9 @@ impl Index {
     }
 
     /// Removes the path (or every path under the prefix); returns each
-    /// removed path with its number of variants.
-    pub fn remove_paths(&mut self, token: &str, p: &OriginPath) -> Vec<(String, u64)> {
+    /// removed path with its number of variants, and adds up to
+    /// [`SAMPLES_MAX`] of the removed entries to `samples`.
+    pub fn remove_paths(&mut self, token: &str, p: &OriginPath, samples: &mut Vec<Arc<Meta>>) -> Vec<(String, u64)> {
         let Some(paths) = self.tokens.get_mut(token) else { return Vec::new() };
         let names: Vec<String> = if p.is_prefix() {
             paths
@@ -178,17 +179,28 @@ impl Index {
         }
         for e in &entries {
             self.forget(e);
+            sample(samples, e);
         }
         removed
     }
 
-    pub fn remove_token(&mut self, token: &str) -> u64 {
+    pub fn remove_token(&mut self, token: &str, samples: &mut Vec<Arc<Meta>>) -> u64 {
         let Some(paths) = self.tokens.remove(token) else { return 0 };
         let mut n = 0;
         for e in paths.into_values().flat_map(HashMap::into_values) {
             self.forget(&e);
+            sample(samples, &e);
             n += 1;
         }
         n
+    }
+}
+
+/// At most this many removed entries are named in a purge's answer.
+pub const SAMPLES_MAX: usize = 20;
+
+fn sample(samples: &mut Vec<Arc<Meta>>, e: &Entry) {
+    if samples.len() < SAMPLES_MAX {
+        samples.push(e.meta.clone());
     }
 }

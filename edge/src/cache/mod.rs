@@ -24,6 +24,35 @@ use sha2::{Digest, Sha256};
 
 use index::{Hit, Index};
 
+/// What a purge removed: the count, and up to [`index::SAMPLES_MAX`] of the
+/// removed variants as request paths (`/host/a.jpg?w=300`), which the worker
+/// may request again through CDN nodes to verify they were purged.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Purged {
+    pub removed: u64,
+    pub urls: Vec<String>,
+}
+
+impl Purged {
+    fn new(removed: u64, samples: &[Arc<Meta>]) -> Purged {
+        // The worker reads at most 4 KB of the answer.
+        let mut budget = 3000;
+        let mut urls = Vec::new();
+        for m in samples {
+            let url = match crate::params::query_of(&m.variant) {
+                q if q.is_empty() => m.path.clone(),
+                q => format!("{}?{q}", m.path),
+            };
+            if url.len() + 3 > budget {
+                break;
+            }
+            budget -= url.len() + 3;
+            urls.push(url);
+        }
+        Purged { removed, urls }
+    }
+}
+
 /// What is stored beside each body (and served as headers).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Meta {
@@ -198,16 +227,17 @@ impl DiskCache {
     }
 
     /// Blocking. Removes every variant of each path (a trailing `*` = every
-    /// path with that prefix); returns how many objects went. The files go in
-    /// the background.
-    pub fn purge_paths(&self, token: &str, paths: &[OriginPath]) -> u64 {
+    /// path with that prefix); says how many objects went and names some.
+    /// The files go in the background.
+    pub fn purge_paths(&self, token: &str, paths: &[OriginPath]) -> Purged {
         let mut trash = Vec::new();
         let mut removed = 0;
+        let mut samples = Vec::new();
         {
             let mut index = self.lock();
             index.epoch += 1;
             for p in paths {
-                for (path, n) in index.remove_paths(token, p) {
+                for (path, n) in index.remove_paths(token, p, &mut samples) {
                     removed += n;
                     trash.push(self.to_trash(&self.path_dir(token, &digest(&path))));
                 }
@@ -223,15 +253,16 @@ impl DiskCache {
                 }
             });
         }
-        removed
+        Purged::new(removed, &samples)
     }
 
     /// Blocking. Removes every object of `token`; the files go in the background.
-    pub fn purge_token(&self, token: &str) -> u64 {
+    pub fn purge_token(&self, token: &str) -> Purged {
+        let mut samples = Vec::new();
         let (removed, trash) = {
             let mut index = self.lock();
             index.epoch += 1;
-            let removed = index.remove_token(token);
+            let removed = index.remove_token(token, &mut samples);
             (removed, self.to_trash(&self.root.join("objects").join(token)))
         };
         if let Some(dir) = trash {
@@ -239,7 +270,7 @@ impl DiskCache {
                 let _ = std::fs::remove_dir_all(dir);
             });
         }
-        removed
+        Purged::new(removed, &samples)
     }
 
     fn to_trash(&self, dir: &Path) -> Option<PathBuf> {

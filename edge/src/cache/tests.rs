@@ -44,7 +44,7 @@ fn store_read_purge_and_reopen() {
     let f = c.lookup(&key("demo", "/h/a/1.jpg", "w=2")).unwrap();
     assert_eq!(&c.read(&f).unwrap()[..], b"demo/h/a/1.jpgw=2");
 
-    assert_eq!(c.purge_paths("demo", &paths(&["/h/a/1.jpg"])), 3);
+    assert_eq!(c.purge_paths("demo", &paths(&["/h/a/1.jpg"])).removed, 3);
     assert!(!has(&c, "demo", "/h/a/1.jpg", "w=1") && !has(&c, "demo", "/h/a/1.jpg", "vh=3"));
     assert!(has(&c, "demo", "/h/a/2.jpg", "w=1") && has(&c, "other", "/h/a/1.jpg", "w=1"));
 
@@ -52,10 +52,10 @@ fn store_read_purge_and_reopen() {
     let c = DiskCache::open(dir.path(), 1 << 20, 0).unwrap();
     assert_eq!(c.stats().0, 3, "rebuilt from disk");
     assert!(has(&c, "demo", "/h/b/1.jpg", "w=1"));
-    assert_eq!(c.purge_paths("demo", &paths(&["/h/a/*"])), 1);
+    assert_eq!(c.purge_paths("demo", &paths(&["/h/a/*"])).removed, 1);
     assert!(has(&c, "demo", "/h/b/1.jpg", "w=1"));
-    assert_eq!(c.purge_token("demo"), 1);
-    assert_eq!(c.purge_token("demo"), 0);
+    assert_eq!(c.purge_token("demo").removed, 1);
+    assert_eq!(c.purge_token("demo").removed, 0);
     assert!(has(&c, "other", "/h/a/1.jpg", "w=1"));
     assert_eq!(c.stats().0, 1);
 }

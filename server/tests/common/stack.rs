@@ -13,7 +13,9 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use tokio_util::sync::CancellationToken;
 
-use imgflush::backend::store::{EdgeSettings, OriginScheme, ProjectSettingsUpdate};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use imgflush::backend::store::{EdgeSettings, OriginScheme, Project, ProjectSettingsUpdate};
 
 use super::{Db, TestApp};
 
@@ -23,6 +25,8 @@ pub struct Console {
     pub files: Files,
     pub origin: SocketAddr,
     pub addr: SocketAddr,
+    /// Milliseconds the origin waits before each answer (0 by default).
+    pub origin_delay: Arc<AtomicU64>,
 }
 
 /// A console serving edge settings on a real port, and an origin holding
@@ -34,17 +38,24 @@ pub async fn console(db: Db) -> Option<Console> {
     let files: Files = Default::default();
     files.lock().unwrap().insert("a.png".into(), png([200, 30, 30]));
     files.lock().unwrap().insert("b.png".into(), png([30, 30, 200]));
-    let origin = origin(files.clone()).await;
+    let origin_delay = Arc::new(AtomicU64::new(0));
+    let origin = origin_with_delay(files.clone(), origin_delay.clone()).await;
+    set_edge(&t, &t.demo, origin, EdgeSettings::default()).await;
+    let addr = serve(t.router.clone()).await;
+    Some(Console { t, files, origin, addr, origin_delay })
+}
+
+/// Lets `project` fetch from the test origin over plain HTTP on loopback,
+/// with `edge`'s other settings (soft purge, verify, …).
+pub async fn set_edge(t: &TestApp, project: &Project, origin: SocketAddr, edge: EdgeSettings) {
     let update = ProjectSettingsUpdate {
-        name: "Demo".into(),
+        name: project.name.clone(),
         origin_hosts: vec![origin.to_string()],
         max_age_secs: 3600,
         s_maxage_secs: 86400,
-        edge: EdgeSettings { origin_scheme: OriginScheme::Http, allow_private_origins: true, ..Default::default() },
+        edge: EdgeSettings { origin_scheme: OriginScheme::Http, allow_private_origins: true, ..edge },
     };
-    t.store.update_project_settings(t.demo.id, &update).await.unwrap();
-    let addr = serve(t.router.clone()).await;
-    Some(Console { t, files, origin, addr })
+    t.store.update_project_settings(project.id, &update).await.unwrap();
 }
 
 pub type Files = Arc<Mutex<std::collections::HashMap<String, Vec<u8>>>>;
@@ -70,13 +81,21 @@ pub async fn serve(router: axum::Router) -> SocketAddr {
 
 /// An origin serving `/img/{name}` from `files`, which the test rewrites.
 pub async fn origin(files: Files) -> SocketAddr {
-    async fn file(State(files): State<Files>, UrlPath(name): UrlPath<String>) -> impl IntoResponse {
+    origin_with_delay(files, Arc::new(AtomicU64::new(0))).await
+}
+
+/// [`origin`], answering each request after `delay` milliseconds.
+pub async fn origin_with_delay(files: Files, delay: Arc<AtomicU64>) -> SocketAddr {
+    type St = (Files, Arc<AtomicU64>);
+    async fn file(State((files, delay)): State<St>, UrlPath(name): UrlPath<String>) -> impl IntoResponse {
+        tokio::time::sleep(Duration::from_millis(delay.load(Ordering::Relaxed))).await;
         match files.lock().unwrap().get(&name) {
             Some(bytes) => (StatusCode::OK, [("content-type", "image/png")], bytes.clone()).into_response(),
             None => StatusCode::NOT_FOUND.into_response(),
         }
     }
-    serve(axum::Router::new().route("/img/{name}", axum::routing::get(file)).with_state(files)).await
+    let router = axum::Router::new().route("/img/{name}", axum::routing::get(file)).with_state((files, delay));
+    serve(router).await
 }
 
 /// An edge polling `console` for settings, with its cache in `cache_dir`.
@@ -109,49 +128,83 @@ pub async fn fetch(client: &reqwest::Client, url: &str) -> Seen {
 /// (SIGKILL) when dropped, also when the test fails.
 pub struct VarnishNode {
     pub addr: SocketAddr,
-    child: Child,
-    _dir: tempfile::TempDir,
+    child: Option<Child>,
+    dir: tempfile::TempDir,
 }
 
 impl VarnishNode {
     pub async fn start(backend: SocketAddr, secret: &str) -> VarnishNode {
-        let deploy = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../deploy/varnish").canonicalize().unwrap();
         let dir = tempfile::tempdir().unwrap();
         // varnishd compiles the VCL as user vcache: it must reach the node dir.
         std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
         let made = Command::new("sh")
-            .arg(deploy.join("mknode.sh"))
+            .arg(deploy_dir().join("mknode.sh"))
             .arg(dir.path())
             .args(["--secret", secret, "--backend", &backend.to_string()])
             .status()
             .expect("sh runs mknode.sh");
         assert!(made.success(), "mknode.sh failed");
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-        let vcl_path = format!("vcl_path={}:/etc/varnish:/usr/share/varnish/vcl", dir.path().display());
+        let mut node = VarnishNode { addr: ([127, 0, 0, 1], port).into(), child: None, dir };
+        node.restart().await;
+        node
+    }
+
+    /// Kills the node (its cache is gone with it).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the node again on the same address, with an empty cache.
+    pub async fn restart(&mut self) {
+        self.stop();
+        let vcl_path = format!("vcl_path={}:/etc/varnish:/usr/share/varnish/vcl", self.dir.path().display());
         let child = Command::new("varnishd")
             .arg("-F")
-            .args(["-n", &dir.path().join("work").display().to_string()])
-            .args(["-a", &addr.to_string(), "-T", "127.0.0.1:0", "-s", "malloc,32m"])
-            .args(["-p", &vcl_path, "-f", &deploy.join("imgflush.vcl").display().to_string()])
+            .args(["-n", &self.workdir()])
+            .args(["-a", &self.addr.to_string(), "-T", "127.0.0.1:0", "-s", "malloc,32m"])
+            .args(["-p", &vcl_path, "-f", &deploy_dir().join("imgflush.vcl").display().to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("varnishd (Debian's varnish + varnish-modules; ./scripts/test.sh installs them)");
-        let node = VarnishNode { addr, child, _dir: dir };
+        self.child = Some(child);
         for _ in 0..100 {
-            if tokio::net::TcpStream::connect(addr).await.is_ok() {
-                return node;
+            if tokio::net::TcpStream::connect(self.addr).await.is_ok() {
+                return;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("varnishd did not listen on {addr}");
+        panic!("varnishd did not listen on {}", self.addr);
     }
+
+    fn workdir(&self) -> String {
+        self.dir.path().join("work").display().to_string()
+    }
+
+    /// The `imgflush-purge` lines the VCL logged since this instance started
+    /// (`varnishlog -d`: what is in the node's shared memory log).
+    pub fn purge_log(&self) -> Vec<String> {
+        let out = Command::new("varnishlog")
+            .args(["-d", "-n", &self.workdir(), "-g", "raw", "-i", "VCL_Log"])
+            .output()
+            .expect("varnishlog runs");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.split_once("imgflush-purge ").map(|(_, rest)| rest.to_owned()))
+            .collect()
+    }
+}
+
+fn deploy_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../deploy/varnish").canonicalize().unwrap()
 }
 
 impl Drop for VarnishNode {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop();
     }
 }

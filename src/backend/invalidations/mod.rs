@@ -111,6 +111,7 @@ impl InvalidationService {
         if !actor.role.can_manage() {
             for t in &mut targets {
                 t.detail = t.detail.as_deref().map(super::purge::public_detail);
+                t.verify_note = t.verify_note.as_deref().map(super::verify::public_note);
             }
         }
         Ok(Detail { events: self.store.events(id).await?, targets, invalidation })

@@ -34,7 +34,8 @@ const LIST: &str = "SELECT id, project_id, scope, paths, status, attempt, submit
 const INSERT_PATH: &str = "INSERT INTO invalidation_paths (invalidation_id, project_id, path) VALUES ($1, $2, $3)";
 const EVENTS: &str =
     "SELECT status, attempt, note, at_ms FROM invalidation_events WHERE invalidation_id = $1 ORDER BY id";
-const TARGET_RESULTS: &str = "SELECT target_id, kind, name, state, attempts, detail, duration_ms, updated_ms \
+const TARGET_RESULTS: &str =
+    "SELECT target_id, kind, name, state, attempts, detail, duration_ms, updated_ms, verified, verify_note \
      FROM invalidation_targets WHERE invalidation_id = $1 ORDER BY target_id";
 const REQUEUE: &str = "UPDATE invalidations SET status = 'RECEIVED', attempt = attempt + 1, error = NULL, \
      finished_ms = NULL, next_run_ms = $1, updated_ms = $1, lease_owner = NULL, lease_token = NULL, \

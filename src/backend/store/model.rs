@@ -314,6 +314,9 @@ pub struct TargetResult {
     pub detail: Option<String>,
     pub duration_ms: Option<i64>,
     pub updated: DateTime<Utc>,
+    /// The node answered every purged URL anew (verify setting); `None`: not checked.
+    pub verified: Option<bool>,
+    pub verify_note: Option<String>,
 }
 
 /// One finished purge call (or run of calls) against one target.
@@ -324,6 +327,8 @@ pub struct TargetOutcome {
     pub attempts: i32,
     pub detail: Option<String>,
     pub duration_ms: i64,
+    pub verified: Option<bool>,
+    pub verify_note: Option<String>,
 }
 
 /// Proof of one claim on a job. Every claim gets a fresh token and every

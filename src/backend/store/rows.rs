@@ -193,6 +193,8 @@ pub(super) struct TargetResultRow {
     detail: Option<String>,
     duration_ms: Option<i64>,
     updated_ms: i64,
+    verified: Option<bool>,
+    verify_note: Option<String>,
 }
 
 impl TryFrom<TargetResultRow> for TargetResult {
@@ -207,6 +209,8 @@ impl TryFrom<TargetResultRow> for TargetResult {
             detail: r.detail,
             duration_ms: r.duration_ms,
             updated: from_ms(r.updated_ms),
+            verified: r.verified,
+            verify_note: r.verify_note,
         })
     }
 }

@@ -12,7 +12,8 @@ use super::{Worker, WorkerError};
 use crate::backend::now_ms;
 use crate::backend::purge::{self, PurgeRequest};
 use crate::backend::store::*;
-use crate::domain::{Status, Step};
+use crate::backend::verify::{self, VerifyPlan};
+use crate::domain::{Status, Step, TargetKind};
 
 impl Worker {
     #[tracing::instrument(skip_all, fields(id = %job.id, attempt = job.attempt, worker = %self.cfg.id), err)]
@@ -47,6 +48,9 @@ impl Worker {
             soft: project.edge.soft_purge,
         };
 
+        // Variants the edges named as removed: what verification asks the nodes for.
+        let mut known: Vec<String> = Vec::new();
+        let mut unverified = Vec::new();
         for step in [Step::ResizingServers, Step::CdnServers] {
             let in_step: Vec<&TargetResult> = results.iter().filter(|r| r.kind.step() == step).collect();
             let pending: Vec<&TargetResult> = in_step
@@ -56,11 +60,17 @@ impl Worker {
                 .collect();
             let note = step_note(step, in_step.len(), pending.len());
             self.store.transition(job.id, token, step.status(), Some(&note), now_ms()).await?;
-            let outcomes =
-                join_all(pending.iter().map(|r| self.purge_target(r, current.get(&r.target_id), &req, lease))).await;
-            let outcomes = outcomes.into_iter().collect::<Result<Vec<_>, _>>()?;
+            let plan = (step == Step::CdnServers && project.edge.verify)
+                .then(|| VerifyPlan::new(job.scope, &job.paths, &known, project.edge.sign_salt.is_some()));
+            let calls =
+                pending.iter().map(|r| self.purge_target(r, current.get(&r.target_id), &req, plan.as_ref(), lease));
+            let outcomes = join_all(calls).await.into_iter().collect::<Result<Vec<_>, _>>()?;
             let mut failed = Vec::new();
-            for (outcome, result) in outcomes.iter().zip(&pending) {
+            for ((outcome, urls), result) in outcomes.iter().zip(&pending) {
+                known.extend(urls.iter().cloned());
+                if outcome.verified == Some(false) {
+                    unverified.push(result.name.clone());
+                }
                 self.store.record_target_result(job.id, token, outcome, now_ms()).await?;
                 if outcome.state == TargetState::Error {
                     // Every member reads the job's error: the status and kind only.
@@ -80,6 +90,8 @@ impl Worker {
         }
         let done_note = if results.is_empty() {
             "no purge targets are configured for this project: nothing was flushed".to_owned()
+        } else if !unverified.is_empty() {
+            format!("all {} targets confirmed; NOT verified on {}", results.len(), unverified.join(", "))
         } else {
             format!("all {} targets confirmed", results.len())
         };
@@ -88,34 +100,40 @@ impl Worker {
     }
 
     /// Calls one target up to `max_attempts` times with exponential backoff;
-    /// starts no call once the lease is about to end.
+    /// starts no call once the lease is about to end. With a `plan`, a purged
+    /// CDN node is then asked for the purged URLs (verification). Also
+    /// returns the removed variants the target named.
     async fn purge_target(
         &self,
         result: &TargetResult,
         target: Option<&Target>,
         req: &PurgeRequest,
+        plan: Option<&VerifyPlan>,
         lease: &Lease,
-    ) -> Result<TargetOutcome, WorkerError> {
+    ) -> Result<(TargetOutcome, Vec<String>), WorkerError> {
         let started = Instant::now();
         let Some(target) = target.filter(|t| t.kind == result.kind) else {
-            return Ok(TargetOutcome {
+            let outcome = TargetOutcome {
                 target_id: result.target_id,
                 state: TargetState::Skipped,
                 attempts: 0,
                 detail: Some("the target was removed from the project".into()),
                 duration_ms: 0,
-            });
+                verified: None,
+                verify_note: None,
+            };
+            return Ok((outcome, Vec::new()));
         };
         let mut attempts = 0;
         let mut delay = self.cfg.backoff;
-        let (state, detail) = loop {
+        let (state, detail, urls) = loop {
             if !lease.usable(now_ms()) {
                 return Err(WorkerError::LeaseExpiring);
             }
             attempts += 1;
             match purge::purge(&self.client, &self.network, target, req).await {
-                Ok(report) => break (TargetState::Ok, report.note),
-                Err(e) if attempts >= self.cfg.max_attempts => break (TargetState::Error, e.to_string()),
+                Ok(report) => break (TargetState::Ok, report.note, report.urls),
+                Err(e) if attempts >= self.cfg.max_attempts => break (TargetState::Error, e.to_string(), Vec::new()),
                 Err(e) => {
                     tracing::info!(target = %target.name, attempt = attempts, error = %e, "purge failed; retrying");
                     tokio::time::sleep(delay).await;
@@ -123,13 +141,23 @@ impl Worker {
                 }
             }
         };
-        Ok(TargetOutcome {
+        let duration_ms = started.elapsed().as_millis() as i64;
+        let proof = match plan {
+            Some(plan) if state == TargetState::Ok && target.kind == TargetKind::Varnish => {
+                Some(verify::verify(&self.client, &self.network, target, &req.token, plan, started).await)
+            }
+            _ => None,
+        };
+        let outcome = TargetOutcome {
             target_id: target.id,
             state,
             attempts: attempts as i32,
             detail: Some(detail),
-            duration_ms: started.elapsed().as_millis() as i64,
-        })
+            duration_ms,
+            verified: proof.as_ref().and_then(|p| p.verified),
+            verify_note: proof.map(|p| p.note),
+        };
+        Ok((outcome, urls))
     }
 }
 

@@ -33,7 +33,7 @@ const TOUCH_LEASED: &str = "UPDATE invalidations SET updated_ms = $1 WHERE id = 
 const INSERT_TARGET: &str = "INSERT INTO invalidation_targets (invalidation_id, target_id, kind, name, updated_ms) \
      VALUES ($1, $2, $3, $4, $5) ON CONFLICT (invalidation_id, target_id) DO NOTHING";
 const RECORD_TARGET: &str = "UPDATE invalidation_targets SET state = $1, attempts = attempts + $2, detail = $3, \
-     duration_ms = $4, updated_ms = $5 \
+     duration_ms = $4, updated_ms = $5, verified = $9, verify_note = $10 \
      WHERE invalidation_id = $6 AND target_id = $7 \
      AND EXISTS (SELECT 1 FROM invalidations WHERE id = $6 AND lease_token = $8)";
 const FINISH: &str = "UPDATE invalidations SET status = $1, error = $2, finished_ms = $3, updated_ms = $3, \

@@ -109,6 +109,8 @@ impl JobQueue for PgStore {
             .bind(id.0)
             .bind(o.target_id)
             .bind(lease.as_str())
+            .bind(o.verified)
+            .bind(&o.verify_note)
             .execute(&self.pool)
             .await?;
         leased(done.rows_affected())
