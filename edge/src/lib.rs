@@ -90,7 +90,19 @@ impl Edge {
             metrics: metrics::Metrics::default(),
             inflight: Mutex::new(Default::default()),
         };
-        Ok(Edge { state: Arc::new(state), poller: None })
+        let state = Arc::new(state);
+        // Folds recorded latencies into the histogram until the edge is gone.
+        let weak = Arc::downgrade(&state);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                match weak.upgrade() {
+                    Some(state) => state.metrics.upkeep(),
+                    None => break,
+                }
+            }
+        });
+        Ok(Edge { state, poller: None })
     }
 
     /// `GET /healthz`, `GET /metrics`, `POST /_purge` and `/purge` (and
@@ -132,8 +144,57 @@ impl Drop for Edge {
     }
 }
 
-/// The entry point the `server` binary runs as `server edge`: build from
-/// `config`, serve on `listener` until `shutdown`.
+/// The entry point the `server` binary runs as `server edge`: builds the
+/// edge on the calling runtime (which keeps its settings poller and metrics
+/// upkeep), then serves `listener` from `workers` threads, each with its own
+/// single-threaded runtime accepting on the same socket (nginx's worker
+/// model: no cross-thread wake-ups per request; see README "Figures"), all
+/// sharing one cache. Returns once `shutdown` completed and every worker has
+/// finished its in-flight requests.
+pub async fn serve_per_core(
+    config: EdgeConfig,
+    listener: std::net::TcpListener,
+    workers: usize,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    listener.set_nonblocking(true)?;
+    let edge = Edge::build(config).await?;
+    let router = edge.router();
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut threads = Vec::new();
+    for i in 0..workers.max(1) {
+        let (listener, router, mut stop) = (listener.try_clone()?, router.clone(), stop_rx.clone());
+        let thread = std::thread::Builder::new().name(format!("edge-worker-{i}")).spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            rt.block_on(async move {
+                use axum::serve::ListenerExt;
+                let listener = TcpListener::from_std(listener)?.tap_io(|tcp| {
+                    let _ = tcp.set_nodelay(true);
+                });
+                let stopped = async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                };
+                axum::serve(listener, router).with_graceful_shutdown(stopped).await
+            })
+        })?;
+        threads.push(thread);
+    }
+    shutdown.await;
+    let _ = stop_tx.send(true);
+    tokio::task::spawn_blocking(move || {
+        for t in threads {
+            t.join().map_err(|_| io::Error::other("an edge worker panicked"))??;
+        }
+        Ok::<_, io::Error>(())
+    })
+    .await
+    .map_err(io::Error::other)??;
+    drop(edge);
+    Ok(())
+}
+
+/// Builds from `config` and serves `listener` on the calling runtime until
+/// `shutdown` (tests, the console's embedded edge).
 pub async fn serve(
     config: EdgeConfig,
     listener: TcpListener,

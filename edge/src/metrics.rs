@@ -1,91 +1,133 @@
-//! Per-edge counters rendered in the Prometheus text format. Own atomics
-//! rather than a global `metrics` recorder, so two edges in one process (the
-//! tests, an embedded demo) never share or fight over a registry.
+//! `GET /metrics`: the `metrics` crate's handles, recorded into a
+//! `metrics-exporter-prometheus` recorder that belongs to this edge rather
+//! than the process-global one, so two edges in one process (the tests, the
+//! embedded demo beside a console) never share or fight over a registry.
+//! Handles are registered once; recording is one atomic add per counter.
 
-use std::fmt::Write;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
+use ::metrics::{Counter, Gauge, Histogram, Key, KeyName, Level, Metadata, Recorder, SharedString, Unit};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-#[derive(Default)]
+const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
+const LATENCY: &str = "edge_request_duration_seconds";
+
 pub struct Metrics {
-    pub hits: AtomicU64,
-    pub misses: AtomicU64,
-    pub stale_served: AtomicU64,
-    pub bytes_served: AtomicU64,
-    pub origin_errors: AtomicU64,
-    pub purges: AtomicU64,
-    pub purged_objects: AtomicU64,
-    pub store_failures: AtomicU64,
-    latency_buckets: [AtomicU64; BUCKETS.len()],
-    latency_count: AtomicU64,
-    latency_sum_us: AtomicU64,
+    pub hits: Counter,
+    pub misses: Counter,
+    pub stale_served: Counter,
+    pub bytes_served: Counter,
+    pub origin_errors: Counter,
+    pub purges: Counter,
+    pub purged_objects: Counter,
+    pub store_failures: Counter,
+    evictions: Counter,
+    objects: Gauge,
+    bytes: Gauge,
+    latency: Histogram,
+    handle: PrometheusHandle,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
 }
 
 impl Metrics {
-    pub fn inc(counter: &AtomicU64, by: u64) {
-        counter.fetch_add(by, Relaxed);
+    pub fn new() -> Self {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Full(LATENCY.into()), &BUCKETS)
+            .expect("fixed, non-empty buckets")
+            .build_recorder();
+        let meta = Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
+        let counter = |name: &'static str, unit: Option<Unit>, help: &'static str| {
+            recorder.describe_counter(KeyName::from_const_str(name), unit, SharedString::const_str(help));
+            recorder.register_counter(&Key::from_static_name(name), &meta)
+        };
+        let hits = counter("edge_cache_hits_total", None, "Requests answered from the cache.");
+        let misses = counter("edge_cache_misses_total", None, "Requests that fetched the origin.");
+        let stale_served = counter("edge_stale_served_total", None, "Expired copies served because the origin failed.");
+        let bytes_served = counter("edge_bytes_served_total", Some(Unit::Bytes), "Image body bytes sent.");
+        let origin_errors = counter("edge_origin_errors_total", None, "Origin fetches that failed or were refused.");
+        let purges = counter("edge_purges_total", None, "Purge requests handled.");
+        let purged_objects = counter("edge_purged_objects_total", None, "Cached objects removed by purges.");
+        let store_failures =
+            counter("edge_cache_store_failures_total", None, "Objects served but not stored (disk full, I/O error).");
+        let evictions = counter("edge_cache_evictions_total", None, "Objects evicted to stay within the byte budget.");
+        let gauge = |name: &'static str, unit: Option<Unit>, help: &'static str| {
+            recorder.describe_gauge(KeyName::from_const_str(name), unit, SharedString::const_str(help));
+            recorder.register_gauge(&Key::from_static_name(name), &meta)
+        };
+        let objects = gauge("edge_cache_objects", None, "Objects in the disk cache.");
+        let bytes = gauge("edge_cache_bytes", Some(Unit::Bytes), "Bytes in the disk cache.");
+        recorder.describe_histogram(
+            KeyName::from_const_str(LATENCY),
+            Some(Unit::Seconds),
+            SharedString::const_str("Image request latency."),
+        );
+        let latency = recorder.register_histogram(&Key::from_static_name(LATENCY), &meta);
+        let handle = recorder.handle();
+        Metrics {
+            hits,
+            misses,
+            stale_served,
+            bytes_served,
+            origin_errors,
+            purges,
+            purged_objects,
+            store_failures,
+            evictions,
+            objects,
+            bytes,
+            latency,
+            handle,
+        }
+    }
+
+    pub fn inc(counter: &Counter, by: u64) {
+        counter.increment(by);
     }
 
     pub fn observe_latency(&self, d: Duration) {
-        // One atomic per request: buckets are stored non-cumulative and
-        // summed when rendered.
-        let s = d.as_secs_f64();
-        if let Some(i) = BUCKETS.iter().position(|le| s <= *le) {
-            self.latency_buckets[i].fetch_add(1, Relaxed);
-        }
-        self.latency_count.fetch_add(1, Relaxed);
-        self.latency_sum_us.fetch_add(d.as_micros() as u64, Relaxed);
+        self.latency.record(d.as_secs_f64());
     }
 
+    /// Folds recorded latencies into the histogram's buckets; without it
+    /// they would pile up between scrapes. The edge calls it every few seconds.
+    pub fn upkeep(&self) {
+        self.handle.run_upkeep();
+    }
+
+    /// The Prometheus text format, with the cache's current size.
     pub fn render(&self, (objects, bytes, evictions): (u64, u64, u64)) -> String {
-        let mut out = String::new();
-        let mut line = |name: &str, kind: &str, help: &str, v: u64| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}");
-        };
-        line("edge_cache_hits_total", "counter", "Requests answered from the cache.", self.hits.load(Relaxed));
-        line("edge_cache_misses_total", "counter", "Requests that fetched the origin.", self.misses.load(Relaxed));
-        line(
-            "edge_stale_served_total",
-            "counter",
-            "Expired copies served because the origin failed.",
-            self.stale_served.load(Relaxed),
-        );
-        line("edge_bytes_served_total", "counter", "Image body bytes sent.", self.bytes_served.load(Relaxed));
-        line(
-            "edge_origin_errors_total",
-            "counter",
-            "Origin fetches that failed or were refused.",
-            self.origin_errors.load(Relaxed),
-        );
-        line("edge_purges_total", "counter", "Purge requests handled.", self.purges.load(Relaxed));
-        line(
-            "edge_purged_objects_total",
-            "counter",
-            "Cached objects removed by purges.",
-            self.purged_objects.load(Relaxed),
-        );
-        line(
-            "edge_cache_store_failures_total",
-            "counter",
-            "Objects served but not stored (disk full, I/O error).",
-            self.store_failures.load(Relaxed),
-        );
-        line("edge_cache_evictions_total", "counter", "Objects evicted to stay within the byte budget.", evictions);
-        line("edge_cache_objects", "gauge", "Objects in the disk cache.", objects);
-        line("edge_cache_bytes", "gauge", "Bytes in the disk cache.", bytes);
-        let name = "edge_request_duration_seconds";
-        let _ = writeln!(out, "# HELP {name} Image request latency.\n# TYPE {name} histogram");
-        let mut cumulative = 0;
-        for (i, le) in BUCKETS.iter().enumerate() {
-            cumulative += self.latency_buckets[i].load(Relaxed);
-            let _ = writeln!(out, "{name}_bucket{{le=\"{le}\"}} {cumulative}");
+        self.objects.set(objects as f64);
+        self.bytes.set(bytes as f64);
+        self.evictions.absolute(evictions);
+        self.handle.render()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_edges_keep_their_own_counts_in_the_prometheus_format() {
+        let (a, b) = (Metrics::new(), Metrics::new());
+        Metrics::inc(&a.hits, 2);
+        a.observe_latency(Duration::from_millis(3));
+        let text = a.render((4, 1000, 1));
+        for line in [
+            "# TYPE edge_cache_hits_total counter",
+            "edge_cache_hits_total 2",
+            "edge_cache_objects 4",
+            "edge_cache_evictions_total 1",
+            "edge_request_duration_seconds_bucket{le=\"0.005\"} 1",
+            "edge_request_duration_seconds_count 1",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line:?} missing from\n{text}");
         }
-        let count = self.latency_count.load(Relaxed);
-        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}");
-        let _ = writeln!(out, "{name}_sum {}", self.latency_sum_us.load(Relaxed) as f64 / 1e6);
-        let _ = writeln!(out, "{name}_count {count}");
-        out
+        assert!(b.render((0, 0, 0)).lines().any(|l| l == "edge_cache_hits_total 0"), "b counts nothing of a's");
     }
 }
