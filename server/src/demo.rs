@@ -21,7 +21,8 @@ use crate::config::{Config, Secret};
 pub const SAMPLE: &str = "sample.jpg";
 const TARGET_NAME: &str = "embedded-edge";
 
-fn origin_dir(config: &Config) -> PathBuf {
+/// Where the demo origin's images live: `{edge.data_dir}/demo-origin`.
+pub fn origin_dir(config: &Config) -> PathBuf {
     Path::new(&config.edge.data_dir).join("demo-origin")
 }
 
@@ -60,12 +61,7 @@ pub async fn start(
         }
     };
     let origin_addr = origin.local_addr()?;
-    let files = tower_http::services::ServeDir::new(origin_dir(config));
-    let stop = shutdown.clone();
-    tokio::spawn(async move {
-        let router = axum::Router::new().fallback_service(files);
-        let _ = axum::serve(origin, router).with_graceful_shutdown(async move { stop.cancelled().await }).await;
-    });
+    tokio::spawn(serve_origin(origin_dir(config), origin, shutdown.clone()));
 
     let edge_listener = match tokio::net::TcpListener::bind(&config.edge.embedded_addr).await {
         Ok(l) => l,
@@ -78,7 +74,13 @@ pub async fn start(
         }
     };
     let edge_addr = edge_listener.local_addr()?;
-    wire_demo(services, origin_addr, edge_addr, &secret).await?;
+    let target = TargetInput {
+        kind: "edge".into(),
+        name: TARGET_NAME.into(),
+        url: format!("http://{edge_addr}/_purge"),
+        secret: Some(secret.clone()),
+    };
+    wire_demo(services, origin_addr, &[target]).await?;
 
     let token = config.edge.settings_token.clone().map(|t| t.expose().to_owned()).unwrap_or_default();
     let settings = edge::SettingsConfig::Console {
@@ -101,9 +103,15 @@ pub async fn start(
     Ok(())
 }
 
-/// The demo project reaches the demo origin and lists the embedded edge as
-/// its `edge` target (added once; an operator's changes are kept).
-async fn wire_demo(services: &Services, origin: SocketAddr, edge: SocketAddr, secret: &str) -> anyhow::Result<()> {
+/// Serves the demo origin's images (`dir`, see [`origin_dir`]) until `shutdown`.
+pub async fn serve_origin(dir: PathBuf, listener: tokio::net::TcpListener, shutdown: CancellationToken) {
+    let router = axum::Router::new().fallback_service(tower_http::services::ServeDir::new(dir));
+    let _ = axum::serve(listener, router).with_graceful_shutdown(async move { shutdown.cancelled().await }).await;
+}
+
+/// The demo project reaches the demo origin and lists `targets` (each added
+/// once, by name; an operator's changes are kept).
+pub async fn wire_demo(services: &Services, origin: SocketAddr, targets: &[TargetInput]) -> anyhow::Result<()> {
     let actor = match services.projects.operator_actor(SAMPLE_TOKEN).await {
         Ok(actor) => actor,
         Err(ServiceError::NotFound) => return Ok(()),
@@ -128,15 +136,11 @@ async fn wire_demo(services: &Services, origin: SocketAddr, edge: SocketAddr, se
         };
         services.projects.operator_update(&actor, &update).await?;
     }
-    let targets = services.targets.list(&actor).await?;
-    if !targets.iter().any(|t| t.name == TARGET_NAME) {
-        let input = TargetInput {
-            kind: "edge".into(),
-            name: TARGET_NAME.into(),
-            url: format!("http://{edge}/_purge"),
-            secret: Some(secret.to_owned()),
-        };
-        services.targets.add(&actor, &input).await?;
+    let existing = services.targets.list(&actor).await?;
+    for input in targets {
+        if !existing.iter().any(|t| t.name == input.name) {
+            services.targets.add(&actor, input).await?;
+        }
     }
     Ok(())
 }

@@ -76,6 +76,18 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Edge(args) => run_edge(args).await,
+        Command::Demo(DemoCmd::Origin { listen }) => {
+            server::demo::write_sample(&config, false)?;
+            let listener = tokio::net::TcpListener::bind(listen).await?;
+            println!("  demo origin on http://{}", listener.local_addr()?);
+            let shutdown = CancellationToken::new();
+            tokio::spawn(stop_on_signal(shutdown.clone()));
+            server::demo::serve_origin(server::demo::origin_dir(&config), listener, shutdown).await;
+            Ok(())
+        }
+        Command::Demo(DemoCmd::Wire { origin, targets, secret }) => {
+            cli::demo_wire(&config, origin, &targets, secret).await
+        }
         Command::Demo(DemoCmd::Swap) => {
             let version = server::demo::write_sample(&config, true)?;
             println!("the demo origin now serves version {version} of {}", server::demo::SAMPLE);
@@ -126,6 +138,10 @@ struct EdgeArgs {
     /// `{token}.{edge_domain}` host names address projects, e.g. img.example.com
     #[arg(long)]
     edge_domain: Option<String>,
+    /// Threads serving requests, each with its own single-threaded runtime
+    /// (default: one per core).
+    #[arg(long)]
+    workers: Option<usize>,
 }
 
 async fn run_edge(args: EdgeArgs) -> anyhow::Result<()> {
@@ -138,11 +154,12 @@ async fn run_edge(args: EdgeArgs) -> anyhow::Result<()> {
     config.listen = args.listen;
     config.cache_max_bytes = args.cache_max_bytes;
     config.edge_domain = args.edge_domain;
-    let listener = tokio::net::TcpListener::bind(config.listen).await?;
-    println!("  imgflush edge listening on http://{}", listener.local_addr()?);
+    let listener = std::net::TcpListener::bind(config.listen)?;
+    let workers = args.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    println!("  imgflush edge listening on http://{} ({workers} workers)", listener.local_addr()?);
     let shutdown = CancellationToken::new();
     tokio::spawn(stop_on_signal(shutdown.clone()));
-    edge::serve(config, listener, async move { shutdown.cancelled().await }).await?;
+    edge::serve_per_core(config, listener, workers, async move { shutdown.cancelled().await }).await?;
     Ok(())
 }
 
@@ -150,4 +167,22 @@ async fn run_edge(args: EdgeArgs) -> anyhow::Result<()> {
 enum DemoCmd {
     /// Replace the demo origin's sample image with its other version.
     Swap,
+    /// Serve the demo origin alone (the sample images in `{edge.data_dir}/demo-origin`).
+    Origin {
+        #[arg(long, default_value = "127.0.0.1:3003")]
+        listen: std::net::SocketAddr,
+    },
+    /// Point the demo project at a demo origin and add purge targets (each
+    /// once, by name): `--target kind,name,url` with the secret in
+    /// IMGFLUSH_TARGET_SECRET (scripts/stack.sh uses this).
+    Wire {
+        /// The demo origin's host:port.
+        #[arg(long)]
+        origin: std::net::SocketAddr,
+        /// `edge,edge-1,http://127.0.0.1:3002/_purge` (repeatable).
+        #[arg(long = "target")]
+        targets: Vec<String>,
+        #[arg(long, env = "IMGFLUSH_TARGET_SECRET", hide_env_values = true)]
+        secret: Option<String>,
+    },
 }
