@@ -5,18 +5,29 @@
 #   bench/run.sh            every benchmark below
 #   bench/run.sh edge       the edge: HIT vs nginx, MISS vs vipsthumbnail, purge among 100k
 #   bench/run.sh latency    submit→DONE through 1 edge + 2 Varnish nodes (scripts/stack.sh)
+#   bench/run.sh api        POST /invalidate with wrk at 1/16/64 connections, SQLite and
+#                           PostgreSQL (TEST_DATABASE_URL), and the console's memory
+#   bench/run.sh pipeline   a backlog drained by one worker process, both databases
+#   bench/run.sh results    only rebuild RESULTS.md from bench/results/*.md
 #
 # Release builds; needs wrk, nginx, libvips-tools, varnish (installed when missing).
 # BENCH_SMALL=1 runs each at a tiny size (a smoke run, not a measurement).
 source "$(dirname "$0")/../scripts/tools.sh"
 install_rust_tools
-apt_install wrk nginx libvips-tools varnish varnish-modules curl
+apt_install wrk nginx libvips-tools varnish varnish-modules curl sqlite3 bc
 cd "$ROOT"
 
 which="${1:-all}"
 small="${BENCH_SMALL:-0}"
 out="$(mktemp)"
-trap 'rm -f "$out"' EXIT
+# Whatever a benchmark started in the background is stopped with it.
+cleanup() {
+  local kids; kids="$(jobs -p)"
+  [ -z "$kids" ] || kill $kids 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -f "$out"
+}
+trap cleanup EXIT
 
 section() { printf '\n## %s\n\n' "$1" | tee -a "$out"; }
 
@@ -31,10 +42,12 @@ run_latency() {
   [ "$small" = "1" ] && count=20
   cargo build --release -p bench --bin latency
   local dir; dir="$(mktemp -d)"
+  chmod 755 "$dir" # varnishd compiles the VCL as user vcache
   local ready="$dir/ready"
   # Ports of their own, so a running ./scripts/start.sh does not matter.
   STACK_DIR="$dir/stack" STACK_READY_FILE="$ready" STACK_CONSOLE_PORT=3100 STACK_EDGE_PORT=3102 \
     STACK_ORIGIN_PORT=3103 STACK_VARNISH_PORTS="6181 6182" APP__API__REQUESTS_PER_MINUTE=1000000 \
+    APP__API__REQUESTS_PER_MINUTE_PER_SOURCE=1000000 \
     RUST_LOG=warn ./scripts/stack.sh > "$dir/stack.log" 2>&1 &
   local stack=$!
   for _ in $(seq 1 1800); do [ -f "$ready" ] && break; kill -0 "$stack" 2>/dev/null || break; sleep 1; done
@@ -42,12 +55,129 @@ run_latency() {
   local key
   key="$(APP__DATABASE__URL="sqlite://$dir/stack/console/imgflush.db" \
     "$CARGO_TARGET_DIR/release/server" key add --project demo --name bench --role editor | tail -n1)"
-  echo "| figure | p50 | p99 | max | goal |" | tee -a "$out"
-  echo "|---|---|---|---|---|" | tee -a "$out"
+  header "figure | p50 | p99 | max | goal"
   "$CARGO_TARGET_DIR/release/latency" --console http://127.0.0.1:3100 --key "$key" \
     --origin 127.0.0.1:3103 --count "$count" --paths 10 --rate 20 | tee -a "$out"
   kill "$stack" 2>/dev/null; wait "$stack" 2>/dev/null || true
   rm -rf "$dir"
+}
+
+# A release console (worker on, limits raised for the run) on DATABASE_URL=$1,
+# port $2; sets CONSOLE_PID and KEY (an editor key of the demo project).
+start_console() {
+  local db="$1" port="$2" dir
+  dir="$(mktemp -d)"
+  DATABASE_URL="$db" LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="$ROOT/target/site" \
+    IMGFLUSH_CONFIG="$dir/none.toml" APP__EDGE__EMBEDDED=false ADMIN_PASSWORD=bench-admin-password \
+    APP__API__REQUESTS_PER_MINUTE=100000000 APP__API__REQUESTS_PER_MINUTE_PER_SOURCE=100000000 \
+    RUST_LOG=warn "$CARGO_TARGET_DIR/release/server" serve > "$dir/log" 2>&1 &
+  CONSOLE_PID=$!
+  for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$port/readyz" 2>/dev/null && break; sleep 0.2; done
+  KEY="$(DATABASE_URL="$db" IMGFLUSH_CONFIG="$dir/none.toml" "$CARGO_TARGET_DIR/release/server" \
+    key add --project demo --name "bench-$port" --role editor | tail -n1)"
+}
+
+# A fresh database for one run: sets DB_URL (and PG_NAME for PostgreSQL);
+# fails for PostgreSQL without TEST_DATABASE_URL.
+fresh_db() { # sqlite|postgres
+  PG_NAME=""
+  if [ "$1" = sqlite ]; then DB_URL="sqlite://$(mktemp -d)/bench.db"; return 0; fi
+  [ -n "${TEST_DATABASE_URL:-}" ] || return 1
+  PG_NAME="imgflush_bench_${RANDOM}_$$"
+  psql "$TEST_DATABASE_URL" -qc "CREATE DATABASE $PG_NAME" >/dev/null
+  DB_URL="${TEST_DATABASE_URL%/*}/$PG_NAME"
+}
+drop_db() { [ -z "$PG_NAME" ] || psql "$TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $PG_NAME WITH (FORCE)" >/dev/null; }
+
+# A Markdown table header: header "a | b | c"
+header() {
+  printf '| %s |\n|%s|\n' "$1" "$(echo "$1" | sed 's/[^|]*/---/g')" | tee -a "$out"
+}
+
+rss_kb() { awk "/^$2:/ {print \$2}" "/proc/$1/status"; }
+
+run_api() {
+  section "API create: POST /invalidate, 2 paths per request, worker running (bench/api.lua)"
+  local secs=10
+  [ "$small" = "1" ] && secs=2
+  header "database | connections | 201/s | p50 | p99 | other answers | goal"
+  local mem=()
+  for db in sqlite postgres; do
+    fresh_db "$db" || continue
+    local goal=5000 port=3300
+    [ "$db" = postgres ] && goal=3000 && port=3301
+    start_console "$DB_URL" "$port"
+    sleep 1
+    local idle; idle="$(rss_kb "$CONSOLE_PID" VmRSS)"
+    for c in 1 16 64; do
+      local line
+      line="$(IMGFLUSH_KEY="$KEY" wrk -t"$(( c < 2 ? 1 : 2 ))" -c"$c" -d"${secs}s" --latency -s bench/api.lua "http://127.0.0.1:$port" | grep '^RESULT')"
+      eval "${line#RESULT }"
+      local verdict="NOT met"
+      if [ "$c" != 1 ] && [ "${rps%.*}" -ge "$goal" ] && { [ "$db" != sqlite ] || awk "BEGIN {exit !($p99 <= 25)}"; }; then verdict=met; fi
+      [ "$c" = 1 ] && verdict="(latency at c=1)"
+      echo "| $db | $c | $rps | ${p50} ms | ${p99} ms | $other | >= $goal/s$([ "$db" = sqlite ] && echo ', p99 <= 25 ms'): $verdict |" | tee -a "$out"
+    done
+    local peak; peak="$(rss_kb "$CONSOLE_PID" VmHWM)"
+    local ok="NOT met"; [ "$idle" -le $((30 * 1024)) ] && [ "$peak" -le $((100 * 1024)) ] && ok=met
+    mem+=("| $db | $((idle / 1024)) MB | $((peak / 1024)) MB | $ok")
+    kill "$CONSOLE_PID"; wait "$CONSOLE_PID" 2>/dev/null || true
+    drop_db
+  done
+  section "Console memory (resident set): idle, and the peak under the API benchmark above"
+  header "database | idle | peak under load | goal: <= 30 MB idle, <= 100 MB under load"
+  for m in "${mem[@]}"; do echo "$m |" | tee -a "$out"; done
+}
+
+# One value from the database at URL $1: sql URL QUERY
+sql() {
+  case "$1" in
+    sqlite://*) sqlite3 "${1#sqlite://}" "$2" ;;
+    *) psql "$1" -tAc "$2" ;;
+  esac
+}
+finished() { sql "$1" "SELECT count(*) FROM invalidations WHERE status IN ('DONE', 'ERROR', 'ERROR_CDN_NODE')"; }
+
+run_pipeline() {
+  section "Pipeline: a backlog drained by one worker process, one edge target answering at once"
+  local fill=8 # seconds of wrk -c16 with no worker: about 10,000 invalidations here
+  [ "$small" = "1" ] && fill=2
+  header "database | backlog | drained in | invalidations/s | goal"
+  for db in sqlite postgres; do
+    fresh_db "$db" || continue
+    local url="$DB_URL" port=3310 dir
+    [ "$db" = postgres ] && port=3311
+    dir="$(mktemp -d)"
+    APP__WORKER__ENABLED=false start_console "$url" "$port"
+    # A real edge: its POST /_purge answers at once ({"removed": 0}).
+    EDGE_PURGE_SECRET=bench-secret EDGE_SETTINGS_TOKEN=unused "$CARGO_TARGET_DIR/release/server" edge \
+      --listen 127.0.0.1:3319 --cache-dir "$dir/edge" --console "http://127.0.0.1:$port" > "$dir/edge.log" 2>&1 &
+    local edge=$!
+    DATABASE_URL="$url" IMGFLUSH_CONFIG="$dir/none.toml" APP__TARGETS__ALLOWED_NETWORKS=127.0.0.0/8 \
+      "$CARGO_TARGET_DIR/release/server" target add --project demo --kind edge --name edge-1 \
+      --url http://127.0.0.1:3319/_purge --secret bench-secret > /dev/null
+    # The backlog: submitted with no worker running.
+    IMGFLUSH_KEY="$KEY" wrk -t2 -c16 -d"${fill}s" -s bench/api.lua "http://127.0.0.1:$port" > /dev/null
+    local backlog; backlog="$(sql "$url" "SELECT count(*) FROM invalidations")"
+    local start; start="$(date +%s.%N)"
+    DATABASE_URL="$url" IMGFLUSH_CONFIG="$dir/none.toml" APP__TARGETS__ALLOWED_NETWORKS=127.0.0.0/8 \
+      RUST_LOG=warn "$CARGO_TARGET_DIR/release/server" worker > "$dir/worker.log" 2>&1 &
+    local worker=$!
+    local deadline=$((SECONDS + 900))
+    while [ "$(finished "$url")" -lt "$backlog" ]; do
+      [ "$SECONDS" -lt "$deadline" ] || { echo "the worker did not drain the backlog; $dir/worker.log" >&2; return 1; }
+      sleep 0.2
+    done
+    local took; took="$(echo "$(date +%s.%N) - $start" | bc -l)"
+    local rate; rate="$(echo "$backlog / $took" | bc -l)"
+    local verdict="NOT met"; [ "$db" = sqlite ] && awk "BEGIN {exit !($rate >= 2000)}" && verdict=met
+    [ "$db" = postgres ] && verdict="(no goal)"
+    printf '| %s | %d | %.1f s | %.0f | %s |\n' "$db" "$backlog" "$took" "$rate" \
+      "$([ "$db" = sqlite ] && echo '>= 2,000/s: ')$verdict" | tee -a "$out"
+    kill "$worker" "$edge" "$CONSOLE_PID"; wait "$worker" "$edge" "$CONSOLE_PID" 2>/dev/null || true
+    drop_db
+    rm -rf "$dir"
+  done
 }
 
 # Each benchmark's section lands in bench/results/NAME.md (with its date and
@@ -56,18 +186,18 @@ record() { # name
   local name="$1"
   mkdir -p bench/results
   {
-    echo "_$(date -u '+%Y-%m-%d %H:%M UTC'), revision $(git rev-parse --short HEAD)$(git diff --quiet || echo '+local changes')_"
+    echo "_$(date -u '+%Y-%m-%d %H:%M UTC'), revision $(git rev-parse --short HEAD)$(git diff --quiet || echo '+local changes'), load average $(cut -d' ' -f1-3 /proc/loadavg) at the end_"
     cat "$out"
   } > "bench/results/$name.md"
   : > "$out"
 }
 
-for name in edge latency; do
+case "$which" in all|edge|latency|api|pipeline|results) ;; *) echo "usage: bench/run.sh [all|edge|latency|api|pipeline|results]" >&2; exit 2 ;; esac
+for name in edge latency api pipeline; do
   [ "$which" = all ] || [ "$which" = "$name" ] || continue
   "run_$name"
   [ "$small" = "1" ] || record "$name"
 done
-case "$which" in all|edge|latency) ;; *) echo "usage: bench/run.sh [all|edge|latency]" >&2; exit 2 ;; esac
 
 if [ "$small" != "1" ]; then
   {

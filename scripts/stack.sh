@@ -25,6 +25,13 @@ EDGE_PORT="${STACK_EDGE_PORT:-3002}"
 ORIGIN_PORT="${STACK_ORIGIN_PORT:-3003}"
 read -r -a VARNISH_PORTS <<< "${STACK_VARNISH_PORTS:-6081 6082}"
 
+for port in "$CONSOLE_PORT" "$EDGE_PORT" "$ORIGIN_PORT" "${VARNISH_PORTS[@]}"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "port $port is in use (another stack or ./scripts/start.sh?); stop it or set the STACK_*_PORT variables" >&2
+    exit 1
+  fi
+done
+
 if [ "${STACK_DEBUG:-0}" = "1" ]; then
   say "building the site and server (debug)"
   cargo leptos build
@@ -95,13 +102,19 @@ for port in "${VARNISH_PORTS[@]}"; do
   dir="$STACK_DIR/varnish-$i"
   mkdir -p "$dir" && chmod 755 "$dir"  # varnishd compiles the VCL as user vcache
   sh deploy/varnish/mknode.sh "$dir" --secret "$NODE_SECRET" --backend "127.0.0.1:$EDGE_PORT"
+  if [ "$(id -u)" = 0 ] && id vcache >/dev/null 2>&1 && ! runuser -u vcache -- test -r "$dir/imgflush-node.vcl"; then
+    echo "varnishd compiles the VCL as user vcache, which cannot read $dir:" >&2
+    echo "  make its parent directories traversable (chmod o+x) or choose another STACK_DIR" >&2
+    exit 1
+  fi
   varnishd -F -n "$dir/work" -a "127.0.0.1:$port" -T 127.0.0.1:0 -s malloc,64m \
     -p "vcl_path=$dir:/etc/varnish:/usr/share/varnish/vcl" -f "$ROOT/deploy/varnish/imgflush.vcl" \
     > "$dir/log" 2>&1 &
   pids+=($!)
   node_urls+=("http://127.0.0.1:$port")
 done
-for url in "${node_urls[@]}"; do wait_http "$url/healthz" varnish; done
+i=0
+for url in "${node_urls[@]}"; do i=$((i + 1)); wait_http "$url/healthz" "varnish-$i"; done
 
 IMGFLUSH_TARGET_SECRET="$EDGE_SECRET" "$BIN" demo wire --origin "127.0.0.1:$ORIGIN_PORT" \
   --target "edge,edge-1,http://127.0.0.1:$EDGE_PORT/_purge"

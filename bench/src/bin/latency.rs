@@ -56,7 +56,7 @@ async fn main() -> anyhow::Result<()> {
         let (client, url, key) = (client.clone(), format!("{}/api/v1/invalidations", a.console), a.key.clone());
         calls.push(tokio::spawn(async move {
             let resp =
-                client.post(url).bearer_auth(key).json(&json!({"scope": "original", "paths": paths})).send().await?;
+                client.post(url).bearer_auth(key).json(&json!({"scope": "original", "urls": paths})).send().await?;
             let returned = SystemTime::now();
             let status = resp.status();
             let body: Value = resp.json().await?;
@@ -76,13 +76,13 @@ async fn main() -> anyhow::Result<()> {
     let mut latencies = Vec::with_capacity(a.count);
     let mut not_done = 0;
     for (id, returned) in &submitted {
-        let url = format!("{}/api/v1/invalidations/{id}", a.console);
+        // Long-poll: answers once the invalidation is final (or after 30 s).
+        let url = format!("{}/api/v1/invalidations/{id}?wait=30", a.console);
         let inv = loop {
-            let inv: Value = client.get(&url).bearer_auth(&a.key).send().await?.json().await?;
-            if !inv["finished_at"].is_null() {
-                break inv;
+            let body: Value = client.get(&url).bearer_auth(&a.key).send().await?.json().await?;
+            if !body["invalidation"]["finished_at"].is_null() {
+                break body["invalidation"].clone();
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
         };
         if inv["status"] != "DONE" {
             not_done += 1;
