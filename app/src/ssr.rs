@@ -5,12 +5,13 @@
 use leptos::prelude::*;
 use tower_sessions::Session;
 
-use imgflush::backend::store::{ApiKey, Invalidation, Target, User};
+use imgflush::backend::store::{ApiKey, Invalidation, Member, Target, TargetState, User};
 use imgflush::backend::{invalidations::Detail, targets::url_for, Actor, ServiceError, Services, StoreError};
+use imgflush::domain::advice::next_step;
 use imgflush::domain::Role;
 
 use crate::error::AppError;
-use crate::model::{DetailView, EventView, KeyView, LogRow, TargetResultView, TargetView};
+use crate::model::{DetailView, EventView, KeyView, LogRow, MemberView, TargetResultView, TargetView};
 
 /// The console's session, typed: the only code that knows its keys. It holds
 /// the user's id and the session epoch they signed in under; a password
@@ -64,6 +65,12 @@ pub fn services() -> Result<Services, AppError> {
         tracing::error!("Services missing from the Leptos context");
         AppError::Internal
     })
+}
+
+/// The client address the server's `client_ip` layer resolved, if any.
+pub async fn client_ip() -> Option<std::net::IpAddr> {
+    let parts: axum::http::request::Parts = leptos_axum::extract().await.ok()?;
+    parts.extensions.get::<imgflush::backend::ClientIp>().and_then(|c| c.0)
 }
 
 pub async fn current_user() -> Result<User, AppError> {
@@ -152,6 +159,8 @@ impl DetailView {
                 .targets
                 .into_iter()
                 .map(|t| TargetResultView {
+                    next_step: (t.state == TargetState::Error)
+                        .then(|| next_step(t.kind, t.detail.as_deref().unwrap_or_default())),
                     name: t.name,
                     kind: t.kind,
                     state: t.state.as_str().to_owned(),
@@ -163,6 +172,7 @@ impl DetailView {
                 .collect(),
             row: d.invalidation.into(),
             role: actor.role,
+            token: actor.project.token.clone(),
         }
     }
 }
@@ -184,6 +194,18 @@ impl From<ApiKey> for KeyView {
             created: k.created,
             last_used: k.last_used,
             revoked: k.revoked,
+        }
+    }
+}
+
+impl From<Member> for MemberView {
+    fn from(m: Member) -> Self {
+        MemberView {
+            user_id: m.user_id,
+            email: m.email,
+            role: m.role,
+            last_sign_in: m.last_sign_in,
+            invited: m.invited,
         }
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::auth::{self, AuthError, LoginThrottle};
 use super::store::{DynStore, StoreError, User};
 use super::ServiceError;
+use crate::domain::InstanceRole;
 
 #[derive(Clone)]
 pub struct AccountService {
@@ -34,7 +35,45 @@ impl AccountService {
         }
         let user = auth::authenticate(&self.store, email, password).await?;
         self.throttle.succeeded(attempt).await;
+        if let Err(e) = self.store.record_sign_in(user.id, super::now_ms()).await {
+            tracing::warn!(error = %e, "could not record the sign-in time");
+        }
         Ok(user)
+    }
+
+    /// The signed-in user changes their own password: the current one is
+    /// checked (under the sign-in throttle), every session ends, and the
+    /// user comes back with the new session epoch so the caller can keep
+    /// their own session going.
+    pub async fn change_password(
+        &self,
+        user: &User,
+        current: &str,
+        new: &str,
+        ip: Option<IpAddr>,
+    ) -> Result<User, ServiceError> {
+        super::team::check_new_password("new_password", new)?;
+        match self.sign_in(&user.email, current, ip).await {
+            Ok(_) => {}
+            Err(AuthError::InvalidCredentials) => {
+                return Err(ServiceError::field("current_password", "this is not your current password"))
+            }
+            Err(AuthError::Throttled(secs)) => {
+                return Err(ServiceError::field(
+                    "current_password",
+                    format!("too many attempts; try again in {secs} seconds"),
+                ))
+            }
+            Err(AuthError::Store(e)) => return Err(e.into()),
+            Err(e) => return Err(ServiceError::Internal(e.to_string())),
+        }
+        self.set_password(user, new.to_owned()).await?;
+        self.user(user.id).await
+    }
+
+    /// The operator gives or takes an instance role (`owner`, `staff`).
+    pub async fn set_instance_role(&self, user: &User, role: Option<InstanceRole>) -> Result<(), ServiceError> {
+        Ok(self.store.set_instance_role(user.id, role).await?)
     }
 
     /// The user a session names; `NotFound` once the account is gone.

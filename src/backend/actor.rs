@@ -4,7 +4,7 @@
 
 use super::error::ServiceError;
 use super::store::{Project, Submitter};
-use crate::domain::Role;
+use crate::domain::{InstanceRole, Role};
 
 /// The caller, already resolved to one project and one role in it.
 #[derive(Debug, Clone)]
@@ -12,13 +12,37 @@ pub struct Actor {
     pub project: Project,
     pub role: Role,
     pub submitter: Submitter,
+    /// The user's instance role, if any (`staff` reads every project).
+    pub instance: Option<InstanceRole>,
 }
 
 impl Actor {
     /// The operator at the command line: admin of the project it names.
     /// Only the CLI builds one; it already holds the database credentials.
     pub fn operator(project: Project) -> Actor {
-        Actor { project, role: Role::Admin, submitter: Submitter::User { id: 0, email: "operator (CLI)".into() } }
+        Actor {
+            project,
+            role: Role::Admin,
+            submitter: Submitter::User { id: 0, email: "operator (CLI)".into() },
+            instance: Some(InstanceRole::Owner),
+        }
+    }
+
+    /// Project admins and the operator's staff (read-only views of admin pages).
+    pub(crate) fn require_admin_or_staff(&self) -> Result<(), ServiceError> {
+        if self.role.can_manage() || self.instance == Some(InstanceRole::Staff) {
+            Ok(())
+        } else {
+            Err(ServiceError::Forbidden(self.role))
+        }
+    }
+
+    /// The signed-in user's id, if the caller is one (not an API key).
+    pub fn user_id(&self) -> Option<i64> {
+        match self.submitter {
+            Submitter::User { id, .. } => Some(id),
+            Submitter::ApiKey { .. } => None,
+        }
     }
 
     /// `Forbidden` unless the caller's role passes `allowed`.

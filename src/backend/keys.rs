@@ -64,7 +64,7 @@ impl KeyService {
         let key = self.verify(presented).await?;
         let project: Project = self.store.project_by_id(key.project_id).await?;
         let submitter = Submitter::ApiKey { id: key.id, name: key.name.clone() };
-        Ok(KeyCaller { actor: Actor { project, role: key.role, submitter }, key })
+        Ok(KeyCaller { actor: Actor { project, role: key.role, submitter, instance: None }, key })
     }
 
     /// Records the key's last use, at most once a minute per key (not a

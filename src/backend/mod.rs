@@ -18,6 +18,7 @@ pub mod projects;
 pub mod purge;
 pub mod store;
 pub mod targets;
+pub mod team;
 pub mod worker;
 
 pub use actor::Actor;
@@ -29,6 +30,11 @@ pub fn random_alphanumeric(n: usize) -> String {
     use rand::distributions::{Alphanumeric, DistString};
     Alphanumeric.sample_string(&mut rand::thread_rng(), n)
 }
+
+/// The client address of a request, as the server's `client_ip` layer
+/// resolved it; `None` when the connection has no peer address (in-process tests).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientIp(pub Option<std::net::IpAddr>);
 
 /// The clock every service and the worker read; the store never does.
 pub fn now_ms() -> i64 {
@@ -46,6 +52,7 @@ pub struct Services {
     pub targets: targets::TargetService,
     pub projects: projects::ProjectService,
     pub accounts: accounts::AccountService,
+    pub team: team::TeamService,
     /// The rate limits the front doors apply (per API key and address, per
     /// console user); sign-in and scope All are limited inside the services.
     pub limits: limits::Limits,
@@ -59,6 +66,7 @@ impl Services {
             targets: targets::TargetService::new(store.clone()),
             projects: projects::ProjectService::new(store.clone()),
             accounts: accounts::AccountService::new(store.clone(), limits.login_throttle()),
+            team: team::TeamService::new(store.clone()),
             limits,
             store,
         }

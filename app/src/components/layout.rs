@@ -21,18 +21,26 @@ pub fn Layout(#[prop(into)] token: Signal<String>, children: Children) -> impl I
     view! {
         <header class="topbar">
             <a class="brand" href="/">"imgflush"</a>
+            <form method="get" action="/lookup" class="lookup" role="search">
+                <label for="lookup-q" class="sr-only">"Invalidation ID or URL"</label>
+                <input id="lookup-q" name="q" type="search" placeholder="Invalidation ID or URL" required maxlength="2048" />
+                <button type="submit">"Find"</button>
+            </form>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     me.await.ok().map(|me| view! { <Switcher me=me token=token /> })
                 })}
             </Transition>
         </header>
-        <nav class="tabs" aria-label="Project">
-            {nav_link("invalidation", "Invalidation")}
-            {nav_link("api-keys", "API keys")}
-            {nav_link("settings", "Settings")}
-            <a href="/docs/api">"API reference"</a>
-        </nav>
+        {move || (!token.get().is_empty()).then(|| view! {
+            <nav class="tabs" aria-label="Project">
+                {nav_link("invalidation", "Invalidation")}
+                {nav_link("members", "Members")}
+                {nav_link("api-keys", "API keys")}
+                {nav_link("settings", "Settings")}
+                <a href="/docs/api">"API reference"</a>
+            </nav>
+        })}
         <main class="page">{children()}</main>
     }
 }
@@ -59,7 +67,11 @@ fn Switcher(me: Me, token: Signal<String>) -> impl IntoView {
             </ul>
         </details>
         <div class="user">
-            <span class="email" data-testid="user-email">{me.email}</span>
+            <a class="email" href="/account" data-testid="user-email">{me.email}</a>
+            {me.instance_role.map(|r| view! {
+                <span class="badge" data-testid="instance-role">{r.label()}</span>
+                <a href="/projects">"All projects"</a>
+            })}
             <form method="post" action="/logout" rel="external">
                 <button type="submit" class="link">"Sign out"</button>
             </form>

@@ -43,6 +43,8 @@ pub fn DetailPage() -> impl IntoView {
 #[component]
 fn Detail(d: DetailView, token: Signal<String>, retry: ServerAction<RetryInvalidation>) -> impl IntoView {
     let row = d.row.clone();
+    let permalink = d.permalink();
+    let support_text = d.support_text();
     let show_retry = d.role.can_retry() && row.status.allows_retry();
     let no_targets = d.targets.is_empty() && row.status.is_final();
     view! {
@@ -53,7 +55,13 @@ fn Detail(d: DetailView, token: Signal<String>, retry: ServerAction<RetryInvalid
             <dt>"Attempt"</dt><dd>{row.attempt}</dd>
             {d.finished.map(|f| view! { <dt>"Finished"</dt><dd><LocalTime at=f /></dd> })}
             <dt>"Invalidation ID"</dt><dd><code>{row.id.clone()}</code> " " <CopyButton text=row.id.clone() label="Copy Invalidation ID" /></dd>
+            <dt>"Permalink"</dt><dd><a href=permalink.clone() data-testid="permalink">{permalink.clone()}</a></dd>
         </dl>
+        <details class="support">
+            <summary>"Summary for support"</summary>
+            <pre data-testid="support-text">{support_text.clone()}</pre>
+            <CopyButton text=support_text label="Copy for support" />
+        </details>
         {d.error.clone().map(|e| view! { <p class="notice notice-error" role="alert" data-testid="detail-error">{e}</p> })}
         {show_retry.then(|| view! {
             <ActionForm action=retry>
@@ -74,7 +82,7 @@ fn Detail(d: DetailView, token: Signal<String>, retry: ServerAction<RetryInvalid
         } else {
             view! {
                 <table class="targets" data-testid="target-results">
-                    <thead><tr><th>"Target"</th><th>"Kind"</th><th>"Result"</th><th>"Attempts"</th><th>"Time taken"</th><th>"Detail"</th></tr></thead>
+                    <thead><tr><th>"Target"</th><th>"Kind"</th><th>"Result"</th><th>"Attempts"</th><th>"Time taken"</th><th>"Last tried"</th><th>"Detail"</th><th>"Next step"</th></tr></thead>
                     <tbody>
                         {d.targets.into_iter().map(|t| { let name = t.name.clone(); let state = t.state.clone(); view! {
                             <tr data-target=name data-state=state>
@@ -83,7 +91,9 @@ fn Detail(d: DetailView, token: Signal<String>, retry: ServerAction<RetryInvalid
                                 <td><span class=format!("state state-{}", t.state)>{t.state.clone()}</span></td>
                                 <td>{t.attempts}</td>
                                 <td>{t.duration_ms.map(|ms| format!("{ms} ms"))}</td>
+                                <td><LocalTime at=t.updated /></td>
                                 <td>{t.detail}</td>
+                                <td class="next-step">{t.next_step}</td>
                             </tr>
                         }}).collect_view()}
                     </tbody>

@@ -1,13 +1,19 @@
 //! Server functions: each authenticates, checks the role for the project it
 //! touches, calls one service and maps the error. They are public endpoints.
 
+mod account;
 mod invalidations;
 mod keys;
+mod members;
+mod projects;
 mod session;
 mod settings;
 
+pub use account::*;
 pub use invalidations::*;
 pub use keys::*;
+pub use members::*;
+pub use projects::*;
 pub use session::*;
 pub use settings::*;
 

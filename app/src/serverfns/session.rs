@@ -12,5 +12,5 @@ pub async fn get_me() -> Result<Me, AppError> {
     let memberships = services()?.projects.memberships(&user).await?;
     let projects =
         memberships.into_iter().map(|m| ProjectRef { token: m.project.token, name: m.project.name, role: m.role });
-    Ok(Me { email: user.email, projects: projects.collect() })
+    Ok(Me { email: user.email, instance_role: user.instance_role, projects: projects.collect() })
 }

@@ -2,12 +2,14 @@
 //! of one project here, or gets the same `NotFound` as for a project that
 //! does not exist.
 
-use super::store::{DynStore, Membership, NewProject, Project, ProjectSettingsUpdate, Submitter, User};
+use super::store::{DynStore, Membership, NewProject, Project, ProjectSettingsUpdate, StoreError, Submitter, User};
 use super::{Actor, ServiceError};
 
+mod owner;
 mod settings;
 
-use crate::domain::Role;
+use crate::domain::{InstanceRole, InvalidationId, Role};
+pub use owner::NewProjectInput;
 use settings::validate_settings;
 pub use settings::{SettingsInput, MAX_TTL_SECS};
 
@@ -21,17 +23,46 @@ impl ProjectService {
         ProjectService { store }
     }
 
-    /// `user` as a member of the project `token`. Another project's token
-    /// answers `NotFound`, exactly like a token that does not exist.
+    /// `user` as a member of the project `token`, or as its owner or staff
+    /// (the stronger role wins). Another project's token answers `NotFound`,
+    /// exactly like a token that does not exist.
     pub async fn actor_for(&self, user: &User, token: &str) -> Result<Actor, ServiceError> {
-        let m = self.store.membership(user.id, token).await?;
+        let (project, member) = match self.store.membership(user.id, token).await {
+            Ok(m) => (m.project, Some(m.role)),
+            Err(StoreError::NotFound) if user.instance_role.is_some() => {
+                (self.store.project_by_token(token).await?, None)
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let role = InstanceRole::combine(user.instance_role, member).ok_or(ServiceError::NotFound)?;
         let submitter = Submitter::User { id: user.id, email: user.email.clone() };
-        Ok(Actor { project: m.project, role: m.role, submitter })
+        Ok(Actor { project, role, submitter, instance: user.instance_role })
     }
 
-    /// The projects `user` belongs to, with the role in each.
+    /// The projects `user` may open, with the role in each: their
+    /// memberships, and every project for owners and staff.
     pub async fn memberships(&self, user: &User) -> Result<Vec<Membership>, ServiceError> {
-        Ok(self.store.memberships_of(user.id).await?)
+        let mine = self.store.memberships_of(user.id).await?;
+        if user.instance_role.is_none() {
+            return Ok(mine);
+        }
+        let all = self.store.list_projects().await?;
+        Ok(all
+            .into_iter()
+            .filter_map(|project| {
+                let member = mine.iter().find(|m| m.project.id == project.id).map(|m| m.role);
+                let role = InstanceRole::combine(user.instance_role, member)?;
+                Some(Membership { project, role })
+            })
+            .collect())
+    }
+
+    /// The invalidation `id` as `user` may see it: the caller in its
+    /// project, or the same `NotFound` as for an unknown ID.
+    pub async fn locate_invalidation(&self, user: &User, id: InvalidationId) -> Result<Actor, ServiceError> {
+        let inv = self.store.invalidation_anywhere(id).await?;
+        let project = self.store.project_by_id(inv.project_id).await?;
+        self.actor_for(user, &project.token).await
     }
 
     /// The project as its members see it on the Settings page.

@@ -11,24 +11,27 @@ mod invalidations;
 mod jobs;
 mod keys;
 mod model;
+mod overview;
 pub mod postgres;
 mod projects;
 mod rows;
 pub mod sqlite;
 mod targets;
+mod team;
 mod users;
 
 pub use error::StoreError;
 pub use model::*;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
+pub use team::LAST_ADMIN;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use tokio::sync::Notify;
 
-use crate::domain::{InvalidationId, Role, Status};
+use crate::domain::{InstanceRole, InvalidationId, Role, Status};
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -36,7 +39,18 @@ const PING: &str = "SELECT 1";
 
 /// Everything the console, the API and the worker persist.
 pub trait Store:
-    Health + UserStore + ProjectStore + TargetStore + KeyStore + InvalidationStore + JobQueue + Send + Sync + 'static
+    Health
+    + UserStore
+    + ProjectStore
+    + TeamStore
+    + OverviewStore
+    + TargetStore
+    + KeyStore
+    + InvalidationStore
+    + JobQueue
+    + Send
+    + Sync
+    + 'static
 {
 }
 
@@ -44,6 +58,8 @@ impl<T> Store for T where
     T: Health
         + UserStore
         + ProjectStore
+        + TeamStore
+        + OverviewStore
         + TargetStore
         + KeyStore
         + InvalidationStore
@@ -91,6 +107,31 @@ pub trait ProjectStore {
     async fn membership(&self, user_id: i64, token: &str) -> StoreResult<Membership>;
 }
 
+/// Instance roles, members and invitations.
+#[async_trait]
+pub trait TeamStore {
+    /// `NotFound` when there is no such user.
+    async fn set_instance_role(&self, user_id: i64, role: Option<InstanceRole>) -> StoreResult<()>;
+    async fn record_sign_in(&self, user_id: i64, now_ms: i64) -> StoreResult<()>;
+    /// Bumps the session epoch: every session of the user ends at its next request.
+    async fn end_sessions(&self, user_id: i64) -> StoreResult<()>;
+    async fn members(&self, project_id: i64) -> StoreResult<Vec<Member>>;
+    /// Sets (`Some`) or removes (`None`) a member's role and answers the role
+    /// they had. `NotFound` when they are not a member, [`LAST_ADMIN`] when
+    /// the change would leave the project without an admin.
+    async fn change_member(&self, project_id: i64, user_id: i64, role: Option<Role>) -> StoreResult<Role>;
+    async fn create_invitation(&self, user_id: i64, token_hash: &str, now_ms: i64, expires_ms: i64) -> StoreResult<()>;
+    /// Uses the invitation once, before it expires, setting the password.
+    /// `NotFound` for an unknown, used or expired invitation alike.
+    async fn accept_invitation(&self, token_hash: &str, password_hash: &str, now_ms: i64) -> StoreResult<User>;
+}
+
+/// Every project at a glance (owners).
+#[async_trait]
+pub trait OverviewStore {
+    async fn project_overview(&self) -> StoreResult<Vec<ProjectSummary>>;
+}
+
 /// Purge targets of a project.
 #[async_trait]
 pub trait TargetStore {
@@ -116,6 +157,8 @@ pub trait KeyStore {
 pub trait InvalidationStore {
     async fn insert_invalidation(&self, new: &NewInvalidation) -> StoreResult<Invalidation>;
     async fn invalidation(&self, project_id: i64, id: InvalidationId) -> StoreResult<Invalidation>;
+    /// The invalidation in whichever project holds it (the ID lookup).
+    async fn invalidation_anywhere(&self, id: InvalidationId) -> StoreResult<Invalidation>;
     async fn invalidation_by_idempotency_key(&self, project_id: i64, key: &str) -> StoreResult<Invalidation>;
     async fn list_invalidations(&self, project_id: i64, query: &ListQuery) -> StoreResult<Vec<Invalidation>>;
     async fn events(&self, id: InvalidationId) -> StoreResult<Vec<StatusEvent>>;

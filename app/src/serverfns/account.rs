@@ -1,0 +1,36 @@
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+/// Sets the password of an invited user (the link works once, until it
+/// expires) and signs them in.
+#[server(prefix = "/sfn", endpoint = "accept_invitation")]
+pub async fn accept_invitation(token: String, password: String, confirm: String) -> Result<(), AppError> {
+    use crate::ssr::{internal, services, UserSession};
+
+    if password != confirm {
+        return Err(AppError::Invalid(vec![crate::error::FieldError::new("confirm", "the two passwords differ")]));
+    }
+    let user = services()?.team.accept_invitation(&token, &password).await?;
+    let session: tower_sessions::Session = leptos_axum::extract().await.map_err(internal)?;
+    UserSession::new(session).sign_in(&user).await.map_err(internal)?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+/// The signed-in user changes their password; their other sessions end.
+#[server(prefix = "/sfn", endpoint = "change_password")]
+pub async fn change_password(current_password: String, new_password: String, confirm: String) -> Result<(), AppError> {
+    use crate::ssr::{client_ip, current_user, internal, services, UserSession};
+
+    let user = current_user().await?;
+    if new_password != confirm {
+        return Err(AppError::Invalid(vec![crate::error::FieldError::new("confirm", "the two passwords differ")]));
+    }
+    let ip = client_ip().await;
+    let user = services()?.accounts.change_password(&user, &current_password, &new_password, ip).await?;
+    // Every session ended with the new epoch; this one carries on under it.
+    let session: tower_sessions::Session = leptos_axum::extract().await.map_err(internal)?;
+    UserSession::new(session).sign_in(&user).await.map_err(internal)?;
+    Ok(())
+}
