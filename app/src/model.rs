@@ -173,6 +173,8 @@ pub struct SettingsView {
     pub sealed: bool,
     pub soft_purge: bool,
     pub verify: bool,
+    /// Invalidations older than this many days are pruned.
+    pub retention_days: i64,
     pub targets: Vec<TargetView>,
     pub role: Role,
 }

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod client_ip;
 pub mod config;
 pub mod demo;
+pub mod export;
 pub mod health;
 pub mod internal;
 pub mod security;

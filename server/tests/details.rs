@@ -61,7 +61,8 @@ db_test!(a_failed_target_is_named_with_its_status_and_next_step, |t: TestApp| as
 
     let cookie = t.login("editor@example.com").await;
     let id = inv.id.to_string();
-    let detail = body_json(t.server_fn(&cookie, "invalidation_detail", &[("project", "demo"), ("id", &id)]).await).await;
+    let detail =
+        body_json(t.server_fn(&cookie, "invalidation_detail", &[("project", "demo"), ("id", &id)]).await).await;
     let target = &detail["targets"][0];
     assert_eq!(target["name"], "varnish-fra-1");
     assert_eq!(target["kind"], "varnish");

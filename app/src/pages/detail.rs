@@ -5,7 +5,7 @@ use leptos_router::hooks::use_params_map;
 use crate::components::{or_error, CopyButton, ErrorNotice, Layout, LocalTime, StatusBadge};
 use crate::model::DetailView;
 use crate::pages::token_param;
-use crate::serverfns::{invalidation_detail, RetryInvalidation};
+use crate::serverfns::{invalidation_detail, CancelInvalidation, RetryInvalidation};
 
 /// One Invalidation ID: status history, per-target results, errors.
 #[component]
@@ -14,9 +14,10 @@ pub fn DetailPage() -> impl IntoView {
     let params = use_params_map();
     let id = Signal::derive(move || params.read().get("id").unwrap_or_default());
     let retry = ServerAction::<RetryInvalidation>::new();
+    let cancel = ServerAction::<CancelInvalidation>::new();
     let refresh = RwSignal::new(0u32);
     let detail = Resource::new(
-        move || (token.get(), id.get(), refresh.get(), retry.version().get()),
+        move || (token.get(), id.get(), refresh.get(), retry.version().get(), cancel.version().get()),
         |(token, id, ..)| invalidation_detail(token, id),
     );
     view! {
@@ -31,9 +32,10 @@ pub fn DetailPage() -> impl IntoView {
                 <button type="submit" class="refresh">"Refresh"</button>
             </form>
             {move || retry.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
+            {move || cancel.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    or_error(detail.await, move |d| view! { <Detail d=d token=token retry=retry /> })
+                    or_error(detail.await, move |d| view! { <Detail d=d token=token retry=retry cancel=cancel /> })
                 })}
             </Transition>
         </Layout>
@@ -41,8 +43,16 @@ pub fn DetailPage() -> impl IntoView {
 }
 
 #[component]
-fn Detail(d: DetailView, token: Signal<String>, retry: ServerAction<RetryInvalidation>) -> impl IntoView {
+fn Detail(
+    d: DetailView,
+    token: Signal<String>,
+    retry: ServerAction<RetryInvalidation>,
+    cancel: ServerAction<CancelInvalidation>,
+) -> impl IntoView {
     let row = d.row.clone();
+    let show_cancel = d.role.can_submit() && row.status.allows_cancel();
+    let cancel_id = row.id.clone();
+    let copy_href = d.role.can_submit().then(|| format!("/p/{}/invalidation?copy={}", d.token, row.id));
     let permalink = d.permalink();
     let support_text = d.support_text();
     let show_retry = d.role.can_retry() && row.status.allows_retry();
@@ -70,6 +80,14 @@ fn Detail(d: DetailView, token: Signal<String>, retry: ServerAction<RetryInvalid
                 <button type="submit" class="retry">"Retry"</button>
             </ActionForm>
         })}
+        {show_cancel.then(|| view! {
+            <ActionForm action=cancel>
+                <input type="hidden" name="project" value=token />
+                <input type="hidden" name="id" value=cancel_id />
+                <button type="submit" class="danger">"Cancel this invalidation"</button>
+            </ActionForm>
+        })}
+        {copy_href.map(|href| view! { <p><a href=href data-testid="copy-to-new">"Copy to new"</a> " — a new invalidation with the same scope and paths"</p> })}
         <h2>"Paths"</h2>
         {if row.paths.is_empty() {
             view! { <p>"Scope All: every cached object of the token."</p> }.into_any()

@@ -83,3 +83,14 @@ pub async fn locate_invalidation(q: String) -> Result<String, AppError> {
     let actor = services()?.projects.locate_invalidation(&user, id).await?;
     Ok(format!("/p/{}/invalidation/{id}", actor.project.token))
 }
+
+/// Cancels a `RECEIVED` invalidation no worker has claimed (409 afterwards).
+#[server(prefix = "/sfn", endpoint = "cancel_invalidation")]
+pub async fn cancel_invalidation(project: String, id: String) -> Result<(), AppError> {
+    use imgflush::domain::InvalidationId;
+
+    let (services, actor) = super::writer(&project).await?;
+    let id = InvalidationId::parse(&id).map_err(|_| AppError::NotFound)?;
+    services.invalidations.cancel(&actor, id).await?;
+    Ok(())
+}

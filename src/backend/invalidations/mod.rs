@@ -11,9 +11,11 @@ use super::limits::Limits;
 use super::store::*;
 use super::{now_ms, Actor, ServiceError};
 
+mod housekeeping;
 mod input;
 
 use crate::domain::{InvalidationId, Role, Scope};
+pub use housekeeping::{DAY_MS, MAX_EXPORT_ROWS};
 pub use input::*;
 
 pub struct Created {

@@ -116,6 +116,23 @@ impl ProjectService {
         Ok(self.store.project_by_id(current.id).await?)
     }
 
+    /// How many days the project keeps its invalidations.
+    pub async fn retention(&self, actor: &Actor) -> Result<i64, ServiceError> {
+        actor.require(Role::can_read)?;
+        Ok(self.store.retention_days(actor.project.id).await?)
+    }
+
+    /// Sets the retention (admins): 1 to 3650 days.
+    pub async fn set_retention(&self, actor: &Actor, days: &str) -> Result<i64, ServiceError> {
+        actor.require(Role::can_manage)?;
+        let days = match days.trim().parse::<i64>() {
+            Ok(d) if (1..=3650).contains(&d) => d,
+            _ => return Err(ServiceError::field("retention_days", "a whole number of days from 1 to 3650, e.g. 90")),
+        };
+        self.store.set_retention_days(actor.project.id, days).await?;
+        Ok(days)
+    }
+
     /// Every project's edge settings, for the edges' settings endpoint
     /// (authenticated by the operator's edge token, not by a user).
     pub async fn edge_settings_all(&self) -> Result<Vec<Project>, ServiceError> {

@@ -7,6 +7,7 @@
 //! conversion to the model live in `rows.rs`.
 
 mod error;
+mod housekeeping;
 mod invalidations;
 mod jobs;
 mod keys;
@@ -21,6 +22,7 @@ mod team;
 mod users;
 
 pub use error::StoreError;
+pub use housekeeping::NOT_CANCELLABLE;
 pub use model::*;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -44,6 +46,7 @@ pub trait Store:
     + ProjectStore
     + TeamStore
     + OverviewStore
+    + HousekeepingStore
     + TargetStore
     + KeyStore
     + InvalidationStore
@@ -60,6 +63,7 @@ impl<T> Store for T where
         + ProjectStore
         + TeamStore
         + OverviewStore
+        + HousekeepingStore
         + TargetStore
         + KeyStore
         + InvalidationStore
@@ -130,6 +134,26 @@ pub trait TeamStore {
 #[async_trait]
 pub trait OverviewStore {
     async fn project_overview(&self) -> StoreResult<Vec<ProjectSummary>>;
+}
+
+/// Cancelling queued invalidations and pruning old ones.
+#[async_trait]
+pub trait HousekeepingStore {
+    /// Cancels a `RECEIVED` invalidation no worker has claimed. `NotFound`
+    /// if absent, [`NOT_CANCELLABLE`] once claimed or in any other status.
+    async fn cancel_received(
+        &self,
+        project_id: i64,
+        id: InvalidationId,
+        by: &str,
+        now_ms: i64,
+    ) -> StoreResult<Invalidation>;
+    async fn retention_days(&self, project_id: i64) -> StoreResult<i64>;
+    async fn set_retention_days(&self, project_id: i64, days: i64) -> StoreResult<()>;
+    /// Every project's id and retention in days.
+    async fn retentions(&self) -> StoreResult<Vec<(i64, i64)>>;
+    /// Deletes the project's final invalidations created before `before_ms`; answers how many.
+    async fn prune_invalidations(&self, project_id: i64, before_ms: i64) -> StoreResult<u64>;
 }
 
 /// Purge targets of a project.
