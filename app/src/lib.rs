@@ -19,6 +19,7 @@ use components::NotFound;
 use pages::{
     account::{AccountPage, InvitePage},
     api_docs::ApiDocsPage,
+    audit::{InstanceAuditPage, ProjectAuditPage},
     detail::DetailPage,
     home::HomePage,
     invalidation::InvalidationPage,
@@ -70,6 +71,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/p/:token/api-keys") view=KeysPage ssr=SsrMode::Async />
                 <Route path=path!("/p/:token/settings") view=SettingsPage ssr=SsrMode::Async />
                 <Route path=path!("/p/:token/members") view=MembersPage ssr=SsrMode::Async />
+                <Route path=path!("/p/:token/audit") view=ProjectAuditPage ssr=SsrMode::Async />
+                <Route path=path!("/audit") view=InstanceAuditPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

@@ -215,3 +215,23 @@ pub struct ProjectSummaryView {
     pub invalidations: i64,
     pub errors: i64,
 }
+
+/// One row of an audit page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditRow {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub project: Option<String>,
+    pub actor: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub action: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub rows: Vec<AuditRow>,
+    /// Cursor for the next (older) page.
+    pub next: Option<String>,
+}

@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 use tower_sessions::Session;
 
+use imgflush::backend::audit::RequestMeta;
 use imgflush::backend::store::{ApiKey, Invalidation, Member, Target, TargetState, User};
 use imgflush::backend::{invalidations::Detail, targets::url_for, Actor, ServiceError, Services, StoreError};
 use imgflush::domain::advice::next_step;
@@ -67,10 +68,15 @@ pub fn services() -> Result<Services, AppError> {
     })
 }
 
-/// The client address the server's `client_ip` layer resolved, if any.
-pub async fn client_ip() -> Option<std::net::IpAddr> {
-    let parts: axum::http::request::Parts = leptos_axum::extract().await.ok()?;
-    parts.extensions.get::<imgflush::backend::ClientIp>().and_then(|c| c.0)
+/// Where the request came from (the address the server's `client_ip` layer
+/// resolved, and the user agent), for the audit trail and sign-in limits.
+pub async fn request_meta() -> RequestMeta {
+    let Ok(parts) = leptos_axum::extract::<axum::http::request::Parts>().await else {
+        return RequestMeta::default();
+    };
+    let ip = parts.extensions.get::<imgflush::backend::ClientIp>().and_then(|c| c.0);
+    let ua = parts.headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok());
+    RequestMeta::new(ip, ua)
 }
 
 pub async fn current_user() -> Result<User, AppError> {
@@ -91,7 +97,7 @@ pub async fn current_user() -> Result<User, AppError> {
 pub async fn actor(token: &str) -> Result<(Services, Actor), AppError> {
     let user = current_user().await?;
     let services = services()?;
-    let actor = services.projects.actor_for(&user, token).await?;
+    let actor = services.projects.actor_for(&user, token).await?.from_request(request_meta().await);
     Ok((services, actor))
 }
 
@@ -207,5 +213,55 @@ impl From<Member> for MemberView {
             last_sign_in: m.last_sign_in,
             invited: m.invited,
         }
+    }
+}
+
+/// The audit page's filters, each checked and named when wrong.
+pub fn audit_query(
+    action: Option<String>,
+    actor: Option<String>,
+    before: Option<String>,
+) -> Result<imgflush::backend::store::AuditQuery, AppError> {
+    use crate::error::FieldError;
+    let clean = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let (action, actor, before) = (clean(action), clean(actor), clean(before));
+    let mut errors = Vec::new();
+    if action.as_ref().is_some_and(|a| a.len() > 64) {
+        errors.push(FieldError::new("action", "at most 64 characters, e.g. member.added"));
+    }
+    if actor.as_ref().is_some_and(|a| a.len() > 254) {
+        errors.push(FieldError::new("actor", "an e-mail address or an API key's name, at most 254 characters"));
+    }
+    let before = match before.map(|b| b.parse::<i64>()) {
+        None => None,
+        Some(Ok(b)) => Some(b),
+        Some(Err(_)) => {
+            errors.push(FieldError::new("before", "use the Older link's value"));
+            None
+        }
+    };
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    Ok(imgflush::backend::store::AuditQuery { project_id: None, action, actor, before, limit: 50 })
+}
+
+impl crate::model::AuditPage {
+    pub fn new(rows: Vec<imgflush::backend::store::AuditEntry>, limit: i64) -> Self {
+        let next = (rows.len() as i64 >= limit).then(|| rows.last().map(|r| r.id.to_string())).flatten();
+        let rows = rows
+            .into_iter()
+            .map(|r| crate::model::AuditRow {
+                id: r.id,
+                at: r.at,
+                project: r.project,
+                actor: r.actor,
+                ip: r.ip,
+                user_agent: r.user_agent,
+                action: r.action,
+                detail: r.detail,
+            })
+            .collect();
+        crate::model::AuditPage { rows, next }
     }
 }

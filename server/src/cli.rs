@@ -126,13 +126,13 @@ pub enum KeyCmd {
 
 /// The services, opened as the operator: the CLI holds the database
 /// credentials, so every project is its own.
-async fn open(config: &Config) -> anyhow::Result<Services> {
+pub(crate) async fn open(config: &Config) -> anyhow::Result<Services> {
     let store = store::connect(config.database.url.expose()).await?.store;
     let limits = imgflush::backend::limits::Limits::in_memory(config.limit_settings());
     Ok(Services::new(store, Arc::new(Notify::new()), limits).with_target_network(config.target_network()))
 }
 
-async fn operator(services: &Services, token: &str) -> anyhow::Result<Actor> {
+pub(crate) async fn operator(services: &Services, token: &str) -> anyhow::Result<Actor> {
     services
         .projects
         .operator_actor(token)

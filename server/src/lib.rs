@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod app;
+pub mod audit_cli;
 pub mod auth_routes;
 pub mod bootstrap;
 pub mod cli;

@@ -60,7 +60,8 @@ pub async fn require_session(State(services): State<Services>, session: Session,
         || path.starts_with("/docs/")
         || path == "/account"
         || path == "/lookup"
-        || path == "/projects";
+        || path == "/projects"
+        || path == "/audit";
     if !page || !matches!(*req.method(), Method::GET | Method::HEAD) {
         return next.run(req).await;
     }

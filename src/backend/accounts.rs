@@ -4,6 +4,7 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use super::audit::{self, RequestMeta};
 use super::auth::{self, AuthError, LoginThrottle};
 use super::store::{DynStore, StoreError, User};
 use super::ServiceError;
@@ -41,6 +42,26 @@ impl AccountService {
         Ok(user)
     }
 
+    /// [`Self::sign_in`] from the sign-in form, recorded in the instance's
+    /// audit trail (the e-mail as typed for a failure; never the password).
+    pub async fn sign_in_from(&self, email: &str, password: &str, meta: &RequestMeta) -> Result<User, AuthError> {
+        let result = self.sign_in(email, password, meta.ip).await;
+        let who = auth::account_key(email);
+        match &result {
+            Ok(user) => audit::record_instance(&self.store, &user.email, Some(user.id), meta, "sign_in", "").await,
+            Err(AuthError::InvalidCredentials) => {
+                audit::record_instance(&self.store, &who, None, meta, "sign_in.failed", "wrong e-mail or password")
+                    .await
+            }
+            Err(AuthError::Throttled(secs)) => {
+                let why = format!("throttled for {secs} s");
+                audit::record_instance(&self.store, &who, None, meta, "sign_in.failed", &why).await
+            }
+            Err(_) => {}
+        }
+        result
+    }
+
     /// The signed-in user changes their own password: the current one is
     /// checked (under the sign-in throttle), every session ends, and the
     /// user comes back with the new session epoch so the caller can keep
@@ -50,10 +71,10 @@ impl AccountService {
         user: &User,
         current: &str,
         new: &str,
-        ip: Option<IpAddr>,
+        meta: &RequestMeta,
     ) -> Result<User, ServiceError> {
         super::team::check_new_password("new_password", new)?;
-        match self.sign_in(&user.email, current, ip).await {
+        match self.sign_in(&user.email, current, meta.ip).await {
             Ok(_) => {}
             Err(AuthError::InvalidCredentials) => {
                 return Err(ServiceError::field("current_password", "this is not your current password"))
@@ -68,6 +89,8 @@ impl AccountService {
             Err(e) => return Err(ServiceError::Internal(e.to_string())),
         }
         self.set_password(user, new.to_owned()).await?;
+        let detail = "own password; every other session ended";
+        audit::record_instance(&self.store, &user.email, Some(user.id), meta, "password.changed", detail).await;
         self.user(user.id).await
     }
 

@@ -2,6 +2,7 @@
 //! project and one role in it. Every service method takes one and checks the
 //! role itself, so no entry point can forget to.
 
+use super::audit::RequestMeta;
 use super::error::ServiceError;
 use super::store::{Project, Submitter};
 use crate::domain::{InstanceRole, Role};
@@ -14,6 +15,8 @@ pub struct Actor {
     pub submitter: Submitter,
     /// The user's instance role, if any (`staff` reads every project).
     pub instance: Option<InstanceRole>,
+    /// Where the request came from, for the audit trail.
+    pub meta: RequestMeta,
 }
 
 impl Actor {
@@ -25,6 +28,7 @@ impl Actor {
             role: Role::Admin,
             submitter: Submitter::User { id: 0, email: "operator (CLI)".into() },
             instance: Some(InstanceRole::Owner),
+            meta: RequestMeta::default(),
         }
     }
 
@@ -43,6 +47,12 @@ impl Actor {
             Submitter::User { id, .. } => Some(id),
             Submitter::ApiKey { .. } => None,
         }
+    }
+
+    /// The same caller, seen coming from `meta` (the front door sets it).
+    pub fn from_request(mut self, meta: RequestMeta) -> Actor {
+        self.meta = meta;
+        self
     }
 
     /// `Forbidden` unless the caller's role passes `allowed`.

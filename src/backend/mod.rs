@@ -8,6 +8,7 @@
 
 pub mod accounts;
 mod actor;
+pub mod audit;
 pub mod auth;
 mod error;
 pub mod invalidations;
@@ -53,6 +54,7 @@ pub struct Services {
     pub projects: projects::ProjectService,
     pub accounts: accounts::AccountService,
     pub team: team::TeamService,
+    pub audit: audit::AuditService,
     /// The rate limits the front doors apply (per API key and address, per
     /// console user); sign-in and scope All are limited inside the services.
     pub limits: limits::Limits,
@@ -67,6 +69,7 @@ impl Services {
             projects: projects::ProjectService::new(store.clone()),
             accounts: accounts::AccountService::new(store.clone(), limits.login_throttle()),
             team: team::TeamService::new(store.clone()),
+            audit: audit::AuditService::new(store.clone()),
             limits,
             store,
         }

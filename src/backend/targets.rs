@@ -75,13 +75,24 @@ impl TargetService {
     pub async fn add(&self, actor: &Actor, input: &TargetInput) -> Result<Target, ServiceError> {
         actor.require(Role::can_manage)?;
         let new = validate(input, &self.network)?;
-        Ok(self.store.add_target(actor.project.id, &new, super::now_ms()).await?)
+        let target = self.store.add_target(actor.project.id, &new, super::now_ms()).await?;
+        super::audit::record(&self.store, actor, "target.added", describe(&target)).await;
+        Ok(target)
     }
 
     pub async fn remove(&self, actor: &Actor, target_id: i64) -> Result<(), ServiceError> {
         actor.require(Role::can_manage)?;
-        Ok(self.store.remove_target(actor.project.id, target_id).await?)
+        let target = self.store.target(actor.project.id, target_id).await?;
+        self.store.remove_target(actor.project.id, target_id).await?;
+        super::audit::record(&self.store, actor, "target.removed", describe(&target)).await;
+        Ok(())
     }
+}
+
+/// A target for the audit trail: name, kind, host; never the path, query or secret.
+fn describe(t: &Target) -> String {
+    let secret = if t.secret.is_some() { ", with a secret" } else { "" };
+    format!("{} ({}, {}{secret})", t.name, t.kind.as_str(), host_only(&t.url))
 }
 
 /// The URL as safe to show: user name and password removed.

@@ -3,6 +3,7 @@
 //! remove. The last admin stays; a user removed from their last project is
 //! signed out.
 
+use super::audit::RequestMeta;
 use super::auth::{hash_password, normalize_email};
 use super::keys::hash_key;
 use super::store::{DynStore, Member, StoreError, User};
@@ -100,6 +101,8 @@ impl TeamService {
             Err(e) => return Err(e.into()),
         };
         self.store.set_membership(user.id, actor.project.id, role).await?;
+        let how = if invitation.is_some() { ", invited as a new user" } else { "" };
+        super::audit::record(&self.store, actor, "member.added", format!("{email} as {role}{how}")).await;
         Ok(Added { email, role, invitation })
     }
 
@@ -115,7 +118,9 @@ impl TeamService {
     pub async fn set_role(&self, actor: &Actor, user_id: i64, role: &str) -> Result<Role, ServiceError> {
         actor.require(Role::can_manage)?;
         let role = parse_role(role)?;
-        self.store.change_member(actor.project.id, user_id, Some(role)).await?;
+        let was = self.store.change_member(actor.project.id, user_id, Some(role)).await?;
+        let email = self.store.user_by_id(user_id).await?.email;
+        super::audit::record(&self.store, actor, "member.changed", format!("{email}: {was} → {role}")).await;
         Ok(role)
     }
 
@@ -124,8 +129,9 @@ impl TeamService {
     #[tracing::instrument(skip_all, fields(project = %actor.project.token, user_id), err(level = "info"))]
     pub async fn remove(&self, actor: &Actor, user_id: i64) -> Result<(), ServiceError> {
         actor.require(Role::can_manage)?;
-        self.store.change_member(actor.project.id, user_id, None).await?;
+        let was = self.store.change_member(actor.project.id, user_id, None).await?;
         let user = self.store.user_by_id(user_id).await?;
+        super::audit::record(&self.store, actor, "member.removed", format!("{} (was {was})", user.email)).await;
         if user.instance_role.is_none() && self.store.memberships_of(user_id).await?.is_empty() {
             self.store.end_sessions(user_id).await?;
         }
@@ -135,13 +141,20 @@ impl TeamService {
     /// Uses an invitation once, before it expires: sets the password and
     /// answers the user to sign in. Unknown, used and expired links answer
     /// the same `NotFound`.
-    pub async fn accept_invitation(&self, token: &str, password: &str) -> Result<User, ServiceError> {
+    pub async fn accept_invitation(
+        &self,
+        token: &str,
+        password: &str,
+        meta: &RequestMeta,
+    ) -> Result<User, ServiceError> {
         if token.is_empty() || token.len() > 128 {
             return Err(ServiceError::NotFound);
         }
         check_new_password("password", password)?;
         let hash = hash_password(password.to_owned()).await.map_err(|e| ServiceError::Internal(e.to_string()))?;
-        Ok(self.store.accept_invitation(&hash_key(token), &hash, now_ms()).await?)
+        let user = self.store.accept_invitation(&hash_key(token), &hash, now_ms()).await?;
+        super::audit::record_instance(&self.store, &user.email, Some(user.id), meta, "invitation.accepted", "").await;
+        Ok(user)
     }
 }
 

@@ -38,6 +38,7 @@ pub fn Layout(#[prop(into)] token: Signal<String>, children: Children) -> impl I
                 {nav_link("members", "Members")}
                 {nav_link("api-keys", "API keys")}
                 {nav_link("settings", "Settings")}
+                {nav_link("audit", "Audit")}
                 <a href="/docs/api">"API reference"</a>
             </nav>
         })}
@@ -71,6 +72,7 @@ fn Switcher(me: Me, token: Signal<String>) -> impl IntoView {
             {me.instance_role.map(|r| view! {
                 <span class="badge" data-testid="instance-role">{r.label()}</span>
                 <a href="/projects">"All projects"</a>
+                {(r == imgflush::domain::InstanceRole::Owner).then(|| view! { <a href="/audit">"Audit"</a> })}
             })}
             <form method="post" action="/logout" rel="external">
                 <button type="submit" class="link">"Sign out"</button>

@@ -1,5 +1,6 @@
 pub mod account;
 pub mod api_docs;
+pub mod audit;
 pub mod detail;
 pub mod home;
 pub mod invalidation;

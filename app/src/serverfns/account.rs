@@ -6,12 +6,12 @@ use crate::error::AppError;
 /// expires) and signs them in.
 #[server(prefix = "/sfn", endpoint = "accept_invitation")]
 pub async fn accept_invitation(token: String, password: String, confirm: String) -> Result<(), AppError> {
-    use crate::ssr::{internal, services, UserSession};
+    use crate::ssr::{internal, request_meta, services, UserSession};
 
     if password != confirm {
         return Err(AppError::Invalid(vec![crate::error::FieldError::new("confirm", "the two passwords differ")]));
     }
-    let user = services()?.team.accept_invitation(&token, &password).await?;
+    let user = services()?.team.accept_invitation(&token, &password, &request_meta().await).await?;
     let session: tower_sessions::Session = leptos_axum::extract().await.map_err(internal)?;
     UserSession::new(session).sign_in(&user).await.map_err(internal)?;
     leptos_axum::redirect("/");
@@ -21,14 +21,14 @@ pub async fn accept_invitation(token: String, password: String, confirm: String)
 /// The signed-in user changes their password; their other sessions end.
 #[server(prefix = "/sfn", endpoint = "change_password")]
 pub async fn change_password(current_password: String, new_password: String, confirm: String) -> Result<(), AppError> {
-    use crate::ssr::{client_ip, current_user, internal, services, UserSession};
+    use crate::ssr::{current_user, internal, request_meta, services, UserSession};
 
     let user = current_user().await?;
     if new_password != confirm {
         return Err(AppError::Invalid(vec![crate::error::FieldError::new("confirm", "the two passwords differ")]));
     }
-    let ip = client_ip().await;
-    let user = services()?.accounts.change_password(&user, &current_password, &new_password, ip).await?;
+    let meta = request_meta().await;
+    let user = services()?.accounts.change_password(&user, &current_password, &new_password, &meta).await?;
     // Every session ended with the new epoch; this one carries on under it.
     let session: tower_sessions::Session = leptos_axum::extract().await.map_err(internal)?;
     UserSession::new(session).sign_in(&user).await.map_err(internal)?;

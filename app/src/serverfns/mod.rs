@@ -2,6 +2,7 @@
 //! touches, calls one service and maps the error. They are public endpoints.
 
 mod account;
+mod audit;
 mod invalidations;
 mod keys;
 mod members;
@@ -10,6 +11,7 @@ mod session;
 mod settings;
 
 pub use account::*;
+pub use audit::*;
 pub use invalidations::*;
 pub use keys::*;
 pub use members::*;

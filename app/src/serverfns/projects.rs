@@ -34,11 +34,11 @@ pub async fn create_project(
     max_age_secs: String,
     s_maxage_secs: String,
 ) -> Result<String, AppError> {
-    use crate::ssr::{current_user, services};
+    use crate::ssr::{current_user, request_meta, services};
     use imgflush::backend::projects::NewProjectInput;
 
     let user = current_user().await?;
     let input = NewProjectInput { token, name, origin_hosts, max_age_secs, s_maxage_secs };
-    let project = services()?.projects.create_by(&user, &input).await?;
+    let project = services()?.projects.create_by(&user, &input, &request_meta().await).await?;
     Ok(project.token)
 }

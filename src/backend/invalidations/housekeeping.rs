@@ -24,7 +24,11 @@ impl InvalidationService {
                     current.status.code()
                 )))
             }
-            other => Ok(other?),
+            other => {
+                let inv = other?;
+                crate::backend::audit::record(&self.store, actor, "invalidation.cancelled", inv.id.to_string()).await;
+                Ok(inv)
+            }
         }
     }
 

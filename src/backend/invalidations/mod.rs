@@ -84,6 +84,9 @@ impl InvalidationService {
             Err(e) => return Err(e.into()),
         };
         self.wake_workers().await;
+        let what = if invalidation.paths.is_empty() { "scope all".to_owned() } else { invalidation.paths.join(" ") };
+        let detail = format!("{}: {what}", invalidation.id);
+        super::audit::record(&self.store, actor, "invalidation.submitted", detail).await;
         Ok(Created { invalidation, replayed: false })
     }
 
@@ -155,6 +158,8 @@ impl InvalidationService {
             other => other?,
         };
         self.wake_workers().await;
+        let detail = format!("{} (attempt {})", inv.id, inv.attempt);
+        super::audit::record(&self.store, actor, "invalidation.retried", detail).await;
         Ok(inv)
     }
 }

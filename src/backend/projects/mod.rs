@@ -36,7 +36,7 @@ impl ProjectService {
         };
         let role = InstanceRole::combine(user.instance_role, member).ok_or(ServiceError::NotFound)?;
         let submitter = Submitter::User { id: user.id, email: user.email.clone() };
-        Ok(Actor { project, role, submitter, instance: user.instance_role })
+        Ok(Actor { project, role, submitter, instance: user.instance_role, meta: Default::default() })
     }
 
     /// The projects `user` may open, with the role in each: their
@@ -113,6 +113,8 @@ impl ProjectService {
             }
         }
         self.store.update_project_settings(current.id, &update).await?;
+        let changed = settings::changed_fields(&current, &update);
+        super::audit::record(&self.store, actor, "settings.changed", changed).await;
         Ok(self.store.project_by_id(current.id).await?)
     }
 
@@ -129,7 +131,10 @@ impl ProjectService {
             Ok(d) if (1..=3650).contains(&d) => d,
             _ => return Err(ServiceError::field("retention_days", "a whole number of days from 1 to 3650, e.g. 90")),
         };
+        let was = self.store.retention_days(actor.project.id).await?;
         self.store.set_retention_days(actor.project.id, days).await?;
+        let detail = format!("retention_days: {was} → {days}");
+        super::audit::record(&self.store, actor, "settings.changed", detail).await;
         Ok(days)
     }
 

@@ -3,6 +3,7 @@
 
 use super::settings::{validate_settings, SettingsInput};
 use super::ProjectService;
+use crate::backend::audit::RequestMeta;
 use crate::backend::store::{EdgeSettings, NewProject, Project, ProjectSummary, StoreError, User};
 use crate::backend::{now_ms, ServiceError};
 use crate::domain::{FieldError, InstanceRole, ProjectToken, Role};
@@ -34,7 +35,12 @@ impl ProjectService {
 
     /// Creates a project (owners); the owner becomes its first admin.
     #[tracing::instrument(skip_all, fields(token = %input.token), err(level = "info"))]
-    pub async fn create_by(&self, user: &User, input: &NewProjectInput) -> Result<Project, ServiceError> {
+    pub async fn create_by(
+        &self,
+        user: &User,
+        input: &NewProjectInput,
+        meta: &RequestMeta,
+    ) -> Result<Project, ServiceError> {
         require(user, InstanceRole::can_create_projects)?;
         let token = ProjectToken::parse(&input.token).map_err(|e| FieldError::new("token", e.to_string()));
         let settings = SettingsInput {
@@ -77,6 +83,9 @@ impl ProjectService {
         };
         self.store.update_project_settings(project.id, &update).await?;
         self.store.set_membership(user.id, project.id, Role::Admin).await?;
+        let actor = self.actor_for(user, &project.token).await?.from_request(meta.clone());
+        let detail = format!("{} ({}), origin hosts: {}", project.token, update.name, update.origin_hosts.join(" "));
+        crate::backend::audit::record(&self.store, &actor, "project.created", detail).await;
         Ok(self.store.project_by_id(project.id).await?)
     }
 }

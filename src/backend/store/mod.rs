@@ -6,6 +6,7 @@
 //! claim, LISTEN/NOTIFY) only the PostgreSQL impl says so. Rows and their
 //! conversion to the model live in `rows.rs`.
 
+mod audit;
 mod error;
 mod housekeeping;
 mod invalidations;
@@ -47,6 +48,7 @@ pub trait Store:
     + TeamStore
     + OverviewStore
     + HousekeepingStore
+    + AuditStore
     + TargetStore
     + KeyStore
     + InvalidationStore
@@ -64,6 +66,7 @@ impl<T> Store for T where
         + TeamStore
         + OverviewStore
         + HousekeepingStore
+        + AuditStore
         + TargetStore
         + KeyStore
         + InvalidationStore
@@ -154,6 +157,13 @@ pub trait HousekeepingStore {
     async fn retentions(&self) -> StoreResult<Vec<(i64, i64)>>;
     /// Deletes the project's final invalidations created before `before_ms`; answers how many.
     async fn prune_invalidations(&self, project_id: i64, before_ms: i64) -> StoreResult<u64>;
+}
+
+/// The audit trail.
+#[async_trait]
+pub trait AuditStore {
+    async fn append_audit(&self, entry: &NewAuditEntry) -> StoreResult<()>;
+    async fn list_audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditEntry>>;
 }
 
 /// Purge targets of a project.

@@ -54,6 +54,17 @@ pub fn InvalidationLog(
                     {move || param("before").map(|v| view! { <input type="hidden" name="before" value=v /> })}
                     <button type="submit" class="refresh">"Refresh"</button>
                 </form>
+                <a class="export" rel="external" data-testid="export-csv" href=move || {
+                    let mut href = format!("/p/{}/invalidations.csv", token.get());
+                    let filters: Vec<String> = ["status", "q"]
+                        .into_iter()
+                        .filter_map(|k| param(k).map(|v| format!("{k}={}", query_value(&v))))
+                        .collect();
+                    if !filters.is_empty() {
+                        href = format!("{href}?{}", filters.join("&"));
+                    }
+                    href
+                }>"Export CSV"</a>
             </div>
             {move || retry.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
             <Transition fallback=|| view! { <p>"Loading the log…"</p> }>
