@@ -22,6 +22,7 @@ use pages::{
     audit::{InstanceAuditPage, ProjectAuditPage},
     detail::DetailPage,
     home::HomePage,
+    hooks::HooksPage,
     invalidation::InvalidationPage,
     keys::KeysPage,
     login::LoginPage,
@@ -72,6 +73,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/p/:token/settings") view=SettingsPage ssr=SsrMode::Async />
                 <Route path=path!("/p/:token/members") view=MembersPage ssr=SsrMode::Async />
                 <Route path=path!("/p/:token/audit") view=ProjectAuditPage ssr=SsrMode::Async />
+                <Route path=path!("/p/:token/notifications") view=HooksPage ssr=SsrMode::Async />
                 <Route path=path!("/audit") view=InstanceAuditPage ssr=SsrMode::Async />
             </Routes>
         </Router>

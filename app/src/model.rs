@@ -235,3 +235,21 @@ pub struct AuditPage {
     /// Cursor for the next (older) page.
     pub next: Option<String>,
 }
+
+/// A notification hook as the Notifications page shows it (never the secret).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HookView {
+    pub id: i64,
+    pub name: String,
+    pub url: String,
+    pub has_secret: bool,
+    pub every_final: bool,
+    pub last_result: Option<String>,
+    pub last_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HooksView {
+    pub hooks: Vec<HookView>,
+    pub role: Role,
+}

@@ -140,6 +140,11 @@ impl App {
             tokio::spawn(w.run(shutdown.child_token()))
         });
         let pruning = tokio::spawn(prune_periodically(self.services.clone(), shutdown.child_token()));
+        let notifier = tokio::spawn(imgflush::backend::notify::run_notifier(
+            self.store.clone(),
+            self.config.target_network(),
+            shutdown.child_token(),
+        ));
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         let stop = shutdown.clone();
         axum::serve(listener, service).with_graceful_shutdown(async move { stop.cancelled().await }).await?;
@@ -149,6 +154,7 @@ impl App {
         }
         self.session_cleanup.abort();
         pruning.abort();
+        let _ = notifier.await;
         Ok(())
     }
 }

@@ -15,6 +15,7 @@ pub mod invalidations;
 pub mod keys;
 pub mod limits;
 pub mod network;
+pub mod notify;
 pub mod projects;
 pub mod purge;
 pub mod store;
@@ -55,6 +56,7 @@ pub struct Services {
     pub accounts: accounts::AccountService,
     pub team: team::TeamService,
     pub audit: audit::AuditService,
+    pub notify: notify::NotifyService,
     /// The rate limits the front doors apply (per API key and address, per
     /// console user); sign-in and scope All are limited inside the services.
     pub limits: limits::Limits,
@@ -70,6 +72,7 @@ impl Services {
             accounts: accounts::AccountService::new(store.clone(), limits.login_throttle()),
             team: team::TeamService::new(store.clone()),
             audit: audit::AuditService::new(store.clone()),
+            notify: notify::NotifyService::new(store.clone()),
             limits,
             store,
         }
@@ -77,7 +80,8 @@ impl Services {
 
     /// Which networks besides public addresses purge targets may be added in.
     pub fn with_target_network(mut self, policy: network::NetworkPolicy) -> Self {
-        self.targets = self.targets.with_network(policy);
+        self.targets = self.targets.with_network(policy.clone());
+        self.notify = self.notify.with_network(policy);
         self
     }
 

@@ -38,6 +38,7 @@ pub fn Layout(#[prop(into)] token: Signal<String>, children: Children) -> impl I
                 {nav_link("members", "Members")}
                 {nav_link("api-keys", "API keys")}
                 {nav_link("settings", "Settings")}
+                {nav_link("notifications", "Notifications")}
                 {nav_link("audit", "Audit")}
                 <a href="/docs/api">"API reference"</a>
             </nav>

@@ -3,6 +3,7 @@ pub mod api_docs;
 pub mod audit;
 pub mod detail;
 pub mod home;
+pub mod hooks;
 pub mod invalidation;
 pub mod keys;
 pub mod login;

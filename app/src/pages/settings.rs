@@ -6,7 +6,7 @@ use imgflush::domain::TargetKind;
 use crate::components::{or_error, ErrorNotice, Layout};
 use crate::model::SettingsView;
 use crate::pages::token_param;
-use crate::serverfns::{project_settings, AddTarget, RemoveTarget, SaveRetention, SaveSettings};
+use crate::serverfns::{project_settings, AddTarget, RemoveTarget, SaveRetention, SaveSettings, TestTarget};
 
 /// Project settings and purge targets (managed by admins).
 #[component]
@@ -16,6 +16,7 @@ pub fn SettingsPage() -> impl IntoView {
     let remove = ServerAction::<RemoveTarget>::new();
     let save = ServerAction::<SaveSettings>::new();
     let retention = ServerAction::<SaveRetention>::new();
+    let test = ServerAction::<TestTarget>::new();
     let settings = Resource::new(
         move || {
             let versions = (add.version().get(), remove.version().get(), save.version().get());
@@ -30,6 +31,10 @@ pub fn SettingsPage() -> impl IntoView {
             {move || add.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
             {move || remove.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
             {move || save.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
+            {move || test.value().get().map(|r| match r {
+                Ok(answer) => view! { <p class="notice" role="status" data-testid="target-test-result">"The target answered: " {answer}</p> }.into_any(),
+                Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+            })}
             {move || retention.value().get().map(|r| match r {
                 Ok(days) => view! { <p class="notice" role="status" data-testid="retention-saved">{format!("Invalidations are now kept for {days} days.")}</p> }.into_any(),
                 Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
@@ -39,7 +44,7 @@ pub fn SettingsPage() -> impl IntoView {
             })}
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    or_error(settings.await, move |s| view! { <Settings s=s token=token add=add remove=remove save=save retention=retention /> })
+                    or_error(settings.await, move |s| view! { <Settings s=s token=token add=add remove=remove save=save retention=retention test=test /> })
                 })}
             </Transition>
         </Layout>
@@ -54,6 +59,7 @@ fn Settings(
     remove: ServerAction<RemoveTarget>,
     save: ServerAction<SaveSettings>,
     retention: ServerAction<SaveRetention>,
+    test: ServerAction<TestTarget>,
 ) -> impl IntoView {
     let admin = s.role.can_manage();
     let days = s.retention_days;
@@ -98,14 +104,19 @@ fn Settings(
                     <table class="targets" data-testid="targets">
                         <thead><tr><th>"Name"</th><th>"Kind"</th><th>"URL"</th><th>"Secret"</th><th></th></tr></thead>
                         <tbody>
-                            {s.targets.into_iter().map(|t| { let name = t.name.clone(); view! {
+                            {s.targets.into_iter().map(|t| { let name = t.name.clone(); let test_label = format!("Test {}", t.name); view! {
                                 <tr data-target=name>
                                     <td>{t.name}</td>
                                     <td>{t.kind.label()}</td>
                                     <td><code>{t.url}</code></td>
                                     <td>{if t.has_secret { "set" } else { "none" }}</td>
                                     <td>{admin.then(|| view! {
-                                        <ActionForm action=remove>
+                                        <ActionForm action=test attr:class="inline">
+                                            <input type="hidden" name="project" value=token />
+                                            <input type="hidden" name="target_id" value=t.id />
+                                            <button type="submit" aria-label=test_label>"Test"</button>
+                                        </ActionForm>
+                                        <ActionForm action=remove attr:class="inline">
                                             <input type="hidden" name="project" value=token />
                                             <input type="hidden" name="target_id" value=t.id />
                                             <button type="submit" class="danger">"Remove"</button>

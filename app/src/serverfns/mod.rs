@@ -3,6 +3,7 @@
 
 mod account;
 mod audit;
+mod hooks;
 mod invalidations;
 mod keys;
 mod members;
@@ -12,6 +13,7 @@ mod settings;
 
 pub use account::*;
 pub use audit::*;
+pub use hooks::*;
 pub use invalidations::*;
 pub use keys::*;
 pub use members::*;

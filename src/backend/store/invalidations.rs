@@ -42,7 +42,7 @@ const TARGET_RESULTS: &str = "SELECT target_id, kind, name, state, attempts, det
      FROM invalidation_targets WHERE invalidation_id = $1 ORDER BY target_id";
 const REQUEUE: &str = "UPDATE invalidations SET status = 'RECEIVED', attempt = attempt + 1, error = NULL, \
      finished_ms = NULL, next_run_ms = $1, updated_ms = $1, lease_owner = NULL, lease_token = NULL, \
-     lease_until_ms = NULL, claims = 0 \
+     lease_until_ms = NULL, claims = 0, notified_ms = NULL \
      WHERE project_id = $2 AND id = $3 AND status IN ('ERROR', 'ERROR_CDN_NODE') \
      RETURNING id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, updated_ms, \
      finished_ms, request_hash";

@@ -8,6 +8,7 @@
 
 mod audit;
 mod error;
+mod hooks;
 mod housekeeping;
 mod invalidations;
 mod jobs;
@@ -49,6 +50,7 @@ pub trait Store:
     + OverviewStore
     + HousekeepingStore
     + AuditStore
+    + HookStore
     + TargetStore
     + KeyStore
     + InvalidationStore
@@ -67,6 +69,7 @@ impl<T> Store for T where
         + OverviewStore
         + HousekeepingStore
         + AuditStore
+        + HookStore
         + TargetStore
         + KeyStore
         + InvalidationStore
@@ -164,6 +167,20 @@ pub trait HousekeepingStore {
 pub trait AuditStore {
     async fn append_audit(&self, entry: &NewAuditEntry) -> StoreResult<()>;
     async fn list_audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditEntry>>;
+}
+
+/// Notification hooks and the final invalidations they have not heard of yet.
+#[async_trait]
+pub trait HookStore {
+    async fn add_hook(&self, project_id: i64, new: &NewHook, now_ms: i64) -> StoreResult<Hook>;
+    async fn list_hooks(&self, project_id: i64) -> StoreResult<Vec<Hook>>;
+    async fn hook(&self, project_id: i64, id: i64) -> StoreResult<Hook>;
+    async fn remove_hook(&self, project_id: i64, id: i64) -> StoreResult<()>;
+    async fn record_hook_result(&self, id: i64, result: &str, now_ms: i64) -> StoreResult<()>;
+    /// Final invalidations no notifier has claimed yet, oldest first.
+    async fn unnotified(&self, limit: i64) -> StoreResult<Vec<Invalidation>>;
+    /// Claims one for notification; `false` when another notifier already has it.
+    async fn claim_notification(&self, id: InvalidationId, now_ms: i64) -> StoreResult<bool>;
 }
 
 /// Purge targets of a project.

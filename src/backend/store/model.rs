@@ -115,6 +115,40 @@ pub struct NewProject {
     pub origin_hosts: Vec<String>,
 }
 
+/// A project's notification hook.
+#[derive(Clone)]
+pub struct Hook {
+    pub id: i64,
+    pub project_id: i64,
+    pub name: String,
+    pub url: String,
+    pub secret: Option<String>,
+    /// Called on every final status, not only on errors.
+    pub every_final: bool,
+    pub last_result: Option<String>,
+    pub last_at: Option<DateTime<Utc>>,
+}
+
+impl std::fmt::Debug for Hook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hook")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("url", &crate::backend::targets::host_only(&self.url))
+            .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
+            .field("every_final", &self.every_final)
+            .finish()
+    }
+}
+
+#[derive(Clone)]
+pub struct NewHook {
+    pub name: String,
+    pub url: String,
+    pub secret: Option<String>,
+    pub every_final: bool,
+}
+
 /// One audit row as written.
 #[derive(Debug, Clone)]
 pub struct NewAuditEntry {
