@@ -26,7 +26,7 @@ use imgflush::backend::Services;
 
 use crate::config::Config;
 use crate::sessions::AnySessionStore;
-use crate::{api, auth_routes, client_ip, export, health, internal, security};
+use crate::{api, auth_routes, client_ip, export, health, internal, live, security};
 
 pub struct App {
     pub router: Router,
@@ -98,6 +98,7 @@ pub async fn build_with_store(config: Config, connected: Connected) -> anyhow::R
         .route("/login", post(auth_routes::login).layer(DefaultBodyLimit::max(auth_routes::MAX_FORM_BYTES)))
         .route("/logout", post(auth_routes::logout))
         .route("/p/{token}/invalidations.csv", get(export::invalidations_csv))
+        .route("/p/{token}/live", get(live::changes))
         .merge(pages)
         .layer(axum::middleware::from_fn_with_state(services.clone(), security::require_session))
         .layer(axum::middleware::from_fn(security::same_origin));

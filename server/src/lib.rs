@@ -12,6 +12,7 @@ pub mod demo;
 pub mod export;
 pub mod health;
 pub mod internal;
+pub mod live;
 pub mod security;
 pub mod sessions;
 

@@ -14,6 +14,7 @@ mod error;
 pub mod invalidations;
 pub mod keys;
 pub mod limits;
+pub mod live;
 pub mod network;
 pub mod notify;
 pub mod projects;
@@ -57,6 +58,7 @@ pub struct Services {
     pub team: team::TeamService,
     pub audit: audit::AuditService,
     pub notify: notify::NotifyService,
+    pub live: live::LiveFeed,
     /// The rate limits the front doors apply (per API key and address, per
     /// console user); sign-in and scope All are limited inside the services.
     pub limits: limits::Limits,
@@ -73,6 +75,7 @@ impl Services {
             team: team::TeamService::new(store.clone()),
             audit: audit::AuditService::new(store.clone()),
             notify: notify::NotifyService::new(store.clone()),
+            live: live::LiveFeed::new(store.clone()),
             limits,
             store,
         }

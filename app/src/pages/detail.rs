@@ -16,6 +16,15 @@ pub fn DetailPage() -> impl IntoView {
     let retry = ServerAction::<RetryInvalidation>::new();
     let cancel = ServerAction::<CancelInvalidation>::new();
     let refresh = RwSignal::new(0u32);
+    // Live: this invalidation's status changes reload the details in place.
+    Effect::new(move |_| {
+        let (url, id) = (format!("/p/{}/live", token.get()), id.get());
+        crate::platform::watch_changes(&url, move |data| {
+            if data.contains(&id) {
+                refresh.update(|n| *n += 1);
+            }
+        });
+    });
     let detail = Resource::new(
         move || (token.get(), id.get(), refresh.get(), retry.version().get(), cancel.version().get()),
         |(token, id, ..)| invalidation_detail(token, id),

@@ -7,6 +7,7 @@
 //! conversion to the model live in `rows.rs`.
 
 mod audit;
+mod changes;
 mod error;
 mod hooks;
 mod housekeeping;
@@ -51,6 +52,7 @@ pub trait Store:
     + HousekeepingStore
     + AuditStore
     + HookStore
+    + ChangeFeed
     + TargetStore
     + KeyStore
     + InvalidationStore
@@ -70,6 +72,7 @@ impl<T> Store for T where
         + HousekeepingStore
         + AuditStore
         + HookStore
+        + ChangeFeed
         + TargetStore
         + KeyStore
         + InvalidationStore
@@ -181,6 +184,13 @@ pub trait HookStore {
     async fn unnotified(&self, limit: i64) -> StoreResult<Vec<Invalidation>>;
     /// Claims one for notification; `false` when another notifier already has it.
     async fn claim_notification(&self, id: InvalidationId, now_ms: i64) -> StoreResult<bool>;
+}
+
+/// Status changes as they happen (the live log).
+#[async_trait]
+pub trait ChangeFeed {
+    /// Sends every status change to `tx` until it has no receivers left.
+    async fn watch_changes(&self, tx: &tokio::sync::broadcast::Sender<Change>) -> StoreResult<()>;
 }
 
 /// Purge targets of a project.

@@ -149,6 +149,14 @@ pub struct NewHook {
     pub every_final: bool,
 }
 
+/// One status change, as the live log hears of it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Change {
+    pub project_id: i64,
+    pub id: InvalidationId,
+    pub status: Status,
+}
+
 /// One audit row as written.
 #[derive(Debug, Clone)]
 pub struct NewAuditEntry {

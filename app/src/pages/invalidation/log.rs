@@ -18,6 +18,12 @@ pub fn InvalidationLog(
 ) -> impl IntoView {
     let query = use_query_map();
     let refresh = RwSignal::new(0u32);
+    // Live: any status change in the project (or a new invalidation, from
+    // the API too) reloads the log in place, as Refresh does.
+    Effect::new(move |_| {
+        let url = format!("/p/{}/live", token.get());
+        crate::platform::watch_changes(&url, move |_| refresh.update(|n| *n += 1));
+    });
     let param = move |k: &str| query.read().get(k).filter(|v| !v.is_empty());
     let log = Resource::new(
         move || {
