@@ -61,9 +61,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=LoginPage />
                 <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
                 <Route path=path!("/docs/api") view=ApiDocsPage />
-                <Route path=path!("/account") view=AccountPage />
+                <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                 <Route path=path!("/projects") view=ProjectsPage ssr=SsrMode::Async />
-                <Route path=path!("/invite/:token") view=InvitePage />
+                <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::Async />
                 <Route path=path!("/lookup") view=LookupPage ssr=SsrMode::Async />
                 // Async: data loads before the headers go out, so a foreign or
                 // unknown project answers with a real 404 status.

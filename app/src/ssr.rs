@@ -59,6 +59,32 @@ impl UserSession {
     pub async fn sign_out(&self) -> Result<(), tower_sessions::session::Error> {
         self.0.flush().await
     }
+
+    /// Keeps `value` for the next page to show once (see [`flash_for_plain_form`]).
+    pub async fn set_flash(&self, key: &str, value: &str) -> Result<(), tower_sessions::session::Error> {
+        self.0.insert(&format!("flash.{key}"), value).await
+    }
+
+    /// The value kept under `key`, removed as it is read.
+    pub async fn take_flash(&self, key: &str) -> Result<Option<String>, tower_sessions::session::Error> {
+        self.0.remove::<String>(&format!("flash.{key}")).await
+    }
+}
+
+/// A form posted without JavaScript gets a redirect back to its page, and
+/// the action's value is lost on the way: keep it in the session for that
+/// page to show once. With JavaScript the page shows the value itself.
+pub async fn flash_for_plain_form(key: &str, value: &str) {
+    let Ok(parts) = leptos_axum::extract::<axum::http::request::Parts>().await else { return };
+    let accept = parts.headers.get(axum::http::header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if !accept.contains("text/html") {
+        return;
+    }
+    if let Ok(session) = leptos_axum::extract::<Session>().await {
+        if let Err(e) = UserSession::new(session).set_flash(key, value).await {
+            tracing::warn!(error = %e, "could not keep the result for the next page");
+        }
+    }
 }
 
 pub fn services() -> Result<Services, AppError> {

@@ -53,7 +53,7 @@ fn Switcher(me: Me, token: Signal<String>) -> impl IntoView {
     let projects = me.projects.clone();
     view! {
         <details class="switcher">
-            <summary aria-label="Switch project">{current.unwrap_or_else(|| "Projects".into())}</summary>
+            <summary><span class="sr-only">"Switch project: "</span>{current.unwrap_or_else(|| "Projects".into())}</summary>
             <ul>
                 {projects
                     .into_iter()

@@ -16,19 +16,26 @@ pub fn DetailPage() -> impl IntoView {
     let retry = ServerAction::<RetryInvalidation>::new();
     let cancel = ServerAction::<CancelInvalidation>::new();
     let refresh = RwSignal::new(0u32);
-    // Live: this invalidation's status changes reload the details in place.
-    Effect::new(move |_| {
-        let (url, id) = (format!("/p/{}/live", token.get()), id.get());
-        crate::platform::watch_changes(&url, move |data| {
-            if data.contains(&id) {
-                refresh.update(|n| *n += 1);
-            }
-        });
-    });
+
     let detail = Resource::new(
         move || (token.get(), id.get(), refresh.get(), retry.version().get(), cancel.version().get()),
         |(token, id, ..)| invalidation_detail(token, id),
     );
+    // Live: this invalidation's status changes reload the details in place
+    // (once they loaded: not for a project the user may not see).
+    let visible = Memo::new(move |was: Option<&bool>| {
+        detail.get().map(|r| r.is_ok()).unwrap_or_else(|| was.copied().unwrap_or(false))
+    });
+    Effect::new(move |_| {
+        if visible.get() {
+            let (url, id) = (format!("/p/{}/live", token.get()), id.get());
+            crate::platform::watch_changes(&url, move |data| {
+                if data.contains(&id) {
+                    refresh.update(|n| *n += 1);
+                }
+            });
+        }
+    });
     view! {
         <Title text="Invalidation details" />
         <Layout token=token>
@@ -78,7 +85,7 @@ fn Detail(
         </dl>
         <details class="support">
             <summary>"Summary for support"</summary>
-            <pre data-testid="support-text">{support_text.clone()}</pre>
+            <pre data-testid="support-text" tabindex="0">{support_text.clone()}</pre>
             <CopyButton text=support_text label="Copy for support" />
         </details>
         {d.error.clone().map(|e| view! { <p class="notice notice-error" role="alert" data-testid="detail-error">{e}</p> })}

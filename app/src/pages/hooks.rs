@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::{or_error, ErrorNotice, Layout, LocalTime};
+use crate::components::{flash, or_error, ErrorNotice, Layout, LocalTime};
 use crate::model::HooksView;
 use crate::pages::token_param;
 use crate::serverfns::{list_hooks, AddHook, RemoveHook, TestHook};
@@ -14,6 +14,7 @@ pub fn HooksPage() -> impl IntoView {
     let add = ServerAction::<AddHook>::new();
     let remove = ServerAction::<RemoveHook>::new();
     let test = ServerAction::<TestHook>::new();
+    let kept = flash("hook_test");
     let hooks = Resource::new(
         move || (token.get(), add.version().get(), remove.version().get(), test.version().get()),
         |(token, ..)| list_hooks(token),
@@ -33,6 +34,11 @@ pub fn HooksPage() -> impl IntoView {
                 Ok(answer) => view! { <p class="notice" role="status" data-testid="hook-test-result">"The hook answered: " {answer}</p> }.into_any(),
                 Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
             })}
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    kept.await.map(|answer| view! { <p class="notice" role="status" data-testid="hook-test-result">"The hook answered: " {answer}</p> })
+                })}
+            </Suspense>
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     or_error(hooks.await, move |h| view! { <Hooks h=h token=token add=add remove=remove test=test /> })

@@ -3,8 +3,8 @@ use leptos_meta::Title;
 
 use imgflush::domain::Role;
 
-use crate::components::{or_error, CopyButton, ErrorNotice, Layout, LocalTime};
-use crate::model::MembersView;
+use crate::components::{flash, or_error, CopyButton, ErrorNotice, Layout, LocalTime};
+use crate::model::{AddedMember, MembersView};
 use crate::pages::token_param;
 use crate::serverfns::{list_members, AddMember, ChangeMemberRole, RemoveMember};
 
@@ -16,6 +16,7 @@ pub fn MembersPage() -> impl IntoView {
     let add = ServerAction::<AddMember>::new();
     let change = ServerAction::<ChangeMemberRole>::new();
     let remove = ServerAction::<RemoveMember>::new();
+    let kept = flash("invite");
     let members = Resource::new(
         move || (token.get(), add.version().get(), change.version().get(), remove.version().get()),
         |(token, ..)| list_members(token),
@@ -25,19 +26,14 @@ pub fn MembersPage() -> impl IntoView {
         <Layout token=token>
             <h1>"Members"</h1>
             {move || add.value().get().map(|r| match r {
-                Ok(a) => view! {
-                    <div class="notice notice-ok" role="status" data-testid="member-added">
-                        <p>{a.email.clone()} " is now " {a.role.label()} "."</p>
-                        {a.invite_path.map(|path| view! {
-                            <p>"Send them this one-time link to set their password (it works once, for 7 days, and is shown only now): "
-                                <code data-testid="invite-link">{path.clone()}</code> " "
-                                <CopyButton text=path label="Copy the invitation link" />
-                            </p>
-                        })}
-                    </div>
-                }.into_any(),
+                Ok(a) => view! { <Added a=a /> }.into_any(),
                 Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
             })}
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    kept.await.and_then(|json| serde_json::from_str::<AddedMember>(&json).ok()).map(|a| view! { <Added a=a /> })
+                })}
+            </Suspense>
             {move || change.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
             {move || remove.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
@@ -46,6 +42,21 @@ pub fn MembersPage() -> impl IntoView {
                 })}
             </Transition>
         </Layout>
+    }
+}
+
+#[component]
+fn Added(a: AddedMember) -> impl IntoView {
+    view! {
+        <div class="notice notice-ok" role="status" data-testid="member-added">
+            <p>{a.email.clone()} " is now " {a.role.label()} "."</p>
+            {a.invite_path.map(|path| view! {
+                <p>"Send them this one-time link to set their password (it works once, for 7 days, and is shown only now): "
+                    <code data-testid="invite-link">{path.clone()}</code> " "
+                    <CopyButton text=path label="Copy the invitation link" />
+                </p>
+            })}
+        </div>
     }
 }
 

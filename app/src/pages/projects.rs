@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::{or_error, ErrorNotice, Layout, LocalTime};
+use crate::components::{flash, or_error, ErrorNotice, Layout, LocalTime};
 use crate::model::ProjectSummaryView;
 use crate::serverfns::{projects_overview, CreateProject};
 
@@ -9,20 +9,19 @@ use crate::serverfns::{projects_overview, CreateProject};
 #[component]
 pub fn ProjectsPage() -> impl IntoView {
     let create = ServerAction::<CreateProject>::new();
+    let kept = flash("project_created");
     let projects = Resource::new(move || create.version().get(), |_| projects_overview());
     view! {
         <Title text="Projects" />
         <Layout token="">
             <h1>"Projects"</h1>
             {move || create.value().get().map(|r| match r {
-                Ok(token) => view! {
-                    <p class="notice notice-ok" role="status" data-testid="project-created">
-                        "Project " <code>{token.clone()}</code> " created. "
-                        <a href=format!("/p/{token}/members")>"Add its members"</a>
-                    </p>
-                }.into_any(),
+                Ok(token) => view! { <Created token=token /> }.into_any(),
                 Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
             })}
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move { kept.await.map(|token| view! { <Created token=token /> }) })}
+            </Suspense>
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     or_error(projects.await, |rows| view! { <ProjectTable rows=rows /> })
@@ -41,6 +40,16 @@ pub fn ProjectsPage() -> impl IntoView {
                 </ActionForm>
             </section>
         </Layout>
+    }
+}
+
+#[component]
+fn Created(token: String) -> impl IntoView {
+    view! {
+        <p class="notice notice-ok" role="status" data-testid="project-created">
+            "Project " <code>{token.clone()}</code> " created. "
+            <a href=format!("/p/{token}/members")>"Add its members"</a>
+        </p>
     }
 }
 

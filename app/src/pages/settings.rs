@@ -3,7 +3,7 @@ use leptos_meta::Title;
 
 use imgflush::domain::TargetKind;
 
-use crate::components::{or_error, ErrorNotice, Layout};
+use crate::components::{flash, or_error, ErrorNotice, Layout};
 use crate::model::SettingsView;
 use crate::pages::token_param;
 use crate::serverfns::{project_settings, AddTarget, RemoveTarget, SaveRetention, SaveSettings, TestTarget};
@@ -17,6 +17,7 @@ pub fn SettingsPage() -> impl IntoView {
     let save = ServerAction::<SaveSettings>::new();
     let retention = ServerAction::<SaveRetention>::new();
     let test = ServerAction::<TestTarget>::new();
+    let kept = flash("target_test");
     let settings = Resource::new(
         move || {
             let versions = (add.version().get(), remove.version().get(), save.version().get());
@@ -32,9 +33,12 @@ pub fn SettingsPage() -> impl IntoView {
             {move || remove.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
             {move || save.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
             {move || test.value().get().map(|r| match r {
-                Ok(answer) => view! { <p class="notice" role="status" data-testid="target-test-result">"The target answered: " {answer}</p> }.into_any(),
+                Ok(answer) => view! { <TestAnswer answer=answer /> }.into_any(),
                 Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
             })}
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move { kept.await.map(|answer| view! { <TestAnswer answer=answer /> }) })}
+            </Suspense>
             {move || retention.value().get().map(|r| match r {
                 Ok(days) => view! { <p class="notice" role="status" data-testid="retention-saved">{format!("Invalidations are now kept for {days} days.")}</p> }.into_any(),
                 Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
@@ -49,6 +53,11 @@ pub fn SettingsPage() -> impl IntoView {
             </Transition>
         </Layout>
     }
+}
+
+#[component]
+fn TestAnswer(answer: String) -> impl IntoView {
+    view! { <p class="notice" role="status" data-testid="target-test-result">"The target answered: " {answer}</p> }
 }
 
 #[component]

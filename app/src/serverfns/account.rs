@@ -11,10 +11,13 @@ pub async fn accept_invitation(token: String, password: String, confirm: String)
     if password != confirm {
         return Err(AppError::Invalid(vec![crate::error::FieldError::new("confirm", "the two passwords differ")]));
     }
-    let user = services()?.team.accept_invitation(&token, &password, &request_meta().await).await?;
+    let services = services()?;
+    let user = services.team.accept_invitation(&token, &password, &request_meta().await).await?;
     let session: tower_sessions::Session = leptos_axum::extract().await.map_err(internal)?;
     UserSession::new(session).sign_in(&user).await.map_err(internal)?;
-    leptos_axum::redirect("/");
+    // Straight to their project (the browser may follow this without a full page load).
+    let first = services.projects.memberships(&user).await?.into_iter().next();
+    leptos_axum::redirect(&first.map_or("/".to_owned(), |m| format!("/p/{}/invalidation", m.project.token)));
     Ok(())
 }
 

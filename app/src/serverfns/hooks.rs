@@ -50,12 +50,16 @@ pub async fn remove_hook(project: String, hook_id: i64) -> Result<(), AppError> 
 #[server(prefix = "/sfn", endpoint = "test_hook")]
 pub async fn test_hook(project: String, hook_id: i64) -> Result<String, AppError> {
     let (services, actor) = super::writer(&project).await?;
-    Ok(services.notify.test(&actor, hook_id).await?)
+    let answer = services.notify.test(&actor, hook_id).await?;
+    crate::ssr::flash_for_plain_form("hook_test", &answer).await;
+    Ok(answer)
 }
 
 /// Sends the purge target a harmless purge; answers what it said (admins).
 #[server(prefix = "/sfn", endpoint = "test_target")]
 pub async fn test_target(project: String, target_id: i64) -> Result<String, AppError> {
     let (services, actor) = super::writer(&project).await?;
-    Ok(services.targets.test(&actor, target_id).await?)
+    let answer = services.targets.test(&actor, target_id).await?;
+    crate::ssr::flash_for_plain_form("target_test", &answer).await;
+    Ok(answer)
 }

@@ -19,11 +19,15 @@ pub async fn list_members(project: String) -> Result<MembersView, AppError> {
 pub async fn add_member(project: String, email: String, role: String) -> Result<AddedMember, AppError> {
     let (services, actor) = super::writer(&project).await?;
     let added = services.team.add(&actor, &email, &role).await?;
-    Ok(AddedMember {
+    let added = AddedMember {
         email: added.email,
         role: added.role,
         invite_path: added.invitation.map(|t| format!("/invite/{t}")),
-    })
+    };
+    if let Ok(json) = serde_json::to_string(&added) {
+        crate::ssr::flash_for_plain_form("invite", &json).await;
+    }
+    Ok(added)
 }
 
 #[server(prefix = "/sfn", endpoint = "change_member_role")]

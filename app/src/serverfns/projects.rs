@@ -40,5 +40,6 @@ pub async fn create_project(
     let user = current_user().await?;
     let input = NewProjectInput { token, name, origin_hosts, max_age_secs, s_maxage_secs };
     let project = services()?.projects.create_by(&user, &input, &request_meta().await).await?;
+    crate::ssr::flash_for_plain_form("project_created", &project.token).await;
     Ok(project.token)
 }

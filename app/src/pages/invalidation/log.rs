@@ -18,12 +18,6 @@ pub fn InvalidationLog(
 ) -> impl IntoView {
     let query = use_query_map();
     let refresh = RwSignal::new(0u32);
-    // Live: any status change in the project (or a new invalidation, from
-    // the API too) reloads the log in place, as Refresh does.
-    Effect::new(move |_| {
-        let url = format!("/p/{}/live", token.get());
-        crate::platform::watch_changes(&url, move |_| refresh.update(|n| *n += 1));
-    });
     let param = move |k: &str| query.read().get(k).filter(|v| !v.is_empty());
     let log = Resource::new(
         move || {
@@ -32,6 +26,18 @@ pub fn InvalidationLog(
         },
         |(token, (status, q, before), ..)| list_invalidations(token, status, q, before),
     );
+    // Live: any status change in the project (or a new invalidation, from
+    // the API too) reloads the log in place, as Refresh does; only once the
+    // log loaded (not for a project the user may not see).
+    let visible = Memo::new(move |was: Option<&bool>| {
+        log.get().map(|r| r.is_ok()).unwrap_or_else(|| was.copied().unwrap_or(false))
+    });
+    Effect::new(move |_| {
+        if visible.get() {
+            let url = format!("/p/{}/live", token.get());
+            crate::platform::watch_changes(&url, move |_| refresh.update(|n| *n += 1));
+        }
+    });
     view! {
         <section aria-labelledby="log-title">
             <div class="log-head">
