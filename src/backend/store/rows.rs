@@ -4,6 +4,7 @@ use sqlx::FromRow;
 use uuid::Uuid;
 
 use super::model::*;
+use super::Member;
 use super::StoreError;
 use crate::domain::{InstanceRole, InvalidationId, OriginPath, Role, Scope, Status, TargetKind};
 
