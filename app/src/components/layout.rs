@@ -8,16 +8,6 @@ use crate::serverfns::get_me;
 #[component]
 pub fn Layout(#[prop(into)] token: Signal<String>, children: Children) -> impl IntoView {
     let me = Resource::new(|| (), |_| get_me());
-    let location = use_location();
-    let nav_link = move |suffix: &'static str, label: &'static str| {
-        let href = move || format!("/p/{}/{suffix}", token.get());
-        let current = move || location.pathname.get() == href();
-        view! {
-            <a href=href aria-current=move || current().then_some("page")>
-                {label}
-            </a>
-        }
-    };
     view! {
         <header class="topbar">
             <a class="brand" href="/">"imgflush"</a>
@@ -32,18 +22,38 @@ pub fn Layout(#[prop(into)] token: Signal<String>, children: Children) -> impl I
                 })}
             </Transition>
         </header>
-        {move || (!token.get().is_empty()).then(|| view! {
-            <nav class="tabs" aria-label="Project">
-                {nav_link("invalidation", "Invalidation")}
-                {nav_link("members", "Members")}
-                {nav_link("api-keys", "API keys")}
-                {nav_link("settings", "Settings")}
-                {nav_link("notifications", "Notifications")}
-                {nav_link("audit", "Audit")}
-                <a href="/docs/api">"API reference"</a>
-            </nav>
-        })}
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let me = me.await.ok();
+                (!token.get().is_empty()).then(|| view! { <Tabs me=me token=token /> })
+            })}
+        </Transition>
         <main class="page">{children()}</main>
+    }
+}
+
+/// The project's pages; the admin pages only for its admins and the operator's staff.
+#[component]
+fn Tabs(me: Option<Me>, token: Signal<String>) -> impl IntoView {
+    let location = use_location();
+    let role = me.as_ref().and_then(|m| m.project(&token.get_untracked()).map(|p| p.role));
+    let admin = role.is_some_and(|r| r.can_manage());
+    let staff = me.as_ref().is_some_and(|m| m.instance_role == Some(imgflush::domain::InstanceRole::Staff));
+    let link = move |suffix: &'static str, label: &'static str, shown: bool| {
+        let href = move || format!("/p/{}/{suffix}", token.get());
+        let current = move || location.pathname.get() == href();
+        shown.then(|| view! { <a href=href aria-current=move || current().then_some("page")>{label}</a> })
+    };
+    view! {
+        <nav class="tabs" aria-label="Project">
+            {link("invalidation", "Invalidation", true)}
+            {link("members", "Members", admin || staff)}
+            {link("api-keys", "API keys", admin)}
+            {link("settings", "Settings", true)}
+            {link("notifications", "Notifications", admin || staff)}
+            {link("audit", "Audit", admin || staff)}
+            <a href="/docs/api">"API reference"</a>
+        </nav>
     }
 }
 
