@@ -261,3 +261,37 @@ db_test!(members_show_their_last_sign_in, |t: TestApp| async move {
     assert_eq!(by("idle@example.com")["role"], "support");
     assert!(!list.to_string().contains("argon2"), "no password hashes");
 });
+
+db_test!(an_admin_can_send_a_new_link_until_the_password_is_set, |t: TestApp| async move {
+    t.user("admin@example.com", Role::Admin, &t.demo).await;
+    t.user("editor@example.com", Role::Editor, &t.demo).await;
+    let admin = t.login("admin@example.com").await;
+    let editor = t.login("editor@example.com").await;
+    let added =
+        call(&t, &admin, "add_member", &[("project", "demo"), ("email", "late@example.com"), ("role", "support")])
+            .await;
+    let first = added["invite_path"].as_str().unwrap().trim_start_matches("/invite/").to_owned();
+    let late = member_id(&t, "late@example.com").await;
+    let form = [("project", "demo"), ("user_id", late.as_str())];
+    assert_eq!(call(&t, &editor, "reinvite_member", &form).await, json!("Forbidden"));
+    let again = call(&t, &admin, "reinvite_member", &form).await;
+    let second = again["invite_path"].as_str().unwrap().trim_start_matches("/invite/").to_owned();
+    assert_ne!(first, second);
+    let old = [("token", first.as_str()), ("password", PASSWORD), ("confirm", PASSWORD)];
+    assert_eq!(call(&t, "", "accept_invitation", &old).await, json!("NotFound"), "the earlier link ended");
+    let third = call(&t, &admin, "reinvite_member", &form).await;
+    let third = third["invite_path"].as_str().unwrap().trim_start_matches("/invite/").to_owned();
+    let accept = [("token", second.as_str()), ("password", PASSWORD), ("confirm", PASSWORD)];
+    assert_eq!(call(&t, "", "accept_invitation", &accept).await, json!("NotFound"), "replaced by the third");
+    let accept = [("token", third.as_str()), ("password", PASSWORD), ("confirm", PASSWORD)];
+    assert_eq!(call(&t, "", "accept_invitation", &accept).await, Value::Null);
+    let done = call(&t, &admin, "reinvite_member", &form).await;
+    assert!(done["Conflict"].as_str().unwrap().contains("already set a password"), "{done}");
+    let listed = call(&t, &admin, "list_members", &[("project", "demo")]).await;
+    let late_row =
+        listed["members"].as_array().unwrap().iter().find(|m| m["email"] == "late@example.com").unwrap().clone();
+    assert_eq!(late_row["invited"], false);
+    let me = member_id(&t, "editor@example.com").await;
+    let set = call(&t, &admin, "reinvite_member", &[("project", "demo"), ("user_id", &me)]).await;
+    assert!(set["Conflict"].is_string(), "{set}");
+});

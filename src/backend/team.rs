@@ -106,6 +106,25 @@ impl TeamService {
         Ok(Added { email, role, invitation })
     }
 
+    /// A fresh invitation link for a member who has not set a password yet
+    /// (the last one expired or got lost); earlier links stop working.
+    #[tracing::instrument(skip_all, fields(project = %actor.project.token, user_id), err(level = "info"))]
+    pub async fn reinvite(&self, actor: &Actor, user_id: i64) -> Result<Added, ServiceError> {
+        actor.require(Role::can_manage)?;
+        let members = self.store.members(actor.project.id).await?;
+        let member = members.into_iter().find(|m| m.user_id == user_id).ok_or(ServiceError::NotFound)?;
+        if !member.invited {
+            return Err(ServiceError::Conflict(format!(
+                "{} has already set a password; they sign in as usual",
+                member.email
+            )));
+        }
+        let user = self.store.user_by_id(user_id).await?;
+        let token = self.invite(&user).await?;
+        super::audit::record(&self.store, actor, "member.reinvited", member.email.clone()).await;
+        Ok(Added { email: member.email, role: member.role, invitation: Some(token) })
+    }
+
     async fn invite(&self, user: &User) -> Result<String, ServiceError> {
         let token = random_alphanumeric(32);
         let now = now_ms();

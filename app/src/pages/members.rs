@@ -6,7 +6,7 @@ use imgflush::domain::Role;
 use crate::components::{flash, or_error, CopyButton, ErrorNotice, Layout, LocalTime};
 use crate::model::{AddedMember, MembersView};
 use crate::pages::token_param;
-use crate::serverfns::{list_members, AddMember, ChangeMemberRole, RemoveMember};
+use crate::serverfns::{list_members, AddMember, ChangeMemberRole, ReinviteMember, RemoveMember};
 
 /// Members of the project: admins add (with an invitation for new users),
 /// change roles and remove; the operator's staff only look.
@@ -16,6 +16,7 @@ pub fn MembersPage() -> impl IntoView {
     let add = ServerAction::<AddMember>::new();
     let change = ServerAction::<ChangeMemberRole>::new();
     let remove = ServerAction::<RemoveMember>::new();
+    let reinvite = ServerAction::<ReinviteMember>::new();
     let kept = flash("invite");
     let members = Resource::new(
         move || (token.get(), add.version().get(), change.version().get(), remove.version().get()),
@@ -34,11 +35,15 @@ pub fn MembersPage() -> impl IntoView {
                     kept.await.and_then(|json| serde_json::from_str::<AddedMember>(&json).ok()).map(|a| view! { <Added a=a /> })
                 })}
             </Suspense>
+            {move || reinvite.value().get().map(|r| match r {
+                Ok(a) => view! { <Added a=a /> }.into_any(),
+                Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+            })}
             {move || change.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
             {move || remove.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    or_error(members.await, move |m| view! { <Members m=m token=token add=add change=change remove=remove /> })
+                    or_error(members.await, move |m| view! { <Members m=m token=token add=add change=change remove=remove reinvite=reinvite /> })
                 })}
             </Transition>
         </Layout>
@@ -67,6 +72,7 @@ fn Members(
     add: ServerAction<AddMember>,
     change: ServerAction<ChangeMemberRole>,
     remove: ServerAction<RemoveMember>,
+    reinvite: ServerAction<ReinviteMember>,
 ) -> impl IntoView {
     let admin = m.role.can_manage();
     let me = m.me;
@@ -84,7 +90,16 @@ fn Members(
                             <td>{u.role.label()}</td>
                             <td>{match (u.last_sign_in, u.invited) {
                                 (Some(t), _) => view! { <LocalTime at=t /> }.into_any(),
-                                (None, true) => "invited, not signed in yet".into_any(),
+                                (None, true) => view! {
+                                    "invited, not signed in yet"
+                                    {admin.then(|| view! {
+                                        <ActionForm action=reinvite attr:class="inline">
+                                            <input type="hidden" name="project" value=token />
+                                            <input type="hidden" name="user_id" value=u.user_id />
+                                            <button type="submit" aria-label=format!("New invitation link for {}", u.email)>"New link"</button>
+                                        </ActionForm>
+                                    })}
+                                }.into_any(),
                                 (None, false) => "never".into_any(),
                             }}</td>
                             {admin.then(|| view! {

@@ -30,6 +30,22 @@ pub async fn add_member(project: String, email: String, role: String) -> Result<
     Ok(added)
 }
 
+/// A new one-time link for a member who has not set a password yet.
+#[server(prefix = "/sfn", endpoint = "reinvite_member")]
+pub async fn reinvite_member(project: String, user_id: i64) -> Result<AddedMember, AppError> {
+    let (services, actor) = super::writer(&project).await?;
+    let added = services.team.reinvite(&actor, user_id).await?;
+    let added = AddedMember {
+        email: added.email,
+        role: added.role,
+        invite_path: added.invitation.map(|t| format!("/invite/{t}")),
+    };
+    if let Ok(json) = serde_json::to_string(&added) {
+        crate::ssr::flash_for_plain_form("invite", &json).await;
+    }
+    Ok(added)
+}
+
 #[server(prefix = "/sfn", endpoint = "change_member_role")]
 pub async fn change_member_role(project: String, user_id: i64, role: String) -> Result<(), AppError> {
     let (services, actor) = super::writer(&project).await?;

@@ -20,6 +20,7 @@ pub trait TeamStore {
     /// they had. `NotFound` when they are not a member, [`LAST_ADMIN`] when
     /// the change would leave the project without an admin.
     async fn change_member(&self, project_id: i64, user_id: i64, role: Option<Role>) -> StoreResult<Role>;
+    /// A new link for the user; their earlier unused links stop working.
     async fn create_invitation(&self, user_id: i64, token_hash: &str, now_ms: i64, expires_ms: i64) -> StoreResult<()>;
     /// Uses the invitation once, before it expires, setting the password.
     /// `NotFound` for an unknown, used or expired invitation alike.

@@ -19,6 +19,8 @@ const ADMINS: &str = "SELECT COUNT(*) FROM memberships WHERE project_id = $1 AND
 const SET_ROLE: &str = "UPDATE memberships SET role = $3 WHERE project_id = $1 AND user_id = $2";
 const REMOVE: &str = "DELETE FROM memberships WHERE project_id = $1 AND user_id = $2";
 const INVITE: &str = "INSERT INTO invitations (token_hash, user_id, created_ms, expires_ms) VALUES ($1, $2, $3, $4)";
+/// A new link (or a password set through one) ends every other link of the user.
+const END_INVITATIONS: &str = "UPDATE invitations SET used_ms = $2 WHERE user_id = $1 AND used_ms IS NULL";
 const USE_INVITATION: &str = "UPDATE invitations SET used_ms = $2 \
      WHERE token_hash = $1 AND used_ms IS NULL AND expires_ms > $2 RETURNING user_id";
 /// Setting the password also ends any session the account had.
@@ -89,13 +91,16 @@ macro_rules! team_store {
                 now_ms: i64,
                 expires_ms: i64,
             ) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(END_INVITATIONS).bind(user_id).bind(now_ms).execute(&mut *tx).await?;
                 sqlx::query(INVITE)
                     .bind(token_hash)
                     .bind(user_id)
                     .bind(now_ms)
                     .bind(expires_ms)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -105,6 +110,7 @@ macro_rules! team_store {
                     sqlx::query_as(USE_INVITATION).bind(token_hash).bind(now_ms).fetch_one(&mut *tx).await?;
                 let row: UserRow =
                     sqlx::query_as(SET_PASSWORD).bind(user_id).bind(password_hash).fetch_one(&mut *tx).await?;
+                sqlx::query(END_INVITATIONS).bind(user_id).bind(now_ms).execute(&mut *tx).await?;
                 tx.commit().await?;
                 row.try_into()
             }
