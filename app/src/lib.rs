@@ -17,8 +17,19 @@ use leptos_router::{path, SsrMode};
 
 use components::NotFound;
 use pages::{
-    api_docs::ApiDocsPage, detail::DetailPage, home::HomePage, invalidation::InvalidationPage, keys::KeysPage,
-    login::LoginPage, settings::SettingsPage,
+    account::{AccountPage, InvitePage},
+    api_docs::ApiDocsPage,
+    audit::{InstanceAuditPage, ProjectAuditPage},
+    detail::DetailPage,
+    home::HomePage,
+    hooks::HooksPage,
+    invalidation::InvalidationPage,
+    keys::KeysPage,
+    login::LoginPage,
+    lookup::LookupPage,
+    members::MembersPage,
+    projects::ProjectsPage,
+    settings::SettingsPage,
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -50,12 +61,20 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=LoginPage />
                 <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
                 <Route path=path!("/docs/api") view=ApiDocsPage />
+                <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
+                <Route path=path!("/projects") view=ProjectsPage ssr=SsrMode::Async />
+                <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::Async />
+                <Route path=path!("/lookup") view=LookupPage ssr=SsrMode::Async />
                 // Async: data loads before the headers go out, so a foreign or
                 // unknown project answers with a real 404 status.
                 <Route path=path!("/p/:token/invalidation") view=InvalidationPage ssr=SsrMode::Async />
                 <Route path=path!("/p/:token/invalidation/:id") view=DetailPage ssr=SsrMode::Async />
                 <Route path=path!("/p/:token/api-keys") view=KeysPage ssr=SsrMode::Async />
                 <Route path=path!("/p/:token/settings") view=SettingsPage ssr=SsrMode::Async />
+                <Route path=path!("/p/:token/members") view=MembersPage ssr=SsrMode::Async />
+                <Route path=path!("/p/:token/audit") view=ProjectAuditPage ssr=SsrMode::Async />
+                <Route path=path!("/p/:token/notifications") view=HooksPage ssr=SsrMode::Async />
+                <Route path=path!("/audit") view=InstanceAuditPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

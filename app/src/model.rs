@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use imgflush::domain::{Role, Scope, Status, TargetKind};
+use imgflush::domain::{InstanceRole, Role, Scope, Status, TargetKind};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProjectRef {
@@ -15,6 +15,7 @@ pub struct ProjectRef {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Me {
     pub email: String,
+    pub instance_role: Option<InstanceRole>,
     pub projects: Vec<ProjectRef>,
 }
 
@@ -63,6 +64,8 @@ pub struct TargetResultView {
     /// The node's proof (the project's verify setting); `None`: not checked.
     pub verified: Option<bool>,
     pub verify_note: Option<String>,
+    /// For a failed target: what to do about it, in plain words.
+    pub next_step: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,6 +76,78 @@ pub struct DetailView {
     pub events: Vec<EventView>,
     pub targets: Vec<TargetResultView>,
     pub role: Role,
+    pub token: String,
+}
+
+impl DetailView {
+    /// The details page's path: a permalink any member (or owner, staff) can open.
+    pub fn permalink(&self) -> String {
+        format!("/p/{}/invalidation/{}", self.token, self.row.id)
+    }
+
+    /// A plain-text summary to paste into a support ticket: what, when, the
+    /// outcome, and each failed target with its error and the next step.
+    pub fn support_text(&self) -> String {
+        let r = &self.row;
+        let mut out = format!(
+            "Invalidation {}\nProject: {}\nStatus: {}\nScope: {}\nSubmitted: {} by {}\nAttempt: {}\n",
+            r.id,
+            self.token,
+            r.status.code(),
+            r.scope.as_str(),
+            r.created.format("%Y-%m-%d %H:%M:%S UTC"),
+            r.submitted_by,
+            r.attempt
+        );
+        if let Some(f) = self.finished {
+            out += &format!("Finished: {}\n", f.format("%Y-%m-%d %H:%M:%S UTC"));
+        }
+        if !r.paths.is_empty() {
+            out += &format!("Paths: {}\n", r.paths.join(", "));
+        }
+        if let Some(e) = &self.error {
+            out += &format!("Error: {e}\n");
+        }
+        for t in self.targets.iter().filter(|t| t.state == "error") {
+            out += &format!(
+                "Failed target: {} ({}), {} attempt(s), last at {}: {}\n  Next step: {}\n",
+                t.name,
+                t.kind.label(),
+                t.attempts,
+                t.updated.format("%Y-%m-%d %H:%M:%S UTC"),
+                t.detail.as_deref().unwrap_or("failed"),
+                t.next_step.as_deref().unwrap_or("Retry")
+            );
+        }
+        out += &format!("Details: {}\n", self.permalink());
+        out
+    }
+}
+
+/// A project member as the Members page shows them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberView {
+    pub user_id: i64,
+    pub email: String,
+    pub role: Role,
+    pub last_sign_in: Option<DateTime<Utc>>,
+    pub invited: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MembersView {
+    pub members: Vec<MemberView>,
+    /// The caller's role: admins change members, staff only look.
+    pub role: Role,
+    pub me: i64,
+}
+
+/// A member just added; a new user's invitation link is shown only here.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AddedMember {
+    pub email: String,
+    pub role: Role,
+    pub invite_path: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -101,6 +176,8 @@ pub struct SettingsView {
     pub sealed: bool,
     pub soft_purge: bool,
     pub verify: bool,
+    /// Invalidations older than this many days are pruned.
+    pub retention_days: i64,
     pub targets: Vec<TargetView>,
     pub role: Role,
 }
@@ -127,4 +204,55 @@ pub struct KeysView {
 pub struct CreatedKey {
     pub name: String,
     pub secret: String,
+}
+
+/// One row of the owners' Projects page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectSummaryView {
+    pub token: String,
+    pub name: String,
+    pub origin_hosts: Vec<String>,
+    pub max_age_secs: i64,
+    pub s_maxage_secs: i64,
+    pub last_invalidation: Option<DateTime<Utc>>,
+    pub invalidations: i64,
+    pub errors: i64,
+}
+
+/// One row of an audit page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditRow {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub project: Option<String>,
+    pub actor: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub action: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub rows: Vec<AuditRow>,
+    /// Cursor for the next (older) page.
+    pub next: Option<String>,
+}
+
+/// A notification hook as the Notifications page shows it (never the secret).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HookView {
+    pub id: i64,
+    pub name: String,
+    pub url: String,
+    pub has_secret: bool,
+    pub every_final: bool,
+    pub last_result: Option<String>,
+    pub last_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HooksView {
+    pub hooks: Vec<HookView>,
+    pub role: Role,
 }

@@ -19,6 +19,13 @@ pub fn set_response_status(status: u16) {
     imp::set_response_status(status)
 }
 
+/// Listens to the server-sent `change` events at `url` (the live log) while
+/// the calling owner lives, calling `on_change` with each event's data. On
+/// the server, and without JavaScript, nothing happens: pages stay as they are.
+pub fn watch_changes(url: &str, on_change: impl Fn(String) + 'static) {
+    imp::watch_changes(url, on_change)
+}
+
 /// Marks `<body data-hydrated>` once the page is interactive (browser tests wait for it).
 pub fn mark_hydrated() {
     imp::mark_hydrated()
@@ -54,6 +61,23 @@ mod imp {
 
     pub fn set_response_status(_status: u16) {}
 
+    pub fn watch_changes(url: &str, on_change: impl Fn(String) + 'static) {
+        use wasm_bindgen::closure::Closure;
+        use wasm_bindgen::JsCast;
+
+        let Ok(source) = web_sys::EventSource::new(url) else { return };
+        let listener = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+            on_change(ev.data().as_string().unwrap_or_default());
+        });
+        let _ = source.add_event_listener_with_callback("change", listener.as_ref().unchecked_ref());
+        // The browser runs one thread: the wrapper only satisfies `on_cleanup`'s bounds.
+        let held = send_wrapper::SendWrapper::new((source, listener));
+        on_cleanup(move || {
+            held.0.close();
+            drop(held);
+        });
+    }
+
     pub fn mark_hydrated() {
         if let Some(body) = document().body() {
             let _ = body.set_attribute("data-hydrated", "true");
@@ -79,6 +103,8 @@ mod imp {
             resp.set_status(code);
         }
     }
+
+    pub fn watch_changes(_url: &str, _on_change: impl Fn(String) + 'static) {}
 
     pub fn mark_hydrated() {}
 }

@@ -5,12 +5,14 @@
 use leptos::prelude::*;
 use tower_sessions::Session;
 
-use imgflush::backend::store::{ApiKey, Invalidation, Target, User};
+use imgflush::backend::audit::RequestMeta;
+use imgflush::backend::store::{ApiKey, Invalidation, Member, Target, TargetState, User};
 use imgflush::backend::{invalidations::Detail, targets::url_for, Actor, ServiceError, Services, StoreError};
+use imgflush::domain::advice::next_step;
 use imgflush::domain::Role;
 
 use crate::error::AppError;
-use crate::model::{DetailView, EventView, KeyView, LogRow, TargetResultView, TargetView};
+use crate::model::{DetailView, EventView, KeyView, LogRow, MemberView, TargetResultView, TargetView};
 
 /// The console's session, typed: the only code that knows its keys. It holds
 /// the user's id and the session epoch they signed in under; a password
@@ -57,6 +59,32 @@ impl UserSession {
     pub async fn sign_out(&self) -> Result<(), tower_sessions::session::Error> {
         self.0.flush().await
     }
+
+    /// Keeps `value` for the next page to show once (see [`flash_for_plain_form`]).
+    pub async fn set_flash(&self, key: &str, value: &str) -> Result<(), tower_sessions::session::Error> {
+        self.0.insert(&format!("flash.{key}"), value).await
+    }
+
+    /// The value kept under `key`, removed as it is read.
+    pub async fn take_flash(&self, key: &str) -> Result<Option<String>, tower_sessions::session::Error> {
+        self.0.remove::<String>(&format!("flash.{key}")).await
+    }
+}
+
+/// A form posted without JavaScript gets a redirect back to its page, and
+/// the action's value is lost on the way: keep it in the session for that
+/// page to show once. With JavaScript the page shows the value itself.
+pub async fn flash_for_plain_form(key: &str, value: &str) {
+    let Ok(parts) = leptos_axum::extract::<axum::http::request::Parts>().await else { return };
+    let accept = parts.headers.get(axum::http::header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if !accept.contains("text/html") {
+        return;
+    }
+    if let Ok(session) = leptos_axum::extract::<Session>().await {
+        if let Err(e) = UserSession::new(session).set_flash(key, value).await {
+            tracing::warn!(error = %e, "could not keep the result for the next page");
+        }
+    }
 }
 
 pub fn services() -> Result<Services, AppError> {
@@ -64,6 +92,17 @@ pub fn services() -> Result<Services, AppError> {
         tracing::error!("Services missing from the Leptos context");
         AppError::Internal
     })
+}
+
+/// Where the request came from (the address the server's `client_ip` layer
+/// resolved, and the user agent), for the audit trail and sign-in limits.
+pub async fn request_meta() -> RequestMeta {
+    let Ok(parts) = leptos_axum::extract::<axum::http::request::Parts>().await else {
+        return RequestMeta::default();
+    };
+    let ip = parts.extensions.get::<imgflush::backend::ClientIp>().and_then(|c| c.0);
+    let ua = parts.headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok());
+    RequestMeta::new(ip, ua)
 }
 
 pub async fn current_user() -> Result<User, AppError> {
@@ -84,7 +123,7 @@ pub async fn current_user() -> Result<User, AppError> {
 pub async fn actor(token: &str) -> Result<(Services, Actor), AppError> {
     let user = current_user().await?;
     let services = services()?;
-    let actor = services.projects.actor_for(&user, token).await?;
+    let actor = services.projects.actor_for(&user, token).await?.from_request(request_meta().await);
     Ok((services, actor))
 }
 
@@ -152,6 +191,8 @@ impl DetailView {
                 .targets
                 .into_iter()
                 .map(|t| TargetResultView {
+                    next_step: (t.state == TargetState::Error)
+                        .then(|| next_step(t.kind, t.detail.as_deref().unwrap_or_default())),
                     name: t.name,
                     kind: t.kind,
                     state: t.state.as_str().to_owned(),
@@ -165,6 +206,7 @@ impl DetailView {
                 .collect(),
             row: d.invalidation.into(),
             role: actor.role,
+            token: actor.project.token.clone(),
         }
     }
 }
@@ -187,5 +229,67 @@ impl From<ApiKey> for KeyView {
             last_used: k.last_used,
             revoked: k.revoked,
         }
+    }
+}
+
+impl From<Member> for MemberView {
+    fn from(m: Member) -> Self {
+        MemberView {
+            user_id: m.user_id,
+            email: m.email,
+            role: m.role,
+            last_sign_in: m.last_sign_in,
+            invited: m.invited,
+        }
+    }
+}
+
+/// The audit page's filters, each checked and named when wrong.
+pub fn audit_query(
+    action: Option<String>,
+    actor: Option<String>,
+    before: Option<String>,
+) -> Result<imgflush::backend::store::AuditQuery, AppError> {
+    use crate::error::FieldError;
+    let clean = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let (action, actor, before) = (clean(action), clean(actor), clean(before));
+    let mut errors = Vec::new();
+    if action.as_ref().is_some_and(|a| a.len() > 64) {
+        errors.push(FieldError::new("action", "at most 64 characters, e.g. member.added"));
+    }
+    if actor.as_ref().is_some_and(|a| a.len() > 254) {
+        errors.push(FieldError::new("actor", "an e-mail address or an API key's name, at most 254 characters"));
+    }
+    let before = match before.map(|b| b.parse::<i64>()) {
+        None => None,
+        Some(Ok(b)) => Some(b),
+        Some(Err(_)) => {
+            errors.push(FieldError::new("before", "use the Older link's value"));
+            None
+        }
+    };
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    Ok(imgflush::backend::store::AuditQuery { project_id: None, action, actor, before, limit: 50 })
+}
+
+impl crate::model::AuditPage {
+    pub fn new(rows: Vec<imgflush::backend::store::AuditEntry>, limit: i64) -> Self {
+        let next = (rows.len() as i64 >= limit).then(|| rows.last().map(|r| r.id.to_string())).flatten();
+        let rows = rows
+            .into_iter()
+            .map(|r| crate::model::AuditRow {
+                id: r.id,
+                at: r.at,
+                project: r.project,
+                actor: r.actor,
+                ip: r.ip,
+                user_agent: r.user_agent,
+                action: r.action,
+                detail: r.detail,
+            })
+            .collect();
+        crate::model::AuditPage { rows, next }
     }
 }

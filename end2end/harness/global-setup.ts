@@ -17,7 +17,7 @@ import { request, type FullConfig } from '@playwright/test';
 
 import { locateServer, locateSite, OUTPUT_NAME } from './locate';
 import { PurgeTargets } from './purge-targets';
-import { ADMIN, DEMO, env, FAILING, FLAKY_TOKENS, storageState, SUPPORT } from './world';
+import { ADMIN, DEMO, env, FAILING, FLAKY_TOKENS, OWNER, STAFF, storageState, SUPPORT } from './world';
 
 const LOG_DIR = path.resolve(__dirname, '..', 'logs');
 
@@ -125,6 +125,8 @@ async function start(dir: string, builtBin: string, builtSite: string, started: 
     }
     await signIn(ADMIN, storageState('admin'));
     await signIn(SUPPORT, storageState('support'));
+    await signIn(OWNER, storageState('owner'));
+    await signIn(STAFF, storageState('staff'));
   } catch (e) {
     await teardown();
     throw e;
@@ -145,6 +147,12 @@ function seed(cli: (...args: string[]) => void, targets: PurgeTargets): void {
   for (const t of [FAILING, ...FLAKY_TOKENS]) cli('user', 'add', '--email', ADMIN.email, '--role', 'admin', '--project', t);
   cli('user', 'add', '--email', SUPPORT.email, '--role', 'support', '--project', DEMO, '--password', SUPPORT.password);
   cli('user', 'add', '--email', SUPPORT.email, '--role', 'support', '--project', FAILING);
+  // The owner and the staff engineer see every project through their instance role;
+  // their memberships only make `/` land on demo.
+  cli('user', 'add', '--email', OWNER.email, '--role', 'support', '--project', DEMO, '--password', OWNER.password);
+  cli('user', 'role', '--email', OWNER.email, '--instance', 'owner');
+  cli('user', 'add', '--email', STAFF.email, '--role', 'support', '--project', DEMO, '--password', STAFF.password);
+  cli('user', 'role', '--email', STAFF.email, '--instance', 'staff');
   cli('target', 'add', '--project', DEMO, '--kind', 'edge', '--name', 'edge-1', '--url', targets.url('demo-edge'), '--secret', 'edge-secret');
   cli('target', 'add', '--project', DEMO, '--kind', 'varnish', '--name', 'varnish-1', '--url', targets.url('demo-varnish'), '--secret', 'ban-secret');
   cli('target', 'add', '--project', DEMO, '--kind', 'webhook', '--name', 'hook-1', '--url', targets.url('demo-hook'));

@@ -9,6 +9,10 @@ import path from 'node:path';
 
 export const ADMIN = { email: 'admin@example.com', password: 'e2e-Admin-pass-1' };
 export const SUPPORT = { email: 'support@example.com', password: 'e2e-Support-pass-1' };
+/** The instance's owner: creates projects, admin of every project. */
+export const OWNER = { email: 'owner@example.com', password: 'e2e-Owner-pass-1' };
+/** The operator's support engineer: reads every project. */
+export const STAFF = { email: 'staff@example.com', password: 'e2e-Staff-pass-1' };
 
 /** The sample project: every target succeeds. */
 export const DEMO = 'demo';
@@ -33,7 +37,7 @@ export const env = {
   },
 };
 
-export function storageState(who: 'admin' | 'support'): string {
+export function storageState(who: 'admin' | 'support' | 'owner' | 'staff'): string {
   return path.join(env.stateDir, `${who}.storage.json`);
 }
 

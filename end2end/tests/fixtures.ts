@@ -10,7 +10,7 @@ import { test as base, expect, type Locator, type Page } from '@playwright/test'
 import { env } from '../harness/world';
 
 export { expect };
-export { ADMIN, DEMO, FAILING, SUPPORT, flakyToken, storageState } from '../harness/world';
+export { ADMIN, DEMO, FAILING, OWNER, STAFF, SUPPORT, flakyToken, storageState } from '../harness/world';
 
 type Fixtures = {
   /** True in the `hydrated` project. */

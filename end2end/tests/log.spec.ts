@@ -75,7 +75,7 @@ test.describe('the Invalidation log', () => {
   test('search by Invalidation ID finds exactly that row', async ({ page, js, uniq, open }) => {
     const id = await submitOn(page, js, DEMO, paths(uniq, 1));
     await open(invalidationPath(DEMO));
-    await page.getByRole('searchbox').fill(id);
+    await page.getByRole('searchbox', { name: /path prefix/ }).fill(id);
     await page.getByRole('button', { name: 'Filter' }).click();
     await expect(page).toHaveURL(new RegExp(`[?&]q=${id}`));
     await expect(page.locator('[data-testid="log"] tr[data-id]')).toHaveCount(1);

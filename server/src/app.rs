@@ -26,7 +26,7 @@ use imgflush::backend::Services;
 
 use crate::config::Config;
 use crate::sessions::AnySessionStore;
-use crate::{api, auth_routes, client_ip, health, internal, security};
+use crate::{api, auth_routes, client_ip, export, health, internal, live, security};
 
 pub struct App {
     pub router: Router,
@@ -97,6 +97,8 @@ pub async fn build_with_store(config: Config, connected: Connected) -> anyhow::R
     let browser = Router::new()
         .route("/login", post(auth_routes::login).layer(DefaultBodyLimit::max(auth_routes::MAX_FORM_BYTES)))
         .route("/logout", post(auth_routes::logout))
+        .route("/p/{token}/invalidations.csv", get(export::invalidations_csv))
+        .route("/p/{token}/live", get(live::changes))
         .merge(pages)
         .layer(axum::middleware::from_fn_with_state(services.clone(), security::require_session))
         .layer(axum::middleware::from_fn(security::same_origin));
@@ -138,6 +140,12 @@ impl App {
             let w = self.worker(self.config.worker_config());
             tokio::spawn(w.run(shutdown.child_token()))
         });
+        let pruning = tokio::spawn(prune_periodically(self.services.clone(), shutdown.child_token()));
+        let notifier = tokio::spawn(imgflush::backend::notify::run_notifier(
+            self.store.clone(),
+            self.config.target_network(),
+            shutdown.child_token(),
+        ));
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         let stop = shutdown.clone();
         axum::serve(listener, service).with_graceful_shutdown(async move { stop.cancelled().await }).await?;
@@ -146,6 +154,21 @@ impl App {
             let _ = w.await;
         }
         self.session_cleanup.abort();
+        pruning.abort();
+        let _ = notifier.await;
         Ok(())
+    }
+}
+
+/// Deletes invalidations past their project's retention, at start and then hourly.
+async fn prune_periodically(services: Services, stop: CancellationToken) {
+    loop {
+        if let Err(e) = services.invalidations.prune_expired(imgflush::backend::now_ms()).await {
+            tracing::warn!(error = %e, "pruning old invalidations failed; trying again in an hour");
+        }
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+        }
     }
 }

@@ -9,6 +9,7 @@ use tower_sessions::Session;
 
 use crate::client_ip::ClientIp;
 use app::ssr::UserSession;
+use imgflush::backend::audit::RequestMeta;
 use imgflush::backend::auth::AuthError;
 use imgflush::backend::Services;
 use imgflush::backend::StoreError;
@@ -62,7 +63,9 @@ pub async fn login(
     let ip = client_ip(&parts);
     let next = safe_next(form.next.as_deref()).to_owned();
     let back = |error: &str| Redirect::to(&format!("/login?error={error}&next={}", query_value(&next))).into_response();
-    match services.accounts.sign_in(&form.email, &form.password, ip).await {
+    let ua = parts.headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok());
+    let meta = RequestMeta::new(ip, ua);
+    match services.accounts.sign_in_from(&form.email, &form.password, &meta).await {
         Ok(user) => {
             if let Err(e) = UserSession::new(session).sign_in(&user).await {
                 return internal(e);

@@ -1,9 +1,9 @@
-//! First start on an empty database: an admin and a sample project.
+//! First start on an empty database: an admin (the instance's owner) and a sample project.
 
 use imgflush::backend::auth::{normalize_email, random_password};
 use imgflush::backend::store::NewProject;
 use imgflush::backend::{ServiceError, Services};
-use imgflush::domain::Role;
+use imgflush::domain::{InstanceRole, Role};
 
 use crate::config::Config;
 
@@ -21,6 +21,7 @@ pub async fn first_start(services: &Services, config: &Config) -> anyhow::Result
         _ => (random_password(), true),
     };
     let user = services.accounts.create(&email, password.clone()).await?;
+    services.accounts.set_instance_role(&user, Some(InstanceRole::Owner)).await?;
     let actor = match services.projects.operator_actor(SAMPLE_TOKEN).await {
         Ok(actor) => actor,
         Err(ServiceError::NotFound) => {

@@ -11,7 +11,7 @@ use imgflush::backend::auth::{normalize_email, random_password};
 use imgflush::backend::store::{self, NewProject};
 use imgflush::backend::targets::{redact_url, TargetInput};
 use imgflush::backend::{Actor, ServiceError, Services};
-use imgflush::domain::{ProjectToken, Role};
+use imgflush::domain::{InstanceRole, ProjectToken, Role};
 
 use crate::config::Config;
 
@@ -39,6 +39,14 @@ pub enum UserCmd {
     Remove {
         #[arg(long)]
         email: String,
+    },
+    /// Give or take an instance role: `owner` (creates projects, admin of
+    /// every project), `staff` (reads every project) or `none`.
+    Role {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        instance: String,
     },
 }
 
@@ -118,13 +126,13 @@ pub enum KeyCmd {
 
 /// The services, opened as the operator: the CLI holds the database
 /// credentials, so every project is its own.
-async fn open(config: &Config) -> anyhow::Result<Services> {
+pub(crate) async fn open(config: &Config) -> anyhow::Result<Services> {
     let store = store::connect(config.database.url.expose()).await?.store;
     let limits = imgflush::backend::limits::Limits::in_memory(config.limit_settings());
     Ok(Services::new(store, Arc::new(Notify::new()), limits).with_target_network(config.target_network()))
 }
 
-async fn operator(services: &Services, token: &str) -> anyhow::Result<Actor> {
+pub(crate) async fn operator(services: &Services, token: &str) -> anyhow::Result<Actor> {
     services
         .projects
         .operator_actor(token)
@@ -197,6 +205,17 @@ pub async fn user(config: &Config, cmd: UserCmd) -> anyhow::Result<()> {
                 .ok_or_else(|| anyhow!("--email: no user {email}"))?;
             services.accounts.remove(&user).await.map_err(explain)?;
             println!("removed {email} and their memberships; their sessions have ended");
+        }
+        UserCmd::Role { email, instance } => {
+            let role = match instance.trim() {
+                "none" => None,
+                other => Some(InstanceRole::parse(other).map_err(|e| anyhow!("--instance: {e} (or \"none\")"))?),
+            };
+            let email = normalize_email(&email);
+            let user = services.accounts.find(&email).await.map_err(explain)?;
+            let user = user.ok_or_else(|| anyhow!("--email: no user {email}"))?;
+            services.accounts.set_instance_role(&user, role).await.map_err(explain)?;
+            println!("{email}: instance role {}", role.map_or("none", |r| r.as_str()));
         }
     }
     Ok(())

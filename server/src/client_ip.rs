@@ -12,10 +12,9 @@ use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::Response;
 
-/// The client address, set on every request by [`layer`]; `None` when the
-/// connection has no peer address (in-process tests).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ClientIp(pub Option<IpAddr>);
+/// The client address, set on every request by [`layer`] (defined beside
+/// the services so server functions read it too).
+pub use imgflush::backend::ClientIp;
 
 /// An address block such as `10.0.0.0/8`, `2001:db8::/32` or a single address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

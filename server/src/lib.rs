@@ -2,14 +2,17 @@
 
 pub mod api;
 pub mod app;
+pub mod audit_cli;
 pub mod auth_routes;
 pub mod bootstrap;
 pub mod cli;
 pub mod client_ip;
 pub mod config;
 pub mod demo;
+pub mod export;
 pub mod health;
 pub mod internal;
+pub mod live;
 pub mod security;
 pub mod sessions;
 

@@ -36,6 +36,8 @@ enum Command {
     Target(cli::TargetCmd),
     #[command(subcommand)]
     Key(cli::KeyCmd),
+    /// Print the audit trail (tab-separated, newest first).
+    Audit(server::audit_cli::AuditArgs),
 }
 
 #[tokio::main]
@@ -98,6 +100,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Project(cmd) => cli::project(&config, cmd).await,
         Command::Target(cmd) => cli::target(&config, cmd).await,
         Command::Key(cmd) => cli::key(&config, cmd).await,
+        Command::Audit(args) => server::audit_cli::audit(&config, args).await,
     }
 }
 

@@ -55,7 +55,13 @@ fn forbidden() -> Response {
 /// `/` goes straight to the first project's Invalidation page.
 pub async fn require_session(State(services): State<Services>, session: Session, req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    let page = path == "/" || path.starts_with("/p/") || path.starts_with("/docs/");
+    let page = path == "/"
+        || path.starts_with("/p/")
+        || path.starts_with("/docs/")
+        || path == "/account"
+        || path == "/lookup"
+        || path == "/projects"
+        || path == "/audit";
     if !page || !matches!(*req.method(), Method::GET | Method::HEAD) {
         return next.run(req).await;
     }

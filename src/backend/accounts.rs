@@ -4,9 +4,11 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use super::audit::{self, RequestMeta};
 use super::auth::{self, AuthError, LoginThrottle};
 use super::store::{DynStore, StoreError, User};
 use super::ServiceError;
+use crate::domain::InstanceRole;
 
 #[derive(Clone)]
 pub struct AccountService {
@@ -34,7 +36,67 @@ impl AccountService {
         }
         let user = auth::authenticate(&self.store, email, password).await?;
         self.throttle.succeeded(attempt).await;
+        if let Err(e) = self.store.record_sign_in(user.id, super::now_ms()).await {
+            tracing::warn!(error = %e, "could not record the sign-in time");
+        }
         Ok(user)
+    }
+
+    /// [`Self::sign_in`] from the sign-in form, recorded in the instance's
+    /// audit trail (the e-mail as typed for a failure; never the password).
+    pub async fn sign_in_from(&self, email: &str, password: &str, meta: &RequestMeta) -> Result<User, AuthError> {
+        let result = self.sign_in(email, password, meta.ip).await;
+        let who = auth::account_key(email);
+        match &result {
+            Ok(user) => audit::record_instance(&self.store, &user.email, Some(user.id), meta, "sign_in", "").await,
+            Err(AuthError::InvalidCredentials) => {
+                audit::record_instance(&self.store, &who, None, meta, "sign_in.failed", "wrong e-mail or password")
+                    .await
+            }
+            Err(AuthError::Throttled(secs)) => {
+                let why = format!("throttled for {secs} s");
+                audit::record_instance(&self.store, &who, None, meta, "sign_in.failed", &why).await
+            }
+            Err(_) => {}
+        }
+        result
+    }
+
+    /// The signed-in user changes their own password: the current one is
+    /// checked (under the sign-in throttle), every session ends, and the
+    /// user comes back with the new session epoch so the caller can keep
+    /// their own session going.
+    pub async fn change_password(
+        &self,
+        user: &User,
+        current: &str,
+        new: &str,
+        meta: &RequestMeta,
+    ) -> Result<User, ServiceError> {
+        super::team::check_new_password("new_password", new)?;
+        match self.sign_in(&user.email, current, meta.ip).await {
+            Ok(_) => {}
+            Err(AuthError::InvalidCredentials) => {
+                return Err(ServiceError::field("current_password", "this is not your current password"))
+            }
+            Err(AuthError::Throttled(secs)) => {
+                return Err(ServiceError::field(
+                    "current_password",
+                    format!("too many attempts; try again in {secs} seconds"),
+                ))
+            }
+            Err(AuthError::Store(e)) => return Err(e.into()),
+            Err(e) => return Err(ServiceError::Internal(e.to_string())),
+        }
+        self.set_password(user, new.to_owned()).await?;
+        let detail = "own password; every other session ended";
+        audit::record_instance(&self.store, &user.email, Some(user.id), meta, "password.changed", detail).await;
+        self.user(user.id).await
+    }
+
+    /// The operator gives or takes an instance role (`owner`, `staff`).
+    pub async fn set_instance_role(&self, user: &User, role: Option<InstanceRole>) -> Result<(), ServiceError> {
+        Ok(self.store.set_instance_role(user.id, role).await?)
     }
 
     /// The user a session names; `NotFound` once the account is gone.

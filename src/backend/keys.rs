@@ -64,7 +64,10 @@ impl KeyService {
         let key = self.verify(presented).await?;
         let project: Project = self.store.project_by_id(key.project_id).await?;
         let submitter = Submitter::ApiKey { id: key.id, name: key.name.clone() };
-        Ok(KeyCaller { actor: Actor { project, role: key.role, submitter }, key })
+        Ok(KeyCaller {
+            actor: Actor { project, role: key.role, submitter, instance: None, meta: Default::default() },
+            key,
+        })
     }
 
     /// Records the key's last use, at most once a minute per key (not a
@@ -101,12 +104,18 @@ impl KeyService {
         let generated = generate();
         let new = NewApiKey { name, role, secret_hash: generated.hash.clone(), prefix: generated.prefix.clone() };
         let key = self.store.add_api_key(actor.project.id, &new, now_ms()).await?;
+        let detail = format!("key {} ({}, imf_{}_…)", key.name, key.role, key.prefix);
+        super::audit::record(&self.store, actor, "key.created", detail).await;
         Ok((key, generated.secret))
     }
 
     pub async fn revoke(&self, actor: &Actor, key_id: i64) -> Result<(), ServiceError> {
         actor.require(Role::can_manage)?;
-        Ok(self.store.revoke_api_key(actor.project.id, key_id, now_ms()).await?)
+        self.store.revoke_api_key(actor.project.id, key_id, now_ms()).await?;
+        let name = self.store.list_api_keys(actor.project.id).await?.into_iter().find(|k| k.id == key_id);
+        let detail = name.map_or(format!("key #{key_id}"), |k| format!("key {} (imf_{}_…)", k.name, k.prefix));
+        super::audit::record(&self.store, actor, "key.revoked", detail).await;
+        Ok(())
     }
 }
 

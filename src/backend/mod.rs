@@ -8,16 +8,20 @@
 
 pub mod accounts;
 mod actor;
+pub mod audit;
 pub mod auth;
 mod error;
 pub mod invalidations;
 pub mod keys;
 pub mod limits;
+pub mod live;
 pub mod network;
+pub mod notify;
 pub mod projects;
 pub mod purge;
 pub mod store;
 pub mod targets;
+pub mod team;
 pub mod verify;
 pub mod worker;
 
@@ -30,6 +34,11 @@ pub fn random_alphanumeric(n: usize) -> String {
     use rand::distributions::{Alphanumeric, DistString};
     Alphanumeric.sample_string(&mut rand::thread_rng(), n)
 }
+
+/// The client address of a request, as the server's `client_ip` layer
+/// resolved it; `None` when the connection has no peer address (in-process tests).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientIp(pub Option<std::net::IpAddr>);
 
 /// The clock every service and the worker read; the store never does.
 pub fn now_ms() -> i64 {
@@ -47,6 +56,10 @@ pub struct Services {
     pub targets: targets::TargetService,
     pub projects: projects::ProjectService,
     pub accounts: accounts::AccountService,
+    pub team: team::TeamService,
+    pub audit: audit::AuditService,
+    pub notify: notify::NotifyService,
+    pub live: live::LiveFeed,
     /// The rate limits the front doors apply (per API key and address, per
     /// console user); sign-in and scope All are limited inside the services.
     pub limits: limits::Limits,
@@ -60,6 +73,10 @@ impl Services {
             targets: targets::TargetService::new(store.clone()),
             projects: projects::ProjectService::new(store.clone()),
             accounts: accounts::AccountService::new(store.clone(), limits.login_throttle()),
+            team: team::TeamService::new(store.clone()),
+            audit: audit::AuditService::new(store.clone()),
+            notify: notify::NotifyService::new(store.clone()),
+            live: live::LiveFeed::new(store.clone()),
             limits,
             store,
         }
@@ -67,7 +84,8 @@ impl Services {
 
     /// Which networks besides public addresses purge targets may be added in.
     pub fn with_target_network(mut self, policy: network::NetworkPolicy) -> Self {
-        self.targets = self.targets.with_network(policy);
+        self.targets = self.targets.with_network(policy.clone());
+        self.notify = self.notify.with_network(policy);
         self
     }
 

@@ -75,13 +75,50 @@ impl TargetService {
     pub async fn add(&self, actor: &Actor, input: &TargetInput) -> Result<Target, ServiceError> {
         actor.require(Role::can_manage)?;
         let new = validate(input, &self.network)?;
-        Ok(self.store.add_target(actor.project.id, &new, super::now_ms()).await?)
+        let target = self.store.add_target(actor.project.id, &new, super::now_ms()).await?;
+        super::audit::record(&self.store, actor, "target.added", describe(&target)).await;
+        Ok(target)
     }
 
     pub async fn remove(&self, actor: &Actor, target_id: i64) -> Result<(), ServiceError> {
         actor.require(Role::can_manage)?;
-        Ok(self.store.remove_target(actor.project.id, target_id).await?)
+        let target = self.store.target(actor.project.id, target_id).await?;
+        self.store.remove_target(actor.project.id, target_id).await?;
+        super::audit::record(&self.store, actor, "target.removed", describe(&target)).await;
+        Ok(())
     }
+}
+
+impl TargetService {
+    /// Sends the target a harmless purge (one path no image has:
+    /// `/.imgflush-test`) and answers what it said (admins).
+    pub async fn test(&self, actor: &Actor, target_id: i64) -> Result<String, ServiceError> {
+        actor.require(Role::can_manage)?;
+        let target = self.store.target(actor.project.id, target_id).await?;
+        let req = super::purge::PurgeRequest {
+            invalidation_id: crate::domain::InvalidationId(uuid::Uuid::now_v7()),
+            token: actor.project.token.clone(),
+            scope: crate::domain::Scope::Original,
+            paths: vec![TEST_PATH.to_owned()],
+            soft: false,
+        };
+        let client = super::purge::client(std::time::Duration::from_secs(10), &self.network);
+        let answer = match super::purge::purge(&client, &self.network, &target, &req).await {
+            Ok(report) => format!("ok: {}", report.note),
+            Err(e) => format!("failed: {e}"),
+        };
+        super::audit::record(&self.store, actor, "target.tested", format!("{}: {answer}", target.name)).await;
+        Ok(answer)
+    }
+}
+
+/// The path a target test purges: no origin image has it.
+pub const TEST_PATH: &str = "/.imgflush-test";
+
+/// A target for the audit trail: name, kind, host; never the path, query or secret.
+fn describe(t: &Target) -> String {
+    let secret = if t.secret.is_some() { ", with a secret" } else { "" };
+    format!("{} ({}, {}{secret})", t.name, t.kind.as_str(), host_only(&t.url))
 }
 
 /// The URL as safe to show: user name and password removed.

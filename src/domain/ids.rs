@@ -21,6 +21,23 @@ impl InvalidationId {
     pub fn as_uuid(&self) -> Uuid {
         self.0
     }
+
+    /// The first Invalidation ID in `text`: the ID itself, or a pasted URL or
+    /// message containing one (`https://console/p/doc/invalidation/0193…`).
+    pub fn find_in(text: &str) -> Option<InvalidationId> {
+        const LEN: usize = 36;
+        let bytes = text.as_bytes();
+        let shaped = |w: &[u8]| {
+            w.iter().enumerate().all(|(i, b)| match i {
+                8 | 13 | 18 | 23 => *b == b'-',
+                _ => b.is_ascii_hexdigit(),
+            })
+        };
+        (0..bytes.len().saturating_sub(LEN - 1))
+            .filter(|&i| shaped(&bytes[i..i + LEN]))
+            .find_map(|i| Uuid::parse_str(&text[i..i + LEN]).ok())
+            .map(InvalidationId)
+    }
 }
 
 impl fmt::Display for InvalidationId {
@@ -147,6 +164,23 @@ pub struct InvalidProjectToken {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_an_id_in_pasted_text() {
+        let id = "0193a5b2-7c1d-7e4f-9a2b-3c4d5e6f7a8b";
+        for text in [
+            id.to_owned(),
+            format!("  {id}\n"),
+            format!("https://console.example/p/doc/invalidation/{id}?x=1"),
+            format!("Invalidation ID: {}", id.to_uppercase()),
+        ] {
+            assert_eq!(InvalidationId::find_in(&text).map(|i| i.to_string()).as_deref(), Some(id), "{text}");
+        }
+        for text in ["", "doc", "0193a5b2-7c1d-7e4f-9a2b-3c4d5e6f7a8", "éééééééééééééééééééééééééééééééééééééééé"]
+        {
+            assert_eq!(InvalidationId::find_in(text), None, "{text}");
+        }
+    }
 
     const ID: &str = "0193a5b2-7c1d-7e4f-9a2b-3c4d5e6f7a8b";
 

@@ -1,9 +1,11 @@
 //! Pure domain core shared by the browser (wasm) and the server: no I/O,
 //! no clocks, no randomness.
 
+pub mod advice;
 pub mod cache_key;
 pub mod field;
 pub mod ids;
+pub mod instance_role;
 pub mod path;
 pub mod role;
 pub mod scope;
@@ -15,6 +17,7 @@ mod text;
 
 pub use field::FieldError;
 pub use ids::{InvalidInvalidationId, InvalidProjectToken, InvalidationId, ProjectToken};
+pub use instance_role::{InstanceRole, UnknownInstanceRole};
 pub use path::{
     parse_path_list, parse_path_list_max, split_entries, validate_paths, OriginPath, ParsedList, PathError,
     PathErrorReason, PathListError, API_MAX_PATHS, CONSOLE_MAX_PATHS, MAX_LIST_BYTES, MAX_LIST_ERRORS, MAX_PATH_BYTES,

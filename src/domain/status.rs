@@ -22,11 +22,14 @@ pub enum Status {
     ErrorCdnNode,
     #[serde(rename = "ERROR")]
     Error,
+    /// Withdrawn while still queued, before any worker claimed it.
+    #[serde(rename = "CANCELLED")]
+    Cancelled,
 }
 
 impl Status {
     /// In lifecycle order.
-    pub const ALL: [Status; 7] = [
+    pub const ALL: [Status; 8] = [
         Self::Received,
         Self::Preparing,
         Self::FlushingResizingServers,
@@ -34,6 +37,7 @@ impl Status {
         Self::Done,
         Self::ErrorCdnNode,
         Self::Error,
+        Self::Cancelled,
     ];
 
     pub fn code(&self) -> &'static str {
@@ -45,6 +49,7 @@ impl Status {
             Self::Done => "DONE",
             Self::ErrorCdnNode => "ERROR_CDN_NODE",
             Self::Error => "ERROR",
+            Self::Cancelled => "CANCELLED",
         }
     }
 
@@ -59,6 +64,7 @@ impl Status {
             Self::Done => "Done",
             Self::ErrorCdnNode => "ERROR_CDN_NODE",
             Self::Error => "ERROR",
+            Self::Cancelled => "Cancelled",
         }
     }
 
@@ -72,7 +78,12 @@ impl Status {
     }
 
     pub fn is_final(&self) -> bool {
-        matches!(self, Self::Done | Self::ErrorCdnNode | Self::Error)
+        matches!(self, Self::Done | Self::ErrorCdnNode | Self::Error | Self::Cancelled)
+    }
+
+    /// Only a queued invalidation can be cancelled (and only before a worker claims it).
+    pub fn allows_cancel(&self) -> bool {
+        matches!(self, Self::Received)
     }
 
     pub fn is_error(&self) -> bool {
@@ -93,6 +104,7 @@ impl Status {
             Self::Preparing | Self::FlushingResizingServers | Self::FlushingCdnServers => "badge badge-progress",
             Self::Done => "badge badge-done",
             Self::ErrorCdnNode | Self::Error => "badge badge-error",
+            Self::Cancelled => "badge badge-cancelled",
         }
     }
 }
@@ -151,7 +163,7 @@ mod tests {
         assert_eq!(e.value, "FINISHED");
         let msg = e.to_string();
         assert!(msg.starts_with("unknown status \"FINISHED\"; use one of RECEIVED, "), "{msg}");
-        assert!(msg.ends_with("ERROR_CDN_NODE, ERROR"), "{msg}");
+        assert!(msg.ends_with("ERROR_CDN_NODE, ERROR, CANCELLED"), "{msg}");
         assert!(serde_json::from_str::<Status>("\"FINISHED\"").is_err());
     }
 
@@ -159,7 +171,9 @@ mod tests {
     fn predicates_partition_the_lifecycle() {
         use Status::*;
         let finals: Vec<_> = Status::ALL.into_iter().filter(Status::is_final).collect();
-        assert_eq!(finals, [Done, ErrorCdnNode, Error]);
+        assert_eq!(finals, [Done, ErrorCdnNode, Error, Cancelled]);
+        let cancel: Vec<_> = Status::ALL.into_iter().filter(Status::allows_cancel).collect();
+        assert_eq!(cancel, [Received]);
         let errors: Vec<_> = Status::ALL.into_iter().filter(Status::is_error).collect();
         assert_eq!(errors, [ErrorCdnNode, Error]);
         let retry: Vec<_> = Status::ALL.into_iter().filter(Status::allows_retry).collect();

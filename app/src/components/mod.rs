@@ -62,6 +62,12 @@ pub fn CopyButton(text: String, #[prop(into)] label: String) -> impl IntoView {
     }
 }
 
+/// What a form posted without JavaScript left for this page to show once
+/// (read during the server render; see `take_flash`).
+pub fn flash(key: &'static str) -> Resource<Option<String>> {
+    Resource::new(|| (), move |_| async move { crate::serverfns::take_flash(key.to_owned()).await.ok().flatten() })
+}
+
 /// Renders a `Result` from a resource: the value through `ok`, or the error.
 pub fn or_error<T, V: IntoView + 'static>(result: Result<T, AppError>, ok: impl FnOnce(T) -> V) -> AnyView {
     match result {

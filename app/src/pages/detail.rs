@@ -5,7 +5,7 @@ use leptos_router::hooks::use_params_map;
 use crate::components::{or_error, CopyButton, ErrorNotice, Layout, LocalTime, StatusBadge};
 use crate::model::DetailView;
 use crate::pages::token_param;
-use crate::serverfns::{invalidation_detail, RetryInvalidation};
+use crate::serverfns::{invalidation_detail, CancelInvalidation, RetryInvalidation};
 
 /// One Invalidation ID: status history, per-target results, errors.
 #[component]
@@ -14,11 +14,28 @@ pub fn DetailPage() -> impl IntoView {
     let params = use_params_map();
     let id = Signal::derive(move || params.read().get("id").unwrap_or_default());
     let retry = ServerAction::<RetryInvalidation>::new();
+    let cancel = ServerAction::<CancelInvalidation>::new();
     let refresh = RwSignal::new(0u32);
+
     let detail = Resource::new(
-        move || (token.get(), id.get(), refresh.get(), retry.version().get()),
+        move || (token.get(), id.get(), refresh.get(), retry.version().get(), cancel.version().get()),
         |(token, id, ..)| invalidation_detail(token, id),
     );
+    // Live: this invalidation's status changes reload the details in place
+    // (once they loaded: not for a project the user may not see).
+    let visible = Memo::new(move |was: Option<&bool>| {
+        detail.get().map(|r| r.is_ok()).unwrap_or_else(|| was.copied().unwrap_or(false))
+    });
+    Effect::new(move |_| {
+        if visible.get() {
+            let (url, id) = (format!("/p/{}/live", token.get()), id.get());
+            crate::platform::watch_changes(&url, move |data| {
+                if data.contains(&id) {
+                    refresh.update(|n| *n += 1);
+                }
+            });
+        }
+    });
     view! {
         <Title text="Invalidation details" />
         <Layout token=token>
@@ -31,9 +48,10 @@ pub fn DetailPage() -> impl IntoView {
                 <button type="submit" class="refresh">"Refresh"</button>
             </form>
             {move || retry.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
+            {move || cancel.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    or_error(detail.await, move |d| view! { <Detail d=d token=token retry=retry /> })
+                    or_error(detail.await, move |d| view! { <Detail d=d token=token retry=retry cancel=cancel /> })
                 })}
             </Transition>
         </Layout>
@@ -41,8 +59,18 @@ pub fn DetailPage() -> impl IntoView {
 }
 
 #[component]
-fn Detail(d: DetailView, token: Signal<String>, retry: ServerAction<RetryInvalidation>) -> impl IntoView {
+fn Detail(
+    d: DetailView,
+    token: Signal<String>,
+    retry: ServerAction<RetryInvalidation>,
+    cancel: ServerAction<CancelInvalidation>,
+) -> impl IntoView {
     let row = d.row.clone();
+    let show_cancel = d.role.can_submit() && row.status.allows_cancel();
+    let cancel_id = row.id.clone();
+    let copy_href = d.role.can_submit().then(|| format!("/p/{}/invalidation?copy={}", d.token, row.id));
+    let permalink = d.permalink();
+    let support_text = d.support_text();
     let show_retry = d.role.can_retry() && row.status.allows_retry();
     let no_targets = d.targets.is_empty() && row.status.is_final();
     view! {
@@ -53,7 +81,13 @@ fn Detail(d: DetailView, token: Signal<String>, retry: ServerAction<RetryInvalid
             <dt>"Attempt"</dt><dd>{row.attempt}</dd>
             {d.finished.map(|f| view! { <dt>"Finished"</dt><dd><LocalTime at=f /></dd> })}
             <dt>"Invalidation ID"</dt><dd><code>{row.id.clone()}</code> " " <CopyButton text=row.id.clone() label="Copy Invalidation ID" /></dd>
+            <dt>"Permalink"</dt><dd><a href=permalink.clone() data-testid="permalink">{permalink.clone()}</a></dd>
         </dl>
+        <details class="support">
+            <summary>"Summary for support"</summary>
+            <pre data-testid="support-text" tabindex="0">{support_text.clone()}</pre>
+            <CopyButton text=support_text label="Copy for support" />
+        </details>
         {d.error.clone().map(|e| view! { <p class="notice notice-error" role="alert" data-testid="detail-error">{e}</p> })}
         {show_retry.then(|| view! {
             <ActionForm action=retry>
@@ -62,6 +96,14 @@ fn Detail(d: DetailView, token: Signal<String>, retry: ServerAction<RetryInvalid
                 <button type="submit" class="retry">"Retry"</button>
             </ActionForm>
         })}
+        {show_cancel.then(|| view! {
+            <ActionForm action=cancel>
+                <input type="hidden" name="project" value=token />
+                <input type="hidden" name="id" value=cancel_id />
+                <button type="submit" class="danger">"Cancel this invalidation"</button>
+            </ActionForm>
+        })}
+        {copy_href.map(|href| view! { <p><a href=href data-testid="copy-to-new">"Copy to new"</a> " — a new invalidation with the same scope and paths"</p> })}
         <h2>"Paths"</h2>
         {if row.paths.is_empty() {
             view! { <p>"Scope All: every cached object of the token."</p> }.into_any()
@@ -74,7 +116,7 @@ fn Detail(d: DetailView, token: Signal<String>, retry: ServerAction<RetryInvalid
         } else {
             view! {
                 <table class="targets" data-testid="target-results">
-                    <thead><tr><th>"Target"</th><th>"Kind"</th><th>"Result"</th><th>"Attempts"</th><th>"Time taken"</th><th>"Detail"</th></tr></thead>
+                    <thead><tr><th>"Target"</th><th>"Kind"</th><th>"Result"</th><th>"Attempts"</th><th>"Time taken"</th><th>"Last tried"</th><th>"Detail"</th><th>"Next step"</th></tr></thead>
                     <tbody>
                         {d.targets.into_iter().map(|t| { let name = t.name.clone(); let state = t.state.clone(); view! {
                             <tr data-target=name data-state=state>
@@ -83,6 +125,7 @@ fn Detail(d: DetailView, token: Signal<String>, retry: ServerAction<RetryInvalid
                                 <td><span class=format!("state state-{}", t.state)>{t.state.clone()}</span></td>
                                 <td>{t.attempts}</td>
                                 <td>{t.duration_ms.map(|ms| format!("{ms} ms"))}</td>
+                                <td><LocalTime at=t.updated /></td>
                                 <td>
                                     {t.detail}
                                     {t.verify_note.map(|n| {
@@ -90,6 +133,7 @@ fn Detail(d: DetailView, token: Signal<String>, retry: ServerAction<RetryInvalid
                                         view! { <br /><span class=class data-testid="verified">{n}</span> }
                                     })}
                                 </td>
+                                <td class="next-step">{t.next_step}</td>
                             </tr>
                         }}).collect_view()}
                     </tbody>

@@ -1,8 +1,8 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::{or_error, CopyButton, ErrorNotice, Layout, LocalTime};
-use crate::model::KeysView;
+use crate::components::{flash, or_error, CopyButton, ErrorNotice, Layout, LocalTime};
+use crate::model::{CreatedKey, KeysView};
 use crate::pages::token_param;
 use crate::serverfns::{list_keys, CreateKey, RevokeKey};
 
@@ -12,6 +12,7 @@ pub fn KeysPage() -> impl IntoView {
     let token = token_param();
     let create = ServerAction::<CreateKey>::new();
     let revoke = ServerAction::<RevokeKey>::new();
+    let kept = flash("new_key");
     let keys = Resource::new(
         move || (token.get(), create.version().get(), revoke.version().get()),
         |(token, ..)| list_keys(token),
@@ -22,14 +23,14 @@ pub fn KeysPage() -> impl IntoView {
             <h1>"API keys"</h1>
             <p class="muted">"Keys authenticate the Invalidation API (" <code>"X-Client-Key"</code> " or " <code>"Authorization: Bearer"</code> "). See the " <a href="/docs/api">"API reference"</a> "."</p>
             {move || create.value().get().map(|r| match r {
-                Ok(k) => view! {
-                    <div class="notice notice-ok" role="status" data-testid="new-key">
-                        <p>"Key “" {k.name} "” created. Copy it now: it is shown only once."</p>
-                        <p><code data-testid="new-key-secret">{k.secret.clone()}</code> " " <CopyButton text=k.secret label="Copy the new key" /></p>
-                    </div>
-                }.into_any(),
+                Ok(k) => view! { <NewKey k=k /> }.into_any(),
                 Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
             })}
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    kept.await.and_then(|json| serde_json::from_str::<CreatedKey>(&json).ok()).map(|k| view! { <NewKey k=k /> })
+                })}
+            </Suspense>
             {move || revoke.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
             <section class="card">
                 <h2>"New key"</h2>
@@ -51,6 +52,16 @@ pub fn KeysPage() -> impl IntoView {
                 })}
             </Transition>
         </Layout>
+    }
+}
+
+#[component]
+fn NewKey(k: CreatedKey) -> impl IntoView {
+    view! {
+        <div class="notice notice-ok" role="status" data-testid="new-key">
+            <p>"Key “" {k.name} "” created. Copy it now: it is shown only once."</p>
+            <p><code data-testid="new-key-secret">{k.secret.clone()}</code> " " <CopyButton text=k.secret label="Copy the new key" /></p>
+        </div>
     }
 }
 

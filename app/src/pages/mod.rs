@@ -1,9 +1,15 @@
+pub mod account;
 pub mod api_docs;
+pub mod audit;
 pub mod detail;
 pub mod home;
+pub mod hooks;
 pub mod invalidation;
 pub mod keys;
 pub mod login;
+pub mod lookup;
+pub mod members;
+pub mod projects;
 pub mod settings;
 
 use leptos::prelude::*;

@@ -3,10 +3,10 @@ use leptos_meta::Title;
 
 use imgflush::domain::TargetKind;
 
-use crate::components::{or_error, ErrorNotice, Layout};
+use crate::components::{flash, or_error, ErrorNotice, Layout};
 use crate::model::SettingsView;
 use crate::pages::token_param;
-use crate::serverfns::{project_settings, AddTarget, RemoveTarget, SaveSettings};
+use crate::serverfns::{project_settings, AddTarget, RemoveTarget, SaveRetention, SaveSettings, TestTarget};
 
 /// Project settings and purge targets (managed by admins).
 #[component]
@@ -15,8 +15,14 @@ pub fn SettingsPage() -> impl IntoView {
     let add = ServerAction::<AddTarget>::new();
     let remove = ServerAction::<RemoveTarget>::new();
     let save = ServerAction::<SaveSettings>::new();
+    let retention = ServerAction::<SaveRetention>::new();
+    let test = ServerAction::<TestTarget>::new();
+    let kept = flash("target_test");
     let settings = Resource::new(
-        move || (token.get(), add.version().get(), remove.version().get(), save.version().get()),
+        move || {
+            let versions = (add.version().get(), remove.version().get(), save.version().get());
+            (token.get(), versions, retention.version().get())
+        },
         |(token, ..)| project_settings(token),
     );
     view! {
@@ -26,16 +32,32 @@ pub fn SettingsPage() -> impl IntoView {
             {move || add.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
             {move || remove.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
             {move || save.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
+            {move || test.value().get().map(|r| match r {
+                Ok(answer) => view! { <TestAnswer answer=answer /> }.into_any(),
+                Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+            })}
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move { kept.await.map(|answer| view! { <TestAnswer answer=answer /> }) })}
+            </Suspense>
+            {move || retention.value().get().map(|r| match r {
+                Ok(days) => view! { <p class="notice" role="status" data-testid="retention-saved">{format!("Invalidations are now kept for {days} days.")}</p> }.into_any(),
+                Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+            })}
             {move || matches!(save.value().get(), Some(Ok(()))).then(|| view! {
                 <p class="notice" role="status" data-testid="settings-saved">"Settings saved. Edges pick them up within a few seconds."</p>
             })}
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    or_error(settings.await, move |s| view! { <Settings s=s token=token add=add remove=remove save=save /> })
+                    or_error(settings.await, move |s| view! { <Settings s=s token=token add=add remove=remove save=save retention=retention test=test /> })
                 })}
             </Transition>
         </Layout>
     }
+}
+
+#[component]
+fn TestAnswer(answer: String) -> impl IntoView {
+    view! { <p class="notice" role="status" data-testid="target-test-result">"The target answered: " {answer}</p> }
 }
 
 #[component]
@@ -45,8 +67,11 @@ fn Settings(
     add: ServerAction<AddTarget>,
     remove: ServerAction<RemoveTarget>,
     save: ServerAction<SaveSettings>,
+    retention: ServerAction<SaveRetention>,
+    test: ServerAction<TestTarget>,
 ) -> impl IntoView {
     let admin = s.role.can_manage();
+    let days = s.retention_days;
     let hosts = if s.origin_hosts.is_empty() { "any".to_owned() } else { s.origin_hosts.join(", ") };
     let yes_no = |b: bool| if b { "yes" } else { "no" };
     let summary = view! {
@@ -60,6 +85,7 @@ fn Settings(
             <dt>"Signed URLs"</dt><dd>{if s.signing { format!("required ({} characters{})", s.sign_length, if s.sealed { ", sealed" } else { "" }) } else { "not required".into() }}</dd>
             <dt>"Soft purge on CDN nodes"</dt><dd>{yes_no(s.soft_purge)}</dd>
             <dt>"Verify purges"</dt><dd>{yes_no(s.verify)}</dd>
+            <dt>"Invalidation log kept for"</dt><dd data-testid="retention">{format!("{} days", s.retention_days)}</dd>
             <dt>"Your role"</dt><dd>{s.role.label()}</dd>
         </dl>
     };
@@ -69,6 +95,13 @@ fn Settings(
             <h2>"Project"</h2>
             {summary}
             {form}
+            {admin.then(|| view! {
+                <ActionForm action=retention attr:class="inline">
+                    <input type="hidden" name="project" value=token />
+                    <label>"Keep invalidations for (days) " <input name="retention_days" inputmode="numeric" required value=days size="5" /></label>
+                    <button type="submit">"Save retention"</button>
+                </ActionForm>
+            })}
         </section>
         <section class="card">
             <h2>"Purge targets"</h2>
@@ -80,14 +113,19 @@ fn Settings(
                     <table class="targets" data-testid="targets">
                         <thead><tr><th>"Name"</th><th>"Kind"</th><th>"URL"</th><th>"Secret"</th><th></th></tr></thead>
                         <tbody>
-                            {s.targets.into_iter().map(|t| { let name = t.name.clone(); view! {
+                            {s.targets.into_iter().map(|t| { let name = t.name.clone(); let test_label = format!("Test {}", t.name); view! {
                                 <tr data-target=name>
                                     <td>{t.name}</td>
                                     <td>{t.kind.label()}</td>
                                     <td><code>{t.url}</code></td>
                                     <td>{if t.has_secret { "set" } else { "none" }}</td>
                                     <td>{admin.then(|| view! {
-                                        <ActionForm action=remove>
+                                        <ActionForm action=test attr:class="inline">
+                                            <input type="hidden" name="project" value=token />
+                                            <input type="hidden" name="target_id" value=t.id />
+                                            <button type="submit" aria-label=test_label>"Test"</button>
+                                        </ActionForm>
+                                        <ActionForm action=remove attr:class="inline">
                                             <input type="hidden" name="project" value=token />
                                             <input type="hidden" name="target_id" value=t.id />
                                             <button type="submit" class="danger">"Remove"</button>

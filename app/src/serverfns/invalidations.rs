@@ -69,3 +69,28 @@ pub async fn retry_invalidation(project: String, id: String) -> Result<(), AppEr
     services.invalidations.retry(&actor, id).await?;
     Ok(())
 }
+
+/// The details page of the Invalidation ID in `q` (the ID, or a pasted URL
+/// or text containing one), in whichever project holds it, if the caller may
+/// see that project; otherwise the same `NotFound` as for an unknown ID.
+#[server(prefix = "/sfn", endpoint = "locate_invalidation")]
+pub async fn locate_invalidation(q: String) -> Result<String, AppError> {
+    use crate::ssr::{current_user, services};
+    use imgflush::domain::InvalidationId;
+
+    let user = current_user().await?;
+    let id = InvalidationId::find_in(&q).ok_or(AppError::NotFound)?;
+    let actor = services()?.projects.locate_invalidation(&user, id).await?;
+    Ok(format!("/p/{}/invalidation/{id}", actor.project.token))
+}
+
+/// Cancels a `RECEIVED` invalidation no worker has claimed (409 afterwards).
+#[server(prefix = "/sfn", endpoint = "cancel_invalidation")]
+pub async fn cancel_invalidation(project: String, id: String) -> Result<(), AppError> {
+    use imgflush::domain::InvalidationId;
+
+    let (services, actor) = super::writer(&project).await?;
+    let id = InvalidationId::parse(&id).map_err(|_| AppError::NotFound)?;
+    services.invalidations.cancel(&actor, id).await?;
+    Ok(())
+}

@@ -14,7 +14,11 @@ pub async fn list_keys(project: String) -> Result<KeysView, AppError> {
 pub async fn create_key(project: String, name: String, role: String) -> Result<CreatedKey, AppError> {
     let (services, actor) = super::writer(&project).await?;
     let (key, secret) = services.keys.create(&actor, &name, &role).await?;
-    Ok(CreatedKey { name: key.name, secret })
+    let created = CreatedKey { name: key.name, secret };
+    if let Ok(json) = serde_json::to_string(&created) {
+        crate::ssr::flash_for_plain_form("new_key", &json).await;
+    }
+    Ok(created)
 }
 
 #[server(prefix = "/sfn", endpoint = "revoke_key")]

@@ -1,13 +1,23 @@
 //! Server functions: each authenticates, checks the role for the project it
 //! touches, calls one service and maps the error. They are public endpoints.
 
+mod account;
+mod audit;
+mod hooks;
 mod invalidations;
 mod keys;
+mod members;
+mod projects;
 mod session;
 mod settings;
 
+pub use account::*;
+pub use audit::*;
+pub use hooks::*;
 pub use invalidations::*;
 pub use keys::*;
+pub use members::*;
+pub use projects::*;
 pub use session::*;
 pub use settings::*;
 

@@ -12,5 +12,20 @@ pub async fn get_me() -> Result<Me, AppError> {
     let memberships = services()?.projects.memberships(&user).await?;
     let projects =
         memberships.into_iter().map(|m| ProjectRef { token: m.project.token, name: m.project.name, role: m.role });
-    Ok(Me { email: user.email, projects: projects.collect() })
+    Ok(Me { email: user.email, instance_role: user.instance_role, projects: projects.collect() })
+}
+
+/// What a form posted without JavaScript left for its page to show once
+/// (an invitation link, a new key, a test's answer), removed as it is read.
+#[server(prefix = "/sfn", endpoint = "take_flash")]
+pub async fn take_flash(key: String) -> Result<Option<String>, AppError> {
+    use crate::ssr::{current_user, internal, UserSession};
+
+    const KEYS: [&str; 5] = ["invite", "new_key", "project_created", "target_test", "hook_test"];
+    current_user().await?;
+    if !KEYS.contains(&key.as_str()) {
+        return Err(AppError::NotFound);
+    }
+    let session: tower_sessions::Session = leptos_axum::extract().await.map_err(internal)?;
+    UserSession::new(session).take_flash(&key).await.map_err(internal)
 }

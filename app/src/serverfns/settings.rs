@@ -9,7 +9,9 @@ pub async fn project_settings(project: String) -> Result<SettingsView, AppError>
     let (services, actor) = crate::ssr::actor(&project).await?;
     let p = services.projects.settings(&actor).await?;
     let targets = services.targets.list(&actor).await?;
+    let retention_days = services.projects.retention(&actor).await?;
     Ok(SettingsView {
+        retention_days,
         targets: targets.into_iter().map(|t| crate::model::TargetView::new(t, actor.role)).collect(),
         token: p.token,
         name: p.name,
@@ -86,4 +88,11 @@ pub async fn remove_target(project: String, target_id: i64) -> Result<(), AppErr
     let (services, actor) = super::writer(&project).await?;
     services.targets.remove(&actor, target_id).await?;
     Ok(())
+}
+
+/// How many days the project keeps its invalidations (admins).
+#[server(prefix = "/sfn", endpoint = "save_retention")]
+pub async fn save_retention(project: String, retention_days: String) -> Result<i64, AppError> {
+    let (services, actor) = super::writer(&project).await?;
+    Ok(services.projects.set_retention(&actor, &retention_days).await?)
 }

@@ -6,6 +6,7 @@ use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
 
+use imgflush::backend::audit::RequestMeta;
 use imgflush::backend::{Actor, ServiceError, Services};
 
 use super::error::ApiError;
@@ -40,7 +41,8 @@ impl FromRequestParts<Services> for Caller {
         if let Err(e) = services.keys.touch(&caller.key).await {
             tracing::warn!(key = %caller.key.prefix, error = %e, "could not record the key's last use");
         }
-        Ok(Caller(caller.actor))
+        let ua = parts.headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok());
+        Ok(Caller(caller.actor.from_request(RequestMeta::new(source, ua))))
     }
 }
 

@@ -186,3 +186,31 @@ pub async fn retry(
     let inv = services.invalidations.retry(&actor, parse_id(&id)?).await?;
     Ok(Json(inv.into()))
 }
+
+/// Cancel an invalidation still `RECEIVED` that no worker has picked up.
+///
+/// It ends `CANCELLED` and nothing is purged; once a worker claimed it, 409.
+#[utoipa::path(
+    post,
+    path = "/api/v1/invalidations/{id}/cancel",
+    tag = "v1",
+    operation_id = "cancelInvalidation",
+    params(("id" = String, Path, description = "Invalidation ID")),
+    responses(
+        (status = 200, description = "Cancelled", body = InvalidationResponse),
+        (status = 400, description = "Not an Invalidation ID", body = ErrorBody),
+        (status = 403, description = "Read-only (support) key", body = ErrorBody),
+        (status = 404, description = "Absent or another project's", body = ErrorBody),
+        (status = 409, description = "Already claimed by a worker, or not RECEIVED", body = ErrorBody),
+        KeyErrors,
+    ),
+    security(("client_key" = []), ("bearer" = []))
+)]
+pub async fn cancel(
+    Caller(actor): Caller,
+    State(services): State<Services>,
+    Path(id): Path<String>,
+) -> Result<Json<InvalidationResponse>, ApiError> {
+    let inv = services.invalidations.cancel(&actor, parse_id(&id)?).await?;
+    Ok(Json(inv.into()))
+}

@@ -183,7 +183,13 @@ impl TestApp {
 
     pub async fn actor(&self, email: &str, role: Role, project: &Project) -> Actor {
         let id = self.user(email, role, project).await;
-        Actor { project: project.clone(), role, submitter: Submitter::User { id, email: email.into() } }
+        Actor {
+            project: project.clone(),
+            role,
+            submitter: Submitter::User { id, email: email.into() },
+            instance: None,
+            meta: Default::default(),
+        }
     }
 
     pub async fn send(&self, req: Request<Body>) -> Response<Body> {

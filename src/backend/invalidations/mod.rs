@@ -11,9 +11,11 @@ use super::limits::Limits;
 use super::store::*;
 use super::{now_ms, Actor, ServiceError};
 
+mod housekeeping;
 mod input;
 
 use crate::domain::{InvalidationId, Role, Scope};
+pub use housekeeping::{DAY_MS, MAX_EXPORT_ROWS};
 pub use input::*;
 
 pub struct Created {
@@ -82,6 +84,9 @@ impl InvalidationService {
             Err(e) => return Err(e.into()),
         };
         self.wake_workers().await;
+        let what = if invalidation.paths.is_empty() { "scope all".to_owned() } else { invalidation.paths.join(" ") };
+        let detail = format!("{}: {what}", invalidation.id);
+        super::audit::record(&self.store, actor, "invalidation.submitted", detail).await;
         Ok(Created { invalidation, replayed: false })
     }
 
@@ -154,6 +159,8 @@ impl InvalidationService {
             other => other?,
         };
         self.wake_workers().await;
+        let detail = format!("{} (attempt {})", inv.id, inv.attempt);
+        super::audit::record(&self.store, actor, "invalidation.retried", detail).await;
         Ok(inv)
     }
 }

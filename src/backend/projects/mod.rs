@@ -2,12 +2,14 @@
 //! of one project here, or gets the same `NotFound` as for a project that
 //! does not exist.
 
-use super::store::{DynStore, Membership, NewProject, Project, ProjectSettingsUpdate, Submitter, User};
+use super::store::{DynStore, Membership, NewProject, Project, ProjectSettingsUpdate, StoreError, Submitter, User};
 use super::{Actor, ServiceError};
 
+mod owner;
 mod settings;
 
-use crate::domain::Role;
+use crate::domain::{InstanceRole, InvalidationId, Role};
+pub use owner::NewProjectInput;
 use settings::validate_settings;
 pub use settings::{SettingsInput, MAX_TTL_SECS};
 
@@ -21,17 +23,46 @@ impl ProjectService {
         ProjectService { store }
     }
 
-    /// `user` as a member of the project `token`. Another project's token
-    /// answers `NotFound`, exactly like a token that does not exist.
+    /// `user` as a member of the project `token`, or as its owner or staff
+    /// (the stronger role wins). Another project's token answers `NotFound`,
+    /// exactly like a token that does not exist.
     pub async fn actor_for(&self, user: &User, token: &str) -> Result<Actor, ServiceError> {
-        let m = self.store.membership(user.id, token).await?;
+        let (project, member) = match self.store.membership(user.id, token).await {
+            Ok(m) => (m.project, Some(m.role)),
+            Err(StoreError::NotFound) if user.instance_role.is_some() => {
+                (self.store.project_by_token(token).await?, None)
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let role = InstanceRole::combine(user.instance_role, member).ok_or(ServiceError::NotFound)?;
         let submitter = Submitter::User { id: user.id, email: user.email.clone() };
-        Ok(Actor { project: m.project, role: m.role, submitter })
+        Ok(Actor { project, role, submitter, instance: user.instance_role, meta: Default::default() })
     }
 
-    /// The projects `user` belongs to, with the role in each.
+    /// The projects `user` may open, with the role in each: their
+    /// memberships, and every project for owners and staff.
     pub async fn memberships(&self, user: &User) -> Result<Vec<Membership>, ServiceError> {
-        Ok(self.store.memberships_of(user.id).await?)
+        let mine = self.store.memberships_of(user.id).await?;
+        if user.instance_role.is_none() {
+            return Ok(mine);
+        }
+        let all = self.store.list_projects().await?;
+        Ok(all
+            .into_iter()
+            .filter_map(|project| {
+                let member = mine.iter().find(|m| m.project.id == project.id).map(|m| m.role);
+                let role = InstanceRole::combine(user.instance_role, member)?;
+                Some(Membership { project, role })
+            })
+            .collect())
+    }
+
+    /// The invalidation `id` as `user` may see it: the caller in its
+    /// project, or the same `NotFound` as for an unknown ID.
+    pub async fn locate_invalidation(&self, user: &User, id: InvalidationId) -> Result<Actor, ServiceError> {
+        let inv = self.store.invalidation_anywhere(id).await?;
+        let project = self.store.project_by_id(inv.project_id).await?;
+        self.actor_for(user, &project.token).await
     }
 
     /// The project as its members see it on the Settings page.
@@ -82,7 +113,29 @@ impl ProjectService {
             }
         }
         self.store.update_project_settings(current.id, &update).await?;
+        let changed = settings::changed_fields(&current, &update);
+        super::audit::record(&self.store, actor, "settings.changed", changed).await;
         Ok(self.store.project_by_id(current.id).await?)
+    }
+
+    /// How many days the project keeps its invalidations.
+    pub async fn retention(&self, actor: &Actor) -> Result<i64, ServiceError> {
+        actor.require(Role::can_read)?;
+        Ok(self.store.retention_days(actor.project.id).await?)
+    }
+
+    /// Sets the retention (admins): 1 to 3650 days.
+    pub async fn set_retention(&self, actor: &Actor, days: &str) -> Result<i64, ServiceError> {
+        actor.require(Role::can_manage)?;
+        let days = match days.trim().parse::<i64>() {
+            Ok(d) if (1..=3650).contains(&d) => d,
+            _ => return Err(ServiceError::field("retention_days", "a whole number of days from 1 to 3650, e.g. 90")),
+        };
+        let was = self.store.retention_days(actor.project.id).await?;
+        self.store.set_retention_days(actor.project.id, days).await?;
+        let detail = format!("retention_days: {was} → {days}");
+        super::audit::record(&self.store, actor, "settings.changed", detail).await;
+        Ok(days)
     }
 
     /// Every project's edge settings, for the edges' settings endpoint

@@ -124,6 +124,36 @@ pub(super) fn validate_settings(
     })
 }
 
+/// What an update changes, for the audit trail: old → new for plain fields,
+/// only the name of the signing salt (a secret).
+pub(super) fn changed_fields(current: &Project, update: &ProjectSettingsUpdate) -> String {
+    let mut out = Vec::new();
+    let mut diff = |name: &str, old: String, new: String| {
+        if old != new {
+            out.push(format!("{name}: {old} → {new}"));
+        }
+    };
+    let (e0, e1) = (&current.edge, &update.edge);
+    diff("name", current.name.clone(), update.name.clone());
+    diff("origin_hosts", current.origin_hosts.join(" "), update.origin_hosts.join(" "));
+    diff("max_age_secs", current.max_age_secs.to_string(), update.max_age_secs.to_string());
+    diff("s_maxage_secs", current.s_maxage_secs.to_string(), update.s_maxage_secs.to_string());
+    diff("origin_scheme", e0.origin_scheme.as_str().into(), e1.origin_scheme.as_str().into());
+    diff("custom_host", e0.custom_host.clone().unwrap_or_default(), e1.custom_host.clone().unwrap_or_default());
+    diff("sign_length", format!("{:?}", e0.sign_length), format!("{:?}", e1.sign_length));
+    diff("sealed", e0.sealed.to_string(), e1.sealed.to_string());
+    diff("soft_purge", e0.soft_purge.to_string(), e1.soft_purge.to_string());
+    diff("verify", e0.verify.to_string(), e1.verify.to_string());
+    if e0.sign_salt != e1.sign_salt {
+        out.push(if e1.sign_salt.is_some() { "sign_salt: set (not shown)" } else { "sign_salt: removed" }.into());
+    }
+    if out.is_empty() {
+        "nothing changed".into()
+    } else {
+        out.join("; ")
+    }
+}
+
 /// Lowercase `host`, `host:port` (and `*.domain` when `wildcard`), or `None`.
 fn normalize_host(raw: &str, wildcard: bool) -> Option<String> {
     let host = raw.trim().to_ascii_lowercase();

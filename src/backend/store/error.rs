@@ -22,10 +22,15 @@ pub enum StoreError {
 
 /// Unique constraints and what a clash means: PostgreSQL reports the
 /// constraint name, SQLite only the columns in its message.
-const UNIQUE: [(&str, &str, &str); 4] = [
+const UNIQUE: [(&str, &str, &str); 5] = [
     ("users_email_key", "users.email", "a user with this e-mail"),
     ("projects_token_key", "projects.token", "a project with this token"),
     ("targets_project_name_key", "targets.project_id, targets.name", "a target with this name in the project"),
+    (
+        "notification_hooks_project_name_key",
+        "notification_hooks.project_id, notification_hooks.name",
+        "a hook with this name in the project",
+    ),
     (
         "invalidations_idempotency_key",
         "invalidations.project_id, invalidations.idempotency_key",

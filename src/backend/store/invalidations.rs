@@ -19,6 +19,10 @@ const INSERT: &str = "INSERT INTO invalidations (id, project_id, scope, paths, s
      finished_ms, request_hash";
 const ONE: &str = "SELECT id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, \
      updated_ms, finished_ms, request_hash FROM invalidations WHERE project_id = $1 AND id = $2";
+/// By id alone, whatever the project: only the ID lookup uses it, and it
+/// checks the caller may see the project before anything is shown.
+const ANYWHERE: &str = "SELECT id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, \
+     updated_ms, finished_ms, request_hash FROM invalidations WHERE id = $1";
 const BY_IDEMPOTENCY_KEY: &str = "SELECT id, project_id, scope, paths, status, attempt, submitted_by, error, \
      created_ms, updated_ms, finished_ms, request_hash FROM invalidations \
      WHERE project_id = $1 AND idempotency_key = $2";
@@ -39,7 +43,7 @@ const TARGET_RESULTS: &str =
      FROM invalidation_targets WHERE invalidation_id = $1 ORDER BY target_id";
 const REQUEUE: &str = "UPDATE invalidations SET status = 'RECEIVED', attempt = attempt + 1, error = NULL, \
      finished_ms = NULL, next_run_ms = $1, updated_ms = $1, lease_owner = NULL, lease_token = NULL, \
-     lease_until_ms = NULL, claims = 0 \
+     lease_until_ms = NULL, claims = 0, notified_ms = NULL \
      WHERE project_id = $2 AND id = $3 AND status IN ('ERROR', 'ERROR_CDN_NODE') \
      RETURNING id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, updated_ms, \
      finished_ms, request_hash";
@@ -97,6 +101,11 @@ impl InvalidationStore for SqliteStore {
 
     async fn invalidation(&self, project_id: i64, id: InvalidationId) -> StoreResult<Invalidation> {
         let row: InvalidationRow = sqlx::query_as(ONE).bind(project_id).bind(id.0).fetch_one(&self.pool).await?;
+        row.try_into()
+    }
+
+    async fn invalidation_anywhere(&self, id: InvalidationId) -> StoreResult<Invalidation> {
+        let row: InvalidationRow = sqlx::query_as(ANYWHERE).bind(id.0).fetch_one(&self.pool).await?;
         row.try_into()
     }
 
@@ -184,6 +193,11 @@ impl InvalidationStore for PgStore {
 
     async fn invalidation(&self, project_id: i64, id: InvalidationId) -> StoreResult<Invalidation> {
         let row: InvalidationRow = sqlx::query_as(ONE).bind(project_id).bind(id.0).fetch_one(&self.pool).await?;
+        row.try_into()
+    }
+
+    async fn invalidation_anywhere(&self, id: InvalidationId) -> StoreResult<Invalidation> {
+        let row: InvalidationRow = sqlx::query_as(ANYWHERE).bind(id.0).fetch_one(&self.pool).await?;
         row.try_into()
     }
 

@@ -6,22 +6,34 @@
 //! claim, LISTEN/NOTIFY) only the PostgreSQL impl says so. Rows and their
 //! conversion to the model live in `rows.rs`.
 
+mod audit;
+mod changes;
+mod console;
+mod console_model;
 mod error;
+mod hooks;
+mod housekeeping;
 mod invalidations;
 mod jobs;
 mod keys;
 mod model;
+mod overview;
 pub mod postgres;
 mod projects;
 mod rows;
 pub mod sqlite;
 mod targets;
+mod team;
 mod users;
 
+pub use console::*;
+pub use console_model::*;
 pub use error::StoreError;
+pub use housekeeping::NOT_CANCELLABLE;
 pub use model::*;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
+pub use team::LAST_ADMIN;
 
 use std::sync::Arc;
 
@@ -36,7 +48,22 @@ const PING: &str = "SELECT 1";
 
 /// Everything the console, the API and the worker persist.
 pub trait Store:
-    Health + UserStore + ProjectStore + TargetStore + KeyStore + InvalidationStore + JobQueue + Send + Sync + 'static
+    Health
+    + UserStore
+    + ProjectStore
+    + TeamStore
+    + OverviewStore
+    + HousekeepingStore
+    + AuditStore
+    + HookStore
+    + ChangeFeed
+    + TargetStore
+    + KeyStore
+    + InvalidationStore
+    + JobQueue
+    + Send
+    + Sync
+    + 'static
 {
 }
 
@@ -44,6 +71,12 @@ impl<T> Store for T where
     T: Health
         + UserStore
         + ProjectStore
+        + TeamStore
+        + OverviewStore
+        + HousekeepingStore
+        + AuditStore
+        + HookStore
+        + ChangeFeed
         + TargetStore
         + KeyStore
         + InvalidationStore
@@ -116,6 +149,8 @@ pub trait KeyStore {
 pub trait InvalidationStore {
     async fn insert_invalidation(&self, new: &NewInvalidation) -> StoreResult<Invalidation>;
     async fn invalidation(&self, project_id: i64, id: InvalidationId) -> StoreResult<Invalidation>;
+    /// The invalidation in whichever project holds it (the ID lookup).
+    async fn invalidation_anywhere(&self, id: InvalidationId) -> StoreResult<Invalidation>;
     async fn invalidation_by_idempotency_key(&self, project_id: i64, key: &str) -> StoreResult<Invalidation>;
     async fn list_invalidations(&self, project_id: i64, query: &ListQuery) -> StoreResult<Vec<Invalidation>>;
     async fn events(&self, id: InvalidationId) -> StoreResult<Vec<StatusEvent>>;

@@ -1,7 +1,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{InvalidationId, Role, Scope, Status, TargetKind};
+use crate::domain::{InstanceRole, InvalidationId, Role, Scope, Status, TargetKind};
 
 pub fn from_ms(ms: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
@@ -15,6 +15,9 @@ pub struct User {
     /// Bumped when the password changes or the user is removed: sessions
     /// signed in under an older epoch end.
     pub session_epoch: i64,
+    /// `owner` or `staff` across every project, beside the memberships.
+    pub instance_role: Option<InstanceRole>,
+    pub last_sign_in: Option<DateTime<Utc>>,
 }
 
 impl std::fmt::Debug for User {
@@ -24,6 +27,7 @@ impl std::fmt::Debug for User {
             .field("email", &self.email)
             .field("password_hash", &"[redacted]")
             .field("session_epoch", &self.session_epoch)
+            .field("instance_role", &self.instance_role)
             .finish()
     }
 }
@@ -157,8 +161,14 @@ mod tests {
 
     #[test]
     fn debug_output_never_shows_secrets() {
-        let user =
-            User { id: 1, email: "a@x.io".into(), password_hash: "$argon2id$v=19$HASH".into(), session_epoch: 0 };
+        let user = User {
+            id: 1,
+            email: "a@x.io".into(),
+            password_hash: "$argon2id$v=19$HASH".into(),
+            session_epoch: 0,
+            instance_role: None,
+            last_sign_in: None,
+        };
         let shown = format!("{user:?}");
         assert!(shown.contains("a@x.io") && !shown.contains("HASH") && !shown.contains("argon2"), "{shown}");
         let target = Target {

@@ -4,8 +4,9 @@ use sqlx::FromRow;
 use uuid::Uuid;
 
 use super::model::*;
+use super::Member;
 use super::StoreError;
-use crate::domain::{InvalidationId, OriginPath, Role, Scope, Status, TargetKind};
+use crate::domain::{InstanceRole, InvalidationId, OriginPath, Role, Scope, Status, TargetKind};
 
 fn corrupt(what: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(what.to_string())
@@ -17,11 +18,43 @@ pub(super) struct UserRow {
     email: String,
     password_hash: String,
     session_epoch: i64,
+    instance_role: Option<String>,
+    last_sign_in_ms: Option<i64>,
 }
 
-impl From<UserRow> for User {
-    fn from(r: UserRow) -> Self {
-        User { id: r.id, email: r.email, password_hash: r.password_hash, session_epoch: r.session_epoch }
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+    fn try_from(r: UserRow) -> Result<Self, StoreError> {
+        Ok(User {
+            id: r.id,
+            email: r.email,
+            password_hash: r.password_hash,
+            session_epoch: r.session_epoch,
+            instance_role: r.instance_role.as_deref().map(InstanceRole::parse).transpose().map_err(corrupt)?,
+            last_sign_in: r.last_sign_in_ms.map(from_ms),
+        })
+    }
+}
+
+#[derive(FromRow)]
+pub(super) struct MemberRow {
+    user_id: i64,
+    email: String,
+    role: String,
+    last_sign_in_ms: Option<i64>,
+    invited: bool,
+}
+
+impl TryFrom<MemberRow> for Member {
+    type Error = StoreError;
+    fn try_from(r: MemberRow) -> Result<Self, StoreError> {
+        Ok(Member {
+            user_id: r.user_id,
+            email: r.email,
+            role: Role::parse(&r.role).map_err(corrupt)?,
+            last_sign_in: r.last_sign_in_ms.map(from_ms),
+            invited: r.invited,
+        })
     }
 }
 

@@ -7,9 +7,11 @@ use super::rows::UserRow;
 use super::{PgStore, SqliteStore, StoreResult, User, UserStore};
 
 const CREATE: &str = "INSERT INTO users (email, password_hash, created_ms) VALUES ($1, $2, $3) \
-     RETURNING id, email, password_hash, session_epoch";
-const BY_EMAIL: &str = "SELECT id, email, password_hash, session_epoch FROM users WHERE email = $1";
-const BY_ID: &str = "SELECT id, email, password_hash, session_epoch FROM users WHERE id = $1";
+     RETURNING id, email, password_hash, session_epoch, instance_role, last_sign_in_ms";
+const BY_EMAIL: &str =
+    "SELECT id, email, password_hash, session_epoch, instance_role, last_sign_in_ms FROM users WHERE email = $1";
+const BY_ID: &str =
+    "SELECT id, email, password_hash, session_epoch, instance_role, last_sign_in_ms FROM users WHERE id = $1";
 /// A new password ends every session signed in before it.
 const SET_PASSWORD: &str = "UPDATE users SET password_hash = $1, session_epoch = session_epoch + 1 WHERE id = $2";
 const DELETE_MEMBERSHIPS: &str = "DELETE FROM memberships WHERE user_id = $1";
@@ -21,17 +23,17 @@ impl UserStore for SqliteStore {
     async fn create_user(&self, email: &str, password_hash: &str, now_ms: i64) -> StoreResult<User> {
         let row: UserRow =
             sqlx::query_as(CREATE).bind(email).bind(password_hash).bind(now_ms).fetch_one(&self.pool).await?;
-        Ok(row.into())
+        row.try_into()
     }
 
     async fn user_by_email(&self, email: &str) -> StoreResult<User> {
         let row: UserRow = sqlx::query_as(BY_EMAIL).bind(email).fetch_one(&self.pool).await?;
-        Ok(row.into())
+        row.try_into()
     }
 
     async fn user_by_id(&self, id: i64) -> StoreResult<User> {
         let row: UserRow = sqlx::query_as(BY_ID).bind(id).fetch_one(&self.pool).await?;
-        Ok(row.into())
+        row.try_into()
     }
 
     async fn set_password(&self, user_id: i64, password_hash: &str) -> StoreResult<()> {
@@ -59,17 +61,17 @@ impl UserStore for PgStore {
     async fn create_user(&self, email: &str, password_hash: &str, now_ms: i64) -> StoreResult<User> {
         let row: UserRow =
             sqlx::query_as(CREATE).bind(email).bind(password_hash).bind(now_ms).fetch_one(&self.pool).await?;
-        Ok(row.into())
+        row.try_into()
     }
 
     async fn user_by_email(&self, email: &str) -> StoreResult<User> {
         let row: UserRow = sqlx::query_as(BY_EMAIL).bind(email).fetch_one(&self.pool).await?;
-        Ok(row.into())
+        row.try_into()
     }
 
     async fn user_by_id(&self, id: i64) -> StoreResult<User> {
         let row: UserRow = sqlx::query_as(BY_ID).bind(id).fetch_one(&self.pool).await?;
-        Ok(row.into())
+        row.try_into()
     }
 
     async fn set_password(&self, user_id: i64, password_hash: &str) -> StoreResult<()> {

@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use imgflush::domain::{parse_path_list, CONSOLE_MAX_PATHS};
+use imgflush::domain::{parse_path_list, Scope, CONSOLE_MAX_PATHS};
 
 use crate::components::ErrorNotice;
 use crate::serverfns::SubmitInvalidation;
@@ -8,9 +8,18 @@ use crate::serverfns::SubmitInvalidation;
 /// Scope, URLs with live validation (the same parser the server uses), Submit.
 /// Without JavaScript the server's answer is shown after the round trip.
 #[component]
-pub fn InvalidationForm(token: Signal<String>, submit: ServerAction<SubmitInvalidation>) -> impl IntoView {
-    let text = RwSignal::new(String::new());
-    let all = RwSignal::new(false);
+pub fn InvalidationForm(
+    token: Signal<String>,
+    submit: ServerAction<SubmitInvalidation>,
+    /// "Copy to new": the scope and paths to start with.
+    initial: Option<(Scope, Vec<String>)>,
+) -> impl IntoView {
+    let (initial_all, initial_text) = match initial {
+        Some((scope, paths)) => (scope == Scope::All, paths.join("\n")),
+        None => (false, String::new()),
+    };
+    let text = RwSignal::new(initial_text.clone());
+    let all = RwSignal::new(initial_all);
     let confirmed = RwSignal::new(false);
     // Until hydrated the button stays enabled, so the form works without JavaScript.
     let hydrated = RwSignal::new(false);
@@ -40,12 +49,12 @@ pub fn InvalidationForm(token: Signal<String>, submit: ServerAction<SubmitInvali
                 <fieldset class="scope">
                     <legend>"Scope"</legend>
                     <label>
-                        <input type="radio" name="scope" value="original" id="scope-original" checked
+                        <input type="radio" name="scope" value="original" id="scope-original" checked=!initial_all
                             on:change=move |_| all.set(false) />
                         " Original — specific images"
                     </label>
                     <label>
-                        <input type="radio" name="scope" value="all" id="scope-all"
+                        <input type="radio" name="scope" value="all" id="scope-all" checked=initial_all
                             on:change=move |_| all.set(true) />
                         " All — the whole cache of the token"
                     </label>
@@ -55,7 +64,7 @@ pub fn InvalidationForm(token: Signal<String>, submit: ServerAction<SubmitInvali
                     <textarea id="urls" name="urls" rows="6" spellcheck="false"
                         placeholder="/sample.li/flat1.jpg"
                         prop:value=move || text.get()
-                        on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+                        on:input=move |ev| text.set(event_target_value(&ev))>{initial_text}</textarea>
                     <p class="counter" class:over=over data-testid="counter" aria-live="polite">
                         {move || format!("{} / {}", count(), CONSOLE_MAX_PATHS)}
                         {move || over().then_some(" — too many: submit at most 10 per invalidation")}

@@ -26,6 +26,18 @@ pub fn InvalidationLog(
         },
         |(token, (status, q, before), ..)| list_invalidations(token, status, q, before),
     );
+    // Live: any status change in the project (or a new invalidation, from
+    // the API too) reloads the log in place, as Refresh does; only once the
+    // log loaded (not for a project the user may not see).
+    let visible = Memo::new(move |was: Option<&bool>| {
+        log.get().map(|r| r.is_ok()).unwrap_or_else(|| was.copied().unwrap_or(false))
+    });
+    Effect::new(move |_| {
+        if visible.get() {
+            let url = format!("/p/{}/live", token.get());
+            crate::platform::watch_changes(&url, move |_| refresh.update(|n| *n += 1));
+        }
+    });
     view! {
         <section aria-labelledby="log-title">
             <div class="log-head">
@@ -54,6 +66,17 @@ pub fn InvalidationLog(
                     {move || param("before").map(|v| view! { <input type="hidden" name="before" value=v /> })}
                     <button type="submit" class="refresh">"Refresh"</button>
                 </form>
+                <a class="export" rel="external" data-testid="export-csv" href=move || {
+                    let mut href = format!("/p/{}/invalidations.csv", token.get());
+                    let filters: Vec<String> = ["status", "q"]
+                        .into_iter()
+                        .filter_map(|k| param(k).map(|v| format!("{k}={}", query_value(&v))))
+                        .collect();
+                    if !filters.is_empty() {
+                        href = format!("{href}?{}", filters.join("&"));
+                    }
+                    href
+                }>"Export CSV"</a>
             </div>
             {move || retry.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
             <Transition fallback=|| view! { <p>"Loading the log…"</p> }>

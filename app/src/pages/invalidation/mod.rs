@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::components::{CopyButton, Layout};
 use crate::pages::token_param;
-use crate::serverfns::{get_me, RetryInvalidation, SubmitInvalidation};
+use crate::serverfns::{get_me, invalidation_detail, RetryInvalidation, SubmitInvalidation};
 
 /// The Invalidation page: the form (for admins and editors) and the log.
 #[component]
@@ -18,6 +18,16 @@ pub fn InvalidationPage() -> impl IntoView {
     let retry = ServerAction::<RetryInvalidation>::new();
     let me = Resource::new(move || token.get(), |_| get_me());
     let created = move || query.read().get("created");
+    // "Copy to new": the form starts with an earlier invalidation's scope and paths.
+    let copy = Resource::new(
+        move || (token.get(), query.read().get("copy")),
+        |(token, copy)| async move {
+            match copy {
+                Some(id) => invalidation_detail(token, id).await.ok().map(|d| (d.row.scope, d.row.paths)),
+                None => None,
+            }
+        },
+    );
     view! {
         <Title text="Invalidation" />
         <Layout token=token>
@@ -38,8 +48,9 @@ pub fn InvalidationPage() -> impl IntoView {
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     let role = me.await.ok().and_then(|me| me.project(&token.get_untracked()).map(|p| p.role));
+                    let initial = copy.await;
                     match role {
-                        Some(r) if r.can_submit() => view! { <form::InvalidationForm token=token submit=submit /> }.into_any(),
+                        Some(r) if r.can_submit() => view! { <form::InvalidationForm token=token submit=submit initial=initial /> }.into_any(),
                         Some(_) => view! {
                             <p class="notice" data-testid="read-only">"Your role is read-only: you can inspect the log but not submit invalidations."</p>
                         }.into_any(),

@@ -1,0 +1,61 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::components::ErrorNotice;
+use crate::serverfns::{AcceptInvitation, ChangePassword};
+
+/// The signed-in user's own account: change the password (current one
+/// required; every other session ends).
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let change = ServerAction::<ChangePassword>::new();
+    view! {
+        <Title text="Your account" />
+        <crate::components::Layout token="">
+            <h1>"Your account"</h1>
+            {move || change.value().get().map(|r| match r {
+                Ok(()) => view! { <p class="notice notice-ok" role="status" data-testid="password-changed">"Password changed. Your other sessions have ended."</p> }.into_any(),
+                Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+            })}
+            <section class="card">
+                <h2>"Change your password"</h2>
+                <ActionForm action=change>
+                    <label>"Current password " <input type="password" name="current_password" autocomplete="current-password" required /></label>
+                    <label>"New password " <input type="password" name="new_password" autocomplete="new-password" required minlength="10" /></label>
+                    <label>"New password again " <input type="password" name="confirm" autocomplete="new-password" required minlength="10" /></label>
+                    <button type="submit" class="primary">"Change password"</button>
+                </ActionForm>
+            </section>
+        </crate::components::Layout>
+    }
+}
+
+/// The one-time invitation link: the new member sets their password and is signed in.
+#[component]
+pub fn InvitePage() -> impl IntoView {
+    let params = use_params_map();
+    let token = move || params.read().get("token").unwrap_or_default();
+    let accept = ServerAction::<AcceptInvitation>::new();
+    view! {
+        <Title text="Accept your invitation" />
+        <main class="login">
+            <h1>"Welcome to imgflush"</h1>
+            <p class="muted">"Choose a password to finish setting up your account."</p>
+            {move || accept.value().get().and_then(Result::err).map(|e| match e {
+                crate::error::AppError::NotFound => view! {
+                    <p class="notice notice-error" role="alert" data-testid="invite-invalid">
+                        "This invitation link is not valid: it has expired or was used already. Ask a project admin for a new one."
+                    </p>
+                }.into_any(),
+                e => view! { <ErrorNotice error=e /> }.into_any(),
+            })}
+            <ActionForm action=accept attr:class="card">
+                <input type="hidden" name="token" value=token />
+                <label>"Password " <input type="password" name="password" autocomplete="new-password" required minlength="10" /></label>
+                <label>"Password again " <input type="password" name="confirm" autocomplete="new-password" required minlength="10" /></label>
+                <button type="submit" class="primary">"Set password and sign in"</button>
+            </ActionForm>
+        </main>
+    }
+}

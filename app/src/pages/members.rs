@@ -1,0 +1,151 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use imgflush::domain::Role;
+
+use crate::components::{flash, or_error, CopyButton, ErrorNotice, Layout, LocalTime};
+use crate::model::{AddedMember, MembersView};
+use crate::pages::token_param;
+use crate::serverfns::{list_members, AddMember, ChangeMemberRole, ReinviteMember, RemoveMember};
+
+/// Members of the project: admins add (with an invitation for new users),
+/// change roles and remove; the operator's staff only look.
+#[component]
+pub fn MembersPage() -> impl IntoView {
+    let token = token_param();
+    let add = ServerAction::<AddMember>::new();
+    let change = ServerAction::<ChangeMemberRole>::new();
+    let remove = ServerAction::<RemoveMember>::new();
+    let reinvite = ServerAction::<ReinviteMember>::new();
+    let kept = flash("invite");
+    let members = Resource::new(
+        move || (token.get(), add.version().get(), change.version().get(), remove.version().get()),
+        |(token, ..)| list_members(token),
+    );
+    view! {
+        <Title text="Members" />
+        <Layout token=token>
+            <h1>"Members"</h1>
+            {move || add.value().get().map(|r| match r {
+                Ok(a) => view! { <Added a=a /> }.into_any(),
+                Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+            })}
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    kept.await.and_then(|json| serde_json::from_str::<AddedMember>(&json).ok()).map(|a| view! { <Added a=a /> })
+                })}
+            </Suspense>
+            {move || reinvite.value().get().map(|r| match r {
+                Ok(a) => view! { <Added a=a /> }.into_any(),
+                Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+            })}
+            {move || change.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
+            {move || remove.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    or_error(members.await, move |m| view! { <Members m=m token=token add=add change=change remove=remove reinvite=reinvite /> })
+                })}
+            </Transition>
+        </Layout>
+    }
+}
+
+#[component]
+fn Added(a: AddedMember) -> impl IntoView {
+    view! {
+        <div class="notice notice-ok" role="status" data-testid="member-added">
+            <p>{a.email.clone()} " is now " {a.role.label()} "."</p>
+            {a.invite_path.map(|path| view! {
+                <p>"Send them this one-time link to set their password (it works once, for 7 days, and is shown only now): "
+                    <code data-testid="invite-link">{path.clone()}</code> " "
+                    <CopyButton text=path label="Copy the invitation link" />
+                </p>
+            })}
+        </div>
+    }
+}
+
+#[component]
+fn Members(
+    m: MembersView,
+    token: Signal<String>,
+    add: ServerAction<AddMember>,
+    change: ServerAction<ChangeMemberRole>,
+    remove: ServerAction<RemoveMember>,
+    reinvite: ServerAction<ReinviteMember>,
+) -> impl IntoView {
+    let admin = m.role.can_manage();
+    let me = m.me;
+    view! {
+        <table class="members" data-testid="members">
+            <thead><tr><th>"E-mail"</th><th>"Role"</th><th>"Last sign-in"</th>{admin.then(|| view! { <th>"Change role"</th><th>"Remove"</th> })}</tr></thead>
+            <tbody>
+                {m.members.into_iter().map(|u| {
+                    let email = u.email.clone();
+                    let select_label = format!("New role for {}", u.email);
+                    let remove_label = format!("Remove {}", u.email);
+                    view! {
+                        <tr data-member=email>
+                            <td>{u.email.clone()} {(u.user_id == me).then_some(" (you)")}</td>
+                            <td>{u.role.label()}</td>
+                            <td>{match (u.last_sign_in, u.invited) {
+                                (Some(t), _) => view! { <LocalTime at=t /> }.into_any(),
+                                (None, true) => view! {
+                                    "invited, not signed in yet"
+                                    {admin.then(|| view! {
+                                        <ActionForm action=reinvite attr:class="inline">
+                                            <input type="hidden" name="project" value=token />
+                                            <input type="hidden" name="user_id" value=u.user_id />
+                                            <button type="submit" aria-label=format!("New invitation link for {}", u.email)>"New link"</button>
+                                        </ActionForm>
+                                    })}
+                                }.into_any(),
+                                (None, false) => "never".into_any(),
+                            }}</td>
+                            {admin.then(|| view! {
+                                <td>
+                                    <ActionForm action=change attr:class="inline">
+                                        <input type="hidden" name="project" value=token />
+                                        <input type="hidden" name="user_id" value=u.user_id />
+                                        <select name="role" aria-label=select_label>
+                                            {Role::ALL.into_iter().map(|r| {
+                                                let current = r == u.role;
+                                                view! { <option value=r.as_str() selected=current>{r.label()}</option> }
+                                            }).collect_view()}
+                                        </select>
+                                        <button type="submit">"Change"</button>
+                                    </ActionForm>
+                                </td>
+                                <td>
+                                    <ActionForm action=remove>
+                                        <input type="hidden" name="project" value=token />
+                                        <input type="hidden" name="user_id" value=u.user_id />
+                                        <button type="submit" class="danger" aria-label=remove_label>"Remove"</button>
+                                    </ActionForm>
+                                </td>
+                            })}
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+        {admin.then(|| view! {
+            <section class="card">
+                <h2>"Add a member"</h2>
+                <p class="muted">"An existing user is added at once; anyone else gets a one-time link to set their password."</p>
+                <ActionForm action=add>
+                    <input type="hidden" name="project" value=token />
+                    <label>"E-mail " <input type="email" name="email" required maxlength="254" autocomplete="off" /></label>
+                    <label>"Role "
+                        <select name="role">
+                            <option value="editor">"Editor — submits and retries"</option>
+                            <option value="support">"Support — read-only"</option>
+                            <option value="admin">"Admin — everything"</option>
+                        </select>
+                    </label>
+                    <button type="submit" class="primary">"Add member"</button>
+                </ActionForm>
+            </section>
+        })}
+    }
+}

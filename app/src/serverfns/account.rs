@@ -1,0 +1,39 @@
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+/// Sets the password of an invited user (the link works once, until it
+/// expires) and signs them in.
+#[server(prefix = "/sfn", endpoint = "accept_invitation")]
+pub async fn accept_invitation(token: String, password: String, confirm: String) -> Result<(), AppError> {
+    use crate::ssr::{internal, request_meta, services, UserSession};
+
+    if password != confirm {
+        return Err(AppError::Invalid(vec![crate::error::FieldError::new("confirm", "the two passwords differ")]));
+    }
+    let services = services()?;
+    let user = services.team.accept_invitation(&token, &password, &request_meta().await).await?;
+    let session: tower_sessions::Session = leptos_axum::extract().await.map_err(internal)?;
+    UserSession::new(session).sign_in(&user).await.map_err(internal)?;
+    // Straight to their project (the browser may follow this without a full page load).
+    let first = services.projects.memberships(&user).await?.into_iter().next();
+    leptos_axum::redirect(&first.map_or("/".to_owned(), |m| format!("/p/{}/invalidation", m.project.token)));
+    Ok(())
+}
+
+/// The signed-in user changes their password; their other sessions end.
+#[server(prefix = "/sfn", endpoint = "change_password")]
+pub async fn change_password(current_password: String, new_password: String, confirm: String) -> Result<(), AppError> {
+    use crate::ssr::{current_user, internal, request_meta, services, UserSession};
+
+    let user = current_user().await?;
+    if new_password != confirm {
+        return Err(AppError::Invalid(vec![crate::error::FieldError::new("confirm", "the two passwords differ")]));
+    }
+    let meta = request_meta().await;
+    let user = services()?.accounts.change_password(&user, &current_password, &new_password, &meta).await?;
+    // Every session ended with the new epoch; this one carries on under it.
+    let session: tower_sessions::Session = leptos_axum::extract().await.map_err(internal)?;
+    UserSession::new(session).sign_in(&user).await.map_err(internal)?;
+    Ok(())
+}

@@ -1,0 +1,166 @@
+import {
+  DEMO,
+  FAILING,
+  STAFF,
+  SUPPORT,
+  badge,
+  expect,
+  flakyToken,
+  invalidationPath,
+  logRow,
+  paths,
+  refreshUntil,
+  settle,
+  storageState,
+  submitOn,
+  submitOriginal,
+  test,
+  waitHydrated,
+} from './fixtures';
+
+/*
+ * The operator's console, end to end: an owner creates a project and invites an
+ * editor; the editor sets a password through the link, submits, and sees the
+ * invalidation turn Done (live, without Refresh, when JavaScript runs); an
+ * admin demotes them to support, then removes them, which ends their session.
+ */
+test('an owner creates a project, invites an editor, demotes and removes them', async ({ page, js, browser, baseURL }) => {
+  const rand = Math.random().toString(36).slice(2, 8);
+  const token = `z${js ? 'j' : 'n'}${Date.now().toString(36)}${rand}`;
+  const editorEmail = `editor-${token}@example.com`;
+  const password = 'a long enough passphrase';
+
+  const owner = await browser.newContext({ baseURL, storageState: storageState('owner'), javaScriptEnabled: js });
+  try {
+    const op = await owner.newPage();
+    await op.goto('/projects');
+    if (js) await waitHydrated(op);
+    await op.getByLabel('Token').fill(token);
+    await op.getByLabel('Name', { exact: true }).fill(`Shop ${token}`);
+    await op.getByLabel('Allowed origin hosts (one per line)').fill('img.shop.example');
+    await op.getByRole('button', { name: 'Create project' }).click();
+    await expect(op.getByTestId('project-created')).toContainText(token);
+    await expect(op.locator(`tr[data-project="${token}"]`)).toBeVisible();
+
+    await op.goto(`/p/${token}/members`);
+    if (js) await waitHydrated(op);
+    await op.getByLabel('E-mail').fill(editorEmail);
+    await op.getByLabel(/^Role/).selectOption('editor');
+    await op.getByRole('button', { name: 'Add member' }).click();
+    const link = (await op.getByTestId('invite-link').textContent())?.trim() ?? '';
+    expect(link).toMatch(/^\/invite\/\w{32}$/);
+
+    // The editor, in a browser of their own, accepts the invitation.
+    await page.goto(link);
+    if (js) await waitHydrated(page);
+    await page.getByLabel('Password', { exact: true }).fill(password);
+    await page.getByLabel('Password again').fill(password);
+    await page.getByRole('button', { name: 'Set password and sign in' }).click();
+    await expect(page).toHaveURL(invalidationPath(token));
+    await settle(page, js);
+    await expect(page.getByTestId('user-email')).toHaveText(editorEmail);
+
+    const id = await submitOriginal(page, js, paths(token, 1));
+    if (js) {
+      // No Refresh: the live log shows the status change.
+      await expect(badge(logRow(page, id)), 'the row turns Done by itself').toHaveText('Done', { timeout: 15_000 });
+    } else {
+      await refreshUntil(page, js, id, 'DONE');
+    }
+
+    // The owner (admin of every project) demotes the editor to support.
+    await op.goto(`/p/${token}/members`);
+    if (js) await waitHydrated(op);
+    const row = op.locator(`tr[data-member="${editorEmail}"]`);
+    await row.getByLabel(`New role for ${editorEmail}`).selectOption('support');
+    await row.getByRole('button', { name: 'Change' }).click();
+    await expect(op.locator(`tr[data-member="${editorEmail}"] td`).nth(1)).toHaveText('Support');
+
+    await page.goto(invalidationPath(token));
+    if (js) await waitHydrated(page);
+    await expect(page.getByTestId('read-only')).toBeVisible();
+    await expect(page.locator('textarea#urls')).toHaveCount(0);
+    await expect(page.getByRole('button', { name: 'Retry' })).toHaveCount(0);
+
+    // Removed from their only project: signed out at the next request.
+    await op.locator(`tr[data-member="${editorEmail}"]`).getByRole('button', { name: `Remove ${editorEmail}` }).click();
+    await expect(op.locator(`tr[data-member="${editorEmail}"]`)).toHaveCount(0);
+    await page.goto(invalidationPath(token));
+    await expect(page).toHaveURL(/\/login\?next=/);
+  } finally {
+    await owner.close();
+  }
+});
+
+test.describe('the lookup box', () => {
+  test.use({ storageState: storageState('staff') });
+
+  test('takes a staff user to any project’s Invalidation ID', async ({ page, js, browser, baseURL, uniq }) => {
+    const admin = await browser.newContext({ baseURL, storageState: storageState('admin'), javaScriptEnabled: js });
+    let id: string;
+    try {
+      id = await submitOn(await admin.newPage(), js, FAILING, paths(uniq, 1));
+    } finally {
+      await admin.close();
+    }
+    await page.goto(invalidationPath(DEMO));
+    if (js) await waitHydrated(page);
+    await expect(page.getByTestId('user-email')).toHaveText(STAFF.email);
+    await page.getByLabel('Invalidation ID or URL').fill(`${baseURL}/p/${FAILING}/invalidation/${id}`);
+    await page.getByRole('button', { name: 'Find' }).click();
+    await expect(page).toHaveURL(`${invalidationPath(FAILING)}/${id}`);
+    await settle(page, js);
+    await expect(page.getByRole('heading', { name: `Invalidation ${id}` })).toBeVisible();
+  });
+});
+
+test.describe('the lookup box for a member of other projects', () => {
+  test.use({ storageState: storageState('support') });
+
+  test('answers not found for another project’s ID', async ({ page, js, browser, baseURL, uniq, allowConsoleError }) => {
+    const admin = await browser.newContext({ baseURL, storageState: storageState('admin'), javaScriptEnabled: js });
+    const foreign = flakyToken(test.info().project.name);
+    let id: string;
+    try {
+      id = await submitOn(await admin.newPage(), js, foreign, paths(uniq, 1));
+    } finally {
+      await admin.close();
+    }
+    allowConsoleError(/status of 404/);
+    await page.goto(invalidationPath(DEMO));
+    if (js) await waitHydrated(page);
+    await expect(page.getByTestId('user-email')).toHaveText(SUPPORT.email);
+    await page.getByLabel('Invalidation ID or URL').fill(id);
+    await page.getByRole('button', { name: 'Find' }).click();
+    await expect(page.getByRole('heading', { name: 'Not found' })).toBeVisible();
+    expect(page.url()).toContain('/lookup?q=');
+    await expect(page.getByText(foreign)).toHaveCount(0);
+  });
+});
+
+test.describe('the live log', () => {
+  test.use({ storageState: storageState('support') });
+
+  test('shows a new invalidation from elsewhere and its status changes without Refresh', async ({ page, js, browser, baseURL, uniq }) => {
+    test.skip(!js, 'without JavaScript the page stays as it was');
+    await page.goto(invalidationPath(DEMO));
+    await waitHydrated(page);
+    const admin = await browser.newContext({ baseURL, storageState: storageState('admin') });
+    try {
+      // Submitted elsewhere (another session, as an API client would): never in this page.
+      const r = await admin.request.post('/sfn/submit_invalidation', {
+        form: { project: DEMO, scope: 'original', urls: paths(uniq, 1)[0] },
+        headers: { Origin: baseURL!, Accept: 'application/json' },
+        maxRedirects: 0,
+      });
+      expect(r.status()).toBe(200);
+      const id = (await r.json()) as string;
+      const row = logRow(page, id);
+      await expect(row, 'the new row appears at the top').toBeVisible({ timeout: 15_000 });
+      await expect(page.locator('[data-testid="log"] tbody tr').first()).toHaveAttribute('data-id', id);
+      await expect(badge(row)).toHaveText('Done', { timeout: 15_000 });
+    } finally {
+      await admin.close();
+    }
+  });
+});

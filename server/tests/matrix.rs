@@ -1,0 +1,102 @@
+//! The role matrix of the console's remaining new entry points (cancel,
+//! retention, CSV export, live log), the first-start owner, and the one-time
+//! results a form posted without JavaScript leaves in the session.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use common::*;
+use imgflush::backend::invalidations::Submission;
+use imgflush::domain::{InstanceRole, Role};
+use serde_json::{json, Value};
+
+async fn call(t: &TestApp, cookie: &str, name: &str, form: &[(&str, &str)]) -> Value {
+    body_json(t.server_fn(cookie, name, form).await).await
+}
+
+/// `(email, role in demo or in another project, instance role, expected outcome)`.
+fn people() -> [(&'static str, Role, Option<InstanceRole>, bool, &'static str); 6] {
+    [
+        ("owner@example.com", Role::Support, Some(InstanceRole::Owner), false, "admin"),
+        ("staff@example.com", Role::Support, Some(InstanceRole::Staff), false, "reader"),
+        ("admin@example.com", Role::Admin, None, true, "admin"),
+        ("editor@example.com", Role::Editor, None, true, "editor"),
+        ("support@example.com", Role::Support, None, true, "reader"),
+        ("outsider@example.com", Role::Admin, None, false, "outsider"),
+    ]
+}
+
+db_test!(role_matrix_of_cancel_retention_export_and_live, |t: TestApp| async move {
+    let other = t.project("other").await;
+    let submitter = t.actor("submitter@example.com", Role::Editor, &t.demo).await;
+    for (email, role, instance, in_demo, kind) in people() {
+        let id = t.user(email, role, if in_demo { &t.demo } else { &other }).await;
+        t.store.set_instance_role(id, instance).await.unwrap();
+        let cookie = t.login(email).await;
+        let sub = Submission::from_api("original", Some(vec!["/m.jpg".into()]), None).unwrap();
+        let inv = t.app.services.invalidations.submit(&submitter, sub).await.unwrap().invalidation.id.to_string();
+
+        let cancel = call(&t, &cookie, "cancel_invalidation", &[("project", "demo"), ("id", &inv)]).await;
+        let retention = call(&t, &cookie, "save_retention", &[("project", "demo"), ("retention_days", "60")]).await;
+        let csv = t.get("/p/demo/invalidations.csv", Some(&cookie)).await.status();
+        let live = t.get("/p/demo/live", Some(&cookie)).await.status();
+        let (cancel_ok, retention_ok) = match kind {
+            "admin" => (true, true),
+            "editor" => (true, false),
+            _ => (false, false),
+        };
+        if kind == "outsider" {
+            assert_eq!((cancel, retention), (json!("NotFound"), json!("NotFound")), "{email}");
+            assert_eq!((csv, live), (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND), "{email}");
+            continue;
+        }
+        assert_eq!(cancel == Value::Null, cancel_ok, "{email} cancel: {cancel}");
+        if !cancel_ok {
+            assert_eq!(cancel, json!("Forbidden"), "{email}");
+        }
+        assert_eq!(retention == json!(60), retention_ok, "{email} retention: {retention}");
+        if !retention_ok {
+            assert_eq!(retention, json!("Forbidden"), "{email}");
+        }
+        assert_eq!((csv, live), (StatusCode::OK, StatusCode::OK), "{email} reads the log");
+    }
+});
+
+db_test!(the_first_start_admin_is_the_owner, |t: TestApp| async move {
+    let config = server::Config::with_database(&t.db.url);
+    // The test app has no users yet: this is a first start.
+    server::bootstrap::first_start(&t.app.services, &config).await.unwrap();
+    let admin = t.store.user_by_email("admin@example.com").await.unwrap();
+    assert_eq!(admin.instance_role, Some(InstanceRole::Owner));
+});
+
+db_test!(a_form_posted_without_javascript_finds_its_result_once, |t: TestApp| async move {
+    t.user("admin@example.com", Role::Admin, &t.demo).await;
+    let cookie = t.login("admin@example.com").await;
+    // As a browser posts a form without JavaScript: it accepts HTML and follows the redirect.
+    let resp = t
+        .send(
+            Request::post("/sfn/add_member")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::ACCEPT, "text/html,application/xhtml+xml")
+                .header(header::HOST, "localhost")
+                .header(header::ORIGIN, "http://localhost")
+                .header(header::REFERER, "http://localhost/p/demo/members")
+                .header(header::COOKIE, &cookie)
+                .body(Body::from("project=demo&email=new%40example.com&role=editor"))
+                .unwrap(),
+        )
+        .await;
+    assert!(resp.status().is_redirection(), "{}", resp.status());
+    let kept = call(&t, &cookie, "take_flash", &[("key", "invite")]).await;
+    let added: Value = serde_json::from_str(kept.as_str().expect("kept for the page")).unwrap();
+    assert_eq!(added["email"], "new@example.com");
+    assert!(added["invite_path"].as_str().unwrap().starts_with("/invite/"));
+    assert_eq!(call(&t, &cookie, "take_flash", &[("key", "invite")]).await, Value::Null, "shown once");
+    // With JavaScript (a JSON answer) nothing is kept: the page shows the value itself.
+    call(&t, &cookie, "add_member", &[("project", "demo"), ("email", "js@example.com"), ("role", "editor")]).await;
+    assert_eq!(call(&t, &cookie, "take_flash", &[("key", "invite")]).await, Value::Null);
+    assert_eq!(call(&t, &cookie, "take_flash", &[("key", "user")]).await, json!("NotFound"), "only known keys");
+    assert_eq!(call(&t, "", "take_flash", &[("key", "invite")]).await, json!("Unauthorized"));
+});

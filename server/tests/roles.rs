@@ -1,0 +1,126 @@
+//! Instance roles (owner, staff) and the Invalidation ID lookup, through the
+//! server functions and pages as the browser calls them, on both databases.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::*;
+use imgflush::backend::invalidations::{PathsInput, Submission};
+use imgflush::backend::store::Project;
+use imgflush::domain::{InstanceRole, Role, Scope};
+use serde_json::{json, Value};
+
+/// Who calls, in the role matrix.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Who {
+    Owner,
+    Staff,
+    Admin,
+    Editor,
+    Support,
+    Outsider,
+}
+
+const EVERYONE: [Who; 6] = [Who::Owner, Who::Staff, Who::Admin, Who::Editor, Who::Support, Who::Outsider];
+
+/// Signs in a fresh user who is `who` for the demo project.
+async fn caller(t: &TestApp, who: Who, other: &Project) -> String {
+    let email = format!("{who:?}-{}@example.com", uuid::Uuid::new_v4().simple()).to_lowercase();
+    let (role, project, instance) = match who {
+        Who::Owner => (Role::Support, other, Some(InstanceRole::Owner)),
+        Who::Staff => (Role::Support, other, Some(InstanceRole::Staff)),
+        Who::Admin => (Role::Admin, &t.demo, None),
+        Who::Editor => (Role::Editor, &t.demo, None),
+        Who::Support => (Role::Support, &t.demo, None),
+        Who::Outsider => (Role::Admin, other, None),
+    };
+    let id = t.user(&email, role, project).await;
+    t.store.set_instance_role(id, instance).await.unwrap();
+    t.login(&email).await
+}
+
+async fn call(t: &TestApp, cookie: &str, name: &str, form: &[(&str, &str)]) -> Value {
+    body_json(t.server_fn(cookie, name, form).await).await
+}
+
+async fn submit(t: &TestApp, project: &Project) -> String {
+    let actor = t.actor("submitter@example.com", Role::Editor, project).await;
+    let sub = Submission {
+        scope: Scope::Original,
+        paths: PathsInput::List(vec!["/a.jpg".into()]),
+        max_paths: 15,
+        idempotency_key: None,
+    };
+    t.app.services.invalidations.submit(&actor, sub).await.unwrap().invalidation.id.to_string()
+}
+
+db_test!(owners_administer_and_staff_read_every_project, |t: TestApp| async move {
+    let other = t.project("other").await;
+    let id = submit(&t, &t.demo).await;
+    for who in EVERYONE {
+        let cookie = caller(&t, who, &other).await;
+        let detail = call(&t, &cookie, "invalidation_detail", &[("project", "demo"), ("id", &id)]).await;
+        let submit =
+            call(&t, &cookie, "submit_invalidation", &[("project", "demo"), ("scope", "original"), ("urls", "/b.jpg")])
+                .await;
+        let me = call(&t, &cookie, "me", &[]).await;
+        let tokens: Vec<&str> =
+            me["projects"].as_array().unwrap().iter().map(|p| p["token"].as_str().unwrap()).collect();
+        match who {
+            Who::Outsider => {
+                assert_eq!(detail, json!("NotFound"), "{who:?}");
+                assert_eq!(submit, json!("NotFound"), "{who:?}");
+                assert_eq!(tokens, ["other"]);
+            }
+            Who::Staff | Who::Support => {
+                assert_eq!(detail["row"]["id"], id, "{who:?}");
+                assert_eq!(submit, json!("Forbidden"), "{who:?}");
+            }
+            _ => {
+                assert_eq!(detail["row"]["id"], id, "{who:?}");
+                assert!(submit.is_string() && submit != json!("Forbidden"), "{who:?}: {submit}");
+            }
+        }
+        if matches!(who, Who::Owner | Who::Staff) {
+            assert_eq!(tokens, ["demo", "other"], "{who:?} sees every project");
+            assert_eq!(me["instance_role"], json!(format!("{who:?}").to_lowercase()));
+        }
+    }
+});
+
+db_test!(the_lookup_opens_any_visible_project_and_hides_the_rest, |t: TestApp| async move {
+    let other = t.project("other").await;
+    let theirs = submit(&t, &other).await;
+    let pasted = format!("https://console.example/p/other/invalidation/{theirs}?x=1");
+    for who in EVERYONE {
+        let cookie = caller(&t, who, &t.project(&format!("p{}", who as u8)).await).await;
+        let found = call(&t, &cookie, "locate_invalidation", &[("q", &pasted)]).await;
+        let page = t
+            .send(
+                axum::http::Request::get(format!("/lookup?q={}", enc(&theirs)))
+                    .header("host", "localhost")
+                    .header("accept", "text/html")
+                    .header("cookie", &cookie)
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        if matches!(who, Who::Owner | Who::Staff) {
+            assert_eq!(found, json!(format!("/p/other/invalidation/{theirs}")), "{who:?}");
+            assert!(page.status().is_redirection(), "{who:?}: {}", page.status());
+            assert_eq!(location(&page), format!("/p/other/invalidation/{theirs}"));
+        } else {
+            assert_eq!(found, json!("NotFound"), "{who:?} is not a member of `other`");
+            assert_eq!(page.status(), StatusCode::NOT_FOUND, "{who:?}");
+        }
+    }
+    let cookie = caller(&t, Who::Admin, &other).await;
+    let unknown = uuid::Uuid::now_v7().to_string();
+    for q in [unknown.as_str(), "not an id", ""] {
+        assert_eq!(call(&t, &cookie, "locate_invalidation", &[("q", q)]).await, json!("NotFound"), "{q:?}");
+    }
+    let mine = submit(&t, &t.demo).await;
+    let found = call(&t, &cookie, "locate_invalidation", &[("q", &format!("  {mine}\n"))]).await;
+    assert_eq!(found, json!(format!("/p/demo/invalidation/{mine}")));
+    assert_eq!(t.get("/lookup?q=x", None).await.status(), StatusCode::SEE_OTHER, "sign in first");
+});

@@ -1,0 +1,145 @@
+//! Delivering notifications: the signed call, and the notifier that finds
+//! final invalidations nobody has notified about yet. Each is claimed once
+//! in the database (an atomic UPDATE), so with several instances exactly one
+//! sends it, whichever process the worker ran in.
+
+use std::time::Duration;
+
+use reqwest::Client;
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::backend::network::NetworkPolicy;
+use crate::backend::now_ms;
+use crate::backend::purge::{self, webhook_signature, PurgeError};
+use crate::backend::store::{DynStore, Hook, Invalidation};
+use crate::domain::InvalidationId;
+
+/// How long one hook call may take.
+pub const NOTIFY_TIMEOUT: Duration = Duration::from_secs(10);
+const POLL: Duration = Duration::from_millis(500);
+
+/// The JSON body of a hook call.
+#[derive(Debug, Clone, Serialize)]
+pub struct HookEvent {
+    /// `invalidation.error`, `invalidation.final` or `test`.
+    pub event: &'static str,
+    pub project: String,
+    pub invalidation_id: Option<InvalidationId>,
+    pub status: Option<&'static str>,
+    pub attempt: Option<i32>,
+    pub error: Option<String>,
+    pub finished_at: Option<String>,
+    pub paths: Vec<String>,
+}
+
+impl HookEvent {
+    pub fn test(project: &str) -> HookEvent {
+        HookEvent {
+            event: "test",
+            project: project.to_owned(),
+            invalidation_id: None,
+            status: None,
+            attempt: None,
+            error: None,
+            finished_at: None,
+            paths: vec![],
+        }
+    }
+
+    fn of(project: &str, inv: &Invalidation) -> HookEvent {
+        HookEvent {
+            event: if inv.status.is_error() { "invalidation.error" } else { "invalidation.final" },
+            project: project.to_owned(),
+            invalidation_id: Some(inv.id),
+            status: Some(inv.status.code()),
+            attempt: Some(inv.attempt),
+            error: inv.error.clone(),
+            finished_at: inv.finished.map(|f| f.to_rfc3339()),
+            paths: inv.paths.clone(),
+        }
+    }
+}
+
+/// Calls the hook once, signed like the webhook target (`X-Imgflush-Timestamp`,
+/// `X-Imgflush-Signature` = HMAC-SHA256 of `"{timestamp}.{body}"`), and answers
+/// what it said: `HTTP 200`, or the kind of failure (never the secret).
+pub(super) async fn send(client: &Client, policy: &NetworkPolicy, hook: &Hook, event: &HookEvent) -> String {
+    let Ok(url) = reqwest::Url::parse(&hook.url) else { return "invalid URL".into() };
+    if let Err(why) = policy.check_url(&url) {
+        return PurgeError::NotAllowed(why).to_string();
+    }
+    let body = serde_json::to_vec(event).expect("a hook event serialises");
+    let timestamp = chrono::Utc::now().timestamp();
+    let mut call = client
+        .post(url)
+        .header("Content-Type", "application/json")
+        .header("X-Imgflush-Event", event.event)
+        .header("X-Imgflush-Timestamp", timestamp.to_string())
+        .body(body.clone());
+    if let Some(secret) = &hook.secret {
+        call = call.header("X-Imgflush-Signature", webhook_signature(secret, timestamp, &body));
+    }
+    match call.send().await {
+        Ok(resp) => format!("HTTP {}", resp.status()),
+        Err(e) if e.is_timeout() => PurgeError::Timeout.to_string(),
+        Err(e) if e.is_connect() => PurgeError::Unreachable.to_string(),
+        Err(_) => "request failed".into(),
+    }
+}
+
+/// Notifies the hooks of every final invalidation not yet notified; answers
+/// how many invalidations it handled.
+pub async fn notify_pending(store: &DynStore, client: &Client, policy: &NetworkPolicy) -> Result<usize, String> {
+    let pending = store.unnotified(50).await.map_err(|e| e.to_string())?;
+    let mut handled = 0;
+    for inv in pending {
+        if store.claim_notification(inv.id, now_ms()).await.map_err(|e| e.to_string())? {
+            deliver(store, client, policy, &inv).await;
+            handled += 1;
+        }
+    }
+    Ok(handled)
+}
+
+async fn deliver(store: &DynStore, client: &Client, policy: &NetworkPolicy, inv: &Invalidation) {
+    let Ok(project) = store.project_by_id(inv.project_id).await else { return };
+    let Ok(hooks) = store.list_hooks(project.id).await else { return };
+    let event = HookEvent::of(&project.token, inv);
+    for hook in hooks.iter().filter(|h| h.every_final || inv.status.is_error()) {
+        let answer = send(client, policy, hook, &event).await;
+        tracing::info!(hook = %hook.name, id = %inv.id, %answer, "notification sent");
+        if let Err(e) = store.record_hook_result(hook.id, &answer, now_ms()).await {
+            tracing::warn!(error = %e, "could not record the hook's answer");
+        }
+    }
+}
+
+/// The notifier loop the console runs: checks twice a second for final
+/// invalidations (written by a worker in this process or any other).
+pub async fn run_notifier(store: DynStore, policy: NetworkPolicy, stop: CancellationToken) {
+    let client = purge::client(NOTIFY_TIMEOUT, &policy);
+    loop {
+        if let Err(e) = notify_pending(&store, &client, &policy).await {
+            tracing::warn!(error = %e, "notification hooks: could not read pending invalidations");
+        }
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(POLL) => {}
+        }
+    }
+}
+
+/// For a worker that wants its hooks called the moment a job ends (the
+/// notifier finds it within half a second anyway): notifies `id` if it is
+/// final and nobody has yet. Runs detached, so the worker never waits on a hook.
+pub fn on_final(store: &DynStore, policy: &NetworkPolicy, id: InvalidationId) {
+    let (store, policy) = (store.clone(), policy.clone());
+    tokio::spawn(async move {
+        let client = purge::client(NOTIFY_TIMEOUT, &policy);
+        let Ok(inv) = store.invalidation_anywhere(id).await else { return };
+        if inv.status.is_final() && matches!(store.claim_notification(id, now_ms()).await, Ok(true)) {
+            deliver(&store, &client, &policy, &inv).await;
+        }
+    });
+}

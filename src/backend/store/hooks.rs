@@ -1,0 +1,104 @@
+//! Notification hooks, and which final invalidations still await their notification.
+
+use async_trait::async_trait;
+use sqlx::FromRow;
+
+use super::error::one_row;
+use super::model::from_ms;
+use super::rows::{convert, InvalidationRow};
+use super::{Hook, HookStore, Invalidation, NewHook, PgStore, SqliteStore, StoreResult};
+
+const COLUMNS: &str = "id, project_id, name, url, secret, every_final, last_result, last_ms";
+const ADD: &str = "INSERT INTO notification_hooks (project_id, name, url, secret, every_final, created_ms) \
+     VALUES ($1, $2, $3, $4, $5, $6) \
+     RETURNING id, project_id, name, url, secret, every_final, last_result, last_ms";
+const REMOVE: &str = "DELETE FROM notification_hooks WHERE project_id = $1 AND id = $2";
+const RESULT: &str = "UPDATE notification_hooks SET last_result = $2, last_ms = $3 WHERE id = $1";
+const UNNOTIFIED: &str = "SELECT id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, \
+     updated_ms, finished_ms, request_hash FROM invalidations \
+     WHERE notified_ms IS NULL AND finished_ms IS NOT NULL ORDER BY finished_ms LIMIT $1";
+/// One instance wins each notification.
+const CLAIM: &str =
+    "UPDATE invalidations SET notified_ms = $2 WHERE id = $1 AND notified_ms IS NULL AND finished_ms IS NOT NULL";
+
+#[derive(FromRow)]
+struct HookRow {
+    id: i64,
+    project_id: i64,
+    name: String,
+    url: String,
+    secret: Option<String>,
+    every_final: bool,
+    last_result: Option<String>,
+    last_ms: Option<i64>,
+}
+
+impl From<HookRow> for Hook {
+    fn from(r: HookRow) -> Self {
+        Hook {
+            id: r.id,
+            project_id: r.project_id,
+            name: r.name,
+            url: r.url,
+            secret: r.secret,
+            every_final: r.every_final,
+            last_result: r.last_result,
+            last_at: r.last_ms.map(from_ms),
+        }
+    }
+}
+
+macro_rules! hook_store {
+    ($store:ty) => {
+        #[async_trait]
+        impl HookStore for $store {
+            async fn add_hook(&self, project_id: i64, new: &NewHook, now_ms: i64) -> StoreResult<Hook> {
+                let row: HookRow = sqlx::query_as(ADD)
+                    .bind(project_id)
+                    .bind(&new.name)
+                    .bind(&new.url)
+                    .bind(&new.secret)
+                    .bind(new.every_final)
+                    .bind(now_ms)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(row.into())
+            }
+
+            async fn list_hooks(&self, project_id: i64) -> StoreResult<Vec<Hook>> {
+                let sql = format!("SELECT {COLUMNS} FROM notification_hooks WHERE project_id = $1 ORDER BY name");
+                let rows: Vec<HookRow> = sqlx::query_as(&sql).bind(project_id).fetch_all(&self.pool).await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn hook(&self, project_id: i64, id: i64) -> StoreResult<Hook> {
+                let sql = format!("SELECT {COLUMNS} FROM notification_hooks WHERE project_id = $1 AND id = $2");
+                let row: HookRow = sqlx::query_as(&sql).bind(project_id).bind(id).fetch_one(&self.pool).await?;
+                Ok(row.into())
+            }
+
+            async fn remove_hook(&self, project_id: i64, id: i64) -> StoreResult<()> {
+                let done = sqlx::query(REMOVE).bind(project_id).bind(id).execute(&self.pool).await?;
+                one_row(done.rows_affected())
+            }
+
+            async fn record_hook_result(&self, id: i64, result: &str, now_ms: i64) -> StoreResult<()> {
+                sqlx::query(RESULT).bind(id).bind(result).bind(now_ms).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn unnotified(&self, limit: i64) -> StoreResult<Vec<Invalidation>> {
+                let rows: Vec<InvalidationRow> = sqlx::query_as(UNNOTIFIED).bind(limit).fetch_all(&self.pool).await?;
+                convert(rows)
+            }
+
+            async fn claim_notification(&self, id: crate::domain::InvalidationId, now_ms: i64) -> StoreResult<bool> {
+                let done = sqlx::query(CLAIM).bind(id.0).bind(now_ms).execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
+            }
+        }
+    };
+}
+
+hook_store!(SqliteStore);
+hook_store!(PgStore);

@@ -1,0 +1,76 @@
+//! Cancelling a queued invalidation before any worker claims it, and
+//! pruning invalidations past the project's retention.
+
+use async_trait::async_trait;
+
+use super::invalidations::insert_event;
+use super::rows::InvalidationRow;
+use super::{HousekeepingStore, Invalidation, PgStore, SqliteStore, StoreError, StoreResult};
+use crate::domain::{InvalidationId, Status};
+
+/// Only while `RECEIVED` and unclaimed: a claim and a cancel are each one
+/// atomic UPDATE, so exactly one of them wins.
+const CANCEL: &str = "UPDATE invalidations SET status = 'CANCELLED', finished_ms = $1, updated_ms = $1 \
+     WHERE project_id = $2 AND id = $3 AND status = 'RECEIVED' AND lease_owner IS NULL \
+     RETURNING id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, updated_ms, \
+     finished_ms, request_hash";
+const EXISTS: &str = "SELECT status FROM invalidations WHERE project_id = $1 AND id = $2";
+const RETENTION: &str = "SELECT retention_days FROM projects WHERE id = $1";
+const SET_RETENTION: &str = "UPDATE projects SET retention_days = $2 WHERE id = $1";
+const ALL_RETENTIONS: &str = "SELECT id, retention_days FROM projects ORDER BY id";
+/// Only final invalidations: nothing a worker may still be running.
+const PRUNE: &str = "DELETE FROM invalidations WHERE project_id = $1 AND created_ms < $2 \
+     AND status IN ('DONE', 'ERROR', 'ERROR_CDN_NODE', 'CANCELLED')";
+
+pub const NOT_CANCELLABLE: StoreError = StoreError::Conflict("only a RECEIVED invalidation no worker has claimed");
+
+macro_rules! housekeeping_store {
+    ($store:ty) => {
+        #[async_trait]
+        impl HousekeepingStore for $store {
+            async fn cancel_received(
+                &self,
+                project_id: i64,
+                id: InvalidationId,
+                by: &str,
+                now_ms: i64,
+            ) -> StoreResult<Invalidation> {
+                let mut tx = self.pool.begin().await?;
+                let row: Option<InvalidationRow> =
+                    sqlx::query_as(CANCEL).bind(now_ms).bind(project_id).bind(id.0).fetch_optional(&mut *tx).await?;
+                let Some(row) = row else {
+                    drop(tx);
+                    let _: (String,) = sqlx::query_as(EXISTS).bind(project_id).bind(id.0).fetch_one(&self.pool).await?;
+                    return Err(NOT_CANCELLABLE);
+                };
+                let inv: Invalidation = row.try_into()?;
+                let note = format!("cancelled by {by}");
+                insert_event(id, Status::Cancelled, inv.attempt, Some(&note), now_ms).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(inv)
+            }
+
+            async fn retention_days(&self, project_id: i64) -> StoreResult<i64> {
+                let (days,): (i64,) = sqlx::query_as(RETENTION).bind(project_id).fetch_one(&self.pool).await?;
+                Ok(days)
+            }
+
+            async fn set_retention_days(&self, project_id: i64, days: i64) -> StoreResult<()> {
+                let done = sqlx::query(SET_RETENTION).bind(project_id).bind(days).execute(&self.pool).await?;
+                super::error::one_row(done.rows_affected())
+            }
+
+            async fn retentions(&self) -> StoreResult<Vec<(i64, i64)>> {
+                Ok(sqlx::query_as(ALL_RETENTIONS).fetch_all(&self.pool).await?)
+            }
+
+            async fn prune_invalidations(&self, project_id: i64, before_ms: i64) -> StoreResult<u64> {
+                let done = sqlx::query(PRUNE).bind(project_id).bind(before_ms).execute(&self.pool).await?;
+                Ok(done.rows_affected())
+            }
+        }
+    };
+}
+
+housekeeping_store!(SqliteStore);
+housekeeping_store!(PgStore);
