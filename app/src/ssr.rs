@@ -110,7 +110,7 @@ pub async fn current_user() -> Result<User, AppError> {
     let services = services()?;
     match UserSession::new(session).user(&services).await {
         Ok(Some(user)) => Ok(user),
-        Ok(None) => Err(AppError::Unauthorized),
+        Ok(None) => Err(unauthorized()),
         // Sessions live in the same database: when it is away, say so.
         Err(_) if services.ping().await.is_err() => Err(unavailable()),
         Err(e) => Err(e),
@@ -136,6 +136,15 @@ pub fn unavailable() -> AppError {
         resp.insert_header(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
     }
     AppError::Unavailable(secs)
+}
+
+/// No session, or it has ended: a server function answers 401 (a page
+/// request never gets here, `require_session` sends it to sign in first).
+pub fn unauthorized() -> AppError {
+    if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+        resp.set_status(axum::http::StatusCode::UNAUTHORIZED);
+    }
+    AppError::Unauthorized
 }
 
 pub fn internal(e: impl std::fmt::Display) -> AppError {

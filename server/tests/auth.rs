@@ -287,3 +287,21 @@ db_test!(the_sign_in_form_body_is_small, |t: TestApp| async move {
     let resp = t.login_from("192.0.2.10", None, &long, "x", "/").await;
     assert!(location(&resp).contains("error=invalid"), "{}", location(&resp));
 });
+
+// A server function called after the session ended (here: the member was
+// removed from their only project) answers 401 with the Unauthorized error,
+// never a 500.
+db_test!(a_server_function_after_the_session_ended_answers_401, |t: TestApp| async move {
+    let user = t.user("gone@example.com", Role::Editor, &t.demo).await;
+    let cookie = t.login("gone@example.com").await;
+    let ok = t.server_fn(&cookie, "list_invalidations", &[("project", "demo")]).await;
+    assert_eq!(ok.status(), StatusCode::OK);
+    t.store.remove_membership(user, t.demo.id).await.unwrap();
+    t.store.end_sessions(user).await.unwrap();
+    let ended = t.server_fn(&cookie, "list_invalidations", &[("project", "demo")]).await;
+    assert_eq!(ended.status(), StatusCode::UNAUTHORIZED);
+    let body = body_text(ended).await;
+    assert!(body.contains("Unauthorized"), "{body}");
+    let never = t.server_fn("", "list_invalidations", &[("project", "demo")]).await;
+    assert_eq!(never.status(), StatusCode::UNAUTHORIZED);
+});
