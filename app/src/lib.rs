@@ -30,6 +30,7 @@ use pages::{
     members::MembersPage,
     projects::ProjectsPage,
     settings::SettingsPage,
+    users::UsersPage,
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -63,6 +64,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/docs/api") view=ApiDocsPage />
                 <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                 <Route path=path!("/projects") view=ProjectsPage ssr=SsrMode::Async />
+                <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async />
                 <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::Async />
                 <Route path=path!("/lookup") view=LookupPage ssr=SsrMode::Async />
                 // Async: data loads before the headers go out, so a foreign or

@@ -256,3 +256,21 @@ pub struct HooksView {
     pub hooks: Vec<HookView>,
     pub role: Role,
 }
+
+/// A user on the owners' Users page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserRow {
+    pub id: i64,
+    pub email: String,
+    pub instance_role: Option<InstanceRole>,
+    pub last_sign_in: Option<DateTime<Utc>>,
+    pub projects: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UsersView {
+    pub users: Vec<UserRow>,
+    pub me: i64,
+    /// Owners change; staff look.
+    pub owner: bool,
+}

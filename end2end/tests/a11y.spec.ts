@@ -62,6 +62,7 @@ test.describe('as the owner', () => {
       `/p/${DEMO}/notifications`,
       `/p/${DEMO}/audit`,
       '/projects',
+      '/users',
       '/audit',
       '/account',
       '/docs/api',

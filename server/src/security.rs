@@ -61,7 +61,8 @@ pub async fn require_session(State(services): State<Services>, session: Session,
         || path == "/account"
         || path == "/lookup"
         || path == "/projects"
-        || path == "/audit";
+        || path == "/audit"
+        || path == "/users";
     if !page || !matches!(*req.method(), Method::GET | Method::HEAD) {
         return next.run(req).await;
     }

@@ -10,6 +10,7 @@ pub mod accounts;
 mod actor;
 pub mod audit;
 pub mod auth;
+pub mod directory;
 mod error;
 pub mod invalidations;
 pub mod keys;
@@ -57,6 +58,7 @@ pub struct Services {
     pub projects: projects::ProjectService,
     pub accounts: accounts::AccountService,
     pub team: team::TeamService,
+    pub directory: directory::UserDirectory,
     pub audit: audit::AuditService,
     pub notify: notify::NotifyService,
     pub live: live::LiveFeed,
@@ -74,6 +76,7 @@ impl Services {
             projects: projects::ProjectService::new(store.clone()),
             accounts: accounts::AccountService::new(store.clone(), limits.login_throttle()),
             team: team::TeamService::new(store.clone()),
+            directory: directory::UserDirectory::new(store.clone()),
             audit: audit::AuditService::new(store.clone()),
             notify: notify::NotifyService::new(store.clone()),
             live: live::LiveFeed::new(store.clone()),

@@ -83,6 +83,7 @@ fn Switcher(me: Me, token: Signal<String>) -> impl IntoView {
             {me.instance_role.map(|r| view! {
                 <span class="badge" data-testid="instance-role">{r.label()}</span>
                 <a href="/projects">"All projects"</a>
+                <a href="/users">"Users"</a>
                 {(r == imgflush::domain::InstanceRole::Owner).then(|| view! { <a href="/audit">"Audit"</a> })}
             })}
             <form method="post" action="/logout" rel="external">

@@ -11,6 +11,7 @@ pub mod lookup;
 pub mod members;
 pub mod projects;
 pub mod settings;
+pub mod users;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;

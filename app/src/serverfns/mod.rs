@@ -10,6 +10,7 @@ mod members;
 mod projects;
 mod session;
 mod settings;
+mod users;
 
 pub use account::*;
 pub use audit::*;
@@ -20,6 +21,7 @@ pub use members::*;
 pub use projects::*;
 pub use session::*;
 pub use settings::*;
+pub use users::*;
 
 /// The signed-in caller as a member of `token`, for a call that changes
 /// something: it counts against the user's console write limit

@@ -25,7 +25,10 @@ const LATEST: &str = "SELECT COALESCE(MAX(updated_ms), 0) FROM invalidations";
 impl ChangeFeed for SqliteStore {
     async fn watch_changes(&self, tx: &broadcast::Sender<Change>) -> StoreResult<()> {
         let (mut latest,): (i64,) = sqlx::query_as(LATEST).fetch_one(&self.pool).await?;
-        let mut seen: HashMap<Uuid, i64> = HashMap::new();
+        // What is already there is no change: only what moves from now on.
+        let rows: Vec<(Uuid, i64, String, i64)> =
+            sqlx::query_as(RECENT).bind(latest - WINDOW_MS).fetch_all(&self.pool).await?;
+        let mut seen: HashMap<Uuid, i64> = rows.into_iter().map(|(id, _, _, at)| (id, at)).collect();
         while tx.receiver_count() > 0 {
             tokio::time::sleep(POLL).await;
             let rows: Vec<(Uuid, i64, String, i64)> =

@@ -27,10 +27,14 @@ pub trait TeamStore {
     async fn accept_invitation(&self, token_hash: &str, password_hash: &str, now_ms: i64) -> StoreResult<User>;
 }
 
-/// Every project at a glance (owners).
+/// Every project and every user at a glance (owners).
 #[async_trait]
 pub trait OverviewStore {
     async fn project_overview(&self) -> StoreResult<Vec<ProjectSummary>>;
+    async fn user_overview(&self) -> StoreResult<Vec<UserSummary>>;
+    /// The tokens of the projects where `user_id` is the only admin.
+    async fn sole_admin_of(&self, user_id: i64) -> StoreResult<Vec<String>>;
+    async fn count_owners(&self) -> StoreResult<i64>;
 }
 
 /// Cancelling queued invalidations and pruning old ones.

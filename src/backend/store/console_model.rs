@@ -104,6 +104,17 @@ pub struct ProjectSummary {
     pub errors: i64,
 }
 
+/// A user as the owners' Users page shows them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserSummary {
+    pub id: i64,
+    pub email: String,
+    pub instance_role: Option<crate::domain::InstanceRole>,
+    pub last_sign_in: Option<DateTime<Utc>>,
+    /// How many projects they are a member of.
+    pub projects: i64,
+}
+
 /// A member of a project as its admins see them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Member {

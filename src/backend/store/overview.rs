@@ -1,12 +1,13 @@
-//! Every project with its latest invalidation and error count: the owners'
-//! Projects page.
+//! Every project with its latest invalidation and error count, and every
+//! user with their projects: the owners' Projects and Users pages.
 
 use async_trait::async_trait;
 use sqlx::FromRow;
 
 use super::model::from_ms;
 use super::rows::ProjectRow;
-use super::{OverviewStore, PgStore, ProjectSummary, SqliteStore, StoreError, StoreResult};
+use super::{OverviewStore, PgStore, ProjectSummary, SqliteStore, StoreError, StoreResult, UserSummary};
+use crate::domain::InstanceRole;
 
 const OVERVIEW: &str = "SELECT p.id, p.token, p.name, p.origin_hosts, p.max_age_secs, p.s_maxage_secs, \
      p.edge_settings, \
@@ -15,6 +16,36 @@ const OVERVIEW: &str = "SELECT p.id, p.token, p.name, p.origin_hosts, p.max_age_
      (SELECT COUNT(*) FROM invalidations i WHERE i.project_id = p.id \
         AND i.status IN ('ERROR', 'ERROR_CDN_NODE')) AS errors \
      FROM projects p ORDER BY p.token";
+
+const USERS: &str = "SELECT u.id, u.email, u.instance_role, u.last_sign_in_ms, \
+     (SELECT COUNT(*) FROM memberships m WHERE m.user_id = u.id) AS projects FROM users u ORDER BY u.email";
+const SOLE_ADMIN: &str = "SELECT p.token FROM memberships m JOIN projects p ON p.id = m.project_id \
+     WHERE m.user_id = $1 AND m.role = 'admin' AND (SELECT COUNT(*) FROM memberships o \
+     WHERE o.project_id = m.project_id AND o.role = 'admin') = 1 ORDER BY p.token";
+const OWNERS: &str = "SELECT COUNT(*) FROM users WHERE instance_role = 'owner'";
+
+#[derive(FromRow)]
+struct UserRow {
+    id: i64,
+    email: String,
+    instance_role: Option<String>,
+    last_sign_in_ms: Option<i64>,
+    projects: i64,
+}
+
+impl TryFrom<UserRow> for UserSummary {
+    type Error = StoreError;
+    fn try_from(r: UserRow) -> Result<Self, StoreError> {
+        let role = r.instance_role.as_deref().map(InstanceRole::parse).transpose();
+        Ok(UserSummary {
+            id: r.id,
+            email: r.email,
+            instance_role: role.map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            last_sign_in: r.last_sign_in_ms.map(from_ms),
+            projects: r.projects,
+        })
+    }
+}
 
 #[derive(FromRow)]
 struct SummaryRow {
@@ -44,6 +75,19 @@ macro_rules! overview_store {
             async fn project_overview(&self) -> StoreResult<Vec<ProjectSummary>> {
                 let rows: Vec<SummaryRow> = sqlx::query_as(OVERVIEW).fetch_all(&self.pool).await?;
                 rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn user_overview(&self) -> StoreResult<Vec<UserSummary>> {
+                let rows: Vec<UserRow> = sqlx::query_as(USERS).fetch_all(&self.pool).await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn sole_admin_of(&self, user_id: i64) -> StoreResult<Vec<String>> {
+                Ok(sqlx::query_scalar(SOLE_ADMIN).bind(user_id).fetch_all(&self.pool).await?)
+            }
+
+            async fn count_owners(&self) -> StoreResult<i64> {
+                Ok(sqlx::query_scalar(OWNERS).fetch_one(&self.pool).await?)
             }
         }
     };

@@ -18,6 +18,9 @@ pub fn InvalidationLog(
 ) -> impl IntoView {
     let query = use_query_map();
     let refresh = RwSignal::new(0u32);
+    // Which rows' See links are open: kept across reloads of the table (a
+    // live update re-renders it while someone reads the links).
+    let open_links = RwSignal::new(std::collections::HashSet::<String>::new());
     let param = move |k: &str| query.read().get(k).filter(|v| !v.is_empty());
     let log = Resource::new(
         move || {
@@ -81,7 +84,7 @@ pub fn InvalidationLog(
             {move || retry.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
             <Transition fallback=|| view! { <p>"Loading the log…"</p> }>
                 {move || Suspend::new(async move {
-                    or_error(log.await, move |page| view! { <LogTable page=page token=token retry=retry /> })
+                    or_error(log.await, move |page| view! { <LogTable page=page token=token retry=retry open_links=open_links /> })
                 })}
             </Transition>
         </section>
@@ -89,7 +92,12 @@ pub fn InvalidationLog(
 }
 
 #[component]
-fn LogTable(page: LogPage, token: Signal<String>, retry: ServerAction<RetryInvalidation>) -> impl IntoView {
+fn LogTable(
+    page: LogPage,
+    token: Signal<String>,
+    retry: ServerAction<RetryInvalidation>,
+    open_links: RwSignal<std::collections::HashSet<String>>,
+) -> impl IntoView {
     let query = use_query_map();
     let can_retry = page.role.can_retry();
     let filtered = query.with_untracked(|q| {
@@ -128,7 +136,7 @@ fn LogTable(page: LogPage, token: Signal<String>, retry: ServerAction<RetryInval
                 </tr>
             </thead>
             <tbody>
-                {page.rows.into_iter().map(|row| view! { <Row row=row token=token retry=retry can_retry=can_retry /> }).collect_view()}
+                {page.rows.into_iter().map(|row| view! { <Row row=row token=token retry=retry can_retry=can_retry open_links=open_links /> }).collect_view()}
             </tbody>
         </table>
         <nav class="pager" aria-label="Log pages">
@@ -140,11 +148,29 @@ fn LogTable(page: LogPage, token: Signal<String>, retry: ServerAction<RetryInval
 }
 
 #[component]
-fn Row(row: LogRow, token: Signal<String>, retry: ServerAction<RetryInvalidation>, can_retry: bool) -> impl IntoView {
+fn Row(
+    row: LogRow,
+    token: Signal<String>,
+    retry: ServerAction<RetryInvalidation>,
+    can_retry: bool,
+    open_links: RwSignal<std::collections::HashSet<String>>,
+) -> impl IntoView {
     let detail = format!("/p/{}/invalidation/{}", token.get_untracked(), row.id);
     let n = row.paths.len();
     let show_retry = can_retry && row.status.allows_retry();
     let id = row.id.clone();
+    let links_open = open_links.with_untracked(|open| open.contains(&row.id));
+    let key = row.id.clone();
+    let on_toggle = move |ev: leptos::ev::Event| {
+        let open = event_target::<leptos::web_sys::Element>(&ev).has_attribute("open");
+        open_links.update(|set| {
+            if open {
+                set.insert(key.clone());
+            } else {
+                set.remove(&key);
+            }
+        });
+    };
     view! {
         <tr data-id=row.id.clone() data-status=row.status.code()>
             <td><StatusBadge status=row.status /></td>
@@ -160,7 +186,7 @@ fn Row(row: LogRow, token: Signal<String>, retry: ServerAction<RetryInvalidation
                     view! { <span class="muted">"—"</span> }.into_any()
                 } else {
                     view! {
-                        <details class="links">
+                        <details class="links" open=links_open on:toggle=on_toggle>
                             <summary>{format!("See links ({n})")}</summary>
                             <ul>{row.paths.into_iter().map(|p| view! { <li><code>{p}</code></li> }).collect_view()}</ul>
                         </details>

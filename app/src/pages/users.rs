@@ -1,0 +1,73 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::components::{or_error, ErrorNotice, Layout, LocalTime};
+use crate::model::UsersView;
+use crate::serverfns::{list_users, RemoveUser, SetInstanceRole};
+
+/// Every user of the instance: owners give instance roles and remove users.
+#[component]
+pub fn UsersPage() -> impl IntoView {
+    let role = ServerAction::<SetInstanceRole>::new();
+    let remove = ServerAction::<RemoveUser>::new();
+    let users = Resource::new(move || (role.version().get(), remove.version().get()), |_| list_users());
+    view! {
+        <Title text="Users" />
+        <Layout token="">
+            <h1>"Users"</h1>
+            <p class="muted">"Owners create projects and are admins of every project; staff read every project. Project roles are set on each project's Members page."</p>
+            {move || role.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
+            {move || remove.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move { or_error(users.await, move |u| view! { <Users u=u role=role remove=remove /> }) })}
+            </Transition>
+        </Layout>
+    }
+}
+
+#[component]
+fn Users(u: UsersView, role: ServerAction<SetInstanceRole>, remove: ServerAction<RemoveUser>) -> impl IntoView {
+    let owner = u.owner;
+    view! {
+        <table class="users" data-testid="users">
+            <thead><tr><th>"E-mail"</th><th>"Instance role"</th><th>"Projects"</th><th>"Last sign-in"</th>{owner.then(|| view! { <th>"Change"</th><th>"Remove"</th> })}</tr></thead>
+            <tbody>
+                {u.users.into_iter().map(|user| {
+                    let email = user.email.clone();
+                    let current = user.instance_role.map_or("none", |r| r.as_str());
+                    let (select_label, remove_label) = (format!("Instance role of {}", user.email), format!("Remove {}", user.email));
+                    let me = user.id == u.me;
+                    view! {
+                        <tr data-user=email>
+                            <td>{user.email.clone()} {me.then_some(" (you)")}</td>
+                            <td>{user.instance_role.map_or("—", |r| r.label())}</td>
+                            <td>{user.projects}</td>
+                            <td>{match user.last_sign_in { Some(t) => view! { <LocalTime at=t /> }.into_any(), None => "never".into_any() }}</td>
+                            {owner.then(|| view! {
+                                <td>
+                                    <ActionForm action=role attr:class="inline">
+                                        <input type="hidden" name="user_id" value=user.id />
+                                        <select name="instance_role" aria-label=select_label>
+                                            {["none", "staff", "owner"].into_iter().map(|r| {
+                                                let label = match r { "owner" => "Owner", "staff" => "Staff", _ => "None" };
+                                                let selected = r == current;
+                                                view! { <option value=r selected=selected>{label}</option> }
+                                            }).collect_view()}
+                                        </select>
+                                        <button type="submit">"Change"</button>
+                                    </ActionForm>
+                                </td>
+                                <td>{(!me).then(|| view! {
+                                    <ActionForm action=remove>
+                                        <input type="hidden" name="user_id" value=user.id />
+                                        <button type="submit" class="danger" aria-label=remove_label>"Remove"</button>
+                                    </ActionForm>
+                                })}</td>
+                            })}
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}

@@ -1,0 +1,45 @@
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::UsersView;
+
+/// Every user of the instance (owners; staff read).
+#[server(prefix = "/sfn", endpoint = "list_users")]
+pub async fn list_users() -> Result<UsersView, AppError> {
+    use crate::model::UserRow;
+    use crate::ssr::{current_user, services};
+
+    let me = current_user().await?;
+    let users = services()?.directory.list(&me).await?;
+    let users = users
+        .into_iter()
+        .map(|u| UserRow {
+            id: u.id,
+            email: u.email,
+            instance_role: u.instance_role,
+            last_sign_in: u.last_sign_in,
+            projects: u.projects,
+        })
+        .collect();
+    Ok(UsersView { users, me: me.id, owner: me.instance_role == Some(imgflush::domain::InstanceRole::Owner) })
+}
+
+/// `owner`, `staff` or `none` (owners; the last owner stays one).
+#[server(prefix = "/sfn", endpoint = "set_instance_role")]
+pub async fn set_instance_role(user_id: i64, instance_role: String) -> Result<(), AppError> {
+    use crate::ssr::{current_user, request_meta, services};
+
+    let me = current_user().await?;
+    services()?.directory.set_instance_role(&me, user_id, &instance_role, &request_meta().await).await?;
+    Ok(())
+}
+
+/// Removes a user from the instance (owners; not oneself, not a project's only admin).
+#[server(prefix = "/sfn", endpoint = "remove_user")]
+pub async fn remove_user(user_id: i64) -> Result<(), AppError> {
+    use crate::ssr::{current_user, request_meta, services};
+
+    let me = current_user().await?;
+    services()?.directory.remove(&me, user_id, &request_meta().await).await?;
+    Ok(())
+}
