@@ -106,11 +106,11 @@ pub async fn request_meta() -> RequestMeta {
 }
 
 pub async fn current_user() -> Result<User, AppError> {
-    let session: Session = leptos_axum::extract().await.map_err(|_| AppError::Unauthorized)?;
+    let session: Session = leptos_axum::extract().await.map_err(|_| answered(AppError::Unauthorized))?;
     let services = services()?;
     match UserSession::new(session).user(&services).await {
         Ok(Some(user)) => Ok(user),
-        Ok(None) => Err(unauthorized()),
+        Ok(None) => Err(answered(AppError::Unauthorized)),
         // Sessions live in the same database: when it is away, say so.
         Err(_) if services.ping().await.is_err() => Err(unavailable()),
         Err(e) => Err(e),
@@ -138,13 +138,28 @@ pub fn unavailable() -> AppError {
     AppError::Unavailable(secs)
 }
 
-/// No session, or it has ended: a server function answers 401 (a page
-/// request never gets here, `require_session` sends it to sign in first).
-pub fn unauthorized() -> AppError {
-    if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
-        resp.set_status(axum::http::StatusCode::UNAUTHORIZED);
+/// `e`, answered with its HTTP status (400, 401, 403, 404, 409) when a
+/// script called the server function. A page render keeps its own status, and
+/// a form posted without JavaScript is sent back to its page (leptos_axum
+/// redirects it; a status here would replace that redirect).
+pub fn answered(e: AppError) -> AppError {
+    use axum::http::StatusCode;
+    let code = match &e {
+        AppError::Invalid(_) => StatusCode::BAD_REQUEST,
+        AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+        AppError::Forbidden => StatusCode::FORBIDDEN,
+        AppError::NotFound => StatusCode::NOT_FOUND,
+        AppError::Conflict(_) => StatusCode::CONFLICT,
+        _ => return e,
+    };
+    let Some(parts) = use_context::<axum::http::request::Parts>() else { return e };
+    let accept = parts.headers.get(axum::http::header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if parts.uri.path().starts_with("/sfn/") && !accept.contains("text/html") {
+        if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+            resp.set_status(code);
+        }
     }
-    AppError::Unauthorized
+    e
 }
 
 pub fn internal(e: impl std::fmt::Display) -> AppError {
@@ -155,10 +170,10 @@ pub fn internal(e: impl std::fmt::Display) -> AppError {
 impl From<ServiceError> for AppError {
     fn from(e: ServiceError) -> Self {
         match e {
-            ServiceError::Invalid(errors) => AppError::Invalid(errors),
-            ServiceError::Forbidden(_) => AppError::Forbidden,
-            ServiceError::NotFound => AppError::NotFound,
-            ServiceError::Conflict(msg) => AppError::Conflict(msg),
+            ServiceError::Invalid(errors) => answered(AppError::Invalid(errors)),
+            ServiceError::Forbidden(_) => answered(AppError::Forbidden),
+            ServiceError::NotFound => answered(AppError::NotFound),
+            ServiceError::Conflict(msg) => answered(AppError::Conflict(msg)),
             ServiceError::Unavailable => unavailable(),
             ServiceError::Store(e) => internal(e),
             ServiceError::Internal(e) => internal(e),
@@ -278,7 +293,7 @@ pub fn audit_query(
         }
     };
     if !errors.is_empty() {
-        return Err(AppError::Invalid(errors));
+        return Err(answered(AppError::Invalid(errors)));
     }
     Ok(imgflush::backend::store::AuditQuery { project_id: None, action, actor, before, limit: 50 })
 }

@@ -100,3 +100,32 @@ db_test!(a_form_posted_without_javascript_finds_its_result_once, |t: TestApp| as
     assert_eq!(call(&t, &cookie, "take_flash", &[("key", "user")]).await, json!("NotFound"), "only known keys");
     assert_eq!(call(&t, "", "take_flash", &[("key", "invite")]).await, json!("Unauthorized"));
 });
+
+db_test!(server_function_errors_answer_their_http_status, |t: TestApp| async move {
+    t.user("support@example.com", Role::Support, &t.demo).await;
+    let cookie = t.login("support@example.com").await;
+    let submit = [("project", "demo"), ("scope", "original"), ("urls", "/a.jpg")];
+    let status = |r: axum::response::Response| r.status();
+    assert_eq!(status(t.server_fn(&cookie, "submit_invalidation", &submit).await), StatusCode::FORBIDDEN);
+    let foreign = [("project", "nope"), ("scope", "original"), ("urls", "/a.jpg")];
+    assert_eq!(status(t.server_fn(&cookie, "submit_invalidation", &foreign).await), StatusCode::NOT_FOUND);
+    assert_eq!(status(t.server_fn("", "me", &[]).await), StatusCode::UNAUTHORIZED);
+    let bad = [("project", "demo"), ("status", "FINISHED")];
+    assert_eq!(status(t.server_fn(&cookie, "list_invalidations", &bad).await), StatusCode::BAD_REQUEST);
+    // A form posted without JavaScript is still sent back to its page.
+    let resp = t
+        .send(
+            Request::post("/sfn/submit_invalidation")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::ACCEPT, "text/html")
+                .header(header::HOST, "localhost")
+                .header(header::ORIGIN, "http://localhost")
+                .header(header::REFERER, "http://localhost/p/demo/invalidation")
+                .header(header::COOKIE, &cookie)
+                .body(Body::from("project=demo&scope=original&urls=%2Fa.jpg"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::FOUND);
+    assert!(location(&resp).starts_with("http://localhost/p/demo/invalidation"), "{}", location(&resp));
+});

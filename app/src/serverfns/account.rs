@@ -9,7 +9,8 @@ pub async fn accept_invitation(token: String, password: String, confirm: String)
     use crate::ssr::{internal, request_meta, services, UserSession};
 
     if password != confirm {
-        return Err(AppError::Invalid(vec![crate::error::FieldError::new("confirm", "the two passwords differ")]));
+        let differ = crate::error::FieldError::new("confirm", "the two passwords differ");
+        return Err(crate::ssr::answered(AppError::Invalid(vec![differ])));
     }
     let services = services()?;
     let user = services.team.accept_invitation(&token, &password, &request_meta().await).await?;
@@ -28,7 +29,8 @@ pub async fn change_password(current_password: String, new_password: String, con
 
     let user = current_user().await?;
     if new_password != confirm {
-        return Err(AppError::Invalid(vec![crate::error::FieldError::new("confirm", "the two passwords differ")]));
+        let differ = crate::error::FieldError::new("confirm", "the two passwords differ");
+        return Err(crate::ssr::answered(AppError::Invalid(vec![differ])));
     }
     let meta = request_meta().await;
     let user = services()?.accounts.change_password(&user, &current_password, &new_password, &meta).await?;

@@ -55,7 +55,7 @@ pub async fn invalidation_detail(project: String, id: String) -> Result<DetailVi
     use imgflush::domain::InvalidationId;
 
     let (services, actor) = crate::ssr::actor(&project).await?;
-    let id = InvalidationId::parse(&id).map_err(|_| AppError::NotFound)?;
+    let id = InvalidationId::parse(&id).map_err(|_| crate::ssr::answered(AppError::NotFound))?;
     let detail = services.invalidations.detail(&actor, id).await?;
     Ok(DetailView::new(detail, &actor))
 }
@@ -65,7 +65,7 @@ pub async fn retry_invalidation(project: String, id: String) -> Result<(), AppEr
     use imgflush::domain::InvalidationId;
 
     let (services, actor) = super::writer(&project).await?;
-    let id = InvalidationId::parse(&id).map_err(|_| AppError::NotFound)?;
+    let id = InvalidationId::parse(&id).map_err(|_| crate::ssr::answered(AppError::NotFound))?;
     services.invalidations.retry(&actor, id).await?;
     Ok(())
 }
@@ -79,7 +79,7 @@ pub async fn locate_invalidation(q: String) -> Result<String, AppError> {
     use imgflush::domain::InvalidationId;
 
     let user = current_user().await?;
-    let id = InvalidationId::find_in(&q).ok_or(AppError::NotFound)?;
+    let id = InvalidationId::find_in(&q).ok_or_else(|| crate::ssr::answered(AppError::NotFound))?;
     let actor = services()?.projects.locate_invalidation(&user, id).await?;
     Ok(format!("/p/{}/invalidation/{id}", actor.project.token))
 }
@@ -90,7 +90,7 @@ pub async fn cancel_invalidation(project: String, id: String) -> Result<(), AppE
     use imgflush::domain::InvalidationId;
 
     let (services, actor) = super::writer(&project).await?;
-    let id = InvalidationId::parse(&id).map_err(|_| AppError::NotFound)?;
+    let id = InvalidationId::parse(&id).map_err(|_| crate::ssr::answered(AppError::NotFound))?;
     services.invalidations.cancel(&actor, id).await?;
     Ok(())
 }

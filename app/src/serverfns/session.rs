@@ -24,7 +24,7 @@ pub async fn take_flash(key: String) -> Result<Option<String>, AppError> {
     const KEYS: [&str; 5] = ["invite", "new_key", "project_created", "target_test", "hook_test"];
     current_user().await?;
     if !KEYS.contains(&key.as_str()) {
-        return Err(AppError::NotFound);
+        return Err(crate::ssr::answered(AppError::NotFound));
     }
     let session: tower_sessions::Session = leptos_axum::extract().await.map_err(internal)?;
     UserSession::new(session).take_flash(&key).await.map_err(internal)
