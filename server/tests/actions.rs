@@ -13,12 +13,10 @@ use imgflush::backend::store::{LeaseToken, Project};
 use imgflush::domain::{InvalidationId, Role, Status};
 use serde_json::{json, Value};
 
-async fn call(t: &TestApp, cookie: &str, name: &str, form: &[(&str, &str)]) -> Value {
-    body_json(t.server_fn(cookie, name, form).await).await
-}
-
 async fn submit(t: &TestApp, cookie: &str, urls: &str) -> String {
-    let r = call(t, cookie, "submit_invalidation", &[("project", "demo"), ("scope", "original"), ("urls", urls)]).await;
+    let r = t
+        .server_fn_json(cookie, "submit_invalidation", &[("project", "demo"), ("scope", "original"), ("urls", urls)])
+        .await;
     r.as_str().unwrap_or_else(|| panic!("{r}")).to_owned()
 }
 
@@ -51,15 +49,15 @@ db_test!(cancel_works_only_while_received_and_unclaimed, |t: TestApp| async move
     let outsider = as_member(&t, "outsider@example.com", Role::Admin, &other).await;
     let id = submit(&t, &editor, "/a.jpg").await;
     let form = [("project", "demo"), ("id", id.as_str())];
-    assert_eq!(call(&t, &support, "cancel_invalidation", &form).await, json!("Forbidden"));
+    assert_eq!(t.server_fn_json(&support, "cancel_invalidation", &form).await, json!("Forbidden"));
     let foreign = [("project", "other"), ("id", id.as_str())];
-    assert_eq!(call(&t, &outsider, "cancel_invalidation", &foreign).await, json!("NotFound"));
-    assert_eq!(call(&t, &editor, "cancel_invalidation", &form).await, Value::Null);
+    assert_eq!(t.server_fn_json(&outsider, "cancel_invalidation", &foreign).await, json!("NotFound"));
+    assert_eq!(t.server_fn_json(&editor, "cancel_invalidation", &form).await, Value::Null);
     let inv = t.store.invalidation(t.demo.id, InvalidationId::parse(&id).unwrap()).await.unwrap();
     assert_eq!(inv.status, Status::Cancelled);
     let events = t.store.events(inv.id).await.unwrap();
     assert_eq!(events.last().unwrap().note.as_deref(), Some("cancelled by editor@example.com"));
-    let again = call(&t, &editor, "cancel_invalidation", &form).await;
+    let again = t.server_fn_json(&editor, "cancel_invalidation", &form).await;
     assert!(again["Conflict"].as_str().unwrap().contains("CANCELLED"), "{again}");
     assert!(t.store.claim("w", &LeaseToken::new(), now_ms(), 60_000).await.unwrap().is_none(), "never claimed");
 
@@ -67,7 +65,7 @@ db_test!(cancel_works_only_while_received_and_unclaimed, |t: TestApp| async move
     let claimed = submit(&t, &editor, "/b.jpg").await;
     let job = t.store.claim("w", &LeaseToken::new(), now_ms(), 60_000).await.unwrap().unwrap();
     assert_eq!(job.job.id.to_string(), claimed);
-    let late = call(&t, &editor, "cancel_invalidation", &[("project", "demo"), ("id", &claimed)]).await;
+    let late = t.server_fn_json(&editor, "cancel_invalidation", &[("project", "demo"), ("id", &claimed)]).await;
     assert!(late["Conflict"].as_str().unwrap().contains("no worker has picked up"), "{late}");
     let key = t.app.services.keys.create(&imgflush::backend::Actor::operator(t.demo.clone()), "ci", "editor").await;
     let api = t
@@ -88,7 +86,7 @@ db_test!(the_filtered_log_exports_as_csv, |t: TestApp| async move {
         submit(&t, &editor, &format!("/shop/{i}.jpg")).await;
     }
     let cancelled = submit(&t, &editor, "/other/x.jpg").await;
-    call(&t, &editor, "cancel_invalidation", &[("project", "demo"), ("id", &cancelled)]).await;
+    t.server_fn_json(&editor, "cancel_invalidation", &[("project", "demo"), ("id", &cancelled)]).await;
 
     let resp = t.get("/p/demo/invalidations.csv?q=%2Fshop%2F", Some(&editor)).await;
     assert_eq!(resp.status(), StatusCode::OK);
@@ -117,18 +115,21 @@ db_test!(the_filtered_log_exports_as_csv, |t: TestApp| async move {
 db_test!(retention_prunes_final_invalidations_older_than_n_days, |t: TestApp| async move {
     let admin = as_member(&t, "admin@example.com", Role::Admin, &t.demo).await;
     let editor = as_member(&t, "editor@example.com", Role::Editor, &t.demo).await;
-    let settings = call(&t, &admin, "project_settings", &[("project", "demo")]).await;
+    let settings = t.server_fn_json(&admin, "project_settings", &[("project", "demo")]).await;
     assert_eq!(settings["retention_days"], 90, "the default");
     assert_eq!(
-        call(&t, &editor, "save_retention", &[("project", "demo"), ("retention_days", "7")]).await,
+        t.server_fn_json(&editor, "save_retention", &[("project", "demo"), ("retention_days", "7")]).await,
         json!("Forbidden")
     );
-    let bad = call(&t, &admin, "save_retention", &[("project", "demo"), ("retention_days", "0")]).await;
+    let bad = t.server_fn_json(&admin, "save_retention", &[("project", "demo"), ("retention_days", "0")]).await;
     assert_eq!(bad["Invalid"][0]["field"], "retention_days", "{bad}");
-    assert_eq!(call(&t, &admin, "save_retention", &[("project", "demo"), ("retention_days", "7")]).await, json!(7));
+    assert_eq!(
+        t.server_fn_json(&admin, "save_retention", &[("project", "demo"), ("retention_days", "7")]).await,
+        json!(7)
+    );
 
     let done = submit(&t, &editor, "/old.jpg").await;
-    call(&t, &editor, "cancel_invalidation", &[("project", "demo"), ("id", &done)]).await;
+    t.server_fn_json(&editor, "cancel_invalidation", &[("project", "demo"), ("id", &done)]).await;
     let queued = submit(&t, &editor, "/queued.jpg").await;
     let other = t.project("other").await;
     let keeper = t.actor("keeper@example.com", Role::Editor, &other).await;

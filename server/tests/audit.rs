@@ -11,10 +11,6 @@ use imgflush::backend::store::AuditQuery;
 use imgflush::domain::{InstanceRole, Role};
 use serde_json::{json, Value};
 
-async fn call(t: &TestApp, cookie: &str, name: &str, form: &[(&str, &str)]) -> Value {
-    body_json(t.server_fn(cookie, name, form).await).await
-}
-
 async fn trail(t: &TestApp) -> Vec<imgflush::backend::store::AuditEntry> {
     t.store.list_audit(&AuditQuery { limit: 1000, ..Default::default() }).await.unwrap()
 }
@@ -41,12 +37,12 @@ db_test!(every_action_is_recorded_without_secrets, |t: TestApp| async move {
         )
         .await;
     let id: String = serde_json::from_value(body_json(resp).await).unwrap();
-    call(&t, &owner, "cancel_invalidation", &[("project", "demo"), ("id", &id)]).await;
-    let key = call(&t, &owner, "create_key", &[("project", "demo"), ("name", "ci"), ("role", "editor")]).await;
+    t.server_fn_json(&owner, "cancel_invalidation", &[("project", "demo"), ("id", &id)]).await;
+    let key = t.server_fn_json(&owner, "create_key", &[("project", "demo"), ("name", "ci"), ("role", "editor")]).await;
     let key_secret = key["secret"].as_str().unwrap().to_owned();
-    let keys = call(&t, &owner, "list_keys", &[("project", "demo")]).await;
+    let keys = t.server_fn_json(&owner, "list_keys", &[("project", "demo")]).await;
     let key_id = keys["keys"][0]["id"].to_string();
-    call(&t, &owner, "revoke_key", &[("project", "demo"), ("key_id", &key_id)]).await;
+    t.server_fn_json(&owner, "revoke_key", &[("project", "demo"), ("key_id", &key_id)]).await;
     let target = [
         ("project", "demo"),
         ("kind", "webhook"),
@@ -54,18 +50,20 @@ db_test!(every_action_is_recorded_without_secrets, |t: TestApp| async move {
         ("url", "http://127.0.0.1:9/purge?token=T0KEN"),
         ("secret", "hook-s3cret"),
     ];
-    assert_eq!(call(&t, &owner, "add_target", &target).await, Value::Null);
-    let settings = call(&t, &owner, "project_settings", &[("project", "demo")]).await;
+    assert_eq!(t.server_fn_json(&owner, "add_target", &target).await, Value::Null);
+    let settings = t.server_fn_json(&owner, "project_settings", &[("project", "demo")]).await;
     let target_id = settings["targets"][0]["id"].to_string();
-    call(&t, &owner, "remove_target", &[("project", "demo"), ("target_id", &target_id)]).await;
-    let added =
-        call(&t, &owner, "add_member", &[("project", "demo"), ("email", "ann@example.com"), ("role", "editor")]).await;
+    t.server_fn_json(&owner, "remove_target", &[("project", "demo"), ("target_id", &target_id)]).await;
+    let added = t
+        .server_fn_json(&owner, "add_member", &[("project", "demo"), ("email", "ann@example.com"), ("role", "editor")])
+        .await;
     let invite = added["invite_path"].as_str().unwrap().trim_start_matches("/invite/").to_owned();
     let ann_id = t.store.user_by_email("ann@example.com").await.unwrap().id.to_string();
-    call(&t, &owner, "change_member_role", &[("project", "demo"), ("user_id", &ann_id), ("role", "support")]).await;
+    t.server_fn_json(&owner, "change_member_role", &[("project", "demo"), ("user_id", &ann_id), ("role", "support")])
+        .await;
     let form = [("token", invite.as_str()), ("password", PASSWORD), ("confirm", PASSWORD)];
-    assert_eq!(call(&t, "", "accept_invitation", &form).await, Value::Null);
-    call(&t, &owner, "remove_member", &[("project", "demo"), ("user_id", &ann_id)]).await;
+    assert_eq!(t.server_fn_json("", "accept_invitation", &form).await, Value::Null);
+    t.server_fn_json(&owner, "remove_member", &[("project", "demo"), ("user_id", &ann_id)]).await;
     let save = [
         ("project", "demo"),
         ("name", "Demo 2"),
@@ -77,17 +75,17 @@ db_test!(every_action_is_recorded_without_secrets, |t: TestApp| async move {
         ("sign_salt", "salty-s3cret-salt"),
         ("sign_length", ""),
     ];
-    assert_eq!(call(&t, &owner, "save_settings", &save).await, Value::Null);
-    call(&t, &owner, "save_retention", &[("project", "demo"), ("retention_days", "30")]).await;
+    assert_eq!(t.server_fn_json(&owner, "save_settings", &save).await, Value::Null);
+    t.server_fn_json(&owner, "save_retention", &[("project", "demo"), ("retention_days", "30")]).await;
     let project =
         [("token", "shop"), ("name", "Shop"), ("origin_hosts", ""), ("max_age_secs", ""), ("s_maxage_secs", "")];
-    assert_eq!(call(&t, &owner, "create_project", &project).await, json!("shop"));
+    assert_eq!(t.server_fn_json(&owner, "create_project", &project).await, json!("shop"));
     let pw = [
         ("current_password", PASSWORD),
         ("new_password", "another long passphrase"),
         ("confirm", "another long passphrase"),
     ];
-    assert_eq!(call(&t, &owner, "change_password", &pw).await, Value::Null);
+    assert_eq!(t.server_fn_json(&owner, "change_password", &pw).await, Value::Null);
 
     let rows = trail(&t).await;
     let actions: Vec<&str> = rows.iter().rev().map(|r| r.action.as_str()).collect();
@@ -150,8 +148,8 @@ db_test!(who_reads_which_trail, |t: TestApp| async move {
         let id = t.user(email, role, &t.demo).await;
         t.store.set_instance_role(id, instance).await.unwrap();
         let cookie = t.login(email).await;
-        let project = call(&t, &cookie, "project_audit", &[("project", "demo")]).await;
-        let all = call(&t, &cookie, "instance_audit", &[]).await;
+        let project = t.server_fn_json(&cookie, "project_audit", &[("project", "demo")]).await;
+        let all = t.server_fn_json(&cookie, "instance_audit", &[]).await;
         assert_eq!(project["rows"].is_array(), project_ok, "{email}: {project}");
         if !project_ok {
             assert_eq!(project, json!("Forbidden"), "{email}");
@@ -163,12 +161,12 @@ db_test!(who_reads_which_trail, |t: TestApp| async move {
     }
     t.user("outsider@example.com", Role::Admin, &other).await;
     let outsider = t.login("outsider@example.com").await;
-    assert_eq!(call(&t, &outsider, "project_audit", &[("project", "demo")]).await, json!("NotFound"));
+    assert_eq!(t.server_fn_json(&outsider, "project_audit", &[("project", "demo")]).await, json!("NotFound"));
     // A project's trail holds only its own events; sign-ins are instance-wide.
     let owner = t.login("owner@example.com").await;
-    let demo = call(&t, &owner, "project_audit", &[("project", "demo")]).await;
+    let demo = t.server_fn_json(&owner, "project_audit", &[("project", "demo")]).await;
     assert!(demo["rows"].as_array().unwrap().iter().all(|r| r["project"] == "demo"), "{demo}");
-    let all = call(&t, &owner, "instance_audit", &[("action", "sign_in")]).await;
+    let all = t.server_fn_json(&owner, "instance_audit", &[("action", "sign_in")]).await;
     assert!(all["rows"].as_array().unwrap().len() >= 6, "{all}");
 });
 
@@ -177,29 +175,32 @@ db_test!(audit_filters_and_keyset_pages, |t: TestApp| async move {
     let admin = t.login("admin@example.com").await;
     for i in 0..55 {
         let urls = format!("/p/{i}.jpg");
-        call(&t, &admin, "submit_invalidation", &[("project", "demo"), ("scope", "original"), ("urls", &urls)]).await;
+        t.server_fn_json(&admin, "submit_invalidation", &[("project", "demo"), ("scope", "original"), ("urls", &urls)])
+            .await;
     }
-    call(&t, &admin, "create_key", &[("project", "demo"), ("name", "ci"), ("role", "editor")]).await;
-    let first = call(&t, &admin, "project_audit", &[("project", "demo"), ("action", "invalidation.submitted")]).await;
+    t.server_fn_json(&admin, "create_key", &[("project", "demo"), ("name", "ci"), ("role", "editor")]).await;
+    let first =
+        t.server_fn_json(&admin, "project_audit", &[("project", "demo"), ("action", "invalidation.submitted")]).await;
     assert_eq!(first["rows"].as_array().unwrap().len(), 50);
     assert!(first["rows"][0]["detail"].as_str().unwrap().contains("/p/54.jpg"), "newest first");
     let next = first["next"].as_str().unwrap().to_owned();
-    let second = call(
-        &t,
-        &admin,
-        "project_audit",
-        &[("project", "demo"), ("action", "invalidation.submitted"), ("before", &next)],
-    )
-    .await;
+    let second = t
+        .server_fn_json(
+            &admin,
+            "project_audit",
+            &[("project", "demo"), ("action", "invalidation.submitted"), ("before", &next)],
+        )
+        .await;
     let older = second["rows"].as_array().unwrap();
     assert_eq!(older.len(), 5);
     assert!(older[4]["detail"].as_str().unwrap().contains("/p/0.jpg"));
     assert!(second["next"].is_null());
-    let keys = call(&t, &admin, "project_audit", &[("project", "demo"), ("action", "key.created")]).await;
+    let keys = t.server_fn_json(&admin, "project_audit", &[("project", "demo"), ("action", "key.created")]).await;
     assert_eq!(keys["rows"].as_array().unwrap().len(), 1);
-    let nobody = call(&t, &admin, "project_audit", &[("project", "demo"), ("actor", "nobody@example.com")]).await;
+    let nobody =
+        t.server_fn_json(&admin, "project_audit", &[("project", "demo"), ("actor", "nobody@example.com")]).await;
     assert_eq!(nobody["rows"], json!([]));
-    let bad = call(&t, &admin, "project_audit", &[("project", "demo"), ("before", "yesterday")]).await;
+    let bad = t.server_fn_json(&admin, "project_audit", &[("project", "demo"), ("before", "yesterday")]).await;
     assert_eq!(bad["Invalid"][0]["field"], "before", "{bad}");
     let page = body_text(t.get("/p/demo/audit?action=key.created", Some(&admin)).await).await;
     assert!(page.contains("key ci (editor, imf_"), "the page lists it");

@@ -31,10 +31,6 @@ fn worker() -> WorkerConfig {
     }
 }
 
-async fn call(t: &TestApp, cookie: &str, name: &str, form: &[(&str, &str)]) -> Value {
-    body_json(t.server_fn(cookie, name, form).await).await
-}
-
 async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(15);
     while !done() {
@@ -112,19 +108,21 @@ db_test!(role_matrix_of_hooks_and_test_buttons, |t: TestApp| async move {
         let name = format!("hook-{i}");
         let url = receiver.url("/hook");
         let add = [("project", "demo"), ("name", name.as_str()), ("url", url.as_str()), ("secret", "s")];
-        let added = call(&t, &cookie, "add_hook", &add).await;
-        let list = call(&t, &cookie, "list_hooks", &[("project", "demo")]).await;
-        let tested = call(&t, &cookie, "test_target", &[("project", "demo"), ("target_id", &target_id)]).await;
+        let added = t.server_fn_json(&cookie, "add_hook", &add).await;
+        let list = t.server_fn_json(&cookie, "list_hooks", &[("project", "demo")]).await;
+        let tested = t.server_fn_json(&cookie, "test_target", &[("project", "demo"), ("target_id", &target_id)]).await;
         match expect {
             "allowed" => {
                 assert_eq!(added, Value::Null, "{email}");
                 let hook_id = list["hooks"].as_array().unwrap().iter().find(|h| h["name"] == name.as_str()).unwrap()
                     ["id"]
                     .to_string();
-                let answer = call(&t, &cookie, "test_hook", &[("project", "demo"), ("hook_id", &hook_id)]).await;
+                let answer =
+                    t.server_fn_json(&cookie, "test_hook", &[("project", "demo"), ("hook_id", &hook_id)]).await;
                 assert_eq!(answer, json!("HTTP 200 OK"), "{email}");
                 assert!(tested.as_str().unwrap().starts_with("ok: "), "{email}: {tested}");
-                let removed = call(&t, &cookie, "remove_hook", &[("project", "demo"), ("hook_id", &hook_id)]).await;
+                let removed =
+                    t.server_fn_json(&cookie, "remove_hook", &[("project", "demo"), ("hook_id", &hook_id)]).await;
                 assert_eq!(removed, Value::Null);
             }
             "reads" => {
@@ -154,15 +152,19 @@ db_test!(role_matrix_of_hooks_and_test_buttons, |t: TestApp| async move {
 db_test!(a_hook_needs_an_https_url_and_a_name, |t: TestApp| async move {
     t.user("admin@example.com", Role::Admin, &t.demo).await;
     let cookie = t.login("admin@example.com").await;
-    let bad =
-        call(&t, &cookie, "add_hook", &[("project", "demo"), ("name", ""), ("url", "http://ci.example.com/hook")])
-            .await;
+    let bad = t
+        .server_fn_json(
+            &cookie,
+            "add_hook",
+            &[("project", "demo"), ("name", ""), ("url", "http://ci.example.com/hook")],
+        )
+        .await;
     let fields: Vec<&str> = bad["Invalid"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["name", "url"], "{bad}");
     let ok = [("project", "demo"), ("name", "ci"), ("url", "https://ci.example.com/hook")];
-    assert_eq!(call(&t, &cookie, "add_hook", &ok).await, Value::Null);
-    let twice = call(&t, &cookie, "add_hook", &ok).await;
+    assert_eq!(t.server_fn_json(&cookie, "add_hook", &ok).await, Value::Null);
+    let twice = t.server_fn_json(&cookie, "add_hook", &ok).await;
     assert!(twice["Conflict"].as_str().unwrap().contains("hook with this name"), "{twice}");
-    let missing = call(&t, &cookie, "test_hook", &[("project", "demo"), ("hook_id", "999")]).await;
+    let missing = t.server_fn_json(&cookie, "test_hook", &[("project", "demo"), ("hook_id", "999")]).await;
     assert_eq!(missing, json!("NotFound"));
 });

@@ -11,10 +11,6 @@ use imgflush::backend::invalidations::Submission;
 use imgflush::domain::{InstanceRole, Role};
 use serde_json::{json, Value};
 
-async fn call(t: &TestApp, cookie: &str, name: &str, form: &[(&str, &str)]) -> Value {
-    body_json(t.server_fn(cookie, name, form).await).await
-}
-
 /// `(email, role in demo or in another project, instance role, expected outcome)`.
 fn people() -> [(&'static str, Role, Option<InstanceRole>, bool, &'static str); 6] {
     [
@@ -37,8 +33,9 @@ db_test!(role_matrix_of_cancel_retention_export_and_live, |t: TestApp| async mov
         let sub = Submission::from_api("original", Some(vec!["/m.jpg".into()]), None).unwrap();
         let inv = t.app.services.invalidations.submit(&submitter, sub).await.unwrap().invalidation.id.to_string();
 
-        let cancel = call(&t, &cookie, "cancel_invalidation", &[("project", "demo"), ("id", &inv)]).await;
-        let retention = call(&t, &cookie, "save_retention", &[("project", "demo"), ("retention_days", "60")]).await;
+        let cancel = t.server_fn_json(&cookie, "cancel_invalidation", &[("project", "demo"), ("id", &inv)]).await;
+        let retention =
+            t.server_fn_json(&cookie, "save_retention", &[("project", "demo"), ("retention_days", "60")]).await;
         let csv = t.get("/p/demo/invalidations.csv", Some(&cookie)).await.status();
         let live = t.get("/p/demo/live", Some(&cookie)).await.status();
         let (cancel_ok, retention_ok) = match kind {
@@ -89,16 +86,17 @@ db_test!(a_form_posted_without_javascript_finds_its_result_once, |t: TestApp| as
         )
         .await;
     assert!(resp.status().is_redirection(), "{}", resp.status());
-    let kept = call(&t, &cookie, "take_flash", &[("key", "invite")]).await;
+    let kept = t.server_fn_json(&cookie, "take_flash", &[("key", "invite")]).await;
     let added: Value = serde_json::from_str(kept.as_str().expect("kept for the page")).unwrap();
     assert_eq!(added["email"], "new@example.com");
     assert!(added["invite_path"].as_str().unwrap().starts_with("/invite/"));
-    assert_eq!(call(&t, &cookie, "take_flash", &[("key", "invite")]).await, Value::Null, "shown once");
+    assert_eq!(t.server_fn_json(&cookie, "take_flash", &[("key", "invite")]).await, Value::Null, "shown once");
     // With JavaScript (a JSON answer) nothing is kept: the page shows the value itself.
-    call(&t, &cookie, "add_member", &[("project", "demo"), ("email", "js@example.com"), ("role", "editor")]).await;
-    assert_eq!(call(&t, &cookie, "take_flash", &[("key", "invite")]).await, Value::Null);
-    assert_eq!(call(&t, &cookie, "take_flash", &[("key", "user")]).await, json!("NotFound"), "only known keys");
-    assert_eq!(call(&t, "", "take_flash", &[("key", "invite")]).await, json!("Unauthorized"));
+    t.server_fn_json(&cookie, "add_member", &[("project", "demo"), ("email", "js@example.com"), ("role", "editor")])
+        .await;
+    assert_eq!(t.server_fn_json(&cookie, "take_flash", &[("key", "invite")]).await, Value::Null);
+    assert_eq!(t.server_fn_json(&cookie, "take_flash", &[("key", "user")]).await, json!("NotFound"), "only known keys");
+    assert_eq!(t.server_fn_json("", "take_flash", &[("key", "invite")]).await, json!("Unauthorized"));
 });
 
 db_test!(server_function_errors_answer_their_http_status, |t: TestApp| async move {

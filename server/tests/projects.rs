@@ -6,16 +6,12 @@ mod common;
 use common::*;
 use imgflush::backend::invalidations::{PathsInput, Submission};
 use imgflush::domain::{InstanceRole, Role, Scope};
-use serde_json::{json, Value};
+use serde_json::json;
 
 async fn signed_in(t: &TestApp, email: &str, role: Role, instance: Option<InstanceRole>) -> String {
     let id = t.user(email, role, &t.demo).await;
     t.store.set_instance_role(id, instance).await.unwrap();
     t.login(email).await
-}
-
-async fn call(t: &TestApp, cookie: &str, name: &str, form: &[(&str, &str)]) -> Value {
-    body_json(t.server_fn(cookie, name, form).await).await
 }
 
 fn project_form(token: &str) -> Vec<(&str, &str)> {
@@ -42,8 +38,8 @@ db_test!(only_owners_create_projects_and_owners_and_staff_list_them, |t: TestApp
     for (i, (email, role, instance)) in cases.into_iter().enumerate() {
         let cookie = signed_in(&t, email, role, instance).await;
         let token = format!("shop{i}");
-        let created = call(&t, &cookie, "create_project", &project_form(&token)).await;
-        let listed = call(&t, &cookie, "projects_overview", &[]).await;
+        let created = t.server_fn_json(&cookie, "create_project", &project_form(&token)).await;
+        let listed = t.server_fn_json(&cookie, "projects_overview", &[]).await;
         if instance == Some(InstanceRole::Owner) {
             assert_eq!(created, json!(token), "{email}");
         } else {
@@ -55,8 +51,8 @@ db_test!(only_owners_create_projects_and_owners_and_staff_list_them, |t: TestApp
             assert_eq!(listed, json!("Forbidden"), "{email}");
         }
     }
-    assert_eq!(call(&t, &outsider, "create_project", &project_form("shop9")).await, json!("Forbidden"));
-    assert_eq!(call(&t, "", "create_project", &project_form("shop9")).await, json!("Unauthorized"));
+    assert_eq!(t.server_fn_json(&outsider, "create_project", &project_form("shop9")).await, json!("Forbidden"));
+    assert_eq!(t.server_fn_json("", "create_project", &project_form("shop9")).await, json!("Unauthorized"));
 
     // The new project: its settings as given, the owner its first admin.
     let shop = t.store.project_by_token("shop0").await.unwrap();
@@ -69,22 +65,22 @@ db_test!(only_owners_create_projects_and_owners_and_staff_list_them, |t: TestApp
 
 db_test!(a_bad_project_form_names_every_field, |t: TestApp| async move {
     let cookie = signed_in(&t, "owner@example.com", Role::Admin, Some(InstanceRole::Owner)).await;
-    let bad = call(
-        &t,
-        &cookie,
-        "create_project",
-        &[
-            ("token", "Shop_1"),
-            ("name", ""),
-            ("origin_hosts", "https://img.example/"),
-            ("max_age_secs", "-5"),
-            ("s_maxage_secs", "soon"),
-        ],
-    )
-    .await;
+    let bad = t
+        .server_fn_json(
+            &cookie,
+            "create_project",
+            &[
+                ("token", "Shop_1"),
+                ("name", ""),
+                ("origin_hosts", "https://img.example/"),
+                ("max_age_secs", "-5"),
+                ("s_maxage_secs", "soon"),
+            ],
+        )
+        .await;
     let fields: Vec<&str> = bad["Invalid"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["token", "name", "origin_hosts", "max_age_secs", "s_maxage_secs"], "{bad}");
-    let taken = call(&t, &cookie, "create_project", &project_form("demo")).await;
+    let taken = t.server_fn_json(&cookie, "create_project", &project_form("demo")).await;
     assert_eq!(taken["Invalid"][0]["field"], "token", "{taken}");
     assert!(taken.to_string().contains("taken"), "{taken}");
 });
@@ -101,7 +97,7 @@ db_test!(the_overview_counts_invalidations_and_errors, |t: TestApp| async move {
         };
         t.app.services.invalidations.submit(&actor, sub).await.unwrap();
     }
-    let listed = call(&t, &cookie, "projects_overview", &[]).await;
+    let listed = t.server_fn_json(&cookie, "projects_overview", &[]).await;
     let demo = listed.as_array().unwrap().iter().find(|p| p["token"] == "demo").unwrap().clone();
     assert_eq!((demo["invalidations"].clone(), demo["errors"].clone()), (json!(2), json!(0)));
     assert!(demo["last_invalidation"].is_string());

@@ -4,44 +4,12 @@
 mod common;
 
 use axum::http::StatusCode;
+use common::who::{caller, Who, EVERYONE};
 use common::*;
 use imgflush::backend::invalidations::{PathsInput, Submission};
 use imgflush::backend::store::Project;
-use imgflush::domain::{InstanceRole, Role, Scope};
-use serde_json::{json, Value};
-
-/// Who calls, in the role matrix.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Who {
-    Owner,
-    Staff,
-    Admin,
-    Editor,
-    Support,
-    Outsider,
-}
-
-const EVERYONE: [Who; 6] = [Who::Owner, Who::Staff, Who::Admin, Who::Editor, Who::Support, Who::Outsider];
-
-/// Signs in a fresh user who is `who` for the demo project.
-async fn caller(t: &TestApp, who: Who, other: &Project) -> String {
-    let email = format!("{who:?}-{}@example.com", uuid::Uuid::new_v4().simple()).to_lowercase();
-    let (role, project, instance) = match who {
-        Who::Owner => (Role::Support, other, Some(InstanceRole::Owner)),
-        Who::Staff => (Role::Support, other, Some(InstanceRole::Staff)),
-        Who::Admin => (Role::Admin, &t.demo, None),
-        Who::Editor => (Role::Editor, &t.demo, None),
-        Who::Support => (Role::Support, &t.demo, None),
-        Who::Outsider => (Role::Admin, other, None),
-    };
-    let id = t.user(&email, role, project).await;
-    t.store.set_instance_role(id, instance).await.unwrap();
-    t.login(&email).await
-}
-
-async fn call(t: &TestApp, cookie: &str, name: &str, form: &[(&str, &str)]) -> Value {
-    body_json(t.server_fn(cookie, name, form).await).await
-}
+use imgflush::domain::{Role, Scope};
+use serde_json::json;
 
 async fn submit(t: &TestApp, project: &Project) -> String {
     let actor = t.actor("submitter@example.com", Role::Editor, project).await;
@@ -59,11 +27,15 @@ db_test!(owners_administer_and_staff_read_every_project, |t: TestApp| async move
     let id = submit(&t, &t.demo).await;
     for who in EVERYONE {
         let cookie = caller(&t, who, &other).await;
-        let detail = call(&t, &cookie, "invalidation_detail", &[("project", "demo"), ("id", &id)]).await;
-        let submit =
-            call(&t, &cookie, "submit_invalidation", &[("project", "demo"), ("scope", "original"), ("urls", "/b.jpg")])
-                .await;
-        let me = call(&t, &cookie, "me", &[]).await;
+        let detail = t.server_fn_json(&cookie, "invalidation_detail", &[("project", "demo"), ("id", &id)]).await;
+        let submit = t
+            .server_fn_json(
+                &cookie,
+                "submit_invalidation",
+                &[("project", "demo"), ("scope", "original"), ("urls", "/b.jpg")],
+            )
+            .await;
+        let me = t.server_fn_json(&cookie, "me", &[]).await;
         let tokens: Vec<&str> =
             me["projects"].as_array().unwrap().iter().map(|p| p["token"].as_str().unwrap()).collect();
         match who {
@@ -94,7 +66,7 @@ db_test!(the_lookup_opens_any_visible_project_and_hides_the_rest, |t: TestApp| a
     let pasted = format!("https://console.example/p/other/invalidation/{theirs}?x=1");
     for who in EVERYONE {
         let cookie = caller(&t, who, &t.project(&format!("p{}", who as u8)).await).await;
-        let found = call(&t, &cookie, "locate_invalidation", &[("q", &pasted)]).await;
+        let found = t.server_fn_json(&cookie, "locate_invalidation", &[("q", &pasted)]).await;
         let page = t
             .send(
                 axum::http::Request::get(format!("/lookup?q={}", enc(&theirs)))
@@ -117,10 +89,10 @@ db_test!(the_lookup_opens_any_visible_project_and_hides_the_rest, |t: TestApp| a
     let cookie = caller(&t, Who::Admin, &other).await;
     let unknown = uuid::Uuid::now_v7().to_string();
     for q in [unknown.as_str(), "not an id", ""] {
-        assert_eq!(call(&t, &cookie, "locate_invalidation", &[("q", q)]).await, json!("NotFound"), "{q:?}");
+        assert_eq!(t.server_fn_json(&cookie, "locate_invalidation", &[("q", q)]).await, json!("NotFound"), "{q:?}");
     }
     let mine = submit(&t, &t.demo).await;
-    let found = call(&t, &cookie, "locate_invalidation", &[("q", &format!("  {mine}\n"))]).await;
+    let found = t.server_fn_json(&cookie, "locate_invalidation", &[("q", &format!("  {mine}\n"))]).await;
     assert_eq!(found, json!(format!("/p/demo/invalidation/{mine}")));
     assert_eq!(t.get("/lookup?q=x", None).await.status(), StatusCode::SEE_OTHER, "sign in first");
 });

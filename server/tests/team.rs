@@ -5,45 +5,12 @@
 mod common;
 
 use axum::http::StatusCode;
+use common::who::{caller, Who, EVERYONE};
 use common::*;
 use imgflush::backend::keys::hash_key;
 use imgflush::backend::now_ms;
-use imgflush::backend::store::Project;
-use imgflush::domain::{InstanceRole, Role};
+use imgflush::domain::Role;
 use serde_json::{json, Value};
-
-/// Who calls, in the role matrix.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Who {
-    Owner,
-    Staff,
-    Admin,
-    Editor,
-    Support,
-    Outsider,
-}
-
-const EVERYONE: [Who; 6] = [Who::Owner, Who::Staff, Who::Admin, Who::Editor, Who::Support, Who::Outsider];
-
-/// Signs in a fresh user who is `who` for the demo project.
-async fn caller(t: &TestApp, who: Who, other: &Project) -> String {
-    let email = format!("{who:?}-{}@example.com", uuid::Uuid::new_v4().simple()).to_lowercase();
-    let (role, project, instance) = match who {
-        Who::Owner => (Role::Support, other, Some(InstanceRole::Owner)),
-        Who::Staff => (Role::Support, other, Some(InstanceRole::Staff)),
-        Who::Admin => (Role::Admin, &t.demo, None),
-        Who::Editor => (Role::Editor, &t.demo, None),
-        Who::Support => (Role::Support, &t.demo, None),
-        Who::Outsider => (Role::Admin, other, None),
-    };
-    let id = t.user(&email, role, project).await;
-    t.store.set_instance_role(id, instance).await.unwrap();
-    t.login(&email).await
-}
-
-async fn call(t: &TestApp, cookie: &str, name: &str, form: &[(&str, &str)]) -> Value {
-    body_json(t.server_fn(cookie, name, form).await).await
-}
 
 async fn member_id(t: &TestApp, email: &str) -> String {
     t.store.user_by_email(email).await.unwrap().id.to_string()
@@ -57,18 +24,19 @@ db_test!(role_matrix_of_the_members_functions, |t: TestApp| async move {
         let target = format!("target-{who:?}@example.com").to_lowercase();
         t.user(&target, Role::Editor, &t.demo).await;
         let target_id = member_id(&t, &target).await;
-        let list = call(&t, &cookie, "list_members", &[("project", "demo")]).await;
+        let list = t.server_fn_json(&cookie, "list_members", &[("project", "demo")]).await;
         let new_email = format!("new-{who:?}@example.com").to_lowercase();
-        let add =
-            call(&t, &cookie, "add_member", &[("project", "demo"), ("email", &new_email), ("role", "editor")]).await;
-        let change = call(
-            &t,
-            &cookie,
-            "change_member_role",
-            &[("project", "demo"), ("user_id", &target_id), ("role", "support")],
-        )
-        .await;
-        let remove = call(&t, &cookie, "remove_member", &[("project", "demo"), ("user_id", &target_id)]).await;
+        let add = t
+            .server_fn_json(&cookie, "add_member", &[("project", "demo"), ("email", &new_email), ("role", "editor")])
+            .await;
+        let change = t
+            .server_fn_json(
+                &cookie,
+                "change_member_role",
+                &[("project", "demo"), ("user_id", &target_id), ("role", "support")],
+            )
+            .await;
+        let remove = t.server_fn_json(&cookie, "remove_member", &[("project", "demo"), ("user_id", &target_id)]).await;
         match who {
             Who::Owner | Who::Admin => {
                 assert!(list["members"].as_array().unwrap().len() >= 2, "{who:?}: {list}");
@@ -99,11 +67,16 @@ db_test!(role_matrix_of_the_members_functions, |t: TestApp| async move {
     t.user("elsewhere@example.com", Role::Editor, &other).await;
     let elsewhere = member_id(&t, "elsewhere@example.com").await;
     let admin = t.login("keep-admin@example.com").await;
-    let r = call(&t, &admin, "change_member_role", &[("project", "demo"), ("user_id", &elsewhere), ("role", "admin")])
+    let r = t
+        .server_fn_json(
+            &admin,
+            "change_member_role",
+            &[("project", "demo"), ("user_id", &elsewhere), ("role", "admin")],
+        )
         .await;
     assert_eq!(r, json!("NotFound"));
     assert_eq!(
-        call(&t, &admin, "remove_member", &[("project", "demo"), ("user_id", &elsewhere)]).await,
+        t.server_fn_json(&admin, "remove_member", &[("project", "demo"), ("user_id", &elsewhere)]).await,
         json!("NotFound")
     );
 });
@@ -111,15 +84,22 @@ db_test!(role_matrix_of_the_members_functions, |t: TestApp| async move {
 db_test!(bad_member_input_names_the_field, |t: TestApp| async move {
     t.user("admin@example.com", Role::Admin, &t.demo).await;
     let cookie = t.login("admin@example.com").await;
-    let r = call(&t, &cookie, "add_member", &[("project", "demo"), ("email", "nobody"), ("role", "root")]).await;
+    let r =
+        t.server_fn_json(&cookie, "add_member", &[("project", "demo"), ("email", "nobody"), ("role", "root")]).await;
     let fields: Vec<&str> = r["Invalid"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["email", "role"], "{r}");
-    let again =
-        call(&t, &cookie, "add_member", &[("project", "demo"), ("email", "ADMIN@example.com"), ("role", "editor")])
-            .await;
+    let again = t
+        .server_fn_json(
+            &cookie,
+            "add_member",
+            &[("project", "demo"), ("email", "ADMIN@example.com"), ("role", "editor")],
+        )
+        .await;
     assert!(again["Conflict"].as_str().unwrap().contains("already a member"), "{again}");
     let id = member_id(&t, "admin@example.com").await;
-    let r = call(&t, &cookie, "change_member_role", &[("project", "demo"), ("user_id", &id), ("role", "owner")]).await;
+    let r = t
+        .server_fn_json(&cookie, "change_member_role", &[("project", "demo"), ("user_id", &id), ("role", "owner")])
+        .await;
     assert_eq!(r["Invalid"][0]["field"], "role", "{r}");
 });
 
@@ -130,34 +110,36 @@ db_test!(the_last_admin_can_be_neither_demoted_nor_removed, |t: TestApp| async m
     for (name, extra) in [("change_member_role", Some(("role", "editor"))), ("remove_member", None)] {
         let mut form = vec![("project", "demo"), ("user_id", me.as_str())];
         form.extend(extra);
-        let r = call(&t, &cookie, name, &form).await;
+        let r = t.server_fn_json(&cookie, name, &form).await;
         assert!(r["Conflict"].as_str().unwrap().contains("at least one admin"), "{name}: {r}");
     }
     // With a second admin, the first may step down.
     t.user("second@example.com", Role::Admin, &t.demo).await;
-    let r =
-        call(&t, &cookie, "change_member_role", &[("project", "demo"), ("user_id", &me), ("role", "support")]).await;
+    let r = t
+        .server_fn_json(&cookie, "change_member_role", &[("project", "demo"), ("user_id", &me), ("role", "support")])
+        .await;
     assert_eq!(r, Value::Null);
     let second = t.login("second@example.com").await;
-    let r = call(
-        &t,
-        &second,
-        "remove_member",
-        &[("project", "demo"), ("user_id", &member_id(&t, "second@example.com").await)],
-    )
-    .await;
+    let r = t
+        .server_fn_json(
+            &second,
+            "remove_member",
+            &[("project", "demo"), ("user_id", &member_id(&t, "second@example.com").await)],
+        )
+        .await;
     assert!(r["Conflict"].is_string(), "now the last admin: {r}");
 });
 
 db_test!(an_invitation_sets_the_password_once_before_it_expires, |t: TestApp| async move {
     t.user("admin@example.com", Role::Admin, &t.demo).await;
     let admin = t.login("admin@example.com").await;
-    let added =
-        call(&t, &admin, "add_member", &[("project", "demo"), ("email", "New@Example.com"), ("role", "editor")]).await;
+    let added = t
+        .server_fn_json(&admin, "add_member", &[("project", "demo"), ("email", "New@Example.com"), ("role", "editor")])
+        .await;
     let path = added["invite_path"].as_str().unwrap().to_owned();
     let token = path.strip_prefix("/invite/").unwrap().to_owned();
     assert_eq!(t.get(&path, None).await.status(), StatusCode::OK, "the invitation page needs no session");
-    let listed = call(&t, &admin, "list_members", &[("project", "demo")]).await;
+    let listed = t.server_fn_json(&admin, "list_members", &[("project", "demo")]).await;
     let new = listed["members"].as_array().unwrap().iter().find(|m| m["email"] == "new@example.com").unwrap().clone();
     assert_eq!((new["invited"].clone(), new["role"].clone()), (json!(true), json!("editor")));
     assert!(t.login_response("new@example.com", PASSWORD).await.headers()["location"]
@@ -165,33 +147,40 @@ db_test!(an_invitation_sets_the_password_once_before_it_expires, |t: TestApp| as
         .unwrap()
         .contains("error"));
 
-    let short =
-        call(&t, "", "accept_invitation", &[("token", &token), ("password", "short"), ("confirm", "short")]).await;
+    let short = t
+        .server_fn_json("", "accept_invitation", &[("token", &token), ("password", "short"), ("confirm", "short")])
+        .await;
     assert_eq!(short["Invalid"][0]["field"], "password", "{short}");
     let differ =
-        call(&t, "", "accept_invitation", &[("token", &token), ("password", PASSWORD), ("confirm", "x")]).await;
+        t.server_fn_json("", "accept_invitation", &[("token", &token), ("password", PASSWORD), ("confirm", "x")]).await;
     assert_eq!(differ["Invalid"][0]["field"], "confirm");
     let ok =
         t.server_fn("", "accept_invitation", &[("token", &token), ("password", PASSWORD), ("confirm", PASSWORD)]).await;
     let cookie = session_cookie(&ok).expect("signed in");
     assert_eq!(body_json(ok).await, Value::Null);
-    let log = call(&t, &cookie, "list_invalidations", &[("project", "demo")]).await;
+    let log = t.server_fn_json(&cookie, "list_invalidations", &[("project", "demo")]).await;
     assert!(log["rows"].is_array(), "the new member works in the project: {log}");
     t.login("new@example.com").await;
 
-    let twice =
-        call(&t, "", "accept_invitation", &[("token", &token), ("password", PASSWORD), ("confirm", PASSWORD)]).await;
+    let twice = t
+        .server_fn_json("", "accept_invitation", &[("token", &token), ("password", PASSWORD), ("confirm", PASSWORD)])
+        .await;
     assert_eq!(twice, json!("NotFound"), "single use");
-    let forged =
-        call(&t, "", "accept_invitation", &[("token", "x"), ("password", PASSWORD), ("confirm", PASSWORD)]).await;
+    let forged = t
+        .server_fn_json("", "accept_invitation", &[("token", "x"), ("password", PASSWORD), ("confirm", PASSWORD)])
+        .await;
     assert_eq!(forged, json!("NotFound"));
 
     let late = t.store.user_by_email("new@example.com").await.unwrap();
     let now = now_ms();
     t.store.create_invitation(late.id, &hash_key("expired-token"), now - 10_000, now - 1).await.unwrap();
-    let expired =
-        call(&t, "", "accept_invitation", &[("token", "expired-token"), ("password", PASSWORD), ("confirm", PASSWORD)])
-            .await;
+    let expired = t
+        .server_fn_json(
+            "",
+            "accept_invitation",
+            &[("token", "expired-token"), ("password", PASSWORD), ("confirm", PASSWORD)],
+        )
+        .await;
     assert_eq!(expired, json!("NotFound"), "expired");
 });
 
@@ -203,21 +192,32 @@ db_test!(removal_ends_access_and_the_last_project_signs_out, |t: TestApp| async 
     let admin = t.login("admin@example.com").await;
     let ann = t.login("ann@example.com").await;
     let ann_id = member_id(&t, "ann@example.com").await;
-    let r =
-        call(&t, &admin, "change_member_role", &[("project", "demo"), ("user_id", &ann_id), ("role", "support")]).await;
+    let r = t
+        .server_fn_json(&admin, "change_member_role", &[("project", "demo"), ("user_id", &ann_id), ("role", "support")])
+        .await;
     assert_eq!(r, Value::Null);
-    let submit =
-        call(&t, &ann, "submit_invalidation", &[("project", "demo"), ("scope", "original"), ("urls", "/a.jpg")]).await;
+    let submit = t
+        .server_fn_json(&ann, "submit_invalidation", &[("project", "demo"), ("scope", "original"), ("urls", "/a.jpg")])
+        .await;
     assert_eq!(submit, json!("Forbidden"), "the demotion applies at the next request");
-    assert_eq!(call(&t, &admin, "remove_member", &[("project", "demo"), ("user_id", &ann_id)]).await, Value::Null);
-    assert_eq!(call(&t, &ann, "list_invalidations", &[("project", "demo")]).await, json!("NotFound"));
-    assert!(call(&t, &ann, "list_invalidations", &[("project", "other")]).await["rows"].is_array(), "still in other");
+    assert_eq!(
+        t.server_fn_json(&admin, "remove_member", &[("project", "demo"), ("user_id", &ann_id)]).await,
+        Value::Null
+    );
+    assert_eq!(t.server_fn_json(&ann, "list_invalidations", &[("project", "demo")]).await, json!("NotFound"));
+    assert!(
+        t.server_fn_json(&ann, "list_invalidations", &[("project", "other")]).await["rows"].is_array(),
+        "still in other"
+    );
 
     // Removed from her last project: signed out.
     t.user("boss@example.com", Role::Admin, &other).await;
     let boss = t.login("boss@example.com").await;
-    assert_eq!(call(&t, &boss, "remove_member", &[("project", "other"), ("user_id", &ann_id)]).await, Value::Null);
-    assert_eq!(call(&t, &ann, "me", &[]).await, json!("Unauthorized"));
+    assert_eq!(
+        t.server_fn_json(&boss, "remove_member", &[("project", "other"), ("user_id", &ann_id)]).await,
+        Value::Null
+    );
+    assert_eq!(t.server_fn_json(&ann, "me", &[]).await, json!("Unauthorized"));
     assert_eq!(t.get("/p/other/invalidation", Some(&ann)).await.status(), StatusCode::SEE_OTHER);
 });
 
@@ -226,13 +226,21 @@ db_test!(users_change_their_own_password_and_other_sessions_end, |t: TestApp| as
     let here = t.login("ann@example.com").await;
     let elsewhere = t.login("ann@example.com").await;
     let new = "a much better passphrase";
-    let wrong =
-        call(&t, &here, "change_password", &[("current_password", "nope"), ("new_password", new), ("confirm", new)])
-            .await;
+    let wrong = t
+        .server_fn_json(
+            &here,
+            "change_password",
+            &[("current_password", "nope"), ("new_password", new), ("confirm", new)],
+        )
+        .await;
     assert_eq!(wrong["Invalid"][0]["field"], "current_password", "{wrong}");
-    let weak =
-        call(&t, &here, "change_password", &[("current_password", PASSWORD), ("new_password", "x"), ("confirm", "x")])
-            .await;
+    let weak = t
+        .server_fn_json(
+            &here,
+            "change_password",
+            &[("current_password", PASSWORD), ("new_password", "x"), ("confirm", "x")],
+        )
+        .await;
     assert_eq!(weak["Invalid"][0]["field"], "new_password", "{weak}");
     let resp = t
         .server_fn(&here, "change_password", &[("current_password", PASSWORD), ("new_password", new), ("confirm", new)])
@@ -240,11 +248,12 @@ db_test!(users_change_their_own_password_and_other_sessions_end, |t: TestApp| as
     assert_eq!(resp.status(), StatusCode::OK);
     let here = session_cookie(&resp).unwrap_or(here);
     assert_eq!(body_json(resp).await, Value::Null);
-    assert_eq!(call(&t, &here, "me", &[]).await["email"], "ann@example.com", "this session carries on");
-    assert_eq!(call(&t, &elsewhere, "me", &[]).await, json!("Unauthorized"), "the other one ended");
+    assert_eq!(t.server_fn_json(&here, "me", &[]).await["email"], "ann@example.com", "this session carries on");
+    assert_eq!(t.server_fn_json(&elsewhere, "me", &[]).await, json!("Unauthorized"), "the other one ended");
     assert_eq!(t.login_response("ann@example.com", new).await.status(), StatusCode::SEE_OTHER);
     assert_eq!(
-        call(&t, "", "change_password", &[("current_password", new), ("new_password", new), ("confirm", new)]).await,
+        t.server_fn_json("", "change_password", &[("current_password", new), ("new_password", new), ("confirm", new)])
+            .await,
         json!("Unauthorized")
     );
 });
@@ -253,7 +262,7 @@ db_test!(members_show_their_last_sign_in, |t: TestApp| async move {
     t.user("admin@example.com", Role::Admin, &t.demo).await;
     t.user("idle@example.com", Role::Support, &t.demo).await;
     let cookie = t.login("admin@example.com").await;
-    let list = call(&t, &cookie, "list_members", &[("project", "demo")]).await;
+    let list = t.server_fn_json(&cookie, "list_members", &[("project", "demo")]).await;
     let rows = list["members"].as_array().unwrap();
     let by = |email: &str| rows.iter().find(|m| m["email"] == email).unwrap().clone();
     assert!(by("admin@example.com")["last_sign_in"].is_string());
@@ -267,31 +276,35 @@ db_test!(an_admin_can_send_a_new_link_until_the_password_is_set, |t: TestApp| as
     t.user("editor@example.com", Role::Editor, &t.demo).await;
     let admin = t.login("admin@example.com").await;
     let editor = t.login("editor@example.com").await;
-    let added =
-        call(&t, &admin, "add_member", &[("project", "demo"), ("email", "late@example.com"), ("role", "support")])
-            .await;
+    let added = t
+        .server_fn_json(
+            &admin,
+            "add_member",
+            &[("project", "demo"), ("email", "late@example.com"), ("role", "support")],
+        )
+        .await;
     let first = added["invite_path"].as_str().unwrap().trim_start_matches("/invite/").to_owned();
     let late = member_id(&t, "late@example.com").await;
     let form = [("project", "demo"), ("user_id", late.as_str())];
-    assert_eq!(call(&t, &editor, "reinvite_member", &form).await, json!("Forbidden"));
-    let again = call(&t, &admin, "reinvite_member", &form).await;
+    assert_eq!(t.server_fn_json(&editor, "reinvite_member", &form).await, json!("Forbidden"));
+    let again = t.server_fn_json(&admin, "reinvite_member", &form).await;
     let second = again["invite_path"].as_str().unwrap().trim_start_matches("/invite/").to_owned();
     assert_ne!(first, second);
     let old = [("token", first.as_str()), ("password", PASSWORD), ("confirm", PASSWORD)];
-    assert_eq!(call(&t, "", "accept_invitation", &old).await, json!("NotFound"), "the earlier link ended");
-    let third = call(&t, &admin, "reinvite_member", &form).await;
+    assert_eq!(t.server_fn_json("", "accept_invitation", &old).await, json!("NotFound"), "the earlier link ended");
+    let third = t.server_fn_json(&admin, "reinvite_member", &form).await;
     let third = third["invite_path"].as_str().unwrap().trim_start_matches("/invite/").to_owned();
     let accept = [("token", second.as_str()), ("password", PASSWORD), ("confirm", PASSWORD)];
-    assert_eq!(call(&t, "", "accept_invitation", &accept).await, json!("NotFound"), "replaced by the third");
+    assert_eq!(t.server_fn_json("", "accept_invitation", &accept).await, json!("NotFound"), "replaced by the third");
     let accept = [("token", third.as_str()), ("password", PASSWORD), ("confirm", PASSWORD)];
-    assert_eq!(call(&t, "", "accept_invitation", &accept).await, Value::Null);
-    let done = call(&t, &admin, "reinvite_member", &form).await;
+    assert_eq!(t.server_fn_json("", "accept_invitation", &accept).await, Value::Null);
+    let done = t.server_fn_json(&admin, "reinvite_member", &form).await;
     assert!(done["Conflict"].as_str().unwrap().contains("already set a password"), "{done}");
-    let listed = call(&t, &admin, "list_members", &[("project", "demo")]).await;
+    let listed = t.server_fn_json(&admin, "list_members", &[("project", "demo")]).await;
     let late_row =
         listed["members"].as_array().unwrap().iter().find(|m| m["email"] == "late@example.com").unwrap().clone();
     assert_eq!(late_row["invited"], false);
     let me = member_id(&t, "editor@example.com").await;
-    let set = call(&t, &admin, "reinvite_member", &[("project", "demo"), ("user_id", &me)]).await;
+    let set = t.server_fn_json(&admin, "reinvite_member", &[("project", "demo"), ("user_id", &me)]).await;
     assert!(set["Conflict"].is_string(), "{set}");
 });

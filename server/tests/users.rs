@@ -8,10 +8,6 @@ use common::*;
 use imgflush::domain::{InstanceRole, Role};
 use serde_json::{json, Value};
 
-async fn call(t: &TestApp, cookie: &str, name: &str, form: &[(&str, &str)]) -> Value {
-    body_json(t.server_fn(cookie, name, form).await).await
-}
-
 async fn id_of(t: &TestApp, email: &str) -> String {
     t.store.user_by_email(email).await.unwrap().id.to_string()
 }
@@ -31,8 +27,9 @@ db_test!(role_matrix_of_the_users_page, |t: TestApp| async move {
         let id = t.user(email, role, &t.demo).await;
         t.store.set_instance_role(id, instance).await.unwrap();
         let cookie = t.login(email).await;
-        let list = call(&t, &cookie, "list_users", &[]).await;
-        let set = call(&t, &cookie, "set_instance_role", &[("user_id", &target), ("instance_role", "staff")]).await;
+        let list = t.server_fn_json(&cookie, "list_users", &[]).await;
+        let set =
+            t.server_fn_json(&cookie, "set_instance_role", &[("user_id", &target), ("instance_role", "staff")]).await;
         match expect {
             "owner" => {
                 assert!(list["users"].as_array().unwrap().iter().any(|u| u["email"] == "target@example.com"));
@@ -49,18 +46,18 @@ db_test!(role_matrix_of_the_users_page, |t: TestApp| async move {
             }
         }
         if expect != "owner" {
-            assert_eq!(call(&t, &cookie, "remove_user", &[("user_id", &target)]).await, json!("Forbidden"));
+            assert_eq!(t.server_fn_json(&cookie, "remove_user", &[("user_id", &target)]).await, json!("Forbidden"));
         }
     }
     let target_user = t.store.user_by_email("target@example.com").await.unwrap();
     assert_eq!(target_user.instance_role, Some(InstanceRole::Staff), "the owner made them staff");
-    let bad = call(
-        &t,
-        &t.login("owner@example.com").await,
-        "set_instance_role",
-        &[("user_id", &target), ("instance_role", "root")],
-    )
-    .await;
+    let bad = t
+        .server_fn_json(
+            &t.login("owner@example.com").await,
+            "set_instance_role",
+            &[("user_id", &target), ("instance_role", "root")],
+        )
+        .await;
     assert_eq!(bad["Invalid"][0]["field"], "instance_role", "{bad}");
 });
 
@@ -73,19 +70,19 @@ db_test!(the_last_owner_and_a_projects_only_admin_stay, |t: TestApp| async move 
     let leaving = t.login("leaving@example.com").await;
     let me = owner_id.to_string();
 
-    let r = call(&t, &owner, "set_instance_role", &[("user_id", &me), ("instance_role", "none")]).await;
+    let r = t.server_fn_json(&owner, "set_instance_role", &[("user_id", &me), ("instance_role", "none")]).await;
     assert!(r["Conflict"].as_str().unwrap().contains("at least one owner"), "{r}");
-    assert!(call(&t, &owner, "remove_user", &[("user_id", &me)]).await["Conflict"]
+    assert!(t.server_fn_json(&owner, "remove_user", &[("user_id", &me)]).await["Conflict"]
         .as_str()
         .unwrap()
         .contains("yourself"));
     let admin = id_of(&t, "admin@example.com").await;
-    let r = call(&t, &owner, "remove_user", &[("user_id", &admin)]).await;
+    let r = t.server_fn_json(&owner, "remove_user", &[("user_id", &admin)]).await;
     assert!(r["Conflict"].as_str().unwrap().contains("only admin of demo"), "{r}");
 
     let gone = id_of(&t, "leaving@example.com").await;
-    assert_eq!(call(&t, &owner, "remove_user", &[("user_id", &gone)]).await, Value::Null);
-    assert_eq!(call(&t, &leaving, "me", &[]).await, json!("Unauthorized"), "their session ended");
+    assert_eq!(t.server_fn_json(&owner, "remove_user", &[("user_id", &gone)]).await, Value::Null);
+    assert_eq!(t.server_fn_json(&leaving, "me", &[]).await, json!("Unauthorized"), "their session ended");
     assert_eq!(t.get("/users", Some(&owner)).await.status(), StatusCode::OK);
     let audit = t.store.list_audit(&Default::default()).await.unwrap();
     assert!(audit.iter().any(|a| a.action == "user.removed" && a.detail == "leaving@example.com"));
@@ -94,7 +91,7 @@ db_test!(the_last_owner_and_a_projects_only_admin_stay, |t: TestApp| async move 
     let second = t.user("second@example.com", Role::Support, &t.demo).await;
     t.store.set_instance_role(second, Some(InstanceRole::Owner)).await.unwrap();
     assert_eq!(
-        call(&t, &owner, "set_instance_role", &[("user_id", &me), ("instance_role", "staff")]).await,
+        t.server_fn_json(&owner, "set_instance_role", &[("user_id", &me), ("instance_role", "staff")]).await,
         Value::Null
     );
 });

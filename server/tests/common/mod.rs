@@ -5,6 +5,7 @@
 
 pub mod recorder;
 pub mod stack;
+pub mod who;
 
 use axum::body::Body;
 use axum::http::{header, Request, Response, StatusCode};
@@ -255,6 +256,11 @@ impl TestApp {
                 .unwrap(),
         )
         .await
+    }
+
+    /// [`server_fn`](Self::server_fn), its answer read as JSON.
+    pub async fn server_fn_json(&self, cookie: &str, name: &str, form: &[(&str, &str)]) -> serde_json::Value {
+        body_json(self.server_fn(cookie, name, form).await).await
     }
 
     pub async fn get(&self, path: &str, cookie: Option<&str>) -> Response<Body> {
