@@ -6,13 +6,12 @@ use leptos::prelude::*;
 use tower_sessions::Session;
 
 use imgflush::backend::audit::RequestMeta;
-use imgflush::backend::store::{ApiKey, Invalidation, Member, Target, TargetState, User};
-use imgflush::backend::{invalidations::Detail, targets::url_for, Actor, ServiceError, Services, StoreError};
-use imgflush::domain::advice::next_step;
-use imgflush::domain::Role;
+use imgflush::backend::store::User;
+use imgflush::backend::{Actor, ServiceError, Services, StoreError};
 
 use crate::error::AppError;
-use crate::model::{DetailView, EventView, KeyView, LogRow, MemberView, TargetResultView, TargetView};
+
+mod views;
 
 /// The console's session, typed: the only code that knows its keys. It holds
 /// the user's id and the session epoch they signed in under; a password
@@ -184,87 +183,6 @@ impl From<ServiceError> for AppError {
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         ServiceError::from(e).into()
-    }
-}
-
-impl From<Invalidation> for LogRow {
-    fn from(inv: Invalidation) -> Self {
-        LogRow {
-            id: inv.id.to_string(),
-            status: inv.status,
-            scope: inv.scope,
-            created: inv.created,
-            paths: inv.paths,
-            submitted_by: inv.submitted_by,
-            attempt: inv.attempt,
-        }
-    }
-}
-
-impl DetailView {
-    pub fn new(d: Detail, actor: &Actor) -> Self {
-        DetailView {
-            error: d.invalidation.error.clone(),
-            finished: d.invalidation.finished,
-            events: d
-                .events
-                .into_iter()
-                .map(|e| EventView { status: e.status, attempt: e.attempt, note: e.note, at: e.at })
-                .collect(),
-            targets: d
-                .targets
-                .into_iter()
-                .map(|t| TargetResultView {
-                    next_step: (t.state == TargetState::Error)
-                        .then(|| next_step(t.kind, t.detail.as_deref().unwrap_or_default())),
-                    name: t.name,
-                    kind: t.kind,
-                    state: t.state.as_str().to_owned(),
-                    attempts: t.attempts,
-                    detail: t.detail,
-                    duration_ms: t.duration_ms,
-                    updated: t.updated,
-                    verified: t.verified,
-                    verify_note: t.verify_note,
-                })
-                .collect(),
-            row: d.invalidation.into(),
-            role: actor.role,
-            token: actor.project.token.clone(),
-        }
-    }
-}
-
-impl TargetView {
-    /// The target as `role` may see it: see [`url_for`].
-    pub fn new(t: Target, role: Role) -> Self {
-        TargetView { id: t.id, kind: t.kind, url: url_for(&t.url, role), name: t.name, has_secret: t.secret.is_some() }
-    }
-}
-
-impl From<ApiKey> for KeyView {
-    fn from(k: ApiKey) -> Self {
-        KeyView {
-            id: k.id,
-            name: k.name,
-            prefix: k.prefix,
-            role: k.role,
-            created: k.created,
-            last_used: k.last_used,
-            revoked: k.revoked,
-        }
-    }
-}
-
-impl From<Member> for MemberView {
-    fn from(m: Member) -> Self {
-        MemberView {
-            user_id: m.user_id,
-            email: m.email,
-            role: m.role,
-            last_sign_in: m.last_sign_in,
-            invited: m.invited,
-        }
     }
 }
 

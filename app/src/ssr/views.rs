@@ -1,0 +1,89 @@
+//! Service results mapped to the views the pages render (what each role may see).
+
+use imgflush::backend::store::{ApiKey, Invalidation, Member, Target, TargetState};
+use imgflush::backend::{invalidations::Detail, targets::url_for, Actor};
+use imgflush::domain::advice::next_step;
+use imgflush::domain::Role;
+
+use crate::model::{DetailView, EventView, KeyView, LogRow, MemberView, TargetResultView, TargetView};
+
+impl From<Invalidation> for LogRow {
+    fn from(inv: Invalidation) -> Self {
+        LogRow {
+            id: inv.id.to_string(),
+            status: inv.status,
+            scope: inv.scope,
+            created: inv.created,
+            paths: inv.paths,
+            submitted_by: inv.submitted_by,
+            attempt: inv.attempt,
+        }
+    }
+}
+
+impl DetailView {
+    pub fn new(d: Detail, actor: &Actor) -> Self {
+        DetailView {
+            error: d.invalidation.error.clone(),
+            finished: d.invalidation.finished,
+            events: d
+                .events
+                .into_iter()
+                .map(|e| EventView { status: e.status, attempt: e.attempt, note: e.note, at: e.at })
+                .collect(),
+            targets: d
+                .targets
+                .into_iter()
+                .map(|t| TargetResultView {
+                    next_step: (t.state == TargetState::Error)
+                        .then(|| next_step(t.kind, t.detail.as_deref().unwrap_or_default())),
+                    name: t.name,
+                    kind: t.kind,
+                    state: t.state.as_str().to_owned(),
+                    attempts: t.attempts,
+                    detail: t.detail,
+                    duration_ms: t.duration_ms,
+                    updated: t.updated,
+                    verified: t.verified,
+                    verify_note: t.verify_note,
+                })
+                .collect(),
+            row: d.invalidation.into(),
+            role: actor.role,
+            token: actor.project.token.clone(),
+        }
+    }
+}
+
+impl TargetView {
+    /// The target as `role` may see it: see [`url_for`].
+    pub fn new(t: Target, role: Role) -> Self {
+        TargetView { id: t.id, kind: t.kind, url: url_for(&t.url, role), name: t.name, has_secret: t.secret.is_some() }
+    }
+}
+
+impl From<ApiKey> for KeyView {
+    fn from(k: ApiKey) -> Self {
+        KeyView {
+            id: k.id,
+            name: k.name,
+            prefix: k.prefix,
+            role: k.role,
+            created: k.created,
+            last_used: k.last_used,
+            revoked: k.revoked,
+        }
+    }
+}
+
+impl From<Member> for MemberView {
+    fn from(m: Member) -> Self {
+        MemberView {
+            user_id: m.user_id,
+            email: m.email,
+            role: m.role,
+            last_sign_in: m.last_sign_in,
+            invited: m.invited,
+        }
+    }
+}
