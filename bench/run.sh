@@ -8,10 +8,14 @@
 #   bench/run.sh api        POST /invalidate with wrk at 1/16/64 connections, SQLite and
 #                           PostgreSQL (TEST_DATABASE_URL), and the console's memory
 #   bench/run.sh pipeline   a backlog drained by one worker process, both databases
+#   bench/run.sh logpage    the log's first page, a deep page and a path search with 10k
+#                           and 1M invalidations stored (`server seed`), both databases
 #   bench/run.sh results    only rebuild RESULTS.md from bench/results/*.md
 #
 # Release builds; needs wrk, nginx, libvips-tools, varnish (installed when missing).
-# BENCH_SMALL=1 runs each at a tiny size (a smoke run, not a measurement).
+# BENCH_SMALL=1 runs each at a tiny size (a smoke run, not a measurement), and
+# BENCH_PROFILE=debug uses the debug build: `.ci/run` runs api, pipeline and
+# logpage that way so none of them rots. Neither writes bench/results.
 source "$(dirname "$0")/../scripts/tools.sh"
 install_rust_tools
 apt_install wrk nginx libvips-tools varnish varnish-modules curl sqlite3 bc
@@ -19,6 +23,14 @@ cd "$ROOT"
 
 which="${1:-all}"
 small="${BENCH_SMALL:-0}"
+profile="${BENCH_PROFILE:-release}"
+BIN="$CARGO_TARGET_DIR/$profile"
+cargo_profile() { if [ "$profile" = release ]; then echo --release; fi; }
+# The console and its site (the API benchmarks need no page, but the server serves the site root).
+build_server() {
+  say "building the server ($profile)"
+  cargo leptos build $(cargo_profile) >/dev/null
+}
 out="$(mktemp)"
 # Whatever a benchmark started in the background is stopped with it.
 cleanup() {
@@ -40,7 +52,7 @@ run_latency() {
   section "Submit→DONE latency through 1 edge and 2 Varnish nodes (bench/src/bin/latency.rs)"
   local count=1000
   [ "$small" = "1" ] && count=20
-  cargo build --release -p bench --bin latency
+  cargo build $(cargo_profile) -p bench --bin latency
   local dir; dir="$(mktemp -d)"
   chmod 755 "$dir" # varnishd compiles the VCL as user vcache
   local ready="$dir/ready"
@@ -54,9 +66,9 @@ run_latency() {
   if [ ! -f "$ready" ]; then cat "$dir/stack.log" >&2; echo "the stack did not start" >&2; return 1; fi
   local key
   key="$(APP__DATABASE__URL="sqlite://$dir/stack/console/imgflush.db" \
-    "$CARGO_TARGET_DIR/release/server" key add --project demo --name bench --role editor | tail -n1)"
+    "$BIN/server" key add --project demo --name bench --role editor | tail -n1)"
   header "figure | p50 | p99 | max | goal"
-  "$CARGO_TARGET_DIR/release/latency" --console http://127.0.0.1:3100 --key "$key" \
+  "$BIN/latency" --console http://127.0.0.1:3100 --key "$key" \
     --origin 127.0.0.1:3103 --count "$count" --paths 10 --rate 20 | tee -a "$out"
   kill "$stack" 2>/dev/null; wait "$stack" 2>/dev/null || true
   rm -rf "$dir"
@@ -70,10 +82,10 @@ start_console() {
   DATABASE_URL="$db" LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="$ROOT/target/site" \
     IMGFLUSH_CONFIG="$dir/none.toml" APP__EDGE__EMBEDDED=false ADMIN_PASSWORD=bench-admin-password \
     APP__API__REQUESTS_PER_MINUTE=100000000 APP__API__REQUESTS_PER_MINUTE_PER_SOURCE=100000000 \
-    RUST_LOG=warn "$CARGO_TARGET_DIR/release/server" serve > "$dir/log" 2>&1 &
+    RUST_LOG=warn "$BIN/server" serve > "$dir/log" 2>&1 &
   CONSOLE_PID=$!
   for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$port/readyz" 2>/dev/null && break; sleep 0.2; done
-  KEY="$(DATABASE_URL="$db" IMGFLUSH_CONFIG="$dir/none.toml" "$CARGO_TARGET_DIR/release/server" \
+  KEY="$(DATABASE_URL="$db" IMGFLUSH_CONFIG="$dir/none.toml" "$BIN/server" \
     key add --project demo --name "bench-$port" --role editor | tail -n1)"
 }
 
@@ -94,12 +106,20 @@ header() {
   printf '| %s |\n|%s|\n' "$1" "$(echo "$1" | sed 's/[^|]*/---/g')" | tee -a "$out"
 }
 
+# `server seed`: N finished invalidations in the demo project of database $1.
+seed() {
+  DATABASE_URL="$1" IMGFLUSH_CONFIG=/nonexistent.toml "$BIN/server" seed --project demo --count "$2"
+}
+
 rss_kb() { awk "/^$2:/ {print \$2}" "/proc/$1/status"; }
 
 run_api() {
   section "API create: POST /invalidate, 2 paths per request, worker running (bench/api.lua)"
-  local secs=10
-  [ "$small" = "1" ] && secs=2
+  local secs=10 stored=1000000
+  [ "$small" = "1" ] && secs=2 stored=1000
+  build_server
+  echo "Each database holds $stored finished invalidations (\`server seed\`) before the run." | tee -a "$out"
+  echo | tee -a "$out"
   header "database | connections | 201/s | p50 | p99 | other answers | goal"
   local mem=()
   for db in sqlite postgres; do
@@ -107,6 +127,7 @@ run_api() {
     local goal=5000 port=3300
     [ "$db" = postgres ] && goal=3000 && port=3301
     start_console "$DB_URL" "$port"
+    seed "$DB_URL" "$stored" | tee -a "$out"; echo | tee -a "$out"
     sleep 1
     local idle; idle="$(rss_kb "$CONSOLE_PID" VmRSS)"
     for c in 1 16 64; do
@@ -120,12 +141,12 @@ run_api() {
     done
     local peak; peak="$(rss_kb "$CONSOLE_PID" VmHWM)"
     local ok="NOT met"; [ "$idle" -le $((30 * 1024)) ] && [ "$peak" -le $((100 * 1024)) ] && ok=met
-    mem+=("| $db | $((idle / 1024)) MB | $((peak / 1024)) MB | $ok")
+    mem+=("| $db | $stored | $((idle / 1024)) MB | $((peak / 1024)) MB | $ok")
     kill "$CONSOLE_PID"; wait "$CONSOLE_PID" 2>/dev/null || true
     drop_db
   done
   section "Console memory (resident set): idle, and the peak under the API benchmark above"
-  header "database | idle | peak under load | goal: <= 30 MB idle, <= 100 MB under load"
+  header "database | invalidations stored | idle | peak under load | goal: <= 30 MB idle, <= 100 MB under load"
   for m in "${mem[@]}"; do echo "$m |" | tee -a "$out"; done
 }
 
@@ -142,6 +163,7 @@ run_pipeline() {
   section "Pipeline: a backlog drained by one worker process, one edge target answering at once"
   local fill=8 # seconds of wrk -c16 with no worker: about 10,000 invalidations here
   [ "$small" = "1" ] && fill=2
+  build_server
   header "database | backlog | drained in | invalidations/s | goal"
   for db in sqlite postgres; do
     fresh_db "$db" || continue
@@ -150,18 +172,18 @@ run_pipeline() {
     dir="$(mktemp -d)"
     APP__WORKER__ENABLED=false start_console "$url" "$port"
     # A real edge: its POST /_purge answers at once ({"removed": 0}).
-    EDGE_PURGE_SECRET=bench-secret EDGE_SETTINGS_TOKEN=unused "$CARGO_TARGET_DIR/release/server" edge \
+    EDGE_PURGE_SECRET=bench-secret EDGE_SETTINGS_TOKEN=unused "$BIN/server" edge \
       --listen 127.0.0.1:3319 --cache-dir "$dir/edge" --console "http://127.0.0.1:$port" > "$dir/edge.log" 2>&1 &
     local edge=$!
     DATABASE_URL="$url" IMGFLUSH_CONFIG="$dir/none.toml" APP__TARGETS__ALLOWED_NETWORKS=127.0.0.0/8 \
-      "$CARGO_TARGET_DIR/release/server" target add --project demo --kind edge --name edge-1 \
+      "$BIN/server" target add --project demo --kind edge --name edge-1 \
       --url http://127.0.0.1:3319/_purge --secret bench-secret > /dev/null
     # The backlog: submitted with no worker running.
     IMGFLUSH_KEY="$KEY" wrk -t2 -c16 -d"${fill}s" -s bench/api.lua "http://127.0.0.1:$port" > /dev/null
     local backlog; backlog="$(sql "$url" "SELECT count(*) FROM invalidations")"
     local start; start="$(date +%s.%N)"
     DATABASE_URL="$url" IMGFLUSH_CONFIG="$dir/none.toml" APP__TARGETS__ALLOWED_NETWORKS=127.0.0.0/8 \
-      RUST_LOG=warn "$CARGO_TARGET_DIR/release/server" worker > "$dir/worker.log" 2>&1 &
+      RUST_LOG=warn "$BIN/server" worker > "$dir/worker.log" 2>&1 &
     local worker=$!
     local deadline=$((SECONDS + 900))
     while [ "$(finished "$url")" -lt "$backlog" ]; do
@@ -180,6 +202,53 @@ run_pipeline() {
   done
 }
 
+# The id N/2 rows from the newest: a cursor for a page in the middle of the log.
+middle_id() { # URL N
+  case "$1" in
+    sqlite://*) sqlite3 "${1#sqlite://}" "SELECT lower(hex(id)) FROM invalidations ORDER BY id DESC LIMIT 1 OFFSET $(($2 / 2))" |
+      sed -E 's/^(.{8})(.{4})(.{4})(.{4})(.{12})$/\1-\2-\3-\4-\5/' ;;
+    *) psql "$1" -tAc "SELECT id FROM invalidations ORDER BY id DESC LIMIT 1 OFFSET $(($2 / 2))" ;;
+  esac
+}
+
+run_logpage() {
+  section "Log page cost as the log grows: GET /api/v1/invalidations?limit=50 (bench/src/bin/logpage.rs)"
+  local sizes="10000 1000000" repeat=200
+  [ "$small" = "1" ] && sizes="200 2000" && repeat=10
+  build_server
+  cargo build $(cargo_profile) -p bench --bin logpage
+  echo "Server time seen over loopback, sequential calls, 50 rows a page; ms as p50 / p90." | tee -a "$out"
+  echo "Deep: a cursor half-way down the log. Search: a path prefix matching 1 in 1,000." | tee -a "$out"
+  echo | tee -a "$out"
+  header "database | invalidations | first page | deep page | search by path"
+  local verdicts=()
+  for db in sqlite postgres; do
+    local small_first="" small_search="" n first deep search
+    for n in $sizes; do
+      fresh_db "$db" || continue 2
+      APP__WORKER__ENABLED=false start_console "$DB_URL" 3320
+      seed "$DB_URL" "$n" > /dev/null
+      local line
+      line="$("$BIN/logpage" --console http://127.0.0.1:3320 --key "$KEY" --deep "$(middle_id "$DB_URL" "$n")" \
+        --search /seed/123/ --repeat "$repeat" | grep '^RESULT')"
+      eval "${line#RESULT }"
+      echo "| $db | $n | $first / $first90 | $deep / $deep90 | $search / $search90 |" | tee -a "$out"
+      kill "$CONSOLE_PID"; wait "$CONSOLE_PID" 2>/dev/null || true
+      drop_db
+      if [ -z "$small_first" ]; then small_first="$first" small_search="$search"; fi
+    done
+    # Goals at the largest size: deep <= 1.5 x first; largest <= 1.5 x smallest (first page and search).
+    local r1 r2 r3
+    r1="$(echo "$deep / $first" | bc -l)"; r2="$(echo "$first / $small_first" | bc -l)"
+    r3="$(echo "$search / $small_search" | bc -l)"
+    verdicts+=("$(printf '| %s | %.2f | %.2f | %.2f | %s |' "$db" "$r1" "$r2" "$r3" \
+      "$(awk "BEGIN {exit !($r1 <= 1.5 && $r2 <= 1.5 && $r3 <= 1.5)}" && echo met || echo 'NOT met')")")
+  done
+  echo | tee -a "$out"
+  header "database | deep / first page | first page, largest / smallest log | search, largest / smallest | goal: each <= 1.5"
+  for v in "${verdicts[@]}"; do echo "$v" | tee -a "$out"; done
+}
+
 # Each benchmark's section lands in bench/results/NAME.md (with its date and
 # revision); RESULTS.md is those sections together.
 record() { # name
@@ -192,8 +261,8 @@ record() { # name
   : > "$out"
 }
 
-case "$which" in all|edge|latency|api|pipeline|results) ;; *) echo "usage: bench/run.sh [all|edge|latency|api|pipeline|results]" >&2; exit 2 ;; esac
-for name in edge latency api pipeline; do
+case "$which" in all|edge|latency|api|pipeline|logpage|results) ;; *) echo "usage: bench/run.sh [all|edge|latency|api|pipeline|logpage|results]" >&2; exit 2 ;; esac
+for name in edge latency api pipeline logpage; do
   [ "$which" = all ] || [ "$which" = "$name" ] || continue
   "run_$name"
   [ "$small" = "1" ] || record "$name"

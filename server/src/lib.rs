@@ -14,6 +14,7 @@ pub mod health;
 pub mod internal;
 pub mod live;
 pub mod security;
+pub mod seed_cli;
 pub mod sessions;
 
 pub use app::{build, build_with_store, App};

@@ -38,6 +38,8 @@ enum Command {
     Key(cli::KeyCmd),
     /// Print the audit trail (tab-separated, newest first).
     Audit(server::audit_cli::AuditArgs),
+    /// Store many finished invalidations at once (for benchmarks of the log).
+    Seed(server::seed_cli::SeedArgs),
 }
 
 #[tokio::main]
@@ -101,6 +103,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Target(cmd) => cli::target(&config, cmd).await,
         Command::Key(cmd) => cli::key(&config, cmd).await,
         Command::Audit(args) => server::audit_cli::audit(&config, args).await,
+        Command::Seed(args) => server::seed_cli::seed(&config, args).await,
     }
 }
 

@@ -74,6 +74,10 @@ pub struct ListParams {
     /// Page size, 1 to 100 (default 20).
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
+    /// Search, as the console's log does: an Invalidation ID, or the start
+    /// of a path (`/img/products/` finds every invalidation naming a path
+    /// under it). At most 512 bytes.
+    pub q: Option<String>,
 }
 
 /// List the project's invalidations, newest first.
@@ -97,7 +101,7 @@ pub async fn list(
 ) -> Result<Json<ListResponse>, ApiError> {
     let params = invalidations::ListParams {
         status: p.status.as_deref(),
-        search: None,
+        search: p.q.as_deref(),
         cursor: p.cursor.as_deref(),
         cursor_field: "cursor",
         limit: p.limit.as_deref(),

@@ -155,3 +155,27 @@ db_test!(retry_is_409_unless_errored_and_reruns_failed_targets, |t: TestApp| asy
     call(&t, post(absent, Some(&k), &json!({}))).await.expect_error(404, "not_found");
     call(&t, post("/api/v1/invalidations/nope/retry", Some(&k), &json!({}))).await.expect_error(400, "invalid_input");
 });
+
+db_test!(list_searches_by_path_prefix_or_id_like_the_console, |t: TestApp| async move {
+    let k = key(&t, &t.demo, "ci", "editor").await;
+    let shoes = create(&t, &k, &["/img/shoes/red.jpg", "/img/hats/a.jpg"]).await;
+    let hats = create(&t, &k, &["/img/hats/b.jpg"]).await;
+    create(&t, &k, &["/other/c.jpg"]).await;
+
+    let ids = |r: &Res| -> Vec<String> {
+        r.body["invalidations"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_owned()).collect()
+    };
+    let r = call(&t, get("/api/v1/invalidations?q=/img/hats/", Some(&k))).await;
+    r.expect(200);
+    assert_eq!(ids(&r), vec![hats.clone(), shoes.clone()]);
+    let r = call(&t, get("/api/v1/invalidations?q=/img/shoes/", Some(&k))).await;
+    r.expect(200);
+    assert_eq!(ids(&r), vec![shoes.clone()]);
+    let r = call(&t, get(&format!("/api/v1/invalidations?q={hats}"), Some(&k))).await;
+    r.expect(200);
+    assert_eq!(ids(&r), vec![hats]);
+    let long = "/x".repeat(400);
+    let r = call(&t, get(&format!("/api/v1/invalidations?q={long}"), Some(&k))).await;
+    let err = r.expect_error(400, "invalid_input");
+    assert!(err.to_string().contains("\"q\""), "the error names the field: {err}");
+});

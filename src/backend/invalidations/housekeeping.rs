@@ -1,9 +1,9 @@
 //! Cancel a queued invalidation, export the filtered log, prune by retention.
 
 use super::{InvalidationService, MAX_PAGE};
-use crate::backend::store::{Invalidation, ListQuery, StoreError};
+use crate::backend::store::{Invalidation, ListQuery, SeedRow, StoreError};
 use crate::backend::{now_ms, Actor, ServiceError};
-use crate::domain::{InvalidationId, Role};
+use crate::domain::{InvalidationId, Role, Status};
 
 /// Most rows one CSV export holds (newest first).
 pub const MAX_EXPORT_ROWS: usize = 10_000;
@@ -60,5 +60,50 @@ impl InvalidationService {
             tracing::info!(pruned, "pruned invalidations past their project's retention");
         }
         Ok(pruned)
+    }
+
+    /// `server seed`: `count` finished invalidations spread evenly over the
+    /// last `days` days (admins; for measuring the log as it grows). Paths are
+    /// `/seed/{n % 1000}/image-{n}.jpg`, one in fifty also names a second
+    /// path; 2 % end ERROR_CDN_NODE and 1 % ERROR. Answers how many were stored.
+    pub async fn seed(&self, actor: &Actor, count: u64, days: i64) -> Result<u64, ServiceError> {
+        actor.require(Role::can_manage)?;
+        let now = now_ms();
+        let span = (days.max(1) * DAY_MS) as f64;
+        let mut stored = 0u64;
+        while stored < count {
+            let batch = (count - stored).min(SEED_BATCH);
+            let rows: Vec<SeedRow> = (stored..stored + batch).map(|n| seed_row(n, count, now, span)).collect();
+            self.store.seed_invalidations(actor.project.id, &rows).await?;
+            stored += batch;
+        }
+        Ok(stored)
+    }
+}
+
+/// Rows per transaction when seeding.
+const SEED_BATCH: u64 = 10_000;
+
+fn seed_row(n: u64, count: u64, now: i64, span: f64) -> SeedRow {
+    // The oldest first, the newest a second ago; ids ordered as their times.
+    let created_ms = now - 1_000 - (span * (count - 1 - n) as f64 / count as f64) as i64;
+    let ts =
+        uuid::Timestamp::from_unix(uuid::NoContext, (created_ms / 1000) as u64, (created_ms % 1000) as u32 * 1_000_000);
+    let mut paths = vec![format!("/seed/{}/image-{n}.jpg", n % 1000)];
+    if n.is_multiple_of(50) {
+        paths.push(format!("/seed/{}/image-{n}@2x.jpg", n % 1000));
+    }
+    let (status, error) = match n % 100 {
+        0 | 1 => (Status::ErrorCdnNode, Some("CDN node purge failed: node-b (HTTP 503)".to_owned())),
+        2 => (Status::Error, Some("resizing server purge failed: edge-1 (timed out)".to_owned())),
+        _ => (Status::Done, None),
+    };
+    SeedRow {
+        id: InvalidationId(uuid::Uuid::new_v7(ts)),
+        paths,
+        status,
+        error,
+        created_ms,
+        finished_ms: created_ms + 40,
     }
 }

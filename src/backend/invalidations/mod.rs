@@ -83,7 +83,8 @@ impl InvalidationService {
             }
             Err(e) => return Err(e.into()),
         };
-        self.wake_workers().await;
+        // The store told other instances; this one's idle lane wakes here.
+        self.wake.notify_one();
         let what = if invalidation.paths.is_empty() { "scope all".to_owned() } else { invalidation.paths.join(" ") };
         let detail = format!("{}: {what}", invalidation.id);
         super::audit::record(&self.store, actor, "invalidation.submitted", detail).await;

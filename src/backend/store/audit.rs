@@ -44,40 +44,67 @@ impl From<AuditRow> for AuditEntry {
     }
 }
 
-macro_rules! audit_store {
-    ($store:ty) => {
-        #[async_trait]
-        impl AuditStore for $store {
-            async fn append_audit(&self, e: &NewAuditEntry) -> StoreResult<()> {
-                sqlx::query(APPEND)
-                    .bind(e.at_ms)
-                    .bind(e.project_id)
-                    .bind(&e.actor)
-                    .bind(e.user_id)
-                    .bind(e.api_key_id)
-                    .bind(e.meta.ip.map(|ip| ip.to_string()))
-                    .bind(&e.meta.user_agent)
-                    .bind(e.action)
-                    .bind(&e.detail)
-                    .execute(&self.pool)
-                    .await?;
-                Ok(())
-            }
+fn append<'q, DB: sqlx::Database>(e: &'q NewAuditEntry) -> sqlx::query::Query<'q, DB, DB::Arguments<'q>>
+where
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<i64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    &'q String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    &'q Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    sqlx::query(APPEND)
+        .bind(e.at_ms)
+        .bind(e.project_id)
+        .bind(&e.actor)
+        .bind(e.user_id)
+        .bind(e.api_key_id)
+        .bind(e.meta.ip.map(|ip| ip.to_string()))
+        .bind(&e.meta.user_agent)
+        .bind(e.action)
+        .bind(&e.detail)
+}
 
-            async fn list_audit(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {
-                let rows: Vec<AuditRow> = sqlx::query_as(LIST)
-                    .bind(q.project_id)
-                    .bind(&q.action)
-                    .bind(&q.actor)
-                    .bind(q.before)
-                    .bind(q.limit)
-                    .fetch_all(&self.pool)
-                    .await?;
-                Ok(rows.into_iter().map(Into::into).collect())
-            }
+#[async_trait]
+impl AuditStore for SqliteStore {
+    /// Through the writer: an audit row shares the group commit of the action it records.
+    async fn append_audit(&self, e: &NewAuditEntry) -> StoreResult<()> {
+        let e = e.clone();
+        self.writer.write(move |c| Box::pin(async move { Ok(append(&e).execute(&mut *c).await.map(drop)?) })).await
+    }
+
+    async fn list_audit(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {
+        list_sqlite(&self.pool, q).await
+    }
+}
+
+#[async_trait]
+impl AuditStore for PgStore {
+    async fn append_audit(&self, e: &NewAuditEntry) -> StoreResult<()> {
+        append(e).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn list_audit(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {
+        list_pg(&self.pool, q).await
+    }
+}
+
+macro_rules! audit_list {
+    ($name:ident, $pool:ty) => {
+        async fn $name(pool: &$pool, q: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {
+            let rows: Vec<AuditRow> = sqlx::query_as(LIST)
+                .bind(q.project_id)
+                .bind(&q.action)
+                .bind(&q.actor)
+                .bind(q.before)
+                .bind(q.limit)
+                .fetch_all(pool)
+                .await?;
+            Ok(rows.into_iter().map(Into::into).collect())
         }
     };
 }
 
-audit_store!(SqliteStore);
-audit_store!(PgStore);
+audit_list!(list_sqlite, sqlx::SqlitePool);
+audit_list!(list_pg, sqlx::PgPool);

@@ -53,6 +53,10 @@ pub trait HousekeepingStore {
     async fn set_retention_days(&self, project_id: i64, days: i64) -> StoreResult<()>;
     /// Every project's id and retention in days.
     async fn retentions(&self) -> StoreResult<Vec<(i64, i64)>>;
+    /// Stores finished invalidations as they are (with their paths and a
+    /// RECEIVED and a final event each), in one transaction: `server seed`,
+    /// for measuring the log as it grows. No worker, no audit.
+    async fn seed_invalidations(&self, project_id: i64, rows: &[SeedRow]) -> StoreResult<()>;
     /// Deletes the project's final invalidations created before `before_ms`; answers how many.
     async fn prune_invalidations(&self, project_id: i64, before_ms: i64) -> StoreResult<u64>;
 }

@@ -125,3 +125,14 @@ pub struct Member {
     /// Whether the member has never set a password (invited, link not used yet).
     pub invited: bool,
 }
+
+/// One finished invalidation as `server seed` stores it.
+#[derive(Debug, Clone)]
+pub struct SeedRow {
+    pub id: InvalidationId,
+    pub paths: Vec<String>,
+    pub status: Status,
+    pub error: Option<String>,
+    pub created_ms: i64,
+    pub finished_ms: i64,
+}

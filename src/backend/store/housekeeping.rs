@@ -5,7 +5,8 @@ use async_trait::async_trait;
 
 use super::invalidations::insert_event;
 use super::rows::InvalidationRow;
-use super::{HousekeepingStore, Invalidation, PgStore, SqliteStore, StoreError, StoreResult};
+use super::seed::Seed;
+use super::{HousekeepingStore, Invalidation, PgStore, SeedRow, SqliteStore, StoreError, StoreResult};
 use crate::domain::{InvalidationId, Status};
 
 /// Only while `RECEIVED` and unclaimed: a claim and a cancel are each one
@@ -62,6 +63,10 @@ macro_rules! housekeeping_store {
 
             async fn retentions(&self) -> StoreResult<Vec<(i64, i64)>> {
                 Ok(sqlx::query_as(ALL_RETENTIONS).fetch_all(&self.pool).await?)
+            }
+
+            async fn seed_invalidations(&self, project_id: i64, rows: &[SeedRow]) -> StoreResult<()> {
+                Seed::seed(self, project_id, rows).await
             }
 
             async fn prune_invalidations(&self, project_id: i64, before_ms: i64) -> StoreResult<u64> {

@@ -35,7 +35,20 @@ const LIST: &str = "SELECT id, project_id, scope, paths, status, attempt, submit
      AND ($4 IS NULL OR id = $5 OR id IN (SELECT invalidation_id FROM invalidation_paths \
           WHERE project_id = $1 AND path >= $4 AND path < $7)) \
      ORDER BY id DESC LIMIT $6";
-const INSERT_PATH: &str = "INSERT INTO invalidation_paths (invalidation_id, project_id, path) VALUES ($1, $2, $3)";
+const INSERT_PATHS_SQLITE: &str = "INSERT INTO invalidation_paths (invalidation_id, project_id, path) \
+     SELECT $1, $2, value FROM json_each($3)";
+/// [`INSERT`], its RECEIVED event (`$11` the note) and its paths, and the
+/// wake-up of every instance's workers (delivered at commit), in one statement.
+const INSERT_PG: &str = "WITH inv AS (INSERT INTO invalidations (id, project_id, scope, paths, status, attempt, \
+     submitted_by, user_id, api_key_id, created_ms, updated_ms, next_run_ms, idempotency_key, request_hash) \
+     VALUES ($1, $2, $3, $4, 'RECEIVED', 1, $5, $6, $7, $8, $8, $8, $9, $10) \
+     RETURNING id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, updated_ms, \
+     finished_ms, request_hash), \
+     ev AS (INSERT INTO invalidation_events (invalidation_id, status, attempt, note, at_ms) \
+     SELECT id, 'RECEIVED', 1, $11, created_ms FROM inv), \
+     p AS (INSERT INTO invalidation_paths (invalidation_id, project_id, path) \
+     SELECT inv.id, inv.project_id, value FROM inv, jsonb_array_elements_text($4::jsonb)) \
+     SELECT inv.*, pg_notify('imgflush_jobs', '') FROM inv";
 const EVENTS: &str =
     "SELECT status, attempt, note, at_ms FROM invalidation_events WHERE invalidation_id = $1 ORDER BY id";
 const TARGET_RESULTS: &str =
@@ -75,28 +88,40 @@ const RETRY_ONLY_ERRORED: StoreError = StoreError::Conflict("only errored invali
 #[async_trait]
 impl InvalidationStore for SqliteStore {
     async fn insert_invalidation(&self, new: &NewInvalidation) -> StoreResult<Invalidation> {
-        let (user_id, key_id) = submitter_ids(&new.submitter);
-        let note = format!("submitted by {}", new.submitter.label());
-        let mut tx = self.pool.begin().await?;
-        let row: InvalidationRow = sqlx::query_as(INSERT)
-            .bind(new.id.0)
-            .bind(new.project_id)
-            .bind(new.scope.as_str())
-            .bind(json_list(&new.paths))
-            .bind(new.submitter.label())
-            .bind(user_id)
-            .bind(key_id)
-            .bind(new.now_ms)
-            .bind(&new.idempotency_key)
-            .bind(&new.request_hash)
-            .fetch_one(&mut *tx)
-            .await?;
-        insert_event(new.id, Status::Received, 1, Some(&note), new.now_ms).execute(&mut *tx).await?;
-        for path in &new.paths {
-            sqlx::query(INSERT_PATH).bind(new.id.0).bind(new.project_id).bind(path).execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        row.try_into()
+        let new = new.clone();
+        self.writer
+            .write(move |c| {
+                Box::pin(async move {
+                    let (user_id, key_id) = submitter_ids(&new.submitter);
+                    let note = format!("submitted by {}", new.submitter.label());
+                    let paths = json_list(&new.paths);
+                    let row: InvalidationRow = sqlx::query_as(INSERT)
+                        .bind(new.id.0)
+                        .bind(new.project_id)
+                        .bind(new.scope.as_str())
+                        .bind(&paths)
+                        .bind(new.submitter.label())
+                        .bind(user_id)
+                        .bind(key_id)
+                        .bind(new.now_ms)
+                        .bind(&new.idempotency_key)
+                        .bind(&new.request_hash)
+                        .fetch_one(&mut *c)
+                        .await?;
+                    insert_event(new.id, Status::Received, 1, Some(&note), new.now_ms).execute(&mut *c).await?;
+                    if !new.paths.is_empty() {
+                        // Every path in one statement, from the JSON list just stored.
+                        sqlx::query(INSERT_PATHS_SQLITE)
+                            .bind(new.id.0)
+                            .bind(new.project_id)
+                            .bind(&paths)
+                            .execute(&mut *c)
+                            .await?;
+                    }
+                    row.try_into()
+                })
+            })
+            .await
     }
 
     async fn invalidation(&self, project_id: i64, id: InvalidationId) -> StoreResult<Invalidation> {
@@ -166,11 +191,11 @@ impl InvalidationStore for SqliteStore {
 
 #[async_trait]
 impl InvalidationStore for PgStore {
+    /// One statement (PostgreSQL runs the CTEs' inserts atomically): one round trip.
     async fn insert_invalidation(&self, new: &NewInvalidation) -> StoreResult<Invalidation> {
         let (user_id, key_id) = submitter_ids(&new.submitter);
         let note = format!("submitted by {}", new.submitter.label());
-        let mut tx = self.pool.begin().await?;
-        let row: InvalidationRow = sqlx::query_as(INSERT)
+        let row: InvalidationRow = sqlx::query_as(INSERT_PG)
             .bind(new.id.0)
             .bind(new.project_id)
             .bind(new.scope.as_str())
@@ -181,13 +206,9 @@ impl InvalidationStore for PgStore {
             .bind(new.now_ms)
             .bind(&new.idempotency_key)
             .bind(&new.request_hash)
-            .fetch_one(&mut *tx)
+            .bind(note)
+            .fetch_one(&self.pool)
             .await?;
-        insert_event(new.id, Status::Received, 1, Some(&note), new.now_ms).execute(&mut *tx).await?;
-        for path in &new.paths {
-            sqlx::query(INSERT_PATH).bind(new.id.0).bind(new.project_id).bind(path).execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
         row.try_into()
     }
 

@@ -21,10 +21,12 @@ mod overview;
 pub mod postgres;
 mod projects;
 mod rows;
+mod seed;
 pub mod sqlite;
 mod targets;
 mod team;
 mod users;
+mod writer;
 
 pub use console::*;
 pub use console_model::*;
@@ -147,6 +149,8 @@ pub trait KeyStore {
 /// Invalidations as submitted and read back; the worker's writes are in [`JobQueue`].
 #[async_trait]
 pub trait InvalidationStore {
+    /// Stores a new invalidation (RECEIVED, with its event and paths) and
+    /// tells every instance's workers there is a job.
     async fn insert_invalidation(&self, new: &NewInvalidation) -> StoreResult<Invalidation>;
     async fn invalidation(&self, project_id: i64, id: InvalidationId) -> StoreResult<Invalidation>;
     /// The invalidation in whichever project holds it (the ID lookup).
@@ -176,6 +180,11 @@ pub trait JobQueue {
     /// lease) for `owner` under `lease`, counting the claim against the attempt.
     async fn claim(&self, owner: &str, lease: &LeaseToken, now_ms: i64, lease_ms: i64) -> StoreResult<Option<Claimed>>;
     async fn extend_lease(&self, id: InvalidationId, lease: &LeaseToken, until_ms: i64) -> StoreResult<()>;
+    /// Stores `changes` in order, in one transaction, while the lease is
+    /// held: all of them or none ([`StoreError::LeaseLost`] once another claim
+    /// holds the job). Each change keeps its own time; the worker groups the
+    /// changes that happen between two calls to the outside world.
+    async fn apply(&self, id: InvalidationId, lease: &LeaseToken, changes: Vec<JobChange>) -> StoreResult<()>;
     /// Sets the status (recording the transition) while the lease is held.
     async fn transition(
         &self,
@@ -184,7 +193,10 @@ pub trait JobQueue {
         status: Status,
         note: Option<&str>,
         now_ms: i64,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<()> {
+        let change = JobChange::Status { status, note: note.map(str::to_owned), at_ms: now_ms };
+        self.apply(id, lease, vec![change]).await
+    }
     /// Inserts a pending result row for every target that has none yet (rows
     /// already there, from an earlier run or attempt, keep their state).
     async fn resolve_targets(
@@ -193,14 +205,18 @@ pub trait JobQueue {
         lease: &LeaseToken,
         targets: &[Target],
         now_ms: i64,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<()> {
+        self.apply(id, lease, vec![JobChange::Targets { targets: targets.to_vec(), at_ms: now_ms }]).await
+    }
     async fn record_target_result(
         &self,
         id: InvalidationId,
         lease: &LeaseToken,
         outcome: &TargetOutcome,
         now_ms: i64,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<()> {
+        self.apply(id, lease, vec![JobChange::Target { outcome: outcome.clone(), at_ms: now_ms }]).await
+    }
     /// Final status: records it, clears the lease.
     async fn finish(
         &self,
@@ -210,7 +226,11 @@ pub trait JobQueue {
         error: Option<&str>,
         note: Option<&str>,
         now_ms: i64,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<()> {
+        let change =
+            JobChange::Finish { status, error: error.map(str::to_owned), note: note.map(str::to_owned), at_ms: now_ms };
+        self.apply(id, lease, vec![change]).await
+    }
     /// Wakes `notify` whenever any instance queues a job (PostgreSQL LISTEN);
     /// a no-op where the in-process notify already covers every producer.
     async fn listen_for_jobs(&self, notify: Arc<Notify>) -> StoreResult<()>;

@@ -341,6 +341,19 @@ pub struct TargetOutcome {
     pub verify_note: Option<String>,
 }
 
+/// One change to a leased job, stored with the moment it happened.
+#[derive(Debug, Clone)]
+pub enum JobChange {
+    /// A new status, recorded in the event log.
+    Status { status: Status, note: Option<String>, at_ms: i64 },
+    /// A pending result row for each target that has none yet.
+    Targets { targets: Vec<Target>, at_ms: i64 },
+    /// What one target answered.
+    Target { outcome: TargetOutcome, at_ms: i64 },
+    /// The final status; clears the lease (so it comes last).
+    Finish { status: Status, error: Option<String>, note: Option<String>, at_ms: i64 },
+}
+
 /// Proof of one claim on a job. Every claim gets a fresh token and every
 /// worker write checks it, so a task whose lease expired cannot write any
 /// more, even when the same process claimed the job again in another task.

@@ -13,32 +13,70 @@ use crate::backend::now_ms;
 use crate::backend::purge::{self, PurgeRequest};
 use crate::backend::store::*;
 use crate::backend::verify::{self, VerifyPlan};
-use crate::domain::{Status, Step, TargetKind};
+use crate::domain::{InvalidationId, Status, Step, TargetKind};
+
+/// The job's changes not stored yet. They are written together (one
+/// transaction, each with its own time) just before the worker next calls the
+/// outside world, and at the end: a job with one target costs three commits
+/// (claim; PREPARING to the first purge step; the results to the final status).
+struct Changes<'a> {
+    worker: &'a Worker,
+    id: InvalidationId,
+    lease: &'a Lease,
+    pending: Vec<JobChange>,
+}
+
+impl<'a> Changes<'a> {
+    fn new(worker: &'a Worker, id: InvalidationId, lease: &'a Lease) -> Self {
+        Changes { worker, id, lease, pending: Vec::new() }
+    }
+
+    fn status(&mut self, status: Status, note: String) {
+        self.pending.push(JobChange::Status { status, note: Some(note), at_ms: now_ms() });
+    }
+
+    fn finish(&mut self, status: Status, error: Option<String>, note: Option<String>) {
+        self.pending.push(JobChange::Finish { status, error, note, at_ms: now_ms() });
+    }
+
+    async fn flush(&mut self) -> Result<(), WorkerError> {
+        if !self.pending.is_empty() {
+            let changes = std::mem::take(&mut self.pending);
+            self.worker.store.apply(self.id, &self.lease.token, changes).await?;
+        }
+        Ok(())
+    }
+}
 
 impl Worker {
     #[tracing::instrument(skip_all, fields(id = %job.id, attempt = job.attempt, worker = %self.cfg.id), err)]
     pub(super) async fn pipeline(&self, job: &Invalidation, lease: &Lease) -> Result<(), WorkerError> {
         let me = self.cfg.id.as_str();
-        let token = &lease.token;
+        let mut changes = Changes::new(self, job.id, lease);
         let note = if job.status == Status::Received {
             format!("claimed by {me}")
         } else {
             format!("resumed by {me} after the previous worker's lease expired")
         };
-        self.store.transition(job.id, token, Status::Preparing, Some(&note), now_ms()).await?;
+        changes.status(Status::Preparing, note);
         let project = match self.store.project_by_id(job.project_id).await {
             Ok(p) => p,
             Err(StoreError::NotFound) => {
-                self.store
-                    .finish(job.id, token, Status::Error, Some("the project no longer exists"), None, now_ms())
-                    .await?;
-                return Ok(());
+                changes.finish(Status::Error, Some("the project no longer exists".into()), None);
+                return changes.flush().await;
             }
             Err(e) => return Err(e.into()),
         };
         let targets = self.store.list_targets(project.id).await?;
-        self.store.resolve_targets(job.id, token, &targets, now_ms()).await?;
-        let results = self.store.target_results(job.id).await?;
+        changes.pending.push(JobChange::Targets { targets: targets.clone(), at_ms: now_ms() });
+        // A first attempt never claimed before has no result rows yet: they are
+        // the pending rows just queued. Otherwise earlier results count.
+        let results = if job.status == Status::Received && job.attempt == 1 {
+            targets.iter().map(fresh_result).collect()
+        } else {
+            changes.flush().await?;
+            self.store.target_results(job.id).await?
+        };
         let current: HashMap<i64, Target> = targets.into_iter().map(|t| (t.id, t)).collect();
         let req = PurgeRequest {
             invalidation_id: job.id,
@@ -58,34 +96,37 @@ impl Worker {
                 .copied()
                 .filter(|r| matches!(r.state, TargetState::Pending | TargetState::Error))
                 .collect();
-            let note = step_note(step, in_step.len(), pending.len());
-            self.store.transition(job.id, token, step.status(), Some(&note), now_ms()).await?;
+            changes.status(step.status(), step_note(step, in_step.len(), pending.len()));
+            if pending.is_empty() {
+                continue;
+            }
+            // The stored status says which step runs before any target is called.
+            changes.flush().await?;
             let plan = (step == Step::CdnServers && project.edge.verify)
                 .then(|| VerifyPlan::new(job.scope, &job.paths, &known, project.edge.sign_salt.is_some()));
             let calls =
                 pending.iter().map(|r| self.purge_target(r, current.get(&r.target_id), &req, plan.as_ref(), lease));
             let outcomes = join_all(calls).await.into_iter().collect::<Result<Vec<_>, _>>()?;
             let mut failed = Vec::new();
-            for ((outcome, urls), result) in outcomes.iter().zip(&pending) {
-                known.extend(urls.iter().cloned());
+            for ((outcome, urls), result) in outcomes.into_iter().zip(&pending) {
+                known.extend(urls);
                 if outcome.verified == Some(false) {
                     unverified.push(result.name.clone());
                 }
-                self.store.record_target_result(job.id, token, outcome, now_ms()).await?;
                 if outcome.state == TargetState::Error {
                     // Every member reads the job's error: the status and kind only.
                     let why = outcome.detail.as_deref().map_or("failed".to_owned(), purge::public_detail);
                     failed.push(format!("{} ({why})", result.name));
                 }
+                changes.pending.push(JobChange::Target { outcome, at_ms: now_ms() });
             }
             if !failed.is_empty() {
                 let (status, what) = match step {
                     Step::ResizingServers => (Status::Error, "resizing server"),
                     Step::CdnServers => (Status::ErrorCdnNode, "CDN node"),
                 };
-                let msg = format!("{what} purge failed: {}", failed.join("; "));
-                self.store.finish(job.id, token, status, Some(&msg), None, now_ms()).await?;
-                return Ok(());
+                changes.finish(status, Some(format!("{what} purge failed: {}", failed.join("; "))), None);
+                return changes.flush().await;
             }
         }
         let done_note = if results.is_empty() {
@@ -95,8 +136,8 @@ impl Worker {
         } else {
             format!("all {} targets confirmed", results.len())
         };
-        self.store.finish(job.id, token, Status::Done, None, Some(&done_note), now_ms()).await?;
-        Ok(())
+        changes.finish(Status::Done, None, Some(done_note));
+        changes.flush().await
     }
 
     /// Calls one target up to `max_attempts` times with exponential backoff;
@@ -158,6 +199,22 @@ impl Worker {
             verify_note: proof.map(|p| p.note),
         };
         Ok((outcome, urls))
+    }
+}
+
+/// The pending result row [`JobChange::Targets`] stores for `t`.
+fn fresh_result(t: &Target) -> TargetResult {
+    TargetResult {
+        target_id: t.id,
+        kind: t.kind,
+        name: t.name.clone(),
+        state: TargetState::Pending,
+        attempts: 0,
+        detail: None,
+        duration_ms: None,
+        updated: chrono::Utc::now(),
+        verified: None,
+        verify_note: None,
     }
 }
 

@@ -10,10 +10,9 @@ use tokio::sync::Notify;
 
 use super::*;
 use crate::backend::store::error::leased;
-use crate::backend::store::invalidations::insert_event;
 use crate::backend::store::rows::ClaimRow;
-use crate::backend::store::{Claimed, JobQueue, LeaseToken, PgStore, StoreError, StoreResult, Target, TargetOutcome};
-use crate::domain::{InvalidationId, Status};
+use crate::backend::store::{JobChange, JobQueue, LeaseToken, PgStore, StoreResult};
+use crate::domain::InvalidationId;
 
 /// [`CLAIM`] with the inner SELECT locking its row, skipping rows other
 /// instances are claiming at the same moment.
@@ -47,95 +46,9 @@ impl JobQueue for PgStore {
         leased(done.rows_affected())
     }
 
-    async fn transition(
-        &self,
-        id: InvalidationId,
-        lease: &LeaseToken,
-        status: Status,
-        note: Option<&str>,
-        now_ms: i64,
-    ) -> StoreResult<()> {
+    async fn apply(&self, id: InvalidationId, lease: &LeaseToken, changes: Vec<JobChange>) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
-        let (attempt,): (i32,) = sqlx::query_as(TRANSITION)
-            .bind(status.code())
-            .bind(now_ms)
-            .bind(id.0)
-            .bind(lease.as_str())
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::LeaseLost)?;
-        insert_event(id, status, attempt, note, now_ms).execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn resolve_targets(
-        &self,
-        id: InvalidationId,
-        lease: &LeaseToken,
-        targets: &[Target],
-        now_ms: i64,
-    ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
-        let held = sqlx::query(TOUCH_LEASED).bind(now_ms).bind(id.0).bind(lease.as_str()).execute(&mut *tx).await?;
-        leased(held.rows_affected())?;
-        for t in targets {
-            sqlx::query(INSERT_TARGET)
-                .bind(id.0)
-                .bind(t.id)
-                .bind(t.kind.as_str())
-                .bind(&t.name)
-                .bind(now_ms)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn record_target_result(
-        &self,
-        id: InvalidationId,
-        lease: &LeaseToken,
-        o: &TargetOutcome,
-        now_ms: i64,
-    ) -> StoreResult<()> {
-        let done = sqlx::query(RECORD_TARGET)
-            .bind(o.state.as_str())
-            .bind(o.attempts)
-            .bind(&o.detail)
-            .bind(o.duration_ms)
-            .bind(now_ms)
-            .bind(id.0)
-            .bind(o.target_id)
-            .bind(lease.as_str())
-            .bind(o.verified)
-            .bind(&o.verify_note)
-            .execute(&self.pool)
-            .await?;
-        leased(done.rows_affected())
-    }
-
-    async fn finish(
-        &self,
-        id: InvalidationId,
-        lease: &LeaseToken,
-        status: Status,
-        error: Option<&str>,
-        note: Option<&str>,
-        now_ms: i64,
-    ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
-        let (attempt,): (i32,) = sqlx::query_as(FINISH)
-            .bind(status.code())
-            .bind(error)
-            .bind(now_ms)
-            .bind(id.0)
-            .bind(lease.as_str())
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::LeaseLost)?;
-        insert_event(id, status, attempt, error.or(note), now_ms).execute(&mut *tx).await?;
+        apply_pg(&mut tx, id, lease.as_str(), &changes).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -159,7 +72,7 @@ impl JobQueue for PgStore {
     }
 
     async fn announce_job(&self) -> StoreResult<()> {
-        sqlx::query("SELECT pg_notify($1, '')").bind(CHANNEL).execute(&self.pool).await?;
+        sqlx::query(ANNOUNCE).execute(&self.pool).await?;
         Ok(())
     }
 }

@@ -1,0 +1,150 @@
+//! Writes that share a commit: concurrent submissions (SQLite's group commit
+//! runs each in its own savepoint), a job's changes stored all or none, and
+//! `server seed` for the log benchmarks. Both databases.
+
+mod common;
+
+use common::*;
+use imgflush::backend::invalidations::{ListParams, Submission};
+use imgflush::backend::now_ms;
+use imgflush::backend::store::{JobChange, LeaseToken, ListQuery, StoreError, TargetOutcome, TargetState};
+use imgflush::backend::ServiceError;
+use imgflush::domain::{Role, Status};
+
+fn sub(path: &str, key: Option<&str>) -> Submission {
+    Submission::from_api("original", Some(vec![path.to_owned()]), key.map(str::to_owned)).unwrap()
+}
+
+fn all() -> ListQuery {
+    ListQuery::parse(ListParams::default(), 100).unwrap()
+}
+
+db_test!(concurrent_submissions_are_all_stored_and_a_clashing_key_fails_alone, |t: TestApp| async move {
+    let actor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
+    let s = t.app.services.clone();
+    let mut calls = Vec::new();
+    for i in 0..40 {
+        let (s, actor) = (s.clone(), actor.clone());
+        calls
+            .push(tokio::spawn(async move { s.invalidations.submit(&actor, sub(&format!("/g/{i}.jpg"), None)).await }));
+    }
+    // The same Idempotency-Key with two bodies, in the same burst.
+    for body in ["/clash/a.jpg", "/clash/b.jpg"] {
+        let (s, actor) = (s.clone(), actor.clone());
+        calls.push(tokio::spawn(async move { s.invalidations.submit(&actor, sub(body, Some("k-1"))).await }));
+    }
+    let mut created = 0;
+    let mut conflicts = 0;
+    for call in calls {
+        match call.await.unwrap() {
+            Ok(c) if !c.replayed => created += 1,
+            Err(ServiceError::Conflict(msg)) => {
+                assert!(msg.contains("Idempotency-Key"), "{msg}");
+                conflicts += 1
+            }
+            other => panic!("unexpected: {:?}", other.map(|c| c.invalidation.id)),
+        }
+    }
+    assert_eq!((created, conflicts), (41, 1));
+    let rows = s.invalidations.list(&actor, all()).await.unwrap();
+    assert_eq!(rows.len(), 41);
+    for row in &rows {
+        let events = t.store.events(row.id).await.unwrap();
+        assert_eq!(events.len(), 1, "one RECEIVED event each");
+        assert_eq!(events[0].status, Status::Received);
+    }
+    // Paths were stored for the search, one statement per submission.
+    let found = |q: &str| {
+        let (s, actor) = (s.clone(), actor.clone());
+        let q = q.to_owned();
+        async move {
+            let params = ListParams { search: Some(&q), ..Default::default() };
+            s.invalidations.list(&actor, ListQuery::parse(params, 100).unwrap()).await.unwrap().len()
+        }
+    };
+    assert_eq!(found("/g/").await, 40);
+    assert_eq!(found("/g/7.jpg").await, 1);
+    assert_eq!(found("/clash/").await, 1);
+});
+
+db_test!(a_jobs_changes_are_stored_all_or_none, |t: TestApp| async move {
+    let actor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
+    let inv = t.app.services.invalidations.submit(&actor, sub("/a.jpg", None)).await.unwrap().invalidation;
+    let lease = LeaseToken::new();
+    t.store.claim("w1", &lease, now_ms(), 60_000).await.unwrap().expect("the job");
+
+    // The second change names a target this job has no row for: the whole
+    // group fails and the PREPARING before it is not kept.
+    let orphan = TargetOutcome {
+        target_id: 999,
+        state: TargetState::Ok,
+        attempts: 1,
+        detail: None,
+        duration_ms: 1,
+        verified: None,
+        verify_note: None,
+    };
+    let at = now_ms();
+    let changes = vec![
+        JobChange::Status { status: Status::Preparing, note: Some("claimed".into()), at_ms: at },
+        JobChange::Target { outcome: orphan, at_ms: at + 1 },
+    ];
+    assert!(matches!(t.store.apply(inv.id, &lease, changes).await, Err(StoreError::LeaseLost)));
+    assert_eq!(t.store.invalidation(t.demo.id, inv.id).await.unwrap().status, Status::Received);
+    assert_eq!(t.store.events(inv.id).await.unwrap().len(), 1);
+
+    // Another claim's token changes nothing.
+    let stranger = vec![JobChange::Finish { status: Status::Done, error: None, note: None, at_ms: at }];
+    assert!(matches!(t.store.apply(inv.id, &LeaseToken::new(), stranger).await, Err(StoreError::LeaseLost)));
+
+    // A good group: every status with its own time, in order.
+    let changes = vec![
+        JobChange::Status { status: Status::Preparing, note: Some("claimed".into()), at_ms: at },
+        JobChange::Targets { targets: vec![], at_ms: at + 1 },
+        JobChange::Status { status: Status::FlushingResizingServers, note: None, at_ms: at + 2 },
+        JobChange::Status { status: Status::FlushingCdnServers, note: None, at_ms: at + 3 },
+        JobChange::Finish { status: Status::Done, error: None, note: Some("nothing to do".into()), at_ms: at + 4 },
+    ];
+    t.store.apply(inv.id, &lease, changes).await.unwrap();
+    let events = t.store.events(inv.id).await.unwrap();
+    let seen: Vec<(Status, i64)> = events.iter().map(|e| (e.status, e.at.timestamp_millis())).collect();
+    assert_eq!(
+        seen[1..],
+        [
+            (Status::Preparing, at),
+            (Status::FlushingResizingServers, at + 2),
+            (Status::FlushingCdnServers, at + 3),
+            (Status::Done, at + 4)
+        ]
+    );
+    let done = t.store.invalidation(t.demo.id, inv.id).await.unwrap();
+    assert_eq!(done.status, Status::Done);
+    // The lease is gone with the final status.
+    let late = vec![JobChange::Status { status: Status::Preparing, note: None, at_ms: at + 5 }];
+    assert!(matches!(t.store.apply(inv.id, &lease, late).await, Err(StoreError::LeaseLost)));
+});
+
+db_test!(seed_stores_finished_invalidations_for_admins_only, |t: TestApp| async move {
+    let admin = t.actor("admin@example.com", Role::Admin, &t.demo).await;
+    let editor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
+    let s = &t.app.services.invalidations;
+    assert!(matches!(s.seed(&editor, 10, 30).await, Err(ServiceError::Forbidden(_))));
+    assert_eq!(s.seed(&admin, 2_500, 30).await.unwrap(), 2_500);
+
+    let page = s.list(&admin, all()).await.unwrap();
+    assert_eq!(page.len(), 100);
+    assert!(page.windows(2).all(|w| w[0].created > w[1].created && w[0].id > w[1].id), "newest first");
+    assert!(page.iter().all(|i| i.status.is_final()));
+    let newest = &page[0];
+    assert!(now_ms() - newest.created.timestamp_millis() < 60_000, "the newest is recent");
+    let events = t.store.events(newest.id).await.unwrap();
+    assert_eq!(events.first().map(|e| e.status), Some(Status::Received));
+    assert_eq!(events.last().map(|e| e.status), Some(newest.status));
+
+    // One path prefix in a thousand: /seed/123/ names invalidations 123, 1123 and 2123.
+    let params = ListParams { search: Some("/seed/123/"), ..Default::default() };
+    let found = s.list(&admin, ListQuery::parse(params, 100).unwrap()).await.unwrap();
+    assert_eq!(found.len(), 3);
+    // No worker picks seeded rows up: nothing is queued.
+    assert!(t.store.claim("w1", &LeaseToken::new(), now_ms(), 1_000).await.unwrap().is_none());
+});
