@@ -19,14 +19,15 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 use app::{shell, App as Console};
-use imgflush::backend::limits::Limits;
-use imgflush::backend::store::{self, Connected, DynStore};
+use imgflush::backend::limits::{self, Limits, SharedLimiter};
+use imgflush::backend::store::{self, Connected, DynStore, SessionDb};
 use imgflush::backend::worker::{Worker, WorkerConfig};
 use imgflush::backend::Services;
 
 use crate::config::Config;
+use crate::metrics::{ConsoleMetrics, MetricsState};
 use crate::sessions::AnySessionStore;
-use crate::{api, auth_routes, client_ip, export, health, internal, live, security};
+use crate::{api, auth_routes, client_ip, export, health, internal, live, metrics, security};
 
 pub struct App {
     pub router: Router,
@@ -34,8 +35,12 @@ pub struct App {
     store: DynStore,
     pub services: Services,
     pub config: Config,
+    /// This app's registry behind `/metrics` (its in-process worker records into it).
+    pub metrics: Arc<ConsoleMetrics>,
     wake: Arc<Notify>,
     session_cleanup: tokio::task::JoinHandle<()>,
+    /// The rate-limit sync (PostgreSQL) and the metrics upkeep.
+    background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// Leptos options from cargo-leptos's environment, with the workspace's defaults.
@@ -61,7 +66,21 @@ pub async fn build_with_store(config: Config, connected: Connected) -> anyhow::R
     let Connected { store, sessions } = connected;
     let wake = Arc::new(Notify::new());
     let sec = &config.security;
-    let limits = Limits::in_memory(config.limit_settings());
+    let mut background = Vec::new();
+    // On PostgreSQL other instances may share the database: count together.
+    let limits = match &sessions {
+        SessionDb::Postgres(pool) => {
+            let shared = Arc::new(SharedLimiter::new());
+            let every = Duration::from_millis(config.limits.sync_ms);
+            background.push(limits::spawn_sync(&shared, pool.clone(), every));
+            Limits::shared(shared, config.limit_settings())
+        }
+        SessionDb::Sqlite(_) => Limits::in_memory(config.limit_settings()),
+    };
+    let metrics = Arc::new(ConsoleMetrics::new());
+    background.push(metrics::spawn_upkeep(&metrics));
+    let metrics_state =
+        MetricsState { metrics: metrics.clone(), db: sessions.clone(), token: config.metrics.token.clone() };
     let trusted = Arc::new(config.trusted_proxies()?);
     let services = Services::new(store.clone(), wake.clone(), limits).with_target_network(config.target_network());
     let session_store = AnySessionStore::open(sessions).await?;
@@ -106,6 +125,7 @@ pub async fn build_with_store(config: Config, connected: Connected) -> anyhow::R
     let mut router = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .merge(Router::new().route("/metrics", get(metrics::render)).with_state(metrics_state))
         .merge(Router::new().route("/internal/edge/projects", get(internal::edge_projects)).with_state(
             internal::EdgeSettingsState { services: services.clone(), token: config.edge.settings_token.clone() },
         ))
@@ -119,9 +139,10 @@ pub async fn build_with_store(config: Config, connected: Connected) -> anyhow::R
     let router = router
         .layer(axum::middleware::from_fn_with_state(trusted, client_ip::layer))
         .layer(axum::middleware::from_fn(security::headers))
+        .layer(axum::middleware::from_fn_with_state(metrics.clone(), metrics::count_accepted))
         .layer(TraceLayer::new_for_http());
 
-    Ok(App { router, store, services, config, wake, session_cleanup })
+    Ok(App { router, store, services, config, metrics, wake, session_cleanup, background })
 }
 
 impl App {
@@ -131,7 +152,9 @@ impl App {
 
     /// A worker with `cfg`, purging within the operator's allowed networks.
     pub fn worker(&self, cfg: WorkerConfig) -> Worker {
-        Worker::new(self.store.clone(), self.wake.clone(), cfg).with_network(self.config.target_network())
+        Worker::new(self.store.clone(), self.wake.clone(), cfg)
+            .with_network(self.config.target_network())
+            .with_metrics(self.metrics.worker.clone())
     }
 
     /// Serves until `shutdown` fires; runs the in-process worker unless disabled.
@@ -154,6 +177,7 @@ impl App {
             let _ = w.await;
         }
         self.session_cleanup.abort();
+        self.background.iter().for_each(|t| t.abort());
         pruning.abort();
         let _ = notifier.await;
         Ok(())

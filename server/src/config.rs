@@ -36,6 +36,24 @@ pub struct Config {
     pub targets: TargetSettings,
     pub edge: EdgeSection,
     pub bootstrap: BootstrapSettings,
+    pub limits: LimitsSection,
+    pub metrics: MetricsSection,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsSection {
+    /// On PostgreSQL, how often each instance reconciles its rate-limit
+    /// counts with the others (README "Running at scale": the tolerance).
+    pub sync_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSection {
+    /// Bearer token for `GET /metrics` from anywhere; while unset, only
+    /// direct (unproxied) loopback connections may read it.
+    pub token: Option<Secret>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -156,6 +174,11 @@ demo_origin_addr = "127.0.0.1:3003"
 data_dir = "data"
 
 [bootstrap]
+
+[limits]
+sync_ms = 1000
+
+[metrics]
 "#;
 
 /// What tests and local tools allow besides public addresses: loopback.
@@ -221,7 +244,7 @@ impl Config {
         // Zeros would mean a busy loop, a lease that is always expired, a
         // throttle that refuses everyone or a panic later: refuse them now.
         let (w, sec, api) = (&self.worker, &self.security, &self.api);
-        let positive: [(&str, bool); 12] = [
+        let positive: [(&str, bool); 13] = [
             ("worker.concurrency", w.concurrency > 0),
             ("worker.lease_secs", w.lease_secs > 0),
             ("worker.poll_ms", w.poll_ms > 0),
@@ -234,6 +257,7 @@ impl Config {
             ("security.login_window_secs", sec.login_window_secs > 0),
             ("api.requests_per_minute", api.requests_per_minute > 0),
             ("api.max_body_bytes", api.max_body_bytes > 0),
+            ("limits.sync_ms", self.limits.sync_ms > 0),
         ];
         if let Some((key, _)) = positive.iter().find(|(_, ok)| !ok) {
             anyhow::bail!("invalid configuration: {key} must be at least 1");
@@ -241,6 +265,9 @@ impl Config {
         imgflush::backend::network::NetworkPolicy::parse(&self.targets.allowed_networks)
             .map_err(|e| anyhow::anyhow!("invalid configuration: targets.allowed_networks: {e}"))?;
         self.trusted_proxies()?;
+        if self.metrics.token.as_ref().is_some_and(|t| t.expose().len() < 16) {
+            anyhow::bail!("invalid configuration: metrics.token must be at least 16 characters");
+        }
         Ok(())
     }
 
@@ -292,7 +319,7 @@ mod tests {
     #[test]
     fn zero_values_are_refused_naming_the_key() {
         type SetZero = fn(&mut Config);
-        let keys: [(&str, SetZero); 11] = [
+        let keys: [(&str, SetZero); 12] = [
             ("worker.concurrency", |c| c.worker.concurrency = 0),
             ("worker.lease_secs", |c| c.worker.lease_secs = 0),
             ("worker.poll_ms", |c| c.worker.poll_ms = 0),
@@ -304,6 +331,7 @@ mod tests {
             ("security.login_window_secs", |c| c.security.login_window_secs = 0),
             ("api.requests_per_minute", |c| c.api.requests_per_minute = 0),
             ("api.max_body_bytes", |c| c.api.max_body_bytes = 0),
+            ("limits.sync_ms", |c| c.limits.sync_ms = 0),
         ];
         assert!(Config::with_database("sqlite::memory:").validate().is_ok());
         for (key, zero) in keys {

@@ -13,6 +13,7 @@ pub mod export;
 pub mod health;
 pub mod internal;
 pub mod live;
+pub mod metrics;
 pub mod security;
 pub mod seed_cli;
 pub mod sessions;

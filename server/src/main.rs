@@ -19,7 +19,12 @@ enum Command {
         no_worker: bool,
     },
     /// Run a purge worker alone.
-    Worker,
+    Worker {
+        /// Serve this worker's `/metrics` (lease losses, purge times, the
+        /// queue) here, e.g. 127.0.0.1:9101; same access rule as the console's.
+        #[arg(long)]
+        metrics_listen: Option<std::net::SocketAddr>,
+    },
     /// Run an edge (image resizing server with a purgeable cache) alone; it
     /// reads project settings from a console's /internal/edge/projects.
     Edge(EdgeArgs),
@@ -68,14 +73,26 @@ async fn main() -> anyhow::Result<()> {
             server::demo::start(&app.config, &app.services, console, shutdown.clone()).await?;
             app.serve(listener, shutdown).await
         }
-        Command::Worker => {
+        Command::Worker { metrics_listen } => {
             let url = config.database.url.expose();
-            let store = imgflush::backend::store::connect_sized(url, config.pool_size()).await?.store;
+            let connected = imgflush::backend::store::connect_sized(url, config.pool_size()).await?;
             let wake = std::sync::Arc::new(tokio::sync::Notify::new());
-            let worker = imgflush::backend::worker::Worker::new(store, wake, config.worker_config())
-                .with_network(config.target_network());
+            let metrics = std::sync::Arc::new(server::metrics::ConsoleMetrics::new());
+            let worker = imgflush::backend::worker::Worker::new(connected.store, wake, config.worker_config())
+                .with_network(config.target_network())
+                .with_metrics(metrics.worker.clone());
             let shutdown = CancellationToken::new();
             tokio::spawn(stop_on_signal(shutdown.clone()));
+            if let Some(addr) = metrics_listen {
+                let listener = tokio::net::TcpListener::bind(addr).await?;
+                println!("  worker metrics on http://{}/metrics", listener.local_addr()?);
+                let state = server::metrics::MetricsState {
+                    metrics,
+                    db: connected.sessions,
+                    token: config.metrics.token.clone(),
+                };
+                tokio::spawn(server::metrics::serve(listener, state, shutdown.clone()));
+            }
             worker.run(shutdown).await;
             Ok(())
         }

@@ -20,8 +20,10 @@ use crate::domain::Status;
 
 mod job;
 mod lease;
+mod metrics;
 
 use lease::{heartbeat, Lease};
+pub use metrics::WorkerMetrics;
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -90,13 +92,14 @@ pub struct Worker {
     client: reqwest::Client,
     network: Arc<NetworkPolicy>,
     cfg: Arc<WorkerConfig>,
+    metrics: WorkerMetrics,
 }
 
 impl Worker {
     pub fn new(store: DynStore, wake: Arc<Notify>, cfg: WorkerConfig) -> Self {
         let network = NetworkPolicy::public_only();
         let client = purge::client(cfg.target_timeout, &network);
-        Worker { store, wake, client, network: Arc::new(network), cfg: Arc::new(cfg) }
+        Worker { store, wake, client, network: Arc::new(network), cfg: Arc::new(cfg), metrics: Default::default() }
     }
 
     /// Lets purges reach `policy`'s networks besides public addresses
@@ -104,6 +107,12 @@ impl Worker {
     pub fn with_network(mut self, policy: NetworkPolicy) -> Self {
         self.client = purge::client(self.cfg.target_timeout, &policy);
         self.network = Arc::new(policy);
+        self
+    }
+
+    /// Records into `metrics`' handles (a no-op recorder by default).
+    pub fn with_metrics(mut self, metrics: WorkerMetrics) -> Self {
+        self.metrics = metrics;
         self
     }
 
@@ -186,6 +195,9 @@ impl Worker {
             r = self.pipeline(&job, &lease) => r,
             lost = heartbeat(self, job.id, &lease) => Err(lost),
         };
+        if matches!(result, Err(WorkerError::LeaseLost | WorkerError::LeaseExpiring)) {
+            self.metrics.lease_lost.increment(1);
+        }
         match &result {
             Ok(()) => {}
             Err(WorkerError::LeaseLost) => {

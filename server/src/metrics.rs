@@ -1,0 +1,305 @@
+//! `GET /metrics` in the Prometheus text format, for operators. Handles are
+//! recorded into a `metrics-exporter-prometheus` recorder that belongs to
+//! this app (never the process-global one), as the edge does. The queue
+//! figures are read from the database at scrape time, so every instance
+//! reports the same queue whichever process holds the jobs; counters and the
+//! purge histogram are this process's own (its in-process worker).
+//!
+//! Who may read it: with `metrics.token` set, callers presenting it as a
+//! bearer token; without one, only direct connections from loopback (no
+//! forwarding headers, so a proxy on the same host does not open it up).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ::metrics::{Counter, Gauge, Key, KeyName, Label, Level, Metadata, Recorder, SharedString, Unit};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+use subtle::ConstantTimeEq;
+use tokio_util::sync::CancellationToken;
+
+use imgflush::backend::now_ms;
+use imgflush::backend::store::SessionDb;
+use imgflush::backend::worker::WorkerMetrics;
+use imgflush::domain::Status;
+
+use crate::config::Secret;
+
+const PURGE: &str = "imgflush_purge_duration_seconds";
+const BUCKETS: [f64; 12] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+const BY_STATUS: &str = "SELECT status, COUNT(*) FROM invalidations GROUP BY status";
+const OLDEST_RECEIVED: &str = "SELECT MIN(updated_ms) FROM invalidations WHERE status = 'RECEIVED'";
+
+pub struct ConsoleMetrics {
+    handle: PrometheusHandle,
+    pub worker: WorkerMetrics,
+    accepted: Counter,
+    queue_depth: Gauge,
+    oldest_received: Gauge,
+    database_up: Gauge,
+    by_status: Vec<(Status, Gauge)>,
+}
+
+impl Default for ConsoleMetrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ConsoleMetrics {
+    pub fn new() -> Self {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Full(PURGE.into()), &BUCKETS)
+            .expect("fixed, non-empty buckets")
+            .build_recorder();
+        let r = Registrar { recorder: &recorder, meta: Metadata::new(module_path!(), Level::INFO, None) };
+        let purge = |kind: &'static str| {
+            r.recorder.register_histogram(&Key::from_parts(PURGE, vec![Label::new("kind", kind)]), &r.meta)
+        };
+        r.recorder.describe_histogram(
+            KeyName::from_const_str(PURGE),
+            Some(Unit::Seconds),
+            SharedString::const_str("Time to purge one target (its retries included), per target kind."),
+        );
+        let worker = WorkerMetrics {
+            lease_lost: r.counter(
+                "imgflush_worker_lease_losses_total",
+                "Jobs this process's worker stopped because its lease was taken over or could not be renewed.",
+            ),
+            purge_edge: purge("edge"),
+            purge_varnish: purge("varnish"),
+            purge_webhook: purge("webhook"),
+            purge_failed: r.counter("imgflush_purge_failures_total", "Targets that failed after every retry."),
+        };
+        let accepted =
+            r.counter("imgflush_invalidations_accepted_total", "Invalidations accepted (201) by this instance's API.");
+        let queue_depth = r.gauge("imgflush_queue_depth", "Invalidations not in a final status (whole database).");
+        let oldest_received = r.gauge(
+            "imgflush_queue_oldest_received_age_seconds",
+            "How long the oldest RECEIVED invalidation has waited for a worker (0 when none).",
+        );
+        let database_up = r.gauge("imgflush_database_up", "1 when the scrape could read the database, else 0.");
+        r.recorder.describe_gauge(
+            KeyName::from_const_str("imgflush_invalidations"),
+            None,
+            SharedString::const_str("Invalidations stored, per status (whole database, within retention)."),
+        );
+        let by_status = Status::ALL
+            .iter()
+            .map(|s| {
+                let key = Key::from_parts("imgflush_invalidations", vec![Label::new("status", s.code())]);
+                (*s, r.recorder.register_gauge(&key, &r.meta))
+            })
+            .collect();
+        ConsoleMetrics {
+            handle: recorder.handle(),
+            worker,
+            accepted,
+            queue_depth,
+            oldest_received,
+            database_up,
+            by_status,
+        }
+    }
+
+    /// Folds recorded purge times into the histogram's buckets; without it
+    /// they would pile up between scrapes.
+    pub fn upkeep(&self) {
+        self.handle.run_upkeep();
+    }
+
+    /// Reads the queue from `db`, then renders everything.
+    pub async fn render(&self, db: &SessionDb) -> String {
+        match queue(db).await {
+            Ok((counts, oldest)) => {
+                self.database_up.set(1.0);
+                let mut depth = 0;
+                for (status, gauge) in &self.by_status {
+                    let n = counts.iter().find(|(s, _)| s == status.code()).map_or(0, |(_, n)| *n);
+                    gauge.set(n as f64);
+                    if !status.is_final() {
+                        depth += n;
+                    }
+                }
+                self.queue_depth.set(depth as f64);
+                let age = oldest.map_or(0, |t| (now_ms() - t).max(0));
+                self.oldest_received.set(age as f64 / 1000.0);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "metrics: the queue could not be read");
+                self.database_up.set(0.0);
+            }
+        }
+        self.handle.render()
+    }
+}
+
+struct Registrar<'a> {
+    recorder: &'a PrometheusRecorder,
+    meta: Metadata<'static>,
+}
+
+impl Registrar<'_> {
+    fn counter(&self, name: &'static str, help: &'static str) -> Counter {
+        self.recorder.describe_counter(KeyName::from_const_str(name), None, SharedString::const_str(help));
+        self.recorder.register_counter(&Key::from_static_name(name), &self.meta)
+    }
+
+    fn gauge(&self, name: &'static str, help: &'static str) -> Gauge {
+        self.recorder.describe_gauge(KeyName::from_const_str(name), None, SharedString::const_str(help));
+        self.recorder.register_gauge(&Key::from_static_name(name), &self.meta)
+    }
+}
+
+type Counts = Vec<(String, i64)>;
+
+async fn queue(db: &SessionDb) -> Result<(Counts, Option<i64>), sqlx::Error> {
+    Ok(match db {
+        SessionDb::Sqlite(pool) => (
+            sqlx::query_as(BY_STATUS).fetch_all(pool).await?,
+            sqlx::query_scalar(OLDEST_RECEIVED).fetch_one(pool).await?,
+        ),
+        SessionDb::Postgres(pool) => (
+            sqlx::query_as(BY_STATUS).fetch_all(pool).await?,
+            sqlx::query_scalar(OLDEST_RECEIVED).fetch_one(pool).await?,
+        ),
+    })
+}
+
+/// What `GET /metrics` needs.
+#[derive(Clone)]
+pub struct MetricsState {
+    pub metrics: Arc<ConsoleMetrics>,
+    pub db: SessionDb,
+    pub token: Option<Secret>,
+}
+
+pub async fn render(State(state): State<MetricsState>, req: Request) -> Response {
+    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+    if let Err(refused) = authorize(state.token.as_ref(), req.headers(), peer) {
+        return refused.into_response();
+    }
+    let text = state.metrics.render(&state.db).await;
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+/// Why a scrape was refused.
+#[derive(Debug, PartialEq)]
+enum Refused {
+    /// A token is configured and was not presented.
+    Token,
+    /// No token is configured and the caller is not a direct loopback connection.
+    NotLoopback,
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        match self {
+            Refused::Token => (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                "/metrics needs the metrics.token as a bearer token\n",
+            )
+                .into_response(),
+            Refused::NotLoopback => (
+                StatusCode::FORBIDDEN,
+                "/metrics answers direct loopback connections only; set metrics.token to scrape it from elsewhere\n",
+            )
+                .into_response(),
+        }
+    }
+}
+
+fn authorize(token: Option<&Secret>, headers: &HeaderMap, peer: Option<SocketAddr>) -> Result<(), Refused> {
+    match token {
+        Some(token) => {
+            let given = headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .unwrap_or_default();
+            if bool::from(given.as_bytes().ct_eq(token.expose().as_bytes())) {
+                Ok(())
+            } else {
+                Err(Refused::Token)
+            }
+        }
+        None => {
+            let forwarded = ["forwarded", "x-forwarded-for", "x-real-ip"].iter().any(|h| headers.contains_key(*h));
+            if peer.is_some_and(|p| p.ip().is_loopback()) && !forwarded {
+                Ok(())
+            } else {
+                Err(Refused::NotLoopback)
+            }
+        }
+    }
+}
+
+/// Counts invalidations the API accepted (`201` on its two create routes).
+pub async fn count_accepted(State(metrics): State<Arc<ConsoleMetrics>>, req: Request, next: Next) -> Response {
+    let create = req.method() == Method::POST
+        && matches!(req.uri().path(), "/invalidate" | "/api/v1/invalidations" | "/api/v1/invalidations/");
+    let resp = next.run(req).await;
+    if create && resp.status() == StatusCode::CREATED {
+        metrics.accepted.increment(1);
+    }
+    resp
+}
+
+/// A worker process's own `/metrics` listener, until `shutdown`.
+pub async fn serve(listener: tokio::net::TcpListener, state: MetricsState, shutdown: CancellationToken) {
+    let upkeep = spawn_upkeep(&state.metrics);
+    let router = axum::Router::new().route("/metrics", axum::routing::get(render)).with_state(state);
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    let stop = async move { shutdown.cancelled().await };
+    if let Err(e) = axum::serve(listener, service).with_graceful_shutdown(stop).await {
+        tracing::warn!(error = %e, "the metrics listener stopped");
+    }
+    upkeep.abort();
+}
+
+/// Keeps the histogram folded until the metrics are gone.
+pub fn spawn_upkeep(metrics: &Arc<ConsoleMetrics>) -> tokio::task::JoinHandle<()> {
+    let weak = Arc::downgrade(metrics);
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            match weak.upgrade() {
+                Some(m) => m.upkeep(),
+                None => break,
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn peer(s: &str) -> Option<SocketAddr> {
+        Some(s.parse().unwrap())
+    }
+
+    #[test]
+    fn loopback_only_without_a_token_and_the_token_everywhere_with_one() {
+        let none = HeaderMap::new();
+        assert!(authorize(None, &none, peer("127.0.0.1:5000")).is_ok());
+        assert!(authorize(None, &none, peer("[::1]:5000")).is_ok());
+        assert!(authorize(None, &none, peer("192.0.2.7:5000")).is_err());
+        assert!(authorize(None, &none, None).is_err(), "unknown peer");
+        let mut proxied = HeaderMap::new();
+        proxied.insert("x-forwarded-for", "198.51.100.1".parse().unwrap());
+        assert!(authorize(None, &proxied, peer("127.0.0.1:5000")).is_err(), "a local proxy opens nothing");
+        let token = Secret::new("s3cret-metrics-token");
+        assert!(authorize(Some(&token), &none, peer("127.0.0.1:5000")).is_err(), "the token is then required");
+        let mut bearer = HeaderMap::new();
+        bearer.insert(header::AUTHORIZATION, "Bearer s3cret-metrics-token".parse().unwrap());
+        assert!(authorize(Some(&token), &bearer, peer("192.0.2.7:5000")).is_ok());
+        bearer.insert(header::AUTHORIZATION, "Bearer s3cret-metrics-tokeN".parse().unwrap());
+        assert!(authorize(Some(&token), &bearer, peer("192.0.2.7:5000")).is_err());
+    }
+}

@@ -1,0 +1,108 @@
+//! `GET /metrics`: the queue read from the database, the API's accepted
+//! count and the worker's purge times change as a job runs; strangers are
+//! refused (loopback only without `metrics.token`, the bearer token with it).
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{header, Request, StatusCode};
+
+use common::recorder::Recorder;
+use common::*;
+use imgflush::backend::now_ms;
+use imgflush::backend::store::NewTarget;
+use imgflush::backend::worker::WorkerConfig;
+use imgflush::backend::Actor;
+use imgflush::domain::TargetKind;
+use server::config::Secret;
+
+const TOKEN: &str = "metrics-token-for-the-tests";
+
+fn scrape(peer: &str, bearer: Option<&str>, forwarded: bool) -> Request<Body> {
+    let peer: SocketAddr = peer.parse().unwrap();
+    let mut req = Request::get("/metrics").header(header::HOST, "localhost").extension(ConnectInfo(peer));
+    if let Some(token) = bearer {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    if forwarded {
+        req = req.header("x-forwarded-for", "198.51.100.4");
+    }
+    req.body(Body::empty()).unwrap()
+}
+
+async fn figures(t: &TestApp) -> String {
+    let resp = t.send(scrape("127.0.0.1:50000", None, false)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    body_text(resp).await
+}
+
+fn has(text: &str, line: &str) -> bool {
+    text.lines().any(|l| l == line)
+}
+
+fn value(text: &str, name: &str) -> f64 {
+    let line = text.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap_or_else(|| panic!("{name}\n{text}"));
+    line.rsplit(' ').next().unwrap().parse().unwrap()
+}
+
+db_test!(the_figures_follow_a_job_and_strangers_are_refused, |t: TestApp| async move {
+    assert_eq!(t.send(scrape("192.0.2.1:50000", None, false)).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        t.send(scrape("127.0.0.1:50000", None, true)).await.status(),
+        StatusCode::FORBIDDEN,
+        "a proxy on loopback does not open it to the world"
+    );
+    let before = figures(&t).await;
+    assert!(has(&before, "imgflush_queue_depth 0"), "{before}");
+    assert!(has(&before, "imgflush_database_up 1"), "{before}");
+
+    let node = Recorder::start().await;
+    let hook = NewTarget { kind: TargetKind::Webhook, name: "hook".into(), url: node.url("/hook"), secret: None };
+    t.store.add_target(t.demo.id, &hook, now_ms()).await.unwrap();
+    let key = t.app.services.keys.create(&Actor::operator(t.demo.clone()), "ci", "editor").await.unwrap().1;
+    let body = serde_json::json!({"scope": "original", "urls": ["/sample.li/a.jpg"]}).to_string();
+    let create = Request::post("/invalidate")
+        .header(header::HOST, "localhost")
+        .header("x-client-key", &key)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body))
+        .unwrap();
+    assert_eq!(t.send(create).await.status(), StatusCode::CREATED);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+
+    let queued = figures(&t).await;
+    assert!(has(&queued, "imgflush_queue_depth 1"), "{queued}");
+    assert!(has(&queued, "imgflush_invalidations{status=\"RECEIVED\"} 1"), "{queued}");
+    assert!(has(&queued, "imgflush_invalidations_accepted_total 1"), "{queued}");
+    assert!(value(&queued, "imgflush_queue_oldest_received_age_seconds") >= 0.01, "{queued}");
+
+    let worker = t.app.worker(WorkerConfig { id: "metrics".into(), ..Default::default() });
+    assert!(worker.try_execute_task().await.unwrap().is_some());
+    assert_eq!(node.count(), 1);
+
+    let after = figures(&t).await;
+    assert!(has(&after, "imgflush_queue_depth 0"), "{after}");
+    assert!(has(&after, "imgflush_queue_oldest_received_age_seconds 0"), "{after}");
+    assert!(has(&after, "imgflush_invalidations{status=\"DONE\"} 1"), "{after}");
+    assert!(has(&after, "imgflush_purge_duration_seconds_count{kind=\"webhook\"} 1"), "{after}");
+    assert!(has(&after, "imgflush_worker_lease_losses_total 0"), "{after}");
+});
+
+db_test_cfg!(
+    with_a_token_only_its_bearer_reads,
+    |c: &mut server::Config| c.metrics.token = Some(Secret::new(TOKEN)),
+    |t: TestApp| async move {
+        let refused = t.send(scrape("127.0.0.1:50000", None, false)).await;
+        assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+        assert!(!body_text(refused).await.contains(TOKEN));
+        let wrong = t.send(scrape("192.0.2.1:50000", Some("metrics-token-for-the-testS"), false)).await;
+        assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+        let ok = t.send(scrape("192.0.2.1:50000", Some(TOKEN), true)).await;
+        assert_eq!(ok.status(), StatusCode::OK);
+        assert!(has(&body_text(ok).await, "imgflush_queue_depth 0"));
+    }
+);

@@ -1,0 +1,53 @@
+//! The worker's metric handles. The recorder (and so the registry) belongs
+//! to whoever builds the worker (the console's `/metrics`, a worker
+//! process's own listener); by default every handle is a no-op.
+
+use std::time::Duration;
+
+use ::metrics::{Counter, Histogram};
+
+use crate::backend::store::TargetState;
+use crate::domain::TargetKind;
+
+#[derive(Clone)]
+pub struct WorkerMetrics {
+    /// Claims that ended without their lease: taken over by another
+    /// worker, or not renewable (the database away) before it ran out.
+    pub lease_lost: Counter,
+    /// Purge calls' time (retries included), per target kind.
+    pub purge_edge: Histogram,
+    pub purge_varnish: Histogram,
+    pub purge_webhook: Histogram,
+    /// Targets that ended in error after their retries.
+    pub purge_failed: Counter,
+}
+
+impl Default for WorkerMetrics {
+    fn default() -> Self {
+        WorkerMetrics {
+            lease_lost: Counter::noop(),
+            purge_edge: Histogram::noop(),
+            purge_varnish: Histogram::noop(),
+            purge_webhook: Histogram::noop(),
+            purge_failed: Counter::noop(),
+        }
+    }
+}
+
+impl WorkerMetrics {
+    /// Records one target's result.
+    pub fn purged(&self, kind: TargetKind, duration_ms: i64, state: TargetState) {
+        if state == TargetState::Skipped {
+            return;
+        }
+        let seconds = Duration::from_millis(duration_ms.max(0) as u64).as_secs_f64();
+        match kind {
+            TargetKind::Edge => self.purge_edge.record(seconds),
+            TargetKind::Varnish => self.purge_varnish.record(seconds),
+            TargetKind::Webhook => self.purge_webhook.record(seconds),
+        }
+        if state == TargetState::Error {
+            self.purge_failed.increment(1);
+        }
+    }
+}
