@@ -10,6 +10,8 @@
 #   bench/run.sh pipeline   a backlog drained by one worker process, both databases
 #   bench/run.sh logpage    the log's first page, a deep page and a path search with 10k
 #                           and 1M invalidations stored (`server seed`), both databases
+#   bench/run.sh soak       2 consoles + 3 workers SIGKILLed at random on a private
+#                           PostgreSQL (restarted once): nothing lost, no concurrent double purge
 #   bench/run.sh results    only rebuild RESULTS.md from bench/results/*.md
 #
 # Release builds; needs wrk, nginx, libvips-tools, varnish (installed when missing).
@@ -251,6 +253,19 @@ run_logpage() {
 
 # Each benchmark's section lands in bench/results/NAME.md (with its date and
 # revision); RESULTS.md is those sections together.
+run_soak() {
+  section "Soak: 2 consoles, 3 workers SIGKILLed at random, PostgreSQL restarted (bench/src/bin/soak.rs)"
+  # Behaviour under faults, not speed: the small run (CI) uses the debug build.
+  local profile=release flag=--release
+  [ "$small" = "1" ] && profile=debug flag=
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_install postgresql
+  # One build command: the same feature set as the soak's own build, no rebuild.
+  cargo build $flag -p server --bin server -p bench --bin soak
+  local started=$SECONDS
+  "$CARGO_TARGET_DIR/$profile/soak" --server "$CARGO_TARGET_DIR/$profile/server" | tee -a "$out"
+  echo "_soak took $((SECONDS - started)) s on the $profile build_" | tee -a "$out"
+}
+
 record() { # name
   local name="$1"
   mkdir -p bench/results
@@ -261,8 +276,8 @@ record() { # name
   : > "$out"
 }
 
-case "$which" in all|edge|latency|api|pipeline|logpage|results) ;; *) echo "usage: bench/run.sh [all|edge|latency|api|pipeline|logpage|results]" >&2; exit 2 ;; esac
-for name in edge latency api pipeline logpage; do
+case "$which" in all|edge|latency|api|pipeline|logpage|soak|results) ;; *) echo "usage: bench/run.sh [all|edge|latency|api|pipeline|logpage|soak|results]" >&2; exit 2 ;; esac
+for name in edge latency api pipeline logpage soak; do
   [ "$which" = all ] || [ "$which" = "$name" ] || continue
   "run_$name"
   [ "$small" = "1" ] || record "$name"

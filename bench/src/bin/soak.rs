@@ -1,0 +1,282 @@
+//! Soak (issue 12, not a test): 2 console instances and 3 worker processes
+//! on one private PostgreSQL cluster; N invalidations submitted through both
+//! consoles' native API (with Idempotency-Keys, so a retry after an outage
+//! never doubles one) while workers are SIGKILLed and restarted at random,
+//! against recording purge targets (one edge, one webhook). Checked at the
+//! end: every submitted invalidation is stored and DONE, each target was
+//! purged for it, and no two purge calls for the same invalidation and
+//! target were in flight at once. Run 1 as is; run 2 also restarts
+//! PostgreSQL once mid-run (processes reconnect on their own).
+//!
+//!   soak --server target/debug/server [--count 10000] [--kills 20]
+//!   BENCH_SMALL=1: 500 invalidations and at least 5 kills per run.
+//!
+//! Prints a Markdown table; exits non-zero when anything was lost or purged
+//! concurrently twice.
+
+#[path = "soak/cluster.rs"]
+mod cluster;
+#[path = "soak/fleet.rs"]
+mod fleet;
+#[path = "soak/targets.rs"]
+mod targets;
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use futures::StreamExt;
+use tokio::sync::Mutex;
+
+use cluster::{free_port, Cluster};
+use fleet::Fleet;
+
+struct Args {
+    server: PathBuf,
+    count: usize,
+    kills: usize,
+    small: bool,
+}
+
+fn args() -> anyhow::Result<Args> {
+    let small = std::env::var("BENCH_SMALL").is_ok_and(|v| v == "1");
+    let (count, kills) = if small { (500, 5) } else { (10_000, 20) };
+    let mut a = Args { server: PathBuf::new(), count, kills, small };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let value = it.next().with_context(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--server" => a.server = value.into(),
+            "--count" => a.count = value.parse().context("--count: a number")?,
+            "--kills" => a.kills = value.parse().context("--kills: a number")?,
+            other => bail!("unknown flag {other}"),
+        }
+    }
+    if !a.server.is_file() {
+        bail!("usage: soak --server PATH/TO/server [--count N] [--kills N]");
+    }
+    Ok(a)
+}
+
+#[derive(Default)]
+struct Figures {
+    submitted: usize,
+    done: usize,
+    lost: usize,
+    extra_rows: usize,
+    unpurged: usize,
+    duplicates: usize,
+    kills: usize,
+    restarts: usize,
+    calls: usize,
+    wall: Duration,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let a = args()?;
+    let cluster = Cluster::start()?;
+    let log = targets::Log::default();
+    let targets = log.serve().await?;
+    let admin = sqlx::PgPool::connect(&cluster.url("postgres")).await?;
+    println!("| run | submitted | done | lost | concurrent duplicate purges | kills | PostgreSQL restarts | purge calls | wall time |");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    let mut failures = Vec::new();
+    for (n, restart) in [(1, false), (2, true)] {
+        let f = run(&a, &cluster, &admin, targets, &log, n, restart).await?;
+        let what = if restart { "with a PostgreSQL restart" } else { "workers killed" };
+        println!(
+            "| {n}: {what} | {} | {} | {} | {} | {} | {} | {} | {:.1} s |",
+            f.submitted,
+            f.done,
+            f.lost,
+            f.duplicates,
+            f.kills,
+            f.restarts,
+            f.calls,
+            f.wall.as_secs_f64()
+        );
+        if f.lost > 0 || f.duplicates > 0 || f.unpurged > 0 || f.extra_rows > 0 || f.submitted != a.count {
+            failures.push(format!(
+                "run {n}: {} of {} submitted, {} lost, {} stored twice, {} not purged on every target, {} concurrent duplicates",
+                f.submitted, a.count, f.lost, f.extra_rows, f.unpurged, f.duplicates
+            ));
+        }
+        if f.kills < a.kills {
+            failures.push(format!("run {n}: only {} kills (wanted {})", f.kills, a.kills));
+        }
+    }
+    println!();
+    println!(
+        "{} invalidations per run{}, 2 consoles, 3 workers (lease 3 s), targets: 1 edge + 1 webhook recorder; \
+         lost = submitted but not stored or not DONE; purge calls include the repeats that at-least-once allows.",
+        a.count,
+        if a.small { " (BENCH_SMALL)" } else { "" }
+    );
+    admin.close().await;
+    drop(cluster);
+    if !failures.is_empty() {
+        bail!("{}", failures.join("\n"));
+    }
+    Ok(())
+}
+
+async fn run(
+    a: &Args,
+    cluster: &Cluster,
+    admin: &sqlx::PgPool,
+    targets: std::net::SocketAddr,
+    log: &targets::Log,
+    n: usize,
+    restart: bool,
+) -> anyhow::Result<Figures> {
+    let db = format!("soak_{n}");
+    sqlx::query(&format!("CREATE DATABASE {db}")).execute(admin).await?;
+    let url = cluster.url(&db);
+    let dir = std::env::temp_dir().join(format!("imgflush-soak-{}-run{n}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let mut fleet = Fleet::new(&a.server, &url, &dir);
+    let console_a = fleet.console(free_port()?).await?;
+    for (kind, name) in [("edge", "edge-1"), ("webhook", "hook-1")] {
+        let target = format!("http://{targets}/t/{name}");
+        fleet.cli(&["target", "add", "--project", "demo", "--kind", kind, "--name", name, "--url", &target]).await?;
+    }
+    let key_a = fleet.cli(&["key", "add", "--project", "demo", "--name", "soak-a", "--role", "editor"]).await?;
+    let key_b = fleet.cli(&["key", "add", "--project", "demo", "--name", "soak-b", "--role", "editor"]).await?;
+    let console_b = fleet.console(free_port()?).await?;
+    for _ in 0..3 {
+        let w = fleet.worker()?;
+        fleet.workers.push(w);
+    }
+    log.clear();
+    let fleet = Arc::new(Mutex::new(fleet));
+    let started = Instant::now();
+    let (stop, submitted) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicUsize::new(0)));
+    let chaos = tokio::spawn(chaos(fleet.clone(), stop.clone(), a.small));
+
+    let consoles = [(console_a.as_str(), key_a.as_str()), (console_b.as_str(), key_b.as_str())];
+    let submit = submit_all(&consoles, a.count, n, &submitted);
+    let restarts = async {
+        if !restart {
+            return Ok(0);
+        }
+        while submitted.load(Ordering::Relaxed) < a.count / 2 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::task::block_in_place(|| cluster.restart()).map(|()| 1)
+    };
+    let (ids, restarts) = tokio::join!(submit, restarts);
+    let (ids, restarts) = (ids?, restarts?);
+
+    let pool = sqlx::PgPool::connect(&url).await?;
+    let deadline = Instant::now() + Duration::from_secs(if a.small { 120 } else { 1200 });
+    loop {
+        let row: Result<(i64, i64), _> = sqlx::query_as(
+            "SELECT COUNT(*) FILTER (WHERE status IN ('DONE', 'ERROR', 'ERROR_CDN_NODE', 'CANCELLED')), COUNT(*) \
+             FROM invalidations",
+        )
+        .fetch_one(&pool)
+        .await;
+        if row.is_ok_and(|(final_, all)| final_ == all && all as usize >= ids.len()) || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let wall = started.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    let kills = chaos.await??;
+    let survived = fleet.lock().await.all_alive()?;
+    fleet.lock().await.stop().await;
+    if !survived {
+        eprintln!("a console or worker exited on its own during run {n}: see {}", dir.display());
+    }
+
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT id::text, status FROM invalidations").fetch_all(&pool).await?;
+    pool.close().await;
+    let done: HashSet<&str> = rows.iter().filter(|(_, s)| s == "DONE").map(|(id, _)| id.as_str()).collect();
+    let stored: HashSet<&str> = rows.iter().map(|(id, _)| id.as_str()).collect();
+    let calls = log.calls();
+    let purged = targets::purged(&calls);
+    let unpurged = ids
+        .iter()
+        .filter(|id| done.contains(id.as_str()))
+        .filter(|id| ["edge-1", "hook-1"].iter().any(|t| !purged.contains(&(id.to_string(), t.to_string()))))
+        .count();
+    Ok(Figures {
+        submitted: ids.len(),
+        done: ids.iter().filter(|id| done.contains(id.as_str())).count(),
+        lost: ids.iter().filter(|id| !done.contains(id.as_str())).count(),
+        extra_rows: stored.len().saturating_sub(ids.len()),
+        unpurged,
+        duplicates: targets::concurrent_duplicates(&calls),
+        kills,
+        restarts,
+        calls: calls.len(),
+        wall,
+    })
+}
+
+/// Submits `count` invalidations, alternating between the consoles, 32 at a
+/// time; each is retried (same Idempotency-Key) until accepted. Answers the ids.
+async fn submit_all(
+    consoles: &[(&str, &str); 2],
+    count: usize,
+    run: usize,
+    done: &AtomicUsize,
+) -> anyhow::Result<Vec<String>> {
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?;
+    let results: Vec<anyhow::Result<String>> = futures::stream::iter(0..count)
+        .map(|i| {
+            let (base, key) = consoles[i % 2];
+            let client = client.clone();
+            async move {
+                let body = serde_json::json!({"scope": "original", "urls": [format!("/sample.li/soak/{run}/{i}.jpg")]});
+                let deadline = Instant::now() + Duration::from_secs(120);
+                loop {
+                    let sent = client
+                        .post(format!("{base}/api/v1/invalidations"))
+                        .bearer_auth(key)
+                        .header("Idempotency-Key", format!("soak-{run}-{i}"))
+                        .json(&body)
+                        .send()
+                        .await;
+                    if let Ok(resp) = sent {
+                        if resp.status().is_success() {
+                            let v: serde_json::Value = resp.json().await?;
+                            let id = v["invalidation"]["id"].as_str().context("an id in the answer")?.to_owned();
+                            done.fetch_add(1, Ordering::Relaxed);
+                            return Ok(id);
+                        }
+                    }
+                    if Instant::now() > deadline {
+                        bail!("invalidation {i} was never accepted");
+                    }
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+            }
+        })
+        .buffer_unordered(32)
+        .collect()
+        .await;
+    results.into_iter().collect()
+}
+
+/// Kills a random worker with SIGKILL every so often and starts a new one,
+/// while the run lasts (kills after the work is done would prove nothing,
+/// so too few of them is reported, not made up). Answers the kills.
+async fn chaos(fleet: Arc<Mutex<Fleet>>, stop: Arc<AtomicBool>, small: bool) -> anyhow::Result<usize> {
+    let mut kills = 0;
+    let (base, spread) = if small { (300, 500) } else { (800, 1500) };
+    while !stop.load(Ordering::Relaxed) {
+        tokio::time::sleep(Duration::from_millis(base + rand::random::<u64>() % spread)).await;
+        let victim = rand::random::<usize>() % 3;
+        let pause = Duration::from_millis(rand::random::<u64>() % 300);
+        fleet.lock().await.kill_and_restart(victim, pause).await?;
+        kills += 1;
+    }
+    Ok(kills)
+}

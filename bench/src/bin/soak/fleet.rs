@@ -1,0 +1,124 @@
+//! The processes under test: console instances (`server serve --no-worker`)
+//! and worker processes (`server worker`), all real `server` binaries on one
+//! database, each logging to its own file. Workers are killed with SIGKILL.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use tokio::process::{Child, Command};
+
+pub struct Fleet {
+    server: PathBuf,
+    logs: PathBuf,
+    env: Vec<(String, String)>,
+    pub consoles: Vec<(Child, String)>,
+    pub workers: Vec<Child>,
+    spawned: usize,
+}
+
+impl Fleet {
+    /// `db`: the database URL; `dir`: where logs and the (absent) config file go.
+    pub fn new(server: &Path, db: &str, dir: &Path) -> Fleet {
+        let env = [
+            ("DATABASE_URL", db.to_owned()),
+            ("IMGFLUSH_CONFIG", dir.join("none.toml").display().to_string()),
+            ("APP__EDGE__EMBEDDED", "false".into()),
+            ("ADMIN_PASSWORD", "soak-admin-password-1".into()),
+            // Limits raised for the run: the soak is about the queue, not the API's budget.
+            ("APP__API__REQUESTS_PER_MINUTE", "100000000".into()),
+            ("APP__API__REQUESTS_PER_MINUTE_PER_SOURCE", "100000000".into()),
+            ("APP__TARGETS__ALLOWED_NETWORKS", "127.0.0.0/8".into()),
+            // Short leases, so a killed worker's jobs come back within seconds;
+            // many claims, so a job abandoned by several killed workers in a
+            // row is still run rather than given up on.
+            ("APP__WORKER__LEASE_SECS", "3".into()),
+            ("APP__WORKER__POLL_MS", "250".into()),
+            ("APP__WORKER__BACKOFF_MS", "100".into()),
+            ("APP__WORKER__MAX_ATTEMPTS", "5".into()),
+            ("APP__WORKER__MAX_CLAIMS", "1000".into()),
+            ("RUST_LOG", "warn".into()),
+        ];
+        Fleet {
+            server: server.to_owned(),
+            logs: dir.to_owned(),
+            env: env.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+            consoles: Vec::new(),
+            workers: Vec::new(),
+            spawned: 0,
+        }
+    }
+
+    fn command(&mut self, what: &str) -> anyhow::Result<Command> {
+        self.spawned += 1;
+        let log = std::fs::File::create(self.logs.join(format!("{what}-{}.log", self.spawned)))?;
+        let mut cmd = Command::new(&self.server);
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .kill_on_drop(true);
+        Ok(cmd)
+    }
+
+    /// Runs a `server` CLI command to the end; answers its last output line.
+    pub async fn cli(&mut self, args: &[&str]) -> anyhow::Result<String> {
+        let out = Command::new(&self.server).envs(self.env.iter().map(|(k, v)| (k, v))).args(args).output().await?;
+        if !out.status.success() {
+            bail!("server {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).lines().last().unwrap_or_default().trim().to_owned())
+    }
+
+    /// Starts a console on `port` and waits until it is ready.
+    pub async fn console(&mut self, port: u16) -> anyhow::Result<String> {
+        let base = format!("http://127.0.0.1:{port}");
+        let child = self
+            .command("console")?
+            .args(["serve", "--no-worker"])
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .spawn()?;
+        self.consoles.push((child, base.clone()));
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            if client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
+                return Ok(base);
+            }
+            if Instant::now() > deadline {
+                bail!("the console on {base} did not become ready (see {})", self.logs.display());
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    pub fn worker(&mut self) -> anyhow::Result<Child> {
+        self.command("worker")?.arg("worker").spawn().context("starting a worker")
+    }
+
+    /// SIGKILLs worker `i` and starts a new one in its place.
+    pub async fn kill_and_restart(&mut self, i: usize, pause: Duration) -> anyhow::Result<()> {
+        self.workers[i].start_kill()?;
+        self.workers[i].wait().await?;
+        tokio::time::sleep(pause).await;
+        self.workers[i] = self.worker()?;
+        Ok(())
+    }
+
+    /// Whether every process is still running (none exited on its own).
+    pub fn all_alive(&mut self) -> anyhow::Result<bool> {
+        let mut alive = true;
+        for c in self.consoles.iter_mut().map(|(c, _)| c).chain(self.workers.iter_mut()) {
+            alive &= c.try_wait()?.is_none();
+        }
+        Ok(alive)
+    }
+
+    pub async fn stop(&mut self) {
+        for c in self.consoles.iter_mut().map(|(c, _)| c).chain(self.workers.iter_mut()) {
+            let _ = c.start_kill();
+            let _ = c.wait().await;
+        }
+    }
+}
