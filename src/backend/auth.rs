@@ -236,6 +236,22 @@ mod tests {
         assert_eq!(allowed, 5);
     }
 
+    #[tokio::test]
+    async fn the_shared_limiter_throttles_alike() {
+        use crate::backend::limits::SharedLimiter;
+        let t = LoginThrottle::new(Arc::new(SharedLimiter::new()), 3, 1000, Duration::from_secs(900));
+        let tries = (0..20).map(|_| {
+            let t = t.clone();
+            tokio::spawn(async move { t.reserve("admin@x.io", ip("192.0.2.1")).await.is_ok() })
+        });
+        let allowed = futures::future::join_all(tries).await.into_iter().filter(|r| *r.as_ref().unwrap()).count();
+        assert_eq!(allowed, 3);
+        match t.reserve("admin@x.io", ip("192.0.2.1")).await {
+            Err(AuthError::Throttled(secs)) => assert!((1..=900).contains(&secs), "{secs}"),
+            other => panic!("{:?}", other.map(|a| a.delay)),
+        }
+    }
+
     #[test]
     fn account_keys_are_bounded_and_normalised() {
         assert_eq!(account_key(" Admin@Example.com "), "admin@example.com");
