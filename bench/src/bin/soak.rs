@@ -79,6 +79,19 @@ struct Figures {
 async fn main() -> anyhow::Result<()> {
     let a = args()?;
     let cluster = Cluster::start()?;
+    // On SIGINT/SIGTERM the soak's future is dropped: its processes are
+    // killed (kill_on_drop) and the cluster stopped and removed (Drop).
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let result = tokio::select! {
+        r = soak(&a, &cluster) => r,
+        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+        _ = term.recv() => Err(anyhow::anyhow!("terminated")),
+    };
+    drop(cluster);
+    result
+}
+
+async fn soak(a: &Args, cluster: &Cluster) -> anyhow::Result<()> {
     let log = targets::Log::default();
     let targets = log.serve().await?;
     let admin = sqlx::PgPool::connect(&cluster.url("postgres")).await?;
@@ -86,7 +99,7 @@ async fn main() -> anyhow::Result<()> {
     println!("|---|---|---|---|---|---|---|---|---|");
     let mut failures = Vec::new();
     for (n, restart) in [(1, false), (2, true)] {
-        let f = run(&a, &cluster, &admin, targets, &log, n, restart).await?;
+        let f = run(a, cluster, &admin, targets, &log, n, restart).await?;
         let what = if restart { "with a PostgreSQL restart" } else { "workers killed" };
         println!(
             "| {n}: {what} | {} | {} | {} | {} | {} | {} | {} | {:.1} s |",
@@ -117,7 +130,6 @@ async fn main() -> anyhow::Result<()> {
         if a.small { " (BENCH_SMALL)" } else { "" }
     );
     admin.close().await;
-    drop(cluster);
     if !failures.is_empty() {
         bail!("{}", failures.join("\n"));
     }
@@ -206,10 +218,16 @@ async fn run(
         .filter(|id| done.contains(id.as_str()))
         .filter(|id| ["edge-1", "hook-1"].iter().any(|t| !purged.contains(&(id.to_string(), t.to_string()))))
         .count();
+    let lost = ids.iter().filter(|id| !done.contains(id.as_str())).count();
+    if survived && lost == 0 {
+        let _ = std::fs::remove_dir_all(&dir);
+    } else {
+        eprintln!("run {n}: the processes' logs are in {}", dir.display());
+    }
     Ok(Figures {
         submitted: ids.len(),
         done: ids.iter().filter(|id| done.contains(id.as_str())).count(),
-        lost: ids.iter().filter(|id| !done.contains(id.as_str())).count(),
+        lost,
         extra_rows: stored.len().saturating_sub(ids.len()),
         unpurged,
         duplicates: targets::concurrent_duplicates(&calls),
