@@ -29,9 +29,16 @@ profile="${BENCH_PROFILE:-release}"
 BIN="$CARGO_TARGET_DIR/$profile"
 cargo_profile() { if [ "$profile" = release ]; then echo --release; fi; }
 # The console and its site (the API benchmarks need no page, but the server serves the site root).
+# BENCH_PREBUILT=1: use the binaries already in $CARGO_TARGET_DIR/$profile (e.g.
+# from `cargo build --release -p server -p bench`) and build nothing.
 build_server() {
+  [ "${BENCH_PREBUILT:-0}" = 1 ] && return 0
   say "building the server ($profile)"
   cargo leptos build $(cargo_profile) >/dev/null
+}
+build_bench() { # BIN
+  [ "${BENCH_PREBUILT:-0}" = 1 ] && return 0
+  cargo build $(cargo_profile) -p bench --bin "$1"
 }
 out="$(mktemp)"
 # Whatever a benchmark started in the background is stopped with it.
@@ -54,7 +61,7 @@ run_latency() {
   section "Submit→DONE latency through 1 edge and 2 Varnish nodes (bench/src/bin/latency.rs)"
   local count=1000
   [ "$small" = "1" ] && count=20
-  cargo build $(cargo_profile) -p bench --bin latency
+  build_bench latency
   local dir; dir="$(mktemp -d)"
   chmod 755 "$dir" # varnishd compiles the VCL as user vcache
   local ready="$dir/ready"
@@ -218,7 +225,7 @@ run_logpage() {
   local sizes="10000 1000000" repeat=200
   [ "$small" = "1" ] && sizes="200 2000" && repeat=10
   build_server
-  cargo build $(cargo_profile) -p bench --bin logpage
+  build_bench logpage
   echo "Server time seen over loopback, sequential calls, 50 rows a page; ms as p50 / p90." | tee -a "$out"
   echo "Deep: a cursor half-way down the log. Search: a path prefix matching 1 in 1,000." | tee -a "$out"
   echo | tee -a "$out"
