@@ -12,6 +12,8 @@
 #                           and 1M invalidations stored (`server seed`), both databases
 #   bench/run.sh soak       2 consoles + 3 workers SIGKILLed at random on a private
 #                           PostgreSQL (restarted once): nothing lost, no concurrent double purge
+#   bench/run.sh client     what the browser fetches on the first load of the Invalidation
+#                           page (release WASM + JS, raw/gzip/brotli) and the lazy chunks
 #   bench/run.sh results    only rebuild RESULTS.md from bench/results/*.md
 #
 # Release builds; needs wrk, nginx, libvips-tools, varnish (installed when missing).
@@ -34,7 +36,7 @@ cargo_profile() { if [ "$profile" = release ]; then echo --release; fi; }
 build_server() {
   [ "${BENCH_PREBUILT:-0}" = 1 ] && return 0
   say "building the server ($profile)"
-  cargo leptos build $(cargo_profile) >/dev/null
+  cargo leptos build $(cargo_profile) --split >/dev/null
 }
 build_bench() { # BIN
   [ "${BENCH_PREBUILT:-0}" = 1 ] && return 0
@@ -258,6 +260,33 @@ run_logpage() {
   for v in "${verdicts[@]}"; do echo "$v" | tee -a "$out"; done
 }
 
+# Client size: a release build of the site, then what a signed-in Chromium fetches on
+# the first load of the Invalidation page (bench/client.mjs), beside the figures of
+# the revision before the pages were split (bench/client-before.md, same script).
+run_client() {
+  section "Client: first load of the Invalidation page, release WASM + JS (bench/client.mjs)"
+  install_node_tools
+  install_browser
+  # A clean pkg/: chunks of an earlier build would count as lazy chunks.
+  rm -rf "$ROOT/target/site/pkg"
+  cargo leptos build --release --split
+  fresh_db sqlite
+  start_console "$DB_URL" 3320
+  local result
+  result="$(node bench/client.mjs --base http://127.0.0.1:3320 --email admin@example.com \
+    --password bench-admin-password --pkg "$ROOT/target/site/pkg")"
+  kill "$CONSOLE_PID"; wait "$CONSOLE_PID" 2>/dev/null || true
+  echo "$result" | grep -v '^RESULT' | tee -a "$out"
+  local first_gzip; first_gzip="$(echo "$result" | sed -n 's/^RESULT first_gzip=\([0-9]*\).*/\1/p')"
+  local verdict="NOT met"; [ "$first_gzip" -le $((250 * 1024)) ] && verdict=met
+  printf '\nGoal: first load (WASM + JS) <= 250 KB gzip: %s (%s KB gzip).\n' "$verdict" \
+    "$(awk "BEGIN {printf \"%.1f\", $first_gzip / 1024}")" | tee -a "$out"
+  if [ -f bench/client-before.md ]; then
+    printf '\n' | tee -a "$out"
+    tee -a "$out" < bench/client-before.md
+  fi
+}
+
 # Each benchmark's section lands in bench/results/NAME.md (with its date and
 # revision); RESULTS.md is those sections together.
 run_soak() {
@@ -283,8 +312,8 @@ record() { # name
   : > "$out"
 }
 
-case "$which" in all|edge|latency|api|pipeline|logpage|soak|results) ;; *) echo "usage: bench/run.sh [all|edge|latency|api|pipeline|logpage|soak|results]" >&2; exit 2 ;; esac
-for name in edge latency api pipeline logpage soak; do
+case "$which" in all|edge|latency|api|pipeline|logpage|soak|client|results) ;; *) echo "usage: bench/run.sh [all|edge|latency|api|pipeline|logpage|soak|client|results]" >&2; exit 2 ;; esac
+for name in edge latency api pipeline logpage soak client; do
   [ "$which" = all ] || [ "$which" = "$name" ] || continue
   "run_$name"
   [ "$small" = "1" ] || record "$name"

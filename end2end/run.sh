@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the browser tests against an already built site and server binary:
-#   cargo leptos build                       # first, from the repository root
+#   cargo leptos build --split               # first, from the repository root
 #   end2end/run.sh [playwright args…]        # e.g. --project=no-js tests/foundation.spec.ts
 # (scripts/e2e.sh does both.) The harness finds the site in <repo>/target/site and the
 # binary in $CARGO_TARGET_DIR/{debug,release}/server, <repo>/target/… or

@@ -9,12 +9,12 @@ install_browser
 cd "$ROOT"
 
 if [ "${E2E_RELEASE:-0}" = "1" ]; then
-  say "building the site and server (cargo leptos build --release)"
-  cargo leptos build --release
+  say "building the site and server (cargo leptos build --release --split)"
+  cargo leptos build --release --split
   export IMGFLUSH_PROFILE=release
 else
-  say "building the site and server (cargo leptos build)"
-  cargo leptos build
+  say "building the site and server (cargo leptos build --split)"
+  cargo leptos build --split
   export IMGFLUSH_PROFILE=debug
 fi
 

@@ -34,11 +34,11 @@ done
 
 if [ "${STACK_DEBUG:-0}" = "1" ]; then
   say "building the site and server (debug)"
-  cargo leptos build
+  cargo leptos build --split
   BIN="$CARGO_TARGET_DIR/debug/server"
 else
   say "building the site and server (release)"
-  cargo leptos build --release
+  cargo leptos build --release --split
   BIN="$CARGO_TARGET_DIR/release/server"
 fi
 

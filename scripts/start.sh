@@ -10,4 +10,4 @@ export LEPTOS_SITE_ADDR="${LEPTOS_SITE_ADDR:-127.0.0.1:3000}"
 # public addresses unless its operator lists networks (see README "Security model").
 export APP__TARGETS__ALLOWED_NETWORKS="${APP__TARGETS__ALLOWED_NETWORKS:-127.0.0.0/8,::1/128}"
 say "building (release) and starting on http://$LEPTOS_SITE_ADDR"
-exec cargo leptos serve --release
+exec cargo leptos serve --release --split

@@ -16,8 +16,8 @@ cargo clippy -p app --lib --features hydrate --target wasm32-unknown-unknown -- 
 say "VCL tests (varnishtest on Debian's varnish + varnish-modules)"
 sh "$ROOT/deploy/varnish/test.sh"
 
-say "building the site (cargo leptos build)"
-cargo leptos build
+say "building the site (cargo leptos build --split)"
+cargo leptos build --split
 
 if [ -z "${TEST_DATABASE_URL:-}" ]; then
   say "TEST_DATABASE_URL is not set: storage tests run on SQLite only"

@@ -3,6 +3,7 @@
 
 pub mod components;
 pub mod error;
+pub mod lazy;
 pub mod model;
 pub mod pages;
 pub mod platform;
@@ -13,25 +14,10 @@ pub mod ssr;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::{path, Lazy, SsrMode};
 
 use components::NotFound;
-use pages::{
-    account::{AccountPage, InvitePage},
-    api_docs::ApiDocsPage,
-    audit::{InstanceAuditPage, ProjectAuditPage},
-    detail::DetailPage,
-    home::HomePage,
-    hooks::HooksPage,
-    invalidation::InvalidationPage,
-    keys::KeysPage,
-    login::LoginPage,
-    lookup::LookupPage,
-    members::MembersPage,
-    projects::ProjectsPage,
-    settings::SettingsPage,
-    users::UsersPage,
-};
+use pages::invalidation::InvalidationPage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -59,24 +45,25 @@ pub fn App() -> impl IntoView {
         <Title formatter=|t: String| if t.is_empty() { "imgflush".to_owned() } else { format!("{t} · imgflush") } />
         <Router>
             <Routes fallback=NotFound>
-                <Route path=path!("/login") view=LoginPage />
-                <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
-                <Route path=path!("/docs/api") view=ApiDocsPage />
-                <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
-                <Route path=path!("/projects") view=ProjectsPage ssr=SsrMode::Async />
-                <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async />
-                <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::Async />
-                <Route path=path!("/lookup") view=LookupPage ssr=SsrMode::Async />
+                <Route path=path!("/login") view={Lazy::<lazy::Login>::new()} />
+                <Route path=path!("/") view={Lazy::<lazy::Home>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/docs/api") view={Lazy::<lazy::ApiDocs>::new()} />
+                <Route path=path!("/account") view={Lazy::<lazy::Account>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/projects") view={Lazy::<lazy::Projects>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/users") view={Lazy::<lazy::Users>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/invite/:token") view={Lazy::<lazy::Invite>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/lookup") view={Lazy::<lazy::Lookup>::new()} ssr=SsrMode::Async />
                 // Async: data loads before the headers go out, so a foreign or
                 // unknown project answers with a real 404 status.
+                // The one page whose code is in the main bundle (see `lazy`).
                 <Route path=path!("/p/:token/invalidation") view=InvalidationPage ssr=SsrMode::Async />
-                <Route path=path!("/p/:token/invalidation/:id") view=DetailPage ssr=SsrMode::Async />
-                <Route path=path!("/p/:token/api-keys") view=KeysPage ssr=SsrMode::Async />
-                <Route path=path!("/p/:token/settings") view=SettingsPage ssr=SsrMode::Async />
-                <Route path=path!("/p/:token/members") view=MembersPage ssr=SsrMode::Async />
-                <Route path=path!("/p/:token/audit") view=ProjectAuditPage ssr=SsrMode::Async />
-                <Route path=path!("/p/:token/notifications") view=HooksPage ssr=SsrMode::Async />
-                <Route path=path!("/audit") view=InstanceAuditPage ssr=SsrMode::Async />
+                <Route path=path!("/p/:token/invalidation/:id") view={Lazy::<lazy::Detail>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/p/:token/api-keys") view={Lazy::<lazy::Keys>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/p/:token/settings") view={Lazy::<lazy::Settings>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/p/:token/members") view={Lazy::<lazy::Members>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/p/:token/audit") view={Lazy::<lazy::ProjectAudit>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/p/:token/notifications") view={Lazy::<lazy::Hooks>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/audit") view={Lazy::<lazy::InstanceAudit>::new()} ssr=SsrMode::Async />
             </Routes>
         </Router>
     }
@@ -86,7 +73,10 @@ pub fn App() -> impl IntoView {
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
-    // Browser tests wait for this: clicks before hydration do nothing.
-    platform::mark_hydrated();
+    // Async: the lazy route being shown loads its chunk before it hydrates.
+    wasm_bindgen_futures::spawn_local(async {
+        leptos::mount::hydrate_from_async(leptos::tachys::dom::body(), App).await.forget();
+        // Browser tests wait for this: clicks before hydration do nothing.
+        platform::mark_hydrated();
+    });
 }

@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use imgflush::domain::{InstanceRole, Role, Scope, Status, TargetKind};
 
+use crate::components::utc_text;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProjectRef {
     pub token: String,
@@ -95,12 +97,12 @@ impl DetailView {
             self.token,
             r.status.code(),
             r.scope.as_str(),
-            r.created.format("%Y-%m-%d %H:%M:%S UTC"),
+            utc_text(r.created),
             r.submitted_by,
             r.attempt
         );
         if let Some(f) = self.finished {
-            out += &format!("Finished: {}\n", f.format("%Y-%m-%d %H:%M:%S UTC"));
+            out += &format!("Finished: {}\n", utc_text(f));
         }
         if !r.paths.is_empty() {
             out += &format!("Paths: {}\n", r.paths.join(", "));
@@ -114,7 +116,7 @@ impl DetailView {
                 t.name,
                 t.kind.label(),
                 t.attempts,
-                t.updated.format("%Y-%m-%d %H:%M:%S UTC"),
+                utc_text(t.updated),
                 t.detail.as_deref().unwrap_or("failed"),
                 t.next_step.as_deref().unwrap_or("Retry")
             );

@@ -55,7 +55,7 @@ export function locateSite(): string {
   if (built.length === 0) {
     throw new Error(
       `No built site found (looked for pkg/${OUTPUT_NAME}.{js,wasm} in ${siteCandidates().join(', ')}).\n` +
-        'Build it first: cd <repo> && cargo leptos build',
+        'Build it first: cd <repo> && cargo leptos build --split',
     );
   }
   return built.sort((a, b) => mtime(path.join(b, 'pkg', `${OUTPUT_NAME}.wasm`)) - mtime(path.join(a, 'pkg', `${OUTPUT_NAME}.wasm`)))[0];
@@ -77,7 +77,7 @@ export function locateServer(): string {
   if (found.length === 0) {
     throw new Error(
       `No server binary found (looked in ${binaryCandidates().join(', ')}).\n` +
-        'Build it first: cd <repo> && cargo leptos build  (set CARGO_TARGET_DIR the same way for the build and the tests)',
+        'Build it first: cd <repo> && cargo leptos build --split  (set CARGO_TARGET_DIR the same way for the build and the tests)',
     );
   }
   return found.sort((a, b) => mtime(b) - mtime(a))[0];

@@ -4,7 +4,7 @@ mod layout;
 mod time;
 
 pub use layout::Layout;
-pub use time::LocalTime;
+pub use time::{iso_millis, utc_text, LocalTime};
 
 use leptos::prelude::*;
 
