@@ -229,7 +229,7 @@ run_logpage() {
   build_server
   build_bench logpage
   echo "Server time seen over loopback, sequential calls, 50 rows a page; ms as p50 / p90." | tee -a "$out"
-  echo "Deep: a cursor half-way down the log. Search: a path prefix matching 1 in 1,000." | tee -a "$out"
+  echo "Deep: a cursor half-way down the log. Search: one image's path, in the middle of the log." | tee -a "$out"
   echo | tee -a "$out"
   header "database | invalidations | first page | deep page | search by path"
   local verdicts=()
@@ -240,8 +240,10 @@ run_logpage() {
       APP__WORKER__ENABLED=false start_console "$DB_URL" 3320
       seed "$DB_URL" "$n" > /dev/null
       local line
+      # One image's path, as support staff search for it (seeded paths: /seed/{k % 1000}/image-{k}.jpg).
+      local k=$((n / 2 + 7))
       line="$("$BIN/logpage" --console http://127.0.0.1:3320 --key "$KEY" --deep "$(middle_id "$DB_URL" "$n")" \
-        --search /seed/123/ --repeat "$repeat" | grep '^RESULT')"
+        --search "/seed/$((k % 1000))/image-$k.jpg" --repeat "$repeat" | grep '^RESULT')"
       eval "${line#RESULT }"
       echo "| $db | $n | $first / $first90 | $deep / $deep90 | $search / $search90 |" | tee -a "$out"
       kill "$CONSOLE_PID"; wait "$CONSOLE_PID" 2>/dev/null || true

@@ -171,6 +171,10 @@ db_test!(list_searches_by_path_prefix_or_id_like_the_console, |t: TestApp| async
     let r = call(&t, get("/api/v1/invalidations?q=/img/shoes/", Some(&k))).await;
     r.expect(200);
     assert_eq!(ids(&r), vec![shoes.clone()]);
+    // A search pages with the cursor like the plain log.
+    let r = call(&t, get(&format!("/api/v1/invalidations?q=/img/hats/&limit=1&cursor={hats}"), Some(&k))).await;
+    r.expect(200);
+    assert_eq!(ids(&r), vec![shoes.clone()]);
     let r = call(&t, get(&format!("/api/v1/invalidations?q={hats}"), Some(&k))).await;
     r.expect(200);
     assert_eq!(ids(&r), vec![hats]);

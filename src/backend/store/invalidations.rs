@@ -26,15 +26,27 @@ const ANYWHERE: &str = "SELECT id, project_id, scope, paths, status, attempt, su
 const BY_IDEMPOTENCY_KEY: &str = "SELECT id, project_id, scope, paths, status, attempt, submitted_by, error, \
      created_ms, updated_ms, finished_ms, request_hash FROM invalidations \
      WHERE project_id = $1 AND idempotency_key = $2";
-/// `$2` keyset cursor, `$3` status, `$5` exact id or a path in `$4 <= path < $7`
-/// (a prefix range over `invalidation_paths`, served by its (project_id, path) index).
+/// A log page without a search. `$2` keyset cursor (`$8` when absent: above
+/// every id, so the index range on (project_id, id) serves deep pages as fast
+/// as the first), `$3` status; `$4`, `$5`, `$7` (the search) are NULL here.
 const LIST: &str = "SELECT id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, \
      updated_ms, finished_ms, request_hash FROM invalidations WHERE project_id = $1 \
-     AND ($2 IS NULL OR id < $2) \
+     AND id < COALESCE($2, $8) \
      AND ($3 IS NULL OR status = $3) \
-     AND ($4 IS NULL OR id = $5 OR id IN (SELECT invalidation_id FROM invalidation_paths \
-          WHERE project_id = $1 AND path >= $4 AND path < $7)) \
+     AND ($4 IS NULL AND $5 IS NULL AND $7 IS NULL) \
      ORDER BY id DESC LIMIT $6";
+/// A search: driven by the matches, an exact id `$5` or the paths in
+/// `$4 <= path < $7` (a prefix range over `invalidation_paths`' (project_id,
+/// path) index), so its cost follows the matches, not the log's length.
+/// `$8` is unused (bound for the same parameter list as [`LIST`]).
+const LIST_SEARCH: &str = "SELECT id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, \
+     updated_ms, finished_ms, request_hash FROM invalidations \
+     WHERE id IN (SELECT invalidation_id FROM invalidation_paths \
+          WHERE project_id = $1 AND path >= $4 AND path < $7 UNION ALL SELECT $5) \
+     AND project_id = $1 AND ($2 IS NULL OR id < $2) AND ($3 IS NULL OR status = $3) AND ($8 IS NULL OR TRUE) \
+     ORDER BY id DESC LIMIT $6";
+/// Above every UUID: the first page's cursor.
+const MAX_ID: Uuid = Uuid::max();
 const INSERT_PATHS_SQLITE: &str = "INSERT INTO invalidation_paths (invalidation_id, project_id, path) \
      SELECT $1, $2, value FROM json_each($3)";
 /// [`INSERT`], its RECEIVED event (`$11` the note) and its paths, and the
@@ -143,7 +155,8 @@ impl InvalidationStore for SqliteStore {
     async fn list_invalidations(&self, project_id: i64, q: &ListQuery) -> StoreResult<Vec<Invalidation>> {
         let (range, search_id) = search_terms(q);
         let (from, to) = range.unzip();
-        let rows: Vec<InvalidationRow> = sqlx::query_as(LIST)
+        let sql = if from.is_some() || search_id.is_some() { LIST_SEARCH } else { LIST };
+        let rows: Vec<InvalidationRow> = sqlx::query_as(sql)
             .bind(project_id)
             .bind(q.before.map(|id| id.0))
             .bind(q.status.map(|s| s.code()))
@@ -151,6 +164,7 @@ impl InvalidationStore for SqliteStore {
             .bind(search_id)
             .bind(q.limit)
             .bind(to)
+            .bind(MAX_ID)
             .fetch_all(&self.pool)
             .await?;
         convert(rows)
@@ -231,7 +245,8 @@ impl InvalidationStore for PgStore {
     async fn list_invalidations(&self, project_id: i64, q: &ListQuery) -> StoreResult<Vec<Invalidation>> {
         let (range, search_id) = search_terms(q);
         let (from, to) = range.unzip();
-        let rows: Vec<InvalidationRow> = sqlx::query_as(LIST)
+        let sql = if from.is_some() || search_id.is_some() { LIST_SEARCH } else { LIST };
+        let rows: Vec<InvalidationRow> = sqlx::query_as(sql)
             .bind(project_id)
             .bind(q.before.map(|id| id.0))
             .bind(q.status.map(|s| s.code()))
@@ -239,6 +254,7 @@ impl InvalidationStore for PgStore {
             .bind(search_id)
             .bind(q.limit)
             .bind(to)
+            .bind(MAX_ID)
             .fetch_all(&self.pool)
             .await?;
         convert(rows)

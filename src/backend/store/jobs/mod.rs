@@ -21,10 +21,11 @@ fn claimed(row: ClaimRow, lease: &LeaseToken, lease_until_ms: i64) -> StoreResul
 pub(super) const ANNOUNCE: &str = "SELECT pg_notify('imgflush_jobs', '')";
 
 /// Takes the oldest runnable job: queued or in flight, due, with no live lease.
-/// `$1` owner, `$2` lease token, `$3` lease end, `$4` now.
+/// `$1` owner, `$2` lease token, `$3` lease end, `$4` now. SQLite's planner
+/// is told to walk the runnable index in order (else it sorts the backlog).
 const CLAIM: &str = "UPDATE invalidations SET lease_owner = $1, lease_token = $2, lease_until_ms = $3, \
      claims = claims + 1 \
-     WHERE id = (SELECT id FROM invalidations \
+     WHERE id = (SELECT id FROM invalidations INDEXED BY invalidations_runnable_idx \
         WHERE status IN ('RECEIVED', 'PREPARING', 'FLUSHINGCLOUDIMAGESERVER', 'FLUSHINGCDNSERVERS') \
         AND next_run_ms <= $4 AND (lease_until_ms IS NULL OR lease_until_ms < $4) \
         ORDER BY next_run_ms, id LIMIT 1) \
