@@ -148,3 +148,32 @@ db_test!(seed_stores_finished_invalidations_for_admins_only, |t: TestApp| async 
     // No worker picks seeded rows up: nothing is queued.
     assert!(t.store.claim("w1", &LeaseToken::new(), now_ms(), 1_000).await.unwrap().is_none());
 });
+
+db_test!(member_changes_succeed_while_the_writer_commits, |t: TestApp| async move {
+    // SQLite: a transaction that reads before it writes fails at once
+    // (SQLITE_BUSY) when another writer commits in between; a member change
+    // takes the write lock first, so it waits its turn instead.
+    let actor = t.actor("admin@example.com", Role::Admin, &t.demo).await;
+    let user = t.user("ed@example.com", Role::Editor, &t.demo).await;
+    let s = t.app.services.clone();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut load = Vec::new();
+    for lane in 0..4 {
+        let (s, actor, stop) = (s.clone(), actor.clone(), stop.clone());
+        load.push(tokio::spawn(async move {
+            let mut i = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                s.invalidations.submit(&actor, sub(&format!("/load/{lane}/{i}.jpg"), None)).await.unwrap();
+                i += 1;
+            }
+        }));
+    }
+    for i in 0..30 {
+        let role = if i % 2 == 0 { Role::Support } else { Role::Editor };
+        t.store.change_member(t.demo.id, user, Some(role)).await.unwrap_or_else(|e| panic!("change {i}: {e}"));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for l in load {
+        l.await.unwrap();
+    }
+});

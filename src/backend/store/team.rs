@@ -27,9 +27,12 @@ const USE_INVITATION: &str = "UPDATE invitations SET used_ms = $2 \
 const SET_PASSWORD: &str = "UPDATE users SET password_hash = $2, session_epoch = session_epoch + 1 WHERE id = $1 \
      RETURNING id, email, password_hash, session_epoch, instance_role, last_sign_in_ms";
 /// The last-admin check and the change must not interleave with another
-/// change of the same project's members: PostgreSQL locks the project row
-/// (SQLite's write transaction already serialises them).
+/// change of the same project's members: PostgreSQL locks the project row.
 const LOCK_PROJECT_PG: &str = "SELECT id FROM projects WHERE id = $1 FOR UPDATE";
+/// SQLite: a write first, so the transaction holds the write lock (waiting
+/// for it like any writer) before it reads. A transaction that read first
+/// could not take the lock after another writer committed (SQLITE_BUSY, at once).
+const LOCK_PROJECT_SQLITE: &str = "UPDATE projects SET id = id WHERE id = $1";
 
 pub const LAST_ADMIN: StoreError =
     StoreError::Conflict("a project needs at least one admin: make someone else admin first");
@@ -118,5 +121,5 @@ macro_rules! team_store {
     };
 }
 
-team_store!(SqliteStore, None);
+team_store!(SqliteStore, Some(LOCK_PROJECT_SQLITE));
 team_store!(PgStore, Some(LOCK_PROJECT_PG));
