@@ -13,7 +13,9 @@ use common::recorder::Recorder;
 use common::*;
 use imgflush::backend::invalidations::{PathsInput, Submission};
 use imgflush::backend::now_ms;
-use imgflush::backend::store::{Invalidation, LeaseToken, NewTarget, StoreError, TargetOutcome, TargetState};
+use imgflush::backend::store::{
+    Invalidation, JobChange, LeaseToken, NewTarget, StoreError, TargetOutcome, TargetState,
+};
 use imgflush::backend::worker::WorkerConfig;
 use imgflush::backend::Actor;
 use imgflush::domain::{InvalidationId, Role, Scope, Status, TargetKind};
@@ -113,9 +115,11 @@ db_test!(a_second_claim_by_the_same_worker_fences_off_the_first, |t: TestApp| as
     };
     let refused = [
         t.store.extend_lease(inv.id, &first, now + 60_000).await,
-        t.store.transition(inv.id, &first, Status::Preparing, None, now).await,
-        t.store.resolve_targets(inv.id, &first, &[], now).await,
-        t.store.record_target_result(inv.id, &first, &outcome, now).await,
+        t.store
+            .apply(inv.id, &first, vec![JobChange::Status { status: Status::Preparing, note: None, at_ms: now }])
+            .await,
+        t.store.apply(inv.id, &first, vec![JobChange::Targets { targets: vec![], at_ms: now }]).await,
+        t.store.apply(inv.id, &first, vec![JobChange::Target { outcome, at_ms: now }]).await,
         t.store.finish(inv.id, &first, Status::Error, Some("stale"), None, now).await,
     ];
     for r in refused {

@@ -185,38 +185,6 @@ pub trait JobQueue {
     /// holds the job). Each change keeps its own time; the worker groups the
     /// changes that happen between two calls to the outside world.
     async fn apply(&self, id: InvalidationId, lease: &LeaseToken, changes: Vec<JobChange>) -> StoreResult<()>;
-    /// Sets the status (recording the transition) while the lease is held.
-    async fn transition(
-        &self,
-        id: InvalidationId,
-        lease: &LeaseToken,
-        status: Status,
-        note: Option<&str>,
-        now_ms: i64,
-    ) -> StoreResult<()> {
-        let change = JobChange::Status { status, note: note.map(str::to_owned), at_ms: now_ms };
-        self.apply(id, lease, vec![change]).await
-    }
-    /// Inserts a pending result row for every target that has none yet (rows
-    /// already there, from an earlier run or attempt, keep their state).
-    async fn resolve_targets(
-        &self,
-        id: InvalidationId,
-        lease: &LeaseToken,
-        targets: &[Target],
-        now_ms: i64,
-    ) -> StoreResult<()> {
-        self.apply(id, lease, vec![JobChange::Targets { targets: targets.to_vec(), at_ms: now_ms }]).await
-    }
-    async fn record_target_result(
-        &self,
-        id: InvalidationId,
-        lease: &LeaseToken,
-        outcome: &TargetOutcome,
-        now_ms: i64,
-    ) -> StoreResult<()> {
-        self.apply(id, lease, vec![JobChange::Target { outcome: outcome.clone(), at_ms: now_ms }]).await
-    }
     /// Final status: records it, clears the lease.
     async fn finish(
         &self,
