@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use imgflush::backend::invalidations::{ListParams, Submission};
 use imgflush::backend::now_ms;
-use imgflush::backend::store::{JobChange, LeaseToken, ListQuery, StoreError, TargetOutcome, TargetState};
+use imgflush::backend::store::{AuditQuery, JobChange, LeaseToken, ListQuery, StoreError, TargetOutcome, TargetState};
 use imgflush::backend::ServiceError;
 use imgflush::domain::{Role, Status};
 
@@ -65,6 +65,22 @@ db_test!(concurrent_submissions_are_all_stored_and_a_clashing_key_fails_alone, |
     assert_eq!(found("/g/").await, 40);
     assert_eq!(found("/g/7.jpg").await, 1);
     assert_eq!(found("/clash/").await, 1);
+    // Each stored invalidation has its audit row (written with it), and the
+    // submission that lost the clash has none.
+    let q = AuditQuery {
+        project_id: Some(t.demo.id),
+        action: Some("invalidation.submitted".into()),
+        limit: 100,
+        ..Default::default()
+    };
+    let audit = t.store.list_audit(&q).await.unwrap();
+    assert_eq!(audit.len(), 41);
+    for row in &rows {
+        let mine: Vec<_> = audit.iter().filter(|a| a.detail.starts_with(&row.id.to_string())).collect();
+        assert_eq!(mine.len(), 1, "one audit row for {}", row.id);
+        assert_eq!(mine[0].detail, format!("{}: {}", row.id, row.paths.join(" ")));
+        assert_eq!(mine[0].actor, "editor@example.com");
+    }
 });
 
 db_test!(a_jobs_changes_are_stored_all_or_none, |t: TestApp| async move {

@@ -28,11 +28,17 @@ pub const MAX_AUDIT_PAGE: i64 = 100;
 /// Writes one row; a failure is logged, never passed to the caller (the
 /// action itself has happened).
 pub(crate) async fn record(store: &DynStore, actor: &Actor, action: &'static str, detail: impl Into<String>) {
+    append(store, &entry(actor, action, detail)).await;
+}
+
+/// The row [`record`] writes, for a store call that writes it together with
+/// the change it records (a new invalidation and its row share a commit).
+pub(crate) fn entry(actor: &Actor, action: &'static str, detail: impl Into<String>) -> NewAuditEntry {
     let (user_id, api_key_id) = match &actor.submitter {
         Submitter::User { id, .. } => (Some(*id).filter(|id| *id > 0), None),
         Submitter::ApiKey { id, .. } => (None, Some(*id)),
     };
-    let entry = NewAuditEntry {
+    NewAuditEntry {
         at_ms: now_ms(),
         project_id: Some(actor.project.id),
         actor: actor.submitter.label(),
@@ -41,8 +47,7 @@ pub(crate) async fn record(store: &DynStore, actor: &Actor, action: &'static str
         meta: actor.meta.clone(),
         action,
         detail: detail.into(),
-    };
-    append(store, &entry).await;
+    }
 }
 
 /// An instance-wide event (sign-in, failed sign-in).

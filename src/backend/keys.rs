@@ -61,8 +61,7 @@ impl KeyService {
     /// The caller a presented key stands for; `NotFound` for malformed,
     /// unknown, wrong or revoked keys alike, and for a deleted project.
     pub async fn authenticate(&self, presented: &str) -> Result<KeyCaller, ServiceError> {
-        let key = self.verify(presented).await?;
-        let project: Project = self.store.project_by_id(key.project_id).await?;
+        let (key, project) = self.verify(presented).await?;
         let submitter = Submitter::ApiKey { id: key.id, name: key.name.clone() };
         Ok(KeyCaller {
             actor: Actor { project, role: key.role, submitter, instance: None, meta: Default::default() },
@@ -81,15 +80,15 @@ impl KeyService {
         Ok(self.store.touch_api_key(key.id, now).await?)
     }
 
-    async fn verify(&self, presented: &str) -> Result<ApiKey, StoreError> {
+    async fn verify(&self, presented: &str) -> Result<(ApiKey, Project), StoreError> {
         let prefix = prefix_of(presented.trim()).ok_or(StoreError::NotFound)?;
-        let key = self.store.api_key_by_prefix(prefix).await?;
+        let (key, project) = self.store.api_key_by_prefix(prefix).await?;
         let expected = key.secret_hash.as_bytes();
         let actual = hash_key(presented.trim());
         if key.revoked.is_some() || !bool::from(expected.ct_eq(actual.as_bytes())) {
             return Err(StoreError::NotFound);
         }
-        Ok(key)
+        Ok((key, project))
     }
 
     pub async fn list(&self, actor: &Actor) -> Result<Vec<ApiKey>, ServiceError> {

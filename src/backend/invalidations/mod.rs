@@ -63,8 +63,10 @@ impl InvalidationService {
             // Counted only when a new one is stored (a replay is free).
             self.limits.scope_all(actor.project.id).await?;
         }
+        let id = InvalidationId(uuid::Uuid::now_v7());
+        let what = if paths.is_empty() { "scope all".to_owned() } else { paths.join(" ") };
         let new = NewInvalidation {
-            id: InvalidationId(uuid::Uuid::now_v7()),
+            id,
             project_id: actor.project.id,
             scope: sub.scope,
             paths,
@@ -72,6 +74,7 @@ impl InvalidationService {
             idempotency_key: sub.idempotency_key.clone(),
             request_hash: Some(request_hash.clone()),
             now_ms: now_ms(),
+            audit: super::audit::entry(actor, "invalidation.submitted", format!("{id}: {what}")),
         };
         let invalidation = match self.store.insert_invalidation(&new).await {
             Ok(inv) => inv,
@@ -85,9 +88,6 @@ impl InvalidationService {
         };
         // The store told other instances; this one's idle lane wakes here.
         self.wake.notify_one();
-        let what = if invalidation.paths.is_empty() { "scope all".to_owned() } else { invalidation.paths.join(" ") };
-        let detail = format!("{}: {what}", invalidation.id);
-        super::audit::record(&self.store, actor, "invalidation.submitted", detail).await;
         Ok(Created { invalidation, replayed: false })
     }
 

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use sqlx::FromRow;
 
 use super::model::from_ms;
+use super::writer::execute;
 use super::{AuditEntry, AuditQuery, AuditStore, NewAuditEntry, PgStore, SqliteStore, StoreResult};
 
 const APPEND: &str = "INSERT INTO audit_events (at_ms, project_id, actor, user_id, api_key_id, ip, user_agent, \
@@ -65,12 +66,23 @@ where
         .bind(&e.detail)
 }
 
+/// [`append`] on the SQLite writer's connection.
+pub(super) fn append_sqlite(c: &rusqlite::Connection, e: &NewAuditEntry) -> StoreResult<()> {
+    let ip = e.meta.ip.map(|ip| ip.to_string());
+    execute(
+        c,
+        APPEND,
+        &[&e.at_ms, &e.project_id, &e.actor, &e.user_id, &e.api_key_id, &ip, &e.meta.user_agent, &e.action, &e.detail],
+    )
+    .map(drop)
+}
+
 #[async_trait]
 impl AuditStore for SqliteStore {
     /// Through the writer: an audit row shares the group commit of the action it records.
     async fn append_audit(&self, e: &NewAuditEntry) -> StoreResult<()> {
         let e = e.clone();
-        self.writer.write(move |c| Box::pin(async move { Ok(append(&e).execute(&mut *c).await.map(drop)?) })).await
+        self.writer.write(move |c| append_sqlite(c, &e)).await
     }
 
     async fn list_audit(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {

@@ -87,6 +87,61 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+/// An error of the SQLite writer's own connection (rusqlite), read as the
+/// pool's errors are: the same codes (extended result codes) and messages,
+/// so a busy database is "unavailable" and a UNIQUE clash a conflict.
+pub(super) fn sqlite_write_error(e: rusqlite::Error) -> StoreError {
+    match e {
+        rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound,
+        rusqlite::Error::SqliteFailure(failure, message) => {
+            let message = message.unwrap_or_else(|| failure.to_string());
+            StoreError::from(sqlx::Error::Database(Box::new(WriterError { code: failure.extended_code, message })))
+        }
+        other => StoreError::Database(sqlx::Error::Decode(Box::new(other))),
+    }
+}
+
+/// A SQLite failure seen by the writer's connection, in sqlx's terms.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+struct WriterError {
+    code: std::ffi::c_int,
+    message: String,
+}
+
+impl sqlx::error::DatabaseError for WriterError {
+    fn message(&self) -> &str {
+        &self.message
+    }
+
+    fn code(&self) -> Option<std::borrow::Cow<'_, str>> {
+        Some(self.code.to_string().into())
+    }
+
+    fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+
+    fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+
+    fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+        self
+    }
+
+    fn kind(&self) -> sqlx::error::ErrorKind {
+        // SQLITE_CONSTRAINT_UNIQUE, _PRIMARYKEY, _FOREIGNKEY, _NOTNULL, _CHECK.
+        match self.code {
+            2067 | 1555 => sqlx::error::ErrorKind::UniqueViolation,
+            787 => sqlx::error::ErrorKind::ForeignKeyViolation,
+            1299 => sqlx::error::ErrorKind::NotNullViolation,
+            275 => sqlx::error::ErrorKind::CheckViolation,
+            _ => sqlx::error::ErrorKind::Other,
+        }
+    }
+}
+
 /// An UPDATE or DELETE by key that touched nothing: the row is not there.
 pub(super) fn one_row(affected: u64) -> StoreResult<()> {
     if affected == 0 {
@@ -117,5 +172,18 @@ mod tests {
         }
         assert!(matches!(StoreError::from(sqlx::Error::RowNotFound), StoreError::NotFound));
         assert!(matches!(StoreError::from(sqlx::Error::ColumnNotFound("x".into())), StoreError::Database(_)));
+    }
+
+    #[test]
+    fn the_writers_errors_read_as_the_pools() {
+        let failure = |code: std::ffi::c_int, message: &str| {
+            rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), Some(message.to_owned()))
+        };
+        let busy = failure(5, "database is locked");
+        assert!(matches!(sqlite_write_error(busy), StoreError::Unavailable(_)));
+        let clash = failure(2067, "UNIQUE constraint failed: invalidations.project_id, invalidations.idempotency_key");
+        assert!(matches!(sqlite_write_error(clash), StoreError::Conflict("an invalidation with this Idempotency-Key")));
+        assert!(matches!(sqlite_write_error(rusqlite::Error::QueryReturnedNoRows), StoreError::NotFound));
+        assert!(matches!(sqlite_write_error(failure(1, "no such table: x")), StoreError::Database(_)));
     }
 }

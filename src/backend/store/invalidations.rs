@@ -5,7 +5,11 @@ use sqlx::query::Query;
 use sqlx::{Database, Encode, Type};
 use uuid::Uuid;
 
+use rusqlite::ToSql;
+
+use super::audit::append_sqlite;
 use super::rows::{convert, json_list, search_terms, submitter_ids, EventRow, InvalidationRow, TargetResultRow};
+use super::writer::{execute, query_opt};
 use super::{
     Invalidation, InvalidationStore, ListQuery, NewInvalidation, PgStore, SqliteStore, StatusEvent, StoreError,
     StoreResult, TargetResult,
@@ -49,8 +53,9 @@ const LIST_SEARCH: &str = "SELECT id, project_id, scope, paths, status, attempt,
 const MAX_ID: Uuid = Uuid::max();
 const INSERT_PATHS_SQLITE: &str = "INSERT INTO invalidation_paths (invalidation_id, project_id, path) \
      SELECT $1, $2, value FROM json_each($3)";
-/// [`INSERT`], its RECEIVED event (`$11` the note) and its paths, and the
-/// wake-up of every instance's workers (delivered at commit), in one statement.
+/// [`INSERT`], its RECEIVED event (`$11` the note), its paths, its audit row
+/// (`$12`…`$20`, as `audit_events`' APPEND) and the wake-up of every
+/// instance's workers (delivered at commit), in one statement.
 const INSERT_PG: &str = "WITH inv AS (INSERT INTO invalidations (id, project_id, scope, paths, status, attempt, \
      submitted_by, user_id, api_key_id, created_ms, updated_ms, next_run_ms, idempotency_key, request_hash) \
      VALUES ($1, $2, $3, $4, 'RECEIVED', 1, $5, $6, $7, $8, $8, $8, $9, $10) \
@@ -59,7 +64,9 @@ const INSERT_PG: &str = "WITH inv AS (INSERT INTO invalidations (id, project_id,
      ev AS (INSERT INTO invalidation_events (invalidation_id, status, attempt, note, at_ms) \
      SELECT id, 'RECEIVED', 1, $11, created_ms FROM inv), \
      p AS (INSERT INTO invalidation_paths (invalidation_id, project_id, path) \
-     SELECT inv.id, inv.project_id, value FROM inv, jsonb_array_elements_text($4::jsonb)) \
+     SELECT inv.id, inv.project_id, value FROM inv, jsonb_array_elements_text($4::jsonb)), \
+     au AS (INSERT INTO audit_events (at_ms, project_id, actor, user_id, api_key_id, ip, user_agent, action, \
+     detail) SELECT $12, $13, $14, $15, $16, $17, $18, $19, $20 FROM inv) \
      SELECT inv.*, pg_notify('imgflush_jobs', '') FROM inv";
 const EVENTS: &str =
     "SELECT status, attempt, note, at_ms FROM invalidation_events WHERE invalidation_id = $1 ORDER BY id";
@@ -72,7 +79,8 @@ const REQUEUE: &str = "UPDATE invalidations SET status = 'RECEIVED', attempt = a
      WHERE project_id = $2 AND id = $3 AND status IN ('ERROR', 'ERROR_CDN_NODE') \
      RETURNING id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, updated_ms, \
      finished_ms, request_hash";
-const INSERT_EVENT: &str = "INSERT INTO invalidation_events (invalidation_id, status, attempt, note, at_ms) \
+pub(super) const INSERT_EVENT: &str =
+    "INSERT INTO invalidation_events (invalidation_id, status, attempt, note, at_ms) \
      VALUES ($1, $2, $3, $4, $5)";
 
 /// Records a status change; the caller runs it in the transaction that made the change.
@@ -103,35 +111,31 @@ impl InvalidationStore for SqliteStore {
         let new = new.clone();
         self.writer
             .write(move |c| {
-                Box::pin(async move {
-                    let (user_id, key_id) = submitter_ids(&new.submitter);
-                    let note = format!("submitted by {}", new.submitter.label());
-                    let paths = json_list(&new.paths);
-                    let row: InvalidationRow = sqlx::query_as(INSERT)
-                        .bind(new.id.0)
-                        .bind(new.project_id)
-                        .bind(new.scope.as_str())
-                        .bind(&paths)
-                        .bind(new.submitter.label())
-                        .bind(user_id)
-                        .bind(key_id)
-                        .bind(new.now_ms)
-                        .bind(&new.idempotency_key)
-                        .bind(&new.request_hash)
-                        .fetch_one(&mut *c)
-                        .await?;
-                    insert_event(new.id, Status::Received, 1, Some(&note), new.now_ms).execute(&mut *c).await?;
-                    if !new.paths.is_empty() {
-                        // Every path in one statement, from the JSON list just stored.
-                        sqlx::query(INSERT_PATHS_SQLITE)
-                            .bind(new.id.0)
-                            .bind(new.project_id)
-                            .bind(&paths)
-                            .execute(&mut *c)
-                            .await?;
-                    }
-                    row.try_into()
-                })
+                let (user_id, key_id) = submitter_ids(&new.submitter);
+                let note = format!("submitted by {}", new.submitter.label());
+                let paths = json_list(&new.paths);
+                let by = new.submitter.label();
+                let params: [&dyn ToSql; 10] = [
+                    &new.id.0,
+                    &new.project_id,
+                    &new.scope.as_str(),
+                    &paths,
+                    &by,
+                    &user_id,
+                    &key_id,
+                    &new.now_ms,
+                    &new.idempotency_key,
+                    &new.request_hash,
+                ];
+                let row = query_opt(c, INSERT, &params, InvalidationRow::from_sqlite)?.ok_or(StoreError::NotFound)?;
+                let received = Status::Received.code();
+                execute(c, INSERT_EVENT, &[&new.id.0, &received, &1, &note, &new.now_ms])?;
+                if !new.paths.is_empty() {
+                    // Every path in one statement, from the JSON list just stored.
+                    execute(c, INSERT_PATHS_SQLITE, &[&new.id.0, &new.project_id, &paths])?;
+                }
+                append_sqlite(c, &new.audit)?;
+                row.try_into()
             })
             .await
     }
@@ -209,6 +213,7 @@ impl InvalidationStore for PgStore {
     async fn insert_invalidation(&self, new: &NewInvalidation) -> StoreResult<Invalidation> {
         let (user_id, key_id) = submitter_ids(&new.submitter);
         let note = format!("submitted by {}", new.submitter.label());
+        let a = &new.audit;
         let row: InvalidationRow = sqlx::query_as(INSERT_PG)
             .bind(new.id.0)
             .bind(new.project_id)
@@ -221,6 +226,15 @@ impl InvalidationStore for PgStore {
             .bind(&new.idempotency_key)
             .bind(&new.request_hash)
             .bind(note)
+            .bind(a.at_ms)
+            .bind(a.project_id)
+            .bind(&a.actor)
+            .bind(a.user_id)
+            .bind(a.api_key_id)
+            .bind(a.meta.ip.map(|ip| ip.to_string()))
+            .bind(&a.meta.user_agent)
+            .bind(a.action)
+            .bind(&a.detail)
             .fetch_one(&self.pool)
             .await?;
         row.try_into()

@@ -3,16 +3,19 @@
 use async_trait::async_trait;
 
 use super::error::one_row;
-use super::rows::{convert, ApiKeyRow};
-use super::{ApiKey, KeyStore, NewApiKey, PgStore, SqliteStore, StoreResult};
+use super::rows::{convert, ApiKeyRow, KeyProjectRow};
+use super::{ApiKey, KeyStore, NewApiKey, PgStore, Project, SqliteStore, StoreResult};
 
 const ADD: &str = "INSERT INTO api_keys (project_id, name, prefix, secret_hash, role, created_ms) \
      VALUES ($1, $2, $3, $4, $5, $6) \
      RETURNING id, project_id, name, prefix, secret_hash, role, created_ms, last_used_ms, revoked_ms";
 const LIST: &str = "SELECT id, project_id, name, prefix, secret_hash, role, created_ms, last_used_ms, revoked_ms \
      FROM api_keys WHERE project_id = $1 ORDER BY id";
-const BY_PREFIX: &str = "SELECT id, project_id, name, prefix, secret_hash, role, created_ms, last_used_ms, revoked_ms \
-     FROM api_keys WHERE prefix = $1";
+/// The key with this prefix and its project.
+const BY_PREFIX: &str = "SELECT k.id, k.project_id, k.name, k.prefix, k.secret_hash, k.role, k.created_ms, \
+     k.last_used_ms, k.revoked_ms, p.token AS project_token, p.name AS project_name, p.origin_hosts, \
+     p.max_age_secs, p.s_maxage_secs, p.edge_settings \
+     FROM api_keys k JOIN projects p ON p.id = k.project_id WHERE k.prefix = $1";
 const TOUCH: &str = "UPDATE api_keys SET last_used_ms = $1 WHERE id = $2";
 const REVOKE: &str = "UPDATE api_keys SET revoked_ms = COALESCE(revoked_ms, $1) WHERE project_id = $2 AND id = $3";
 
@@ -36,8 +39,8 @@ impl KeyStore for SqliteStore {
         convert(rows)
     }
 
-    async fn api_key_by_prefix(&self, prefix: &str) -> StoreResult<ApiKey> {
-        let row: ApiKeyRow = sqlx::query_as(BY_PREFIX).bind(prefix).fetch_one(&self.pool).await?;
+    async fn api_key_by_prefix(&self, prefix: &str) -> StoreResult<(ApiKey, Project)> {
+        let row: KeyProjectRow = sqlx::query_as(BY_PREFIX).bind(prefix).fetch_one(&self.pool).await?;
         row.try_into()
     }
 
@@ -72,8 +75,8 @@ impl KeyStore for PgStore {
         convert(rows)
     }
 
-    async fn api_key_by_prefix(&self, prefix: &str) -> StoreResult<ApiKey> {
-        let row: ApiKeyRow = sqlx::query_as(BY_PREFIX).bind(prefix).fetch_one(&self.pool).await?;
+    async fn api_key_by_prefix(&self, prefix: &str) -> StoreResult<(ApiKey, Project)> {
+        let row: KeyProjectRow = sqlx::query_as(BY_PREFIX).bind(prefix).fetch_one(&self.pool).await?;
         row.try_into()
     }
 

@@ -141,7 +141,8 @@ pub trait TargetStore {
 pub trait KeyStore {
     async fn add_api_key(&self, project_id: i64, new: &NewApiKey, now_ms: i64) -> StoreResult<ApiKey>;
     async fn list_api_keys(&self, project_id: i64) -> StoreResult<Vec<ApiKey>>;
-    async fn api_key_by_prefix(&self, prefix: &str) -> StoreResult<ApiKey>;
+    /// The key with this prefix, with its project (one read).
+    async fn api_key_by_prefix(&self, prefix: &str) -> StoreResult<(ApiKey, Project)>;
     async fn touch_api_key(&self, key_id: i64, now_ms: i64) -> StoreResult<()>;
     async fn revoke_api_key(&self, project_id: i64, key_id: i64, now_ms: i64) -> StoreResult<()>;
 }

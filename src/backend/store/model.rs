@@ -242,6 +242,8 @@ pub struct NewInvalidation {
     pub idempotency_key: Option<String>,
     pub request_hash: Option<String>,
     pub now_ms: i64,
+    /// Its audit row, stored in the same transaction.
+    pub audit: super::NewAuditEntry,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

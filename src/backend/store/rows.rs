@@ -152,6 +152,35 @@ impl TryFrom<ApiKeyRow> for ApiKey {
     }
 }
 
+/// A key with its project, in one read (every API call starts with it).
+#[derive(FromRow)]
+pub(super) struct KeyProjectRow {
+    #[sqlx(flatten)]
+    key: ApiKeyRow,
+    project_token: String,
+    project_name: String,
+    origin_hosts: String,
+    max_age_secs: i64,
+    s_maxage_secs: i64,
+    edge_settings: String,
+}
+
+impl TryFrom<KeyProjectRow> for (ApiKey, Project) {
+    type Error = StoreError;
+    fn try_from(r: KeyProjectRow) -> Result<Self, StoreError> {
+        let project = ProjectRow {
+            id: r.key.project_id,
+            token: r.project_token,
+            name: r.project_name,
+            origin_hosts: r.origin_hosts,
+            max_age_secs: r.max_age_secs,
+            s_maxage_secs: r.s_maxage_secs,
+            edge_settings: r.edge_settings,
+        };
+        Ok((r.key.try_into()?, project.try_into()?))
+    }
+}
+
 #[derive(FromRow)]
 pub(super) struct InvalidationRow {
     id: Uuid,
@@ -188,12 +217,39 @@ impl TryFrom<InvalidationRow> for Invalidation {
     }
 }
 
+impl InvalidationRow {
+    /// The columns `INSERT … RETURNING` and the claim list, in their order,
+    /// as the SQLite writer's own connection reads them.
+    pub(super) fn from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(InvalidationRow {
+            id: r.get(0)?,
+            project_id: r.get(1)?,
+            scope: r.get(2)?,
+            paths: r.get(3)?,
+            status: r.get(4)?,
+            attempt: r.get(5)?,
+            submitted_by: r.get(6)?,
+            error: r.get(7)?,
+            created_ms: r.get(8)?,
+            updated_ms: r.get(9)?,
+            finished_ms: r.get(10)?,
+            request_hash: r.get(11)?,
+        })
+    }
+}
+
 /// What a claim returns: the job and how often this attempt was claimed.
 #[derive(FromRow)]
 pub(super) struct ClaimRow {
     #[sqlx(flatten)]
     pub(super) job: InvalidationRow,
     pub(super) claims: i32,
+}
+
+impl ClaimRow {
+    pub(super) fn from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(ClaimRow { job: InvalidationRow::from_sqlite(r)?, claims: r.get(12)? })
+    }
 }
 
 #[derive(FromRow)]

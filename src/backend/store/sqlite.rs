@@ -34,10 +34,17 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(size.max_connections)
             .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        let writer = Writer::start(pool.clone());
+        let file = options.get_filename();
+        if file.as_os_str() == ":memory:" {
+            // The writer has a connection of its own, which would see another database.
+            return Err(StoreError::Database(sqlx::Error::Configuration(
+                "an in-memory SQLite database is not supported: give a file, e.g. sqlite://data/imgflush.db".into(),
+            )));
+        }
+        let writer = Writer::start(file)?;
         Ok(SqliteStore { pool, writer })
     }
 }

@@ -1,61 +1,82 @@
-//! SQLite's single writer, with group commit.
+//! SQLite's single writer, with group commit, on a thread of its own.
 //!
 //! SQLite lets one connection write at a time, and with `synchronous=FULL`
 //! (a `201` must survive a power cut) every commit waits for an fsync. So the
-//! busy writes — new invalidations, their audit rows, claims, leases and the
-//! worker's progress — do not each take a pooled connection and a commit of
-//! their own: they queue here, and one task runs whatever has queued in a
-//! single transaction, each write inside its own savepoint (a write that
+//! busy writes — new invalidations with their audit rows, claims, leases and
+//! the worker's progress — do not each take a pooled connection and a commit
+//! of their own: they queue here, and one thread runs whatever has queued in
+//! a single transaction, each write inside its own savepoint (a write that
 //! fails, e.g. a duplicate Idempotency-Key, rolls back alone). Callers hear
 //! back only after the commit that holds their write. Under load a commit
 //! carries dozens of writes; alone, a write waits for nobody.
+//!
+//! The thread owns its connection (rusqlite, the same SQLite library sqlx
+//! links): a statement is a function call with a cached prepared statement,
+//! not a round trip to a connection thread. The pool (sqlx) keeps the reads
+//! and the rare writes (settings, team, keys).
 
-use futures::future::BoxFuture;
-use sqlx::{Connection, SqliteConnection, SqlitePool};
-use tokio::sync::{mpsc, oneshot};
+use std::borrow::Cow;
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::Duration;
 
+use rusqlite::{Connection, ToSql};
+use tokio::sync::oneshot;
+
+use super::error::sqlite_write_error;
 use super::{StoreError, StoreResult};
 
 /// Most writes in one commit: bounds how long the first of them waits.
 const MAX_BATCH: usize = 256;
+/// Prepared statements kept by the writer's connection.
+const STATEMENT_CACHE: usize = 64;
 
 /// Told, after the commit, whether the transaction holding the write committed.
 type Reply = Box<dyn FnOnce(Result<(), String>) + Send>;
 /// One write: runs on the writer's connection, says whether it succeeded.
-type Op = Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, (bool, Reply)> + Send>;
+type Op = Box<dyn FnOnce(&Connection) -> (bool, Reply) + Send>;
 
 #[derive(Clone)]
 pub(crate) struct Writer {
-    ops: mpsc::UnboundedSender<Op>,
+    ops: mpsc::Sender<Op>,
 }
 
 impl Writer {
-    /// Starts the writer task on the current runtime.
-    pub(crate) fn start(pool: SqlitePool) -> Self {
-        let (ops, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run(pool, rx));
-        Writer { ops }
+    /// Opens the writer's own connection to `file` (migrated already) and
+    /// starts its thread. The thread ends when the last `Writer` is dropped.
+    pub(crate) fn start(file: &Path) -> StoreResult<Self> {
+        let conn = Connection::open(file).map_err(sqlite_write_error)?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(sqlite_write_error)?;
+        // As the pool's connections: WAL, a commit on disk before anyone is
+        // told, foreign keys enforced.
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+            .map_err(sqlite_write_error)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        let (ops, rx) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || run(conn, rx))
+            .map_err(|e| unavailable(format!("could not start the database writer: {e}")))?;
+        Ok(Writer { ops })
     }
 
     /// Runs `f` in the next group commit; its result once that commit is durable.
     pub(crate) async fn write<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<T>> + Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel::<StoreResult<T>>();
         let op: Op = Box::new(move |conn| {
-            Box::pin(async move {
-                let result = f(conn).await;
-                let ok = result.is_ok();
-                let reply: Reply = Box::new(move |committed| {
-                    let _ = tx.send(match committed {
-                        Ok(()) => result,
-                        Err(why) => Err(unavailable(why)),
-                    });
+            let result = f(conn);
+            let ok = result.is_ok();
+            let reply: Reply = Box::new(move |committed| {
+                let _ = tx.send(match committed {
+                    Ok(()) => result,
+                    Err(why) => Err(unavailable(why)),
                 });
-                (ok, reply)
-            })
+            });
+            (ok, reply)
         });
         self.ops.send(op).map_err(|_| unavailable("the database writer has stopped".into()))?;
         rx.await.map_err(|_| unavailable("the database writer stopped before committing".into()))?
@@ -66,45 +87,106 @@ fn unavailable(why: String) -> StoreError {
     StoreError::Unavailable(sqlx::Error::Io(std::io::Error::other(why)))
 }
 
-async fn run(pool: SqlitePool, mut rx: mpsc::UnboundedReceiver<Op>) {
+fn run(conn: Connection, rx: mpsc::Receiver<Op>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let replies = commit(&pool, &mut batch).await;
-        let outcome = replies.1.map_err(|e| format!("the commit failed: {e}"));
-        for reply in replies.0 {
+    while let Ok(first) = rx.recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(op) => batch.push(op),
+                Err(_) => break,
+            }
+        }
+        let (replies, outcome) = commit(&conn, &mut batch);
+        let outcome = outcome.map_err(|e| format!("the commit failed: {e}"));
+        for reply in replies {
             reply(outcome.clone());
         }
     }
 }
 
 /// Runs `batch` (emptied) in one transaction; the replies to send and the
-/// commit's outcome. A write that could not run at all is dropped, which its
-/// caller hears as "the database is unavailable".
-async fn commit(pool: &SqlitePool, batch: &mut Vec<Op>) -> (Vec<Reply>, Result<(), sqlx::Error>) {
-    let mut tx = match pool.begin_with("BEGIN IMMEDIATE").await {
-        Ok(tx) => tx,
-        Err(e) => {
-            tracing::warn!(error = %e, "the database writer could not start a transaction");
-            batch.clear();
-            return (Vec::new(), Err(e));
-        }
-    };
+/// commit's outcome. When the transaction cannot start, every write in it
+/// is dropped, which its caller hears as "the database is unavailable".
+fn commit(conn: &Connection, batch: &mut Vec<Op>) -> (Vec<Reply>, Result<(), rusqlite::Error>) {
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        tracing::warn!(error = %e, "the database writer could not start a transaction");
+        batch.clear();
+        return (Vec::new(), Err(e));
+    }
     let mut replies = Vec::with_capacity(batch.len());
     for op in batch.drain(..) {
-        let mut savepoint = match Connection::begin(&mut *tx).await {
-            Ok(sp) => sp,
-            Err(e) => {
-                tracing::warn!(error = %e, "could not open a savepoint");
-                continue;
-            }
-        };
-        let (ok, reply) = op(&mut savepoint).await;
-        let closed = if ok { savepoint.commit().await } else { savepoint.rollback().await };
+        if let Err(e) = statement(conn, "SAVEPOINT w", []) {
+            tracing::warn!(error = %e, "could not open a savepoint");
+            continue;
+        }
+        let (ok, reply) = op(conn);
+        let close = if ok { "RELEASE w" } else { "ROLLBACK TO w" };
+        let closed = statement(conn, close, []).and_then(|_| if ok { Ok(0) } else { statement(conn, "RELEASE w", []) });
         if let Err(e) = closed {
             tracing::warn!(error = %e, "could not close a savepoint");
         }
         replies.push(reply);
     }
-    let committed = tx.commit().await;
+    let committed = conn.execute_batch("COMMIT");
+    if committed.is_err() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
     (replies, committed)
+}
+
+fn statement<P: rusqlite::Params>(conn: &Connection, sql: &str, params: P) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute(params)
+}
+
+/// `sql` written for both dialects (`$1`, `$2`…) as SQLite numbers its
+/// parameters for positional binding (`?1`, `?2`…): SQLite reads `$1` as a
+/// *named* parameter, numbered in order of first appearance.
+pub(crate) fn numbered(sql: &str) -> Cow<'_, str> {
+    if !sql.contains('$') {
+        return Cow::Borrowed(sql);
+    }
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(|d| d.is_ascii_digit()) {
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Runs one statement (dialect-neutral text, see [`numbered`]); rows changed.
+pub(crate) fn execute(conn: &Connection, sql: &str, params: &[&dyn ToSql]) -> StoreResult<usize> {
+    let mut stmt = conn.prepare_cached(&numbered(sql)).map_err(sqlite_write_error)?;
+    stmt.execute(params).map_err(sqlite_write_error)
+}
+
+/// Runs one statement that returns at most one row, read by `read`.
+pub(crate) fn query_opt<T>(
+    conn: &Connection,
+    sql: &str,
+    params: &[&dyn ToSql],
+    read: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> StoreResult<Option<T>> {
+    let mut stmt = conn.prepare_cached(&numbered(sql)).map_err(sqlite_write_error)?;
+    let mut rows = stmt.query(params).map_err(sqlite_write_error)?;
+    match rows.next().map_err(sqlite_write_error)? {
+        Some(row) => read(row).map(Some).map_err(sqlite_write_error),
+        None => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::numbered;
+
+    #[test]
+    fn parameters_keep_their_numbers() {
+        assert_eq!(numbered("SELECT 1"), "SELECT 1");
+        assert_eq!(numbered("VALUES ($1, $10, $2) WHERE a = $1"), "VALUES (?1, ?10, ?2) WHERE a = ?1");
+        assert_eq!(numbered("SELECT '$' || $3"), "SELECT '$' || ?3");
+    }
 }

@@ -47,80 +47,72 @@ const FINISH: &str = "UPDATE invalidations SET status = $1, error = $2, finished
      lease_owner = NULL, lease_token = NULL, lease_until_ms = NULL \
      WHERE id = $4 AND lease_token = $5 RETURNING attempt";
 
-/// `apply_on(conn, id, lease, changes)`: the changes in order on a connection
-/// already inside a transaction (or savepoint) that the caller rolls back on
-/// error. One body for both dialects' connection types.
-macro_rules! apply_on {
-    ($name:ident, $conn:ty) => {
-        pub(super) async fn $name(
-            c: &mut $conn,
-            id: InvalidationId,
-            lease: &str,
-            changes: &[JobChange],
-        ) -> StoreResult<()> {
-            for change in changes {
-                match change {
-                    JobChange::Status { status, note, at_ms } => {
-                        let (attempt,): (i32,) = sqlx::query_as(TRANSITION)
-                            .bind(status.code())
-                            .bind(at_ms)
-                            .bind(id.0)
-                            .bind(lease)
-                            .fetch_optional(&mut *c)
-                            .await?
-                            .ok_or(StoreError::LeaseLost)?;
-                        insert_event(id, *status, attempt, note.as_deref(), *at_ms).execute(&mut *c).await?;
-                    }
-                    JobChange::Targets { targets, at_ms } => {
-                        let held =
-                            sqlx::query(TOUCH_LEASED).bind(at_ms).bind(id.0).bind(lease).execute(&mut *c).await?;
-                        leased(held.rows_affected())?;
-                        for t in targets {
-                            sqlx::query(INSERT_TARGET)
-                                .bind(id.0)
-                                .bind(t.id)
-                                .bind(t.kind.as_str())
-                                .bind(&t.name)
-                                .bind(at_ms)
-                                .execute(&mut *c)
-                                .await?;
-                        }
-                    }
-                    JobChange::Target { outcome: o, at_ms } => {
-                        let done = sqlx::query(RECORD_TARGET)
-                            .bind(o.state.as_str())
-                            .bind(o.attempts)
-                            .bind(&o.detail)
-                            .bind(o.duration_ms)
-                            .bind(at_ms)
-                            .bind(id.0)
-                            .bind(o.target_id)
-                            .bind(lease)
-                            .bind(o.verified)
-                            .bind(&o.verify_note)
-                            .execute(&mut *c)
-                            .await?;
-                        leased(done.rows_affected())?;
-                    }
-                    JobChange::Finish { status, error, note, at_ms } => {
-                        let (attempt,): (i32,) = sqlx::query_as(FINISH)
-                            .bind(status.code())
-                            .bind(error)
-                            .bind(at_ms)
-                            .bind(id.0)
-                            .bind(lease)
-                            .fetch_optional(&mut *c)
-                            .await?
-                            .ok_or(StoreError::LeaseLost)?;
-                        let said = error.as_deref().or(note.as_deref());
-                        insert_event(id, *status, attempt, said, *at_ms).execute(&mut *c).await?;
-                    }
+/// The changes in order on a connection already inside a transaction that
+/// the caller rolls back on error (SQLite's writer has its own copy,
+/// `apply_sqlite`, on its own connection).
+async fn apply_pg(
+    c: &mut sqlx::PgConnection,
+    id: InvalidationId,
+    lease: &str,
+    changes: &[JobChange],
+) -> StoreResult<()> {
+    for change in changes {
+        match change {
+            JobChange::Status { status, note, at_ms } => {
+                let (attempt,): (i32,) = sqlx::query_as(TRANSITION)
+                    .bind(status.code())
+                    .bind(at_ms)
+                    .bind(id.0)
+                    .bind(lease)
+                    .fetch_optional(&mut *c)
+                    .await?
+                    .ok_or(StoreError::LeaseLost)?;
+                insert_event(id, *status, attempt, note.as_deref(), *at_ms).execute(&mut *c).await?;
+            }
+            JobChange::Targets { targets, at_ms } => {
+                let held = sqlx::query(TOUCH_LEASED).bind(at_ms).bind(id.0).bind(lease).execute(&mut *c).await?;
+                leased(held.rows_affected())?;
+                for t in targets {
+                    sqlx::query(INSERT_TARGET)
+                        .bind(id.0)
+                        .bind(t.id)
+                        .bind(t.kind.as_str())
+                        .bind(&t.name)
+                        .bind(at_ms)
+                        .execute(&mut *c)
+                        .await?;
                 }
             }
-            Ok(())
+            JobChange::Target { outcome: o, at_ms } => {
+                let done = sqlx::query(RECORD_TARGET)
+                    .bind(o.state.as_str())
+                    .bind(o.attempts)
+                    .bind(&o.detail)
+                    .bind(o.duration_ms)
+                    .bind(at_ms)
+                    .bind(id.0)
+                    .bind(o.target_id)
+                    .bind(lease)
+                    .bind(o.verified)
+                    .bind(&o.verify_note)
+                    .execute(&mut *c)
+                    .await?;
+                leased(done.rows_affected())?;
+            }
+            JobChange::Finish { status, error, note, at_ms } => {
+                let (attempt,): (i32,) = sqlx::query_as(FINISH)
+                    .bind(status.code())
+                    .bind(error)
+                    .bind(at_ms)
+                    .bind(id.0)
+                    .bind(lease)
+                    .fetch_optional(&mut *c)
+                    .await?
+                    .ok_or(StoreError::LeaseLost)?;
+                let said = error.as_deref().or(note.as_deref());
+                insert_event(id, *status, attempt, said, *at_ms).execute(&mut *c).await?;
+            }
         }
-    };
+    }
+    Ok(())
 }
-
-apply_on!(apply_sqlite, sqlx::SqliteConnection);
-apply_on!(apply_pg, sqlx::PgConnection);

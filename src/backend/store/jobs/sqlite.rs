@@ -4,13 +4,16 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use rusqlite::{Connection, ToSql};
 use tokio::sync::Notify;
 
 use super::*;
 use crate::backend::store::error::leased;
+use crate::backend::store::invalidations::INSERT_EVENT;
 use crate::backend::store::rows::ClaimRow;
-use crate::backend::store::{JobChange, JobQueue, LeaseToken, SqliteStore, StoreResult};
-use crate::domain::InvalidationId;
+use crate::backend::store::writer::{execute, query_opt};
+use crate::backend::store::{JobChange, JobQueue, LeaseToken, SqliteStore, StoreError, StoreResult};
+use crate::domain::{InvalidationId, Status};
 
 #[async_trait]
 impl JobQueue for SqliteStore {
@@ -19,40 +22,20 @@ impl JobQueue for SqliteStore {
         let (owner, token) = (owner.to_owned(), lease.clone());
         self.writer
             .write(move |c| {
-                Box::pin(async move {
-                    let row: Option<ClaimRow> = sqlx::query_as(CLAIM)
-                        .bind(&owner)
-                        .bind(token.as_str())
-                        .bind(until)
-                        .bind(now_ms)
-                        .fetch_optional(&mut *c)
-                        .await?;
-                    row.map(|r| claimed(r, &token, until)).transpose()
-                })
+                let row = query_opt(c, CLAIM, &[&owner, &token.as_str(), &until, &now_ms], ClaimRow::from_sqlite)?;
+                row.map(|r| claimed(r, &token, until)).transpose()
             })
             .await
     }
 
     async fn extend_lease(&self, id: InvalidationId, lease: &LeaseToken, until_ms: i64) -> StoreResult<()> {
         let token = lease.clone();
-        self.writer
-            .write(move |c| {
-                Box::pin(async move {
-                    let done = sqlx::query(EXTEND_LEASE)
-                        .bind(until_ms)
-                        .bind(id.0)
-                        .bind(token.as_str())
-                        .execute(&mut *c)
-                        .await?;
-                    leased(done.rows_affected())
-                })
-            })
-            .await
+        self.writer.write(move |c| leased(execute(c, EXTEND_LEASE, &[&until_ms, &id.0, &token.as_str()])? as u64)).await
     }
 
     async fn apply(&self, id: InvalidationId, lease: &LeaseToken, changes: Vec<JobChange>) -> StoreResult<()> {
         let token = lease.clone();
-        self.writer.write(move |c| Box::pin(async move { apply_sqlite(c, id, token.as_str(), &changes).await })).await
+        self.writer.write(move |c| apply_sqlite(c, id, token.as_str(), &changes)).await
     }
 
     // One process owns a SQLite file, so the in-process notify reaches every worker.
@@ -63,4 +46,48 @@ impl JobQueue for SqliteStore {
     async fn announce_job(&self) -> StoreResult<()> {
         Ok(())
     }
+}
+
+/// The changes in order, on the writer's connection (inside the savepoint the
+/// writer rolls back on error): PostgreSQL's `apply_pg`, statement for statement.
+fn apply_sqlite(c: &Connection, id: InvalidationId, lease: &str, changes: &[JobChange]) -> StoreResult<()> {
+    let event = |status: Status, attempt: i32, note: Option<&str>, at_ms: i64| {
+        execute(c, INSERT_EVENT, &[&id.0, &status.code(), &attempt, &note, &at_ms]).map(drop)
+    };
+    for change in changes {
+        match change {
+            JobChange::Status { status, note, at_ms } => {
+                let attempt = query_opt(c, TRANSITION, &[&status.code(), at_ms, &id.0, &lease], |r| r.get(0))?
+                    .ok_or(StoreError::LeaseLost)?;
+                event(*status, attempt, note.as_deref(), *at_ms)?;
+            }
+            JobChange::Targets { targets, at_ms } => {
+                leased(execute(c, TOUCH_LEASED, &[at_ms, &id.0, &lease])? as u64)?;
+                for t in targets {
+                    execute(c, INSERT_TARGET, &[&id.0, &t.id, &t.kind.as_str(), &t.name, at_ms])?;
+                }
+            }
+            JobChange::Target { outcome: o, at_ms } => {
+                let params: [&dyn ToSql; 10] = [
+                    &o.state.as_str(),
+                    &o.attempts,
+                    &o.detail,
+                    &o.duration_ms,
+                    at_ms,
+                    &id.0,
+                    &o.target_id,
+                    &lease,
+                    &o.verified,
+                    &o.verify_note,
+                ];
+                leased(execute(c, RECORD_TARGET, &params)? as u64)?;
+            }
+            JobChange::Finish { status, error, note, at_ms } => {
+                let attempt = query_opt(c, FINISH, &[&status.code(), error, at_ms, &id.0, &lease], |r| r.get(0))?
+                    .ok_or(StoreError::LeaseLost)?;
+                event(*status, attempt, error.as_deref().or(note.as_deref()), *at_ms)?;
+            }
+        }
+    }
+    Ok(())
 }
