@@ -11,8 +11,11 @@ use super::limits::Limits;
 use super::store::*;
 use super::{now_ms, Actor, ServiceError};
 
+mod announce;
 mod housekeeping;
 mod input;
+
+use announce::Announcer;
 
 use crate::domain::{InvalidationId, Role, Scope};
 pub use housekeeping::{DAY_MS, MAX_EXPORT_ROWS};
@@ -35,6 +38,7 @@ pub struct Detail {
 pub struct InvalidationService {
     store: DynStore,
     wake: Arc<Notify>,
+    announcer: Announcer,
     limits: Limits,
 }
 
@@ -44,7 +48,8 @@ pub const MAX_SEARCH_BYTES: usize = 512;
 
 impl InvalidationService {
     pub fn new(store: DynStore, wake: Arc<Notify>, limits: Limits) -> Self {
-        InvalidationService { store, wake, limits }
+        let announcer = Announcer::start(store.clone());
+        InvalidationService { store, wake, announcer, limits }
     }
 
     #[tracing::instrument(skip_all, fields(project = %actor.project.token, scope = ?sub.scope), err(level = "info"))]
@@ -86,16 +91,15 @@ impl InvalidationService {
             }
             Err(e) => return Err(e.into()),
         };
-        // The store told other instances; this one's idle lane wakes here.
-        self.wake.notify_one();
+        self.wake_workers();
         Ok(Created { invalidation, replayed: false })
     }
 
-    pub async fn wake_workers(&self) {
+    /// This instance's idle lane at once; other instances' workers (LISTEN
+    /// on PostgreSQL) through the announcer, after the job's commit.
+    fn wake_workers(&self) {
         self.wake.notify_one();
-        if let Err(e) = self.store.announce_job().await {
-            tracing::warn!(error = %e, "could not announce the job to other instances");
-        }
+        self.announcer.announce();
     }
 
     pub async fn list(&self, actor: &Actor, mut q: ListQuery) -> Result<Vec<Invalidation>, ServiceError> {
@@ -159,7 +163,7 @@ impl InvalidationService {
             }
             other => other?,
         };
-        self.wake_workers().await;
+        self.wake_workers();
         let detail = format!("{} (attempt {})", inv.id, inv.attempt);
         super::audit::record(&self.store, actor, "invalidation.retried", detail).await;
         Ok(inv)
