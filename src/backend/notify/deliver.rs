@@ -3,6 +3,7 @@
 //! in the database (an atomic UPDATE), so with several instances exactly one
 //! sends it, whichever process the worker ran in.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use reqwest::Client;
@@ -12,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use crate::backend::network::NetworkPolicy;
 use crate::backend::now_ms;
 use crate::backend::purge::{self, webhook_signature, PurgeError};
-use crate::backend::store::{DynStore, Hook, Invalidation};
+use crate::backend::store::{DynStore, Hook, Invalidation, Project};
 use crate::domain::InvalidationId;
 
 /// How long one hook call may take.
@@ -88,23 +89,48 @@ pub(super) async fn send(client: &Client, policy: &NetworkPolicy, hook: &Hook, e
     }
 }
 
-/// Notifies the hooks of every final invalidation not yet notified; answers
-/// how many invalidations it handled.
+/// Final invalidations read (and claimed) per round.
+const BATCH: usize = 200;
+
+/// Notifies the hooks of every final invalidation not yet notified, up to
+/// [`BATCH`] of them; answers how many it read (a full batch: more may be
+/// waiting). They are
+/// claimed in one write, and each project's hooks are read once a round (most
+/// projects have none: a busy queue costs two statements per round).
 pub async fn notify_pending(store: &DynStore, client: &Client, policy: &NetworkPolicy) -> Result<usize, String> {
-    let pending = store.unnotified(50).await.map_err(|e| e.to_string())?;
-    let mut handled = 0;
-    for inv in pending {
-        if store.claim_notification(inv.id, now_ms()).await.map_err(|e| e.to_string())? {
-            deliver(store, client, policy, &inv).await;
-            handled += 1;
+    let pending = store.unnotified(BATCH as i64).await.map_err(|e| e.to_string())?;
+    if pending.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<InvalidationId> = pending.iter().map(|inv| inv.id).collect();
+    let claimed = store.claim_notifications(&ids, now_ms()).await.map_err(|e| e.to_string())?;
+    let mut hooks: HashMap<i64, Option<(Project, Vec<Hook>)>> = HashMap::new();
+    for inv in pending.iter().filter(|inv| claimed.contains(&inv.id)) {
+        if !hooks.contains_key(&inv.project_id) {
+            hooks.insert(inv.project_id, project_hooks(store, inv.project_id).await);
+        }
+        if let Some(Some((project, project_hooks))) = hooks.get(&inv.project_id) {
+            deliver(store, client, policy, project, project_hooks, inv).await;
         }
     }
-    Ok(handled)
+    Ok(pending.len())
 }
 
-async fn deliver(store: &DynStore, client: &Client, policy: &NetworkPolicy, inv: &Invalidation) {
-    let Ok(project) = store.project_by_id(inv.project_id).await else { return };
-    let Ok(hooks) = store.list_hooks(project.id).await else { return };
+/// The project and its hooks; `None` when it has none (or is gone).
+async fn project_hooks(store: &DynStore, project_id: i64) -> Option<(Project, Vec<Hook>)> {
+    let hooks = store.list_hooks(project_id).await.ok().filter(|h| !h.is_empty())?;
+    let project = store.project_by_id(project_id).await.ok()?;
+    Some((project, hooks))
+}
+
+async fn deliver(
+    store: &DynStore,
+    client: &Client,
+    policy: &NetworkPolicy,
+    project: &Project,
+    hooks: &[Hook],
+    inv: &Invalidation,
+) {
     let event = HookEvent::of(&project.token, inv);
     for hook in hooks.iter().filter(|h| h.every_final || inv.status.is_error()) {
         let answer = send(client, policy, hook, &event).await;
@@ -120,26 +146,15 @@ async fn deliver(store: &DynStore, client: &Client, policy: &NetworkPolicy, inv:
 pub async fn run_notifier(store: DynStore, policy: NetworkPolicy, stop: CancellationToken) {
     let client = purge::client(NOTIFY_TIMEOUT, &policy);
     loop {
-        if let Err(e) = notify_pending(&store, &client, &policy).await {
-            tracing::warn!(error = %e, "notification hooks: could not read pending invalidations");
+        match notify_pending(&store, &client, &policy).await {
+            // A full round: more may be waiting (a busy queue), look again at once.
+            Ok(n) if n == BATCH && !stop.is_cancelled() => continue,
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "notification hooks: could not read pending invalidations"),
         }
         tokio::select! {
             _ = stop.cancelled() => return,
             _ = tokio::time::sleep(POLL) => {}
         }
     }
-}
-
-/// For a worker that wants its hooks called the moment a job ends (the
-/// notifier finds it within half a second anyway): notifies `id` if it is
-/// final and nobody has yet. Runs detached, so the worker never waits on a hook.
-pub fn on_final(store: &DynStore, policy: &NetworkPolicy, id: InvalidationId) {
-    let (store, policy) = (store.clone(), policy.clone());
-    tokio::spawn(async move {
-        let client = purge::client(NOTIFY_TIMEOUT, &policy);
-        let Ok(inv) = store.invalidation_anywhere(id).await else { return };
-        if inv.status.is_final() && matches!(store.claim_notification(id, now_ms()).await, Ok(true)) {
-            deliver(&store, &client, &policy, &inv).await;
-        }
-    });
 }

@@ -12,7 +12,7 @@ use super::targets::host_only;
 use super::{now_ms, Actor, ServiceError};
 use crate::domain::{FieldError, Role};
 
-pub use deliver::{notify_pending, on_final, run_notifier, HookEvent, NOTIFY_TIMEOUT};
+pub use deliver::{notify_pending, run_notifier, HookEvent, NOTIFY_TIMEOUT};
 
 pub struct HookInput {
     pub name: String,

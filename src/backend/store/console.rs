@@ -78,8 +78,9 @@ pub trait HookStore {
     async fn record_hook_result(&self, id: i64, result: &str, now_ms: i64) -> StoreResult<()>;
     /// Final invalidations no notifier has claimed yet, oldest first.
     async fn unnotified(&self, limit: i64) -> StoreResult<Vec<Invalidation>>;
-    /// Claims one for notification; `false` when another notifier already has it.
-    async fn claim_notification(&self, id: InvalidationId, now_ms: i64) -> StoreResult<bool>;
+    /// Claims these for notification, in one write; answers those claimed
+    /// (another notifier may have taken some already).
+    async fn claim_notifications(&self, ids: &[InvalidationId], now_ms: i64) -> StoreResult<Vec<InvalidationId>>;
 }
 
 /// Status changes as they happen (the live log).

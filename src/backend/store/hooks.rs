@@ -6,7 +6,9 @@ use sqlx::FromRow;
 use super::error::one_row;
 use super::model::from_ms;
 use super::rows::{convert, InvalidationRow};
+use super::writer::execute;
 use super::{Hook, HookStore, Invalidation, NewHook, PgStore, SqliteStore, StoreResult};
+use crate::domain::InvalidationId;
 
 const COLUMNS: &str = "id, project_id, name, url, secret, every_final, last_result, last_ms";
 const ADD: &str = "INSERT INTO notification_hooks (project_id, name, url, secret, every_final, created_ms) \
@@ -20,6 +22,8 @@ const UNNOTIFIED: &str = "SELECT id, project_id, scope, paths, status, attempt, 
 /// One instance wins each notification.
 const CLAIM: &str =
     "UPDATE invalidations SET notified_ms = $2 WHERE id = $1 AND notified_ms IS NULL AND finished_ms IS NOT NULL";
+const CLAIM_PG: &str = "UPDATE invalidations SET notified_ms = $2 \
+     WHERE id = ANY($1) AND notified_ms IS NULL AND finished_ms IS NOT NULL RETURNING id";
 
 #[derive(FromRow)]
 struct HookRow {
@@ -83,8 +87,7 @@ macro_rules! hook_store {
             }
 
             async fn record_hook_result(&self, id: i64, result: &str, now_ms: i64) -> StoreResult<()> {
-                sqlx::query(RESULT).bind(id).bind(result).bind(now_ms).execute(&self.pool).await?;
-                Ok(())
+                self.record_result(id, result, now_ms).await
             }
 
             async fn unnotified(&self, limit: i64) -> StoreResult<Vec<Invalidation>> {
@@ -92,9 +95,12 @@ macro_rules! hook_store {
                 convert(rows)
             }
 
-            async fn claim_notification(&self, id: crate::domain::InvalidationId, now_ms: i64) -> StoreResult<bool> {
-                let done = sqlx::query(CLAIM).bind(id.0).bind(now_ms).execute(&self.pool).await?;
-                Ok(done.rows_affected() == 1)
+            async fn claim_notifications(
+                &self,
+                ids: &[InvalidationId],
+                now_ms: i64,
+            ) -> StoreResult<Vec<InvalidationId>> {
+                self.claim(ids, now_ms).await
             }
         }
     };
@@ -102,3 +108,40 @@ macro_rules! hook_store {
 
 hook_store!(SqliteStore);
 hook_store!(PgStore);
+
+/// SQLite: both writes through the writer (its group commit), not a pool
+/// connection waiting for the file's write lock.
+impl SqliteStore {
+    async fn record_result(&self, id: i64, result: &str, now_ms: i64) -> StoreResult<()> {
+        let result = result.to_owned();
+        self.writer.write(move |c| execute(c, RESULT, &[&id, &result, &now_ms]).map(drop)).await
+    }
+
+    async fn claim(&self, ids: &[InvalidationId], now_ms: i64) -> StoreResult<Vec<InvalidationId>> {
+        let ids = ids.to_vec();
+        self.writer
+            .write(move |c| {
+                let mut claimed = Vec::with_capacity(ids.len());
+                for id in ids {
+                    if execute(c, CLAIM, &[&id.0, &now_ms])? == 1 {
+                        claimed.push(id);
+                    }
+                }
+                Ok(claimed)
+            })
+            .await
+    }
+}
+
+impl PgStore {
+    async fn record_result(&self, id: i64, result: &str, now_ms: i64) -> StoreResult<()> {
+        sqlx::query(RESULT).bind(id).bind(result).bind(now_ms).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn claim(&self, ids: &[InvalidationId], now_ms: i64) -> StoreResult<Vec<InvalidationId>> {
+        let ids: Vec<uuid::Uuid> = ids.iter().map(|id| id.0).collect();
+        let claimed: Vec<(uuid::Uuid,)> = sqlx::query_as(CLAIM_PG).bind(ids).bind(now_ms).fetch_all(&self.pool).await?;
+        Ok(claimed.into_iter().map(|(id,)| InvalidationId(id)).collect())
+    }
+}
