@@ -3,7 +3,7 @@
 //! in the database (an atomic UPDATE), so with several instances exactly one
 //! sends it, whichever process the worker ran in.
 
-use std::collections::HashMap;
+use std::collections::hash_map::{Entry, HashMap};
 use std::time::Duration;
 
 use reqwest::Client;
@@ -106,10 +106,11 @@ pub async fn notify_pending(store: &DynStore, client: &Client, policy: &NetworkP
     let claimed = store.claim_notifications(&ids, now_ms()).await.map_err(|e| e.to_string())?;
     let mut hooks: HashMap<i64, Option<(Project, Vec<Hook>)>> = HashMap::new();
     for inv in pending.iter().filter(|inv| claimed.contains(&inv.id)) {
-        if !hooks.contains_key(&inv.project_id) {
-            hooks.insert(inv.project_id, project_hooks(store, inv.project_id).await);
-        }
-        if let Some(Some((project, project_hooks))) = hooks.get(&inv.project_id) {
+        let known = match hooks.entry(inv.project_id) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => e.insert(project_hooks(store, inv.project_id).await),
+        };
+        if let Some((project, project_hooks)) = known {
             deliver(store, client, policy, project, project_hooks, inv).await;
         }
     }
