@@ -193,3 +193,29 @@ db_test!(member_changes_succeed_while_the_writer_commits, |t: TestApp| async mov
         l.await.unwrap();
     }
 });
+
+db_test!(claim_many_takes_the_oldest_jobs_each_under_its_own_lease, |t: TestApp| async move {
+    let actor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        let inv = t.app.services.invalidations.submit(&actor, sub(&format!("/m/{i}.jpg"), None)).await.unwrap();
+        ids.push(inv.invalidation.id);
+    }
+    let leases: Vec<LeaseToken> = (0..4).map(|_| LeaseToken::new()).collect();
+    let first = t.store.claim_many("w1", leases.clone(), now_ms(), 60_000).await.unwrap();
+    let got: Vec<_> = first.iter().map(|c| c.job.id).collect();
+    assert_eq!(got, ids[..4], "the four oldest, oldest first");
+    for (c, lease) in first.iter().zip(&leases) {
+        assert_eq!(c.lease.as_str(), lease.as_str());
+        assert_eq!(c.claims, 1);
+    }
+    // Each job answers to its own lease only.
+    let step = |at| vec![JobChange::Status { status: Status::Preparing, note: None, at_ms: at }];
+    assert!(matches!(t.store.apply(ids[1], &leases[0], step(now_ms())).await, Err(StoreError::LeaseLost)));
+    t.store.apply(ids[1], &leases[1], step(now_ms())).await.unwrap();
+
+    let more: Vec<LeaseToken> = (0..4).map(|_| LeaseToken::new()).collect();
+    let second = t.store.claim_many("w2", more, now_ms(), 60_000).await.unwrap();
+    assert_eq!(second.iter().map(|c| c.job.id).collect::<Vec<_>>(), ids[4..], "only the two left");
+    assert!(t.store.claim_many("w3", vec![LeaseToken::new()], now_ms(), 60_000).await.unwrap().is_empty());
+});

@@ -25,6 +25,10 @@ mod metrics;
 use lease::{heartbeat, Lease};
 pub use metrics::WorkerMetrics;
 
+/// Jobs a lane claims at once when there is a backlog (`concurrency` lanes
+/// hold at most `concurrency × CLAIM_BATCH` jobs).
+pub const CLAIM_BATCH: usize = 4;
+
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
     pub id: String,
@@ -135,13 +139,14 @@ impl Worker {
         tracing::info!(worker = %self.cfg.id, "worker stopped");
     }
 
-    /// One job at a time: run jobs while there are any, then sleep until a
-    /// wake-up, the fallback poll, or cancellation.
+    /// Up to [`CLAIM_BATCH`] jobs at a time: run jobs while there are any,
+    /// then sleep until a wake-up, the fallback poll, or cancellation.
     async fn lane(self, cancel: CancellationToken) {
         while !cancel.is_cancelled() {
-            match self.try_execute_task().await {
-                Ok(Some(_)) | Err(WorkerError::LeaseLost | WorkerError::LeaseExpiring) => continue,
-                Ok(None) => {}
+            match self.try_execute_batch().await {
+                Ok(n) if n > 0 => continue,
+                Ok(_) => {}
+                Err(WorkerError::LeaseLost | WorkerError::LeaseExpiring) => continue,
                 Err(WorkerError::Retryable(e)) => tracing::warn!(error = %e, "worker backing off"),
                 Err(WorkerError::Fatal(e)) => tracing::error!(error = %e, "job failed"),
             }
@@ -162,6 +167,29 @@ impl Worker {
         };
         // There may be more: let an idle lane look while this one works.
         self.wake.notify_one();
+        self.run_claimed(claimed).await.map(Some)
+    }
+
+    /// Claims up to [`CLAIM_BATCH`] jobs in one write and drives them to a
+    /// final status side by side, each under its own lease and heartbeat: a
+    /// backlog drains without a commit per claim. Answers how many it
+    /// claimed; the first error among them, after all have stopped (each
+    /// error is logged with its job).
+    pub async fn try_execute_batch(&self) -> Result<usize, WorkerError> {
+        let lease_ms = self.cfg.lease.as_millis() as i64;
+        let leases = (0..CLAIM_BATCH).map(|_| LeaseToken::new()).collect();
+        let claimed = self.store.claim_many(&self.cfg.id, leases, now_ms(), lease_ms).await?;
+        if claimed.is_empty() {
+            return Ok(0);
+        }
+        self.wake.notify_one();
+        let n = claimed.len();
+        let results = futures::future::join_all(claimed.into_iter().map(|c| self.run_claimed(c))).await;
+        results.into_iter().find_map(Result::err).map_or(Ok(n), Err)
+    }
+
+    /// Drives a claimed job to a final status (or ends a poison job).
+    async fn run_claimed(&self, claimed: Claimed) -> Result<Invalidation, WorkerError> {
         let job = claimed.job.clone();
         if claimed.claims > self.cfg.max_claims as i32 {
             let abandoned = claimed.claims - 1;
@@ -172,10 +200,10 @@ impl Worker {
             );
             tracing::error!(id = %job.id, claims = claimed.claims, "giving up on a poison job");
             self.store.finish(job.id, &claimed.lease, Status::Error, Some(&msg), None, now_ms()).await?;
-            return Ok(Some(job));
+            return Ok(job);
         }
         self.execute(claimed).await?;
-        Ok(Some(job))
+        Ok(job)
     }
 
     /// How long before the lease ends a task that could not renew it stops

@@ -28,6 +28,30 @@ impl JobQueue for SqliteStore {
             .await
     }
 
+    async fn claim_many(
+        &self,
+        owner: &str,
+        leases: Vec<LeaseToken>,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> StoreResult<Vec<Claimed>> {
+        let until = now_ms + lease_ms;
+        let owner = owner.to_owned();
+        self.writer
+            .write(move |c| {
+                let mut jobs = Vec::with_capacity(leases.len());
+                for token in &leases {
+                    let params: [&dyn ToSql; 4] = [&owner, &token.as_str(), &until, &now_ms];
+                    match query_opt(c, CLAIM, &params, ClaimRow::from_sqlite)? {
+                        Some(row) => jobs.push(claimed(row, token, until)?),
+                        None => break,
+                    }
+                }
+                Ok(jobs)
+            })
+            .await
+    }
+
     async fn extend_lease(&self, id: InvalidationId, lease: &LeaseToken, until_ms: i64) -> StoreResult<()> {
         let token = lease.clone();
         self.writer.write(move |c| leased(execute(c, EXTEND_LEASE, &[&until_ms, &id.0, &token.as_str()])? as u64)).await
