@@ -48,9 +48,39 @@ impl<'a> Changes<'a> {
     }
 }
 
+/// What a job needs of its project: read once per claimed batch and project
+/// (the jobs of a batch were claimed at the same moment). `None`: the project
+/// is gone.
+pub(super) struct Setup {
+    project: Project,
+    targets: Vec<Target>,
+}
+
+pub(super) type SetupCell = tokio::sync::OnceCell<Option<Setup>>;
+
 impl Worker {
+    /// The project's setup, read by the first job of the batch that asks.
+    async fn setup<'c>(&self, cell: &'c SetupCell, project_id: i64) -> Result<&'c Option<Setup>, StoreError> {
+        cell.get_or_try_init(|| async {
+            match self.store.project_by_id(project_id).await {
+                Ok(project) => {
+                    let targets = self.store.list_targets(project.id).await?;
+                    Ok(Some(Setup { project, targets }))
+                }
+                Err(StoreError::NotFound) => Ok(None),
+                Err(e) => Err(e),
+            }
+        })
+        .await
+    }
+
     #[tracing::instrument(skip_all, fields(id = %job.id, attempt = job.attempt, worker = %self.cfg.id), err)]
-    pub(super) async fn pipeline(&self, job: &Invalidation, lease: &Lease) -> Result<(), WorkerError> {
+    pub(super) async fn pipeline(
+        &self,
+        job: &Invalidation,
+        lease: &Lease,
+        setup: &SetupCell,
+    ) -> Result<(), WorkerError> {
         let me = self.cfg.id.as_str();
         let mut changes = Changes::new(self, job.id, lease);
         let note = if job.status == Status::Received {
@@ -59,15 +89,11 @@ impl Worker {
             format!("resumed by {me} after the previous worker's lease expired")
         };
         changes.status(Status::Preparing, note);
-        let project = match self.store.project_by_id(job.project_id).await {
-            Ok(p) => p,
-            Err(StoreError::NotFound) => {
-                changes.finish(Status::Error, Some("the project no longer exists".into()), None);
-                return changes.flush().await;
-            }
-            Err(e) => return Err(e.into()),
+        let Some(setup) = self.setup(setup, job.project_id).await? else {
+            changes.finish(Status::Error, Some("the project no longer exists".into()), None);
+            return changes.flush().await;
         };
-        let targets = self.store.list_targets(project.id).await?;
+        let (project, targets) = (&setup.project, setup.targets.clone());
         changes.pending.push(JobChange::Targets { targets: targets.clone(), at_ms: now_ms() });
         // A first attempt never claimed before has no result rows yet: they are
         // the pending rows just queued. Otherwise earlier results count.

@@ -4,6 +4,7 @@
 //! simply lets it expire. A task that cannot renew its lease stops calling
 //! targets before the lease ends, so two claims never purge at the same time.
 
+use std::collections::HashMap;
 use std::sync::atomic::AtomicI64;
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +23,7 @@ mod job;
 mod lease;
 mod metrics;
 
+use job::SetupCell;
 use lease::{heartbeat, Lease};
 pub use metrics::WorkerMetrics;
 
@@ -167,7 +169,7 @@ impl Worker {
         };
         // There may be more: let an idle lane look while this one works.
         self.wake.notify_one();
-        self.run_claimed(claimed).await.map(Some)
+        self.run_claimed(claimed, &SetupCell::new()).await.map(Some)
     }
 
     /// Claims up to [`CLAIM_BATCH`] jobs in one write and drives them to a
@@ -184,12 +186,17 @@ impl Worker {
         }
         self.wake.notify_one();
         let n = claimed.len();
-        let results = futures::future::join_all(claimed.into_iter().map(|c| self.run_claimed(c))).await;
+        let setups: HashMap<i64, SetupCell> = claimed.iter().map(|c| (c.job.project_id, SetupCell::new())).collect();
+        let runs = claimed.into_iter().map(|c| {
+            let setup = &setups[&c.job.project_id];
+            self.run_claimed(c, setup)
+        });
+        let results = futures::future::join_all(runs).await;
         results.into_iter().find_map(Result::err).map_or(Ok(n), Err)
     }
 
     /// Drives a claimed job to a final status (or ends a poison job).
-    async fn run_claimed(&self, claimed: Claimed) -> Result<Invalidation, WorkerError> {
+    async fn run_claimed(&self, claimed: Claimed, setup: &SetupCell) -> Result<Invalidation, WorkerError> {
         let job = claimed.job.clone();
         if claimed.claims > self.cfg.max_claims as i32 {
             let abandoned = claimed.claims - 1;
@@ -202,7 +209,7 @@ impl Worker {
             self.store.finish(job.id, &claimed.lease, Status::Error, Some(&msg), None, now_ms()).await?;
             return Ok(job);
         }
-        self.execute(claimed).await?;
+        self.execute(claimed, setup).await?;
         Ok(job)
     }
 
@@ -212,7 +219,7 @@ impl Worker {
         (self.cfg.lease.as_millis() as i64 / 5).max(1)
     }
 
-    async fn execute(&self, claimed: Claimed) -> Result<(), WorkerError> {
+    async fn execute(&self, claimed: Claimed, setup: &SetupCell) -> Result<(), WorkerError> {
         let lease =
             Lease { token: claimed.lease, until_ms: AtomicI64::new(claimed.lease_until_ms), margin: self.margin() };
         let job = claimed.job;
@@ -220,7 +227,7 @@ impl Worker {
         // (worker killed), the lease stops being renewed and expires. When the
         // heartbeat gives up, the pipeline (and any purge call in flight) is dropped.
         let result = tokio::select! {
-            r = self.pipeline(&job, &lease) => r,
+            r = self.pipeline(&job, &lease, setup) => r,
             lost = heartbeat(self, job.id, &lease) => Err(lost),
         };
         if matches!(result, Err(WorkerError::LeaseLost | WorkerError::LeaseExpiring)) {
