@@ -16,7 +16,7 @@ pub async fn list_hooks(project: String) -> Result<HooksView, AppError> {
             has_secret: h.secret.is_some(),
             every_final: h.every_final,
             last_result: h.last_result,
-            last_at: h.last_at,
+            last_at: h.last_at.map(Into::into),
         })
         .collect();
     Ok(HooksView { hooks, role: actor.role })

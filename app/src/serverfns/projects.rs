@@ -18,7 +18,7 @@ pub async fn projects_overview() -> Result<Vec<ProjectSummaryView>, AppError> {
             origin_hosts: r.project.origin_hosts,
             max_age_secs: r.project.max_age_secs,
             s_maxage_secs: r.project.s_maxage_secs,
-            last_invalidation: r.last_invalidation,
+            last_invalidation: r.last_invalidation.map(Into::into),
             invalidations: r.invalidations,
             errors: r.errors,
         })

@@ -17,7 +17,7 @@ pub async fn list_users() -> Result<UsersView, AppError> {
             id: u.id,
             email: u.email,
             instance_role: u.instance_role,
-            last_sign_in: u.last_sign_in,
+            last_sign_in: u.last_sign_in.map(Into::into),
             projects: u.projects,
         })
         .collect();
