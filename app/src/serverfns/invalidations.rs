@@ -1,5 +1,7 @@
 use leptos::prelude::*;
 
+use imgflush::domain::Scope;
+
 use crate::error::AppError;
 use crate::model::{DetailView, LogPage};
 
@@ -58,6 +60,19 @@ pub async fn invalidation_detail(project: String, id: String) -> Result<DetailVi
     let id = InvalidationId::parse(&id).map_err(|_| crate::ssr::answered(AppError::NotFound))?;
     let detail = services.invalidations.detail(&actor, id).await?;
     Ok(DetailView::new(detail, &actor))
+}
+
+/// "Copy to new": an earlier invalidation's scope and paths, for the form to
+/// start with. Only these, not `invalidation_detail`'s whole view: the
+/// Invalidation page's WASM then carries no decoder for the details.
+#[server(prefix = "/sfn", endpoint = "invalidation_copy")]
+pub async fn invalidation_copy(project: String, id: String) -> Result<(Scope, Vec<String>), AppError> {
+    use imgflush::domain::InvalidationId;
+
+    let (services, actor) = crate::ssr::actor(&project).await?;
+    let id = InvalidationId::parse(&id).map_err(|_| crate::ssr::answered(AppError::NotFound))?;
+    let invalidation = services.invalidations.get(&actor, id).await?;
+    Ok((invalidation.scope, invalidation.paths))
 }
 
 #[server(prefix = "/sfn", endpoint = "retry_invalidation")]
