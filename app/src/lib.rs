@@ -1,6 +1,7 @@
 //! The console: Leptos components (SSR + hydrate) and the server functions
 //! they call. Server-only helpers live in the one gated module `ssr`.
 
+pub mod codec;
 pub mod components;
 pub mod error;
 pub mod lazy;

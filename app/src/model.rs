@@ -1,11 +1,24 @@
 //! What the server functions send to the pages.
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use imgflush::domain::{InstanceRole, Role, Scope, Status, TargetKind};
 
 use crate::components::utc_text;
+
+/// A moment, as milliseconds since the Unix epoch (UTC). The server sends
+/// this rather than chrono's `DateTime`, whose RFC 3339 parser would
+/// otherwise be compiled into the browser's WASM (see `components::utc_text`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Timestamp(pub i64);
+
+#[cfg(any(feature = "ssr", test))]
+impl From<chrono::DateTime<chrono::Utc>> for Timestamp {
+    fn from(at: chrono::DateTime<chrono::Utc>) -> Self {
+        Timestamp(at.timestamp_millis())
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProjectRef {
@@ -32,7 +45,7 @@ pub struct LogRow {
     pub id: String,
     pub status: Status,
     pub scope: Scope,
-    pub created: DateTime<Utc>,
+    pub created: Timestamp,
     pub paths: Vec<String>,
     pub submitted_by: String,
     pub attempt: i32,
@@ -51,7 +64,7 @@ pub struct EventView {
     pub status: Status,
     pub attempt: i32,
     pub note: Option<String>,
-    pub at: DateTime<Utc>,
+    pub at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,7 +75,7 @@ pub struct TargetResultView {
     pub attempts: i32,
     pub detail: Option<String>,
     pub duration_ms: Option<i64>,
-    pub updated: DateTime<Utc>,
+    pub updated: Timestamp,
     /// The node's proof (the project's verify setting); `None`: not checked.
     pub verified: Option<bool>,
     pub verify_note: Option<String>,
@@ -74,7 +87,7 @@ pub struct TargetResultView {
 pub struct DetailView {
     pub row: LogRow,
     pub error: Option<String>,
-    pub finished: Option<DateTime<Utc>>,
+    pub finished: Option<Timestamp>,
     pub events: Vec<EventView>,
     pub targets: Vec<TargetResultView>,
     pub role: Role,
@@ -132,7 +145,7 @@ pub struct MemberView {
     pub user_id: i64,
     pub email: String,
     pub role: Role,
-    pub last_sign_in: Option<DateTime<Utc>>,
+    pub last_sign_in: Option<Timestamp>,
     pub invited: bool,
 }
 
@@ -190,9 +203,9 @@ pub struct KeyView {
     pub name: String,
     pub prefix: String,
     pub role: Role,
-    pub created: DateTime<Utc>,
-    pub last_used: Option<DateTime<Utc>>,
-    pub revoked: Option<DateTime<Utc>>,
+    pub created: Timestamp,
+    pub last_used: Option<Timestamp>,
+    pub revoked: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -216,7 +229,7 @@ pub struct ProjectSummaryView {
     pub origin_hosts: Vec<String>,
     pub max_age_secs: i64,
     pub s_maxage_secs: i64,
-    pub last_invalidation: Option<DateTime<Utc>>,
+    pub last_invalidation: Option<Timestamp>,
     pub invalidations: i64,
     pub errors: i64,
 }
@@ -225,7 +238,7 @@ pub struct ProjectSummaryView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditRow {
     pub id: i64,
-    pub at: DateTime<Utc>,
+    pub at: Timestamp,
     pub project: Option<String>,
     pub actor: String,
     pub ip: Option<String>,
@@ -250,7 +263,7 @@ pub struct HookView {
     pub has_secret: bool,
     pub every_final: bool,
     pub last_result: Option<String>,
-    pub last_at: Option<DateTime<Utc>>,
+    pub last_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -265,7 +278,7 @@ pub struct UserRow {
     pub id: i64,
     pub email: String,
     pub instance_role: Option<InstanceRole>,
-    pub last_sign_in: Option<DateTime<Utc>>,
+    pub last_sign_in: Option<Timestamp>,
     pub projects: i64,
 }
 

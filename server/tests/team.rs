@@ -265,7 +265,7 @@ db_test!(members_show_their_last_sign_in, |t: TestApp| async move {
     let list = t.server_fn_json(&cookie, "list_members", &[("project", "demo")]).await;
     let rows = list["members"].as_array().unwrap();
     let by = |email: &str| rows.iter().find(|m| m["email"] == email).unwrap().clone();
-    assert!(by("admin@example.com")["last_sign_in"].is_string());
+    assert!(by("admin@example.com")["last_sign_in"].is_i64(), "milliseconds since the epoch");
     assert!(by("idle@example.com")["last_sign_in"].is_null());
     assert_eq!(by("idle@example.com")["role"], "support");
     assert!(!list.to_string().contains("argon2"), "no password hashes");

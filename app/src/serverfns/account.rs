@@ -4,7 +4,7 @@ use crate::error::AppError;
 
 /// Sets the password of an invited user (the link works once, until it
 /// expires) and signs them in.
-#[server(prefix = "/sfn", endpoint = "accept_invitation")]
+#[server(prefix = "/sfn", endpoint = "accept_invitation", output = crate::codec::Json)]
 pub async fn accept_invitation(token: String, password: String, confirm: String) -> Result<(), AppError> {
     use crate::ssr::{internal, request_meta, services, UserSession};
 
@@ -23,7 +23,7 @@ pub async fn accept_invitation(token: String, password: String, confirm: String)
 }
 
 /// The signed-in user changes their password; their other sessions end.
-#[server(prefix = "/sfn", endpoint = "change_password")]
+#[server(prefix = "/sfn", endpoint = "change_password", output = crate::codec::Json)]
 pub async fn change_password(current_password: String, new_password: String, confirm: String) -> Result<(), AppError> {
     use crate::ssr::{current_user, internal, request_meta, services, UserSession};
 

@@ -4,7 +4,7 @@ use crate::error::AppError;
 use crate::model::AuditPage;
 
 /// The project's audit trail (admins, the operator's staff and owners).
-#[server(prefix = "/sfn", endpoint = "project_audit")]
+#[server(prefix = "/sfn", endpoint = "project_audit", output = crate::codec::Json)]
 pub async fn project_audit(
     project: String,
     action: Option<String>,
@@ -19,7 +19,7 @@ pub async fn project_audit(
 }
 
 /// The whole instance's audit trail, sign-ins included (owners).
-#[server(prefix = "/sfn", endpoint = "instance_audit")]
+#[server(prefix = "/sfn", endpoint = "instance_audit", output = crate::codec::Json)]
 pub async fn instance_audit(
     action: Option<String>,
     actor: Option<String>,

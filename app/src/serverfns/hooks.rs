@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use crate::error::AppError;
 use crate::model::HooksView;
 
-#[server(prefix = "/sfn", endpoint = "list_hooks")]
+#[server(prefix = "/sfn", endpoint = "list_hooks", output = crate::codec::Json)]
 pub async fn list_hooks(project: String) -> Result<HooksView, AppError> {
     let (services, actor) = crate::ssr::actor(&project).await?;
     let hooks = services.notify.list(&actor).await?;
@@ -16,14 +16,14 @@ pub async fn list_hooks(project: String) -> Result<HooksView, AppError> {
             has_secret: h.secret.is_some(),
             every_final: h.every_final,
             last_result: h.last_result,
-            last_at: h.last_at,
+            last_at: h.last_at.map(Into::into),
         })
         .collect();
     Ok(HooksView { hooks, role: actor.role })
 }
 
 /// Adds a hook (admins). The checkbox arrives only when ticked.
-#[server(prefix = "/sfn", endpoint = "add_hook")]
+#[server(prefix = "/sfn", endpoint = "add_hook", output = crate::codec::Json)]
 pub async fn add_hook(
     project: String,
     name: String,
@@ -39,7 +39,7 @@ pub async fn add_hook(
     Ok(())
 }
 
-#[server(prefix = "/sfn", endpoint = "remove_hook")]
+#[server(prefix = "/sfn", endpoint = "remove_hook", output = crate::codec::Json)]
 pub async fn remove_hook(project: String, hook_id: i64) -> Result<(), AppError> {
     let (services, actor) = super::writer(&project).await?;
     services.notify.remove(&actor, hook_id).await?;
@@ -47,7 +47,7 @@ pub async fn remove_hook(project: String, hook_id: i64) -> Result<(), AppError> 
 }
 
 /// Sends the hook a signed `test` event; answers what it said (admins).
-#[server(prefix = "/sfn", endpoint = "test_hook")]
+#[server(prefix = "/sfn", endpoint = "test_hook", output = crate::codec::Json)]
 pub async fn test_hook(project: String, hook_id: i64) -> Result<String, AppError> {
     let (services, actor) = super::writer(&project).await?;
     let answer = services.notify.test(&actor, hook_id).await?;
@@ -56,7 +56,7 @@ pub async fn test_hook(project: String, hook_id: i64) -> Result<String, AppError
 }
 
 /// Sends the purge target a harmless purge; answers what it said (admins).
-#[server(prefix = "/sfn", endpoint = "test_target")]
+#[server(prefix = "/sfn", endpoint = "test_target", output = crate::codec::Json)]
 pub async fn test_target(project: String, target_id: i64) -> Result<String, AppError> {
     let (services, actor) = super::writer(&project).await?;
     let answer = services.targets.test(&actor, target_id).await?;

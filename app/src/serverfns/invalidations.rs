@@ -1,11 +1,13 @@
 use leptos::prelude::*;
 
+use imgflush::domain::Scope;
+
 use crate::error::AppError;
 use crate::model::{DetailView, LogPage};
 
 /// Submits an invalidation; on success the browser is sent to the log with
 /// the new Invalidation ID (`?created=`), with or without JavaScript.
-#[server(prefix = "/sfn", endpoint = "submit_invalidation")]
+#[server(prefix = "/sfn", endpoint = "submit_invalidation", output = crate::codec::Json)]
 pub async fn submit_invalidation(
     project: String,
     scope: String,
@@ -22,7 +24,7 @@ pub async fn submit_invalidation(
     Ok(id)
 }
 
-#[server(prefix = "/sfn", endpoint = "list_invalidations")]
+#[server(prefix = "/sfn", endpoint = "list_invalidations", output = crate::codec::Json)]
 pub async fn list_invalidations(
     project: String,
     status: Option<String>,
@@ -50,7 +52,7 @@ pub async fn list_invalidations(
     })
 }
 
-#[server(prefix = "/sfn", endpoint = "invalidation_detail")]
+#[server(prefix = "/sfn", endpoint = "invalidation_detail", output = crate::codec::Json)]
 pub async fn invalidation_detail(project: String, id: String) -> Result<DetailView, AppError> {
     use imgflush::domain::InvalidationId;
 
@@ -60,7 +62,20 @@ pub async fn invalidation_detail(project: String, id: String) -> Result<DetailVi
     Ok(DetailView::new(detail, &actor))
 }
 
-#[server(prefix = "/sfn", endpoint = "retry_invalidation")]
+/// "Copy to new": an earlier invalidation's scope and paths, for the form to
+/// start with. Only these, not `invalidation_detail`'s whole view: the
+/// Invalidation page's WASM then carries no decoder for the details.
+#[server(prefix = "/sfn", endpoint = "invalidation_copy", output = crate::codec::Json)]
+pub async fn invalidation_copy(project: String, id: String) -> Result<(Scope, Vec<String>), AppError> {
+    use imgflush::domain::InvalidationId;
+
+    let (services, actor) = crate::ssr::actor(&project).await?;
+    let id = InvalidationId::parse(&id).map_err(|_| crate::ssr::answered(AppError::NotFound))?;
+    let invalidation = services.invalidations.get(&actor, id).await?;
+    Ok((invalidation.scope, invalidation.paths))
+}
+
+#[server(prefix = "/sfn", endpoint = "retry_invalidation", output = crate::codec::Json)]
 pub async fn retry_invalidation(project: String, id: String) -> Result<(), AppError> {
     use imgflush::domain::InvalidationId;
 
@@ -73,7 +88,7 @@ pub async fn retry_invalidation(project: String, id: String) -> Result<(), AppEr
 /// The details page of the Invalidation ID in `q` (the ID, or a pasted URL
 /// or text containing one), in whichever project holds it, if the caller may
 /// see that project; otherwise the same `NotFound` as for an unknown ID.
-#[server(prefix = "/sfn", endpoint = "locate_invalidation")]
+#[server(prefix = "/sfn", endpoint = "locate_invalidation", output = crate::codec::Json)]
 pub async fn locate_invalidation(q: String) -> Result<String, AppError> {
     use crate::ssr::{current_user, services};
     use imgflush::domain::InvalidationId;
@@ -85,7 +100,7 @@ pub async fn locate_invalidation(q: String) -> Result<String, AppError> {
 }
 
 /// Cancels a `RECEIVED` invalidation no worker has claimed (409 afterwards).
-#[server(prefix = "/sfn", endpoint = "cancel_invalidation")]
+#[server(prefix = "/sfn", endpoint = "cancel_invalidation", output = crate::codec::Json)]
 pub async fn cancel_invalidation(project: String, id: String) -> Result<(), AppError> {
     use imgflush::domain::InvalidationId;
 

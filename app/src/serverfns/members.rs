@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use crate::error::AppError;
 use crate::model::{AddedMember, MembersView};
 
-#[server(prefix = "/sfn", endpoint = "list_members")]
+#[server(prefix = "/sfn", endpoint = "list_members", output = crate::codec::Json)]
 pub async fn list_members(project: String) -> Result<MembersView, AppError> {
     let (services, actor) = crate::ssr::actor(&project).await?;
     let members = services.team.members(&actor).await?;
@@ -15,7 +15,7 @@ pub async fn list_members(project: String) -> Result<MembersView, AppError> {
 }
 
 /// Adds a member; a new user gets a one-time invitation link, shown once.
-#[server(prefix = "/sfn", endpoint = "add_member")]
+#[server(prefix = "/sfn", endpoint = "add_member", output = crate::codec::Json)]
 pub async fn add_member(project: String, email: String, role: String) -> Result<AddedMember, AppError> {
     let (services, actor) = super::writer(&project).await?;
     let added = services.team.add(&actor, &email, &role).await?;
@@ -31,7 +31,7 @@ pub async fn add_member(project: String, email: String, role: String) -> Result<
 }
 
 /// A new one-time link for a member who has not set a password yet.
-#[server(prefix = "/sfn", endpoint = "reinvite_member")]
+#[server(prefix = "/sfn", endpoint = "reinvite_member", output = crate::codec::Json)]
 pub async fn reinvite_member(project: String, user_id: i64) -> Result<AddedMember, AppError> {
     let (services, actor) = super::writer(&project).await?;
     let added = services.team.reinvite(&actor, user_id).await?;
@@ -46,14 +46,14 @@ pub async fn reinvite_member(project: String, user_id: i64) -> Result<AddedMembe
     Ok(added)
 }
 
-#[server(prefix = "/sfn", endpoint = "change_member_role")]
+#[server(prefix = "/sfn", endpoint = "change_member_role", output = crate::codec::Json)]
 pub async fn change_member_role(project: String, user_id: i64, role: String) -> Result<(), AppError> {
     let (services, actor) = super::writer(&project).await?;
     services.team.set_role(&actor, user_id, &role).await?;
     Ok(())
 }
 
-#[server(prefix = "/sfn", endpoint = "remove_member")]
+#[server(prefix = "/sfn", endpoint = "remove_member", output = crate::codec::Json)]
 pub async fn remove_member(project: String, user_id: i64) -> Result<(), AppError> {
     let (services, actor) = super::writer(&project).await?;
     services.team.remove(&actor, user_id).await?;

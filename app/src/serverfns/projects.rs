@@ -4,7 +4,7 @@ use crate::error::AppError;
 use crate::model::ProjectSummaryView;
 
 /// Every project at a glance (owners and staff).
-#[server(prefix = "/sfn", endpoint = "projects_overview")]
+#[server(prefix = "/sfn", endpoint = "projects_overview", output = crate::codec::Json)]
 pub async fn projects_overview() -> Result<Vec<ProjectSummaryView>, AppError> {
     use crate::ssr::{current_user, services};
 
@@ -18,7 +18,7 @@ pub async fn projects_overview() -> Result<Vec<ProjectSummaryView>, AppError> {
             origin_hosts: r.project.origin_hosts,
             max_age_secs: r.project.max_age_secs,
             s_maxage_secs: r.project.s_maxage_secs,
-            last_invalidation: r.last_invalidation,
+            last_invalidation: r.last_invalidation.map(Into::into),
             invalidations: r.invalidations,
             errors: r.errors,
         })
@@ -26,7 +26,7 @@ pub async fn projects_overview() -> Result<Vec<ProjectSummaryView>, AppError> {
 }
 
 /// Creates a project (owners); answers its token.
-#[server(prefix = "/sfn", endpoint = "create_project")]
+#[server(prefix = "/sfn", endpoint = "create_project", output = crate::codec::Json)]
 pub async fn create_project(
     token: String,
     name: String,

@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use crate::error::AppError;
 use crate::model::Me;
 
-#[server(prefix = "/sfn", endpoint = "me")]
+#[server(prefix = "/sfn", endpoint = "me", output = crate::codec::Json)]
 pub async fn get_me() -> Result<Me, AppError> {
     use crate::model::ProjectRef;
     use crate::ssr::{current_user, services};
@@ -17,7 +17,7 @@ pub async fn get_me() -> Result<Me, AppError> {
 
 /// What a form posted without JavaScript left for its page to show once
 /// (an invitation link, a new key, a test's answer), removed as it is read.
-#[server(prefix = "/sfn", endpoint = "take_flash")]
+#[server(prefix = "/sfn", endpoint = "take_flash", output = crate::codec::Json)]
 pub async fn take_flash(key: String) -> Result<Option<String>, AppError> {
     use crate::ssr::{current_user, internal, UserSession};
 

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use crate::error::AppError;
 use crate::model::SettingsView;
 
-#[server(prefix = "/sfn", endpoint = "project_settings")]
+#[server(prefix = "/sfn", endpoint = "project_settings", output = crate::codec::Json)]
 pub async fn project_settings(project: String) -> Result<SettingsView, AppError> {
     let (services, actor) = crate::ssr::actor(&project).await?;
     let p = services.projects.settings(&actor).await?;
@@ -30,7 +30,7 @@ pub async fn project_settings(project: String) -> Result<SettingsView, AppError>
 }
 
 /// Saves the project form (admins). Checkboxes arrive only when ticked.
-#[server(prefix = "/sfn", endpoint = "save_settings")]
+#[server(prefix = "/sfn", endpoint = "save_settings", output = crate::codec::Json)]
 
 pub async fn save_settings(
     project: String,
@@ -68,7 +68,7 @@ pub async fn save_settings(
     Ok(())
 }
 
-#[server(prefix = "/sfn", endpoint = "add_target")]
+#[server(prefix = "/sfn", endpoint = "add_target", output = crate::codec::Json)]
 pub async fn add_target(
     project: String,
     kind: String,
@@ -83,7 +83,7 @@ pub async fn add_target(
     Ok(())
 }
 
-#[server(prefix = "/sfn", endpoint = "remove_target")]
+#[server(prefix = "/sfn", endpoint = "remove_target", output = crate::codec::Json)]
 pub async fn remove_target(project: String, target_id: i64) -> Result<(), AppError> {
     let (services, actor) = super::writer(&project).await?;
     services.targets.remove(&actor, target_id).await?;
@@ -91,7 +91,7 @@ pub async fn remove_target(project: String, target_id: i64) -> Result<(), AppErr
 }
 
 /// How many days the project keeps its invalidations (admins).
-#[server(prefix = "/sfn", endpoint = "save_retention")]
+#[server(prefix = "/sfn", endpoint = "save_retention", output = crate::codec::Json)]
 pub async fn save_retention(project: String, retention_days: String) -> Result<i64, AppError> {
     let (services, actor) = super::writer(&project).await?;
     Ok(services.projects.set_retention(&actor, &retention_days).await?)

@@ -4,7 +4,7 @@ use crate::error::AppError;
 use crate::model::UsersView;
 
 /// Every user of the instance (owners; staff read).
-#[server(prefix = "/sfn", endpoint = "list_users")]
+#[server(prefix = "/sfn", endpoint = "list_users", output = crate::codec::Json)]
 pub async fn list_users() -> Result<UsersView, AppError> {
     use crate::model::UserRow;
     use crate::ssr::{current_user, services};
@@ -17,7 +17,7 @@ pub async fn list_users() -> Result<UsersView, AppError> {
             id: u.id,
             email: u.email,
             instance_role: u.instance_role,
-            last_sign_in: u.last_sign_in,
+            last_sign_in: u.last_sign_in.map(Into::into),
             projects: u.projects,
         })
         .collect();
@@ -25,7 +25,7 @@ pub async fn list_users() -> Result<UsersView, AppError> {
 }
 
 /// `owner`, `staff` or `none` (owners; the last owner stays one).
-#[server(prefix = "/sfn", endpoint = "set_instance_role")]
+#[server(prefix = "/sfn", endpoint = "set_instance_role", output = crate::codec::Json)]
 pub async fn set_instance_role(user_id: i64, instance_role: String) -> Result<(), AppError> {
     use crate::ssr::{current_user, request_meta, services};
 
@@ -35,7 +35,7 @@ pub async fn set_instance_role(user_id: i64, instance_role: String) -> Result<()
 }
 
 /// Removes a user from the instance (owners; not oneself, not a project's only admin).
-#[server(prefix = "/sfn", endpoint = "remove_user")]
+#[server(prefix = "/sfn", endpoint = "remove_user", output = crate::codec::Json)]
 pub async fn remove_user(user_id: i64) -> Result<(), AppError> {
     use crate::ssr::{current_user, request_meta, services};
 

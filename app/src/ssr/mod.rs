@@ -223,7 +223,7 @@ impl crate::model::AuditPage {
             .into_iter()
             .map(|r| crate::model::AuditRow {
                 id: r.id,
-                at: r.at,
+                at: r.at.into(),
                 project: r.project,
                 actor: r.actor,
                 ip: r.ip,

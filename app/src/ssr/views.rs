@@ -13,7 +13,7 @@ impl From<Invalidation> for LogRow {
             id: inv.id.to_string(),
             status: inv.status,
             scope: inv.scope,
-            created: inv.created,
+            created: inv.created.into(),
             paths: inv.paths,
             submitted_by: inv.submitted_by,
             attempt: inv.attempt,
@@ -25,11 +25,11 @@ impl DetailView {
     pub fn new(d: Detail, actor: &Actor) -> Self {
         DetailView {
             error: d.invalidation.error.clone(),
-            finished: d.invalidation.finished,
+            finished: d.invalidation.finished.map(Into::into),
             events: d
                 .events
                 .into_iter()
-                .map(|e| EventView { status: e.status, attempt: e.attempt, note: e.note, at: e.at })
+                .map(|e| EventView { status: e.status, attempt: e.attempt, note: e.note, at: e.at.into() })
                 .collect(),
             targets: d
                 .targets
@@ -43,7 +43,7 @@ impl DetailView {
                     attempts: t.attempts,
                     detail: t.detail,
                     duration_ms: t.duration_ms,
-                    updated: t.updated,
+                    updated: t.updated.into(),
                     verified: t.verified,
                     verify_note: t.verify_note,
                 })
@@ -69,9 +69,9 @@ impl From<ApiKey> for KeyView {
             name: k.name,
             prefix: k.prefix,
             role: k.role,
-            created: k.created,
-            last_used: k.last_used,
-            revoked: k.revoked,
+            created: k.created.into(),
+            last_used: k.last_used.map(Into::into),
+            revoked: k.revoked.map(Into::into),
         }
     }
 }
@@ -82,7 +82,7 @@ impl From<Member> for MemberView {
             user_id: m.user_id,
             email: m.email,
             role: m.role,
-            last_sign_in: m.last_sign_in,
+            last_sign_in: m.last_sign_in.map(Into::into),
             invited: m.invited,
         }
     }

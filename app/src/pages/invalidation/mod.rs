@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::components::{CopyButton, Layout};
 use crate::pages::token_param;
-use crate::serverfns::{get_me, invalidation_detail, RetryInvalidation, SubmitInvalidation};
+use crate::serverfns::{get_me, invalidation_copy, RetryInvalidation, SubmitInvalidation};
 
 /// The Invalidation page: the form (for admins and editors) and the log.
 #[component]
@@ -23,7 +23,7 @@ pub fn InvalidationPage() -> impl IntoView {
         move || (token.get(), query.read().get("copy")),
         |(token, copy)| async move {
             match copy {
-                Some(id) => invalidation_detail(token, id).await.ok().map(|d| (d.row.scope, d.row.paths)),
+                Some(id) => invalidation_copy(token, id).await.ok(),
                 None => None,
             }
         },
