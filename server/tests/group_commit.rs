@@ -219,3 +219,24 @@ db_test!(claim_many_takes_the_oldest_jobs_each_under_its_own_lease, |t: TestApp|
     assert_eq!(second.iter().map(|c| c.job.id).collect::<Vec<_>>(), ids[4..], "only the two left");
     assert!(t.store.claim_many("w3", vec![LeaseToken::new()], now_ms(), 60_000).await.unwrap().is_empty());
 });
+
+/// SQLite: the writer never checkpoints in a commit; the checkpointer thread
+/// moves the WAL's pages into the database file beside the commits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_checkpoints_the_wal_outside_the_writer() {
+    let t = TestApp::new(Db::Sqlite).await;
+    let file = std::path::PathBuf::from(t.db.url.trim_start_matches("sqlite://"));
+    let wal = file.with_extension("db-wal");
+    let before = std::fs::metadata(&file).unwrap().len();
+    let actor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
+    for i in 0..300 {
+        t.app.services.invalidations.submit(&actor, sub(&format!("/wal/{i}.jpg"), None)).await.unwrap();
+    }
+    assert!(std::fs::metadata(&wal).unwrap().len() > 0, "the writes are in the WAL");
+    // Only a checkpoint grows the database file in WAL mode.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::fs::metadata(&file).unwrap().len() <= before {
+        assert!(std::time::Instant::now() < deadline, "nothing was checkpointed in 10 s");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

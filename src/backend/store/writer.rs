@@ -17,7 +17,7 @@
 
 use std::borrow::Cow;
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Weak};
 use std::time::Duration;
 
 use rusqlite::{Connection, ToSql};
@@ -36,9 +36,14 @@ type Reply = Box<dyn FnOnce(Result<(), String>) + Send>;
 /// One write: runs on the writer's connection, says whether it succeeded.
 type Op = Box<dyn FnOnce(&Connection) -> (bool, Reply) + Send>;
 
+/// How often the checkpointer moves the WAL's pages into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
 #[derive(Clone)]
 pub(crate) struct Writer {
     ops: mpsc::Sender<Op>,
+    /// The checkpointer runs while any clone of this lives.
+    _alive: Arc<()>,
 }
 
 impl Writer {
@@ -49,15 +54,28 @@ impl Writer {
         conn.busy_timeout(Duration::from_secs(10)).map_err(sqlite_write_error)?;
         // As the pool's connections: WAL, a commit on disk before anyone is
         // told, foreign keys enforced.
-        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
-            .map_err(sqlite_write_error)?;
+        // The writer does not checkpoint (copying the WAL into the database
+        // file, with its fsync, in the middle of a group commit): the
+        // checkpointer does, on a connection of its own, beside the commits.
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+             PRAGMA wal_autocheckpoint = 0;",
+        )
+        .map_err(sqlite_write_error)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        let checkpoints = Connection::open(file).map_err(sqlite_write_error)?;
+        checkpoints.busy_timeout(Duration::from_secs(10)).map_err(sqlite_write_error)?;
+        let alive = Arc::new(());
+        let watch = Arc::downgrade(&alive);
         let (ops, rx) = mpsc::channel();
-        std::thread::Builder::new()
-            .name("sqlite-writer".into())
-            .spawn(move || run(conn, rx))
-            .map_err(|e| unavailable(format!("could not start the database writer: {e}")))?;
-        Ok(Writer { ops })
+        let spawned =
+            std::thread::Builder::new().name("sqlite-writer".into()).spawn(move || run(conn, rx)).and_then(|_| {
+                std::thread::Builder::new()
+                    .name("sqlite-checkpoint".into())
+                    .spawn(move || checkpoint(checkpoints, watch))
+            });
+        spawned.map_err(|e| unavailable(format!("could not start the database writer: {e}")))?;
+        Ok(Writer { ops, _alive: alive })
     }
 
     /// Runs `f` in the next group commit; its result once that commit is durable.
@@ -133,6 +151,17 @@ fn commit(conn: &Connection, batch: &mut Vec<Op>) -> (Vec<Reply>, Result<(), rus
         let _ = conn.execute_batch("ROLLBACK");
     }
     (replies, committed)
+}
+
+/// Checkpoints the WAL every [`CHECKPOINT_EVERY`] (PASSIVE: it never waits
+/// for the writer or a reader) until the last `Writer` is dropped.
+fn checkpoint(conn: Connection, alive: Weak<()>) {
+    while alive.strong_count() > 0 {
+        std::thread::sleep(CHECKPOINT_EVERY);
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "could not checkpoint the SQLite WAL");
+        }
+    }
 }
 
 fn statement<P: rusqlite::Params>(conn: &Connection, sql: &str, params: P) -> rusqlite::Result<usize> {
