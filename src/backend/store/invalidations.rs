@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use rusqlite::ToSql;
 
-use super::audit::append_sqlite;
+use super::audit::{append_sqlite, bind_audit};
 use super::rows::{convert, json_list, search_terms, submitter_ids, EventRow, InvalidationRow, TargetResultRow};
 use super::writer::{execute, query_opt};
 use super::{
@@ -54,7 +54,7 @@ const MAX_ID: Uuid = Uuid::max();
 const INSERT_PATHS_SQLITE: &str = "INSERT INTO invalidation_paths (invalidation_id, project_id, path) \
      SELECT $1, $2, value FROM json_each($3)";
 /// [`INSERT`], its RECEIVED event (`$11` the note), its paths and its audit
-/// row (`$12`…`$20`, as `audit_events`' APPEND), in one statement. No NOTIFY
+/// row (`$12`…`$20`, bound by `bind_audit!`), in one statement. No NOTIFY
 /// here: PostgreSQL serialises the commits of notifying transactions, so
 /// the service announces new jobs after the commit (`Announcer`).
 const INSERT_PG: &str = "WITH inv AS (INSERT INTO invalidations (id, project_id, scope, paths, status, attempt, \
@@ -214,8 +214,7 @@ impl InvalidationStore for PgStore {
     async fn insert_invalidation(&self, new: &NewInvalidation) -> StoreResult<Invalidation> {
         let (user_id, key_id) = submitter_ids(&new.submitter);
         let note = format!("submitted by {}", new.submitter.label());
-        let a = &new.audit;
-        let row: InvalidationRow = sqlx::query_as(INSERT_PG)
+        let insert = sqlx::query_as(INSERT_PG)
             .bind(new.id.0)
             .bind(new.project_id)
             .bind(new.scope.as_str())
@@ -226,18 +225,8 @@ impl InvalidationStore for PgStore {
             .bind(new.now_ms)
             .bind(&new.idempotency_key)
             .bind(&new.request_hash)
-            .bind(note)
-            .bind(a.at_ms)
-            .bind(a.project_id)
-            .bind(&a.actor)
-            .bind(a.user_id)
-            .bind(a.api_key_id)
-            .bind(a.meta.ip.map(|ip| ip.to_string()))
-            .bind(&a.meta.user_agent)
-            .bind(a.action)
-            .bind(&a.detail)
-            .fetch_one(&self.pool)
-            .await?;
+            .bind(note);
+        let row: InvalidationRow = bind_audit!(insert, &new.audit).fetch_one(&self.pool).await?;
         row.try_into()
     }
 

@@ -1,4 +1,4 @@
-//! The purge worker: a loop around [`Worker::try_execute_task`], stopped by a
+//! The purge worker: a loop around [`Worker::try_execute_batch`], stopped by a
 //! cancellation token. Jobs are leases: each claim gets a fresh token that
 //! every write checks, a heartbeat keeps it alive, and a worker that dies
 //! simply lets it expire. A task that cannot renew its lease stops calling
@@ -126,7 +126,7 @@ impl Worker {
         &self.cfg.id
     }
 
-    /// Runs `concurrency` lanes, each a loop around [`Self::try_execute_task`],
+    /// Runs `concurrency` lanes, each a loop around [`Self::try_execute_batch`],
     /// until `cancel` fires; then waits for the jobs in hand.
     pub async fn run(self, cancel: CancellationToken) {
         if let Err(e) = self.store.listen_for_jobs(self.wake.clone()).await {
