@@ -7,12 +7,18 @@ mod common;
 use common::*;
 use imgflush::backend::invalidations::{ListParams, Submission};
 use imgflush::backend::now_ms;
-use imgflush::backend::store::{AuditQuery, JobChange, LeaseToken, ListQuery, StoreError, TargetOutcome, TargetState};
+use imgflush::backend::store::{
+    AuditQuery, JobChange, LeaseToken, ListQuery, NewTarget, StoreError, TargetOutcome, TargetState,
+};
 use imgflush::backend::ServiceError;
-use imgflush::domain::{Role, Status};
+use imgflush::domain::{Role, Status, TargetKind};
 
 fn sub(path: &str, key: Option<&str>) -> Submission {
     Submission::from_api("original", Some(vec![path.to_owned()]), key.map(str::to_owned)).unwrap()
+}
+
+fn target(kind: TargetKind, name: &str) -> NewTarget {
+    NewTarget { kind, name: name.into(), url: format!("http://127.0.0.1:9/{name}"), secret: None }
 }
 
 fn all() -> ListQuery {
@@ -113,10 +119,19 @@ db_test!(a_jobs_changes_are_stored_all_or_none, |t: TestApp| async move {
     let stranger = vec![JobChange::Finish { status: Status::Done, error: None, note: None, at_ms: at }];
     assert!(matches!(t.store.apply(inv.id, &LeaseToken::new(), stranger).await, Err(StoreError::LeaseLost)));
 
+    // Nor does it add target rows (PostgreSQL adds them all in one statement).
+    let targets = vec![
+        t.store.add_target(t.demo.id, &target(TargetKind::Varnish, "node-1"), at).await.unwrap(),
+        t.store.add_target(t.demo.id, &target(TargetKind::Webhook, "hook-1"), at).await.unwrap(),
+    ];
+    let stranger = vec![JobChange::Targets { targets: targets.clone(), at_ms: at }];
+    assert!(matches!(t.store.apply(inv.id, &LeaseToken::new(), stranger).await, Err(StoreError::LeaseLost)));
+    assert!(t.store.target_results(inv.id).await.unwrap().is_empty());
+
     // A good group: every status with its own time, in order.
     let changes = vec![
         JobChange::Status { status: Status::Preparing, note: Some("claimed".into()), at_ms: at },
-        JobChange::Targets { targets: vec![], at_ms: at + 1 },
+        JobChange::Targets { targets: targets.clone(), at_ms: at + 1 },
         JobChange::Status { status: Status::FlushingResizingServers, note: None, at_ms: at + 2 },
         JobChange::Status { status: Status::FlushingCdnServers, note: None, at_ms: at + 3 },
         JobChange::Finish { status: Status::Done, error: None, note: Some("nothing to do".into()), at_ms: at + 4 },
@@ -135,6 +150,14 @@ db_test!(a_jobs_changes_are_stored_all_or_none, |t: TestApp| async move {
     );
     let done = t.store.invalidation(t.demo.id, inv.id).await.unwrap();
     assert_eq!(done.status, Status::Done);
+    let rows = t.store.target_results(inv.id).await.unwrap();
+    let mut named: Vec<(&str, TargetKind, TargetState)> =
+        rows.iter().map(|r| (r.name.as_str(), r.kind, r.state)).collect();
+    named.sort_by_key(|r| r.0);
+    assert_eq!(
+        named,
+        [("hook-1", TargetKind::Webhook, TargetState::Pending), ("node-1", TargetKind::Varnish, TargetState::Pending)]
+    );
     // The lease is gone with the final status.
     let late = vec![JobChange::Status { status: Status::Preparing, note: None, at_ms: at + 5 }];
     assert!(matches!(t.store.apply(inv.id, &lease, late).await, Err(StoreError::LeaseLost)));

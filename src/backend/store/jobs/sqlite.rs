@@ -15,6 +15,35 @@ use crate::backend::store::writer::{execute, query_opt};
 use crate::backend::store::{JobChange, JobQueue, LeaseToken, SqliteStore, StoreError, StoreResult};
 use crate::domain::{InvalidationId, Status};
 
+/// Takes the oldest runnable job: queued or in flight, due, with no live lease.
+/// `$1` owner, `$2` lease token, `$3` lease end, `$4` now. SQLite's planner
+/// is told to walk the runnable index in order (else it sorts the backlog).
+const CLAIM: &str = "UPDATE invalidations SET lease_owner = $1, lease_token = $2, lease_until_ms = $3, \
+     claims = claims + 1 \
+     WHERE id = (SELECT id FROM invalidations INDEXED BY invalidations_runnable_idx \
+        WHERE status IN ('RECEIVED', 'PREPARING', 'FLUSHINGCLOUDIMAGESERVER', 'FLUSHINGCDNSERVERS') \
+        AND next_run_ms <= $4 AND (lease_until_ms IS NULL OR lease_until_ms < $4) \
+        ORDER BY next_run_ms, id LIMIT 1) \
+     AND (lease_until_ms IS NULL OR lease_until_ms < $4) \
+     RETURNING id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, updated_ms, \
+     finished_ms, request_hash, claims";
+
+/// A status change (its event row is written beside it); the attempt it belongs to.
+const TRANSITION: &str = "UPDATE invalidations SET status = $1, updated_ms = $2 \
+     WHERE id = $3 AND lease_token = $4 RETURNING attempt";
+
+/// The lease still holds: the target rows that follow may be written.
+const TOUCH_LEASED: &str = "UPDATE invalidations SET updated_ms = $1 WHERE id = $2 AND lease_token = $3";
+
+/// A row per target not yet resolved for this invalidation; existing rows keep their state.
+const INSERT_TARGET: &str = "INSERT INTO invalidation_targets (invalidation_id, target_id, kind, name, updated_ms) \
+     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (invalidation_id, target_id) DO NOTHING";
+
+/// The final status; the lease is released.
+const FINISH: &str = "UPDATE invalidations SET status = $1, error = $2, finished_ms = $3, updated_ms = $3, \
+     lease_owner = NULL, lease_token = NULL, lease_until_ms = NULL \
+     WHERE id = $4 AND lease_token = $5 RETURNING attempt";
+
 #[async_trait]
 impl JobQueue for SqliteStore {
     async fn claim(&self, owner: &str, lease: &LeaseToken, now_ms: i64, lease_ms: i64) -> StoreResult<Option<Claimed>> {
@@ -73,7 +102,8 @@ impl JobQueue for SqliteStore {
 }
 
 /// The changes in order, on the writer's connection (inside the savepoint the
-/// writer rolls back on error): PostgreSQL's `apply_pg`, statement for statement.
+/// writer rolls back on error): the sequence PostgreSQL's `apply_pg` runs,
+/// one plain statement per step (a statement here is a function call).
 fn apply_sqlite(c: &Connection, id: InvalidationId, lease: &str, changes: &[JobChange]) -> StoreResult<()> {
     let event = |status: Status, attempt: i32, note: Option<&str>, at_ms: i64| {
         execute(c, INSERT_EVENT, &[&id.0, &status.code(), &attempt, &note, &at_ms]).map(drop)
