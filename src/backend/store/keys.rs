@@ -4,8 +4,8 @@ use async_trait::async_trait;
 
 use super::error::one_row;
 use super::rows::{convert, ApiKeyRow, KeyProjectRow};
-use super::writer::execute;
-use super::{ApiKey, KeyStore, NewApiKey, PgStore, Project, SqliteStore, StoreResult};
+use super::writer::{execute, query_opt};
+use super::{ApiKey, KeyStore, NewApiKey, PgStore, Project, SqliteStore, StoreError, StoreResult};
 
 const ADD: &str = "INSERT INTO api_keys (project_id, name, prefix, secret_hash, role, created_ms) \
      VALUES ($1, $2, $3, $4, $5, $6) \
@@ -40,9 +40,10 @@ impl KeyStore for SqliteStore {
         convert(rows)
     }
 
+    /// Inline on a reader connection: every API call starts with it.
     async fn api_key_by_prefix(&self, prefix: &str) -> StoreResult<(ApiKey, Project)> {
-        let row: KeyProjectRow = sqlx::query_as(BY_PREFIX).bind(prefix).fetch_one(&self.pool).await?;
-        row.try_into()
+        let row = self.reader.read(|c| query_opt(c, BY_PREFIX, &[&prefix], KeyProjectRow::from_sqlite))?;
+        row.ok_or(StoreError::NotFound)?.try_into()
     }
 
     /// Through the writer: a busy API's first calls all touch their key.

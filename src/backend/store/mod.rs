@@ -20,6 +20,7 @@ mod model;
 mod overview;
 pub mod postgres;
 mod projects;
+mod reader;
 mod rows;
 mod seed;
 pub mod sqlite;

@@ -165,6 +165,31 @@ pub(super) struct KeyProjectRow {
     edge_settings: String,
 }
 
+impl KeyProjectRow {
+    /// The same row read by rusqlite (SQLite's inline reader), columns in `BY_PREFIX`'s order.
+    pub(super) fn from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(KeyProjectRow {
+            key: ApiKeyRow {
+                id: r.get(0)?,
+                project_id: r.get(1)?,
+                name: r.get(2)?,
+                prefix: r.get(3)?,
+                secret_hash: r.get(4)?,
+                role: r.get(5)?,
+                created_ms: r.get(6)?,
+                last_used_ms: r.get(7)?,
+                revoked_ms: r.get(8)?,
+            },
+            project_token: r.get(9)?,
+            project_name: r.get(10)?,
+            origin_hosts: r.get(11)?,
+            max_age_secs: r.get(12)?,
+            s_maxage_secs: r.get(13)?,
+            edge_settings: r.get(14)?,
+        })
+    }
+}
+
 impl TryFrom<KeyProjectRow> for (ApiKey, Project) {
     type Error = StoreError;
     fn try_from(r: KeyProjectRow) -> Result<Self, StoreError> {

@@ -6,6 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
+use super::reader::Reader;
 use super::writer::Writer;
 use super::{Health, PoolSize, StoreError, StoreResult, ACQUIRE_TIMEOUT};
 
@@ -13,6 +14,8 @@ pub struct SqliteStore {
     pub(super) pool: SqlitePool,
     /// The busy writes go through one writer with group commit (see `writer.rs`).
     pub(super) writer: Writer,
+    /// The reads every API call makes, inline (see `reader.rs`).
+    pub(super) reader: Reader,
 }
 
 impl SqliteStore {
@@ -45,7 +48,7 @@ impl SqliteStore {
             )));
         }
         let writer = Writer::start(file)?;
-        Ok(SqliteStore { pool, writer })
+        Ok(SqliteStore { pool, writer, reader: Reader::new(file) })
     }
 }
 
