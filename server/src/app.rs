@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes, ResponseOptions};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes, ResponseOptions};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -41,6 +41,16 @@ pub struct App {
     session_cleanup: tokio::task::JoinHandle<()>,
     /// The rate-limit sync (PostgreSQL) and the metrics upkeep.
     background: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// The console's pages, listed once per process. Listing them runs the app
+/// with Leptos's process-wide "do not load resources" switch on, and a page
+/// that starts loading a resource at that moment in another app of the same
+/// process (the tests build one per test, in parallel) then never finishes
+/// (leptos-rs/leptos#4773). One listing per process removes the window.
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(Console)).clone()
 }
 
 /// Leptos options from cargo-leptos's environment, with the workspace's defaults.
@@ -93,7 +103,7 @@ pub async fn build_with_store(config: Config, connected: Connected) -> anyhow::R
         .with_expiry(Expiry::OnInactivity(time::Duration::hours(sec.session_hours)));
 
     let options = leptos_options();
-    let routes = generate_route_list(Console);
+    let routes = route_list();
     let context = {
         let services = services.clone();
         move || {

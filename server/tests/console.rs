@@ -420,3 +420,45 @@ db_test_cfg!(
         assert_eq!(rows.iter().filter(|r| r.scope == imgflush::domain::Scope::All).count(), 2);
     }
 );
+
+/// Pages render while other apps of the same process start (as the tests do,
+/// in parallel). Listing an app's pages switches Leptos's resource loading
+/// off process-wide for a moment; a page whose resources started in that
+/// moment never finished (leptos-rs/leptos#4773) until the listing was made
+/// once per process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_finish_while_other_apps_start() {
+    let t = std::sync::Arc::new(TestApp::new(Db::Sqlite).await);
+    t.user("admin@example.com", Role::Admin, &t.demo).await;
+    let cookie = t.login("admin@example.com").await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let readers: Vec<_> =
+        ["/p/demo/invalidation", "/p/demo/settings", "/p/demo/invalidation/0190aaaa-0000-7000-8000-000000000000"]
+            .into_iter()
+            .map(|path| {
+                let (t, cookie, stop) = (t.clone(), cookie.clone(), stop.clone());
+                tokio::spawn(async move {
+                    let mut rendered = 0;
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        let page = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+                            let page = t.get(path, Some(&cookie)).await;
+                            let status = page.status();
+                            body_text(page).await;
+                            status
+                        });
+                        let status = page.await.unwrap_or_else(|_| panic!("{path} did not finish in 30 s"));
+                        assert!(status == StatusCode::OK || status == StatusCode::NOT_FOUND, "{path}: {status}");
+                        rendered += 1;
+                    }
+                    rendered
+                })
+            })
+            .collect();
+    for _ in 0..30 {
+        TestApp::new(Db::Sqlite).await;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for reader in readers {
+        assert!(reader.await.unwrap() > 0);
+    }
+}
