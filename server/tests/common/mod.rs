@@ -38,7 +38,7 @@ macro_rules! db_test {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
                 let t = $crate::common::TestApp::new($crate::common::Db::Sqlite).await;
-                ($body)(t).await;
+                $crate::common::within_limit(($body)(t)).await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -47,7 +47,7 @@ macro_rules! db_test {
                     eprintln!("TEST_DATABASE_URL not set: PostgreSQL half skipped");
                     return;
                 };
-                ($body)(t).await;
+                $crate::common::within_limit(($body)(t)).await;
             }
         }
     };
@@ -64,7 +64,7 @@ macro_rules! db_test_cfg {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
                 let t = $crate::common::TestApp::with_config($crate::common::Db::Sqlite, $tweak).await.unwrap();
-                ($body)(t).await;
+                $crate::common::within_limit(($body)(t)).await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -73,10 +73,20 @@ macro_rules! db_test_cfg {
                     eprintln!("TEST_DATABASE_URL not set: PostgreSQL half skipped");
                     return;
                 };
-                ($body)(t).await;
+                $crate::common::within_limit(($body)(t)).await;
             }
         }
     };
+}
+
+/// A test body still running after this long has hung: it fails, naming
+/// itself, instead of holding up the whole run until CI's limit.
+pub const TEST_LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
+
+pub async fn within_limit(body: impl std::future::Future<Output = ()>) {
+    if tokio::time::timeout(TEST_LIMIT, body).await.is_err() {
+        panic!("the test did not finish within {} s: it hung", TEST_LIMIT.as_secs());
+    }
 }
 
 /// A database that exists for one test and is dropped after it.
