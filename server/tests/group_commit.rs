@@ -163,6 +163,42 @@ db_test!(a_jobs_changes_are_stored_all_or_none, |t: TestApp| async move {
     assert!(matches!(t.store.apply(inv.id, &lease, late).await, Err(StoreError::LeaseLost)));
 });
 
+db_test!(a_group_may_add_target_rows_and_record_their_results, |t: TestApp| async move {
+    // The worker never sends this group (rows are added before any call), but
+    // the store keeps the order of any group: PostgreSQL's one-statement path
+    // cannot, so it goes change by change.
+    let actor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
+    let inv = t.app.services.invalidations.submit(&actor, sub("/b.jpg", None)).await.unwrap().invalidation;
+    let lease = LeaseToken::new();
+    t.store.claim("w1", &lease, now_ms(), 60_000).await.unwrap().expect("the job");
+    let at = now_ms();
+    let node = t.store.add_target(t.demo.id, &target(TargetKind::Varnish, "node-1"), at).await.unwrap();
+    let outcome = TargetOutcome {
+        target_id: node.id,
+        state: TargetState::Ok,
+        attempts: 1,
+        detail: Some("HTTP 200".into()),
+        duration_ms: 3,
+        verified: Some(true),
+        verify_note: None,
+    };
+    let changes = vec![
+        JobChange::Status { status: Status::Preparing, note: None, at_ms: at },
+        JobChange::Targets { targets: vec![node], at_ms: at },
+        JobChange::Target { outcome, at_ms: at + 1 },
+        JobChange::Finish { status: Status::Done, error: None, note: None, at_ms: at + 2 },
+    ];
+    t.store.apply(inv.id, &lease, changes).await.unwrap();
+    let rows = t.store.target_results(inv.id).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0].state, rows[0].attempts, rows[0].verified), (TargetState::Ok, 1, Some(true)));
+    let events = t.store.events(inv.id).await.unwrap();
+    assert_eq!(
+        events.iter().map(|e| e.status).collect::<Vec<_>>(),
+        [Status::Received, Status::Preparing, Status::Done]
+    );
+});
+
 db_test!(seed_stores_finished_invalidations_for_admins_only, |t: TestApp| async move {
     let admin = t.actor("admin@example.com", Role::Admin, &t.demo).await;
     let editor = t.actor("editor@example.com", Role::Editor, &t.demo).await;

@@ -6,6 +6,7 @@
 //! on its writer; PostgreSQL (`postgres.rs`) folds each status change and its
 //! event into one statement and claims a batch in one, with LISTEN/NOTIFY.
 
+mod pg_group;
 mod postgres;
 mod sqlite;
 

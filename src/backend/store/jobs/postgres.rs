@@ -12,6 +12,7 @@ use sqlx::postgres::PgListener;
 use sqlx::{FromRow, Row};
 use tokio::sync::Notify;
 
+use super::pg_group;
 use super::*;
 use crate::backend::store::error::leased;
 use crate::backend::store::{JobChange, JobQueue, PgStore, StoreError};
@@ -105,11 +106,12 @@ impl JobQueue for PgStore {
     }
 
     async fn apply(&self, id: InvalidationId, lease: &LeaseToken, changes: Vec<JobChange>) -> StoreResult<()> {
-        if let [change] = changes.as_slice() {
-            // One statement is a transaction of its own.
-            let mut conn = self.pool.acquire().await?;
-            return apply_one(&mut conn, id, lease.as_str(), change).await;
+        // One statement is a transaction of its own.
+        let mut conn = self.pool.acquire().await?;
+        if pg_group::apply_group(&mut conn, id, lease.as_str(), &changes).await? {
+            return Ok(());
         }
+        drop(conn);
         let mut tx = self.pool.begin().await?;
         for change in &changes {
             apply_one(&mut tx, id, lease.as_str(), change).await?;
