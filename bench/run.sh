@@ -270,6 +270,7 @@ run_logpage() {
       fresh_db "$db" || continue 2
       APP__WORKER__ENABLED=false start_console "$DB_URL" 3320
       seed "$DB_URL" "$n" > /dev/null
+      settle "$DB_URL"
       local line
       # One image's path, as support staff search for it (seeded paths: /seed/{k % 1000}/image-{k}.jpg).
       local k=$((n / 2 + 7))

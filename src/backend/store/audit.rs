@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 use sqlx::FromRow;
 
+use super::lite::execute;
 use super::model::from_ms;
-use super::writer::execute;
 use super::{AuditEntry, AuditQuery, AuditStore, NewAuditEntry, PgStore, SqliteStore, StoreResult};
 
 const APPEND: &str = "INSERT INTO audit_events (at_ms, project_id, actor, user_id, api_key_id, ip, user_agent, \

@@ -87,10 +87,10 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
-/// An error of the SQLite writer's own connection (rusqlite), read as the
-/// pool's errors are: the same codes (extended result codes) and messages,
+/// An error of a rusqlite connection (the writer's or a reader's), read as
+/// the pool's errors are: the same codes (extended result codes) and messages,
 /// so a busy database is "unavailable" and a UNIQUE clash a conflict.
-pub(super) fn sqlite_write_error(e: rusqlite::Error) -> StoreError {
+pub(super) fn sqlite_error(e: rusqlite::Error) -> StoreError {
     match e {
         rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound,
         rusqlite::Error::SqliteFailure(failure, message) => {
@@ -180,10 +180,10 @@ mod tests {
             rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), Some(message.to_owned()))
         };
         let busy = failure(5, "database is locked");
-        assert!(matches!(sqlite_write_error(busy), StoreError::Unavailable(_)));
+        assert!(matches!(sqlite_error(busy), StoreError::Unavailable(_)));
         let clash = failure(2067, "UNIQUE constraint failed: invalidations.project_id, invalidations.idempotency_key");
-        assert!(matches!(sqlite_write_error(clash), StoreError::Conflict("an invalidation with this Idempotency-Key")));
-        assert!(matches!(sqlite_write_error(rusqlite::Error::QueryReturnedNoRows), StoreError::NotFound));
-        assert!(matches!(sqlite_write_error(failure(1, "no such table: x")), StoreError::Database(_)));
+        assert!(matches!(sqlite_error(clash), StoreError::Conflict("an invalidation with this Idempotency-Key")));
+        assert!(matches!(sqlite_error(rusqlite::Error::QueryReturnedNoRows), StoreError::NotFound));
+        assert!(matches!(sqlite_error(failure(1, "no such table: x")), StoreError::Database(_)));
     }
 }

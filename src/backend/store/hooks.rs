@@ -4,9 +4,9 @@ use async_trait::async_trait;
 use sqlx::FromRow;
 
 use super::error::one_row;
+use super::lite::execute;
 use super::model::from_ms;
 use super::rows::{convert, InvalidationRow};
-use super::writer::execute;
 use super::{Hook, HookStore, Invalidation, NewHook, PgStore, SqliteStore, StoreResult};
 use crate::domain::InvalidationId;
 

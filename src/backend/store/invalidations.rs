@@ -8,8 +8,8 @@ use uuid::Uuid;
 use rusqlite::ToSql;
 
 use super::audit::{append_sqlite, bind_audit};
+use super::lite::{execute, query_opt};
 use super::rows::{convert, json_list, search_terms, submitter_ids, EventRow, InvalidationRow, TargetResultRow};
-use super::writer::{execute, query_opt};
 use super::{
     Invalidation, InvalidationStore, ListQuery, NewInvalidation, PgStore, SqliteStore, StatusEvent, StoreError,
     StoreResult, TargetResult,

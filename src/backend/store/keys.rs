@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 
 use super::error::one_row;
+use super::lite::{execute, query_opt};
 use super::rows::{convert, ApiKeyRow, KeyProjectRow};
-use super::writer::{execute, query_opt};
 use super::{ApiKey, KeyStore, NewApiKey, PgStore, Project, SqliteStore, StoreError, StoreResult};
 
 const ADD: &str = "INSERT INTO api_keys (project_id, name, prefix, secret_hash, role, created_ms) \

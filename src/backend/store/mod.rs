@@ -16,6 +16,7 @@ mod housekeeping;
 mod invalidations;
 mod jobs;
 mod keys;
+mod lite;
 mod model;
 mod overview;
 pub mod postgres;

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-use super::error::sqlite_write_error;
+use super::error::sqlite_error;
 use super::StoreResult;
 
 /// Idle connections kept (one per runtime thread is what a busy API uses).
@@ -49,9 +49,9 @@ impl Reader {
 
     fn open(&self) -> StoreResult<Connection> {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
-        let conn = Connection::open_with_flags(&self.file, flags).map_err(sqlite_write_error)?;
+        let conn = Connection::open_with_flags(&self.file, flags).map_err(sqlite_error)?;
         // A WAL reader waits only in rare cases (a writer's recovery); never long.
-        conn.busy_timeout(Duration::from_millis(250)).map_err(sqlite_write_error)?;
+        conn.busy_timeout(Duration::from_millis(250)).map_err(sqlite_error)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(conn)
     }

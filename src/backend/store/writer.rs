@@ -15,15 +15,14 @@
 //! not a round trip to a connection thread. The pool (sqlx) keeps the reads
 //! and the rare writes (settings, team, keys).
 
-use std::borrow::Cow;
 use std::path::Path;
 use std::sync::{mpsc, Arc, Weak};
 use std::time::Duration;
 
-use rusqlite::{Connection, ToSql};
+use rusqlite::Connection;
 use tokio::sync::oneshot;
 
-use super::error::sqlite_write_error;
+use super::error::sqlite_error;
 use super::{StoreError, StoreResult};
 
 /// Most writes in one commit: bounds how long the first of them waits.
@@ -50,8 +49,8 @@ impl Writer {
     /// Opens the writer's own connection to `file` (migrated already) and
     /// starts its thread. The thread ends when the last `Writer` is dropped.
     pub(crate) fn start(file: &Path) -> StoreResult<Self> {
-        let conn = Connection::open(file).map_err(sqlite_write_error)?;
-        conn.busy_timeout(Duration::from_secs(10)).map_err(sqlite_write_error)?;
+        let conn = Connection::open(file).map_err(sqlite_error)?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(sqlite_error)?;
         // As the pool's connections: WAL, a commit on disk before anyone is
         // told, foreign keys enforced.
         // The writer does not checkpoint (copying the WAL into the database
@@ -61,10 +60,10 @@ impl Writer {
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
              PRAGMA wal_autocheckpoint = 0;",
         )
-        .map_err(sqlite_write_error)?;
+        .map_err(sqlite_error)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        let checkpoints = Connection::open(file).map_err(sqlite_write_error)?;
-        checkpoints.busy_timeout(Duration::from_secs(10)).map_err(sqlite_write_error)?;
+        let checkpoints = Connection::open(file).map_err(sqlite_error)?;
+        checkpoints.busy_timeout(Duration::from_secs(10)).map_err(sqlite_error)?;
         let alive = Arc::new(());
         let watch = Arc::downgrade(&alive);
         let (ops, rx) = mpsc::channel();
@@ -166,56 +165,4 @@ fn checkpoint(conn: Connection, alive: Weak<()>) {
 
 fn statement<P: rusqlite::Params>(conn: &Connection, sql: &str, params: P) -> rusqlite::Result<usize> {
     conn.prepare_cached(sql)?.execute(params)
-}
-
-/// `sql` written for both dialects (`$1`, `$2`…) as SQLite numbers its
-/// parameters for positional binding (`?1`, `?2`…): SQLite reads `$1` as a
-/// *named* parameter, numbered in order of first appearance.
-pub(crate) fn numbered(sql: &str) -> Cow<'_, str> {
-    if !sql.contains('$') {
-        return Cow::Borrowed(sql);
-    }
-    let mut out = String::with_capacity(sql.len());
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '$' && chars.peek().is_some_and(|d| d.is_ascii_digit()) {
-            out.push('?');
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
-}
-
-/// Runs one statement (dialect-neutral text, see [`numbered`]); rows changed.
-pub(crate) fn execute(conn: &Connection, sql: &str, params: &[&dyn ToSql]) -> StoreResult<usize> {
-    let mut stmt = conn.prepare_cached(&numbered(sql)).map_err(sqlite_write_error)?;
-    stmt.execute(params).map_err(sqlite_write_error)
-}
-
-/// Runs one statement that returns at most one row, read by `read`.
-pub(crate) fn query_opt<T>(
-    conn: &Connection,
-    sql: &str,
-    params: &[&dyn ToSql],
-    read: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-) -> StoreResult<Option<T>> {
-    let mut stmt = conn.prepare_cached(&numbered(sql)).map_err(sqlite_write_error)?;
-    let mut rows = stmt.query(params).map_err(sqlite_write_error)?;
-    match rows.next().map_err(sqlite_write_error)? {
-        Some(row) => read(row).map(Some).map_err(sqlite_write_error),
-        None => Ok(None),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::numbered;
-
-    #[test]
-    fn parameters_keep_their_numbers() {
-        assert_eq!(numbered("SELECT 1"), "SELECT 1");
-        assert_eq!(numbered("VALUES ($1, $10, $2) WHERE a = $1"), "VALUES (?1, ?10, ?2) WHERE a = ?1");
-        assert_eq!(numbered("SELECT '$' || $3"), "SELECT '$' || ?3");
-    }
 }

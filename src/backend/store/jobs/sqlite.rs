@@ -10,8 +10,8 @@ use tokio::sync::Notify;
 use super::*;
 use crate::backend::store::error::leased;
 use crate::backend::store::invalidations::INSERT_EVENT;
+use crate::backend::store::lite::{execute, query_opt};
 use crate::backend::store::rows::ClaimRow;
-use crate::backend::store::writer::{execute, query_opt};
 use crate::backend::store::{JobChange, JobQueue, LeaseToken, SqliteStore, StoreError, StoreResult};
 use crate::domain::{InvalidationId, Status};
 
