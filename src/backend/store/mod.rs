@@ -181,25 +181,19 @@ pub trait InvalidationStore {
 pub trait JobQueue {
     /// Claims the oldest runnable job (queued, or in flight with an expired
     /// lease) for `owner` under `lease`, counting the claim against the attempt.
-    async fn claim(&self, owner: &str, lease: &LeaseToken, now_ms: i64, lease_ms: i64) -> StoreResult<Option<Claimed>>;
+    async fn claim(&self, owner: &str, lease: &LeaseToken, now_ms: i64, lease_ms: i64) -> StoreResult<Option<Claimed>> {
+        Ok(self.claim_many(owner, vec![lease.clone()], now_ms, lease_ms).await?.pop())
+    }
     /// Up to one job per lease in `leases`, oldest first, as [`Self::claim`]
-    /// each; fewer when fewer are runnable. SQLite claims them in one write.
+    /// each; fewer when fewer are runnable. Both dialects claim them in one
+    /// write (SQLite one writer op, PostgreSQL one statement).
     async fn claim_many(
         &self,
         owner: &str,
         leases: Vec<LeaseToken>,
         now_ms: i64,
         lease_ms: i64,
-    ) -> StoreResult<Vec<Claimed>> {
-        let mut claimed = Vec::with_capacity(leases.len());
-        for lease in &leases {
-            match self.claim(owner, lease, now_ms, lease_ms).await? {
-                Some(c) => claimed.push(c),
-                None => break,
-            }
-        }
-        Ok(claimed)
-    }
+    ) -> StoreResult<Vec<Claimed>>;
     async fn extend_lease(&self, id: InvalidationId, lease: &LeaseToken, until_ms: i64) -> StoreResult<()>;
     /// Stores `changes` in order, in one transaction, while the lease is
     /// held: all of them or none ([`StoreError::LeaseLost`] once another claim

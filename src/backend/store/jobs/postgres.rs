@@ -65,10 +65,6 @@ const CHANNEL: &str = "imgflush_jobs";
 
 #[async_trait]
 impl JobQueue for PgStore {
-    async fn claim(&self, owner: &str, lease: &LeaseToken, now_ms: i64, lease_ms: i64) -> StoreResult<Option<Claimed>> {
-        Ok(self.claim_many(owner, vec![lease.clone()], now_ms, lease_ms).await?.pop())
-    }
-
     async fn claim_many(
         &self,
         owner: &str,

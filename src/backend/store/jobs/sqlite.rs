@@ -46,17 +46,6 @@ const FINISH: &str = "UPDATE invalidations SET status = $1, error = $2, finished
 
 #[async_trait]
 impl JobQueue for SqliteStore {
-    async fn claim(&self, owner: &str, lease: &LeaseToken, now_ms: i64, lease_ms: i64) -> StoreResult<Option<Claimed>> {
-        let until = now_ms + lease_ms;
-        let (owner, token) = (owner.to_owned(), lease.clone());
-        self.writer
-            .write(move |c| {
-                let row = query_opt(c, CLAIM, &[&owner, &token.as_str(), &until, &now_ms], ClaimRow::from_sqlite)?;
-                row.map(|r| claimed(r, &token, until)).transpose()
-            })
-            .await
-    }
-
     async fn claim_many(
         &self,
         owner: &str,
