@@ -116,7 +116,8 @@ db_test!(a_jobs_changes_are_stored_all_or_none, |t: TestApp| async move {
     assert_eq!(t.store.events(inv.id).await.unwrap().len(), 1);
 
     // Another claim's token changes nothing.
-    let stranger = vec![JobChange::Finish { status: Status::Done, error: None, note: None, at_ms: at }];
+    let stranger =
+        vec![JobChange::Finish { status: Status::Done, error: None, note: None, at_ms: at, notified: false }];
     assert!(matches!(t.store.apply(inv.id, &LeaseToken::new(), stranger).await, Err(StoreError::LeaseLost)));
 
     // Nor does it add target rows (PostgreSQL adds them all in one statement).
@@ -134,7 +135,13 @@ db_test!(a_jobs_changes_are_stored_all_or_none, |t: TestApp| async move {
         JobChange::Targets { targets: targets.clone(), at_ms: at + 1 },
         JobChange::Status { status: Status::FlushingResizingServers, note: None, at_ms: at + 2 },
         JobChange::Status { status: Status::FlushingCdnServers, note: None, at_ms: at + 3 },
-        JobChange::Finish { status: Status::Done, error: None, note: Some("nothing to do".into()), at_ms: at + 4 },
+        JobChange::Finish {
+            status: Status::Done,
+            error: None,
+            note: Some("nothing to do".into()),
+            at_ms: at + 4,
+            notified: false,
+        },
     ];
     t.store.apply(inv.id, &lease, changes).await.unwrap();
     let events = t.store.events(inv.id).await.unwrap();
@@ -186,7 +193,7 @@ db_test!(a_group_may_add_target_rows_and_record_their_results, |t: TestApp| asyn
         JobChange::Status { status: Status::Preparing, note: None, at_ms: at },
         JobChange::Targets { targets: vec![node], at_ms: at },
         JobChange::Target { outcome, at_ms: at + 1 },
-        JobChange::Finish { status: Status::Done, error: None, note: None, at_ms: at + 2 },
+        JobChange::Finish { status: Status::Done, error: None, note: None, at_ms: at + 2, notified: false },
     ];
     t.store.apply(inv.id, &lease, changes).await.unwrap();
     let rows = t.store.target_results(inv.id).await.unwrap();
@@ -222,6 +229,8 @@ db_test!(seed_stores_finished_invalidations_for_admins_only, |t: TestApp| async 
     assert_eq!(found.len(), 3);
     // No worker picks seeded rows up: nothing is queued.
     assert!(t.store.claim("w1", &LeaseToken::new(), now_ms(), 1_000).await.unwrap().is_none());
+    // Nor does the notifier: seeded history calls no hook.
+    assert!(t.store.unnotified(10).await.unwrap().is_empty(), "seeded rows are not news");
 });
 
 db_test!(member_changes_succeed_while_the_writer_commits, |t: TestApp| async move {

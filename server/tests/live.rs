@@ -1,6 +1,6 @@
 //! The live log: `GET /p/{token}/live` pushes the project's status changes
 //! as server-sent events, including changes written by another process
-//! (PostgreSQL NOTIFY from a trigger; SQLite a poll). Both databases.
+//! (a poll of `updated_ms`, which sees every writer). Both databases.
 
 mod common;
 
