@@ -168,3 +168,29 @@ db_test!(a_hook_needs_an_https_url_and_a_name, |t: TestApp| async move {
     let missing = t.server_fn_json(&cookie, "test_hook", &[("project", "demo"), ("hook_id", "999")]).await;
     assert_eq!(missing, json!("NotFound"));
 });
+
+db_test!(a_job_of_a_project_without_hooks_ends_notified, |t: TestApp| async move {
+    // Without a hook there is nothing for the notifier to call: the worker's
+    // final write marks the row notified. With one, the notifier still gets it.
+    let other = t.project("other").await;
+    let every = Recorder::start().await;
+    t.store.add_hook(other.id, &hook("ci", every.url("/ci"), true), now_ms()).await.unwrap();
+    let submit = |p: &str| Submission::from_api("original", Some(vec![p.to_owned()]), None).unwrap();
+    let editor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
+    let other_editor = t.actor("editor@other.example", Role::Editor, &other).await;
+    let quiet = t.app.services.invalidations.submit(&editor, submit("/a.jpg")).await.unwrap().invalidation;
+    let heard = t.app.services.invalidations.submit(&other_editor, submit("/b.jpg")).await.unwrap().invalidation;
+    let w = t.app.worker(worker());
+    let mut ran = 0;
+    while ran < 2 {
+        ran += w.try_execute_batch().await.unwrap();
+    }
+    let unnotified: Vec<_> = t.store.unnotified(10).await.unwrap().into_iter().map(|i| i.id).collect();
+    assert_eq!(unnotified, [heard.id], "only the job of the project with a hook awaits the notifier");
+    assert!(!unnotified.contains(&quiet.id));
+    let stop = CancellationToken::new();
+    tokio::spawn(run_notifier(t.store.clone(), NetworkPolicy::loopback(), stop.clone()));
+    wait_for("the hook call", || every.count() == 1).await;
+    assert_eq!(every.requests()[0].json()["invalidation_id"], heard.id.to_string());
+    stop.cancel();
+});

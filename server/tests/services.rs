@@ -144,3 +144,34 @@ db_test!(both_front_doors_parse_alike, |t: TestApp| async move {
     assert_eq!(bad(ListParams { limit: Some("0"), ..Default::default() }), "limit");
     assert_eq!(ListQuery::parse(ListParams { limit: Some(" 7 "), ..Default::default() }, 20).unwrap().limit, 7);
 });
+
+db_test!(a_kept_key_is_checked_and_a_revocation_elsewhere_applies_within_a_second, |t: TestApp| async move {
+    use imgflush::backend::keys::VERIFIED_FOR;
+    let admin = t.actor("admin@example.com", Role::Admin, &t.demo).await;
+    let keys = &services(&t).keys;
+    let (key, secret) = keys.create(&admin, "ci", "editor").await.unwrap();
+    assert_eq!(keys.authenticate(&secret).await.unwrap().key.id, key.id);
+    // Kept after its first use, the key still has to be presented whole: the
+    // same prefix with another secret is refused.
+    let last = if secret.ends_with('A') { 'B' } else { 'A' };
+    let forged = format!("{}{last}", &secret[..secret.len() - 1]);
+    assert!(matches!(keys.authenticate(&forged).await, Err(ServiceError::NotFound)));
+    assert_eq!(keys.authenticate(&secret).await.unwrap().key.id, key.id);
+    // Revoked by another instance (here: straight in the database), the copy
+    // this one keeps serves at most VERIFIED_FOR longer.
+    t.store.revoke_api_key(t.demo.id, key.id, imgflush::backend::now_ms()).await.unwrap();
+    tokio::time::sleep(VERIFIED_FOR + std::time::Duration::from_millis(50)).await;
+    assert!(matches!(keys.authenticate(&secret).await, Err(ServiceError::NotFound)));
+});
+
+db_test!(a_key_revoked_here_is_refused_at_once, |t: TestApp| async move {
+    let admin = t.actor("admin@example.com", Role::Admin, &t.demo).await;
+    let keys = &services(&t).keys;
+    let (key, secret) = keys.create(&admin, "ci", "editor").await.unwrap();
+    let (_, other) = keys.create(&admin, "other", "support").await.unwrap();
+    keys.authenticate(&secret).await.unwrap();
+    keys.authenticate(&other).await.unwrap();
+    keys.revoke(&admin, key.id).await.unwrap();
+    assert!(matches!(keys.authenticate(&secret).await, Err(ServiceError::NotFound)));
+    assert_eq!(keys.authenticate(&other).await.unwrap().key.name, "other", "the project's other keys still work");
+});

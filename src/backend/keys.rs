@@ -1,6 +1,15 @@
 //! API keys: `imf_<prefix>_<secret>`. The prefix finds the row; only a SHA-256
 //! of the whole key is stored (keys are random, so a slow hash adds nothing),
 //! compared in constant time.
+//!
+//! A verified key is kept for [`VERIFIED_FOR`], so a client calling the API
+//! many times a second costs the database one key read a second, not one per
+//! request. A key revoked on this instance is refused at once; revoked on
+//! another instance (or by `server key revoke`), within [`VERIFIED_FOR`].
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -24,6 +33,13 @@ impl std::fmt::Debug for GeneratedKey {
 /// How stale a key's `last_used` may get before a request records it again.
 pub const TOUCH_EVERY_MS: i64 = 60_000;
 
+/// How long a verified key (and its project) is used without reading it
+/// again: the longest a revocation on another instance takes to apply here.
+pub const VERIFIED_FOR: Duration = Duration::from_secs(1);
+
+/// At most this many verified keys are kept; past it, the stale ones go.
+const VERIFIED_MAX: usize = 10_000;
+
 pub fn hash_key(key: &str) -> String {
     hex::encode(Sha256::digest(key.as_bytes()))
 }
@@ -45,6 +61,22 @@ fn prefix_of(key: &str) -> Option<&str> {
 #[derive(Clone)]
 pub struct KeyService {
     store: DynStore,
+    verified: Arc<Mutex<Kept>>,
+}
+
+/// The verified keys, by prefix. `forgotten` counts [`KeyService::forget_project`]
+/// calls, so a read that started before one does not keep what it read.
+#[derive(Default)]
+struct Kept {
+    keys: HashMap<String, Verified>,
+    forgotten: u64,
+}
+
+/// A key that matched its stored hash, as read at `at`.
+struct Verified {
+    at: Instant,
+    key: ApiKey,
+    project: Project,
 }
 
 /// A verified key and the project it belongs to.
@@ -55,13 +87,17 @@ pub struct KeyCaller {
 
 impl KeyService {
     pub fn new(store: DynStore) -> Self {
-        KeyService { store }
+        KeyService { store, verified: Arc::default() }
     }
 
     /// The caller a presented key stands for; `NotFound` for malformed,
     /// unknown, wrong or revoked keys alike, and for a deleted project.
     pub async fn authenticate(&self, presented: &str) -> Result<KeyCaller, ServiceError> {
-        let (key, project) = self.verify(presented).await?;
+        let presented = presented.trim();
+        let (key, project) = match self.recently_verified(presented) {
+            Some(found) => found,
+            None => self.verify(presented).await?,
+        };
         let submitter = Submitter::ApiKey { id: key.id, name: key.name.clone() };
         Ok(KeyCaller {
             actor: Actor { project, role: key.role, submitter, instance: None, meta: Default::default() },
@@ -77,18 +113,52 @@ impl KeyService {
         if recent {
             return Ok(());
         }
-        Ok(self.store.touch_api_key(key.id, now).await?)
+        self.store.touch_api_key(key.id, now).await?;
+        // The kept copy too, or every request until its next read would write.
+        if let Some(v) = self.verified.lock().expect("key cache").keys.get_mut(&key.prefix) {
+            v.key.last_used = chrono::DateTime::from_timestamp_millis(now);
+        }
+        Ok(())
+    }
+
+    /// The key and project kept for `presented`, if read less than
+    /// [`VERIFIED_FOR`] ago and `presented` still hashes to the key's hash.
+    fn recently_verified(&self, presented: &str) -> Option<(ApiKey, Project)> {
+        let prefix = prefix_of(presented)?;
+        let verified = self.verified.lock().expect("key cache");
+        let v = verified.keys.get(prefix).filter(|v| v.at.elapsed() < VERIFIED_FOR)?;
+        matches(&v.key, presented).then(|| (v.key.clone(), v.project.clone()))
     }
 
     async fn verify(&self, presented: &str) -> Result<(ApiKey, Project), StoreError> {
-        let prefix = prefix_of(presented.trim()).ok_or(StoreError::NotFound)?;
+        let prefix = prefix_of(presented).ok_or(StoreError::NotFound)?;
+        let forgotten = self.verified.lock().expect("key cache").forgotten;
         let (key, project) = self.store.api_key_by_prefix(prefix).await?;
-        let expected = key.secret_hash.as_bytes();
-        let actual = hash_key(presented.trim());
-        if key.revoked.is_some() || !bool::from(expected.ct_eq(actual.as_bytes())) {
+        if key.revoked.is_some() || !matches(&key, presented) {
             return Err(StoreError::NotFound);
         }
+        let mut verified = self.verified.lock().expect("key cache");
+        if verified.forgotten != forgotten {
+            // Revoked here while it was read: answer as read, keep nothing.
+            return Ok((key, project));
+        }
+        if verified.keys.len() >= VERIFIED_MAX {
+            verified.keys.retain(|_, v| v.at.elapsed() < VERIFIED_FOR);
+            if verified.keys.len() >= VERIFIED_MAX {
+                verified.keys.clear();
+            }
+        }
+        let kept = Verified { at: Instant::now(), key: key.clone(), project: project.clone() };
+        verified.keys.insert(key.prefix.clone(), kept);
         Ok((key, project))
+    }
+
+    /// Forgets the kept copies of a project's keys (revoked, or the project
+    /// changed): the next request reads them again.
+    pub fn forget_project(&self, project_id: i64) {
+        let mut verified = self.verified.lock().expect("key cache");
+        verified.keys.retain(|_, v| v.project.id != project_id);
+        verified.forgotten += 1;
     }
 
     pub async fn list(&self, actor: &Actor) -> Result<Vec<ApiKey>, ServiceError> {
@@ -111,11 +181,17 @@ impl KeyService {
     pub async fn revoke(&self, actor: &Actor, key_id: i64) -> Result<(), ServiceError> {
         actor.require(Role::can_manage)?;
         self.store.revoke_api_key(actor.project.id, key_id, now_ms()).await?;
+        self.forget_project(actor.project.id);
         let name = self.store.list_api_keys(actor.project.id).await?.into_iter().find(|k| k.id == key_id);
         let detail = name.map_or(format!("key #{key_id}"), |k| format!("key {} (imf_{}_…)", k.name, k.prefix));
         super::audit::record(&self.store, actor, "key.revoked", detail).await;
         Ok(())
     }
+}
+
+/// Whether `presented` is the key whose hash is stored, compared in constant time.
+fn matches(key: &ApiKey, presented: &str) -> bool {
+    bool::from(key.secret_hash.as_bytes().ct_eq(hash_key(presented).as_bytes()))
 }
 
 /// Name and role of a new key, every problem reported at once.

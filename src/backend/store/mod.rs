@@ -210,8 +210,14 @@ pub trait JobQueue {
         note: Option<&str>,
         now_ms: i64,
     ) -> StoreResult<()> {
-        let change =
-            JobChange::Finish { status, error: error.map(str::to_owned), note: note.map(str::to_owned), at_ms: now_ms };
+        let change = JobChange::Finish {
+            status,
+            error: error.map(str::to_owned),
+            note: note.map(str::to_owned),
+            at_ms: now_ms,
+            // The notifier looks for the project's hooks.
+            notified: false,
+        };
         self.apply(id, lease, vec![change]).await
     }
     /// Wakes `notify` whenever any instance queues a job (PostgreSQL LISTEN);

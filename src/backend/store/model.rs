@@ -352,8 +352,11 @@ pub enum JobChange {
     Targets { targets: Vec<Target>, at_ms: i64 },
     /// What one target answered.
     Target { outcome: TargetOutcome, at_ms: i64 },
-    /// The final status; clears the lease (so it comes last).
-    Finish { status: Status, error: Option<String>, note: Option<String>, at_ms: i64 },
+    /// The final status; clears the lease (so it comes last). `notified`:
+    /// the project has no notification hook, so there is nothing for the
+    /// notifier to call and the row counts as notified as it ends (else the
+    /// notifier claims it, as before).
+    Finish { status: Status, error: Option<String>, note: Option<String>, at_ms: i64, notified: bool },
 }
 
 /// Proof of one claim on a job. Every claim gets a fresh token and every

@@ -20,7 +20,7 @@ use crate::domain::InvalidationId;
 /// `$1` id, `$2` lease, `$3` last status (NULL: unchanged), `$4` last time
 /// the row changed (NULL: unchanged), `$5` the group ends with Finish, `$6`
 /// its error, `$7`–`$9` the events, `$10`–`$13` new target rows, `$14`–`$21`
-/// target results. Nothing is written unless the lease holds and every
+/// target results, `$22` the Finish marks it notified. Nothing is written unless the lease holds and every
 /// result has its row (as change by change, where a missing row fails the
 /// group). Answers (1 if it was written, results stored).
 const GROUP: &str = "WITH inv AS ( \
@@ -29,7 +29,8 @@ const GROUP: &str = "WITH inv AS ( \
         finished_ms = CASE WHEN $5 THEN $4 ELSE finished_ms END, \
         lease_owner = CASE WHEN $5 THEN NULL ELSE lease_owner END, \
         lease_token = CASE WHEN $5 THEN NULL ELSE lease_token END, \
-        lease_until_ms = CASE WHEN $5 THEN NULL ELSE lease_until_ms END \
+        lease_until_ms = CASE WHEN $5 THEN NULL ELSE lease_until_ms END, \
+        notified_ms = CASE WHEN $5 AND $22 THEN $4 ELSE notified_ms END \
         WHERE id = $1 AND lease_token = $2 \
         AND cardinality($14::bigint[]) = (SELECT count(*) FROM invalidation_targets \
             WHERE invalidation_id = $1 AND target_id = ANY($14::bigint[])) \
@@ -59,6 +60,7 @@ struct Group<'a> {
     last_status: Option<&'static str>,
     last_ms: Option<i64>,
     finish: bool,
+    notified: bool,
     error: Option<&'a str>,
     ev_status: Vec<&'static str>,
     ev_note: Vec<Option<&'a str>>,
@@ -90,9 +92,10 @@ impl<'a> Group<'a> {
                 JobChange::Status { status, note, at_ms } => {
                     g.event(status.code(), note.as_deref(), *at_ms);
                 }
-                JobChange::Finish { status, error, note, at_ms } => {
+                JobChange::Finish { status, error, note, at_ms, notified } => {
                     g.event(status.code(), error.as_deref().or(note.as_deref()), *at_ms);
                     g.finish = true;
+                    g.notified = *notified;
                     g.error = error.as_deref();
                 }
                 JobChange::Targets { targets, at_ms } => {
@@ -166,6 +169,7 @@ pub(super) async fn apply_group(
         .bind(&g.r_at)
         .bind(&g.r_verified)
         .bind(&g.r_note)
+        .bind(g.notified)
         .fetch_one(&mut *c)
         .await?;
     if held == 0 || stored != g.r_target.len() as i64 {

@@ -41,10 +41,12 @@ const TRANSITION_PG: &str = "WITH changed AS ( \
      SELECT $3, $1, attempt, $5, $2 FROM changed RETURNING attempt";
 
 /// The final status and its event row; the lease is released. `$1` status,
-/// `$2` error, `$3` time, `$4` id, `$5` lease, `$6` the event's note.
+/// `$2` error, `$3` time, `$4` id, `$5` lease, `$6` the event's note, `$7`
+/// notified as it ends.
 const FINISH_PG: &str = "WITH changed AS ( \
         UPDATE invalidations SET status = $1, error = $2, finished_ms = $3, updated_ms = $3, \
-        lease_owner = NULL, lease_token = NULL, lease_until_ms = NULL \
+        lease_owner = NULL, lease_token = NULL, lease_until_ms = NULL, \
+        notified_ms = CASE WHEN $7 THEN $3 ELSE notified_ms END \
         WHERE id = $4 AND lease_token = $5 RETURNING attempt) \
      INSERT INTO invalidation_events (invalidation_id, status, attempt, note, at_ms) \
      SELECT $4, $1, attempt, $6, $3 FROM changed RETURNING attempt";
@@ -186,7 +188,7 @@ async fn apply_one(c: &mut sqlx::PgConnection, id: InvalidationId, lease: &str, 
                 .await?;
             leased(done.rows_affected())?;
         }
-        JobChange::Finish { status, error, note, at_ms } => {
+        JobChange::Finish { status, error, note, at_ms, notified } => {
             sqlx::query(FINISH_PG)
                 .bind(status.code())
                 .bind(error)
@@ -194,6 +196,7 @@ async fn apply_one(c: &mut sqlx::PgConnection, id: InvalidationId, lease: &str, 
                 .bind(id.0)
                 .bind(lease)
                 .bind(error.as_deref().or(note.as_deref()))
+                .bind(notified)
                 .fetch_optional(&mut *c)
                 .await?
                 .ok_or(StoreError::LeaseLost)?;

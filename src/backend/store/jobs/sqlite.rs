@@ -39,9 +39,10 @@ const TOUCH_LEASED: &str = "UPDATE invalidations SET updated_ms = $1 WHERE id = 
 const INSERT_TARGET: &str = "INSERT INTO invalidation_targets (invalidation_id, target_id, kind, name, updated_ms) \
      VALUES ($1, $2, $3, $4, $5) ON CONFLICT (invalidation_id, target_id) DO NOTHING";
 
-/// The final status; the lease is released.
+/// The final status; the lease is released. `$6`: notified as it ends.
 const FINISH: &str = "UPDATE invalidations SET status = $1, error = $2, finished_ms = $3, updated_ms = $3, \
-     lease_owner = NULL, lease_token = NULL, lease_until_ms = NULL \
+     lease_owner = NULL, lease_token = NULL, lease_until_ms = NULL, \
+     notified_ms = CASE WHEN $6 THEN $3 ELSE notified_ms END \
      WHERE id = $4 AND lease_token = $5 RETURNING attempt";
 
 #[async_trait]
@@ -125,9 +126,9 @@ fn apply_sqlite(c: &Connection, id: InvalidationId, lease: &str, changes: &[JobC
                 ];
                 leased(execute(c, RECORD_TARGET, &params)? as u64)?;
             }
-            JobChange::Finish { status, error, note, at_ms } => {
-                let attempt = query_opt(c, FINISH, &[&status.code(), error, at_ms, &id.0, &lease], |r| r.get(0))?
-                    .ok_or(StoreError::LeaseLost)?;
+            JobChange::Finish { status, error, note, at_ms, notified } => {
+                let params: [&dyn ToSql; 6] = [&status.code(), error, at_ms, &id.0, &lease, notified];
+                let attempt = query_opt(c, FINISH, &params, |r| r.get(0))?.ok_or(StoreError::LeaseLost)?;
                 event(*status, attempt, error.as_deref().or(note.as_deref()), *at_ms)?;
             }
         }
