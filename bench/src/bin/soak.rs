@@ -11,6 +11,9 @@
 //!   soak --server target/debug/server [--count 10000] [--kills 20]
 //!   BENCH_SMALL=1: 500 invalidations and at least 5 kills per run.
 //!
+//! Submissions are spread over 1.5 × the wanted kills' mean time, so the kills
+//! land while work is in flight however fast the build drains it.
+//!
 //! Prints a Markdown table; exits non-zero when anything was lost or purged
 //! concurrently twice.
 
@@ -170,7 +173,9 @@ async fn run(
     let chaos = tokio::spawn(chaos(fleet.clone(), stop.clone(), a.small));
 
     let consoles = [(console_a.as_str(), key_a.as_str()), (console_b.as_str(), key_b.as_str())];
-    let submit = submit_all(&consoles, a.count, n, &submitted);
+    // Long enough for the wanted kills at chaos's mean pace, with room to spare.
+    let over = chaos_mean(a.small).mul_f64(a.kills as f64 * 1.5);
+    let submit = submit_all(&consoles, a.count, over, n, &submitted);
     let restarts = async {
         if !restart {
             return Ok(0);
@@ -239,19 +244,25 @@ async fn run(
 }
 
 /// Submits `count` invalidations, alternating between the consoles, 32 at a
-/// time; each is retried (same Idempotency-Key) until accepted. Answers the ids.
+/// time and spread over at least `over` (so the kills happen while work is
+/// in flight however fast the build drains it); each is retried (same
+/// Idempotency-Key) until accepted. Answers the ids.
 async fn submit_all(
     consoles: &[(&str, &str); 2],
     count: usize,
+    over: Duration,
     run: usize,
     done: &AtomicUsize,
 ) -> anyhow::Result<Vec<String>> {
     let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?;
+    let start = tokio::time::Instant::now();
     let results: Vec<anyhow::Result<String>> = futures::stream::iter(0..count)
         .map(|i| {
             let (base, key) = consoles[i % 2];
             let client = client.clone();
+            let not_before = start + over.mul_f64(i as f64 / count as f64);
             async move {
+                tokio::time::sleep_until(not_before).await;
                 let body = serde_json::json!({"scope": "original", "urls": [format!("/sample.li/soak/{run}/{i}.jpg")]});
                 let deadline = Instant::now() + Duration::from_secs(120);
                 loop {
@@ -283,12 +294,27 @@ async fn submit_all(
     results.into_iter().collect()
 }
 
+/// Milliseconds between kills: at least the first, plus up to the second.
+fn chaos_pace(small: bool) -> (u64, u64) {
+    if small {
+        (300, 500)
+    } else {
+        (800, 1500)
+    }
+}
+
+/// The mean time between kills.
+fn chaos_mean(small: bool) -> Duration {
+    let (base, spread) = chaos_pace(small);
+    Duration::from_millis(base + spread / 2)
+}
+
 /// Kills a random worker with SIGKILL every so often and starts a new one,
 /// while the run lasts (kills after the work is done would prove nothing,
 /// so too few of them is reported, not made up). Answers the kills.
 async fn chaos(fleet: Arc<Mutex<Fleet>>, stop: Arc<AtomicBool>, small: bool) -> anyhow::Result<usize> {
     let mut kills = 0;
-    let (base, spread) = if small { (300, 500) } else { (800, 1500) };
+    let (base, spread) = chaos_pace(small);
     while !stop.load(Ordering::Relaxed) {
         tokio::time::sleep(Duration::from_millis(base + rand::random::<u64>() % spread)).await;
         let victim = rand::random::<usize>() % 3;
