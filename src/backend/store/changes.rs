@@ -28,31 +28,26 @@ const LATEST: &str = "SELECT COALESCE(MAX(updated_ms), 0) FROM invalidations";
 
 type ChangeRow = (Uuid, i64, String, i64);
 
-#[async_trait]
-impl ChangeFeed for SqliteStore {
-    async fn watch_changes(&self, tx: &broadcast::Sender<Change>) -> StoreResult<()> {
-        let pool = &self.pool;
-        poll(
-            tx,
-            || async move { Ok(sqlx::query_as::<_, (i64,)>(LATEST).fetch_one(pool).await?.0) },
-            |since| async move { Ok(sqlx::query_as(RECENT).bind(since).fetch_all(pool).await?) },
-        )
-        .await
-    }
+/// The feed of a store whose `pool` runs [`LATEST`] and [`RECENT`] as written.
+macro_rules! polled_feed {
+    ($store:ty) => {
+        #[async_trait]
+        impl ChangeFeed for $store {
+            async fn watch_changes(&self, tx: &broadcast::Sender<Change>) -> StoreResult<()> {
+                let pool = &self.pool;
+                poll(
+                    tx,
+                    || async move { Ok(sqlx::query_as::<_, (i64,)>(LATEST).fetch_one(pool).await?.0) },
+                    |since| async move { Ok(sqlx::query_as(RECENT).bind(since).fetch_all(pool).await?) },
+                )
+                .await
+            }
+        }
+    };
 }
 
-#[async_trait]
-impl ChangeFeed for PgStore {
-    async fn watch_changes(&self, tx: &broadcast::Sender<Change>) -> StoreResult<()> {
-        let pool = &self.pool;
-        poll(
-            tx,
-            || async move { Ok(sqlx::query_as::<_, (i64,)>(LATEST).fetch_one(pool).await?.0) },
-            |since| async move { Ok(sqlx::query_as(RECENT).bind(since).fetch_all(pool).await?) },
-        )
-        .await
-    }
-}
+polled_feed!(SqliteStore);
+polled_feed!(PgStore);
 
 /// Sends the rows that moved since the last poll to `tx`, every [`POLL`],
 /// until `tx` has no receivers left.
