@@ -123,12 +123,13 @@ seed() {
 }
 
 # Writes the database's log back into its files (SQLite: a TRUNCATE
-# checkpoint; PostgreSQL: CHECKPOINT).
+# checkpoint; PostgreSQL: VACUUM ANALYZE, which autovacuum would otherwise run
+# on the seeded table while the benchmark measures, then CHECKPOINT).
 settle() { # URL
   if [[ "$1" == sqlite://* ]]; then
     sqlite3 -cmd ".timeout 30000" "${1#sqlite://}" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
   else
-    psql "$1" -qc "CHECKPOINT" >/dev/null
+    psql "$1" -qc "VACUUM (ANALYZE)" -qc "CHECKPOINT" >/dev/null
   fi
 }
 
