@@ -1,0 +1,119 @@
+//! A job's per-target results, and what the worker writes to a leased job:
+//! its changes, the claim's token, and the job as claimed.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Invalidation, Target};
+use crate::domain::{Status, TargetKind};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TargetState {
+    Pending,
+    Ok,
+    Error,
+    Skipped,
+}
+
+impl TargetState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetState::Pending => "pending",
+            TargetState::Ok => "ok",
+            TargetState::Error => "error",
+            TargetState::Skipped => "skipped",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => TargetState::Pending,
+            "ok" => TargetState::Ok,
+            "error" => TargetState::Error,
+            "skipped" => TargetState::Skipped,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TargetResult {
+    pub target_id: i64,
+    pub kind: TargetKind,
+    pub name: String,
+    pub state: TargetState,
+    pub attempts: i32,
+    pub detail: Option<String>,
+    pub duration_ms: Option<i64>,
+    pub updated: DateTime<Utc>,
+    /// The node answered every purged URL anew (verify setting); `None`: not checked.
+    pub verified: Option<bool>,
+    pub verify_note: Option<String>,
+}
+
+/// One finished purge call (or run of calls) against one target.
+#[derive(Debug, Clone)]
+pub struct TargetOutcome {
+    pub target_id: i64,
+    pub state: TargetState,
+    pub attempts: i32,
+    pub detail: Option<String>,
+    pub duration_ms: i64,
+    pub verified: Option<bool>,
+    pub verify_note: Option<String>,
+}
+
+/// One change to a leased job, stored with the moment it happened.
+#[derive(Debug, Clone)]
+pub enum JobChange {
+    /// A new status, recorded in the event log.
+    Status { status: Status, note: Option<String>, at_ms: i64 },
+    /// A pending result row for each target that has none yet.
+    Targets { targets: Vec<Target>, at_ms: i64 },
+    /// What one target answered.
+    Target { outcome: TargetOutcome, at_ms: i64 },
+    /// The final status; clears the lease (so it comes last). `notified`:
+    /// the project has no notification hook, so there is nothing for the
+    /// notifier to call and the row counts as notified as it ends (else the
+    /// notifier claims it, as before).
+    Finish { status: Status, error: Option<String>, note: Option<String>, at_ms: i64, notified: bool },
+}
+
+/// Proof of one claim on a job. Every claim gets a fresh token and every
+/// worker write checks it, so a task whose lease expired cannot write any
+/// more, even when the same process claimed the job again in another task.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LeaseToken(pub String);
+
+impl LeaseToken {
+    pub fn new() -> Self {
+        LeaseToken(uuid::Uuid::new_v4().simple().to_string())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for LeaseToken {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Display for LeaseToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A job as claimed: the invalidation, the claim's token, when the lease
+/// ends, and how many times this attempt has been claimed (this claim included).
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub job: Invalidation,
+    pub lease: LeaseToken,
+    pub lease_until_ms: i64,
+    pub claims: i32,
+}
