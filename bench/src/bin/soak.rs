@@ -35,7 +35,7 @@ use futures::StreamExt;
 use tokio::sync::Mutex;
 
 use cluster::{free_port, Cluster};
-use fleet::Fleet;
+use fleet::{chaos, chaos_mean, Fleet};
 
 struct Args {
     server: PathBuf,
@@ -292,35 +292,4 @@ async fn submit_all(
         .collect()
         .await;
     results.into_iter().collect()
-}
-
-/// Milliseconds between kills: at least the first, plus up to the second.
-fn chaos_pace(small: bool) -> (u64, u64) {
-    if small {
-        (300, 500)
-    } else {
-        (800, 1500)
-    }
-}
-
-/// The mean time between kills.
-fn chaos_mean(small: bool) -> Duration {
-    let (base, spread) = chaos_pace(small);
-    Duration::from_millis(base + spread / 2)
-}
-
-/// Kills a random worker with SIGKILL every so often and starts a new one,
-/// while the run lasts (kills after the work is done would prove nothing,
-/// so too few of them is reported, not made up). Answers the kills.
-async fn chaos(fleet: Arc<Mutex<Fleet>>, stop: Arc<AtomicBool>, small: bool) -> anyhow::Result<usize> {
-    let mut kills = 0;
-    let (base, spread) = chaos_pace(small);
-    while !stop.load(Ordering::Relaxed) {
-        tokio::time::sleep(Duration::from_millis(base + rand::random::<u64>() % spread)).await;
-        let victim = rand::random::<usize>() % 3;
-        let pause = Duration::from_millis(rand::random::<u64>() % 300);
-        fleet.lock().await.kill_and_restart(victim, pause).await?;
-        kills += 1;
-    }
-    Ok(kills)
 }

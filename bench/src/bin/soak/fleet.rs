@@ -1,13 +1,17 @@
 //! The processes under test: console instances (`server serve --no-worker`)
 //! and worker processes (`server worker`), all real `server` binaries on one
-//! database, each logging to its own file. Workers are killed with SIGKILL.
+//! database, each logging to its own file. Workers are killed with SIGKILL,
+//! at random moments (`chaos`).
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use tokio::process::{Child, Command};
+use tokio::sync::Mutex;
 
 pub struct Fleet {
     server: PathBuf,
@@ -121,4 +125,35 @@ impl Fleet {
             let _ = c.wait().await;
         }
     }
+}
+
+/// Milliseconds between kills: at least the first, plus up to the second.
+fn chaos_pace(small: bool) -> (u64, u64) {
+    if small {
+        (300, 500)
+    } else {
+        (800, 1500)
+    }
+}
+
+/// The mean time between kills.
+pub fn chaos_mean(small: bool) -> Duration {
+    let (base, spread) = chaos_pace(small);
+    Duration::from_millis(base + spread / 2)
+}
+
+/// Kills a random worker with SIGKILL every so often and starts a new one,
+/// while the run lasts (kills after the work is done would prove nothing,
+/// so too few of them is reported, not made up). Answers the kills.
+pub async fn chaos(fleet: Arc<Mutex<Fleet>>, stop: Arc<AtomicBool>, small: bool) -> anyhow::Result<usize> {
+    let mut kills = 0;
+    let (base, spread) = chaos_pace(small);
+    while !stop.load(Ordering::Relaxed) {
+        tokio::time::sleep(Duration::from_millis(base + rand::random::<u64>() % spread)).await;
+        let victim = rand::random::<usize>() % 3;
+        let pause = Duration::from_millis(rand::random::<u64>() % 300);
+        fleet.lock().await.kill_and_restart(victim, pause).await?;
+        kills += 1;
+    }
+    Ok(kills)
 }
