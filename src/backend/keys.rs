@@ -153,9 +153,9 @@ impl KeyService {
         Ok((key, project))
     }
 
-    /// Forgets the kept copies of a project's keys (revoked, or the project
-    /// changed): the next request reads them again.
-    pub fn forget_project(&self, project_id: i64) {
+    /// Forgets the kept copies of a project's keys (one was revoked): the
+    /// next request reads them again.
+    fn forget_project(&self, project_id: i64) {
         let mut verified = self.verified.lock().expect("key cache");
         verified.keys.retain(|_, v| v.project.id != project_id);
         verified.forgotten += 1;

@@ -20,9 +20,10 @@ use crate::domain::InvalidationId;
 /// `$1` id, `$2` lease, `$3` last status (NULL: unchanged), `$4` last time
 /// the row changed (NULL: unchanged), `$5` the group ends with Finish, `$6`
 /// its error, `$7`–`$9` the events, `$10`–`$13` new target rows, `$14`–`$21`
-/// target results, `$22` the Finish marks it notified. Nothing is written unless the lease holds and every
-/// result has its row (as change by change, where a missing row fails the
-/// group). Answers (1 if it was written, results stored).
+/// target results, `$22` the Finish marks it notified. Nothing is written
+/// unless the lease holds and every result has its row (as change by change,
+/// where a missing row fails the group). Answers (1 if it was written,
+/// results stored).
 const GROUP: &str = "WITH inv AS ( \
         UPDATE invalidations SET status = COALESCE($3, status), updated_ms = COALESCE($4, updated_ms), \
         error = CASE WHEN $5 THEN $6 ELSE error END, \
