@@ -74,6 +74,10 @@ impl ConsoleMetrics {
             purge_varnish: purge("varnish"),
             purge_webhook: purge("webhook"),
             purge_failed: r.counter("imgflush_purge_failures_total", "Targets that failed after every retry."),
+            setup_reads: r.counter(
+                "imgflush_worker_setup_reads_total",
+                "Reads of a project's setup by this process's worker: one per project and change to its settings, targets or hooks.",
+            ),
         };
         let accepted =
             r.counter("imgflush_invalidations_accepted_total", "Invalidations accepted (201) by this instance's API.");

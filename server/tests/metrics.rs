@@ -1,6 +1,7 @@
 //! `GET /metrics`: the queue read from the database, the API's accepted
 //! count and the worker's purge times change as a job runs; strangers are
 //! refused (loopback only without `metrics.token`, the bearer token with it).
+//! The worker's setup reads: once per project and change to its setup.
 
 mod common;
 
@@ -13,11 +14,12 @@ use axum::http::{header, Request, StatusCode};
 
 use common::recorder::Recorder;
 use common::*;
+use imgflush::backend::invalidations::Submission;
 use imgflush::backend::now_ms;
-use imgflush::backend::store::NewTarget;
+use imgflush::backend::store::{NewHook, NewTarget, ProjectSettingsUpdate};
 use imgflush::backend::worker::WorkerConfig;
 use imgflush::backend::Actor;
-use imgflush::domain::TargetKind;
+use imgflush::domain::{Role, TargetKind};
 use server::config::Secret;
 
 const TOKEN: &str = "metrics-token-for-the-tests";
@@ -106,3 +108,67 @@ db_test_cfg!(
         assert!(has(&body_text(ok).await, "imgflush_queue_depth 0"));
     }
 );
+
+db_test!(the_worker_reads_a_project_setup_once_per_change, |t: TestApp| async move {
+    // Every claim carries its project's setup version: while it stays, the
+    // worker reuses the setup it read; after any change (settings, targets,
+    // hooks added or removed) the next job claimed reads and uses the new one.
+    let project = t.project("setup").await;
+    let node = Recorder::start().await;
+    let target = |name: &str| NewTarget {
+        kind: TargetKind::Webhook,
+        name: name.into(),
+        url: node.url(&format!("/{name}")),
+        secret: None,
+    };
+    let a = t.store.add_target(project.id, &target("a"), now_ms()).await.unwrap();
+    let editor = t.actor("editor@setup.example", Role::Editor, &project).await;
+    let worker = t.app.worker(WorkerConfig { id: "setup".into(), ..Default::default() });
+    let job = |path: &'static str| {
+        let (t, editor, worker, node) = (&t, &editor, &worker, &node);
+        async move {
+            let before = node.count();
+            let submission = Submission::from_api("original", Some(vec![path.to_owned()]), None).unwrap();
+            let id = t.app.services.invalidations.submit(editor, submission).await.unwrap().invalidation.id;
+            let done = worker.try_execute_task().await.unwrap().expect("a job to claim");
+            assert_eq!(done.id, id);
+            let mut called: Vec<String> = node.requests()[before..].iter().map(|r| r.path.clone()).collect();
+            called.sort();
+            let reads = value(&figures(t).await, "imgflush_worker_setup_reads_total");
+            (id, called, reads)
+        }
+    };
+
+    let (_, called, reads) = job("/1.jpg").await;
+    assert_eq!((called, reads), (vec!["/a".to_owned()], 1.0), "the first job reads the setup");
+    let (_, called, reads) = job("/2.jpg").await;
+    assert_eq!((called, reads), (vec!["/a".to_owned()], 1.0), "an unchanged setup is kept");
+
+    t.store.add_target(project.id, &target("b"), now_ms()).await.unwrap();
+    let (_, called, reads) = job("/3.jpg").await;
+    assert_eq!((called, reads), (vec!["/a".to_owned(), "/b".to_owned()], 2.0), "a target added is purged next");
+
+    let renamed = ProjectSettingsUpdate {
+        name: "Renamed".into(),
+        origin_hosts: project.origin_hosts.clone(),
+        max_age_secs: project.max_age_secs,
+        s_maxage_secs: project.s_maxage_secs,
+        edge: project.edge.clone(),
+    };
+    t.store.update_project_settings(project.id, &renamed).await.unwrap();
+    let (_, _, reads) = job("/4.jpg").await;
+    assert_eq!(reads, 3.0, "changed settings are read again");
+
+    let hook = NewHook { name: "ci".into(), url: node.url("/hook"), secret: None, every_final: true };
+    t.store.add_hook(project.id, &hook, now_ms()).await.unwrap();
+    let (heard, _, reads) = job("/5.jpg").await;
+    assert_eq!(reads, 4.0, "a hook added is read again");
+    let unnotified: Vec<_> = t.store.unnotified(10).await.unwrap().into_iter().map(|i| i.id).collect();
+    assert_eq!(unnotified, [heard], "the job after the hook was added waits for the notifier");
+
+    t.store.remove_target(project.id, a.id).await.unwrap();
+    let (_, called, reads) = job("/6.jpg").await;
+    assert_eq!((called, reads), (vec!["/b".to_owned()], 5.0), "a target removed is not called");
+    let (_, _, reads) = job("/7.jpg").await;
+    assert_eq!(reads, 5.0);
+});

@@ -8,6 +8,7 @@ use std::time::Instant;
 use futures::future::join_all;
 
 use super::lease::Lease;
+use super::setup::SetupCell;
 use super::{Worker, WorkerError};
 use crate::backend::now_ms;
 use crate::backend::purge::{self, PurgeRequest};
@@ -49,42 +50,14 @@ impl<'a> Changes<'a> {
     }
 }
 
-/// What a job needs of its project: read once per claimed batch and project
-/// (the jobs of a batch were claimed at the same moment). `None`: the project
-/// is gone.
-pub(super) struct Setup {
-    project: Project,
-    targets: Vec<Target>,
-    /// Whether the project has a notification hook: without one, a job
-    /// counts as notified as it ends (one write less per job).
-    hooks: bool,
-}
-
-pub(super) type SetupCell = tokio::sync::OnceCell<Option<Setup>>;
-
 impl Worker {
-    /// The project's setup, read by the first job of the batch that asks.
-    async fn setup<'c>(&self, cell: &'c SetupCell, project_id: i64) -> Result<&'c Option<Setup>, StoreError> {
-        cell.get_or_try_init(|| async {
-            match self.store.project_by_id(project_id).await {
-                Ok(project) => {
-                    let targets = self.store.list_targets(project.id).await?;
-                    let hooks = !self.store.list_hooks(project.id).await?.is_empty();
-                    Ok(Some(Setup { project, targets, hooks }))
-                }
-                Err(StoreError::NotFound) => Ok(None),
-                Err(e) => Err(e),
-            }
-        })
-        .await
-    }
-
     #[tracing::instrument(skip_all, fields(id = %job.id, attempt = job.attempt, worker = %self.cfg.id), err)]
     pub(super) async fn pipeline(
         &self,
         job: &Invalidation,
         lease: &Lease,
         setup: &SetupCell,
+        setup_version: Option<i64>,
     ) -> Result<(), WorkerError> {
         let me = self.cfg.id.as_str();
         let mut changes = Changes::new(self, job.id, lease);
@@ -94,7 +67,7 @@ impl Worker {
             format!("resumed by {me} after the previous worker's lease expired")
         };
         changes.status(Status::Preparing, note);
-        let Some(setup) = self.setup(setup, job.project_id).await? else {
+        let Some(setup) = self.setup(setup, job.project_id, setup_version).await? else {
             // Its hooks went with it: nothing to notify.
             changes.finish(Status::Error, Some("the project no longer exists".into()), None, true);
             return changes.flush().await;

@@ -20,6 +20,9 @@ pub struct WorkerMetrics {
     pub purge_webhook: Histogram,
     /// Targets that ended in error after their retries.
     pub purge_failed: Counter,
+    /// Reads of a project's setup (settings, targets, hooks): once per
+    /// project and change to its setup, not once per job.
+    pub setup_reads: Counter,
 }
 
 impl Default for WorkerMetrics {
@@ -30,6 +33,7 @@ impl Default for WorkerMetrics {
             purge_varnish: Histogram::noop(),
             purge_webhook: Histogram::noop(),
             purge_failed: Counter::noop(),
+            setup_reads: Counter::noop(),
         }
     }
 }

@@ -22,10 +22,11 @@ use crate::domain::Status;
 mod job;
 mod lease;
 mod metrics;
+mod setup;
 
-use job::SetupCell;
 use lease::{heartbeat, Lease};
 pub use metrics::WorkerMetrics;
+use setup::{SetupCache, SetupCell};
 
 /// Jobs a lane claims at once when there is a backlog (`concurrency` lanes
 /// hold at most `concurrency × CLAIM_BATCH` jobs).
@@ -99,13 +100,23 @@ pub struct Worker {
     network: Arc<NetworkPolicy>,
     cfg: Arc<WorkerConfig>,
     metrics: WorkerMetrics,
+    /// The projects' setups, shared by the lanes.
+    setups: Arc<SetupCache>,
 }
 
 impl Worker {
     pub fn new(store: DynStore, wake: Arc<Notify>, cfg: WorkerConfig) -> Self {
         let network = NetworkPolicy::public_only();
         let client = purge::client(cfg.target_timeout, &network);
-        Worker { store, wake, client, network: Arc::new(network), cfg: Arc::new(cfg), metrics: Default::default() }
+        Worker {
+            store,
+            wake,
+            client,
+            network: Arc::new(network),
+            cfg: Arc::new(cfg),
+            metrics: Default::default(),
+            setups: Default::default(),
+        }
     }
 
     /// Lets purges reach `policy`'s networks besides public addresses
@@ -222,12 +233,12 @@ impl Worker {
     async fn execute(&self, claimed: Claimed, setup: &SetupCell) -> Result<(), WorkerError> {
         let lease =
             Lease { token: claimed.lease, until_ms: AtomicI64::new(claimed.lease_until_ms), margin: self.margin() };
-        let job = claimed.job;
+        let (job, version) = (claimed.job, claimed.setup_version);
         // The heartbeat lives inside the job's future: if the job is dropped
         // (worker killed), the lease stops being renewed and expires. When the
         // heartbeat gives up, the pipeline (and any purge call in flight) is dropped.
         let result = tokio::select! {
-            r = self.pipeline(&job, &lease, setup) => r,
+            r = self.pipeline(&job, &lease, setup, version) => r,
             lost = heartbeat(self, job.id, &lease) => Err(lost),
         };
         if matches!(result, Err(WorkerError::LeaseLost | WorkerError::LeaseExpiring)) {

@@ -15,7 +15,13 @@ use super::{Claimed, LeaseToken, StoreResult};
 use crate::domain::InvalidationId;
 
 fn claimed(row: ClaimRow, lease: &LeaseToken, lease_until_ms: i64) -> StoreResult<Claimed> {
-    Ok(Claimed { job: row.job.try_into()?, lease: lease.clone(), lease_until_ms, claims: row.claims })
+    Ok(Claimed {
+        job: row.job.try_into()?,
+        lease: lease.clone(),
+        lease_until_ms,
+        claims: row.claims,
+        setup_version: row.setup_version,
+    })
 }
 
 /// Wakes every instance's worker (PostgreSQL; they LISTEN on `imgflush_jobs`).

@@ -20,7 +20,8 @@ use crate::backend::store::{JobChange, JobQueue, PgStore, StoreError};
 /// Up to `$5` of the oldest runnable jobs (queued or in flight, due, with no
 /// live lease), each under its own lease token: the `n`-th oldest gets
 /// `$2[n]`. `$1` owner, `$3` lease end, `$4` now. Rows another instance is
-/// claiming at the same moment are skipped, not waited for.
+/// claiming at the same moment are skipped, not waited for. With each job,
+/// its project's setup version (none once the project is gone).
 const CLAIM_BATCH: &str = "WITH picked AS ( \
         SELECT id, next_run_ms FROM invalidations \
         WHERE status IN ('RECEIVED', 'PREPARING', 'FLUSHINGCLOUDIMAGESERVER', 'FLUSHINGCDNSERVERS') \
@@ -31,7 +32,8 @@ const CLAIM_BATCH: &str = "WITH picked AS ( \
         claims = i.claims + 1 \
      FROM ranked WHERE i.id = ranked.id AND (i.lease_until_ms IS NULL OR i.lease_until_ms < $4) \
      RETURNING ranked.n, i.id, i.project_id, i.scope, i.paths, i.status, i.attempt, i.submitted_by, i.error, \
-        i.created_ms, i.updated_ms, i.finished_ms, i.request_hash, i.claims";
+        i.created_ms, i.updated_ms, i.finished_ms, i.request_hash, i.claims, \
+        (SELECT p.setup_version FROM projects p WHERE p.id = i.project_id) AS setup_version";
 
 /// A status change and its event row; the attempt, or no row once the lease
 /// is lost. `$1` status, `$2` time, `$3` id, `$4` lease, `$5` note.

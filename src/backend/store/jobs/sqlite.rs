@@ -16,7 +16,8 @@ use crate::backend::store::{JobChange, JobQueue, LeaseToken, SqliteStore, StoreE
 use crate::domain::{InvalidationId, Status};
 
 /// Takes the oldest runnable job: queued or in flight, due, with no live lease.
-/// `$1` owner, `$2` lease token, `$3` lease end, `$4` now. SQLite's planner
+/// `$1` owner, `$2` lease token, `$3` lease end, `$4` now; with the job, its
+/// project's setup version (none once the project is gone). SQLite's planner
 /// is told to walk the runnable index in order (else it sorts the backlog).
 const CLAIM: &str = "UPDATE invalidations SET lease_owner = $1, lease_token = $2, lease_until_ms = $3, \
      claims = claims + 1 \
@@ -26,7 +27,8 @@ const CLAIM: &str = "UPDATE invalidations SET lease_owner = $1, lease_token = $2
         ORDER BY next_run_ms, id LIMIT 1) \
      AND (lease_until_ms IS NULL OR lease_until_ms < $4) \
      RETURNING id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, updated_ms, \
-     finished_ms, request_hash, claims";
+     finished_ms, request_hash, claims, \
+     (SELECT setup_version FROM projects p WHERE p.id = invalidations.project_id) AS setup_version";
 
 /// A status change (its event row is written beside it); the attempt it belongs to.
 const TRANSITION: &str = "UPDATE invalidations SET status = $1, updated_ms = $2 \

@@ -116,4 +116,7 @@ pub struct Claimed {
     pub lease: LeaseToken,
     pub lease_until_ms: i64,
     pub claims: i32,
+    /// The version of the project's setup (settings, targets, hooks) at the
+    /// claim: every change to them bumps it. `None`: the project is gone.
+    pub setup_version: Option<i64>,
 }

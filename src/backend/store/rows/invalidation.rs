@@ -60,17 +60,19 @@ impl InvalidationRow {
     }
 }
 
-/// What a claim returns: the job and how often this attempt was claimed.
+/// What a claim returns: the job, how often this attempt was claimed and its
+/// project's setup version.
 #[derive(FromRow)]
 pub(in crate::backend::store) struct ClaimRow {
     #[sqlx(flatten)]
     pub(in crate::backend::store) job: InvalidationRow,
     pub(in crate::backend::store) claims: i32,
+    pub(in crate::backend::store) setup_version: Option<i64>,
 }
 
 impl ClaimRow {
     pub(in crate::backend::store) fn from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
-        Ok(ClaimRow { job: InvalidationRow::from_sqlite(r)?, claims: r.get(12)? })
+        Ok(ClaimRow { job: InvalidationRow::from_sqlite(r)?, claims: r.get(12)?, setup_version: r.get(13)? })
     }
 }
 
