@@ -14,7 +14,7 @@ pub mod ssr;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
-use leptos_router::components::{Route, Router, Routes};
+use leptos_router::components::{FlatRoutes, Route, Router};
 use leptos_router::{path, Lazy, SsrMode};
 
 use components::NotFound;
@@ -45,7 +45,7 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/imgflush.css" />
         <Title formatter=|t: String| if t.is_empty() { "imgflush".to_owned() } else { format!("{t} · imgflush") } />
         <Router>
-            <Routes fallback=NotFound>
+            <FlatRoutes fallback=NotFound>
                 <Route path=path!("/login") view={Lazy::<lazy::Login>::new()} />
                 <Route path=path!("/") view={Lazy::<lazy::Home>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/docs/api") view={Lazy::<lazy::ApiDocs>::new()} />
@@ -65,7 +65,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/p/:token/audit") view={Lazy::<lazy::ProjectAudit>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/p/:token/notifications") view={Lazy::<lazy::Hooks>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/audit") view={Lazy::<lazy::InstanceAudit>::new()} ssr=SsrMode::Async />
-            </Routes>
+            </FlatRoutes>
         </Router>
     }
 }

@@ -3,6 +3,8 @@ use leptos::prelude::*;
 use imgflush::domain::{parse_path_list, Scope, CONSOLE_MAX_PATHS};
 
 use crate::components::ErrorNotice;
+use leptos::server_fn::ServerFn;
+
 use crate::serverfns::SubmitInvalidation;
 
 /// Scope, URLs with live validation (the same parser the server uses), Submit.
@@ -44,7 +46,18 @@ pub fn InvalidationForm(
     view! {
         <section class="card" aria-labelledby="new-invalidation">
             <h2 id="new-invalidation">"New invalidation"</h2>
-            <ActionForm action=submit>
+            // A plain form (posts to the server function without JavaScript);
+            // hydrated, it dispatches from the signals. `ActionForm` would parse
+            // the form data with serde_qs, weight the first load carries.
+            <form method="post" action=SubmitInvalidation::url() on:submit=move |ev: leptos::ev::SubmitEvent| {
+                ev.prevent_default();
+                submit.dispatch(SubmitInvalidation {
+                    project: token.get_untracked(),
+                    scope: if all.get_untracked() { "all" } else { "original" }.to_owned(),
+                    urls: Some(text.get_untracked()),
+                    confirm_all: confirmed.get_untracked().then(|| "yes".to_owned()),
+                });
+            }>
                 <input type="hidden" name="project" value=token />
                 <fieldset class="scope">
                     <legend>"Scope"</legend>
@@ -98,7 +111,7 @@ pub fn InvalidationForm(
                 <button type="submit" class="primary" disabled=move || hydrated.get() && blocked()>
                     {move || if submit.pending().get() { "Submitting…" } else { "Submit" }}
                 </button>
-            </ActionForm>
+            </form>
             {move || result.get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
         </section>
     }

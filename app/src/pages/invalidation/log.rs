@@ -1,4 +1,5 @@
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
@@ -196,11 +197,17 @@ fn Row(
             <td class="who">{row.submitted_by}</td>
             <td>
                 {show_retry.then(|| view! {
-                    <ActionForm action=retry>
+                    <form method="post" action=RetryInvalidation::url() on:submit={
+                        let id = id.clone();
+                        move |ev: leptos::ev::SubmitEvent| {
+                            ev.prevent_default();
+                            retry.dispatch(RetryInvalidation { project: token.get_untracked(), id: id.clone() });
+                        }
+                    }>
                         <input type="hidden" name="project" value=token />
                         <input type="hidden" name="id" value=id.clone() />
                         <button type="submit" class="retry">"Retry"</button>
-                    </ActionForm>
+                    </form>
                 })}
             </td>
         </tr>
