@@ -13,10 +13,19 @@ ALTER TABLE projects ADD COLUMN setup_version INTEGER NOT NULL DEFAULT 0;
 UPDATE projects SET setup_version = id;
 INSERT INTO project_setup_versions (id, last) SELECT 1, coalesce(max(id), 0) FROM projects;
 
-CREATE TRIGGER projects_setup_created AFTER INSERT ON projects
+-- Inserting a project id here moves that project to the next version: the
+-- one place the triggers below share.
+CREATE VIEW project_setup_changes (project_id) AS SELECT NULL;
+
+CREATE TRIGGER project_setup_changes_apply INSTEAD OF INSERT ON project_setup_changes
 BEGIN
     UPDATE project_setup_versions SET last = last + 1;
-    UPDATE projects SET setup_version = (SELECT last FROM project_setup_versions) WHERE id = NEW.id;
+    UPDATE projects SET setup_version = (SELECT last FROM project_setup_versions) WHERE id = NEW.project_id;
+END;
+
+CREATE TRIGGER projects_setup_created AFTER INSERT ON projects
+BEGIN
+    INSERT INTO project_setup_changes VALUES (NEW.id);
 END;
 
 -- The project's own columns (not `id`: locking a project by `SET id = id`
@@ -24,39 +33,33 @@ END;
 CREATE TRIGGER projects_setup_changed
 AFTER UPDATE OF token, name, origin_hosts, max_age_secs, s_maxage_secs, edge_settings, retention_days ON projects
 BEGIN
-    UPDATE project_setup_versions SET last = last + 1;
-    UPDATE projects SET setup_version = (SELECT last FROM project_setup_versions) WHERE id = NEW.id;
+    INSERT INTO project_setup_changes VALUES (NEW.id);
 END;
 
 -- Its targets (any change) and its hooks (added or removed: a hook's last
 -- delivery result is not part of the setup).
 CREATE TRIGGER targets_setup_added AFTER INSERT ON targets
 BEGIN
-    UPDATE project_setup_versions SET last = last + 1;
-    UPDATE projects SET setup_version = (SELECT last FROM project_setup_versions) WHERE id = NEW.project_id;
+    INSERT INTO project_setup_changes VALUES (NEW.project_id);
 END;
 
 CREATE TRIGGER targets_setup_changed AFTER UPDATE ON targets
 BEGIN
-    UPDATE project_setup_versions SET last = last + 1;
-    UPDATE projects SET setup_version = (SELECT last FROM project_setup_versions)
-    WHERE id IN (OLD.project_id, NEW.project_id);
+    INSERT INTO project_setup_changes VALUES (OLD.project_id);
+    INSERT INTO project_setup_changes SELECT NEW.project_id WHERE NEW.project_id <> OLD.project_id;
 END;
 
 CREATE TRIGGER targets_setup_removed AFTER DELETE ON targets
 BEGIN
-    UPDATE project_setup_versions SET last = last + 1;
-    UPDATE projects SET setup_version = (SELECT last FROM project_setup_versions) WHERE id = OLD.project_id;
+    INSERT INTO project_setup_changes VALUES (OLD.project_id);
 END;
 
 CREATE TRIGGER notification_hooks_setup_added AFTER INSERT ON notification_hooks
 BEGIN
-    UPDATE project_setup_versions SET last = last + 1;
-    UPDATE projects SET setup_version = (SELECT last FROM project_setup_versions) WHERE id = NEW.project_id;
+    INSERT INTO project_setup_changes VALUES (NEW.project_id);
 END;
 
 CREATE TRIGGER notification_hooks_setup_removed AFTER DELETE ON notification_hooks
 BEGIN
-    UPDATE project_setup_versions SET last = last + 1;
-    UPDATE projects SET setup_version = (SELECT last FROM project_setup_versions) WHERE id = OLD.project_id;
+    INSERT INTO project_setup_changes VALUES (OLD.project_id);
 END;
