@@ -1,10 +1,9 @@
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
 use imgflush::domain::{parse_path_list, Scope, CONSOLE_MAX_PATHS};
 
 use crate::components::ErrorNotice;
-use leptos::server_fn::ServerFn;
-
 use crate::serverfns::SubmitInvalidation;
 
 /// Scope, URLs with live validation (the same parser the server uses), Submit.
@@ -46,9 +45,9 @@ pub fn InvalidationForm(
     view! {
         <section class="card" aria-labelledby="new-invalidation">
             <h2 id="new-invalidation">"New invalidation"</h2>
-            // A plain form (posts to the server function without JavaScript);
+            // A plain form (it posts to the server function without JavaScript);
             // hydrated, it dispatches from the signals. `ActionForm` would parse
-            // the form data with serde_qs, weight the first load carries.
+            // the form data with serde_qs, which the first load would then carry.
             <form method="post" action=SubmitInvalidation::url() on:submit=move |ev: leptos::ev::SubmitEvent| {
                 ev.prevent_default();
                 submit.dispatch(SubmitInvalidation {
