@@ -57,6 +57,7 @@ macro_rules! hook_store {
         #[async_trait]
         impl HookStore for $store {
             async fn add_hook(&self, project_id: i64, new: &NewHook, now_ms: i64) -> StoreResult<Hook> {
+                let _turn = self.write_turn().await?;
                 let row: HookRow = sqlx::query_as(ADD)
                     .bind(project_id)
                     .bind(&new.name)
@@ -82,6 +83,7 @@ macro_rules! hook_store {
             }
 
             async fn remove_hook(&self, project_id: i64, id: i64) -> StoreResult<()> {
+                let _turn = self.write_turn().await?;
                 let done = sqlx::query(REMOVE).bind(project_id).bind(id).execute(&self.pool).await?;
                 one_row(done.rows_affected())
             }

@@ -36,6 +36,7 @@ macro_rules! housekeeping_store {
                 by: &str,
                 now_ms: i64,
             ) -> StoreResult<Invalidation> {
+                let _turn = self.write_turn().await?;
                 let mut tx = self.pool.begin().await?;
                 let row: Option<InvalidationRow> =
                     sqlx::query_as(CANCEL).bind(now_ms).bind(project_id).bind(id.0).fetch_optional(&mut *tx).await?;
@@ -57,6 +58,7 @@ macro_rules! housekeeping_store {
             }
 
             async fn set_retention_days(&self, project_id: i64, days: i64) -> StoreResult<()> {
+                let _turn = self.write_turn().await?;
                 let done = sqlx::query(SET_RETENTION).bind(project_id).bind(days).execute(&self.pool).await?;
                 super::error::one_row(done.rows_affected())
             }
@@ -70,6 +72,7 @@ macro_rules! housekeeping_store {
             }
 
             async fn prune_invalidations(&self, project_id: i64, before_ms: i64) -> StoreResult<u64> {
+                let _turn = self.write_turn().await?;
                 let done = sqlx::query(PRUNE).bind(project_id).bind(before_ms).execute(&self.pool).await?;
                 Ok(done.rows_affected())
             }

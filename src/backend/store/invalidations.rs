@@ -192,6 +192,7 @@ impl InvalidationStore for SqliteStore {
         by: &str,
         now_ms: i64,
     ) -> StoreResult<Invalidation> {
+        let _turn = self.write_turn().await?;
         let mut tx = self.pool.begin().await?;
         let row: Option<InvalidationRow> =
             sqlx::query_as(REQUEUE).bind(now_ms).bind(project_id).bind(id.0).fetch_optional(&mut *tx).await?;

@@ -23,6 +23,7 @@ const REVOKE: &str = "UPDATE api_keys SET revoked_ms = COALESCE(revoked_ms, $1) 
 #[async_trait]
 impl KeyStore for SqliteStore {
     async fn add_api_key(&self, project_id: i64, new: &NewApiKey, now_ms: i64) -> StoreResult<ApiKey> {
+        let _turn = self.write_turn().await?;
         let row: ApiKeyRow = sqlx::query_as(ADD)
             .bind(project_id)
             .bind(&new.name)
@@ -52,6 +53,7 @@ impl KeyStore for SqliteStore {
     }
 
     async fn revoke_api_key(&self, project_id: i64, key_id: i64, now_ms: i64) -> StoreResult<()> {
+        let _turn = self.write_turn().await?;
         let done = sqlx::query(REVOKE).bind(now_ms).bind(project_id).bind(key_id).execute(&self.pool).await?;
         one_row(done.rows_affected())
     }

@@ -5,6 +5,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
+use super::writer::Turn;
 use super::{Health, PoolSize, StoreResult, ACQUIRE_TIMEOUT};
 
 pub struct PgStore {
@@ -25,6 +26,11 @@ impl PgStore {
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         Ok(PgStore { pool })
+    }
+
+    /// PostgreSQL has no single writer to wait for (SQLite's: `sqlite.rs`).
+    pub(super) async fn write_turn(&self) -> StoreResult<Option<Turn>> {
+        Ok(None)
     }
 }
 

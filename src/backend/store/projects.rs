@@ -34,6 +34,7 @@ const MEMBERSHIP: &str =
 #[async_trait]
 impl ProjectStore for SqliteStore {
     async fn update_project_settings(&self, id: i64, update: &ProjectSettingsUpdate) -> StoreResult<()> {
+        let _turn = self.write_turn().await?;
         let edge = serde_json::to_string(&update.edge).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let done = sqlx::query(UPDATE_SETTINGS)
             .bind(id)
@@ -51,6 +52,7 @@ impl ProjectStore for SqliteStore {
     }
 
     async fn create_project(&self, new: &NewProject, now_ms: i64) -> StoreResult<Project> {
+        let _turn = self.write_turn().await?;
         let row: ProjectRow = sqlx::query_as(CREATE)
             .bind(&new.token)
             .bind(&new.name)
@@ -77,11 +79,13 @@ impl ProjectStore for SqliteStore {
     }
 
     async fn set_membership(&self, user_id: i64, project_id: i64, role: Role) -> StoreResult<()> {
+        let _turn = self.write_turn().await?;
         sqlx::query(SET_MEMBERSHIP).bind(user_id).bind(project_id).bind(role.as_str()).execute(&self.pool).await?;
         Ok(())
     }
 
     async fn remove_membership(&self, user_id: i64, project_id: i64) -> StoreResult<()> {
+        let _turn = self.write_turn().await?;
         let done = sqlx::query(REMOVE_MEMBERSHIP).bind(user_id).bind(project_id).execute(&self.pool).await?;
         one_row(done.rows_affected())
     }

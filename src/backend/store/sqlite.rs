@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 use super::reader::Reader;
-use super::writer::Writer;
+use super::writer::{Turn, Writer};
 use super::{Health, PoolSize, StoreError, StoreResult, ACQUIRE_TIMEOUT};
 
 pub struct SqliteStore {
@@ -49,6 +49,14 @@ impl SqliteStore {
         }
         let writer = Writer::start(file)?;
         Ok(SqliteStore { pool, writer, reader: Reader::new(file) })
+    }
+}
+
+impl SqliteStore {
+    /// Taken before a write through the pool: its turn at the write lock,
+    /// after the writes queued in the writer (see `writer.rs`).
+    pub(super) async fn write_turn(&self) -> StoreResult<Option<Turn>> {
+        self.writer.turn().await.map(Some)
     }
 }
 

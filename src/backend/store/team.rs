@@ -42,17 +42,20 @@ macro_rules! team_store {
         #[async_trait]
         impl TeamStore for $store {
             async fn set_instance_role(&self, user_id: i64, role: Option<InstanceRole>) -> StoreResult<()> {
+                let _turn = self.write_turn().await?;
                 let role = role.map(|r| r.as_str());
                 let done = sqlx::query(SET_INSTANCE_ROLE).bind(user_id).bind(role).execute(&self.pool).await?;
                 one_row(done.rows_affected())
             }
 
             async fn record_sign_in(&self, user_id: i64, now_ms: i64) -> StoreResult<()> {
+                let _turn = self.write_turn().await?;
                 sqlx::query(RECORD_SIGN_IN).bind(user_id).bind(now_ms).execute(&self.pool).await?;
                 Ok(())
             }
 
             async fn end_sessions(&self, user_id: i64) -> StoreResult<()> {
+                let _turn = self.write_turn().await?;
                 let done = sqlx::query(END_SESSIONS).bind(user_id).execute(&self.pool).await?;
                 one_row(done.rows_affected())
             }
@@ -63,6 +66,7 @@ macro_rules! team_store {
             }
 
             async fn change_member(&self, project_id: i64, user_id: i64, role: Option<Role>) -> StoreResult<Role> {
+                let _turn = self.write_turn().await?;
                 let mut tx = self.pool.begin().await?;
                 let lock: Option<&str> = $lock;
                 if let Some(lock) = lock {
@@ -94,6 +98,7 @@ macro_rules! team_store {
                 now_ms: i64,
                 expires_ms: i64,
             ) -> StoreResult<()> {
+                let _turn = self.write_turn().await?;
                 let mut tx = self.pool.begin().await?;
                 sqlx::query(END_INVITATIONS).bind(user_id).bind(now_ms).execute(&mut *tx).await?;
                 sqlx::query(INVITE)
@@ -108,6 +113,7 @@ macro_rules! team_store {
             }
 
             async fn accept_invitation(&self, token_hash: &str, password_hash: &str, now_ms: i64) -> StoreResult<User> {
+                let _turn = self.write_turn().await?;
                 let mut tx = self.pool.begin().await?;
                 let (user_id,): (i64,) =
                     sqlx::query_as(USE_INVITATION).bind(token_hash).bind(now_ms).fetch_one(&mut *tx).await?;

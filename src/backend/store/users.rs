@@ -21,6 +21,7 @@ const COUNT: &str = "SELECT COUNT(*) FROM users";
 #[async_trait]
 impl UserStore for SqliteStore {
     async fn create_user(&self, email: &str, password_hash: &str, now_ms: i64) -> StoreResult<User> {
+        let _turn = self.write_turn().await?;
         let row: UserRow =
             sqlx::query_as(CREATE).bind(email).bind(password_hash).bind(now_ms).fetch_one(&self.pool).await?;
         row.try_into()
@@ -37,6 +38,7 @@ impl UserStore for SqliteStore {
     }
 
     async fn set_password(&self, user_id: i64, password_hash: &str) -> StoreResult<()> {
+        let _turn = self.write_turn().await?;
         let done = sqlx::query(SET_PASSWORD).bind(password_hash).bind(user_id).execute(&self.pool).await?;
         one_row(done.rows_affected())
     }
@@ -47,6 +49,7 @@ impl UserStore for SqliteStore {
     }
 
     async fn delete_user(&self, user_id: i64) -> StoreResult<()> {
+        let _turn = self.write_turn().await?;
         let mut tx = self.pool.begin().await?;
         sqlx::query(DELETE_MEMBERSHIPS).bind(user_id).execute(&mut *tx).await?;
         let done = sqlx::query(DELETE).bind(user_id).execute(&mut *tx).await?;

@@ -14,6 +14,13 @@
 //! links): a statement is a function call with a cached prepared statement,
 //! not a round trip to a connection thread. The pool (sqlx) keeps the reads
 //! and the rare writes (settings, team, keys).
+//!
+//! A rare write takes a [`Turn`] first: it queues behind the writes already
+//! here, and the writer, when it reaches the turn, commits what came before
+//! and leaves the lock free until the turn is dropped. Without it the rare
+//! write would poll for the lock (SQLite's busy handler is not fair) while
+//! the writer took it again after every commit, and could wait out its
+//! `busy_timeout` under a steady stream of submissions.
 
 use std::path::Path;
 use std::sync::{mpsc, Arc, Weak};
@@ -35,12 +42,29 @@ type Reply = Box<dyn FnOnce(Result<(), String>) + Send>;
 /// One write: runs on the writer's connection, says whether it succeeded.
 type Op = Box<dyn FnOnce(&Connection) -> (bool, Reply) + Send>;
 
+/// What the writer's thread is sent.
+enum Msg {
+    Write(Op),
+    /// A [`Turn`]: told once the lock is free, then the writer waits until
+    /// the second channel's sender (held by the turn) is dropped.
+    Pause(oneshot::Sender<()>, mpsc::Receiver<()>),
+}
+
+/// The longest a [`Turn`] keeps the writer waiting: past it the writer goes
+/// on, and the turn's holder waits for the lock like any SQLite client.
+const MAX_PAUSE: Duration = Duration::from_secs(30);
+
+/// The write lock left free for a write through the pool, while this lives.
+pub(crate) struct Turn {
+    _release: mpsc::Sender<()>,
+}
+
 /// How often the checkpointer moves the WAL's pages into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
 #[derive(Clone)]
 pub(crate) struct Writer {
-    ops: mpsc::Sender<Op>,
+    ops: mpsc::Sender<Msg>,
     /// The checkpointer runs while any clone of this lives.
     _alive: Arc<()>,
 }
@@ -95,29 +119,59 @@ impl Writer {
             });
             (ok, reply)
         });
-        self.ops.send(op).map_err(|_| unavailable("the database writer has stopped".into()))?;
+        self.ops.send(Msg::Write(op)).map_err(|_| stopped())?;
         rx.await.map_err(|_| unavailable("the database writer stopped before committing".into()))?
     }
+
+    /// Waits for the writes queued before it to commit, then holds the writer
+    /// until the returned turn is dropped: a write through the pool then
+    /// finds the lock free.
+    pub(crate) async fn turn(&self) -> StoreResult<Turn> {
+        let (granted, on_grant) = oneshot::channel();
+        let (release, released) = mpsc::channel();
+        self.ops.send(Msg::Pause(granted, released)).map_err(|_| stopped())?;
+        on_grant.await.map_err(|_| stopped())?;
+        Ok(Turn { _release: release })
+    }
+}
+
+fn stopped() -> StoreError {
+    unavailable("the database writer has stopped".into())
 }
 
 fn unavailable(why: String) -> StoreError {
     StoreError::Unavailable(sqlx::Error::Io(std::io::Error::other(why)))
 }
 
-fn run(conn: Connection, rx: mpsc::Receiver<Op>) {
+fn run(conn: Connection, rx: mpsc::Receiver<Msg>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Ok(first) = rx.recv() {
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(op) => batch.push(op),
-                Err(_) => break,
+        let mut pause = None;
+        let mut next = Some(first);
+        while let Some(msg) = next.take() {
+            match msg {
+                Msg::Write(op) => batch.push(op),
+                Msg::Pause(granted, released) => {
+                    pause = Some((granted, released));
+                    break;
+                }
+            }
+            if batch.len() < MAX_BATCH {
+                next = rx.try_recv().ok();
             }
         }
-        let (replies, outcome) = commit(&conn, &mut batch);
-        let outcome = outcome.map_err(|e| format!("the commit failed: {e}"));
-        for reply in replies {
-            reply(outcome.clone());
+        if !batch.is_empty() {
+            let (replies, outcome) = commit(&conn, &mut batch);
+            let outcome = outcome.map_err(|e| format!("the commit failed: {e}"));
+            for reply in replies {
+                reply(outcome.clone());
+            }
+        }
+        if let Some((granted, released)) = pause {
+            // A turn given up before it was granted is not waited for.
+            if granted.send(()).is_ok() {
+                let _ = released.recv_timeout(MAX_PAUSE);
+            }
         }
     }
 }
@@ -165,4 +219,89 @@ fn checkpoint(conn: Connection, alive: Weak<()>) {
 
 fn statement<P: rusqlite::Params>(conn: &Connection, sql: &str, params: P) -> rusqlite::Result<usize> {
     conn.prepare_cached(sql)?.execute(params)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fresh database file with one table, and the writer on it.
+    fn start() -> (std::path::PathBuf, Writer) {
+        let file = std::env::temp_dir().join(format!("imgflush-writer-{}.db", uuid::Uuid::new_v4()));
+        let conn = Connection::open(&file).unwrap();
+        conn.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (n INTEGER NOT NULL)").unwrap();
+        let writer = Writer::start(&file).unwrap();
+        (file, writer)
+    }
+
+    fn remove(file: &Path) {
+        for end in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{end}", file.display()));
+        }
+    }
+
+    fn insert(c: &Connection, n: i64) -> StoreResult<()> {
+        c.execute("INSERT INTO t (n) VALUES (?1)", [n]).map(drop).map_err(sqlite_error)
+    }
+
+    /// The writer's order, with a connection that never waits for the lock.
+    fn rows(file: &Path) -> Vec<i64> {
+        let c = Connection::open(file).unwrap();
+        let mut q = c.prepare("SELECT n FROM t ORDER BY rowid").unwrap();
+        q.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_turn_finds_the_lock_free_between_the_writes_before_and_after_it() {
+        let (file, writer) = start();
+        // The writer holds the lock for a while with the first write.
+        let slow = writer.clone();
+        let first = tokio::spawn(async move {
+            slow.write(|c| {
+                insert(c, 1)?;
+                std::thread::sleep(Duration::from_millis(300));
+                Ok(())
+            })
+            .await
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let queued = writer.clone();
+        let turn = tokio::spawn(async move { queued.turn().await });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let after = writer.clone();
+        let second = tokio::spawn(async move { after.write(|c| insert(c, 2)).await });
+        let turn = turn.await.unwrap().unwrap();
+        // Granted once the write before it committed; the one after it waits.
+        assert_eq!(rows(&file), vec![1]);
+        let c = Connection::open(&file).unwrap();
+        c.busy_timeout(Duration::ZERO).unwrap();
+        c.execute("INSERT INTO t (n) VALUES (3)", []).expect("the lock is free during a turn");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(rows(&file), vec![1, 3], "no write of the writer's during the turn");
+        drop(turn);
+        first.await.unwrap().unwrap();
+        second.await.unwrap().unwrap();
+        assert_eq!(rows(&file), vec![1, 3, 2]);
+        remove(&file);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_turn_given_up_before_it_came_does_not_hold_the_writer() {
+        let (file, writer) = start();
+        let slow = writer.clone();
+        let first = tokio::spawn(async move {
+            slow.write(|c| {
+                std::thread::sleep(Duration::from_millis(200));
+                insert(c, 1)
+            })
+            .await
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(tokio::time::timeout(Duration::from_millis(10), writer.turn()).await.is_err());
+        let next = tokio::time::timeout(Duration::from_secs(5), writer.write(|c| insert(c, 2))).await;
+        next.expect("the writer went on").unwrap();
+        first.await.unwrap().unwrap();
+        assert_eq!(rows(&file), vec![1, 2]);
+        remove(&file);
+    }
 }
