@@ -13,18 +13,22 @@ use super::StoreResult;
 /// parameters for positional binding (`?1`, `?2`…): SQLite reads `$1` as a
 /// *named* parameter, numbered in order of first appearance.
 pub(crate) fn numbered(sql: &str) -> Cow<'_, str> {
-    if !sql.contains('$') {
+    // Runs for every statement the writer executes: whole slices between the
+    // `$`s (found with memchr), not a push per character.
+    let mut dollars = sql.match_indices('$').map(|(i, _)| i).peekable();
+    if dollars.peek().is_none() {
         return Cow::Borrowed(sql);
     }
     let mut out = String::with_capacity(sql.len());
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '$' && chars.peek().is_some_and(|d| d.is_ascii_digit()) {
+    let mut copied = 0;
+    for i in dollars {
+        if sql.as_bytes().get(i + 1).is_some_and(u8::is_ascii_digit) {
+            out.push_str(&sql[copied..i]);
             out.push('?');
-        } else {
-            out.push(c);
+            copied = i + 1;
         }
     }
+    out.push_str(&sql[copied..]);
     Cow::Owned(out)
 }
 
@@ -58,5 +62,6 @@ mod tests {
         assert_eq!(numbered("SELECT 1"), "SELECT 1");
         assert_eq!(numbered("VALUES ($1, $10, $2) WHERE a = $1"), "VALUES (?1, ?10, ?2) WHERE a = ?1");
         assert_eq!(numbered("SELECT '$' || $3"), "SELECT '$' || ?3");
+        assert_eq!(numbered("SELECT 'é$' || $$1 || '$'"), "SELECT 'é$' || $?1 || '$'");
     }
 }
