@@ -8,6 +8,7 @@
 
 mod audit;
 mod changes;
+mod checkpoint;
 mod console;
 mod console_model;
 mod error;

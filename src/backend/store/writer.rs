@@ -23,12 +23,13 @@
 //! `busy_timeout` under a steady stream of submissions.
 
 use std::path::Path;
-use std::sync::{mpsc, Arc, Weak};
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
+use super::checkpoint;
 use super::error::sqlite_error;
 use super::{StoreError, StoreResult};
 
@@ -43,7 +44,7 @@ type Reply = Box<dyn FnOnce(Result<(), String>) + Send>;
 type Op = Box<dyn FnOnce(&Connection) -> (bool, Reply) + Send>;
 
 /// What the writer's thread is sent.
-enum Msg {
+pub(super) enum Msg {
     Write(Op),
     /// A [`Turn`]: told once the lock is free, then the writer waits until
     /// the second channel's sender (held by the turn) is dropped.
@@ -59,9 +60,6 @@ pub(crate) struct Turn {
     _release: mpsc::Sender<()>,
 }
 
-/// How often the checkpointer moves the WAL's pages into the database file.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
-
 #[derive(Clone)]
 pub(crate) struct Writer {
     ops: mpsc::Sender<Msg>,
@@ -73,6 +71,11 @@ impl Writer {
     /// Opens the writer's own connection to `file` (migrated already) and
     /// starts its thread. The thread ends when the last `Writer` is dropped.
     pub(crate) fn start(file: &Path) -> StoreResult<Self> {
+        Self::start_with(file, checkpoint::EVERY)
+    }
+
+    /// [`Self::start`], checkpointing every `every`.
+    fn start_with(file: &Path, every: Duration) -> StoreResult<Self> {
         let conn = Connection::open(file).map_err(sqlite_error)?;
         conn.busy_timeout(Duration::from_secs(10)).map_err(sqlite_error)?;
         // As the pool's connections: WAL, a commit on disk before anyone is
@@ -91,11 +94,12 @@ impl Writer {
         let alive = Arc::new(());
         let watch = Arc::downgrade(&alive);
         let (ops, rx) = mpsc::channel();
+        let pauses = ops.clone();
         let spawned =
             std::thread::Builder::new().name("sqlite-writer".into()).spawn(move || run(conn, rx)).and_then(|_| {
                 std::thread::Builder::new()
                     .name("sqlite-checkpoint".into())
-                    .spawn(move || checkpoint(checkpoints, watch))
+                    .spawn(move || checkpoint::run(checkpoints, pauses, watch, every))
             });
         spawned.map_err(|e| unavailable(format!("could not start the database writer: {e}")))?;
         Ok(Writer { ops, _alive: alive })
@@ -127,12 +131,19 @@ impl Writer {
     /// until the returned turn is dropped: a write through the pool then
     /// finds the lock free.
     pub(crate) async fn turn(&self) -> StoreResult<Turn> {
-        let (granted, on_grant) = oneshot::channel();
-        let (release, released) = mpsc::channel();
-        self.ops.send(Msg::Pause(granted, released)).map_err(|_| stopped())?;
+        let (turn, on_grant) = ask_turn(&self.ops).ok_or_else(stopped)?;
         on_grant.await.map_err(|_| stopped())?;
-        Ok(Turn { _release: release })
+        Ok(turn)
     }
+}
+
+/// Queues a turn on `ops`: the turn, and what tells that it has come.
+/// `None` once the writer has stopped.
+pub(super) fn ask_turn(ops: &mpsc::Sender<Msg>) -> Option<(Turn, oneshot::Receiver<()>)> {
+    let (granted, on_grant) = oneshot::channel();
+    let (release, released) = mpsc::channel();
+    ops.send(Msg::Pause(granted, released)).ok()?;
+    Some((Turn { _release: release }, on_grant))
 }
 
 fn stopped() -> StoreError {
@@ -206,102 +217,9 @@ fn commit(conn: &Connection, batch: &mut Vec<Op>) -> (Vec<Reply>, Result<(), rus
     (replies, committed)
 }
 
-/// Checkpoints the WAL every [`CHECKPOINT_EVERY`] (PASSIVE: it never waits
-/// for the writer or a reader) until the last `Writer` is dropped.
-fn checkpoint(conn: Connection, alive: Weak<()>) {
-    while alive.strong_count() > 0 {
-        std::thread::sleep(CHECKPOINT_EVERY);
-        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            tracing::warn!(error = %e, "could not checkpoint the SQLite WAL");
-        }
-    }
-}
-
 fn statement<P: rusqlite::Params>(conn: &Connection, sql: &str, params: P) -> rusqlite::Result<usize> {
     conn.prepare_cached(sql)?.execute(params)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A fresh database file with one table, and the writer on it.
-    fn start() -> (std::path::PathBuf, Writer) {
-        let file = std::env::temp_dir().join(format!("imgflush-writer-{}.db", uuid::Uuid::new_v4()));
-        let conn = Connection::open(&file).unwrap();
-        conn.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (n INTEGER NOT NULL)").unwrap();
-        let writer = Writer::start(&file).unwrap();
-        (file, writer)
-    }
-
-    fn remove(file: &Path) {
-        for end in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{end}", file.display()));
-        }
-    }
-
-    fn insert(c: &Connection, n: i64) -> StoreResult<()> {
-        c.execute("INSERT INTO t (n) VALUES (?1)", [n]).map(drop).map_err(sqlite_error)
-    }
-
-    /// The writer's order, with a connection that never waits for the lock.
-    fn rows(file: &Path) -> Vec<i64> {
-        let c = Connection::open(file).unwrap();
-        let mut q = c.prepare("SELECT n FROM t ORDER BY rowid").unwrap();
-        q.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_turn_finds_the_lock_free_between_the_writes_before_and_after_it() {
-        let (file, writer) = start();
-        // The writer holds the lock for a while with the first write.
-        let slow = writer.clone();
-        let first = tokio::spawn(async move {
-            slow.write(|c| {
-                insert(c, 1)?;
-                std::thread::sleep(Duration::from_millis(300));
-                Ok(())
-            })
-            .await
-        });
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        let queued = writer.clone();
-        let turn = tokio::spawn(async move { queued.turn().await });
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        let after = writer.clone();
-        let second = tokio::spawn(async move { after.write(|c| insert(c, 2)).await });
-        let turn = turn.await.unwrap().unwrap();
-        // Granted once the write before it committed; the one after it waits.
-        assert_eq!(rows(&file), vec![1]);
-        let c = Connection::open(&file).unwrap();
-        c.busy_timeout(Duration::ZERO).unwrap();
-        c.execute("INSERT INTO t (n) VALUES (3)", []).expect("the lock is free during a turn");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        assert_eq!(rows(&file), vec![1, 3], "no write of the writer's during the turn");
-        drop(turn);
-        first.await.unwrap().unwrap();
-        second.await.unwrap().unwrap();
-        assert_eq!(rows(&file), vec![1, 3, 2]);
-        remove(&file);
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_turn_given_up_before_it_came_does_not_hold_the_writer() {
-        let (file, writer) = start();
-        let slow = writer.clone();
-        let first = tokio::spawn(async move {
-            slow.write(|c| {
-                std::thread::sleep(Duration::from_millis(200));
-                insert(c, 1)
-            })
-            .await
-        });
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        assert!(tokio::time::timeout(Duration::from_millis(10), writer.turn()).await.is_err());
-        let next = tokio::time::timeout(Duration::from_secs(5), writer.write(|c| insert(c, 2))).await;
-        next.expect("the writer went on").unwrap();
-        first.await.unwrap().unwrap();
-        assert_eq!(rows(&file), vec![1, 2]);
-        remove(&file);
-    }
-}
+mod tests;
