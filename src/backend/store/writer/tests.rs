@@ -23,6 +23,20 @@ fn insert(c: &Connection, n: i64) -> StoreResult<()> {
     c.execute("INSERT INTO t (n) VALUES (?1)", [n]).map(drop).map_err(sqlite_error)
 }
 
+/// A write of `n` that keeps the writer busy for `ms` after it.
+fn hold(writer: &Writer, n: i64, ms: u64) -> tokio::task::JoinHandle<StoreResult<()>> {
+    let writer = writer.clone();
+    tokio::spawn(async move {
+        writer
+            .write(move |c| {
+                insert(c, n)?;
+                std::thread::sleep(Duration::from_millis(ms));
+                Ok(())
+            })
+            .await
+    })
+}
+
 /// The writer's order, with a connection that never waits for the lock.
 fn rows(file: &Path) -> Vec<i64> {
     let c = Connection::open(file).unwrap();
@@ -34,15 +48,7 @@ fn rows(file: &Path) -> Vec<i64> {
 async fn a_turn_finds_the_lock_free_between_the_writes_before_and_after_it() {
     let (file, writer) = start();
     // The writer holds the lock for a while with the first write.
-    let slow = writer.clone();
-    let first = tokio::spawn(async move {
-        slow.write(|c| {
-            insert(c, 1)?;
-            std::thread::sleep(Duration::from_millis(300));
-            Ok(())
-        })
-        .await
-    });
+    let first = hold(&writer, 1, 300);
     tokio::time::sleep(Duration::from_millis(50)).await;
     let queued = writer.clone();
     let turn = tokio::spawn(async move { queued.turn().await });
@@ -67,14 +73,7 @@ async fn a_turn_finds_the_lock_free_between_the_writes_before_and_after_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_turn_given_up_before_it_came_does_not_hold_the_writer() {
     let (file, writer) = start();
-    let slow = writer.clone();
-    let first = tokio::spawn(async move {
-        slow.write(|c| {
-            std::thread::sleep(Duration::from_millis(200));
-            insert(c, 1)
-        })
-        .await
-    });
+    let first = hold(&writer, 1, 200);
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert!(tokio::time::timeout(Duration::from_millis(10), writer.turn()).await.is_err());
     let next = tokio::time::timeout(Duration::from_secs(5), writer.write(|c| insert(c, 2))).await;
