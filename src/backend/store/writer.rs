@@ -55,7 +55,8 @@ pub(super) enum Msg {
 /// on, and the turn's holder waits for the lock like any SQLite client.
 const MAX_PAUSE: Duration = Duration::from_secs(30);
 
-/// The write lock left free for a write through the pool, while this lives.
+/// The write lock left free, while this lives, for a write through the pool
+/// or the checkpointer's catch-up (`checkpoint.rs`).
 pub(crate) struct Turn {
     _release: mpsc::Sender<()>,
 }
@@ -69,7 +70,8 @@ pub(crate) struct Writer {
 
 impl Writer {
     /// Opens the writer's own connection to `file` (migrated already) and
-    /// starts its thread. The thread ends when the last `Writer` is dropped.
+    /// starts its thread and the checkpointer's. Both end once the last
+    /// `Writer` is dropped (the writer's after the checkpointer's next wake-up).
     pub(crate) fn start(file: &Path) -> StoreResult<Self> {
         Self::start_with(file, checkpoint::EVERY)
     }
