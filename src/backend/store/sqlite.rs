@@ -51,9 +51,7 @@ impl SqliteStore {
         let writer = Writer::start(file)?;
         Ok(SqliteStore { pool, writer, reader: Reader::new(file) })
     }
-}
 
-impl SqliteStore {
     /// Taken before a write through the pool: its turn at the write lock,
     /// after the writes queued in the writer (see `writer.rs`).
     pub(super) async fn write_turn(&self) -> StoreResult<Option<Turn>> {
