@@ -5,12 +5,15 @@
 mod common;
 
 use common::*;
+use imgflush::backend::audit::RequestMeta;
 use imgflush::backend::invalidations::{ListParams, Submission};
 use imgflush::backend::now_ms;
 use imgflush::backend::store::{
-    AuditQuery, JobChange, LeaseToken, ListQuery, NewTarget, StoreError, TargetOutcome, TargetState,
+    AuditQuery, Invalidation, JobChange, LeaseToken, ListQuery, NewAuditEntry, NewInvalidation, NewTarget, StoreError,
+    Submitter, TargetOutcome, TargetState,
 };
 use imgflush::backend::ServiceError;
+use imgflush::domain::{InvalidationId, Scope};
 use imgflush::domain::{Role, Status, TargetKind};
 
 fn sub(path: &str, key: Option<&str>) -> Submission {
@@ -86,6 +89,256 @@ db_test!(concurrent_submissions_are_all_stored_and_a_clashing_key_fails_alone, |
         assert_eq!(mine.len(), 1, "one audit row for {}", row.id);
         assert_eq!(mine[0].detail, format!("{}: {}", row.id, row.paths.join(" ")));
         assert_eq!(mine[0].actor, "editor@example.com");
+    }
+});
+
+/// A submission straight to the store, as the service builds it.
+fn new_invalidation(project_id: i64, user_id: i64, path: &str) -> NewInvalidation {
+    let id = InvalidationId(uuid::Uuid::now_v7());
+    let now = now_ms();
+    NewInvalidation {
+        id,
+        project_id,
+        scope: Scope::Original,
+        paths: vec![path.to_owned()],
+        submitter: Submitter::User { id: user_id, email: "ci@example.com".into() },
+        idempotency_key: None,
+        request_hash: None,
+        now_ms: now,
+        audit: NewAuditEntry {
+            at_ms: now,
+            project_id: Some(project_id),
+            actor: "ci@example.com".into(),
+            user_id: Some(user_id),
+            api_key_id: None,
+            meta: RequestMeta::default(),
+            action: "invalidation.submitted",
+            detail: format!("{id}: {path}"),
+        },
+    }
+}
+
+/// Inserts every submission at once; the store's answers in the same order.
+async fn insert_all(
+    t: &TestApp,
+    news: Vec<NewInvalidation>,
+) -> Vec<Result<(NewInvalidation, Invalidation), StoreError>> {
+    let calls: Vec<_> = news
+        .into_iter()
+        .map(|new| {
+            let store = t.store.clone();
+            tokio::spawn(async move { store.insert_invalidation(&new).await.map(|inv| (new, inv)) })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for call in calls {
+        answers.push(call.await.unwrap());
+    }
+    answers
+}
+
+// SQLite's writer shares commits (`writer.rs`); PostgreSQL's inserters store
+// what has queued with one statement (`pg_batch.rs`). Either way each caller
+// gets its own row back, and one bad submission fails alone.
+db_test!(concurrent_inserts_share_commits_and_a_bad_one_fails_alone, |t: TestApp| async move {
+    let user = t.user("ci@example.com", Role::Editor, &t.demo).await;
+    let news = (0..40).map(|i| new_invalidation(t.demo.id, user, &format!("/batch/{i}.jpg"))).collect();
+    for answer in insert_all(&t, news).await {
+        let (new, inv) = answer.expect("stored");
+        assert_eq!((inv.id, &inv.paths, inv.status), (new.id, &new.paths, Status::Received));
+        assert_eq!(inv.created.timestamp_millis(), new.now_ms);
+        assert_eq!(inv.submitted_by, "ci@example.com");
+        let events = t.store.events(inv.id).await.unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].note.as_deref(), Some("submitted by ci@example.com"));
+    }
+    if t.store.dialect() == "postgres" {
+        // Rows written by one transaction share its id (`xmin`).
+        let pool = sqlx::PgPool::connect(&t.db.url).await.unwrap();
+        let (transactions,): (i64,) = sqlx::query_as(
+            "SELECT count(DISTINCT xmin::text) FROM invalidations i \
+             WHERE EXISTS (SELECT 1 FROM invalidation_paths p WHERE p.invalidation_id = i.id AND p.path LIKE '/batch/%')",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert!(transactions <= 20, "40 concurrent submissions took {transactions} transactions");
+    }
+
+    // The project of one is gone: it fails, the others in its burst are stored.
+    let mut news: Vec<_> = (0..20).map(|i| new_invalidation(t.demo.id, user, &format!("/burst/{i}.jpg"))).collect();
+    news.insert(10, new_invalidation(987_654, user, "/nowhere.jpg"));
+    let answers = insert_all(&t, news).await;
+    assert!(answers[10].is_err(), "a submission for a missing project is refused");
+    for (i, answer) in answers.iter().enumerate().filter(|(i, _)| *i != 10) {
+        let (new, inv) = answer.as_ref().unwrap_or_else(|e| panic!("submission {i}: {e}"));
+        assert_eq!(inv.paths, new.paths);
+        assert_eq!(t.store.invalidation(t.demo.id, new.id).await.unwrap().paths, new.paths);
+    }
+    let q = AuditQuery { project_id: Some(987_654), limit: 10, ..Default::default() };
+    assert!(t.store.list_audit(&q).await.unwrap().is_empty(), "no audit row for what was not stored");
+    let q = AuditQuery {
+        project_id: Some(t.demo.id),
+        action: Some("invalidation.submitted".into()),
+        limit: 100,
+        ..Default::default()
+    };
+    assert_eq!(t.store.list_audit(&q).await.unwrap().len(), 60);
+});
+
+/// Applies each job's changes at once; the store's answers in the same order.
+async fn apply_all(
+    t: &TestApp,
+    groups: Vec<(InvalidationId, LeaseToken, Vec<JobChange>)>,
+) -> Vec<Result<(), StoreError>> {
+    let calls: Vec<_> = groups
+        .into_iter()
+        .map(|(id, lease, changes)| {
+            let store = t.store.clone();
+            tokio::spawn(async move { store.apply(id, &lease, changes).await })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for call in calls {
+        answers.push(call.await.unwrap());
+    }
+    answers
+}
+
+// Many jobs' groups of changes at once, as the worker's lanes send them:
+// PostgreSQL stores them in shared statements (`jobs/pg_group.rs`), SQLite
+// in shared commits. Each job keeps its own statuses, events and results,
+// and a group whose lease was lost writes nothing and fails alone.
+db_test!(concurrent_job_groups_share_statements_and_a_lost_lease_fails_alone, |t: TestApp| async move {
+    let actor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
+    let at = now_ms();
+    let targets = vec![
+        t.store.add_target(t.demo.id, &target(TargetKind::Varnish, "node-1"), at).await.unwrap(),
+        t.store.add_target(t.demo.id, &target(TargetKind::Webhook, "hook-1"), at).await.unwrap(),
+    ];
+    for i in 0..30 {
+        t.app.services.invalidations.submit(&actor, sub(&format!("/jobs/{i}.jpg"), None)).await.unwrap();
+    }
+    let leases: Vec<LeaseToken> = (0..30).map(|_| LeaseToken::new()).collect();
+    let claimed = t.store.claim_many("w1", leases, now_ms(), 60_000).await.unwrap();
+    assert_eq!(claimed.len(), 30);
+    let stranger = claimed[7].job.id;
+
+    let first = claimed
+        .iter()
+        .map(|c| {
+            let lease = if c.job.id == stranger { LeaseToken::new() } else { c.lease.clone() };
+            let changes = vec![
+                JobChange::Status { status: Status::Preparing, note: Some("claimed".into()), at_ms: at },
+                JobChange::Targets { targets: targets.clone(), at_ms: at + 1 },
+                JobChange::Status { status: Status::FlushingResizingServers, note: None, at_ms: at + 2 },
+            ];
+            (c.job.id, lease, changes)
+        })
+        .collect();
+    for (c, answer) in claimed.iter().zip(apply_all(&t, first).await) {
+        if c.job.id == stranger {
+            assert!(matches!(answer, Err(StoreError::LeaseLost)), "{answer:?}");
+        } else {
+            answer.unwrap();
+        }
+    }
+    let ok = |target_id: i64, detail: &str| TargetOutcome {
+        target_id,
+        state: TargetState::Ok,
+        attempts: 1,
+        detail: Some(detail.to_owned()),
+        duration_ms: 3,
+        verified: None,
+        verify_note: None,
+    };
+    let second = claimed
+        .iter()
+        .filter(|c| c.job.id != stranger)
+        .map(|c| {
+            let detail = format!("purged {}", c.job.id);
+            let changes = vec![
+                JobChange::Target { outcome: ok(targets[0].id, &detail), at_ms: at + 3 },
+                JobChange::Target { outcome: ok(targets[1].id, &detail), at_ms: at + 4 },
+                JobChange::Finish { status: Status::Done, error: None, note: None, at_ms: at + 5, notified: true },
+            ];
+            (c.job.id, c.lease.clone(), changes)
+        })
+        .collect();
+    for answer in apply_all(&t, second).await {
+        answer.unwrap();
+    }
+
+    for c in &claimed {
+        let inv = t.store.invalidation(t.demo.id, c.job.id).await.unwrap();
+        let events: Vec<Status> = t.store.events(c.job.id).await.unwrap().into_iter().map(|e| e.status).collect();
+        let results = t.store.target_results(c.job.id).await.unwrap();
+        if c.job.id == stranger {
+            assert_eq!(inv.status, Status::Received);
+            assert_eq!(events, vec![Status::Received]);
+            assert!(results.is_empty());
+            continue;
+        }
+        assert_eq!(inv.status, Status::Done);
+        assert_eq!(inv.finished.map(|f| f.timestamp_millis()), Some(at + 5));
+        let expected = vec![Status::Received, Status::Preparing, Status::FlushingResizingServers, Status::Done];
+        assert_eq!(events, expected, "{}", c.job.id);
+        assert_eq!(results.len(), 2);
+        for r in &results {
+            assert_eq!(r.state, TargetState::Ok);
+            assert_eq!(r.detail.as_deref(), Some(format!("purged {}", c.job.id).as_str()));
+        }
+    }
+    if t.store.dialect() == "postgres" {
+        let pool = sqlx::PgPool::connect(&t.db.url).await.unwrap();
+        let (transactions,): (i64,) =
+            sqlx::query_as("SELECT count(DISTINCT xmin::text) FROM invalidations WHERE status = 'DONE'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        assert!(transactions <= 15, "29 concurrent final groups took {transactions} transactions");
+    }
+});
+
+// Lanes claiming at the same moment: each job goes to exactly one lease,
+// each claim gets at most one job per lease, under its own leases, oldest
+// first; on PostgreSQL the claims share statements (`jobs/pg_claim.rs`).
+db_test!(concurrent_claims_share_statements_and_each_job_goes_once, |t: TestApp| async move {
+    let actor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
+    for i in 0..25 {
+        t.app.services.invalidations.submit(&actor, sub(&format!("/claims/{i}.jpg"), None)).await.unwrap();
+    }
+    let calls: Vec<_> = (0..10)
+        .map(|lane| {
+            let store = t.store.clone();
+            let leases: Vec<LeaseToken> = (0..4).map(|_| LeaseToken::new()).collect();
+            tokio::spawn(async move {
+                let claimed = store.claim_many(&format!("w{lane}"), leases.clone(), now_ms(), 60_000).await.unwrap();
+                (leases, claimed)
+            })
+        })
+        .collect();
+    let mut ids = std::collections::HashSet::new();
+    for call in calls {
+        let (leases, claimed) = call.await.unwrap();
+        assert!(claimed.len() <= 4);
+        let created: Vec<_> = claimed.iter().map(|c| c.job.id).collect();
+        let mut sorted = created.clone();
+        sorted.sort();
+        assert_eq!(created, sorted, "oldest first");
+        for c in &claimed {
+            assert!(leases.contains(&c.lease), "a job under another claim's lease");
+            assert!(ids.insert(c.job.id), "{} claimed twice", c.job.id);
+        }
+    }
+    assert_eq!(ids.len(), 25, "every job claimed once");
+    let nothing = t.store.claim_many("late", vec![LeaseToken::new()], now_ms(), 60_000).await.unwrap();
+    assert!(nothing.is_empty());
+    if t.store.dialect() == "postgres" {
+        let pool = sqlx::PgPool::connect(&t.db.url).await.unwrap();
+        let (transactions,): (i64,) =
+            sqlx::query_as("SELECT count(DISTINCT xmin::text) FROM invalidations").fetch_one(&pool).await.unwrap();
+        assert!(transactions <= 6, "10 concurrent claims took {transactions} transactions");
     }
 });
 

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use rusqlite::ToSql;
 
-use super::audit::{append_sqlite, bind_audit};
+use super::audit::append_sqlite;
 use super::lite::{execute, query_opt};
 use super::rows::{convert, json_list, search_terms, submitter_ids, EventRow, InvalidationRow, TargetResultRow};
 use super::{
@@ -53,11 +53,12 @@ const LIST_SEARCH: &str = "SELECT id, project_id, scope, paths, status, attempt,
 const MAX_ID: Uuid = Uuid::max();
 const INSERT_PATHS_SQLITE: &str = "INSERT INTO invalidation_paths (invalidation_id, project_id, path) \
      SELECT $1, $2, value FROM json_each($3)";
-/// [`INSERT`], its RECEIVED event (`$11` the note), its paths and its audit
+/// One submission (`pg_insert.rs` stores many at once): [`INSERT`], its RECEIVED event (`$11` the note), its paths and its audit
 /// row (`$12`…`$20`, bound by `bind_audit!`), in one statement. No NOTIFY
 /// here: PostgreSQL serialises the commits of notifying transactions, so
 /// the service announces new jobs after the commit (`Announcer`).
-const INSERT_PG: &str = "WITH inv AS (INSERT INTO invalidations (id, project_id, scope, paths, status, attempt, \
+pub(super) const INSERT_PG: &str =
+    "WITH inv AS (INSERT INTO invalidations (id, project_id, scope, paths, status, attempt, \
      submitted_by, user_id, api_key_id, created_ms, updated_ms, next_run_ms, idempotency_key, request_hash) \
      VALUES ($1, $2, $3, $4, 'RECEIVED', 1, $5, $6, $7, $8, $8, $8, $9, $10) \
      RETURNING id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, updated_ms, \
@@ -211,24 +212,9 @@ impl InvalidationStore for SqliteStore {
 
 #[async_trait]
 impl InvalidationStore for PgStore {
-    /// One statement (PostgreSQL runs the CTEs' inserts atomically): one round trip.
+    /// In the next batch of new invalidations (`pg_insert.rs`).
     async fn insert_invalidation(&self, new: &NewInvalidation) -> StoreResult<Invalidation> {
-        let (user_id, key_id) = submitter_ids(&new.submitter);
-        let note = format!("submitted by {}", new.submitter.label());
-        let insert = sqlx::query_as(INSERT_PG)
-            .bind(new.id.0)
-            .bind(new.project_id)
-            .bind(new.scope.as_str())
-            .bind(json_list(&new.paths))
-            .bind(new.submitter.label())
-            .bind(user_id)
-            .bind(key_id)
-            .bind(new.now_ms)
-            .bind(&new.idempotency_key)
-            .bind(&new.request_hash)
-            .bind(note);
-        let row: InvalidationRow = bind_audit!(insert, &new.audit).fetch_one(&self.pool).await?;
-        row.try_into()
+        super::pg_insert::insert(&self.inserts, new.clone()).await
     }
 
     async fn invalidation(&self, project_id: i64, id: InvalidationId) -> StoreResult<Invalidation> {

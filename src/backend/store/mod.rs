@@ -20,6 +20,8 @@ mod keys;
 mod lite;
 mod model;
 mod overview;
+mod pg_batch;
+mod pg_insert;
 pub mod postgres;
 mod projects;
 mod reader;

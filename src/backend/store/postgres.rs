@@ -5,11 +5,22 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
+use super::jobs::{Apply, Claim};
+use super::pg_batch::Batcher;
+use super::pg_insert::Insert;
 use super::writer::Turn;
 use super::{Health, PoolSize, StoreResult, ACQUIRE_TIMEOUT};
 
 pub struct PgStore {
     pub(super) pool: PgPool,
+    /// New invalidations, stored in batches (`pg_insert.rs`).
+    pub(super) inserts: Batcher<Insert>,
+    /// The worker's groups of changes, stored in batches (`jobs/pg_group.rs`).
+    pub(super) applies: Batcher<Apply>,
+    /// The lanes' claims, made in batches (`jobs/pg_claim.rs`).
+    pub(super) claims: Batcher<Claim>,
+    /// This store's NOTIFY payload, so that its listener skips its own announcements.
+    pub(super) announcer_id: String,
 }
 
 impl PgStore {
@@ -25,7 +36,11 @@ impl PgStore {
             .connect(url)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(PgStore { pool })
+        let inserts = super::pg_insert::start(pool.clone());
+        let applies = super::jobs::start_applies(pool.clone());
+        let claims = super::jobs::start_claims(pool.clone());
+        let announcer_id = uuid::Uuid::new_v4().simple().to_string();
+        Ok(PgStore { pool, inserts, applies, claims, announcer_id })
     }
 
     /// PostgreSQL has no single writer to wait for (SQLite's: `sqlite.rs`).

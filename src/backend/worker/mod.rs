@@ -195,7 +195,11 @@ impl Worker {
         if claimed.is_empty() {
             return Ok(0);
         }
-        self.wake.notify_one();
+        // A full batch: there may be more, let an idle lane look. Fewer: the
+        // queue was empty (new jobs wake a lane as they are stored).
+        if claimed.len() == CLAIM_BATCH {
+            self.wake.notify_one();
+        }
         let n = claimed.len();
         let setups: HashMap<i64, SetupCell> = claimed.iter().map(|c| (c.job.project_id, SetupCell::new())).collect();
         let runs = claimed.into_iter().map(|c| {

@@ -6,9 +6,13 @@
 //! on its writer; PostgreSQL (`postgres.rs`) folds each status change and its
 //! event into one statement and claims a batch in one, with LISTEN/NOTIFY.
 
+mod pg_claim;
 mod pg_group;
 mod postgres;
 mod sqlite;
+
+pub(super) use pg_claim::{start as start_claims, Claim};
+pub(super) use pg_group::{start as start_applies, Apply};
 
 use super::rows::ClaimRow;
 use super::{Claimed, LeaseToken, StoreResult};
@@ -24,8 +28,9 @@ fn claimed(row: ClaimRow, lease: &LeaseToken, lease_until_ms: i64) -> StoreResul
     })
 }
 
-/// Wakes every instance's worker (PostgreSQL; they LISTEN on `imgflush_jobs`).
-pub(super) const ANNOUNCE: &str = "SELECT pg_notify('imgflush_jobs', '')";
+/// Wakes every instance's worker (PostgreSQL; they LISTEN on `imgflush_jobs`);
+/// `$1` names the announcing store, whose own lanes were woken already.
+pub(super) const ANNOUNCE: &str = "SELECT pg_notify('imgflush_jobs', $1)";
 
 const EXTEND_LEASE: &str = "UPDATE invalidations SET lease_until_ms = $1 WHERE id = $2 AND lease_token = $3";
 /// A target's result, while the claim's lease holds.

@@ -9,11 +9,19 @@
 //! updated, all only while the lease holds and every result has its row. A
 //! group this cannot express (Finish before other changes, new target rows
 //! and results together, one target twice) goes change by change.
+//!
+//! Groups of different jobs that arrive together go in one statement
+//! ([`GROUPS`], queued as `pg_batch.rs` describes): with the API busy beside
+//! the worker, a statement and a commit per group is what PostgreSQL spends
+//! its CPU on.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgPool};
+use tokio::sync::oneshot;
+use uuid::Uuid;
 
+use crate::backend::store::pg_batch::Batcher;
 use crate::backend::store::{JobChange, StoreError, StoreResult};
 use crate::domain::InvalidationId;
 
@@ -177,4 +185,214 @@ pub(super) async fn apply_group(
         return Err(StoreError::LeaseLost);
     }
     Ok(true)
+}
+
+/// Appliers running at once (see `pg_batch.rs`).
+const APPLIERS: usize = 3;
+/// Most groups in one statement.
+const MAX_BATCH: usize = 64;
+
+/// [`GROUP`] for the groups of many jobs, one element per job in `$1`…`$8`
+/// (id, lease, last status, last time, ends with Finish, error, notified,
+/// how many results), and the events (`$9`…`$12`), new target rows
+/// (`$13`…`$17`) and results (`$18`…`$26`) of all of them, each naming
+/// its job. Answers, per job: whether it was written (its lease held and
+/// each of its results has its row) and how many results were stored.
+const GROUPS: &str = "WITH j AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], \
+        $5::bool[], $6::text[], $7::bool[], $8::bigint[]) \
+        AS j(id, lease, status, at_ms, finish, error, notified, results)), \
+     r AS (SELECT * FROM unnest($18::uuid[], $19::bigint[], $20::text[], $21::int[], $22::text[], $23::bigint[], \
+        $24::bigint[], $25::bool[], $26::text[]) \
+        AS r(job, target_id, state, attempts, detail, duration_ms, at_ms, verified, verify_note)), \
+     inv AS ( \
+        UPDATE invalidations i SET status = COALESCE(j.status, i.status), updated_ms = COALESCE(j.at_ms, i.updated_ms), \
+        error = CASE WHEN j.finish THEN j.error ELSE i.error END, \
+        finished_ms = CASE WHEN j.finish THEN j.at_ms ELSE i.finished_ms END, \
+        lease_owner = CASE WHEN j.finish THEN NULL ELSE i.lease_owner END, \
+        lease_token = CASE WHEN j.finish THEN NULL ELSE i.lease_token END, \
+        lease_until_ms = CASE WHEN j.finish THEN NULL ELSE i.lease_until_ms END, \
+        notified_ms = CASE WHEN j.finish AND j.notified THEN j.at_ms ELSE i.notified_ms END \
+        FROM j WHERE i.id = j.id AND i.lease_token = j.lease \
+        AND j.results = (SELECT count(*) FROM r JOIN invalidation_targets it \
+            ON it.invalidation_id = r.job AND it.target_id = r.target_id WHERE r.job = j.id) \
+        RETURNING i.id, i.attempt), \
+     ev AS ( \
+        INSERT INTO invalidation_events (invalidation_id, status, attempt, note, at_ms) \
+        SELECT e.job, e.status, inv.attempt, e.note, e.at_ms \
+        FROM unnest($9::uuid[], $10::text[], $11::text[], $12::bigint[]) WITH ORDINALITY AS e(job, status, note, at_ms, n) \
+        JOIN inv ON inv.id = e.job ORDER BY e.n), \
+     added AS ( \
+        INSERT INTO invalidation_targets (invalidation_id, target_id, kind, name, updated_ms) \
+        SELECT t.job, t.target_id, t.kind, t.name, t.at_ms \
+        FROM unnest($13::uuid[], $14::bigint[], $15::text[], $16::text[], $17::bigint[]) \
+            AS t(job, target_id, kind, name, at_ms) \
+        JOIN inv ON inv.id = t.job \
+        ON CONFLICT (invalidation_id, target_id) DO NOTHING), \
+     results AS ( \
+        UPDATE invalidation_targets it SET state = r.state, attempts = it.attempts + r.attempts, \
+        detail = r.detail, duration_ms = r.duration_ms, updated_ms = r.at_ms, verified = r.verified, \
+        verify_note = r.verify_note \
+        FROM r JOIN inv ON inv.id = r.job \
+        WHERE it.invalidation_id = r.job AND it.target_id = r.target_id RETURNING r.job) \
+     SELECT j.id, (SELECT count(*) FROM inv WHERE inv.id = j.id), \
+        (SELECT count(*) FROM results WHERE results.job = j.id) FROM j";
+
+/// Whether [`apply_group`] (and so a batch) can store `changes` in one statement.
+pub(super) fn groupable(changes: &[JobChange]) -> bool {
+    Group::of(changes).is_some()
+}
+
+/// A job's group of changes waiting for its batch, and who to tell.
+pub(in crate::backend::store) struct Apply {
+    pub(super) id: InvalidationId,
+    pub(super) lease: String,
+    pub(super) changes: Vec<JobChange>,
+    pub(super) reply: oneshot::Sender<StoreResult<()>>,
+}
+
+/// The queue of groups (each [`groupable`]) in front of [`APPLIERS`] appliers.
+pub(in crate::backend::store) fn start(pool: PgPool) -> Batcher<Apply> {
+    Batcher::start(pool, APPLIERS, MAX_BATCH, "apply", |pool, batch| Box::pin(store(pool, batch)))
+}
+
+async fn store(pool: PgPool, batch: Vec<Apply>) {
+    // A job twice in one statement would update its row once: the second
+    // of its groups goes alone, after the batch (a lane applies its groups
+    // one after the other, so this is only a lease that changed hands).
+    let mut seen = HashSet::new();
+    let (batch, later): (Vec<Apply>, Vec<Apply>) = batch.into_iter().partition(|a| seen.insert(a.id));
+    if let [_] = batch.as_slice() {
+        alone(&pool, batch).await;
+    } else {
+        match apply_groups(&pool, &batch).await {
+            Ok(written) => {
+                for a in batch {
+                    let expected = Group::of(&a.changes).map_or(0, |g| g.r_target.len() as i64);
+                    let ok = matches!(written.get(&a.id.0), Some(&(1, stored)) if stored == expected);
+                    let _ = a.reply.send(if ok { Ok(()) } else { Err(StoreError::LeaseLost) });
+                }
+            }
+            // Each alone, so that each hears its own error (or success).
+            Err(_) => alone(&pool, batch).await,
+        }
+    }
+    for a in later {
+        alone(&pool, vec![a]).await;
+    }
+}
+
+/// Each group in a statement (and transaction) of its own, at once.
+async fn alone(pool: &PgPool, batch: Vec<Apply>) {
+    let each = batch.into_iter().map(|a| async move {
+        let result = async {
+            let mut conn = pool.acquire().await?;
+            match apply_group(&mut conn, a.id, &a.lease, &a.changes).await? {
+                true => Ok(()),
+                false => Err(StoreError::Corrupt("a group queued for a batch could not be grouped".into())),
+            }
+        };
+        let _ = a.reply.send(result.await);
+    });
+    futures::future::join_all(each).await;
+}
+
+/// Every job's group in one statement: per job, (written, results stored).
+async fn apply_groups(pool: &PgPool, batch: &[Apply]) -> StoreResult<HashMap<Uuid, (i64, i64)>> {
+    let mut b = Batch::default();
+    for a in batch {
+        let g = Group::of(&a.changes).ok_or_else(|| StoreError::Corrupt("ungroupable changes queued".into()))?;
+        b.push(a.id.0, &a.lease, g);
+    }
+    let rows: Vec<(Uuid, i64, i64)> = sqlx::query_as(GROUPS)
+        .bind(&b.id)
+        .bind(&b.lease)
+        .bind(&b.status)
+        .bind(&b.at_ms)
+        .bind(&b.finish)
+        .bind(&b.error)
+        .bind(&b.notified)
+        .bind(&b.results)
+        .bind(&b.e_job)
+        .bind(&b.e_status)
+        .bind(&b.e_note)
+        .bind(&b.e_at)
+        .bind(&b.t_job)
+        .bind(&b.t_id)
+        .bind(&b.t_kind)
+        .bind(&b.t_name)
+        .bind(&b.t_at)
+        .bind(&b.r_job)
+        .bind(&b.r_target)
+        .bind(&b.r_state)
+        .bind(&b.r_attempts)
+        .bind(&b.r_detail)
+        .bind(&b.r_duration)
+        .bind(&b.r_at)
+        .bind(&b.r_verified)
+        .bind(&b.r_note)
+        .fetch_all(pool)
+        .await?;
+    Ok(rows.into_iter().map(|(id, held, stored)| (id, (held, stored))).collect())
+}
+
+/// Many jobs' groups as [`GROUPS`]' arrays.
+#[derive(Default)]
+struct Batch<'a> {
+    id: Vec<Uuid>,
+    lease: Vec<&'a str>,
+    status: Vec<Option<&'static str>>,
+    at_ms: Vec<Option<i64>>,
+    finish: Vec<bool>,
+    error: Vec<Option<&'a str>>,
+    notified: Vec<bool>,
+    results: Vec<i64>,
+    e_job: Vec<Uuid>,
+    e_status: Vec<&'static str>,
+    e_note: Vec<Option<&'a str>>,
+    e_at: Vec<i64>,
+    t_job: Vec<Uuid>,
+    t_id: Vec<i64>,
+    t_kind: Vec<&'static str>,
+    t_name: Vec<&'a str>,
+    t_at: Vec<i64>,
+    r_job: Vec<Uuid>,
+    r_target: Vec<i64>,
+    r_state: Vec<&'static str>,
+    r_attempts: Vec<i32>,
+    r_detail: Vec<Option<&'a str>>,
+    r_duration: Vec<i64>,
+    r_at: Vec<i64>,
+    r_verified: Vec<Option<bool>>,
+    r_note: Vec<Option<&'a str>>,
+}
+
+impl<'a> Batch<'a> {
+    fn push(&mut self, id: Uuid, lease: &'a str, g: Group<'a>) {
+        self.id.push(id);
+        self.lease.push(lease);
+        self.status.push(g.last_status);
+        self.at_ms.push(g.last_ms);
+        self.finish.push(g.finish);
+        self.error.push(g.error);
+        self.notified.push(g.notified);
+        self.results.push(g.r_target.len() as i64);
+        self.e_job.extend(std::iter::repeat_n(id, g.ev_status.len()));
+        self.e_status.extend(g.ev_status);
+        self.e_note.extend(g.ev_note);
+        self.e_at.extend(g.ev_at);
+        self.t_job.extend(std::iter::repeat_n(id, g.t_id.len()));
+        self.t_id.extend(g.t_id);
+        self.t_kind.extend(g.t_kind);
+        self.t_name.extend(g.t_name);
+        self.t_at.extend(g.t_at);
+        self.r_job.extend(std::iter::repeat_n(id, g.r_target.len()));
+        self.r_target.extend(g.r_target);
+        self.r_state.extend(g.r_state);
+        self.r_attempts.extend(g.r_attempts);
+        self.r_detail.extend(g.r_detail);
+        self.r_duration.extend(g.r_duration);
+        self.r_at.extend(g.r_at);
+        self.r_verified.extend(g.r_verified);
+        self.r_note.extend(g.r_note);
+    }
 }

@@ -9,31 +9,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::postgres::PgListener;
-use sqlx::{FromRow, Row};
 use tokio::sync::Notify;
 
-use super::pg_group;
 use super::*;
+use super::{pg_claim, pg_group};
 use crate::backend::store::error::leased;
 use crate::backend::store::{JobChange, JobQueue, PgStore, StoreError};
-
-/// Up to `$5` of the oldest runnable jobs (queued or in flight, due, with no
-/// live lease), each under its own lease token: the `n`-th oldest gets
-/// `$2[n]`. `$1` owner, `$3` lease end, `$4` now. Rows another instance is
-/// claiming at the same moment are skipped, not waited for. With each job,
-/// its project's setup version (none once the project is gone).
-const CLAIM_BATCH: &str = "WITH picked AS ( \
-        SELECT id, next_run_ms FROM invalidations \
-        WHERE status IN ('RECEIVED', 'PREPARING', 'FLUSHINGCLOUDIMAGESERVER', 'FLUSHINGCDNSERVERS') \
-        AND next_run_ms <= $4 AND (lease_until_ms IS NULL OR lease_until_ms < $4) \
-        ORDER BY next_run_ms, id LIMIT $5 FOR UPDATE SKIP LOCKED), \
-     ranked AS (SELECT id, row_number() OVER (ORDER BY next_run_ms, id) AS n FROM picked) \
-     UPDATE invalidations i SET lease_owner = $1, lease_token = ($2::text[])[ranked.n], lease_until_ms = $3, \
-        claims = i.claims + 1 \
-     FROM ranked WHERE i.id = ranked.id AND (i.lease_until_ms IS NULL OR i.lease_until_ms < $4) \
-     RETURNING ranked.n, i.id, i.project_id, i.scope, i.paths, i.status, i.attempt, i.submitted_by, i.error, \
-        i.created_ms, i.updated_ms, i.finished_ms, i.request_hash, i.claims, \
-        (SELECT p.setup_version FROM projects p WHERE p.id = i.project_id) AS setup_version";
 
 /// A status change and its event row; the attempt, or no row once the lease
 /// is lost. `$1` status, `$2` time, `$3` id, `$4` lease, `$5` note.
@@ -79,25 +60,8 @@ impl JobQueue for PgStore {
         if leases.is_empty() {
             return Ok(Vec::new());
         }
-        let until = now_ms + lease_ms;
-        let tokens: Vec<&str> = leases.iter().map(LeaseToken::as_str).collect();
-        let rows = sqlx::query(CLAIM_BATCH)
-            .bind(owner)
-            .bind(&tokens)
-            .bind(until)
-            .bind(now_ms)
-            .bind(leases.len() as i64)
-            .fetch_all(&self.pool)
-            .await?;
-        let mut jobs = Vec::with_capacity(rows.len());
-        for row in rows {
-            let n: i64 = row.try_get("n")?;
-            let lease = usize::try_from(n - 1).ok().and_then(|i| leases.get(i)).ok_or(StoreError::LeaseLost)?;
-            jobs.push((n, claimed(ClaimRow::from_row(&row)?, lease, until)?));
-        }
-        // Oldest first, as the leases were handed out.
-        jobs.sort_by_key(|(n, _)| *n);
-        Ok(jobs.into_iter().map(|(_, job)| job).collect())
+        // With the claims of other lanes, in one statement (`pg_claim.rs`).
+        pg_claim::claim(&self.claims, owner, leases, now_ms, now_ms + lease_ms).await
     }
 
     async fn extend_lease(&self, id: InvalidationId, lease: &LeaseToken, until_ms: i64) -> StoreResult<()> {
@@ -106,12 +70,13 @@ impl JobQueue for PgStore {
     }
 
     async fn apply(&self, id: InvalidationId, lease: &LeaseToken, changes: Vec<JobChange>) -> StoreResult<()> {
-        // One statement is a transaction of its own.
-        let mut conn = self.pool.acquire().await?;
-        if pg_group::apply_group(&mut conn, id, lease.as_str(), &changes).await? {
-            return Ok(());
+        // With the groups of other jobs, in one statement (`pg_group.rs`).
+        if pg_group::groupable(&changes) {
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            let apply = pg_group::Apply { id, lease: lease.as_str().to_owned(), changes, reply };
+            self.applies.send(apply).await?;
+            return answer.await.map_err(|_| crate::backend::store::pg_batch::stopped())?;
         }
-        drop(conn);
         let mut tx = self.pool.begin().await?;
         for change in &changes {
             apply_one(&mut tx, id, lease.as_str(), change).await?;
@@ -123,10 +88,16 @@ impl JobQueue for PgStore {
     async fn listen_for_jobs(&self, notify: Arc<Notify>) -> StoreResult<()> {
         let mut listener = PgListener::connect_with(&self.pool).await?;
         listener.listen(CHANNEL).await?;
+        let me = self.announcer_id.clone();
         tokio::spawn(async move {
             loop {
                 match listener.recv().await {
-                    Ok(_) => notify.notify_waiters(),
+                    // This instance's own submissions woke a lane already.
+                    Ok(n) if n.payload() == me => {}
+                    // One lane: it wakes the next when it claims a full batch
+                    // (`Worker::try_execute_batch`), so a backlog is shared
+                    // without every idle lane claiming at once for one job.
+                    Ok(_) => notify.notify_one(),
                     Err(e) => {
                         // PgListener reconnects by itself on the next recv.
                         tracing::warn!(error = %e, "job listener interrupted");
@@ -139,7 +110,7 @@ impl JobQueue for PgStore {
     }
 
     async fn announce_job(&self) -> StoreResult<()> {
-        sqlx::query(ANNOUNCE).execute(&self.pool).await?;
+        sqlx::query(ANNOUNCE).bind(&self.announcer_id).execute(&self.pool).await?;
         Ok(())
     }
 }

@@ -5,7 +5,7 @@ use super::*;
 
 #[derive(FromRow)]
 pub(in crate::backend::store) struct InvalidationRow {
-    id: Uuid,
+    pub(in crate::backend::store) id: Uuid,
     project_id: i64,
     scope: String,
     paths: String,

@@ -1,0 +1,202 @@
+//! PostgreSQL: new invalidations stored in batches (`pg_batch.rs`).
+//!
+//! Under load most of an API submission's cost is PostgreSQL's own per
+//! statement work: executor start-up for the five inserts of one
+//! submission (the invalidation, its RECEIVED event, its paths, its audit
+//! row), a foreign-key check on a row many transactions lock at once (the
+//! project's), and a commit with its WAL flush. So submissions that arrive
+//! together are stored together: they queue here, and a few inserters each
+//! take whatever has queued and store it with one statement over arrays
+//! (`unnest`), in one transaction. Each caller hears back after that commit,
+//! with its own row. Alone, a submission waits for nobody.
+//!
+//! A batch fails as a whole (a duplicate Idempotency-Key, a project deleted
+//! a moment ago): then each of its submissions is stored alone, so each
+//! caller gets the answer its own submission deserves.
+
+use std::collections::HashMap;
+
+use sqlx::PgPool;
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+use super::audit::bind_audit;
+use super::invalidations::INSERT_PG;
+use super::pg_batch::{stopped, Batcher};
+use super::rows::{json_list, submitter_ids, InvalidationRow};
+use super::{Invalidation, NewInvalidation, StoreError, StoreResult};
+
+/// Inserters running at once: one can wait on its commit while another
+/// collects and sends the next batch.
+const INSERTERS: usize = 3;
+/// Most submissions in one statement: bounds the first one's wait.
+const MAX_BATCH: usize = 128;
+
+/// [`INSERT_PG`] for many submissions: `$1`…`$11` are arrays of the
+/// invalidations' columns and their events' notes, `$12`…`$20` arrays of
+/// the audit rows' columns, one element per submission.
+const INSERT_MANY: &str = "WITH input AS (SELECT * FROM unnest($1::uuid[], $2::int8[], $3::text[], $4::text[], \
+     $5::text[], $6::int8[], $7::int8[], $8::int8[], $9::text[], $10::text[], $11::text[]) \
+     AS t(id, project_id, scope, paths, submitted_by, user_id, api_key_id, now_ms, idempotency_key, \
+     request_hash, note)), \
+     inv AS (INSERT INTO invalidations (id, project_id, scope, paths, status, attempt, submitted_by, user_id, \
+     api_key_id, created_ms, updated_ms, next_run_ms, idempotency_key, request_hash) \
+     SELECT id, project_id, scope, paths, 'RECEIVED', 1, submitted_by, user_id, api_key_id, now_ms, now_ms, \
+     now_ms, idempotency_key, request_hash FROM input \
+     RETURNING id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, updated_ms, \
+     finished_ms, request_hash), \
+     ev AS (INSERT INTO invalidation_events (invalidation_id, status, attempt, note, at_ms) \
+     SELECT inv.id, 'RECEIVED', 1, input.note, inv.created_ms FROM inv JOIN input ON input.id = inv.id), \
+     p AS (INSERT INTO invalidation_paths (invalidation_id, project_id, path) \
+     SELECT inv.id, inv.project_id, value FROM inv, jsonb_array_elements_text(inv.paths::jsonb)), \
+     au AS (INSERT INTO audit_events (at_ms, project_id, actor, user_id, api_key_id, ip, user_agent, action, \
+     detail) SELECT * FROM unnest($12::int8[], $13::int8[], $14::text[], $15::int8[], $16::int8[], \
+     $17::text[], $18::text[], $19::text[], $20::text[])) \
+     SELECT inv.* FROM inv";
+
+/// A submission waiting for its batch, and who to tell.
+pub(super) struct Insert {
+    new: NewInvalidation,
+    reply: oneshot::Sender<StoreResult<Invalidation>>,
+}
+
+/// The queue of new invalidations in front of [`INSERTERS`] inserters.
+pub(super) fn start(pool: PgPool) -> Batcher<Insert> {
+    Batcher::start(pool, INSERTERS, MAX_BATCH, "insert", |pool, batch| Box::pin(store(pool, batch)))
+}
+
+/// Stores `new` in the next batch; its row once that batch has committed.
+pub(super) async fn insert(queue: &Batcher<Insert>, new: NewInvalidation) -> StoreResult<Invalidation> {
+    let (reply, answer) = oneshot::channel();
+    queue.send(Insert { new, reply }).await?;
+    answer.await.map_err(|_| stopped())?
+}
+
+async fn store(pool: PgPool, batch: Vec<Insert>) {
+    if let [_] = batch.as_slice() {
+        let Insert { new, reply } = batch.into_iter().next().expect("one submission");
+        let _ = reply.send(insert_one(&pool, &new).await);
+        return;
+    }
+    match insert_many(&pool, &batch).await {
+        Ok(mut rows) => {
+            for Insert { new, reply } in batch {
+                let row = rows.remove(&new.id.0).ok_or(StoreError::NotFound).and_then(TryInto::try_into);
+                let _ = reply.send(row);
+            }
+        }
+        // Each alone, so that each hears its own error (or success).
+        Err(_) => {
+            let pool = &pool;
+            let alone = batch.into_iter().map(|Insert { new, reply }| async move {
+                let _ = reply.send(insert_one(pool, &new).await);
+            });
+            futures::future::join_all(alone).await;
+        }
+    }
+}
+
+/// One submission, in one statement ([`INSERT_PG`]).
+pub(super) async fn insert_one(pool: &PgPool, new: &NewInvalidation) -> StoreResult<Invalidation> {
+    let (user_id, key_id) = submitter_ids(&new.submitter);
+    let note = format!("submitted by {}", new.submitter.label());
+    let insert = sqlx::query_as(INSERT_PG)
+        .bind(new.id.0)
+        .bind(new.project_id)
+        .bind(new.scope.as_str())
+        .bind(json_list(&new.paths))
+        .bind(new.submitter.label())
+        .bind(user_id)
+        .bind(key_id)
+        .bind(new.now_ms)
+        .bind(&new.idempotency_key)
+        .bind(&new.request_hash)
+        .bind(note);
+    let row: InvalidationRow = bind_audit!(insert, &new.audit).fetch_one(pool).await?;
+    row.try_into()
+}
+
+/// The batch's rows by id, once committed.
+async fn insert_many(pool: &PgPool, batch: &[Insert]) -> StoreResult<HashMap<Uuid, InvalidationRow>> {
+    let mut c = Columns::default();
+    for Insert { new, .. } in batch {
+        c.push(new);
+    }
+    let rows: Vec<InvalidationRow> = sqlx::query_as(INSERT_MANY)
+        .bind(c.id)
+        .bind(c.project_id)
+        .bind(c.scope)
+        .bind(c.paths)
+        .bind(c.submitted_by)
+        .bind(c.user_id)
+        .bind(c.api_key_id)
+        .bind(c.now_ms)
+        .bind(c.idempotency_key)
+        .bind(c.request_hash)
+        .bind(c.note)
+        .bind(c.at_ms)
+        .bind(c.audit_project_id)
+        .bind(c.actor)
+        .bind(c.audit_user_id)
+        .bind(c.audit_api_key_id)
+        .bind(c.ip)
+        .bind(c.user_agent)
+        .bind(c.action)
+        .bind(c.detail)
+        .fetch_all(pool)
+        .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r)).collect())
+}
+
+/// A batch as columns, for `unnest`.
+#[derive(Default)]
+struct Columns {
+    id: Vec<Uuid>,
+    project_id: Vec<i64>,
+    scope: Vec<&'static str>,
+    paths: Vec<String>,
+    submitted_by: Vec<String>,
+    user_id: Vec<Option<i64>>,
+    api_key_id: Vec<Option<i64>>,
+    now_ms: Vec<i64>,
+    idempotency_key: Vec<Option<String>>,
+    request_hash: Vec<Option<String>>,
+    note: Vec<String>,
+    at_ms: Vec<i64>,
+    audit_project_id: Vec<Option<i64>>,
+    actor: Vec<String>,
+    audit_user_id: Vec<Option<i64>>,
+    audit_api_key_id: Vec<Option<i64>>,
+    ip: Vec<Option<String>>,
+    user_agent: Vec<Option<String>>,
+    action: Vec<&'static str>,
+    detail: Vec<String>,
+}
+
+impl Columns {
+    fn push(&mut self, new: &NewInvalidation) {
+        let (user_id, key_id) = submitter_ids(&new.submitter);
+        let by = new.submitter.label();
+        self.id.push(new.id.0);
+        self.project_id.push(new.project_id);
+        self.scope.push(new.scope.as_str());
+        self.paths.push(json_list(&new.paths));
+        self.note.push(format!("submitted by {by}"));
+        self.submitted_by.push(by);
+        self.user_id.push(user_id);
+        self.api_key_id.push(key_id);
+        self.now_ms.push(new.now_ms);
+        self.idempotency_key.push(new.idempotency_key.clone());
+        self.request_hash.push(new.request_hash.clone());
+        let a = &new.audit;
+        self.at_ms.push(a.at_ms);
+        self.audit_project_id.push(a.project_id);
+        self.actor.push(a.actor.clone());
+        self.audit_user_id.push(a.user_id);
+        self.audit_api_key_id.push(a.api_key_id);
+        self.ip.push(a.meta.ip.map(|ip| ip.to_string()));
+        self.user_agent.push(a.meta.user_agent.clone());
+        self.action.push(a.action);
+        self.detail.push(a.detail.clone());
+    }
+}
