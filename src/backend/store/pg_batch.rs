@@ -6,8 +6,8 @@
 //! running beside the API that per-statement cost, not the rows, is what
 //! fills the CPU. So the two busiest writes, new invalidations
 //! (`pg_insert.rs`) and the worker's groups of changes (`jobs/pg_group.rs`),
-//! queue here: each of a few runners takes whatever has queued (up to a
-//! bound) and stores it with one statement over arrays, in one transaction.
+//! queue here: a runner (one per queue, two for claims) takes whatever has
+//! queued (up to a bound) and stores it with one statement over arrays, in one transaction.
 //! Callers hear back after that commit. Alone, a write waits for nobody;
 //! under load a statement carries dozens.
 

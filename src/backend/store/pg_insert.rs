@@ -5,8 +5,8 @@
 //! submission (the invalidation, its RECEIVED event, its paths, its audit
 //! row), a foreign-key check on a row many transactions lock at once (the
 //! project's), and a commit with its WAL flush. So submissions that arrive
-//! together are stored together: they queue here, and a few inserters each
-//! take whatever has queued and store it with one statement over arrays
+//! together are stored together: they queue here, and the inserter takes
+//! whatever has queued and stores it with one statement over arrays
 //! (`unnest`), in one transaction. Each caller hears back after that commit,
 //! with its own row. Alone, a submission waits for nobody.
 //!
@@ -26,9 +26,11 @@ use super::pg_batch::{stopped, Batcher};
 use super::rows::{json_list, submitter_ids, InvalidationRow};
 use super::{Invalidation, NewInvalidation, StoreError, StoreResult};
 
-/// Inserters running at once: one can wait on its commit while another
-/// collects and sends the next batch.
-const INSERTERS: usize = 3;
+/// One inserter: while its statement runs the next batch queues, so the
+/// batches grow with the load. Two or three (measured with the worker
+/// running, bench/results/00-notes.md) gave smaller batches and fewer
+/// requests per second: PostgreSQL's CPU, not waiting, bounds the rate.
+const INSERTERS: usize = 1;
 /// Most submissions in one statement: bounds the first one's wait.
 const MAX_BATCH: usize = 128;
 
@@ -60,7 +62,7 @@ pub(super) struct Insert {
     reply: oneshot::Sender<StoreResult<Invalidation>>,
 }
 
-/// The queue of new invalidations in front of [`INSERTERS`] inserters.
+/// The queue of new invalidations in front of the inserter.
 pub(super) fn start(pool: PgPool) -> Batcher<Insert> {
     Batcher::start(pool, INSERTERS, MAX_BATCH, "insert", |pool, batch| Box::pin(store(pool, batch)))
 }

@@ -187,8 +187,8 @@ pub(super) async fn apply_group(
     Ok(true)
 }
 
-/// Appliers running at once (see `pg_batch.rs`).
-const APPLIERS: usize = 3;
+/// One applier, as one inserter (`pg_insert.rs`): the batches grow with the load.
+const APPLIERS: usize = 1;
 /// Most groups in one statement.
 const MAX_BATCH: usize = 64;
 
@@ -250,7 +250,7 @@ pub(in crate::backend::store) struct Apply {
     pub(super) reply: oneshot::Sender<StoreResult<()>>,
 }
 
-/// The queue of groups (each [`groupable`]) in front of [`APPLIERS`] appliers.
+/// The queue of groups (each [`groupable`]) in front of the applier.
 pub(in crate::backend::store) fn start(pool: PgPool) -> Batcher<Apply> {
     Batcher::start(pool, APPLIERS, MAX_BATCH, "apply", |pool, batch| Box::pin(store(pool, batch)))
 }
