@@ -130,11 +130,7 @@ async fn insert_all(
             tokio::spawn(async move { store.insert_invalidation(&new).await.map(|inv| (new, inv)) })
         })
         .collect();
-    let mut answers = Vec::new();
-    for call in calls {
-        answers.push(call.await.unwrap());
-    }
-    answers
+    futures::future::join_all(calls).await.into_iter().map(Result::unwrap).collect()
 }
 
 // SQLite's writer shares commits (`writer.rs`); PostgreSQL's inserters store
@@ -198,11 +194,7 @@ async fn apply_all(
             tokio::spawn(async move { store.apply(id, &lease, changes).await })
         })
         .collect();
-    let mut answers = Vec::new();
-    for call in calls {
-        answers.push(call.await.unwrap());
-    }
-    answers
+    futures::future::join_all(calls).await.into_iter().map(Result::unwrap).collect()
 }
 
 // Many jobs' groups of changes at once, as the worker's lanes send them:

@@ -313,29 +313,31 @@ async fn apply_groups(pool: &PgPool, batch: &[Apply]) -> StoreResult<HashMap<Uui
         .bind(&b.notified)
         .bind(&b.results)
         .bind(&b.e_job)
-        .bind(&b.e_status)
-        .bind(&b.e_note)
-        .bind(&b.e_at)
+        .bind(&b.all.ev_status)
+        .bind(&b.all.ev_note)
+        .bind(&b.all.ev_at)
         .bind(&b.t_job)
-        .bind(&b.t_id)
-        .bind(&b.t_kind)
-        .bind(&b.t_name)
-        .bind(&b.t_at)
+        .bind(&b.all.t_id)
+        .bind(&b.all.t_kind)
+        .bind(&b.all.t_name)
+        .bind(&b.all.t_at)
         .bind(&b.r_job)
-        .bind(&b.r_target)
-        .bind(&b.r_state)
-        .bind(&b.r_attempts)
-        .bind(&b.r_detail)
-        .bind(&b.r_duration)
-        .bind(&b.r_at)
-        .bind(&b.r_verified)
-        .bind(&b.r_note)
+        .bind(&b.all.r_target)
+        .bind(&b.all.r_state)
+        .bind(&b.all.r_attempts)
+        .bind(&b.all.r_detail)
+        .bind(&b.all.r_duration)
+        .bind(&b.all.r_at)
+        .bind(&b.all.r_verified)
+        .bind(&b.all.r_note)
         .fetch_all(pool)
         .await?;
     Ok(rows.into_iter().map(|(id, held, stored)| (id, (held, stored))).collect())
 }
 
-/// Many jobs' groups as [`GROUPS`]' arrays.
+/// Many jobs' groups as [`GROUPS`]' arrays: one element per job, and
+/// every job's events, new target rows and results one after the other in
+/// `all` (its own fields unused), each with its job in `*_job`.
 #[derive(Default)]
 struct Batch<'a> {
     id: Vec<Uuid>,
@@ -347,23 +349,9 @@ struct Batch<'a> {
     notified: Vec<bool>,
     results: Vec<i64>,
     e_job: Vec<Uuid>,
-    e_status: Vec<&'static str>,
-    e_note: Vec<Option<&'a str>>,
-    e_at: Vec<i64>,
     t_job: Vec<Uuid>,
-    t_id: Vec<i64>,
-    t_kind: Vec<&'static str>,
-    t_name: Vec<&'a str>,
-    t_at: Vec<i64>,
     r_job: Vec<Uuid>,
-    r_target: Vec<i64>,
-    r_state: Vec<&'static str>,
-    r_attempts: Vec<i32>,
-    r_detail: Vec<Option<&'a str>>,
-    r_duration: Vec<i64>,
-    r_at: Vec<i64>,
-    r_verified: Vec<Option<bool>>,
-    r_note: Vec<Option<&'a str>>,
+    all: Group<'a>,
 }
 
 impl<'a> Batch<'a> {
@@ -377,22 +365,23 @@ impl<'a> Batch<'a> {
         self.notified.push(g.notified);
         self.results.push(g.r_target.len() as i64);
         self.e_job.extend(std::iter::repeat_n(id, g.ev_status.len()));
-        self.e_status.extend(g.ev_status);
-        self.e_note.extend(g.ev_note);
-        self.e_at.extend(g.ev_at);
         self.t_job.extend(std::iter::repeat_n(id, g.t_id.len()));
-        self.t_id.extend(g.t_id);
-        self.t_kind.extend(g.t_kind);
-        self.t_name.extend(g.t_name);
-        self.t_at.extend(g.t_at);
         self.r_job.extend(std::iter::repeat_n(id, g.r_target.len()));
-        self.r_target.extend(g.r_target);
-        self.r_state.extend(g.r_state);
-        self.r_attempts.extend(g.r_attempts);
-        self.r_detail.extend(g.r_detail);
-        self.r_duration.extend(g.r_duration);
-        self.r_at.extend(g.r_at);
-        self.r_verified.extend(g.r_verified);
-        self.r_note.extend(g.r_note);
+        let all = &mut self.all;
+        all.ev_status.extend(g.ev_status);
+        all.ev_note.extend(g.ev_note);
+        all.ev_at.extend(g.ev_at);
+        all.t_id.extend(g.t_id);
+        all.t_kind.extend(g.t_kind);
+        all.t_name.extend(g.t_name);
+        all.t_at.extend(g.t_at);
+        all.r_target.extend(g.r_target);
+        all.r_state.extend(g.r_state);
+        all.r_attempts.extend(g.r_attempts);
+        all.r_detail.extend(g.r_detail);
+        all.r_duration.extend(g.r_duration);
+        all.r_at.extend(g.r_at);
+        all.r_verified.extend(g.r_verified);
+        all.r_note.extend(g.r_note);
     }
 }
