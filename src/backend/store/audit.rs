@@ -54,28 +54,17 @@ where
     &'q Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {
-    bind_audit!(sqlx::query(APPEND), e)
+    sqlx::query(APPEND)
+        .bind(e.at_ms)
+        .bind(e.project_id)
+        .bind(&e.actor)
+        .bind(e.user_id)
+        .bind(e.api_key_id)
+        .bind(e.meta.ip.map(|ip| ip.to_string()))
+        .bind(&e.meta.user_agent)
+        .bind(e.action)
+        .bind(&e.detail)
 }
-
-/// Binds an audit row's nine columns, in [`APPEND`]'s order, onto a sqlx
-/// query being built: [`append`], and PostgreSQL's one-statement insert of
-/// an invalidation with its audit row.
-macro_rules! bind_audit {
-    ($query:expr, $e:expr) => {{
-        let e: &$crate::backend::store::NewAuditEntry = $e;
-        $query
-            .bind(e.at_ms)
-            .bind(e.project_id)
-            .bind(&e.actor)
-            .bind(e.user_id)
-            .bind(e.api_key_id)
-            .bind(e.meta.ip.map(|ip| ip.to_string()))
-            .bind(&e.meta.user_agent)
-            .bind(e.action)
-            .bind(&e.detail)
-    }};
-}
-pub(super) use bind_audit;
 
 /// [`append`] on the SQLite writer's connection.
 pub(super) fn append_sqlite(c: &rusqlite::Connection, e: &NewAuditEntry) -> StoreResult<()> {

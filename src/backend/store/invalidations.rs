@@ -53,23 +53,6 @@ const LIST_SEARCH: &str = "SELECT id, project_id, scope, paths, status, attempt,
 const MAX_ID: Uuid = Uuid::max();
 const INSERT_PATHS_SQLITE: &str = "INSERT INTO invalidation_paths (invalidation_id, project_id, path) \
      SELECT $1, $2, value FROM json_each($3)";
-/// One submission (`pg_insert.rs` stores many at once): [`INSERT`], its RECEIVED event (`$11` the note), its paths and its audit
-/// row (`$12`…`$20`, bound by `bind_audit!`), in one statement. No NOTIFY
-/// here: PostgreSQL serialises the commits of notifying transactions, so
-/// the service announces new jobs after the commit (`Announcer`).
-pub(super) const INSERT_PG: &str =
-    "WITH inv AS (INSERT INTO invalidations (id, project_id, scope, paths, status, attempt, \
-     submitted_by, user_id, api_key_id, created_ms, updated_ms, next_run_ms, idempotency_key, request_hash) \
-     VALUES ($1, $2, $3, $4, 'RECEIVED', 1, $5, $6, $7, $8, $8, $8, $9, $10) \
-     RETURNING id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, updated_ms, \
-     finished_ms, request_hash), \
-     ev AS (INSERT INTO invalidation_events (invalidation_id, status, attempt, note, at_ms) \
-     SELECT id, 'RECEIVED', 1, $11, created_ms FROM inv), \
-     p AS (INSERT INTO invalidation_paths (invalidation_id, project_id, path) \
-     SELECT inv.id, inv.project_id, value FROM inv, jsonb_array_elements_text($4::jsonb)), \
-     au AS (INSERT INTO audit_events (at_ms, project_id, actor, user_id, api_key_id, ip, user_agent, action, \
-     detail) SELECT $12, $13, $14, $15, $16, $17, $18, $19, $20 FROM inv) \
-     SELECT inv.* FROM inv";
 const EVENTS: &str =
     "SELECT status, attempt, note, at_ms FROM invalidation_events WHERE invalidation_id = $1 ORDER BY id";
 const TARGET_RESULTS: &str =

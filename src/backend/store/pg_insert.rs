@@ -20,8 +20,6 @@ use sqlx::PgPool;
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use super::audit::bind_audit;
-use super::invalidations::INSERT_PG;
 use super::pg_batch::{stopped, Batcher};
 use super::rows::{json_list, submitter_ids, InvalidationRow};
 use super::{Invalidation, NewInvalidation, StoreError, StoreResult};
@@ -34,9 +32,12 @@ const INSERTERS: usize = 1;
 /// Most submissions in one statement: bounds the first one's wait.
 const MAX_BATCH: usize = 128;
 
-/// [`INSERT_PG`] for many submissions: `$1`…`$11` are arrays of the
-/// invalidations' columns and their events' notes, `$12`…`$20` arrays of
-/// the audit rows' columns, one element per submission.
+/// One or more submissions, each with its RECEIVED event, its paths and its
+/// audit row, in one statement: `$1`…`$11` are arrays of the invalidations'
+/// columns and their events' notes, `$12`…`$20` arrays of the audit rows'
+/// columns, one element per submission. No NOTIFY here: PostgreSQL
+/// serialises the commits of notifying transactions, so the service
+/// announces new jobs after the commit (`Announcer`).
 const INSERT_MANY: &str = "WITH input AS (SELECT * FROM unnest($1::uuid[], $2::int8[], $3::text[], $4::text[], \
      $5::text[], $6::int8[], $7::int8[], $8::int8[], $9::text[], $10::text[], $11::text[]) \
      AS t(id, project_id, scope, paths, submitted_by, user_id, api_key_id, now_ms, idempotency_key, \
@@ -75,47 +76,32 @@ pub(super) async fn insert(queue: &Batcher<Insert>, new: NewInvalidation) -> Sto
 }
 
 async fn store(pool: PgPool, batch: Vec<Insert>) {
-    if let [_] = batch.as_slice() {
-        let Insert { new, reply } = batch.into_iter().next().expect("one submission");
-        let _ = reply.send(insert_one(&pool, &new).await);
-        return;
-    }
-    match insert_many(&pool, &batch).await {
-        Ok(mut rows) => {
-            for Insert { new, reply } in batch {
-                let row = rows.remove(&new.id.0).ok_or(StoreError::NotFound).and_then(TryInto::try_into);
-                let _ = reply.send(row);
-            }
+    if batch.len() > 1 {
+        match insert_many(&pool, &batch).await {
+            Ok(rows) => answer(batch, rows),
+            // Each alone, so that each hears its own error (or success).
+            Err(_) => drop(futures::future::join_all(batch.into_iter().map(|i| alone(&pool, i))).await),
         }
-        // Each alone, so that each hears its own error (or success).
-        Err(_) => {
-            let pool = &pool;
-            let alone = batch.into_iter().map(|Insert { new, reply }| async move {
-                let _ = reply.send(insert_one(pool, &new).await);
-            });
-            futures::future::join_all(alone).await;
+    } else {
+        for i in batch {
+            alone(&pool, i).await;
         }
     }
 }
 
-/// One submission, in one statement ([`INSERT_PG`]).
-pub(super) async fn insert_one(pool: &PgPool, new: &NewInvalidation) -> StoreResult<Invalidation> {
-    let (user_id, key_id) = submitter_ids(&new.submitter);
-    let note = format!("submitted by {}", new.submitter.label());
-    let insert = sqlx::query_as(INSERT_PG)
-        .bind(new.id.0)
-        .bind(new.project_id)
-        .bind(new.scope.as_str())
-        .bind(json_list(&new.paths))
-        .bind(new.submitter.label())
-        .bind(user_id)
-        .bind(key_id)
-        .bind(new.now_ms)
-        .bind(&new.idempotency_key)
-        .bind(&new.request_hash)
-        .bind(note);
-    let row: InvalidationRow = bind_audit!(insert, &new.audit).fetch_one(pool).await?;
-    row.try_into()
+/// One submission in a statement (and transaction) of its own.
+async fn alone(pool: &PgPool, i: Insert) {
+    match insert_many(pool, std::slice::from_ref(&i)).await {
+        Ok(rows) => answer(vec![i], rows),
+        Err(e) => drop(i.reply.send(Err(e))),
+    }
+}
+
+/// Tells each caller its stored row.
+fn answer(batch: Vec<Insert>, mut rows: HashMap<Uuid, InvalidationRow>) {
+    for Insert { new, reply } in batch {
+        let _ = reply.send(rows.remove(&new.id.0).ok_or(StoreError::NotFound).and_then(TryInto::try_into));
+    }
 }
 
 /// The batch's rows by id, once committed.

@@ -1,23 +1,23 @@
-//! PostgreSQL: a job's whole group of changes in one statement.
+//! PostgreSQL: jobs' whole groups of changes, many jobs in one statement.
 //!
 //! The worker stores its changes in groups (claimed → the first purge step;
 //! the results → the final status). Change by change that is a round trip per
-//! status, per event, per target, plus BEGIN and COMMIT. Here a group is one
-//! statement: the invalidation row takes the group's last status (and the
-//! final fields when the group ends with Finish), every status change gets
-//! its event row in order with its own time, and the target rows are added or
-//! updated, all only while the lease holds and every result has its row. A
-//! group this cannot express (Finish before other changes, new target rows
-//! and results together, one target twice) goes change by change.
+//! status, per event, per target, plus BEGIN and COMMIT. Here a group is part
+//! of one statement ([`GROUPS`]): the invalidation row takes the group's last
+//! status (and the final fields when the group ends with Finish), every
+//! status change gets its event row in order with its own time, and the
+//! target rows are added or updated, all only while the lease holds and
+//! every result has its row. A group this cannot express (Finish before
+//! other changes, new target rows and results together, one target twice)
+//! goes change by change.
 //!
-//! Groups of different jobs that arrive together go in one statement
-//! ([`GROUPS`], queued as `pg_batch.rs` describes): with the API busy beside
-//! the worker, a statement and a commit per group is what PostgreSQL spends
-//! its CPU on.
+//! The groups of different jobs that arrive together share the statement
+//! (queued as `pg_batch.rs` describes): with the API busy beside the worker,
+//! a statement and a commit per group is what PostgreSQL spends its CPU on.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgPool;
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
@@ -25,45 +25,7 @@ use crate::backend::store::pg_batch::Batcher;
 use crate::backend::store::{JobChange, StoreError, StoreResult};
 use crate::domain::InvalidationId;
 
-/// `$1` id, `$2` lease, `$3` last status (NULL: unchanged), `$4` last time
-/// the row changed (NULL: unchanged), `$5` the group ends with Finish, `$6`
-/// its error, `$7`–`$9` the events, `$10`–`$13` new target rows, `$14`–`$21`
-/// target results, `$22` the Finish marks it notified. Nothing is written
-/// unless the lease holds and every result has its row (as change by change,
-/// where a missing row fails the group). Answers (1 if it was written,
-/// results stored).
-const GROUP: &str = "WITH inv AS ( \
-        UPDATE invalidations SET status = COALESCE($3, status), updated_ms = COALESCE($4, updated_ms), \
-        error = CASE WHEN $5 THEN $6 ELSE error END, \
-        finished_ms = CASE WHEN $5 THEN $4 ELSE finished_ms END, \
-        lease_owner = CASE WHEN $5 THEN NULL ELSE lease_owner END, \
-        lease_token = CASE WHEN $5 THEN NULL ELSE lease_token END, \
-        lease_until_ms = CASE WHEN $5 THEN NULL ELSE lease_until_ms END, \
-        notified_ms = CASE WHEN $5 AND $22 THEN $4 ELSE notified_ms END \
-        WHERE id = $1 AND lease_token = $2 \
-        AND cardinality($14::bigint[]) = (SELECT count(*) FROM invalidation_targets \
-            WHERE invalidation_id = $1 AND target_id = ANY($14::bigint[])) \
-        RETURNING attempt), \
-     ev AS ( \
-        INSERT INTO invalidation_events (invalidation_id, status, attempt, note, at_ms) \
-        SELECT $1, e.status, inv.attempt, e.note, e.at_ms \
-        FROM inv, UNNEST($7::text[], $8::text[], $9::bigint[]) WITH ORDINALITY AS e(status, note, at_ms, n) \
-        ORDER BY e.n), \
-     added AS ( \
-        INSERT INTO invalidation_targets (invalidation_id, target_id, kind, name, updated_ms) \
-        SELECT $1, t.target_id, t.kind, t.name, t.at_ms \
-        FROM inv, UNNEST($10::bigint[], $11::text[], $12::text[], $13::bigint[]) AS t(target_id, kind, name, at_ms) \
-        ON CONFLICT (invalidation_id, target_id) DO NOTHING), \
-     results AS ( \
-        UPDATE invalidation_targets it SET state = r.state, attempts = it.attempts + r.attempts, \
-        detail = r.detail, duration_ms = r.duration_ms, updated_ms = r.at_ms, verified = r.verified, \
-        verify_note = r.verify_note \
-        FROM inv, UNNEST($14::bigint[], $15::text[], $16::int[], $17::text[], $18::bigint[], $19::bigint[], \
-            $20::bool[], $21::text[]) AS r(target_id, state, attempts, detail, duration_ms, at_ms, verified, verify_note) \
-        WHERE it.invalidation_id = $1 AND it.target_id = r.target_id RETURNING 1) \
-     SELECT (SELECT count(*) FROM inv), (SELECT count(*) FROM results)";
-
-/// The group as [`GROUP`]'s arrays.
+/// One job's group as arrays (see [`Batch`]).
 #[derive(Default)]
 struct Group<'a> {
     last_status: Option<&'static str>,
@@ -147,57 +109,19 @@ impl<'a> Group<'a> {
     }
 }
 
-/// Stores `changes` in one statement; `Ok(false)` when the group must go
-/// change by change (nothing was written then).
-pub(super) async fn apply_group(
-    c: &mut PgConnection,
-    id: InvalidationId,
-    lease: &str,
-    changes: &[JobChange],
-) -> StoreResult<bool> {
-    let Some(g) = Group::of(changes) else { return Ok(false) };
-    let (held, stored): (i64, i64) = sqlx::query_as(GROUP)
-        .bind(id.0)
-        .bind(lease)
-        .bind(g.last_status)
-        .bind(g.last_ms)
-        .bind(g.finish)
-        .bind(g.error)
-        .bind(&g.ev_status)
-        .bind(&g.ev_note)
-        .bind(&g.ev_at)
-        .bind(&g.t_id)
-        .bind(&g.t_kind)
-        .bind(&g.t_name)
-        .bind(&g.t_at)
-        .bind(&g.r_target)
-        .bind(&g.r_state)
-        .bind(&g.r_attempts)
-        .bind(&g.r_detail)
-        .bind(&g.r_duration)
-        .bind(&g.r_at)
-        .bind(&g.r_verified)
-        .bind(&g.r_note)
-        .bind(g.notified)
-        .fetch_one(&mut *c)
-        .await?;
-    if held == 0 || stored != g.r_target.len() as i64 {
-        return Err(StoreError::LeaseLost);
-    }
-    Ok(true)
-}
-
 /// One applier, as one inserter (`pg_insert.rs`): the batches grow with the load.
 const APPLIERS: usize = 1;
 /// Most groups in one statement.
 const MAX_BATCH: usize = 64;
 
-/// [`GROUP`] for the groups of many jobs, one element per job in `$1`…`$8`
-/// (id, lease, last status, last time, ends with Finish, error, notified,
-/// how many results), and the events (`$9`…`$12`), new target rows
-/// (`$13`…`$17`) and results (`$18`…`$26`) of all of them, each naming
-/// its job. Answers, per job: whether it was written (its lease held and
-/// each of its results has its row) and how many results were stored.
+/// The groups of one or more jobs: one element per job in `$1`…`$8` (id,
+/// lease, last status or NULL, last time the row changed or NULL, ends with
+/// Finish, error, Finish marks it notified, how many results), and the
+/// events (`$9`…`$12`), new target rows (`$13`…`$17`) and results
+/// (`$18`…`$26`) of all of them, each naming its job. Nothing of a job is
+/// written unless its lease holds and each of its results has its row (as
+/// change by change, where a missing row fails the group). Answers the jobs
+/// written whole: the lease held and every result was stored.
 const GROUPS: &str = "WITH j AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], \
         $5::bool[], $6::text[], $7::bool[], $8::bigint[]) \
         AS j(id, lease, status, at_ms, finish, error, notified, results)), \
@@ -234,10 +158,10 @@ const GROUPS: &str = "WITH j AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3
         verify_note = r.verify_note \
         FROM r JOIN inv ON inv.id = r.job \
         WHERE it.invalidation_id = r.job AND it.target_id = r.target_id RETURNING r.job) \
-     SELECT j.id, (SELECT count(*) FROM inv WHERE inv.id = j.id), \
-        (SELECT count(*) FROM results WHERE results.job = j.id) FROM j";
+     SELECT j.id FROM j WHERE EXISTS (SELECT 1 FROM inv WHERE inv.id = j.id) \
+        AND j.results = (SELECT count(*) FROM results WHERE results.job = j.id)";
 
-/// Whether [`apply_group`] (and so a batch) can store `changes` in one statement.
+/// Whether [`GROUPS`] can store `changes` (else they go change by change).
 pub(super) fn groupable(changes: &[JobChange]) -> bool {
     Group::of(changes).is_some()
 }
@@ -261,49 +185,45 @@ async fn store(pool: PgPool, batch: Vec<Apply>) {
     // one after the other, so this is only a lease that changed hands).
     let mut seen = HashSet::new();
     let (batch, later): (Vec<Apply>, Vec<Apply>) = batch.into_iter().partition(|a| seen.insert(a.id));
-    if let [_] = batch.as_slice() {
-        alone(&pool, batch).await;
-    } else {
+    if batch.len() > 1 {
         match apply_groups(&pool, &batch).await {
-            Ok(written) => {
-                for a in batch {
-                    let expected = Group::of(&a.changes).map_or(0, |g| g.r_target.len() as i64);
-                    let ok = matches!(written.get(&a.id.0), Some(&(1, stored)) if stored == expected);
-                    let _ = a.reply.send(if ok { Ok(()) } else { Err(StoreError::LeaseLost) });
-                }
-            }
+            Ok(written) => answer(batch, &written),
             // Each alone, so that each hears its own error (or success).
-            Err(_) => alone(&pool, batch).await,
+            Err(_) => drop(futures::future::join_all(batch.into_iter().map(|a| alone(&pool, a))).await),
+        }
+    } else {
+        for a in batch {
+            alone(&pool, a).await;
         }
     }
     for a in later {
-        alone(&pool, vec![a]).await;
+        alone(&pool, a).await;
     }
 }
 
-/// Each group in a statement (and transaction) of its own, at once.
-async fn alone(pool: &PgPool, batch: Vec<Apply>) {
-    let each = batch.into_iter().map(|a| async move {
-        let result = async {
-            let mut conn = pool.acquire().await?;
-            match apply_group(&mut conn, a.id, &a.lease, &a.changes).await? {
-                true => Ok(()),
-                false => Err(StoreError::Corrupt("a group queued for a batch could not be grouped".into())),
-            }
-        };
-        let _ = a.reply.send(result.await);
-    });
-    futures::future::join_all(each).await;
+/// One group in a statement (and transaction) of its own.
+async fn alone(pool: &PgPool, a: Apply) {
+    match apply_groups(pool, std::slice::from_ref(&a)).await {
+        Ok(written) => answer(vec![a], &written),
+        Err(e) => drop(a.reply.send(Err(e))),
+    }
 }
 
-/// Every job's group in one statement: per job, (written, results stored).
-async fn apply_groups(pool: &PgPool, batch: &[Apply]) -> StoreResult<HashMap<Uuid, (i64, i64)>> {
+/// Tells each caller whether its group was written ([`StoreError::LeaseLost`] if not).
+fn answer(batch: Vec<Apply>, written: &HashSet<Uuid>) {
+    for a in batch {
+        let _ = a.reply.send(if written.contains(&a.id.0) { Ok(()) } else { Err(StoreError::LeaseLost) });
+    }
+}
+
+/// Every job's group in one statement (one transaction): the jobs written.
+async fn apply_groups(pool: &PgPool, batch: &[Apply]) -> StoreResult<HashSet<Uuid>> {
     let mut b = Batch::default();
     for a in batch {
         let g = Group::of(&a.changes).ok_or_else(|| StoreError::Corrupt("ungroupable changes queued".into()))?;
         b.push(a.id.0, &a.lease, g);
     }
-    let rows: Vec<(Uuid, i64, i64)> = sqlx::query_as(GROUPS)
+    let written: Vec<Uuid> = sqlx::query_scalar(GROUPS)
         .bind(&b.id)
         .bind(&b.lease)
         .bind(&b.status)
@@ -332,7 +252,7 @@ async fn apply_groups(pool: &PgPool, batch: &[Apply]) -> StoreResult<HashMap<Uui
         .bind(&b.all.r_note)
         .fetch_all(pool)
         .await?;
-    Ok(rows.into_iter().map(|(id, held, stored)| (id, (held, stored))).collect())
+    Ok(written.into_iter().collect())
 }
 
 /// Many jobs' groups as [`GROUPS`]' arrays: one element per job, and
