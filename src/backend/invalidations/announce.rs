@@ -1,12 +1,13 @@
-//! Telling every instance's workers that a job is waiting.
+//! Telling every instance's workers that a retried job is waiting.
 //!
-//! On PostgreSQL workers LISTEN on `imgflush_jobs`. A NOTIFY inside each
-//! insert would be simplest, but PostgreSQL serialises the commits of
-//! notifying transactions (a database-wide lock taken at commit and held
-//! through the WAL flush), so concurrent submissions would commit one at a
-//! time. Instead one task sends the NOTIFY after the commits, at most one in
-//! flight: the submissions that commit while it is sent share the next one.
-//! On SQLite (one process) `announce_job` does nothing.
+//! On PostgreSQL workers LISTEN on `imgflush_jobs`. New invalidations are
+//! announced by the store, in the commit of their insert batch
+//! (`store/pg_insert.rs`). A Retry's requeue is announced here: PostgreSQL
+//! serialises the commits of notifying transactions (a database-wide lock
+//! taken at commit and held through the WAL flush), so one task sends the
+//! NOTIFY after the commits, at most one in flight: the retries that commit
+//! while it is sent share the next one. On SQLite (one process)
+//! `announce_job` does nothing.
 
 use tokio::sync::mpsc;
 

@@ -91,7 +91,8 @@ impl InvalidationService {
             }
             Err(e) => return Err(e.into()),
         };
-        self.wake_workers();
+        // Other instances' workers: the store announced the job in its commit.
+        self.wake.notify_one();
         Ok(Created { invalidation, replayed: false })
     }
 

@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, Mutex};
 use super::{StoreError, StoreResult};
 
 /// Stores one batch and answers each of its callers.
-pub(super) type Handler<J> = fn(PgPool, Vec<J>) -> BoxFuture<'static, ()>;
+pub(super) type Handler<J> = Arc<dyn Fn(PgPool, Vec<J>) -> BoxFuture<'static, ()> + Send + Sync>;
 
 /// The queue in front of the runners. They end once it is dropped.
 pub(super) struct Batcher<J> {
@@ -31,11 +31,18 @@ impl<J: Send + 'static> Batcher<J> {
     /// `runners` tasks, each taking up to `max` queued jobs at a time and
     /// handing them to `handler`; the batch sizes go to `/metrics` as
     /// `imgflush_store_batch_size{kind}`.
-    pub(super) fn start(pool: PgPool, runners: usize, max: usize, kind: &'static str, handler: Handler<J>) -> Self {
+    pub(super) fn start(
+        pool: PgPool,
+        runners: usize,
+        max: usize,
+        kind: &'static str,
+        handler: impl Fn(PgPool, Vec<J>) -> BoxFuture<'static, ()> + Send + Sync + 'static,
+    ) -> Self {
+        let handler: Handler<J> = Arc::new(handler);
         let (jobs, rx) = mpsc::channel(4 * max);
         let rx = Arc::new(Mutex::new(rx));
         for _ in 0..runners {
-            tokio::spawn(run(pool.clone(), rx.clone(), max, kind, handler));
+            tokio::spawn(run(pool.clone(), rx.clone(), max, kind, handler.clone()));
         }
         Batcher { jobs }
     }

@@ -10,11 +10,18 @@
 //! (`unnest`), in one transaction. Each caller hears back after that commit,
 //! with its own row. Alone, a submission waits for nobody.
 //!
+//! The batch's transaction also NOTIFYs every instance's workers
+//! (`imgflush_jobs`, with this store's payload so that its own listener skips
+//! it): one commit per batch, not a second transaction per announcement.
+//! PostgreSQL serialises the commits of notifying transactions, which costs
+//! nothing here: there is one inserter.
+//!
 //! A batch fails as a whole (a duplicate Idempotency-Key, a project deleted
 //! a moment ago): then each of its submissions is stored alone, so each
 //! caller gets the answer its own submission deserves.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use sqlx::PgPool;
 use tokio::sync::oneshot;
@@ -35,9 +42,8 @@ const MAX_BATCH: usize = 128;
 /// One or more submissions, each with its RECEIVED event, its paths and its
 /// audit row, in one statement: `$1`…`$11` are arrays of the invalidations'
 /// columns and their events' notes, `$12`…`$20` arrays of the audit rows'
-/// columns, one element per submission. No NOTIFY here: PostgreSQL
-/// serialises the commits of notifying transactions, so the service
-/// announces new jobs after the commit (`Announcer`).
+/// columns, one element per submission; `$21` the NOTIFY's payload (the
+/// announcer id), sent at the commit.
 const INSERT_MANY: &str = "WITH input AS (SELECT * FROM unnest($1::uuid[], $2::int8[], $3::text[], $4::text[], \
      $5::text[], $6::int8[], $7::int8[], $8::int8[], $9::text[], $10::text[], $11::text[]) \
      AS t(id, project_id, scope, paths, submitted_by, user_id, api_key_id, now_ms, idempotency_key, \
@@ -54,8 +60,9 @@ const INSERT_MANY: &str = "WITH input AS (SELECT * FROM unnest($1::uuid[], $2::i
      SELECT inv.id, inv.project_id, value FROM inv, jsonb_array_elements_text(inv.paths::jsonb)), \
      au AS (INSERT INTO audit_events (at_ms, project_id, actor, user_id, api_key_id, ip, user_agent, action, \
      detail) SELECT * FROM unnest($12::int8[], $13::int8[], $14::text[], $15::int8[], $16::int8[], \
-     $17::text[], $18::text[], $19::text[], $20::text[])) \
-     SELECT inv.* FROM inv";
+     $17::text[], $18::text[], $19::text[], $20::text[])), \
+     announced AS MATERIALIZED (SELECT pg_notify('imgflush_jobs', $21)) \
+     SELECT inv.* FROM inv, announced";
 
 /// A submission waiting for its batch, and who to tell.
 pub(super) struct Insert {
@@ -63,9 +70,11 @@ pub(super) struct Insert {
     reply: oneshot::Sender<StoreResult<Invalidation>>,
 }
 
-/// The queue of new invalidations in front of the inserter.
-pub(super) fn start(pool: PgPool) -> Batcher<Insert> {
-    Batcher::start(pool, INSERTERS, MAX_BATCH, "insert", |pool, batch| Box::pin(store(pool, batch)))
+/// The queue of new invalidations in front of the inserter; each batch
+/// announces its jobs with `announcer_id` as the NOTIFY's payload.
+pub(super) fn start(pool: PgPool, announcer_id: String) -> Batcher<Insert> {
+    let id: Arc<str> = announcer_id.into();
+    Batcher::start(pool, INSERTERS, MAX_BATCH, "insert", move |pool, batch| Box::pin(store(pool, batch, id.clone())))
 }
 
 /// Stores `new` in the next batch; its row once that batch has committed.
@@ -75,23 +84,23 @@ pub(super) async fn insert(queue: &Batcher<Insert>, new: NewInvalidation) -> Sto
     answer.await.map_err(|_| stopped())?
 }
 
-async fn store(pool: PgPool, batch: Vec<Insert>) {
+async fn store(pool: PgPool, batch: Vec<Insert>, id: Arc<str>) {
     if batch.len() > 1 {
-        match insert_many(&pool, &batch).await {
+        match insert_many(&pool, &batch, &id).await {
             Ok(rows) => answer(batch, rows),
             // Each alone, so that each hears its own error (or success).
-            Err(_) => drop(futures::future::join_all(batch.into_iter().map(|i| alone(&pool, i))).await),
+            Err(_) => drop(futures::future::join_all(batch.into_iter().map(|i| alone(&pool, i, &id))).await),
         }
     } else {
         for i in batch {
-            alone(&pool, i).await;
+            alone(&pool, i, &id).await;
         }
     }
 }
 
 /// One submission in a statement (and transaction) of its own.
-async fn alone(pool: &PgPool, i: Insert) {
-    match insert_many(pool, std::slice::from_ref(&i)).await {
+async fn alone(pool: &PgPool, i: Insert, id: &str) {
+    match insert_many(pool, std::slice::from_ref(&i), id).await {
         Ok(rows) => answer(vec![i], rows),
         Err(e) => drop(i.reply.send(Err(e))),
     }
@@ -105,7 +114,11 @@ fn answer(batch: Vec<Insert>, mut rows: HashMap<Uuid, InvalidationRow>) {
 }
 
 /// The batch's rows by id, once committed.
-async fn insert_many(pool: &PgPool, batch: &[Insert]) -> StoreResult<HashMap<Uuid, InvalidationRow>> {
+async fn insert_many(
+    pool: &PgPool,
+    batch: &[Insert],
+    announcer_id: &str,
+) -> StoreResult<HashMap<Uuid, InvalidationRow>> {
     let mut c = Columns::default();
     for Insert { new, .. } in batch {
         c.push(new);
@@ -131,6 +144,7 @@ async fn insert_many(pool: &PgPool, batch: &[Insert]) -> StoreResult<HashMap<Uui
         .bind(c.user_agent)
         .bind(c.action)
         .bind(c.detail)
+        .bind(announcer_id)
         .fetch_all(pool)
         .await?;
     Ok(rows.into_iter().map(|r| (r.id, r)).collect())

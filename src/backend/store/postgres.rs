@@ -36,10 +36,10 @@ impl PgStore {
             .connect(url)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        let inserts = super::pg_insert::start(pool.clone());
+        let announcer_id = uuid::Uuid::new_v4().simple().to_string();
+        let inserts = super::pg_insert::start(pool.clone(), announcer_id.clone());
         let applies = super::jobs::start_applies(pool.clone());
         let claims = super::jobs::start_claims(pool.clone());
-        let announcer_id = uuid::Uuid::new_v4().simple().to_string();
         Ok(PgStore { pool, inserts, applies, claims, announcer_id })
     }
 
