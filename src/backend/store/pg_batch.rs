@@ -11,9 +11,10 @@
 //! Callers hear back after that commit. Alone, a write waits for nobody;
 //! under load a statement carries dozens.
 
+use std::future::Future;
 use std::sync::Arc;
 
-use futures::future::BoxFuture;
+use futures::future::{join_all, BoxFuture};
 use sqlx::PgPool;
 use tokio::sync::{mpsc, Mutex};
 
@@ -71,5 +72,53 @@ async fn run<J>(pool: PgPool, rx: Arc<Mutex<mpsc::Receiver<J>>>, max: usize, kin
         }
         size.record(batch.len() as f64);
         handler(pool.clone(), batch).await;
+    }
+}
+
+/// One kind of batched write: how a batch is stored in one statement, and
+/// how each of its callers hears back. [`store`] writes the fallback once.
+pub(super) trait Write: Sized + Send + Sync + 'static {
+    /// What every batch of this kind shares (e.g. the NOTIFY's payload).
+    type Ctx: Sync;
+    /// What the statement brings back for a batch.
+    type Stored: Send;
+    /// Failed batches retry their writes concurrently (else one by one).
+    const ALONE_AT_ONCE: bool = true;
+    /// Stores `batch` in one statement (one transaction).
+    fn store_many<'a>(
+        pool: &'a PgPool,
+        ctx: &'a Self::Ctx,
+        batch: &'a [Self],
+    ) -> impl Future<Output = StoreResult<Self::Stored>> + Send + 'a;
+    /// Tells each caller of a stored batch its own outcome.
+    fn answer(batch: Vec<Self>, stored: Self::Stored);
+    /// Tells this write's caller that it failed, and why.
+    fn fail(self, e: StoreError);
+}
+
+/// Stores `batch` in one statement. If that fails (a duplicate key, a lost
+/// lease), each write goes again alone, so each caller hears the answer its
+/// own write deserves. A lone write is a batch of one.
+pub(super) async fn store<W: Write>(pool: &PgPool, ctx: &W::Ctx, batch: Vec<W>) {
+    if batch.len() > 1 {
+        match W::store_many(pool, ctx, &batch).await {
+            Ok(stored) => return W::answer(batch, stored),
+            Err(_) if W::ALONE_AT_ONCE => {
+                join_all(batch.into_iter().map(|w| alone(pool, ctx, w))).await;
+                return;
+            }
+            Err(_) => {}
+        }
+    }
+    for w in batch {
+        alone(pool, ctx, w).await;
+    }
+}
+
+/// One write in a statement (and transaction) of its own.
+pub(super) async fn alone<W: Write>(pool: &PgPool, ctx: &W::Ctx, w: W) {
+    match W::store_many(pool, ctx, std::slice::from_ref(&w)).await {
+        Ok(stored) => W::answer(vec![w], stored),
+        Err(e) => w.fail(e),
     }
 }

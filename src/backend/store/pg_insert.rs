@@ -21,13 +21,14 @@
 //! caller gets the answer its own submission deserves.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Arc;
 
 use sqlx::PgPool;
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use super::pg_batch::{stopped, Batcher};
+use super::pg_batch::{self, stopped, Batcher, Write};
 use super::rows::{json_list, submitter_ids, InvalidationRow};
 use super::{Invalidation, NewInvalidation, StoreError, StoreResult};
 
@@ -74,7 +75,10 @@ pub(super) struct Insert {
 /// announces its jobs with `announcer_id` as the NOTIFY's payload.
 pub(super) fn start(pool: PgPool, announcer_id: String) -> Batcher<Insert> {
     let id: Arc<str> = announcer_id.into();
-    Batcher::start(pool, INSERTERS, MAX_BATCH, "insert", move |pool, batch| Box::pin(store(pool, batch, id.clone())))
+    Batcher::start(pool, INSERTERS, MAX_BATCH, "insert", move |pool, batch| {
+        let id = id.clone();
+        Box::pin(async move { pg_batch::store(&pool, &id, batch).await })
+    })
 }
 
 /// Stores `new` in the next batch; its row once that batch has committed.
@@ -84,32 +88,28 @@ pub(super) async fn insert(queue: &Batcher<Insert>, new: NewInvalidation) -> Sto
     answer.await.map_err(|_| stopped())?
 }
 
-async fn store(pool: PgPool, batch: Vec<Insert>, id: Arc<str>) {
-    if batch.len() > 1 {
-        match insert_many(&pool, &batch, &id).await {
-            Ok(rows) => answer(batch, rows),
-            // Each alone, so that each hears its own error (or success).
-            Err(_) => drop(futures::future::join_all(batch.into_iter().map(|i| alone(&pool, i, &id))).await),
-        }
-    } else {
-        for i in batch {
-            alone(&pool, i, &id).await;
+impl Write for Insert {
+    /// The announcer id: the NOTIFY's payload.
+    type Ctx = Arc<str>;
+    type Stored = HashMap<Uuid, InvalidationRow>;
+
+    fn store_many<'a>(
+        pool: &'a PgPool,
+        announcer_id: &'a Arc<str>,
+        batch: &'a [Self],
+    ) -> impl Future<Output = StoreResult<Self::Stored>> + Send + 'a {
+        insert_many(pool, batch, announcer_id)
+    }
+
+    /// Tells each caller its stored row.
+    fn answer(batch: Vec<Self>, mut rows: Self::Stored) {
+        for Insert { new, reply } in batch {
+            let _ = reply.send(rows.remove(&new.id.0).ok_or(StoreError::NotFound).and_then(TryInto::try_into));
         }
     }
-}
 
-/// One submission in a statement (and transaction) of its own.
-async fn alone(pool: &PgPool, i: Insert, id: &str) {
-    match insert_many(pool, std::slice::from_ref(&i), id).await {
-        Ok(rows) => answer(vec![i], rows),
-        Err(e) => drop(i.reply.send(Err(e))),
-    }
-}
-
-/// Tells each caller its stored row.
-fn answer(batch: Vec<Insert>, mut rows: HashMap<Uuid, InvalidationRow>) {
-    for Insert { new, reply } in batch {
-        let _ = reply.send(rows.remove(&new.id.0).ok_or(StoreError::NotFound).and_then(TryInto::try_into));
+    fn fail(self, e: StoreError) {
+        let _ = self.reply.send(Err(e));
     }
 }
 

@@ -9,12 +9,13 @@
 //! at most as many as it has leases.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 
 use sqlx::{FromRow, PgPool, Row};
 use tokio::sync::oneshot;
 
 use super::claimed;
-use crate::backend::store::pg_batch::{stopped, Batcher};
+use crate::backend::store::pg_batch::{self, stopped, Batcher, Write};
 use crate::backend::store::rows::ClaimRow;
 use crate::backend::store::{Claimed, LeaseToken, StoreError, StoreResult};
 
@@ -52,7 +53,9 @@ pub(in crate::backend::store) struct Claim {
 
 /// The queue of claims in front of [`CLAIMERS`] claimers.
 pub(in crate::backend::store) fn start(pool: PgPool) -> Batcher<Claim> {
-    Batcher::start(pool, CLAIMERS, MAX_BATCH, "claim", |pool, batch| Box::pin(store(pool, batch)))
+    Batcher::start(pool, CLAIMERS, MAX_BATCH, "claim", |pool, batch| {
+        Box::pin(async move { pg_batch::store(&pool, &(), batch).await })
+    })
 }
 
 /// Up to one job per lease, oldest first, claimed with whatever other claims are waiting.
@@ -68,21 +71,27 @@ pub(super) async fn claim(
     answer.await.map_err(|_| stopped())?
 }
 
-async fn store(pool: PgPool, batch: Vec<Claim>) {
-    if batch.len() > 1 {
-        if let Ok(rows) = claim_rows(&pool, &batch).await {
-            return hand_out(batch, rows);
-        }
-        // Each alone, so that each hears its own error (or jobs).
+impl Write for Claim {
+    type Ctx = ();
+    /// The claimed rows by their lease's position in the batch.
+    type Stored = BTreeMap<usize, ClaimRow>;
+    /// A failed batch's claims go one by one, oldest first.
+    const ALONE_AT_ONCE: bool = false;
+
+    fn store_many<'a>(
+        pool: &'a PgPool,
+        _: &'a (),
+        batch: &'a [Self],
+    ) -> impl Future<Output = StoreResult<Self::Stored>> + Send + 'a {
+        claim_rows(pool, batch)
     }
-    for c in batch {
-        let rows = claim_rows(&pool, std::slice::from_ref(&c)).await;
-        match rows {
-            Ok(rows) => hand_out(vec![c], rows),
-            Err(e) => {
-                let _ = c.reply.send(Err(e));
-            }
-        }
+
+    fn answer(batch: Vec<Self>, rows: Self::Stored) {
+        hand_out(batch, rows)
+    }
+
+    fn fail(self, e: StoreError) {
+        let _ = self.reply.send(Err(e));
     }
 }
 

@@ -16,12 +16,13 @@
 //! a statement and a commit per group is what PostgreSQL spends its CPU on.
 
 use std::collections::HashSet;
+use std::future::Future;
 
 use sqlx::PgPool;
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use crate::backend::store::pg_batch::Batcher;
+use crate::backend::store::pg_batch::{self, Batcher, Write};
 use crate::backend::store::{JobChange, StoreError, StoreResult};
 use crate::domain::InvalidationId;
 
@@ -185,34 +186,34 @@ async fn store(pool: PgPool, batch: Vec<Apply>) {
     // one after the other, so this is only a lease that changed hands).
     let mut seen = HashSet::new();
     let (batch, later): (Vec<Apply>, Vec<Apply>) = batch.into_iter().partition(|a| seen.insert(a.id));
-    if batch.len() > 1 {
-        match apply_groups(&pool, &batch).await {
-            Ok(written) => answer(batch, &written),
-            // Each alone, so that each hears its own error (or success).
-            Err(_) => drop(futures::future::join_all(batch.into_iter().map(|a| alone(&pool, a))).await),
-        }
-    } else {
-        for a in batch {
-            alone(&pool, a).await;
-        }
-    }
+    pg_batch::store(&pool, &(), batch).await;
     for a in later {
-        alone(&pool, a).await;
+        pg_batch::alone(&pool, &(), a).await;
     }
 }
 
-/// One group in a statement (and transaction) of its own.
-async fn alone(pool: &PgPool, a: Apply) {
-    match apply_groups(pool, std::slice::from_ref(&a)).await {
-        Ok(written) => answer(vec![a], &written),
-        Err(e) => drop(a.reply.send(Err(e))),
-    }
-}
+impl Write for Apply {
+    type Ctx = ();
+    /// The jobs written whole.
+    type Stored = HashSet<Uuid>;
 
-/// Tells each caller whether its group was written ([`StoreError::LeaseLost`] if not).
-fn answer(batch: Vec<Apply>, written: &HashSet<Uuid>) {
-    for a in batch {
-        let _ = a.reply.send(if written.contains(&a.id.0) { Ok(()) } else { Err(StoreError::LeaseLost) });
+    fn store_many<'a>(
+        pool: &'a PgPool,
+        _: &'a (),
+        batch: &'a [Self],
+    ) -> impl Future<Output = StoreResult<Self::Stored>> + Send + 'a {
+        apply_groups(pool, batch)
+    }
+
+    /// Whether its group was written ([`StoreError::LeaseLost`] if not).
+    fn answer(batch: Vec<Self>, written: Self::Stored) {
+        for a in batch {
+            let _ = a.reply.send(if written.contains(&a.id.0) { Ok(()) } else { Err(StoreError::LeaseLost) });
+        }
+    }
+
+    fn fail(self, e: StoreError) {
+        let _ = self.reply.send(Err(e));
     }
 }
 
