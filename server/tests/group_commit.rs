@@ -561,3 +561,32 @@ async fn sqlite_checkpoints_the_wal_outside_the_writer() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+/// SQLite: a write through the pool (settings, team, keys) takes its pool
+/// connection before its turn at the writer. While it waits for a connection
+/// (here the pool's only one is held), the writer is not paused and
+/// submissions commit; the write goes on once a connection is free.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_waiting_for_a_pool_connection_does_not_pause_the_writer() {
+    use imgflush::backend::store::{connect_sized, PoolSize, SessionDb};
+    use std::time::{Duration, Instant};
+
+    let t = TestApp::new(Db::Sqlite).await;
+    let user = t.user("ci@example.com", Role::Editor, &t.demo).await;
+    let connected = connect_sized(&t.db.url, PoolSize { max_connections: 1 }).await.unwrap();
+    let SessionDb::Sqlite(pool) = &connected.sessions else { panic!("a SQLite store") };
+    let store = connected.store.clone();
+    let held = pool.acquire().await.unwrap();
+    let rare = {
+        let (store, project) = (store.clone(), t.demo.id);
+        tokio::spawn(async move { store.set_retention_days(project, 30).await })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    store.insert_invalidation(&new_invalidation(t.demo.id, user, "/while-waiting.jpg")).await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(1), "the writer waited {:?}", started.elapsed());
+    assert!(!rare.is_finished(), "the settings write waits for the held connection");
+    drop(held);
+    rare.await.unwrap().unwrap();
+    assert_eq!(store.retention_days(t.demo.id).await.unwrap(), 30);
+}

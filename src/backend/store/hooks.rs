@@ -57,7 +57,7 @@ macro_rules! hook_store {
         #[async_trait]
         impl HookStore for $store {
             async fn add_hook(&self, project_id: i64, new: &NewHook, now_ms: i64) -> StoreResult<Hook> {
-                let _turn = self.write_turn().await?;
+                let (mut conn, _turn) = self.write_conn().await?;
                 let row: HookRow = sqlx::query_as(ADD)
                     .bind(project_id)
                     .bind(&new.name)
@@ -65,7 +65,7 @@ macro_rules! hook_store {
                     .bind(&new.secret)
                     .bind(new.every_final)
                     .bind(now_ms)
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *conn)
                     .await?;
                 Ok(row.into())
             }
@@ -83,8 +83,8 @@ macro_rules! hook_store {
             }
 
             async fn remove_hook(&self, project_id: i64, id: i64) -> StoreResult<()> {
-                let _turn = self.write_turn().await?;
-                let done = sqlx::query(REMOVE).bind(project_id).bind(id).execute(&self.pool).await?;
+                let (mut conn, _turn) = self.write_conn().await?;
+                let done = sqlx::query(REMOVE).bind(project_id).bind(id).execute(&mut *conn).await?;
                 one_row(done.rows_affected())
             }
 

@@ -36,13 +36,13 @@ macro_rules! housekeeping_store {
                 by: &str,
                 now_ms: i64,
             ) -> StoreResult<Invalidation> {
-                let _turn = self.write_turn().await?;
-                let mut tx = self.pool.begin().await?;
+                let (mut conn, _turn) = self.write_conn().await?;
+                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
                 let row: Option<InvalidationRow> =
                     sqlx::query_as(CANCEL).bind(now_ms).bind(project_id).bind(id.0).fetch_optional(&mut *tx).await?;
                 let Some(row) = row else {
                     drop(tx);
-                    let _: (String,) = sqlx::query_as(EXISTS).bind(project_id).bind(id.0).fetch_one(&self.pool).await?;
+                    let _: (String,) = sqlx::query_as(EXISTS).bind(project_id).bind(id.0).fetch_one(&mut *conn).await?;
                     return Err(NOT_CANCELLABLE);
                 };
                 let inv: Invalidation = row.try_into()?;
@@ -58,8 +58,8 @@ macro_rules! housekeeping_store {
             }
 
             async fn set_retention_days(&self, project_id: i64, days: i64) -> StoreResult<()> {
-                let _turn = self.write_turn().await?;
-                let done = sqlx::query(SET_RETENTION).bind(project_id).bind(days).execute(&self.pool).await?;
+                let (mut conn, _turn) = self.write_conn().await?;
+                let done = sqlx::query(SET_RETENTION).bind(project_id).bind(days).execute(&mut *conn).await?;
                 super::error::one_row(done.rows_affected())
             }
 
@@ -72,8 +72,8 @@ macro_rules! housekeeping_store {
             }
 
             async fn prune_invalidations(&self, project_id: i64, before_ms: i64) -> StoreResult<u64> {
-                let _turn = self.write_turn().await?;
-                let done = sqlx::query(PRUNE).bind(project_id).bind(before_ms).execute(&self.pool).await?;
+                let (mut conn, _turn) = self.write_conn().await?;
+                let done = sqlx::query(PRUNE).bind(project_id).bind(before_ms).execute(&mut *conn).await?;
                 Ok(done.rows_affected())
             }
         }

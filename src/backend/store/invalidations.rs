@@ -176,8 +176,8 @@ impl InvalidationStore for SqliteStore {
         by: &str,
         now_ms: i64,
     ) -> StoreResult<Invalidation> {
-        let _turn = self.write_turn().await?;
-        let mut tx = self.pool.begin().await?;
+        let (mut conn, _turn) = self.write_conn().await?;
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         let row: Option<InvalidationRow> =
             sqlx::query_as(REQUEUE).bind(now_ms).bind(project_id).bind(id.0).fetch_optional(&mut *tx).await?;
         let Some(row) = row else {

@@ -23,7 +23,7 @@ const REVOKE: &str = "UPDATE api_keys SET revoked_ms = COALESCE(revoked_ms, $1) 
 #[async_trait]
 impl KeyStore for SqliteStore {
     async fn add_api_key(&self, project_id: i64, new: &NewApiKey, now_ms: i64) -> StoreResult<ApiKey> {
-        let _turn = self.write_turn().await?;
+        let (mut conn, _turn) = self.write_conn().await?;
         let row: ApiKeyRow = sqlx::query_as(ADD)
             .bind(project_id)
             .bind(&new.name)
@@ -31,7 +31,7 @@ impl KeyStore for SqliteStore {
             .bind(&new.secret_hash)
             .bind(new.role.as_str())
             .bind(now_ms)
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *conn)
             .await?;
         row.try_into()
     }
@@ -53,8 +53,8 @@ impl KeyStore for SqliteStore {
     }
 
     async fn revoke_api_key(&self, project_id: i64, key_id: i64, now_ms: i64) -> StoreResult<()> {
-        let _turn = self.write_turn().await?;
-        let done = sqlx::query(REVOKE).bind(now_ms).bind(project_id).bind(key_id).execute(&self.pool).await?;
+        let (mut conn, _turn) = self.write_conn().await?;
+        let done = sqlx::query(REVOKE).bind(now_ms).bind(project_id).bind(key_id).execute(&mut *conn).await?;
         one_row(done.rows_affected())
     }
 }

@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgPool, PgPoolOptions, Postgres};
 
 use super::jobs::{Apply, Claim};
 use super::pg_batch::Batcher;
@@ -43,9 +44,10 @@ impl PgStore {
         Ok(PgStore { pool, inserts, applies, claims, announcer_id })
     }
 
-    /// PostgreSQL has no single writer to wait for (SQLite's: `sqlite.rs`).
-    pub(super) async fn write_turn(&self) -> StoreResult<Option<Turn>> {
-        Ok(None)
+    /// A pool connection for a write; PostgreSQL has no single writer to
+    /// wait for (SQLite's: `sqlite.rs`).
+    pub(super) async fn write_conn(&self) -> StoreResult<(PoolConnection<Postgres>, Option<Turn>)> {
+        Ok((self.pool.acquire().await?, None))
     }
 }
 

@@ -34,7 +34,7 @@ const MEMBERSHIP: &str =
 #[async_trait]
 impl ProjectStore for SqliteStore {
     async fn update_project_settings(&self, id: i64, update: &ProjectSettingsUpdate) -> StoreResult<()> {
-        let _turn = self.write_turn().await?;
+        let (mut conn, _turn) = self.write_conn().await?;
         let edge = serde_json::to_string(&update.edge).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let done = sqlx::query(UPDATE_SETTINGS)
             .bind(id)
@@ -43,7 +43,7 @@ impl ProjectStore for SqliteStore {
             .bind(update.max_age_secs)
             .bind(update.s_maxage_secs)
             .bind(edge)
-            .execute(&self.pool)
+            .execute(&mut *conn)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
@@ -52,13 +52,13 @@ impl ProjectStore for SqliteStore {
     }
 
     async fn create_project(&self, new: &NewProject, now_ms: i64) -> StoreResult<Project> {
-        let _turn = self.write_turn().await?;
+        let (mut conn, _turn) = self.write_conn().await?;
         let row: ProjectRow = sqlx::query_as(CREATE)
             .bind(&new.token)
             .bind(&new.name)
             .bind(json_list(&new.origin_hosts))
             .bind(now_ms)
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *conn)
             .await?;
         row.try_into()
     }
@@ -79,14 +79,14 @@ impl ProjectStore for SqliteStore {
     }
 
     async fn set_membership(&self, user_id: i64, project_id: i64, role: Role) -> StoreResult<()> {
-        let _turn = self.write_turn().await?;
-        sqlx::query(SET_MEMBERSHIP).bind(user_id).bind(project_id).bind(role.as_str()).execute(&self.pool).await?;
+        let (mut conn, _turn) = self.write_conn().await?;
+        sqlx::query(SET_MEMBERSHIP).bind(user_id).bind(project_id).bind(role.as_str()).execute(&mut *conn).await?;
         Ok(())
     }
 
     async fn remove_membership(&self, user_id: i64, project_id: i64) -> StoreResult<()> {
-        let _turn = self.write_turn().await?;
-        let done = sqlx::query(REMOVE_MEMBERSHIP).bind(user_id).bind(project_id).execute(&self.pool).await?;
+        let (mut conn, _turn) = self.write_conn().await?;
+        let done = sqlx::query(REMOVE_MEMBERSHIP).bind(user_id).bind(project_id).execute(&mut *conn).await?;
         one_row(done.rows_affected())
     }
 

@@ -4,7 +4,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::pool::PoolConnection;
+use sqlx::sqlite::{Sqlite, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 use super::reader::Reader;
 use super::writer::{Turn, Writer};
@@ -52,10 +53,13 @@ impl SqliteStore {
         Ok(SqliteStore { pool, writer, reader: Reader::new(file) })
     }
 
-    /// Taken before a write through the pool: its turn at the write lock,
-    /// after the writes queued in the writer (see `writer.rs`).
-    pub(super) async fn write_turn(&self) -> StoreResult<Option<Turn>> {
-        self.writer.turn().await.map(Some)
+    /// A write through the pool goes in with this: a pool connection, then
+    /// its turn at the write lock, after the writes queued in the writer (see
+    /// `writer.rs`). Connection first: a turn taken while the pool is
+    /// exhausted would keep the writer paused for as long as the wait.
+    pub(super) async fn write_conn(&self) -> StoreResult<(PoolConnection<Sqlite>, Option<Turn>)> {
+        let conn = self.pool.acquire().await?;
+        Ok((conn, Some(self.writer.turn().await?)))
     }
 }
 

@@ -16,7 +16,7 @@ const REMOVE: &str = "DELETE FROM targets WHERE project_id = $1 AND id = $2";
 #[async_trait]
 impl TargetStore for SqliteStore {
     async fn add_target(&self, project_id: i64, new: &NewTarget, now_ms: i64) -> StoreResult<Target> {
-        let _turn = self.write_turn().await?;
+        let (mut conn, _turn) = self.write_conn().await?;
         let row: TargetRow = sqlx::query_as(ADD)
             .bind(project_id)
             .bind(new.kind.as_str())
@@ -24,7 +24,7 @@ impl TargetStore for SqliteStore {
             .bind(&new.url)
             .bind(&new.secret)
             .bind(now_ms)
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *conn)
             .await?;
         row.try_into()
     }
@@ -40,14 +40,14 @@ impl TargetStore for SqliteStore {
     }
 
     async fn update_target_url(&self, project_id: i64, target_id: i64, url: &str) -> StoreResult<()> {
-        let _turn = self.write_turn().await?;
-        let done = sqlx::query(UPDATE_URL).bind(url).bind(project_id).bind(target_id).execute(&self.pool).await?;
+        let (mut conn, _turn) = self.write_conn().await?;
+        let done = sqlx::query(UPDATE_URL).bind(url).bind(project_id).bind(target_id).execute(&mut *conn).await?;
         one_row(done.rows_affected())
     }
 
     async fn remove_target(&self, project_id: i64, target_id: i64) -> StoreResult<()> {
-        let _turn = self.write_turn().await?;
-        let done = sqlx::query(REMOVE).bind(project_id).bind(target_id).execute(&self.pool).await?;
+        let (mut conn, _turn) = self.write_conn().await?;
+        let done = sqlx::query(REMOVE).bind(project_id).bind(target_id).execute(&mut *conn).await?;
         one_row(done.rows_affected())
     }
 }

@@ -42,21 +42,21 @@ macro_rules! team_store {
         #[async_trait]
         impl TeamStore for $store {
             async fn set_instance_role(&self, user_id: i64, role: Option<InstanceRole>) -> StoreResult<()> {
-                let _turn = self.write_turn().await?;
+                let (mut conn, _turn) = self.write_conn().await?;
                 let role = role.map(|r| r.as_str());
-                let done = sqlx::query(SET_INSTANCE_ROLE).bind(user_id).bind(role).execute(&self.pool).await?;
+                let done = sqlx::query(SET_INSTANCE_ROLE).bind(user_id).bind(role).execute(&mut *conn).await?;
                 one_row(done.rows_affected())
             }
 
             async fn record_sign_in(&self, user_id: i64, now_ms: i64) -> StoreResult<()> {
-                let _turn = self.write_turn().await?;
-                sqlx::query(RECORD_SIGN_IN).bind(user_id).bind(now_ms).execute(&self.pool).await?;
+                let (mut conn, _turn) = self.write_conn().await?;
+                sqlx::query(RECORD_SIGN_IN).bind(user_id).bind(now_ms).execute(&mut *conn).await?;
                 Ok(())
             }
 
             async fn end_sessions(&self, user_id: i64) -> StoreResult<()> {
-                let _turn = self.write_turn().await?;
-                let done = sqlx::query(END_SESSIONS).bind(user_id).execute(&self.pool).await?;
+                let (mut conn, _turn) = self.write_conn().await?;
+                let done = sqlx::query(END_SESSIONS).bind(user_id).execute(&mut *conn).await?;
                 one_row(done.rows_affected())
             }
 
@@ -66,8 +66,8 @@ macro_rules! team_store {
             }
 
             async fn change_member(&self, project_id: i64, user_id: i64, role: Option<Role>) -> StoreResult<Role> {
-                let _turn = self.write_turn().await?;
-                let mut tx = self.pool.begin().await?;
+                let (mut conn, _turn) = self.write_conn().await?;
+                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
                 let lock: Option<&str> = $lock;
                 if let Some(lock) = lock {
                     sqlx::query(lock).bind(project_id).execute(&mut *tx).await?;
@@ -98,8 +98,8 @@ macro_rules! team_store {
                 now_ms: i64,
                 expires_ms: i64,
             ) -> StoreResult<()> {
-                let _turn = self.write_turn().await?;
-                let mut tx = self.pool.begin().await?;
+                let (mut conn, _turn) = self.write_conn().await?;
+                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
                 sqlx::query(END_INVITATIONS).bind(user_id).bind(now_ms).execute(&mut *tx).await?;
                 sqlx::query(INVITE)
                     .bind(token_hash)
@@ -113,8 +113,8 @@ macro_rules! team_store {
             }
 
             async fn accept_invitation(&self, token_hash: &str, password_hash: &str, now_ms: i64) -> StoreResult<User> {
-                let _turn = self.write_turn().await?;
-                let mut tx = self.pool.begin().await?;
+                let (mut conn, _turn) = self.write_conn().await?;
+                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
                 let (user_id,): (i64,) =
                     sqlx::query_as(USE_INVITATION).bind(token_hash).bind(now_ms).fetch_one(&mut *tx).await?;
                 let row: UserRow =

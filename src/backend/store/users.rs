@@ -21,9 +21,9 @@ const COUNT: &str = "SELECT COUNT(*) FROM users";
 #[async_trait]
 impl UserStore for SqliteStore {
     async fn create_user(&self, email: &str, password_hash: &str, now_ms: i64) -> StoreResult<User> {
-        let _turn = self.write_turn().await?;
+        let (mut conn, _turn) = self.write_conn().await?;
         let row: UserRow =
-            sqlx::query_as(CREATE).bind(email).bind(password_hash).bind(now_ms).fetch_one(&self.pool).await?;
+            sqlx::query_as(CREATE).bind(email).bind(password_hash).bind(now_ms).fetch_one(&mut *conn).await?;
         row.try_into()
     }
 
@@ -38,8 +38,8 @@ impl UserStore for SqliteStore {
     }
 
     async fn set_password(&self, user_id: i64, password_hash: &str) -> StoreResult<()> {
-        let _turn = self.write_turn().await?;
-        let done = sqlx::query(SET_PASSWORD).bind(password_hash).bind(user_id).execute(&self.pool).await?;
+        let (mut conn, _turn) = self.write_conn().await?;
+        let done = sqlx::query(SET_PASSWORD).bind(password_hash).bind(user_id).execute(&mut *conn).await?;
         one_row(done.rows_affected())
     }
 
@@ -49,8 +49,8 @@ impl UserStore for SqliteStore {
     }
 
     async fn delete_user(&self, user_id: i64) -> StoreResult<()> {
-        let _turn = self.write_turn().await?;
-        let mut tx = self.pool.begin().await?;
+        let (mut conn, _turn) = self.write_conn().await?;
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         sqlx::query(DELETE_MEMBERSHIPS).bind(user_id).execute(&mut *tx).await?;
         let done = sqlx::query(DELETE).bind(user_id).execute(&mut *tx).await?;
         one_row(done.rows_affected())?;

@@ -15,9 +15,11 @@
 //! not a round trip to a connection thread. The pool (sqlx) keeps the reads
 //! and the rare writes (settings, team, keys).
 //!
-//! A rare write takes a [`Turn`] first: it queues behind the writes already
-//! here, and the writer, when it reaches the turn, commits what came before
-//! and leaves the lock free until the turn is dropped. Without it the rare
+//! A rare write takes its pool connection, then a [`Turn`]
+//! (`SqliteStore::write_conn`): it queues behind the writes already here, and
+//! the writer, when it reaches the turn, commits what came before and leaves
+//! the lock free until the turn is dropped. Connection first, so the writer
+//! never stays paused while a turn's holder waits for the pool. Without it the rare
 //! write would poll for the lock (SQLite's busy handler is not fair) while
 //! the writer took it again after every commit, and could wait out its
 //! `busy_timeout` under a steady stream of submissions.
