@@ -11,7 +11,6 @@
 //! Callers hear back after that commit. Alone, a write waits for nobody;
 //! under load a statement carries dozens.
 
-use std::future::Future;
 use std::sync::Arc;
 
 use futures::future::{join_all, BoxFuture};
@@ -85,11 +84,7 @@ pub(super) trait Write: Sized + Send + Sync + 'static {
     /// Failed batches retry their writes concurrently (else one by one).
     const ALONE_AT_ONCE: bool = true;
     /// Stores `batch` in one statement (one transaction).
-    fn store_many<'a>(
-        pool: &'a PgPool,
-        ctx: &'a Self::Ctx,
-        batch: &'a [Self],
-    ) -> impl Future<Output = StoreResult<Self::Stored>> + Send + 'a;
+    async fn store_many(pool: &PgPool, ctx: &Self::Ctx, batch: &[Self]) -> StoreResult<Self::Stored>;
     /// Tells each caller of a stored batch its own outcome.
     fn answer(batch: Vec<Self>, stored: Self::Stored);
     /// Tells this write's caller that it failed, and why.

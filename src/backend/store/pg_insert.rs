@@ -21,7 +21,6 @@
 //! caller gets the answer its own submission deserves.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::sync::Arc;
 
 use sqlx::PgPool;
@@ -93,12 +92,8 @@ impl Write for Insert {
     type Ctx = Arc<str>;
     type Stored = HashMap<Uuid, InvalidationRow>;
 
-    fn store_many<'a>(
-        pool: &'a PgPool,
-        announcer_id: &'a Arc<str>,
-        batch: &'a [Self],
-    ) -> impl Future<Output = StoreResult<Self::Stored>> + Send + 'a {
-        insert_many(pool, batch, announcer_id)
+    async fn store_many(pool: &PgPool, announcer_id: &Arc<str>, batch: &[Self]) -> StoreResult<Self::Stored> {
+        insert_many(pool, batch, announcer_id).await
     }
 
     /// Tells each caller its stored row.

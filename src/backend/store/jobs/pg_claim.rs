@@ -9,7 +9,6 @@
 //! at most as many as it has leases.
 
 use std::collections::BTreeMap;
-use std::future::Future;
 
 use sqlx::{FromRow, PgPool, Row};
 use tokio::sync::oneshot;
@@ -78,12 +77,8 @@ impl Write for Claim {
     /// A failed batch's claims go one by one, oldest first.
     const ALONE_AT_ONCE: bool = false;
 
-    fn store_many<'a>(
-        pool: &'a PgPool,
-        _: &'a (),
-        batch: &'a [Self],
-    ) -> impl Future<Output = StoreResult<Self::Stored>> + Send + 'a {
-        claim_rows(pool, batch)
+    async fn store_many(pool: &PgPool, _: &(), batch: &[Self]) -> StoreResult<Self::Stored> {
+        claim_rows(pool, batch).await
     }
 
     fn answer(batch: Vec<Self>, rows: Self::Stored) {

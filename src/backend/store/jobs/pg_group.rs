@@ -16,7 +16,6 @@
 //! a statement and a commit per group is what PostgreSQL spends its CPU on.
 
 use std::collections::HashSet;
-use std::future::Future;
 
 use sqlx::PgPool;
 use tokio::sync::oneshot;
@@ -197,12 +196,8 @@ impl Write for Apply {
     /// The jobs written whole.
     type Stored = HashSet<Uuid>;
 
-    fn store_many<'a>(
-        pool: &'a PgPool,
-        _: &'a (),
-        batch: &'a [Self],
-    ) -> impl Future<Output = StoreResult<Self::Stored>> + Send + 'a {
-        apply_groups(pool, batch)
+    async fn store_many(pool: &PgPool, _: &(), batch: &[Self]) -> StoreResult<Self::Stored> {
+        apply_groups(pool, batch).await
     }
 
     /// Whether its group was written ([`StoreError::LeaseLost`] if not).
