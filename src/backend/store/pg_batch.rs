@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use futures::future::{join_all, BoxFuture};
 use sqlx::PgPool;
-use tokio::sync::{mpsc, Mutex};
+use tokio::sync::{mpsc, oneshot, Mutex};
 
 use super::{StoreError, StoreResult};
 
@@ -48,14 +48,18 @@ impl<J: Send + 'static> Batcher<J> {
         Batcher { jobs }
     }
 
-    /// Queues `job` for the next batch (waits while the queue is full).
-    pub(super) async fn send(&self, job: J) -> StoreResult<()> {
-        self.jobs.send(job).await.map_err(|_| stopped())
+    /// Queues the write `make` builds around its reply channel for the next
+    /// batch (waiting while the queue is full), then waits for its answer:
+    /// sent once the batch holding it has committed.
+    pub(super) async fn call<T>(&self, make: impl FnOnce(oneshot::Sender<StoreResult<T>>) -> J) -> StoreResult<T> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs.send(make(reply)).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
     }
 }
 
 /// The runners end only when the store is dropped.
-pub(super) fn stopped() -> StoreError {
+fn stopped() -> StoreError {
     StoreError::Unavailable(sqlx::Error::PoolClosed)
 }
 

@@ -27,7 +27,7 @@ use sqlx::PgPool;
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use super::pg_batch::{self, stopped, Batcher, Write};
+use super::pg_batch::{self, Batcher, Write};
 use super::rows::{json_list, submitter_ids, InvalidationRow};
 use super::{Invalidation, NewInvalidation, StoreError, StoreResult};
 
@@ -82,9 +82,7 @@ pub(super) fn start(pool: PgPool, announcer_id: String) -> Batcher<Insert> {
 
 /// Stores `new` in the next batch; its row once that batch has committed.
 pub(super) async fn insert(queue: &Batcher<Insert>, new: NewInvalidation) -> StoreResult<Invalidation> {
-    let (reply, answer) = oneshot::channel();
-    queue.send(Insert { new, reply }).await?;
-    answer.await.map_err(|_| stopped())?
+    queue.call(|reply| Insert { new, reply }).await
 }
 
 impl Write for Insert {

@@ -14,7 +14,7 @@ use sqlx::{FromRow, PgPool, Row};
 use tokio::sync::oneshot;
 
 use super::claimed;
-use crate::backend::store::pg_batch::{self, stopped, Batcher, Write};
+use crate::backend::store::pg_batch::{self, Batcher, Write};
 use crate::backend::store::rows::ClaimRow;
 use crate::backend::store::{Claimed, LeaseToken, StoreError, StoreResult};
 
@@ -65,9 +65,7 @@ pub(super) async fn claim(
     now_ms: i64,
     until_ms: i64,
 ) -> StoreResult<Vec<Claimed>> {
-    let (reply, answer) = oneshot::channel();
-    queue.send(Claim { owner: owner.to_owned(), leases, now_ms, until_ms, reply }).await?;
-    answer.await.map_err(|_| stopped())?
+    queue.call(|reply| Claim { owner: owner.to_owned(), leases, now_ms, until_ms, reply }).await
 }
 
 impl Write for Claim {

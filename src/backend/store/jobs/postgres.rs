@@ -72,10 +72,8 @@ impl JobQueue for PgStore {
     async fn apply(&self, id: InvalidationId, lease: &LeaseToken, changes: Vec<JobChange>) -> StoreResult<()> {
         // With the groups of other jobs, in one statement (`pg_group.rs`).
         if pg_group::groupable(&changes) {
-            let (reply, answer) = tokio::sync::oneshot::channel();
-            let apply = pg_group::Apply { id, lease: lease.as_str().to_owned(), changes, reply };
-            self.applies.send(apply).await?;
-            return answer.await.map_err(|_| crate::backend::store::pg_batch::stopped())?;
+            let lease = lease.as_str().to_owned();
+            return self.applies.call(|reply| pg_group::Apply { id, lease, changes, reply }).await;
         }
         let mut tx = self.pool.begin().await?;
         for change in &changes {
