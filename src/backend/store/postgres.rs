@@ -16,7 +16,7 @@ pub struct PgStore {
     pub(super) pool: PgPool,
     /// New invalidations, stored in batches (`pg_insert.rs`).
     pub(super) inserts: Batcher<Insert>,
-    /// The worker's groups of changes, stored in batches (`jobs/pg_group.rs`).
+    /// The worker's groups of changes, stored in batches (`jobs/pg_group/`).
     pub(super) applies: Batcher<Apply>,
     /// The lanes' claims, made in batches (`jobs/pg_claim.rs`).
     pub(super) claims: Batcher<Claim>,

@@ -70,7 +70,7 @@ impl JobQueue for PgStore {
     }
 
     async fn apply(&self, id: InvalidationId, lease: &LeaseToken, changes: Vec<JobChange>) -> StoreResult<()> {
-        // With the groups of other jobs, in one statement (`pg_group.rs`).
+        // With the groups of other jobs, in one statement (`pg_group/`).
         if pg_group::groupable(&changes) {
             let lease = lease.as_str().to_owned();
             return self.applies.call(|reply| pg_group::Apply { id, lease, changes, reply }).await;

@@ -15,8 +15,11 @@
 //! (queued as `pg_batch.rs` describes): with the API busy beside the worker,
 //! a statement and a commit per group is what PostgreSQL spends its CPU on.
 
+mod group;
+
 use std::collections::HashSet;
 
+use group::Group;
 use sqlx::PgPool;
 use tokio::sync::oneshot;
 use uuid::Uuid;
@@ -24,90 +27,6 @@ use uuid::Uuid;
 use crate::backend::store::pg_batch::{self, Batcher, Write};
 use crate::backend::store::{JobChange, StoreError, StoreResult};
 use crate::domain::InvalidationId;
-
-/// One job's group as arrays (see [`Batch`]).
-#[derive(Default)]
-struct Group<'a> {
-    last_status: Option<&'static str>,
-    last_ms: Option<i64>,
-    finish: bool,
-    notified: bool,
-    error: Option<&'a str>,
-    ev_status: Vec<&'static str>,
-    ev_note: Vec<Option<&'a str>>,
-    ev_at: Vec<i64>,
-    t_id: Vec<i64>,
-    t_kind: Vec<&'static str>,
-    t_name: Vec<&'a str>,
-    t_at: Vec<i64>,
-    r_target: Vec<i64>,
-    r_state: Vec<&'static str>,
-    r_attempts: Vec<i32>,
-    r_detail: Vec<Option<&'a str>>,
-    r_duration: Vec<i64>,
-    r_at: Vec<i64>,
-    r_verified: Vec<Option<bool>>,
-    r_note: Vec<Option<&'a str>>,
-}
-
-impl<'a> Group<'a> {
-    /// `None` when the group must go change by change.
-    fn of(changes: &'a [JobChange]) -> Option<Self> {
-        let mut g = Group::default();
-        let mut results_for = HashSet::new();
-        for change in changes {
-            if g.finish {
-                return None;
-            }
-            match change {
-                JobChange::Status { status, note, at_ms } => {
-                    g.event(status.code(), note.as_deref(), *at_ms);
-                }
-                JobChange::Finish { status, error, note, at_ms, notified } => {
-                    g.event(status.code(), error.as_deref().or(note.as_deref()), *at_ms);
-                    g.finish = true;
-                    g.notified = *notified;
-                    g.error = error.as_deref();
-                }
-                JobChange::Targets { targets, at_ms } => {
-                    g.last_ms = Some(*at_ms);
-                    for t in targets {
-                        g.t_id.push(t.id);
-                        g.t_kind.push(t.kind.as_str());
-                        g.t_name.push(&t.name);
-                        g.t_at.push(*at_ms);
-                    }
-                }
-                JobChange::Target { outcome: o, at_ms } => {
-                    if !results_for.insert(o.target_id) {
-                        return None;
-                    }
-                    g.r_target.push(o.target_id);
-                    g.r_state.push(o.state.as_str());
-                    g.r_attempts.push(o.attempts);
-                    g.r_detail.push(o.detail.as_deref());
-                    g.r_duration.push(o.duration_ms);
-                    g.r_at.push(*at_ms);
-                    g.r_verified.push(o.verified);
-                    g.r_note.push(o.verify_note.as_deref());
-                }
-            }
-        }
-        // A result for a row the same statement adds would not see it.
-        if !g.t_id.is_empty() && !g.r_target.is_empty() {
-            return None;
-        }
-        Some(g)
-    }
-
-    fn event(&mut self, status: &'static str, note: Option<&'a str>, at_ms: i64) {
-        self.last_status = Some(status);
-        self.last_ms = Some(at_ms);
-        self.ev_status.push(status);
-        self.ev_note.push(note);
-        self.ev_at.push(at_ms);
-    }
-}
 
 /// One applier, as one inserter (`pg_insert.rs`): the batches grow with the load.
 const APPLIERS: usize = 1;
