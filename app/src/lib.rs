@@ -1,10 +1,10 @@
-//! The console: Leptos components (SSR + hydrate) and the server functions
-//! they call. Server-only helpers live in the one gated module `ssr`.
+//! The console: Leptos pages rendered on the server, the islands the browser
+//! hydrates (one per page, see `hydrate`), and the server functions they call.
+//! Server-only helpers live in the gated modules `ssr` and `shell`.
 
 pub mod codec;
 pub mod components;
 pub mod error;
-pub mod lazy;
 pub mod model;
 pub mod pages;
 pub mod platform;
@@ -12,72 +12,95 @@ pub mod serverfns;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
-use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
-use leptos_router::components::{FlatRoutes, Route, Router};
-use leptos_router::{path, Lazy, SsrMode};
+#[cfg(feature = "ssr")]
+pub use shell::{shell, App};
 
-use components::NotFound;
-use pages::invalidation::InvalidationPage;
+/// The document and its routes: rendered on the server only (islands).
+#[cfg(feature = "ssr")]
+mod shell {
+    use leptos::prelude::*;
+    use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+    use leptos_router::components::{FlatRoutes, Route, Router};
+    use leptos_router::{path, SsrMode};
 
-pub fn shell(options: LeptosOptions) -> impl IntoView {
-    view! {
-        <!DOCTYPE html>
-        <html lang="en">
-            <head>
-                <meta charset="utf-8" />
-                <meta name="viewport" content="width=device-width, initial-scale=1" />
-                <link rel="icon" href="data:," />
-                <HydrationScripts options />
-                <MetaTags />
-            </head>
-            <body>
-                <App />
-            </body>
-        </html>
+    use crate::components::NotFound;
+    use crate::pages::account::{AccountPage, InvitePage};
+    use crate::pages::api_docs::ApiDocsPage;
+    use crate::pages::audit::{InstanceAuditPage, ProjectAuditPage};
+    use crate::pages::detail::DetailPage;
+    use crate::pages::home::HomePage;
+    use crate::pages::hooks::HooksPage;
+    use crate::pages::invalidation::InvalidationPage;
+    use crate::pages::keys::KeysPage;
+    use crate::pages::login::LoginPage;
+    use crate::pages::lookup::LookupPage;
+    use crate::pages::members::MembersPage;
+    use crate::pages::projects::ProjectsPage;
+    use crate::pages::settings::SettingsPage;
+    use crate::pages::users::UsersPage;
+
+    pub fn shell(options: LeptosOptions) -> impl IntoView {
+        view! {
+            <!DOCTYPE html>
+            <html lang="en">
+                <head>
+                    <meta charset="utf-8" />
+                    <meta name="viewport" content="width=device-width, initial-scale=1" />
+                    <link rel="icon" href="data:," />
+                    <HydrationScripts options islands=true />
+                    <MetaTags />
+                </head>
+                <body>
+                    <App />
+                </body>
+            </html>
+        }
+    }
+
+    #[component]
+    pub fn App() -> impl IntoView {
+        provide_meta_context();
+        view! {
+            <Stylesheet id="leptos" href="/pkg/imgflush.css" />
+            <Title formatter=|t: String| if t.is_empty() { "imgflush".to_owned() } else { format!("{t} · imgflush") } />
+            <Router>
+                <FlatRoutes fallback=NotFound>
+                    <Route path=path!("/login") view=LoginPage />
+                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
+                    <Route path=path!("/docs/api") view=ApiDocsPage />
+                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
+                    <Route path=path!("/projects") view=ProjectsPage ssr=SsrMode::Async />
+                    <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async />
+                    <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::Async />
+                    <Route path=path!("/lookup") view=LookupPage ssr=SsrMode::Async />
+                    // Async: data loads before the headers go out, so a foreign or
+                    // unknown project answers with a real 404 status.
+                    <Route path=path!("/p/:token/invalidation") view=InvalidationPage ssr=SsrMode::Async />
+                    <Route path=path!("/p/:token/invalidation/:id") view=DetailPage ssr=SsrMode::Async />
+                    <Route path=path!("/p/:token/api-keys") view=KeysPage ssr=SsrMode::Async />
+                    <Route path=path!("/p/:token/settings") view=SettingsPage ssr=SsrMode::Async />
+                    <Route path=path!("/p/:token/members") view=MembersPage ssr=SsrMode::Async />
+                    <Route path=path!("/p/:token/audit") view=ProjectAuditPage ssr=SsrMode::Async />
+                    <Route path=path!("/p/:token/notifications") view=HooksPage ssr=SsrMode::Async />
+                    <Route path=path!("/audit") view=InstanceAuditPage ssr=SsrMode::Async />
+                </FlatRoutes>
+            </Router>
+        }
     }
 }
 
-#[component]
-pub fn App() -> impl IntoView {
-    provide_meta_context();
-    view! {
-        <Stylesheet id="leptos" href="/pkg/imgflush.css" />
-        <Title formatter=|t: String| if t.is_empty() { "imgflush".to_owned() } else { format!("{t} · imgflush") } />
-        <Router>
-            <FlatRoutes fallback=NotFound>
-                <Route path=path!("/login") view={Lazy::<lazy::Login>::new()} />
-                <Route path=path!("/") view={Lazy::<lazy::Home>::new()} ssr=SsrMode::Async />
-                <Route path=path!("/docs/api") view={Lazy::<lazy::ApiDocs>::new()} />
-                <Route path=path!("/account") view={Lazy::<lazy::Account>::new()} ssr=SsrMode::Async />
-                <Route path=path!("/projects") view={Lazy::<lazy::Projects>::new()} ssr=SsrMode::Async />
-                <Route path=path!("/users") view={Lazy::<lazy::Users>::new()} ssr=SsrMode::Async />
-                <Route path=path!("/invite/:token") view={Lazy::<lazy::Invite>::new()} ssr=SsrMode::Async />
-                <Route path=path!("/lookup") view={Lazy::<lazy::Lookup>::new()} ssr=SsrMode::Async />
-                // Async: data loads before the headers go out, so a foreign or
-                // unknown project answers with a real 404 status.
-                // The one page whose code is in the main bundle (see `lazy`).
-                <Route path=path!("/p/:token/invalidation") view=InvalidationPage ssr=SsrMode::Async />
-                <Route path=path!("/p/:token/invalidation/:id") view={Lazy::<lazy::Detail>::new()} ssr=SsrMode::Async />
-                <Route path=path!("/p/:token/api-keys") view={Lazy::<lazy::Keys>::new()} ssr=SsrMode::Async />
-                <Route path=path!("/p/:token/settings") view={Lazy::<lazy::Settings>::new()} ssr=SsrMode::Async />
-                <Route path=path!("/p/:token/members") view={Lazy::<lazy::Members>::new()} ssr=SsrMode::Async />
-                <Route path=path!("/p/:token/audit") view={Lazy::<lazy::ProjectAudit>::new()} ssr=SsrMode::Async />
-                <Route path=path!("/p/:token/notifications") view={Lazy::<lazy::Hooks>::new()} ssr=SsrMode::Async />
-                <Route path=path!("/audit") view={Lazy::<lazy::InstanceAudit>::new()} ssr=SsrMode::Async />
-            </FlatRoutes>
-        </Router>
-    }
-}
-
+/// Islands: the pages render on the server only; what is interactive on a
+/// page is an `#[island]` the browser hydrates on its own. The Invalidation
+/// page's island is in the main WASM; every other page's is `lazy`, a chunk
+/// of its own (`cargo leptos build --split`) loaded when that page is shown.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    // Async: the lazy route being shown loads its chunk before it hydrates.
-    wasm_bindgen_futures::spawn_local(async {
-        leptos::mount::hydrate_from_async(leptos::tachys::dom::body(), App).await.forget();
-        // Browser tests wait for this: clicks before hydration do nothing.
+    leptos::mount::hydrate_islands();
+    // Browser tests wait for `data-hydrated`; a page with islands sets it
+    // once they hydrated (`platform::island_ready`).
+    if !platform::has_islands() {
         platform::mark_hydrated();
-    });
+    }
 }

@@ -31,6 +31,23 @@ pub fn mark_hydrated() {
     imp::mark_hydrated()
 }
 
+/// Called by each island: marks the page interactive once the island has
+/// hydrated (a lazy island's code arrives after the page's own).
+pub fn island_ready() {
+    leptos::prelude::Effect::new(|_| mark_hydrated());
+}
+
+/// Shows `url` (same origin) in the address bar as a new history entry,
+/// without loading it (the browser only).
+pub fn show_address(url: &str) {
+    imp::show_address(url)
+}
+
+/// Whether the page holds an island to hydrate (the browser only).
+pub fn has_islands() -> bool {
+    imp::has_islands()
+}
+
 #[cfg(feature = "hydrate")]
 mod imp {
     use leptos::prelude::*;
@@ -78,6 +95,16 @@ mod imp {
         });
     }
 
+    pub fn show_address(url: &str) {
+        if let Ok(history) = window().history() {
+            let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(url));
+        }
+    }
+
+    pub fn has_islands() -> bool {
+        document().query_selector("leptos-island").ok().flatten().is_some()
+    }
+
     pub fn mark_hydrated() {
         if let Some(body) = document().body() {
             let _ = body.set_attribute("data-hydrated", "true");
@@ -105,6 +132,12 @@ mod imp {
     }
 
     pub fn watch_changes(_url: &str, _on_change: impl Fn(String) + 'static) {}
+
+    pub fn show_address(_url: &str) {}
+
+    pub fn has_islands() -> bool {
+        false
+    }
 
     pub fn mark_hydrated() {}
 }

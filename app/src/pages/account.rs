@@ -9,25 +9,34 @@ use crate::serverfns::{AcceptInvitation, ChangePassword};
 /// required; every other session ends).
 #[component]
 pub fn AccountPage() -> impl IntoView {
-    let change = ServerAction::<ChangePassword>::new();
     view! {
         <Title text="Your account" />
         <crate::components::Layout token="">
-            <h1>"Your account"</h1>
-            {move || change.value().get().map(|r| match r {
-                Ok(()) => view! { <p class="notice notice-ok" role="status" data-testid="password-changed">"Password changed. Your other sessions have ended."</p> }.into_any(),
-                Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
-            })}
-            <section class="card">
-                <h2>"Change your password"</h2>
-                <ActionForm action=change>
-                    <label>"Current password " <input type="password" name="current_password" autocomplete="current-password" required /></label>
-                    <label>"New password " <input type="password" name="new_password" autocomplete="new-password" required minlength="10" /></label>
-                    <label>"New password again " <input type="password" name="confirm" autocomplete="new-password" required minlength="10" /></label>
-                    <button type="submit" class="primary">"Change password"</button>
-                </ActionForm>
-            </section>
+            <AccountBody />
         </crate::components::Layout>
+    }
+}
+
+/// The page's interactive part: an island, its code a lazily loaded chunk.
+#[island(lazy)]
+fn AccountBody() -> impl IntoView {
+    crate::platform::island_ready();
+    let change = ServerAction::<ChangePassword>::new();
+    view! {
+        <h1>"Your account"</h1>
+        {move || change.value().get().map(|r| match r {
+            Ok(()) => view! { <p class="notice notice-ok" role="status" data-testid="password-changed">"Password changed. Your other sessions have ended."</p> }.into_any(),
+            Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+        })}
+        <section class="card">
+            <h2>"Change your password"</h2>
+            <ActionForm action=change>
+                <label>"Current password " <input type="password" name="current_password" autocomplete="current-password" required /></label>
+                <label>"New password " <input type="password" name="new_password" autocomplete="new-password" required minlength="10" /></label>
+                <label>"New password again " <input type="password" name="confirm" autocomplete="new-password" required minlength="10" /></label>
+                <button type="submit" class="primary">"Change password"</button>
+            </ActionForm>
+        </section>
     }
 }
 
@@ -35,10 +44,19 @@ pub fn AccountPage() -> impl IntoView {
 #[component]
 pub fn InvitePage() -> impl IntoView {
     let params = use_params_map();
-    let token = move || params.read().get("token").unwrap_or_default();
-    let accept = ServerAction::<AcceptInvitation>::new();
+    let token = params.read_untracked().get("token").unwrap_or_default();
     view! {
         <Title text="Accept your invitation" />
+        <InviteBody token=token />
+    }
+}
+
+/// The invitation form: an island, its code a lazily loaded chunk.
+#[island(lazy)]
+fn InviteBody(token: String) -> impl IntoView {
+    crate::platform::island_ready();
+    let accept = ServerAction::<AcceptInvitation>::new();
+    view! {
         <main class="login">
             <h1>"Welcome to imgflush"</h1>
             <p class="muted">"Choose a password to finish setting up your account."</p>

@@ -1,6 +1,5 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use imgflush::domain::url::query_value;
@@ -10,14 +9,20 @@ use crate::model::AuditPage;
 use crate::pages::token_param;
 use crate::serverfns::{instance_audit, project_audit};
 
-/// The query's `action`, `actor` and `before`, empty ones dropped.
-fn filters() -> impl Fn() -> (Option<String>, Option<String>, Option<String>) + Copy + Send + Sync {
+/// The query's `action`, `actor` and `before`, empty ones dropped: read on
+/// the server, handed to the island.
+#[derive(Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct AuditFilter {
+    action: Option<String>,
+    actor: Option<String>,
+    before: Option<String>,
+}
+
+fn filters() -> AuditFilter {
     let query = use_query_map();
-    move || {
-        let q = query.read();
-        let get = |k: &str| q.get(k).filter(|v| !v.trim().is_empty());
-        (get("action"), get("actor"), get("before"))
-    }
+    let q = query.read_untracked();
+    let get = |k: &str| q.get(k).filter(|v| !v.trim().is_empty());
+    AuditFilter { action: get("action"), actor: get("actor"), before: get("before") }
 }
 
 /// Who changed what in one project (admins, staff, owners).
@@ -25,18 +30,12 @@ fn filters() -> impl Fn() -> (Option<String>, Option<String>, Option<String>) + 
 pub fn ProjectAuditPage() -> impl IntoView {
     let token = token_param();
     let f = filters();
-    let page = Resource::new(
-        move || (token.get(), f()),
-        |(t, (action, actor, before))| project_audit(t, action, actor, before),
-    );
     view! {
         <Title text="Audit trail" />
         <Layout token=token>
             <h1>"Audit trail"</h1>
-            <AuditFilters />
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move { or_error(page.await, |p| view! { <AuditTable page=p /> }) })}
-            </Transition>
+            <AuditFilters f=f.clone() />
+            <AuditBody token=Some(token.get_untracked()) f=f />
         </Layout>
     }
 }
@@ -45,40 +44,62 @@ pub fn ProjectAuditPage() -> impl IntoView {
 #[component]
 pub fn InstanceAuditPage() -> impl IntoView {
     let f = filters();
-    let page = Resource::new(f, |(action, actor, before)| instance_audit(action, actor, before));
     view! {
         <Title text="Instance audit trail" />
         <Layout token="">
             <h1>"Instance audit trail"</h1>
-            <AuditFilters />
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move { or_error(page.await, |p| view! { <AuditTable page=p /> }) })}
-            </Transition>
+            <AuditFilters f=f.clone() />
+            <AuditBody token=None f=f />
         </Layout>
     }
 }
 
-#[component]
-fn AuditFilters() -> impl IntoView {
-    let query = use_query_map();
-    let value = move |k: &str| query.read().get(k).unwrap_or_default();
+/// The trail (its times in the browser's zone): an island, its code a lazily
+/// loaded chunk. A project's with `token`, else the instance's.
+#[island(lazy)]
+fn AuditBody(token: Option<String>, f: AuditFilter) -> impl IntoView {
+    crate::platform::island_ready();
+    let shown = f.clone();
+    let page = Resource::new(
+        || (),
+        move |_| {
+            let (token, f) = (token.clone(), f.clone());
+            async move {
+                match token {
+                    Some(t) => project_audit(t, f.action, f.actor, f.before).await,
+                    None => instance_audit(f.action, f.actor, f.before).await,
+                }
+            }
+        },
+    );
     view! {
-        <Form method="GET" action="" attr:class="filters">
-            <label>"Action " <input name="action" maxlength="64" placeholder="member.added" prop:value=move || value("action") /></label>
-            <label>"Who " <input name="actor" maxlength="254" placeholder="ann@example.com" prop:value=move || value("actor") /></label>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || {
+                let f = shown.clone();
+                Suspend::new(async move { or_error(page.await, move |p| view! { <AuditTable page=p f=f /> }) })
+            }}
+        </Transition>
+    }
+}
+
+/// A plain GET form: filtering loads the page anew.
+#[component]
+fn AuditFilters(f: AuditFilter) -> impl IntoView {
+    view! {
+        <form method="GET" action="" class="filters">
+            <label>"Action " <input name="action" maxlength="64" placeholder="member.added" value=f.action /></label>
+            <label>"Who " <input name="actor" maxlength="254" placeholder="ann@example.com" value=f.actor /></label>
             <button type="submit">"Filter"</button>
-        </Form>
+        </form>
     }
 }
 
 #[component]
-fn AuditTable(page: AuditPage) -> impl IntoView {
-    let query = use_query_map();
+fn AuditTable(page: AuditPage, f: AuditFilter) -> impl IntoView {
     let older = page.next.map(|next| {
-        let q = query.read_untracked();
-        let mut parts: Vec<String> = ["action", "actor"]
+        let mut parts: Vec<String> = [("action", &f.action), ("actor", &f.actor)]
             .into_iter()
-            .filter_map(|k| q.get(k).filter(|v| !v.is_empty()).map(|v| format!("{k}={}", query_value(&v))))
+            .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", query_value(v))))
             .collect();
         parts.push(format!("before={next}"));
         format!("?{}", parts.join("&"))

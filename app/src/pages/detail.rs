@@ -12,7 +12,21 @@ use crate::serverfns::{invalidation_detail, CancelInvalidation, RetryInvalidatio
 pub fn DetailPage() -> impl IntoView {
     let token = token_param();
     let params = use_params_map();
-    let id = Signal::derive(move || params.read().get("id").unwrap_or_default());
+    let id = params.read_untracked().get("id").unwrap_or_default();
+    view! {
+        <Title text="Invalidation details" />
+        <Layout token=token>
+            <DetailBody token=token.get_untracked() id=id />
+        </Layout>
+    }
+}
+
+/// The page's interactive part: an island, its code a lazily loaded chunk.
+#[island(lazy)]
+fn DetailBody(token: String, id: String) -> impl IntoView {
+    let token = Signal::stored(token);
+    let id = Signal::stored(id);
+    crate::platform::island_ready();
     let retry = ServerAction::<RetryInvalidation>::new();
     let cancel = ServerAction::<CancelInvalidation>::new();
     let refresh = RwSignal::new(0u32);
@@ -37,24 +51,21 @@ pub fn DetailPage() -> impl IntoView {
         }
     });
     view! {
-        <Title text="Invalidation details" />
-        <Layout token=token>
-            <p><a href=move || format!("/p/{}/invalidation", token.get())>"← Invalidation log"</a></p>
-            <h1>"Invalidation " <code>{move || id.get()}</code></h1>
-            <form method="get" on:submit=move |ev| {
-                ev.prevent_default();
-                refresh.update(|n| *n += 1);
-            }>
-                <button type="submit" class="refresh">"Refresh"</button>
-            </form>
-            {move || retry.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
-            {move || cancel.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    or_error(detail.await, move |d| view! { <Detail d=d token=token retry=retry cancel=cancel /> })
-                })}
-            </Transition>
-        </Layout>
+        <p><a href=move || format!("/p/{}/invalidation", token.get())>"← Invalidation log"</a></p>
+        <h1>"Invalidation " <code>{move || id.get()}</code></h1>
+        <form method="get" on:submit=move |ev| {
+            ev.prevent_default();
+            refresh.update(|n| *n += 1);
+        }>
+            <button type="submit" class="refresh">"Refresh"</button>
+        </form>
+        {move || retry.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
+        {move || cancel.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                or_error(detail.await, move |d| view! { <Detail d=d token=token retry=retry cancel=cancel /> })
+            })}
+        </Transition>
     }
 }
 

@@ -11,6 +11,19 @@ use crate::serverfns::{list_hooks, AddHook, RemoveHook, TestHook};
 #[component]
 pub fn HooksPage() -> impl IntoView {
     let token = token_param();
+    view! {
+        <Title text="Notifications" />
+        <Layout token=token>
+            <HooksBody token=token.get_untracked() />
+        </Layout>
+    }
+}
+
+/// The page's interactive part: an island, its code a lazily loaded chunk.
+#[island(lazy)]
+fn HooksBody(token: String) -> impl IntoView {
+    let token = Signal::stored(token);
+    crate::platform::island_ready();
     let add = ServerAction::<AddHook>::new();
     let remove = ServerAction::<RemoveHook>::new();
     let test = ServerAction::<TestHook>::new();
@@ -20,31 +33,28 @@ pub fn HooksPage() -> impl IntoView {
         |(token, ..)| list_hooks(token),
     );
     view! {
-        <Title text="Notifications" />
-        <Layout token=token>
-            <h1>"Notifications"</h1>
-            <p class="muted">
-                "Each hook receives a JSON POST signed like the webhook target ("
-                <code>"X-Imgflush-Timestamp"</code> ", " <code>"X-Imgflush-Signature: sha256=HMAC(secret, timestamp.body)"</code>
-                ") when an invalidation ends in ERROR or ERROR_CDN_NODE, or on every final status if you tick it (so a CI pipeline can continue)."
-            </p>
-            {move || add.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
-            {move || remove.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
-            {move || test.value().get().map(|r| match r {
-                Ok(answer) => view! { <p class="notice" role="status" data-testid="hook-test-result">"The hook answered: " {answer}</p> }.into_any(),
-                Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+        <h1>"Notifications"</h1>
+        <p class="muted">
+            "Each hook receives a JSON POST signed like the webhook target ("
+            <code>"X-Imgflush-Timestamp"</code> ", " <code>"X-Imgflush-Signature: sha256=HMAC(secret, timestamp.body)"</code>
+            ") when an invalidation ends in ERROR or ERROR_CDN_NODE, or on every final status if you tick it (so a CI pipeline can continue)."
+        </p>
+        {move || add.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
+        {move || remove.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
+        {move || test.value().get().map(|r| match r {
+            Ok(answer) => view! { <p class="notice" role="status" data-testid="hook-test-result">"The hook answered: " {answer}</p> }.into_any(),
+            Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+        })}
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                kept.await.map(|answer| view! { <p class="notice" role="status" data-testid="hook-test-result">"The hook answered: " {answer}</p> })
             })}
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    kept.await.map(|answer| view! { <p class="notice" role="status" data-testid="hook-test-result">"The hook answered: " {answer}</p> })
-                })}
-            </Suspense>
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    or_error(hooks.await, move |h| view! { <Hooks h=h token=token add=add remove=remove test=test /> })
-                })}
-            </Transition>
-        </Layout>
+        </Suspense>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                or_error(hooks.await, move |h| view! { <Hooks h=h token=token add=add remove=remove test=test /> })
+            })}
+        </Transition>
     }
 }
 

@@ -10,6 +10,19 @@ use crate::serverfns::{list_keys, CreateKey, RevokeKey};
 #[component]
 pub fn KeysPage() -> impl IntoView {
     let token = token_param();
+    view! {
+        <Title text="API keys" />
+        <Layout token=token>
+            <KeysBody token=token.get_untracked() />
+        </Layout>
+    }
+}
+
+/// The page's interactive part: an island, its code a lazily loaded chunk.
+#[island(lazy)]
+fn KeysBody(token: String) -> impl IntoView {
+    let token = Signal::stored(token);
+    crate::platform::island_ready();
     let create = ServerAction::<CreateKey>::new();
     let revoke = ServerAction::<RevokeKey>::new();
     let kept = flash("new_key");
@@ -18,40 +31,37 @@ pub fn KeysPage() -> impl IntoView {
         |(token, ..)| list_keys(token),
     );
     view! {
-        <Title text="API keys" />
-        <Layout token=token>
-            <h1>"API keys"</h1>
-            <p class="muted">"Keys authenticate the Invalidation API (" <code>"X-Client-Key"</code> " or " <code>"Authorization: Bearer"</code> "). See the " <a href="/docs/api">"API reference"</a> "."</p>
-            {move || create.value().get().map(|r| match r {
-                Ok(k) => view! { <NewKey k=k /> }.into_any(),
-                Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+        <h1>"API keys"</h1>
+        <p class="muted">"Keys authenticate the Invalidation API (" <code>"X-Client-Key"</code> " or " <code>"Authorization: Bearer"</code> "). See the " <a href="/docs/api">"API reference"</a> "."</p>
+        {move || create.value().get().map(|r| match r {
+            Ok(k) => view! { <NewKey k=k /> }.into_any(),
+            Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+        })}
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                kept.await.and_then(|json| serde_json::from_str::<CreatedKey>(&json).ok()).map(|k| view! { <NewKey k=k /> })
             })}
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    kept.await.and_then(|json| serde_json::from_str::<CreatedKey>(&json).ok()).map(|k| view! { <NewKey k=k /> })
-                })}
-            </Suspense>
-            {move || revoke.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
-            <section class="card">
-                <h2>"New key"</h2>
-                <ActionForm action=create>
-                    <input type="hidden" name="project" value=token />
-                    <label>"Name " <input name="name" required maxlength="64" placeholder="ci-deploy" /></label>
-                    <label>"Role "
-                        <select name="role">
-                            <option value="editor">"Editor — may invalidate"</option>
-                            <option value="support">"Support — read-only"</option>
-                        </select>
-                    </label>
-                    <button type="submit" class="primary">"Create key"</button>
-                </ActionForm>
-            </section>
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    or_error(keys.await, move |k| view! { <KeyTable k=k token=token revoke=revoke /> })
-                })}
-            </Transition>
-        </Layout>
+        </Suspense>
+        {move || revoke.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
+        <section class="card">
+            <h2>"New key"</h2>
+            <ActionForm action=create>
+                <input type="hidden" name="project" value=token />
+                <label>"Name " <input name="name" required maxlength="64" placeholder="ci-deploy" /></label>
+                <label>"Role "
+                    <select name="role">
+                        <option value="editor">"Editor — may invalidate"</option>
+                        <option value="support">"Support — read-only"</option>
+                    </select>
+                </label>
+                <button type="submit" class="primary">"Create key"</button>
+            </ActionForm>
+        </section>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                or_error(keys.await, move |k| view! { <KeyTable k=k token=token revoke=revoke /> })
+            })}
+        </Transition>
     }
 }
 

@@ -13,6 +13,19 @@ use crate::serverfns::{list_members, AddMember, ChangeMemberRole, ReinviteMember
 #[component]
 pub fn MembersPage() -> impl IntoView {
     let token = token_param();
+    view! {
+        <Title text="Members" />
+        <Layout token=token>
+            <MembersBody token=token.get_untracked() />
+        </Layout>
+    }
+}
+
+/// The page's interactive part: an island, its code a lazily loaded chunk.
+#[island(lazy)]
+fn MembersBody(token: String) -> impl IntoView {
+    let token = Signal::stored(token);
+    crate::platform::island_ready();
     let add = ServerAction::<AddMember>::new();
     let change = ServerAction::<ChangeMemberRole>::new();
     let remove = ServerAction::<RemoveMember>::new();
@@ -23,30 +36,27 @@ pub fn MembersPage() -> impl IntoView {
         |(token, ..)| list_members(token),
     );
     view! {
-        <Title text="Members" />
-        <Layout token=token>
-            <h1>"Members"</h1>
-            {move || add.value().get().map(|r| match r {
-                Ok(a) => view! { <Added a=a /> }.into_any(),
-                Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+        <h1>"Members"</h1>
+        {move || add.value().get().map(|r| match r {
+            Ok(a) => view! { <Added a=a /> }.into_any(),
+            Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+        })}
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                kept.await.and_then(|json| serde_json::from_str::<AddedMember>(&json).ok()).map(|a| view! { <Added a=a /> })
             })}
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    kept.await.and_then(|json| serde_json::from_str::<AddedMember>(&json).ok()).map(|a| view! { <Added a=a /> })
-                })}
-            </Suspense>
-            {move || reinvite.value().get().map(|r| match r {
-                Ok(a) => view! { <Added a=a /> }.into_any(),
-                Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+        </Suspense>
+        {move || reinvite.value().get().map(|r| match r {
+            Ok(a) => view! { <Added a=a /> }.into_any(),
+            Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+        })}
+        {move || change.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
+        {move || remove.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                or_error(members.await, move |m| view! { <Members m=m token=token add=add change=change remove=remove reinvite=reinvite /> })
             })}
-            {move || change.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
-            {move || remove.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    or_error(members.await, move |m| view! { <Members m=m token=token add=add change=change remove=remove reinvite=reinvite /> })
-                })}
-            </Transition>
-        </Layout>
+        </Transition>
     }
 }
 

@@ -12,6 +12,19 @@ use crate::serverfns::{project_settings, AddTarget, RemoveTarget, SaveRetention,
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let token = token_param();
+    view! {
+        <Title text="Settings" />
+        <Layout token=token>
+            <SettingsBody token=token.get_untracked() />
+        </Layout>
+    }
+}
+
+/// The page's interactive part: an island, its code a lazily loaded chunk.
+#[island(lazy)]
+fn SettingsBody(token: String) -> impl IntoView {
+    let token = Signal::stored(token);
+    crate::platform::island_ready();
     let add = ServerAction::<AddTarget>::new();
     let remove = ServerAction::<RemoveTarget>::new();
     let save = ServerAction::<SaveSettings>::new();
@@ -26,32 +39,29 @@ pub fn SettingsPage() -> impl IntoView {
         |(token, ..)| project_settings(token),
     );
     view! {
-        <Title text="Settings" />
-        <Layout token=token>
-            <h1>"Settings"</h1>
-            {move || add.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
-            {move || remove.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
-            {move || save.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
-            {move || test.value().get().map(|r| match r {
-                Ok(answer) => view! { <TestAnswer answer=answer /> }.into_any(),
-                Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+        <h1>"Settings"</h1>
+        {move || add.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
+        {move || remove.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
+        {move || save.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
+        {move || test.value().get().map(|r| match r {
+            Ok(answer) => view! { <TestAnswer answer=answer /> }.into_any(),
+            Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+        })}
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move { kept.await.map(|answer| view! { <TestAnswer answer=answer /> }) })}
+        </Suspense>
+        {move || retention.value().get().map(|r| match r {
+            Ok(days) => view! { <p class="notice" role="status" data-testid="retention-saved">{format!("Invalidations are now kept for {days} days.")}</p> }.into_any(),
+            Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+        })}
+        {move || matches!(save.value().get(), Some(Ok(()))).then(|| view! {
+            <p class="notice" role="status" data-testid="settings-saved">"Settings saved. Edges pick them up within a few seconds."</p>
+        })}
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                or_error(settings.await, move |s| view! { <Settings s=s token=token add=add remove=remove save=save retention=retention test=test /> })
             })}
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move { kept.await.map(|answer| view! { <TestAnswer answer=answer /> }) })}
-            </Suspense>
-            {move || retention.value().get().map(|r| match r {
-                Ok(days) => view! { <p class="notice" role="status" data-testid="retention-saved">{format!("Invalidations are now kept for {days} days.")}</p> }.into_any(),
-                Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
-            })}
-            {move || matches!(save.value().get(), Some(Ok(()))).then(|| view! {
-                <p class="notice" role="status" data-testid="settings-saved">"Settings saved. Edges pick them up within a few seconds."</p>
-            })}
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    or_error(settings.await, move |s| view! { <Settings s=s token=token add=add remove=remove save=save retention=retention test=test /> })
-                })}
-            </Transition>
-        </Layout>
+        </Transition>
     }
 }
 

@@ -8,20 +8,29 @@ use crate::serverfns::{list_users, RemoveUser, SetInstanceRole};
 /// Every user of the instance: owners give instance roles and remove users.
 #[component]
 pub fn UsersPage() -> impl IntoView {
+    view! {
+        <Title text="Users" />
+        <Layout token="">
+            <UsersBody />
+        </Layout>
+    }
+}
+
+/// The page's interactive part: an island, its code a lazily loaded chunk.
+#[island(lazy)]
+fn UsersBody() -> impl IntoView {
+    crate::platform::island_ready();
     let role = ServerAction::<SetInstanceRole>::new();
     let remove = ServerAction::<RemoveUser>::new();
     let users = Resource::new(move || (role.version().get(), remove.version().get()), |_| list_users());
     view! {
-        <Title text="Users" />
-        <Layout token="">
-            <h1>"Users"</h1>
-            <p class="muted">"Owners create projects and are admins of every project; staff read every project. Project roles are set on each project's Members page."</p>
-            {move || role.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
-            {move || remove.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move { or_error(users.await, move |u| view! { <Users u=u role=role remove=remove /> }) })}
-            </Transition>
-        </Layout>
+        <h1>"Users"</h1>
+        <p class="muted">"Owners create projects and are admins of every project; staff read every project. Project roles are set on each project's Members page."</p>
+        {move || role.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
+        {move || remove.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move { or_error(users.await, move |u| view! { <Users u=u role=role remove=remove /> }) })}
+        </Transition>
     }
 }
 

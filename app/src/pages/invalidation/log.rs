@@ -1,7 +1,5 @@
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
-use leptos_router::components::Form;
-use leptos_router::hooks::use_query_map;
 
 use imgflush::domain::url::query_value;
 use imgflush::domain::Status;
@@ -10,25 +8,42 @@ use crate::components::{or_error, CopyButton, ErrorNotice, LocalTime, StatusBadg
 use crate::model::{LogPage, LogRow};
 use crate::serverfns::{list_invalidations, RetryInvalidation, SubmitInvalidation};
 
+/// The log's filters and page, from the address's query.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LogFilter {
+    pub status: Option<String>,
+    pub q: Option<String>,
+    /// The keyset cursor of a page deep in the log.
+    pub before: Option<String>,
+}
+
+impl LogFilter {
+    fn get(&self, k: &str) -> Option<String> {
+        match k {
+            "status" => self.status.clone(),
+            "q" => self.q.clone(),
+            "before" => self.before.clone(),
+            _ => None,
+        }
+    }
+}
+
 /// The Invalidation log: filters, Refresh, the table and keyset pages.
 #[component]
 pub fn InvalidationLog(
     token: Signal<String>,
     retry: ServerAction<RetryInvalidation>,
     submit: ServerAction<SubmitInvalidation>,
+    filter: RwSignal<LogFilter>,
 ) -> impl IntoView {
-    let query = use_query_map();
     let refresh = RwSignal::new(0u32);
     // Which rows' See links are open: kept across reloads of the table (a
     // live update re-renders it while someone reads the links).
     let open_links = RwSignal::new(std::collections::HashSet::<String>::new());
-    let param = move |k: &str| query.read().get(k).filter(|v| !v.is_empty());
+    let param = move |k: &str| filter.read().get(k);
     let log = Resource::new(
-        move || {
-            let filters = (param("status"), param("q"), param("before"));
-            (token.get(), filters, refresh.get(), retry.version().get(), submit.version().get(), param("created"))
-        },
-        |(token, (status, q, before), ..)| list_invalidations(token, status, q, before),
+        move || (token.get(), filter.get(), refresh.get(), retry.version().get(), submit.version().get()),
+        |(token, f, ..)| list_invalidations(token, f.status, f.q, f.before),
     );
     // Live: any status change in the project (or a new invalidation, from
     // the API too) reloads the log in place, as Refresh does; only once the
@@ -46,7 +61,8 @@ pub fn InvalidationLog(
         <section aria-labelledby="log-title">
             <div class="log-head">
                 <h2 id="log-title">"Invalidation log"</h2>
-                <Form method="GET" action="">
+                // A plain GET form: filtering loads the page anew.
+                <form method="GET" action="">
                     <label>
                         "Status "
                         <select name="status" prop:value=move || param("status").unwrap_or_default()>
@@ -60,7 +76,7 @@ pub fn InvalidationLog(
                             prop:value=move || param("q").unwrap_or_default() />
                     </label>
                     <button type="submit">"Filter"</button>
-                </Form>
+                </form>
                 <form method="get" on:submit=move |ev| {
                     ev.prevent_default();
                     refresh.update(|n| *n += 1);
@@ -85,7 +101,7 @@ pub fn InvalidationLog(
             {move || retry.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
             <Transition fallback=|| view! { <p>"Loading the log…"</p> }>
                 {move || Suspend::new(async move {
-                    or_error(log.await, move |page| view! { <LogTable page=page token=token retry=retry open_links=open_links /> })
+                    or_error(log.await, move |page| view! { <LogTable page=page token=token retry=retry open_links=open_links filter=filter.get_untracked() /> })
                 })}
             </Transition>
         </section>
@@ -98,17 +114,14 @@ fn LogTable(
     token: Signal<String>,
     retry: ServerAction<RetryInvalidation>,
     open_links: RwSignal<std::collections::HashSet<String>>,
+    filter: LogFilter,
 ) -> impl IntoView {
-    let query = use_query_map();
     let can_retry = page.role.can_retry();
-    let filtered = query.with_untracked(|q| {
-        q.get("status").is_some_and(|s| !s.is_empty()) || q.get("q").is_some_and(|s| !s.is_empty())
-    });
-    let keep = move |before: Option<&str>| {
-        let q = query.read_untracked();
+    let filtered = filter.status.is_some() || filter.q.is_some();
+    let keep = |before: Option<&str>| {
         let mut parts = Vec::new();
         for key in ["status", "q"] {
-            if let Some(v) = q.get(key).filter(|v| !v.is_empty()) {
+            if let Some(v) = filter.get(key) {
                 parts.push(format!("{key}={}", query_value(&v)));
             }
         }
@@ -118,7 +131,7 @@ fn LogTable(
         format!("?{}", parts.join("&"))
     };
     let older = page.next.as_deref().map(|n| keep(Some(n)));
-    let newest = query.with_untracked(|q| q.get("before").is_some()).then(|| keep(None));
+    let newest = filter.before.is_some().then(|| keep(None));
     if page.rows.is_empty() {
         let msg = if filtered { "No invalidation matches these filters." } else { "No invalidations yet." };
         return view! { <p class="empty" data-testid="log-empty">{msg}</p> }.into_any();

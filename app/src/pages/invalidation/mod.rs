@@ -9,25 +9,16 @@ use crate::components::{CopyButton, Layout};
 use crate::pages::token_param;
 use crate::serverfns::{get_me, invalidation_copy, RetryInvalidation, SubmitInvalidation};
 
+pub use log::LogFilter;
+
 /// The Invalidation page: the form (for admins and editors) and the log.
+/// The server reads the route and the query; the island gets them as props.
 #[component]
 pub fn InvalidationPage() -> impl IntoView {
     let token = token_param();
     let query = use_query_map();
-    let submit = ServerAction::<SubmitInvalidation>::new();
-    let retry = ServerAction::<RetryInvalidation>::new();
-    let me = Resource::new(move || token.get(), |_| get_me());
-    let created = move || query.read().get("created");
-    // "Copy to new": the form starts with an earlier invalidation's scope and paths.
-    let copy = Resource::new(
-        move || (token.get(), query.read().get("copy")),
-        |(token, copy)| async move {
-            match copy {
-                Some(id) => invalidation_copy(token, id).await.ok(),
-                None => None,
-            }
-        },
-    );
+    let param = move |k: &str| query.read_untracked().get(k).filter(|v| !v.is_empty());
+    let filter = LogFilter { status: param("status"), q: param("q"), before: param("before") };
     view! {
         <Title text="Invalidation" />
         <Layout token=token>
@@ -38,27 +29,72 @@ pub fn InvalidationPage() -> impl IntoView {
                 <code>"doc.cloudimg.io/sample.li/flat1.jpg?w=500"</code> " enter "
                 <code>"/sample.li/flat1.jpg"</code> "."
             </p>
-            {move || created().map(|id| view! {
-                <div class="notice notice-ok" role="status" data-testid="created">
-                    "Your invalidation request has been received. Invalidation ID: "
-                    <code data-testid="created-id">{id.clone()}</code> " "
-                    <CopyButton text=id label="Copy the new Invalidation ID" />
-                </div>
-            })}
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    let role = me.await.ok().and_then(|me| me.project(&token.get_untracked()).map(|p| p.role));
-                    let initial = copy.await;
-                    match role {
-                        Some(r) if r.can_submit() => view! { <form::InvalidationForm token=token submit=submit initial=initial /> }.into_any(),
-                        Some(_) => view! {
-                            <p class="notice" data-testid="read-only">"Your role is read-only: you can inspect the log but not submit invalidations."</p>
-                        }.into_any(),
-                        None => ().into_any(),
-                    }
-                })}
-            </Suspense>
-            <log::InvalidationLog token=token retry=retry submit=submit />
+            <InvalidationBody token=token.get_untracked() created=param("created") copy=param("copy") filter />
         </Layout>
+    }
+}
+
+/// The page's interactive part: the form with its live validation, the new
+/// Invalidation ID, and the live log. An island in the main WASM: the one
+/// page whose code the first load carries.
+#[island]
+fn InvalidationBody(
+    token: String,
+    /// The Invalidation ID just created (`?created=`, after a post without JavaScript).
+    created: Option<String>,
+    /// "Copy to new" (`?copy=`): the form starts with this invalidation's scope and paths.
+    copy: Option<String>,
+    filter: LogFilter,
+) -> impl IntoView {
+    let token = Signal::stored(token);
+    crate::platform::island_ready();
+    let me = Resource::new(|| (), |_| get_me());
+    let initial = Resource::new(
+        || (),
+        move |_| {
+            let copy = copy.clone();
+            async move {
+                match copy {
+                    Some(id) => invalidation_copy(token.get_untracked(), id).await.ok(),
+                    None => None,
+                }
+            }
+        },
+    );
+    let submit = ServerAction::<SubmitInvalidation>::new();
+    let retry = ServerAction::<RetryInvalidation>::new();
+    let created = RwSignal::new(created);
+    let filter = RwSignal::new(filter);
+    // Submitted with JavaScript: the address shows the new ID as after a
+    // plain post (`?created=`), and the page shows it without a reload.
+    Effect::new(move |_| {
+        if let Some(Ok(id)) = submit.value().get() {
+            crate::platform::show_address(&format!("/p/{}/invalidation?created={id}", token.get_untracked()));
+            created.set(Some(id));
+            filter.set(LogFilter::default());
+        }
+    });
+    view! {
+        {move || created.get().map(|id| view! {
+            <div class="notice notice-ok" role="status" data-testid="created">
+                "Your invalidation request has been received. Invalidation ID: "
+                <code data-testid="created-id">{id.clone()}</code> " "
+                <CopyButton text=id label="Copy the new Invalidation ID" />
+            </div>
+        })}
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let role = me.await.ok().and_then(|me| me.project(&token.get_untracked()).map(|p| p.role));
+                let initial = initial.await;
+                match role {
+                    Some(r) if r.can_submit() => view! { <form::InvalidationForm token=token submit=submit initial=initial /> }.into_any(),
+                    Some(_) => view! {
+                        <p class="notice" data-testid="read-only">"Your role is read-only: you can inspect the log but not submit invalidations."</p>
+                    }.into_any(),
+                    None => ().into_any(),
+                }
+            })}
+        </Suspense>
+        <log::InvalidationLog token=token retry=retry submit=submit filter=filter />
     }
 }
