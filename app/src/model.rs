@@ -59,6 +59,14 @@ pub struct LogPage {
     pub role: Role,
 }
 
+/// The Invalidation page's form: the caller's role, and the scope and paths
+/// it starts with ("Copy to new").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FormStart {
+    pub role: Role,
+    pub initial: Option<(Scope, Vec<String>)>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventView {
     pub status: Status,

@@ -37,8 +37,8 @@ pub fn island_ready() {
     leptos::prelude::Effect::new(|_| mark_hydrated());
 }
 
-/// Shows `url` (same origin) in the address bar as a new history entry,
-/// without loading it (the browser only).
+/// Shows `url` (same origin) in the address bar in place of the current
+/// history entry, without loading it (the browser only).
 pub fn show_address(url: &str) {
     imp::show_address(url)
 }
@@ -97,7 +97,7 @@ mod imp {
 
     pub fn show_address(url: &str) {
         if let Ok(history) = window().history() {
-            let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(url));
+            let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(url));
         }
     }
 

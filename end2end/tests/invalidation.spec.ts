@@ -11,6 +11,7 @@ import {
   submitOriginal,
   test,
   urlsBox,
+  waitHydrated,
 } from './fixtures';
 
 test.use({ storageState: storageState('admin') });
@@ -35,6 +36,18 @@ test.describe('the invalidation form', () => {
     await expect(row.locator('td').nth(1)).toHaveText('Original');
     await expect(row.getByText('See links (10)')).toBeVisible();
     if (js) await expect(urlsBox(page), 'the form is cleared after a successful submit').toHaveValue('');
+  });
+
+  test('Copy to new starts the form with an earlier invalidation’s paths', async ({ page, js, open, uniq }) => {
+    const list = paths(uniq, 2);
+    const id = await submitOriginal(page, js, list);
+    await open(`${invalidationPath(DEMO)}/${id}`);
+    await page.getByTestId('copy-to-new').click();
+    await expect(page).toHaveURL(new RegExp(`[?&]copy=${id}`));
+    if (js) await waitHydrated(page);
+    await expect(urlsBox(page)).toHaveValue(list.join('\n'));
+    await expect(page.locator('#scope-original')).toBeChecked();
+    if (js) await expect(page.getByTestId('counter')).toContainText('2 / 10');
   });
 
   test('11 paths are blocked in the form and rejected by the server', async ({ page, js, uniq }) => {

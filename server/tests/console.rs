@@ -462,3 +462,43 @@ async fn pages_finish_while_other_apps_start() {
         assert!(reader.await.unwrap() > 0);
     }
 }
+
+db_test!(the_form_starts_from_the_callers_role_and_a_copied_invalidation, |t: TestApp| async move {
+    let cookie = admin(&t).await;
+    let resp = t
+        .server_fn(
+            &cookie,
+            "submit_invalidation",
+            &[("project", "demo"), ("scope", "original"), ("urls", "/a.jpg\n/b.jpg")],
+        )
+        .await;
+    let id: String = serde_json::from_value(body_json(resp).await).unwrap();
+    let start = |cookie: String, project: &'static str, copy: Option<String>| {
+        let t = &t;
+        async move {
+            let mut form = vec![("project", project)];
+            if let Some(c) = copy.as_deref() {
+                form.push(("copy", c));
+            }
+            t.server_fn_json(&cookie, "invalidation_form", &form).await
+        }
+    };
+    let copied = start(cookie.clone(), "demo", Some(id.clone())).await;
+    assert_eq!(copied, serde_json::json!({"role": "admin", "initial": ["original", ["/a.jpg", "/b.jpg"]]}));
+    assert_eq!(start(cookie.clone(), "demo", None).await["initial"], serde_json::Value::Null);
+    let bad = start(cookie.clone(), "demo", Some("not-an-id".into())).await;
+    assert_eq!(bad["initial"], serde_json::Value::Null, "a bad ID starts an empty form, not an error");
+
+    t.user("support@example.com", Role::Support, &t.demo).await;
+    let support = t.login("support@example.com").await;
+    assert_eq!(start(support, "demo", None).await["role"], "support", "the page shows the read-only notice");
+
+    // Another project's member: not found in demo, and demo's ID copies nothing into theirs.
+    let other = t.project("other").await;
+    t.user("ann@example.com", Role::Admin, &other).await;
+    let ann = t.login("ann@example.com").await;
+    assert_eq!(start(ann.clone(), "demo", Some(id.clone())).await, serde_json::json!("NotFound"));
+    let theirs = start(ann, "other", Some(id)).await;
+    assert_eq!(theirs, serde_json::json!({"role": "admin", "initial": null}));
+    assert_eq!(start(String::new(), "demo", None).await, serde_json::json!("Unauthorized"));
+});

@@ -1,9 +1,7 @@
 use leptos::prelude::*;
 
-use imgflush::domain::Scope;
-
 use crate::error::AppError;
-use crate::model::{DetailView, LogPage};
+use crate::model::{DetailView, FormStart, LogPage};
 
 /// Submits an invalidation; on success the browser is sent to the log with
 /// the new Invalidation ID (`?created=`), with or without JavaScript.
@@ -62,17 +60,22 @@ pub async fn invalidation_detail(project: String, id: String) -> Result<DetailVi
     Ok(DetailView::new(detail, &actor))
 }
 
-/// "Copy to new": an earlier invalidation's scope and paths, for the form to
-/// start with. Only these, not `invalidation_detail`'s whole view: the
-/// Invalidation page's WASM then carries no decoder for the details.
-#[server(prefix = "/sfn", endpoint = "invalidation_copy", output = crate::codec::Json)]
-pub async fn invalidation_copy(project: String, id: String) -> Result<(Scope, Vec<String>), AppError> {
+/// What the Invalidation page's form starts with, in one call: the caller's
+/// role in the project (the form for admins and editors, a read-only notice
+/// for the others) and, for "Copy to new" (`copy`), an earlier invalidation's
+/// scope and paths. Only these, not `invalidation_detail`'s view nor the whole
+/// `get_me`: the Invalidation page's WASM then carries no decoder for those.
+#[server(prefix = "/sfn", endpoint = "invalidation_form", output = crate::codec::Json)]
+pub async fn invalidation_form(project: String, copy: Option<String>) -> Result<FormStart, AppError> {
     use imgflush::domain::InvalidationId;
 
     let (services, actor) = crate::ssr::actor(&project).await?;
-    let id = InvalidationId::parse(&id).map_err(|_| crate::ssr::answered(AppError::NotFound))?;
-    let invalidation = services.invalidations.get(&actor, id).await?;
-    Ok((invalidation.scope, invalidation.paths))
+    // An ID that is unknown or not this project's starts an empty form.
+    let initial = match copy.as_deref().map(InvalidationId::parse) {
+        Some(Ok(id)) => services.invalidations.get(&actor, id).await.ok().map(|i| (i.scope, i.paths)),
+        _ => None,
+    };
+    Ok(FormStart { role: actor.role, initial })
 }
 
 #[server(prefix = "/sfn", endpoint = "retry_invalidation", output = crate::codec::Json)]

@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::components::{CopyButton, Layout};
 use crate::pages::token_param;
-use crate::serverfns::{get_me, invalidation_copy, RetryInvalidation, SubmitInvalidation};
+use crate::serverfns::{invalidation_form, RetryInvalidation, SubmitInvalidation};
 
 pub use log::LogFilter;
 
@@ -48,25 +48,14 @@ fn InvalidationBody(
 ) -> impl IntoView {
     let token = Signal::stored(token);
     crate::platform::island_ready();
-    let me = Resource::new(|| (), |_| get_me());
-    let initial = Resource::new(
-        || (),
-        move |_| {
-            let copy = copy.clone();
-            async move {
-                match copy {
-                    Some(id) => invalidation_copy(token.get_untracked(), id).await.ok(),
-                    None => None,
-                }
-            }
-        },
-    );
+    let start = Resource::new(|| (), move |_| invalidation_form(token.get_untracked(), copy.clone()));
     let submit = ServerAction::<SubmitInvalidation>::new();
     let retry = ServerAction::<RetryInvalidation>::new();
     let created = RwSignal::new(created);
     let filter = RwSignal::new(filter);
     // Submitted with JavaScript: the address shows the new ID as after a
-    // plain post (`?created=`), and the page shows it without a reload.
+    // plain post (`?created=`, in place of the page's entry), and the page
+    // shows it without a reload.
     Effect::new(move |_| {
         if let Some(Ok(id)) = submit.value().get() {
             crate::platform::show_address(&format!("/p/{}/invalidation?created={id}", token.get_untracked()));
@@ -84,14 +73,13 @@ fn InvalidationBody(
         })}
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                let role = me.await.ok().and_then(|me| me.project(&token.get_untracked()).map(|p| p.role));
-                let initial = initial.await;
-                match role {
-                    Some(r) if r.can_submit() => view! { <form::InvalidationForm token=token submit=submit initial=initial /> }.into_any(),
-                    Some(_) => view! {
+                // Not a member: nothing here (the log below says "Not found").
+                match start.await {
+                    Ok(s) if s.role.can_submit() => view! { <form::InvalidationForm token=token submit=submit initial=s.initial /> }.into_any(),
+                    Ok(_) => view! {
                         <p class="notice" data-testid="read-only">"Your role is read-only: you can inspect the log but not submit invalidations."</p>
                     }.into_any(),
-                    None => ().into_any(),
+                    Err(_) => ().into_any(),
                 }
             })}
         </Suspense>
