@@ -1,22 +1,15 @@
 use leptos::prelude::*;
-use leptos_meta::Title;
 
-use crate::components::{flash, or_error, ErrorNotice, Layout, LocalTime};
+use crate::components::{flash, or_error, ErrorNotice, LocalTime};
 use crate::model::HooksView;
-use crate::pages::token_param;
+use crate::pages::project_page;
 use crate::serverfns::{list_hooks, AddHook, RemoveHook, TestHook};
 
 /// Notification hooks: called (signed) when an invalidation ends in an
 /// error status, or on every final status. Admins manage and test them.
 #[component]
 pub fn HooksPage() -> impl IntoView {
-    let token = token_param();
-    view! {
-        <Title text="Notifications" />
-        <Layout token=token>
-            <HooksBody token=token.get_untracked() />
-        </Layout>
-    }
+    project_page("Notifications", |token| view! { <HooksBody token /> })
 }
 
 /// The page's interactive part: an island, its code a lazily loaded chunk.

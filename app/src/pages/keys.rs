@@ -1,21 +1,14 @@
 use leptos::prelude::*;
-use leptos_meta::Title;
 
-use crate::components::{flash, or_error, CopyButton, ErrorNotice, Layout, LocalTime};
+use crate::components::{flash, or_error, CopyButton, ErrorNotice, LocalTime};
 use crate::model::{CreatedKey, KeysView};
-use crate::pages::token_param;
+use crate::pages::project_page;
 use crate::serverfns::{list_keys, CreateKey, RevokeKey};
 
 /// API keys: create (secret shown once), list, revoke. Admins only.
 #[component]
 pub fn KeysPage() -> impl IntoView {
-    let token = token_param();
-    view! {
-        <Title text="API keys" />
-        <Layout token=token>
-            <KeysBody token=token.get_untracked() />
-        </Layout>
-    }
+    project_page("API keys", |token| view! { <KeysBody token /> })
 }
 
 /// The page's interactive part: an island, its code a lazily loaded chunk.

@@ -1,24 +1,17 @@
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use imgflush::domain::Role;
 
-use crate::components::{flash, or_error, CopyButton, ErrorNotice, Layout, LocalTime};
+use crate::components::{flash, or_error, CopyButton, ErrorNotice, LocalTime};
 use crate::model::{AddedMember, MembersView};
-use crate::pages::token_param;
+use crate::pages::project_page;
 use crate::serverfns::{list_members, AddMember, ChangeMemberRole, ReinviteMember, RemoveMember};
 
 /// Members of the project: admins add (with an invitation for new users),
 /// change roles and remove; the operator's staff only look.
 #[component]
 pub fn MembersPage() -> impl IntoView {
-    let token = token_param();
-    view! {
-        <Title text="Members" />
-        <Layout token=token>
-            <MembersBody token=token.get_untracked() />
-        </Layout>
-    }
+    project_page("Members", |token| view! { <MembersBody token /> })
 }
 
 /// The page's interactive part: an island, its code a lazily loaded chunk.

@@ -21,3 +21,16 @@ pub fn token_param() -> Signal<String> {
     let params = use_params_map();
     Signal::derive(move || params.read().get("token").unwrap_or_default())
 }
+
+/// A project page whose interactive part is one island taking the project's
+/// token: the title, the layout with the project's tabs, and `island(token)`.
+pub fn project_page<V: IntoView + 'static>(
+    title: &'static str,
+    island: impl FnOnce(String) -> V + Send + 'static,
+) -> impl IntoView {
+    let token = token_param();
+    view! {
+        <leptos_meta::Title text=title />
+        <crate::components::Layout token=token>{island(token.get_untracked())}</crate::components::Layout>
+    }
+}

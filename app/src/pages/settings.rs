@@ -1,23 +1,16 @@
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use imgflush::domain::TargetKind;
 
-use crate::components::{flash, or_error, ErrorNotice, Layout};
+use crate::components::{flash, or_error, ErrorNotice};
 use crate::model::SettingsView;
-use crate::pages::token_param;
+use crate::pages::project_page;
 use crate::serverfns::{project_settings, AddTarget, RemoveTarget, SaveRetention, SaveSettings, TestTarget};
 
 /// Project settings and purge targets (managed by admins).
 #[component]
 pub fn SettingsPage() -> impl IntoView {
-    let token = token_param();
-    view! {
-        <Title text="Settings" />
-        <Layout token=token>
-            <SettingsBody token=token.get_untracked() />
-        </Layout>
-    }
+    project_page("Settings", |token| view! { <SettingsBody token /> })
 }
 
 /// The page's interactive part: an island, its code a lazily loaded chunk.
