@@ -3,18 +3,14 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::ErrorNotice;
+use crate::pages::instance_page;
 use crate::serverfns::{AcceptInvitation, ChangePassword};
 
 /// The signed-in user's own account: change the password (current one
 /// required; every other session ends).
 #[component]
 pub fn AccountPage() -> impl IntoView {
-    view! {
-        <Title text="Your account" />
-        <crate::components::Layout token="">
-            <AccountBody />
-        </crate::components::Layout>
-    }
+    instance_page("Your account", || view! { <AccountBody /> })
 }
 
 /// The page's interactive part: an island, its code a lazily loaded chunk.

@@ -34,3 +34,14 @@ pub fn project_page<V: IntoView + 'static>(
         <crate::components::Layout token=token>{island(token.get_untracked())}</crate::components::Layout>
     }
 }
+
+/// An instance page (no project tabs): the title, the layout, and `island`.
+pub fn instance_page<V: IntoView + 'static>(
+    title: &'static str,
+    island: impl FnOnce() -> V + Send + 'static,
+) -> impl IntoView {
+    view! {
+        <leptos_meta::Title text=title />
+        <crate::components::Layout token="">{island()}</crate::components::Layout>
+    }
+}

@@ -1,19 +1,14 @@
 use leptos::prelude::*;
-use leptos_meta::Title;
 
-use crate::components::{flash, or_error, ErrorNotice, Layout, LocalTime};
+use crate::components::{flash, or_error, ErrorNotice, LocalTime};
 use crate::model::ProjectSummaryView;
+use crate::pages::instance_page;
 use crate::serverfns::{projects_overview, CreateProject};
 
 /// Every project at a glance; owners create new ones here.
 #[component]
 pub fn ProjectsPage() -> impl IntoView {
-    view! {
-        <Title text="Projects" />
-        <Layout token="">
-            <ProjectsBody />
-        </Layout>
-    }
+    instance_page("Projects", || view! { <ProjectsBody /> })
 }
 
 /// The page's interactive part: an island, its code a lazily loaded chunk.

@@ -1,19 +1,14 @@
 use leptos::prelude::*;
-use leptos_meta::Title;
 
-use crate::components::{or_error, ErrorNotice, Layout, LocalTime};
+use crate::components::{or_error, ErrorNotice, LocalTime};
 use crate::model::UsersView;
+use crate::pages::instance_page;
 use crate::serverfns::{list_users, RemoveUser, SetInstanceRole};
 
 /// Every user of the instance: owners give instance roles and remove users.
 #[component]
 pub fn UsersPage() -> impl IntoView {
-    view! {
-        <Title text="Users" />
-        <Layout token="">
-            <UsersBody />
-        </Layout>
-    }
+    instance_page("Users", || view! { <UsersBody /> })
 }
 
 /// The page's interactive part: an island, its code a lazily loaded chunk.
