@@ -87,9 +87,11 @@ impl Writer {
         // The writer does not checkpoint (copying the WAL into the database
         // file, with its fsync, in the middle of a group commit): the
         // checkpointer does, on a connection of its own, beside the commits.
+        // The savepoint of each write keeps its undo (the statement journal)
+        // in memory, not in a temporary file opened and removed per commit.
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-             PRAGMA wal_autocheckpoint = 0;",
+             PRAGMA wal_autocheckpoint = 0; PRAGMA temp_store = MEMORY;",
         )
         .map_err(sqlite_error)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
