@@ -9,6 +9,7 @@ pub use time::{iso_millis, utc_text, LocalTime};
 use leptos::prelude::*;
 
 use crate::error::AppError;
+use imgflush::domain::url::query_value;
 use imgflush::domain::Status;
 
 #[component]
@@ -60,6 +61,12 @@ pub fn CopyButton(text: String, #[prop(into)] label: String) -> impl IntoView {
             {move || if copied.get() { "Copied" } else { "Copy" }}
         </button>
     }
+}
+
+/// `key=value` for each filter that is set, the value escaped for a query
+/// string: the log's and the audit trail's links keep their filters with it.
+pub fn query_parts(filters: &[(&str, Option<&str>)]) -> Vec<String> {
+    filters.iter().filter_map(|(k, v)| v.map(|v| format!("{k}={}", query_value(v)))).collect()
 }
 
 /// What a form posted without JavaScript left for this page to show once

@@ -2,9 +2,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use imgflush::domain::url::query_value;
-
-use crate::components::{or_error, Layout, LocalTime};
+use crate::components::{or_error, query_parts, Layout, LocalTime};
 use crate::model::AuditPage;
 use crate::pages::token_param;
 use crate::serverfns::{instance_audit, project_audit};
@@ -97,10 +95,7 @@ fn AuditFilters(f: AuditFilter) -> impl IntoView {
 #[component]
 fn AuditTable(page: AuditPage, f: AuditFilter) -> impl IntoView {
     let older = page.next.map(|next| {
-        let mut parts: Vec<String> = [("action", &f.action), ("actor", &f.actor)]
-            .into_iter()
-            .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", query_value(v))))
-            .collect();
+        let mut parts = query_parts(&[("action", f.action.as_deref()), ("actor", f.actor.as_deref())]);
         parts.push(format!("before={next}"));
         format!("?{}", parts.join("&"))
     });

@@ -1,10 +1,9 @@
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
-use imgflush::domain::url::query_value;
 use imgflush::domain::Status;
 
-use crate::components::{or_error, CopyButton, ErrorNotice, LocalTime, StatusBadge};
+use crate::components::{or_error, query_parts, CopyButton, ErrorNotice, LocalTime, StatusBadge};
 use crate::model::{LogPage, LogRow};
 use crate::serverfns::{list_invalidations, RetryInvalidation, SubmitInvalidation};
 
@@ -18,13 +17,9 @@ pub struct LogFilter {
 }
 
 impl LogFilter {
-    fn get(&self, k: &str) -> Option<String> {
-        match k {
-            "status" => self.status.clone(),
-            "q" => self.q.clone(),
-            "before" => self.before.clone(),
-            _ => None,
-        }
+    /// The filters a link to another page of the log keeps (`key=value`).
+    fn kept(&self) -> Vec<String> {
+        query_parts(&[("status", self.status.as_deref()), ("q", self.q.as_deref())])
     }
 }
 
@@ -40,7 +35,9 @@ pub fn InvalidationLog(
     // Which rows' See links are open: kept across reloads of the table (a
     // live update re-renders it while someone reads the links).
     let open_links = RwSignal::new(std::collections::HashSet::<String>::new());
-    let param = move |k: &str| filter.read().get(k);
+    let status = move || filter.read().status.clone();
+    let q = move || filter.read().q.clone();
+    let before = move || filter.read().before.clone();
     let log = Resource::new(
         move || (token.get(), filter.get(), refresh.get(), retry.version().get(), submit.version().get()),
         |(token, f, ..)| list_invalidations(token, f.status, f.q, f.before),
@@ -65,7 +62,7 @@ pub fn InvalidationLog(
                 <form method="GET" action="">
                     <label>
                         "Status "
-                        <select name="status" prop:value=move || param("status").unwrap_or_default()>
+                        <select name="status" prop:value=move || status().unwrap_or_default()>
                             <option value="">"Any"</option>
                             {Status::ALL.iter().map(|s| view! { <option value=s.code()>{s.label()}</option> }).collect_view()}
                         </select>
@@ -73,7 +70,7 @@ pub fn InvalidationLog(
                     <label>
                         "Invalidation ID, path or path prefix "
                         <input type="search" name="q" maxlength="512" placeholder="Invalidation ID, path or path prefix"
-                            prop:value=move || param("q").unwrap_or_default() />
+                            prop:value=move || q().unwrap_or_default() />
                     </label>
                     <button type="submit">"Filter"</button>
                 </form>
@@ -81,17 +78,14 @@ pub fn InvalidationLog(
                     ev.prevent_default();
                     refresh.update(|n| *n += 1);
                 }>
-                    {move || param("status").map(|v| view! { <input type="hidden" name="status" value=v /> })}
-                    {move || param("q").map(|v| view! { <input type="hidden" name="q" value=v /> })}
-                    {move || param("before").map(|v| view! { <input type="hidden" name="before" value=v /> })}
+                    {move || status().map(|v| view! { <input type="hidden" name="status" value=v /> })}
+                    {move || q().map(|v| view! { <input type="hidden" name="q" value=v /> })}
+                    {move || before().map(|v| view! { <input type="hidden" name="before" value=v /> })}
                     <button type="submit" class="refresh">"Refresh"</button>
                 </form>
                 <a class="export" rel="external" data-testid="export-csv" href=move || {
                     let mut href = format!("/p/{}/invalidations.csv", token.get());
-                    let filters: Vec<String> = ["status", "q"]
-                        .into_iter()
-                        .filter_map(|k| param(k).map(|v| format!("{k}={}", query_value(&v))))
-                        .collect();
+                    let filters = filter.read().kept();
                     if !filters.is_empty() {
                         href = format!("{href}?{}", filters.join("&"));
                     }
@@ -119,12 +113,7 @@ fn LogTable(
     let can_retry = page.role.can_retry();
     let filtered = filter.status.is_some() || filter.q.is_some();
     let keep = |before: Option<&str>| {
-        let mut parts = Vec::new();
-        for key in ["status", "q"] {
-            if let Some(v) = filter.get(key) {
-                parts.push(format!("{key}={}", query_value(&v)));
-            }
-        }
+        let mut parts = filter.kept();
         if let Some(b) = before {
             parts.push(format!("before={b}"));
         }

@@ -9,7 +9,7 @@ use crate::components::{CopyButton, Layout};
 use crate::pages::token_param;
 use crate::serverfns::{invalidation_form, RetryInvalidation, SubmitInvalidation};
 
-pub use log::LogFilter;
+use log::LogFilter;
 
 /// The Invalidation page: the form (for admins and editors) and the log.
 /// The server reads the route and the query; the island gets them as props.
@@ -60,7 +60,11 @@ fn InvalidationBody(
         if let Some(Ok(id)) = submit.value().get() {
             crate::platform::show_address(&format!("/p/{}/invalidation?created={id}", token.get_untracked()));
             created.set(Some(id));
-            filter.set(LogFilter::default());
+            // The log shows the new row unfiltered; a set that changes
+            // nothing would reload it a second time (the submit already does).
+            if filter.with_untracked(|f| *f != LogFilter::default()) {
+                filter.set(LogFilter::default());
+            }
         }
     });
     view! {
