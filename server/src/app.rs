@@ -170,7 +170,9 @@ impl App {
     /// Serves until `shutdown` fires; runs the in-process worker unless disabled.
     pub async fn serve(self, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
         let worker = self.config.worker.enabled.then(|| {
-            let w = self.worker(self.config.worker_config());
+            // Beside the API: a job submitted while a lane is idle comes
+            // straight to it, stored leased (no claim statement).
+            let w = self.worker(self.config.worker_config()).take_new_jobs_from(&self.services.invalidations);
             tokio::spawn(w.run(shutdown.child_token()))
         });
         let pruning = tokio::spawn(prune_periodically(self.services.clone(), shutdown.child_token()));

@@ -162,3 +162,59 @@ db_test!(retention_prunes_final_invalidations_older_than_n_days, |t: TestApp| as
     assert!(t.store.events(InvalidationId::parse(&done).unwrap()).await.unwrap().is_empty(), "its events went too");
     assert_eq!(t.store.list_invalidations(other.id, &Default::default()).await.unwrap().len(), 1, "90 days there");
 });
+
+/// Rows of `table` that belong to invalidation `id`, read with SQL.
+async fn rows_of(t: &TestApp, table: &str, id: InvalidationId) -> i64 {
+    let sql = format!("SELECT COUNT(*) FROM {table} WHERE invalidation_id = $1");
+    if t.db.url.starts_with("sqlite") {
+        let pool = sqlx::SqlitePool::connect(&t.db.url).await.unwrap();
+        let n = sqlx::query_scalar(&sql).bind(id.0).fetch_one(&pool).await.unwrap();
+        pool.close().await;
+        n
+    } else {
+        let pool = sqlx::PgPool::connect(&t.db.url).await.unwrap();
+        let n = sqlx::query_scalar(&sql).bind(id.0).fetch_one(&pool).await.unwrap();
+        pool.close().await;
+        n
+    }
+}
+
+db_test!(a_pruned_invalidation_takes_its_events_paths_and_target_rows_along, |t: TestApp| async move {
+    // PostgreSQL deletes them with a trigger (no per-row key checks on
+    // insert, migration 0016), SQLite through its foreign keys.
+    let node = common::recorder::Recorder::start().await;
+    let hook = imgflush::backend::store::NewTarget {
+        kind: imgflush::domain::TargetKind::Webhook,
+        name: "hook".into(),
+        url: node.url("/hook"),
+        secret: None,
+    };
+    let editor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
+    let other = t.project("other").await;
+    let keeper = t.actor("keeper@example.com", Role::Editor, &other).await;
+    let mut ids = Vec::new();
+    for (project, actor) in [(&t.demo, &editor), (&other, &keeper)] {
+        t.store.add_target(project.id, &hook, now_ms()).await.unwrap();
+        let sub = imgflush::backend::invalidations::Submission::from_api(
+            "original",
+            Some(vec!["/a.jpg".into(), "/b.jpg".into()]),
+            None,
+        )
+        .unwrap();
+        ids.push(t.app.services.invalidations.submit(actor, sub).await.unwrap().invalidation.id);
+    }
+    let worker = t.app.worker(imgflush::backend::worker::WorkerConfig { id: "prune".into(), ..Default::default() });
+    while worker.try_execute_task().await.unwrap().is_some() {}
+    let tables = ["invalidation_events", "invalidation_paths", "invalidation_targets"];
+    for id in &ids {
+        assert_eq!(t.store.invalidation_anywhere(*id).await.unwrap().status, Status::Done);
+        for table in tables {
+            assert!(rows_of(&t, table, *id).await > 0, "{table} has rows of {id}");
+        }
+    }
+    t.store.prune_invalidations(t.demo.id, now_ms() + DAY_MS).await.unwrap();
+    for table in tables {
+        assert_eq!(rows_of(&t, table, ids[0]).await, 0, "{table} kept rows of a pruned invalidation");
+        assert!(rows_of(&t, table, ids[1]).await > 0, "{table} lost another project's rows");
+    }
+});

@@ -9,8 +9,8 @@ use imgflush::backend::audit::RequestMeta;
 use imgflush::backend::invalidations::{ListParams, Submission};
 use imgflush::backend::now_ms;
 use imgflush::backend::store::{
-    AuditQuery, Invalidation, JobChange, LeaseToken, ListQuery, NewAuditEntry, NewInvalidation, NewTarget, StoreError,
-    Submitter, TargetOutcome, TargetState,
+    AuditQuery, Inserted, Invalidation, JobChange, LeaseToken, ListQuery, NewAuditEntry, NewInvalidation, NewLease,
+    NewTarget, StoreError, Submitter, TargetOutcome, TargetState,
 };
 use imgflush::backend::ServiceError;
 use imgflush::domain::{InvalidationId, Scope};
@@ -115,6 +115,7 @@ fn new_invalidation(project_id: i64, user_id: i64, path: &str) -> NewInvalidatio
             action: "invalidation.submitted",
             detail: format!("{id}: {path}"),
         },
+        lease: None,
     }
 }
 
@@ -127,7 +128,7 @@ async fn insert_all(
         .into_iter()
         .map(|new| {
             let store = t.store.clone();
-            tokio::spawn(async move { store.insert_invalidation(&new).await.map(|inv| (new, inv)) })
+            tokio::spawn(async move { store.insert_invalidation(&new).await.map(|stored| (new, stored.invalidation)) })
         })
         .collect();
     futures::future::join_all(calls).await.into_iter().map(Result::unwrap).collect()
@@ -590,3 +591,41 @@ async fn a_write_waiting_for_a_pool_connection_does_not_pause_the_writer() {
     rare.await.unwrap().unwrap();
     assert_eq!(store.retention_days(t.demo.id).await.unwrap(), 30);
 }
+
+db_test!(a_submission_stored_leased_is_claimed_already, |t: TestApp| async move {
+    // What the console does for a job going straight to its idle worker:
+    // stored under a lease (its first claim), in the same batch as queued ones.
+    let user = t.user("ci@example.com", Role::Editor, &t.demo).await;
+    let lease = |until_ms: i64| NewLease { owner: "beside".into(), token: LeaseToken::new(), until_ms };
+    let mut handed = new_invalidation(t.demo.id, user, "/handed.jpg");
+    handed.lease = Some(lease(now_ms() + 60_000));
+    let queued = new_invalidation(t.demo.id, user, "/queued.jpg");
+    let (handed_id, queued_id) = (handed.id, queued.id);
+    let calls = [handed, queued].map(|new| {
+        let store = t.store.clone();
+        tokio::spawn(async move { store.insert_invalidation(&new).await.unwrap() })
+    });
+    let stored: Vec<Inserted> = futures::future::join_all(calls).await.into_iter().map(Result::unwrap).collect();
+    for s in &stored {
+        assert_eq!(s.invalidation.status, Status::Received);
+        assert!(s.setup_version.is_some(), "the setup version a claim would give");
+    }
+    // Only the queued one is left to claim.
+    let claimed =
+        t.store.claim_many("other", vec![LeaseToken::new(), LeaseToken::new()], now_ms(), 60_000).await.unwrap();
+    assert_eq!(claimed.iter().map(|c| c.job.id).collect::<Vec<_>>(), [queued_id]);
+    assert_eq!(claimed[0].claims, 1);
+    assert!(claimed.iter().all(|c| c.job.id != handed_id));
+
+    // A leased job whose worker never ran it is claimed once the lease ends,
+    // as its second claim.
+    let mut orphan = new_invalidation(t.demo.id, user, "/orphan.jpg");
+    orphan.lease = Some(lease(now_ms() - 1));
+    let orphan_id = orphan.id;
+    let stored = t.store.insert_invalidation(&orphan).await.unwrap();
+    let claimed = t.store.claim_many("rescuer", vec![LeaseToken::new()], now_ms(), 60_000).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].job.id, orphan_id);
+    assert_eq!(claimed[0].claims, 2, "the lease it was stored under was its first claim");
+    assert_eq!(claimed[0].setup_version, stored.setup_version);
+});

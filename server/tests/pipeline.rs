@@ -299,3 +299,102 @@ async fn postgres_notify_wakes_a_worker_in_another_instance() {
     cancel.cancel();
     worker.await.unwrap();
 }
+
+/// A worker wired beside the API as `serve` wires it: jobs submitted while
+/// one of its lanes is idle are stored leased to it and handed over.
+fn run_beside_api(t: &TestApp, cfg: WorkerConfig) -> (CancellationToken, tokio::task::JoinHandle<()>) {
+    let cancel = CancellationToken::new();
+    let worker = t.app.worker(cfg).take_new_jobs_from(&t.app.services.invalidations);
+    (cancel.clone(), tokio::spawn(worker.run(cancel)))
+}
+
+/// `imgflush_worker_jobs_handed_over_total` on the app's `/metrics`.
+async fn handed_over(t: &TestApp) -> u64 {
+    let peer: std::net::SocketAddr = "127.0.0.1:50000".parse().unwrap();
+    let req = axum::http::Request::get("/metrics")
+        .header(axum::http::header::HOST, "localhost")
+        .extension(axum::extract::ConnectInfo(peer))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let text = body_text(t.send(req).await).await;
+    let line = text.lines().find(|l| l.starts_with("imgflush_worker_jobs_handed_over_total ")).unwrap_or_else(|| {
+        panic!("no handed-over counter in\n{text}");
+    });
+    line.rsplit(' ').next().unwrap().parse().unwrap()
+}
+
+db_test!(a_job_submitted_while_a_lane_is_idle_goes_straight_to_it, |t: TestApp| async move {
+    let node = Recorder::start().await;
+    add(&t, TargetKind::Webhook, "hook", node.url("/hook"), None).await;
+    let actor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
+    let (cancel, worker) = run_beside_api(&t, fast("beside"));
+    tokio::time::sleep(Duration::from_millis(300)).await; // its lanes find the queue empty and wait
+    assert_eq!(handed_over(&t).await, 0);
+
+    node.delay(1_000);
+    let inv = submit(&t, &actor, &["/a.jpg"]).await;
+    // Stored leased to that worker, so no claim (here or in any process) takes it.
+    let lease = imgflush::backend::store::LeaseToken::new();
+    let thief = t.store.claim_many("thief", vec![lease], imgflush::backend::now_ms(), 60_000).await.unwrap();
+    assert!(thief.is_empty(), "a handed-over job is claimable: {thief:?}");
+    assert_eq!(settle(&t, inv.id, Duration::from_secs(10)).await.status, Status::Done);
+    assert_eq!(handed_over(&t).await, 1);
+    assert_eq!(node.count(), 1, "purged once");
+    let events = t.store.events(inv.id).await.unwrap();
+    let preparing: Vec<_> = events.iter().filter(|e| e.status == Status::Preparing).collect();
+    assert_eq!(preparing.len(), 1);
+    assert_eq!(preparing[0].note.as_deref(), Some("claimed by beside"));
+    cancel.cancel();
+    worker.await.unwrap();
+});
+
+db_test!(a_handed_over_job_whose_worker_dies_is_finished_by_another, |t: TestApp| async move {
+    let cdn = Recorder::start().await;
+    add(&t, TargetKind::Varnish, "cdn", cdn.url("/"), None).await;
+    cdn.delay(60_000);
+    let actor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
+    let mut cfg = fast("doomed");
+    cfg.target_timeout = Duration::from_secs(60);
+    let (_cancel, doomed) = run_beside_api(&t, cfg);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let inv = submit(&t, &actor, &["/a.jpg"]).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while cdn.count() == 0 {
+        assert!(Instant::now() < deadline, "the handed-over job never reached the CDN step");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(handed_over(&t).await, 1);
+    // The process dies mid-job: its lease runs out and another worker takes over.
+    doomed.abort();
+    let _ = doomed.await;
+    cdn.delay(0);
+    let (cancel, rescuer) = run_worker(&t, fast("rescuer"));
+    let done = settle(&t, inv.id, Duration::from_secs(15)).await;
+    assert_eq!(done.status, Status::Done, "{:?}", done.error);
+    let events = t.store.events(inv.id).await.unwrap();
+    assert!(events.iter().any(|e| e.note.as_deref().is_some_and(|n| n.contains("resumed by rescuer"))), "{events:?}");
+    cancel.cancel();
+    rescuer.await.unwrap();
+});
+
+db_test!(past_its_slots_new_jobs_queue_for_the_lanes, |t: TestApp| async move {
+    // One lane: four handed-over jobs at most (as many as it claims at once);
+    // the fifth and sixth queue, wake the lane and are claimed as usual.
+    let node = Recorder::start().await;
+    add(&t, TargetKind::Webhook, "hook", node.url("/hook"), None).await;
+    node.delay(500);
+    let actor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
+    let (cancel, worker) = run_beside_api(&t, WorkerConfig { concurrency: 1, ..fast("one-lane") });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let paths: Vec<[String; 1]> = (0..6).map(|i| [format!("/six/{i}.jpg")]).collect();
+    let paths: Vec<[&str; 1]> = paths.iter().map(|[p]| [p.as_str()]).collect();
+    // Each submission takes its slot (or not) before its insert: all six at once.
+    let submitted = futures::future::join_all(paths.iter().map(|p| submit(&t, &actor, p))).await;
+    for inv in &submitted {
+        assert_eq!(settle(&t, inv.id, Duration::from_secs(20)).await.status, Status::Done);
+    }
+    assert_eq!(handed_over(&t).await, 4);
+    assert_eq!(node.count(), 6, "each purged once");
+    cancel.cancel();
+    worker.await.unwrap();
+});

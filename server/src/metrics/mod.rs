@@ -78,6 +78,10 @@ impl ConsoleMetrics {
                 "imgflush_worker_setup_reads_total",
                 "Reads of a project's setup by this process's worker: one per project and change to its settings, targets or hooks.",
             ),
+            handed: r.counter(
+                "imgflush_worker_jobs_handed_over_total",
+                "Jobs this process's submissions stored already leased to its idle worker (no claim needed).",
+            ),
         };
         let accepted =
             r.counter("imgflush_invalidations_accepted_total", "Invalidations accepted (201) by this instance's API.");

@@ -1,7 +1,7 @@
 //! The invalidation service: submit, list, inspect and retry, with the role
 //! checks every caller (console, API) goes through.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -9,6 +9,7 @@ use tokio::sync::Notify;
 
 use super::limits::Limits;
 use super::store::*;
+use super::worker::Handoff;
 use super::{now_ms, Actor, ServiceError};
 
 mod announce;
@@ -40,6 +41,8 @@ pub struct InvalidationService {
     wake: Arc<Notify>,
     announcer: Announcer,
     limits: Limits,
+    /// This process's worker, once it runs (`Worker::take_new_jobs_from`).
+    handoff: Arc<OnceLock<Handoff>>,
 }
 
 pub const MAX_PAGE: i64 = 100;
@@ -49,7 +52,13 @@ pub const MAX_SEARCH_BYTES: usize = 512;
 impl InvalidationService {
     pub fn new(store: DynStore, wake: Arc<Notify>, limits: Limits) -> Self {
         let announcer = Announcer::start(store.clone());
-        InvalidationService { store, wake, announcer, limits }
+        InvalidationService { store, wake, announcer, limits, handoff: Arc::default() }
+    }
+
+    /// New jobs go straight to `handoff`'s worker while one of its lanes is
+    /// idle (every clone of this service; the first worker to ask keeps it).
+    pub fn hand_new_jobs_to(&self, handoff: Handoff) {
+        let _ = self.handoff.set(handoff);
     }
 
     #[tracing::instrument(skip_all, fields(project = %actor.project.token, scope = ?sub.scope), err(level = "info"))]
@@ -69,6 +78,9 @@ impl InvalidationService {
             self.limits.scope_all(actor.project.id).await?;
         }
         let id = InvalidationId(uuid::Uuid::now_v7());
+        let now = now_ms();
+        // An idle lane of this process's worker takes it at once, without a claim.
+        let handed = self.handoff.get().and_then(|h| h.reserve(now));
         let what = if paths.is_empty() { "scope all".to_owned() } else { paths.join(" ") };
         let new = NewInvalidation {
             id,
@@ -78,11 +90,12 @@ impl InvalidationService {
             submitter: actor.submitter.clone(),
             idempotency_key: sub.idempotency_key.clone(),
             request_hash: Some(request_hash.clone()),
-            now_ms: now_ms(),
+            now_ms: now,
             audit: super::audit::entry(actor, "invalidation.submitted", format!("{id}: {what}")),
+            lease: handed.as_ref().map(|h| h.lease().clone()),
         };
-        let invalidation = match self.store.insert_invalidation(&new).await {
-            Ok(inv) => inv,
+        let stored = match self.store.insert_invalidation(&new).await {
+            Ok(stored) => stored,
             // A concurrent request with the same key won the race.
             Err(StoreError::Conflict(_)) if sub.idempotency_key.is_some() => {
                 let key = sub.idempotency_key.as_deref().unwrap_or_default();
@@ -91,9 +104,12 @@ impl InvalidationService {
             }
             Err(e) => return Err(e.into()),
         };
-        // Other instances' workers: the store announced the job in its commit.
-        self.wake.notify_one();
-        Ok(Created { invalidation, replayed: false })
+        match handed {
+            Some(handed) => handed.deliver(&stored),
+            // Other instances' workers: the store announced the job in its commit.
+            None => self.wake.notify_one(),
+        }
+        Ok(Created { invalidation: stored.invalidation, replayed: false })
     }
 
     /// This instance's idle lane at once; other instances' workers (LISTEN

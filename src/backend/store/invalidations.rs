@@ -9,18 +9,26 @@ use rusqlite::ToSql;
 
 use super::audit::append_sqlite;
 use super::lite::{execute, query_opt};
-use super::rows::{convert, json_list, search_terms, submitter_ids, EventRow, InvalidationRow, TargetResultRow};
+use super::rows::{
+    convert, json_list, search_terms, submitter_ids, ClaimRow, EventRow, InvalidationRow, TargetResultRow,
+};
 use super::{
-    Invalidation, InvalidationStore, ListQuery, NewInvalidation, PgStore, SqliteStore, StatusEvent, StoreError,
-    StoreResult, TargetResult,
+    Inserted, Invalidation, InvalidationStore, ListQuery, NewInvalidation, PgStore, SqliteStore, StatusEvent,
+    StoreError, StoreResult, TargetResult,
 };
 use crate::domain::{InvalidationId, Status};
 
+/// `$11`…`$13`: the lease of a job handed straight to a worker (all NULL
+/// when queued); such a job counts its first claim. Returns what a claim
+/// does (the row, its claims, its project's setup version).
 const INSERT: &str = "INSERT INTO invalidations (id, project_id, scope, paths, status, attempt, submitted_by, \
-     user_id, api_key_id, created_ms, updated_ms, next_run_ms, idempotency_key, request_hash) \
-     VALUES ($1, $2, $3, $4, 'RECEIVED', 1, $5, $6, $7, $8, $8, $8, $9, $10) \
+     user_id, api_key_id, created_ms, updated_ms, next_run_ms, idempotency_key, request_hash, \
+     lease_owner, lease_token, lease_until_ms, claims) \
+     VALUES ($1, $2, $3, $4, 'RECEIVED', 1, $5, $6, $7, $8, $8, $8, $9, $10, $11, $12, $13, \
+     CASE WHEN $12 IS NULL THEN 0 ELSE 1 END) \
      RETURNING id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, updated_ms, \
-     finished_ms, request_hash";
+     finished_ms, request_hash, claims, \
+     (SELECT setup_version FROM projects p WHERE p.id = invalidations.project_id) AS setup_version";
 const ONE: &str = "SELECT id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, \
      updated_ms, finished_ms, request_hash FROM invalidations WHERE project_id = $1 AND id = $2";
 /// By id alone, whatever the project: only the ID lookup uses it, and it
@@ -92,7 +100,7 @@ const RETRY_ONLY_ERRORED: StoreError = StoreError::Conflict("only errored invali
 
 #[async_trait]
 impl InvalidationStore for SqliteStore {
-    async fn insert_invalidation(&self, new: &NewInvalidation) -> StoreResult<Invalidation> {
+    async fn insert_invalidation(&self, new: &NewInvalidation) -> StoreResult<Inserted> {
         let new = new.clone();
         self.writer
             .write(move |c| {
@@ -100,7 +108,10 @@ impl InvalidationStore for SqliteStore {
                 let note = format!("submitted by {}", new.submitter.label());
                 let paths = json_list(&new.paths);
                 let by = new.submitter.label();
-                let params: [&dyn ToSql; 10] = [
+                let lease = new.lease.as_ref();
+                let (owner, token, until) =
+                    (lease.map(|l| l.owner.as_str()), lease.map(|l| l.token.as_str()), lease.map(|l| l.until_ms));
+                let params: [&dyn ToSql; 13] = [
                     &new.id.0,
                     &new.project_id,
                     &new.scope.as_str(),
@@ -111,8 +122,11 @@ impl InvalidationStore for SqliteStore {
                     &new.now_ms,
                     &new.idempotency_key,
                     &new.request_hash,
+                    &owner,
+                    &token,
+                    &until,
                 ];
-                let row = query_opt(c, INSERT, &params, InvalidationRow::from_sqlite)?.ok_or(StoreError::NotFound)?;
+                let row = query_opt(c, INSERT, &params, ClaimRow::from_sqlite)?.ok_or(StoreError::NotFound)?;
                 let received = Status::Received.code();
                 execute(c, INSERT_EVENT, &[&new.id.0, &received, &1, &note, &new.now_ms])?;
                 if !new.paths.is_empty() {
@@ -120,7 +134,7 @@ impl InvalidationStore for SqliteStore {
                     execute(c, INSERT_PATHS_SQLITE, &[&new.id.0, &new.project_id, &paths])?;
                 }
                 append_sqlite(c, &new.audit)?;
-                row.try_into()
+                Ok(Inserted { invalidation: row.job.try_into()?, setup_version: row.setup_version })
             })
             .await
     }
@@ -196,7 +210,7 @@ impl InvalidationStore for SqliteStore {
 #[async_trait]
 impl InvalidationStore for PgStore {
     /// In the next batch of new invalidations (`pg_insert.rs`).
-    async fn insert_invalidation(&self, new: &NewInvalidation) -> StoreResult<Invalidation> {
+    async fn insert_invalidation(&self, new: &NewInvalidation) -> StoreResult<Inserted> {
         super::pg_insert::insert(&self.inserts, new.clone()).await
     }
 

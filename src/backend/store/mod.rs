@@ -156,8 +156,9 @@ pub trait KeyStore {
 #[async_trait]
 pub trait InvalidationStore {
     /// Stores a new invalidation (RECEIVED, with its event and paths) and
-    /// tells every instance's workers there is a job.
-    async fn insert_invalidation(&self, new: &NewInvalidation) -> StoreResult<Invalidation>;
+    /// tells every instance's workers there is a job (unless it is stored
+    /// leased, `NewInvalidation::lease`).
+    async fn insert_invalidation(&self, new: &NewInvalidation) -> StoreResult<Inserted>;
     async fn invalidation(&self, project_id: i64, id: InvalidationId) -> StoreResult<Invalidation>;
     /// The invalidation in whichever project holds it (the ID lookup).
     async fn invalidation_anywhere(&self, id: InvalidationId) -> StoreResult<Invalidation>;

@@ -28,8 +28,8 @@ use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use super::pg_batch::{self, Batcher, Write};
-use super::rows::{json_list, submitter_ids, InvalidationRow};
-use super::{Invalidation, NewInvalidation, StoreError, StoreResult};
+use super::rows::{json_list, submitter_ids, ClaimRow};
+use super::{Inserted, NewInvalidation, StoreError, StoreResult};
 
 /// One inserter: while its statement runs the next batch queues, so the
 /// batches grow with the load. Two or three (measured with the worker
@@ -43,17 +43,23 @@ const MAX_BATCH: usize = 128;
 /// audit row, in one statement: `$1`…`$11` are arrays of the invalidations'
 /// columns and their events' notes, `$12`…`$20` arrays of the audit rows'
 /// columns, one element per submission; `$21` the NOTIFY's payload (the
-/// announcer id), sent at the commit.
+/// announcer id), sent at the commit unless every submission is stored
+/// leased; `$22`…`$24` the leases of the submissions handed straight to a
+/// worker (NULL for the queued ones, see `NewInvalidation::lease`). Returns
+/// what a claim does: the rows, their claims and their projects' setup versions.
 const INSERT_MANY: &str = "WITH input AS (SELECT * FROM unnest($1::uuid[], $2::int8[], $3::text[], $4::text[], \
-     $5::text[], $6::int8[], $7::int8[], $8::int8[], $9::text[], $10::text[], $11::text[]) \
+     $5::text[], $6::int8[], $7::int8[], $8::int8[], $9::text[], $10::text[], $11::text[], $22::text[], \
+     $23::text[], $24::int8[]) \
      AS t(id, project_id, scope, paths, submitted_by, user_id, api_key_id, now_ms, idempotency_key, \
-     request_hash, note)), \
+     request_hash, note, lease_owner, lease_token, lease_until_ms)), \
      inv AS (INSERT INTO invalidations (id, project_id, scope, paths, status, attempt, submitted_by, user_id, \
-     api_key_id, created_ms, updated_ms, next_run_ms, idempotency_key, request_hash) \
+     api_key_id, created_ms, updated_ms, next_run_ms, idempotency_key, request_hash, lease_owner, lease_token, \
+     lease_until_ms, claims) \
      SELECT id, project_id, scope, paths, 'RECEIVED', 1, submitted_by, user_id, api_key_id, now_ms, now_ms, \
-     now_ms, idempotency_key, request_hash FROM input \
+     now_ms, idempotency_key, request_hash, lease_owner, lease_token, lease_until_ms, \
+     CASE WHEN lease_token IS NULL THEN 0 ELSE 1 END FROM input \
      RETURNING id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, updated_ms, \
-     finished_ms, request_hash), \
+     finished_ms, request_hash, claims), \
      ev AS (INSERT INTO invalidation_events (invalidation_id, status, attempt, note, at_ms) \
      SELECT inv.id, 'RECEIVED', 1, input.note, inv.created_ms FROM inv JOIN input ON input.id = inv.id), \
      p AS (INSERT INTO invalidation_paths (invalidation_id, project_id, path) \
@@ -61,13 +67,15 @@ const INSERT_MANY: &str = "WITH input AS (SELECT * FROM unnest($1::uuid[], $2::i
      au AS (INSERT INTO audit_events (at_ms, project_id, actor, user_id, api_key_id, ip, user_agent, action, \
      detail) SELECT * FROM unnest($12::int8[], $13::int8[], $14::text[], $15::int8[], $16::int8[], \
      $17::text[], $18::text[], $19::text[], $20::text[])), \
-     announced AS MATERIALIZED (SELECT pg_notify('imgflush_jobs', $21)) \
-     SELECT inv.* FROM inv, announced";
+     announced AS MATERIALIZED (SELECT count(*) FROM (SELECT pg_notify('imgflush_jobs', $21) FROM input \
+     WHERE input.lease_token IS NULL LIMIT 1) n) \
+     SELECT inv.*, (SELECT p.setup_version FROM projects p WHERE p.id = inv.project_id) AS setup_version \
+     FROM inv, announced";
 
 /// A submission waiting for its batch, and who to tell.
 pub(super) struct Insert {
     new: NewInvalidation,
-    reply: oneshot::Sender<StoreResult<Invalidation>>,
+    reply: oneshot::Sender<StoreResult<Inserted>>,
 }
 
 /// The queue of new invalidations in front of the inserter; each batch
@@ -81,14 +89,14 @@ pub(super) fn start(pool: PgPool, announcer_id: String) -> Batcher<Insert> {
 }
 
 /// Stores `new` in the next batch; its row once that batch has committed.
-pub(super) async fn insert(queue: &Batcher<Insert>, new: NewInvalidation) -> StoreResult<Invalidation> {
+pub(super) async fn insert(queue: &Batcher<Insert>, new: NewInvalidation) -> StoreResult<Inserted> {
     queue.call(|reply| Insert { new, reply }).await
 }
 
 impl Write for Insert {
     /// The announcer id: the NOTIFY's payload.
     type Ctx = Arc<str>;
-    type Stored = HashMap<Uuid, InvalidationRow>;
+    type Stored = HashMap<Uuid, ClaimRow>;
 
     async fn store_many(pool: &PgPool, announcer_id: &Arc<str>, batch: &[Self]) -> StoreResult<Self::Stored> {
         insert_many(pool, batch, announcer_id).await
@@ -97,7 +105,11 @@ impl Write for Insert {
     /// Tells each caller its stored row.
     fn answer(batch: Vec<Self>, mut rows: Self::Stored) {
         for Insert { new, reply } in batch {
-            let _ = reply.send(rows.remove(&new.id.0).ok_or(StoreError::NotFound).and_then(TryInto::try_into));
+            let stored = rows
+                .remove(&new.id.0)
+                .ok_or(StoreError::NotFound)
+                .and_then(|row| Ok(Inserted { invalidation: row.job.try_into()?, setup_version: row.setup_version }));
+            let _ = reply.send(stored);
         }
     }
 
@@ -107,16 +119,12 @@ impl Write for Insert {
 }
 
 /// The batch's rows by id, once committed.
-async fn insert_many(
-    pool: &PgPool,
-    batch: &[Insert],
-    announcer_id: &str,
-) -> StoreResult<HashMap<Uuid, InvalidationRow>> {
+async fn insert_many(pool: &PgPool, batch: &[Insert], announcer_id: &str) -> StoreResult<HashMap<Uuid, ClaimRow>> {
     let mut c = Columns::default();
     for Insert { new, .. } in batch {
         c.push(new);
     }
-    let rows: Vec<InvalidationRow> = sqlx::query_as(INSERT_MANY)
+    let rows: Vec<ClaimRow> = sqlx::query_as(INSERT_MANY)
         .bind(c.id)
         .bind(c.project_id)
         .bind(c.scope)
@@ -138,9 +146,12 @@ async fn insert_many(
         .bind(c.action)
         .bind(c.detail)
         .bind(announcer_id)
+        .bind(c.lease_owner)
+        .bind(c.lease_token)
+        .bind(c.lease_until_ms)
         .fetch_all(pool)
         .await?;
-    Ok(rows.into_iter().map(|r| (r.id, r)).collect())
+    Ok(rows.into_iter().map(|r| (r.job.id, r)).collect())
 }
 
 /// A batch as columns, for `unnest`.
@@ -166,6 +177,9 @@ struct Columns {
     user_agent: Vec<Option<String>>,
     action: Vec<&'static str>,
     detail: Vec<String>,
+    lease_owner: Vec<Option<String>>,
+    lease_token: Vec<Option<String>>,
+    lease_until_ms: Vec<Option<i64>>,
 }
 
 impl Columns {
@@ -193,5 +207,9 @@ impl Columns {
         self.user_agent.push(a.meta.user_agent.clone());
         self.action.push(a.action);
         self.detail.push(a.detail.clone());
+        let lease = new.lease.as_ref();
+        self.lease_owner.push(lease.map(|l| l.owner.clone()));
+        self.lease_token.push(lease.map(|l| l.token.as_str().to_owned()));
+        self.lease_until_ms.push(lease.map(|l| l.until_ms));
     }
 }

@@ -23,6 +23,9 @@ pub struct WorkerMetrics {
     /// Reads of a project's setup (settings, targets, hooks): once per
     /// project and change to its setup, not once per job.
     pub setup_reads: Counter,
+    /// Jobs handed straight to this worker by its process's submissions,
+    /// stored leased to it (no claim statement, see `handoff.rs`).
+    pub handed: Counter,
 }
 
 impl Default for WorkerMetrics {
@@ -34,6 +37,7 @@ impl Default for WorkerMetrics {
             purge_webhook: Histogram::noop(),
             purge_failed: Counter::noop(),
             setup_reads: Counter::noop(),
+            handed: Counter::noop(),
         }
     }
 }

@@ -19,11 +19,13 @@ use super::purge;
 use super::store::*;
 use crate::domain::Status;
 
+mod handoff;
 mod job;
 mod lease;
 mod metrics;
 mod setup;
 
+pub use handoff::{Handoff, Reserved};
 use lease::{heartbeat, Lease};
 pub use metrics::WorkerMetrics;
 use setup::{SetupCache, SetupCell};
@@ -102,6 +104,8 @@ pub struct Worker {
     metrics: WorkerMetrics,
     /// The projects' setups, shared by the lanes.
     setups: Arc<SetupCache>,
+    /// New jobs handed straight to this worker by this process's submissions.
+    handoff: Option<Handoff>,
 }
 
 impl Worker {
@@ -116,7 +120,18 @@ impl Worker {
             cfg: Arc::new(cfg),
             metrics: Default::default(),
             setups: Default::default(),
+            handoff: None,
         }
+    }
+
+    /// Jobs submitted through `invalidations` while a lane of this worker is
+    /// idle are stored leased to it and handed over in memory (see
+    /// `handoff.rs`), at most as many at once as the lanes could claim.
+    pub fn take_new_jobs_from(mut self, invalidations: &crate::backend::invalidations::InvalidationService) -> Self {
+        let handoff = Handoff::new(&self.cfg.id, self.cfg.lease, self.cfg.concurrency.max(1) * CLAIM_BATCH);
+        invalidations.hand_new_jobs_to(handoff.clone());
+        self.handoff = Some(handoff);
+        self
     }
 
     /// Lets purges reach `policy`'s networks besides public addresses
@@ -148,6 +163,9 @@ impl Worker {
         for _ in 0..self.cfg.concurrency.max(1) {
             lanes.spawn(self.clone().lane(cancel.clone()));
         }
+        if let Some(jobs) = self.handoff.as_ref().and_then(Handoff::take_receiver) {
+            lanes.spawn(self.clone().handed(jobs, cancel.clone()));
+        }
         while lanes.join_next().await.is_some() {}
         tracing::info!(worker = %self.cfg.id, "worker stopped");
     }
@@ -156,19 +174,58 @@ impl Worker {
     /// then sleep until a wake-up, the fallback poll, or cancellation.
     async fn lane(self, cancel: CancellationToken) {
         while !cancel.is_cancelled() {
+            let mut idle = None;
             match self.try_execute_batch().await {
                 Ok(n) if n > 0 => continue,
-                Ok(_) => {}
+                // The queue is empty: new jobs may come straight here.
+                Ok(_) => idle = self.handoff.as_ref().map(Handoff::idle),
                 Err(WorkerError::LeaseLost | WorkerError::LeaseExpiring) => continue,
                 Err(WorkerError::Retryable(e)) => tracing::warn!(error = %e, "worker backing off"),
                 Err(WorkerError::Fatal(e)) => tracing::error!(error = %e, "job failed"),
             }
+            let _idle = idle;
             tokio::select! {
                 _ = cancel.cancelled() => break,
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(self.cfg.poll) => {}
             }
         }
+    }
+
+    /// Runs the jobs handed over by this process's submissions, each in its
+    /// slot, until `cancel` fires; then refuses new ones, runs those already
+    /// handed over and waits for all of them.
+    async fn handed(
+        self,
+        mut jobs: tokio::sync::mpsc::UnboundedReceiver<handoff::Delivery>,
+        cancel: CancellationToken,
+    ) {
+        let mut running = JoinSet::new();
+        let start = |running: &mut JoinSet<()>, (claimed, slot): handoff::Delivery| {
+            let worker = self.clone();
+            self.metrics.handed.increment(1);
+            running.spawn(async move {
+                let _slot = slot;
+                if let Err(WorkerError::Fatal(e)) = worker.run_claimed(claimed, &SetupCell::new()).await {
+                    tracing::error!(error = %e, "job failed");
+                }
+            });
+        };
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                next = jobs.recv() => match next {
+                    Some(delivery) => start(&mut running, delivery),
+                    None => break,
+                },
+                Some(_) = running.join_next(), if !running.is_empty() => {}
+            }
+        }
+        jobs.close();
+        while let Ok(delivery) = jobs.try_recv() {
+            start(&mut running, delivery);
+        }
+        while running.join_next().await.is_some() {}
     }
 
     /// Claims one job and drives it to a final status. `Ok(None)`: nothing to do.

@@ -93,22 +93,32 @@ impl JobQueue for SqliteStore {
     }
 }
 
-/// The changes in order, on the writer's connection (inside the savepoint the
-/// writer rolls back on error): the sequence PostgreSQL's `apply_pg` runs,
-/// one plain statement per step (a statement here is a function call).
+/// The changes, on the writer's connection (inside the savepoint the writer
+/// rolls back on error), as PostgreSQL's group statement writes them
+/// (`pg_group/`): the target rows and results first, each checking the lease;
+/// then the row takes the group's last status (or its final fields) in one
+/// update, which checks the lease too; then every status change's event, in
+/// order, with its own time. The intermediate statuses were never visible
+/// outside this transaction, so one update of the row (and of its status and
+/// time indexes) stands for them all. A change after the final status finds
+/// the lease gone, as change by change.
 fn apply_sqlite(c: &Connection, id: InvalidationId, lease: &str, changes: &[JobChange]) -> StoreResult<()> {
-    let event = |status: Status, attempt: i32, note: Option<&str>, at_ms: i64| {
-        execute(c, INSERT_EVENT, &[&id.0, &status.code(), &attempt, &note, &at_ms]).map(drop)
-    };
+    let mut events: Vec<(Status, Option<&str>, i64)> = Vec::new();
+    let mut last: Option<(Status, i64)> = None;
+    let mut finish = None;
+    let mut touched = None;
     for change in changes {
+        if finish.is_some() {
+            return Err(StoreError::LeaseLost);
+        }
         match change {
             JobChange::Status { status, note, at_ms } => {
-                let attempt = query_opt(c, TRANSITION, &[&status.code(), at_ms, &id.0, &lease], |r| r.get(0))?
-                    .ok_or(StoreError::LeaseLost)?;
-                event(*status, attempt, note.as_deref(), *at_ms)?;
+                last = Some((*status, *at_ms));
+                events.push((*status, note.as_deref(), *at_ms));
             }
             JobChange::Targets { targets, at_ms } => {
-                leased(execute(c, TOUCH_LEASED, &[at_ms, &id.0, &lease])? as u64)?;
+                // Their lease check is the row's update below (or the touch).
+                touched = Some(*at_ms);
                 for t in targets {
                     execute(c, INSERT_TARGET, &[&id.0, &t.id, &t.kind.as_str(), &t.name, at_ms])?;
                 }
@@ -129,11 +139,27 @@ fn apply_sqlite(c: &Connection, id: InvalidationId, lease: &str, changes: &[JobC
                 leased(execute(c, RECORD_TARGET, &params)? as u64)?;
             }
             JobChange::Finish { status, error, note, at_ms, notified } => {
-                let params: [&dyn ToSql; 6] = [&status.code(), error, at_ms, &id.0, &lease, notified];
-                let attempt = query_opt(c, FINISH, &params, |r| r.get(0))?.ok_or(StoreError::LeaseLost)?;
-                event(*status, attempt, error.as_deref().or(note.as_deref()), *at_ms)?;
+                events.push((*status, error.as_deref().or(note.as_deref()), *at_ms));
+                finish = Some((*status, error, *at_ms, *notified));
             }
         }
+    }
+    let attempt: i32 = if let Some((status, error, at_ms, notified)) = finish {
+        let params: [&dyn ToSql; 6] = [&status.code(), error, &at_ms, &id.0, &lease, &notified];
+        query_opt(c, FINISH, &params, |r| r.get(0))?.ok_or(StoreError::LeaseLost)?
+    } else if let Some((status, at_ms)) = last {
+        // The row's time is its latest change's (target rows may follow the status).
+        let at_ms = touched.map_or(at_ms, |t| t.max(at_ms));
+        query_opt(c, TRANSITION, &[&status.code(), &at_ms, &id.0, &lease], |r| r.get(0))?
+            .ok_or(StoreError::LeaseLost)?
+    } else {
+        if let Some(at_ms) = touched {
+            leased(execute(c, TOUCH_LEASED, &[&at_ms, &id.0, &lease])? as u64)?;
+        }
+        return Ok(());
+    };
+    for (status, note, at_ms) in events {
+        execute(c, INSERT_EVENT, &[&id.0, &status.code(), &attempt, &note, &at_ms])?;
     }
     Ok(())
 }

@@ -247,6 +247,10 @@ pub struct NewInvalidation {
     pub now_ms: i64,
     /// Its audit row, stored in the same transaction.
     pub audit: super::NewAuditEntry,
+    /// Stored already claimed, under this lease, by an idle worker of this
+    /// process (`worker::Handoff`): no claim statement follows. `None`: queued
+    /// for any worker to claim.
+    pub lease: Option<NewLease>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -120,3 +120,20 @@ pub struct Claimed {
     /// claim: every change to them bumps it. `None`: the project is gone.
     pub setup_version: Option<i64>,
 }
+
+/// The lease a new invalidation is stored under when it is handed straight to
+/// an idle worker (see [`super::NewInvalidation::lease`]): its first claim.
+#[derive(Debug, Clone)]
+pub struct NewLease {
+    pub owner: String,
+    pub token: LeaseToken,
+    pub until_ms: i64,
+}
+
+/// A new invalidation as stored, with its project's setup version at that
+/// moment (what a claim returns, for a job stored leased).
+#[derive(Debug, Clone)]
+pub struct Inserted {
+    pub invalidation: Invalidation,
+    pub setup_version: Option<i64>,
+}
