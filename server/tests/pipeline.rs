@@ -323,13 +323,33 @@ async fn handed_over(t: &TestApp) -> u64 {
     line.rsplit(' ').next().unwrap().parse().unwrap()
 }
 
+/// Submits probe jobs (the project has no target yet) until one is handed
+/// over: from then on a lane of the worker is idle, and stays so while its
+/// polls find the queue empty. The handed-over count so far.
+async fn until_idle(t: &TestApp, actor: &Actor) -> u64 {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for i in 0.. {
+        let before = handed_over(t).await;
+        let probe = submit(t, actor, &[&format!("/probe/{i}.jpg")]).await;
+        settle(t, probe.id, Duration::from_secs(10)).await;
+        let after = handed_over(t).await;
+        if after > before {
+            // The probe's slot is free once its task has ended, just after DONE.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            return after;
+        }
+        assert!(Instant::now() < deadline, "no lane of the worker went idle");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    unreachable!()
+}
+
 db_test!(a_job_submitted_while_a_lane_is_idle_goes_straight_to_it, |t: TestApp| async move {
-    let node = Recorder::start().await;
-    add(&t, TargetKind::Webhook, "hook", node.url("/hook"), None).await;
     let actor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
     let (cancel, worker) = run_beside_api(&t, fast("beside"));
-    tokio::time::sleep(Duration::from_millis(300)).await; // its lanes find the queue empty and wait
-    assert_eq!(handed_over(&t).await, 0);
+    let before = until_idle(&t, &actor).await;
+    let node = Recorder::start().await;
+    add(&t, TargetKind::Webhook, "hook", node.url("/hook"), None).await;
 
     node.delay(1_000);
     let inv = submit(&t, &actor, &["/a.jpg"]).await;
@@ -338,7 +358,7 @@ db_test!(a_job_submitted_while_a_lane_is_idle_goes_straight_to_it, |t: TestApp| 
     let thief = t.store.claim_many("thief", vec![lease], imgflush::backend::now_ms(), 60_000).await.unwrap();
     assert!(thief.is_empty(), "a handed-over job is claimable: {thief:?}");
     assert_eq!(settle(&t, inv.id, Duration::from_secs(10)).await.status, Status::Done);
-    assert_eq!(handed_over(&t).await, 1);
+    assert_eq!(handed_over(&t).await, before + 1);
     assert_eq!(node.count(), 1, "purged once");
     let events = t.store.events(inv.id).await.unwrap();
     let preparing: Vec<_> = events.iter().filter(|e| e.status == Status::Preparing).collect();
@@ -349,21 +369,21 @@ db_test!(a_job_submitted_while_a_lane_is_idle_goes_straight_to_it, |t: TestApp| 
 });
 
 db_test!(a_handed_over_job_whose_worker_dies_is_finished_by_another, |t: TestApp| async move {
-    let cdn = Recorder::start().await;
-    add(&t, TargetKind::Varnish, "cdn", cdn.url("/"), None).await;
-    cdn.delay(60_000);
     let actor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
     let mut cfg = fast("doomed");
     cfg.target_timeout = Duration::from_secs(60);
     let (_cancel, doomed) = run_beside_api(&t, cfg);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = until_idle(&t, &actor).await;
+    let cdn = Recorder::start().await;
+    add(&t, TargetKind::Varnish, "cdn", cdn.url("/"), None).await;
+    cdn.delay(60_000);
     let inv = submit(&t, &actor, &["/a.jpg"]).await;
     let deadline = Instant::now() + Duration::from_secs(10);
     while cdn.count() == 0 {
         assert!(Instant::now() < deadline, "the handed-over job never reached the CDN step");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert_eq!(handed_over(&t).await, 1);
+    assert_eq!(handed_over(&t).await, before + 1);
     // The process dies mid-job: its lease runs out and another worker takes over.
     doomed.abort();
     let _ = doomed.await;
@@ -380,12 +400,12 @@ db_test!(a_handed_over_job_whose_worker_dies_is_finished_by_another, |t: TestApp
 db_test!(past_its_slots_new_jobs_queue_for_the_lanes, |t: TestApp| async move {
     // One lane: four handed-over jobs at most (as many as it claims at once);
     // the fifth and sixth queue, wake the lane and are claimed as usual.
+    let actor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
+    let (cancel, worker) = run_beside_api(&t, WorkerConfig { concurrency: 1, ..fast("one-lane") });
+    let before = until_idle(&t, &actor).await;
     let node = Recorder::start().await;
     add(&t, TargetKind::Webhook, "hook", node.url("/hook"), None).await;
     node.delay(500);
-    let actor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
-    let (cancel, worker) = run_beside_api(&t, WorkerConfig { concurrency: 1, ..fast("one-lane") });
-    tokio::time::sleep(Duration::from_millis(300)).await;
     let paths: Vec<[String; 1]> = (0..6).map(|i| [format!("/six/{i}.jpg")]).collect();
     let paths: Vec<[&str; 1]> = paths.iter().map(|[p]| [p.as_str()]).collect();
     // Each submission takes its slot (or not) before its insert: all six at once.
@@ -393,7 +413,7 @@ db_test!(past_its_slots_new_jobs_queue_for_the_lanes, |t: TestApp| async move {
     for inv in &submitted {
         assert_eq!(settle(&t, inv.id, Duration::from_secs(20)).await.status, Status::Done);
     }
-    assert_eq!(handed_over(&t).await, 4);
+    assert_eq!(handed_over(&t).await, before + 4);
     assert_eq!(node.count(), 6, "each purged once");
     cancel.cancel();
     worker.await.unwrap();

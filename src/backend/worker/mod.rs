@@ -173,17 +173,23 @@ impl Worker {
     /// Up to [`CLAIM_BATCH`] jobs at a time: run jobs while there are any,
     /// then sleep until a wake-up, the fallback poll, or cancellation.
     async fn lane(self, cancel: CancellationToken) {
+        // Counted idle for the handoff from a claim that found nothing until
+        // one finds work: through its fallback polls too, which find nothing
+        // while the queue stays empty.
+        let mut idle = None;
         while !cancel.is_cancelled() {
-            let mut idle = None;
-            match self.try_execute_batch().await {
+            match self.execute_batch(&mut idle).await {
                 Ok(n) if n > 0 => continue,
                 // The queue is empty: new jobs may come straight here.
-                Ok(_) => idle = self.handoff.as_ref().map(Handoff::idle),
+                Ok(_) => {
+                    if idle.is_none() {
+                        idle = self.handoff.as_ref().map(Handoff::idle);
+                    }
+                }
                 Err(WorkerError::LeaseLost | WorkerError::LeaseExpiring) => continue,
                 Err(WorkerError::Retryable(e)) => tracing::warn!(error = %e, "worker backing off"),
                 Err(WorkerError::Fatal(e)) => tracing::error!(error = %e, "job failed"),
             }
-            let _idle = idle;
             tokio::select! {
                 _ = cancel.cancelled() => break,
                 _ = self.wake.notified() => {}
@@ -246,12 +252,20 @@ impl Worker {
     /// claimed; the first error among them, after all have stopped (each
     /// error is logged with its job).
     pub async fn try_execute_batch(&self) -> Result<usize, WorkerError> {
+        self.execute_batch(&mut None).await
+    }
+
+    /// [`Self::try_execute_batch`] for a lane: its idle mark (see `lane`)
+    /// ends as soon as a claim brings work (or fails), before the work runs.
+    async fn execute_batch(&self, idle: &mut Option<handoff::IdleLane>) -> Result<usize, WorkerError> {
         let lease_ms = self.cfg.lease.as_millis() as i64;
         let leases = (0..CLAIM_BATCH).map(|_| LeaseToken::new()).collect();
-        let claimed = self.store.claim_many(&self.cfg.id, leases, now_ms(), lease_ms).await?;
+        let claimed = self.store.claim_many(&self.cfg.id, leases, now_ms(), lease_ms).await;
+        let claimed = claimed.inspect_err(|_| *idle = None)?;
         if claimed.is_empty() {
             return Ok(0);
         }
+        *idle = None;
         // A full batch: there may be more, let an idle lane look. Fewer: the
         // queue was empty (new jobs wake a lane as they are stored).
         if claimed.len() == CLAIM_BATCH {
