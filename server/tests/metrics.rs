@@ -37,18 +37,11 @@ fn scrape(peer: &str, bearer: Option<&str>, forwarded: bool) -> Request<Body> {
 }
 
 async fn figures(t: &TestApp) -> String {
-    let resp = t.send(scrape("127.0.0.1:50000", None, false)).await;
-    assert_eq!(resp.status(), StatusCode::OK);
-    body_text(resp).await
+    t.metrics_text().await
 }
 
 fn has(text: &str, line: &str) -> bool {
     text.lines().any(|l| l == line)
-}
-
-fn value(text: &str, name: &str) -> f64 {
-    let line = text.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap_or_else(|| panic!("{name}\n{text}"));
-    line.rsplit(' ').next().unwrap().parse().unwrap()
 }
 
 db_test!(the_figures_follow_a_job_and_strangers_are_refused, |t: TestApp| async move {
@@ -80,7 +73,7 @@ db_test!(the_figures_follow_a_job_and_strangers_are_refused, |t: TestApp| async 
     assert!(has(&queued, "imgflush_queue_depth 1"), "{queued}");
     assert!(has(&queued, "imgflush_invalidations{status=\"RECEIVED\"} 1"), "{queued}");
     assert!(has(&queued, "imgflush_invalidations_accepted_total 1"), "{queued}");
-    assert!(value(&queued, "imgflush_queue_oldest_received_age_seconds") >= 0.01, "{queued}");
+    assert!(metric_value(&queued, "imgflush_queue_oldest_received_age_seconds") >= 0.01, "{queued}");
 
     let worker = t.app.worker(WorkerConfig { id: "metrics".into(), ..Default::default() });
     assert!(worker.try_execute_task().await.unwrap().is_some());
@@ -134,7 +127,7 @@ db_test!(the_worker_reads_a_project_setup_once_per_change, |t: TestApp| async mo
             assert_eq!(done.id, id);
             let mut called: Vec<String> = node.requests()[before..].iter().map(|r| r.path.clone()).collect();
             called.sort();
-            let reads = value(&figures(t).await, "imgflush_worker_setup_reads_total");
+            let reads = metric_value(&figures(t).await, "imgflush_worker_setup_reads_total");
             (id, called, reads)
         }
     };

@@ -310,17 +310,7 @@ fn run_beside_api(t: &TestApp, cfg: WorkerConfig) -> (CancellationToken, tokio::
 
 /// `imgflush_worker_jobs_handed_over_total` on the app's `/metrics`.
 async fn handed_over(t: &TestApp) -> u64 {
-    let peer: std::net::SocketAddr = "127.0.0.1:50000".parse().unwrap();
-    let req = axum::http::Request::get("/metrics")
-        .header(axum::http::header::HOST, "localhost")
-        .extension(axum::extract::ConnectInfo(peer))
-        .body(axum::body::Body::empty())
-        .unwrap();
-    let text = body_text(t.send(req).await).await;
-    let line = text.lines().find(|l| l.starts_with("imgflush_worker_jobs_handed_over_total ")).unwrap_or_else(|| {
-        panic!("no handed-over counter in\n{text}");
-    });
-    line.rsplit(' ').next().unwrap().parse().unwrap()
+    metric_value(&t.metrics_text().await, "imgflush_worker_jobs_handed_over_total") as u64
 }
 
 /// Submits probe jobs (the project has no target yet) until one is handed

@@ -207,6 +207,19 @@ impl TestApp {
         self.router.clone().oneshot(req).await.unwrap()
     }
 
+    /// `GET /metrics` from loopback (no token configured): the text, after a `200`.
+    pub async fn metrics_text(&self) -> String {
+        let peer: std::net::SocketAddr = "127.0.0.1:50000".parse().unwrap();
+        let req = Request::get("/metrics")
+            .header(header::HOST, "localhost")
+            .extension(axum::extract::ConnectInfo(peer))
+            .body(Body::empty())
+            .unwrap();
+        let resp = self.send(req).await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        body_text(resp).await
+    }
+
     /// Posts the sign-in form; returns the response.
     pub async fn login_response(&self, email: &str, password: &str) -> Response<Body> {
         let body = format!("email={}&password={}&next=%2F", enc(email), enc(password));
@@ -298,6 +311,12 @@ pub fn set_cookie_header(resp: &Response<Body>) -> Option<String> {
 
 pub fn location(resp: &Response<Body>) -> String {
     resp.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+}
+
+/// The value of the unlabelled metric `name` in `/metrics` text.
+pub fn metric_value(text: &str, name: &str) -> f64 {
+    let line = text.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap_or_else(|| panic!("{name}\n{text}"));
+    line.rsplit(' ').next().unwrap().parse().unwrap()
 }
 
 pub async fn body_text(resp: Response<Body>) -> String {

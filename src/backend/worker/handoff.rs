@@ -19,7 +19,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 
+use super::setup::SetupCell;
+use super::{Worker, WorkerError};
 use crate::backend::store::{Claimed, Inserted, LeaseToken, NewLease};
 
 /// A handed-over job and its slot, freed when the job ends.
@@ -95,6 +99,40 @@ impl Handoff {
     pub(super) fn idle(&self) -> IdleLane {
         self.inner.idle.fetch_add(1, Ordering::SeqCst);
         IdleLane(self.clone())
+    }
+}
+
+impl Worker {
+    /// Runs the jobs handed over by this process's submissions, each in its
+    /// slot, until `cancel` fires; then refuses new ones, runs those already
+    /// handed over and waits for all of them.
+    pub(super) async fn handed(self, mut jobs: mpsc::UnboundedReceiver<Delivery>, cancel: CancellationToken) {
+        let mut running = JoinSet::new();
+        let start = |running: &mut JoinSet<()>, (claimed, slot): Delivery| {
+            let worker = self.clone();
+            self.metrics.handed.increment(1);
+            running.spawn(async move {
+                let _slot = slot;
+                if let Err(WorkerError::Fatal(e)) = worker.run_claimed(claimed, &SetupCell::new()).await {
+                    tracing::error!(error = %e, "job failed");
+                }
+            });
+        };
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                next = jobs.recv() => match next {
+                    Some(delivery) => start(&mut running, delivery),
+                    None => break,
+                },
+                Some(_) = running.join_next(), if !running.is_empty() => {}
+            }
+        }
+        jobs.close();
+        while let Ok(delivery) = jobs.try_recv() {
+            start(&mut running, delivery);
+        }
+        while running.join_next().await.is_some() {}
     }
 }
 

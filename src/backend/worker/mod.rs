@@ -198,42 +198,6 @@ impl Worker {
         }
     }
 
-    /// Runs the jobs handed over by this process's submissions, each in its
-    /// slot, until `cancel` fires; then refuses new ones, runs those already
-    /// handed over and waits for all of them.
-    async fn handed(
-        self,
-        mut jobs: tokio::sync::mpsc::UnboundedReceiver<handoff::Delivery>,
-        cancel: CancellationToken,
-    ) {
-        let mut running = JoinSet::new();
-        let start = |running: &mut JoinSet<()>, (claimed, slot): handoff::Delivery| {
-            let worker = self.clone();
-            self.metrics.handed.increment(1);
-            running.spawn(async move {
-                let _slot = slot;
-                if let Err(WorkerError::Fatal(e)) = worker.run_claimed(claimed, &SetupCell::new()).await {
-                    tracing::error!(error = %e, "job failed");
-                }
-            });
-        };
-        loop {
-            tokio::select! {
-                _ = cancel.cancelled() => break,
-                next = jobs.recv() => match next {
-                    Some(delivery) => start(&mut running, delivery),
-                    None => break,
-                },
-                Some(_) = running.join_next(), if !running.is_empty() => {}
-            }
-        }
-        jobs.close();
-        while let Ok(delivery) = jobs.try_recv() {
-            start(&mut running, delivery);
-        }
-        while running.join_next().await.is_some() {}
-    }
-
     /// Claims one job and drives it to a final status. `Ok(None)`: nothing to do.
     pub async fn try_execute_task(&self) -> Result<Option<Invalidation>, WorkerError> {
         let lease_ms = self.cfg.lease.as_millis() as i64;
