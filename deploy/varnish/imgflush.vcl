@@ -194,6 +194,10 @@ sub imgflush_xkey {
         set req.http.X-Imgflush-Removed = xkey.softpurge(req.http.X-Purge-Key);
         set req.http.X-Imgflush-Body = {"{"removed": "} + req.http.X-Imgflush-Removed + {", "soft": true}"};
     } else {
+        # Objects go at once for every request after this one, but xkey
+        # drops them from its index only when Varnish's expiry thread has
+        # removed them: a second purge of the key sent within milliseconds
+        # may count some of them again (the count is an upper bound then).
         set req.http.X-Imgflush-Removed = xkey.purge(req.http.X-Purge-Key);
         set req.http.X-Imgflush-Body = {"{"removed": "} + req.http.X-Imgflush-Removed + "}";
     }
