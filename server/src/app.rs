@@ -88,6 +88,7 @@ pub async fn build_with_store(config: Config, connected: Connected) -> anyhow::R
         SessionDb::Sqlite(_) => Limits::in_memory(config.limit_settings()),
     };
     let metrics = Arc::new(ConsoleMetrics::new());
+    store.record_batches(metrics.store.clone());
     background.push(metrics::spawn_upkeep(&metrics));
     let metrics_state =
         MetricsState { metrics: metrics.clone(), db: sessions.clone(), token: config.metrics.token.clone() };

@@ -78,6 +78,7 @@ async fn main() -> anyhow::Result<()> {
             let connected = imgflush::backend::store::connect_sized(url, config.pool_size()).await?;
             let wake = std::sync::Arc::new(tokio::sync::Notify::new());
             let metrics = std::sync::Arc::new(server::metrics::ConsoleMetrics::new());
+            connected.store.record_batches(metrics.store.clone());
             let worker = imgflush::backend::worker::Worker::new(connected.store, wake, config.worker_config())
                 .with_network(config.target_network())
                 .with_metrics(metrics.worker.clone());

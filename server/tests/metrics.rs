@@ -1,7 +1,8 @@
 //! `GET /metrics`: the queue read from the database, the API's accepted
 //! count and the worker's purge times change as a job runs; strangers are
 //! refused (loopback only without `metrics.token`, the bearer token with it).
-//! The worker's setup reads: once per project and change to its setup.
+//! The worker's setup reads: once per project and change to its setup. The
+//! store's batch sizes, per kind of batch and database.
 
 mod common;
 
@@ -85,6 +86,66 @@ db_test!(the_figures_follow_a_job_and_strangers_are_refused, |t: TestApp| async 
     assert!(has(&after, "imgflush_invalidations{status=\"DONE\"} 1"), "{after}");
     assert!(has(&after, "imgflush_purge_duration_seconds_count{kind=\"webhook\"} 1"), "{after}");
     assert!(has(&after, "imgflush_worker_lease_losses_total 0"), "{after}");
+});
+
+/// The sum and the count of `imgflush_store_batch_size{kind}` (0 and 0
+/// before anything was recorded).
+fn batches(text: &str, kind: &str) -> (f64, f64) {
+    let read = |part: &str| {
+        let name = format!("imgflush_store_batch_size_{part}{{kind=\"{kind}\"}} ");
+        text.lines().find_map(|l| l.strip_prefix(&name)).map_or(0.0, |v| v.parse().unwrap())
+    };
+    (read("sum"), read("count"))
+}
+
+db_test!(the_store_reports_how_many_writes_each_batch_carried, |t: TestApp| async move {
+    const JOBS: usize = 6;
+    let before = figures(&t).await;
+    assert!(before.contains("# HELP imgflush_store_batch_size "), "{before}");
+    let key = t.app.services.keys.create(&Actor::operator(t.demo.clone()), "ci", "editor").await.unwrap().1;
+    let create = |n: usize| {
+        let body = serde_json::json!({"scope": "original", "urls": [format!("/sample.li/{n}.jpg")]}).to_string();
+        Request::post("/invalidate")
+            .header(header::HOST, "localhost")
+            .header("x-client-key", &key)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let answers = futures::future::join_all((0..JOBS).map(|n| t.send(create(n)))).await;
+    assert!(answers.iter().all(|r| r.status() == StatusCode::CREATED));
+    let worker = t.app.worker(WorkerConfig { id: "batches".into(), ..Default::default() });
+    for _ in 0..JOBS {
+        assert!(worker.try_execute_task().await.unwrap().is_some());
+    }
+    assert!(worker.try_execute_task().await.unwrap().is_none());
+
+    let after = figures(&t).await;
+    let grew = |kind: &str| {
+        let ((s0, c0), (s1, c1)) = (batches(&before, kind), batches(&after, kind));
+        (s1 - s0, c1 - c0)
+    };
+    let jobs = JOBS as f64;
+    if t.store.dialect() == "postgres" {
+        // Every new invalidation went through the insert batcher, in one
+        // statement or several; every job was claimed, and its progress
+        // stored, through theirs.
+        let (inserted, statements) = grew("insert");
+        assert_eq!(inserted, jobs, "{after}");
+        assert!((1.0..=jobs).contains(&statements), "{after}");
+        assert!(grew("claim").0 >= jobs, "{after}");
+        assert!(grew("apply").0 >= jobs, "{after}");
+        assert_eq!(grew("commit"), (0.0, 0.0), "no SQLite writer here");
+    } else {
+        // One writer: the submissions, claims and progress all went through
+        // its group commits.
+        let (writes, commits) = grew("commit");
+        assert!(writes >= 3.0 * jobs, "a submission, a claim and progress per job: {after}");
+        assert!(commits >= 1.0 && commits <= writes, "{after}");
+        for kind in ["insert", "claim", "apply"] {
+            assert_eq!(grew(kind), (0.0, 0.0), "{kind}: PostgreSQL only");
+        }
+    }
 });
 
 db_test_cfg!(

@@ -19,7 +19,7 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, 
 use tokio_util::sync::CancellationToken;
 
 use imgflush::backend::now_ms;
-use imgflush::backend::store::SessionDb;
+use imgflush::backend::store::{BatchKind, BatchMetrics, SessionDb};
 use imgflush::backend::worker::WorkerMetrics;
 use imgflush::domain::Status;
 
@@ -31,12 +31,18 @@ use access::authorize;
 
 const PURGE: &str = "imgflush_purge_duration_seconds";
 const BUCKETS: [f64; 12] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+const BATCH: &str = "imgflush_store_batch_size";
+/// Writes per batch: the caps are 32 claims, 64 groups, 128 invalidations
+/// (PostgreSQL) and 256 writes per commit (SQLite).
+const BATCH_BUCKETS: [f64; 9] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
 const BY_STATUS: &str = "SELECT status, COUNT(*) FROM invalidations GROUP BY status";
 const OLDEST_RECEIVED: &str = "SELECT MIN(updated_ms) FROM invalidations WHERE status = 'RECEIVED'";
 
 pub struct ConsoleMetrics {
     handle: PrometheusHandle,
     pub worker: WorkerMetrics,
+    /// Handed to the store once it is open (`Health::record_batches`).
+    pub store: BatchMetrics,
     accepted: Counter,
     queue_depth: Gauge,
     oldest_received: Gauge,
@@ -54,6 +60,8 @@ impl ConsoleMetrics {
     pub fn new() -> Self {
         let recorder = PrometheusBuilder::new()
             .set_buckets_for_metric(Matcher::Full(PURGE.into()), &BUCKETS)
+            .expect("fixed, non-empty buckets")
+            .set_buckets_for_metric(Matcher::Full(BATCH.into()), &BATCH_BUCKETS)
             .expect("fixed, non-empty buckets")
             .build_recorder();
         let r = Registrar { recorder: &recorder, meta: Metadata::new(module_path!(), Level::INFO, None) };
@@ -83,6 +91,22 @@ impl ConsoleMetrics {
                 "Jobs this process's submissions stored already leased to its idle worker (no claim needed).",
             ),
         };
+        r.recorder.describe_histogram(
+            KeyName::from_const_str(BATCH),
+            None,
+            SharedString::const_str(
+                "Writes per batched statement (PostgreSQL: insert, claim, apply) or per group commit (SQLite: commit).",
+            ),
+        );
+        let batch = |kind: BatchKind| {
+            r.recorder.register_histogram(&Key::from_parts(BATCH, vec![Label::new("kind", kind.label())]), &r.meta)
+        };
+        let store = BatchMetrics {
+            insert: batch(BatchKind::Insert),
+            claim: batch(BatchKind::Claim),
+            apply: batch(BatchKind::Apply),
+            commit: batch(BatchKind::Commit),
+        };
         let accepted =
             r.counter("imgflush_invalidations_accepted_total", "Invalidations accepted (201) by this instance's API.");
         let queue_depth = r.gauge("imgflush_queue_depth", "Invalidations not in a final status (whole database).");
@@ -106,6 +130,7 @@ impl ConsoleMetrics {
         ConsoleMetrics {
             handle: recorder.handle(),
             worker,
+            store,
             accepted,
             queue_depth,
             oldest_received,

@@ -7,6 +7,7 @@
 //! conversion to the model live in `rows.rs`.
 
 mod audit;
+mod batch_sizes;
 mod changes;
 mod checkpoint;
 mod console;
@@ -33,6 +34,7 @@ mod team;
 mod users;
 mod writer;
 
+pub use batch_sizes::{BatchKind, BatchMetrics};
 pub use console::*;
 pub use console_model::*;
 pub use error::StoreError;
@@ -100,6 +102,9 @@ pub type DynStore = Arc<dyn Store>;
 pub trait Health {
     fn dialect(&self) -> &'static str;
     async fn ping(&self) -> StoreResult<()>;
+    /// From now on, the sizes of this store's batched writes go to `metrics`
+    /// (`imgflush_store_batch_size{kind}`). Once per store: later calls are ignored.
+    fn record_batches(&self, metrics: BatchMetrics);
 }
 
 #[async_trait]

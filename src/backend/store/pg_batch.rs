@@ -18,6 +18,7 @@ use futures::future::{join_all, BoxFuture};
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot, Mutex};
 
+use super::batch_sizes::{BatchKind, BatchSizes};
 use super::{StoreError, StoreResult};
 
 /// Stores one batch and answers each of its callers.
@@ -30,20 +31,20 @@ pub(super) struct Batcher<J> {
 
 impl<J: Send + 'static> Batcher<J> {
     /// `runners` tasks, each taking up to `max` queued jobs at a time and
-    /// handing them to `handler`; the batch sizes go to `/metrics` as
-    /// `imgflush_store_batch_size{kind}`.
+    /// handing them to `handler`; the batch sizes go to `sizes` (`/metrics`'
+    /// `imgflush_store_batch_size{kind}`).
     pub(super) fn start(
         pool: PgPool,
         runners: usize,
         max: usize,
-        kind: &'static str,
+        (sizes, kind): (BatchSizes, BatchKind),
         handler: impl Fn(PgPool, Vec<J>) -> BoxFuture<'static, ()> + Send + Sync + 'static,
     ) -> Self {
         let handler: Handler<J> = Arc::new(handler);
         let (jobs, rx) = mpsc::channel(4 * max);
         let rx = Arc::new(Mutex::new(rx));
         for _ in 0..runners {
-            tokio::spawn(run(pool.clone(), rx.clone(), max, kind, handler.clone()));
+            tokio::spawn(run(pool.clone(), rx.clone(), max, (sizes.clone(), kind), handler.clone()));
         }
         Batcher { jobs }
     }
@@ -64,8 +65,13 @@ fn stopped() -> StoreError {
 }
 
 /// One runner: takes everything queued (up to `max`), hands it on, again.
-async fn run<J>(pool: PgPool, rx: Arc<Mutex<mpsc::Receiver<J>>>, max: usize, kind: &'static str, handler: Handler<J>) {
-    let size = ::metrics::histogram!("imgflush_store_batch_size", "kind" => kind);
+async fn run<J>(
+    pool: PgPool,
+    rx: Arc<Mutex<mpsc::Receiver<J>>>,
+    max: usize,
+    (sizes, kind): (BatchSizes, BatchKind),
+    handler: Handler<J>,
+) {
     loop {
         let mut batch = Vec::new();
         {
@@ -74,7 +80,7 @@ async fn run<J>(pool: PgPool, rx: Arc<Mutex<mpsc::Receiver<J>>>, max: usize, kin
                 return;
             }
         }
-        size.record(batch.len() as f64);
+        sizes.record(kind, batch.len());
         handler(pool.clone(), batch).await;
     }
 }

@@ -27,6 +27,7 @@ use sqlx::PgPool;
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
+use super::batch_sizes::{BatchKind, BatchSizes};
 use super::pg_batch::{self, Batcher, Write};
 use super::rows::{json_list, submitter_ids, ClaimRow};
 use super::{Inserted, NewInvalidation, StoreError, StoreResult};
@@ -80,9 +81,9 @@ pub(super) struct Insert {
 
 /// The queue of new invalidations in front of the inserter; each batch
 /// announces its jobs with `announcer_id` as the NOTIFY's payload.
-pub(super) fn start(pool: PgPool, announcer_id: String) -> Batcher<Insert> {
+pub(super) fn start(pool: PgPool, announcer_id: String, sizes: BatchSizes) -> Batcher<Insert> {
     let id: Arc<str> = announcer_id.into();
-    Batcher::start(pool, INSERTERS, MAX_BATCH, "insert", move |pool, batch| {
+    Batcher::start(pool, INSERTERS, MAX_BATCH, (sizes, BatchKind::Insert), move |pool, batch| {
         let id = id.clone();
         Box::pin(async move { pg_batch::store(&pool, &id, batch).await })
     })

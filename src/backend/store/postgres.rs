@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgPool, PgPoolOptions, Postgres};
 
+use super::batch_sizes::{BatchMetrics, BatchSizes};
 use super::jobs::{Apply, Claim};
 use super::pg_batch::Batcher;
 use super::pg_insert::Insert;
@@ -22,6 +23,8 @@ pub struct PgStore {
     pub(super) claims: Batcher<Claim>,
     /// This store's NOTIFY payload, so that its listener skips its own announcements.
     pub(super) announcer_id: String,
+    /// Where the three batchers record their sizes.
+    sizes: BatchSizes,
 }
 
 impl PgStore {
@@ -38,10 +41,11 @@ impl PgStore {
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         let announcer_id = uuid::Uuid::new_v4().simple().to_string();
-        let inserts = super::pg_insert::start(pool.clone(), announcer_id.clone());
-        let applies = super::jobs::start_applies(pool.clone());
-        let claims = super::jobs::start_claims(pool.clone());
-        Ok(PgStore { pool, inserts, applies, claims, announcer_id })
+        let sizes = BatchSizes::default();
+        let inserts = super::pg_insert::start(pool.clone(), announcer_id.clone(), sizes.clone());
+        let applies = super::jobs::start_applies(pool.clone(), sizes.clone());
+        let claims = super::jobs::start_claims(pool.clone(), sizes.clone());
+        Ok(PgStore { pool, inserts, applies, claims, announcer_id, sizes })
     }
 
     /// A pool connection for a write; PostgreSQL has no single writer to
@@ -60,5 +64,9 @@ impl Health for PgStore {
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query(super::PING).execute(&self.pool).await?;
         Ok(())
+    }
+
+    fn record_batches(&self, metrics: BatchMetrics) {
+        self.sizes.set(metrics);
     }
 }

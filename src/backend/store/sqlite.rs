@@ -9,7 +9,7 @@ use sqlx::sqlite::{Sqlite, SqliteConnectOptions, SqliteJournalMode, SqlitePool, 
 
 use super::reader::Reader;
 use super::writer::{Turn, Writer};
-use super::{Health, PoolSize, StoreError, StoreResult, ACQUIRE_TIMEOUT};
+use super::{BatchMetrics, Health, PoolSize, StoreError, StoreResult, ACQUIRE_TIMEOUT};
 
 pub struct SqliteStore {
     pub(super) pool: SqlitePool,
@@ -97,5 +97,9 @@ impl Health for SqliteStore {
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query(super::PING).execute(&self.pool).await?;
         Ok(())
+    }
+
+    fn record_batches(&self, metrics: BatchMetrics) {
+        self.writer.sizes.set(metrics);
     }
 }

@@ -31,6 +31,7 @@ use std::time::Duration;
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
+use super::batch_sizes::{BatchKind, BatchSizes};
 use super::checkpoint;
 use super::error::sqlite_error;
 use super::{StoreError, StoreResult};
@@ -68,6 +69,8 @@ pub(crate) struct Writer {
     ops: mpsc::Sender<Msg>,
     /// The checkpointer runs while any clone of this lives.
     _alive: Arc<()>,
+    /// Where the thread records how many writes each commit carried.
+    pub(super) sizes: BatchSizes,
 }
 
 impl Writer {
@@ -101,14 +104,18 @@ impl Writer {
         let watch = Arc::downgrade(&alive);
         let (ops, rx) = mpsc::channel();
         let pauses = ops.clone();
-        let spawned =
-            std::thread::Builder::new().name("sqlite-writer".into()).spawn(move || run(conn, rx)).and_then(|_| {
+        let sizes = BatchSizes::default();
+        let recorded = sizes.clone();
+        let spawned = std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || run(conn, rx, recorded))
+            .and_then(|_| {
                 std::thread::Builder::new()
                     .name("sqlite-checkpoint".into())
                     .spawn(move || checkpoint::run(checkpoints, pauses, watch, every))
             });
         spawned.map_err(|e| unavailable(format!("could not start the database writer: {e}")))?;
-        Ok(Writer { ops, _alive: alive })
+        Ok(Writer { ops, _alive: alive, sizes })
     }
 
     /// Runs `f` in the next group commit; its result once that commit is durable.
@@ -160,7 +167,7 @@ fn unavailable(why: String) -> StoreError {
     StoreError::Unavailable(sqlx::Error::Io(std::io::Error::other(why)))
 }
 
-fn run(conn: Connection, rx: mpsc::Receiver<Msg>) {
+fn run(conn: Connection, rx: mpsc::Receiver<Msg>, sizes: BatchSizes) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Ok(first) = rx.recv() {
         let mut pause = None;
@@ -178,6 +185,7 @@ fn run(conn: Connection, rx: mpsc::Receiver<Msg>) {
             }
         }
         if !batch.is_empty() {
+            sizes.record(BatchKind::Commit, batch.len());
             let (replies, outcome) = commit(&conn, &mut batch);
             let outcome = outcome.map_err(|e| format!("the commit failed: {e}"));
             for reply in replies {

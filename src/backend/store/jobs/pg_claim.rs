@@ -14,6 +14,7 @@ use sqlx::{FromRow, PgPool, Row};
 use tokio::sync::oneshot;
 
 use super::claimed;
+use crate::backend::store::batch_sizes::{BatchKind, BatchSizes};
 use crate::backend::store::pg_batch::{self, Batcher, Write};
 use crate::backend::store::rows::ClaimRow;
 use crate::backend::store::{Claimed, LeaseToken, StoreError, StoreResult};
@@ -51,8 +52,8 @@ pub(in crate::backend::store) struct Claim {
 }
 
 /// The queue of claims in front of [`CLAIMERS`] claimers.
-pub(in crate::backend::store) fn start(pool: PgPool) -> Batcher<Claim> {
-    Batcher::start(pool, CLAIMERS, MAX_BATCH, "claim", |pool, batch| {
+pub(in crate::backend::store) fn start(pool: PgPool, sizes: BatchSizes) -> Batcher<Claim> {
+    Batcher::start(pool, CLAIMERS, MAX_BATCH, (sizes, BatchKind::Claim), |pool, batch| {
         Box::pin(async move { pg_batch::store(&pool, &(), batch).await })
     })
 }

@@ -24,6 +24,7 @@ use sqlx::PgPool;
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
+use crate::backend::store::batch_sizes::{BatchKind, BatchSizes};
 use crate::backend::store::pg_batch::{self, Batcher, Write};
 use crate::backend::store::{JobChange, StoreError, StoreResult};
 use crate::domain::InvalidationId;
@@ -94,8 +95,8 @@ pub(in crate::backend::store) struct Apply {
 }
 
 /// The queue of groups (each [`groupable`]) in front of the applier.
-pub(in crate::backend::store) fn start(pool: PgPool) -> Batcher<Apply> {
-    Batcher::start(pool, APPLIERS, MAX_BATCH, "apply", |pool, batch| Box::pin(store(pool, batch)))
+pub(in crate::backend::store) fn start(pool: PgPool, sizes: BatchSizes) -> Batcher<Apply> {
+    Batcher::start(pool, APPLIERS, MAX_BATCH, (sizes, BatchKind::Apply), |pool, batch| Box::pin(store(pool, batch)))
 }
 
 async fn store(pool: PgPool, batch: Vec<Apply>) {
