@@ -325,7 +325,7 @@ run_client() {
 # Each benchmark's section lands in bench/results/NAME.md (with its date and
 # revision); RESULTS.md is those sections together.
 run_soak() {
-  section "Soak: 2 consoles, 3 workers SIGKILLed at random, PostgreSQL restarted (bench/src/bin/soak.rs)"
+  section "Soak: 2 consoles, 3 workers SIGKILLed at random, PostgreSQL restarted, consoles with their workers SIGKILLed (bench/src/bin/soak.rs)"
   # Behaviour under faults, not speed: the small run (CI) uses the debug build.
   local profile=release flag=--release
   [ "$small" = "1" ] && profile=debug flag=

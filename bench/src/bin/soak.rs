@@ -6,7 +6,12 @@
 //! end: every submitted invalidation is stored and DONE, each target was
 //! purged for it, and no two purge calls for the same invalidation and
 //! target were in flight at once. Run 1 as is; run 2 also restarts
-//! PostgreSQL once mid-run (processes reconnect on their own).
+//! PostgreSQL once mid-run (processes reconnect on their own); in run 3 the
+//! consoles run their own workers, as `server serve` does by default (a job
+//! submitted while one of their lanes is idle is stored leased to it and
+//! handed over in memory), and consoles are SIGKILLed too: their handed-over
+//! jobs must come back through their leases, and a submission cut off by a
+//! kill is retried on the other console with the same Idempotency-Key.
 //!
 //!   soak --server target/debug/server [--count 10000] [--kills 20]
 //!   BENCH_SMALL=1: 500 invalidations and at least 5 kills per run.
@@ -35,7 +40,7 @@ use futures::StreamExt;
 use tokio::sync::Mutex;
 
 use cluster::{free_port, Cluster};
-use fleet::{chaos, chaos_mean, Fleet};
+use fleet::{chaos, chaos_mean, Fleet, Kills};
 
 struct Args {
     server: PathBuf,
@@ -72,10 +77,29 @@ struct Figures {
     extra_rows: usize,
     unpurged: usize,
     duplicates: usize,
-    kills: usize,
+    kills: Kills,
     restarts: usize,
+    handed: u64,
     calls: usize,
     wall: Duration,
+}
+
+/// What a run does besides SIGKILLing workers.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    WorkersKilled,
+    PostgresRestart,
+    ConsolesKilledToo,
+}
+
+impl Mode {
+    fn describe(self) -> &'static str {
+        match self {
+            Mode::WorkersKilled => "workers killed",
+            Mode::PostgresRestart => "with a PostgreSQL restart",
+            Mode::ConsolesKilledToo => "consoles with their own workers, killed too",
+        }
+    }
 }
 
 #[tokio::main]
@@ -98,20 +122,25 @@ async fn soak(a: &Args, cluster: &Cluster) -> anyhow::Result<()> {
     let log = targets::Log::default();
     let targets = log.serve().await?;
     let admin = sqlx::PgPool::connect(&cluster.url("postgres")).await?;
-    println!("| run | submitted | done | lost | concurrent duplicate purges | kills | PostgreSQL restarts | purge calls | wall time |");
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!(
+        "| run | submitted | done | lost | concurrent duplicate purges | kills (of them consoles) | \
+         PostgreSQL restarts | handed to consoles' workers | purge calls | wall time |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     let mut failures = Vec::new();
-    for (n, restart) in [(1, false), (2, true)] {
-        let f = run(a, cluster, &admin, targets, &log, n, restart).await?;
-        let what = if restart { "with a PostgreSQL restart" } else { "workers killed" };
+    for (n, mode) in [(1, Mode::WorkersKilled), (2, Mode::PostgresRestart), (3, Mode::ConsolesKilledToo)] {
+        let f = run(a, cluster, &admin, targets, &log, n, mode).await?;
+        let kills = f.kills.workers + f.kills.consoles;
         println!(
-            "| {n}: {what} | {} | {} | {} | {} | {} | {} | {} | {:.1} s |",
+            "| {n}: {} | {} | {} | {} | {} | {kills} ({}) | {} | {} | {} | {:.1} s |",
+            mode.describe(),
             f.submitted,
             f.done,
             f.lost,
             f.duplicates,
-            f.kills,
+            f.kills.consoles,
             f.restarts,
+            f.handed,
             f.calls,
             f.wall.as_secs_f64()
         );
@@ -121,14 +150,21 @@ async fn soak(a: &Args, cluster: &Cluster) -> anyhow::Result<()> {
                 f.submitted, a.count, f.lost, f.extra_rows, f.unpurged, f.duplicates
             ));
         }
-        if f.kills < a.kills {
-            failures.push(format!("run {n}: only {} kills (wanted {})", f.kills, a.kills));
+        if kills < a.kills {
+            failures.push(format!("run {n}: only {kills} kills (wanted {})", a.kills));
+        }
+        if mode == Mode::ConsolesKilledToo && (f.kills.consoles == 0 || f.handed == 0) {
+            failures.push(format!(
+                "run {n}: {} consoles killed, {} jobs handed to their workers: the run did not test the handoff",
+                f.kills.consoles, f.handed
+            ));
         }
     }
     println!();
     println!(
         "{} invalidations per run{}, 2 consoles, 3 workers (lease 3 s), targets: 1 edge + 1 webhook recorder; \
-         lost = submitted but not stored or not DONE; purge calls include the repeats that at-least-once allows.",
+         lost = submitted but not stored or not DONE; purge calls include the repeats that at-least-once allows; \
+         run 3's consoles run their own workers (`server serve`), runs 1 and 2's do not (`serve --no-worker`).",
         a.count,
         if a.small { " (BENCH_SMALL)" } else { "" }
     );
@@ -146,14 +182,14 @@ async fn run(
     targets: std::net::SocketAddr,
     log: &targets::Log,
     n: usize,
-    restart: bool,
+    mode: Mode,
 ) -> anyhow::Result<Figures> {
     let db = format!("soak_{n}");
     sqlx::query(&format!("CREATE DATABASE {db}")).execute(admin).await?;
     let url = cluster.url(&db);
     let dir = std::env::temp_dir().join(format!("imgflush-soak-{}-run{n}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let mut fleet = Fleet::new(&a.server, &url, &dir);
+    let mut fleet = Fleet::new(&a.server, &url, &dir, mode == Mode::ConsolesKilledToo);
     let console_a = fleet.console(free_port()?).await?;
     for (kind, name) in [("edge", "edge-1"), ("webhook", "hook-1")] {
         let target = format!("http://{targets}/t/{name}");
@@ -177,7 +213,7 @@ async fn run(
     let over = chaos_mean(a.small).mul_f64(a.kills as f64 * 1.5);
     let submit = submit_all(&consoles, a.count, over, n, &submitted);
     let restarts = async {
-        if !restart {
+        if mode != Mode::PostgresRestart {
             return Ok(0);
         }
         while submitted.load(Ordering::Relaxed) < a.count / 2 {
@@ -206,6 +242,8 @@ async fn run(
     stop.store(true, Ordering::Relaxed);
     let kills = chaos.await??;
     let survived = fleet.lock().await.all_alive()?;
+    fleet.lock().await.count_handed().await;
+    let handed = fleet.lock().await.handed;
     fleet.lock().await.stop().await;
     if !survived {
         eprintln!("a console or worker exited on its own during run {n}: see {}", dir.display());
@@ -238,6 +276,7 @@ async fn run(
         duplicates: targets::concurrent_duplicates(&calls),
         kills,
         restarts,
+        handed,
         calls: calls.len(),
         wall,
     })
@@ -246,7 +285,8 @@ async fn run(
 /// Submits `count` invalidations, alternating between the consoles, 32 at a
 /// time and spread over at least `over` (so the kills happen while work is
 /// in flight however fast the build drains it); each is retried (same
-/// Idempotency-Key) until accepted. Answers the ids.
+/// Idempotency-Key and API key, on the other console: both are shared
+/// through the database) until accepted. Answers the ids.
 async fn submit_all(
     consoles: &[(&str, &str); 2],
     count: usize,
@@ -258,14 +298,15 @@ async fn submit_all(
     let start = tokio::time::Instant::now();
     let results: Vec<anyhow::Result<String>> = futures::stream::iter(0..count)
         .map(|i| {
-            let (base, key) = consoles[i % 2];
             let client = client.clone();
             let not_before = start + over.mul_f64(i as f64 / count as f64);
             async move {
                 tokio::time::sleep_until(not_before).await;
                 let body = serde_json::json!({"scope": "original", "urls": [format!("/sample.li/soak/{run}/{i}.jpg")]});
                 let deadline = Instant::now() + Duration::from_secs(120);
-                loop {
+                let key = consoles[i % 2].1;
+                for attempt in 0.. {
+                    let base = consoles[(i + attempt) % 2].0;
                     let sent = client
                         .post(format!("{base}/api/v1/invalidations"))
                         .bearer_auth(key)
@@ -273,19 +314,22 @@ async fn submit_all(
                         .json(&body)
                         .send()
                         .await;
-                    if let Ok(resp) = sent {
-                        if resp.status().is_success() {
-                            let v: serde_json::Value = resp.json().await?;
-                            let id = v["invalidation"]["id"].as_str().context("an id in the answer")?.to_owned();
-                            done.fetch_add(1, Ordering::Relaxed);
-                            return Ok(id);
-                        }
+                    // A console killed mid-answer: the body never arrives; retried.
+                    let answer = match sent {
+                        Ok(resp) if resp.status().is_success() => resp.json::<serde_json::Value>().await.ok(),
+                        _ => None,
+                    };
+                    if let Some(v) = answer {
+                        let id = v["invalidation"]["id"].as_str().context("an id in the answer")?.to_owned();
+                        done.fetch_add(1, Ordering::Relaxed);
+                        return Ok(id);
                     }
                     if Instant::now() > deadline {
                         bail!("invalidation {i} was never accepted");
                     }
-                    tokio::time::sleep(Duration::from_millis(250)).await;
+                    tokio::time::sleep(Duration::from_millis(if attempt == 0 { 50 } else { 250 })).await;
                 }
+                unreachable!("an endless range")
             }
         })
         .buffer_unordered(32)

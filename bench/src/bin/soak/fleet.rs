@@ -1,7 +1,8 @@
-//! The processes under test: console instances (`server serve --no-worker`)
-//! and worker processes (`server worker`), all real `server` binaries on one
-//! database, each logging to its own file. Workers are killed with SIGKILL,
-//! at random moments (`chaos`).
+//! The processes under test: console instances (`server serve --no-worker`,
+//! or `server serve` with their own worker, the default deployment) and
+//! worker processes (`server worker`), all real `server` binaries on one
+//! database, each logging to its own file. Workers, and in the last run
+//! consoles too, are killed with SIGKILL at random moments (`chaos`).
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -20,11 +21,17 @@ pub struct Fleet {
     pub consoles: Vec<(Child, String)>,
     pub workers: Vec<Child>,
     spawned: usize,
+    /// Consoles run their own worker (jobs submitted while one of its lanes
+    /// is idle are handed straight to it), and may be killed.
+    console_workers: bool,
+    /// Jobs the consoles handed to their own workers, read from each
+    /// console's `/metrics` before it is killed and at the end.
+    pub handed: u64,
 }
 
 impl Fleet {
     /// `db`: the database URL; `dir`: where logs and the (absent) config file go.
-    pub fn new(server: &Path, db: &str, dir: &Path) -> Fleet {
+    pub fn new(server: &Path, db: &str, dir: &Path, console_workers: bool) -> Fleet {
         let env = [
             ("DATABASE_URL", db.to_owned()),
             ("IMGFLUSH_CONFIG", dir.join("none.toml").display().to_string()),
@@ -51,6 +58,8 @@ impl Fleet {
             consoles: Vec::new(),
             workers: Vec::new(),
             spawned: 0,
+            console_workers,
+            handed: 0,
         }
     }
 
@@ -78,17 +87,27 @@ impl Fleet {
     /// Starts a console on `port` and waits until it is ready.
     pub async fn console(&mut self, port: u16) -> anyhow::Result<String> {
         let base = format!("http://127.0.0.1:{port}");
-        let child = self
-            .command("console")?
-            .args(["serve", "--no-worker"])
-            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-            .spawn()?;
+        let child = self.console_process(port)?;
         self.consoles.push((child, base.clone()));
+        self.ready(&base).await?;
+        Ok(base)
+    }
+
+    fn console_process(&mut self, port: u16) -> anyhow::Result<Child> {
+        let mut cmd = self.command("console")?;
+        cmd.arg("serve").env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"));
+        if !self.console_workers {
+            cmd.arg("--no-worker");
+        }
+        cmd.spawn().context("starting a console")
+    }
+
+    async fn ready(&self, base: &str) -> anyhow::Result<()> {
         let client = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {
             if client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
-                return Ok(base);
+                return Ok(());
             }
             if Instant::now() > deadline {
                 bail!("the console on {base} did not become ready (see {})", self.logs.display());
@@ -110,6 +129,26 @@ impl Fleet {
         Ok(())
     }
 
+    /// SIGKILLs console `i` (after reading how many jobs it handed to its
+    /// worker) and starts a new one on the same port; waits until it is ready.
+    pub async fn kill_console_and_restart(&mut self, i: usize, pause: Duration) -> anyhow::Result<()> {
+        let base = self.consoles[i].1.clone();
+        self.handed += handed_over(&base).await;
+        self.consoles[i].0.start_kill()?;
+        self.consoles[i].0.wait().await?;
+        tokio::time::sleep(pause).await;
+        let port = base.rsplit(':').next().and_then(|p| p.parse().ok()).context("the console's port")?;
+        self.consoles[i].0 = self.console_process(port)?;
+        self.ready(&base).await
+    }
+
+    /// Reads the running consoles' handed-over counts into [`Fleet::handed`].
+    pub async fn count_handed(&mut self) {
+        for (_, base) in &self.consoles {
+            self.handed += handed_over(base).await;
+        }
+    }
+
     /// Whether every process is still running (none exited on its own).
     pub fn all_alive(&mut self) -> anyhow::Result<bool> {
         let mut alive = true;
@@ -127,6 +166,15 @@ impl Fleet {
     }
 }
 
+/// `imgflush_worker_jobs_handed_over_total` on the console at `base` (0 if
+/// it cannot be read: the count is a figure of the run, not a check).
+async fn handed_over(base: &str) -> u64 {
+    let name = "imgflush_worker_jobs_handed_over_total ";
+    let Ok(resp) = reqwest::get(format!("{base}/metrics")).await else { return 0 };
+    let text = resp.text().await.unwrap_or_default();
+    text.lines().find_map(|l| l.strip_prefix(name)).and_then(|v| v.trim().parse::<f64>().ok()).unwrap_or(0.0) as u64
+}
+
 /// Milliseconds between kills: at least the first, plus up to the second.
 fn chaos_pace(small: bool) -> (u64, u64) {
     if small {
@@ -142,18 +190,33 @@ pub fn chaos_mean(small: bool) -> Duration {
     Duration::from_millis(base + spread / 2)
 }
 
-/// Kills a random worker with SIGKILL every so often and starts a new one,
-/// while the run lasts (kills after the work is done would prove nothing,
-/// so too few of them is reported, not made up). Answers the kills.
-pub async fn chaos(fleet: Arc<Mutex<Fleet>>, stop: Arc<AtomicBool>, small: bool) -> anyhow::Result<usize> {
-    let mut kills = 0;
+/// How many processes of each kind `chaos` killed.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Kills {
+    pub workers: usize,
+    pub consoles: usize,
+}
+
+/// Kills a random worker (or, when the consoles run their own workers, a
+/// random console) with SIGKILL every so often and starts a new one, while
+/// the run lasts (kills after the work is done would prove nothing, so too
+/// few of them is reported, not made up). Answers the kills.
+pub async fn chaos(fleet: Arc<Mutex<Fleet>>, stop: Arc<AtomicBool>, small: bool) -> anyhow::Result<Kills> {
+    let mut kills = Kills::default();
     let (base, spread) = chaos_pace(small);
     while !stop.load(Ordering::Relaxed) {
         tokio::time::sleep(Duration::from_millis(base + rand::random::<u64>() % spread)).await;
-        let victim = rand::random::<usize>() % 3;
+        let mut fleet = fleet.lock().await;
+        let (workers, consoles) = (fleet.workers.len(), if fleet.console_workers { fleet.consoles.len() } else { 0 });
+        let victim = rand::random::<usize>() % (workers + consoles);
         let pause = Duration::from_millis(rand::random::<u64>() % 300);
-        fleet.lock().await.kill_and_restart(victim, pause).await?;
-        kills += 1;
+        if victim < workers {
+            fleet.kill_and_restart(victim, pause).await?;
+            kills.workers += 1;
+        } else {
+            fleet.kill_console_and_restart(victim - workers, pause).await?;
+            kills.consoles += 1;
+        }
     }
     Ok(kills)
 }
