@@ -388,23 +388,88 @@ db_test!(a_handed_over_job_whose_worker_dies_is_finished_by_another, |t: TestApp
 });
 
 db_test!(past_its_slots_new_jobs_queue_for_the_lanes, |t: TestApp| async move {
-    // One lane: four handed-over jobs at most (as many as it claims at once);
-    // the fifth and sixth queue, wake the lane and are claimed as usual.
+    // One lane: 16 handed-over jobs at most (as many as it claims at most at
+    // once); the 17th and 18th queue, wake the lane and are claimed as usual.
+    use imgflush::backend::worker::MAX_CLAIM_BATCH;
     let actor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
     let (cancel, worker) = run_beside_api(&t, WorkerConfig { concurrency: 1, ..fast("one-lane") });
     let before = until_idle(&t, &actor).await;
     let node = Recorder::start().await;
     add(&t, TargetKind::Webhook, "hook", node.url("/hook"), None).await;
     node.delay(500);
-    let paths: Vec<[String; 1]> = (0..6).map(|i| [format!("/six/{i}.jpg")]).collect();
+    let paths: Vec<[String; 1]> = (0..MAX_CLAIM_BATCH + 2).map(|i| [format!("/many/{i}.jpg")]).collect();
     let paths: Vec<[&str; 1]> = paths.iter().map(|[p]| [p.as_str()]).collect();
-    // Each submission takes its slot (or not) before its insert: all six at once.
+    // Each submission takes its slot (or not) before its insert: all at once.
     let submitted = futures::future::join_all(paths.iter().map(|p| submit(&t, &actor, p))).await;
     for inv in &submitted {
         assert_eq!(settle(&t, inv.id, Duration::from_secs(20)).await.status, Status::Done);
     }
-    assert_eq!(handed_over(&t).await, before + 4);
-    assert_eq!(node.count(), 6, "each purged once");
+    assert_eq!(handed_over(&t).await, before + MAX_CLAIM_BATCH as u64);
+    assert_eq!(node.count(), MAX_CLAIM_BATCH + 2, "each purged once");
+    cancel.cancel();
+    worker.await.unwrap();
+});
+
+/// The most calls in flight at once at `node` within `over`, sampled.
+async fn widest(node: &Recorder, over: Duration) -> usize {
+    let (mut most, until) = (0, Instant::now() + over);
+    while Instant::now() < until {
+        most = most.max(node.in_flight());
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    most
+}
+
+/// Waits until a call is in flight at `node`, then how many are, once the
+/// rest of that claim's jobs have had time to start.
+async fn first_wave(node: &Recorder) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while node.in_flight() == 0 {
+        assert!(Instant::now() < deadline, "no purge call started");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    node.in_flight()
+}
+
+db_test!(a_lane_claims_more_while_a_backlog_lasts_and_four_again_after, |t: TestApp| async move {
+    // One lane, a target that takes 500 ms: each claim's jobs are in flight
+    // together, the next claim waits for all of them. A backlog of 60 jobs
+    // goes in claims of 4, 8, 16, 16 and 16 (not 4, 8, 16 and 32).
+    use imgflush::backend::worker::{CLAIM_BATCH, MAX_CLAIM_BATCH};
+    let actor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
+    let node = Recorder::start().await;
+    add(&t, TargetKind::Webhook, "hook", node.url("/hook"), None).await;
+    node.delay(500);
+    let backlog = CLAIM_BATCH + 2 * CLAIM_BATCH + 3 * MAX_CLAIM_BATCH;
+    let mut jobs = Vec::new();
+    for i in 0..backlog {
+        jobs.push(submit(&t, &actor, &[&format!("/backlog/{i}.jpg")]).await);
+    }
+    let (cancel, worker) = run_worker(&t, WorkerConfig { concurrency: 1, ..fast("one-lane") });
+    assert_eq!(first_wave(&node).await, CLAIM_BATCH, "the first claim takes the usual batch");
+    assert_eq!(widest(&node, Duration::from_millis(3_000)).await, MAX_CLAIM_BATCH, "full claims double, up to the cap");
+    for inv in &jobs {
+        assert_eq!(settle(&t, inv.id, Duration::from_secs(20)).await.status, Status::Done);
+    }
+    assert_eq!(node.count(), backlog, "each purged once");
+
+    // The backlog is gone (a claim came back short): one job alone, and
+    // while it runs a new backlog, which the lane takes 4 at a time again.
+    let mut more = vec![submit(&t, &actor, &["/later/alone.jpg"]).await];
+    assert_eq!(first_wave(&node).await, 1);
+    for i in 0..2 * MAX_CLAIM_BATCH {
+        more.push(submit(&t, &actor, &[&format!("/later/{i}.jpg")]).await);
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while node.in_flight() > 0 {
+        assert!(Instant::now() < deadline, "the lone job's call never ended");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    assert_eq!(first_wave(&node).await, CLAIM_BATCH, "after a short claim, back to {CLAIM_BATCH}");
+    for inv in &more {
+        assert_eq!(settle(&t, inv.id, Duration::from_secs(20)).await.status, Status::Done);
+    }
     cancel.cancel();
     worker.await.unwrap();
 });

@@ -10,6 +10,9 @@
 //! `--load-rate R` also sends R anchor-format `POST /invalidate` calls a
 //! second (2 paths each, as `bench/api.lua`) for as long as the probes run:
 //! the latency under API load (`bench/run.sh api` gives it half the peak).
+//!
+//! `LATENCY_SLOW_MS=N` also lists, on standard error, each probe slower than
+//! N ms with the time it was sent (to match against a console's log).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
@@ -100,6 +103,7 @@ async fn main() -> anyhow::Result<()> {
     // Every invalidation's stored final time, once all are final.
     let mut latencies = Vec::with_capacity(a.count);
     let mut not_done = 0;
+    let slow: Option<f64> = std::env::var("LATENCY_SLOW_MS").ok().and_then(|v| v.parse().ok());
     for (id, sent) in &submitted {
         // Long-poll: answers once the invalidation is final (or after 30 s).
         let url = format!("{}/api/v1/invalidations/{id}?wait=30", a.console);
@@ -114,7 +118,11 @@ async fn main() -> anyhow::Result<()> {
             continue;
         }
         let finished: DateTime<Utc> = inv["finished_at"].as_str().context("finished_at")?.parse()?;
-        latencies.push((finished - *sent).num_microseconds().unwrap_or(0) as f64 / 1000.0);
+        let ms = (finished - *sent).num_microseconds().unwrap_or(0) as f64 / 1000.0;
+        if slow.is_some_and(|limit| ms > limit) {
+            eprintln!("slow probe: sent {} took {ms:.1} ms ({id})", sent.format("%H:%M:%S%.3f"));
+        }
+        latencies.push(ms);
     }
     latencies.sort_by(f64::total_cmp);
     let pct = |p: f64| latencies[((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1];

@@ -12,7 +12,8 @@
 //!
 //! Only while a lane is idle: with a backlog every lane is busy and new jobs
 //! queue behind it, in order. At most [`Handoff::new`]'s `slots` handed jobs
-//! run at once; past it submissions queue.
+//! run at once (`concurrency × MAX_CLAIM_BATCH`, as many as the lanes may
+//! hold); past it submissions queue.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

@@ -30,9 +30,24 @@ use lease::{heartbeat, Lease};
 pub use metrics::WorkerMetrics;
 use setup::{SetupCache, SetupCell};
 
-/// Jobs a lane claims at once when there is a backlog (`concurrency` lanes
-/// hold at most `concurrency × CLAIM_BATCH` jobs).
+/// Jobs a lane claims at once when there is a backlog (growing up to
+/// [`MAX_CLAIM_BATCH`] while it lasts).
 pub const CLAIM_BATCH: usize = 4;
+/// While a backlog lasts (each claim comes back full), a lane doubles its
+/// claim up to this many jobs, and goes back to [`CLAIM_BATCH`] at the first
+/// claim that is not full. A lane waits for its whole batch before claiming
+/// again, so with jobs that only touch the database (no target, or targets
+/// that answer at once) the claim's own commit is most of a round: with 4
+/// jobs a round, a backlog drained more slowly than the API filled it on
+/// SQLite at 8,700 submissions a second, and once a backlog formed (new jobs
+/// then queue instead of being handed over) it grew for as long as the load
+/// lasted. Sixteen a round quarters the claims' share. `concurrency` lanes
+/// hold at most `concurrency × MAX_CLAIM_BATCH` jobs, and as many may run
+/// handed over (`handoff.rs`). With 4 × `concurrency` slots there, the
+/// submissions of a short stall of SQLite's writer (its WAL started over)
+/// overflowed into the queue, which closes the handoff until the lanes have
+/// emptied it.
+pub const MAX_CLAIM_BATCH: usize = 16;
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -128,7 +143,7 @@ impl Worker {
     /// idle are stored leased to it and handed over in memory (see
     /// `handoff.rs`), at most as many at once as the lanes could claim.
     pub fn take_new_jobs_from(mut self, invalidations: &crate::backend::invalidations::InvalidationService) -> Self {
-        let handoff = Handoff::new(&self.cfg.id, self.cfg.lease, self.cfg.concurrency.max(1) * CLAIM_BATCH);
+        let handoff = Handoff::new(&self.cfg.id, self.cfg.lease, self.cfg.concurrency.max(1) * MAX_CLAIM_BATCH);
         invalidations.hand_new_jobs_to(handoff.clone());
         self.handoff = Some(handoff);
         self
@@ -177,8 +192,14 @@ impl Worker {
         // one finds work: through its fallback polls too, which find nothing
         // while the queue stays empty.
         let mut idle = None;
+        let mut batch = CLAIM_BATCH;
         while !cancel.is_cancelled() {
-            match self.execute_batch(&mut idle).await {
+            let claimed = self.execute_batch(&mut idle, batch).await;
+            batch = match claimed {
+                Ok(n) if n == batch => (batch * 2).min(MAX_CLAIM_BATCH),
+                _ => CLAIM_BATCH,
+            };
+            match claimed {
                 Ok(n) if n > 0 => continue,
                 // The queue is empty: new jobs may come straight here.
                 Ok(_) => {
@@ -216,14 +237,15 @@ impl Worker {
     /// claimed; the first error among them, after all have stopped (each
     /// error is logged with its job).
     pub async fn try_execute_batch(&self) -> Result<usize, WorkerError> {
-        self.execute_batch(&mut None).await
+        self.execute_batch(&mut None, CLAIM_BATCH).await
     }
 
-    /// [`Self::try_execute_batch`] for a lane: its idle mark (see `lane`)
-    /// ends as soon as a claim brings work (or fails), before the work runs.
-    async fn execute_batch(&self, idle: &mut Option<handoff::IdleLane>) -> Result<usize, WorkerError> {
+    /// [`Self::try_execute_batch`] of up to `batch` jobs, for a lane: its
+    /// idle mark (see `lane`) ends as soon as a claim brings work (or
+    /// fails), before the work runs.
+    async fn execute_batch(&self, idle: &mut Option<handoff::IdleLane>, batch: usize) -> Result<usize, WorkerError> {
         let lease_ms = self.cfg.lease.as_millis() as i64;
-        let leases = (0..CLAIM_BATCH).map(|_| LeaseToken::new()).collect();
+        let leases = (0..batch).map(|_| LeaseToken::new()).collect();
         let claimed = self.store.claim_many(&self.cfg.id, leases, now_ms(), lease_ms).await;
         let claimed = claimed.inspect_err(|_| *idle = None)?;
         if claimed.is_empty() {
@@ -232,7 +254,7 @@ impl Worker {
         *idle = None;
         // A full batch: there may be more, let an idle lane look. Fewer: the
         // queue was empty (new jobs wake a lane as they are stored).
-        if claimed.len() == CLAIM_BATCH {
+        if claimed.len() == batch {
             self.wake.notify_one();
         }
         let n = claimed.len();
