@@ -197,25 +197,26 @@ pub struct Kills {
     pub consoles: usize,
 }
 
-/// Kills a random worker (or, when the consoles run their own workers, a
-/// random console) with SIGKILL every so often and starts a new one, while
-/// the run lasts (kills after the work is done would prove nothing, so too
-/// few of them is reported, not made up). Answers the kills.
+/// Kills a random worker with SIGKILL every so often and starts a new one
+/// (when the consoles run their own workers, every second kill is of a
+/// random console instead: a fixed share, so even a short run kills some),
+/// while the run lasts (kills after the work is done would prove nothing,
+/// so too few of them is reported, not made up). Answers the kills.
 pub async fn chaos(fleet: Arc<Mutex<Fleet>>, stop: Arc<AtomicBool>, small: bool) -> anyhow::Result<Kills> {
     let mut kills = Kills::default();
     let (base, spread) = chaos_pace(small);
     while !stop.load(Ordering::Relaxed) {
         tokio::time::sleep(Duration::from_millis(base + rand::random::<u64>() % spread)).await;
         let mut fleet = fleet.lock().await;
-        let (workers, consoles) = (fleet.workers.len(), if fleet.console_workers { fleet.consoles.len() } else { 0 });
-        let victim = rand::random::<usize>() % (workers + consoles);
         let pause = Duration::from_millis(rand::random::<u64>() % 300);
-        if victim < workers {
+        if fleet.console_workers && kills.workers > kills.consoles {
+            let victim = rand::random::<usize>() % fleet.consoles.len();
+            fleet.kill_console_and_restart(victim, pause).await?;
+            kills.consoles += 1;
+        } else {
+            let victim = rand::random::<usize>() % fleet.workers.len();
             fleet.kill_and_restart(victim, pause).await?;
             kills.workers += 1;
-        } else {
-            fleet.kill_console_and_restart(victim - workers, pause).await?;
-            kills.consoles += 1;
         }
     }
     Ok(kills)
