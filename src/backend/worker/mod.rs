@@ -4,7 +4,6 @@
 //! simply lets it expire. A task that cannot renew its lease stops calling
 //! targets before the lease ends, so two claims never purge at the same time.
 
-use std::collections::HashMap;
 use std::sync::atomic::AtomicI64;
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,33 +20,16 @@ use crate::domain::Status;
 
 mod handoff;
 mod job;
+mod lane;
 mod lease;
 mod metrics;
 mod setup;
 
 pub use handoff::{Handoff, Reserved};
+pub use lane::{CLAIM_BATCH, MAX_CLAIM_BATCH};
 use lease::{heartbeat, Lease};
 pub use metrics::WorkerMetrics;
 use setup::{SetupCache, SetupCell};
-
-/// Jobs a lane claims at once when there is a backlog (growing up to
-/// [`MAX_CLAIM_BATCH`] while it lasts).
-pub const CLAIM_BATCH: usize = 4;
-/// While a backlog lasts (each claim comes back full), a lane doubles its
-/// claim up to this many jobs, and goes back to [`CLAIM_BATCH`] at the first
-/// claim that is not full. A lane waits for its whole batch before claiming
-/// again, so with jobs that only touch the database (no target, or targets
-/// that answer at once) the claim's own commit is most of a round: with 4
-/// jobs a round, a backlog drained more slowly than the API filled it on
-/// SQLite at 8,700 submissions a second, and once a backlog formed (new jobs
-/// then queue instead of being handed over) it grew for as long as the load
-/// lasted. Sixteen a round quarters the claims' share. `concurrency` lanes
-/// hold at most `concurrency × MAX_CLAIM_BATCH` jobs, and as many may run
-/// handed over (`handoff.rs`). With 4 × `concurrency` slots there, the
-/// submissions of a short stall of SQLite's writer (its WAL started over)
-/// overflowed into the queue, which closes the handoff until the lanes have
-/// emptied it.
-pub const MAX_CLAIM_BATCH: usize = 16;
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -183,88 +165,6 @@ impl Worker {
         }
         while lanes.join_next().await.is_some() {}
         tracing::info!(worker = %self.cfg.id, "worker stopped");
-    }
-
-    /// Up to [`CLAIM_BATCH`] jobs at a time: run jobs while there are any,
-    /// then sleep until a wake-up, the fallback poll, or cancellation.
-    async fn lane(self, cancel: CancellationToken) {
-        // Counted idle for the handoff from a claim that found nothing until
-        // one finds work: through its fallback polls too, which find nothing
-        // while the queue stays empty.
-        let mut idle = None;
-        let mut batch = CLAIM_BATCH;
-        while !cancel.is_cancelled() {
-            let claimed = self.execute_batch(&mut idle, batch).await;
-            batch = match claimed {
-                Ok(n) if n == batch => (batch * 2).min(MAX_CLAIM_BATCH),
-                _ => CLAIM_BATCH,
-            };
-            match claimed {
-                Ok(n) if n > 0 => continue,
-                // The queue is empty: new jobs may come straight here.
-                Ok(_) => {
-                    if idle.is_none() {
-                        idle = self.handoff.as_ref().map(Handoff::idle);
-                    }
-                }
-                Err(WorkerError::LeaseLost | WorkerError::LeaseExpiring) => continue,
-                Err(WorkerError::Retryable(e)) => tracing::warn!(error = %e, "worker backing off"),
-                Err(WorkerError::Fatal(e)) => tracing::error!(error = %e, "job failed"),
-            }
-            tokio::select! {
-                _ = cancel.cancelled() => break,
-                _ = self.wake.notified() => {}
-                _ = tokio::time::sleep(self.cfg.poll) => {}
-            }
-        }
-    }
-
-    /// Claims one job and drives it to a final status. `Ok(None)`: nothing to do.
-    pub async fn try_execute_task(&self) -> Result<Option<Invalidation>, WorkerError> {
-        let lease_ms = self.cfg.lease.as_millis() as i64;
-        let token = LeaseToken::new();
-        let Some(claimed) = self.store.claim(&self.cfg.id, &token, now_ms(), lease_ms).await? else {
-            return Ok(None);
-        };
-        // There may be more: let an idle lane look while this one works.
-        self.wake.notify_one();
-        self.run_claimed(claimed, &SetupCell::new()).await.map(Some)
-    }
-
-    /// Claims up to [`CLAIM_BATCH`] jobs in one write and drives them to a
-    /// final status side by side, each under its own lease and heartbeat: a
-    /// backlog drains without a commit per claim. Answers how many it
-    /// claimed; the first error among them, after all have stopped (each
-    /// error is logged with its job).
-    pub async fn try_execute_batch(&self) -> Result<usize, WorkerError> {
-        self.execute_batch(&mut None, CLAIM_BATCH).await
-    }
-
-    /// [`Self::try_execute_batch`] of up to `batch` jobs, for a lane: its
-    /// idle mark (see `lane`) ends as soon as a claim brings work (or
-    /// fails), before the work runs.
-    async fn execute_batch(&self, idle: &mut Option<handoff::IdleLane>, batch: usize) -> Result<usize, WorkerError> {
-        let lease_ms = self.cfg.lease.as_millis() as i64;
-        let leases = (0..batch).map(|_| LeaseToken::new()).collect();
-        let claimed = self.store.claim_many(&self.cfg.id, leases, now_ms(), lease_ms).await;
-        let claimed = claimed.inspect_err(|_| *idle = None)?;
-        if claimed.is_empty() {
-            return Ok(0);
-        }
-        *idle = None;
-        // A full batch: there may be more, let an idle lane look. Fewer: the
-        // queue was empty (new jobs wake a lane as they are stored).
-        if claimed.len() == batch {
-            self.wake.notify_one();
-        }
-        let n = claimed.len();
-        let setups: HashMap<i64, SetupCell> = claimed.iter().map(|c| (c.job.project_id, SetupCell::new())).collect();
-        let runs = claimed.into_iter().map(|c| {
-            let setup = &setups[&c.job.project_id];
-            self.run_claimed(c, setup)
-        });
-        let results = futures::future::join_all(runs).await;
-        results.into_iter().find_map(Result::err).map_or(Ok(n), Err)
     }
 
     /// Drives a claimed job to a final status (or ends a poison job).
