@@ -98,15 +98,9 @@ impl ConsoleMetrics {
                 "Writes per batched statement (PostgreSQL: insert, claim, apply) or per group commit (SQLite: commit).",
             ),
         );
-        let batch = |kind: BatchKind| {
+        let store = BatchMetrics::new(|kind: BatchKind| {
             r.recorder.register_histogram(&Key::from_parts(BATCH, vec![Label::new("kind", kind.label())]), &r.meta)
-        };
-        let store = BatchMetrics {
-            insert: batch(BatchKind::Insert),
-            claim: batch(BatchKind::Claim),
-            apply: batch(BatchKind::Apply),
-            commit: batch(BatchKind::Commit),
-        };
+        });
         let accepted =
             r.counter("imgflush_invalidations_accepted_total", "Invalidations accepted (201) by this instance's API.");
         let queue_depth = r.gauge("imgflush_queue_depth", "Invalidations not in a final status (whole database).");

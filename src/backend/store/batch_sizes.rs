@@ -10,29 +10,34 @@ use std::sync::{Arc, OnceLock};
 
 use ::metrics::Histogram;
 
-/// The store's batch-size histograms, one per kind of batch.
+/// The store's batch-size histograms, one per [`BatchKind`].
 #[derive(Clone)]
-pub struct BatchMetrics {
-    /// PostgreSQL: new invalidations per insert statement (`pg_insert.rs`).
-    pub insert: Histogram,
-    /// PostgreSQL: lanes' claims per claim statement (`jobs/pg_claim.rs`).
-    pub claim: Histogram,
-    /// PostgreSQL: jobs' groups of changes per statement (`jobs/pg_group/`).
-    pub apply: Histogram,
-    /// SQLite: writes per group commit of the single writer (`writer.rs`).
-    pub commit: Histogram,
+pub struct BatchMetrics([Histogram; 4]);
+
+impl BatchMetrics {
+    /// Each kind's histogram, as `histogram` registers it.
+    pub fn new(histogram: impl FnMut(BatchKind) -> Histogram) -> Self {
+        BatchMetrics(BatchKind::ALL.map(histogram))
+    }
 }
 
 /// Which histogram a batch goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BatchKind {
+    /// PostgreSQL: new invalidations per insert statement (`pg_insert.rs`).
     Insert,
+    /// PostgreSQL: lanes' claims per claim statement (`jobs/pg_claim.rs`).
     Claim,
+    /// PostgreSQL: jobs' groups of changes per statement (`jobs/pg_group/`).
     Apply,
+    /// SQLite: writes per group commit of the single writer (`writer.rs`).
     Commit,
 }
 
 impl BatchKind {
+    /// Every kind, in the order of [`BatchMetrics`]' histograms.
+    pub const ALL: [BatchKind; 4] = [BatchKind::Insert, BatchKind::Claim, BatchKind::Apply, BatchKind::Commit];
+
     /// The `kind` label.
     pub fn label(self) -> &'static str {
         match self {
@@ -56,13 +61,8 @@ impl BatchSizes {
     }
 
     pub(crate) fn record(&self, kind: BatchKind, size: usize) {
-        let Some(m) = self.0.get() else { return };
-        let histogram = match kind {
-            BatchKind::Insert => &m.insert,
-            BatchKind::Claim => &m.claim,
-            BatchKind::Apply => &m.apply,
-            BatchKind::Commit => &m.commit,
-        };
-        histogram.record(size as f64);
+        if let Some(m) = self.0.get() {
+            m.0[kind as usize].record(size as f64);
+        }
     }
 }
