@@ -165,6 +165,17 @@ pub struct MembersView {
     pub me: i64,
 }
 
+/// What an invitation link offers, as its page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InviteView {
+    pub email: String,
+    /// An existing account asked to join (accepts with its own password);
+    /// otherwise a new account sets its password.
+    pub join: bool,
+    pub project_name: Option<String>,
+    pub role: Option<Role>,
+}
+
 /// A member just added; a new user's invitation link is shown only here.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AddedMember {

@@ -21,6 +21,8 @@ mod metrics;
 mod origin;
 mod params;
 mod pipeline;
+#[cfg(test)]
+mod proptests;
 mod purge;
 mod request;
 mod settings;

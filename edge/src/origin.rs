@@ -3,7 +3,7 @@
 //! allows private origins; no proxy; no redirects; bounded time and size.
 
 use std::error::Error as _;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
@@ -132,55 +132,12 @@ pub fn host_allowed(project: &ProjectSettings, host_port: &str) -> bool {
     })
 }
 
-/// Whether `ip` is a globally routable unicast address (not loopback,
-/// private, link-local — which holds the cloud metadata address —, CGNAT,
-/// documentation, multicast or reserved), IPv4-mapped IPv6 included.
+/// Whether `ip` is a globally routable unicast address: the console's own
+/// classifier (loopback, private, link-local with the cloud metadata
+/// address, CGNAT, documentation, multicast, reserved, Teredo; IPv4 embedded
+/// in IPv6 judged as that IPv4), so origins and purge targets agree.
 pub fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => is_public_v4(v4),
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public_v4(v4);
-            }
-            is_public_v6(v6)
-        }
-    }
-}
-
-fn is_public_v4(ip: Ipv4Addr) -> bool {
-    let [a, b, c, _] = ip.octets();
-    !(ip.is_unspecified()
-        || ip.is_loopback()
-        || ip.is_private()
-        || ip.is_link_local()
-        || ip.is_broadcast()
-        || ip.is_documentation()
-        || ip.is_multicast()
-        || a == 0
-        || a >= 240
-        || (a == 100 && (64..128).contains(&b))
-        || (a == 192 && b == 0 && c == 0)
-        || (a == 198 && (18..20).contains(&b)))
-}
-
-fn is_public_v6(ip: Ipv6Addr) -> bool {
-    let s = ip.segments();
-    let embedded_v4 = |hi: u16, lo: u16| Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8);
-    if s[0] == 0x64 && s[1] == 0xff9b {
-        return is_public_v4(embedded_v4(s[6], s[7])); // NAT64
-    }
-    if s[0] == 0x2002 {
-        return is_public_v4(embedded_v4(s[1], s[2])); // 6to4
-    }
-    !(ip.is_unspecified()
-        || ip.is_loopback()
-        || ip.is_multicast()
-        || (s[0] & 0xfe00) == 0xfc00 // unique local
-        || (s[0] & 0xffc0) == 0xfe80 // link local
-        || (s[0] & 0xffc0) == 0xfec0 // site local
-        || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
-        || (s[0] == 0 && s[1] == 0 && s[2] == 0 && s[3] == 0 && s[4] == 0 && s[5] == 0))
-    // IPv4-compatible
+    imgflush::domain::address::is_public(ip)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -228,6 +185,8 @@ mod tests {
             "::ffff:169.254.169.254",
             "64:ff9b::a9fe:a9fe",
             "2002:7f00:1::",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "2001::1",
             "224.0.0.1",
             "255.255.255.255",
         ] {

@@ -76,7 +76,9 @@ fn refusal(e: ServiceError) -> Response {
 const HEADER: &str = "invalidation_id,status,scope,submitted_at,submitted_by,attempt,finished_at,paths,error\r\n";
 
 /// RFC 4180 CSV. A field a spreadsheet would read as a formula gets a
-/// leading `'` (paths start with `/`, so only names and errors can).
+/// leading `'` (paths start with `/`, so only names and errors can), and a
+/// field with a `;` or a tab is quoted too: spreadsheets in some locales
+/// split on those, and `/h/a;=HYPERLINK(…)` would become a formula cell.
 pub fn csv(rows: &[Invalidation]) -> String {
     let mut out = String::from(HEADER);
     for r in rows {
@@ -100,7 +102,7 @@ pub fn csv(rows: &[Invalidation]) -> String {
 
 fn field(raw: &str) -> String {
     let guarded = if raw.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{raw}") } else { raw.to_owned() };
-    if guarded.contains([',', '"', '\n', '\r']) {
+    if guarded.contains([',', ';', '\t', '"', '\n', '\r']) {
         format!("\"{}\"", guarded.replace('"', "\"\""))
     } else {
         guarded
@@ -118,5 +120,8 @@ mod tests {
         assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
         assert_eq!(field("line\nbreak"), "\"line\nbreak\"");
+        // Split on `;` or a tab, the rest of the cell would start a formula.
+        assert_eq!(field("/h/a;=HYPERLINK(1)"), "\"/h/a;=HYPERLINK(1)\"");
+        assert_eq!(field("/h/a\t=1+1"), "\"/h/a\t=1+1\"");
     }
 }

@@ -205,3 +205,28 @@ db_test!(audit_filters_and_keyset_pages, |t: TestApp| async move {
     let page = body_text(t.get("/p/demo/audit?action=key.created", Some(&admin)).await).await;
     assert!(page.contains("key ci (editor, imf_"), "the page lists it");
 });
+
+// Staff read the project trail but are not project admins: a target test
+// there keeps only the public detail (the status), never what the target
+// answered; the admin who pressed Test still sees the whole answer.
+db_test!(a_target_test_leaves_only_the_public_detail_in_the_trail, |t: TestApp| async move {
+    use common::recorder::Recorder;
+    use imgflush::backend::store::NewTarget;
+    use imgflush::domain::TargetKind;
+
+    let node = Recorder::start().await;
+    node.respond_with(502);
+    let target = NewTarget { kind: TargetKind::Edge, name: "edge-1".into(), url: node.url("/purge"), secret: None };
+    let target_id = t.store.add_target(t.demo.id, &target, imgflush::backend::now_ms()).await.unwrap().id.to_string();
+    t.user("admin@example.com", Role::Admin, &t.demo).await;
+    let staff_id = t.user("staff@example.com", Role::Support, &t.demo).await;
+    t.store.set_instance_role(staff_id, Some(InstanceRole::Staff)).await.unwrap();
+    let admin = t.login("admin@example.com").await;
+    let answer = t.server_fn_json(&admin, "test_target", &[("project", "demo"), ("target_id", &target_id)]).await;
+    assert!(answer.as_str().unwrap().contains("backend on fire"), "the admin sees the answer: {answer}");
+    let staff = t.login("staff@example.com").await;
+    let trail = t.server_fn_json(&staff, "project_audit", &[("project", "demo")]).await;
+    let text = trail.to_string();
+    assert!(text.contains("target.tested") && text.contains("HTTP 502"), "{trail}");
+    assert!(!text.contains("backend on fire"), "the target's answer stays with admins: {trail}");
+});

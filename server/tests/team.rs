@@ -9,6 +9,8 @@ use common::who::{caller, Who, EVERYONE};
 use common::*;
 use imgflush::backend::keys::hash_key;
 use imgflush::backend::now_ms;
+use imgflush::backend::store::{InvitationKind, NewInvitation};
+use imgflush::domain::InstanceRole;
 use imgflush::domain::Role;
 use serde_json::{json, Value};
 
@@ -173,7 +175,8 @@ db_test!(an_invitation_sets_the_password_once_before_it_expires, |t: TestApp| as
 
     let late = t.store.user_by_email("new@example.com").await.unwrap();
     let now = now_ms();
-    t.store.create_invitation(late.id, &hash_key("expired-token"), now - 10_000, now - 1).await.unwrap();
+    let link = NewInvitation { user_id: late.id, kind: InvitationKind::Password, project_id: None, role: None };
+    t.store.create_invitation(&link, &hash_key("expired-token"), now - 10_000, now - 1).await.unwrap();
     let expired = t
         .server_fn_json(
             "",
@@ -307,4 +310,194 @@ db_test!(an_admin_can_send_a_new_link_until_the_password_is_set, |t: TestApp| as
     let me = member_id(&t, "editor@example.com").await;
     let set = t.server_fn_json(&admin, "reinvite_member", &[("project", "demo"), ("user_id", &me)]).await;
     assert!(set["Conflict"].is_string(), "{set}");
+});
+
+fn link_token(added: &Value) -> String {
+    let path = added["invite_path"].as_str().unwrap_or_else(|| panic!("a link: {added}"));
+    path.strip_prefix("/invite/").unwrap().to_owned()
+}
+
+fn listed(list: &Value, email: &str) -> Option<Value> {
+    list["members"].as_array().unwrap().iter().find(|m| m["email"] == email).cloned()
+}
+
+// Issue 24's account takeover, as an admin of another project would try
+// it: add an existing account (an owner who never used their first link,
+// and a member of another project who never did either), see it listed as
+// invited, ask for a new link, set a password with it and sign in.
+db_test!(an_admin_cannot_take_over_another_projects_account_with_a_new_link, |t: TestApp| async move {
+    let b = t.project("bravo").await;
+    t.user("admin-a@example.com", Role::Admin, &t.demo).await;
+    t.user("admin-b@example.com", Role::Admin, &b).await;
+    let admin_a = t.login("admin-a@example.com").await;
+    let admin_b = t.login("admin-b@example.com").await;
+    for email in ["boss@example.com", "vic@example.com"] {
+        let added = t
+            .server_fn_json(&admin_b, "add_member", &[("project", "bravo"), ("email", email), ("role", "admin")])
+            .await;
+        link_token(&added);
+    }
+    let boss = t.store.user_by_email("boss@example.com").await.unwrap();
+    t.store.set_instance_role(boss.id, Some(InstanceRole::Owner)).await.unwrap();
+
+    const ATTACKER: &str = "the attacker's own password";
+    for email in ["boss@example.com", "vic@example.com"] {
+        let victim = t.store.user_by_email(email).await.unwrap();
+        assert!(!victim.password_set, "{email} never used their link");
+        // Adding an existing account answers like adding a new e-mail: a link, no access.
+        let added =
+            t.server_fn_json(&admin_a, "add_member", &[("project", "demo"), ("email", email), ("role", "admin")]).await;
+        let fresh = t
+            .server_fn_json(
+                &admin_a,
+                "add_member",
+                &[("project", "demo"), ("email", &format!("new-{email}")), ("role", "admin")],
+            )
+            .await;
+        let shape = |v: &Value| (v["role"].clone(), v["invite_path"].as_str().map(str::len));
+        assert_eq!(shape(&added), shape(&fresh), "the same answer with or without an account: {added} {fresh}");
+        let memberships = t.store.memberships_of(victim.id).await.unwrap();
+        assert!(memberships.iter().all(|m| m.project.token != "demo"), "{email} was not added silently");
+
+        let list = t.server_fn_json(&admin_a, "list_members", &[("project", "demo")]).await;
+        let row = listed(&list, email).expect("listed as invited");
+        assert_eq!(row["invited"], true);
+        assert!(row["last_sign_in"].is_null(), "nothing about the account itself: {row}");
+        let id = victim.id.to_string();
+        let again = t.server_fn_json(&admin_a, "reinvite_member", &[("project", "demo"), ("user_id", &id)]).await;
+        for token in [link_token(&added), link_token(&again)] {
+            let set = [("token", token.as_str()), ("password", ATTACKER), ("confirm", ATTACKER)];
+            assert_eq!(
+                t.server_fn_json("", "accept_invitation", &set).await,
+                json!("NotFound"),
+                "{email}: no password link"
+            );
+        }
+        let replaced = link_token(&added);
+        let join = t.server_fn_json("", "accept_join", &[("token", &replaced), ("password", ATTACKER)]).await;
+        assert_eq!(join, json!("NotFound"), "{email}: the new link replaced the first");
+        let join = t.server_fn_json("", "accept_join", &[("token", &link_token(&again)), ("password", ATTACKER)]).await;
+        assert_eq!(join["Invalid"][0]["field"], "password", "{email}: only the account's own password joins: {join}");
+        let signed_in = t.login_response(email, ATTACKER).await;
+        assert!(location(&signed_in).contains("error"), "{email} is not taken over");
+        // Nor through the project that did invite them, for an admin of another.
+        let id = victim.id.to_string();
+        let cross = t.server_fn_json(&admin_a, "reinvite_member", &[("project", "bravo"), ("user_id", &id)]).await;
+        assert_eq!(cross, json!("NotFound"), "{cross}");
+    }
+
+    // An account that reaches more than one project (data from before this
+    // change, or the CLI): only an instance owner sends it a password link.
+    let both = t
+        .server_fn_json(
+            &admin_b,
+            "add_member",
+            &[("project", "bravo"), ("email", "both@example.com"), ("role", "editor")],
+        )
+        .await;
+    link_token(&both);
+    let both_id = t.store.user_by_email("both@example.com").await.unwrap().id;
+    t.store.set_membership(both_id, t.demo.id, Role::Editor).await.unwrap();
+    let both_id = both_id.to_string();
+    let form = [("project", "demo"), ("user_id", both_id.as_str())];
+    let refused = t.server_fn_json(&admin_a, "reinvite_member", &form).await;
+    assert!(refused["Conflict"].as_str().unwrap().contains("instance owner"), "{refused}");
+    t.user("owner@example.com", Role::Admin, &t.demo).await;
+    let owner_id = t.store.user_by_email("owner@example.com").await.unwrap().id;
+    t.store.set_instance_role(owner_id, Some(InstanceRole::Owner)).await.unwrap();
+    let owner = t.login("owner@example.com").await;
+    let link = t.server_fn_json(&owner, "reinvite_member", &form).await;
+    let token = link_token(&link);
+    let set = [("token", token.as_str()), ("password", PASSWORD), ("confirm", PASSWORD)];
+    assert_eq!(t.server_fn_json("", "accept_invitation", &set).await, Value::Null);
+});
+
+db_test!(an_existing_account_joins_with_its_own_password, |t: TestApp| async move {
+    let b = t.project("bravo").await;
+    t.user("admin@example.com", Role::Admin, &t.demo).await;
+    t.user("ann@example.com", Role::Editor, &b).await;
+    let admin = t.login("admin@example.com").await;
+    let added = t
+        .server_fn_json(&admin, "add_member", &[("project", "demo"), ("email", "Ann@example.com"), ("role", "support")])
+        .await;
+    let token = link_token(&added);
+    let info = t.server_fn_json("", "invitation", &[("token", &token)]).await;
+    assert_eq!((info["join"].clone(), info["project_name"].clone()), (json!(true), json!("Demo")), "{info}");
+    let ann = member_id(&t, "ann@example.com").await;
+    let r = t
+        .server_fn_json(&admin, "change_member_role", &[("project", "demo"), ("user_id", &ann), ("role", "editor")])
+        .await;
+    assert_eq!(r, Value::Null, "the offered role can change before they accept");
+    let again = t
+        .server_fn_json(&admin, "add_member", &[("project", "demo"), ("email", "ann@example.com"), ("role", "editor")])
+        .await;
+    assert!(again["Conflict"].is_string(), "{again}");
+
+    let ok = t.server_fn("", "accept_join", &[("token", &token), ("password", PASSWORD)]).await;
+    let cookie = session_cookie(&ok).expect("signed in");
+    assert_eq!(body_json(ok).await, Value::Null);
+    let log = t.server_fn_json(&cookie, "list_invalidations", &[("project", "demo")]).await;
+    assert!(log["rows"].is_array(), "a member now: {log}");
+    let list = t.server_fn_json(&admin, "list_members", &[("project", "demo")]).await;
+    let row = listed(&list, "ann@example.com").unwrap();
+    assert_eq!((row["role"].clone(), row["invited"].clone()), (json!("editor"), json!(false)), "{row}");
+    let twice = t.server_fn_json("", "accept_join", &[("token", &token), ("password", PASSWORD)]).await;
+    assert_eq!(twice, json!("NotFound"), "single use");
+
+    // Withdrawn before it is used: the link stops working.
+    t.user("bob@example.com", Role::Editor, &b).await;
+    let added = t
+        .server_fn_json(&admin, "add_member", &[("project", "demo"), ("email", "bob@example.com"), ("role", "editor")])
+        .await;
+    let bob = member_id(&t, "bob@example.com").await;
+    assert_eq!(t.server_fn_json(&admin, "remove_member", &[("project", "demo"), ("user_id", &bob)]).await, Value::Null);
+    let late = t.server_fn_json("", "accept_join", &[("token", &link_token(&added)), ("password", PASSWORD)]).await;
+    assert_eq!(late, json!("NotFound"));
+    let list = t.server_fn_json(&admin, "list_members", &[("project", "demo")]).await;
+    assert!(listed(&list, "bob@example.com").is_none(), "{list}");
+});
+
+// `server user passwd` (and any password change) ends the account's open
+// password links: a link must not outlive the password it was meant to set.
+db_test!(setting_a_password_ends_the_open_links, |t: TestApp| async move {
+    t.user("admin@example.com", Role::Admin, &t.demo).await;
+    let admin = t.login("admin@example.com").await;
+    let added = t
+        .server_fn_json(&admin, "add_member", &[("project", "demo"), ("email", "new@example.com"), ("role", "editor")])
+        .await;
+    let token = link_token(&added);
+    let user = t.store.user_by_email("new@example.com").await.unwrap();
+    t.app.services.accounts.set_password(&user, "set by the operator".into()).await.unwrap();
+    let set = [("token", token.as_str()), ("password", PASSWORD), ("confirm", PASSWORD)];
+    assert_eq!(t.server_fn_json("", "accept_invitation", &set).await, json!("NotFound"));
+    let list = t.server_fn_json(&admin, "list_members", &[("project", "demo")]).await;
+    assert_eq!(listed(&list, "new@example.com").unwrap()["invited"], false);
+    let id = user.id.to_string();
+    let again = t.server_fn_json(&admin, "reinvite_member", &[("project", "demo"), ("user_id", &id)]).await;
+    assert!(again["Conflict"].as_str().unwrap().contains("already set a password"), "{again}");
+});
+
+// A link is looked up before any password is hashed (a made-up one answers
+// `NotFound` whatever the password), and guesses count against the
+// sign-in limit of the caller's address.
+db_test!(accepting_a_link_looks_it_up_first_and_is_throttled, |t: TestApp| async move {
+    let bogus = [("token", "made-up"), ("password", "short"), ("confirm", "short")];
+    assert_eq!(
+        t.server_fn_json("", "accept_invitation", &bogus).await,
+        json!("NotFound"),
+        "looked up before the password"
+    );
+    let mut last = Value::Null;
+    for _ in 0..25 {
+        last = t
+            .server_fn_json(
+                "",
+                "accept_invitation",
+                &[("token", "made-up"), ("password", PASSWORD), ("confirm", PASSWORD)],
+            )
+            .await;
+    }
+    assert!(last["Conflict"].as_str().unwrap_or_default().contains("too many attempts"), "{last}");
+    let join = t.server_fn_json("", "accept_join", &[("token", "made-up"), ("password", PASSWORD)]).await;
+    assert!(join["Conflict"].as_str().unwrap_or_default().contains("too many attempts"), "{join}");
 });

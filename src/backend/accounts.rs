@@ -21,6 +21,11 @@ impl AccountService {
         AccountService { store, throttle: Arc::new(throttle) }
     }
 
+    /// The sign-in limiter, which invitation links count against too.
+    pub(crate) fn throttle(&self) -> &LoginThrottle {
+        &self.throttle
+    }
+
     /// Checks the credentials under the sign-in throttle: the attempt is
     /// counted before the password is checked. Unknown e-mail and wrong
     /// password give the same error, after the same work.
@@ -137,7 +142,7 @@ impl AccountService {
     /// Sets a new password and ends every session the user has.
     pub async fn set_password(&self, user: &User, password: String) -> Result<(), ServiceError> {
         let hash = auth::hash_password(password).await.map_err(hash_failed)?;
-        Ok(self.store.set_password(user.id, &hash).await?)
+        Ok(self.store.set_password(user.id, &hash, super::now_ms()).await?)
     }
 
     /// Removes the user with all their memberships; their sessions end at

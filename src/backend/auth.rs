@@ -159,6 +159,21 @@ impl LoginThrottle {
         Ok(Attempt { source, pair, delay })
     }
 
+    /// Counts one attempt from `ip` against the per-address budget only: a
+    /// guess at an invitation link (no account named yet) uses up the same
+    /// budget as a guess at a password.
+    pub async fn reserve_source(&self, ip: Option<IpAddr>) -> Result<(), AuthError> {
+        let source = LimitKey::SignInSource(ip);
+        let limit = Limit::new(self.per_ip, self.window);
+        self.limiter.check_and_count(&source, limit).await.map(drop).map_err(|w| AuthError::Throttled(w.secs()))
+    }
+
+    /// Gives back an attempt [`Self::reserve_source`] counted: the link was
+    /// real, so it was no guess.
+    pub async fn release_source(&self, ip: Option<IpAddr>) {
+        self.limiter.release(&LimitKey::SignInSource(ip)).await;
+    }
+
     /// The attempt signed in: its (account, address) counter starts over and
     /// the address's budget gets the attempt back.
     pub async fn succeeded(&self, attempt: Attempt) {

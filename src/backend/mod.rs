@@ -69,13 +69,14 @@ pub struct Services {
 
 impl Services {
     pub fn new(store: DynStore, wake: Arc<tokio::sync::Notify>, limits: limits::Limits) -> Self {
+        let accounts = accounts::AccountService::new(store.clone(), limits.login_throttle());
         Services {
             invalidations: invalidations::InvalidationService::new(store.clone(), wake, limits.clone()),
             keys: keys::KeyService::new(store.clone()),
             targets: targets::TargetService::new(store.clone()),
             projects: projects::ProjectService::new(store.clone()),
-            accounts: accounts::AccountService::new(store.clone(), limits.login_throttle()),
-            team: team::TeamService::new(store.clone()),
+            accounts: accounts.clone(),
+            team: team::TeamService::new(store.clone(), accounts),
             directory: directory::UserDirectory::new(store.clone()),
             audit: audit::AuditService::new(store.clone()),
             notify: notify::NotifyService::new(store.clone()),
@@ -83,6 +84,12 @@ impl Services {
             limits,
             store,
         }
+    }
+
+    /// How open live streams re-check access, and how many a user may hold.
+    pub fn with_live(mut self, settings: live::LiveSettings) -> Self {
+        self.live = self.live.with_settings(settings);
+        self
     }
 
     /// Which networks besides public addresses purge targets may be added in.

@@ -3,7 +3,7 @@
 //! when a target is added (literal addresses) and again at connect time on
 //! every resolved address, so a DNS name cannot lead into the internal network.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use ipnet::IpNet;
@@ -84,73 +84,7 @@ pub fn literal_host(url: &reqwest::Url) -> Option<IpAddr> {
     host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host).parse().ok()
 }
 
-/// IPv4 addresses embedded in IPv6 (mapped, compatible, NAT64) as IPv4.
-pub fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return IpAddr::V4(v4);
-            }
-            let s = v6.segments();
-            let embedded = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
-            // ::a.b.c.d (deprecated IPv4-compatible), but not :: and ::1.
-            if s[..6] == [0; 6] && u32::from(embedded) > 1 {
-                return IpAddr::V4(embedded);
-            }
-            // 64:ff9b::/96, the well-known NAT64 prefix.
-            if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-                return IpAddr::V4(embedded);
-            }
-            IpAddr::V6(v6)
-        }
-        v4 => v4,
-    }
-}
-
-/// What kind of non-public address `ip` is, or `None` for public unicast.
-pub fn special_use(ip: IpAddr) -> Option<&'static str> {
-    match canonical(ip) {
-        IpAddr::V4(v4) => special_v4(v4),
-        IpAddr::V6(v6) => special_v6(v6),
-    }
-}
-
-fn special_v4(ip: Ipv4Addr) -> Option<&'static str> {
-    let o = ip.octets();
-    Some(match o {
-        [0, ..] => "unspecified",
-        [127, ..] => "loopback",
-        [10, ..] | [172, 16..=31, ..] | [192, 168, ..] => "private",
-        [100, 64..=127, ..] => "shared (CGNAT)",
-        [169, 254, 169, 254] => "cloud metadata",
-        [169, 254, ..] => "link-local",
-        [192, 0, 0, _] => "IETF protocol",
-        [192, 0, 2, _] | [198, 51, 100, _] | [203, 0, 113, _] => "documentation",
-        [198, 18..=19, ..] => "benchmarking",
-        [224..=239, ..] => "multicast",
-        [255, 255, 255, 255] => "broadcast",
-        [240..=255, ..] => "reserved",
-        _ => return None,
-    })
-}
-
-fn special_v6(ip: Ipv6Addr) -> Option<&'static str> {
-    let s = ip.segments();
-    Some(match s {
-        _ if ip.is_unspecified() => "unspecified",
-        _ if ip.is_loopback() => "loopback",
-        [0xfd00, 0x0ec2, ..] => "cloud metadata",
-        [a, ..] if a & 0xfe00 == 0xfc00 => "private (unique local)",
-        [a, ..] if a & 0xffc0 == 0xfe80 => "link-local",
-        [a, ..] if a & 0xffc0 == 0xfec0 => "site-local",
-        [a, ..] if a & 0xff00 == 0xff00 => "multicast",
-        [0x2001, 0x0db8, ..] => "documentation",
-        [0x0100, 0, 0, 0, ..] => "discard",
-        // Global unicast is 2000::/3; everything else is unassigned or special.
-        [a, ..] if a & 0xe000 != 0x2000 => "reserved",
-        _ => return None,
-    })
-}
+pub use crate::domain::address::{canonical, special_use};
 
 /// Refused by the policy: never sent. Carried through reqwest's error chain
 /// so the purge driver can say why.

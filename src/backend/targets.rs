@@ -103,11 +103,18 @@ impl TargetService {
             soft: false,
         };
         let client = super::purge::client(std::time::Duration::from_secs(10), &self.network);
-        let answer = match super::purge::purge(&client, &self.network, &target, &req).await {
+        let outcome = super::purge::purge(&client, &self.network, &target, &req).await;
+        let answer = match &outcome {
             Ok(report) => format!("ok: {}", report.note),
             Err(e) => format!("failed: {e}"),
         };
-        super::audit::record(&self.store, actor, "target.tested", format!("{}: {answer}", target.name)).await;
+        // The trail keeps the public detail only: staff, who are not project
+        // admins, read it, and the answer itself is for admins.
+        let public = match &outcome {
+            Ok(report) => format!("ok: {}", super::purge::public_detail(&report.note)),
+            Err(e) => format!("failed: {}", super::purge::public_detail(&e.to_string())),
+        };
+        super::audit::record(&self.store, actor, "target.tested", format!("{}: {public}", target.name)).await;
         Ok(answer)
     }
 }

@@ -1,6 +1,7 @@
 //! Pure domain core shared by the browser (wasm) and the server: no I/O,
 //! no clocks, no randomness.
 
+pub mod address;
 pub mod advice;
 pub mod cache_key;
 pub mod field;

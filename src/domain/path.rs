@@ -25,10 +25,13 @@ pub const MAX_PATH_BYTES: usize = 2048;
 
 /// Bytes that are re-encoded after decoding. `/`, `*`, `%`, `?` and `#` are
 /// here so a decoded `%2F`, `%2A`, `%25`, `%3F` or `%23` never changes
-/// meaning, which keeps the canonical form a fixed point of `parse`.
+/// meaning, which keeps the canonical form a fixed point of `parse`. `'` is
+/// here because the shipped VCL's prefix ban accepts printable ASCII without
+/// space and quotes only (a canonical path travels in `X-Purge-Prefix`).
 const ENCODE: &AsciiSet = &CONTROLS
     .add(b' ')
     .add(b'"')
+    .add(b'\'')
     .add(b'#')
     .add(b'%')
     .add(b'*')
@@ -232,7 +235,10 @@ mod tests {
         assert_eq!(ok("/doc.cloudimg.io/sample.li/a.jpg"), "/doc.cloudimg.io/sample.li/a.jpg");
         assert_eq!(ok("/a//b.jpg"), "/a//b.jpg");
         assert_eq!(ok("/a/"), "/a/");
-        assert_eq!(ok("/a,b;c=d:e@f!$&'()+~.jpg"), "/a,b;c=d:e@f!$&'()+~.jpg");
+        assert_eq!(ok("/a,b;c=d:e@f!$&()+~.jpg"), "/a,b;c=d:e@f!$&()+~.jpg");
+        // A quote is encoded: the VCL's prefix ban takes no quotes.
+        assert_eq!(ok("/it's.jpg"), "/it%27s.jpg");
+        assert_eq!(ok("/it%27s.jpg"), "/it%27s.jpg");
     }
 
     #[test]

@@ -2,9 +2,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
+use crate::components::or_error;
 use crate::components::ErrorNotice;
+use crate::model::InviteView;
 use crate::pages::instance_page;
-use crate::serverfns::{AcceptInvitation, ChangePassword};
+use crate::serverfns::{invitation, AcceptInvitation, AcceptJoin, ChangePassword};
 
 /// The signed-in user's own account: change the password (current one
 /// required; every other session ends).
@@ -47,21 +49,67 @@ pub fn InvitePage() -> impl IntoView {
     }
 }
 
-/// The invitation form: an island, its code a lazily loaded chunk.
+/// The invitation form: an island, its code a lazily loaded chunk. A new
+/// account chooses a password; an existing one, asked to join a project,
+/// accepts with its own.
 #[island(lazy)]
 fn InviteBody(token: String) -> impl IntoView {
     crate::platform::island_ready();
-    let accept = ServerAction::<AcceptInvitation>::new();
+    let token = Signal::stored(token);
+    let link = Resource::new(move || token.get(), invitation);
     view! {
         <main class="login">
             <h1>"Welcome to imgflush"</h1>
-            <p class="muted">"Choose a password to finish setting up your account."</p>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match link.await {
+                        Err(crate::error::AppError::NotFound) => view! { <InviteInvalid /> }.into_any(),
+                        other => or_error(other, move |v| view! { <InviteForm v=v token=token /> }).into_any(),
+                    }
+                })}
+            </Suspense>
+        </main>
+    }
+}
+
+#[component]
+fn InviteInvalid() -> impl IntoView {
+    view! {
+        <p class="notice notice-error" role="alert" data-testid="invite-invalid">
+            "This invitation link is not valid: it has expired or was used already. Ask a project admin for a new one."
+        </p>
+    }
+}
+
+#[component]
+fn InviteForm(v: InviteView, token: Signal<String>) -> impl IntoView {
+    let project = v.project_name.clone().unwrap_or_else(|| "imgflush".into());
+    let role = v.role.map(|r| format!(" as {}", r.label())).unwrap_or_default();
+    if v.join {
+        let accept = ServerAction::<AcceptJoin>::new();
+        view! {
+            <p class="muted" data-testid="invite-join">
+                {format!("You are invited to join {project}{role}. Enter the password of your account {} to accept.", v.email)}
+            </p>
             {move || accept.value().get().and_then(Result::err).map(|e| match e {
-                crate::error::AppError::NotFound => view! {
-                    <p class="notice notice-error" role="alert" data-testid="invite-invalid">
-                        "This invitation link is not valid: it has expired or was used already. Ask a project admin for a new one."
-                    </p>
-                }.into_any(),
+                crate::error::AppError::NotFound => view! { <InviteInvalid /> }.into_any(),
+                e => view! { <ErrorNotice error=e /> }.into_any(),
+            })}
+            <ActionForm action=accept attr:class="card">
+                <input type="hidden" name="token" value=token />
+                <label>"Your password " <input type="password" name="password" autocomplete="current-password" required /></label>
+                <button type="submit" class="primary">"Join and sign in"</button>
+            </ActionForm>
+        }
+        .into_any()
+    } else {
+        let accept = ServerAction::<AcceptInvitation>::new();
+        view! {
+            <p class="muted" data-testid="invite-password">
+                {format!("You are invited to {project}{role} as {}. Choose a password to finish setting up your account.", v.email)}
+            </p>
+            {move || accept.value().get().and_then(Result::err).map(|e| match e {
+                crate::error::AppError::NotFound => view! { <InviteInvalid /> }.into_any(),
                 e => view! { <ErrorNotice error=e /> }.into_any(),
             })}
             <ActionForm action=accept attr:class="card">
@@ -70,6 +118,7 @@ fn InviteBody(token: String) -> impl IntoView {
                 <label>"Password again " <input type="password" name="confirm" autocomplete="new-password" required minlength="10" /></label>
                 <button type="submit" class="primary">"Set password and sign in"</button>
             </ActionForm>
-        </main>
+        }
+        .into_any()
     }
 }

@@ -57,9 +57,9 @@ fn MembersBody(token: String) -> impl IntoView {
 fn Added(a: AddedMember) -> impl IntoView {
     view! {
         <div class="notice notice-ok" role="status" data-testid="member-added">
-            <p>{a.email.clone()} " is now " {a.role.label()} "."</p>
+            <p>{a.email.clone()} " is invited as " {a.role.label()} "."</p>
             {a.invite_path.map(|path| view! {
-                <p>"Send them this one-time link to set their password (it works once, for 7 days, and is shown only now): "
+                <p>"Send them this one-time link (it works once, for 7 days, and is shown only now): someone new sets their password with it; someone who already has an account accepts with their own password. "
                     <code data-testid="invite-link">{path.clone()}</code> " "
                     <CopyButton text=path label="Copy the invitation link" />
                 </p>
@@ -92,9 +92,8 @@ fn Members(
                             <td>{u.email.clone()} {(u.user_id == me).then_some(" (you)")}</td>
                             <td>{u.role.label()}</td>
                             <td>{match (u.last_sign_in, u.invited) {
-                                (Some(t), _) => view! { <LocalTime at=t /> }.into_any(),
-                                (None, true) => view! {
-                                    "invited, not signed in yet"
+                                (_, true) => view! {
+                                    "invited, has not accepted yet"
                                     {admin.then(|| view! {
                                         <ActionForm action=reinvite attr:class="inline">
                                             <input type="hidden" name="project" value=token />
@@ -103,6 +102,7 @@ fn Members(
                                         </ActionForm>
                                     })}
                                 }.into_any(),
+                                (Some(t), false) => view! { <LocalTime at=t /> }.into_any(),
                                 (None, false) => "never".into_any(),
                             }}</td>
                             {admin.then(|| view! {
@@ -135,7 +135,7 @@ fn Members(
         {admin.then(|| view! {
             <section class="card">
                 <h2>"Add a member"</h2>
-                <p class="muted">"An existing user is added at once; anyone else gets a one-time link to set their password."</p>
+                <p class="muted">"Everyone added gets a one-time link: someone new sets their password with it, someone with an account accepts with their own password. Until then they are listed as invited and have no access."</p>
                 <ActionForm action=add>
                     <input type="hidden" name="project" value=token />
                     <label>"E-mail " <input type="email" name="email" required maxlength="254" autocomplete="off" /></label>

@@ -1,6 +1,39 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
+use crate::model::InviteView;
+
+/// What an invitation link offers (its page asks for a new password or for
+/// the account's own). A link that does not work answers `NotFound`.
+#[server(prefix = "/sfn", endpoint = "invitation", output = crate::codec::Json)]
+pub async fn invitation(token: String) -> Result<InviteView, AppError> {
+    use crate::ssr::{request_meta, services};
+    use imgflush::backend::store::InvitationKind;
+
+    let link = services()?.team.invitation(&token, &request_meta().await).await?;
+    Ok(InviteView {
+        email: link.email,
+        join: link.kind == InvitationKind::Join,
+        project_name: link.project_name,
+        role: link.role,
+    })
+}
+
+/// An existing account accepts a link asking it to join a project: its own
+/// password (under the sign-in throttle) makes it a member, and signs it in.
+#[server(prefix = "/sfn", endpoint = "accept_join", output = crate::codec::Json)]
+pub async fn accept_join(token: String, password: String) -> Result<(), AppError> {
+    use crate::ssr::{internal, request_meta, services, UserSession};
+
+    let services = services()?;
+    let joined = services.team.accept_join(&token, &password, &request_meta().await).await?;
+    let session: tower_sessions::Session = leptos_axum::extract().await.map_err(internal)?;
+    UserSession::new(session).sign_in(&joined.user).await.map_err(internal)?;
+    let project =
+        services.projects.memberships(&joined.user).await?.into_iter().find(|m| m.project.id == joined.project_id);
+    leptos_axum::redirect(&project.map_or("/".to_owned(), |m| format!("/p/{}/invalidation", m.project.token)));
+    Ok(())
+}
 
 /// Sets the password of an invited user (the link works once, until it
 /// expires) and signs them in.

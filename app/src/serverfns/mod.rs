@@ -34,3 +34,14 @@ async fn writer(
     services.limits.console_write(&actor).await?;
     Ok((services, actor))
 }
+
+/// The signed-in user, for a call that changes something outside one
+/// project (the instance's pages): it counts against the same write limit.
+#[cfg(feature = "ssr")]
+async fn user_writer() -> Result<(imgflush::backend::Services, imgflush::backend::store::User), crate::error::AppError>
+{
+    let user = crate::ssr::current_user().await?;
+    let services = crate::ssr::services()?;
+    services.limits.console_write_by(user.id).await?;
+    Ok((services, user))
+}

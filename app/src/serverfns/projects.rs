@@ -34,12 +34,12 @@ pub async fn create_project(
     max_age_secs: String,
     s_maxage_secs: String,
 ) -> Result<String, AppError> {
-    use crate::ssr::{current_user, request_meta, services};
+    use crate::ssr::request_meta;
     use imgflush::backend::projects::NewProjectInput;
 
-    let user = current_user().await?;
+    let (services, user) = super::user_writer().await?;
     let input = NewProjectInput { token, name, origin_hosts, max_age_secs, s_maxage_secs };
-    let project = services()?.projects.create_by(&user, &input, &request_meta().await).await?;
+    let project = services.projects.create_by(&user, &input, &request_meta().await).await?;
     crate::ssr::flash_for_plain_form("project_created", &project.token).await;
     Ok(project.token)
 }

@@ -49,7 +49,7 @@ pub async fn save_settings(
 ) -> Result<(), AppError> {
     use imgflush::backend::projects::SettingsInput;
 
-    let (services, actor) = crate::ssr::actor(&project).await?;
+    let (services, actor) = super::writer(&project).await?;
     let input = SettingsInput {
         name,
         origin_hosts,

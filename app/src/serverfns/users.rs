@@ -27,19 +27,15 @@ pub async fn list_users() -> Result<UsersView, AppError> {
 /// `owner`, `staff` or `none` (owners; the last owner stays one).
 #[server(prefix = "/sfn", endpoint = "set_instance_role", output = crate::codec::Json)]
 pub async fn set_instance_role(user_id: i64, instance_role: String) -> Result<(), AppError> {
-    use crate::ssr::{current_user, request_meta, services};
-
-    let me = current_user().await?;
-    services()?.directory.set_instance_role(&me, user_id, &instance_role, &request_meta().await).await?;
+    let (services, me) = super::user_writer().await?;
+    services.directory.set_instance_role(&me, user_id, &instance_role, &crate::ssr::request_meta().await).await?;
     Ok(())
 }
 
 /// Removes a user from the instance (owners; not oneself, not a project's only admin).
 #[server(prefix = "/sfn", endpoint = "remove_user", output = crate::codec::Json)]
 pub async fn remove_user(user_id: i64) -> Result<(), AppError> {
-    use crate::ssr::{current_user, request_meta, services};
-
-    let me = current_user().await?;
-    services()?.directory.remove(&me, user_id, &request_meta().await).await?;
+    let (services, me) = super::user_writer().await?;
+    services.directory.remove(&me, user_id, &crate::ssr::request_meta().await).await?;
     Ok(())
 }

@@ -30,6 +30,8 @@ login_attempts_per_ip = 20
 login_window_secs = 900
 trusted_proxies = []
 console_writes_per_minute = 60
+live_recheck_secs = 15
+live_streams_per_user = 8
 
 [api]
 requests_per_minute = 120
@@ -118,7 +120,7 @@ impl Config {
         // Zeros would mean a busy loop, a lease that is always expired, a
         // throttle that refuses everyone or a panic later: refuse them now.
         let (w, sec, api) = (&self.worker, &self.security, &self.api);
-        let positive: [(&str, bool); 13] = [
+        let positive: [(&str, bool); 15] = [
             ("worker.concurrency", w.concurrency > 0),
             ("worker.lease_secs", w.lease_secs > 0),
             ("worker.poll_ms", w.poll_ms > 0),
@@ -129,6 +131,8 @@ impl Config {
             ("security.login_attempts_per_account", sec.login_attempts_per_account > 0),
             ("security.login_attempts_per_ip", sec.login_attempts_per_ip > 0),
             ("security.login_window_secs", sec.login_window_secs > 0),
+            ("security.live_recheck_secs", sec.live_recheck_secs > 0),
+            ("security.live_streams_per_user", sec.live_streams_per_user > 0),
             ("api.requests_per_minute", api.requests_per_minute > 0),
             ("api.max_body_bytes", api.max_body_bytes > 0),
             ("limits.sync_ms", self.limits.sync_ms > 0),
@@ -169,6 +173,14 @@ impl Config {
             api_key_failures_per_source: Limit::new(api.failed_keys_per_source, Duration::from_secs(600)),
             scope_all_per_project: Limit::new(api.all_per_hour, Duration::from_secs(3600)),
             console_writes_per_user: Limit::per_minute(sec.console_writes_per_minute),
+        }
+    }
+
+    /// The live log's re-check interval and per-user stream cap.
+    pub fn live_settings(&self) -> imgflush::backend::live::LiveSettings {
+        imgflush::backend::live::LiveSettings {
+            recheck: Duration::from_secs(self.security.live_recheck_secs),
+            streams_per_user: self.security.live_streams_per_user,
         }
     }
 

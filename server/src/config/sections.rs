@@ -108,6 +108,11 @@ pub struct SecuritySettings {
     pub trusted_proxies: Vec<String>,
     /// State-changing console calls (submit, retry, keys, targets) per user per minute.
     pub console_writes_per_minute: u32,
+    /// How often an open live log stream re-checks its user's access (and
+    /// sends its keep-alive); the stream ends once access is gone.
+    pub live_recheck_secs: u64,
+    /// Live log streams one user may hold open at once; past it, 429.
+    pub live_streams_per_user: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]

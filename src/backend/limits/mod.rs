@@ -177,8 +177,14 @@ impl Limits {
     /// Counts one state-changing console call of the actor (a user).
     pub async fn console_write(&self, actor: &Actor) -> Result<(), ServiceError> {
         let Submitter::User { id, .. } = &actor.submitter else { return Ok(()) };
+        self.console_write_by(*id).await
+    }
+
+    /// Counts one state-changing console call of the signed-in user `user_id`
+    /// outside any project (the instance's pages: projects, users).
+    pub async fn console_write_by(&self, user_id: i64) -> Result<(), ServiceError> {
         let limit = self.settings.console_writes_per_user;
-        self.limiter.check_and_count(&LimitKey::ConsoleUser(*id), limit).await.map(drop).map_err(|w| {
+        self.limiter.check_and_count(&LimitKey::ConsoleUser(user_id), limit).await.map(drop).map_err(|w| {
             ServiceError::Conflict(format!(
                 "too many changes in a short time ({} per {}); try again in {}",
                 limit.max,

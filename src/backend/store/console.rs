@@ -20,11 +20,32 @@ pub trait TeamStore {
     /// they had. `NotFound` when they are not a member, [`LAST_ADMIN`] when
     /// the change would leave the project without an admin.
     async fn change_member(&self, project_id: i64, user_id: i64, role: Option<Role>) -> StoreResult<Role>;
-    /// A new link for the user; their earlier unused links stop working.
-    async fn create_invitation(&self, user_id: i64, token_hash: &str, now_ms: i64, expires_ms: i64) -> StoreResult<()>;
-    /// Uses the invitation once, before it expires, setting the password.
-    /// `NotFound` for an unknown, used or expired invitation alike.
+    /// A new account that can sign in only once it has set a password
+    /// through an invitation (`password_set` false).
+    async fn create_invited_user(&self, email: &str, password_hash: &str, now_ms: i64) -> StoreResult<User>;
+    /// A new link. A password link ends the account's other open password
+    /// links; a join link ends the earlier join links of the same project.
+    async fn create_invitation(
+        &self,
+        new: &NewInvitation,
+        token_hash: &str,
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> StoreResult<()>;
+    /// The open (unused, unexpired) link with this token hash; `NotFound`
+    /// for an unknown, used or expired one alike.
+    async fn invitation(&self, token_hash: &str, now_ms: i64) -> StoreResult<Invitation>;
+    /// Uses a password link once, before it expires: sets the password and
+    /// ends the account's sessions and other password links. `NotFound` for
+    /// an unknown, used, expired or join link alike.
     async fn accept_invitation(&self, token_hash: &str, password_hash: &str, now_ms: i64) -> StoreResult<User>;
+    /// Uses a join link once, before it expires, and makes the membership it
+    /// offers (a membership already there keeps its role). `NotFound` as above.
+    async fn accept_join(&self, token_hash: &str, now_ms: i64) -> StoreResult<Joined>;
+    /// Ends every open link `project_id` issued to the user; answers how many.
+    async fn end_invitations(&self, project_id: i64, user_id: i64, now_ms: i64) -> StoreResult<u64>;
+    /// Changes the role an open join link of the project offers; `NotFound` when there is none.
+    async fn set_invitation_role(&self, project_id: i64, user_id: i64, role: Role) -> StoreResult<()>;
 }
 
 /// Every project and every user at a glance (owners).

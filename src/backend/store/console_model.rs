@@ -122,8 +122,69 @@ pub struct Member {
     pub email: String,
     pub role: Role,
     pub last_sign_in: Option<DateTime<Utc>>,
-    /// Whether the member has never set a password (invited, link not used yet).
+    /// Whether the member has not accepted yet: a new account that has
+    /// never set a password, or an existing one asked to join.
     pub invited: bool,
+    /// Asked to join (an existing account): not a member, no access, until
+    /// they accept with their own password.
+    pub pending: bool,
+}
+
+/// What an invitation link does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvitationKind {
+    /// Sets the password of a new account (which the issuing project already lists).
+    Password,
+    /// Asks an existing account to join a project; works only with that
+    /// account's own password.
+    Join,
+}
+
+impl InvitationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvitationKind::Password => "password",
+            InvitationKind::Join => "join",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<InvitationKind> {
+        match raw {
+            "password" => Some(InvitationKind::Password),
+            "join" => Some(InvitationKind::Join),
+            _ => None,
+        }
+    }
+}
+
+/// A link to issue: for whom, what it does, and which project issued it
+/// (with the role it offers).
+#[derive(Debug, Clone)]
+pub struct NewInvitation {
+    pub user_id: i64,
+    pub kind: InvitationKind,
+    pub project_id: Option<i64>,
+    pub role: Option<Role>,
+}
+
+/// An open (unused, unexpired) link, resolved from its token.
+#[derive(Debug, Clone)]
+pub struct Invitation {
+    pub user_id: i64,
+    pub email: String,
+    pub kind: InvitationKind,
+    pub project_id: Option<i64>,
+    pub project_name: Option<String>,
+    pub role: Option<Role>,
+    pub expires: DateTime<Utc>,
+}
+
+/// A join link used: the membership it made.
+#[derive(Debug, Clone)]
+pub struct Joined {
+    pub user_id: i64,
+    pub project_id: i64,
+    pub role: Role,
 }
 
 /// One finished invalidation as `server seed` stores it.

@@ -112,7 +112,9 @@ pub trait UserStore {
     async fn create_user(&self, email: &str, password_hash: &str, now_ms: i64) -> StoreResult<User>;
     async fn user_by_email(&self, email: &str) -> StoreResult<User>;
     async fn user_by_id(&self, id: i64) -> StoreResult<User>;
-    async fn set_password(&self, user_id: i64, password_hash: &str) -> StoreResult<()>;
+    /// Sets the password (the account counts as `password_set` from now on),
+    /// ends every session and every open password link of the account.
+    async fn set_password(&self, user_id: i64, password_hash: &str, now_ms: i64) -> StoreResult<()>;
     async fn count_users(&self) -> StoreResult<i64>;
     /// Removes the user and their memberships; `NotFound` when there is no such user.
     async fn delete_user(&self, user_id: i64) -> StoreResult<()>;

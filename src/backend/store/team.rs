@@ -4,28 +4,55 @@
 use async_trait::async_trait;
 
 use super::error::one_row;
-use super::rows::{convert, MemberRow, UserRow};
-use super::{Member, PgStore, SqliteStore, StoreError, StoreResult, TeamStore, User};
+use super::rows::{convert, InvitationRow, MemberRow, UserRow};
+use super::users::END_PASSWORD_LINKS;
+use super::{Invitation, InvitationKind, Joined, Member, NewInvitation, PgStore, SqliteStore, StoreError, StoreResult};
+use super::{TeamStore, User};
 use crate::domain::{InstanceRole, Role};
 
 const SET_INSTANCE_ROLE: &str = "UPDATE users SET instance_role = $2 WHERE id = $1";
 const RECORD_SIGN_IN: &str = "UPDATE users SET last_sign_in_ms = $2 WHERE id = $1";
 const END_SESSIONS: &str = "UPDATE users SET session_epoch = session_epoch + 1 WHERE id = $1";
+/// The members, then the existing accounts asked to join and not there yet
+/// (listed alike, so the list does not tell an admin whether an e-mail had
+/// an account).
 const MEMBERS: &str = "SELECT u.id AS user_id, u.email, m.role, u.last_sign_in_ms, \
-     EXISTS (SELECT 1 FROM invitations i WHERE i.user_id = u.id AND i.used_ms IS NULL) AS invited \
-     FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.project_id = $1 ORDER BY u.email";
+     NOT u.password_set AS invited, FALSE AS pending \
+     FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.project_id = $1 \
+     UNION ALL \
+     SELECT u.id, u.email, i.role, u.last_sign_in_ms, TRUE, TRUE \
+     FROM invitations i JOIN users u ON u.id = i.user_id \
+     WHERE i.project_id = $1 AND i.kind = 'join' AND i.used_ms IS NULL \
+     AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.project_id = $1 AND m.user_id = i.user_id) \
+     ORDER BY email";
 const ROLE_OF: &str = "SELECT role FROM memberships WHERE project_id = $1 AND user_id = $2";
 const ADMINS: &str = "SELECT COUNT(*) FROM memberships WHERE project_id = $1 AND role = 'admin'";
 const SET_ROLE: &str = "UPDATE memberships SET role = $3 WHERE project_id = $1 AND user_id = $2";
 const REMOVE: &str = "DELETE FROM memberships WHERE project_id = $1 AND user_id = $2";
-const INVITE: &str = "INSERT INTO invitations (token_hash, user_id, created_ms, expires_ms) VALUES ($1, $2, $3, $4)";
-/// A new link (or a password set through one) ends every other link of the user.
-const END_INVITATIONS: &str = "UPDATE invitations SET used_ms = $2 WHERE user_id = $1 AND used_ms IS NULL";
+const CREATE_INVITED: &str = "INSERT INTO users (email, password_hash, created_ms, password_set) \
+     VALUES ($1, $2, $3, FALSE) \
+     RETURNING id, email, password_hash, session_epoch, instance_role, last_sign_in_ms, password_set";
+const INVITE: &str = "INSERT INTO invitations (token_hash, user_id, created_ms, expires_ms, kind, project_id, role) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+/// Ends the open links a project issued to a user (all kinds).
+const END_PROJECT_LINKS: &str =
+    "UPDATE invitations SET used_ms = $3 WHERE user_id = $1 AND project_id = $2 AND used_ms IS NULL";
+const OPEN_INVITATION: &str = "SELECT i.user_id, u.email, i.kind, i.project_id, p.name AS project_name, i.role, \
+     i.expires_ms FROM invitations i JOIN users u ON u.id = i.user_id LEFT JOIN projects p ON p.id = i.project_id \
+     WHERE i.token_hash = $1 AND i.used_ms IS NULL AND i.expires_ms > $2";
 const USE_INVITATION: &str = "UPDATE invitations SET used_ms = $2 \
-     WHERE token_hash = $1 AND used_ms IS NULL AND expires_ms > $2 RETURNING user_id";
+     WHERE token_hash = $1 AND used_ms IS NULL AND expires_ms > $2 AND kind = 'password' RETURNING user_id";
+const USE_JOIN: &str = "UPDATE invitations SET used_ms = $2 \
+     WHERE token_hash = $1 AND used_ms IS NULL AND expires_ms > $2 AND kind = 'join' \
+     AND project_id IS NOT NULL AND role IS NOT NULL RETURNING user_id, project_id, role";
+const JOIN: &str = "INSERT INTO memberships (user_id, project_id, role) VALUES ($1, $2, $3) \
+     ON CONFLICT (user_id, project_id) DO NOTHING";
+const SET_INVITATION_ROLE: &str = "UPDATE invitations SET role = $3 \
+     WHERE project_id = $1 AND user_id = $2 AND kind = 'join' AND used_ms IS NULL";
 /// Setting the password also ends any session the account had.
-const SET_PASSWORD: &str = "UPDATE users SET password_hash = $2, session_epoch = session_epoch + 1 WHERE id = $1 \
-     RETURNING id, email, password_hash, session_epoch, instance_role, last_sign_in_ms";
+const SET_PASSWORD: &str = "UPDATE users SET password_hash = $2, password_set = TRUE, \
+     session_epoch = session_epoch + 1 WHERE id = $1 \
+     RETURNING id, email, password_hash, session_epoch, instance_role, last_sign_in_ms, password_set";
 /// The last-admin check and the change must not interleave with another
 /// change of the same project's members: PostgreSQL locks the project row.
 const LOCK_PROJECT_PG: &str = "SELECT id FROM projects WHERE id = $1 FOR UPDATE";
@@ -91,25 +118,60 @@ macro_rules! team_store {
                 Ok(current)
             }
 
+            async fn create_invited_user(&self, email: &str, password_hash: &str, now_ms: i64) -> StoreResult<User> {
+                let (mut conn, _turn) = self.write_conn().await?;
+                let row: UserRow = sqlx::query_as(CREATE_INVITED)
+                    .bind(email)
+                    .bind(password_hash)
+                    .bind(now_ms)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                row.try_into()
+            }
+
             async fn create_invitation(
                 &self,
-                user_id: i64,
+                new: &NewInvitation,
                 token_hash: &str,
                 now_ms: i64,
                 expires_ms: i64,
             ) -> StoreResult<()> {
                 let (mut conn, _turn) = self.write_conn().await?;
                 let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-                sqlx::query(END_INVITATIONS).bind(user_id).bind(now_ms).execute(&mut *tx).await?;
+                match (new.kind, new.project_id) {
+                    (InvitationKind::Password, _) => {
+                        sqlx::query(END_PASSWORD_LINKS).bind(new.user_id).bind(now_ms).execute(&mut *tx).await?;
+                    }
+                    (InvitationKind::Join, Some(project_id)) => {
+                        sqlx::query(END_PROJECT_LINKS)
+                            .bind(new.user_id)
+                            .bind(project_id)
+                            .bind(now_ms)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    (InvitationKind::Join, None) => {
+                        return Err(StoreError::Corrupt("a join link needs the project that issued it".into()))
+                    }
+                }
                 sqlx::query(INVITE)
                     .bind(token_hash)
-                    .bind(user_id)
+                    .bind(new.user_id)
                     .bind(now_ms)
                     .bind(expires_ms)
+                    .bind(new.kind.as_str())
+                    .bind(new.project_id)
+                    .bind(new.role.map(|r| r.as_str()))
                     .execute(&mut *tx)
                     .await?;
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn invitation(&self, token_hash: &str, now_ms: i64) -> StoreResult<Invitation> {
+                let row: InvitationRow =
+                    sqlx::query_as(OPEN_INVITATION).bind(token_hash).bind(now_ms).fetch_one(&self.pool).await?;
+                row.try_into()
             }
 
             async fn accept_invitation(&self, token_hash: &str, password_hash: &str, now_ms: i64) -> StoreResult<User> {
@@ -119,9 +181,45 @@ macro_rules! team_store {
                     sqlx::query_as(USE_INVITATION).bind(token_hash).bind(now_ms).fetch_one(&mut *tx).await?;
                 let row: UserRow =
                     sqlx::query_as(SET_PASSWORD).bind(user_id).bind(password_hash).fetch_one(&mut *tx).await?;
-                sqlx::query(END_INVITATIONS).bind(user_id).bind(now_ms).execute(&mut *tx).await?;
+                sqlx::query(END_PASSWORD_LINKS).bind(user_id).bind(now_ms).execute(&mut *tx).await?;
                 tx.commit().await?;
                 row.try_into()
+            }
+
+            async fn accept_join(&self, token_hash: &str, now_ms: i64) -> StoreResult<Joined> {
+                let (mut conn, _turn) = self.write_conn().await?;
+                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+                let (user_id, project_id, role): (i64, i64, String) =
+                    sqlx::query_as(USE_JOIN).bind(token_hash).bind(now_ms).fetch_one(&mut *tx).await?;
+                sqlx::query(JOIN).bind(user_id).bind(project_id).bind(&role).execute(&mut *tx).await?;
+                tx.commit().await?;
+                let role = Role::parse(&role).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok(Joined { user_id, project_id, role })
+            }
+
+            async fn end_invitations(&self, project_id: i64, user_id: i64, now_ms: i64) -> StoreResult<u64> {
+                let (mut conn, _turn) = self.write_conn().await?;
+                let done = sqlx::query(END_PROJECT_LINKS)
+                    .bind(user_id)
+                    .bind(project_id)
+                    .bind(now_ms)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(done.rows_affected())
+            }
+
+            async fn set_invitation_role(&self, project_id: i64, user_id: i64, role: Role) -> StoreResult<()> {
+                let (mut conn, _turn) = self.write_conn().await?;
+                let done = sqlx::query(SET_INVITATION_ROLE)
+                    .bind(project_id)
+                    .bind(user_id)
+                    .bind(role.as_str())
+                    .execute(&mut *conn)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                Ok(())
             }
         }
     };

@@ -7,13 +7,18 @@ use super::rows::UserRow;
 use super::{PgStore, SqliteStore, StoreResult, User, UserStore};
 
 const CREATE: &str = "INSERT INTO users (email, password_hash, created_ms) VALUES ($1, $2, $3) \
-     RETURNING id, email, password_hash, session_epoch, instance_role, last_sign_in_ms";
+     RETURNING id, email, password_hash, session_epoch, instance_role, last_sign_in_ms, password_set";
 const BY_EMAIL: &str =
-    "SELECT id, email, password_hash, session_epoch, instance_role, last_sign_in_ms FROM users WHERE email = $1";
+    "SELECT id, email, password_hash, session_epoch, instance_role, last_sign_in_ms, password_set FROM users WHERE email = $1";
 const BY_ID: &str =
-    "SELECT id, email, password_hash, session_epoch, instance_role, last_sign_in_ms FROM users WHERE id = $1";
-/// A new password ends every session signed in before it.
-const SET_PASSWORD: &str = "UPDATE users SET password_hash = $1, session_epoch = session_epoch + 1 WHERE id = $2";
+    "SELECT id, email, password_hash, session_epoch, instance_role, last_sign_in_ms, password_set FROM users WHERE id = $1";
+/// A new password ends every session signed in before it, and every open
+/// password link of the account (a link must not outlive the password it
+/// was meant to set: whoever holds it could take the account over).
+const SET_PASSWORD: &str =
+    "UPDATE users SET password_hash = $1, password_set = TRUE, session_epoch = session_epoch + 1 WHERE id = $2";
+pub(super) const END_PASSWORD_LINKS: &str =
+    "UPDATE invitations SET used_ms = $2 WHERE user_id = $1 AND used_ms IS NULL AND kind = 'password'";
 const DELETE_MEMBERSHIPS: &str = "DELETE FROM memberships WHERE user_id = $1";
 const DELETE: &str = "DELETE FROM users WHERE id = $1";
 const COUNT: &str = "SELECT COUNT(*) FROM users";
@@ -37,10 +42,14 @@ impl UserStore for SqliteStore {
         row.try_into()
     }
 
-    async fn set_password(&self, user_id: i64, password_hash: &str) -> StoreResult<()> {
+    async fn set_password(&self, user_id: i64, password_hash: &str, now_ms: i64) -> StoreResult<()> {
         let (mut conn, _turn) = self.write_conn().await?;
-        let done = sqlx::query(SET_PASSWORD).bind(password_hash).bind(user_id).execute(&mut *conn).await?;
-        one_row(done.rows_affected())
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        let done = sqlx::query(SET_PASSWORD).bind(password_hash).bind(user_id).execute(&mut *tx).await?;
+        one_row(done.rows_affected())?;
+        sqlx::query(END_PASSWORD_LINKS).bind(user_id).bind(now_ms).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn count_users(&self) -> StoreResult<i64> {
@@ -77,9 +86,13 @@ impl UserStore for PgStore {
         row.try_into()
     }
 
-    async fn set_password(&self, user_id: i64, password_hash: &str) -> StoreResult<()> {
-        let done = sqlx::query(SET_PASSWORD).bind(password_hash).bind(user_id).execute(&self.pool).await?;
-        one_row(done.rows_affected())
+    async fn set_password(&self, user_id: i64, password_hash: &str, now_ms: i64) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(SET_PASSWORD).bind(password_hash).bind(user_id).execute(&mut *tx).await?;
+        one_row(done.rows_affected())?;
+        sqlx::query(END_PASSWORD_LINKS).bind(user_id).bind(now_ms).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn count_users(&self) -> StoreResult<i64> {

@@ -21,6 +21,9 @@ pub struct User {
     /// `owner` or `staff` across every project, beside the memberships.
     pub instance_role: Option<InstanceRole>,
     pub last_sign_in: Option<DateTime<Utc>>,
+    /// False for an account an invitation created, until its holder sets a
+    /// password (through the link, or `server user passwd`).
+    pub password_set: bool,
 }
 
 impl std::fmt::Debug for User {
@@ -31,6 +34,7 @@ impl std::fmt::Debug for User {
             .field("password_hash", &"[redacted]")
             .field("session_epoch", &self.session_epoch)
             .field("instance_role", &self.instance_role)
+            .field("password_set", &self.password_set)
             .finish()
     }
 }
@@ -171,6 +175,7 @@ mod tests {
             session_epoch: 0,
             instance_role: None,
             last_sign_in: None,
+            password_set: true,
         };
         let shown = format!("{user:?}");
         assert!(shown.contains("a@x.io") && !shown.contains("HASH") && !shown.contains("argon2"), "{shown}");

@@ -4,8 +4,8 @@ use sqlx::FromRow;
 use uuid::Uuid;
 
 use super::model::*;
-use super::Member;
 use super::StoreError;
+use super::{Invitation, InvitationKind, Member};
 use crate::domain::{InstanceRole, InvalidationId, OriginPath, Role, Scope, Status, TargetKind};
 
 mod invalidation;
@@ -24,6 +24,7 @@ pub(super) struct UserRow {
     session_epoch: i64,
     instance_role: Option<String>,
     last_sign_in_ms: Option<i64>,
+    password_set: bool,
 }
 
 impl TryFrom<UserRow> for User {
@@ -36,6 +37,7 @@ impl TryFrom<UserRow> for User {
             session_epoch: r.session_epoch,
             instance_role: r.instance_role.as_deref().map(InstanceRole::parse).transpose().map_err(corrupt)?,
             last_sign_in: r.last_sign_in_ms.map(from_ms),
+            password_set: r.password_set,
         })
     }
 }
@@ -47,6 +49,7 @@ pub(super) struct MemberRow {
     role: String,
     last_sign_in_ms: Option<i64>,
     invited: bool,
+    pending: bool,
 }
 
 impl TryFrom<MemberRow> for Member {
@@ -58,6 +61,7 @@ impl TryFrom<MemberRow> for Member {
             role: Role::parse(&r.role).map_err(corrupt)?,
             last_sign_in: r.last_sign_in_ms.map(from_ms),
             invited: r.invited,
+            pending: r.pending,
         })
     }
 }
@@ -245,4 +249,30 @@ pub(super) fn search_terms(q: &ListQuery) -> (Option<(String, String)>, Option<U
         _ => prefix_range(s),
     });
     (range, search.and_then(|s| InvalidationId::parse(s).ok()).map(|id| id.0))
+}
+
+#[derive(FromRow)]
+pub(super) struct InvitationRow {
+    user_id: i64,
+    email: String,
+    kind: String,
+    project_id: Option<i64>,
+    project_name: Option<String>,
+    role: Option<String>,
+    expires_ms: i64,
+}
+
+impl TryFrom<InvitationRow> for Invitation {
+    type Error = StoreError;
+    fn try_from(r: InvitationRow) -> Result<Self, StoreError> {
+        Ok(Invitation {
+            user_id: r.user_id,
+            email: r.email,
+            kind: InvitationKind::parse(&r.kind).ok_or_else(|| corrupt(format!("invitation kind {:?}", r.kind)))?,
+            project_id: r.project_id,
+            project_name: r.project_name,
+            role: r.role.as_deref().map(Role::parse).transpose().map_err(corrupt)?,
+            expires: from_ms(r.expires_ms),
+        })
+    }
 }
