@@ -87,6 +87,9 @@ pub struct Limits {
     pub max_pixels: u64,
     /// Largest `w` / `h` accepted.
     pub max_output_side: u32,
+    /// Largest output (width × height), and largest buffer a resize makes
+    /// (unless the source itself is larger): over it, a 400 naming `w`/`h`.
+    pub max_output_pixels: u64,
     pub connect_timeout: Duration,
     /// Whole origin request, body included.
     pub origin_timeout: Duration,
@@ -102,6 +105,7 @@ impl Default for Limits {
             max_origin_bytes: 32 << 20,
             max_pixels: 50_000_000,
             max_output_side: 8192,
+            max_output_pixels: crate::plan::DEFAULT_MAX_OUTPUT_PIXELS,
             connect_timeout: Duration::from_secs(3),
             origin_timeout: Duration::from_secs(20),
             not_found_ttl: Duration::from_secs(60),

@@ -21,6 +21,7 @@ mod metrics;
 mod origin;
 mod params;
 mod pipeline;
+mod plan;
 mod purge;
 mod request;
 mod settings;
@@ -43,6 +44,7 @@ pub use config::{EdgeConfig, Limits, Secret, SettingsConfig};
 pub use error::EdgeError;
 pub use origin::is_public;
 pub use params::{Format, Func, Params};
+pub use plan::{OutputRules, DEFAULT_MAX_OUTPUT_PIXELS};
 pub use purge::{PurgeRequest, PurgeResponse};
 pub use settings::{
     ConsoleSettings, OriginScheme, ProjectSettings, Projects, ProjectsResponse, SettingsSource, StaticSettings,

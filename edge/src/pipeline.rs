@@ -19,6 +19,7 @@ use crate::error::EdgeError;
 use crate::metrics::Metrics;
 use crate::origin::Fetched;
 use crate::params::Params;
+use crate::plan::OutputRules;
 use crate::request::{self, ImageRequest};
 use crate::state::EdgeState;
 use crate::{sign, transform};
@@ -54,6 +55,7 @@ async fn handle(edge: &Arc<EdgeState>, method: &Method, uri: &Uri, headers: &Hea
     let ir = request::parse(host, uri.path(), uri.query(), edge.config.edge_domain.as_deref(), &projects)?;
     let pairs = sign::verify(&ir)?;
     let params = Params::parse(&pairs, edge.config.limits.max_output_side)?;
+    params.check_box(edge.config.limits.max_output_pixels)?;
     let key = Key { token: ir.token().to_owned(), path: ir.origin.as_str().to_owned(), variant: params.variant_key() };
 
     let epoch = edge.cache.epoch();
@@ -129,9 +131,10 @@ async fn produce(edge: &Arc<EdgeState>, key: &Key, ir: &ImageRequest, params: &P
         Fetched::Image(data) => {
             let permit = edge.transforms.clone().acquire_owned().await.map_err(|_| EdgeError::internal())?;
             let (p, max_pixels) = (params.clone(), limits.max_pixels);
+            let rules = OutputRules { max_output_pixels: limits.max_output_pixels, upscale: !ir.project.no_upscale };
             let out = tokio::task::spawn_blocking(move || {
                 let _permit = permit;
-                transform::render(&data, &p, max_pixels)
+                transform::render(&data, &p, max_pixels, &rules)
             })
             .await
             .map_err(|_| EdgeError::internal())??;
