@@ -166,6 +166,19 @@ struct EdgeArgs {
     /// (default: one per core).
     #[arg(long)]
     workers: Option<usize>,
+    /// Largest output (width × height) and resize buffer.
+    #[arg(long, default_value_t = edge::DEFAULT_MAX_OUTPUT_PIXELS, value_parser = clap::value_parser!(u64).range(1..))]
+    max_output_pixels: u64,
+    /// Misses (origin fetch + resize) a minute per project token; 0: no limit.
+    #[arg(long, default_value_t = edge::Limits::default().misses_per_minute_per_token)]
+    misses_per_token: u32,
+    /// Misses a minute per client address; 0: no limit.
+    #[arg(long, default_value_t = edge::Limits::default().misses_per_minute_per_client)]
+    misses_per_client: u32,
+    /// Proxies (CIDRs, comma-separated) whose X-Forwarded-For names the
+    /// client: the Varnish or CDN nodes in front of this edge.
+    #[arg(long, env = "EDGE_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Vec<String>,
 }
 
 async fn run_edge(args: EdgeArgs) -> anyhow::Result<()> {
@@ -178,6 +191,11 @@ async fn run_edge(args: EdgeArgs) -> anyhow::Result<()> {
     config.listen = args.listen;
     config.cache_max_bytes = args.cache_max_bytes;
     config.edge_domain = args.edge_domain;
+    config.trusted_proxies = edge::TrustedProxies::parse(&args.trusted_proxies)
+        .map_err(|e| anyhow::anyhow!("invalid --trusted-proxies: {e}"))?;
+    config.limits.max_output_pixels = args.max_output_pixels;
+    config.limits.misses_per_minute_per_token = args.misses_per_token;
+    config.limits.misses_per_minute_per_client = args.misses_per_client;
     let listener = std::net::TcpListener::bind(config.listen)?;
     let workers = args.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     println!("  imgflush edge listening on http://{} ({workers} workers)", listener.local_addr()?);
