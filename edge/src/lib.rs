@@ -115,6 +115,8 @@ impl Edge {
 
     /// `GET /healthz`, `GET /metrics`, `POST /_purge` and `/purge` (and
     /// `config.purge_path`), and every other GET/HEAD as an image URL.
+    /// Serve it with `into_make_service_with_connect_info::<SocketAddr>()`
+    /// (as [`Edge::serve`] does) for the per-client miss limit.
     pub fn router(&self) -> Router {
         let mut router = Router::new()
             .route("/healthz", get(|| async { "ok\n" }))
