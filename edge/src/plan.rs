@@ -83,7 +83,9 @@ impl Plan {
     /// the source width × the new height.
     pub fn check(&self, (ow, oh): (u32, u32), p: &Params, rules: &OutputRules) -> Result<(), EdgeError> {
         // The source at its own size: `max_pixels` already bounds it.
-        let Some((rw, rh)) = self.size else { return Ok(()) };
+        let Some((rw, rh)) = self.size.filter(|s| (*s, self.then) != ((ow, oh), Finish::None)) else {
+            return Ok(());
+        };
         let (wide, tall) = (p.w.is_some_and(|w| w > ow), p.h.is_some_and(|h| h > oh));
         if !rules.upscale && (rw > ow || rh > oh) {
             let why = format!(
@@ -164,6 +166,7 @@ mod tests {
         // Downscaling a source larger than the budget is fine.
         assert!(check((2000, 2000), Some(900), None, Func::Crop, r).is_ok());
         assert!(check((2000, 2000), None, None, Func::Crop, r).is_ok());
+        assert!(check((2000, 2000), Some(3000), Some(3000), Func::Bound, r).is_ok(), "bound keeps the size");
     }
 
     #[test]
