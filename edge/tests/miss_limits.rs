@@ -90,3 +90,19 @@ async fn forwarded_for_counts_only_from_trusted_proxies() {
     assert_eq!(get_from(&h, &h.url("demo", "/x.jpg?vh=4"), None).await.status(), 200);
     assert_eq!(get_from(&h, &h.url("demo", "/x.jpg?vh=5"), None).await.status(), 429);
 }
+
+#[tokio::test]
+async fn an_expired_copy_stands_in_for_a_refused_revalidation() {
+    let h = Harness::start_with(|c| c.limits.misses_per_minute_per_client = 1).await;
+    h.origin.state.put("/e.jpg", Answer::Body(jpeg(32, 32, RED)));
+    let url = h.url("demo", "/e.jpg?ci_cache=1");
+    let first = h.get(&url).await;
+    assert_eq!(x_cache(&first), "MISS");
+    let body = first.bytes().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let stale = h.get(&url).await;
+    assert_eq!((stale.status().as_u16(), x_cache(&stale)), (200, "HIT".to_owned()));
+    assert!(header(&stale, "warning").contains("Stale"));
+    assert_eq!(stale.bytes().await.unwrap(), body);
+    assert_eq!(h.origin.state.hits(), 1);
+}
