@@ -208,6 +208,8 @@ pub struct SettingsView {
     pub signing: bool,
     pub sign_length: u8,
     pub sealed: bool,
+    pub strict_seal: bool,
+    pub no_upscale: bool,
     pub soft_purge: bool,
     pub verify: bool,
     /// Invalidations older than this many days are pruned.

@@ -78,7 +78,7 @@ fn main() {
         (0..RUNS)
             .map(|_| {
                 let t = Instant::now();
-                let out = edge::render(&big, &params, 50_000_000).unwrap();
+                let out = edge::render(&big, &params, 50_000_000, &edge::OutputRules::default()).unwrap();
                 assert!(!out.body.is_empty());
                 t.elapsed()
             })

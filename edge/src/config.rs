@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use imgflush::domain::proxies::TrustedProxies;
 use serde::{Deserialize, Serialize};
 
 use crate::settings::ProjectSettings;
@@ -47,6 +48,9 @@ pub struct EdgeConfig {
     pub purge_path: String,
     /// `{token}.{edge_domain}` addresses a project by its host name.
     pub edge_domain: Option<String>,
+    /// Peers whose `X-Forwarded-For` names the client the miss limit counts
+    /// (the CDN nodes or Varnish in front of this edge); others count as themselves.
+    pub trusted_proxies: TrustedProxies,
     pub settings: SettingsConfig,
     pub limits: Limits,
 }
@@ -63,6 +67,7 @@ impl EdgeConfig {
             purge_secret,
             purge_path: "/_purge".to_owned(),
             edge_domain: None,
+            trusted_proxies: TrustedProxies::default(),
             settings,
             limits: Limits::default(),
         }
@@ -87,6 +92,9 @@ pub struct Limits {
     pub max_pixels: u64,
     /// Largest `w` / `h` accepted.
     pub max_output_side: u32,
+    /// Largest output (width × height), and largest buffer a resize makes
+    /// (unless the source itself is larger): over it, a 400 naming `w`/`h`.
+    pub max_output_pixels: u64,
     pub connect_timeout: Duration,
     /// Whole origin request, body included.
     pub origin_timeout: Duration,
@@ -94,6 +102,11 @@ pub struct Limits {
     pub not_found_ttl: Duration,
     /// Concurrent decode/resize/encode jobs (CPU bound).
     pub transform_workers: usize,
+    /// Misses (origin fetch + transform) a minute per project token, in
+    /// bursts of up to as many; past it a 429 with `Retry-After`. 0 = no limit.
+    pub misses_per_minute_per_token: u32,
+    /// The same per client address (see `trusted_proxies`).
+    pub misses_per_minute_per_client: u32,
 }
 
 impl Default for Limits {
@@ -102,10 +115,13 @@ impl Default for Limits {
             max_origin_bytes: 32 << 20,
             max_pixels: 50_000_000,
             max_output_side: 8192,
+            max_output_pixels: crate::plan::DEFAULT_MAX_OUTPUT_PIXELS,
             connect_timeout: Duration::from_secs(3),
             origin_timeout: Duration::from_secs(20),
             not_found_ttl: Duration::from_secs(60),
             transform_workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            misses_per_minute_per_token: 6000,
+            misses_per_minute_per_client: 1200,
         }
     }
 }

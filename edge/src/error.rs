@@ -12,11 +12,17 @@ pub struct EdgeError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Seconds for `Retry-After` (429s).
+    pub retry_after: Option<u64>,
 }
 
 impl EdgeError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        EdgeError { status, code, message: message.into() }
+        EdgeError { status, code, message: message.into(), retry_after: None }
+    }
+
+    pub fn retry_after(self, secs: u64) -> Self {
+        EdgeError { retry_after: Some(secs), ..self }
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
@@ -33,6 +39,11 @@ impl EdgeError {
 
     pub fn internal() -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
+    }
+
+    /// A refused miss (see `misses`): a stale copy may stand in for it too.
+    pub fn is_rate_limited(&self) -> bool {
+        self.code == "too_many_misses"
     }
 
     /// Whether a stale cached copy may stand in for this failure.
@@ -56,6 +67,9 @@ impl IntoResponse for EdgeError {
         h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         h.insert(ERROR_HEADER, HeaderValue::from_static(self.code));
+        if let Some(secs) = self.retry_after {
+            h.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         res
     }
 }

@@ -18,9 +18,11 @@ mod config;
 mod error;
 mod jpeg;
 mod metrics;
+mod misses;
 mod origin;
 mod params;
 mod pipeline;
+mod plan;
 #[cfg(test)]
 mod proptests;
 mod purge;
@@ -43,8 +45,10 @@ use tokio::task::JoinHandle;
 
 pub use config::{EdgeConfig, Limits, Secret, SettingsConfig};
 pub use error::EdgeError;
+pub use imgflush::domain::proxies::TrustedProxies;
 pub use origin::is_public;
 pub use params::{Format, Func, Params};
+pub use plan::{OutputRules, DEFAULT_MAX_OUTPUT_PIXELS};
 pub use purge::{PurgeRequest, PurgeResponse};
 pub use settings::{
     ConsoleSettings, OriginScheme, ProjectSettings, Projects, ProjectsResponse, SettingsSource, StaticSettings,
@@ -86,6 +90,10 @@ impl Edge {
         let state = EdgeState {
             origin: origin::OriginClient::new(&config.limits),
             transforms: Arc::new(Semaphore::new(config.limits.transform_workers.max(1))),
+            misses: misses::MissLimits::new(
+                config.limits.misses_per_minute_per_token,
+                config.limits.misses_per_minute_per_client,
+            ),
             config,
             settings,
             cache: Arc::new(cache),
@@ -109,6 +117,8 @@ impl Edge {
 
     /// `GET /healthz`, `GET /metrics`, `POST /_purge` and `/purge` (and
     /// `config.purge_path`), and every other GET/HEAD as an image URL.
+    /// Serve it with `into_make_service_with_connect_info::<SocketAddr>()`
+    /// (as [`Edge::serve`] does) for the per-client miss limit.
     pub fn router(&self) -> Router {
         let mut router = Router::new()
             .route("/healthz", get(|| async { "ok\n" }))
@@ -134,7 +144,9 @@ impl Edge {
         let listener = listener.tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);
         });
-        axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await
+        axum::serve(listener, self.router().into_make_service_with_connect_info::<std::net::SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await
     }
 }
 
@@ -176,7 +188,8 @@ pub async fn serve_per_core(
                 let stopped = async move {
                     let _ = stop.wait_for(|s| *s).await;
                 };
-                axum::serve(listener, router).with_graceful_shutdown(stopped).await
+                let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+                axum::serve(listener, service).with_graceful_shutdown(stopped).await
             })
         })?;
         threads.push(thread);

@@ -21,6 +21,7 @@ pub struct Metrics {
     pub purges: Counter,
     pub purged_objects: Counter,
     pub store_failures: Counter,
+    pub misses_refused: Counter,
     evictions: Counter,
     objects: Gauge,
     bytes: Gauge,
@@ -54,6 +55,8 @@ impl Metrics {
         let purged_objects = counter("edge_purged_objects_total", None, "Cached objects removed by purges.");
         let store_failures =
             counter("edge_cache_store_failures_total", None, "Objects served but not stored (disk full, I/O error).");
+        let misses_refused =
+            counter("edge_misses_refused_total", None, "Misses refused by the per-token or per-address budget.");
         let evictions = counter("edge_cache_evictions_total", None, "Objects evicted to stay within the byte budget.");
         let gauge = |name: &'static str, unit: Option<Unit>, help: &'static str| {
             recorder.describe_gauge(KeyName::from_const_str(name), unit, SharedString::const_str(help));
@@ -77,6 +80,7 @@ impl Metrics {
             purges,
             purged_objects,
             store_failures,
+            misses_refused,
             evictions,
             objects,
             bytes,

@@ -65,9 +65,10 @@ impl Params {
     pub fn parse(pairs: &[(String, String)], max_side: u32) -> Result<Params, EdgeError> {
         let mut p = Params::default();
         for (k, v) in pairs {
-            match k.as_str() {
-                "w" | "width" => p.w = Some(side("w", v, max_side)?),
-                "h" | "height" => p.h = Some(side("h", v, max_side)?),
+            let Some(k) = known_name(k) else { continue };
+            match k {
+                "w" => p.w = Some(side("w", v, max_side)?),
+                "h" => p.h = Some(side("h", v, max_side)?),
                 "func" => p.func = func(v)?,
                 "q" => p.q = Some(number("q", v, 1, 100)? as u8),
                 "force_format" => p.force_format = Some(format(v)?),
@@ -83,6 +84,19 @@ impl Params {
             }
         }
         Ok(p)
+    }
+
+    /// A box the output fills exactly (both sides, `crop`, `fit` or
+    /// `cover`) is checked against the output budget before the origin is
+    /// asked; other shapes depend on the source (see [`crate::plan`]).
+    pub fn check_box(&self, max_output_pixels: u64) -> Result<(), EdgeError> {
+        let (Some(w), Some(h)) = (self.w, self.h) else { return Ok(()) };
+        let pixels = u64::from(w) * u64::from(h);
+        if self.func == Func::Bound || self.org_if_sml || pixels <= max_output_pixels {
+            return Ok(());
+        }
+        let why = format!("the output would be {w}x{h} ({pixels} pixels); the limit is {max_output_pixels} pixels");
+        Err(bad_sides(true, true, &why))
     }
 
     /// Quality used by lossy encoders.
@@ -105,6 +119,22 @@ impl Params {
             self.vh.as_deref().map_or_else(|| "-".to_owned(), |v| format!("={v}")),
         )
     }
+}
+
+/// The canonical name of a parameter the edge reads (`width` → `w`);
+/// `None` for the others, which are ignored.
+pub fn known_name(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "w" | "width" => "w",
+        "h" | "height" => "h",
+        "func" => "func",
+        "q" => "q",
+        "force_format" => "force_format",
+        "org_if_sml" => "org_if_sml",
+        "vh" => "vh",
+        "ci_cache" => "ci_cache",
+        _ => return None,
+    })
 }
 
 /// A request query equivalent to a [`Params::variant_key`]: only the fields
@@ -136,6 +166,15 @@ fn encode(v: &str) -> String {
 
 fn bad(name: &str, why: &str) -> EdgeError {
     EdgeError::bad_request("bad_param", format!("invalid parameter {name}: {why}"))
+}
+
+/// A 400 naming `w`, `h` or both: what the output's size comes from.
+pub(crate) fn bad_sides(w: bool, h: bool, why: &str) -> EdgeError {
+    match (w, h) {
+        (true, true) => EdgeError::bad_request("bad_param", format!("invalid parameters w and h: {why}")),
+        (false, true) => bad("h", why),
+        _ => bad("w", why),
+    }
 }
 
 fn number(name: &str, v: &str, min: u64, max: u64) -> Result<u64, EdgeError> {
@@ -227,6 +266,21 @@ mod tests {
             let e = parse(q).unwrap_err();
             assert_eq!(e.status, 400);
             assert!(e.message.contains(&format!("parameter {name}:")), "{q}: {}", e.message);
+        }
+    }
+
+    #[test]
+    fn a_box_over_the_budget_is_refused_before_any_fetch() {
+        let e = parse("w=8192&h=8192&force_format=png&vh=1").unwrap().check_box(25_000_000).unwrap_err();
+        assert_eq!((e.status.as_u16(), e.code), (400, "bad_param"));
+        assert!(
+            e.message.contains("parameters w and h: the output would be 8192x8192 (67108864 pixels)"),
+            "{}",
+            e.message
+        );
+        assert!(e.message.contains("the limit is 25000000 pixels"));
+        for ok in ["w=5000&h=5000", "w=8192", "w=8192&h=8192&func=bound", "w=8192&h=8192&org_if_sml=1"] {
+            assert!(parse(ok).unwrap().check_box(25_000_000).is_ok(), "{ok}");
         }
     }
 }

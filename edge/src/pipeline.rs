@@ -2,16 +2,19 @@
 //! flight) fetch → transform → store → respond. Each step lives in its own
 //! module; this file only wires them.
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use bytes::Bytes;
 use futures::FutureExt;
 use imgflush::domain::cache_key::{xkey_value, PATH_HEADER, TOKEN_HEADER, XKEY_HEADER};
+use imgflush::domain::proxies::FORWARDED_FOR;
 use sha2::{Digest, Sha256};
 
 use crate::cache::{DiskCache, Key, Meta, Stored};
@@ -19,6 +22,7 @@ use crate::error::EdgeError;
 use crate::metrics::Metrics;
 use crate::origin::Fetched;
 use crate::params::Params;
+use crate::plan::OutputRules;
 use crate::request::{self, ImageRequest};
 use crate::state::EdgeState;
 use crate::{sign, transform};
@@ -38,14 +42,31 @@ enum Source {
     Stale,
 }
 
-pub async fn image(State(edge): State<Arc<EdgeState>>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+/// The peer address, when served with connect info (`Edge::serve` does).
+type Peer = Option<Extension<ConnectInfo<SocketAddr>>>;
+
+pub async fn image(
+    State(edge): State<Arc<EdgeState>>,
+    peer: Peer,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     let started = Instant::now();
-    let res = handle(&edge, &method, &uri, &headers).await.unwrap_or_else(IntoResponse::into_response);
+    let forwarded = headers.get_all(FORWARDED_FOR).iter().filter_map(|v| v.to_str().ok());
+    let client = edge.config.trusted_proxies.client(peer.map(|p| p.0 .0.ip()), forwarded);
+    let res = handle(&edge, &method, &uri, &headers, client).await.unwrap_or_else(IntoResponse::into_response);
     edge.metrics.observe_latency(started.elapsed());
     res
 }
 
-async fn handle(edge: &Arc<EdgeState>, method: &Method, uri: &Uri, headers: &HeaderMap) -> Result<Response, EdgeError> {
+async fn handle(
+    edge: &Arc<EdgeState>,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    client: Option<IpAddr>,
+) -> Result<Response, EdgeError> {
     if !matches!(*method, Method::GET | Method::HEAD) {
         return Err(EdgeError::new(StatusCode::METHOD_NOT_ALLOWED, "method", "only GET and HEAD"));
     }
@@ -54,18 +75,21 @@ async fn handle(edge: &Arc<EdgeState>, method: &Method, uri: &Uri, headers: &Hea
     let ir = request::parse(host, uri.path(), uri.query(), edge.config.edge_domain.as_deref(), &projects)?;
     let pairs = sign::verify(&ir)?;
     let params = Params::parse(&pairs, edge.config.limits.max_output_side)?;
+    params.check_box(edge.config.limits.max_output_pixels)?;
     let key = Key { token: ir.token().to_owned(), path: ir.origin.as_str().to_owned(), variant: params.variant_key() };
 
     let epoch = edge.cache.epoch();
     let (object, source) = match lookup(edge, &key).await {
         Some(obj) if obj.meta.is_fresh(unix_now()) => (obj, Source::Hit),
-        Some(stale) => match fill(edge, key, &ir, &params).await {
+        Some(stale) => match fill(edge, key, &ir, &params, client).await {
             Ok(obj) => (obj, Source::Miss),
             // Unless a purge ran meanwhile: it may have removed this copy.
-            Err(e) if e.is_origin_failure() && edge.cache.epoch() == epoch => (stale, Source::Stale),
+            Err(e) if (e.is_origin_failure() || e.is_rate_limited()) && edge.cache.epoch() == epoch => {
+                (stale, Source::Stale)
+            }
             Err(e) => return Err(e),
         },
-        None => (fill(edge, key, &ir, &params).await?, Source::Miss),
+        None => (fill(edge, key, &ir, &params, client).await?, Source::Miss),
     };
     Ok(respond(edge, headers, &ir, &params, object, source))
 }
@@ -88,13 +112,21 @@ async fn lookup(edge: &Arc<EdgeState>, key: &Key) -> Option<Object> {
 }
 
 /// Single flight: the first miss of a key spawns the work (so a client that
-/// goes away does not cancel it for the others); later ones await it.
-async fn fill(edge: &Arc<EdgeState>, key: Key, ir: &ImageRequest, params: &Params) -> Result<Object, EdgeError> {
+/// goes away does not cancel it for the others); later ones await it. Only
+/// the first draws from the miss budgets: the others cost nothing.
+async fn fill(
+    edge: &Arc<EdgeState>,
+    key: Key,
+    ir: &ImageRequest,
+    params: &Params,
+    client: Option<IpAddr>,
+) -> Result<Object, EdgeError> {
     let shared = {
         let mut inflight = edge.inflight.lock().unwrap_or_else(|e| e.into_inner());
         match inflight.get(&key) {
             Some(f) => f.clone(),
             None => {
+                edge.misses.take(ir.token(), client).inspect_err(|_| Metrics::inc(&edge.metrics.misses_refused, 1))?;
                 let (edge2, key2, ir, params) = (edge.clone(), key.clone(), ir.clone(), params.clone());
                 let task = tokio::spawn(async move { produce(&edge2, &key2, &ir, &params).await });
                 let (edge2, key2) = (edge.clone(), key.clone());
@@ -129,9 +161,10 @@ async fn produce(edge: &Arc<EdgeState>, key: &Key, ir: &ImageRequest, params: &P
         Fetched::Image(data) => {
             let permit = edge.transforms.clone().acquire_owned().await.map_err(|_| EdgeError::internal())?;
             let (p, max_pixels) = (params.clone(), limits.max_pixels);
+            let rules = OutputRules { max_output_pixels: limits.max_output_pixels, upscale: !ir.project.no_upscale };
             let out = tokio::task::spawn_blocking(move || {
                 let _permit = permit;
-                transform::render(&data, &p, max_pixels)
+                transform::render(&data, &p, max_pixels, &rules)
             })
             .await
             .map_err(|_| EdgeError::internal())??;

@@ -54,6 +54,12 @@ pub struct ProjectSettings {
     /// Require `ci_seal` (+ `ci_eqs`) instead of `ci_sign`.
     #[serde(default)]
     pub sealed: bool,
+    /// Sealed URLs: refuse transformation parameters outside `ci_eqs`.
+    #[serde(default)]
+    pub strict_seal: bool,
+    /// Refuse outputs larger than the source on either side.
+    #[serde(default)]
+    pub no_upscale: bool,
 }
 
 pub const DEFAULT_MAX_AGE: u32 = 30 * 24 * 3600;
@@ -84,6 +90,8 @@ impl ProjectSettings {
             sign_salt: None,
             sign_length: DEFAULT_SIGN_LENGTH,
             sealed: false,
+            strict_seal: false,
+            no_upscale: false,
         }
     }
 
@@ -241,6 +249,7 @@ mod tests {
         assert_eq!(demo.origin_scheme, OriginScheme::Https);
         assert_eq!((demo.max_age, demo.s_maxage, demo.sign_length), (DEFAULT_MAX_AGE, DEFAULT_S_MAXAGE, 18));
         assert!(!demo.allow_private_origins);
+        assert!(!demo.strict_seal && !demo.no_upscale, "older consoles send neither: today's behaviour");
     }
 
     #[test]

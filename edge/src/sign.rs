@@ -11,6 +11,7 @@ use sha1::{Digest, Sha1};
 use subtle::ConstantTimeEq;
 
 use crate::error::EdgeError;
+use crate::params::known_name;
 use crate::request::ImageRequest;
 
 pub fn signature(salt: &str, request_uri: &str, len: usize) -> String {
@@ -52,6 +53,9 @@ pub fn verify(req: &ImageRequest) -> Result<Vec<(String, String)>, EdgeError> {
             .and_then(|b| String::from_utf8(b).ok())
             .ok_or_else(|| EdgeError::bad_request("bad_param", "ci_eqs is not base64url"))?;
         let sealed = decode_query(&sealed);
+        if req.project.strict_seal {
+            refuse_unsealed(&params, &sealed)?;
+        }
         params.retain(|(k, _)| !sealed.iter().any(|(s, _)| s == k));
         params.extend(sealed);
         return Ok(params);
@@ -63,6 +67,21 @@ pub fn verify(req: &ImageRequest) -> Result<Vec<(String, String)>, EdgeError> {
         return Err(forbidden("wrong ci_sign"));
     }
     Ok(params)
+}
+
+/// Strict seal: an open parameter the edge reads (a transformation, `vh`,
+/// `ci_cache`) must be one `ci_eqs` sets, under any alias; its sealed value
+/// wins anyway. Not the default: the anchor's clients seal only the
+/// parameters they are given and leave the others open.
+fn refuse_unsealed(open: &[(String, String)], sealed: &[(String, String)]) -> Result<(), EdgeError> {
+    let covered = |name: &str| sealed.iter().any(|(s, _)| known_name(s) == Some(name));
+    match open.iter().filter_map(|(k, _)| known_name(k).map(|n| (k, n))).find(|(_, n)| !covered(n)) {
+        Some((k, _)) => Err(EdgeError::forbidden(
+            "unsealed_param",
+            format!("parameter {k} is not sealed: this project accepts transformation parameters only in ci_eqs"),
+        )),
+        None => Ok(()),
+    }
 }
 
 fn forbidden(msg: &str) -> EdgeError {
@@ -109,9 +128,14 @@ mod tests {
     }
 
     fn req(sealed: bool, path: &str, query: &str) -> ImageRequest {
+        strict_req(sealed, false, path, query)
+    }
+
+    fn strict_req(sealed: bool, strict_seal: bool, path: &str, query: &str) -> ImageRequest {
         let mut p = ProjectSettings::new("token");
         p.sign_salt = Some(Secret::new("salt"));
         p.sealed = sealed;
+        p.strict_seal = strict_seal;
         ImageRequest {
             project: Arc::new(p),
             origin: imgflush::domain::OriginPath::parse(path).unwrap(),
@@ -141,5 +165,22 @@ mod tests {
                 .status,
             403
         );
+    }
+
+    #[test]
+    fn strict_seal_refuses_open_transformations() {
+        // ci_eqs = "blur=20&h=300" (the anchor's vector).
+        let url = |extra: &str| format!("ci_eqs=Ymx1cj0yMCZoPTMwMA&ci_seal=a49adc8f592ef99188{extra}");
+        let strict = |q: &str| verify(&strict_req(true, true, "/assets/image.jpg", q));
+        assert!(strict(&url("")).is_ok());
+        // Unknown parameters transform nothing; an open `h` loses to the sealed one.
+        assert!(strict(&url("&utm=1&h=1&height=2")).is_ok());
+        for open in ["w=100", "width=100", "vh=x", "ci_cache=1", "force_format=png", "func=fit", "q=5", "org_if_sml=1"]
+        {
+            let e = strict(&url(&format!("&{open}"))).unwrap_err();
+            assert_eq!((e.status.as_u16(), e.code), (403, "unsealed_param"), "{open}");
+            assert!(e.message.contains(&format!("parameter {} is not sealed", open.split('=').next().unwrap())));
+        }
+        assert!(verify(&req(true, "/assets/image.jpg", &url("&w=100"))).is_ok(), "not strict: open w allowed");
     }
 }

@@ -10,6 +10,7 @@ use crate::cache::{DiskCache, Key};
 use crate::config::EdgeConfig;
 use crate::error::EdgeError;
 use crate::metrics::Metrics;
+use crate::misses::MissLimits;
 use crate::origin::OriginClient;
 use crate::pipeline::Object;
 use crate::settings::SettingsSource;
@@ -22,6 +23,7 @@ pub struct EdgeState {
     pub cache: Arc<DiskCache>,
     pub origin: OriginClient,
     pub metrics: Metrics,
+    pub misses: MissLimits,
     /// Bounds concurrent decode/resize/encode jobs to the cores.
     pub transforms: Arc<Semaphore>,
     /// Single flight: concurrent misses of one key share one origin fetch.

@@ -1,7 +1,8 @@
 //! Step 5: decode (with JPEG shrink-on-load), orient, resize, re-encode.
 //! Re-encoding always happens, so EXIF/XMP/ICC metadata (GPS included) never
 //! reaches the client. The pixel count is checked from the header, before any
-//! pixel buffer exists (decompression bombs).
+//! pixel buffer exists (decompression bombs), and so is the output (see
+//! [`crate::plan`]).
 
 use std::io::Cursor;
 
@@ -11,28 +12,15 @@ use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, RgbImage, Rgba
 
 use crate::error::EdgeError;
 use crate::jpeg;
-use crate::params::{Format, Func, Params};
+use crate::params::{Format, Params};
+use crate::plan::{crop_region, plan, Finish, OutputRules, Plan};
 
 pub struct Output {
     pub body: Vec<u8>,
     pub format: Format,
 }
 
-/// Resize to `size` (oriented space), then crop or pad to `then`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Plan {
-    size: Option<(u32, u32)>,
-    then: Finish,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Finish {
-    None,
-    Crop(u32, u32),
-    Pad(u32, u32),
-}
-
-pub fn render(data: &[u8], params: &Params, max_pixels: u64) -> Result<Output, EdgeError> {
+pub fn render(data: &[u8], params: &Params, max_pixels: u64, rules: &OutputRules) -> Result<Output, EdgeError> {
     let source = image::guess_format(data)
         .ok()
         .filter(|f| matches!(f, ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP | ImageFormat::Gif));
@@ -54,9 +42,12 @@ pub fn render(data: &[u8], params: &Params, max_pixels: u64) -> Result<Output, E
     );
     let (ow, oh) = if turned { (sh, sw) } else { (sw, sh) };
     let plan = plan(ow, oh, params);
+    plan.check((ow, oh), params, rules)?;
 
     let shrink_to = match (source, plan.size) {
-        (ImageFormat::Jpeg, Some((rw, rh))) if rw * 2 <= ow && rh * 2 <= oh => {
+        (ImageFormat::Jpeg, Some((rw, rh)))
+            if u64::from(rw) * 2 <= u64::from(ow) && u64::from(rh) * 2 <= u64::from(oh) =>
+        {
             Some(if turned { (rh, rw) } else { (rw, rh) })
         }
         _ => None,
@@ -105,41 +96,26 @@ fn undecodable(e: image::ImageError) -> EdgeError {
     }
 }
 
-fn plan(ow: u32, oh: u32, p: &Params) -> Plan {
-    let keep = Plan { size: None, then: Finish::None };
-    let too_small = p.w.is_some_and(|w| w > ow) || p.h.is_some_and(|h| h > oh);
-    if (p.w.is_none() && p.h.is_none()) || (p.org_if_sml && too_small) {
-        return keep;
-    }
-    let scaled = |s: f64| ((f64::from(ow) * s).round().max(1.0) as u32, (f64::from(oh) * s).round().max(1.0) as u32);
-    let (sx, sy) = (p.w.map(|w| f64::from(w) / f64::from(ow)), p.h.map(|h| f64::from(h) / f64::from(oh)));
-    let size = match (p.w, p.h, sx, sy) {
-        (Some(w), Some(h), Some(sx), Some(sy)) => match p.func {
-            Func::Crop => {
-                let (rw, rh) = scaled(sx.max(sy));
-                return Plan { size: Some((rw.max(w), rh.max(h))), then: Finish::Crop(w, h) };
-            }
-            Func::Fit => return Plan { size: Some(scaled(sx.min(sy))), then: Finish::Pad(w, h) },
-            Func::Bound => scaled(sx.min(sy).min(1.0)),
-            Func::Cover => (w, h),
-        },
-        (_, _, Some(s), None) | (_, _, None, Some(s)) => scaled(if p.func == Func::Bound { s.min(1.0) } else { s }),
-        _ => return keep,
-    };
-    Plan { size: Some(size), then: Finish::None }
-}
-
 fn apply(img: DynamicImage, plan: Plan) -> DynamicImage {
+    let resize = |img: DynamicImage, (w, h): (u32, u32)| {
+        if (w, h) == (img.width(), img.height()) {
+            img
+        } else {
+            img.resize_exact(w, h, FilterType::CatmullRom)
+        }
+    };
+    if let (Finish::Crop(w, h), Some(size)) = (plan.then, plan.size) {
+        // Crop first, then resize only what is kept.
+        let (iw, ih) = (img.width(), img.height());
+        let (cw, ch) = crop_region((iw, ih), size, (w, h));
+        return resize(img.crop_imm((iw - cw) / 2, (ih - ch) / 2, cw, ch), (w, h));
+    }
     let img = match plan.size {
-        Some((w, h)) if (w, h) != (img.width(), img.height()) => img.resize_exact(w, h, FilterType::CatmullRom),
-        _ => img,
+        Some(size) => resize(img, size),
+        None => img,
     };
     match plan.then {
-        Finish::None => img,
-        Finish::Crop(w, h) => {
-            let (x, y) = ((img.width().saturating_sub(w)) / 2, (img.height().saturating_sub(h)) / 2);
-            img.crop_imm(x, y, w.min(img.width()), h.min(img.height()))
-        }
+        Finish::None | Finish::Crop(..) => img,
         Finish::Pad(w, h) => {
             let (x, y) = (i64::from((w - img.width().min(w)) / 2), i64::from((h - img.height().min(h)) / 2));
             if img.color().has_alpha() {
@@ -208,22 +184,14 @@ fn flatten(img: &DynamicImage) -> RgbImage {
 mod tests {
     use super::*;
 
+    use crate::params::Func;
+
     fn params(w: Option<u32>, h: Option<u32>, func: Func) -> Params {
         Params { w, h, func, ..Params::default() }
     }
 
-    #[test]
-    fn plans() {
-        let p = |w, h, f| plan(400, 200, &params(w, h, f));
-        assert_eq!(p(Some(100), None, Func::Crop).size, Some((100, 50)));
-        assert_eq!(p(None, Some(100), Func::Crop).size, Some((200, 100)));
-        assert_eq!(p(Some(100), Some(100), Func::Crop), Plan { size: Some((200, 100)), then: Finish::Crop(100, 100) });
-        assert_eq!(p(Some(100), Some(100), Func::Fit), Plan { size: Some((100, 50)), then: Finish::Pad(100, 100) });
-        assert_eq!(p(Some(100), Some(100), Func::Bound).size, Some((100, 50)));
-        assert_eq!(p(Some(800), Some(800), Func::Bound).size, Some((400, 200)));
-        assert_eq!(p(Some(100), Some(100), Func::Cover).size, Some((100, 100)));
-        let sml = Params { w: Some(800), org_if_sml: true, ..Params::default() };
-        assert_eq!(plan(400, 200, &sml).size, None);
+    fn any() -> OutputRules {
+        OutputRules { max_output_pixels: 1 << 30, upscale: true }
     }
 
     fn jpeg(w: u32, h: u32) -> Vec<u8> {
@@ -239,14 +207,14 @@ mod tests {
         {
             for format in [Format::Jpeg, Format::Png, Format::Webp] {
                 let p = Params { force_format: Some(format), ..params(Some(100), Some(100), func) };
-                let out = render(&src, &p, 1 << 30).unwrap();
+                let out = render(&src, &p, 1 << 30, &any()).unwrap();
                 let img = image::load_from_memory(&out.body).unwrap();
                 assert_eq!((img.width(), img.height()), dims, "{func:?} {format:?}");
                 assert_eq!(out.format, format);
             }
         }
         // Shrink-on-load path: 640 -> 100 wide uses a 2/8 scale, then resizes.
-        let out = render(&src, &params(Some(100), None, Func::Crop), 1 << 30).unwrap();
+        let out = render(&src, &params(Some(100), None, Func::Crop), 1 << 30, &any()).unwrap();
         let img = image::load_from_memory(&out.body).unwrap();
         assert_eq!((img.width(), img.height()), (100, 75));
     }
@@ -254,7 +222,7 @@ mod tests {
     #[test]
     fn refuses_bombs_and_garbage() {
         let src = jpeg(640, 480);
-        assert_eq!(render(&src, &Params::default(), 640 * 480 - 1).err().unwrap().code, "too_many_pixels");
-        assert_eq!(render(b"<html>", &Params::default(), 1 << 30).err().unwrap().code, "origin_not_image");
+        assert_eq!(render(&src, &Params::default(), 640 * 480 - 1, &any()).err().unwrap().code, "too_many_pixels");
+        assert_eq!(render(b"<html>", &Params::default(), 1 << 30, &any()).err().unwrap().code, "origin_not_image");
     }
 }

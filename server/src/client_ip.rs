@@ -1,10 +1,8 @@
-//! The client address every rate limit keys on. The peer address of the
-//! connection, unless the peer is a trusted proxy (`security.trusted_proxies`):
-//! then `X-Forwarded-For` is read from the right, skipping trusted hops, and
-//! the right-most untrusted address is the client. Addresses a client writes
-//! itself (the left of the header) are never believed.
+//! The client address every rate limit keys on: the peer address, or from
+//! `X-Forwarded-For` when the peer is one of `security.trusted_proxies` (the
+//! rule lives in `imgflush::domain::proxies`, shared with the edge).
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, Request};
@@ -15,99 +13,12 @@ use axum::response::Response;
 /// The client address, set on every request by [`layer`] (defined beside
 /// the services so server functions read it too).
 pub use imgflush::backend::ClientIp;
+use imgflush::domain::proxies::FORWARDED_FOR;
+pub use imgflush::domain::proxies::{Cidr, TrustedProxies};
 
-/// An address block such as `10.0.0.0/8`, `2001:db8::/32` or a single address.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Cidr {
-    net: IpAddr,
-    prefix: u8,
-}
-
-impl std::str::FromStr for Cidr {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        let s = s.trim();
-        let (addr, prefix) = match s.split_once('/') {
-            Some((a, p)) => (a, Some(p)),
-            None => (s, None),
-        };
-        let net: IpAddr = addr.parse().map_err(|_| format!("{s:?} is not an IP address or CIDR block"))?;
-        let max = if net.is_ipv4() { 32 } else { 128 };
-        let prefix = match prefix {
-            None => max,
-            Some(p) => p
-                .parse::<u8>()
-                .ok()
-                .filter(|p| *p <= max)
-                .ok_or_else(|| format!("{s:?}: the prefix length after `/` must be 0 to {max}"))?,
-        };
-        Ok(Cidr { net, prefix })
-    }
-}
-
-impl Cidr {
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-            v4 => v4,
-        };
-        match (self.net, ip) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
-                u32::from(net) & mask == u32::from(ip) & mask
-            }
-            (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
-                u128::from(net) & mask == u128::from(ip) & mask
-            }
-            _ => false,
-        }
-    }
-}
-
-/// The proxies whose `X-Forwarded-For` is believed.
-#[derive(Clone, Debug, Default)]
-pub struct TrustedProxies(Vec<Cidr>);
-
-impl TrustedProxies {
-    pub fn parse<S: AsRef<str>>(list: &[S]) -> Result<Self, String> {
-        list.iter().map(|s| s.as_ref().parse()).collect::<Result<_, _>>().map(TrustedProxies)
-    }
-
-    fn trusts(&self, ip: IpAddr) -> bool {
-        self.0.iter().any(|c| c.contains(ip))
-    }
-
-    /// The client address of a request from `peer` carrying `headers`.
-    pub fn client(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> Option<IpAddr> {
-        let peer = peer?;
-        if !self.trusts(peer) {
-            return Some(peer);
-        }
-        // All X-Forwarded-For headers, as one list, read from the right.
-        let hops: Vec<&str> = headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
-            .collect();
-        let mut client = peer;
-        for hop in hops.iter().rev() {
-            let Some(ip) = parse_hop(hop) else { break };
-            client = ip;
-            if !self.trusts(ip) {
-                break;
-            }
-        }
-        Some(client)
-    }
-}
-
-/// `203.0.113.7`, `203.0.113.7:4711`, `2001:db8::1` or `[2001:db8::1]:4711`.
-fn parse_hop(hop: &str) -> Option<IpAddr> {
-    hop.parse::<IpAddr>().ok().or_else(|| hop.parse::<SocketAddr>().ok().map(|s| s.ip()))
+/// The `X-Forwarded-For` values of a request, in order.
+pub fn forwarded_for(headers: &HeaderMap) -> impl Iterator<Item = &str> {
+    headers.get_all(FORWARDED_FOR).iter().filter_map(|v| v.to_str().ok())
 }
 
 /// Sets [`ClientIp`] on the request.
@@ -117,7 +28,7 @@ pub async fn layer(
     next: Next,
 ) -> Response {
     let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-    let client = trusted.client(peer, req.headers());
+    let client = trusted.client(peer, forwarded_for(req.headers()));
     req.extensions_mut().insert(ClientIp(client));
     next.run(req).await
 }
@@ -127,44 +38,13 @@ mod tests {
     use super::*;
     use axum::http::HeaderValue;
 
-    fn ip(s: &str) -> IpAddr {
-        s.parse().unwrap()
-    }
-
-    fn xff(v: &str) -> HeaderMap {
+    #[test]
+    fn every_forwarded_for_header_is_read() {
         let mut h = HeaderMap::new();
-        h.insert("x-forwarded-for", HeaderValue::from_str(v).unwrap());
-        h
-    }
-
-    #[test]
-    fn cidr_blocks() {
-        let c: Cidr = "10.0.0.0/8".parse().unwrap();
-        assert!(c.contains(ip("10.200.0.1")) && !c.contains(ip("11.0.0.1")));
-        assert!(c.contains(ip("::ffff:10.0.0.1")), "v4-mapped v6 peers count as v4");
-        let one: Cidr = "192.0.2.1".parse().unwrap();
-        assert!(one.contains(ip("192.0.2.1")) && !one.contains(ip("192.0.2.2")));
-        let v6: Cidr = "2001:db8::/32".parse().unwrap();
-        assert!(v6.contains(ip("2001:db8:1::1")) && !v6.contains(ip("2001:db9::1")));
-        assert!("0.0.0.0/0".parse::<Cidr>().unwrap().contains(ip("8.8.8.8")));
-        for bad in ["10.0.0.0/33", "nope", "10.0.0.0/x", "::/129"] {
-            assert!(bad.parse::<Cidr>().is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn forwarded_for_is_read_only_from_trusted_proxies() {
-        let none = TrustedProxies::default();
-        assert_eq!(none.client(Some(ip("203.0.113.9")), &xff("1.2.3.4")), Some(ip("203.0.113.9")));
+        h.append(FORWARDED_FOR, HeaderValue::from_static("6.6.6.6, 1.2.3.4"));
+        h.append(FORWARDED_FOR, HeaderValue::from_static("10.0.0.2"));
         let t = TrustedProxies::parse(&["10.0.0.0/8"]).unwrap();
-        // An untrusted peer's header is ignored.
-        assert_eq!(t.client(Some(ip("203.0.113.9")), &xff("1.2.3.4")), Some(ip("203.0.113.9")));
-        // The right-most untrusted hop wins; a client-written left part is not believed.
-        assert_eq!(t.client(Some(ip("10.0.0.1")), &xff("6.6.6.6, 1.2.3.4, 10.0.0.2")), Some(ip("1.2.3.4")));
-        assert_eq!(t.client(Some(ip("10.0.0.1")), &xff("1.2.3.4:5678")), Some(ip("1.2.3.4")));
-        // Nothing usable: the proxy itself.
-        assert_eq!(t.client(Some(ip("10.0.0.1")), &HeaderMap::new()), Some(ip("10.0.0.1")));
-        assert_eq!(t.client(Some(ip("10.0.0.1")), &xff("garbage")), Some(ip("10.0.0.1")));
-        assert_eq!(t.client(None, &xff("1.2.3.4")), None);
+        let peer = Some("10.0.0.1".parse().unwrap());
+        assert_eq!(t.client(peer, forwarded_for(&h)), Some("1.2.3.4".parse().unwrap()));
     }
 }

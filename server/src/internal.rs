@@ -64,5 +64,7 @@ pub fn edge_settings(p: Project) -> edge::ProjectSettings {
         s.sign_length = n;
     }
     s.sealed = p.edge.sealed;
+    s.strict_seal = p.edge.strict_seal;
+    s.no_upscale = p.edge.no_upscale;
     s
 }

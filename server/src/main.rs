@@ -166,9 +166,34 @@ struct EdgeArgs {
     /// (default: one per core).
     #[arg(long)]
     workers: Option<usize>,
+    /// Largest output (width × height) and resize buffer.
+    #[arg(long, default_value_t = edge::DEFAULT_MAX_OUTPUT_PIXELS, value_parser = clap::value_parser!(u64).range(1..))]
+    max_output_pixels: u64,
+    /// Misses (origin fetch + resize) a minute per project token; 0: no limit.
+    #[arg(long, default_value_t = edge::Limits::default().misses_per_minute_per_token)]
+    misses_per_token: u32,
+    /// Misses a minute per client address; 0: no limit.
+    #[arg(long, default_value_t = edge::Limits::default().misses_per_minute_per_client)]
+    misses_per_client: u32,
+    /// Proxies (CIDRs, comma-separated) whose X-Forwarded-For names the
+    /// client: the Varnish or CDN nodes in front of this edge.
+    #[arg(long, env = "EDGE_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Vec<String>,
 }
 
 async fn run_edge(args: EdgeArgs) -> anyhow::Result<()> {
+    let workers = args.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let config = edge_config(args)?;
+    let listener = std::net::TcpListener::bind(config.listen)?;
+    println!("  imgflush edge listening on http://{} ({workers} workers)", listener.local_addr()?);
+    let shutdown = CancellationToken::new();
+    tokio::spawn(stop_on_signal(shutdown.clone()));
+    edge::serve_per_core(config, listener, workers, async move { shutdown.cancelled().await }).await?;
+    Ok(())
+}
+
+/// The edge's configuration from its flags; a bad one is refused by name.
+fn edge_config(args: EdgeArgs) -> anyhow::Result<edge::EdgeConfig> {
     let settings = edge::SettingsConfig::Console {
         url: format!("{}/internal/edge/projects", args.console.trim_end_matches('/')),
         secret: edge::Secret::new(args.settings_token),
@@ -178,13 +203,12 @@ async fn run_edge(args: EdgeArgs) -> anyhow::Result<()> {
     config.listen = args.listen;
     config.cache_max_bytes = args.cache_max_bytes;
     config.edge_domain = args.edge_domain;
-    let listener = std::net::TcpListener::bind(config.listen)?;
-    let workers = args.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-    println!("  imgflush edge listening on http://{} ({workers} workers)", listener.local_addr()?);
-    let shutdown = CancellationToken::new();
-    tokio::spawn(stop_on_signal(shutdown.clone()));
-    edge::serve_per_core(config, listener, workers, async move { shutdown.cancelled().await }).await?;
-    Ok(())
+    config.trusted_proxies = edge::TrustedProxies::parse(&args.trusted_proxies)
+        .map_err(|e| anyhow::anyhow!("invalid --trusted-proxies: {e}"))?;
+    config.limits.max_output_pixels = args.max_output_pixels;
+    config.limits.misses_per_minute_per_token = args.misses_per_token;
+    config.limits.misses_per_minute_per_client = args.misses_per_client;
+    Ok(config)
 }
 
 #[derive(Subcommand)]
@@ -209,4 +233,46 @@ enum DemoCmd {
         #[arg(long, env = "IMGFLUSH_TARGET_SECRET", hide_env_values = true)]
         secret: Option<String>,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    fn edge(flags: &[&str]) -> anyhow::Result<edge::EdgeConfig> {
+        let base = ["server", "edge", "--purge-secret", "p", "--console", "http://c", "--settings-token", "t"];
+        let cli = Cli::try_parse_from(base.iter().chain(flags))?;
+        let Some(Command::Edge(args)) = cli.command else { panic!("edge") };
+        edge_config(args)
+    }
+
+    #[test]
+    fn edge_flags_set_the_output_budget_miss_limits_and_trusted_proxies() {
+        Cli::command().debug_assert();
+        let default = edge(&[]).unwrap();
+        assert_eq!(default.limits.max_output_pixels, edge::DEFAULT_MAX_OUTPUT_PIXELS);
+        assert_eq!(default.trusted_proxies, edge::TrustedProxies::default());
+        let c = edge(&[
+            "--trusted-proxies",
+            "10.0.0.0/8,192.0.2.1",
+            "--misses-per-token",
+            "0",
+            "--misses-per-client",
+            "30",
+            "--max-output-pixels",
+            "1000000",
+        ])
+        .unwrap();
+        assert!(
+            c.trusted_proxies.trusts("192.0.2.1".parse().unwrap())
+                && c.trusted_proxies.trusts("10.1.2.3".parse().unwrap())
+        );
+        assert_eq!((c.limits.misses_per_minute_per_token, c.limits.misses_per_minute_per_client), (0, 30));
+        assert_eq!(c.limits.max_output_pixels, 1_000_000);
+        let bad = edge(&["--trusted-proxies", "10.0.0.0/40"]).unwrap_err().to_string();
+        assert!(bad.contains("--trusted-proxies"), "{bad}");
+        assert!(edge(&["--max-output-pixels", "0"]).is_err());
+    }
 }

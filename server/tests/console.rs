@@ -274,6 +274,44 @@ db_test!(admins_edit_the_settings_the_edges_read, |t: TestApp| async move {
     assert_eq!(t.store.project_by_id(t.demo.id).await.unwrap().name, "Shop");
 });
 
+db_test!(the_edge_output_rules_are_saved_shown_and_sent_to_the_edges, |t: TestApp| async move {
+    let cookie = admin(&t).await;
+    let before = t.store.project_by_id(t.demo.id).await.unwrap();
+    let sent = server::internal::edge_settings(before);
+    assert!(!sent.no_upscale && !sent.strict_seal, "existing projects keep enlarging and open parameters");
+    let mut form = vec![
+        ("project", "demo"),
+        ("name", "Shop"),
+        ("origin_hosts", ""),
+        ("max_age_secs", "60"),
+        ("s_maxage_secs", "60"),
+        ("origin_scheme", "https"),
+        ("custom_host", ""),
+        ("sign_salt", "a-long-salt-value"),
+        ("sign_length", ""),
+        ("strict_seal", "on"),
+        ("no_upscale", "on"),
+    ];
+    let body = body_json(t.server_fn(&cookie, "save_settings", &form).await).await;
+    assert_eq!(body["Invalid"][0]["field"], "strict_seal", "a strict seal needs sealed URLs: {body}");
+    form.push(("sealed", "on"));
+    let resp = t.server_fn(&cookie, "save_settings", &form).await;
+    assert_eq!(resp.status(), StatusCode::OK, "{}", body_text(resp).await);
+    let p = t.store.project_by_id(t.demo.id).await.unwrap();
+    assert!(p.edge.sealed && p.edge.strict_seal && p.edge.no_upscale);
+    let view = body_json(t.server_fn(&cookie, "project_settings", &[("project", "demo")]).await).await;
+    assert_eq!((view["strict_seal"].as_bool(), view["no_upscale"].as_bool()), (Some(true), Some(true)), "{view}");
+    let sent = server::internal::edge_settings(p);
+    assert!(sent.sealed && sent.strict_seal && sent.no_upscale);
+
+    // Unticked boxes are not posted: both rules go off again.
+    form.retain(|(k, _)| !matches!(*k, "strict_seal" | "no_upscale"));
+    let resp = t.server_fn(&cookie, "save_settings", &form).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let p = t.store.project_by_id(t.demo.id).await.unwrap();
+    assert!(p.edge.sealed && !p.edge.strict_seal && !p.edge.no_upscale);
+});
+
 db_test!(pasted_lists_are_bounded_in_size_and_errors, |t: TestApp| async move {
     let cookie = admin(&t).await;
     let submit = |urls: String| {

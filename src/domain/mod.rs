@@ -8,6 +8,7 @@ pub mod field;
 pub mod ids;
 pub mod instance_role;
 pub mod path;
+pub mod proxies;
 pub mod role;
 pub mod scope;
 pub mod status;

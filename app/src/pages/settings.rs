@@ -86,6 +86,8 @@ fn Settings(
             <dt>"Caching interval"</dt><dd>{format!("max-age={} s, s-maxage={} s", s.max_age_secs, s.s_maxage_secs)}</dd>
             <dt>"Custom host (CNAME)"</dt><dd>{s.custom_host.clone().unwrap_or_else(|| "none".into())}</dd>
             <dt>"Signed URLs"</dt><dd>{if s.signing { format!("required ({} characters{})", s.sign_length, if s.sealed { ", sealed" } else { "" }) } else { "not required".into() }}</dd>
+            <dt>"Strict seal"</dt><dd>{yes_no(s.strict_seal)}</dd>
+            <dt>"Enlarge images"</dt><dd>{if s.no_upscale { "no" } else { "yes" }}</dd>
             <dt>"Soft purge on CDN nodes"</dt><dd>{yes_no(s.soft_purge)}</dd>
             <dt>"Verify purges"</dt><dd>{yes_no(s.verify)}</dd>
             <dt>"Invalidation log kept for"</dt><dd data-testid="retention">{format!("{} days", s.retention_days)}</dd>
@@ -193,6 +195,11 @@ fn ProjectForm(s: SettingsView, token: Signal<String>, save: ServerAction<SaveSe
                     {s.signing.then(|| view! { <label><input type="checkbox" name="clear_sign_salt" value="on" />" Stop requiring signed URLs"</label> })}
                     <label>"Signature length (6–40) " <input name="sign_length" inputmode="numeric" value=s.sign_length /></label>
                     <label><input type="checkbox" name="sealed" value="on" checked=s.sealed />" Sealed URLs (ci_seal)"</label>
+                    <label><input type="checkbox" name="strict_seal" value="on" checked=s.strict_seal />" Strict seal: refuse transformation parameters outside ci_eqs"</label>
+                </fieldset>
+                <fieldset>
+                    <legend>"Edge output"</legend>
+                    <label><input type="checkbox" name="no_upscale" value="on" checked=s.no_upscale />" Never enlarge: refuse outputs larger than the source image"</label>
                 </fieldset>
                 <fieldset>
                     <legend>"CDN nodes"</legend>

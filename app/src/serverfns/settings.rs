@@ -23,6 +23,8 @@ pub async fn project_settings(project: String) -> Result<SettingsView, AppError>
         signing: p.edge.sign_salt.is_some(),
         sign_length: p.edge.sign_length.unwrap_or(18),
         sealed: p.edge.sealed,
+        strict_seal: p.edge.strict_seal,
+        no_upscale: p.edge.no_upscale,
         soft_purge: p.edge.soft_purge,
         verify: p.edge.verify,
         role: actor.role,
@@ -44,6 +46,8 @@ pub async fn save_settings(
     clear_sign_salt: Option<String>,
     sign_length: String,
     sealed: Option<String>,
+    strict_seal: Option<String>,
+    no_upscale: Option<String>,
     soft_purge: Option<String>,
     verify: Option<String>,
 ) -> Result<(), AppError> {
@@ -61,6 +65,8 @@ pub async fn save_settings(
         clear_sign_salt: clear_sign_salt.is_some(),
         sign_length,
         sealed: sealed.is_some(),
+        strict_seal: strict_seal.is_some(),
+        no_upscale: no_upscale.is_some(),
         soft_purge: soft_purge.is_some(),
         verify: verify.is_some(),
     };

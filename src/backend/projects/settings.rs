@@ -20,6 +20,8 @@ pub struct SettingsInput {
     pub clear_sign_salt: bool,
     pub sign_length: String,
     pub sealed: bool,
+    pub strict_seal: bool,
+    pub no_upscale: bool,
     pub soft_purge: bool,
     pub verify: bool,
 }
@@ -103,6 +105,9 @@ pub(super) fn validate_settings(
     if input.sealed && sign_salt.is_none() {
         errors.push(FieldError::new("sealed", "sealed URLs need a signing salt: set one, or untick sealed"));
     }
+    if input.strict_seal && !input.sealed {
+        errors.push(FieldError::new("strict_seal", "a strict seal needs sealed URLs: tick sealed, or untick strict"));
+    }
     if !errors.is_empty() {
         return Err(ServiceError::Invalid(errors));
     }
@@ -118,6 +123,8 @@ pub(super) fn validate_settings(
             sign_salt,
             sign_length,
             sealed: input.sealed,
+            strict_seal: input.strict_seal,
+            no_upscale: input.no_upscale,
             soft_purge: input.soft_purge,
             verify: input.verify,
         },
@@ -142,6 +149,8 @@ pub(super) fn changed_fields(current: &Project, update: &ProjectSettingsUpdate) 
     diff("custom_host", e0.custom_host.clone().unwrap_or_default(), e1.custom_host.clone().unwrap_or_default());
     diff("sign_length", format!("{:?}", e0.sign_length), format!("{:?}", e1.sign_length));
     diff("sealed", e0.sealed.to_string(), e1.sealed.to_string());
+    diff("strict_seal", e0.strict_seal.to_string(), e1.strict_seal.to_string());
+    diff("no_upscale", e0.no_upscale.to_string(), e1.no_upscale.to_string());
     diff("soft_purge", e0.soft_purge.to_string(), e1.soft_purge.to_string());
     diff("verify", e0.verify.to_string(), e1.verify.to_string());
     if e0.sign_salt != e1.sign_salt {
@@ -243,6 +252,22 @@ mod tests {
                 "sign_length"
             ]
         );
+    }
+
+    #[test]
+    fn output_rules_are_off_unless_ticked_and_a_strict_seal_needs_a_seal() {
+        let u = validate_settings(&input(), &project()).unwrap();
+        assert!(!u.edge.strict_seal && !u.edge.no_upscale);
+        let on = SettingsInput { sealed: true, strict_seal: true, no_upscale: true, ..input() };
+        let u = validate_settings(&on, &project()).unwrap();
+        assert!(u.edge.strict_seal && u.edge.no_upscale);
+        assert!(changed_fields(&project(), &u).contains("strict_seal: false → true; no_upscale: false → true"));
+        let loose = SettingsInput { strict_seal: true, ..input() };
+        let Err(ServiceError::Invalid(errors)) = validate_settings(&loose, &project()) else { panic!("invalid") };
+        assert_eq!(errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["strict_seal"]);
+        // Documents stored before these settings existed keep today's behaviour.
+        let old: EdgeSettings = serde_json::from_str(r#"{"sealed":true,"sign_salt":"old-salt-1"}"#).unwrap();
+        assert!(old.sealed && !old.strict_seal && !old.no_upscale);
     }
 
     #[test]

@@ -67,6 +67,10 @@ pub struct EdgeSettings {
     pub sign_length: Option<u8>,
     /// Require `ci_seal` instead of `ci_sign`.
     pub sealed: bool,
+    /// Sealed URLs: edges refuse transformation parameters outside `ci_eqs`.
+    pub strict_seal: bool,
+    /// Edges refuse outputs larger than the source (absent: enlarging allowed).
+    pub no_upscale: bool,
     /// CDN nodes mark objects stale and refetch in the background.
     pub soft_purge: bool,
     /// After the purges, request each purged path through each node and record the proof.
@@ -82,6 +86,8 @@ impl std::fmt::Debug for EdgeSettings {
             .field("sign_salt", &self.sign_salt.as_ref().map(|_| "<redacted>"))
             .field("sign_length", &self.sign_length)
             .field("sealed", &self.sealed)
+            .field("strict_seal", &self.strict_seal)
+            .field("no_upscale", &self.no_upscale)
             .field("soft_purge", &self.soft_purge)
             .field("verify", &self.verify)
             .finish()
