@@ -67,7 +67,11 @@ async fn handle(edge: &Arc<EdgeState>, method: &Method, uri: &Uri, headers: &Hea
         },
         None => (fill(edge, key, &ir, &params).await?, Source::Miss),
     };
-    Ok(respond(edge, headers, &ir, &params, object, source))
+    // A purge since this request began may have been meant for these bytes,
+    // and a CDN node purged before it got them would keep them: no shared
+    // cache may store them (see `respond`).
+    let shareable = edge.cache.epoch() == epoch;
+    Ok(respond(edge, headers, &ir, &params, object, source, shareable))
 }
 
 /// Objects up to this size are read on the request's own thread, as nginx
@@ -88,26 +92,32 @@ async fn lookup(edge: &Arc<EdgeState>, key: &Key) -> Option<Object> {
 }
 
 /// Single flight: the first miss of a key spawns the work (so a client that
-/// goes away does not cancel it for the others); later ones await it.
+/// goes away does not cancel it for the others); later ones await it, unless
+/// a purge ran since it started: its bytes may be the purged ones, so they
+/// start their own.
 async fn fill(edge: &Arc<EdgeState>, key: Key, ir: &ImageRequest, params: &Params) -> Result<Object, EdgeError> {
     let shared = {
         let mut inflight = edge.inflight.lock().unwrap_or_else(|e| e.into_inner());
+        let epoch = edge.cache.epoch();
         match inflight.get(&key) {
-            Some(f) => f.clone(),
-            None => {
+            Some((started, f)) if *started == epoch => f.clone(),
+            _ => {
                 let (edge2, key2, ir, params) = (edge.clone(), key.clone(), ir.clone(), params.clone());
-                let task = tokio::spawn(async move { produce(&edge2, &key2, &ir, &params).await });
+                let task = tokio::spawn(async move { produce(&edge2, &key2, &ir, &params, epoch).await });
                 let (edge2, key2) = (edge.clone(), key.clone());
                 // Removed here, not in the task, so a panicking task cannot
-                // leave its key behind.
+                // leave its key behind; only its own entry, not a later fill's.
                 let f = async move {
                     let r = task.await.unwrap_or_else(|_| Err(EdgeError::internal()));
-                    edge2.inflight.lock().unwrap_or_else(|e| e.into_inner()).remove(&key2);
+                    let mut inflight = edge2.inflight.lock().unwrap_or_else(|e| e.into_inner());
+                    if inflight.get(&key2).is_some_and(|(started, _)| *started == epoch) {
+                        inflight.remove(&key2);
+                    }
                     r
                 }
                 .boxed()
                 .shared();
-                inflight.insert(key, f.clone());
+                inflight.insert(key, (epoch, f.clone()));
                 f
             }
         }
@@ -115,8 +125,13 @@ async fn fill(edge: &Arc<EdgeState>, key: Key, ir: &ImageRequest, params: &Param
     shared.await
 }
 
-async fn produce(edge: &Arc<EdgeState>, key: &Key, ir: &ImageRequest, params: &Params) -> Result<Object, EdgeError> {
-    let epoch = edge.cache.epoch();
+async fn produce(
+    edge: &Arc<EdgeState>,
+    key: &Key,
+    ir: &ImageRequest,
+    params: &Params,
+    epoch: u64,
+) -> Result<Object, EdgeError> {
     let fetched = edge.origin.fetch(ir).await.inspect_err(|_| Metrics::inc(&edge.metrics.origin_errors, 1))?;
     let limits = &edge.config.limits;
     let (status, content_type, body, ttl) = match fetched {
@@ -170,6 +185,7 @@ fn respond(
     params: &Params,
     object: Object,
     source: Source,
+    shareable: bool,
 ) -> Response {
     let meta = &object.meta;
     let project = &ir.project;
@@ -200,7 +216,12 @@ fn respond(
         put(header::CONTENT_TYPE, text(&meta.content_type));
         put(header::CONTENT_LENGTH, Some(HeaderValue::from(object.body.len())));
     }
-    put(header::CACHE_CONTROL, text(&format!("public, max-age={max_age}, s-maxage={s_maxage}")));
+    let cache_control = if shareable {
+        format!("public, max-age={max_age}, s-maxage={s_maxage}")
+    } else {
+        "private, no-store".to_owned()
+    };
+    put(header::CACHE_CONTROL, text(&cache_control));
     put(header::ETAG, text(&meta.etag));
     let age = if matches!(source, Source::Miss) { 0 } else { unix_now().saturating_sub(meta.stored_at) };
     put(header::AGE, Some(HeaderValue::from(age)));
