@@ -21,6 +21,7 @@ target_timeout_secs = 10
 max_attempts = 3
 backoff_ms = 500
 max_claims = 5
+cdn_repeat_ms = 1000
 
 [security]
 secure_cookies = "auto"
@@ -181,6 +182,7 @@ impl Config {
             max_attempts: self.worker.max_attempts,
             backoff: Duration::from_millis(self.worker.backoff_ms),
             max_claims: self.worker.max_claims,
+            cdn_repeat: (self.worker.cdn_repeat_ms > 0).then(|| Duration::from_millis(self.worker.cdn_repeat_ms)),
             ..Default::default()
         }
     }

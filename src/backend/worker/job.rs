@@ -89,6 +89,7 @@ impl Worker {
             scope: job.scope,
             paths: job.paths.clone(),
             soft: project.edge.soft_purge,
+            repeat_after: self.cfg.cdn_repeat,
         };
 
         // Variants the edges named as removed: what verification asks the nodes for.

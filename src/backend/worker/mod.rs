@@ -45,6 +45,10 @@ pub struct WorkerConfig {
     /// Claims of one attempt after which a job that keeps losing its workers
     /// (a crash, a hang) ends `ERROR` instead of being claimed forever.
     pub max_claims: u32,
+    /// Purge CDN nodes once more this long after their first purge (see
+    /// `purge::varnish`); `None`: once. Off here, so tests count one purge per
+    /// node; the server's `worker.cdn_repeat_ms` (1000 by default) sets it.
+    pub cdn_repeat: Option<Duration>,
 }
 
 impl Default for WorkerConfig {
@@ -58,6 +62,7 @@ impl Default for WorkerConfig {
             max_attempts: 3,
             backoff: Duration::from_millis(500),
             max_claims: 5,
+            cdn_repeat: None,
         }
     }
 }
