@@ -115,7 +115,7 @@ db_test!(a_second_claim_by_the_same_worker_fences_off_the_first, |t: TestApp| as
         verify_note: None,
     };
     let refused = [
-        t.store.extend_lease(inv.id, &first, now + 60_000).await,
+        t.store.extend_lease(inv.id, &first, now, 60_000).await,
         t.store
             .apply(inv.id, &first, vec![JobChange::Status { status: Status::Preparing, note: None, at_ms: now }])
             .await,
@@ -308,6 +308,46 @@ db_test!(two_workers_a_hanging_target_and_a_lost_database_end_done_without_overl
     w1.await.unwrap();
     w2.await.unwrap();
 });
+
+// A claimer whose clock runs ahead of the holder's (another machine; here a
+// claim stamped 5 s ahead) while the holder calls a slow target under a
+// lease it keeps renewing: when a lease ends is decided on the database's
+// clock, so the live lease is not taken, the call runs to its end and the
+// target is called once. Before, a claim compared the holder's wall-clock
+// lease end with its own clock and took the job: two claims purging at
+// once. PostgreSQL only: SQLite is one machine's file, its processes share
+// one clock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claimer_whose_clock_runs_ahead_does_not_take_a_live_lease() {
+    let Some(t) = TestApp::try_new(Db::Postgres).await else {
+        eprintln!("TEST_DATABASE_URL not set: skipped");
+        return;
+    };
+    let edge = Recorder::start().await;
+    add(&t, TargetKind::Edge, "edge", edge.url("/purge")).await;
+    // Longer than the lease (2 s): the holder renews it meanwhile.
+    edge.hang_next(1, 3_000);
+    let actor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
+    let mut holder = fast("w1");
+    holder.concurrency = 1;
+    let (c1, w1) = run_worker(&t, holder);
+    let inv = submit(&t, &actor, &["/a.jpg"]).await;
+    wait_until("the edge call", Duration::from_secs(10), || edge.in_flight() == 1).await;
+
+    let until = Instant::now() + Duration::from_millis(2_500);
+    while Instant::now() < until {
+        let ahead = t.store.claim("w2", &LeaseToken::new(), now_ms() + 5_000, 2_000).await.unwrap();
+        assert!(ahead.is_none(), "a claimer 5 s ahead took the live lease of a job being purged");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let done = settle(&t, inv.id, Duration::from_secs(30)).await;
+    assert_eq!(done.status, Status::Done, "{:?}", done.error);
+    let calls = edge.calls();
+    assert_eq!(calls.len(), 1, "one call, answered: the lease held throughout: {calls:?}");
+    assert!(calls[0].answered && edge.overlapping().is_empty(), "{calls:?}");
+    c1.cancel();
+    w1.await.unwrap();
+}
 
 // During a PostgreSQL outage the API and the console answer 503 with
 // `Retry-After` and say why, `/readyz` fails; once the database is back the

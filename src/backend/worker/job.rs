@@ -176,7 +176,7 @@ impl Worker {
         let mut attempts = 0;
         let mut delay = self.cfg.backoff;
         let (state, detail, urls) = loop {
-            if !lease.usable(now_ms()) {
+            if !lease.usable() {
                 return Err(WorkerError::LeaseExpiring);
             }
             attempts += 1;
