@@ -56,13 +56,13 @@ async fn handle(edge: &Arc<EdgeState>, method: &Method, uri: &Uri, headers: &Hea
     let params = Params::parse(&pairs, edge.config.limits.max_output_side)?;
     let key = Key { token: ir.token().to_owned(), path: ir.origin.as_str().to_owned(), variant: params.variant_key() };
 
-    let epoch = edge.cache.epoch();
+    let epoch = edge.cache.epoch(ir.token());
     let (object, source) = match lookup(edge, &key).await {
         Some(obj) if obj.meta.is_fresh(unix_now()) => (obj, Source::Hit),
         Some(stale) => match fill(edge, key, &ir, &params).await {
             Ok(obj) => (obj, Source::Miss),
             // Unless a purge ran meanwhile: it may have removed this copy.
-            Err(e) if e.is_origin_failure() && edge.cache.epoch() == epoch => (stale, Source::Stale),
+            Err(e) if e.is_origin_failure() && edge.cache.epoch(ir.token()) == epoch => (stale, Source::Stale),
             Err(e) => return Err(e),
         },
         None => (fill(edge, key, &ir, &params).await?, Source::Miss),
@@ -70,7 +70,7 @@ async fn handle(edge: &Arc<EdgeState>, method: &Method, uri: &Uri, headers: &Hea
     // A purge since this request began may have been meant for these bytes,
     // and a CDN node purged before it got them would keep them: no shared
     // cache may store them (see `respond`).
-    let shareable = edge.cache.epoch() == epoch;
+    let shareable = edge.cache.epoch(ir.token()) == epoch;
     Ok(respond(edge, headers, &ir, &params, object, source, shareable))
 }
 
@@ -98,7 +98,7 @@ async fn lookup(edge: &Arc<EdgeState>, key: &Key) -> Option<Object> {
 async fn fill(edge: &Arc<EdgeState>, key: Key, ir: &ImageRequest, params: &Params) -> Result<Object, EdgeError> {
     let shared = {
         let mut inflight = edge.inflight.lock().unwrap_or_else(|e| e.into_inner());
-        let epoch = edge.cache.epoch();
+        let epoch = edge.cache.epoch(&key.token);
         match inflight.get(&key) {
             Some((started, f)) if *started == epoch => f.clone(),
             _ => {

@@ -25,6 +25,6 @@ pub struct EdgeState {
     /// Bounds concurrent decode/resize/encode jobs to the cores.
     pub transforms: Arc<Semaphore>,
     /// Single flight: concurrent misses of one key share one origin fetch,
-    /// with the cache's purge epoch when it started.
+    /// with its token's purge epoch when it started.
     pub inflight: Mutex<HashMap<Key, (u64, Inflight)>>,
 }

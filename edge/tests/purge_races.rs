@@ -55,3 +55,24 @@ async fn a_path_purge_holds_against_a_fill_in_flight() {
 async fn a_prefix_purge_holds_against_a_fill_in_flight() {
     fill_in_flight_during_a_purge("/img/*").await;
 }
+
+#[tokio::test]
+async fn another_projects_purge_leaves_a_fill_cacheable() {
+    let h = Harness::start().await;
+    h.origin.state.put("/img/a.jpg", Answer::Body(jpeg(800, 600, RED)));
+    h.origin.state.delay_ms.store(500, Ordering::SeqCst);
+    let url = h.url("demo", "/img/a.jpg?w=300");
+    let slow = tokio::spawn({
+        let (client, url) = (h.client.clone(), url.clone());
+        async move { client.get(url).send().await.unwrap() }
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while h.origin.state.hits() == 0 {
+        assert!(Instant::now() < deadline, "the request never reached the origin");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    h.purge_paths("other", &[h.origin_path("/img/a.jpg")]).await;
+    let res = slow.await.unwrap();
+    assert_eq!(header(&res, "cache-control"), "public, max-age=2592000, s-maxage=31536000");
+    assert_eq!(x_cache(&h.get(&url).await), "HIT", "stored: the purge was another project's");
+}
