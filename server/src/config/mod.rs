@@ -239,6 +239,14 @@ mod tests {
     }
 
     #[test]
+    fn cdn_nodes_are_purged_again_after_a_second_by_default() {
+        let mut cfg = Config::with_database("sqlite::memory:");
+        assert_eq!(cfg.worker_config().cdn_repeat, Some(Duration::from_secs(1)));
+        cfg.worker.cdn_repeat_ms = 0;
+        assert_eq!(cfg.worker_config().cdn_repeat, None, "0: once");
+    }
+
+    #[test]
     fn default_limits_match_the_services_defaults() {
         let cfg = Config::with_database("sqlite::memory:");
         assert_eq!(cfg.limit_settings(), imgflush::backend::limits::LimitSettings::default());
