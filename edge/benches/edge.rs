@@ -361,7 +361,8 @@ fn purge_bench(dir: &Path) -> (Duration, Duration) {
                 ttl: 1 << 30,
                 body_len: body.len() as u64,
             };
-            cache.store(meta, &body, cache.epoch()).unwrap();
+            let epoch = cache.epoch(&meta.token);
+            cache.store(meta, &body, epoch).unwrap();
         }
     }
     let fill = t.elapsed();

@@ -78,20 +78,24 @@ async fn handle(
     params.check_box(edge.config.limits.max_output_pixels)?;
     let key = Key { token: ir.token().to_owned(), path: ir.origin.as_str().to_owned(), variant: params.variant_key() };
 
-    let epoch = edge.cache.epoch();
+    let epoch = edge.cache.epoch(ir.token());
     let (object, source) = match lookup(edge, &key).await {
         Some(obj) if obj.meta.is_fresh(unix_now()) => (obj, Source::Hit),
         Some(stale) => match fill(edge, key, &ir, &params, client).await {
             Ok(obj) => (obj, Source::Miss),
             // Unless a purge ran meanwhile: it may have removed this copy.
-            Err(e) if (e.is_origin_failure() || e.is_rate_limited()) && edge.cache.epoch() == epoch => {
+            Err(e) if (e.is_origin_failure() || e.is_rate_limited()) && edge.cache.epoch(ir.token()) == epoch => {
                 (stale, Source::Stale)
             }
             Err(e) => return Err(e),
         },
         None => (fill(edge, key, &ir, &params, client).await?, Source::Miss),
     };
-    Ok(respond(edge, headers, &ir, &params, object, source))
+    // A purge since this request began may have been meant for these bytes,
+    // and a CDN node purged before it got them would keep them: no shared
+    // cache may store them (see `respond`).
+    let shareable = edge.cache.epoch(ir.token()) == epoch;
+    Ok(respond(edge, headers, &ir, &params, object, source, shareable))
 }
 
 /// Objects up to this size are read on the request's own thread, as nginx
@@ -112,8 +116,10 @@ async fn lookup(edge: &Arc<EdgeState>, key: &Key) -> Option<Object> {
 }
 
 /// Single flight: the first miss of a key spawns the work (so a client that
-/// goes away does not cancel it for the others); later ones await it. Only
-/// the first draws from the miss budgets: the others cost nothing.
+/// goes away does not cancel it for the others); later ones await it, unless
+/// a purge ran since it started: its bytes may be the purged ones, so they
+/// start their own. Only a request that starts the work draws from the miss
+/// budgets: the others cost nothing.
 async fn fill(
     edge: &Arc<EdgeState>,
     key: Key,
@@ -123,23 +129,27 @@ async fn fill(
 ) -> Result<Object, EdgeError> {
     let shared = {
         let mut inflight = edge.inflight.lock().unwrap_or_else(|e| e.into_inner());
+        let epoch = edge.cache.epoch(&key.token);
         match inflight.get(&key) {
-            Some(f) => f.clone(),
-            None => {
+            Some((started, f)) if *started == epoch => f.clone(),
+            _ => {
                 edge.misses.take(ir.token(), client).inspect_err(|_| Metrics::inc(&edge.metrics.misses_refused, 1))?;
                 let (edge2, key2, ir, params) = (edge.clone(), key.clone(), ir.clone(), params.clone());
-                let task = tokio::spawn(async move { produce(&edge2, &key2, &ir, &params).await });
+                let task = tokio::spawn(async move { produce(&edge2, &key2, &ir, &params, epoch).await });
                 let (edge2, key2) = (edge.clone(), key.clone());
                 // Removed here, not in the task, so a panicking task cannot
-                // leave its key behind.
+                // leave its key behind; only its own entry, not a later fill's.
                 let f = async move {
                     let r = task.await.unwrap_or_else(|_| Err(EdgeError::internal()));
-                    edge2.inflight.lock().unwrap_or_else(|e| e.into_inner()).remove(&key2);
+                    let mut inflight = edge2.inflight.lock().unwrap_or_else(|e| e.into_inner());
+                    if inflight.get(&key2).is_some_and(|(started, _)| *started == epoch) {
+                        inflight.remove(&key2);
+                    }
                     r
                 }
                 .boxed()
                 .shared();
-                inflight.insert(key, f.clone());
+                inflight.insert(key, (epoch, f.clone()));
                 f
             }
         }
@@ -147,8 +157,13 @@ async fn fill(
     shared.await
 }
 
-async fn produce(edge: &Arc<EdgeState>, key: &Key, ir: &ImageRequest, params: &Params) -> Result<Object, EdgeError> {
-    let epoch = edge.cache.epoch();
+async fn produce(
+    edge: &Arc<EdgeState>,
+    key: &Key,
+    ir: &ImageRequest,
+    params: &Params,
+    epoch: u64,
+) -> Result<Object, EdgeError> {
     let fetched = edge.origin.fetch(ir).await.inspect_err(|_| Metrics::inc(&edge.metrics.origin_errors, 1))?;
     let limits = &edge.config.limits;
     let (status, content_type, body, ttl) = match fetched {
@@ -203,6 +218,7 @@ fn respond(
     params: &Params,
     object: Object,
     source: Source,
+    shareable: bool,
 ) -> Response {
     let meta = &object.meta;
     let project = &ir.project;
@@ -233,7 +249,12 @@ fn respond(
         put(header::CONTENT_TYPE, text(&meta.content_type));
         put(header::CONTENT_LENGTH, Some(HeaderValue::from(object.body.len())));
     }
-    put(header::CACHE_CONTROL, text(&format!("public, max-age={max_age}, s-maxage={s_maxage}")));
+    let cache_control = if shareable {
+        format!("public, max-age={max_age}, s-maxage={s_maxage}")
+    } else {
+        "private, no-store".to_owned()
+    };
+    put(header::CACHE_CONTROL, text(&cache_control));
     put(header::ETAG, text(&meta.etag));
     let age = if matches!(source, Source::Miss) { 0 } else { unix_now().saturating_sub(meta.stored_at) };
     put(header::AGE, Some(HeaderValue::from(age)));

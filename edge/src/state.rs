@@ -26,6 +26,7 @@ pub struct EdgeState {
     pub misses: MissLimits,
     /// Bounds concurrent decode/resize/encode jobs to the cores.
     pub transforms: Arc<Semaphore>,
-    /// Single flight: concurrent misses of one key share one origin fetch.
-    pub inflight: Mutex<HashMap<Key, Inflight>>,
+    /// Single flight: concurrent misses of one key share one origin fetch,
+    /// with its token's purge epoch when it started.
+    pub inflight: Mutex<HashMap<Key, (u64, Inflight)>>,
 }

@@ -32,6 +32,7 @@ fn fast(id: &str) -> WorkerConfig {
         max_attempts: 2,
         backoff: Duration::from_millis(20),
         max_claims: 5,
+        cdn_repeat: None,
     }
 }
 
@@ -114,7 +115,7 @@ db_test!(a_second_claim_by_the_same_worker_fences_off_the_first, |t: TestApp| as
         verify_note: None,
     };
     let refused = [
-        t.store.extend_lease(inv.id, &first, now + 60_000).await,
+        t.store.extend_lease(inv.id, &first, now, 60_000).await,
         t.store
             .apply(inv.id, &first, vec![JobChange::Status { status: Status::Preparing, note: None, at_ms: now }])
             .await,
@@ -307,6 +308,145 @@ db_test!(two_workers_a_hanging_target_and_a_lost_database_end_done_without_overl
     w1.await.unwrap();
     w2.await.unwrap();
 });
+
+// A claimer whose clock runs ahead of the holder's (another machine; here a
+// claim stamped 5 s ahead) while the holder calls a slow target under a
+// lease it keeps renewing: when a lease ends is decided on the database's
+// clock, so the live lease is not taken, the call runs to its end and the
+// target is called once. Before, a claim compared the holder's wall-clock
+// lease end with its own clock and took the job: two claims purging at
+// once. PostgreSQL only: SQLite is one machine's file, its processes share
+// one clock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claimer_whose_clock_runs_ahead_does_not_take_a_live_lease() {
+    let Some(t) = TestApp::try_new(Db::Postgres).await else {
+        eprintln!("TEST_DATABASE_URL not set: skipped");
+        return;
+    };
+    let edge = Recorder::start().await;
+    add(&t, TargetKind::Edge, "edge", edge.url("/purge")).await;
+    // Longer than the lease (2 s): the holder renews it meanwhile.
+    edge.hang_next(1, 3_000);
+    let actor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
+    let mut holder = fast("w1");
+    holder.concurrency = 1;
+    let (c1, w1) = run_worker(&t, holder);
+    let inv = submit(&t, &actor, &["/a.jpg"]).await;
+    wait_until("the edge call", Duration::from_secs(10), || edge.in_flight() == 1).await;
+
+    let until = Instant::now() + Duration::from_millis(2_500);
+    while Instant::now() < until {
+        let ahead = t.store.claim("w2", &LeaseToken::new(), now_ms() + 5_000, 2_000).await.unwrap();
+        assert!(ahead.is_none(), "a claimer 5 s ahead took the live lease of a job being purged");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let done = settle(&t, inv.id, Duration::from_secs(30)).await;
+    assert_eq!(done.status, Status::Done, "{:?}", done.error);
+    let calls = edge.calls();
+    assert_eq!(calls.len(), 1, "one call, answered: the lease held throughout: {calls:?}");
+    assert!(calls[0].answered && edge.overlapping().is_empty(), "{calls:?}");
+    c1.cancel();
+    w1.await.unwrap();
+}
+
+// A TCP relay between one worker's pool and PostgreSQL that can hold every
+// byte (a worker cut off from the database while the others still reach it).
+struct Relay {
+    addr: std::net::SocketAddr,
+    held: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Relay {
+    async fn start(to: &str) -> Relay {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let held = std::sync::Arc::new(AtomicBool::new(false));
+        let (to, flag) = (to.to_owned(), held.clone());
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let Ok(server) = tokio::net::TcpStream::connect(&to).await else { continue };
+                let ((cr, cw), (sr, sw)) = (client.into_split(), server.into_split());
+                let pipe = |mut from: tokio::net::tcp::OwnedReadHalf,
+                            mut into: tokio::net::tcp::OwnedWriteHalf,
+                            flag: std::sync::Arc<AtomicBool>| async move {
+                    let mut buf = vec![0u8; 16 * 1024];
+                    while let Ok(n) = from.read(&mut buf).await {
+                        if n == 0 {
+                            break;
+                        }
+                        while flag.load(Ordering::SeqCst) {
+                            tokio::time::sleep(Duration::from_millis(5)).await;
+                        }
+                        if into.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                };
+                tokio::spawn(pipe(cr, sw, flag.clone()));
+                tokio::spawn(pipe(sr, cw, flag.clone()));
+            }
+        });
+        Relay { addr, held }
+    }
+
+    fn hold(&self, on: bool) {
+        self.held.store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+// Two workers; the first reaches PostgreSQL through a relay. While it calls a
+// hanging edge, its relay holds every byte: its renewals are sent but never
+// reach the database, which the second worker still reaches. The second claims
+// the job the moment the lease ends on the database; the first has dropped
+// its call before that, on its own clock: the edge is never called by two
+// claims at once, and the job ends DONE. (SQLite has no per-process path to
+// cut: its outage is the shared write lock, in the test above.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renewals_that_cannot_reach_the_database_stop_the_calls_before_another_claim() {
+    let Some(t) = TestApp::try_new(Db::Postgres).await else {
+        eprintln!("TEST_DATABASE_URL not set: skipped");
+        return;
+    };
+    let edge = Recorder::start().await;
+    let cdn = Recorder::start().await;
+    add(&t, TargetKind::Edge, "edge", edge.url("/purge")).await;
+    add(&t, TargetKind::Varnish, "cdn", cdn.url("/")).await;
+    edge.hang_next(1, 8_000);
+    let actor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
+
+    let (host_port, rest) = t.db.url.split_once('@').unwrap().1.split_once('/').unwrap();
+    let relay = Relay::start(host_port).await;
+    let cut_off = imgflush::backend::store::connect(&format!("postgres://postgres@{}/{rest}", relay.addr))
+        .await
+        .expect("the relayed store");
+    let network = imgflush::backend::network::NetworkPolicy::parse(&["127.0.0.0/8"]).unwrap();
+    let mut first = fast("w1");
+    first.concurrency = 1;
+    let c1 = CancellationToken::new();
+    let w1 = imgflush::backend::worker::Worker::new(cut_off.store, Default::default(), first).with_network(network);
+    let w1 = tokio::spawn(w1.run(c1.clone()));
+
+    let inv = submit(&t, &actor, &["/a.jpg"]).await;
+    wait_until("the first edge call", Duration::from_secs(10), || edge.in_flight() == 1).await;
+    relay.hold(true);
+    let mut eager = fast("w2");
+    eager.poll = Duration::from_millis(20);
+    let (c2, w2) = run_worker(&t, eager);
+
+    let done = settle(&t, inv.id, Duration::from_secs(30)).await;
+    assert_eq!(done.status, Status::Done, "{:?}", done.error);
+    let calls = edge.calls();
+    assert!(calls.len() >= 2 && !calls[0].answered, "the first call was dropped, the job taken over: {calls:?}");
+    let overlaps = edge.overlapping();
+    assert!(overlaps.is_empty(), "the edge was called by two claims at once: {overlaps:?}");
+    relay.hold(false);
+    c1.cancel();
+    c2.cancel();
+    w2.await.unwrap();
+    let _ = tokio::time::timeout(Duration::from_secs(10), w1).await;
+}
 
 // During a PostgreSQL outage the API and the console answer 503 with
 // `Retry-After` and say why, `/readyz` fails; once the database is back the

@@ -24,6 +24,7 @@ fn fast(id: &str) -> WorkerConfig {
         max_attempts: 2,
         backoff: Duration::from_millis(20),
         max_claims: 5,
+        cdn_repeat: None,
     }
 }
 

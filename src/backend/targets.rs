@@ -101,6 +101,7 @@ impl TargetService {
             scope: crate::domain::Scope::Original,
             paths: vec![TEST_PATH.to_owned()],
             soft: false,
+            repeat_after: None,
         };
         let client = super::purge::client(std::time::Duration::from_secs(10), &self.network);
         let outcome = super::purge::purge(&client, &self.network, &target, &req).await;

@@ -33,7 +33,8 @@ pub struct Index {
     pub hot_bytes: u64,
     pub bytes: u64,
     pub objects: u64,
-    pub epoch: u64,
+    /// Purges so far, per token (see `DiskCache::epoch`).
+    pub epochs: HashMap<String, u64>,
     pub evictions: u64,
 }
 

@@ -178,10 +178,11 @@ impl DiskCache {
         }
     }
 
-    /// A counter bumped by every purge; take it before fetching the origin
-    /// and hand it to [`store`](Self::store).
-    pub fn epoch(&self) -> u64 {
-        self.lock().epoch
+    /// A counter bumped by every purge of `token`; take it before fetching
+    /// the origin and hand it to [`store`](Self::store). Per token: one
+    /// project's purges never make another's fills uncacheable.
+    pub fn epoch(&self, token: &str) -> u64 {
+        self.lock().epochs.get(token).copied().unwrap_or(0)
     }
 
     /// Blocking. Writes a temp file, then renames it into place under the
@@ -201,7 +202,7 @@ impl DiskCache {
         }
         let target = self.object_path(&key);
         let mut index = self.lock();
-        if index.epoch != epoch {
+        if index.epochs.get(&meta.token).copied().unwrap_or(0) != epoch {
             drop(index);
             let _ = std::fs::remove_file(&tmp);
             return Ok(Stored::PurgedMeanwhile);
@@ -235,7 +236,7 @@ impl DiskCache {
         let mut samples = Vec::new();
         {
             let mut index = self.lock();
-            index.epoch += 1;
+            *index.epochs.entry(token.to_owned()).or_default() += 1;
             for p in paths {
                 for (path, n) in index.remove_paths(token, p, &mut samples) {
                     removed += n;
@@ -261,7 +262,7 @@ impl DiskCache {
         let mut samples = Vec::new();
         let (removed, trash) = {
             let mut index = self.lock();
-            index.epoch += 1;
+            *index.epochs.entry(token.to_owned()).or_default() += 1;
             let removed = index.remove_token(token, &mut samples);
             (removed, self.to_trash(&self.root.join("objects").join(token)))
         };

@@ -20,7 +20,7 @@ fn key(token: &str, path: &str, variant: &str) -> Key {
 
 fn put(c: &DiskCache, token: &str, path: &str, variant: &str) {
     let body = Bytes::from(format!("{token}{path}{variant}").into_bytes());
-    assert_eq!(c.store(meta(token, path, variant, &body), &body, c.epoch()).unwrap(), Stored::Yes);
+    assert_eq!(c.store(meta(token, path, variant, &body), &body, c.epoch("demo")).unwrap(), Stored::Yes);
 }
 
 fn has(c: &DiskCache, token: &str, path: &str, variant: &str) -> bool {
@@ -76,12 +76,13 @@ fn lru_eviction_and_purge_race() {
     assert!(has(&c, "demo", "/h/0.jpg", "v") && !has(&c, "demo", "/h/1.jpg", "v"));
     assert_eq!(c.stats(), (3, one * 3, 1));
 
-    let epoch = c.epoch();
+    let (epoch, other) = (c.epoch("demo"), c.epoch("other"));
     c.purge_paths("demo", &paths(&["/nothing.jpg"]));
+    assert_eq!(c.epoch("other"), other, "another token's purge");
     let body = Bytes::from_static(b"stale");
     assert_eq!(c.store(meta("demo", "/h/9.jpg", "v", &body), &body, epoch).unwrap(), Stored::PurgedMeanwhile);
     let big = Bytes::from(vec![0u8; (one * 4) as usize]);
-    assert_eq!(c.store(meta("demo", "/h/9.jpg", "v", &big), &big, c.epoch()).unwrap(), Stored::TooLarge);
+    assert_eq!(c.store(meta("demo", "/h/9.jpg", "v", &big), &big, c.epoch("demo")).unwrap(), Stored::TooLarge);
 }
 
 #[test]

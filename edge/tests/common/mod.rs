@@ -29,6 +29,9 @@ pub enum Answer {
 pub struct Origin {
     pub files: Mutex<HashMap<String, Answer>>,
     pub hits: AtomicU64,
+    /// Milliseconds an answer waits after the file was read (a slow origin
+    /// sending the bytes it had when the request came).
+    pub delay_ms: AtomicU64,
 }
 
 impl Origin {
@@ -43,6 +46,7 @@ impl Origin {
 async fn serve_origin(State(o): State<Arc<Origin>>, req: Request) -> Response {
     o.hits.fetch_add(1, Ordering::SeqCst);
     let answer = o.files.lock().unwrap().get(req.uri().path()).cloned();
+    tokio::time::sleep(std::time::Duration::from_millis(o.delay_ms.load(Ordering::SeqCst))).await;
     match answer {
         Some(Answer::Body(b)) => b.into_response(),
         Some(Answer::Status(s)) => StatusCode::from_u16(s).unwrap().into_response(),

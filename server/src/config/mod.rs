@@ -21,6 +21,7 @@ target_timeout_secs = 10
 max_attempts = 3
 backoff_ms = 500
 max_claims = 5
+cdn_repeat_ms = 1000
 
 [security]
 secure_cookies = "auto"
@@ -193,6 +194,7 @@ impl Config {
             max_attempts: self.worker.max_attempts,
             backoff: Duration::from_millis(self.worker.backoff_ms),
             max_claims: self.worker.max_claims,
+            cdn_repeat: (self.worker.cdn_repeat_ms > 0).then(|| Duration::from_millis(self.worker.cdn_repeat_ms)),
             ..Default::default()
         }
     }
@@ -246,6 +248,14 @@ mod tests {
             .and_then(|c| c.try_deserialize())
             .unwrap();
         assert!(defaults.targets.allowed_networks.is_empty(), "public unicast only by default");
+    }
+
+    #[test]
+    fn cdn_nodes_are_purged_again_after_a_second_by_default() {
+        let mut cfg = Config::with_database("sqlite::memory:");
+        assert_eq!(cfg.worker_config().cdn_repeat, Some(Duration::from_secs(1)));
+        cfg.worker.cdn_repeat_ms = 0;
+        assert_eq!(cfg.worker_config().cdn_repeat, None, "0: once");
     }
 
     #[test]

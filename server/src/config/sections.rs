@@ -92,6 +92,8 @@ pub struct WorkerSettings {
     pub backoff_ms: u64,
     /// Claims of one attempt before a job that keeps losing its worker ends `ERROR`.
     pub max_claims: u32,
+    /// CDN nodes are purged again this long after their first purge; 0: once.
+    pub cdn_repeat_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

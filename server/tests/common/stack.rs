@@ -27,6 +27,8 @@ pub struct Console {
     pub addr: SocketAddr,
     /// Milliseconds the origin waits before each answer (0 by default).
     pub origin_delay: Arc<AtomicU64>,
+    /// Requests the origin received.
+    pub origin_hits: Arc<AtomicU64>,
 }
 
 /// A console serving edge settings on a real port, and an origin holding
@@ -39,10 +41,11 @@ pub async fn console(db: Db) -> Option<Console> {
     files.lock().unwrap().insert("a.png".into(), png([200, 30, 30]));
     files.lock().unwrap().insert("b.png".into(), png([30, 30, 200]));
     let origin_delay = Arc::new(AtomicU64::new(0));
-    let origin = origin_with_delay(files.clone(), origin_delay.clone()).await;
+    let origin_hits = Arc::new(AtomicU64::new(0));
+    let origin = origin_counted(files.clone(), origin_delay.clone(), origin_hits.clone()).await;
     set_edge(&t, &t.demo, origin, EdgeSettings::default()).await;
     let addr = serve(t.router.clone()).await;
-    Some(Console { t, files, origin, addr, origin_delay })
+    Some(Console { t, files, origin, addr, origin_delay, origin_hits })
 }
 
 /// Lets `project` fetch from the test origin over plain HTTP on loopback,
@@ -86,15 +89,23 @@ pub async fn origin(files: Files) -> SocketAddr {
 
 /// [`origin`], answering each request after `delay` milliseconds.
 pub async fn origin_with_delay(files: Files, delay: Arc<AtomicU64>) -> SocketAddr {
-    type St = (Files, Arc<AtomicU64>);
-    async fn file(State((files, delay)): State<St>, UrlPath(name): UrlPath<String>) -> impl IntoResponse {
+    origin_counted(files, delay, Arc::new(AtomicU64::new(0))).await
+}
+
+/// [`origin_with_delay`], counting requests in `hits`. A slow answer sends
+/// the file as it was when the request came.
+pub async fn origin_counted(files: Files, delay: Arc<AtomicU64>, hits: Arc<AtomicU64>) -> SocketAddr {
+    type St = (Files, Arc<AtomicU64>, Arc<AtomicU64>);
+    async fn file(State((files, delay, hits)): State<St>, UrlPath(name): UrlPath<String>) -> impl IntoResponse {
+        hits.fetch_add(1, Ordering::SeqCst);
+        let found = files.lock().unwrap().get(&name).cloned();
         tokio::time::sleep(Duration::from_millis(delay.load(Ordering::Relaxed))).await;
-        match files.lock().unwrap().get(&name) {
-            Some(bytes) => (StatusCode::OK, [("content-type", "image/png")], bytes.clone()).into_response(),
+        match found {
+            Some(bytes) => (StatusCode::OK, [("content-type", "image/png")], bytes).into_response(),
             None => StatusCode::NOT_FOUND.into_response(),
         }
     }
-    let router = axum::Router::new().route("/img/{name}", axum::routing::get(file)).with_state((files, delay));
+    let router = axum::Router::new().route("/img/{name}", axum::routing::get(file)).with_state((files, delay, hits));
     serve(router).await
 }
 

@@ -205,7 +205,11 @@ pub trait JobQueue {
         now_ms: i64,
         lease_ms: i64,
     ) -> StoreResult<Vec<Claimed>>;
-    async fn extend_lease(&self, id: InvalidationId, lease: &LeaseToken, until_ms: i64) -> StoreResult<()>;
+    /// Makes the lease end `lease_ms` from now: the claimer's `now_ms` on
+    /// SQLite (one machine's clock), the database's own clock on PostgreSQL,
+    /// which also decides when a claim may take a lease over (see `jobs/`).
+    async fn extend_lease(&self, id: InvalidationId, lease: &LeaseToken, now_ms: i64, lease_ms: i64)
+        -> StoreResult<()>;
     /// Stores `changes` in order, in one transaction, while the lease is
     /// held: all of them or none ([`StoreError::LeaseLost`] once another claim
     /// holds the job). Each change keeps its own time; the worker groups the

@@ -46,7 +46,8 @@ const MAX_BATCH: usize = 128;
 /// columns, one element per submission; `$21` the NOTIFY's payload (the
 /// announcer id), sent at the commit unless every submission is stored
 /// leased; `$22`…`$24` the leases of the submissions handed straight to a
-/// worker (NULL for the queued ones, see `NewInvalidation::lease`). Returns
+/// worker (NULL for the queued ones, see `NewInvalidation::lease`), whose
+/// length counts from the database's clock (see `jobs/mod.rs`). Returns
 /// what a claim does: the rows, their claims and their projects' setup versions.
 const INSERT_MANY: &str = "WITH input AS (SELECT * FROM unnest($1::uuid[], $2::int8[], $3::text[], $4::text[], \
      $5::text[], $6::int8[], $7::int8[], $8::int8[], $9::text[], $10::text[], $11::text[], $22::text[], \
@@ -57,7 +58,8 @@ const INSERT_MANY: &str = "WITH input AS (SELECT * FROM unnest($1::uuid[], $2::i
      api_key_id, created_ms, updated_ms, next_run_ms, idempotency_key, request_hash, lease_owner, lease_token, \
      lease_until_ms, claims) \
      SELECT id, project_id, scope, paths, 'RECEIVED', 1, submitted_by, user_id, api_key_id, now_ms, now_ms, \
-     now_ms, idempotency_key, request_hash, lease_owner, lease_token, lease_until_ms, \
+     now_ms, idempotency_key, request_hash, lease_owner, lease_token, \
+     (extract(epoch FROM now()) * 1000)::bigint + (lease_until_ms - now_ms), \
      CASE WHEN lease_token IS NULL THEN 0 ELSE 1 END FROM input \
      RETURNING id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, updated_ms, \
      finished_ms, request_hash, claims), \

@@ -17,7 +17,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
@@ -27,8 +27,9 @@ use super::setup::SetupCell;
 use super::{Worker, WorkerError};
 use crate::backend::store::{Claimed, Inserted, LeaseToken, NewLease};
 
-/// A handed-over job and its slot, freed when the job ends.
-pub(super) type Delivery = (Claimed, OwnedSemaphorePermit);
+/// A handed-over job, when its lease was taken (sent with the insert) and
+/// its slot, freed when the job ends.
+pub(super) type Delivery = (Claimed, Instant, OwnedSemaphorePermit);
 
 /// The hand-over point between this process's submissions and its worker.
 /// Cheap to clone; inert until the worker runs ([`super::Worker::with_handoff`]).
@@ -55,6 +56,8 @@ struct Inner {
 pub struct Reserved {
     permit: OwnedSemaphorePermit,
     lease: NewLease,
+    /// Before the insert that stores the lease is sent.
+    sent: Instant,
     handoff: Handoff,
 }
 
@@ -88,7 +91,7 @@ impl Handoff {
             token: LeaseToken::new(),
             until_ms: now_ms + inner.lease.as_millis() as i64,
         };
-        Some(Reserved { permit, lease, handoff: self.clone() })
+        Some(Reserved { permit, lease, sent: Instant::now(), handoff: self.clone() })
     }
 
     /// The worker's end of the hand-over; `None` if a worker already took it.
@@ -109,12 +112,12 @@ impl Worker {
     /// handed over and waits for all of them.
     pub(super) async fn handed(self, mut jobs: mpsc::UnboundedReceiver<Delivery>, cancel: CancellationToken) {
         let mut running = JoinSet::new();
-        let start = |running: &mut JoinSet<()>, (claimed, slot): Delivery| {
+        let start = |running: &mut JoinSet<()>, (claimed, sent, slot): Delivery| {
             let worker = self.clone();
             self.metrics.handed.increment(1);
             running.spawn(async move {
                 let _slot = slot;
-                if let Err(WorkerError::Fatal(e)) = worker.run_claimed(claimed, &SetupCell::new()).await {
+                if let Err(WorkerError::Fatal(e)) = worker.run_claimed(claimed, sent, &SetupCell::new()).await {
                     tracing::error!(error = %e, "job failed");
                 }
             });
@@ -162,6 +165,6 @@ impl Reserved {
             claims: 1,
             setup_version: stored.setup_version,
         };
-        let _ = self.handoff.inner.jobs.send((claimed, self.permit));
+        let _ = self.handoff.inner.jobs.send((claimed, self.sent, self.permit));
     }
 }

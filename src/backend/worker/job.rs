@@ -89,6 +89,7 @@ impl Worker {
             scope: job.scope,
             paths: job.paths.clone(),
             soft: project.edge.soft_purge,
+            repeat_after: self.cfg.cdn_repeat,
         };
 
         // Variants the edges named as removed: what verification asks the nodes for.
@@ -175,7 +176,7 @@ impl Worker {
         let mut attempts = 0;
         let mut delay = self.cfg.backoff;
         let (state, detail, urls) = loop {
-            if !lease.usable(now_ms()) {
+            if !lease.usable() {
                 return Err(WorkerError::LeaseExpiring);
             }
             attempts += 1;

@@ -3,6 +3,7 @@
 //! queue is empty.
 
 use std::collections::HashMap;
+use std::time::Instant;
 
 use tokio_util::sync::CancellationToken;
 
@@ -70,12 +71,13 @@ impl Worker {
     pub async fn try_execute_task(&self) -> Result<Option<Invalidation>, WorkerError> {
         let lease_ms = self.cfg.lease.as_millis() as i64;
         let token = LeaseToken::new();
+        let sent = Instant::now();
         let Some(claimed) = self.store.claim(&self.cfg.id, &token, now_ms(), lease_ms).await? else {
             return Ok(None);
         };
         // There may be more: let an idle lane look while this one works.
         self.wake.notify_one();
-        self.run_claimed(claimed, &SetupCell::new()).await.map(Some)
+        self.run_claimed(claimed, sent, &SetupCell::new()).await.map(Some)
     }
 
     /// Claims up to [`CLAIM_BATCH`] jobs in one write and drives them to a
@@ -93,6 +95,7 @@ impl Worker {
     async fn execute_batch(&self, idle: &mut Option<handoff::IdleLane>, batch: usize) -> Result<usize, WorkerError> {
         let lease_ms = self.cfg.lease.as_millis() as i64;
         let leases = (0..batch).map(|_| LeaseToken::new()).collect();
+        let sent = Instant::now();
         let claimed = self.store.claim_many(&self.cfg.id, leases, now_ms(), lease_ms).await;
         let claimed = claimed.inspect_err(|_| *idle = None)?;
         if claimed.is_empty() {
@@ -108,7 +111,7 @@ impl Worker {
         let setups: HashMap<i64, SetupCell> = claimed.iter().map(|c| (c.job.project_id, SetupCell::new())).collect();
         let runs = claimed.into_iter().map(|c| {
             let setup = &setups[&c.job.project_id];
-            self.run_claimed(c, setup)
+            self.run_claimed(c, sent, setup)
         });
         let results = futures::future::join_all(runs).await;
         results.into_iter().find_map(Result::err).map_or(Ok(n), Err)

@@ -1,31 +1,53 @@
 //! A claim's lease as the task holding it sees it, and the heartbeat that
 //! renews it or stops the job before the lease can run out.
+//!
+//! The task's deadline is kept on its own monotonic clock and counted from
+//! the moment the claim or the last successful renewal was SENT: the
+//! database starts the lease no earlier than it receives the statement (on
+//! PostgreSQL by its own clock, see `store/jobs/mod.rs`), so the lease it
+//! records cannot end before `sent + lease`, whatever the database, the
+//! network or the wall clocks do meanwhile (an answer that comes late, a
+//! restart, a clock stepped back). The task stops calling targets `margin`
+//! before that, without asking anyone.
 
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use super::{Worker, WorkerError};
 use crate::backend::now_ms;
 use crate::backend::store::{LeaseToken, StoreError};
 
-/// One claim's lease as this task knows it: the token and the end of the
-/// lease last confirmed by the database.
+/// One claim's lease as this task knows it.
 pub(super) struct Lease {
     pub(super) token: LeaseToken,
-    pub(super) until_ms: AtomicI64,
-    /// Stop calling targets this long before `until_ms`.
-    pub(super) margin: i64,
+    /// When this task must have stopped calling targets: the last confirmed
+    /// start of the lease (when it was sent) + its length − the margin.
+    stop_at: Mutex<Instant>,
+    /// The lease's length minus the margin.
+    usable_for: Duration,
 }
 
 impl Lease {
-    /// When this task must have stopped calling targets.
-    pub(super) fn stop_at(&self) -> i64 {
-        self.until_ms.load(Ordering::SeqCst) - self.margin
+    /// A lease of `length` whose claim was sent at `sent`; usable until
+    /// `margin` before it ends.
+    pub(super) fn new(token: LeaseToken, sent: Instant, length: Duration, margin: Duration) -> Lease {
+        let usable_for = length.saturating_sub(margin);
+        Lease { token, stop_at: Mutex::new(sent + usable_for), usable_for }
     }
 
-    /// Whether a purge call may still start at `now`.
-    pub(super) fn usable(&self, now: i64) -> bool {
-        now < self.stop_at()
+    pub(super) fn stop_at(&self) -> Instant {
+        *self.stop_at.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A renewal sent at `sent` succeeded.
+    fn renewed(&self, sent: Instant) {
+        let mut stop_at = self.stop_at.lock().unwrap_or_else(|e| e.into_inner());
+        *stop_at = (*stop_at).max(sent + self.usable_for);
+    }
+
+    /// Whether a purge call may still start now.
+    pub(super) fn usable(&self) -> bool {
+        Instant::now() < self.stop_at()
     }
 }
 
@@ -34,24 +56,23 @@ impl Lease {
 pub(super) async fn heartbeat(worker: &Worker, id: crate::domain::InvalidationId, lease: &Lease) -> WorkerError {
     let every = worker.cfg.lease / 3;
     let retry = (every / 4).max(Duration::from_millis(50));
+    let lease_ms = worker.cfg.lease.as_millis() as i64;
     let mut wait = every;
     loop {
         // Never sleep past the moment this task has to stop.
-        let left = lease.stop_at() - now_ms();
-        if left <= 0 {
+        if Instant::now() >= lease.stop_at() {
             tracing::error!(%id, "lease could not be renewed; stopping before it ends");
             return WorkerError::LeaseExpiring;
         }
-        tokio::time::sleep(wait.min(Duration::from_millis(left as u64))).await;
-        let left = lease.stop_at() - now_ms();
-        if left <= 0 {
+        tokio::time::sleep_until((Instant::now() + wait).min(lease.stop_at()).into()).await;
+        if Instant::now() >= lease.stop_at() {
             continue;
         }
-        let until = now_ms() + worker.cfg.lease.as_millis() as i64;
-        let renew = worker.store.extend_lease(id, &lease.token, until);
-        match tokio::time::timeout(Duration::from_millis(left as u64), renew).await {
+        let sent = Instant::now();
+        let renew = worker.store.extend_lease(id, &lease.token, now_ms(), lease_ms);
+        match tokio::time::timeout_at(lease.stop_at().into(), renew).await {
             Ok(Ok(())) => {
-                lease.until_ms.store(until, Ordering::SeqCst);
+                lease.renewed(sent);
                 wait = every;
             }
             Ok(Err(StoreError::LeaseLost)) => return WorkerError::LeaseLost,

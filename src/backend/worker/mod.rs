@@ -4,9 +4,8 @@
 //! simply lets it expire. A task that cannot renew its lease stops calling
 //! targets before the lease ends, so two claims never purge at the same time.
 
-use std::sync::atomic::AtomicI64;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
@@ -45,6 +44,10 @@ pub struct WorkerConfig {
     /// Claims of one attempt after which a job that keeps losing its workers
     /// (a crash, a hang) ends `ERROR` instead of being claimed forever.
     pub max_claims: u32,
+    /// Purge CDN nodes once more this long after their first purge (see
+    /// `purge::varnish`); `None`: once. Off here, so tests count one purge per
+    /// node; the server's `worker.cdn_repeat_ms` (1000 by default) sets it.
+    pub cdn_repeat: Option<Duration>,
 }
 
 impl Default for WorkerConfig {
@@ -58,6 +61,7 @@ impl Default for WorkerConfig {
             max_attempts: 3,
             backoff: Duration::from_millis(500),
             max_claims: 5,
+            cdn_repeat: None,
         }
     }
 }
@@ -167,8 +171,14 @@ impl Worker {
         tracing::info!(worker = %self.cfg.id, "worker stopped");
     }
 
-    /// Drives a claimed job to a final status (or ends a poison job).
-    async fn run_claimed(&self, claimed: Claimed, setup: &SetupCell) -> Result<Invalidation, WorkerError> {
+    /// Drives a claimed job to a final status (or ends a poison job); `sent`:
+    /// when its claim was sent, on this process's monotonic clock.
+    async fn run_claimed(
+        &self,
+        claimed: Claimed,
+        sent: Instant,
+        setup: &SetupCell,
+    ) -> Result<Invalidation, WorkerError> {
         let job = claimed.job.clone();
         if claimed.claims > self.cfg.max_claims as i32 {
             let abandoned = claimed.claims - 1;
@@ -181,19 +191,18 @@ impl Worker {
             self.store.finish(job.id, &claimed.lease, Status::Error, Some(&msg), None, now_ms()).await?;
             return Ok(job);
         }
-        self.execute(claimed, setup).await?;
+        self.execute(claimed, sent, setup).await?;
         Ok(job)
     }
 
     /// How long before the lease ends a task that could not renew it stops
     /// calling targets (and drops the calls in flight).
-    fn margin(&self) -> i64 {
-        (self.cfg.lease.as_millis() as i64 / 5).max(1)
+    fn margin(&self) -> Duration {
+        (self.cfg.lease / 5).max(Duration::from_millis(1))
     }
 
-    async fn execute(&self, claimed: Claimed, setup: &SetupCell) -> Result<(), WorkerError> {
-        let lease =
-            Lease { token: claimed.lease, until_ms: AtomicI64::new(claimed.lease_until_ms), margin: self.margin() };
+    async fn execute(&self, claimed: Claimed, sent: Instant, setup: &SetupCell) -> Result<(), WorkerError> {
+        let lease = Lease::new(claimed.lease, sent, self.cfg.lease, self.margin());
         let (job, version) = (claimed.job, claimed.setup_version);
         // The heartbeat lives inside the job's future: if the job is dropped
         // (worker killed), the lease stops being renewed and expires. When the

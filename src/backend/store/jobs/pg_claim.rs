@@ -26,19 +26,23 @@ const MAX_BATCH: usize = 32;
 
 /// Up to `$5` of the oldest runnable jobs (queued or in flight, due, with no
 /// live lease): the `n`-th oldest goes to owner `$1[n]` under lease `$2[n]`
-/// until `$3[n]`; `$4` now. Rows another claim is taking at the same
-/// moment are skipped, not waited for. With each job, its project's setup
-/// version (none once the project is gone).
+/// for `$3[n]` ms; `$4` now (when jobs are due). Leases end and are compared
+/// on the database's clock (see `jobs/mod.rs`). Rows another claim is taking
+/// at the same moment are skipped, not waited for. With each job, its
+/// project's setup version (none once the project is gone) and its lease's end.
 const CLAIM_BATCH: &str = "WITH picked AS ( \
         SELECT id, next_run_ms FROM invalidations \
         WHERE status IN ('RECEIVED', 'PREPARING', 'FLUSHINGCLOUDIMAGESERVER', 'FLUSHINGCDNSERVERS') \
-        AND next_run_ms <= $4 AND (lease_until_ms IS NULL OR lease_until_ms < $4) \
+        AND next_run_ms <= $4 \
+        AND (lease_until_ms IS NULL OR lease_until_ms < (extract(epoch FROM now()) * 1000)::bigint) \
         ORDER BY next_run_ms, id LIMIT $5 FOR UPDATE SKIP LOCKED), \
      ranked AS (SELECT id, row_number() OVER (ORDER BY next_run_ms, id) AS n FROM picked) \
      UPDATE invalidations i SET lease_owner = ($1::text[])[ranked.n], lease_token = ($2::text[])[ranked.n], \
-        lease_until_ms = ($3::bigint[])[ranked.n], claims = i.claims + 1 \
-     FROM ranked WHERE i.id = ranked.id AND (i.lease_until_ms IS NULL OR i.lease_until_ms < $4) \
-     RETURNING ranked.n, i.id, i.project_id, i.scope, i.paths, i.status, i.attempt, i.submitted_by, i.error, \
+        lease_until_ms = (extract(epoch FROM now()) * 1000)::bigint + ($3::bigint[])[ranked.n], \
+        claims = i.claims + 1 \
+     FROM ranked WHERE i.id = ranked.id \
+        AND (i.lease_until_ms IS NULL OR i.lease_until_ms < (extract(epoch FROM now()) * 1000)::bigint) \
+     RETURNING ranked.n, i.lease_until_ms AS lease_end, i.id, i.project_id, i.scope, i.paths, i.status, i.attempt, i.submitted_by, i.error, \
         i.created_ms, i.updated_ms, i.finished_ms, i.request_hash, i.claims, \
         (SELECT p.setup_version FROM projects p WHERE p.id = i.project_id) AS setup_version";
 
@@ -47,7 +51,7 @@ pub(in crate::backend::store) struct Claim {
     owner: String,
     leases: Vec<LeaseToken>,
     now_ms: i64,
-    until_ms: i64,
+    lease_ms: i64,
     reply: oneshot::Sender<StoreResult<Vec<Claimed>>>,
 }
 
@@ -64,15 +68,15 @@ pub(super) async fn claim(
     owner: &str,
     leases: Vec<LeaseToken>,
     now_ms: i64,
-    until_ms: i64,
+    lease_ms: i64,
 ) -> StoreResult<Vec<Claimed>> {
-    queue.call(|reply| Claim { owner: owner.to_owned(), leases, now_ms, until_ms, reply }).await
+    queue.call(|reply| Claim { owner: owner.to_owned(), leases, now_ms, lease_ms, reply }).await
 }
 
 impl Write for Claim {
     type Ctx = ();
     /// The claimed rows by their lease's position in the batch.
-    type Stored = BTreeMap<usize, ClaimRow>;
+    type Stored = BTreeMap<usize, (ClaimRow, i64)>;
     /// A failed batch's claims go one by one, oldest first.
     const ALONE_AT_ONCE: bool = false;
 
@@ -90,13 +94,13 @@ impl Write for Claim {
 }
 
 /// The claimed rows by `n`, the position of their lease among all the batch's leases (from 1).
-async fn claim_rows(pool: &PgPool, batch: &[Claim]) -> StoreResult<BTreeMap<usize, ClaimRow>> {
-    let (mut owners, mut tokens, mut untils) = (Vec::new(), Vec::new(), Vec::new());
+async fn claim_rows(pool: &PgPool, batch: &[Claim]) -> StoreResult<BTreeMap<usize, (ClaimRow, i64)>> {
+    let (mut owners, mut tokens, mut lengths) = (Vec::new(), Vec::new(), Vec::new());
     for c in batch {
         for lease in &c.leases {
             owners.push(c.owner.as_str());
             tokens.push(lease.as_str());
-            untils.push(c.until_ms);
+            lengths.push(c.lease_ms);
         }
     }
     // The latest: a job due between two claims' moments is due by now.
@@ -104,7 +108,7 @@ async fn claim_rows(pool: &PgPool, batch: &[Claim]) -> StoreResult<BTreeMap<usiz
     let rows = sqlx::query(CLAIM_BATCH)
         .bind(&owners)
         .bind(&tokens)
-        .bind(&untils)
+        .bind(&lengths)
         .bind(now)
         .bind(tokens.len() as i64)
         .fetch_all(pool)
@@ -113,19 +117,19 @@ async fn claim_rows(pool: &PgPool, batch: &[Claim]) -> StoreResult<BTreeMap<usiz
     for row in rows {
         let n: i64 = row.try_get("n")?;
         let n = usize::try_from(n).ok().filter(|n| (1..=tokens.len()).contains(n)).ok_or(StoreError::LeaseLost)?;
-        claimed.insert(n, ClaimRow::from_row(&row)?);
+        claimed.insert(n, (ClaimRow::from_row(&row)?, row.try_get("lease_end")?));
     }
     Ok(claimed)
 }
 
 /// Gives each claim the rows under its own leases, oldest first.
-fn hand_out(batch: Vec<Claim>, mut rows: BTreeMap<usize, ClaimRow>) {
+fn hand_out(batch: Vec<Claim>, mut rows: BTreeMap<usize, (ClaimRow, i64)>) {
     let mut first = 1;
     for c in batch {
         let start = first;
         first += c.leases.len();
         let jobs = (start..first)
-            .filter_map(|n| rows.remove(&n).map(|row| claimed(row, &c.leases[n - start], c.until_ms)))
+            .filter_map(|n| rows.remove(&n).map(|(row, end)| claimed(row, &c.leases[n - start], end)))
             .collect();
         let _ = c.reply.send(jobs);
     }

@@ -61,11 +61,18 @@ impl JobQueue for PgStore {
             return Ok(Vec::new());
         }
         // With the claims of other lanes, in one statement (`pg_claim.rs`).
-        pg_claim::claim(&self.claims, owner, leases, now_ms, now_ms + lease_ms).await
+        pg_claim::claim(&self.claims, owner, leases, now_ms, lease_ms).await
     }
 
-    async fn extend_lease(&self, id: InvalidationId, lease: &LeaseToken, until_ms: i64) -> StoreResult<()> {
-        let done = sqlx::query(EXTEND_LEASE).bind(until_ms).bind(id.0).bind(lease.as_str()).execute(&self.pool).await?;
+    async fn extend_lease(
+        &self,
+        id: InvalidationId,
+        lease: &LeaseToken,
+        _now_ms: i64,
+        lease_ms: i64,
+    ) -> StoreResult<()> {
+        let done =
+            sqlx::query(PG_EXTEND_LEASE).bind(lease_ms).bind(id.0).bind(lease.as_str()).execute(&self.pool).await?;
         leased(done.rows_affected())
     }
 

@@ -73,8 +73,14 @@ impl JobQueue for SqliteStore {
             .await
     }
 
-    async fn extend_lease(&self, id: InvalidationId, lease: &LeaseToken, until_ms: i64) -> StoreResult<()> {
-        let token = lease.clone();
+    async fn extend_lease(
+        &self,
+        id: InvalidationId,
+        lease: &LeaseToken,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> StoreResult<()> {
+        let (token, until_ms) = (lease.clone(), now_ms + lease_ms);
         self.writer.write(move |c| leased(execute(c, EXTEND_LEASE, &[&until_ms, &id.0, &token.as_str()])? as u64)).await
     }
 
