@@ -51,7 +51,7 @@ async fn handle(edge: &Arc<EdgeState>, method: &Method, uri: &Uri, headers: &Hea
     }
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).or(uri.host());
     let projects = edge.settings.current();
-    let ir = request::parse(host, uri.path(), uri.query(), edge.config.edge_domain.as_deref(), &projects)?;
+    let ir = request::parse(host, uri.path(), uri.query(), &edge.config.host_names(), &projects)?;
     let pairs = sign::verify(&ir)?;
     let params = Params::parse(&pairs, edge.config.limits.max_output_side)?;
     let key = Key { token: ir.token().to_owned(), path: ir.origin.as_str().to_owned(), variant: params.variant_key() };

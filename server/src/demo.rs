@@ -48,7 +48,7 @@ pub async fn start(
     let data = Path::new(&config.edge.data_dir);
     std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
     write_sample(config, false)?;
-    let secret = purge_secret(data)?;
+    let node_secret = node_secret(data)?;
 
     let origin = match tokio::net::TcpListener::bind(&config.edge.demo_origin_addr).await {
         Ok(l) => l,
@@ -73,12 +73,22 @@ pub async fn start(
             return Ok(());
         }
     };
-    let edge_addr = edge_listener.local_addr()?;
+    let admin_listener = match tokio::net::TcpListener::bind(&config.edge.embedded_admin_addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            println!(
+                "  embedded edge not started (admin {}: {e}); set edge.embedded = false to silence",
+                config.edge.embedded_admin_addr
+            );
+            return Ok(());
+        }
+    };
+    let (edge_addr, admin_addr) = (edge_listener.local_addr()?, admin_listener.local_addr()?);
     let target = TargetInput {
         kind: "edge".into(),
         name: TARGET_NAME.into(),
-        url: format!("http://{edge_addr}/_purge"),
-        secret: Some(secret.clone()),
+        url: format!("http://{admin_addr}/_purge"),
+        secret: Some(edge::project_secret(&edge::Secret::new(node_secret.clone()), SAMPLE_TOKEN)),
     };
     wire_demo(services, origin_addr, &[target]).await?;
 
@@ -88,14 +98,16 @@ pub async fn start(
         secret: edge::Secret::new(token),
         poll_interval: std::time::Duration::from_secs(2),
     };
-    let edge_config = edge::EdgeConfig::new(data.join("edge-cache"), edge::Secret::new(secret), settings);
+    let mut edge_config = edge::EdgeConfig::new(data.join("edge-cache"), edge::Secret::new(node_secret), settings);
+    (edge_config.listen, edge_config.admin_listen) = (edge_addr, admin_addr);
     tokio::spawn(async move {
-        if let Err(e) = edge::serve(edge_config, edge_listener, async move { shutdown.cancelled().await }).await {
+        let stopped = async move { shutdown.cancelled().await };
+        if let Err(e) = edge::serve(edge_config, edge_listener, admin_listener, stopped).await {
             tracing::error!(error = %e, "embedded edge stopped");
         }
     });
     println!(
-        "  embedded edge on http://{edge_addr} (demo origin http://{origin_addr})\n  \
+        "  embedded edge on http://{edge_addr} (purges and metrics on http://{admin_addr}, demo origin http://{origin_addr})\n  \
          open  http://{edge_addr}/{SAMPLE_TOKEN}/{origin_addr}/{SAMPLE}?w=400\n  \
          then  `server demo swap` changes the origin image; the edge keeps serving its cached copy\n  \
          until you invalidate /{origin_addr}/{SAMPLE} on the demo project's Invalidation page.\n"
@@ -138,15 +150,29 @@ pub async fn wire_demo(services: &Services, origin: SocketAddr, targets: &[Targe
     }
     let existing = services.targets.list(&actor).await?;
     for input in targets {
-        if !existing.iter().any(|t| t.name == input.name) {
-            services.targets.add(&actor, input).await?;
+        match existing.iter().find(|t| t.name == input.name) {
+            None => {
+                services.targets.add(&actor, input).await?;
+            }
+            // The embedded edge's own target follows its address and secret
+            // (an upgrade moved it to the admin listener and a project secret).
+            Some(t) if t.name == TARGET_NAME && (t.url != input.url || t.secret != input.secret) => {
+                services.targets.remove(&actor, t.id).await?;
+                services.targets.add(&actor, input).await?;
+            }
+            Some(_) => {}
         }
     }
     Ok(())
 }
 
-/// The embedded edge's purge secret, made once and kept next to its cache.
-fn purge_secret(data: &Path) -> anyhow::Result<String> {
+/// Where the embedded edge keeps its node secret: `{edge.data_dir}/edge.secret`.
+pub fn node_secret_file(config: &Config) -> PathBuf {
+    Path::new(&config.edge.data_dir).join("edge.secret")
+}
+
+/// The embedded edge's node secret, made once and kept next to its cache.
+fn node_secret(data: &Path) -> anyhow::Result<String> {
     let file = data.join("edge.secret");
     if let Ok(s) = std::fs::read_to_string(&file) {
         if !s.trim().is_empty() {

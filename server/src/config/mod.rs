@@ -44,8 +44,10 @@ allowed_networks = []
 [edge]
 embedded = true
 embedded_addr = "127.0.0.1:3002"
+embedded_admin_addr = "127.0.0.1:3004"
 demo_origin_addr = "127.0.0.1:3003"
 data_dir = "data"
+names = []
 
 [bootstrap]
 
@@ -72,7 +74,8 @@ impl Config {
                     .try_parsing(true)
                     .list_separator(",")
                     .with_list_parse_key("targets.allowed_networks")
-                    .with_list_parse_key("security.trusted_proxies"),
+                    .with_list_parse_key("security.trusted_proxies")
+                    .with_list_parse_key("edge.names"),
             );
         if let Ok(url) = std::env::var("DATABASE_URL") {
             builder = builder.set_override("database.url", url)?;
