@@ -30,7 +30,7 @@ pub fn origin_dir(config: &Config) -> PathBuf {
 /// when the operator set none (only the embedded edge uses it then).
 pub fn ensure_settings_token(config: &mut Config) {
     if config.edge.embedded && config.edge.settings_token.as_ref().is_none_or(|t| t.expose().is_empty()) {
-        config.edge.settings_token = Some(Secret::new(imgflush::backend::random_alphanumeric(32)));
+        config.edge.settings_token = Some(Secret::new(imgflush::backend::random_alphanumeric(48)));
     }
 }
 

@@ -206,6 +206,12 @@ struct EdgeArgs {
 }
 
 async fn run_edge(args: EdgeArgs) -> anyhow::Result<()> {
+    if args.settings_token.len() < server::config::MIN_SETTINGS_TOKEN {
+        anyhow::bail!(
+            "--settings-token (EDGE_SETTINGS_TOKEN) must be at least {} characters: the console's edge.settings_token",
+            server::config::MIN_SETTINGS_TOKEN
+        );
+    }
     let settings = edge::SettingsConfig::Console {
         url: format!("{}/internal/edge/projects", args.console.trim_end_matches('/')),
         secret: edge::Secret::new(args.settings_token),
