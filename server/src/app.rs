@@ -93,7 +93,9 @@ pub async fn build_with_store(config: Config, connected: Connected) -> anyhow::R
     let metrics_state =
         MetricsState { metrics: metrics.clone(), db: sessions.clone(), token: config.metrics.token.clone() };
     let trusted = Arc::new(config.trusted_proxies()?);
-    let services = Services::new(store.clone(), wake.clone(), limits).with_target_network(config.target_network());
+    let services = Services::new(store.clone(), wake.clone(), limits)
+        .with_target_network(config.target_network())
+        .with_edge_names(config.edge_names());
     let session_store = AnySessionStore::open(sessions).await?;
     let session_cleanup = session_store.spawn_cleanup(Duration::from_secs(600));
     let sessions = SessionManagerLayer::new(session_store)

@@ -34,16 +34,27 @@ pub fn ensure_settings_token(config: &mut Config) {
     }
 }
 
+/// Where the embedded parts listen once started.
+#[derive(Clone, Copy, Debug)]
+pub struct Embedded {
+    pub edge: SocketAddr,
+    /// The embedded edge's admin listener (`/_purge`, `/metrics`).
+    pub admin: SocketAddr,
+    pub origin: SocketAddr,
+}
+
 /// Starts the demo origin and the embedded edge, and wires the demo project
-/// to them. A port already in use only skips the embedded parts.
+/// to them. A port already in use only skips the embedded parts. With the
+/// embedded edge off, the demo project loses its private-origin settings.
 pub async fn start(
     config: &Config,
     services: &Services,
     console: SocketAddr,
     shutdown: CancellationToken,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<Embedded>> {
     if !config.edge.embedded {
-        return Ok(());
+        unwire_private_origins(services).await?;
+        return Ok(None);
     }
     let data = Path::new(&config.edge.data_dir);
     std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
@@ -57,7 +68,7 @@ pub async fn start(
                 "  demo origin not started ({}: {e}); set edge.embedded = false to silence",
                 config.edge.demo_origin_addr
             );
-            return Ok(());
+            return Ok(None);
         }
     };
     let origin_addr = origin.local_addr()?;
@@ -70,7 +81,7 @@ pub async fn start(
                 "  embedded edge not started ({}: {e}); set edge.embedded = false to silence",
                 config.edge.embedded_addr
             );
-            return Ok(());
+            return Ok(None);
         }
     };
     let admin_listener = match tokio::net::TcpListener::bind(&config.edge.embedded_admin_addr).await {
@@ -80,7 +91,7 @@ pub async fn start(
                 "  embedded edge not started (admin {}: {e}); set edge.embedded = false to silence",
                 config.edge.embedded_admin_addr
             );
-            return Ok(());
+            return Ok(None);
         }
     };
     let (edge_addr, admin_addr) = (edge_listener.local_addr()?, admin_listener.local_addr()?);
@@ -112,7 +123,7 @@ pub async fn start(
          then  `server demo swap` changes the origin image; the edge keeps serving its cached copy\n  \
          until you invalidate /{origin_addr}/{SAMPLE} on the demo project's Invalidation page.\n"
     );
-    Ok(())
+    Ok(Some(Embedded { edge: edge_addr, admin: admin_addr, origin: origin_addr }))
 }
 
 /// Serves the demo origin's images (`dir`, see [`origin_dir`]) until `shutdown`.
@@ -131,20 +142,22 @@ pub async fn wire_demo(services: &Services, origin: SocketAddr, targets: &[Targe
     };
     let p = services.projects.settings(&actor).await?;
     let host = origin.to_string();
-    if !p.origin_hosts.contains(&host) || !p.edge.allow_private_origins {
-        let mut origin_hosts = p.origin_hosts.clone();
-        if !origin_hosts.contains(&host) {
-            origin_hosts.push(host);
-        }
-        let mut edge_settings = p.edge.clone();
-        edge_settings.allow_private_origins = true;
-        edge_settings.origin_scheme = OriginScheme::Http;
+    let mut origin_hosts = p.origin_hosts.clone();
+    if !origin_hosts.contains(&host) {
+        origin_hosts.push(host.clone());
+    }
+    // Exactly the demo origin may be a private address; never any other
+    // (an earlier version allowed every private address: undone here).
+    let mut edge = p.edge.clone();
+    (edge.allow_private_origins, edge.private_origins_allowed) = (false, vec![host]);
+    if origin_hosts != p.origin_hosts || edge != p.edge {
+        edge.origin_scheme = OriginScheme::Http;
         let update = ProjectSettingsUpdate {
             name: p.name.clone(),
             origin_hosts,
             max_age_secs: p.max_age_secs,
             s_maxage_secs: p.s_maxage_secs,
-            edge: edge_settings,
+            edge,
         };
         services.projects.operator_update(&actor, &update).await?;
     }
@@ -162,6 +175,29 @@ pub async fn wire_demo(services: &Services, origin: SocketAddr, targets: &[Targe
             }
             Some(_) => {}
         }
+    }
+    Ok(())
+}
+
+/// The embedded edge is off: the demo project may fetch no private address.
+pub async fn unwire_private_origins(services: &Services) -> anyhow::Result<()> {
+    let actor = match services.projects.operator_actor(SAMPLE_TOKEN).await {
+        Ok(actor) => actor,
+        Err(ServiceError::NotFound) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let p = services.projects.settings(&actor).await?;
+    if p.edge.allow_private_origins || !p.edge.private_origins_allowed.is_empty() {
+        let mut edge = p.edge.clone();
+        (edge.allow_private_origins, edge.private_origins_allowed) = (false, Vec::new());
+        let update = ProjectSettingsUpdate {
+            name: p.name.clone(),
+            origin_hosts: p.origin_hosts.clone(),
+            max_age_secs: p.max_age_secs,
+            s_maxage_secs: p.s_maxage_secs,
+            edge,
+        };
+        services.projects.operator_update(&actor, &update).await?;
     }
     Ok(())
 }

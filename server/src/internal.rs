@@ -59,9 +59,11 @@ pub fn edge_settings(p: Project) -> edge::ProjectSettings {
         OriginScheme::Http => edge::OriginScheme::Http,
     };
     s.allow_private_origins = p.edge.allow_private_origins;
+    s.private_origins_allowed = p.edge.private_origins_allowed;
     s.max_age = p.max_age_secs.clamp(0, u32::MAX as i64) as u32;
     s.s_maxage = p.s_maxage_secs.clamp(0, u32::MAX as i64) as u32;
-    s.custom_host = p.edge.custom_host;
+    // Only an approved custom host reaches the edges.
+    s.custom_host = p.edge.custom_host.filter(|_| !p.edge.custom_host_pending);
     s.sign_salt = p.edge.sign_salt.map(edge::Secret::new);
     if let Some(n) = p.edge.sign_length {
         s.sign_length = n;

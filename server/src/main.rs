@@ -71,7 +71,7 @@ async fn main() -> anyhow::Result<()> {
             println!("  imgflush console listening on http://{console}");
             let shutdown = CancellationToken::new();
             tokio::spawn(stop_on_signal(shutdown.clone()));
-            server::demo::start(&app.config, &app.services, console, shutdown.clone()).await?;
+            let _embedded = server::demo::start(&app.config, &app.services, console, shutdown.clone()).await?;
             app.serve(listener, shutdown).await
         }
         Command::Worker { metrics_listen } => {

@@ -163,6 +163,16 @@ impl Config {
         Ok(())
     }
 
+    /// The edges' own names, which no project may take as its custom host:
+    /// `edge.names`, and the embedded edge's addresses while it runs.
+    pub fn edge_names(&self) -> Vec<String> {
+        let mut names = self.edge.names.clone();
+        if self.edge.embedded {
+            names.extend([self.edge.embedded_addr.clone(), self.edge.embedded_admin_addr.clone()]);
+        }
+        names
+    }
+
     /// A pool with room for this configuration's worker lanes and their heartbeats.
     pub fn pool_size(&self) -> imgflush::backend::store::PoolSize {
         imgflush::backend::store::PoolSize::for_worker(self.worker.concurrency)

@@ -53,7 +53,11 @@ pub async fn set_edge(t: &TestApp, project: &Project, origin: SocketAddr, edge: 
         origin_hosts: vec![origin.to_string()],
         max_age_secs: 3600,
         s_maxage_secs: 86400,
-        edge: EdgeSettings { origin_scheme: OriginScheme::Http, allow_private_origins: true, ..edge },
+        edge: EdgeSettings {
+            origin_scheme: OriginScheme::Http,
+            private_origins_allowed: vec![origin.to_string()],
+            ..edge
+        },
     };
     t.store.update_project_settings(project.id, &update).await.unwrap();
 }
