@@ -130,10 +130,11 @@ fn project_by_host(
             }
         }
     }
+    let project = projects.by_custom_host(host)?;
     if names.is_own(host) || path_token(raw_path).is_some_and(|t| projects.by_token(t).is_some()) {
         return None;
     }
-    projects.by_custom_host(host).cloned().map(Ok)
+    Some(Ok(project.clone()))
 }
 
 /// The first segment of the path: a token in the path form (the legacy

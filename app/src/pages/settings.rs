@@ -90,7 +90,7 @@ fn Settings(
             <dt>"Origin scheme"</dt><dd>{s.origin_scheme.clone()}</dd>
             <dt>"Caching interval"</dt><dd>{format!("max-age={} s, s-maxage={} s", s.max_age_secs, s.s_maxage_secs)}</dd>
             <dt>"Custom host (CNAME)"</dt><dd data-testid="custom-host">{s.custom_host.clone().unwrap_or_else(|| "none".into())}
-                {(s.custom_host.is_some() && s.custom_host_pending).then(|| view! { " (waiting for an owner's approval)" })}</dd>
+                {(s.custom_host.is_some() && s.custom_host_pending).then_some(" (waiting for an owner's approval)")}</dd>
             <dt>"Private origin addresses"</dt><dd data-testid="private-origins">{private}</dd>
             <dt>"Signed URLs"</dt><dd>{if s.signing { format!("required ({} characters{})", s.sign_length, if s.sealed { ", sealed" } else { "" }) } else { "not required".into() }}</dd>
             <dt>"Soft purge on CDN nodes"</dt><dd>{yes_no(s.soft_purge)}</dd>
