@@ -101,10 +101,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Edge(EdgeCmd { action: Some(EdgeAction::Secret { token, node_secret }), .. }) => {
             cli::edge_secret(&config, &token, node_secret)
         }
-        Command::Edge(EdgeCmd { run: Some(args), .. }) => run_edge(args).await,
-        Command::Edge(EdgeCmd { .. }) => {
-            anyhow::bail!("server edge: give --purge-secret, --console and --settings-token")
-        }
+        Command::Edge(EdgeCmd { run, .. }) => run_edge(run).await,
         Command::Demo(DemoCmd::Origin { listen }) => {
             server::demo::write_sample(&config, false)?;
             let listener = tokio::net::TcpListener::bind(listen).await?;
@@ -143,13 +140,15 @@ async fn stop_on_signal(shutdown: CancellationToken) {
     shutdown.cancel();
 }
 
+// The run's arguments are required only without a subcommand; they are
+// `Option`s so that `server edge secret` parses with EDGE_PURGE_SECRET set.
 #[derive(clap::Args)]
-#[command(args_conflicts_with_subcommands = true)]
+#[command(subcommand_negates_reqs = true)]
 struct EdgeCmd {
     #[command(subcommand)]
     action: Option<EdgeAction>,
     #[command(flatten)]
-    run: Option<EdgeArgs>,
+    run: EdgeArgs,
 }
 
 #[derive(Subcommand)]
@@ -185,14 +184,14 @@ struct EdgeArgs {
     cache_max_bytes: u64,
     /// This node's secret: a project's `edge` target carries the secret
     /// derived from it (`server edge secret --token T`), never this one.
-    #[arg(long, env = "EDGE_PURGE_SECRET", hide_env_values = true)]
-    purge_secret: String,
+    #[arg(long, env = "EDGE_PURGE_SECRET", hide_env_values = true, required = true)]
+    purge_secret: Option<String>,
     /// The console's base URL, e.g. http://127.0.0.1:3000
-    #[arg(long, env = "EDGE_CONSOLE_URL")]
-    console: String,
+    #[arg(long, env = "EDGE_CONSOLE_URL", required = true)]
+    console: Option<String>,
     /// The console's `edge.settings_token`.
-    #[arg(long, env = "EDGE_SETTINGS_TOKEN", hide_env_values = true)]
-    settings_token: String,
+    #[arg(long, env = "EDGE_SETTINGS_TOKEN", hide_env_values = true, required = true)]
+    settings_token: Option<String>,
     /// Seconds between settings polls.
     #[arg(long, default_value_t = 2)]
     poll_secs: u64,
@@ -206,18 +205,22 @@ struct EdgeArgs {
 }
 
 async fn run_edge(args: EdgeArgs) -> anyhow::Result<()> {
-    if args.settings_token.len() < server::config::MIN_SETTINGS_TOKEN {
+    let missing = |name: &str| anyhow::anyhow!("server edge: {name} is required");
+    let purge_secret = args.purge_secret.ok_or_else(|| missing("--purge-secret (EDGE_PURGE_SECRET)"))?;
+    let console = args.console.ok_or_else(|| missing("--console (EDGE_CONSOLE_URL)"))?;
+    let settings_token = args.settings_token.ok_or_else(|| missing("--settings-token (EDGE_SETTINGS_TOKEN)"))?;
+    if settings_token.len() < server::config::MIN_SETTINGS_TOKEN {
         anyhow::bail!(
             "--settings-token (EDGE_SETTINGS_TOKEN) must be at least {} characters: the console's edge.settings_token",
             server::config::MIN_SETTINGS_TOKEN
         );
     }
     let settings = edge::SettingsConfig::Console {
-        url: format!("{}/internal/edge/projects", args.console.trim_end_matches('/')),
-        secret: edge::Secret::new(args.settings_token),
+        url: format!("{}/internal/edge/projects", console.trim_end_matches('/')),
+        secret: edge::Secret::new(settings_token),
         poll_interval: std::time::Duration::from_secs(args.poll_secs.max(1)),
     };
-    let mut config = edge::EdgeConfig::new(args.cache_dir, edge::Secret::new(args.purge_secret), settings);
+    let mut config = edge::EdgeConfig::new(args.cache_dir, edge::Secret::new(purge_secret), settings);
     (config.listen, config.admin_listen) = (args.listen, args.admin_listen);
     config.cache_max_bytes = args.cache_max_bytes;
     config.edge_domain = args.edge_domain;

@@ -161,6 +161,10 @@ fn Settings(
                     </div>
                     <label>"Purge URL " <input name="url" type="url" required placeholder="http://127.0.0.1:6081/" /></label>
                     <label>"Shared secret (optional) " <input name="secret" type="password" autocomplete="off" /></label>
+                    <p class="muted">{move || format!(
+                        "An edge: its admin listener's URL (e.g. http://edge:8082/_purge) and this project's secret on it, which `server edge secret --token {}` prints.",
+                        token.get()
+                    )}</p>
                     <button type="submit" class="primary">"Add target"</button>
                 </ActionForm>
             })}
