@@ -79,11 +79,7 @@ impl EdgeConfig {
 impl EdgeConfig {
     /// The names that address this edge itself, for [`crate::request::parse`].
     pub(crate) fn host_names(&self) -> crate::request::HostNames<'_> {
-        crate::request::HostNames {
-            edge_domain: self.edge_domain.as_deref(),
-            aliases: &self.host_aliases,
-            listen: self.listen,
-        }
+        crate::request::HostNames { edge_domain: self.edge_domain.as_deref(), aliases: &self.host_aliases }
     }
 }
 

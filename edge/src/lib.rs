@@ -173,10 +173,10 @@ impl Drop for Edge {
 
 /// The entry point the `server` binary runs as `server edge`: builds the
 /// edge on the calling runtime (which keeps its settings poller and metrics
-/// upkeep, and serves the `admin` listener), then serves `listener` from `workers` threads, each with its own
-/// single-threaded runtime accepting on the same socket (nginx's worker
-/// model: no cross-thread wake-ups per request; see README "Figures"), all
-/// sharing one cache. Returns once `shutdown` completed and every worker has
+/// upkeep, and serves the `admin` listener), then serves `listener` from
+/// `workers` threads, each with its own single-threaded runtime accepting on
+/// the same socket (nginx's worker model: no cross-thread wake-ups per
+/// request; see README "Figures"), all sharing one cache. Returns once `shutdown` completed and every worker has
 /// finished its in-flight requests.
 pub async fn serve_per_core(
     config: EdgeConfig,

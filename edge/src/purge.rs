@@ -18,7 +18,6 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::config::Secret;
-
 use crate::error::EdgeError;
 use crate::metrics::Metrics;
 use crate::state::EdgeState;

@@ -11,7 +11,7 @@
 //! whose first segment is a known token is the path form whatever the host:
 //! one project's custom host cannot capture another's URLs.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use imgflush::domain::OriginPath;
@@ -50,19 +50,25 @@ impl ImageRequest {
 pub struct HostNames<'a> {
     pub edge_domain: Option<&'a str>,
     pub aliases: &'a [String],
-    pub listen: SocketAddr,
 }
 
 impl HostNames<'_> {
-    /// Whether `host` (lower case, no port) is one of the edge's own names,
-    /// which no custom host may shadow.
+    /// Whether `host` (lower case, no port) is one of the edge's own names
+    /// or below one, which no custom host may shadow. Any IP literal counts:
+    /// the listen address is one, whichever interface a client used.
     fn is_own(&self, host: &str) -> bool {
-        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        let below = |name: &str| {
+            let name = strip_port(name.trim());
+            !name.is_empty()
+                && (host.eq_ignore_ascii_case(name)
+                    || host.len() > name.len()
+                        && host.as_bytes()[host.len() - name.len() - 1] == b'.'
+                        && host[host.len() - name.len()..].eq_ignore_ascii_case(name))
+        };
         host == "localhost"
-            || bare.parse::<IpAddr>().is_ok()
-            || host == self.listen.ip().to_string()
-            || self.edge_domain.is_some_and(|d| d.eq_ignore_ascii_case(host))
-            || self.aliases.iter().any(|a| strip_port(a.trim()).eq_ignore_ascii_case(host))
+            || host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>().is_ok()
+            || self.edge_domain.is_some_and(below)
+            || self.aliases.iter().any(|a| below(a))
     }
 }
 
@@ -162,11 +168,7 @@ mod tests {
         Projects::new(vec![demo, ProjectSettings::new("v7")])
     }
 
-    const NAMES: HostNames<'static> = HostNames {
-        edge_domain: Some("edge.test"),
-        aliases: &[],
-        listen: SocketAddr::new(IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 7)), 8081),
-    };
+    const NAMES: HostNames<'static> = HostNames { edge_domain: Some("edge.test"), aliases: &[] };
 
     fn parse(
         host: Option<&str>,
@@ -183,10 +185,10 @@ mod tests {
         let aliases = ["cdn.example.net:443".to_owned()];
         let names = HostNames { aliases: &aliases, ..NAMES };
         for own in
-            ["edge.test", "EDGE.test:8081", "10.0.0.7", "127.0.0.1", "[::1]:8081", "localhost", "cdn.example.net"]
+            ["edge.test", "EDGE.test:8081", "a.b.edge.test", "10.0.0.7", "[::1]:8081", "localhost", "x.cdn.example.net"]
         {
             let mut thief = ProjectSettings::new("thief");
-            thief.custom_host = Some(strip_port(own).trim_matches(['[', ']']).to_ascii_lowercase());
+            thief.custom_host = Some(strip_port(own).to_ascii_lowercase());
             let p = Projects::new(vec![ProjectSettings::new("victim"), thief]);
             let r = super::parse(Some(own), "/victim/sample.li/a.jpg", None, &names, &p).unwrap();
             assert_eq!(r.token(), "victim", "{own}");
