@@ -132,8 +132,9 @@ pub async fn serve_origin(dir: PathBuf, listener: tokio::net::TcpListener, shutd
     let _ = axum::serve(listener, router).with_graceful_shutdown(async move { shutdown.cancelled().await }).await;
 }
 
-/// The demo project reaches the demo origin and lists `targets` (each added
-/// once, by name; an operator's changes are kept).
+/// The demo project reaches the demo origin and lists `targets`, by name:
+/// each is added, or replaced when its kind, URL or secret differ (an
+/// upgrade moved `edge` targets to the admin listener and a project secret).
 pub async fn wire_demo(services: &Services, origin: SocketAddr, targets: &[TargetInput]) -> anyhow::Result<()> {
     let actor = match services.projects.operator_actor(SAMPLE_TOKEN).await {
         Ok(actor) => actor,
@@ -167,9 +168,7 @@ pub async fn wire_demo(services: &Services, origin: SocketAddr, targets: &[Targe
             None => {
                 services.targets.add(&actor, input).await?;
             }
-            // The embedded edge's own target follows its address and secret
-            // (an upgrade moved it to the admin listener and a project secret).
-            Some(t) if t.name == TARGET_NAME && (t.url != input.url || t.secret != input.secret) => {
+            Some(t) if t.kind.as_str() != input.kind || t.url != input.url || t.secret != input.secret => {
                 services.targets.remove(&actor, t.id).await?;
                 services.targets.add(&actor, input).await?;
             }
