@@ -212,12 +212,14 @@ run_pipeline() {
     dir="$(mktemp -d)"
     APP__WORKER__ENABLED=false start_console "$url" "$port"
     # A real edge: its POST /_purge answers at once ({"removed": 0}).
-    EDGE_PURGE_SECRET=bench-secret EDGE_SETTINGS_TOKEN=unused "$BIN/server" edge \
-      --listen 127.0.0.1:3319 --cache-dir "$dir/edge" --console "http://127.0.0.1:$port" > "$dir/edge.log" 2>&1 &
+    EDGE_PURGE_SECRET=bench-secret EDGE_SETTINGS_TOKEN=unused-settings-token-of-32-chars "$BIN/server" edge \
+      --listen 127.0.0.1:3319 --admin-listen 127.0.0.1:3320 --cache-dir "$dir/edge" \
+      --console "http://127.0.0.1:$port" > "$dir/edge.log" 2>&1 &
     local edge=$!
     DATABASE_URL="$url" IMGFLUSH_CONFIG="$dir/none.toml" APP__TARGETS__ALLOWED_NETWORKS=127.0.0.0/8 \
       "$BIN/server" target add --project demo --kind edge --name edge-1 \
-      --url http://127.0.0.1:3319/_purge --secret bench-secret > /dev/null
+      --url http://127.0.0.1:3320/_purge \
+      --secret "$(EDGE_PURGE_SECRET=bench-secret "$BIN/server" edge secret --token demo)" > /dev/null
     # The backlog: submitted with no worker running.
     local backlog=0
     while [ "$backlog" -lt "$want" ]; do

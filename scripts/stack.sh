@@ -3,14 +3,15 @@
 # under $STACK_DIR (default ./data/stack):
 #
 #   demo origin   http://127.0.0.1:3003      server demo origin
-#   edge          http://127.0.0.1:3002      server edge (settings from the console)
+#   edge          http://127.0.0.1:3002      server edge (settings from the console;
+#                 http://127.0.0.1:3004      its admin listener: purges and metrics)
 #   varnish-1     http://127.0.0.1:6081      varnishd + deploy/varnish/imgflush.vcl
 #   varnish-2     http://127.0.0.1:6082      varnishd + deploy/varnish/imgflush.vcl
 #   console       http://127.0.0.1:3000      server serve (SQLite in $STACK_DIR/console)
 #
 # The demo project lists the edge and both nodes as purge targets. Prints the
 # URLs to open; Ctrl-C stops every process it started. Ports: STACK_CONSOLE_PORT,
-# STACK_EDGE_PORT, STACK_ORIGIN_PORT, STACK_VARNISH_PORTS ("6081 6082").
+# STACK_EDGE_PORT, STACK_EDGE_ADMIN_PORT, STACK_ORIGIN_PORT, STACK_VARNISH_PORTS ("6081 6082").
 # STACK_DEBUG=1 uses a debug build (faster to build, slower to run).
 # STACK_READY_FILE=path: write "ready" there once everything is up (bench/).
 source "$(dirname "$0")/tools.sh"
@@ -22,10 +23,11 @@ cd "$ROOT"
 STACK_DIR="$(mkdir -p "${STACK_DIR:-$ROOT/data/stack}" && cd "${STACK_DIR:-$ROOT/data/stack}" && pwd)"
 CONSOLE_PORT="${STACK_CONSOLE_PORT:-3000}"
 EDGE_PORT="${STACK_EDGE_PORT:-3002}"
+EDGE_ADMIN_PORT="${STACK_EDGE_ADMIN_PORT:-3004}"
 ORIGIN_PORT="${STACK_ORIGIN_PORT:-3003}"
 read -r -a VARNISH_PORTS <<< "${STACK_VARNISH_PORTS:-6081 6082}"
 
-for port in "$CONSOLE_PORT" "$EDGE_PORT" "$ORIGIN_PORT" "${VARNISH_PORTS[@]}"; do
+for port in "$CONSOLE_PORT" "$EDGE_PORT" "$EDGE_ADMIN_PORT" "$ORIGIN_PORT" "${VARNISH_PORTS[@]}"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "port $port is in use (another stack or ./scripts/start.sh?); stop it or set the STACK_*_PORT variables" >&2
     exit 1
@@ -90,7 +92,8 @@ wait_http "http://127.0.0.1:$CONSOLE_PORT/readyz" console
 wait_http "http://127.0.0.1:$ORIGIN_PORT/sample.jpg" origin
 
 (cd "$STACK_DIR/edge" && EDGE_PURGE_SECRET="$EDGE_SECRET" EDGE_SETTINGS_TOKEN="$SETTINGS_TOKEN" \
-  exec "$BIN" edge --listen "127.0.0.1:$EDGE_PORT" --cache-dir "$STACK_DIR/edge/cache" \
+  exec "$BIN" edge --listen "127.0.0.1:$EDGE_PORT" --admin-listen "127.0.0.1:$EDGE_ADMIN_PORT" \
+  --cache-dir "$STACK_DIR/edge/cache" \
   --console "http://127.0.0.1:$CONSOLE_PORT") > "$STACK_DIR/edge/log" 2>&1 &
 pids+=($!)
 wait_http "http://127.0.0.1:$EDGE_PORT/healthz" edge
@@ -116,8 +119,10 @@ done
 i=0
 for url in "${node_urls[@]}"; do i=$((i + 1)); wait_http "$url/healthz" "varnish-$i"; done
 
-IMGFLUSH_TARGET_SECRET="$EDGE_SECRET" "$BIN" demo wire --origin "127.0.0.1:$ORIGIN_PORT" \
-  --target "edge,edge-1,http://127.0.0.1:$EDGE_PORT/_purge"
+# The demo project's own purge secret on the edge (never the node secret).
+IMGFLUSH_TARGET_SECRET="$(EDGE_PURGE_SECRET="$EDGE_SECRET" "$BIN" edge secret --token demo)" \
+  "$BIN" demo wire --origin "127.0.0.1:$ORIGIN_PORT" \
+  --target "edge,edge-1,http://127.0.0.1:$EDGE_ADMIN_PORT/_purge"
 wire=()
 i=0
 for url in "${node_urls[@]}"; do i=$((i + 1)); wire+=(--target "varnish,varnish-$i,$url/"); done

@@ -204,6 +204,13 @@ pub struct SettingsView {
     /// `https` or `http`.
     pub origin_scheme: String,
     pub custom_host: Option<String>,
+    /// The custom host waits for an instance owner's approval (edges ignore it).
+    pub custom_host_pending: bool,
+    /// Origins on private addresses (any, or these `host:port`); owners set them.
+    pub allow_private_origins: bool,
+    pub private_origins_allowed: Vec<String>,
+    /// The viewer is an instance owner: their save approves the custom host.
+    pub owner: bool,
     /// Whether URLs must be signed (the salt itself never leaves the server).
     pub signing: bool,
     pub sign_length: u8,

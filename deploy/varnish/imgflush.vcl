@@ -65,19 +65,23 @@ sub vcl_recv {
         call imgflush_purge;
     }
 
-    if (req.method == "GET" || req.method == "HEAD") {
-        # Images are public: a browser's cookies must neither reach the edge
-        # nor turn every request into a pass (the builtin passes on Cookie).
-        unset req.http.Cookie;
+    # Only reads reach the edge: a POST to the edge's purge paths (or any
+    # other method) is answered here, so no node forwards `/_purge`.
+    if (req.method != "GET" && req.method != "HEAD") {
+        return (synth(405, "Method Not Allowed"));
     }
+
+    # Images are public: a browser's cookies must neither reach the edge
+    # nor turn every request into a pass (the builtin passes on Cookie).
+    unset req.http.Cookie;
 
     # The URL is hashed exactly as received (builtin vcl_hash: URL + Host):
     # every query string - every transformation and every `vh` - is its own
     # object. The query is deliberately NOT sorted: signed URLs (`ci_sign`)
     # are computed over the URI as sent, and the edge must see it unchanged.
     #
-    # Falls through to the builtin vcl_recv (Host check, method filter,
-    # Authorization -> pass).
+    # Falls through to the builtin vcl_recv (Host check, Authorization ->
+    # pass).
 }
 
 sub vcl_deliver {
@@ -111,6 +115,10 @@ sub vcl_synth {
             synthetic({"{"error": ""} + resp.reason + {"""} + "}");
         }
         return (deliver);
+    }
+    if (resp.status == 405) {
+        set resp.http.Allow = "GET, HEAD";
+        set resp.http.Cache-Control = "no-store";
     }
 }
 

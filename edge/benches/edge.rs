@@ -33,7 +33,7 @@ fn main() {
     let nginx_port = free_port();
     let nginx = start_nginx(dir.path(), nginx_port);
     let origin = format!("127.0.0.1:{nginx_port}");
-    let (edge_addr, _stop) = rt.block_on(start_edge(dir.path(), &origin));
+    let (edge_addr, _, _stop) = rt.block_on(start_edge(dir.path(), &origin));
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
     let get = |url: String| {
         let client = client.clone();
@@ -169,7 +169,7 @@ fn main() {
         "<= 5 ms",
     ));
     let t = Instant::now();
-    let (purge_addr, _stop2) = rt.block_on(start_edge(&cache_dir, &origin));
+    let (_, purge_addr, _stop2) = rt.block_on(start_edge(&cache_dir, &origin));
     let rebuild = t.elapsed();
     let http_purge = median(
         (0..RUNS)
@@ -178,7 +178,7 @@ fn main() {
                     let t = Instant::now();
                     let res = client
                         .post(format!("http://{purge_addr}/_purge"))
-                        .bearer_auth("s")
+                        .bearer_auth(edge::project_secret(&Secret::new("s"), "bench"))
                         .json(&serde_json::json!({"token": "bench", "scope": "original", "paths": [format!("/h/p{}.jpg", 500 + i)]}))
                         .send()
                         .await
@@ -287,7 +287,8 @@ fn start_nginx(dir: &Path, port: u16) -> Nginx {
     panic!("nginx did not start");
 }
 
-async fn start_edge(cache_dir: &Path, origin: &str) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
+/// (image address, admin address, stop)
+async fn start_edge(cache_dir: &Path, origin: &str) -> (SocketAddr, SocketAddr, tokio::sync::oneshot::Sender<()>) {
     let mut project = ProjectSettings::new("bench");
     project.allowed_origin_hosts = vec![origin.to_owned()];
     project.origin_scheme = OriginScheme::Http;
@@ -295,12 +296,13 @@ async fn start_edge(cache_dir: &Path, origin: &str) -> (SocketAddr, tokio::sync:
     let config = EdgeConfig::new(cache_dir, Secret::new("s"), SettingsConfig::Static(vec![project]));
     let edge = Edge::build(config).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+    let admin = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (addr, admin_addr) = (listener.local_addr().unwrap(), admin.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(edge.serve(listener, async {
+    tokio::spawn(edge.serve(listener, admin, async {
         let _ = rx.await;
     }));
-    (addr, tx)
+    (addr, admin_addr, tx)
 }
 
 fn median_run(mut runs: Vec<(f64, String)>) -> (f64, String) {
@@ -320,7 +322,10 @@ fn per_core_edge(dir: &Path, origin: &str) -> SocketAddr {
     let config = EdgeConfig::new(dir.join("per-core-cache"), Secret::new("s"), SettingsConfig::Static(vec![project]));
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        rt.block_on(edge::serve_per_core(config, listener, 2, std::future::pending())).unwrap();
+        rt.block_on(async {
+            let admin = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            edge::serve_per_core(config, listener, admin, 2, std::future::pending()).await.unwrap();
+        });
     });
     addr
 }

@@ -42,7 +42,10 @@ pub struct EdgeConfig {
     /// Memory for small, recently used bodies on top of the disk cache
     /// (0 = always read from disk).
     pub memory_cache_bytes: u64,
-    /// `Authorization: Bearer {purge_secret}` on purge requests.
+    /// Where the caller binds the admin listener (`/_purge`, `/metrics`).
+    pub admin_listen: SocketAddr,
+    /// The node secret. A purge of project `T` carries
+    /// `Authorization: Bearer {project_secret(node, T)}`, never this.
     pub purge_secret: Secret,
     /// Route of the purge endpoint; `/_purge` and `/purge` are always served.
     pub purge_path: String,
@@ -51,6 +54,8 @@ pub struct EdgeConfig {
     /// Peers whose `X-Forwarded-For` names the client the miss limit counts
     /// (the CDN nodes or Varnish in front of this edge); others count as themselves.
     pub trusted_proxies: TrustedProxies,
+    /// Other host names of this edge: no project's custom host may take them.
+    pub host_aliases: Vec<String>,
     pub settings: SettingsConfig,
     pub limits: Limits,
 }
@@ -64,13 +69,22 @@ impl EdgeConfig {
             cache_dir: cache_dir.into(),
             cache_max_bytes: 1 << 30,
             memory_cache_bytes: 64 << 20,
+            admin_listen: SocketAddr::from(([127, 0, 0, 1], 8082)),
             purge_secret,
             purge_path: "/_purge".to_owned(),
             edge_domain: None,
             trusted_proxies: TrustedProxies::default(),
+            host_aliases: Vec::new(),
             settings,
             limits: Limits::default(),
         }
+    }
+}
+
+impl EdgeConfig {
+    /// The names that address this edge itself, for [`crate::request::parse`].
+    pub(crate) fn host_names(&self) -> crate::request::HostNames<'_> {
+        crate::request::HostNames { edge_domain: self.edge_domain.as_deref(), aliases: &self.host_aliases }
     }
 }
 

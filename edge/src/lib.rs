@@ -9,7 +9,8 @@
 //! demo.allowed_origin_hosts = vec!["sample.li".into()];
 //! let config = EdgeConfig::new("/var/cache/imgflush-edge", Secret::new("s3cret"), SettingsConfig::Static(vec![demo]));
 //! let listener = tokio::net::TcpListener::bind(config.listen).await?;
-//! edge::serve(config, listener, async { let _ = tokio::signal::ctrl_c().await; }).await
+//! let admin = tokio::net::TcpListener::bind(config.admin_listen).await?;
+//! edge::serve(config, listener, admin, async { let _ = tokio::signal::ctrl_c().await; }).await
 //! # }
 //! ```
 
@@ -32,12 +33,12 @@ mod sign;
 mod state;
 mod transform;
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::io;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::State;
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
@@ -49,7 +50,7 @@ pub use imgflush::domain::proxies::TrustedProxies;
 pub use origin::is_public;
 pub use params::{Format, Func, Params};
 pub use plan::{OutputRules, DEFAULT_MAX_OUTPUT_PIXELS};
-pub use purge::{PurgeRequest, PurgeResponse};
+pub use purge::{project_secret, PurgeRequest, PurgeResponse};
 pub use settings::{
     ConsoleSettings, OriginScheme, ProjectSettings, Projects, ProjectsResponse, SettingsSource, StaticSettings,
 };
@@ -115,39 +116,65 @@ impl Edge {
         Ok(Edge { state, poller: None })
     }
 
-    /// `GET /healthz`, `GET /metrics`, `POST /_purge` and `/purge` (and
-    /// `config.purge_path`), and every other GET/HEAD as an image URL.
-    /// Serve it with `into_make_service_with_connect_info::<SocketAddr>()`
-    /// (as [`Edge::serve`] does) for the per-client miss limit.
+    /// The image port: `GET /healthz` and every other GET/HEAD as an image
+    /// URL. The admin paths answer 404 here: they are served on the admin
+    /// listener only ([`admin_router`](Self::admin_router)). Serve it with
+    /// `into_make_service_with_connect_info::<SocketAddr>()` (as
+    /// [`Edge::serve`] does) for the per-client miss limit.
     pub fn router(&self) -> Router {
-        let mut router = Router::new()
-            .route("/healthz", get(|| async { "ok\n" }))
-            .route("/metrics", get(render_metrics))
-            .route("/_purge", post(purge::purge))
-            .route("/purge", post(purge::purge));
-        let custom = self.state.config.purge_path.as_str();
-        if custom.starts_with('/') && custom != "/_purge" && custom != "/purge" {
-            router = router.route(custom, post(purge::purge));
+        let mut router = Router::new().route("/healthz", get(|| async { "ok\n" }));
+        for path in self.admin_paths() {
+            router = router.route(path, any(admin_only));
         }
         router.fallback(pipeline::image).with_state(self.state.clone())
     }
 
-    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    /// The admin listener: `GET /healthz`, `GET /metrics`, `POST /_purge`
+    /// and `/purge` (and `config.purge_path`). Bind it where the workers and
+    /// Prometheus reach it, never where image clients do.
+    pub fn admin_router(&self) -> Router {
+        let mut router =
+            Router::new().route("/healthz", get(|| async { "ok\n" })).route("/metrics", get(render_metrics));
+        for path in self.admin_paths().filter(|p| *p != "/metrics") {
+            router = router.route(path, post(purge::purge));
+        }
+        router.with_state(self.state.clone())
+    }
+
+    fn admin_paths(&self) -> impl Iterator<Item = &str> {
+        let custom = self.state.config.purge_path.as_str();
+        let custom = (custom.starts_with('/') && !matches!(custom, "/_purge" | "/purge" | "/metrics" | "/healthz"))
+            .then_some(custom);
+        ["/metrics", "/_purge", "/purge"].into_iter().chain(custom)
+    }
+
+    /// Serves images on `listener` and the admin paths on `admin` until
+    /// `shutdown` completes, then finishes in-flight requests.
     pub async fn serve(
         self,
         listener: TcpListener,
+        admin: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> io::Result<()> {
         use axum::serve::ListenerExt;
+        use futures::FutureExt;
+        let shutdown = shutdown.shared();
         // Nagle would hold back the tail of a response behind the client's
         // delayed ACK on keep-alive connections (nginx's `tcp_nodelay on`).
         let listener = listener.tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);
         });
-        axum::serve(listener, self.router().into_make_service_with_connect_info::<std::net::SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await
+        let images =
+            axum::serve(listener, self.router().into_make_service_with_connect_info::<std::net::SocketAddr>())
+                .with_graceful_shutdown(shutdown.clone());
+        let admin = axum::serve(admin, self.admin_router()).with_graceful_shutdown(shutdown);
+        let (images, admin) = tokio::join!(images.into_future(), admin.into_future());
+        images.and(admin)
     }
+}
+
+async fn admin_only() -> EdgeError {
+    EdgeError::new(axum::http::StatusCode::NOT_FOUND, "not_found", "not found")
 }
 
 impl Drop for Edge {
@@ -160,14 +187,15 @@ impl Drop for Edge {
 
 /// The entry point the `server` binary runs as `server edge`: builds the
 /// edge on the calling runtime (which keeps its settings poller and metrics
-/// upkeep), then serves `listener` from `workers` threads, each with its own
-/// single-threaded runtime accepting on the same socket (nginx's worker
-/// model: no cross-thread wake-ups per request; see README "Figures"), all
-/// sharing one cache. Returns once `shutdown` completed and every worker has
+/// upkeep, and serves the `admin` listener), then serves `listener` from
+/// `workers` threads, each with its own single-threaded runtime accepting on
+/// the same socket (nginx's worker model: no cross-thread wake-ups per
+/// request; see README "Figures"), all sharing one cache. Returns once `shutdown` completed and every worker has
 /// finished its in-flight requests.
 pub async fn serve_per_core(
     config: EdgeConfig,
     listener: std::net::TcpListener,
+    admin: TcpListener,
     workers: usize,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
@@ -175,6 +203,13 @@ pub async fn serve_per_core(
     let edge = Edge::build(config).await?;
     let router = edge.router();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let admin = {
+        let mut stop = stop_rx.clone();
+        let stopped = async move {
+            let _ = stop.wait_for(|s| *s).await;
+        };
+        tokio::spawn(axum::serve(admin, edge.admin_router()).with_graceful_shutdown(stopped).into_future())
+    };
     let mut threads = Vec::new();
     for i in 0..workers.max(1) {
         let (listener, router, mut stop) = (listener.try_clone()?, router.clone(), stop_rx.clone());
@@ -204,18 +239,20 @@ pub async fn serve_per_core(
     })
     .await
     .map_err(io::Error::other)??;
+    admin.await.map_err(io::Error::other)??;
     drop(edge);
     Ok(())
 }
 
-/// Builds from `config` and serves `listener` on the calling runtime until
-/// `shutdown` (tests, the console's embedded edge).
+/// Builds from `config` and serves `listener` (images) and `admin` on the
+/// calling runtime until `shutdown` (tests, the console's embedded edge).
 pub async fn serve(
     config: EdgeConfig,
     listener: TcpListener,
+    admin: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    Edge::build(config).await?.serve(listener, shutdown).await
+    Edge::build(config).await?.serve(listener, admin, shutdown).await
 }
 
 async fn render_metrics(State(edge): State<Arc<EdgeState>>) -> impl axum::response::IntoResponse {

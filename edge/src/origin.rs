@@ -64,10 +64,11 @@ impl OriginClient {
             Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
             _ => None,
         };
-        if literal.is_some_and(|ip| !project.allow_private_origins && !is_public(ip)) {
+        let private_ok = project.allow_private_origins || private_allowed(project, host);
+        if literal.is_some_and(|ip| !private_ok && !is_public(ip)) {
             return Err(private(host));
         }
-        let client = if project.allow_private_origins { &self.any_address } else { &self.public_only };
+        let client = if private_ok { &self.any_address } else { &self.public_only };
         let res = client.get(url).send().await.map_err(|e| classify(host, e))?;
         let status = res.status();
         if status.is_redirection() {
@@ -130,6 +131,12 @@ pub fn host_allowed(project: &ProjectSettings, host_port: &str) -> bool {
             None => entry == host_port,
         }
     })
+}
+
+/// Whether `host_port` is one of the project's `private_origins_allowed`
+/// entries, exactly (`host:port`; no wildcard, no default port).
+fn private_allowed(project: &ProjectSettings, host_port: &str) -> bool {
+    project.private_origins_allowed.iter().any(|e| e.trim().eq_ignore_ascii_case(host_port))
 }
 
 /// Whether `ip` is a globally routable unicast address: the console's own

@@ -72,7 +72,7 @@ async fn handle(
     }
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).or(uri.host());
     let projects = edge.settings.current();
-    let ir = request::parse(host, uri.path(), uri.query(), edge.config.edge_domain.as_deref(), &projects)?;
+    let ir = request::parse(host, uri.path(), uri.query(), &edge.config.host_names(), &projects)?;
     let pairs = sign::verify(&ir)?;
     let params = Params::parse(&pairs, edge.config.limits.max_output_side)?;
     params.check_box(edge.config.limits.max_output_pixels)?;

@@ -1,19 +1,23 @@
-//! `POST /_purge` (also `/purge`): the contract the worker speaks.
-//! `Authorization: Bearer {secret}`, body
+//! `POST /_purge` (also `/purge`) on the admin listener: the contract the
+//! worker speaks. `Authorization: Bearer {project secret}`, body
 //! `{"invalidation_id":"…","token":"demo","scope":"original"|"all","paths":[…]}`,
 //! answer `{"removed": n, "urls": ["/host/a.jpg?w=300", …]}` (`urls`: up to
 //! 20 of the removed variants as request paths, for the worker's verification).
+//! The project secret is [`project_secret`] of the node secret and the
+//! body's token, so a project admin who holds one can purge only that token.
 
 use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
+use hmac::{Hmac, Mac};
 use imgflush::domain::OriginPath;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::config::Secret;
 use crate::error::EdgeError;
 use crate::metrics::Metrics;
 use crate::state::EdgeState;
@@ -40,11 +44,12 @@ pub async fn purge(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Json<PurgeResponse>, EdgeError> {
-    authorize(&headers, edge.config.purge_secret.expose())?;
+    let given = bearer(&headers)?;
     let req: PurgeRequest =
         serde_json::from_slice(&body).map_err(|e| EdgeError::bad_request("bad_purge", format!("purge body: {e}")))?;
     imgflush::domain::ProjectToken::parse(&req.token)
         .map_err(|e| EdgeError::bad_request("bad_purge", e.to_string()))?;
+    authorize(given, &edge.config.purge_secret, &req.token)?;
     let scope = req.scope.as_str();
     let paths = match scope {
         "all" => Vec::new(),
@@ -77,16 +82,47 @@ pub async fn purge(
     Ok(Json(PurgeResponse { removed, urls: purged.urls }))
 }
 
-fn authorize(headers: &HeaderMap, secret: &str) -> Result<(), EdgeError> {
-    let given = headers
+/// The purge secret of project `token` on a node whose secret is `node`:
+/// HMAC-SHA256(node, token), hex. `server edge secret --token T` prints it.
+pub fn project_secret(node: &Secret, token: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(node.expose().as_bytes()).expect("HMAC takes a key of any length");
+    mac.update(token.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+fn bearer(headers: &HeaderMap) -> Result<&str, EdgeError> {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(|| EdgeError::new(StatusCode::UNAUTHORIZED, "unauthorized", "missing bearer token"))?;
+        .ok_or_else(|| EdgeError::new(StatusCode::UNAUTHORIZED, "unauthorized", "missing bearer token"))
+}
+
+fn authorize(given: &str, node: &Secret, token: &str) -> Result<(), EdgeError> {
     // Equal-length digests, so the comparison time says nothing about the secret.
-    let (a, b) = (Sha256::digest(given.as_bytes()), Sha256::digest(secret.as_bytes()));
-    if secret.is_empty() || !bool::from(a.ct_eq(&b)) {
-        return Err(EdgeError::forbidden("forbidden", "wrong purge secret"));
+    let expected = project_secret(node, token);
+    let (a, b) = (Sha256::digest(given.as_bytes()), Sha256::digest(expected.as_bytes()));
+    if node.expose().is_empty() || !bool::from(a.ct_eq(&b)) {
+        return Err(EdgeError::forbidden("forbidden", "wrong purge secret for this token"));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn project_secrets_differ_per_token_and_node() {
+        let node = Secret::new("node");
+        let demo = project_secret(&node, "demo");
+        assert_eq!(demo.len(), 64);
+        assert_eq!(demo, project_secret(&Secret::new("node"), "demo"));
+        assert_ne!(demo, project_secret(&node, "other"));
+        assert_ne!(demo, project_secret(&Secret::new("node2"), "demo"));
+        assert!(authorize(&demo, &node, "demo").is_ok());
+        assert!(authorize(&demo, &node, "other").is_err());
+        assert!(authorize("node", &node, "demo").is_err(), "the node secret itself is no project's secret");
+        assert!(authorize(&project_secret(&Secret::new(""), "demo"), &Secret::new(""), "demo").is_err());
+    }
 }

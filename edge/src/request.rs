@@ -5,7 +5,13 @@
 //! - path: `/{token}/{host[:port]}/{path}` (the signed string follows `/{token}`);
 //! - host label: `{token}.{edge_domain}` + `[/v7]/{host}/{path}`;
 //! - custom host (CNAME) + `[/v7]/{host}/{path}`.
+//!
+//! A custom host never takes one of the edge's own names (its domain, its
+//! aliases, its listen address, any IP literal, `localhost`), and a path
+//! whose first segment is a known token is the path form whatever the host:
+//! one project's custom host cannot capture another's URLs.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use imgflush::domain::OriginPath;
@@ -39,15 +45,42 @@ impl ImageRequest {
     }
 }
 
+/// The names that address the edge itself (see [`crate::EdgeConfig`]).
+#[derive(Clone, Copy, Debug)]
+pub struct HostNames<'a> {
+    pub edge_domain: Option<&'a str>,
+    pub aliases: &'a [String],
+}
+
+impl HostNames<'_> {
+    /// Whether `host` (lower case, no port) is one of the edge's own names
+    /// or below one, which no custom host may shadow. Any IP literal counts:
+    /// the listen address is one, whichever interface a client used.
+    fn is_own(&self, host: &str) -> bool {
+        let below = |name: &str| {
+            let name = strip_port(name.trim());
+            !name.is_empty()
+                && (host.eq_ignore_ascii_case(name)
+                    || host.len() > name.len()
+                        && host.as_bytes()[host.len() - name.len() - 1] == b'.'
+                        && host[host.len() - name.len()..].eq_ignore_ascii_case(name))
+        };
+        host == "localhost"
+            || host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>().is_ok()
+            || self.edge_domain.is_some_and(below)
+            || self.aliases.iter().any(|a| below(a))
+    }
+}
+
 pub fn parse(
     host: Option<&str>,
     raw_path: &str,
     raw_query: Option<&str>,
-    edge_domain: Option<&str>,
+    names: &HostNames<'_>,
     projects: &Projects,
 ) -> Result<ImageRequest, EdgeError> {
     let host = host.map(|h| strip_port(h).to_ascii_lowercase());
-    let by_host = host.as_deref().and_then(|h| project_by_host(h, edge_domain, projects));
+    let by_host = host.as_deref().and_then(|h| project_by_host(h, raw_path, names, projects));
     let (project, rest) = match by_host {
         Some(found) => {
             let project = found?;
@@ -89,10 +122,11 @@ pub fn parse(
 /// `Some` when the host itself names the project (label or CNAME).
 fn project_by_host(
     host: &str,
-    edge_domain: Option<&str>,
+    raw_path: &str,
+    names: &HostNames<'_>,
     projects: &Projects,
 ) -> Option<Result<Arc<ProjectSettings>, EdgeError>> {
-    if let Some(domain) = edge_domain {
+    if let Some(domain) = names.edge_domain {
         let domain = domain.to_ascii_lowercase();
         if let Some(label) = host.strip_suffix(domain.as_str()).and_then(|l| l.strip_suffix('.')) {
             if !label.is_empty() && !label.contains('.') {
@@ -102,7 +136,19 @@ fn project_by_host(
             }
         }
     }
-    projects.by_custom_host(host).cloned().map(Ok)
+    let project = projects.by_custom_host(host)?;
+    if names.is_own(host) || path_token(raw_path).is_some_and(|t| projects.by_token(t).is_some()) {
+        return None;
+    }
+    Some(Ok(project.clone()))
+}
+
+/// The first segment of the path: a token in the path form (the legacy
+/// version prefix excepted: on a custom host it is that host's prefix).
+fn path_token(raw_path: &str) -> Option<&str> {
+    let after = raw_path.strip_prefix('/')?;
+    let token = after.split('/').next().unwrap_or(after);
+    (token != &VERSION_PREFIX[1..]).then_some(token)
 }
 
 fn strip_port(host: &str) -> &str {
@@ -120,6 +166,41 @@ mod tests {
         let mut demo = ProjectSettings::new("demo");
         demo.custom_host = Some("img.example.com".into());
         Projects::new(vec![demo, ProjectSettings::new("v7")])
+    }
+
+    const NAMES: HostNames<'static> = HostNames { edge_domain: Some("edge.test"), aliases: &[] };
+
+    fn parse(
+        host: Option<&str>,
+        path: &str,
+        query: Option<&str>,
+        domain: Option<&str>,
+        p: &Projects,
+    ) -> Result<ImageRequest, EdgeError> {
+        super::parse(host, path, query, &HostNames { edge_domain: domain, ..NAMES }, p)
+    }
+
+    #[test]
+    fn a_custom_host_never_takes_the_edges_own_names_nor_another_token() {
+        let aliases = ["cdn.example.net:443".to_owned()];
+        let names = HostNames { aliases: &aliases, ..NAMES };
+        for own in
+            ["edge.test", "EDGE.test:8081", "a.b.edge.test", "10.0.0.7", "[::1]:8081", "localhost", "x.cdn.example.net"]
+        {
+            let mut thief = ProjectSettings::new("thief");
+            thief.custom_host = Some(strip_port(own).to_ascii_lowercase());
+            let p = Projects::new(vec![ProjectSettings::new("victim"), thief]);
+            let r = super::parse(Some(own), "/victim/sample.li/a.jpg", None, &names, &p).unwrap();
+            assert_eq!(r.token(), "victim", "{own}");
+        }
+        // A legitimate custom host still works, but not over a path-form token.
+        let mut mine = ProjectSettings::new("mine");
+        mine.custom_host = Some("img.mine.example".into());
+        let p = Projects::new(vec![ProjectSettings::new("victim"), mine]);
+        let r = super::parse(Some("img.mine.example"), "/sample.li/a.jpg", None, &names, &p).unwrap();
+        assert_eq!(r.token(), "mine");
+        let r = super::parse(Some("img.mine.example"), "/victim/sample.li/a.jpg", None, &names, &p).unwrap();
+        assert_eq!(r.token(), "victim");
     }
 
     #[test]

@@ -36,9 +36,13 @@ pub struct ProjectSettings {
     pub allowed_origin_hosts: Vec<String>,
     #[serde(default)]
     pub origin_scheme: OriginScheme,
-    /// Allow loopback/private/link-local origins (the embedded demo only).
+    /// Allow loopback/private/link-local origins (an instance owner's choice).
     #[serde(default)]
     pub allow_private_origins: bool,
+    /// `host:port` entries (also in `allowed_origin_hosts`) that may be
+    /// private addresses: the embedded demo origin, and nothing else.
+    #[serde(default)]
+    pub private_origins_allowed: Vec<String>,
     #[serde(default = "default_max_age")]
     pub max_age: u32,
     #[serde(default = "default_s_maxage")]
@@ -84,6 +88,7 @@ impl ProjectSettings {
             allowed_origin_hosts: Vec::new(),
             origin_scheme: OriginScheme::Https,
             allow_private_origins: false,
+            private_origins_allowed: Vec::new(),
             max_age: DEFAULT_MAX_AGE,
             s_maxage: DEFAULT_S_MAXAGE,
             custom_host: None,

@@ -146,19 +146,21 @@ async fn concurrent_misses_fetch_once_and_the_cache_survives_a_restart() {
 #[tokio::test]
 async fn purge_auth_health_and_metrics() {
     let h = Harness::start().await;
-    let url = format!("http://{}/purge", h.addr);
+    let url = format!("http://{}/purge", h.admin);
     let body = serde_json::json!({"token": "demo", "scope": "all", "paths": []});
     let none = h.client.post(&url).json(&body).send().await.unwrap();
     assert_eq!(none.status(), 401);
     let wrong = h.client.post(&url).bearer_auth("nope").json(&body).send().await.unwrap();
     assert_eq!(wrong.status(), 403);
-    let ok = h.client.post(&url).bearer_auth(SECRET).json(&body).send().await.unwrap();
+    let ok = h.client.post(&url).bearer_auth(secret_of("demo")).json(&body).send().await.unwrap();
     assert_eq!(ok.status(), 200);
     assert_eq!(ok.json::<serde_json::Value>().await.unwrap()["removed"], 0);
 
-    let health = h.get(&format!("http://{}/healthz", h.addr)).await;
-    assert_eq!(health.status(), 200);
-    let metrics = h.get(&format!("http://{}/metrics", h.addr)).await.text().await.unwrap();
+    for addr in [h.addr, h.admin] {
+        let health = h.get(&format!("http://{addr}/healthz")).await;
+        assert_eq!(health.status(), 200);
+    }
+    let metrics = h.get(&format!("http://{}/metrics", h.admin)).await.text().await.unwrap();
     assert!(metrics.contains("edge_purges_total 1"), "{metrics}");
     assert!(metrics.contains("edge_request_duration_seconds_bucket{le=\"+Inf\"}"));
 }

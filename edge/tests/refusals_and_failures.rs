@@ -144,7 +144,7 @@ async fn a_tiny_cache_still_serves() {
         let res = h.get(&h.url("demo", "/t.jpg")).await;
         assert_eq!((res.status().as_u16(), x_cache(&res)), (200, "MISS".to_owned()));
     }
-    let metrics = h.get(&format!("http://{}/metrics", h.addr)).await.text().await.unwrap();
+    let metrics = h.get(&format!("http://{}/metrics", h.admin)).await.text().await.unwrap();
     assert!(metrics.contains("edge_cache_store_failures_total 2"), "{metrics}");
 }
 

@@ -18,7 +18,7 @@ import { expect, refreshUntil, signIn, submitOn, test, waitHydrated } from './fi
 const OWNER = { email: 'newcomer@example.com', password: 'demo-Newcomer-pass-1' };
 
 // Ports chosen when this file loads, so the tests' baseURL can be this console.
-const [consolePort, edgePort, originPort] = [freePortSync(), freePortSync(), freePortSync()];
+const [consolePort, edgePort, adminPort, originPort] = [freePortSync(), freePortSync(), freePortSync(), freePortSync()];
 const base = `http://127.0.0.1:${consolePort}`;
 const edge = `http://127.0.0.1:${edgePort}`;
 const origin = `127.0.0.1:${originPort}`;
@@ -45,6 +45,7 @@ test.describe('the embedded demo', () => {
       IMGFLUSH_CONFIG: path.join(dir, 'none.toml'),
       APP__EDGE__EMBEDDED: 'true',
       APP__EDGE__EMBEDDED_ADDR: `127.0.0.1:${edgePort}`,
+      APP__EDGE__EMBEDDED_ADMIN_ADDR: `127.0.0.1:${adminPort}`,
       APP__EDGE__DEMO_ORIGIN_ADDR: origin,
       APP__EDGE__DATA_DIR: path.join(dir, 'data'),
       APP__TARGETS__ALLOWED_NETWORKS: '127.0.0.0/8,::1/128',

@@ -95,7 +95,8 @@ pub async fn build_with_store(config: Config, connected: Connected) -> anyhow::R
     let trusted = Arc::new(config.trusted_proxies()?);
     let services = Services::new(store.clone(), wake.clone(), limits)
         .with_target_network(config.target_network())
-        .with_live(config.live_settings());
+        .with_live(config.live_settings())
+        .with_edge_names(config.edge_names());
     let session_store = AnySessionStore::open(sessions).await?;
     let session_cleanup = session_store.spawn_cleanup(Duration::from_secs(600));
     let sessions = SessionManagerLayer::new(session_store)

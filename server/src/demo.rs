@@ -30,25 +30,36 @@ pub fn origin_dir(config: &Config) -> PathBuf {
 /// when the operator set none (only the embedded edge uses it then).
 pub fn ensure_settings_token(config: &mut Config) {
     if config.edge.embedded && config.edge.settings_token.as_ref().is_none_or(|t| t.expose().is_empty()) {
-        config.edge.settings_token = Some(Secret::new(imgflush::backend::random_alphanumeric(32)));
+        config.edge.settings_token = Some(Secret::new(imgflush::backend::random_alphanumeric(48)));
     }
 }
 
+/// Where the embedded parts listen once started.
+#[derive(Clone, Copy, Debug)]
+pub struct Embedded {
+    pub edge: SocketAddr,
+    /// The embedded edge's admin listener (`/_purge`, `/metrics`).
+    pub admin: SocketAddr,
+    pub origin: SocketAddr,
+}
+
 /// Starts the demo origin and the embedded edge, and wires the demo project
-/// to them. A port already in use only skips the embedded parts.
+/// to them. A port already in use only skips the embedded parts. With the
+/// embedded edge off, the demo project loses its private-origin settings.
 pub async fn start(
     config: &Config,
     services: &Services,
     console: SocketAddr,
     shutdown: CancellationToken,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<Embedded>> {
     if !config.edge.embedded {
-        return Ok(());
+        unwire_private_origins(services).await?;
+        return Ok(None);
     }
     let data = Path::new(&config.edge.data_dir);
     std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
     write_sample(config, false)?;
-    let secret = purge_secret(data)?;
+    let node_secret = node_secret(data)?;
 
     let origin = match tokio::net::TcpListener::bind(&config.edge.demo_origin_addr).await {
         Ok(l) => l,
@@ -57,7 +68,7 @@ pub async fn start(
                 "  demo origin not started ({}: {e}); set edge.embedded = false to silence",
                 config.edge.demo_origin_addr
             );
-            return Ok(());
+            return Ok(None);
         }
     };
     let origin_addr = origin.local_addr()?;
@@ -70,15 +81,25 @@ pub async fn start(
                 "  embedded edge not started ({}: {e}); set edge.embedded = false to silence",
                 config.edge.embedded_addr
             );
-            return Ok(());
+            return Ok(None);
         }
     };
-    let edge_addr = edge_listener.local_addr()?;
+    let admin_listener = match tokio::net::TcpListener::bind(&config.edge.embedded_admin_addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            println!(
+                "  embedded edge not started (admin {}: {e}); set edge.embedded = false to silence",
+                config.edge.embedded_admin_addr
+            );
+            return Ok(None);
+        }
+    };
+    let (edge_addr, admin_addr) = (edge_listener.local_addr()?, admin_listener.local_addr()?);
     let target = TargetInput {
         kind: "edge".into(),
         name: TARGET_NAME.into(),
-        url: format!("http://{edge_addr}/_purge"),
-        secret: Some(secret.clone()),
+        url: format!("http://{admin_addr}/_purge"),
+        secret: Some(edge::project_secret(&edge::Secret::new(node_secret.clone()), SAMPLE_TOKEN)),
     };
     wire_demo(services, origin_addr, &[target]).await?;
 
@@ -88,19 +109,21 @@ pub async fn start(
         secret: edge::Secret::new(token),
         poll_interval: std::time::Duration::from_secs(2),
     };
-    let edge_config = edge::EdgeConfig::new(data.join("edge-cache"), edge::Secret::new(secret), settings);
+    let mut edge_config = edge::EdgeConfig::new(data.join("edge-cache"), edge::Secret::new(node_secret), settings);
+    (edge_config.listen, edge_config.admin_listen) = (edge_addr, admin_addr);
     tokio::spawn(async move {
-        if let Err(e) = edge::serve(edge_config, edge_listener, async move { shutdown.cancelled().await }).await {
+        let stopped = async move { shutdown.cancelled().await };
+        if let Err(e) = edge::serve(edge_config, edge_listener, admin_listener, stopped).await {
             tracing::error!(error = %e, "embedded edge stopped");
         }
     });
     println!(
-        "  embedded edge on http://{edge_addr} (demo origin http://{origin_addr})\n  \
+        "  embedded edge on http://{edge_addr} (purges and metrics on http://{admin_addr}, demo origin http://{origin_addr})\n  \
          open  http://{edge_addr}/{SAMPLE_TOKEN}/{origin_addr}/{SAMPLE}?w=400\n  \
          then  `server demo swap` changes the origin image; the edge keeps serving its cached copy\n  \
          until you invalidate /{origin_addr}/{SAMPLE} on the demo project's Invalidation page.\n"
     );
-    Ok(())
+    Ok(Some(Embedded { edge: edge_addr, admin: admin_addr, origin: origin_addr }))
 }
 
 /// Serves the demo origin's images (`dir`, see [`origin_dir`]) until `shutdown`.
@@ -109,8 +132,9 @@ pub async fn serve_origin(dir: PathBuf, listener: tokio::net::TcpListener, shutd
     let _ = axum::serve(listener, router).with_graceful_shutdown(async move { shutdown.cancelled().await }).await;
 }
 
-/// The demo project reaches the demo origin and lists `targets` (each added
-/// once, by name; an operator's changes are kept).
+/// The demo project reaches the demo origin and lists `targets`, by name:
+/// each is added, or replaced when its kind, URL or secret differ (an
+/// upgrade moved `edge` targets to the admin listener and a project secret).
 pub async fn wire_demo(services: &Services, origin: SocketAddr, targets: &[TargetInput]) -> anyhow::Result<()> {
     let actor = match services.projects.operator_actor(SAMPLE_TOKEN).await {
         Ok(actor) => actor,
@@ -119,34 +143,71 @@ pub async fn wire_demo(services: &Services, origin: SocketAddr, targets: &[Targe
     };
     let p = services.projects.settings(&actor).await?;
     let host = origin.to_string();
-    if !p.origin_hosts.contains(&host) || !p.edge.allow_private_origins {
-        let mut origin_hosts = p.origin_hosts.clone();
-        if !origin_hosts.contains(&host) {
-            origin_hosts.push(host);
-        }
-        let mut edge_settings = p.edge.clone();
-        edge_settings.allow_private_origins = true;
-        edge_settings.origin_scheme = OriginScheme::Http;
+    let mut origin_hosts = p.origin_hosts.clone();
+    if !origin_hosts.contains(&host) {
+        origin_hosts.push(host.clone());
+    }
+    // Exactly the demo origin may be a private address; never any other
+    // (an earlier version allowed every private address: undone here).
+    let mut edge = p.edge.clone();
+    (edge.allow_private_origins, edge.private_origins_allowed) = (false, vec![host]);
+    if origin_hosts != p.origin_hosts || edge != p.edge {
+        edge.origin_scheme = OriginScheme::Http;
         let update = ProjectSettingsUpdate {
             name: p.name.clone(),
             origin_hosts,
             max_age_secs: p.max_age_secs,
             s_maxage_secs: p.s_maxage_secs,
-            edge: edge_settings,
+            edge,
         };
         services.projects.operator_update(&actor, &update).await?;
     }
     let existing = services.targets.list(&actor).await?;
     for input in targets {
-        if !existing.iter().any(|t| t.name == input.name) {
-            services.targets.add(&actor, input).await?;
+        match existing.iter().find(|t| t.name == input.name) {
+            None => {
+                services.targets.add(&actor, input).await?;
+            }
+            Some(t) if t.kind.as_str() != input.kind || t.url != input.url || t.secret != input.secret => {
+                services.targets.remove(&actor, t.id).await?;
+                services.targets.add(&actor, input).await?;
+            }
+            Some(_) => {}
         }
     }
     Ok(())
 }
 
-/// The embedded edge's purge secret, made once and kept next to its cache.
-fn purge_secret(data: &Path) -> anyhow::Result<String> {
+/// The embedded edge is off: the demo project may fetch no private address.
+pub async fn unwire_private_origins(services: &Services) -> anyhow::Result<()> {
+    let actor = match services.projects.operator_actor(SAMPLE_TOKEN).await {
+        Ok(actor) => actor,
+        Err(ServiceError::NotFound) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let p = services.projects.settings(&actor).await?;
+    if p.edge.allow_private_origins || !p.edge.private_origins_allowed.is_empty() {
+        let mut edge = p.edge.clone();
+        (edge.allow_private_origins, edge.private_origins_allowed) = (false, Vec::new());
+        let update = ProjectSettingsUpdate {
+            name: p.name.clone(),
+            origin_hosts: p.origin_hosts.clone(),
+            max_age_secs: p.max_age_secs,
+            s_maxage_secs: p.s_maxage_secs,
+            edge,
+        };
+        services.projects.operator_update(&actor, &update).await?;
+    }
+    Ok(())
+}
+
+/// Where the embedded edge keeps its node secret: `{edge.data_dir}/edge.secret`.
+pub fn node_secret_file(config: &Config) -> PathBuf {
+    Path::new(&config.edge.data_dir).join("edge.secret")
+}
+
+/// The embedded edge's node secret, made once and kept next to its cache.
+fn node_secret(data: &Path) -> anyhow::Result<String> {
     let file = data.join("edge.secret");
     if let Ok(s) = std::fs::read_to_string(&file) {
         if !s.trim().is_empty() {

@@ -1,12 +1,14 @@
 //! Endpoints for the project's own machines, not for people: the settings
 //! every edge polls (`GET /internal/edge/projects`), authenticated by the
-//! operator's `edge.settings_token` (constant-time compare), so an edge on
-//! another machine works whatever database the console uses.
+//! operator's `edge.settings_token` (at least 32 characters; SHA-256 digests
+//! compared in constant time, so neither the content nor the length leaks),
+//! so an edge on another machine works whatever database the console uses.
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use imgflush::backend::store::{OriginScheme, Project};
@@ -30,7 +32,8 @@ pub async fn edge_projects(State(s): State<EdgeSettingsState>, headers: HeaderMa
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default();
-    if !bool::from(presented.as_bytes().ct_eq(expected.expose().as_bytes())) {
+    let (presented, expected) = (Sha256::digest(presented.as_bytes()), Sha256::digest(expected.expose().as_bytes()));
+    if !bool::from(presented.ct_eq(&expected)) {
         return (StatusCode::UNAUTHORIZED, "send Authorization: Bearer <edge.settings_token>").into_response();
     }
     match s.services.projects.edge_settings_all().await {
@@ -56,9 +59,11 @@ pub fn edge_settings(p: Project) -> edge::ProjectSettings {
         OriginScheme::Http => edge::OriginScheme::Http,
     };
     s.allow_private_origins = p.edge.allow_private_origins;
+    s.private_origins_allowed = p.edge.private_origins_allowed;
     s.max_age = p.max_age_secs.clamp(0, u32::MAX as i64) as u32;
     s.s_maxage = p.s_maxage_secs.clamp(0, u32::MAX as i64) as u32;
-    s.custom_host = p.edge.custom_host;
+    // Only an approved custom host reaches the edges.
+    s.custom_host = p.edge.custom_host.filter(|_| !p.edge.custom_host_pending);
     s.sign_salt = p.edge.sign_salt.map(edge::Secret::new);
     if let Some(n) = p.edge.sign_length {
         s.sign_length = n;

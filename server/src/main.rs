@@ -27,7 +27,8 @@ enum Command {
     },
     /// Run an edge (image resizing server with a purgeable cache) alone; it
     /// reads project settings from a console's /internal/edge/projects.
-    Edge(EdgeArgs),
+    /// `server edge secret --token T` prints project T's purge secret.
+    Edge(EdgeCmd),
     /// The embedded demo: `server demo swap` changes the demo origin's image.
     #[command(subcommand)]
     Demo(DemoCmd),
@@ -70,7 +71,7 @@ async fn main() -> anyhow::Result<()> {
             println!("  imgflush console listening on http://{console}");
             let shutdown = CancellationToken::new();
             tokio::spawn(stop_on_signal(shutdown.clone()));
-            server::demo::start(&app.config, &app.services, console, shutdown.clone()).await?;
+            let _embedded = server::demo::start(&app.config, &app.services, console, shutdown.clone()).await?;
             app.serve(listener, shutdown).await
         }
         Command::Worker { metrics_listen } => {
@@ -97,7 +98,10 @@ async fn main() -> anyhow::Result<()> {
             worker.run(shutdown).await;
             Ok(())
         }
-        Command::Edge(args) => run_edge(args).await,
+        Command::Edge(EdgeCmd { action: Some(EdgeAction::Secret { token, node_secret }), .. }) => {
+            cli::edge_secret(&config, &token, node_secret)
+        }
+        Command::Edge(EdgeCmd { run, .. }) => run_edge(run).await,
         Command::Demo(DemoCmd::Origin { listen }) => {
             server::demo::write_sample(&config, false)?;
             let listener = tokio::net::TcpListener::bind(listen).await?;
@@ -136,26 +140,58 @@ async fn stop_on_signal(shutdown: CancellationToken) {
     shutdown.cancel();
 }
 
+// The run's arguments are required only without a subcommand; they are
+// `Option`s so that `server edge secret` parses with EDGE_PURGE_SECRET set.
+#[derive(clap::Args)]
+#[command(subcommand_negates_reqs = true)]
+struct EdgeCmd {
+    #[command(subcommand)]
+    action: Option<EdgeAction>,
+    #[command(flatten)]
+    run: EdgeArgs,
+}
+
+#[derive(Subcommand)]
+enum EdgeAction {
+    /// Print project `--token`'s purge secret on this node: what its `edge`
+    /// target carries. The node secret is EDGE_PURGE_SECRET (a standalone
+    /// edge's), else the embedded edge's `{edge.data_dir}/edge.secret`.
+    Secret {
+        #[arg(long)]
+        token: String,
+        #[arg(long, env = "EDGE_PURGE_SECRET", hide_env_values = true)]
+        node_secret: Option<String>,
+    },
+}
+
 #[derive(clap::Args)]
 struct EdgeArgs {
-    /// Address to listen on.
+    /// Address to listen on (images).
     #[arg(long, default_value = "127.0.0.1:8081")]
     listen: std::net::SocketAddr,
+    /// Address of the admin listener: `POST /_purge` (the workers) and
+    /// `GET /metrics` (Prometheus); never served on `--listen`.
+    #[arg(long, env = "EDGE_ADMIN_LISTEN", default_value = "127.0.0.1:8082")]
+    admin_listen: std::net::SocketAddr,
+    /// Another host name of this edge (repeatable): no project's custom host may take it.
+    #[arg(long = "host-alias")]
+    host_aliases: Vec<String>,
     /// Disk cache directory (created if missing; survives restarts).
     #[arg(long, default_value = "data/edge-cache")]
     cache_dir: std::path::PathBuf,
     /// Disk bytes the cache may use.
     #[arg(long, default_value_t = 1 << 30)]
     cache_max_bytes: u64,
-    /// This node's purge secret: the project's `edge` target carries the same.
-    #[arg(long, env = "EDGE_PURGE_SECRET", hide_env_values = true)]
-    purge_secret: String,
+    /// This node's secret: a project's `edge` target carries the secret
+    /// derived from it (`server edge secret --token T`), never this one.
+    #[arg(long, env = "EDGE_PURGE_SECRET", hide_env_values = true, required = true)]
+    purge_secret: Option<String>,
     /// The console's base URL, e.g. http://127.0.0.1:3000
-    #[arg(long, env = "EDGE_CONSOLE_URL")]
-    console: String,
+    #[arg(long, env = "EDGE_CONSOLE_URL", required = true)]
+    console: Option<String>,
     /// The console's `edge.settings_token`.
-    #[arg(long, env = "EDGE_SETTINGS_TOKEN", hide_env_values = true)]
-    settings_token: String,
+    #[arg(long, env = "EDGE_SETTINGS_TOKEN", hide_env_values = true, required = true)]
+    settings_token: Option<String>,
     /// Seconds between settings polls.
     #[arg(long, default_value_t = 2)]
     poll_secs: u64,
@@ -185,22 +221,34 @@ async fn run_edge(args: EdgeArgs) -> anyhow::Result<()> {
     let workers = args.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let config = edge_config(args)?;
     let listener = std::net::TcpListener::bind(config.listen)?;
+    let admin = tokio::net::TcpListener::bind(config.admin_listen).await?;
     println!("  imgflush edge listening on http://{} ({workers} workers)", listener.local_addr()?);
+    println!("  purges and metrics on http://{}", admin.local_addr()?);
     let shutdown = CancellationToken::new();
     tokio::spawn(stop_on_signal(shutdown.clone()));
-    edge::serve_per_core(config, listener, workers, async move { shutdown.cancelled().await }).await?;
+    edge::serve_per_core(config, listener, admin, workers, async move { shutdown.cancelled().await }).await?;
     Ok(())
 }
 
 /// The edge's configuration from its flags; a bad one is refused by name.
 fn edge_config(args: EdgeArgs) -> anyhow::Result<edge::EdgeConfig> {
+    let missing = |name: &str| anyhow::anyhow!("server edge: {name} is required");
+    let purge_secret = args.purge_secret.ok_or_else(|| missing("--purge-secret (EDGE_PURGE_SECRET)"))?;
+    let console = args.console.ok_or_else(|| missing("--console (EDGE_CONSOLE_URL)"))?;
+    let settings_token = args.settings_token.ok_or_else(|| missing("--settings-token (EDGE_SETTINGS_TOKEN)"))?;
+    if settings_token.len() < server::config::MIN_SETTINGS_TOKEN {
+        anyhow::bail!(
+            "--settings-token (EDGE_SETTINGS_TOKEN) must be at least {} characters: the console's edge.settings_token",
+            server::config::MIN_SETTINGS_TOKEN
+        );
+    }
     let settings = edge::SettingsConfig::Console {
-        url: format!("{}/internal/edge/projects", args.console.trim_end_matches('/')),
-        secret: edge::Secret::new(args.settings_token),
+        url: format!("{}/internal/edge/projects", console.trim_end_matches('/')),
+        secret: edge::Secret::new(settings_token),
         poll_interval: std::time::Duration::from_secs(args.poll_secs.max(1)),
     };
-    let mut config = edge::EdgeConfig::new(args.cache_dir, edge::Secret::new(args.purge_secret), settings);
-    config.listen = args.listen;
+    let mut config = edge::EdgeConfig::new(args.cache_dir, edge::Secret::new(purge_secret), settings);
+    (config.listen, config.admin_listen) = (args.listen, args.admin_listen);
     config.cache_max_bytes = args.cache_max_bytes;
     config.edge_domain = args.edge_domain;
     config.trusted_proxies = edge::TrustedProxies::parse(&args.trusted_proxies)
@@ -208,6 +256,7 @@ fn edge_config(args: EdgeArgs) -> anyhow::Result<edge::EdgeConfig> {
     config.limits.max_output_pixels = args.max_output_pixels;
     config.limits.misses_per_minute_per_token = args.misses_per_token;
     config.limits.misses_per_minute_per_client = args.misses_per_client;
+    config.host_aliases = args.host_aliases;
     Ok(config)
 }
 
@@ -227,7 +276,7 @@ enum DemoCmd {
         /// The demo origin's host:port.
         #[arg(long)]
         origin: std::net::SocketAddr,
-        /// `edge,edge-1,http://127.0.0.1:3002/_purge` (repeatable).
+        /// `edge,edge-1,http://127.0.0.1:3004/_purge` (repeatable; an edge's admin listener).
         #[arg(long = "target")]
         targets: Vec<String>,
         #[arg(long, env = "IMGFLUSH_TARGET_SECRET", hide_env_values = true)]

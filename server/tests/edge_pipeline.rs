@@ -5,13 +5,12 @@
 
 mod common;
 
-use common::stack::{self, fetch, png, EDGE_SECRET};
+use common::stack::{self, fetch, png};
 use common::Db;
 use imgflush::backend::invalidations::Submission;
 use imgflush::backend::now_ms;
-use imgflush::backend::store::NewTarget;
 use imgflush::backend::worker::WorkerConfig;
-use imgflush::domain::{Role, Status, TargetKind};
+use imgflush::domain::{Role, Status};
 
 async fn run(db: Db) {
     let Some(stack::Console { t, files, origin, addr: console, .. }) = stack::console(db).await else {
@@ -26,14 +25,9 @@ async fn run(db: Db) {
 
     let cache_dir = tempfile::tempdir().unwrap();
     let stop = tokio_util::sync::CancellationToken::new();
-    let edge_addr = stack::edge(console, cache_dir.path(), stop.clone()).await;
-    let target = NewTarget {
-        kind: TargetKind::Edge,
-        name: "edge-1".into(),
-        url: format!("http://{edge_addr}/_purge"),
-        secret: Some(EDGE_SECRET.into()),
-    };
-    t.store.add_target(t.demo.id, &target, now_ms()).await.unwrap();
+    let node = stack::edge(console, cache_dir.path(), stop.clone()).await;
+    let edge_addr = node.addr;
+    t.store.add_target(t.demo.id, &node.target("edge-1", "demo"), now_ms()).await.unwrap();
 
     let url = |file: &str, query: &str| format!("http://{edge_addr}/demo/{origin}/img/{file}?{query}");
     let variants = ["w=32", "w=16", "w=32&vh=abc"];

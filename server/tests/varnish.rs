@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use common::stack::{self, fetch, png, Seen, VarnishNode, EDGE_SECRET};
+use common::stack::{self, fetch, png, Seen, VarnishNode};
 use common::{body_text, Db, TestApp};
 use imgflush::backend::invalidations::{Detail, Submission};
 use imgflush::backend::now_ms;
@@ -45,9 +45,10 @@ impl Stack {
         let cache = tempfile::tempdir().unwrap();
         let stop = CancellationToken::new();
         let edge = stack::edge(console, cache.path(), stop.clone()).await;
+        t.store.add_target(t.demo.id, &edge.target("edge-1", "demo"), now_ms()).await.unwrap();
+        let edge = edge.addr;
         let nodes = [VarnishNode::start(edge, NODE_SECRET).await, VarnishNode::start(edge, NODE_SECRET).await];
         let targets = [
-            (TargetKind::Edge, "edge-1", format!("http://{edge}/_purge"), EDGE_SECRET),
             (TargetKind::Varnish, "varnish-1", format!("http://{}/", nodes[0].addr), NODE_SECRET),
             (TargetKind::Varnish, "varnish-2", format!("http://{}/", nodes[1].addr), NODE_SECRET),
         ];

@@ -93,6 +93,12 @@ impl Services {
     }
 
     /// Which networks besides public addresses purge targets may be added in.
+    /// The edges' own host names (see [`projects::ProjectService::with_edge_names`]).
+    pub fn with_edge_names(mut self, names: Vec<String>) -> Self {
+        self.projects = self.projects.with_edge_names(names);
+        self
+    }
+
     pub fn with_target_network(mut self, policy: network::NetworkPolicy) -> Self {
         self.targets = self.targets.with_network(policy.clone());
         self.notify = self.notify.with_network(policy);

@@ -77,6 +77,11 @@ fn Settings(
     let days = s.retention_days;
     let hosts = if s.origin_hosts.is_empty() { "any".to_owned() } else { s.origin_hosts.join(", ") };
     let yes_no = |b: bool| if b { "yes" } else { "no" };
+    let private = match (s.allow_private_origins, s.private_origins_allowed.is_empty()) {
+        (true, _) => "any (set by an instance owner)".to_owned(),
+        (false, true) => "none".to_owned(),
+        (false, false) => format!("only {}", s.private_origins_allowed.join(", ")),
+    };
     let summary = view! {
         <dl class="summary">
             <dt>"Name"</dt><dd>{s.name.clone()}</dd>
@@ -84,7 +89,9 @@ fn Settings(
             <dt>"Allowed origin hosts"</dt><dd>{hosts}</dd>
             <dt>"Origin scheme"</dt><dd>{s.origin_scheme.clone()}</dd>
             <dt>"Caching interval"</dt><dd>{format!("max-age={} s, s-maxage={} s", s.max_age_secs, s.s_maxage_secs)}</dd>
-            <dt>"Custom host (CNAME)"</dt><dd>{s.custom_host.clone().unwrap_or_else(|| "none".into())}</dd>
+            <dt>"Custom host (CNAME)"</dt><dd data-testid="custom-host">{s.custom_host.clone().unwrap_or_else(|| "none".into())}
+                {(s.custom_host.is_some() && s.custom_host_pending).then_some(" (waiting for an owner's approval)")}</dd>
+            <dt>"Private origin addresses"</dt><dd data-testid="private-origins">{private}</dd>
             <dt>"Signed URLs"</dt><dd>{if s.signing { format!("required ({} characters{})", s.sign_length, if s.sealed { ", sealed" } else { "" }) } else { "not required".into() }}</dd>
             <dt>"Strict seal"</dt><dd>{yes_no(s.strict_seal)}</dd>
             <dt>"Enlarge images"</dt><dd>{if s.no_upscale { "no" } else { "yes" }}</dd>
@@ -156,6 +163,10 @@ fn Settings(
                     </div>
                     <label>"Purge URL " <input name="url" type="url" required placeholder="http://127.0.0.1:6081/" /></label>
                     <label>"Shared secret (optional) " <input name="secret" type="password" autocomplete="off" /></label>
+                    <p class="muted">{move || format!(
+                        "An edge: its admin listener's URL (e.g. http://edge:8082/_purge) and this project's secret on it, which `server edge secret --token {}` prints.",
+                        token.get()
+                    )}</p>
                     <button type="submit" class="primary">"Add target"</button>
                 </ActionForm>
             })}
@@ -187,6 +198,20 @@ fn ProjectForm(s: SettingsView, token: Signal<String>, save: ServerAction<SaveSe
                     <label>"s-maxage (s) " <input name="s_maxage_secs" inputmode="numeric" required value=s.s_maxage_secs /></label>
                 </div>
                 <label>"Custom host (CNAME) " <input name="custom_host" placeholder="images.example.com" value=s.custom_host.unwrap_or_default() /></label>
+                <p class="muted">{if s.owner {
+                    "As an instance owner, saving approves the custom host: the edges use it at once."
+                } else {
+                    "A new custom host waits for an instance owner's approval (an owner's save) before the edges use it."
+                }}</p>
+                {s.owner.then(|| view! {
+                    <fieldset>
+                        <legend>"Private origin addresses (instance owners)"</legend>
+                        <label>"Allowed on a private address (host:port, one per line) "
+                            <textarea name="private_origins_allowed" rows="2" placeholder="127.0.0.1:3003">{s.private_origins_allowed.join("\n")}</textarea>
+                        </label>
+                        <label><input type="checkbox" name="allow_private_origins" value="on" checked=s.allow_private_origins />" Any private, loopback or link-local origin address"</label>
+                    </fieldset>
+                })}
                 <fieldset>
                     <legend>"URL signing"</legend>
                     <label>{if s.signing { "New salt (empty keeps the current one) " } else { "Salt (empty: URLs need no signature) " }}

@@ -20,6 +20,10 @@ pub async fn project_settings(project: String) -> Result<SettingsView, AppError>
         s_maxage_secs: p.s_maxage_secs,
         origin_scheme: p.edge.origin_scheme.as_str().to_owned(),
         custom_host: p.edge.custom_host,
+        custom_host_pending: p.edge.custom_host_pending,
+        allow_private_origins: p.edge.allow_private_origins,
+        private_origins_allowed: p.edge.private_origins_allowed,
+        owner: actor.instance == Some(imgflush::domain::InstanceRole::Owner),
         signing: p.edge.sign_salt.is_some(),
         sign_length: p.edge.sign_length.unwrap_or(18),
         sealed: p.edge.sealed,
@@ -50,6 +54,8 @@ pub async fn save_settings(
     no_upscale: Option<String>,
     soft_purge: Option<String>,
     verify: Option<String>,
+    allow_private_origins: Option<String>,
+    private_origins_allowed: Option<String>,
 ) -> Result<(), AppError> {
     use imgflush::backend::projects::SettingsInput;
 
@@ -69,6 +75,8 @@ pub async fn save_settings(
         no_upscale: no_upscale.is_some(),
         soft_purge: soft_purge.is_some(),
         verify: verify.is_some(),
+        allow_private_origins: allow_private_origins.is_some(),
+        private_origins_allowed: private_origins_allowed.unwrap_or_default(),
     };
     services.projects.update_settings(&actor, &input).await?;
     Ok(())

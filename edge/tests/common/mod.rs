@@ -10,10 +10,11 @@ use std::sync::{Arc, Mutex};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use edge::{Edge, EdgeConfig, OriginScheme, ProjectSettings, Secret, SettingsConfig};
+use edge::{project_secret, Edge, EdgeConfig, OriginScheme, ProjectSettings, Secret, SettingsConfig};
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 use tokio::sync::oneshot;
 
+/// The node secret; purges carry [`secret_of`] a token.
 pub const SECRET: &str = "purge-secret";
 pub const EDGE_DOMAIN: &str = "edge.test";
 pub const CNAME: &str = "img.example.test";
@@ -118,8 +119,15 @@ pub fn projects(origin: &str) -> Vec<ProjectSettings> {
     vec![demo, local("other"), strict, signed, sealed]
 }
 
+/// The purge secret of project `token` on the harness's edge.
+pub fn secret_of(token: &str) -> String {
+    project_secret(&Secret::new(SECRET), token)
+}
+
 pub struct Harness {
     pub addr: SocketAddr,
+    /// The admin listener: `/_purge`, `/purge`, `/metrics`.
+    pub admin: SocketAddr,
     pub origin: OriginServer,
     pub client: reqwest::Client,
     pub dir: tempfile::TempDir,
@@ -143,17 +151,17 @@ impl Harness {
         let dir = tempfile::tempdir().unwrap();
         let mut c = config(dir.path(), &origin.host());
         tweak(&mut c);
-        let (addr, stop, task) = start_edge(c).await;
+        let (addr, admin, stop, task) = start_edge(c).await;
         let client = reqwest::Client::builder().no_proxy().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        Harness { addr, origin, client, dir, stop: Some(stop), task: Some(task) }
+        Harness { addr, admin, origin, client, dir, stop: Some(stop), task: Some(task) }
     }
 
     /// Stops the edge and starts a new one on the same cache directory.
     pub async fn restart_edge(&mut self) {
         let _ = self.stop.take().unwrap().send(());
         let _ = self.task.take().unwrap().await;
-        let (addr, stop, task) = start_edge(config(self.dir.path(), &self.origin.host())).await;
-        (self.addr, self.stop, self.task) = (addr, Some(stop), Some(task));
+        let (addr, admin, stop, task) = start_edge(config(self.dir.path(), &self.origin.host())).await;
+        (self.addr, self.admin, self.stop, self.task) = (addr, admin, Some(stop), Some(task));
     }
 
     /// Edge URL in the path form for an origin path below the local origin.
@@ -175,11 +183,12 @@ impl Harness {
         self.client.get(url).header("host", host).send().await.unwrap()
     }
 
+    /// A purge on the admin listener with the secret of the body's token.
     pub async fn purge(&self, body: serde_json::Value) -> (u16, serde_json::Value) {
         let res = self
             .client
-            .post(format!("http://{}/_purge", self.addr))
-            .bearer_auth(SECRET)
+            .post(format!("http://{}/_purge", self.admin))
+            .bearer_auth(secret_of(body["token"].as_str().unwrap_or_default()))
             .json(&body)
             .send()
             .await
@@ -197,19 +206,21 @@ impl Harness {
     }
 }
 
-async fn start_edge(c: EdgeConfig) -> (SocketAddr, oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+async fn start_edge(mut c: EdgeConfig) -> (SocketAddr, SocketAddr, oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+    let admin = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (addr, admin_addr) = (listener.local_addr().unwrap(), admin.local_addr().unwrap());
+    (c.listen, c.admin_listen) = (addr, admin_addr);
     let edge = Edge::build(c).await.unwrap();
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        edge.serve(listener, async {
+        edge.serve(listener, admin, async {
             let _ = rx.await;
         })
         .await
         .unwrap();
     });
-    (addr, tx, task)
+    (addr, admin_addr, tx, task)
 }
 
 pub fn x_cache(res: &reqwest::Response) -> String {

@@ -47,8 +47,10 @@ allowed_networks = []
 [edge]
 embedded = true
 embedded_addr = "127.0.0.1:3002"
+embedded_admin_addr = "127.0.0.1:3004"
 demo_origin_addr = "127.0.0.1:3003"
 data_dir = "data"
+names = []
 
 [bootstrap]
 
@@ -57,6 +59,9 @@ sync_ms = 1000
 
 [metrics]
 "#;
+
+/// Shortest `edge.settings_token` accepted (the edges' `EDGE_SETTINGS_TOKEN` too).
+pub const MIN_SETTINGS_TOKEN: usize = 32;
 
 /// What tests and local tools allow besides public addresses: loopback.
 pub const LOOPBACK_NETWORKS: [&str; 2] = ["127.0.0.0/8", "::1/128"];
@@ -75,7 +80,8 @@ impl Config {
                     .try_parsing(true)
                     .list_separator(",")
                     .with_list_parse_key("targets.allowed_networks")
-                    .with_list_parse_key("security.trusted_proxies"),
+                    .with_list_parse_key("security.trusted_proxies")
+                    .with_list_parse_key("edge.names"),
             );
         if let Ok(url) = std::env::var("DATABASE_URL") {
             builder = builder.set_override("database.url", url)?;
@@ -147,7 +153,29 @@ impl Config {
         if self.metrics.token.as_ref().is_some_and(|t| t.expose().len() < 16) {
             anyhow::bail!("invalid configuration: metrics.token must be at least 16 characters");
         }
+        // It guards every project's signing salt: no short, guessable tokens.
+        if self
+            .edge
+            .settings_token
+            .as_ref()
+            .is_some_and(|t| !t.expose().is_empty() && t.expose().len() < MIN_SETTINGS_TOKEN)
+        {
+            anyhow::bail!(
+                "invalid configuration: edge.settings_token (APP__EDGE__SETTINGS_TOKEN) must be at least \
+                 {MIN_SETTINGS_TOKEN} characters, e.g. `openssl rand -hex 32`"
+            );
+        }
         Ok(())
+    }
+
+    /// The edges' own names, which no project may take as its custom host:
+    /// `edge.names`, and the embedded edge's addresses while it runs.
+    pub fn edge_names(&self) -> Vec<String> {
+        let mut names = self.edge.names.clone();
+        if self.edge.embedded {
+            names.extend([self.edge.embedded_addr.clone(), self.edge.embedded_admin_addr.clone()]);
+        }
+        names
     }
 
     /// A pool with room for this configuration's worker lanes and their heartbeats.
@@ -276,6 +304,23 @@ mod tests {
         std::env::remove_var("APP__SECURITY__TRUSTED_PROXIES");
         let cfg = cfg.unwrap();
         assert_eq!(cfg.security.trusted_proxies, ["10.0.0.0/8", "192.0.2.1"]);
+    }
+
+    #[test]
+    fn a_short_settings_token_is_refused_naming_the_setting() {
+        let mut cfg = Config::with_database("sqlite::memory:");
+        cfg.edge.settings_token = Some(Secret::new("a".repeat(MIN_SETTINGS_TOKEN - 1)));
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("edge.settings_token") && err.contains("32"), "{err}");
+        cfg.edge.settings_token = Some(Secret::new("a".repeat(MIN_SETTINGS_TOKEN)));
+        assert!(cfg.validate().is_ok());
+        cfg.edge.settings_token = None;
+        assert!(cfg.validate().is_ok(), "unset: the endpoint is not served");
+        // The embedded default makes a long one.
+        cfg.edge.embedded = true;
+        crate::demo::ensure_settings_token(&mut cfg);
+        assert!(cfg.validate().is_ok());
+        assert!(cfg.edge.settings_token.unwrap().expose().len() >= MIN_SETTINGS_TOKEN);
     }
 
     #[test]

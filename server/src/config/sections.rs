@@ -61,9 +61,14 @@ pub struct EdgeSection {
     /// `server` (serve) also runs one edge and a demo origin on loopback.
     pub embedded: bool,
     pub embedded_addr: String,
+    /// The embedded edge's admin listener (`/_purge`, `/metrics`).
+    pub embedded_admin_addr: String,
     pub demo_origin_addr: String,
     /// Where the embedded edge keeps its cache, secret and the demo images.
     pub data_dir: String,
+    /// The edges' own host names (their `--edge-domain`, `--host-alias`
+    /// and public addresses): no project may take one as its custom host.
+    pub names: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -56,14 +56,19 @@ pub async fn set_edge(t: &TestApp, project: &Project, origin: SocketAddr, edge: 
         origin_hosts: vec![origin.to_string()],
         max_age_secs: 3600,
         s_maxage_secs: 86400,
-        edge: EdgeSettings { origin_scheme: OriginScheme::Http, allow_private_origins: true, ..edge },
+        edge: EdgeSettings {
+            origin_scheme: OriginScheme::Http,
+            private_origins_allowed: vec![origin.to_string()],
+            ..edge
+        },
     };
     t.store.update_project_settings(project.id, &update).await.unwrap();
 }
 
 pub type Files = Arc<Mutex<std::collections::HashMap<String, Vec<u8>>>>;
 
-pub const SETTINGS_TOKEN: &str = "edge-settings-token";
+pub const SETTINGS_TOKEN: &str = "edge-settings-token-of-32-chars-or-more";
+/// The edge's node secret; an `edge` target carries [`edge::project_secret`] of it.
 pub const EDGE_SECRET: &str = "edge-purge-secret";
 
 pub fn png(rgb: [u8; 3]) -> Vec<u8> {
@@ -109,8 +114,27 @@ pub async fn origin_counted(files: Files, delay: Arc<AtomicU64>, hits: Arc<Atomi
     serve(router).await
 }
 
+/// An edge: images on `addr`, purges and metrics on `admin`.
+#[derive(Clone, Copy, Debug)]
+pub struct EdgeNode {
+    pub addr: SocketAddr,
+    pub admin: SocketAddr,
+}
+
+impl EdgeNode {
+    /// The `edge` target of project `token`: the admin listener, the project's secret.
+    pub fn target(&self, name: &str, token: &str) -> imgflush::backend::store::NewTarget {
+        imgflush::backend::store::NewTarget {
+            kind: imgflush::domain::TargetKind::Edge,
+            name: name.into(),
+            url: format!("http://{}/_purge", self.admin),
+            secret: Some(edge::project_secret(&edge::Secret::new(EDGE_SECRET), token)),
+        }
+    }
+}
+
 /// An edge polling `console` for settings, with its cache in `cache_dir`.
-pub async fn edge(console: SocketAddr, cache_dir: &Path, stop: CancellationToken) -> SocketAddr {
+pub async fn edge(console: SocketAddr, cache_dir: &Path, stop: CancellationToken) -> EdgeNode {
     let settings = edge::SettingsConfig::Console {
         url: format!("http://{console}/internal/edge/projects"),
         secret: edge::Secret::new(SETTINGS_TOKEN),
@@ -118,9 +142,10 @@ pub async fn edge(console: SocketAddr, cache_dir: &Path, stop: CancellationToken
     };
     let config = edge::EdgeConfig::new(cache_dir, edge::Secret::new(EDGE_SECRET), settings);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(edge::serve(config, listener, async move { stop.cancelled().await }));
-    addr
+    let admin = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let node = EdgeNode { addr: listener.local_addr().unwrap(), admin: admin.local_addr().unwrap() };
+    tokio::spawn(edge::serve(config, listener, admin, async move { stop.cancelled().await }));
+    node
 }
 
 pub struct Seen {

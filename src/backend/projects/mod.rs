@@ -16,11 +16,19 @@ pub use settings::{SettingsInput, MAX_TTL_SECS};
 #[derive(Clone)]
 pub struct ProjectService {
     store: DynStore,
+    /// The edges' own host names, which no custom host may take.
+    edge_names: std::sync::Arc<Vec<String>>,
 }
 
 impl ProjectService {
     pub fn new(store: DynStore) -> Self {
-        ProjectService { store }
+        ProjectService { store, edge_names: Default::default() }
+    }
+
+    /// The operator's `edge.names` (and the embedded edge's address).
+    pub fn with_edge_names(mut self, names: Vec<String>) -> Self {
+        self.edge_names = std::sync::Arc::new(names);
+        self
     }
 
     /// `user` as a member of the project `token`, or as its owner or staff
@@ -102,10 +110,28 @@ impl ProjectService {
 
 impl ProjectService {
     /// Applies the Settings form (admins). Every bad field is named at once.
+    /// Only an instance owner changes the private-origin settings; a custom
+    /// host set by anyone else waits for an owner's save, which approves it.
     pub async fn update_settings(&self, actor: &Actor, input: &SettingsInput) -> Result<Project, ServiceError> {
         actor.require(Role::can_manage)?;
         let current = self.store.project_by_id(actor.project.id).await?;
-        let update = validate_settings(input, &current)?;
+        let mut update = validate_settings(input, &current)?;
+        let owner = actor.instance == Some(InstanceRole::Owner);
+        if !owner {
+            update.edge.allow_private_origins = current.edge.allow_private_origins;
+            update.edge.private_origins_allowed = current.edge.private_origins_allowed.clone();
+            update.edge.custom_host_pending = update.edge.custom_host.is_some()
+                && (update.edge.custom_host != current.edge.custom_host || current.edge.custom_host_pending);
+        }
+        if let Some(host) = update.edge.custom_host.as_deref().filter(|h| settings::is_edge_name(h, &self.edge_names)) {
+            return Err(ServiceError::field(
+                "custom_host",
+                format!(
+                    "{host} is one of the edge's own names: use a host name of your own pointed (CNAME) at the \
+                     edge, e.g. images.example.com"
+                ),
+            ));
+        }
         if let Some(host) = &update.edge.custom_host {
             let others = self.store.list_projects().await?;
             if others.iter().any(|p| p.id != current.id && p.edge.custom_host.as_deref() == Some(host.as_str())) {
@@ -144,8 +170,8 @@ impl ProjectService {
         Ok(self.store.list_projects().await?)
     }
 
-    /// The operator's own update, which may also switch on origins on
-    /// private addresses (the embedded demo); never offered on the Settings page.
+    /// The operator's own update (the embedded demo's wiring: exactly its
+    /// origin on a private address); the Settings page offers that to owners only.
     pub async fn operator_update(&self, actor: &Actor, update: &ProjectSettingsUpdate) -> Result<(), ServiceError> {
         Ok(self.store.update_project_settings(actor.project.id, update).await?)
     }

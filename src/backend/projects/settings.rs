@@ -15,6 +15,10 @@ pub struct SettingsInput {
     pub s_maxage_secs: String,
     pub origin_scheme: String,
     pub custom_host: String,
+    /// Instance owners only (ignored otherwise): any private origin address,
+    /// and the `host:port` origins allowed on one (one per line or comma).
+    pub allow_private_origins: bool,
+    pub private_origins_allowed: String,
     /// Empty keeps the current salt; see `clear_sign_salt`.
     pub sign_salt: String,
     pub clear_sign_salt: bool,
@@ -71,6 +75,16 @@ pub(super) fn validate_settings(
     let custom_host = match input.custom_host.trim() {
         "" => None,
         h => match normalize_host(h, false) {
+            Some(h) if is_address(&h) => {
+                errors.push(FieldError::new(
+                    "custom_host",
+                    format!(
+                        "{h:?} is an address: use a host name of your own pointed (CNAME) at the edge, \
+                         e.g. images.example.com"
+                    ),
+                ));
+                None
+            }
             Some(h) if !h.contains(':') => Some(h),
             _ => {
                 errors.push(FieldError::new(
@@ -102,6 +116,16 @@ pub(super) fn validate_settings(
             }
         },
     };
+    let mut private_origins_allowed = Vec::new();
+    for host in input.private_origins_allowed.split([',', '\n', '\r']).map(str::trim).filter(|h| !h.is_empty()) {
+        match normalize_host(host, false) {
+            Some(h) if h.contains(':') => private_origins_allowed.push(h),
+            _ => errors.push(FieldError::new(
+                "private_origins_allowed",
+                format!("{host:?}: give host:port entries, e.g. 127.0.0.1:3003"),
+            )),
+        }
+    }
     if input.sealed && sign_salt.is_none() {
         errors.push(FieldError::new("sealed", "sealed URLs need a signing salt: set one, or untick sealed"));
     }
@@ -118,7 +142,9 @@ pub(super) fn validate_settings(
         s_maxage_secs,
         edge: EdgeSettings {
             origin_scheme,
-            allow_private_origins: current.edge.allow_private_origins,
+            allow_private_origins: input.allow_private_origins,
+            private_origins_allowed,
+            custom_host_pending: false,
             custom_host,
             sign_salt,
             sign_length,
@@ -147,6 +173,9 @@ pub(super) fn changed_fields(current: &Project, update: &ProjectSettingsUpdate) 
     diff("s_maxage_secs", current.s_maxage_secs.to_string(), update.s_maxage_secs.to_string());
     diff("origin_scheme", e0.origin_scheme.as_str().into(), e1.origin_scheme.as_str().into());
     diff("custom_host", e0.custom_host.clone().unwrap_or_default(), e1.custom_host.clone().unwrap_or_default());
+    diff("custom_host_pending", e0.custom_host_pending.to_string(), e1.custom_host_pending.to_string());
+    diff("allow_private_origins", e0.allow_private_origins.to_string(), e1.allow_private_origins.to_string());
+    diff("private_origins_allowed", e0.private_origins_allowed.join(" "), e1.private_origins_allowed.join(" "));
     diff("sign_length", format!("{:?}", e0.sign_length), format!("{:?}", e1.sign_length));
     diff("sealed", e0.sealed.to_string(), e1.sealed.to_string());
     diff("strict_seal", e0.strict_seal.to_string(), e1.strict_seal.to_string());
@@ -161,6 +190,27 @@ pub(super) fn changed_fields(current: &Project, update: &ProjectSettingsUpdate) 
     } else {
         out.join("; ")
     }
+}
+
+/// Whether `host` (normalised) is an IP address in any spelling a URL
+/// parser accepts (`127.0.0.1`, `2130706433`, `0x7f.1`), not a name.
+fn is_address(host: &str) -> bool {
+    // The parser writes addresses canonically: `2130706433` -> `127.0.0.1`.
+    match reqwest::Url::parse(&format!("http://{host}/")) {
+        Ok(u) => u.host_str().is_none_or(|h| h.starts_with('[') || h.parse::<std::net::IpAddr>().is_ok()),
+        Err(_) => true,
+    }
+}
+
+/// Whether `host` is `localhost`, one of `names` (the edges' own names,
+/// a port ignored) or a name below one.
+pub(super) fn is_edge_name(host: &str, names: &[String]) -> bool {
+    let own = |name: &str| {
+        let name = name.trim().to_ascii_lowercase();
+        let name = name.rsplit_once(':').filter(|(_, p)| p.parse::<u16>().is_ok()).map_or(name.as_str(), |(h, _)| h);
+        !name.is_empty() && (host == name || host.strip_suffix(name).is_some_and(|l| l.ends_with('.')))
+    };
+    host == "localhost" || names.iter().any(|n| own(n))
 }
 
 /// Lowercase `host`, `host:port` (and `*.domain` when `wildcard`), or `None`.
@@ -268,6 +318,23 @@ mod tests {
         // Documents stored before these settings existed keep today's behaviour.
         let old: EdgeSettings = serde_json::from_str(r#"{"sealed":true,"sign_salt":"old-salt-1"}"#).unwrap();
         assert!(old.sealed && !old.strict_seal && !old.no_upscale);
+    }
+
+    #[test]
+    fn a_custom_host_is_a_name_of_the_projects_own() {
+        for addr in ["127.0.0.1", "2130706433", "0x7f.0.0.1", "10.1.2.3", "169.254.169.254"] {
+            let form = SettingsInput { custom_host: addr.into(), ..input() };
+            let Err(ServiceError::Invalid(errors)) = validate_settings(&form, &project()) else { panic!("{addr}") };
+            assert_eq!(errors[0].field, "custom_host", "{addr}");
+            assert!(errors[0].message.contains("CNAME"), "{}", errors[0].message);
+        }
+        let names = ["img.example.net".to_owned(), "edge.internal:8081".to_owned()];
+        for own in ["localhost", "img.example.net", "demo.img.example.net", "edge.internal"] {
+            assert!(is_edge_name(own, &names), "{own}");
+        }
+        for other in ["images.shop.example", "notimg.example.net", "edge.internal.shop"] {
+            assert!(!is_edge_name(other, &names), "{other}");
+        }
     }
 
     #[test]

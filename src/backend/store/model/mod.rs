@@ -57,10 +57,16 @@ pub struct Project {
 pub struct EdgeSettings {
     /// `https` (default) or `http`: how edges reach the origin hosts.
     pub origin_scheme: OriginScheme,
-    /// Origins on loopback/private addresses (the embedded demo only).
+    /// Origins on any loopback/private/link-local address (instance owners set it).
     pub allow_private_origins: bool,
+    /// `host:port` origins allowed on a private address, exactly these (the
+    /// embedded demo origin); instance owners set them.
+    pub private_origins_allowed: Vec<String>,
     /// A CNAME host name that addresses this project on the edges.
     pub custom_host: Option<String>,
+    /// `custom_host` waits for an instance owner's approval; the edges do
+    /// not get it meanwhile. Absent (older documents): approved.
+    pub custom_host_pending: bool,
     /// When set, edges accept only URLs signed with it (`ci_sign`/`ci_seal`).
     pub sign_salt: Option<String>,
     /// Hex characters of `ci_sign` (6–40; 18 when absent).
@@ -82,7 +88,9 @@ impl std::fmt::Debug for EdgeSettings {
         f.debug_struct("EdgeSettings")
             .field("origin_scheme", &self.origin_scheme)
             .field("allow_private_origins", &self.allow_private_origins)
+            .field("private_origins_allowed", &self.private_origins_allowed)
             .field("custom_host", &self.custom_host)
+            .field("custom_host_pending", &self.custom_host_pending)
             .field("sign_salt", &self.sign_salt.as_ref().map(|_| "<redacted>"))
             .field("sign_length", &self.sign_length)
             .field("sealed", &self.sealed)
