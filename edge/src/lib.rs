@@ -164,9 +164,8 @@ impl Edge {
         let listener = listener.tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);
         });
-        let images =
-            axum::serve(listener, self.router().into_make_service_with_connect_info::<std::net::SocketAddr>())
-                .with_graceful_shutdown(shutdown.clone());
+        let images = axum::serve(listener, self.router().into_make_service_with_connect_info::<std::net::SocketAddr>())
+            .with_graceful_shutdown(shutdown.clone());
         let admin = axum::serve(admin, self.admin_router()).with_graceful_shutdown(shutdown);
         let (images, admin) = tokio::join!(images.into_future(), admin.into_future());
         images.and(admin)
