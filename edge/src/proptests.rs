@@ -89,7 +89,8 @@ proptest! {
         // The console trims a pasted entry; the browser asks for the URL itself.
         let sent = format!("/demo{}", utf8_percent_encode(raw.trim(), BROWSER_PATH));
         let projects = projects();
-        match request::parse(None, &sent, None, None, &projects) {
+        let names = request::HostNames { edge_domain: None, aliases: &[] };
+        match request::parse(None, &sent, None, &names, &projects) {
             Ok(req) => {
                 prop_assert_eq!(&req.origin, &console, "{} sent as {}", raw, sent);
                 prop_assert_eq!(xkey_value("demo", req.origin.as_str()), xkey_value("demo", console.as_str()));

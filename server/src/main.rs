@@ -28,7 +28,7 @@ enum Command {
     /// Run an edge (image resizing server with a purgeable cache) alone; it
     /// reads project settings from a console's /internal/edge/projects.
     /// `server edge secret --token T` prints project T's purge secret.
-    Edge(EdgeCmd),
+    Edge(Box<EdgeCmd>),
     /// The embedded demo: `server demo swap` changes the demo origin's image.
     #[command(subcommand)]
     Demo(DemoCmd),
@@ -98,10 +98,12 @@ async fn main() -> anyhow::Result<()> {
             worker.run(shutdown).await;
             Ok(())
         }
-        Command::Edge(EdgeCmd { action: Some(EdgeAction::Secret { token, node_secret }), .. }) => {
-            cli::edge_secret(&config, &token, node_secret)
-        }
-        Command::Edge(EdgeCmd { run, .. }) => run_edge(run).await,
+        Command::Edge(cmd) => match *cmd {
+            EdgeCmd { action: Some(EdgeAction::Secret { token, node_secret }), .. } => {
+                cli::edge_secret(&config, &token, node_secret)
+            }
+            EdgeCmd { run, .. } => run_edge(run).await,
+        },
         Command::Demo(DemoCmd::Origin { listen }) => {
             server::demo::write_sample(&config, false)?;
             let listener = tokio::net::TcpListener::bind(listen).await?;
@@ -291,10 +293,11 @@ mod tests {
     use super::*;
 
     fn edge(flags: &[&str]) -> anyhow::Result<edge::EdgeConfig> {
-        let base = ["server", "edge", "--purge-secret", "p", "--console", "http://c", "--settings-token", "t"];
+        let token = "a-settings-token-of-32-characters";
+        let base = ["server", "edge", "--purge-secret", "p", "--console", "http://c", "--settings-token", token];
         let cli = Cli::try_parse_from(base.iter().chain(flags))?;
-        let Some(Command::Edge(args)) = cli.command else { panic!("edge") };
-        edge_config(args)
+        let Some(Command::Edge(cmd)) = cli.command else { panic!("edge") };
+        edge_config(cmd.run)
     }
 
     #[test]
@@ -323,5 +326,7 @@ mod tests {
         let bad = edge(&["--trusted-proxies", "10.0.0.0/40"]).unwrap_err().to_string();
         assert!(bad.contains("--trusted-proxies"), "{bad}");
         assert!(edge(&["--max-output-pixels", "0"]).is_err());
+        let short = edge(&["--settings-token", "short"]).unwrap_err().to_string();
+        assert!(short.contains("--settings-token"), "{short}");
     }
 }
