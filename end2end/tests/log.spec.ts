@@ -42,8 +42,10 @@ test.describe('the Invalidation log', () => {
     expect(edge[0].headers['authorization']).toBe('Bearer edge-secret');
     expect(JSON.parse(edge[0].body)).toMatchObject({ token: DEMO, paths: list });
     const bans = (await targetRequests('demo-varnish')).filter((r) => r.headers['x-invalidation-id'] === id);
-    expect(bans.map((r) => r.method)).toEqual(['PURGE', 'PURGE']);
-    expect(bans.map((r) => r.headers['x-purge-path']).sort()).toEqual([...list].sort());
+    // A CDN node is purged twice: once, and again worker.cdn_repeat_ms later
+    // (a response on its way while the first purge ran is caught by the second).
+    expect(bans.map((r) => r.method)).toEqual(['PURGE', 'PURGE', 'PURGE', 'PURGE']);
+    expect(bans.map((r) => r.headers['x-purge-path']).sort()).toEqual([...list, ...list].sort());
     expect(bans.every((r) => r.headers['x-purge-token'] === DEMO && r.headers['x-purge-secret'] === 'ban-secret')).toBe(true);
     expect((await targetRequests('demo-hook')).filter((r) => r.body.includes(id))).toHaveLength(1);
 
