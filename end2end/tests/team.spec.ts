@@ -166,3 +166,52 @@ test.describe('the live log', () => {
     }
   });
 });
+
+/*
+ * Adding an existing account grants nothing by itself: the admin gets a link
+ * like any other, and the account joins only with its own password.
+ */
+test('an existing account joins a project through its link with its own password', async ({ page, js, browser, baseURL, allowConsoleError }) => {
+  // The wrong password below is answered 400 on purpose.
+  allowConsoleError(/status of 400 .*\/sfn\/accept_join/);
+  const rand = Math.random().toString(36).slice(2, 8);
+  const token = `z${js ? 'j' : 'n'}x${Date.now().toString(36)}${rand}`;
+  const owner = await browser.newContext({ baseURL, storageState: storageState('owner'), javaScriptEnabled: js });
+  try {
+    const op = await owner.newPage();
+    await op.goto('/projects');
+    if (js) await waitHydrated(op);
+    await op.getByLabel('Token').fill(token);
+    await op.getByLabel('Name', { exact: true }).fill(`Join ${token}`);
+    await op.getByLabel('Allowed origin hosts (one per line)').fill('img.shop.example');
+    await op.getByRole('button', { name: 'Create project' }).click();
+    await expect(op.getByTestId('project-created')).toContainText(token);
+
+    await op.goto(`/p/${token}/members`);
+    if (js) await waitHydrated(op);
+    await op.getByLabel('E-mail').fill(SUPPORT.email);
+    await op.getByLabel(/^Role/).selectOption('editor');
+    await op.getByRole('button', { name: 'Add member' }).click();
+    const link = (await op.getByTestId('invite-link').textContent())?.trim() ?? '';
+    expect(link).toMatch(/^\/invite\/\w{32}$/);
+    await op.goto(`/p/${token}/members`);
+    await expect(op.locator(`tr[data-member="${SUPPORT.email}"]`)).toContainText('invited, has not accepted yet');
+
+    // The account's owner, signed out, opens the link: it asks for their own password.
+    await page.goto(link);
+    if (js) await waitHydrated(page);
+    await expect(page.getByTestId('invite-join')).toContainText(`Join ${token}`);
+    if (js) {
+      await page.getByLabel('Your password').fill('not the password');
+      await page.getByRole('button', { name: 'Join and sign in' }).click();
+      await expect(page.getByRole('alert')).toContainText('not the password of this account');
+    }
+    await page.getByLabel('Your password').fill(SUPPORT.password);
+    await page.getByRole('button', { name: 'Join and sign in' }).click();
+    await expect(page).toHaveURL(invalidationPath(token));
+    await settle(page, js);
+    await expect(page.getByTestId('user-email')).toHaveText(SUPPORT.email);
+  } finally {
+    await owner.close();
+  }
+});

@@ -81,6 +81,14 @@ fn InviteInvalid() -> impl IntoView {
     }
 }
 
+/// A link that stopped working reads as such; any other error as usual.
+fn invite_error(e: crate::error::AppError) -> AnyView {
+    match e {
+        crate::error::AppError::NotFound => view! { <InviteInvalid /> }.into_any(),
+        e => view! { <ErrorNotice error=e /> }.into_any(),
+    }
+}
+
 #[component]
 fn InviteForm(v: InviteView, token: Signal<String>) -> impl IntoView {
     let project = v.project_name.clone().unwrap_or_else(|| "imgflush".into());
@@ -91,10 +99,7 @@ fn InviteForm(v: InviteView, token: Signal<String>) -> impl IntoView {
             <p class="muted" data-testid="invite-join">
                 {format!("You are invited to join {project}{role}. Enter the password of your account {} to accept.", v.email)}
             </p>
-            {move || accept.value().get().and_then(Result::err).map(|e| match e {
-                crate::error::AppError::NotFound => view! { <InviteInvalid /> }.into_any(),
-                e => view! { <ErrorNotice error=e /> }.into_any(),
-            })}
+            {move || accept.value().get().and_then(Result::err).map(invite_error)}
             <ActionForm action=accept attr:class="card">
                 <input type="hidden" name="token" value=token />
                 <label>"Your password " <input type="password" name="password" autocomplete="current-password" required /></label>
@@ -106,12 +111,9 @@ fn InviteForm(v: InviteView, token: Signal<String>) -> impl IntoView {
         let accept = ServerAction::<AcceptInvitation>::new();
         view! {
             <p class="muted" data-testid="invite-password">
-                {format!("You are invited to {project}{role} as {}. Choose a password to finish setting up your account.", v.email)}
+                {format!("You are invited to {project}{role}. Choose a password for {} to finish setting up your account.", v.email)}
             </p>
-            {move || accept.value().get().and_then(Result::err).map(|e| match e {
-                crate::error::AppError::NotFound => view! { <InviteInvalid /> }.into_any(),
-                e => view! { <ErrorNotice error=e /> }.into_any(),
-            })}
+            {move || accept.value().get().and_then(Result::err).map(invite_error)}
             <ActionForm action=accept attr:class="card">
                 <input type="hidden" name="token" value=token />
                 <label>"Password " <input type="password" name="password" autocomplete="new-password" required minlength="10" /></label>
