@@ -17,6 +17,31 @@ import {
   test,
   waitHydrated,
 } from './fixtures';
+import type { Page } from '@playwright/test';
+
+/** An owner's page creates project `token` named `name` on the Projects page. */
+async function createProject(op: Page, js: boolean, token: string, name: string): Promise<void> {
+  await op.goto('/projects');
+  if (js) await waitHydrated(op);
+  await op.getByLabel('Token').fill(token);
+  await op.getByLabel('Name', { exact: true }).fill(name);
+  await op.getByLabel('Allowed origin hosts (one per line)').fill('img.shop.example');
+  await op.getByRole('button', { name: 'Create project' }).click();
+  await expect(op.getByTestId('project-created')).toContainText(token);
+  await expect(op.locator(`tr[data-project="${token}"]`)).toBeVisible();
+}
+
+/** Adds `email` as `role` on project `token`'s Members page; answers the one-time link shown. */
+async function addMember(op: Page, js: boolean, token: string, email: string, role: string): Promise<string> {
+  await op.goto(`/p/${token}/members`);
+  if (js) await waitHydrated(op);
+  await op.getByLabel('E-mail').fill(email);
+  await op.getByLabel(/^Role/).selectOption(role);
+  await op.getByRole('button', { name: 'Add member' }).click();
+  const link = (await op.getByTestId('invite-link').textContent())?.trim() ?? '';
+  expect(link).toMatch(/^\/invite\/\w{32}$/);
+  return link;
+}
 
 /*
  * The operator's console, end to end: an owner creates a project and invites an
@@ -35,22 +60,8 @@ test('an owner creates a project, invites an editor, demotes and removes them', 
   const owner = await browser.newContext({ baseURL, storageState: storageState('owner'), javaScriptEnabled: js });
   try {
     const op = await owner.newPage();
-    await op.goto('/projects');
-    if (js) await waitHydrated(op);
-    await op.getByLabel('Token').fill(token);
-    await op.getByLabel('Name', { exact: true }).fill(`Shop ${token}`);
-    await op.getByLabel('Allowed origin hosts (one per line)').fill('img.shop.example');
-    await op.getByRole('button', { name: 'Create project' }).click();
-    await expect(op.getByTestId('project-created')).toContainText(token);
-    await expect(op.locator(`tr[data-project="${token}"]`)).toBeVisible();
-
-    await op.goto(`/p/${token}/members`);
-    if (js) await waitHydrated(op);
-    await op.getByLabel('E-mail').fill(editorEmail);
-    await op.getByLabel(/^Role/).selectOption('editor');
-    await op.getByRole('button', { name: 'Add member' }).click();
-    const link = (await op.getByTestId('invite-link').textContent())?.trim() ?? '';
-    expect(link).toMatch(/^\/invite\/\w{32}$/);
+    await createProject(op, js, token, `Shop ${token}`);
+    const link = await addMember(op, js, token, editorEmail, 'editor');
 
     // The editor, in a browser of their own, accepts the invitation.
     await page.goto(link);
@@ -179,21 +190,8 @@ test('an existing account joins a project through its link with its own password
   const owner = await browser.newContext({ baseURL, storageState: storageState('owner'), javaScriptEnabled: js });
   try {
     const op = await owner.newPage();
-    await op.goto('/projects');
-    if (js) await waitHydrated(op);
-    await op.getByLabel('Token').fill(token);
-    await op.getByLabel('Name', { exact: true }).fill(`Join ${token}`);
-    await op.getByLabel('Allowed origin hosts (one per line)').fill('img.shop.example');
-    await op.getByRole('button', { name: 'Create project' }).click();
-    await expect(op.getByTestId('project-created')).toContainText(token);
-
-    await op.goto(`/p/${token}/members`);
-    if (js) await waitHydrated(op);
-    await op.getByLabel('E-mail').fill(SUPPORT.email);
-    await op.getByLabel(/^Role/).selectOption('editor');
-    await op.getByRole('button', { name: 'Add member' }).click();
-    const link = (await op.getByTestId('invite-link').textContent())?.trim() ?? '';
-    expect(link).toMatch(/^\/invite\/\w{32}$/);
+    await createProject(op, js, token, `Join ${token}`);
+    const link = await addMember(op, js, token, SUPPORT.email, 'editor');
     await op.goto(`/p/${token}/members`);
     await expect(op.locator(`tr[data-member="${SUPPORT.email}"]`)).toContainText('invited, has not accepted yet');
 

@@ -216,7 +216,11 @@ impl TeamService {
         actor.require(Role::can_manage)?;
         let user = self.store.user_by_id(user_id).await?;
         let was = match self.store.change_member(actor.project.id, user_id, None).await {
-            Ok(was) => was.to_string(),
+            Ok(was) => {
+                self.store.end_invitations(actor.project.id, user_id, now_ms()).await?;
+                was.to_string()
+            }
+            // Not a member: withdraw the join link, if there is one.
             Err(StoreError::NotFound) => {
                 if self.store.end_invitations(actor.project.id, user_id, now_ms()).await? == 0 {
                     return Err(ServiceError::NotFound);
@@ -225,7 +229,6 @@ impl TeamService {
             }
             Err(e) => return Err(e.into()),
         };
-        self.store.end_invitations(actor.project.id, user_id, now_ms()).await?;
         super::audit::record(&self.store, actor, "member.removed", format!("{} (was {was})", user.email)).await;
         if user.instance_role.is_none() && self.store.memberships_of(user_id).await?.is_empty() {
             self.store.end_sessions(user_id).await?;
