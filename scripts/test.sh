@@ -13,6 +13,13 @@ say "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p app --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
+say "structure: import circles, layers, file sizes, SQL placement"
+if ! out="$(python3 -m unittest -q scripts/structure_test.py 2>&1)"; then
+  echo "$out"
+  exit 1
+fi
+python3 "$ROOT/scripts/structure.py"
+
 say "VCL tests (varnishtest on Debian's varnish + varnish-modules)"
 sh "$ROOT/deploy/varnish/test.sh"
 
