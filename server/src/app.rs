@@ -91,7 +91,7 @@ pub async fn build_with_store(config: Config, connected: Connected) -> anyhow::R
     store.record_batches(metrics.store.clone());
     background.push(metrics::spawn_upkeep(&metrics));
     let metrics_state =
-        MetricsState { metrics: metrics.clone(), db: sessions.clone(), token: config.metrics.token.clone() };
+        MetricsState { metrics: metrics.clone(), store: store.clone(), token: config.metrics.token.clone() };
     let trusted = Arc::new(config.trusted_proxies()?);
     let services = Services::new(store.clone(), wake.clone(), limits)
         .with_target_network(config.target_network())

@@ -80,7 +80,7 @@ async fn main() -> anyhow::Result<()> {
             let wake = std::sync::Arc::new(tokio::sync::Notify::new());
             let metrics = std::sync::Arc::new(server::metrics::ConsoleMetrics::new());
             connected.store.record_batches(metrics.store.clone());
-            let worker = imgflush::backend::worker::Worker::new(connected.store, wake, config.worker_config())
+            let worker = imgflush::backend::worker::Worker::new(connected.store.clone(), wake, config.worker_config())
                 .with_network(config.target_network())
                 .with_metrics(metrics.worker.clone());
             let shutdown = CancellationToken::new();
@@ -90,7 +90,7 @@ async fn main() -> anyhow::Result<()> {
                 println!("  worker metrics on http://{}/metrics", listener.local_addr()?);
                 let state = server::metrics::MetricsState {
                     metrics,
-                    db: connected.sessions,
+                    store: connected.store.clone(),
                     token: config.metrics.token.clone(),
                 };
                 tokio::spawn(server::metrics::serve(listener, state, shutdown.clone()));

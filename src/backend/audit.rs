@@ -2,26 +2,11 @@
 //! and what changed (never a secret). Services record; admins and staff read
 //! their project's trail, owners the instance's (sign-ins live there).
 
-use std::net::IpAddr;
-
 use super::store::{AuditEntry, AuditQuery, DynStore, NewAuditEntry, Submitter, User};
 use super::{now_ms, Actor, ServiceError};
 use crate::domain::{InstanceRole, Role};
 
-/// Where a request came from, as the front door saw it.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RequestMeta {
-    pub ip: Option<IpAddr>,
-    pub user_agent: Option<String>,
-}
-
-impl RequestMeta {
-    /// At most 256 characters of the user agent (it is the client's text).
-    pub fn new(ip: Option<IpAddr>, user_agent: Option<&str>) -> Self {
-        let user_agent = user_agent.map(|ua| ua.chars().filter(|c| !c.is_control()).take(256).collect());
-        RequestMeta { ip, user_agent }
-    }
-}
+pub use super::model::RequestMeta;
 
 pub const MAX_AUDIT_PAGE: i64 = 100;
 

@@ -1,5 +1,6 @@
 //! Purge target management, shared by the Settings page and the CLI.
 
+pub use super::model::host_only;
 use super::network::NetworkPolicy;
 use super::store::{DynStore, NewTarget, Target};
 use super::{Actor, ServiceError};
@@ -137,19 +138,6 @@ pub fn redact_url(url: &str) -> String {
             let _ = u.set_password(None);
             u.to_string()
         }
-        Err(_) => "(invalid URL)".to_owned(),
-    }
-}
-
-/// Only the scheme, host and port: what members who do not manage targets
-/// see (the path and query may carry tokens).
-pub fn host_only(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(u) => match (u.host_str(), u.port()) {
-            (Some(host), Some(port)) => format!("{}://{host}:{port}/", u.scheme()),
-            (Some(host), None) => format!("{}://{host}/", u.scheme()),
-            _ => "(invalid URL)".to_owned(),
-        },
         Err(_) => "(invalid URL)".to_owned(),
     }
 }

@@ -19,7 +19,7 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, 
 use tokio_util::sync::CancellationToken;
 
 use imgflush::backend::now_ms;
-use imgflush::backend::store::{BatchKind, BatchMetrics, SessionDb};
+use imgflush::backend::store::{BatchKind, BatchMetrics, DynStore, QueueStats};
 use imgflush::backend::worker::WorkerMetrics;
 use imgflush::domain::Status;
 
@@ -35,8 +35,6 @@ const BATCH: &str = "imgflush_store_batch_size";
 /// Writes per batch: the caps are 32 claims, 64 groups, 128 invalidations
 /// (PostgreSQL) and 256 writes per commit (SQLite).
 const BATCH_BUCKETS: [f64; 9] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
-const BY_STATUS: &str = "SELECT status, COUNT(*) FROM invalidations GROUP BY status";
-const OLDEST_RECEIVED: &str = "SELECT MIN(updated_ms) FROM invalidations WHERE status = 'RECEIVED'";
 
 pub struct ConsoleMetrics {
     handle: PrometheusHandle,
@@ -139,10 +137,10 @@ impl ConsoleMetrics {
         self.handle.run_upkeep();
     }
 
-    /// Reads the queue from `db`, then renders everything.
-    pub async fn render(&self, db: &SessionDb) -> String {
-        match queue(db).await {
-            Ok((counts, oldest)) => {
+    /// Reads the queue from `store`, then renders everything.
+    pub async fn render(&self, store: &DynStore) -> String {
+        match store.queue_stats().await {
+            Ok(QueueStats { by_status: counts, oldest_received_ms: oldest }) => {
                 self.database_up.set(1.0);
                 let mut depth = 0;
                 for (status, gauge) in &self.by_status {
@@ -182,26 +180,11 @@ impl Registrar<'_> {
     }
 }
 
-type Counts = Vec<(String, i64)>;
-
-async fn queue(db: &SessionDb) -> Result<(Counts, Option<i64>), sqlx::Error> {
-    Ok(match db {
-        SessionDb::Sqlite(pool) => (
-            sqlx::query_as(BY_STATUS).fetch_all(pool).await?,
-            sqlx::query_scalar(OLDEST_RECEIVED).fetch_one(pool).await?,
-        ),
-        SessionDb::Postgres(pool) => (
-            sqlx::query_as(BY_STATUS).fetch_all(pool).await?,
-            sqlx::query_scalar(OLDEST_RECEIVED).fetch_one(pool).await?,
-        ),
-    })
-}
-
 /// What `GET /metrics` needs.
 #[derive(Clone)]
 pub struct MetricsState {
     pub metrics: Arc<ConsoleMetrics>,
-    pub db: SessionDb,
+    pub store: DynStore,
     pub token: Option<Secret>,
 }
 
@@ -210,7 +193,7 @@ pub async fn render(State(state): State<MetricsState>, req: Request) -> Response
     if let Err(refused) = authorize(state.token.as_ref(), req.headers(), peer) {
         return refused.into_response();
     }
-    let text = state.metrics.render(&state.db).await;
+    let text = state.metrics.render(&state.store).await;
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 

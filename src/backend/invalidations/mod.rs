@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
+use super::handoff::Handoff;
 use super::limits::Limits;
 use super::store::*;
-use super::worker::Handoff;
 use super::{now_ms, Actor, ServiceError};
 
 mod announce;

@@ -3,9 +3,16 @@
 use async_trait::async_trait;
 use sqlx::FromRow;
 
-use super::lite::execute;
-use super::model::from_ms;
-use super::{AuditEntry, AuditQuery, AuditStore, NewAuditEntry, PgStore, SqliteStore, StoreResult};
+use super::sqlite::lite::execute;
+use super::{AuditEntry, AuditQuery, NewAuditEntry, PgStore, SqliteStore, StoreResult};
+use crate::backend::model::from_ms;
+
+/// The audit trail.
+#[async_trait]
+pub trait AuditStore {
+    async fn append_audit(&self, entry: &NewAuditEntry) -> StoreResult<()>;
+    async fn list_audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditEntry>>;
+}
 
 const APPEND: &str = "INSERT INTO audit_events (at_ms, project_id, actor, user_id, api_key_id, ip, user_agent, \
      action, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
@@ -77,46 +84,46 @@ pub(super) fn append_sqlite(c: &rusqlite::Connection, e: &NewAuditEntry) -> Stor
     .map(drop)
 }
 
-#[async_trait]
-impl AuditStore for SqliteStore {
-    /// Through the writer: an audit row shares the group commit of the action it records.
-    async fn append_audit(&self, e: &NewAuditEntry) -> StoreResult<()> {
-        let e = e.clone();
-        self.writer.write(move |c| append_sqlite(c, &e)).await
-    }
+both_dialects! {
+    #[async_trait]
+    impl AuditStore for Db {
+        async fn append_audit(&self, e: &NewAuditEntry) -> StoreResult<()> {
+            AppendAudit::append(self, e).await
+        }
 
-    async fn list_audit(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {
-        list_sqlite(&self.pool, q).await
-    }
-}
-
-#[async_trait]
-impl AuditStore for PgStore {
-    async fn append_audit(&self, e: &NewAuditEntry) -> StoreResult<()> {
-        append(e).execute(&self.pool).await?;
-        Ok(())
-    }
-
-    async fn list_audit(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {
-        list_pg(&self.pool, q).await
-    }
-}
-
-macro_rules! audit_list {
-    ($name:ident, $pool:ty) => {
-        async fn $name(pool: &$pool, q: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {
+        async fn list_audit(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {
             let rows: Vec<AuditRow> = sqlx::query_as(LIST)
                 .bind(q.project_id)
                 .bind(&q.action)
                 .bind(&q.actor)
                 .bind(q.before)
                 .bind(q.limit)
-                .fetch_all(pool)
+                .fetch_all(&self.pool)
                 .await?;
             Ok(rows.into_iter().map(Into::into).collect())
         }
-    };
+    }
 }
 
-audit_list!(list_sqlite, sqlx::SqlitePool);
-audit_list!(list_pg, sqlx::PgPool);
+/// Appending is where the dialects differ.
+#[async_trait]
+trait AppendAudit {
+    async fn append(&self, e: &NewAuditEntry) -> StoreResult<()>;
+}
+
+#[async_trait]
+impl AppendAudit for SqliteStore {
+    /// Through the writer: an audit row shares the group commit of the action it records.
+    async fn append(&self, e: &NewAuditEntry) -> StoreResult<()> {
+        let e = e.clone();
+        self.writer.write(move |c| append_sqlite(c, &e)).await
+    }
+}
+
+#[async_trait]
+impl AppendAudit for PgStore {
+    async fn append(&self, e: &NewAuditEntry) -> StoreResult<()> {
+        append(e).execute(&self.pool).await?;
+        Ok(())
+    }
+}

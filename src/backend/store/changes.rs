@@ -15,8 +15,15 @@ use async_trait::async_trait;
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
-use super::{Change, ChangeFeed, PgStore, SqliteStore, StoreResult};
+use super::{Change, StoreResult};
 use crate::domain::{InvalidationId, Status};
+
+/// Status changes as they happen (the live log).
+#[async_trait]
+pub trait ChangeFeed {
+    /// Sends every status change to `tx` until it has no receivers left.
+    async fn watch_changes(&self, tx: &tokio::sync::broadcast::Sender<Change>) -> StoreResult<()>;
+}
 
 const POLL: Duration = Duration::from_millis(300);
 /// How far back a poll looks: a write that commits late, or that another
@@ -28,26 +35,21 @@ const LATEST: &str = "SELECT COALESCE(MAX(updated_ms), 0) FROM invalidations";
 
 type ChangeRow = (Uuid, i64, String, i64);
 
-/// The feed of a store whose `pool` runs [`LATEST`] and [`RECENT`] as written.
-macro_rules! polled_feed {
-    ($store:ty) => {
-        #[async_trait]
-        impl ChangeFeed for $store {
-            async fn watch_changes(&self, tx: &broadcast::Sender<Change>) -> StoreResult<()> {
-                let pool = &self.pool;
-                poll(
-                    tx,
-                    || async move { Ok(sqlx::query_as::<_, (i64,)>(LATEST).fetch_one(pool).await?.0) },
-                    |since| async move { Ok(sqlx::query_as(RECENT).bind(since).fetch_all(pool).await?) },
-                )
-                .await
-            }
+// The feed of a store whose `pool` runs `LATEST` and `RECENT` as written.
+both_dialects! {
+    #[async_trait]
+    impl ChangeFeed for Db {
+        async fn watch_changes(&self, tx: &broadcast::Sender<Change>) -> StoreResult<()> {
+            let pool = &self.pool;
+            poll(
+                tx,
+                || async move { Ok(sqlx::query_as::<_, (i64,)>(LATEST).fetch_one(pool).await?.0) },
+                |since| async move { Ok(sqlx::query_as(RECENT).bind(since).fetch_all(pool).await?) },
+            )
+            .await
         }
-    };
+    }
 }
-
-polled_feed!(SqliteStore);
-polled_feed!(PgStore);
 
 /// Sends the rows that moved since the last poll to `tx`, every [`POLL`],
 /// until `tx` has no receivers left.

@@ -1,5 +1,3 @@
-use super::StoreResult;
-
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("not found")]
@@ -19,6 +17,8 @@ pub enum StoreError {
     #[error("corrupt row: {0}")]
     Corrupt(String),
 }
+
+pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Unique constraints and what a clash means: PostgreSQL reports the
 /// constraint name, SQLite only the columns in its message.

@@ -4,11 +4,26 @@ use async_trait::async_trait;
 use sqlx::FromRow;
 
 use super::error::one_row;
-use super::lite::execute;
-use super::model::from_ms;
 use super::rows::{convert, InvalidationRow};
-use super::{Hook, HookStore, Invalidation, NewHook, PgStore, SqliteStore, StoreResult};
+use super::sqlite::lite::execute;
+use super::{Hook, Invalidation, NewHook, PgStore, SqliteStore, StoreResult};
+use crate::backend::model::from_ms;
 use crate::domain::InvalidationId;
+
+/// Notification hooks and the final invalidations they have not heard of yet.
+#[async_trait]
+pub trait HookStore {
+    async fn add_hook(&self, project_id: i64, new: &NewHook, now_ms: i64) -> StoreResult<Hook>;
+    async fn list_hooks(&self, project_id: i64) -> StoreResult<Vec<Hook>>;
+    async fn hook(&self, project_id: i64, id: i64) -> StoreResult<Hook>;
+    async fn remove_hook(&self, project_id: i64, id: i64) -> StoreResult<()>;
+    async fn record_hook_result(&self, id: i64, result: &str, now_ms: i64) -> StoreResult<()>;
+    /// Final invalidations no notifier has claimed yet, oldest first.
+    async fn unnotified(&self, limit: i64) -> StoreResult<Vec<Invalidation>>;
+    /// Claims these for notification, in one write; answers those claimed
+    /// (another notifier may have taken some already).
+    async fn claim_notifications(&self, ids: &[InvalidationId], now_ms: i64) -> StoreResult<Vec<InvalidationId>>;
+}
 
 const COLUMNS: &str = "id, project_id, name, url, secret, every_final, last_result, last_ms";
 const ADD: &str = "INSERT INTO notification_hooks (project_id, name, url, secret, every_final, created_ms) \
@@ -52,68 +67,71 @@ impl From<HookRow> for Hook {
     }
 }
 
-macro_rules! hook_store {
-    ($store:ty) => {
-        #[async_trait]
-        impl HookStore for $store {
-            async fn add_hook(&self, project_id: i64, new: &NewHook, now_ms: i64) -> StoreResult<Hook> {
-                let (mut conn, _turn) = self.write_conn().await?;
-                let row: HookRow = sqlx::query_as(ADD)
-                    .bind(project_id)
-                    .bind(&new.name)
-                    .bind(&new.url)
-                    .bind(&new.secret)
-                    .bind(new.every_final)
-                    .bind(now_ms)
-                    .fetch_one(&mut *conn)
-                    .await?;
-                Ok(row.into())
-            }
-
-            async fn list_hooks(&self, project_id: i64) -> StoreResult<Vec<Hook>> {
-                let sql = format!("SELECT {COLUMNS} FROM notification_hooks WHERE project_id = $1 ORDER BY name");
-                let rows: Vec<HookRow> = sqlx::query_as(&sql).bind(project_id).fetch_all(&self.pool).await?;
-                Ok(rows.into_iter().map(Into::into).collect())
-            }
-
-            async fn hook(&self, project_id: i64, id: i64) -> StoreResult<Hook> {
-                let sql = format!("SELECT {COLUMNS} FROM notification_hooks WHERE project_id = $1 AND id = $2");
-                let row: HookRow = sqlx::query_as(&sql).bind(project_id).bind(id).fetch_one(&self.pool).await?;
-                Ok(row.into())
-            }
-
-            async fn remove_hook(&self, project_id: i64, id: i64) -> StoreResult<()> {
-                let (mut conn, _turn) = self.write_conn().await?;
-                let done = sqlx::query(REMOVE).bind(project_id).bind(id).execute(&mut *conn).await?;
-                one_row(done.rows_affected())
-            }
-
-            async fn record_hook_result(&self, id: i64, result: &str, now_ms: i64) -> StoreResult<()> {
-                self.record_result(id, result, now_ms).await
-            }
-
-            async fn unnotified(&self, limit: i64) -> StoreResult<Vec<Invalidation>> {
-                let rows: Vec<InvalidationRow> = sqlx::query_as(UNNOTIFIED).bind(limit).fetch_all(&self.pool).await?;
-                convert(rows)
-            }
-
-            async fn claim_notifications(
-                &self,
-                ids: &[InvalidationId],
-                now_ms: i64,
-            ) -> StoreResult<Vec<InvalidationId>> {
-                self.claim(ids, now_ms).await
-            }
+both_dialects! {
+    #[async_trait]
+    impl HookStore for Db {
+        async fn add_hook(&self, project_id: i64, new: &NewHook, now_ms: i64) -> StoreResult<Hook> {
+            let (mut conn, _turn) = self.write_conn().await?;
+            let row: HookRow = sqlx::query_as(ADD)
+                .bind(project_id)
+                .bind(&new.name)
+                .bind(&new.url)
+                .bind(&new.secret)
+                .bind(new.every_final)
+                .bind(now_ms)
+                .fetch_one(&mut *conn)
+                .await?;
+            Ok(row.into())
         }
-    };
+
+        async fn list_hooks(&self, project_id: i64) -> StoreResult<Vec<Hook>> {
+            let sql = format!("SELECT {COLUMNS} FROM notification_hooks WHERE project_id = $1 ORDER BY name");
+            let rows: Vec<HookRow> = sqlx::query_as(&sql).bind(project_id).fetch_all(&self.pool).await?;
+            Ok(rows.into_iter().map(Into::into).collect())
+        }
+
+        async fn hook(&self, project_id: i64, id: i64) -> StoreResult<Hook> {
+            let sql = format!("SELECT {COLUMNS} FROM notification_hooks WHERE project_id = $1 AND id = $2");
+            let row: HookRow = sqlx::query_as(&sql).bind(project_id).bind(id).fetch_one(&self.pool).await?;
+            Ok(row.into())
+        }
+
+        async fn remove_hook(&self, project_id: i64, id: i64) -> StoreResult<()> {
+            let (mut conn, _turn) = self.write_conn().await?;
+            let done = sqlx::query(REMOVE).bind(project_id).bind(id).execute(&mut *conn).await?;
+            one_row(done.rows_affected())
+        }
+
+        async fn record_hook_result(&self, id: i64, result: &str, now_ms: i64) -> StoreResult<()> {
+            NotifierWrites::record_result(self, id, result, now_ms).await
+        }
+
+        async fn unnotified(&self, limit: i64) -> StoreResult<Vec<Invalidation>> {
+            let rows: Vec<InvalidationRow> = sqlx::query_as(UNNOTIFIED).bind(limit).fetch_all(&self.pool).await?;
+            convert(rows)
+        }
+
+        async fn claim_notifications(
+            &self,
+            ids: &[InvalidationId],
+            now_ms: i64,
+        ) -> StoreResult<Vec<InvalidationId>> {
+            NotifierWrites::claim(self, ids, now_ms).await
+        }
+    }
 }
 
-hook_store!(SqliteStore);
-hook_store!(PgStore);
+/// The notifier's two writes, where the dialects differ.
+#[async_trait]
+trait NotifierWrites {
+    async fn record_result(&self, id: i64, result: &str, now_ms: i64) -> StoreResult<()>;
+    async fn claim(&self, ids: &[InvalidationId], now_ms: i64) -> StoreResult<Vec<InvalidationId>>;
+}
 
 /// SQLite: both writes through the writer (its group commit), not a pool
 /// connection waiting for the file's write lock.
-impl SqliteStore {
+#[async_trait]
+impl NotifierWrites for SqliteStore {
     async fn record_result(&self, id: i64, result: &str, now_ms: i64) -> StoreResult<()> {
         let result = result.to_owned();
         self.writer.write(move |c| execute(c, RESULT, &[&id, &result, &now_ms]).map(drop)).await
@@ -135,7 +153,8 @@ impl SqliteStore {
     }
 }
 
-impl PgStore {
+#[async_trait]
+impl NotifierWrites for PgStore {
     async fn record_result(&self, id: i64, result: &str, now_ms: i64) -> StoreResult<()> {
         sqlx::query(RESULT).bind(id).bind(result).bind(now_ms).execute(&self.pool).await?;
         Ok(())

@@ -6,8 +6,32 @@ use async_trait::async_trait;
 use super::invalidations::insert_event;
 use super::rows::InvalidationRow;
 use super::seed::Seed;
-use super::{HousekeepingStore, Invalidation, PgStore, SeedRow, SqliteStore, StoreError, StoreResult};
+use super::{Invalidation, SeedRow, StoreError, StoreResult};
 use crate::domain::{InvalidationId, Status};
+
+/// Cancelling queued invalidations and pruning old ones.
+#[async_trait]
+pub trait HousekeepingStore {
+    /// Cancels a `RECEIVED` invalidation no worker has claimed. `NotFound`
+    /// if absent, [`NOT_CANCELLABLE`] once claimed or in any other status.
+    async fn cancel_received(
+        &self,
+        project_id: i64,
+        id: InvalidationId,
+        by: &str,
+        now_ms: i64,
+    ) -> StoreResult<Invalidation>;
+    async fn retention_days(&self, project_id: i64) -> StoreResult<i64>;
+    async fn set_retention_days(&self, project_id: i64, days: i64) -> StoreResult<()>;
+    /// Every project's id and retention in days.
+    async fn retentions(&self) -> StoreResult<Vec<(i64, i64)>>;
+    /// Stores finished invalidations as they are (with their paths and a
+    /// RECEIVED and a final event each), in one transaction: `server seed`,
+    /// for measuring the log as it grows. No worker, no audit.
+    async fn seed_invalidations(&self, project_id: i64, rows: &[SeedRow]) -> StoreResult<()>;
+    /// Deletes the project's final invalidations created before `before_ms`; answers how many.
+    async fn prune_invalidations(&self, project_id: i64, before_ms: i64) -> StoreResult<u64>;
+}
 
 /// Only while `RECEIVED` and unclaimed: a claim and a cancel are each one
 /// atomic UPDATE, so exactly one of them wins.
@@ -25,60 +49,55 @@ const PRUNE: &str = "DELETE FROM invalidations WHERE project_id = $1 AND created
 
 pub const NOT_CANCELLABLE: StoreError = StoreError::Conflict("only a RECEIVED invalidation no worker has claimed");
 
-macro_rules! housekeeping_store {
-    ($store:ty) => {
-        #[async_trait]
-        impl HousekeepingStore for $store {
-            async fn cancel_received(
-                &self,
-                project_id: i64,
-                id: InvalidationId,
-                by: &str,
-                now_ms: i64,
-            ) -> StoreResult<Invalidation> {
-                let (mut conn, _turn) = self.write_conn().await?;
-                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-                let row: Option<InvalidationRow> =
-                    sqlx::query_as(CANCEL).bind(now_ms).bind(project_id).bind(id.0).fetch_optional(&mut *tx).await?;
-                let Some(row) = row else {
-                    drop(tx);
-                    let _: (String,) = sqlx::query_as(EXISTS).bind(project_id).bind(id.0).fetch_one(&mut *conn).await?;
-                    return Err(NOT_CANCELLABLE);
-                };
-                let inv: Invalidation = row.try_into()?;
-                let note = format!("cancelled by {by}");
-                insert_event(id, Status::Cancelled, inv.attempt, Some(&note), now_ms).execute(&mut *tx).await?;
-                tx.commit().await?;
-                Ok(inv)
-            }
-
-            async fn retention_days(&self, project_id: i64) -> StoreResult<i64> {
-                let (days,): (i64,) = sqlx::query_as(RETENTION).bind(project_id).fetch_one(&self.pool).await?;
-                Ok(days)
-            }
-
-            async fn set_retention_days(&self, project_id: i64, days: i64) -> StoreResult<()> {
-                let (mut conn, _turn) = self.write_conn().await?;
-                let done = sqlx::query(SET_RETENTION).bind(project_id).bind(days).execute(&mut *conn).await?;
-                super::error::one_row(done.rows_affected())
-            }
-
-            async fn retentions(&self) -> StoreResult<Vec<(i64, i64)>> {
-                Ok(sqlx::query_as(ALL_RETENTIONS).fetch_all(&self.pool).await?)
-            }
-
-            async fn seed_invalidations(&self, project_id: i64, rows: &[SeedRow]) -> StoreResult<()> {
-                Seed::seed(self, project_id, rows).await
-            }
-
-            async fn prune_invalidations(&self, project_id: i64, before_ms: i64) -> StoreResult<u64> {
-                let (mut conn, _turn) = self.write_conn().await?;
-                let done = sqlx::query(PRUNE).bind(project_id).bind(before_ms).execute(&mut *conn).await?;
-                Ok(done.rows_affected())
-            }
+both_dialects! {
+    #[async_trait]
+    impl HousekeepingStore for Db {
+        async fn cancel_received(
+            &self,
+            project_id: i64,
+            id: InvalidationId,
+            by: &str,
+            now_ms: i64,
+        ) -> StoreResult<Invalidation> {
+            let (mut conn, _turn) = self.write_conn().await?;
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            let row: Option<InvalidationRow> =
+                sqlx::query_as(CANCEL).bind(now_ms).bind(project_id).bind(id.0).fetch_optional(&mut *tx).await?;
+            let Some(row) = row else {
+                drop(tx);
+                let _: (String,) = sqlx::query_as(EXISTS).bind(project_id).bind(id.0).fetch_one(&mut *conn).await?;
+                return Err(NOT_CANCELLABLE);
+            };
+            let inv: Invalidation = row.try_into()?;
+            let note = format!("cancelled by {by}");
+            insert_event(id, Status::Cancelled, inv.attempt, Some(&note), now_ms).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(inv)
         }
-    };
-}
 
-housekeeping_store!(SqliteStore);
-housekeeping_store!(PgStore);
+        async fn retention_days(&self, project_id: i64) -> StoreResult<i64> {
+            let (days,): (i64,) = sqlx::query_as(RETENTION).bind(project_id).fetch_one(&self.pool).await?;
+            Ok(days)
+        }
+
+        async fn set_retention_days(&self, project_id: i64, days: i64) -> StoreResult<()> {
+            let (mut conn, _turn) = self.write_conn().await?;
+            let done = sqlx::query(SET_RETENTION).bind(project_id).bind(days).execute(&mut *conn).await?;
+            super::error::one_row(done.rows_affected())
+        }
+
+        async fn retentions(&self) -> StoreResult<Vec<(i64, i64)>> {
+            Ok(sqlx::query_as(ALL_RETENTIONS).fetch_all(&self.pool).await?)
+        }
+
+        async fn seed_invalidations(&self, project_id: i64, rows: &[SeedRow]) -> StoreResult<()> {
+            Seed::seed(self, project_id, rows).await
+        }
+
+        async fn prune_invalidations(&self, project_id: i64, before_ms: i64) -> StoreResult<u64> {
+            let (mut conn, _turn) = self.write_conn().await?;
+            let done = sqlx::query(PRUNE).bind(project_id).bind(before_ms).execute(&mut *conn).await?;
+            Ok(done.rows_affected())
+        }
+    }
+}

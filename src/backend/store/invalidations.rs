@@ -8,15 +8,40 @@ use uuid::Uuid;
 use rusqlite::ToSql;
 
 use super::audit::append_sqlite;
-use super::lite::{execute, query_opt};
 use super::rows::{
     convert, json_list, search_terms, submitter_ids, ClaimRow, EventRow, InvalidationRow, TargetResultRow,
 };
+use super::sqlite::lite::{execute, query_opt};
 use super::{
-    Inserted, Invalidation, InvalidationStore, ListQuery, NewInvalidation, PgStore, SqliteStore, StatusEvent,
-    StoreError, StoreResult, TargetResult,
+    Inserted, Invalidation, ListQuery, NewInvalidation, PgStore, SqliteStore, StatusEvent, StoreError, StoreResult,
+    TargetResult,
 };
 use crate::domain::{InvalidationId, Status};
+
+/// Invalidations as submitted and read back; the worker's writes are in [`JobQueue`].
+#[async_trait]
+pub trait InvalidationStore {
+    /// Stores a new invalidation (RECEIVED, with its event and paths) and
+    /// tells every instance's workers there is a job (unless it is stored
+    /// leased, `NewInvalidation::lease`).
+    async fn insert_invalidation(&self, new: &NewInvalidation) -> StoreResult<Inserted>;
+    async fn invalidation(&self, project_id: i64, id: InvalidationId) -> StoreResult<Invalidation>;
+    /// The invalidation in whichever project holds it (the ID lookup).
+    async fn invalidation_anywhere(&self, id: InvalidationId) -> StoreResult<Invalidation>;
+    async fn invalidation_by_idempotency_key(&self, project_id: i64, key: &str) -> StoreResult<Invalidation>;
+    async fn list_invalidations(&self, project_id: i64, query: &ListQuery) -> StoreResult<Vec<Invalidation>>;
+    async fn events(&self, id: InvalidationId) -> StoreResult<Vec<StatusEvent>>;
+    async fn target_results(&self, id: InvalidationId) -> StoreResult<Vec<TargetResult>>;
+    /// Moves an errored invalidation back to the queue. `NotFound` if absent,
+    /// `Conflict` if it is not in an error status.
+    async fn requeue_for_retry(
+        &self,
+        project_id: i64,
+        id: InvalidationId,
+        by: &str,
+        now_ms: i64,
+    ) -> StoreResult<Invalidation>;
+}
 
 /// `$11`…`$13`: the lease of a job handed straight to a worker (all NULL
 /// when queued); such a job counts its first claim. Returns what a claim
@@ -98,9 +123,93 @@ where
 
 const RETRY_ONLY_ERRORED: StoreError = StoreError::Conflict("only errored invalidations can be retried");
 
+both_dialects! {
+    #[async_trait]
+    impl InvalidationStore for Db {
+        async fn insert_invalidation(&self, new: &NewInvalidation) -> StoreResult<Inserted> {
+            StoreNew::store_new(self, new).await
+        }
+
+        async fn invalidation(&self, project_id: i64, id: InvalidationId) -> StoreResult<Invalidation> {
+            let row: InvalidationRow = sqlx::query_as(ONE).bind(project_id).bind(id.0).fetch_one(&self.pool).await?;
+            row.try_into()
+        }
+
+        async fn invalidation_anywhere(&self, id: InvalidationId) -> StoreResult<Invalidation> {
+            let row: InvalidationRow = sqlx::query_as(ANYWHERE).bind(id.0).fetch_one(&self.pool).await?;
+            row.try_into()
+        }
+
+        async fn invalidation_by_idempotency_key(&self, project_id: i64, key: &str) -> StoreResult<Invalidation> {
+            let row: InvalidationRow =
+                sqlx::query_as(BY_IDEMPOTENCY_KEY).bind(project_id).bind(key).fetch_one(&self.pool).await?;
+            row.try_into()
+        }
+
+        async fn list_invalidations(&self, project_id: i64, q: &ListQuery) -> StoreResult<Vec<Invalidation>> {
+            let (range, search_id) = search_terms(q);
+            let (from, to) = range.unzip();
+            let sql = if from.is_some() || search_id.is_some() { LIST_SEARCH } else { LIST };
+            let rows: Vec<InvalidationRow> = sqlx::query_as(sql)
+                .bind(project_id)
+                .bind(q.before.map(|id| id.0))
+                .bind(q.status.map(|s| s.code()))
+                .bind(from)
+                .bind(search_id)
+                .bind(q.limit)
+                .bind(to)
+                .bind(MAX_ID)
+                .fetch_all(&self.pool)
+                .await?;
+            convert(rows)
+        }
+
+        async fn events(&self, id: InvalidationId) -> StoreResult<Vec<StatusEvent>> {
+            let rows: Vec<EventRow> = sqlx::query_as(EVENTS).bind(id.0).fetch_all(&self.pool).await?;
+            convert(rows)
+        }
+
+        async fn target_results(&self, id: InvalidationId) -> StoreResult<Vec<TargetResult>> {
+            let rows: Vec<TargetResultRow> = sqlx::query_as(TARGET_RESULTS).bind(id.0).fetch_all(&self.pool).await?;
+            convert(rows)
+        }
+
+        async fn requeue_for_retry(
+            &self,
+            project_id: i64,
+            id: InvalidationId,
+            by: &str,
+            now_ms: i64,
+        ) -> StoreResult<Invalidation> {
+            let (mut conn, _turn) = self.write_conn().await?;
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            let row: Option<InvalidationRow> =
+                sqlx::query_as(REQUEUE).bind(now_ms).bind(project_id).bind(id.0).fetch_optional(&mut *tx).await?;
+            let Some(row) = row else {
+                drop(tx);
+                self.invalidation(project_id, id).await?;
+                return Err(RETRY_ONLY_ERRORED);
+            };
+            let inv: Invalidation = row.try_into()?;
+            let note = format!("retry requested by {by}");
+            insert_event(id, Status::Received, inv.attempt, Some(&note), now_ms).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(inv)
+        }
+    }
+}
+
+/// Where the dialects differ most: SQLite runs the statements on its writer,
+/// inside a group commit; PostgreSQL's batcher stores many new invalidations
+/// in one statement (`postgres/insert.rs`).
 #[async_trait]
-impl InvalidationStore for SqliteStore {
-    async fn insert_invalidation(&self, new: &NewInvalidation) -> StoreResult<Inserted> {
+trait StoreNew {
+    async fn store_new(&self, new: &NewInvalidation) -> StoreResult<Inserted>;
+}
+
+#[async_trait]
+impl StoreNew for SqliteStore {
+    async fn store_new(&self, new: &NewInvalidation) -> StoreResult<Inserted> {
         let new = new.clone();
         self.writer
             .write(move |c| {
@@ -138,145 +247,11 @@ impl InvalidationStore for SqliteStore {
             })
             .await
     }
-
-    async fn invalidation(&self, project_id: i64, id: InvalidationId) -> StoreResult<Invalidation> {
-        let row: InvalidationRow = sqlx::query_as(ONE).bind(project_id).bind(id.0).fetch_one(&self.pool).await?;
-        row.try_into()
-    }
-
-    async fn invalidation_anywhere(&self, id: InvalidationId) -> StoreResult<Invalidation> {
-        let row: InvalidationRow = sqlx::query_as(ANYWHERE).bind(id.0).fetch_one(&self.pool).await?;
-        row.try_into()
-    }
-
-    async fn invalidation_by_idempotency_key(&self, project_id: i64, key: &str) -> StoreResult<Invalidation> {
-        let row: InvalidationRow =
-            sqlx::query_as(BY_IDEMPOTENCY_KEY).bind(project_id).bind(key).fetch_one(&self.pool).await?;
-        row.try_into()
-    }
-
-    async fn list_invalidations(&self, project_id: i64, q: &ListQuery) -> StoreResult<Vec<Invalidation>> {
-        let (range, search_id) = search_terms(q);
-        let (from, to) = range.unzip();
-        let sql = if from.is_some() || search_id.is_some() { LIST_SEARCH } else { LIST };
-        let rows: Vec<InvalidationRow> = sqlx::query_as(sql)
-            .bind(project_id)
-            .bind(q.before.map(|id| id.0))
-            .bind(q.status.map(|s| s.code()))
-            .bind(from)
-            .bind(search_id)
-            .bind(q.limit)
-            .bind(to)
-            .bind(MAX_ID)
-            .fetch_all(&self.pool)
-            .await?;
-        convert(rows)
-    }
-
-    async fn events(&self, id: InvalidationId) -> StoreResult<Vec<StatusEvent>> {
-        let rows: Vec<EventRow> = sqlx::query_as(EVENTS).bind(id.0).fetch_all(&self.pool).await?;
-        convert(rows)
-    }
-
-    async fn target_results(&self, id: InvalidationId) -> StoreResult<Vec<TargetResult>> {
-        let rows: Vec<TargetResultRow> = sqlx::query_as(TARGET_RESULTS).bind(id.0).fetch_all(&self.pool).await?;
-        convert(rows)
-    }
-
-    async fn requeue_for_retry(
-        &self,
-        project_id: i64,
-        id: InvalidationId,
-        by: &str,
-        now_ms: i64,
-    ) -> StoreResult<Invalidation> {
-        let (mut conn, _turn) = self.write_conn().await?;
-        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        let row: Option<InvalidationRow> =
-            sqlx::query_as(REQUEUE).bind(now_ms).bind(project_id).bind(id.0).fetch_optional(&mut *tx).await?;
-        let Some(row) = row else {
-            drop(tx);
-            self.invalidation(project_id, id).await?;
-            return Err(RETRY_ONLY_ERRORED);
-        };
-        let inv: Invalidation = row.try_into()?;
-        let note = format!("retry requested by {by}");
-        insert_event(id, Status::Received, inv.attempt, Some(&note), now_ms).execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(inv)
-    }
 }
 
 #[async_trait]
-impl InvalidationStore for PgStore {
-    /// In the next batch of new invalidations (`pg_insert.rs`).
-    async fn insert_invalidation(&self, new: &NewInvalidation) -> StoreResult<Inserted> {
-        super::pg_insert::insert(&self.inserts, new.clone()).await
-    }
-
-    async fn invalidation(&self, project_id: i64, id: InvalidationId) -> StoreResult<Invalidation> {
-        let row: InvalidationRow = sqlx::query_as(ONE).bind(project_id).bind(id.0).fetch_one(&self.pool).await?;
-        row.try_into()
-    }
-
-    async fn invalidation_anywhere(&self, id: InvalidationId) -> StoreResult<Invalidation> {
-        let row: InvalidationRow = sqlx::query_as(ANYWHERE).bind(id.0).fetch_one(&self.pool).await?;
-        row.try_into()
-    }
-
-    async fn invalidation_by_idempotency_key(&self, project_id: i64, key: &str) -> StoreResult<Invalidation> {
-        let row: InvalidationRow =
-            sqlx::query_as(BY_IDEMPOTENCY_KEY).bind(project_id).bind(key).fetch_one(&self.pool).await?;
-        row.try_into()
-    }
-
-    async fn list_invalidations(&self, project_id: i64, q: &ListQuery) -> StoreResult<Vec<Invalidation>> {
-        let (range, search_id) = search_terms(q);
-        let (from, to) = range.unzip();
-        let sql = if from.is_some() || search_id.is_some() { LIST_SEARCH } else { LIST };
-        let rows: Vec<InvalidationRow> = sqlx::query_as(sql)
-            .bind(project_id)
-            .bind(q.before.map(|id| id.0))
-            .bind(q.status.map(|s| s.code()))
-            .bind(from)
-            .bind(search_id)
-            .bind(q.limit)
-            .bind(to)
-            .bind(MAX_ID)
-            .fetch_all(&self.pool)
-            .await?;
-        convert(rows)
-    }
-
-    async fn events(&self, id: InvalidationId) -> StoreResult<Vec<StatusEvent>> {
-        let rows: Vec<EventRow> = sqlx::query_as(EVENTS).bind(id.0).fetch_all(&self.pool).await?;
-        convert(rows)
-    }
-
-    async fn target_results(&self, id: InvalidationId) -> StoreResult<Vec<TargetResult>> {
-        let rows: Vec<TargetResultRow> = sqlx::query_as(TARGET_RESULTS).bind(id.0).fetch_all(&self.pool).await?;
-        convert(rows)
-    }
-
-    async fn requeue_for_retry(
-        &self,
-        project_id: i64,
-        id: InvalidationId,
-        by: &str,
-        now_ms: i64,
-    ) -> StoreResult<Invalidation> {
-        let mut tx = self.pool.begin().await?;
-        let row: Option<InvalidationRow> =
-            sqlx::query_as(REQUEUE).bind(now_ms).bind(project_id).bind(id.0).fetch_optional(&mut *tx).await?;
-        let Some(row) = row else {
-            drop(tx);
-            self.invalidation(project_id, id).await?;
-            return Err(RETRY_ONLY_ERRORED);
-        };
-        let inv: Invalidation = row.try_into()?;
-        let note = format!("retry requested by {by}");
-        insert_event(id, Status::Received, inv.attempt, Some(&note), now_ms).execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(inv)
+impl StoreNew for PgStore {
+    async fn store_new(&self, new: &NewInvalidation) -> StoreResult<Inserted> {
+        super::postgres::insert::insert(&self.inserts, new.clone()).await
     }
 }

@@ -3,9 +3,20 @@
 use async_trait::async_trait;
 
 use super::error::one_row;
-use super::lite::{execute, query_opt};
 use super::rows::{convert, ApiKeyRow, KeyProjectRow};
-use super::{ApiKey, KeyStore, NewApiKey, PgStore, Project, SqliteStore, StoreError, StoreResult};
+use super::sqlite::lite::{execute, query_opt};
+use super::{ApiKey, NewApiKey, PgStore, Project, SqliteStore, StoreError, StoreResult};
+
+/// API keys of a project.
+#[async_trait]
+pub trait KeyStore {
+    async fn add_api_key(&self, project_id: i64, new: &NewApiKey, now_ms: i64) -> StoreResult<ApiKey>;
+    async fn list_api_keys(&self, project_id: i64) -> StoreResult<Vec<ApiKey>>;
+    /// The key with this prefix, with its project (one read).
+    async fn api_key_by_prefix(&self, prefix: &str) -> StoreResult<(ApiKey, Project)>;
+    async fn touch_api_key(&self, key_id: i64, now_ms: i64) -> StoreResult<()>;
+    async fn revoke_api_key(&self, project_id: i64, key_id: i64, now_ms: i64) -> StoreResult<()>;
+}
 
 const ADD: &str = "INSERT INTO api_keys (project_id, name, prefix, secret_hash, role, created_ms) \
      VALUES ($1, $2, $3, $4, $5, $6) \
@@ -20,77 +31,74 @@ const BY_PREFIX: &str = "SELECT k.id, k.project_id, k.name, k.prefix, k.secret_h
 const TOUCH: &str = "UPDATE api_keys SET last_used_ms = $1 WHERE id = $2";
 const REVOKE: &str = "UPDATE api_keys SET revoked_ms = COALESCE(revoked_ms, $1) WHERE project_id = $2 AND id = $3";
 
+both_dialects! {
+    #[async_trait]
+    impl KeyStore for Db {
+        async fn add_api_key(&self, project_id: i64, new: &NewApiKey, now_ms: i64) -> StoreResult<ApiKey> {
+            let (mut conn, _turn) = self.write_conn().await?;
+            let row: ApiKeyRow = sqlx::query_as(ADD)
+                .bind(project_id)
+                .bind(&new.name)
+                .bind(&new.prefix)
+                .bind(&new.secret_hash)
+                .bind(new.role.as_str())
+                .bind(now_ms)
+                .fetch_one(&mut *conn)
+                .await?;
+            row.try_into()
+        }
+
+        async fn list_api_keys(&self, project_id: i64) -> StoreResult<Vec<ApiKey>> {
+            let rows: Vec<ApiKeyRow> = sqlx::query_as(LIST).bind(project_id).fetch_all(&self.pool).await?;
+            convert(rows)
+        }
+
+        async fn api_key_by_prefix(&self, prefix: &str) -> StoreResult<(ApiKey, Project)> {
+            HotKeys::by_prefix(self, prefix).await
+        }
+
+        async fn touch_api_key(&self, key_id: i64, now_ms: i64) -> StoreResult<()> {
+            HotKeys::touch(self, key_id, now_ms).await
+        }
+
+        async fn revoke_api_key(&self, project_id: i64, key_id: i64, now_ms: i64) -> StoreResult<()> {
+            let (mut conn, _turn) = self.write_conn().await?;
+            let done = sqlx::query(REVOKE).bind(now_ms).bind(project_id).bind(key_id).execute(&mut *conn).await?;
+            one_row(done.rows_affected())
+        }
+    }
+}
+
+/// The two calls every API request makes, where the dialects differ.
 #[async_trait]
-impl KeyStore for SqliteStore {
-    async fn add_api_key(&self, project_id: i64, new: &NewApiKey, now_ms: i64) -> StoreResult<ApiKey> {
-        let (mut conn, _turn) = self.write_conn().await?;
-        let row: ApiKeyRow = sqlx::query_as(ADD)
-            .bind(project_id)
-            .bind(&new.name)
-            .bind(&new.prefix)
-            .bind(&new.secret_hash)
-            .bind(new.role.as_str())
-            .bind(now_ms)
-            .fetch_one(&mut *conn)
-            .await?;
-        row.try_into()
-    }
+trait HotKeys {
+    async fn by_prefix(&self, prefix: &str) -> StoreResult<(ApiKey, Project)>;
+    async fn touch(&self, key_id: i64, now_ms: i64) -> StoreResult<()>;
+}
 
-    async fn list_api_keys(&self, project_id: i64) -> StoreResult<Vec<ApiKey>> {
-        let rows: Vec<ApiKeyRow> = sqlx::query_as(LIST).bind(project_id).fetch_all(&self.pool).await?;
-        convert(rows)
-    }
-
+#[async_trait]
+impl HotKeys for SqliteStore {
     /// Inline on a reader connection: every API call starts with it.
-    async fn api_key_by_prefix(&self, prefix: &str) -> StoreResult<(ApiKey, Project)> {
+    async fn by_prefix(&self, prefix: &str) -> StoreResult<(ApiKey, Project)> {
         let row = self.reader.read(|c| query_opt(c, BY_PREFIX, &[&prefix], KeyProjectRow::from_sqlite))?;
         row.ok_or(StoreError::NotFound)?.try_into()
     }
 
     /// Through the writer: a busy API's first calls all touch their key.
-    async fn touch_api_key(&self, key_id: i64, now_ms: i64) -> StoreResult<()> {
+    async fn touch(&self, key_id: i64, now_ms: i64) -> StoreResult<()> {
         self.writer.write(move |c| execute(c, TOUCH, &[&now_ms, &key_id]).map(drop)).await
-    }
-
-    async fn revoke_api_key(&self, project_id: i64, key_id: i64, now_ms: i64) -> StoreResult<()> {
-        let (mut conn, _turn) = self.write_conn().await?;
-        let done = sqlx::query(REVOKE).bind(now_ms).bind(project_id).bind(key_id).execute(&mut *conn).await?;
-        one_row(done.rows_affected())
     }
 }
 
 #[async_trait]
-impl KeyStore for PgStore {
-    async fn add_api_key(&self, project_id: i64, new: &NewApiKey, now_ms: i64) -> StoreResult<ApiKey> {
-        let row: ApiKeyRow = sqlx::query_as(ADD)
-            .bind(project_id)
-            .bind(&new.name)
-            .bind(&new.prefix)
-            .bind(&new.secret_hash)
-            .bind(new.role.as_str())
-            .bind(now_ms)
-            .fetch_one(&self.pool)
-            .await?;
-        row.try_into()
-    }
-
-    async fn list_api_keys(&self, project_id: i64) -> StoreResult<Vec<ApiKey>> {
-        let rows: Vec<ApiKeyRow> = sqlx::query_as(LIST).bind(project_id).fetch_all(&self.pool).await?;
-        convert(rows)
-    }
-
-    async fn api_key_by_prefix(&self, prefix: &str) -> StoreResult<(ApiKey, Project)> {
+impl HotKeys for PgStore {
+    async fn by_prefix(&self, prefix: &str) -> StoreResult<(ApiKey, Project)> {
         let row: KeyProjectRow = sqlx::query_as(BY_PREFIX).bind(prefix).fetch_one(&self.pool).await?;
         row.try_into()
     }
 
-    async fn touch_api_key(&self, key_id: i64, now_ms: i64) -> StoreResult<()> {
+    async fn touch(&self, key_id: i64, now_ms: i64) -> StoreResult<()> {
         sqlx::query(TOUCH).bind(now_ms).bind(key_id).execute(&self.pool).await?;
         Ok(())
-    }
-
-    async fn revoke_api_key(&self, project_id: i64, key_id: i64, now_ms: i64) -> StoreResult<()> {
-        let done = sqlx::query(REVOKE).bind(now_ms).bind(project_id).bind(key_id).execute(&self.pool).await?;
-        one_row(done.rows_affected())
     }
 }

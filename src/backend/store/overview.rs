@@ -4,10 +4,20 @@
 use async_trait::async_trait;
 use sqlx::FromRow;
 
-use super::model::from_ms;
 use super::rows::ProjectRow;
-use super::{OverviewStore, PgStore, ProjectSummary, SqliteStore, StoreError, StoreResult, UserSummary};
+use super::{ProjectSummary, StoreError, StoreResult, UserSummary};
+use crate::backend::model::from_ms;
 use crate::domain::InstanceRole;
+
+/// Every project and every user at a glance (owners).
+#[async_trait]
+pub trait OverviewStore {
+    async fn project_overview(&self) -> StoreResult<Vec<ProjectSummary>>;
+    async fn user_overview(&self) -> StoreResult<Vec<UserSummary>>;
+    /// The tokens of the projects where `user_id` is the only admin.
+    async fn sole_admin_of(&self, user_id: i64) -> StoreResult<Vec<String>>;
+    async fn count_owners(&self) -> StoreResult<i64>;
+}
 
 const OVERVIEW: &str = "SELECT p.id, p.token, p.name, p.origin_hosts, p.max_age_secs, p.s_maxage_secs, \
      p.edge_settings, \
@@ -68,30 +78,25 @@ impl TryFrom<SummaryRow> for ProjectSummary {
     }
 }
 
-macro_rules! overview_store {
-    ($store:ty) => {
-        #[async_trait]
-        impl OverviewStore for $store {
-            async fn project_overview(&self) -> StoreResult<Vec<ProjectSummary>> {
-                let rows: Vec<SummaryRow> = sqlx::query_as(OVERVIEW).fetch_all(&self.pool).await?;
-                rows.into_iter().map(TryInto::try_into).collect()
-            }
-
-            async fn user_overview(&self) -> StoreResult<Vec<UserSummary>> {
-                let rows: Vec<UserRow> = sqlx::query_as(USERS).fetch_all(&self.pool).await?;
-                rows.into_iter().map(TryInto::try_into).collect()
-            }
-
-            async fn sole_admin_of(&self, user_id: i64) -> StoreResult<Vec<String>> {
-                Ok(sqlx::query_scalar(SOLE_ADMIN).bind(user_id).fetch_all(&self.pool).await?)
-            }
-
-            async fn count_owners(&self) -> StoreResult<i64> {
-                Ok(sqlx::query_scalar(OWNERS).fetch_one(&self.pool).await?)
-            }
+both_dialects! {
+    #[async_trait]
+    impl OverviewStore for Db {
+        async fn project_overview(&self) -> StoreResult<Vec<ProjectSummary>> {
+            let rows: Vec<SummaryRow> = sqlx::query_as(OVERVIEW).fetch_all(&self.pool).await?;
+            rows.into_iter().map(TryInto::try_into).collect()
         }
-    };
-}
 
-overview_store!(SqliteStore);
-overview_store!(PgStore);
+        async fn user_overview(&self) -> StoreResult<Vec<UserSummary>> {
+            let rows: Vec<UserRow> = sqlx::query_as(USERS).fetch_all(&self.pool).await?;
+            rows.into_iter().map(TryInto::try_into).collect()
+        }
+
+        async fn sole_admin_of(&self, user_id: i64) -> StoreResult<Vec<String>> {
+            Ok(sqlx::query_scalar(SOLE_ADMIN).bind(user_id).fetch_all(&self.pool).await?)
+        }
+
+        async fn count_owners(&self) -> StoreResult<i64> {
+            Ok(sqlx::query_scalar(OWNERS).fetch_one(&self.pool).await?)
+        }
+    }
+}

@@ -4,10 +4,26 @@ use async_trait::async_trait;
 
 use super::error::one_row;
 use super::rows::{convert, json_list, MembershipRow, ProjectRow};
-use super::{
-    Membership, NewProject, PgStore, Project, ProjectSettingsUpdate, ProjectStore, SqliteStore, StoreError, StoreResult,
-};
+use super::{Membership, NewProject, Project, ProjectSettingsUpdate, StoreError, StoreResult};
 use crate::domain::Role;
+
+/// Projects and who belongs to them.
+#[async_trait]
+pub trait ProjectStore {
+    async fn create_project(&self, new: &NewProject, now_ms: i64) -> StoreResult<Project>;
+    async fn project_by_token(&self, token: &str) -> StoreResult<Project>;
+    async fn project_by_id(&self, id: i64) -> StoreResult<Project>;
+    async fn list_projects(&self) -> StoreResult<Vec<Project>>;
+    /// Replaces the settings its admins edit; `NotFound` if the project is gone.
+    async fn update_project_settings(&self, id: i64, update: &ProjectSettingsUpdate) -> StoreResult<()>;
+    async fn set_membership(&self, user_id: i64, project_id: i64, role: Role) -> StoreResult<()>;
+    /// `NotFound` when the user is not a member.
+    async fn remove_membership(&self, user_id: i64, project_id: i64) -> StoreResult<()>;
+    async fn memberships_of(&self, user_id: i64) -> StoreResult<Vec<Membership>>;
+    /// The role of `user_id` in the project with `token`; `NotFound` when the
+    /// project does not exist *or* the user is not a member (callers answer 404 alike).
+    async fn membership(&self, user_id: i64, token: &str) -> StoreResult<Membership>;
+}
 
 const CREATE: &str = "INSERT INTO projects (token, name, origin_hosts, created_ms) VALUES ($1, $2, $3, $4) \
      RETURNING id, token, name, origin_hosts, max_age_secs, s_maxage_secs, edge_settings";
@@ -31,138 +47,74 @@ const MEMBERSHIP: &str =
      FROM memberships m JOIN projects p ON p.id = m.project_id \
      WHERE m.user_id = $1 AND p.token = $2";
 
-#[async_trait]
-impl ProjectStore for SqliteStore {
-    async fn update_project_settings(&self, id: i64, update: &ProjectSettingsUpdate) -> StoreResult<()> {
-        let (mut conn, _turn) = self.write_conn().await?;
-        let edge = serde_json::to_string(&update.edge).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let done = sqlx::query(UPDATE_SETTINGS)
-            .bind(id)
-            .bind(&update.name)
-            .bind(json_list(&update.origin_hosts))
-            .bind(update.max_age_secs)
-            .bind(update.s_maxage_secs)
-            .bind(edge)
-            .execute(&mut *conn)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
+both_dialects! {
+    #[async_trait]
+    impl ProjectStore for Db {
+        async fn update_project_settings(&self, id: i64, update: &ProjectSettingsUpdate) -> StoreResult<()> {
+            let (mut conn, _turn) = self.write_conn().await?;
+            let edge = serde_json::to_string(&update.edge).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let done = sqlx::query(UPDATE_SETTINGS)
+                .bind(id)
+                .bind(&update.name)
+                .bind(json_list(&update.origin_hosts))
+                .bind(update.max_age_secs)
+                .bind(update.s_maxage_secs)
+                .bind(edge)
+                .execute(&mut *conn)
+                .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
         }
-        Ok(())
-    }
 
-    async fn create_project(&self, new: &NewProject, now_ms: i64) -> StoreResult<Project> {
-        let (mut conn, _turn) = self.write_conn().await?;
-        let row: ProjectRow = sqlx::query_as(CREATE)
-            .bind(&new.token)
-            .bind(&new.name)
-            .bind(json_list(&new.origin_hosts))
-            .bind(now_ms)
-            .fetch_one(&mut *conn)
-            .await?;
-        row.try_into()
-    }
-
-    async fn project_by_token(&self, token: &str) -> StoreResult<Project> {
-        let row: ProjectRow = sqlx::query_as(BY_TOKEN).bind(token).fetch_one(&self.pool).await?;
-        row.try_into()
-    }
-
-    async fn project_by_id(&self, id: i64) -> StoreResult<Project> {
-        let row: ProjectRow = sqlx::query_as(BY_ID).bind(id).fetch_one(&self.pool).await?;
-        row.try_into()
-    }
-
-    async fn list_projects(&self) -> StoreResult<Vec<Project>> {
-        let rows: Vec<ProjectRow> = sqlx::query_as(LIST).fetch_all(&self.pool).await?;
-        convert(rows)
-    }
-
-    async fn set_membership(&self, user_id: i64, project_id: i64, role: Role) -> StoreResult<()> {
-        let (mut conn, _turn) = self.write_conn().await?;
-        sqlx::query(SET_MEMBERSHIP).bind(user_id).bind(project_id).bind(role.as_str()).execute(&mut *conn).await?;
-        Ok(())
-    }
-
-    async fn remove_membership(&self, user_id: i64, project_id: i64) -> StoreResult<()> {
-        let (mut conn, _turn) = self.write_conn().await?;
-        let done = sqlx::query(REMOVE_MEMBERSHIP).bind(user_id).bind(project_id).execute(&mut *conn).await?;
-        one_row(done.rows_affected())
-    }
-
-    async fn memberships_of(&self, user_id: i64) -> StoreResult<Vec<Membership>> {
-        let rows: Vec<MembershipRow> = sqlx::query_as(MEMBERSHIPS_OF).bind(user_id).fetch_all(&self.pool).await?;
-        convert(rows)
-    }
-
-    async fn membership(&self, user_id: i64, token: &str) -> StoreResult<Membership> {
-        let row: MembershipRow = sqlx::query_as(MEMBERSHIP).bind(user_id).bind(token).fetch_one(&self.pool).await?;
-        row.try_into()
-    }
-}
-
-#[async_trait]
-impl ProjectStore for PgStore {
-    async fn update_project_settings(&self, id: i64, update: &ProjectSettingsUpdate) -> StoreResult<()> {
-        let edge = serde_json::to_string(&update.edge).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let done = sqlx::query(UPDATE_SETTINGS)
-            .bind(id)
-            .bind(&update.name)
-            .bind(json_list(&update.origin_hosts))
-            .bind(update.max_age_secs)
-            .bind(update.s_maxage_secs)
-            .bind(edge)
-            .execute(&self.pool)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
+        async fn create_project(&self, new: &NewProject, now_ms: i64) -> StoreResult<Project> {
+            let (mut conn, _turn) = self.write_conn().await?;
+            let row: ProjectRow = sqlx::query_as(CREATE)
+                .bind(&new.token)
+                .bind(&new.name)
+                .bind(json_list(&new.origin_hosts))
+                .bind(now_ms)
+                .fetch_one(&mut *conn)
+                .await?;
+            row.try_into()
         }
-        Ok(())
-    }
 
-    async fn create_project(&self, new: &NewProject, now_ms: i64) -> StoreResult<Project> {
-        let row: ProjectRow = sqlx::query_as(CREATE)
-            .bind(&new.token)
-            .bind(&new.name)
-            .bind(json_list(&new.origin_hosts))
-            .bind(now_ms)
-            .fetch_one(&self.pool)
-            .await?;
-        row.try_into()
-    }
+        async fn project_by_token(&self, token: &str) -> StoreResult<Project> {
+            let row: ProjectRow = sqlx::query_as(BY_TOKEN).bind(token).fetch_one(&self.pool).await?;
+            row.try_into()
+        }
 
-    async fn project_by_token(&self, token: &str) -> StoreResult<Project> {
-        let row: ProjectRow = sqlx::query_as(BY_TOKEN).bind(token).fetch_one(&self.pool).await?;
-        row.try_into()
-    }
+        async fn project_by_id(&self, id: i64) -> StoreResult<Project> {
+            let row: ProjectRow = sqlx::query_as(BY_ID).bind(id).fetch_one(&self.pool).await?;
+            row.try_into()
+        }
 
-    async fn project_by_id(&self, id: i64) -> StoreResult<Project> {
-        let row: ProjectRow = sqlx::query_as(BY_ID).bind(id).fetch_one(&self.pool).await?;
-        row.try_into()
-    }
+        async fn list_projects(&self) -> StoreResult<Vec<Project>> {
+            let rows: Vec<ProjectRow> = sqlx::query_as(LIST).fetch_all(&self.pool).await?;
+            convert(rows)
+        }
 
-    async fn list_projects(&self) -> StoreResult<Vec<Project>> {
-        let rows: Vec<ProjectRow> = sqlx::query_as(LIST).fetch_all(&self.pool).await?;
-        convert(rows)
-    }
+        async fn set_membership(&self, user_id: i64, project_id: i64, role: Role) -> StoreResult<()> {
+            let (mut conn, _turn) = self.write_conn().await?;
+            sqlx::query(SET_MEMBERSHIP).bind(user_id).bind(project_id).bind(role.as_str()).execute(&mut *conn).await?;
+            Ok(())
+        }
 
-    async fn set_membership(&self, user_id: i64, project_id: i64, role: Role) -> StoreResult<()> {
-        sqlx::query(SET_MEMBERSHIP).bind(user_id).bind(project_id).bind(role.as_str()).execute(&self.pool).await?;
-        Ok(())
-    }
+        async fn remove_membership(&self, user_id: i64, project_id: i64) -> StoreResult<()> {
+            let (mut conn, _turn) = self.write_conn().await?;
+            let done = sqlx::query(REMOVE_MEMBERSHIP).bind(user_id).bind(project_id).execute(&mut *conn).await?;
+            one_row(done.rows_affected())
+        }
 
-    async fn remove_membership(&self, user_id: i64, project_id: i64) -> StoreResult<()> {
-        let done = sqlx::query(REMOVE_MEMBERSHIP).bind(user_id).bind(project_id).execute(&self.pool).await?;
-        one_row(done.rows_affected())
-    }
+        async fn memberships_of(&self, user_id: i64) -> StoreResult<Vec<Membership>> {
+            let rows: Vec<MembershipRow> = sqlx::query_as(MEMBERSHIPS_OF).bind(user_id).fetch_all(&self.pool).await?;
+            convert(rows)
+        }
 
-    async fn memberships_of(&self, user_id: i64) -> StoreResult<Vec<Membership>> {
-        let rows: Vec<MembershipRow> = sqlx::query_as(MEMBERSHIPS_OF).bind(user_id).fetch_all(&self.pool).await?;
-        convert(rows)
-    }
-
-    async fn membership(&self, user_id: i64, token: &str) -> StoreResult<Membership> {
-        let row: MembershipRow = sqlx::query_as(MEMBERSHIP).bind(user_id).bind(token).fetch_one(&self.pool).await?;
-        row.try_into()
+        async fn membership(&self, user_id: i64, token: &str) -> StoreResult<Membership> {
+            let row: MembershipRow = sqlx::query_as(MEMBERSHIP).bind(user_id).bind(token).fetch_one(&self.pool).await?;
+            row.try_into()
+        }
     }
 }

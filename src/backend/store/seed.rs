@@ -4,17 +4,23 @@ use async_trait::async_trait;
 use sqlx::QueryBuilder;
 
 use super::rows::json_list;
-use super::{PgStore, SeedRow, SqliteStore, StoreResult};
+use super::{SeedRow, StoreResult};
 
 /// Rows per INSERT: 13 parameters each stays far below both dialects' limits.
 const CHUNK: usize = 500;
 
-macro_rules! seed_rows {
-    ($name:ident, $db:ty, $pool:ty) => {
-        async fn $name(pool: &$pool, project_id: i64, rows: &[SeedRow]) -> StoreResult<()> {
-            let mut tx = pool.begin().await?;
+#[async_trait]
+pub(super) trait Seed {
+    async fn seed(&self, project_id: i64, rows: &[SeedRow]) -> StoreResult<()>;
+}
+
+both_dialects! {
+    #[async_trait]
+    impl Seed for Db {
+        async fn seed(&self, project_id: i64, rows: &[SeedRow]) -> StoreResult<()> {
+            let mut tx = self.pool.begin().await?;
             for chunk in rows.chunks(CHUNK) {
-                let mut q = QueryBuilder::<$db>::new(
+                let mut q = QueryBuilder::new(
                     "INSERT INTO invalidations (id, project_id, scope, paths, status, attempt, submitted_by, error, \
                      created_ms, updated_ms, finished_ms, next_run_ms, notified_ms) ",
                 );
@@ -40,13 +46,13 @@ macro_rules! seed_rows {
                 let paths: Vec<(uuid::Uuid, &String)> =
                     chunk.iter().flat_map(|r| r.paths.iter().map(move |p| (r.id.0, p))).collect();
                 let mut q =
-                    QueryBuilder::<$db>::new("INSERT INTO invalidation_paths (invalidation_id, project_id, path) ");
+                    QueryBuilder::new("INSERT INTO invalidation_paths (invalidation_id, project_id, path) ");
                 q.push_values(paths, |mut b, (id, path)| {
                     b.push_bind(id).push_bind(project_id).push_bind(path.clone());
                 });
                 q.build().execute(&mut *tx).await?;
 
-                let mut q = QueryBuilder::<$db>::new(
+                let mut q = QueryBuilder::new(
                     "INSERT INTO invalidation_events (invalidation_id, status, attempt, note, at_ms) ",
                 );
                 q.push_values(chunk.iter().flat_map(|r| [(r, true), (r, false)]), |mut b, (r, first)| {
@@ -62,27 +68,5 @@ macro_rules! seed_rows {
             tx.commit().await?;
             Ok(())
         }
-    };
-}
-
-seed_rows!(seed_sqlite, sqlx::Sqlite, sqlx::SqlitePool);
-seed_rows!(seed_pg, sqlx::Postgres, sqlx::PgPool);
-
-#[async_trait]
-pub(super) trait Seed {
-    async fn seed(&self, project_id: i64, rows: &[SeedRow]) -> StoreResult<()>;
-}
-
-#[async_trait]
-impl Seed for SqliteStore {
-    async fn seed(&self, project_id: i64, rows: &[SeedRow]) -> StoreResult<()> {
-        seed_sqlite(&self.pool, project_id, rows).await
-    }
-}
-
-#[async_trait]
-impl Seed for PgStore {
-    async fn seed(&self, project_id: i64, rows: &[SeedRow]) -> StoreResult<()> {
-        seed_pg(&self.pool, project_id, rows).await
     }
 }

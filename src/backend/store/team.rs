@@ -6,9 +6,50 @@ use async_trait::async_trait;
 use super::error::one_row;
 use super::rows::{convert, InvitationRow, MemberRow, UserRow};
 use super::users::END_PASSWORD_LINKS;
+use super::User;
 use super::{Invitation, InvitationKind, Joined, Member, NewInvitation, PgStore, SqliteStore, StoreError, StoreResult};
-use super::{TeamStore, User};
 use crate::domain::{InstanceRole, Role};
+
+/// Instance roles, members and invitations.
+#[async_trait]
+pub trait TeamStore {
+    /// `NotFound` when there is no such user.
+    async fn set_instance_role(&self, user_id: i64, role: Option<InstanceRole>) -> StoreResult<()>;
+    async fn record_sign_in(&self, user_id: i64, now_ms: i64) -> StoreResult<()>;
+    /// Bumps the session epoch: every session of the user ends at its next request.
+    async fn end_sessions(&self, user_id: i64) -> StoreResult<()>;
+    async fn members(&self, project_id: i64) -> StoreResult<Vec<Member>>;
+    /// Sets (`Some`) or removes (`None`) a member's role and answers the role
+    /// they had. `NotFound` when they are not a member, [`LAST_ADMIN`] when
+    /// the change would leave the project without an admin.
+    async fn change_member(&self, project_id: i64, user_id: i64, role: Option<Role>) -> StoreResult<Role>;
+    /// A new account that can sign in only once it has set a password
+    /// through an invitation (`password_set` false).
+    async fn create_invited_user(&self, email: &str, password_hash: &str, now_ms: i64) -> StoreResult<User>;
+    /// A new link. A password link ends the account's other open password
+    /// links; a join link ends the earlier join links of the same project.
+    async fn create_invitation(
+        &self,
+        new: &NewInvitation,
+        token_hash: &str,
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> StoreResult<()>;
+    /// The open (unused, unexpired) link with this token hash; `NotFound`
+    /// for an unknown, used or expired one alike.
+    async fn invitation(&self, token_hash: &str, now_ms: i64) -> StoreResult<Invitation>;
+    /// Uses a password link once, before it expires: sets the password and
+    /// ends the account's sessions and other password links. `NotFound` for
+    /// an unknown, used, expired or join link alike.
+    async fn accept_invitation(&self, token_hash: &str, password_hash: &str, now_ms: i64) -> StoreResult<User>;
+    /// Uses a join link once, before it expires, and makes the membership it
+    /// offers (a membership already there keeps its role). `NotFound` as above.
+    async fn accept_join(&self, token_hash: &str, now_ms: i64) -> StoreResult<Joined>;
+    /// Ends every open link `project_id` issued to the user; answers how many.
+    async fn end_invitations(&self, project_id: i64, user_id: i64, now_ms: i64) -> StoreResult<u64>;
+    /// Changes the role an open join link of the project offers; `NotFound` when there is none.
+    async fn set_invitation_role(&self, project_id: i64, user_id: i64, role: Role) -> StoreResult<()>;
+}
 
 const SET_INSTANCE_ROLE: &str = "UPDATE users SET instance_role = $2 WHERE id = $1";
 const RECORD_SIGN_IN: &str = "UPDATE users SET last_sign_in_ms = $2 WHERE id = $1";
@@ -64,166 +105,172 @@ const LOCK_PROJECT_SQLITE: &str = "UPDATE projects SET id = id WHERE id = $1";
 pub const LAST_ADMIN: StoreError =
     StoreError::Conflict("a project needs at least one admin: make someone else admin first");
 
-macro_rules! team_store {
-    ($store:ty, $lock:expr) => {
-        #[async_trait]
-        impl TeamStore for $store {
-            async fn set_instance_role(&self, user_id: i64, role: Option<InstanceRole>) -> StoreResult<()> {
-                let (mut conn, _turn) = self.write_conn().await?;
-                let role = role.map(|r| r.as_str());
-                let done = sqlx::query(SET_INSTANCE_ROLE).bind(user_id).bind(role).execute(&mut *conn).await?;
-                one_row(done.rows_affected())
-            }
+both_dialects! {
+    #[async_trait]
+    impl TeamStore for Db {
+        async fn set_instance_role(&self, user_id: i64, role: Option<InstanceRole>) -> StoreResult<()> {
+            let (mut conn, _turn) = self.write_conn().await?;
+            let role = role.map(|r| r.as_str());
+            let done = sqlx::query(SET_INSTANCE_ROLE).bind(user_id).bind(role).execute(&mut *conn).await?;
+            one_row(done.rows_affected())
+        }
 
-            async fn record_sign_in(&self, user_id: i64, now_ms: i64) -> StoreResult<()> {
-                let (mut conn, _turn) = self.write_conn().await?;
-                sqlx::query(RECORD_SIGN_IN).bind(user_id).bind(now_ms).execute(&mut *conn).await?;
-                Ok(())
-            }
+        async fn record_sign_in(&self, user_id: i64, now_ms: i64) -> StoreResult<()> {
+            let (mut conn, _turn) = self.write_conn().await?;
+            sqlx::query(RECORD_SIGN_IN).bind(user_id).bind(now_ms).execute(&mut *conn).await?;
+            Ok(())
+        }
 
-            async fn end_sessions(&self, user_id: i64) -> StoreResult<()> {
-                let (mut conn, _turn) = self.write_conn().await?;
-                let done = sqlx::query(END_SESSIONS).bind(user_id).execute(&mut *conn).await?;
-                one_row(done.rows_affected())
-            }
+        async fn end_sessions(&self, user_id: i64) -> StoreResult<()> {
+            let (mut conn, _turn) = self.write_conn().await?;
+            let done = sqlx::query(END_SESSIONS).bind(user_id).execute(&mut *conn).await?;
+            one_row(done.rows_affected())
+        }
 
-            async fn members(&self, project_id: i64) -> StoreResult<Vec<Member>> {
-                let rows: Vec<MemberRow> = sqlx::query_as(MEMBERS).bind(project_id).fetch_all(&self.pool).await?;
-                convert(rows)
-            }
+        async fn members(&self, project_id: i64) -> StoreResult<Vec<Member>> {
+            let rows: Vec<MemberRow> = sqlx::query_as(MEMBERS).bind(project_id).fetch_all(&self.pool).await?;
+            convert(rows)
+        }
 
-            async fn change_member(&self, project_id: i64, user_id: i64, role: Option<Role>) -> StoreResult<Role> {
-                let (mut conn, _turn) = self.write_conn().await?;
-                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-                let lock: Option<&str> = $lock;
-                if let Some(lock) = lock {
-                    sqlx::query(lock).bind(project_id).execute(&mut *tx).await?;
+        async fn change_member(&self, project_id: i64, user_id: i64, role: Option<Role>) -> StoreResult<Role> {
+            let (mut conn, _turn) = self.write_conn().await?;
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            sqlx::query(<Db as LockProject>::SQL).bind(project_id).execute(&mut *tx).await?;
+            let (current,): (String,) =
+                sqlx::query_as(ROLE_OF).bind(project_id).bind(user_id).fetch_one(&mut *tx).await?;
+            let current = Role::parse(&current).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            if current == Role::Admin && role != Some(Role::Admin) {
+                let (admins,): (i64,) = sqlx::query_as(ADMINS).bind(project_id).fetch_one(&mut *tx).await?;
+                if admins <= 1 {
+                    return Err(LAST_ADMIN);
                 }
-                let (current,): (String,) =
-                    sqlx::query_as(ROLE_OF).bind(project_id).bind(user_id).fetch_one(&mut *tx).await?;
-                let current = Role::parse(&current).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                if current == Role::Admin && role != Some(Role::Admin) {
-                    let (admins,): (i64,) = sqlx::query_as(ADMINS).bind(project_id).fetch_one(&mut *tx).await?;
-                    if admins <= 1 {
-                        return Err(LAST_ADMIN);
-                    }
+            }
+            match role {
+                Some(r) => sqlx::query(SET_ROLE).bind(project_id).bind(user_id).bind(r.as_str()),
+                None => sqlx::query(REMOVE).bind(project_id).bind(user_id),
+            }
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(current)
+        }
+
+        async fn create_invited_user(&self, email: &str, password_hash: &str, now_ms: i64) -> StoreResult<User> {
+            let (mut conn, _turn) = self.write_conn().await?;
+            let row: UserRow = sqlx::query_as(CREATE_INVITED)
+                .bind(email)
+                .bind(password_hash)
+                .bind(now_ms)
+                .fetch_one(&mut *conn)
+                .await?;
+            row.try_into()
+        }
+
+        async fn create_invitation(
+            &self,
+            new: &NewInvitation,
+            token_hash: &str,
+            now_ms: i64,
+            expires_ms: i64,
+        ) -> StoreResult<()> {
+            let (mut conn, _turn) = self.write_conn().await?;
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            match (new.kind, new.project_id) {
+                (InvitationKind::Password, _) => {
+                    sqlx::query(END_PASSWORD_LINKS).bind(new.user_id).bind(now_ms).execute(&mut *tx).await?;
                 }
-                match role {
-                    Some(r) => sqlx::query(SET_ROLE).bind(project_id).bind(user_id).bind(r.as_str()),
-                    None => sqlx::query(REMOVE).bind(project_id).bind(user_id),
+                (InvitationKind::Join, Some(project_id)) => {
+                    sqlx::query(END_PROJECT_LINKS)
+                        .bind(new.user_id)
+                        .bind(project_id)
+                        .bind(now_ms)
+                        .execute(&mut *tx)
+                        .await?;
                 }
+                (InvitationKind::Join, None) => {
+                    return Err(StoreError::Corrupt("a join link needs the project that issued it".into()))
+                }
+            }
+            sqlx::query(INVITE)
+                .bind(token_hash)
+                .bind(new.user_id)
+                .bind(now_ms)
+                .bind(expires_ms)
+                .bind(new.kind.as_str())
+                .bind(new.project_id)
+                .bind(new.role.map(|r| r.as_str()))
                 .execute(&mut *tx)
                 .await?;
-                tx.commit().await?;
-                Ok(current)
-            }
-
-            async fn create_invited_user(&self, email: &str, password_hash: &str, now_ms: i64) -> StoreResult<User> {
-                let (mut conn, _turn) = self.write_conn().await?;
-                let row: UserRow = sqlx::query_as(CREATE_INVITED)
-                    .bind(email)
-                    .bind(password_hash)
-                    .bind(now_ms)
-                    .fetch_one(&mut *conn)
-                    .await?;
-                row.try_into()
-            }
-
-            async fn create_invitation(
-                &self,
-                new: &NewInvitation,
-                token_hash: &str,
-                now_ms: i64,
-                expires_ms: i64,
-            ) -> StoreResult<()> {
-                let (mut conn, _turn) = self.write_conn().await?;
-                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-                match (new.kind, new.project_id) {
-                    (InvitationKind::Password, _) => {
-                        sqlx::query(END_PASSWORD_LINKS).bind(new.user_id).bind(now_ms).execute(&mut *tx).await?;
-                    }
-                    (InvitationKind::Join, Some(project_id)) => {
-                        sqlx::query(END_PROJECT_LINKS)
-                            .bind(new.user_id)
-                            .bind(project_id)
-                            .bind(now_ms)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                    (InvitationKind::Join, None) => {
-                        return Err(StoreError::Corrupt("a join link needs the project that issued it".into()))
-                    }
-                }
-                sqlx::query(INVITE)
-                    .bind(token_hash)
-                    .bind(new.user_id)
-                    .bind(now_ms)
-                    .bind(expires_ms)
-                    .bind(new.kind.as_str())
-                    .bind(new.project_id)
-                    .bind(new.role.map(|r| r.as_str()))
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                Ok(())
-            }
-
-            async fn invitation(&self, token_hash: &str, now_ms: i64) -> StoreResult<Invitation> {
-                let row: InvitationRow =
-                    sqlx::query_as(OPEN_INVITATION).bind(token_hash).bind(now_ms).fetch_one(&self.pool).await?;
-                row.try_into()
-            }
-
-            async fn accept_invitation(&self, token_hash: &str, password_hash: &str, now_ms: i64) -> StoreResult<User> {
-                let (mut conn, _turn) = self.write_conn().await?;
-                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-                let (user_id,): (i64,) =
-                    sqlx::query_as(USE_INVITATION).bind(token_hash).bind(now_ms).fetch_one(&mut *tx).await?;
-                let row: UserRow =
-                    sqlx::query_as(SET_PASSWORD).bind(user_id).bind(password_hash).fetch_one(&mut *tx).await?;
-                sqlx::query(END_PASSWORD_LINKS).bind(user_id).bind(now_ms).execute(&mut *tx).await?;
-                tx.commit().await?;
-                row.try_into()
-            }
-
-            async fn accept_join(&self, token_hash: &str, now_ms: i64) -> StoreResult<Joined> {
-                let (mut conn, _turn) = self.write_conn().await?;
-                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-                let (user_id, project_id, role): (i64, i64, String) =
-                    sqlx::query_as(USE_JOIN).bind(token_hash).bind(now_ms).fetch_one(&mut *tx).await?;
-                sqlx::query(JOIN).bind(user_id).bind(project_id).bind(&role).execute(&mut *tx).await?;
-                tx.commit().await?;
-                let role = Role::parse(&role).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                Ok(Joined { user_id, project_id, role })
-            }
-
-            async fn end_invitations(&self, project_id: i64, user_id: i64, now_ms: i64) -> StoreResult<u64> {
-                let (mut conn, _turn) = self.write_conn().await?;
-                let done = sqlx::query(END_PROJECT_LINKS)
-                    .bind(user_id)
-                    .bind(project_id)
-                    .bind(now_ms)
-                    .execute(&mut *conn)
-                    .await?;
-                Ok(done.rows_affected())
-            }
-
-            async fn set_invitation_role(&self, project_id: i64, user_id: i64, role: Role) -> StoreResult<()> {
-                let (mut conn, _turn) = self.write_conn().await?;
-                let done = sqlx::query(SET_INVITATION_ROLE)
-                    .bind(project_id)
-                    .bind(user_id)
-                    .bind(role.as_str())
-                    .execute(&mut *conn)
-                    .await?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::NotFound);
-                }
-                Ok(())
-            }
+            tx.commit().await?;
+            Ok(())
         }
-    };
+
+        async fn invitation(&self, token_hash: &str, now_ms: i64) -> StoreResult<Invitation> {
+            let row: InvitationRow =
+                sqlx::query_as(OPEN_INVITATION).bind(token_hash).bind(now_ms).fetch_one(&self.pool).await?;
+            row.try_into()
+        }
+
+        async fn accept_invitation(&self, token_hash: &str, password_hash: &str, now_ms: i64) -> StoreResult<User> {
+            let (mut conn, _turn) = self.write_conn().await?;
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            let (user_id,): (i64,) =
+                sqlx::query_as(USE_INVITATION).bind(token_hash).bind(now_ms).fetch_one(&mut *tx).await?;
+            let row: UserRow =
+                sqlx::query_as(SET_PASSWORD).bind(user_id).bind(password_hash).fetch_one(&mut *tx).await?;
+            sqlx::query(END_PASSWORD_LINKS).bind(user_id).bind(now_ms).execute(&mut *tx).await?;
+            tx.commit().await?;
+            row.try_into()
+        }
+
+        async fn accept_join(&self, token_hash: &str, now_ms: i64) -> StoreResult<Joined> {
+            let (mut conn, _turn) = self.write_conn().await?;
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            let (user_id, project_id, role): (i64, i64, String) =
+                sqlx::query_as(USE_JOIN).bind(token_hash).bind(now_ms).fetch_one(&mut *tx).await?;
+            sqlx::query(JOIN).bind(user_id).bind(project_id).bind(&role).execute(&mut *tx).await?;
+            tx.commit().await?;
+            let role = Role::parse(&role).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            Ok(Joined { user_id, project_id, role })
+        }
+
+        async fn end_invitations(&self, project_id: i64, user_id: i64, now_ms: i64) -> StoreResult<u64> {
+            let (mut conn, _turn) = self.write_conn().await?;
+            let done = sqlx::query(END_PROJECT_LINKS)
+                .bind(user_id)
+                .bind(project_id)
+                .bind(now_ms)
+                .execute(&mut *conn)
+                .await?;
+            Ok(done.rows_affected())
+        }
+
+        async fn set_invitation_role(&self, project_id: i64, user_id: i64, role: Role) -> StoreResult<()> {
+            let (mut conn, _turn) = self.write_conn().await?;
+            let done = sqlx::query(SET_INVITATION_ROLE)
+                .bind(project_id)
+                .bind(user_id)
+                .bind(role.as_str())
+                .execute(&mut *conn)
+                .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        }
+    }
 }
 
-team_store!(SqliteStore, Some(LOCK_PROJECT_SQLITE));
-team_store!(PgStore, Some(LOCK_PROJECT_PG));
+/// The statement that makes the last-admin check and the change one step
+/// (see [`LOCK_PROJECT_PG`] and [`LOCK_PROJECT_SQLITE`]).
+trait LockProject {
+    const SQL: &'static str;
+}
+
+impl LockProject for SqliteStore {
+    const SQL: &'static str = LOCK_PROJECT_SQLITE;
+}
+
+impl LockProject for PgStore {
+    const SQL: &'static str = LOCK_PROJECT_PG;
+}

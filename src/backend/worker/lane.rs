@@ -7,9 +7,9 @@ use std::time::Instant;
 
 use tokio_util::sync::CancellationToken;
 
-use super::handoff::{self, Handoff};
 use super::setup::SetupCell;
 use super::{Worker, WorkerError};
+use crate::backend::handoff::{self, Handoff};
 use crate::backend::now_ms;
 use crate::backend::store::{Invalidation, LeaseToken};
 

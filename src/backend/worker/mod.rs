@@ -17,14 +17,14 @@ use super::purge;
 use super::store::*;
 use crate::domain::Status;
 
-mod handoff;
+mod handed;
 mod job;
 mod lane;
 mod lease;
 mod metrics;
 mod setup;
 
-pub use handoff::{Handoff, Reserved};
+pub use crate::backend::handoff::{Handoff, Reserved};
 pub use lane::{CLAIM_BATCH, MAX_CLAIM_BATCH};
 use lease::{heartbeat, Lease};
 pub use metrics::WorkerMetrics;

@@ -3,9 +3,9 @@
 use sqlx::FromRow;
 use uuid::Uuid;
 
-use super::model::*;
 use super::StoreError;
 use super::{Invitation, InvitationKind, Member};
+use crate::backend::model::*;
 use crate::domain::{InstanceRole, InvalidationId, OriginPath, Role, Scope, Status, TargetKind};
 
 mod invalidation;

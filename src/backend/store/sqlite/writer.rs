@@ -31,38 +31,19 @@ use std::time::Duration;
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
-use super::batch_sizes::{BatchKind, BatchSizes};
 use super::checkpoint;
-use super::error::sqlite_error;
-use super::{StoreError, StoreResult};
+use super::turn::{ask_turn, Msg, Op, Reply, Turn};
+use crate::backend::store::batch_sizes::{BatchKind, BatchSizes};
+use crate::backend::store::error::{sqlite_error, StoreError, StoreResult};
 
 /// Most writes in one commit: bounds how long the first of them waits.
 const MAX_BATCH: usize = 256;
 /// Prepared statements kept by the writer's connection.
 const STATEMENT_CACHE: usize = 64;
 
-/// Told, after the commit, whether the transaction holding the write committed.
-type Reply = Box<dyn FnOnce(Result<(), String>) + Send>;
-/// One write: runs on the writer's connection, says whether it succeeded.
-type Op = Box<dyn FnOnce(&Connection) -> (bool, Reply) + Send>;
-
-/// What the writer's thread is sent.
-pub(super) enum Msg {
-    Write(Op),
-    /// A [`Turn`]: told once the lock is free, then the writer waits until
-    /// the second channel's sender (held by the turn) is dropped.
-    Pause(oneshot::Sender<()>, mpsc::Receiver<()>),
-}
-
 /// The longest a [`Turn`] keeps the writer waiting: past it the writer goes
 /// on, and the turn's holder waits for the lock like any SQLite client.
 const MAX_PAUSE: Duration = Duration::from_secs(30);
-
-/// The write lock left free, while this lives, for a write through the pool
-/// or the checkpointer's catch-up (`checkpoint.rs`).
-pub(crate) struct Turn {
-    _release: mpsc::Sender<()>,
-}
 
 #[derive(Clone)]
 pub(crate) struct Writer {
@@ -148,15 +129,6 @@ impl Writer {
         on_grant.await.map_err(|_| stopped())?;
         Ok(turn)
     }
-}
-
-/// Queues a turn on `ops`: the turn, and what tells that it has come.
-/// `None` once the writer has stopped.
-pub(super) fn ask_turn(ops: &mpsc::Sender<Msg>) -> Option<(Turn, oneshot::Receiver<()>)> {
-    let (granted, on_grant) = oneshot::channel();
-    let (release, released) = mpsc::channel();
-    ops.send(Msg::Pause(granted, released)).ok()?;
-    Some((Turn { _release: release }, on_grant))
 }
 
 fn stopped() -> StoreError {

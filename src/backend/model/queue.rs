@@ -4,7 +4,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Invalidation, Target};
+use super::invalidation::Invalidation;
+use super::lease::LeaseToken;
+use super::project::Target;
 use crate::domain::{Status, TargetKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,34 +82,6 @@ pub enum JobChange {
     Finish { status: Status, error: Option<String>, note: Option<String>, at_ms: i64, notified: bool },
 }
 
-/// Proof of one claim on a job. Every claim gets a fresh token and every
-/// worker write checks it, so a task whose lease expired cannot write any
-/// more, even when the same process claimed the job again in another task.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct LeaseToken(pub String);
-
-impl LeaseToken {
-    pub fn new() -> Self {
-        LeaseToken(uuid::Uuid::new_v4().simple().to_string())
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl Default for LeaseToken {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl std::fmt::Display for LeaseToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 /// A job as claimed: the invalidation, the claim's token, when the lease
 /// ends, and how many times this attempt has been claimed (this claim included).
 #[derive(Debug, Clone)]
@@ -121,19 +95,18 @@ pub struct Claimed {
     pub setup_version: Option<i64>,
 }
 
-/// The lease a new invalidation is stored under when it is handed straight to
-/// an idle worker (see [`super::NewInvalidation::lease`]): its first claim.
-#[derive(Debug, Clone)]
-pub struct NewLease {
-    pub owner: String,
-    pub token: LeaseToken,
-    pub until_ms: i64,
-}
-
 /// A new invalidation as stored, with its project's setup version at that
 /// moment (what a claim returns, for a job stored leased).
 #[derive(Debug, Clone)]
 pub struct Inserted {
     pub invalidation: Invalidation,
     pub setup_version: Option<i64>,
+}
+
+/// The queue at a glance, for the metrics: how many invalidations are in
+/// each status (by status code), and when the oldest RECEIVED one last moved.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueueStats {
+    pub by_status: Vec<(String, i64)>,
+    pub oldest_received_ms: Option<i64>,
 }

@@ -24,8 +24,8 @@ use sqlx::PgPool;
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
+use super::batch::{self, Batcher, Write};
 use crate::backend::store::batch_sizes::{BatchKind, BatchSizes};
-use crate::backend::store::pg_batch::{self, Batcher, Write};
 use crate::backend::store::{JobChange, StoreError, StoreResult};
 use crate::domain::InvalidationId;
 
@@ -105,9 +105,9 @@ async fn store(pool: PgPool, batch: Vec<Apply>) {
     // one after the other, so this is only a lease that changed hands).
     let mut seen = HashSet::new();
     let (batch, later): (Vec<Apply>, Vec<Apply>) = batch.into_iter().partition(|a| seen.insert(a.id));
-    pg_batch::store(&pool, &(), batch).await;
+    batch::store(&pool, &(), batch).await;
     for a in later {
-        pg_batch::alone(&pool, &(), a).await;
+        batch::alone(&pool, &(), a).await;
     }
 }
 

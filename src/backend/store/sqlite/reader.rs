@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-use super::error::sqlite_error;
-use super::StoreResult;
+use crate::backend::store::error::sqlite_error;
+use crate::backend::store::error::StoreResult;
 
 /// Idle connections kept (one per runtime thread is what a busy API uses).
 const MAX_IDLE: usize = 8;

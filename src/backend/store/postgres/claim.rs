@@ -13,9 +13,9 @@ use std::collections::BTreeMap;
 use sqlx::{FromRow, PgPool, Row};
 use tokio::sync::oneshot;
 
-use super::claimed;
+use super::batch::{self, Batcher, Write};
 use crate::backend::store::batch_sizes::{BatchKind, BatchSizes};
-use crate::backend::store::pg_batch::{self, Batcher, Write};
+use crate::backend::store::jobs::claimed;
 use crate::backend::store::rows::ClaimRow;
 use crate::backend::store::{Claimed, LeaseToken, StoreError, StoreResult};
 
@@ -58,7 +58,7 @@ pub(in crate::backend::store) struct Claim {
 /// The queue of claims in front of [`CLAIMERS`] claimers.
 pub(in crate::backend::store) fn start(pool: PgPool, sizes: BatchSizes) -> Batcher<Claim> {
     Batcher::start(pool, CLAIMERS, MAX_BATCH, (sizes, BatchKind::Claim), |pool, batch| {
-        Box::pin(async move { pg_batch::store(&pool, &(), batch).await })
+        Box::pin(async move { batch::store(&pool, &(), batch).await })
     })
 }
 

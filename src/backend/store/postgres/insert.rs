@@ -27,10 +27,11 @@ use sqlx::PgPool;
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use super::batch_sizes::{BatchKind, BatchSizes};
-use super::pg_batch::{self, Batcher, Write};
-use super::rows::{json_list, submitter_ids, ClaimRow};
-use super::{Inserted, NewInvalidation, StoreError, StoreResult};
+use super::batch::{self, Batcher, Write};
+use crate::backend::model::{Inserted, NewInvalidation};
+use crate::backend::store::batch_sizes::{BatchKind, BatchSizes};
+use crate::backend::store::error::{StoreError, StoreResult};
+use crate::backend::store::rows::{json_list, submitter_ids, ClaimRow};
 
 /// One inserter: while its statement runs the next batch queues, so the
 /// batches grow with the load. Two or three (measured with the worker
@@ -76,7 +77,7 @@ const INSERT_MANY: &str = "WITH input AS (SELECT * FROM unnest($1::uuid[], $2::i
      FROM inv, announced";
 
 /// A submission waiting for its batch, and who to tell.
-pub(super) struct Insert {
+pub(in crate::backend::store) struct Insert {
     new: NewInvalidation,
     reply: oneshot::Sender<StoreResult<Inserted>>,
 }
@@ -87,12 +88,12 @@ pub(super) fn start(pool: PgPool, announcer_id: String, sizes: BatchSizes) -> Ba
     let id: Arc<str> = announcer_id.into();
     Batcher::start(pool, INSERTERS, MAX_BATCH, (sizes, BatchKind::Insert), move |pool, batch| {
         let id = id.clone();
-        Box::pin(async move { pg_batch::store(&pool, &id, batch).await })
+        Box::pin(async move { batch::store(&pool, &id, batch).await })
     })
 }
 
 /// Stores `new` in the next batch; its row once that batch has committed.
-pub(super) async fn insert(queue: &Batcher<Insert>, new: NewInvalidation) -> StoreResult<Inserted> {
+pub(in crate::backend::store) async fn insert(queue: &Batcher<Insert>, new: NewInvalidation) -> StoreResult<Inserted> {
     queue.call(|reply| Insert { new, reply }).await
 }
 

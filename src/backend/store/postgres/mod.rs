@@ -1,4 +1,6 @@
-//! PostgreSQL: connection setup. The queries are in the per-aggregate modules.
+//! PostgreSQL: the connection, and the batchers that store inserts, claims
+//! and the worker's progress in few statements. The queries are in the
+//! per-aggregate modules.
 
 use std::time::Duration;
 
@@ -6,21 +8,31 @@ use async_trait::async_trait;
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgPool, PgPoolOptions, Postgres};
 
+use batch::Batcher;
+use claim::Claim;
+use group::Apply;
+use insert::Insert;
+
 use super::batch_sizes::{BatchMetrics, BatchSizes};
-use super::jobs::{Apply, Claim};
-use super::pg_batch::Batcher;
-use super::pg_insert::Insert;
-use super::writer::Turn;
-use super::{Health, PoolSize, StoreResult, ACQUIRE_TIMEOUT};
+use super::error::StoreResult;
+use super::health::{Health, PING};
+use super::pool::{PoolSize, ACQUIRE_TIMEOUT};
+use super::sqlite::turn::Turn;
+
+mod batch;
+mod claim;
+mod group;
+pub(super) mod insert;
+mod jobs;
 
 pub struct PgStore {
     pub(super) pool: PgPool,
     /// New invalidations, stored in batches (`pg_insert.rs`).
     pub(super) inserts: Batcher<Insert>,
     /// The worker's groups of changes, stored in batches (`jobs/pg_group/`).
-    pub(super) applies: Batcher<Apply>,
+    applies: Batcher<Apply>,
     /// The lanes' claims, made in batches (`jobs/pg_claim.rs`).
-    pub(super) claims: Batcher<Claim>,
+    claims: Batcher<Claim>,
     /// This store's NOTIFY payload, so that its listener skips its own announcements.
     pub(super) announcer_id: String,
     /// Where the three batchers record their sizes.
@@ -42,9 +54,9 @@ impl PgStore {
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         let announcer_id = uuid::Uuid::new_v4().simple().to_string();
         let sizes = BatchSizes::default();
-        let inserts = super::pg_insert::start(pool.clone(), announcer_id.clone(), sizes.clone());
-        let applies = super::jobs::start_applies(pool.clone(), sizes.clone());
-        let claims = super::jobs::start_claims(pool.clone(), sizes.clone());
+        let inserts = insert::start(pool.clone(), announcer_id.clone(), sizes.clone());
+        let applies = group::start(pool.clone(), sizes.clone());
+        let claims = claim::start(pool.clone(), sizes.clone());
         Ok(PgStore { pool, inserts, applies, claims, announcer_id, sizes })
     }
 
@@ -62,7 +74,7 @@ impl Health for PgStore {
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query(super::PING).execute(&self.pool).await?;
+        sqlx::query(PING).execute(&self.pool).await?;
         Ok(())
     }
 

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
-use super::writer::{ask_turn, Msg};
+use super::turn::{ask_turn, Msg};
 
 /// How often the checkpointer moves the WAL's pages into the database file.
 pub(super) const EVERY: Duration = Duration::from_millis(500);

@@ -1,43 +1,9 @@
-use chrono::{DateTime, TimeZone, Utc};
+//! Projects, their purge targets, API keys and notification hooks.
+
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{InstanceRole, InvalidationId, Role, Scope, Status, TargetKind};
-
-mod queue;
-pub use queue::*;
-
-pub fn from_ms(ms: i64) -> DateTime<Utc> {
-    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
-}
-
-#[derive(Clone)]
-pub struct User {
-    pub id: i64,
-    pub email: String,
-    pub password_hash: String,
-    /// Bumped when the password changes or the user is removed: sessions
-    /// signed in under an older epoch end.
-    pub session_epoch: i64,
-    /// `owner` or `staff` across every project, beside the memberships.
-    pub instance_role: Option<InstanceRole>,
-    pub last_sign_in: Option<DateTime<Utc>>,
-    /// False for an account an invitation created, until its holder sets a
-    /// password (through the link, or `server user passwd`).
-    pub password_set: bool,
-}
-
-impl std::fmt::Debug for User {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("User")
-            .field("id", &self.id)
-            .field("email", &self.email)
-            .field("password_hash", &"[redacted]")
-            .field("session_epoch", &self.session_epoch)
-            .field("instance_role", &self.instance_role)
-            .field("password_set", &self.password_set)
-            .finish()
-    }
-}
+use crate::domain::{Role, TargetKind};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Project {
@@ -136,12 +102,6 @@ pub struct NewProject {
     pub origin_hosts: Vec<String>,
 }
 
-#[derive(Debug, Clone)]
-pub struct Membership {
-    pub project: Project,
-    pub role: Role,
-}
-
 #[derive(Clone)]
 pub struct Target {
     pub id: i64,
@@ -159,7 +119,7 @@ impl std::fmt::Debug for Target {
             .field("kind", &self.kind)
             .field("name", &self.name)
             // Credentials, path and query may all carry secrets.
-            .field("url", &crate::backend::targets::host_only(&self.url))
+            .field("url", &host_only(&self.url))
             .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
             .finish()
     }
@@ -170,42 +130,9 @@ impl std::fmt::Debug for NewTarget {
         f.debug_struct("NewTarget")
             .field("kind", &self.kind)
             .field("name", &self.name)
-            .field("url", &crate::backend::targets::host_only(&self.url))
+            .field("url", &host_only(&self.url))
             .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
             .finish()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn debug_output_never_shows_secrets() {
-        let user = User {
-            id: 1,
-            email: "a@x.io".into(),
-            password_hash: "$argon2id$v=19$HASH".into(),
-            session_epoch: 0,
-            instance_role: None,
-            last_sign_in: None,
-            password_set: true,
-        };
-        let shown = format!("{user:?}");
-        assert!(shown.contains("a@x.io") && !shown.contains("HASH") && !shown.contains("argon2"), "{shown}");
-        let target = Target {
-            id: 1,
-            project_id: 1,
-            kind: TargetKind::Webhook,
-            name: "hook".into(),
-            url: "https://user:pw@hooks.example/purge?token=T0K".into(),
-            secret: Some("s3cret".into()),
-        };
-        let shown = format!("{target:?}");
-        assert!(shown.contains("hooks.example"), "{shown}");
-        for secret in ["pw", "user", "T0K", "s3cret", "/purge"] {
-            assert!(!shown.contains(secret), "{secret} in {shown}");
-        }
     }
 }
 
@@ -238,76 +165,92 @@ pub struct NewApiKey {
     pub role: Role,
 }
 
-/// Who asked for an invalidation: shown in the log.
-#[derive(Debug, Clone)]
-pub enum Submitter {
-    User { id: i64, email: String },
-    ApiKey { id: i64, name: String },
+/// A project's notification hook.
+#[derive(Clone)]
+pub struct Hook {
+    pub id: i64,
+    pub project_id: i64,
+    pub name: String,
+    pub url: String,
+    pub secret: Option<String>,
+    /// Called on every final status, not only on errors.
+    pub every_final: bool,
+    pub last_result: Option<String>,
+    pub last_at: Option<DateTime<Utc>>,
 }
 
-impl Submitter {
-    pub fn label(&self) -> String {
-        match self {
-            Submitter::User { email, .. } => email.clone(),
-            Submitter::ApiKey { name, .. } => format!("API key {name}"),
+impl std::fmt::Debug for Hook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hook")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("url", &host_only(&self.url))
+            .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
+            .field("every_final", &self.every_final)
+            .finish()
+    }
+}
+
+#[derive(Clone)]
+pub struct NewHook {
+    pub name: String,
+    pub url: String,
+    pub secret: Option<String>,
+    pub every_final: bool,
+}
+
+/// A project with its latest invalidation and how many ended in an error.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectSummary {
+    pub project: Project,
+    pub last_invalidation: Option<DateTime<Utc>>,
+    pub invalidations: i64,
+    pub errors: i64,
+}
+
+/// Only the scheme, host and port: what members who do not manage targets
+/// see (the path and query may carry tokens).
+pub fn host_only(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(u) => match (u.host_str(), u.port()) {
+            (Some(host), Some(port)) => format!("{}://{host}:{port}/", u.scheme()),
+            (Some(host), None) => format!("{}://{host}/", u.scheme()),
+            _ => "(invalid URL)".to_owned(),
+        },
+        Err(_) => "(invalid URL)".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::model::User;
+
+    #[test]
+    fn debug_output_never_shows_secrets() {
+        let user = User {
+            id: 1,
+            email: "a@x.io".into(),
+            password_hash: "$argon2id$v=19$HASH".into(),
+            session_epoch: 0,
+            instance_role: None,
+            last_sign_in: None,
+            password_set: true,
+        };
+        let shown = format!("{user:?}");
+        assert!(shown.contains("a@x.io") && !shown.contains("HASH") && !shown.contains("argon2"), "{shown}");
+        let target = Target {
+            id: 1,
+            project_id: 1,
+            kind: TargetKind::Webhook,
+            name: "hook".into(),
+            url: "https://user:pw@hooks.example/purge?token=T0K".into(),
+            secret: Some("s3cret".into()),
+        };
+        let shown = format!("{target:?}");
+        assert!(shown.contains("hooks.example"), "{shown}");
+        for secret in ["pw", "user", "T0K", "s3cret", "/purge"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
         }
     }
-}
-
-#[derive(Debug, Clone)]
-pub struct NewInvalidation {
-    pub id: InvalidationId,
-    pub project_id: i64,
-    pub scope: Scope,
-    pub paths: Vec<String>,
-    pub submitter: Submitter,
-    pub idempotency_key: Option<String>,
-    pub request_hash: Option<String>,
-    pub now_ms: i64,
-    /// Its audit row, stored in the same transaction.
-    pub audit: super::NewAuditEntry,
-    /// Stored already claimed, under this lease, by an idle worker of this
-    /// process (`worker::Handoff`): no claim statement follows. `None`: queued
-    /// for any worker to claim.
-    pub lease: Option<NewLease>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Invalidation {
-    pub id: InvalidationId,
-    pub project_id: i64,
-    pub scope: Scope,
-    pub paths: Vec<String>,
-    pub status: Status,
-    pub attempt: i32,
-    pub submitted_by: String,
-    pub error: Option<String>,
-    pub created: DateTime<Utc>,
-    pub updated: DateTime<Utc>,
-    pub finished: Option<DateTime<Utc>>,
-    pub request_hash: Option<String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct ListQuery {
-    /// Keyset cursor: only rows with an id strictly below it (ids are UUID v7, so time-ordered).
-    pub before: Option<InvalidationId>,
-    pub status: Option<Status>,
-    /// Matches an Invalidation ID exactly, or a submitted path exactly or by prefix.
-    pub search: Option<String>,
-    pub limit: i64,
-}
-
-impl Default for ListQuery {
-    fn default() -> Self {
-        ListQuery { before: None, status: None, search: None, limit: 20 }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct StatusEvent {
-    pub status: Status,
-    pub attempt: i32,
-    pub note: Option<String>,
-    pub at: DateTime<Utc>,
 }

@@ -18,14 +18,14 @@ use futures::future::{join_all, BoxFuture};
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot, Mutex};
 
-use super::batch_sizes::{BatchKind, BatchSizes};
-use super::{StoreError, StoreResult};
+use crate::backend::store::batch_sizes::{BatchKind, BatchSizes};
+use crate::backend::store::error::{StoreError, StoreResult};
 
 /// Stores one batch and answers each of its callers.
 pub(super) type Handler<J> = Arc<dyn Fn(PgPool, Vec<J>) -> BoxFuture<'static, ()> + Send + Sync>;
 
 /// The queue in front of the runners. They end once it is dropped.
-pub(super) struct Batcher<J> {
+pub(in crate::backend::store) struct Batcher<J> {
     jobs: mpsc::Sender<J>,
 }
 

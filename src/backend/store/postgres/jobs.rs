@@ -11,10 +11,13 @@ use async_trait::async_trait;
 use sqlx::postgres::PgListener;
 use tokio::sync::Notify;
 
-use super::*;
-use super::{pg_claim, pg_group};
+use super::{claim, group};
+use crate::backend::model::{Claimed, LeaseToken};
 use crate::backend::store::error::leased;
-use crate::backend::store::{JobChange, JobQueue, PgStore, StoreError};
+use crate::backend::store::error::StoreResult;
+use crate::backend::store::jobs::*;
+use crate::backend::store::{JobChange, JobQueue, PgStore, QueueStats, StoreError};
+use crate::domain::InvalidationId;
 
 /// A status change and its event row; the attempt, or no row once the lease
 /// is lost. `$1` status, `$2` time, `$3` id, `$4` lease, `$5` note.
@@ -61,7 +64,7 @@ impl JobQueue for PgStore {
             return Ok(Vec::new());
         }
         // With the claims of other lanes, in one statement (`pg_claim.rs`).
-        pg_claim::claim(&self.claims, owner, leases, now_ms, lease_ms).await
+        claim::claim(&self.claims, owner, leases, now_ms, lease_ms).await
     }
 
     async fn extend_lease(
@@ -78,9 +81,9 @@ impl JobQueue for PgStore {
 
     async fn apply(&self, id: InvalidationId, lease: &LeaseToken, changes: Vec<JobChange>) -> StoreResult<()> {
         // With the groups of other jobs, in one statement (`pg_group/`).
-        if pg_group::groupable(&changes) {
+        if group::groupable(&changes) {
             let lease = lease.as_str().to_owned();
-            return self.applies.call(|reply| pg_group::Apply { id, lease, changes, reply }).await;
+            return self.applies.call(|reply| group::Apply { id, lease, changes, reply }).await;
         }
         let mut tx = self.pool.begin().await?;
         for change in &changes {
@@ -117,6 +120,10 @@ impl JobQueue for PgStore {
     async fn announce_job(&self) -> StoreResult<()> {
         sqlx::query(ANNOUNCE).bind(&self.announcer_id).execute(&self.pool).await?;
         Ok(())
+    }
+
+    async fn queue_stats(&self) -> StoreResult<QueueStats> {
+        self.read_queue_stats().await
     }
 }
 

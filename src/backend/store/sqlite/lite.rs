@@ -6,8 +6,8 @@ use std::borrow::Cow;
 
 use rusqlite::{Connection, ToSql};
 
-use super::error::sqlite_error;
-use super::StoreResult;
+use crate::backend::store::error::sqlite_error;
+use crate::backend::store::error::StoreResult;
 
 /// `sql` written for both dialects (`$1`, `$2`…) as SQLite numbers its
 /// parameters for positional binding (`?1`, `?2`…): SQLite reads `$1` as a

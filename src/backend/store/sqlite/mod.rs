@@ -1,4 +1,5 @@
-//! SQLite: connection setup. The queries are in the per-aggregate modules.
+//! SQLite: the connection, its single writer (group commit), the inline
+//! reader and the checkpointer. The queries are in the per-aggregate modules.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -7,9 +8,21 @@ use async_trait::async_trait;
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{Sqlite, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
-use super::reader::Reader;
-use super::writer::{Turn, Writer};
-use super::{BatchMetrics, Health, PoolSize, StoreError, StoreResult, ACQUIRE_TIMEOUT};
+use reader::Reader;
+use turn::Turn;
+use writer::Writer;
+
+use super::batch_sizes::BatchMetrics;
+use super::error::{StoreError, StoreResult};
+use super::health::{Health, PING};
+use super::pool::{PoolSize, ACQUIRE_TIMEOUT};
+
+mod checkpoint;
+mod jobs;
+pub(super) mod lite;
+mod reader;
+pub(super) mod turn;
+mod writer;
 
 pub struct SqliteStore {
     pub(super) pool: SqlitePool,
@@ -95,7 +108,7 @@ impl Health for SqliteStore {
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query(super::PING).execute(&self.pool).await?;
+        sqlx::query(PING).execute(&self.pool).await?;
         Ok(())
     }
 

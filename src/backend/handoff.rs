@@ -19,20 +19,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::backend::model::{Claimed, Inserted, LeaseToken, NewLease};
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
-use tokio::task::JoinSet;
-use tokio_util::sync::CancellationToken;
-
-use super::setup::SetupCell;
-use super::{Worker, WorkerError};
-use crate::backend::store::{Claimed, Inserted, LeaseToken, NewLease};
 
 /// A handed-over job, when its lease was taken (sent with the insert) and
 /// its slot, freed when the job ends.
-pub(super) type Delivery = (Claimed, Instant, OwnedSemaphorePermit);
+pub(crate) type Delivery = (Claimed, Instant, OwnedSemaphorePermit);
 
 /// The hand-over point between this process's submissions and its worker.
-/// Cheap to clone; inert until the worker runs ([`super::Worker::with_handoff`]).
+/// Cheap to clone; inert until the worker runs (`Worker::take_new_jobs_from`).
 #[derive(Clone)]
 pub struct Handoff {
     inner: Arc<Inner>,
@@ -95,53 +90,19 @@ impl Handoff {
     }
 
     /// The worker's end of the hand-over; `None` if a worker already took it.
-    pub(super) fn take_receiver(&self) -> Option<mpsc::UnboundedReceiver<Delivery>> {
+    pub(crate) fn take_receiver(&self) -> Option<mpsc::UnboundedReceiver<Delivery>> {
         self.inner.receiver.lock().unwrap_or_else(|e| e.into_inner()).take()
     }
 
     /// A lane goes to sleep after finding nothing to claim; the guard wakes it.
-    pub(super) fn idle(&self) -> IdleLane {
+    pub(crate) fn idle(&self) -> IdleLane {
         self.inner.idle.fetch_add(1, Ordering::SeqCst);
         IdleLane(self.clone())
     }
 }
 
-impl Worker {
-    /// Runs the jobs handed over by this process's submissions, each in its
-    /// slot, until `cancel` fires; then refuses new ones, runs those already
-    /// handed over and waits for all of them.
-    pub(super) async fn handed(self, mut jobs: mpsc::UnboundedReceiver<Delivery>, cancel: CancellationToken) {
-        let mut running = JoinSet::new();
-        let start = |running: &mut JoinSet<()>, (claimed, sent, slot): Delivery| {
-            let worker = self.clone();
-            self.metrics.handed.increment(1);
-            running.spawn(async move {
-                let _slot = slot;
-                if let Err(WorkerError::Fatal(e)) = worker.run_claimed(claimed, sent, &SetupCell::new()).await {
-                    tracing::error!(error = %e, "job failed");
-                }
-            });
-        };
-        loop {
-            tokio::select! {
-                _ = cancel.cancelled() => break,
-                next = jobs.recv() => match next {
-                    Some(delivery) => start(&mut running, delivery),
-                    None => break,
-                },
-                Some(_) = running.join_next(), if !running.is_empty() => {}
-            }
-        }
-        jobs.close();
-        while let Ok(delivery) = jobs.try_recv() {
-            start(&mut running, delivery);
-        }
-        while running.join_next().await.is_some() {}
-    }
-}
-
 /// Counts a lane as idle while it lives.
-pub(super) struct IdleLane(Handoff);
+pub(crate) struct IdleLane(Handoff);
 
 impl Drop for IdleLane {
     fn drop(&mut self) {

@@ -7,12 +7,13 @@ use async_trait::async_trait;
 use rusqlite::{Connection, ToSql};
 use tokio::sync::Notify;
 
-use super::*;
+use super::lite::{execute, query_opt};
+use crate::backend::model::Claimed;
 use crate::backend::store::error::leased;
 use crate::backend::store::invalidations::INSERT_EVENT;
-use crate::backend::store::lite::{execute, query_opt};
+use crate::backend::store::jobs::*;
 use crate::backend::store::rows::ClaimRow;
-use crate::backend::store::{JobChange, JobQueue, LeaseToken, SqliteStore, StoreError, StoreResult};
+use crate::backend::store::{JobChange, JobQueue, LeaseToken, QueueStats, SqliteStore, StoreError, StoreResult};
 use crate::domain::{InvalidationId, Status};
 
 /// Takes the oldest runnable job: queued or in flight, due, with no live lease.
@@ -96,6 +97,10 @@ impl JobQueue for SqliteStore {
 
     async fn announce_job(&self) -> StoreResult<()> {
         Ok(())
+    }
+
+    async fn queue_stats(&self) -> StoreResult<QueueStats> {
+        self.read_queue_stats().await
     }
 }
 

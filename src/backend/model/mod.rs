@@ -1,0 +1,19 @@
+//! The entities the store returns and the services pass around: accounts,
+//! projects and their targets, invalidations, the worker's queue, the audit
+//! trail. Below storage and the services alike; imports only the domain.
+
+mod account;
+mod audit;
+mod invalidation;
+mod lease;
+mod project;
+mod queue;
+mod time;
+
+pub use account::*;
+pub use audit::*;
+pub use invalidation::*;
+pub use lease::*;
+pub use project::*;
+pub use queue::*;
+pub use time::from_ms;

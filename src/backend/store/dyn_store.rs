@@ -1,0 +1,60 @@
+//! The whole store as one object: every aggregate's trait, in one dialect.
+
+use std::sync::Arc;
+
+use super::audit::AuditStore;
+use super::changes::ChangeFeed;
+use super::health::Health;
+use super::hooks::HookStore;
+use super::housekeeping::HousekeepingStore;
+use super::invalidations::InvalidationStore;
+use super::jobs::JobQueue;
+use super::keys::KeyStore;
+use super::overview::OverviewStore;
+use super::projects::ProjectStore;
+use super::targets::TargetStore;
+use super::team::TeamStore;
+use super::users::UserStore;
+
+/// Everything the console, the API and the worker persist.
+pub trait Store:
+    Health
+    + UserStore
+    + ProjectStore
+    + TeamStore
+    + OverviewStore
+    + HousekeepingStore
+    + AuditStore
+    + HookStore
+    + ChangeFeed
+    + TargetStore
+    + KeyStore
+    + InvalidationStore
+    + JobQueue
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<T> Store for T where
+    T: Health
+        + UserStore
+        + ProjectStore
+        + TeamStore
+        + OverviewStore
+        + HousekeepingStore
+        + AuditStore
+        + HookStore
+        + ChangeFeed
+        + TargetStore
+        + KeyStore
+        + InvalidationStore
+        + JobQueue
+        + Send
+        + Sync
+        + 'static
+{
+}
+
+pub type DynStore = Arc<dyn Store>;
