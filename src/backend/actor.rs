@@ -2,8 +2,8 @@
 //! project and one role in it. Every service method takes one and checks the
 //! role itself, so no entry point can forget to.
 
-use super::audit::RequestMeta;
 use super::error::ServiceError;
+use super::model::RequestMeta;
 use super::store::{Project, Submitter};
 use crate::domain::{InstanceRole, Role};
 
@@ -64,3 +64,8 @@ impl Actor {
         }
     }
 }
+
+/// The client address of a request, as the server's `client_ip` layer
+/// resolved it; `None` when the connection has no peer address (in-process tests).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientIp(pub Option<std::net::IpAddr>);

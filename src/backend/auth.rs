@@ -64,9 +64,15 @@ async fn verify(password: String, hash: Option<String>) -> Result<bool, AuthErro
     .map_err(|e| AuthError::Hash(e.to_string()))?
 }
 
+/// `n` random ASCII letters and digits: generated passwords and API keys.
+pub fn random_alphanumeric(n: usize) -> String {
+    use rand::distributions::{Alphanumeric, DistString};
+    Alphanumeric.sample_string(&mut rand::thread_rng(), n)
+}
+
 /// A 20-character random password, for first start and `user add`/`user passwd`.
 pub fn random_password() -> String {
-    super::random_alphanumeric(20)
+    random_alphanumeric(20)
 }
 
 pub fn normalize_email(email: &str) -> String {

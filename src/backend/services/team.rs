@@ -8,12 +8,12 @@
 //! set a password, and only by whoever may manage everything that account
 //! can reach; a join link works only with the account's own password.
 
-use super::accounts::AccountService;
-use super::audit::RequestMeta;
-use super::auth::{hash_password, normalize_email, AuthError};
-use super::keys::hash_key;
-use super::store::{DynStore, Invitation, InvitationKind, Member, NewInvitation, StoreError, User};
-use super::{now_ms, random_alphanumeric, Actor, ServiceError};
+use crate::backend::accounts::AccountService;
+use crate::backend::audit::RequestMeta;
+use crate::backend::auth::{hash_password, normalize_email, AuthError};
+use crate::backend::keys::hash_key;
+use crate::backend::store::{DynStore, Invitation, InvitationKind, Member, NewInvitation, StoreError, User};
+use crate::backend::{now_ms, random_alphanumeric, Actor, ServiceError};
 use crate::domain::{FieldError, InstanceRole, Role};
 
 /// How long an invitation link works.
@@ -141,7 +141,7 @@ impl TeamService {
             }
             Err(e) => return Err(e.into()),
         };
-        super::audit::record(&self.store, actor, "member.added", format!("{email} as {role}, invited")).await;
+        crate::backend::audit::record(&self.store, actor, "member.added", format!("{email} as {role}, invited")).await;
         Ok(Added { email, role, invitation: Some(token) })
     }
 
@@ -177,7 +177,7 @@ impl TeamService {
         };
         let new = NewInvitation { user_id, kind, project_id: Some(actor.project.id), role: Some(member.role) };
         let token = self.invite(&new).await?;
-        super::audit::record(&self.store, actor, "member.reinvited", member.email.clone()).await;
+        crate::backend::audit::record(&self.store, actor, "member.reinvited", member.email.clone()).await;
         Ok(Added { email: member.email, role: member.role, invitation: Some(token) })
     }
 
@@ -198,13 +198,18 @@ impl TeamService {
         let was = match self.store.change_member(actor.project.id, user_id, Some(role)).await {
             Err(StoreError::NotFound) => {
                 self.store.set_invitation_role(actor.project.id, user_id, role).await?;
-                super::audit::record(&self.store, actor, "member.changed", format!("{email} (asked to join) → {role}"))
-                    .await;
+                crate::backend::audit::record(
+                    &self.store,
+                    actor,
+                    "member.changed",
+                    format!("{email} (asked to join) → {role}"),
+                )
+                .await;
                 return Ok(role);
             }
             other => other?,
         };
-        super::audit::record(&self.store, actor, "member.changed", format!("{email}: {was} → {role}")).await;
+        crate::backend::audit::record(&self.store, actor, "member.changed", format!("{email}: {was} → {role}")).await;
         Ok(role)
     }
 
@@ -229,7 +234,8 @@ impl TeamService {
             }
             Err(e) => return Err(e.into()),
         };
-        super::audit::record(&self.store, actor, "member.removed", format!("{} (was {was})", user.email)).await;
+        crate::backend::audit::record(&self.store, actor, "member.removed", format!("{} (was {was})", user.email))
+            .await;
         if user.instance_role.is_none() && self.store.memberships_of(user_id).await?.is_empty() {
             self.store.end_sessions(user_id).await?;
         }
@@ -278,7 +284,15 @@ impl TeamService {
         check_new_password("password", password)?;
         let hash = hash_password(password.to_owned()).await.map_err(|e| ServiceError::Internal(e.to_string()))?;
         let user = self.store.accept_invitation(&hash_key(token), &hash, now_ms()).await?;
-        super::audit::record_instance(&self.store, &user.email, Some(user.id), meta, "invitation.accepted", "").await;
+        crate::backend::audit::record_instance(
+            &self.store,
+            &user.email,
+            Some(user.id),
+            meta,
+            "invitation.accepted",
+            "",
+        )
+        .await;
         Ok(user)
     }
 
@@ -308,11 +322,11 @@ impl TeamService {
         let actor = Actor {
             project,
             role: joined.role,
-            submitter: super::store::Submitter::User { id: user.id, email: user.email.clone() },
+            submitter: crate::backend::store::Submitter::User { id: user.id, email: user.email.clone() },
             instance: user.instance_role,
             meta: meta.clone(),
         };
-        super::audit::record(&self.store, &actor, "member.joined", detail).await;
+        crate::backend::audit::record(&self.store, &actor, "member.joined", detail).await;
         Ok(JoinedProject { user, project_id: joined.project_id, role: joined.role })
     }
 }
@@ -321,7 +335,7 @@ fn throttled(e: AuthError) -> ServiceError {
     match e {
         AuthError::Throttled(secs) => ServiceError::Conflict(format!(
             "too many attempts from your address; try again in {}",
-            super::limits::human(std::time::Duration::from_secs(secs))
+            crate::backend::limits::human(std::time::Duration::from_secs(secs))
         )),
         e => ServiceError::Internal(e.to_string()),
     }

@@ -2,22 +2,19 @@
 //! of one project here, or gets the same `NotFound` as for a project that
 //! does not exist.
 
-use super::store::{DynStore, Membership, NewProject, Project, ProjectSettingsUpdate, StoreError, Submitter, User};
-use super::{Actor, ServiceError};
+use crate::backend::store::{
+    DynStore, Membership, NewProject, Project, ProjectSettingsUpdate, StoreError, Submitter, User,
+};
+use crate::backend::{Actor, ServiceError};
 
-mod owner;
-mod settings;
-
+use super::settings::{validate_settings, SettingsInput};
 use crate::domain::{InstanceRole, InvalidationId, Role};
-pub use owner::NewProjectInput;
-use settings::validate_settings;
-pub use settings::{SettingsInput, MAX_TTL_SECS};
 
 #[derive(Clone)]
 pub struct ProjectService {
-    store: DynStore,
+    pub(super) store: DynStore,
     /// The edges' own host names, which no custom host may take.
-    edge_names: std::sync::Arc<Vec<String>>,
+    pub(super) edge_names: std::sync::Arc<Vec<String>>,
 }
 
 impl ProjectService {
@@ -87,7 +84,7 @@ impl ProjectService {
     }
 
     pub async fn create(&self, new: &NewProject) -> Result<Project, ServiceError> {
-        Ok(self.store.create_project(new, super::now_ms()).await?)
+        Ok(self.store.create_project(new, crate::backend::now_ms()).await?)
     }
 
     pub async fn list_all(&self) -> Result<Vec<Project>, ServiceError> {
@@ -123,7 +120,9 @@ impl ProjectService {
             update.edge.custom_host_pending = update.edge.custom_host.is_some()
                 && (update.edge.custom_host != current.edge.custom_host || current.edge.custom_host_pending);
         }
-        if let Some(host) = update.edge.custom_host.as_deref().filter(|h| settings::is_edge_name(h, &self.edge_names)) {
+        if let Some(host) =
+            update.edge.custom_host.as_deref().filter(|h| super::settings::is_edge_name(h, &self.edge_names))
+        {
             return Err(ServiceError::field(
                 "custom_host",
                 format!(
@@ -139,8 +138,8 @@ impl ProjectService {
             }
         }
         self.store.update_project_settings(current.id, &update).await?;
-        let changed = settings::changed_fields(&current, &update);
-        super::audit::record(&self.store, actor, "settings.changed", changed).await;
+        let changed = super::settings::changed_fields(&current, &update);
+        crate::backend::audit::record(&self.store, actor, "settings.changed", changed).await;
         Ok(self.store.project_by_id(current.id).await?)
     }
 
@@ -160,7 +159,7 @@ impl ProjectService {
         let was = self.store.retention_days(actor.project.id).await?;
         self.store.set_retention_days(actor.project.id, days).await?;
         let detail = format!("retention_days: {was} → {days}");
-        super::audit::record(&self.store, actor, "settings.changed", detail).await;
+        crate::backend::audit::record(&self.store, actor, "settings.changed", detail).await;
         Ok(days)
     }
 

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use tokio::sync::broadcast;
 
-use super::store::{Change, DynStore, Submitter};
-use super::{Actor, ServiceError};
+use crate::backend::store::{Change, DynStore, Submitter};
+use crate::backend::{Actor, ServiceError};
 use crate::domain::Role;
 
 /// How a stream is kept honest: how often it re-checks access, and how many

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::store::{ApiKey, DynStore, NewApiKey, Project, StoreError, Submitter};
-use super::{now_ms, random_alphanumeric, Actor, ServiceError};
+use crate::backend::store::{ApiKey, DynStore, NewApiKey, Project, StoreError, Submitter};
+use crate::backend::{now_ms, random_alphanumeric, Actor, ServiceError};
 use crate::domain::{FieldError, Role};
 
 pub struct GeneratedKey {
@@ -174,7 +174,7 @@ impl KeyService {
         let new = NewApiKey { name, role, secret_hash: generated.hash.clone(), prefix: generated.prefix.clone() };
         let key = self.store.add_api_key(actor.project.id, &new, now_ms()).await?;
         let detail = format!("key {} ({}, imf_{}_…)", key.name, key.role, key.prefix);
-        super::audit::record(&self.store, actor, "key.created", detail).await;
+        crate::backend::audit::record(&self.store, actor, "key.created", detail).await;
         Ok((key, generated.secret))
     }
 
@@ -184,7 +184,7 @@ impl KeyService {
         self.forget_project(actor.project.id);
         let name = self.store.list_api_keys(actor.project.id).await?.into_iter().find(|k| k.id == key_id);
         let detail = name.map_or(format!("key #{key_id}"), |k| format!("key {} (imf_{}_…)", k.name, k.prefix));
-        super::audit::record(&self.store, actor, "key.revoked", detail).await;
+        crate::backend::audit::record(&self.store, actor, "key.revoked", detail).await;
         Ok(())
     }
 }

@@ -1,8 +1,8 @@
 //! What the instance's owners do on the Projects page: see every project at
 //! a glance and create new ones.
 
+use super::service::ProjectService;
 use super::settings::{validate_settings, SettingsInput};
-use super::ProjectService;
 use crate::backend::audit::RequestMeta;
 use crate::backend::store::{EdgeSettings, NewProject, Project, ProjectSummary, StoreError, User};
 use crate::backend::{now_ms, ServiceError};

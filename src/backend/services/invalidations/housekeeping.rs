@@ -1,6 +1,7 @@
 //! Cancel a queued invalidation, export the filtered log, prune by retention.
 
-use super::{InvalidationService, MAX_PAGE};
+use super::input::MAX_PAGE;
+use super::service::InvalidationService;
 use crate::backend::store::{Invalidation, ListQuery, SeedRow, StoreError};
 use crate::backend::{now_ms, Actor, ServiceError};
 use crate::domain::{InvalidationId, Role, Status};

@@ -2,11 +2,11 @@
 //! and what changed (never a secret). Services record; admins and staff read
 //! their project's trail, owners the instance's (sign-ins live there).
 
-use super::store::{AuditEntry, AuditQuery, DynStore, NewAuditEntry, Submitter, User};
-use super::{now_ms, Actor, ServiceError};
+use crate::backend::store::{AuditEntry, AuditQuery, DynStore, NewAuditEntry, Submitter, User};
+use crate::backend::{now_ms, Actor, ServiceError};
 use crate::domain::{InstanceRole, Role};
 
-pub use super::model::RequestMeta;
+pub use crate::backend::model::RequestMeta;
 
 pub const MAX_AUDIT_PAGE: i64 = 100;
 

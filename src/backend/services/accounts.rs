@@ -4,10 +4,10 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use super::audit::{self, RequestMeta};
-use super::auth::{self, AuthError, LoginThrottle};
-use super::store::{DynStore, StoreError, User};
-use super::ServiceError;
+use crate::backend::audit::{self, RequestMeta};
+use crate::backend::auth::{self, AuthError, LoginThrottle};
+use crate::backend::store::{DynStore, StoreError, User};
+use crate::backend::ServiceError;
 use crate::domain::InstanceRole;
 
 #[derive(Clone)]
@@ -41,7 +41,7 @@ impl AccountService {
         }
         let user = auth::authenticate(&self.store, email, password).await?;
         self.throttle.succeeded(attempt).await;
-        if let Err(e) = self.store.record_sign_in(user.id, super::now_ms()).await {
+        if let Err(e) = self.store.record_sign_in(user.id, crate::backend::now_ms()).await {
             tracing::warn!(error = %e, "could not record the sign-in time");
         }
         Ok(user)
@@ -78,7 +78,7 @@ impl AccountService {
         new: &str,
         meta: &RequestMeta,
     ) -> Result<User, ServiceError> {
-        super::team::check_new_password("new_password", new)?;
+        crate::backend::team::check_new_password("new_password", new)?;
         match self.sign_in(&user.email, current, meta.ip).await {
             Ok(_) => {}
             Err(AuthError::InvalidCredentials) => {
@@ -136,13 +136,13 @@ impl AccountService {
 
     pub async fn create(&self, email: &str, password: String) -> Result<User, ServiceError> {
         let hash = auth::hash_password(password).await.map_err(hash_failed)?;
-        Ok(self.store.create_user(&auth::normalize_email(email), &hash, super::now_ms()).await?)
+        Ok(self.store.create_user(&auth::normalize_email(email), &hash, crate::backend::now_ms()).await?)
     }
 
     /// Sets a new password and ends every session the user has.
     pub async fn set_password(&self, user: &User, password: String) -> Result<(), ServiceError> {
         let hash = auth::hash_password(password).await.map_err(hash_failed)?;
-        Ok(self.store.set_password(user.id, &hash, super::now_ms()).await?)
+        Ok(self.store.set_password(user.id, &hash, crate::backend::now_ms()).await?)
     }
 
     /// Removes the user with all their memberships; their sessions end at

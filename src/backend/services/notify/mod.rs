@@ -6,10 +6,10 @@ mod deliver;
 
 use std::time::Duration;
 
-use super::network::NetworkPolicy;
-use super::store::{DynStore, Hook, NewHook};
-use super::targets::host_only;
-use super::{now_ms, Actor, ServiceError};
+use crate::backend::model::host_only;
+use crate::backend::network::NetworkPolicy;
+use crate::backend::store::{DynStore, Hook, NewHook};
+use crate::backend::{now_ms, Actor, ServiceError};
 use crate::domain::{FieldError, Role};
 
 pub use deliver::{notify_pending, run_notifier, HookEvent, NOTIFY_TIMEOUT};
@@ -53,8 +53,8 @@ fn validate(input: &HookInput, policy: &NetworkPolicy) -> Result<NewHook, Servic
 }
 
 fn is_loopback(u: &reqwest::Url) -> bool {
-    match super::network::literal_host(u) {
-        Some(ip) => super::network::canonical(ip).is_loopback(),
+    match crate::backend::network::literal_host(u) {
+        Some(ip) => crate::backend::network::canonical(ip).is_loopback(),
         None => u.host_str() == Some("localhost"),
     }
 }
@@ -109,7 +109,7 @@ impl NotifyService {
     pub async fn test(&self, actor: &Actor, hook_id: i64) -> Result<String, ServiceError> {
         actor.require(Role::can_manage)?;
         let hook = self.store.hook(actor.project.id, hook_id).await?;
-        let client = super::purge::client(Duration::from_secs(10), &self.network);
+        let client = crate::backend::purge::client(Duration::from_secs(10), &self.network);
         let event = HookEvent::test(&actor.project.token);
         let answer = deliver::send(&client, &self.network, &hook, &event).await;
         let _ = self.store.record_hook_result(hook.id, &answer, now_ms()).await;

@@ -1,9 +1,9 @@
 //! Purge target management, shared by the Settings page and the CLI.
 
-pub use super::model::host_only;
-use super::network::NetworkPolicy;
-use super::store::{DynStore, NewTarget, Target};
-use super::{Actor, ServiceError};
+pub use crate::backend::model::host_only;
+use crate::backend::network::NetworkPolicy;
+use crate::backend::store::{DynStore, NewTarget, Target};
+use crate::backend::{Actor, ServiceError};
 use crate::domain::{FieldError, Role, TargetKind};
 
 pub struct TargetInput {
@@ -76,8 +76,8 @@ impl TargetService {
     pub async fn add(&self, actor: &Actor, input: &TargetInput) -> Result<Target, ServiceError> {
         actor.require(Role::can_manage)?;
         let new = validate(input, &self.network)?;
-        let target = self.store.add_target(actor.project.id, &new, super::now_ms()).await?;
-        super::audit::record(&self.store, actor, "target.added", describe(&target)).await;
+        let target = self.store.add_target(actor.project.id, &new, crate::backend::now_ms()).await?;
+        crate::backend::audit::record(&self.store, actor, "target.added", describe(&target)).await;
         Ok(target)
     }
 
@@ -85,7 +85,7 @@ impl TargetService {
         actor.require(Role::can_manage)?;
         let target = self.store.target(actor.project.id, target_id).await?;
         self.store.remove_target(actor.project.id, target_id).await?;
-        super::audit::record(&self.store, actor, "target.removed", describe(&target)).await;
+        crate::backend::audit::record(&self.store, actor, "target.removed", describe(&target)).await;
         Ok(())
     }
 }
@@ -96,7 +96,7 @@ impl TargetService {
     pub async fn test(&self, actor: &Actor, target_id: i64) -> Result<String, ServiceError> {
         actor.require(Role::can_manage)?;
         let target = self.store.target(actor.project.id, target_id).await?;
-        let req = super::purge::PurgeRequest {
+        let req = crate::backend::purge::PurgeRequest {
             invalidation_id: crate::domain::InvalidationId(uuid::Uuid::now_v7()),
             token: actor.project.token.clone(),
             scope: crate::domain::Scope::Original,
@@ -104,8 +104,8 @@ impl TargetService {
             soft: false,
             repeat_after: None,
         };
-        let client = super::purge::client(std::time::Duration::from_secs(10), &self.network);
-        let outcome = super::purge::purge(&client, &self.network, &target, &req).await;
+        let client = crate::backend::purge::client(std::time::Duration::from_secs(10), &self.network);
+        let outcome = crate::backend::purge::purge(&client, &self.network, &target, &req).await;
         let answer = match &outcome {
             Ok(report) => format!("ok: {}", report.note),
             Err(e) => format!("failed: {e}"),
@@ -113,10 +113,10 @@ impl TargetService {
         // The trail keeps the public detail only: staff, who are not project
         // admins, read it, and the answer itself is for admins.
         let public = match &outcome {
-            Ok(report) => format!("ok: {}", super::purge::public_detail(&report.note)),
-            Err(e) => format!("failed: {}", super::purge::public_detail(&e.to_string())),
+            Ok(report) => format!("ok: {}", crate::backend::purge::public_detail(&report.note)),
+            Err(e) => format!("failed: {}", crate::backend::purge::public_detail(&e.to_string())),
         };
-        super::audit::record(&self.store, actor, "target.tested", format!("{}: {public}", target.name)).await;
+        crate::backend::audit::record(&self.store, actor, "target.tested", format!("{}: {public}", target.name)).await;
         Ok(answer)
     }
 }

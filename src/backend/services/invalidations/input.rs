@@ -2,11 +2,17 @@
 //! console's form or the API's JSON, and a log page's status, search, cursor
 //! and limit.
 
-use super::{Invalidation, ListQuery, ServiceError, MAX_PAGE, MAX_SEARCH_BYTES};
+use crate::backend::model::{Invalidation, ListQuery};
+use crate::backend::ServiceError;
 use crate::domain::{
     parse_path_list_max, validate_paths, FieldError, InvalidationId, PathListError, Scope, Status, API_MAX_PATHS,
     CONSOLE_MAX_PATHS, MAX_LIST_BYTES, MAX_LIST_ERRORS,
 };
+
+/// The most rows a page of the log holds.
+pub const MAX_PAGE: i64 = 100;
+/// Longest log search (an Invalidation ID or a path prefix), in bytes.
+pub const MAX_SEARCH_BYTES: usize = 512;
 
 /// The paths as the console (one text, split on commas and line breaks) or
 /// the API (a JSON array) sends them.

@@ -7,20 +7,15 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
-use super::handoff::Handoff;
-use super::limits::Limits;
-use super::store::*;
-use super::{now_ms, Actor, ServiceError};
+use crate::backend::handoff::Handoff;
+use crate::backend::limits::Limits;
+use crate::backend::store::*;
+use crate::backend::{now_ms, Actor, ServiceError};
 
-mod announce;
-mod housekeeping;
-mod input;
-
-use announce::Announcer;
+use super::announce::Announcer;
+use super::input::{validate_submission, Submission, MAX_PAGE};
 
 use crate::domain::{InvalidationId, Role, Scope};
-pub use housekeeping::{DAY_MS, MAX_EXPORT_ROWS};
-pub use input::*;
 
 pub struct Created {
     pub invalidation: Invalidation,
@@ -37,17 +32,13 @@ pub struct Detail {
 
 #[derive(Clone)]
 pub struct InvalidationService {
-    store: DynStore,
-    wake: Arc<Notify>,
-    announcer: Announcer,
-    limits: Limits,
+    pub(super) store: DynStore,
+    pub(super) wake: Arc<Notify>,
+    pub(super) announcer: Announcer,
+    pub(super) limits: Limits,
     /// This process's worker, once it runs (`Worker::take_new_jobs_from`).
-    handoff: Arc<OnceLock<Handoff>>,
+    pub(super) handoff: Arc<OnceLock<Handoff>>,
 }
-
-pub const MAX_PAGE: i64 = 100;
-/// Longest log search (an Invalidation ID or a path prefix), in bytes.
-pub const MAX_SEARCH_BYTES: usize = 512;
 
 impl InvalidationService {
     pub fn new(store: DynStore, wake: Arc<Notify>, limits: Limits) -> Self {
@@ -91,7 +82,7 @@ impl InvalidationService {
             idempotency_key: sub.idempotency_key.clone(),
             request_hash: Some(request_hash.clone()),
             now_ms: now,
-            audit: super::audit::entry(actor, "invalidation.submitted", format!("{id}: {what}")),
+            audit: crate::backend::audit::entry(actor, "invalidation.submitted", format!("{id}: {what}")),
             lease: handed.as_ref().map(|h| h.lease().clone()),
         };
         let stored = match self.store.insert_invalidation(&new).await {
@@ -137,8 +128,8 @@ impl InvalidationService {
         // admins; the others see the status and the kind of failure.
         if !actor.role.can_manage() {
             for t in &mut targets {
-                t.detail = t.detail.as_deref().map(super::purge::public_detail);
-                t.verify_note = t.verify_note.as_deref().map(super::verify::public_note);
+                t.detail = t.detail.as_deref().map(crate::backend::purge::public_detail);
+                t.verify_note = t.verify_note.as_deref().map(crate::backend::verify::public_note);
             }
         }
         Ok(Detail { events: self.store.events(id).await?, targets, invalidation })
@@ -182,7 +173,7 @@ impl InvalidationService {
         };
         self.wake_workers();
         let detail = format!("{} (attempt {})", inv.id, inv.attempt);
-        super::audit::record(&self.store, actor, "invalidation.retried", detail).await;
+        crate::backend::audit::record(&self.store, actor, "invalidation.retried", detail).await;
         Ok(inv)
     }
 }

@@ -2,9 +2,9 @@
 //! (always at least one owner) and removal (never of the last admin of a
 //! project, never oneself). Staff may look.
 
-use super::audit::{self, RequestMeta};
-use super::store::{DynStore, User, UserSummary};
-use super::ServiceError;
+use crate::backend::audit::{self, RequestMeta};
+use crate::backend::store::{DynStore, User, UserSummary};
+use crate::backend::ServiceError;
 use crate::domain::{InstanceRole, Role};
 
 #[derive(Clone)]

@@ -1,0 +1,71 @@
+//! The services every handler and server function needs, put together once.
+
+use std::sync::Arc;
+
+use super::{accounts, audit, directory, invalidations, keys, live, notify, projects, targets, team};
+use crate::backend::limits;
+use crate::backend::network;
+use crate::backend::store::{DynStore, StoreError};
+
+/// The services every handler and server function needs, cloned per request.
+#[derive(Clone)]
+pub struct Services {
+    store: DynStore,
+    pub invalidations: invalidations::InvalidationService,
+    pub keys: keys::KeyService,
+    pub targets: targets::TargetService,
+    pub projects: projects::ProjectService,
+    pub accounts: accounts::AccountService,
+    pub team: team::TeamService,
+    pub directory: directory::UserDirectory,
+    pub audit: audit::AuditService,
+    pub notify: notify::NotifyService,
+    pub live: live::LiveFeed,
+    /// The rate limits the front doors apply (per API key and address, per
+    /// console user); sign-in and scope All are limited inside the services.
+    pub limits: limits::Limits,
+}
+
+impl Services {
+    pub fn new(store: DynStore, wake: Arc<tokio::sync::Notify>, limits: limits::Limits) -> Self {
+        let accounts = accounts::AccountService::new(store.clone(), limits.login_throttle());
+        Services {
+            invalidations: invalidations::InvalidationService::new(store.clone(), wake, limits.clone()),
+            keys: keys::KeyService::new(store.clone()),
+            targets: targets::TargetService::new(store.clone()),
+            projects: projects::ProjectService::new(store.clone()),
+            accounts: accounts.clone(),
+            team: team::TeamService::new(store.clone(), accounts),
+            directory: directory::UserDirectory::new(store.clone()),
+            audit: audit::AuditService::new(store.clone()),
+            notify: notify::NotifyService::new(store.clone()),
+            live: live::LiveFeed::new(store.clone()),
+            limits,
+            store,
+        }
+    }
+
+    /// How open live streams re-check access, and how many a user may hold.
+    pub fn with_live(mut self, settings: live::LiveSettings) -> Self {
+        self.live = self.live.with_settings(settings);
+        self
+    }
+
+    /// Which networks besides public addresses purge targets may be added in.
+    /// The edges' own host names (see [`projects::ProjectService::with_edge_names`]).
+    pub fn with_edge_names(mut self, names: Vec<String>) -> Self {
+        self.projects = self.projects.with_edge_names(names);
+        self
+    }
+
+    pub fn with_target_network(mut self, policy: network::NetworkPolicy) -> Self {
+        self.targets = self.targets.with_network(policy.clone());
+        self.notify = self.notify.with_network(policy);
+        self
+    }
+
+    /// Whether the database answers (`/readyz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.store.ping().await
+    }
+}
