@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
-use super::{Limit, LimitKey, Limiter, RetryAfter};
+use super::limiter::{Limit, LimitKey, Limiter, RetryAfter};
 
 /// Sliding-window logs in memory: exact counts, one instance only. Expired
 /// keys are pruned at most every [`PRUNE_EVERY`] and whenever more than

@@ -10,27 +10,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::PgPool;
+
+use crate::backend::store::postgres::counts;
+use crate::backend::store::StoreError;
 use tokio::task::JoinHandle;
 
-use super::shared::{Row, SharedLimiter};
-
-/// The database's clock, so instances with skewed clocks agree on "changed since".
-const DB_NOW: &str = "SELECT (extract(epoch from clock_timestamp()) * 1000)::bigint";
-
-const RESET: &str = "UPDATE limiter_counts SET events = 0, \
-     updated_ms = (extract(epoch from clock_timestamp()) * 1000)::bigint WHERE key = ANY($1)";
-
-const ADD: &str = "INSERT INTO limiter_counts (key, instance, slot_ms, events, window_ms, expires_ms, updated_ms) \
-     SELECT k, $1, s, n, w, e, (extract(epoch from clock_timestamp()) * 1000)::bigint \
-     FROM UNNEST($2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[]) AS t(k, s, n, w, e) \
-     ON CONFLICT (key, instance, slot_ms) DO UPDATE \
-     SET events = GREATEST(0, limiter_counts.events + EXCLUDED.events), updated_ms = EXCLUDED.updated_ms \
-     RETURNING key, instance, slot_ms, events, window_ms";
-
-const CHANGED: &str = "SELECT key, instance, slot_ms, events, window_ms FROM limiter_counts \
-     WHERE updated_ms >= $1 AND expires_ms > $2";
-
-const PRUNE: &str = "DELETE FROM limiter_counts WHERE expires_ms <= $1";
+use super::shared::SharedLimiter;
 
 /// Rows changed this long before the previous read are read again.
 const OVERLAP_MS: i64 = 2_000;
@@ -55,7 +40,7 @@ pub fn spawn_sync(limiter: &Arc<SharedLimiter>, pool: PgPool, every: Duration) -
                     }
                     if now - pruned >= PRUNE_EVERY_MS {
                         pruned = now;
-                        if let Err(e) = sqlx::query(PRUNE).bind(now).execute(&pool).await {
+                        if let Err(e) = counts::prune(&pool, now).await {
                             tracing::warn!(error = %e, "pruning expired rate-limit rows failed");
                         }
                     }
@@ -71,32 +56,9 @@ pub fn spawn_sync(limiter: &Arc<SharedLimiter>, pool: PgPool, every: Duration) -
 }
 
 /// One reconciliation; answers the database's time when it began.
-pub async fn sync_once(limiter: &SharedLimiter, pool: &PgPool, since_ms: i64) -> Result<i64, sqlx::Error> {
+pub async fn sync_once(limiter: &SharedLimiter, pool: &PgPool, since_ms: i64) -> Result<i64, StoreError> {
     let outbox = limiter.take_outbox();
-    let written = async {
-        let mut tx = pool.begin().await?;
-        let now: i64 = sqlx::query_scalar(DB_NOW).fetch_one(&mut *tx).await?;
-        if !outbox.resets.is_empty() {
-            sqlx::query(RESET).bind(&outbox.resets).execute(&mut *tx).await?;
-        }
-        let mut rows = Vec::new();
-        if !outbox.deltas.is_empty() {
-            let d = &outbox.deltas;
-            rows = sqlx::query_as::<_, Row>(ADD)
-                .bind(limiter.instance())
-                .bind(d.iter().map(|d| d.key.clone()).collect::<Vec<_>>())
-                .bind(d.iter().map(|d| d.slot_ms).collect::<Vec<_>>())
-                .bind(d.iter().map(|d| d.events).collect::<Vec<_>>())
-                .bind(d.iter().map(|d| d.window_ms).collect::<Vec<_>>())
-                .bind(d.iter().map(|d| d.expires_ms).collect::<Vec<_>>())
-                .fetch_all(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok::<_, sqlx::Error>((now, rows))
-    }
-    .await;
-    let (now, own) = match written {
+    let (now, own) = match counts::add(pool, limiter.instance(), &outbox).await {
         Ok(w) => w,
         Err(e) => {
             limiter.restore(outbox);
@@ -104,7 +66,6 @@ pub async fn sync_once(limiter: &SharedLimiter, pool: &PgPool, since_ms: i64) ->
         }
     };
     limiter.apply(own);
-    let changed = sqlx::query_as::<_, Row>(CHANGED).bind(since_ms).bind(now).fetch_all(pool).await?;
-    limiter.apply(changed);
+    limiter.apply(counts::changed(pool, since_ms, now).await?);
     Ok(now)
 }

@@ -17,7 +17,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 
-use super::{Limit, LimitKey, Limiter, RetryAfter};
+use super::limiter::{Limit, LimitKey, Limiter, RetryAfter};
+use crate::backend::model::{CountDelta as Delta, CountOutbox as Outbox, CountRow as Row};
 
 pub struct SharedLimiter {
     instance: i64,
@@ -95,30 +96,6 @@ impl Entry {
         }
         RetryAfter(std::time::Duration::from_millis((until - now).max(1) as u64))
     }
-}
-
-/// What a sync writes: keys to zero everywhere, then counts to add.
-pub(super) struct Outbox {
-    pub resets: Vec<String>,
-    pub deltas: Vec<Delta>,
-}
-
-pub(super) struct Delta {
-    pub key: String,
-    pub slot_ms: i64,
-    pub events: i64,
-    pub window_ms: i64,
-    pub expires_ms: i64,
-}
-
-/// One instance's count of one slot, as stored.
-#[derive(Debug, sqlx::FromRow)]
-pub(super) struct Row {
-    pub key: String,
-    pub instance: i64,
-    pub slot_ms: i64,
-    pub events: i64,
-    pub window_ms: i64,
 }
 
 pub fn wall_ms() -> i64 {

@@ -5,7 +5,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::backend::audit::{self, RequestMeta};
-use crate::backend::auth::{self, AuthError, LoginThrottle};
+use crate::backend::auth::{self, AuthError};
+use crate::backend::limits::LoginThrottle;
 use crate::backend::store::{DynStore, StoreError, User};
 use crate::backend::ServiceError;
 use crate::domain::InstanceRole;
@@ -78,7 +79,7 @@ impl AccountService {
         new: &str,
         meta: &RequestMeta,
     ) -> Result<User, ServiceError> {
-        crate::backend::team::check_new_password("new_password", new)?;
+        auth::check_new_password("new_password", new)?;
         match self.sign_in(&user.email, current, meta.ip).await {
             Ok(_) => {}
             Err(AuthError::InvalidCredentials) => {

@@ -10,16 +10,11 @@
 
 use crate::backend::accounts::AccountService;
 use crate::backend::audit::RequestMeta;
-use crate::backend::auth::{hash_password, normalize_email, AuthError};
+use crate::backend::auth::{check_new_password, hash_password, normalize_email, AuthError};
 use crate::backend::keys::hash_key;
 use crate::backend::store::{DynStore, Invitation, InvitationKind, Member, NewInvitation, StoreError, User};
 use crate::backend::{now_ms, random_alphanumeric, Actor, ServiceError};
 use crate::domain::{FieldError, InstanceRole, Role};
-
-/// How long an invitation link works.
-pub const INVITATION_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
-pub const MIN_PASSWORD_CHARS: usize = 10;
-pub const MAX_PASSWORD_BYTES: usize = 1024;
 
 /// What adding a member did.
 #[derive(Debug)]
@@ -49,23 +44,13 @@ pub struct JoinedProject {
     pub role: Role,
 }
 
+/// How long an invitation link works.
+pub const INVITATION_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
+
 #[derive(Clone)]
 pub struct TeamService {
     store: DynStore,
     accounts: AccountService,
-}
-
-/// `Invalid` naming `field` unless `password` is acceptable as a new password.
-pub fn check_new_password(field: &str, password: &str) -> Result<(), ServiceError> {
-    if password.chars().count() < MIN_PASSWORD_CHARS || password.len() > MAX_PASSWORD_BYTES {
-        return Err(ServiceError::field(
-            field,
-            format!(
-                "choose a password of at least {MIN_PASSWORD_CHARS} characters (at most {MAX_PASSWORD_BYTES} bytes)"
-            ),
-        ));
-    }
-    Ok(())
 }
 
 fn check_email(raw: &str) -> Result<String, ServiceError> {

@@ -20,7 +20,7 @@ mod batch_sizes;
 mod changes;
 mod connect;
 mod dyn_store;
-mod error;
+pub(crate) mod error;
 mod health;
 mod hooks;
 mod housekeeping;

@@ -21,6 +21,7 @@ use super::sqlite::turn::Turn;
 
 mod batch;
 mod claim;
+pub mod counts;
 mod group;
 pub(super) mod insert;
 mod jobs;
