@@ -5,8 +5,8 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use super::run::{Worker, WorkerError};
 use super::setup::SetupCell;
-use super::{Worker, WorkerError};
 use crate::backend::handoff::Delivery;
 
 impl Worker {

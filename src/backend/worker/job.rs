@@ -3,13 +3,14 @@
 //! written under the claim's lease.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 use futures::future::join_all;
 
 use super::lease::Lease;
-use super::setup::SetupCell;
-use super::{Worker, WorkerError};
+use super::run::{Worker, WorkerError};
+use super::setup::{Setup, SetupCell};
 use crate::backend::now_ms;
 use crate::backend::purge::{self, PurgeRequest};
 use crate::backend::store::*;
@@ -235,5 +236,40 @@ fn step_note(step: Step, total: usize, pending: usize) -> String {
         (0, _) => format!("no {what} targets configured"),
         (t, p) if p == t => format!("purging {t} {what} target(s)"),
         (t, p) => format!("purging {p} of {t} {what} target(s); the others already succeeded"),
+    }
+}
+
+impl Worker {
+    /// The project's setup at `version` (the claim's): kept from an earlier
+    /// job when the version has not moved, else read (once per batch) and
+    /// kept. `version` `None`: the project was gone at the claim.
+    pub(super) async fn setup<'c>(
+        &self,
+        cell: &'c SetupCell,
+        project_id: i64,
+        version: Option<i64>,
+    ) -> Result<&'c Option<Arc<Setup>>, StoreError> {
+        cell.get_or_try_init(|| async {
+            if let Some(kept) = version.and_then(|v| self.setups.get(project_id, v)) {
+                return Ok(Some(kept));
+            }
+            self.metrics.setup_reads.increment(1);
+            let project = match self.store.project_by_id(project_id).await {
+                Ok(project) => project,
+                Err(StoreError::NotFound) => {
+                    self.setups.forget(project_id);
+                    return Ok(None);
+                }
+                Err(e) => return Err(e),
+            };
+            let targets = self.store.list_targets(project.id).await?;
+            let hooks = !self.store.list_hooks(project.id).await?.is_empty();
+            let setup = Arc::new(Setup { project, targets, hooks });
+            if let Some(v) = version {
+                self.setups.keep(project_id, v, setup.clone());
+            }
+            Ok(Some(setup))
+        })
+        .await
     }
 }

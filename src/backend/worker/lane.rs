@@ -7,30 +7,11 @@ use std::time::Instant;
 
 use tokio_util::sync::CancellationToken;
 
+use super::run::{Worker, WorkerError, CLAIM_BATCH, MAX_CLAIM_BATCH};
 use super::setup::SetupCell;
-use super::{Worker, WorkerError};
 use crate::backend::handoff::{self, Handoff};
 use crate::backend::now_ms;
 use crate::backend::store::{Invalidation, LeaseToken};
-
-/// Jobs a lane claims at once when there is a backlog (growing up to
-/// [`MAX_CLAIM_BATCH`] while it lasts).
-pub const CLAIM_BATCH: usize = 4;
-/// While a backlog lasts (each claim comes back full), a lane doubles its
-/// claim up to this many jobs, and goes back to [`CLAIM_BATCH`] at the first
-/// claim that is not full. A lane waits for its whole batch before claiming
-/// again, so with jobs that only touch the database (no target, or targets
-/// that answer at once) the claim's own commit is most of a round: with 4
-/// jobs a round, a backlog drained more slowly than the API filled it on
-/// SQLite at 8,700 submissions a second, and once a backlog formed (new jobs
-/// then queue instead of being handed over) it grew for as long as the load
-/// lasted. Sixteen a round quarters the claims' share. `concurrency` lanes
-/// hold at most `concurrency × MAX_CLAIM_BATCH` jobs, and as many may run
-/// handed over (`handoff.rs`). With 4 × `concurrency` slots there, the
-/// submissions of a short stall of SQLite's writer (its WAL started over)
-/// overflowed into the queue, which closes the handoff until the lanes have
-/// emptied it.
-pub const MAX_CLAIM_BATCH: usize = 16;
 
 impl Worker {
     /// Up to [`CLAIM_BATCH`] jobs at a time: run jobs while there are any,

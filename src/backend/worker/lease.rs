@@ -13,9 +13,7 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::{Worker, WorkerError};
-use crate::backend::now_ms;
-use crate::backend::store::{LeaseToken, StoreError};
+use crate::backend::model::LeaseToken;
 
 /// One claim's lease as this task knows it.
 pub(super) struct Lease {
@@ -40,7 +38,7 @@ impl Lease {
     }
 
     /// A renewal sent at `sent` succeeded.
-    fn renewed(&self, sent: Instant) {
+    pub(super) fn renewed(&self, sent: Instant) {
         let mut stop_at = self.stop_at.lock().unwrap_or_else(|e| e.into_inner());
         *stop_at = (*stop_at).max(sent + self.usable_for);
     }
@@ -48,42 +46,5 @@ impl Lease {
     /// Whether a purge call may still start now.
     pub(super) fn usable(&self) -> bool {
         Instant::now() < self.stop_at()
-    }
-}
-
-/// Renews the lease every third of its length; returns only once it is lost,
-/// or once it could not be renewed and is about to end.
-pub(super) async fn heartbeat(worker: &Worker, id: crate::domain::InvalidationId, lease: &Lease) -> WorkerError {
-    let every = worker.cfg.lease / 3;
-    let retry = (every / 4).max(Duration::from_millis(50));
-    let lease_ms = worker.cfg.lease.as_millis() as i64;
-    let mut wait = every;
-    loop {
-        // Never sleep past the moment this task has to stop.
-        if Instant::now() >= lease.stop_at() {
-            tracing::error!(%id, "lease could not be renewed; stopping before it ends");
-            return WorkerError::LeaseExpiring;
-        }
-        tokio::time::sleep_until((Instant::now() + wait).min(lease.stop_at()).into()).await;
-        if Instant::now() >= lease.stop_at() {
-            continue;
-        }
-        let sent = Instant::now();
-        let renew = worker.store.extend_lease(id, &lease.token, now_ms(), lease_ms);
-        match tokio::time::timeout_at(lease.stop_at().into(), renew).await {
-            Ok(Ok(())) => {
-                lease.renewed(sent);
-                wait = every;
-            }
-            Ok(Err(StoreError::LeaseLost)) => return WorkerError::LeaseLost,
-            Ok(Err(e)) => {
-                tracing::warn!(%id, error = %e, "lease heartbeat failed; retrying");
-                wait = retry;
-            }
-            Err(_) => {
-                tracing::warn!(%id, "lease heartbeat timed out; retrying");
-                wait = retry;
-            }
-        }
     }
 }

@@ -8,8 +8,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use super::Worker;
-use crate::backend::store::{Project, StoreError, Target};
+use crate::backend::model::{Project, Target};
 
 /// Projects whose setup a worker keeps; past it the worker starts over (each
 /// project's next job reads its setup again).
@@ -35,12 +34,12 @@ pub(super) struct SetupCache {
 }
 
 impl SetupCache {
-    fn get(&self, project_id: i64, version: i64) -> Option<Arc<Setup>> {
+    pub(super) fn get(&self, project_id: i64, version: i64) -> Option<Arc<Setup>> {
         let kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
         kept.get(&project_id).filter(|(v, _)| *v == version).map(|(_, setup)| setup.clone())
     }
 
-    fn keep(&self, project_id: i64, version: i64, setup: Arc<Setup>) {
+    pub(super) fn keep(&self, project_id: i64, version: i64, setup: Arc<Setup>) {
         let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
         if kept.len() >= KEPT_PROJECTS && !kept.contains_key(&project_id) {
             kept.clear();
@@ -51,42 +50,7 @@ impl SetupCache {
         }
     }
 
-    fn forget(&self, project_id: i64) {
+    pub(super) fn forget(&self, project_id: i64) {
         self.kept.lock().unwrap_or_else(|e| e.into_inner()).remove(&project_id);
-    }
-}
-
-impl Worker {
-    /// The project's setup at `version` (the claim's): kept from an earlier
-    /// job when the version has not moved, else read (once per batch) and
-    /// kept. `version` `None`: the project was gone at the claim.
-    pub(super) async fn setup<'c>(
-        &self,
-        cell: &'c SetupCell,
-        project_id: i64,
-        version: Option<i64>,
-    ) -> Result<&'c Option<Arc<Setup>>, StoreError> {
-        cell.get_or_try_init(|| async {
-            if let Some(kept) = version.and_then(|v| self.setups.get(project_id, v)) {
-                return Ok(Some(kept));
-            }
-            self.metrics.setup_reads.increment(1);
-            let project = match self.store.project_by_id(project_id).await {
-                Ok(project) => project,
-                Err(StoreError::NotFound) => {
-                    self.setups.forget(project_id);
-                    return Ok(None);
-                }
-                Err(e) => return Err(e),
-            };
-            let targets = self.store.list_targets(project.id).await?;
-            let hooks = !self.store.list_hooks(project.id).await?.is_empty();
-            let setup = Arc::new(Setup { project, targets, hooks });
-            if let Some(v) = version {
-                self.setups.keep(project_id, v, setup.clone());
-            }
-            Ok(Some(setup))
-        })
-        .await
     }
 }

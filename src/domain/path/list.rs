@@ -5,7 +5,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{OriginPath, PathError};
+use super::error::PathError;
+use super::origin::OriginPath;
 use crate::domain::text::trim_input;
 
 /// Paths per invalidation submitted from the console form.

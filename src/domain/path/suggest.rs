@@ -2,7 +2,7 @@
 //! origin path the user most likely meant. Only the parser calls these; every
 //! candidate is re-parsed before it is offered.
 
-use super::PathErrorReason;
+use super::error::PathErrorReason;
 
 /// Byte offset just past `scheme://`, if the entry starts with a URL scheme.
 pub(super) fn scheme_end(s: &str) -> Option<usize> {

@@ -1,7 +1,13 @@
 //! The rows of the invalidation log and the worker's queue: an
 //! invalidation, a claim, a status event, a target's result.
 
-use super::*;
+use sqlx::FromRow;
+use uuid::Uuid;
+
+use super::convert::corrupt;
+use crate::backend::model::{from_ms, Invalidation, StatusEvent, TargetResult, TargetState};
+use crate::backend::store::error::StoreError;
+use crate::domain::{InvalidationId, Scope, Status, TargetKind};
 
 #[derive(FromRow)]
 pub(in crate::backend::store) struct InvalidationRow {
