@@ -15,11 +15,11 @@
 //! (queued as `pg_batch.rs` describes): with the API busy beside the worker,
 //! a statement and a commit per group is what PostgreSQL spends its CPU on.
 
-mod group;
+mod fold;
 
 use std::collections::HashSet;
 
-use group::Group;
+use fold::Group;
 use sqlx::PgPool;
 use tokio::sync::oneshot;
 use uuid::Uuid;

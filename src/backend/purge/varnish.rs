@@ -1,0 +1,81 @@
+//! Varnish nodes: PURGE (or a soft purge) per path, through the shipped VCL.
+
+use reqwest::{Client, Method};
+
+use super::report::*;
+use crate::backend::model::Target;
+use crate::domain::{cache_key, OriginPath, Scope};
+
+/// One `PURGE` per path, as the shipped VCL (`deploy/varnish/`) expects: a
+/// path is purged by its surrogate key (every query-string variant, every
+/// `vh`), a prefix by a ban on the objects' path header, scope All by the
+/// token's key. Key purges answer how many objects they removed.
+///
+/// With `repeat_after`, the same purges go once more after that delay (the
+/// answer counts the first pass). The edges are purged first, and an edge
+/// marks anything a purge overtook uncacheable, but a response an edge sent
+/// before its purge (a hit, or a fill that ended just before) may still be
+/// on its way to a node when the node's purge runs: Varnish indexes an
+/// object for `xkey` (and ages it against bans) only once its headers are
+/// in, so the purge finds nothing and the object arrives after it, old
+/// bytes kept for the whole TTL. That transit is normally a millisecond,
+/// but a congested or distant edge-to-node link or a retransmission makes
+/// it longer than the worker's path from the edge to the node; a second
+/// purge a moment later removes such an object whatever the cause, for the
+/// price of a job that takes that much longer.
+pub(super) async fn purge(client: &Client, target: &Target, req: &PurgeRequest) -> PurgeResult {
+    let report = varnish_once(client, target, req).await?;
+    if let Some(after) = req.repeat_after {
+        tokio::time::sleep(after).await;
+        let again = varnish_once(client, target, req).await?;
+        if again.removed.is_some_and(|n| n > 0) {
+            tracing::info!(target = %target.name, removed = ?again.removed, "the repeated purge removed objects stored after the first");
+        }
+    }
+    Ok(report)
+}
+
+async fn varnish_once(client: &Client, target: &Target, req: &PurgeRequest) -> PurgeResult {
+    let method = Method::from_bytes(b"PURGE").expect("PURGE is a valid method");
+    let selectors: Vec<(&str, String, Option<&str>)> = match req.scope {
+        Scope::All => vec![("X-Purge-All", "1".to_owned(), None)],
+        Scope::Original => req
+            .paths
+            .iter()
+            .map(|p| match OriginPath::parse(p) {
+                Ok(op) if op.is_prefix() => ("X-Purge-Prefix", op.base().to_owned(), None),
+                _ => ("X-Purge-Key", cache_key::path_key(&req.token, p), Some(p.as_str())),
+            })
+            .collect(),
+    };
+    let (mut removed, mut bans) = (0u64, 0usize);
+    for (header, value, path) in &selectors {
+        let mut call = client
+            .request(method.clone(), &target.url)
+            .header("X-Purge-Token", &req.token)
+            .header("X-Invalidation-Id", req.invalidation_id.to_string())
+            .header(*header, value);
+        if let Some(path) = path {
+            call = call.header("X-Purge-Path", *path);
+        }
+        if req.soft && *header != "X-Purge-Prefix" {
+            call = call.header("X-Purge-Soft", "1");
+        }
+        if let Some(secret) = &target.secret {
+            call = call.header("X-Purge-Secret", secret);
+        }
+        let resp = success(call.send().await).await?;
+        let body = read_bounded(resp).await.unwrap_or_default();
+        match serde_json::from_slice::<serde_json::Value>(&body).ok().and_then(|v| v.get("removed")?.as_u64()) {
+            Some(n) => removed += n,
+            None => bans += 1,
+        }
+    }
+    let keyed = selectors.len() - bans;
+    let soft = if req.soft { " (soft)" } else { "" };
+    Ok(match (keyed, bans) {
+        (_, 0) => PurgeReport::removed(removed, format!("removed {removed} cached objects{soft}")),
+        (0, b) => PurgeReport::note(format!("{b} ban(s) accepted")),
+        (_, b) => PurgeReport::removed(removed, format!("removed {removed} cached objects{soft}; {b} ban(s) accepted")),
+    })
+}

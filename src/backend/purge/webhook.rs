@@ -1,0 +1,52 @@
+//! The webhook contract: the request as JSON, signed with HMAC-SHA256.
+
+use hmac::{Hmac, Mac};
+use reqwest::Client;
+use sha2::Sha256;
+
+use super::report::*;
+use crate::backend::model::Target;
+
+/// The webhook signature: HMAC-SHA256 over `"{timestamp}.{body}"`, so a
+/// captured request cannot be replayed outside the receiver's time window.
+pub fn webhook_signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+pub(super) async fn purge(client: &Client, target: &Target, req: &PurgeRequest) -> PurgeResult {
+    let body = serde_json::to_vec(req).expect("purge request serialises");
+    let timestamp = chrono::Utc::now().timestamp();
+    let mut call = client
+        .post(&target.url)
+        .header("Content-Type", "application/json")
+        .header("X-Imgflush-Timestamp", timestamp.to_string())
+        .body(body.clone());
+    if let Some(secret) = &target.secret {
+        call = call.header("X-Imgflush-Signature", webhook_signature(secret, timestamp, &body));
+    }
+    let resp = success(call.send().await).await?;
+    Ok(PurgeReport::note(format!("HTTP {}", resp.status().as_u16())))
+}
+
+#[cfg(test)]
+mod tests {
+    use hmac::{Hmac, Mac};
+    use sha2::Sha256;
+
+    use super::*;
+
+    #[test]
+    fn the_webhook_signature_covers_the_timestamp() {
+        let a = webhook_signature("s", 1_700_000_000, b"{}");
+        assert!(a.starts_with("sha256=") && a.len() == 7 + 64);
+        assert_ne!(a, webhook_signature("s", 1_700_000_001, b"{}"), "a replay with a new timestamp fails");
+        // HMAC-SHA256("s", "1700000000.{}"), computed independently.
+        let mut mac = Hmac::<Sha256>::new_from_slice(b"s").unwrap();
+        mac.update(b"1700000000.{}");
+        assert_eq!(a, format!("sha256={}", hex::encode(mac.finalize().into_bytes())));
+    }
+}
