@@ -11,6 +11,7 @@ pub mod platform;
 pub mod serverfns;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+pub mod timestamp;
 
 #[cfg(feature = "ssr")]
 pub use shell::{shell, App};

@@ -4,21 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use imgflush::domain::{InstanceRole, Role, Scope, Status, TargetKind};
 
-use crate::components::utc_text;
-
-/// A moment, as milliseconds since the Unix epoch (UTC). The server sends
-/// this rather than chrono's `DateTime`, whose RFC 3339 parser would
-/// otherwise be compiled into the browser's WASM (see `components::utc_text`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Timestamp(pub i64);
-
-#[cfg(any(feature = "ssr", test))]
-impl From<chrono::DateTime<chrono::Utc>> for Timestamp {
-    fn from(at: chrono::DateTime<chrono::Utc>) -> Self {
-        Timestamp(at.timestamp_millis())
-    }
-}
+use crate::timestamp::utc_text;
+pub use crate::timestamp::Timestamp;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProjectRef {

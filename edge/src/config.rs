@@ -1,40 +1,18 @@
 //! Typed configuration of one edge node. The caller (the `server` binary, a
 //! test) fills it; nothing here reads the environment.
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use imgflush::domain::proxies::TrustedProxies;
-use serde::{Deserialize, Serialize};
 
+use crate::secret::Secret;
 use crate::settings::ProjectSettings;
-
-/// A secret that never shows up in `Debug` output or logs.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
 
 #[derive(Clone, Debug)]
 pub struct EdgeConfig {
-    /// Where the caller binds the listener it hands to [`crate::serve`].
+    /// Where the caller binds the listener it hands to `edge::serve`.
     pub listen: SocketAddr,
     pub cache_dir: PathBuf,
     /// Disk bytes the cached objects may use; least recently used go first.

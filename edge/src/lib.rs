@@ -28,6 +28,7 @@ mod plan;
 mod proptests;
 mod purge;
 mod request;
+mod secret;
 mod settings;
 mod sign;
 mod state;
@@ -44,13 +45,14 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
-pub use config::{EdgeConfig, Limits, Secret, SettingsConfig};
+pub use config::{EdgeConfig, Limits, SettingsConfig};
 pub use error::EdgeError;
 pub use imgflush::domain::proxies::TrustedProxies;
 pub use origin::is_public;
 pub use params::{Format, Func, Params};
 pub use plan::{OutputRules, DEFAULT_MAX_OUTPUT_PIXELS};
 pub use purge::{project_secret, PurgeRequest, PurgeResponse};
+pub use secret::Secret;
 pub use settings::{
     ConsoleSettings, OriginScheme, ProjectSettings, Projects, ProjectsResponse, SettingsSource, StaticSettings,
 };

@@ -88,7 +88,7 @@ impl Params {
 
     /// A box the output fills exactly (both sides, `crop`, `fit` or
     /// `cover`) is checked against the output budget before the origin is
-    /// asked; other shapes depend on the source (see [`crate::plan`]).
+    /// asked; other shapes depend on the source (see the `plan` module).
     pub fn check_box(&self, max_output_pixels: u64) -> Result<(), EdgeError> {
         let (Some(w), Some(h)) = (self.w, self.h) else { return Ok(()) };
         let pixels = u64::from(w) * u64::from(h);

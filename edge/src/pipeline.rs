@@ -17,7 +17,7 @@ use imgflush::domain::cache_key::{xkey_value, PATH_HEADER, TOKEN_HEADER, XKEY_HE
 use imgflush::domain::proxies::FORWARDED_FOR;
 use sha2::{Digest, Sha256};
 
-use crate::cache::{DiskCache, Key, Meta, Stored};
+use crate::cache::{DiskCache, Key, Meta, Object, Stored};
 use crate::error::EdgeError;
 use crate::metrics::Metrics;
 use crate::origin::Fetched;
@@ -26,13 +26,6 @@ use crate::plan::OutputRules;
 use crate::request::{self, ImageRequest};
 use crate::state::EdgeState;
 use crate::{sign, transform};
-
-/// A cached or freshly made response body with its meta.
-#[derive(Clone, Debug)]
-pub struct Object {
-    pub meta: Arc<Meta>,
-    pub body: Bytes,
-}
 
 const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
 

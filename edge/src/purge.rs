@@ -17,9 +17,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::config::Secret;
 use crate::error::EdgeError;
 use crate::metrics::Metrics;
+use crate::secret::Secret;
 use crate::state::EdgeState;
 
 #[derive(Debug, Deserialize)]

@@ -45,7 +45,7 @@ impl ImageRequest {
     }
 }
 
-/// The names that address the edge itself (see [`crate::EdgeConfig`]).
+/// The names that address the edge itself (see `EdgeConfig::host_names`).
 #[derive(Clone, Copy, Debug)]
 pub struct HostNames<'a> {
     pub edge_domain: Option<&'a str>,

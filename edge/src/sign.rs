@@ -106,7 +106,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::config::Secret;
+    use crate::secret::Secret;
     use crate::settings::ProjectSettings;
 
     // Vectors from cloudimage-rb spec/cloudimage/security_spec.rb (salt "salt").

@@ -6,13 +6,12 @@ use std::sync::{Arc, Mutex};
 use futures::future::{BoxFuture, Shared};
 use tokio::sync::Semaphore;
 
-use crate::cache::{DiskCache, Key};
+use crate::cache::{DiskCache, Key, Object};
 use crate::config::EdgeConfig;
 use crate::error::EdgeError;
 use crate::metrics::Metrics;
 use crate::misses::MissLimits;
 use crate::origin::OriginClient;
-use crate::pipeline::Object;
 use crate::settings::SettingsSource;
 
 pub type Inflight = Shared<BoxFuture<'static, Result<Object, EdgeError>>>;

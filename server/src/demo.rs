@@ -250,3 +250,19 @@ pub fn write_sample(config: &Config, swap: bool) -> anyhow::Result<&'static str>
     std::fs::write(&marker, next)?;
     Ok(next)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::MIN_SETTINGS_TOKEN;
+
+    #[test]
+    fn the_embedded_default_settings_token_is_long_enough() {
+        let mut cfg = Config::with_database("sqlite::memory:");
+        cfg.edge.settings_token = None;
+        cfg.edge.embedded = true;
+        ensure_settings_token(&mut cfg);
+        assert!(cfg.validate().is_ok());
+        assert!(cfg.edge.settings_token.unwrap().expose().len() >= MIN_SETTINGS_TOKEN);
+    }
+}

@@ -3,8 +3,9 @@
 mod layout;
 mod time;
 
+pub use crate::timestamp::{iso_millis, utc_text};
 pub use layout::Layout;
-pub use time::{iso_millis, utc_text, LocalTime};
+pub use time::LocalTime;
 
 use leptos::prelude::*;
 

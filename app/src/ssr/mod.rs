@@ -126,6 +126,24 @@ pub async fn actor(token: &str) -> Result<(Services, Actor), AppError> {
     Ok((services, actor))
 }
 
+/// The signed-in caller as a member of `token`, for a call that changes
+/// something: it counts against the user's console write limit
+/// (`security.console_writes_per_minute`), checked before the role.
+pub async fn writer(token: &str) -> Result<(Services, Actor), AppError> {
+    let (services, actor) = actor(token).await?;
+    services.limits.console_write(&actor).await?;
+    Ok((services, actor))
+}
+
+/// The signed-in user, for a call that changes something outside one
+/// project (the instance's pages): it counts against the same write limit.
+pub async fn user_writer() -> Result<(Services, User), AppError> {
+    let user = current_user().await?;
+    let services = services()?;
+    services.limits.console_write_by(user.id).await?;
+    Ok((services, user))
+}
+
 /// The database is away: the answer (server function or page) becomes a 503
 /// with `Retry-After`, and the console shows when to try again.
 pub fn unavailable() -> AppError {

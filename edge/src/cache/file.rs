@@ -5,7 +5,7 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use super::Meta;
+use super::meta::Meta;
 
 const MAGIC: &[u8; 4] = b"IFE1";
 

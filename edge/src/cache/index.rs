@@ -8,7 +8,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use imgflush::domain::OriginPath;
 
-use super::{Key, Meta};
+use super::meta::{Key, Meta};
 
 /// Larger bodies are always read from disk.
 pub const HOT_OBJECT_MAX: u64 = 256 * 1024;

@@ -11,6 +11,7 @@
 
 mod file;
 mod index;
+mod meta;
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -19,10 +20,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
 use imgflush::domain::OriginPath;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use index::{Hit, Index};
+pub(crate) use meta::Object;
+pub use meta::{Key, Meta};
 
 /// What a purge removed: the count, and up to [`index::SAMPLES_MAX`] of the
 /// removed variants as request paths (`/host/a.jpg?w=300`), which the worker
@@ -51,35 +53,6 @@ impl Purged {
         }
         Purged { removed, urls }
     }
-}
-
-/// What is stored beside each body (and served as headers).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Meta {
-    pub token: String,
-    pub path: String,
-    pub variant: String,
-    pub status: u16,
-    pub content_type: String,
-    pub etag: String,
-    /// Unix seconds.
-    pub stored_at: u64,
-    /// Seconds the entry is fresh at the edge.
-    pub ttl: u64,
-    pub body_len: u64,
-}
-
-impl Meta {
-    pub fn is_fresh(&self, now: u64) -> bool {
-        now < self.stored_at.saturating_add(self.ttl)
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Key {
-    pub token: String,
-    pub path: String,
-    pub variant: String,
 }
 
 /// A cache entry found by [`DiskCache::lookup`]; read its body with

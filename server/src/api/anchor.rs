@@ -11,7 +11,7 @@ use imgflush::backend::Services;
 use super::auth::{ApiJson, Caller};
 use super::error::{ApiError, BodyErrors, ErrorBody, KeyErrors};
 use super::schema::{AnchorCreated, AnchorStatus, InvalidationRequest};
-use super::{parse_id, submit, REPLAYED};
+use super::shared::{parse_id, submit, REPLAYED};
 
 /// Submit an invalidation (anchor format).
 ///

@@ -16,7 +16,7 @@ use imgflush::backend::Services;
 use super::auth::{ApiJson, ApiQuery, Caller};
 use super::error::{ApiError, BodyErrors, ErrorBody, KeyErrors};
 use super::schema::{DetailResponse, InvalidationRequest, InvalidationResponse, ListResponse, StatusCode};
-use super::{parse_id, submit, REPLAYED};
+use super::shared::{parse_id, submit, REPLAYED};
 
 pub const DEFAULT_PAGE: i64 = 20;
 pub const MAX_WAIT_SECS: u64 = 60;

@@ -1,6 +1,13 @@
 //! Bodies of the anchor-compatible `/invalidate` endpoints.
 
-use super::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use imgflush::backend::store::Invalidation;
+use imgflush::domain::Status;
+
+use super::shared::*;
 
 /// `POST /invalidate` answer.
 #[derive(Debug, Serialize, ToSchema)]

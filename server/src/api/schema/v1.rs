@@ -1,6 +1,13 @@
 //! Bodies of the native `/api/v1` endpoints.
 
-use super::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use imgflush::backend::invalidations::Detail;
+use imgflush::backend::store::{Invalidation, StatusEvent, TargetResult};
+
+use super::shared::*;
 
 /// One invalidation as the native API shows it.
 #[derive(Debug, Serialize, ToSchema)]

@@ -1,0 +1,20 @@
+//! Administrative subcommands: users, members, projects, purge targets, API
+//! keys, the demo's wiring and edge purge secrets, one file per group.
+
+mod demo;
+mod edge_secret;
+mod keys;
+mod members;
+mod projects;
+mod services;
+mod targets;
+mod users;
+
+pub use demo::demo_wire;
+pub use edge_secret::edge_secret;
+pub use keys::{key, KeyCmd};
+pub use members::{member, MemberCmd};
+pub use projects::{project, ProjectCmd};
+pub(crate) use services::{open, operator};
+pub use targets::{target, TargetCmd};
+pub use users::{user, UserCmd};
