@@ -24,11 +24,11 @@ impl BatchMetrics {
 /// Which histogram a batch goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BatchKind {
-    /// PostgreSQL: new invalidations per insert statement (`pg_insert.rs`).
+    /// PostgreSQL: new invalidations per insert statement (`postgres/insert.rs`).
     Insert,
-    /// PostgreSQL: lanes' claims per claim statement (`jobs/pg_claim.rs`).
+    /// PostgreSQL: lanes' claims per claim statement (`postgres/claim.rs`).
     Claim,
-    /// PostgreSQL: jobs' groups of changes per statement (`jobs/pg_group/`).
+    /// PostgreSQL: jobs' groups of changes per statement (`postgres/group/`).
     Apply,
     /// SQLite: writes per group commit of the single writer (`writer.rs`).
     Commit,

@@ -47,7 +47,7 @@ pub trait JobQueue {
     ) -> StoreResult<Vec<Claimed>>;
     /// Makes the lease end `lease_ms` from now: the claimer's `now_ms` on
     /// SQLite (one machine's clock), the database's own clock on PostgreSQL,
-    /// which also decides when a claim may take a lease over (see `jobs/`).
+    /// which also decides when a claim may take a lease over (see `store/jobs.rs`).
     async fn extend_lease(&self, id: InvalidationId, lease: &LeaseToken, now_ms: i64, lease_ms: i64)
         -> StoreResult<()>;
     /// Stores `changes` in order, in one transaction, while the lease is

@@ -4,7 +4,7 @@
 //! The task's deadline is kept on its own monotonic clock and counted from
 //! the moment the claim or the last successful renewal was SENT: the
 //! database starts the lease no earlier than it receives the statement (on
-//! PostgreSQL by its own clock, see `store/jobs/mod.rs`), so the lease it
+//! PostgreSQL by its own clock, see `store/jobs.rs`), so the lease it
 //! records cannot end before `sent + lease`, whatever the database, the
 //! network or the wall clocks do meanwhile (an answer that comes late, a
 //! restart, a clock stepped back). The task stops calling targets `margin`

@@ -2,7 +2,7 @@
 //!
 //! On PostgreSQL workers LISTEN on `imgflush_jobs`. New invalidations are
 //! announced by the store, in the commit of their insert batch
-//! (`store/pg_insert.rs`). A Retry's requeue is announced here: PostgreSQL
+//! (`store/postgres/insert.rs`). A Retry's requeue is announced here: PostgreSQL
 //! serialises the commits of notifying transactions (a database-wide lock
 //! taken at commit and held through the WAL flush), so one task sends the
 //! NOTIFY after the commits, at most one in flight: the retries that commit

@@ -4,9 +4,9 @@
 //! (`writer.rs`). PostgreSQL takes many writers, but each statement and each
 //! commit costs it executor start-up, lock and WAL work, and with the worker
 //! running beside the API that per-statement cost, not the rows, is what
-//! fills the CPU. So the busiest writes, new invalidations (`pg_insert.rs`),
-//! the worker's groups of changes (`jobs/pg_group/`) and the lanes' claims
-//! (`jobs/pg_claim.rs`), queue here: a runner (one per queue, two for
+//! fills the CPU. So the busiest writes, new invalidations (`insert.rs`),
+//! the worker's groups of changes (`group/`) and the lanes' claims
+//! (`claim.rs`), queue here: a runner (one per queue, two for
 //! claims) takes whatever has queued (up to a bound) and stores it with one
 //! statement over arrays, in one transaction ([`Write`]). Callers hear back
 //! after that commit. Alone, a write waits for nobody; under load a

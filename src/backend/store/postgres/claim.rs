@@ -1,9 +1,9 @@
 //! PostgreSQL: the lanes' claims that arrive together, in one statement.
 //!
 //! Each new invalidation wakes a lane, and the inserts of a batch
-//! (`pg_insert.rs`) return together: without this, as many lanes would
+//! (`insert.rs`) return together: without this, as many lanes would
 //! each send a claim at the same moment, one finding the jobs and the rest
-//! nothing, a statement and a transaction each. Queued here (`pg_batch.rs`),
+//! nothing, a statement and a transaction each. Queued here (`batch.rs`),
 //! the claims waiting at one moment are one statement: the oldest runnable
 //! jobs go to the leases in the order the claims queued, each claim getting
 //! at most as many as it has leases.
@@ -27,7 +27,7 @@ const MAX_BATCH: usize = 32;
 /// Up to `$5` of the oldest runnable jobs (queued or in flight, due, with no
 /// live lease): the `n`-th oldest goes to owner `$1[n]` under lease `$2[n]`
 /// for `$3[n]` ms; `$4` now (when jobs are due). Leases end and are compared
-/// on the database's clock (see `jobs/mod.rs`). Rows another claim is taking
+/// on the database's clock (see `store/jobs.rs`). Rows another claim is taking
 /// at the same moment are skipped, not waited for. With each job, its
 /// project's setup version (none once the project is gone) and its lease's end.
 const CLAIM_BATCH: &str = "WITH picked AS ( \

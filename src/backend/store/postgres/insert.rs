@@ -1,4 +1,4 @@
-//! PostgreSQL: new invalidations stored in batches (`pg_batch.rs`).
+//! PostgreSQL: new invalidations stored in batches (`batch.rs`).
 //!
 //! Under load most of an API submission's cost is PostgreSQL's own per
 //! statement work: executor start-up for the five inserts of one
@@ -48,7 +48,7 @@ const MAX_BATCH: usize = 128;
 /// announcer id), sent at the commit unless every submission is stored
 /// leased; `$22`…`$24` the leases of the submissions handed straight to a
 /// worker (NULL for the queued ones, see `NewInvalidation::lease`), whose
-/// length counts from the database's clock (see `jobs/mod.rs`). Returns
+/// length counts from the database's clock (see `store/jobs.rs`). Returns
 /// what a claim does: the rows, their claims and their projects' setup versions.
 const INSERT_MANY: &str = "WITH input AS (SELECT * FROM unnest($1::uuid[], $2::int8[], $3::text[], $4::text[], \
      $5::text[], $6::int8[], $7::int8[], $8::int8[], $9::text[], $10::text[], $11::text[], $22::text[], \

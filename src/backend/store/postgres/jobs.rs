@@ -63,7 +63,7 @@ impl JobQueue for PgStore {
         if leases.is_empty() {
             return Ok(Vec::new());
         }
-        // With the claims of other lanes, in one statement (`pg_claim.rs`).
+        // With the claims of other lanes, in one statement (`claim.rs`).
         claim::claim(&self.claims, owner, leases, now_ms, lease_ms).await
     }
 
@@ -80,7 +80,7 @@ impl JobQueue for PgStore {
     }
 
     async fn apply(&self, id: InvalidationId, lease: &LeaseToken, changes: Vec<JobChange>) -> StoreResult<()> {
-        // With the groups of other jobs, in one statement (`pg_group/`).
+        // With the groups of other jobs, in one statement (`group/`).
         if group::groupable(&changes) {
             let lease = lease.as_str().to_owned();
             return self.applies.call(|reply| group::Apply { id, lease, changes, reply }).await;

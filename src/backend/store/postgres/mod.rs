@@ -28,11 +28,11 @@ mod jobs;
 
 pub struct PgStore {
     pub(super) pool: PgPool,
-    /// New invalidations, stored in batches (`pg_insert.rs`).
+    /// New invalidations, stored in batches (`insert.rs`).
     pub(super) inserts: Batcher<Insert>,
-    /// The worker's groups of changes, stored in batches (`jobs/pg_group/`).
+    /// The worker's groups of changes, stored in batches (`group/`).
     applies: Batcher<Apply>,
-    /// The lanes' claims, made in batches (`jobs/pg_claim.rs`).
+    /// The lanes' claims, made in batches (`claim.rs`).
     claims: Batcher<Claim>,
     /// This store's NOTIFY payload, so that its listener skips its own announcements.
     pub(super) announcer_id: String,
@@ -62,7 +62,7 @@ impl PgStore {
     }
 
     /// A pool connection for a write; PostgreSQL has no single writer to
-    /// wait for (SQLite's: `sqlite.rs`).
+    /// wait for (SQLite's: `store/sqlite/mod.rs`).
     pub(super) async fn write_conn(&self) -> StoreResult<(PoolConnection<Postgres>, Option<Turn>)> {
         Ok((self.pool.acquire().await?, None))
     }

@@ -106,7 +106,7 @@ impl JobQueue for SqliteStore {
 
 /// The changes, on the writer's connection (inside the savepoint the writer
 /// rolls back on error), as PostgreSQL's group statement writes them
-/// (`pg_group/`): the target rows and results first, each checking the lease;
+/// (`postgres/group/`): the target rows and results first, each checking the lease;
 /// then the row takes the group's last status (or its final fields) in one
 /// update, which checks the lease too; then every status change's event, in
 /// order, with its own time. The intermediate statuses were never visible

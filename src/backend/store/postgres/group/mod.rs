@@ -12,7 +12,7 @@
 //! goes change by change.
 //!
 //! The groups of different jobs that arrive together share the statement
-//! (queued as `pg_batch.rs` describes): with the API busy beside the worker,
+//! (queued as `batch.rs` describes): with the API busy beside the worker,
 //! a statement and a commit per group is what PostgreSQL spends its CPU on.
 
 mod fold;
@@ -29,7 +29,7 @@ use crate::backend::store::batch_sizes::{BatchKind, BatchSizes};
 use crate::backend::store::{JobChange, StoreError, StoreResult};
 use crate::domain::InvalidationId;
 
-/// One applier, as one inserter (`pg_insert.rs`): the batches grow with the load.
+/// One applier, as one inserter (`insert.rs`): the batches grow with the load.
 const APPLIERS: usize = 1;
 /// Most groups in one statement.
 const MAX_BATCH: usize = 64;
