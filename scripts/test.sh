@@ -5,6 +5,7 @@ source "$(dirname "$0")/tools.sh"
 install_rust_tools
 install_node_tools
 install_browser
+install_emulators
 cd "$ROOT"
 
 say "cargo fmt --check"
@@ -22,6 +23,9 @@ python3 "$ROOT/scripts/structure.py"
 
 say "VCL tests (varnishtest on Debian's varnish + varnish-modules)"
 sh "$ROOT/deploy/varnish/test.sh"
+
+say "CDN provider emulators' self-test (Prism, moto, fakes, fault proxy)"
+bash "$ROOT/emulators/selftest.sh"
 
 say "building the site (cargo leptos build --split)"
 cargo leptos build --split

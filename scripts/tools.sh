@@ -63,3 +63,23 @@ install_node_tools() {
 install_browser() {
   command -v chromium >/dev/null 2>&1 || apt_install chromium
 }
+
+# The purge-driver test emulators (emulators/README.md): a venv outside the clone (kept
+# warm between runs) with moto's server, and Prism from end2end/'s npm packages.
+MOTO_VERSION=5.2.6
+install_emulators() {
+  local venv="${IMGFLUSH_VENV:-$HOME/.cache/imgflush/venv}"
+  if [ ! -x "$venv/bin/python" ]; then
+    say "creating the emulator venv in $venv"
+    python3 -m venv "$venv"
+  fi
+  if ! "$venv/bin/python" -c "import moto, sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null; then
+    say "installing moto[server] $MOTO_VERSION in $venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+  fi
+  if [ ! -x "$ROOT/end2end/node_modules/.bin/prism" ]; then
+    say "installing npm packages in end2end/ (Prism for the emulators)"
+    (cd "$ROOT/end2end" && npm ci --no-audit --no-fund)
+  fi
+  export IMGFLUSH_VENV="$venv"
+}

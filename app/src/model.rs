@@ -179,6 +179,37 @@ pub struct TargetView {
     /// The URL with any credentials removed.
     pub url: String,
     pub has_secret: bool,
+    /// The kind's public settings by key (zone ID, plan, …); never credentials.
+    #[serde(default)]
+    pub settings: std::collections::BTreeMap<String, String>,
+    /// A provider's credentials are stored (their values never leave the server).
+    #[serde(default)]
+    pub has_credentials: bool,
+}
+
+impl TargetView {
+    /// The public settings in a few words, in the kind's form order, e.g.
+    /// `zone 023e…, plan free, dedicated`.
+    pub fn settings_summary(&self) -> Vec<(&'static str, String)> {
+        use imgflush::domain::target::Check;
+        self.kind
+            .spec()
+            .settings
+            .iter()
+            .filter(|spec| !spec.secret)
+            .filter_map(|spec| {
+                let value = self.settings.get(spec.key)?;
+                let short = spec.label.strip_suffix(" ID").unwrap_or(spec.label).to_lowercase();
+                let text = match spec.check {
+                    Check::Flag if value == "on" => spec.key.replace('_', " "),
+                    Check::Flag => return None,
+                    Check::Hex32 => format!("{short} {}…", value.chars().take(4).collect::<String>()),
+                    _ => format!("{short} {value}"),
+                };
+                Some((spec.key, text))
+            })
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -303,4 +334,27 @@ pub struct UsersView {
     pub me: i64,
     /// Owners change; staff look.
     pub owner: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_targets_settings_in_a_few_words() {
+        let settings = [("zone_id", "023e105f4ecef8ad9ca31a8372d0c353"), ("plan", "free"), ("dedicated", "on")];
+        let t = TargetView {
+            id: 1,
+            kind: TargetKind::Cloudflare,
+            name: "cf".into(),
+            url: "https://api.cloudflare.com/client/v4".into(),
+            has_secret: false,
+            settings: settings.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            has_credentials: true,
+        };
+        let words: Vec<String> = t.settings_summary().into_iter().map(|(_, text)| text).collect();
+        assert_eq!(words, ["zone 023e…", "plan free", "dedicated"]);
+        let off = TargetView { settings: [("dedicated".to_owned(), "off".to_owned())].into(), ..t };
+        assert!(off.settings_summary().is_empty());
+    }
 }

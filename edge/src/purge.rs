@@ -12,8 +12,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use hmac::{Hmac, Mac};
-use imgflush::domain::OriginPath;
-use serde::{Deserialize, Serialize};
+use imgflush::domain::{OriginPath, Scope};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -22,22 +21,7 @@ use crate::metrics::Metrics;
 use crate::secret::Secret;
 use crate::state::EdgeState;
 
-#[derive(Debug, Deserialize)]
-pub struct PurgeRequest {
-    #[serde(default)]
-    pub invalidation_id: Option<String>,
-    pub token: String,
-    pub scope: String,
-    #[serde(default)]
-    pub paths: Vec<String>,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct PurgeResponse {
-    pub removed: u64,
-    #[serde(default)]
-    pub urls: Vec<String>,
-}
+pub use imgflush::domain::{PurgeAnswer as PurgeResponse, PurgeRequest};
 
 pub async fn purge(
     State(edge): State<Arc<EdgeState>>,
@@ -50,19 +34,17 @@ pub async fn purge(
     imgflush::domain::ProjectToken::parse(&req.token)
         .map_err(|e| EdgeError::bad_request("bad_purge", e.to_string()))?;
     authorize(given, &edge.config.purge_secret, &req.token)?;
-    let scope = req.scope.as_str();
-    let paths = match scope {
-        "all" => Vec::new(),
-        "original" => req
+    let paths = match req.scope {
+        Scope::All => Vec::new(),
+        Scope::Original => req
             .paths
             .iter()
             .map(|p| OriginPath::parse(p).map_err(|e| EdgeError::bad_request("bad_purge", e.to_string())))
             .collect::<Result<Vec<_>, _>>()?,
-        other => return Err(EdgeError::bad_request("bad_purge", format!("scope {other:?} is not original or all"))),
     };
     let cache = edge.cache.clone();
     let token = req.token.clone();
-    let all = scope == "all";
+    let (all, scope) = (req.scope == Scope::All, req.scope.as_str());
     let purged =
         tokio::task::spawn_blocking(
             move || {

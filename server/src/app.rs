@@ -92,9 +92,13 @@ pub async fn build_with_store(config: Config, connected: Connected) -> anyhow::R
     background.push(metrics::spawn_upkeep(&metrics));
     let metrics_state =
         MetricsState { metrics: metrics.clone(), store: store.clone(), token: config.metrics.token.clone() };
+    imgflush::backend::vault::check_stored(&store, &config.vault())
+        .await
+        .map_err(|why| anyhow::anyhow!("refusing to start: {why}"))?;
     let trusted = Arc::new(config.trusted_proxies()?);
     let services = Services::new(store.clone(), wake.clone(), limits)
         .with_target_network(config.target_network())
+        .with_vault(config.vault())
         .with_live(config.live_settings())
         .with_edge_names(config.edge_names());
     let session_store = AnySessionStore::open(sessions).await?;
@@ -168,6 +172,7 @@ impl App {
     pub fn worker(&self, cfg: WorkerConfig) -> Worker {
         Worker::new(self.store.clone(), self.wake.clone(), cfg)
             .with_network(self.config.target_network())
+            .with_vault(self.config.vault())
             .with_metrics(self.metrics.worker.clone())
     }
 

@@ -100,6 +100,7 @@ pub async fn start(
         name: TARGET_NAME.into(),
         url: format!("http://{admin_addr}/_purge"),
         secret: Some(edge::project_secret(&edge::Secret::new(node_secret.clone()), SAMPLE_TOKEN)),
+        settings: Default::default(),
     };
     wire_demo(services, origin_addr, &[target]).await?;
 

@@ -42,6 +42,9 @@ enum Command {
     Target(cli::TargetCmd),
     #[command(subcommand)]
     Key(cli::KeyCmd),
+    /// The key that seals CDN providers' credentials: new-key, rotate, check.
+    #[command(subcommand)]
+    Secrets(cli::SecretsCmd),
     /// Print the audit trail (tab-separated, newest first).
     Audit(server::audit_cli::AuditArgs),
     /// Store many finished invalidations at once (for benchmarks of the log).
@@ -80,8 +83,12 @@ async fn main() -> anyhow::Result<()> {
             let wake = std::sync::Arc::new(tokio::sync::Notify::new());
             let metrics = std::sync::Arc::new(server::metrics::ConsoleMetrics::new());
             connected.store.record_batches(metrics.store.clone());
+            imgflush::backend::vault::check_stored(&connected.store, &config.vault())
+                .await
+                .map_err(|why| anyhow::anyhow!("refusing to start: {why}"))?;
             let worker = imgflush::backend::worker::Worker::new(connected.store.clone(), wake, config.worker_config())
                 .with_network(config.target_network())
+                .with_vault(config.vault())
                 .with_metrics(metrics.worker.clone());
             let shutdown = CancellationToken::new();
             tokio::spawn(stop_on_signal(shutdown.clone()));
@@ -126,6 +133,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Project(cmd) => cli::project(&config, cmd).await,
         Command::Target(cmd) => cli::target(&config, cmd).await,
         Command::Key(cmd) => cli::key(&config, cmd).await,
+        Command::Secrets(cmd) => cli::secrets(&config, cmd).await,
         Command::Audit(args) => server::audit_cli::audit(&config, args).await,
         Command::Seed(args) => server::seed_cli::seed(&config, args).await,
     }

@@ -188,6 +188,8 @@ db_test!(a_pruned_invalidation_takes_its_events_paths_and_target_rows_along, |t:
         name: "hook".into(),
         url: node.url("/hook"),
         secret: None,
+        settings: Default::default(),
+        credentials: None,
     };
     let editor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
     let other = t.project("other").await;

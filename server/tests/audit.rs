@@ -216,7 +216,14 @@ db_test!(a_target_test_leaves_only_the_public_detail_in_the_trail, |t: TestApp| 
 
     let node = Recorder::start().await;
     node.respond_with(502);
-    let target = NewTarget { kind: TargetKind::Edge, name: "edge-1".into(), url: node.url("/purge"), secret: None };
+    let target = NewTarget {
+        kind: TargetKind::Edge,
+        name: "edge-1".into(),
+        url: node.url("/purge"),
+        secret: None,
+        settings: Default::default(),
+        credentials: None,
+    };
     let target_id = t.store.add_target(t.demo.id, &target, imgflush::backend::now_ms()).await.unwrap().id.to_string();
     t.user("admin@example.com", Role::Admin, &t.demo).await;
     let staff_id = t.user("staff@example.com", Role::Support, &t.demo).await;

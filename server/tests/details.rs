@@ -43,6 +43,8 @@ db_test!(a_failed_target_is_named_with_its_status_and_next_step, |t: TestApp| as
         name: "varnish-fra-1".into(),
         url: node.url("/"),
         secret: Some("wrong".into()),
+        settings: Default::default(),
+        credentials: None,
     };
     t.store.add_target(t.demo.id, &new, now_ms()).await.unwrap();
     let editor = t.actor("editor@example.com", Role::Editor, &t.demo).await;

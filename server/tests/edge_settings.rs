@@ -172,6 +172,8 @@ db_test_cfg!(
             name: "embedded-edge".into(),
             url: "http://127.0.0.1:3002/_purge".into(),
             secret: Some("old-node-secret".into()),
+            settings: Default::default(),
+            credentials: None,
         };
         t.store.add_target(t.demo.id, &old, now_ms()).await.unwrap();
 

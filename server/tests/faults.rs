@@ -33,11 +33,13 @@ fn fast(id: &str) -> WorkerConfig {
         backoff: Duration::from_millis(20),
         max_claims: 5,
         cdn_repeat: None,
+        provider_poll: Duration::from_secs(2),
+        provider_wait: Duration::from_secs(300),
     }
 }
 
 async fn add(t: &TestApp, kind: TargetKind, name: &str, url: String) {
-    let new = NewTarget { kind, name: name.into(), url, secret: None };
+    let new = NewTarget { kind, name: name.into(), url, secret: None, settings: Default::default(), credentials: None };
     t.store.add_target(t.demo.id, &new, now_ms()).await.unwrap();
 }
 

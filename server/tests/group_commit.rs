@@ -21,7 +21,14 @@ fn sub(path: &str, key: Option<&str>) -> Submission {
 }
 
 fn target(kind: TargetKind, name: &str) -> NewTarget {
-    NewTarget { kind, name: name.into(), url: format!("http://127.0.0.1:9/{name}"), secret: None }
+    NewTarget {
+        kind,
+        name: name.into(),
+        url: format!("http://127.0.0.1:9/{name}"),
+        secret: None,
+        settings: Default::default(),
+        credentials: None,
+    }
 }
 
 fn all() -> ListQuery {

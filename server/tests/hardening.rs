@@ -57,7 +57,14 @@ fn run(worker: Worker) -> Running {
 }
 
 async fn add(t: &TestApp, kind: TargetKind, name: &str, url: String, secret: Option<&str>) -> i64 {
-    let new = NewTarget { kind, name: name.into(), url, secret: secret.map(Into::into) };
+    let new = NewTarget {
+        kind,
+        name: name.into(),
+        url,
+        secret: secret.map(Into::into),
+        settings: Default::default(),
+        credentials: None,
+    };
     t.store.add_target(t.demo.id, &new, now_ms()).await.unwrap().id
 }
 
@@ -156,14 +163,25 @@ db_test!(targets_outside_the_allowed_networks_are_refused_when_added, |t: TestAp
     let operator = Actor::operator(t.demo.clone());
     for url in ["http://2130706433/", "http://0x7f.0.0.1/", "http://0177.0.0.1/", "http://[::1]/", "http://100.64.0.1/"]
     {
-        let input = TargetInput { kind: "edge".into(), name: "e2".into(), url: url.into(), secret: None };
+        let input = TargetInput {
+            kind: "edge".into(),
+            name: "e2".into(),
+            url: url.into(),
+            secret: None,
+            settings: Default::default(),
+        };
         match services.targets.add(&operator, &input).await {
             Err(ServiceError::Invalid(errors)) => assert_eq!(errors[0].field, "url", "{url}"),
             other => panic!("{url}: {other:?}"),
         }
     }
-    let public =
-        TargetInput { kind: "edge".into(), name: "e2".into(), url: "https://purge.example/".into(), secret: None };
+    let public = TargetInput {
+        kind: "edge".into(),
+        name: "e2".into(),
+        url: "https://purge.example/".into(),
+        secret: None,
+        settings: Default::default(),
+    };
     services.targets.add(&operator, &public).await.unwrap();
 });
 

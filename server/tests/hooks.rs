@@ -47,7 +47,14 @@ db_test!(hooks_hear_of_errors_once_and_of_every_final_status_when_asked, |t: Tes
     let node = Recorder::start().await;
     let errors_only = Recorder::start().await;
     let every = Recorder::start().await;
-    let target = NewTarget { kind: TargetKind::Varnish, name: "varnish-1".into(), url: node.url("/"), secret: None };
+    let target = NewTarget {
+        kind: TargetKind::Varnish,
+        name: "varnish-1".into(),
+        url: node.url("/"),
+        secret: None,
+        settings: Default::default(),
+        credentials: None,
+    };
     t.store.add_target(t.demo.id, &target, now_ms()).await.unwrap();
     t.store.add_hook(t.demo.id, &hook("errors", errors_only.url("/e"), false), now_ms()).await.unwrap();
     t.store.add_hook(t.demo.id, &hook("ci", every.url("/ci"), true), now_ms()).await.unwrap();
@@ -89,7 +96,14 @@ db_test!(hooks_hear_of_errors_once_and_of_every_final_status_when_asked, |t: Tes
 db_test!(role_matrix_of_hooks_and_test_buttons, |t: TestApp| async move {
     let node = Recorder::start().await;
     let receiver = Recorder::start().await;
-    let target = NewTarget { kind: TargetKind::Edge, name: "edge-1".into(), url: node.url("/purge"), secret: None };
+    let target = NewTarget {
+        kind: TargetKind::Edge,
+        name: "edge-1".into(),
+        url: node.url("/purge"),
+        secret: None,
+        settings: Default::default(),
+        credentials: None,
+    };
     let target_id = t.store.add_target(t.demo.id, &target, now_ms()).await.unwrap().id.to_string();
     let other = t.project("other").await;
     let cases = [

@@ -57,7 +57,14 @@ db_test!(the_figures_follow_a_job_and_strangers_are_refused, |t: TestApp| async 
     assert!(has(&before, "imgflush_database_up 1"), "{before}");
 
     let node = Recorder::start().await;
-    let hook = NewTarget { kind: TargetKind::Webhook, name: "hook".into(), url: node.url("/hook"), secret: None };
+    let hook = NewTarget {
+        kind: TargetKind::Webhook,
+        name: "hook".into(),
+        url: node.url("/hook"),
+        secret: None,
+        settings: Default::default(),
+        credentials: None,
+    };
     t.store.add_target(t.demo.id, &hook, now_ms()).await.unwrap();
     let key = t.app.services.keys.create(&Actor::operator(t.demo.clone()), "ci", "editor").await.unwrap().1;
     let body = serde_json::json!({"scope": "original", "urls": ["/sample.li/a.jpg"]}).to_string();
@@ -174,6 +181,8 @@ db_test!(the_worker_reads_a_project_setup_once_per_change, |t: TestApp| async mo
         name: name.into(),
         url: node.url(&format!("/{name}")),
         secret: None,
+        settings: Default::default(),
+        credentials: None,
     };
     let a = t.store.add_target(project.id, &target("a"), now_ms()).await.unwrap();
     let editor = t.actor("editor@setup.example", Role::Editor, &project).await;

@@ -52,3 +52,89 @@ async fn postgres_backfills_invalidation_paths() {
     assert!(plan.join("\n").contains("invalidation_paths_search_idx"), "{plan:?}");
     pool.close().await;
 }
+
+/// Migration 0018 rebuilds SQLite's `targets` without the CHECK on `kind`:
+/// existing targets keep their IDs and fields, the setup triggers still bump
+/// the project's version, AUTOINCREMENT never reuses an ID, and a provider
+/// kind (which the old CHECK refused) is accepted.
+#[tokio::test]
+async fn sqlite_rebuilds_targets_keeping_rows_and_triggers() {
+    let db = TestDb::create(Db::Sqlite).await.unwrap();
+    let opts: sqlx::sqlite::SqliteConnectOptions =
+        db.url.parse::<sqlx::sqlite::SqliteConnectOptions>().unwrap().create_if_missing(true);
+    let pool = sqlx::SqlitePool::connect_with(opts).await.unwrap();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations/sqlite");
+    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    let (before, after): (Vec<_>, Vec<_>) =
+        files.into_iter().partition(|p| p.file_name().unwrap().to_str().unwrap() < "0018");
+    for f in &before {
+        sqlx::raw_sql(&std::fs::read_to_string(f).unwrap()).execute(&pool).await.unwrap();
+    }
+    sqlx::query(PROJECT).execute(&pool).await.unwrap();
+    let add = "INSERT INTO targets (project_id, kind, name, url, secret, created_ms) VALUES (1, $1, $2, $3, $4, 0)";
+    sqlx::query(add)
+        .bind("edge")
+        .bind("edge-1")
+        .bind("http://127.0.0.1:1/_purge")
+        .bind("s")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query(add)
+        .bind("varnish")
+        .bind("v-2")
+        .bind("http://127.0.0.1:2/")
+        .bind(None::<String>)
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query(add)
+        .bind("varnish")
+        .bind("v-3")
+        .bind("http://127.0.0.1:3/")
+        .bind(None::<String>)
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM targets WHERE name = 'v-3'").execute(&pool).await.unwrap();
+    assert!(sqlx::query(add)
+        .bind("cloudflare")
+        .bind("cf")
+        .bind("x")
+        .bind(None::<String>)
+        .execute(&pool)
+        .await
+        .is_err());
+    for f in &after {
+        sqlx::raw_sql(&std::fs::read_to_string(f).unwrap()).execute(&pool).await.unwrap();
+    }
+    type Row = (i64, String, String, Option<String>, String, Option<String>);
+    let rows: Vec<Row> =
+        sqlx::query_as("SELECT id, kind, name, secret, settings, credentials FROM targets ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        rows,
+        [
+            (1, "edge".into(), "edge-1".into(), Some("s".into()), "{}".into(), None),
+            (2, "varnish".into(), "v-2".into(), None, "{}".into(), None),
+        ]
+    );
+    let version = "SELECT setup_version FROM projects WHERE id = 1";
+    let mut last: i64 = sqlx::query_scalar(version).fetch_one(&pool).await.unwrap();
+    let cf_url = "https://api.cloudflare.com/client/v4";
+    for change in [
+        format!("INSERT INTO targets (project_id, kind, name, url, created_ms) VALUES (1, 'cloudflare', 'cf', '{cf_url}', 0)"),
+        "UPDATE targets SET url = 'x' WHERE id = 2".to_owned(),
+        "DELETE FROM targets WHERE id = 1".to_owned(),
+    ] {
+        sqlx::query(&change).execute(&pool).await.unwrap();
+        let now: i64 = sqlx::query_scalar(version).fetch_one(&pool).await.unwrap();
+        assert!(now > last, "{change} bumps the setup version ({last} → {now})");
+        last = now;
+    }
+    let id: i64 = sqlx::query_scalar("SELECT id FROM targets WHERE name = 'cf'").fetch_one(&pool).await.unwrap();
+    assert_eq!(id, 4, "AUTOINCREMENT: the removed target's ID is never reused");
+}

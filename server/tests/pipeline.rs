@@ -25,11 +25,20 @@ fn fast(id: &str) -> WorkerConfig {
         backoff: Duration::from_millis(20),
         max_claims: 5,
         cdn_repeat: None,
+        provider_poll: Duration::from_secs(2),
+        provider_wait: Duration::from_secs(300),
     }
 }
 
 async fn add(t: &TestApp, kind: TargetKind, name: &str, url: String, secret: Option<&str>) {
-    let new = NewTarget { kind, name: name.into(), url, secret: secret.map(Into::into) };
+    let new = NewTarget {
+        kind,
+        name: name.into(),
+        url,
+        secret: secret.map(Into::into),
+        settings: Default::default(),
+        credentials: None,
+    };
     t.store.add_target(t.demo.id, &new, imgflush::backend::now_ms()).await.unwrap();
 }
 

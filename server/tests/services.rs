@@ -40,7 +40,13 @@ fn forbidden<T: std::fmt::Debug>(what: &str, role: Role, result: Result<T, Servi
 }
 
 fn target(name: &str) -> TargetInput {
-    TargetInput { kind: "webhook".into(), name: name.into(), url: "http://127.0.0.1:9/".into(), secret: None }
+    TargetInput {
+        kind: "webhook".into(),
+        name: name.into(),
+        url: "http://127.0.0.1:9/".into(),
+        secret: None,
+        settings: Default::default(),
+    }
 }
 
 db_test!(role_matrix_of_every_service, |t: TestApp| async move {

@@ -53,7 +53,14 @@ impl Stack {
             (TargetKind::Varnish, "varnish-2", format!("http://{}/", nodes[1].addr), NODE_SECRET),
         ];
         for (kind, name, url, secret) in targets {
-            let new = NewTarget { kind, name: name.into(), url, secret: Some(secret.into()) };
+            let new = NewTarget {
+                kind,
+                name: name.into(),
+                url,
+                secret: Some(secret.into()),
+                settings: Default::default(),
+                credentials: None,
+            };
             t.store.add_target(t.demo.id, &new, now_ms()).await.unwrap();
         }
         let actor = t.actor("editor@example.com", Role::Editor, &t.demo).await;

@@ -14,7 +14,7 @@ use reqwest::Client;
 
 use super::network::NetworkPolicy;
 use super::store::Target;
-use crate::domain::{OriginPath, Scope};
+use crate::domain::{OriginPath, Scope, TargetKind};
 
 /// At most this many URLs are asked per node.
 pub const MAX_URLS: usize = 10;
@@ -62,32 +62,45 @@ pub struct Verification {
     pub note: String,
 }
 
-/// Asks `target`'s node for every URL of `plan` (as `/{token}{url}` on the
-/// node's address) and says whether each answer is newer than `purged_at`.
+/// Where a target's cached variants are fetched from: a node serves the
+/// edge's path form (`/{token}{url}` on its address), a CDN its public URL.
+pub fn base_url(target: &Target, token: &str) -> Option<String> {
+    match target.kind {
+        TargetKind::Varnish => {
+            let u = reqwest::Url::parse(&target.url).ok()?;
+            Some(format!("{}/{token}", u.origin().ascii_serialization()))
+        }
+        k if k.verifiable() => target.settings.get("public_url").map(str::to_owned),
+        _ => None,
+    }
+}
+
+/// Asks for every URL of `plan` under `base` (see [`base_url`]) and says
+/// whether each answer is newer than `purged_at`.
 pub async fn verify(
     client: &Client,
     policy: &NetworkPolicy,
-    target: &Target,
-    token: &str,
+    base: &str,
     plan: &VerifyPlan,
     purged_at: Instant,
 ) -> Verification {
     if let Some(why) = &plan.unverifiable {
         return Verification { verified: None, note: format!("not verified: {why}") };
     }
-    let origin = match reqwest::Url::parse(&target.url) {
-        Ok(u) if policy.check_url(&u).is_ok() => u.origin().ascii_serialization(),
-        _ => return Verification { verified: None, note: "not verified: the node's URL is not allowed".into() },
-    };
+    match reqwest::Url::parse(base) {
+        Ok(u) if policy.check_url(&u).is_ok() => {}
+        _ => return Verification { verified: None, note: "not verified: the cache's URL is not allowed".into() },
+    }
+    let origin = base.trim_end_matches('/');
     let mut stale = Vec::new();
     for url in &plan.urls {
         let deadline = Instant::now() + plan.patience;
         loop {
-            match ask(client, &format!("{origin}/{token}{url}"), purged_at).await {
+            match ask(client, &format!("{origin}{url}"), purged_at).await {
                 Ok(true) => break,
                 Ok(false) if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(100)).await,
                 Ok(false) => {
-                    stale.push(format!("{url} still served from the node's cache"));
+                    stale.push(format!("{url} still served from the cache"));
                     break;
                 }
                 Err(e) => {
@@ -117,7 +130,8 @@ pub fn public_note(note: &str) -> String {
 async fn ask(client: &Client, url: &str, purged_at: Instant) -> Result<bool, String> {
     let resp = client.get(url).send().await.map_err(|e| super::purge::describe(e.without_url()).to_string())?;
     let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    if header("x-cache").is_some_and(|c| c.eq_ignore_ascii_case("MISS")) {
+    if [header("cache-status"), header("cf-cache-status"), header("x-cache")].iter().flatten().any(|v| fetched_anew(v))
+    {
         return Ok(true);
     }
     // `Age` counts whole seconds since the node fetched the object.
@@ -125,9 +139,41 @@ async fn ask(client: &Client, url: &str, purged_at: Instant) -> Result<bool, Str
     Ok(header("age").and_then(|a| a.parse::<u64>().ok()).is_some_and(|age| age <= since_purge))
 }
 
+/// Whether a cache's status header says this answer came from the origin:
+/// RFC 9211 `Cache-Status` (`node; fwd=miss`), Cloudflare's
+/// `CF-Cache-Status` (`MISS`, `EXPIRED`), `X-Cache` (`MISS`, Fastly's
+/// `MISS, MISS`, CloudFront's `Miss from cloudfront`). The cache nearest
+/// the client is the last entry of a list.
+fn fetched_anew(value: &str) -> bool {
+    let last = value.rsplit(',').next().unwrap_or("").trim().to_ascii_lowercase();
+    if last.contains(';') {
+        return last.contains("fwd=") && !last.contains("fwd=stale");
+    }
+    last.starts_with("miss") || matches!(last.as_str(), "expired" | "bypass" | "dynamic")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cache_status_headers_of_every_provider() {
+        for anew in [
+            "MISS",
+            "miss",
+            "EXPIRED",
+            "HIT, MISS",
+            "Miss from cloudfront",
+            "DYNAMIC",
+            "edge; fwd=miss",
+            "a; hit, b; fwd=uri-miss",
+        ] {
+            assert!(fetched_anew(anew), "{anew}");
+        }
+        for cached in ["HIT", "MISS, HIT", "Hit from cloudfront", "edge; hit", "edge; fwd=stale", "STALE"] {
+            assert!(!fetched_anew(cached), "{cached}");
+        }
+    }
 
     fn paths(p: &[&str]) -> Vec<String> {
         p.iter().map(|s| s.to_string()).collect()

@@ -9,6 +9,7 @@ pub mod ids;
 pub mod instance_role;
 pub mod path;
 pub mod proxies;
+pub mod purge;
 pub mod role;
 pub mod scope;
 pub mod status;
@@ -24,7 +25,8 @@ pub use path::{
     parse_path_list, parse_path_list_max, split_entries, validate_paths, OriginPath, ParsedList, PathError,
     PathErrorReason, PathListError, API_MAX_PATHS, CONSOLE_MAX_PATHS, MAX_LIST_BYTES, MAX_LIST_ERRORS, MAX_PATH_BYTES,
 };
+pub use purge::{PurgeAnswer, PurgeRequest};
 pub use role::{Role, UnknownRole};
 pub use scope::{Scope, UnknownScope};
 pub use status::{Status, UnknownStatus};
-pub use target::{Step, TargetKind, UnknownTargetKind};
+pub use target::{check_settings, CheckedSettings, KindSpec, Step, TargetKind, TargetSettings, UnknownTargetKind};

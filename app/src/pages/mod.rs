@@ -11,6 +11,7 @@ pub mod lookup;
 pub mod members;
 pub mod projects;
 pub mod settings;
+mod target_forms;
 pub mod users;
 
 use leptos::prelude::*;

@@ -5,7 +5,10 @@ use imgflush::domain::TargetKind;
 use crate::components::{flash, or_error, ErrorNotice};
 use crate::model::SettingsView;
 use crate::pages::project_page;
-use crate::serverfns::{project_settings, AddTarget, RemoveTarget, SaveRetention, SaveSettings, TestTarget};
+use crate::pages::target_forms::{credentials_state, settings_summary, AddTargetForm, EditTargetRow, TargetForms};
+use crate::serverfns::{
+    project_settings, AddTarget, EditTarget, RemoveTarget, SaveRetention, SaveSettings, TestTarget,
+};
 
 /// Project settings and purge targets (managed by admins).
 #[component]
@@ -19,14 +22,27 @@ fn SettingsBody(token: String) -> impl IntoView {
     let token = Signal::stored(token);
     crate::platform::island_ready();
     let add = ServerAction::<AddTarget>::new();
+    let edit = ServerAction::<EditTarget>::new();
     let remove = ServerAction::<RemoveTarget>::new();
     let save = ServerAction::<SaveSettings>::new();
     let retention = ServerAction::<SaveRetention>::new();
     let test = ServerAction::<TestTarget>::new();
     let kept = flash("target_test");
+    // Without JavaScript: the kind of a refused new target, the id of a refused edit.
+    let added = flash("target_add");
+    let edited = flash("target_edit");
+    // Kept across the re-renders that follow each post: a refused form shows
+    // its errors beside the fields of the kind and target it was about.
+    let forms = TargetForms {
+        kind: RwSignal::new(TargetKind::Edge),
+        hydrated: RwSignal::new(false),
+        editing: RwSignal::new(None),
+    };
+    Effect::new(move |_| forms.hydrated.set(true));
+    let refused_kind_applied = StoredValue::new(false);
     let settings = Resource::new(
         move || {
-            let versions = (add.version().get(), remove.version().get(), save.version().get());
+            let versions = (add.version().get(), edit.version().get(), remove.version().get(), save.version().get());
             (token.get(), versions, retention.version().get())
         },
         |(token, ..)| project_settings(token),
@@ -34,6 +50,7 @@ fn SettingsBody(token: String) -> impl IntoView {
     view! {
         <h1>"Settings"</h1>
         {move || add.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
+        {move || edit.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
         {move || remove.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
         {move || save.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
         {move || test.value().get().map(|r| match r {
@@ -52,7 +69,16 @@ fn SettingsBody(token: String) -> impl IntoView {
         })}
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
-                or_error(settings.await, move |s| view! { <Settings s=s token=token add=add remove=remove save=save retention=retention test=test /> })
+                let refused = Refused {
+                    kind: added.await.and_then(|k| TargetKind::parse(&k).ok()),
+                    target: edited.await.and_then(|id| id.parse().ok()),
+                };
+                if let (Some(k), false) = (refused.kind, refused_kind_applied.get_value()) {
+                    refused_kind_applied.set_value(true);
+                    forms.kind.set(k);
+                }
+                let actions = TargetActions { add, edit, remove, test };
+                or_error(settings.await, move |s| view! { <Settings s=s token=token actions=actions forms=forms refused=refused save=save retention=retention /> })
             })}
         </Transition>
     }
@@ -63,16 +89,37 @@ fn TestAnswer(answer: String) -> impl IntoView {
     view! { <p class="notice" role="status" data-testid="target-test-result">"The target answered: " {answer}</p> }
 }
 
+/// The purge targets' forms.
+#[derive(Clone, Copy)]
+struct TargetActions {
+    add: ServerAction<AddTarget>,
+    edit: ServerAction<EditTarget>,
+    remove: ServerAction<RemoveTarget>,
+    test: ServerAction<TestTarget>,
+}
+
+/// Which target form a refused post came from, when posted without
+/// JavaScript (the session kept it for this render; see `take_flash`).
+#[derive(Clone, Copy, Default)]
+struct Refused {
+    /// The kind chosen in "Add a target".
+    kind: Option<TargetKind>,
+    /// The target whose edit was refused.
+    target: Option<i64>,
+}
+
 #[component]
 fn Settings(
     s: SettingsView,
     token: Signal<String>,
-    add: ServerAction<AddTarget>,
-    remove: ServerAction<RemoveTarget>,
+    actions: TargetActions,
+    forms: TargetForms,
+    refused: Refused,
     save: ServerAction<SaveSettings>,
     retention: ServerAction<SaveRetention>,
-    test: ServerAction<TestTarget>,
 ) -> impl IntoView {
+    let TargetActions { add, edit, remove, test } = actions;
+    let editing = forms.editing;
     let admin = s.role.can_manage();
     let days = s.retention_days;
     let hosts = if s.origin_hosts.is_empty() { "any".to_owned() } else { s.origin_hosts.join(", ") };
@@ -117,20 +164,21 @@ fn Settings(
         </section>
         <section class="card">
             <h2>"Purge targets"</h2>
-            <p class="muted">"Edge targets are purged in the “Flushing resizing servers” step; Varnish and webhook targets in “Flushing CDN servers”."</p>
+            <p class="muted">"Edge targets are purged in the “Flushing resizing servers” step; Varnish, webhook and CDN provider targets in “Flushing CDN servers”."</p>
             {if s.targets.is_empty() {
                 view! { <p data-testid="no-targets">"No purge targets yet: invalidations complete without flushing anything."</p> }.into_any()
             } else {
                 view! {
                     <table class="targets" data-testid="targets">
-                        <thead><tr><th>"Name"</th><th>"Kind"</th><th>"URL"</th><th>"Secret"</th><th></th></tr></thead>
+                        <thead><tr><th>"Name"</th><th>"Kind"</th><th>"URL"</th><th>"Settings"</th><th>"Credentials"</th><th></th></tr></thead>
                         <tbody>
                             {s.targets.into_iter().map(|t| { let name = t.name.clone(); let test_label = format!("Test {}", t.name); view! {
                                 <tr data-target=name>
-                                    <td>{t.name}</td>
+                                    <td>{t.name.clone()}</td>
                                     <td>{t.kind.label()}</td>
-                                    <td><code>{t.url}</code></td>
-                                    <td>{if t.has_secret { "set" } else { "none" }}</td>
+                                    <td><code>{t.url.clone()}</code></td>
+                                    <td data-testid="target-settings">{settings_summary(&t)}</td>
+                                    <td data-testid="target-credentials">{credentials_state(&t)}</td>
                                     <td>{admin.then(|| view! {
                                         <ActionForm action=test attr:class="inline">
                                             <input type="hidden" name="project" value=token />
@@ -144,32 +192,15 @@ fn Settings(
                                         </ActionForm>
                                     })}</td>
                                 </tr>
+                                {admin.then(|| view! {
+                                    <EditTargetRow t=t token=token edit=edit editing=editing refused=refused.target />
+                                })}
                             }}).collect_view()}
                         </tbody>
                     </table>
                 }.into_any()
             }}
-            {admin.then(|| view! {
-                <h3>"Add a target"</h3>
-                <ActionForm action=add>
-                    <input type="hidden" name="project" value=token />
-                    <div class="row">
-                        <label>"Kind "
-                            <select name="kind">
-                                {TargetKind::ALL.iter().map(|k| view! { <option value=k.as_str()>{k.label()}</option> }).collect_view()}
-                            </select>
-                        </label>
-                        <label>"Name " <input name="name" required maxlength="64" placeholder="varnish-fra-1" /></label>
-                    </div>
-                    <label>"Purge URL " <input name="url" type="url" required placeholder="http://127.0.0.1:6081/" /></label>
-                    <label>"Shared secret (optional) " <input name="secret" type="password" autocomplete="off" /></label>
-                    <p class="muted">{move || format!(
-                        "An edge: its admin listener's URL (e.g. http://edge:8082/_purge) and this project's secret on it, which `server edge secret --token {}` prints.",
-                        token.get()
-                    )}</p>
-                    <button type="submit" class="primary">"Add target"</button>
-                </ActionForm>
-            })}
+            {admin.then(|| view! { <AddTargetForm token=token add=add forms=forms refused=refused.kind /> })}
         </section>
     }
 }

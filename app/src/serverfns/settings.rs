@@ -1,4 +1,6 @@
 #![allow(clippy::too_many_arguments)] // a form post: one argument per field
+use std::collections::BTreeMap;
+
 use leptos::prelude::*;
 
 use crate::error::AppError;
@@ -82,6 +84,20 @@ pub async fn save_settings(
     Ok(())
 }
 
+/// The form's per-kind settings: `settings[cloudflare][zone_id]=…`. Without
+/// JavaScript every kind's fields are posted; only the chosen kind's count.
+pub type KindSettings = BTreeMap<String, BTreeMap<String, String>>;
+
+/// The chosen kind's settings out of the form's map (the kind named as the
+/// form posts it, or by its label).
+#[cfg(feature = "ssr")]
+fn settings_of(kind: &str, settings: Option<KindSettings>) -> BTreeMap<String, String> {
+    let mut settings = settings.unwrap_or_default();
+    let name = imgflush::domain::TargetKind::parse(kind).map(|k| k.as_str().to_owned()).unwrap_or_default();
+    settings.remove(&name).unwrap_or_default()
+}
+
+/// Adds a purge target (admins) with its kind's settings and credentials.
 #[server(prefix = "/sfn", endpoint = "add_target", output = crate::codec::Json)]
 pub async fn add_target(
     project: String,
@@ -89,11 +105,43 @@ pub async fn add_target(
     name: String,
     url: String,
     secret: Option<String>,
+    settings: Option<KindSettings>,
 ) -> Result<(), AppError> {
     use imgflush::backend::targets::TargetInput;
 
     let (services, actor) = super::writer(&project).await?;
-    services.targets.add(&actor, &TargetInput { kind, name, url, secret }).await?;
+    let settings = settings_of(&kind, settings);
+    let input = TargetInput { kind, name, url, secret, settings };
+    if let Err(e) = services.targets.add(&actor, &input).await {
+        // Without JavaScript the page shows this kind's fields again, with the errors.
+        crate::ssr::flash_for_plain_form("target_add", &input.kind).await;
+        return Err(e.into());
+    }
+    Ok(())
+}
+
+/// Changes a purge target (admins): everything but its kind. Credentials and
+/// the secret left empty are kept.
+#[server(prefix = "/sfn", endpoint = "edit_target", output = crate::codec::Json)]
+pub async fn edit_target(
+    project: String,
+    target_id: i64,
+    kind: String,
+    name: String,
+    url: String,
+    secret: Option<String>,
+    settings: Option<KindSettings>,
+) -> Result<(), AppError> {
+    use imgflush::backend::targets::TargetInput;
+
+    let (services, actor) = super::writer(&project).await?;
+    let settings = settings_of(&kind, settings);
+    let input = TargetInput { kind, name, url, secret, settings };
+    if let Err(e) = services.targets.edit(&actor, target_id, &input).await {
+        // Without JavaScript the page shows the errors beside this target's form.
+        crate::ssr::flash_for_plain_form("target_edit", &target_id.to_string()).await;
+        return Err(e.into());
+    }
     Ok(())
 }
 

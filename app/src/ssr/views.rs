@@ -58,7 +58,16 @@ impl DetailView {
 impl TargetView {
     /// The target as `role` may see it: see [`url_for`].
     pub fn new(t: Target, role: Role) -> Self {
-        TargetView { id: t.id, kind: t.kind, url: url_for(&t.url, role), name: t.name, has_secret: t.secret.is_some() }
+        TargetView {
+            id: t.id,
+            kind: t.kind,
+            url: url_for(&t.url, role),
+            name: t.name,
+            has_secret: t.secret.is_some(),
+            // Public values only: credentials are sealed apart and never sent.
+            settings: t.settings.0,
+            has_credentials: t.credentials.is_some(),
+        }
     }
 }
 

@@ -20,9 +20,13 @@ pub async fn demo_wire(
     let inputs = targets
         .iter()
         .map(|t| match t.splitn(3, ',').collect::<Vec<_>>()[..] {
-            [kind, name, url] => {
-                Ok(TargetInput { kind: kind.into(), name: name.into(), url: url.into(), secret: secret.clone() })
-            }
+            [kind, name, url] => Ok(TargetInput {
+                kind: kind.into(),
+                name: name.into(),
+                url: url.into(),
+                secret: secret.clone(),
+                settings: Default::default(),
+            }),
             _ => Err(anyhow!(
                 "--target: expected kind,name,url (e.g. edge,edge-1,http://127.0.0.1:3004/_purge), got {t:?}"
             )),

@@ -16,7 +16,9 @@ use crate::config::Config;
 pub(crate) async fn open(config: &Config) -> anyhow::Result<Services> {
     let store = store::connect(config.database.url.expose()).await?.store;
     let limits = imgflush::backend::limits::Limits::in_memory(config.limit_settings());
-    Ok(Services::new(store, Arc::new(Notify::new()), limits).with_target_network(config.target_network()))
+    Ok(Services::new(store, Arc::new(Notify::new()), limits)
+        .with_target_network(config.target_network())
+        .with_vault(config.vault()))
 }
 
 pub(crate) async fn operator(services: &Services, token: &str) -> anyhow::Result<Actor> {

@@ -1,5 +1,7 @@
 //! `server target`: a project's purge targets.
 
+use std::collections::BTreeMap;
+
 use anyhow::anyhow;
 use clap::Subcommand;
 
@@ -17,10 +19,16 @@ pub enum TargetCmd {
         kind: String,
         #[arg(long)]
         name: String,
-        #[arg(long)]
+        /// Empty for a provider's public API (cloudflare, fastly, cloudfront, bunny).
+        #[arg(long, default_value = "")]
         url: String,
         #[arg(long, env = "IMGFLUSH_TARGET_SECRET", hide_env_values = true)]
         secret: Option<String>,
+        /// A setting of the kind, `KEY=VALUE` (repeat it), e.g. `--setting zone_id=023e…`;
+        /// `KEY=env:NAME` reads the value from the environment variable NAME, so
+        /// credentials stay out of the shell's history: `--setting api_token=env:CF_TOKEN`.
+        #[arg(long = "setting", value_name = "KEY=VALUE")]
+        settings: Vec<String>,
     },
     List {
         #[arg(long)]
@@ -37,17 +45,23 @@ pub enum TargetCmd {
 pub async fn target(config: &Config, cmd: TargetCmd) -> anyhow::Result<()> {
     let services = open(config).await?;
     match cmd {
-        TargetCmd::Add { project, kind, name, url, secret } => {
+        TargetCmd::Add { project, kind, name, url, secret, settings } => {
             let actor = operator(&services, &project).await?;
-            let input = TargetInput { kind, name, url, secret };
+            let settings = parse_settings(&settings)?;
+            let input = TargetInput { kind, name, url, secret, settings };
             let t = services.targets.add(&actor, &input).await.map_err(explain)?;
             println!("added {} target {} -> {}", t.kind.as_str(), t.name, redact_url(&t.url));
         }
         TargetCmd::List { project } => {
             let actor = operator(&services, &project).await?;
             for t in services.targets.list(&actor).await.map_err(explain)? {
-                let secret = if t.secret.is_some() { "secret set" } else { "no secret" };
-                println!("{}\t{}\t{}\t{}", t.name, t.kind.as_str(), redact_url(&t.url), secret);
+                let secret = match (&t.secret, &t.credentials) {
+                    (Some(_), _) => "secret set",
+                    (_, Some(_)) => "credentials set",
+                    _ => "no secret",
+                };
+                let settings: Vec<String> = t.settings.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                println!("{}\t{}\t{}\t{}\t{}", t.name, t.kind.as_str(), redact_url(&t.url), secret, settings.join(" "));
             }
         }
         TargetCmd::Remove { project, name } => {
@@ -59,4 +73,21 @@ pub async fn target(config: &Config, cmd: TargetCmd) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `KEY=VALUE` pairs, `env:NAME` values read from the environment.
+fn parse_settings(pairs: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for pair in pairs {
+        let (key, value) = pair
+            .split_once('=')
+            .ok_or_else(|| anyhow!("--setting: expected KEY=VALUE (e.g. zone_id=023e…), got {pair:?}"))?;
+        let value = match value.strip_prefix("env:") {
+            Some(name) => std::env::var(name)
+                .map_err(|_| anyhow!("--setting {key}: the environment variable {name} is not set"))?,
+            None => value.to_owned(),
+        };
+        out.insert(key.trim().to_owned(), value);
+    }
+    Ok(out)
 }

@@ -58,6 +58,8 @@ names = []
 sync_ms = 1000
 
 [metrics]
+
+[secrets]
 "#;
 
 /// Shortest `edge.settings_token` accepted (the edges' `EDGE_SETTINGS_TOKEN` too).
@@ -86,7 +88,11 @@ impl Config {
         if let Ok(url) = std::env::var("DATABASE_URL") {
             builder = builder.set_override("database.url", url)?;
         }
-        for (var, key) in [("ADMIN_EMAIL", "bootstrap.admin_email"), ("ADMIN_PASSWORD", "bootstrap.admin_password")] {
+        for (var, key) in [
+            ("ADMIN_EMAIL", "bootstrap.admin_email"),
+            ("ADMIN_PASSWORD", "bootstrap.admin_password"),
+            ("IMGFLUSH_SECRETS_KEY", "secrets.key"),
+        ] {
             if let Ok(v) = std::env::var(var) {
                 builder = builder.set_override(key, v)?;
             }
@@ -110,6 +116,17 @@ impl Config {
         cfg
     }
 
+    /// The key that seals providers' credentials (`secrets.key`, checked by
+    /// [`Self::load`]); none when unset.
+    pub fn vault(&self) -> imgflush::backend::vault::Vault {
+        match &self.secrets.key {
+            Some(key) => {
+                imgflush::backend::vault::Vault::from_key_text(key.expose()).expect("secrets.key was validated at load")
+            }
+            None => imgflush::backend::vault::Vault::none(),
+        }
+    }
+
     /// The operator's `targets.allowed_networks`, checked by [`Self::load`].
     pub fn target_network(&self) -> imgflush::backend::network::NetworkPolicy {
         imgflush::backend::network::NetworkPolicy::parse(&self.targets.allowed_networks)
@@ -117,6 +134,10 @@ impl Config {
     }
 
     pub fn validate(&self) -> anyhow::Result<()> {
+        if let Some(key) = &self.secrets.key {
+            imgflush::backend::vault::Vault::from_key_text(key.expose())
+                .map_err(|e| anyhow::anyhow!("secrets.key (IMGFLUSH_SECRETS_KEY): {e}"))?;
+        }
         let url = self.database.url.expose();
         if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
             anyhow::bail!("invalid configuration: database.url (DATABASE_URL) must start with sqlite: or postgres://");

@@ -34,6 +34,16 @@ pub struct Config {
     pub bootstrap: BootstrapSettings,
     pub limits: LimitsSection,
     pub metrics: MetricsSection,
+    pub secrets: SecretsSection,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretsSection {
+    /// The key that seals CDN providers' credentials in the database: 32
+    /// random bytes in base64 (`server secrets new-key`). Also
+    /// `IMGFLUSH_SECRETS_KEY`. Unset: no credential can be stored.
+    pub key: Option<Secret>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -76,9 +76,7 @@ impl ConsoleMetrics {
                 "imgflush_worker_lease_losses_total",
                 "Jobs this process's worker stopped because its lease was taken over or could not be renewed.",
             ),
-            purge_edge: purge("edge"),
-            purge_varnish: purge("varnish"),
-            purge_webhook: purge("webhook"),
+            purge_seconds: imgflush::domain::TargetKind::ALL.map(|k| purge(k.as_str())),
             purge_failed: r.counter("imgflush_purge_failures_total", "Targets that failed after every retry."),
             setup_reads: r.counter(
                 "imgflush_worker_setup_reads_total",

@@ -210,7 +210,14 @@ fn start_worker(t: &TestApp) -> RunningWorker {
 }
 
 async fn edge_target(t: &TestApp, recorder: &Recorder) {
-    let target = NewTarget { kind: TargetKind::Edge, name: "edge-1".into(), url: recorder.url("/purge"), secret: None };
+    let target = NewTarget {
+        kind: TargetKind::Edge,
+        name: "edge-1".into(),
+        url: recorder.url("/purge"),
+        secret: None,
+        settings: Default::default(),
+        credentials: None,
+    };
     t.store.add_target(t.demo.id, &target, now_ms()).await.unwrap();
 }
 

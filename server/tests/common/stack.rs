@@ -129,6 +129,8 @@ impl EdgeNode {
             name: name.into(),
             url: format!("http://{}/_purge", self.admin),
             secret: Some(edge::project_secret(&edge::Secret::new(EDGE_SECRET), token)),
+            settings: Default::default(),
+            credentials: None,
         }
     }
 }

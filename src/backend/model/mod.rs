@@ -9,6 +9,7 @@ mod lease;
 mod limits;
 mod project;
 mod queue;
+mod target;
 mod time;
 
 pub use account::*;
@@ -18,4 +19,5 @@ pub use lease::*;
 pub use limits::*;
 pub use project::*;
 pub use queue::*;
+pub use target::*;
 pub use time::from_ms;

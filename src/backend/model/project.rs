@@ -1,9 +1,9 @@
-//! Projects, their purge targets, API keys and notification hooks.
+//! Projects, their API keys and notification hooks.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Role, TargetKind};
+use crate::domain::Role;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Project {
@@ -102,48 +102,6 @@ pub struct NewProject {
     pub origin_hosts: Vec<String>,
 }
 
-#[derive(Clone)]
-pub struct Target {
-    pub id: i64,
-    pub project_id: i64,
-    pub kind: TargetKind,
-    pub name: String,
-    pub url: String,
-    pub secret: Option<String>,
-}
-
-impl std::fmt::Debug for Target {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Target")
-            .field("id", &self.id)
-            .field("kind", &self.kind)
-            .field("name", &self.name)
-            // Credentials, path and query may all carry secrets.
-            .field("url", &host_only(&self.url))
-            .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
-            .finish()
-    }
-}
-
-impl std::fmt::Debug for NewTarget {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NewTarget")
-            .field("kind", &self.kind)
-            .field("name", &self.name)
-            .field("url", &host_only(&self.url))
-            .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
-            .finish()
-    }
-}
-
-#[derive(Clone)]
-pub struct NewTarget {
-    pub kind: TargetKind,
-    pub name: String,
-    pub url: String,
-    pub secret: Option<String>,
-}
-
 #[derive(Debug, Clone)]
 pub struct ApiKey {
     pub id: i64,
@@ -223,7 +181,6 @@ pub fn host_only(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::backend::model::User;
 
     #[test]
@@ -239,18 +196,5 @@ mod tests {
         };
         let shown = format!("{user:?}");
         assert!(shown.contains("a@x.io") && !shown.contains("HASH") && !shown.contains("argon2"), "{shown}");
-        let target = Target {
-            id: 1,
-            project_id: 1,
-            kind: TargetKind::Webhook,
-            name: "hook".into(),
-            url: "https://user:pw@hooks.example/purge?token=T0K".into(),
-            secret: Some("s3cret".into()),
-        };
-        let shown = format!("{target:?}");
-        assert!(shown.contains("hooks.example"), "{shown}");
-        for secret in ["pw", "user", "T0K", "s3cret", "/purge"] {
-            assert!(!shown.contains(secret), "{secret} in {shown}");
-        }
     }
 }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::invalidation::Invalidation;
 use super::lease::LeaseToken;
-use super::project::Target;
+use super::target::Target;
 use crate::domain::{Status, TargetKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

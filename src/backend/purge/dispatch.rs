@@ -1,22 +1,92 @@
-//! One call for every target kind: the address checked, then the kind's driver.
+//! One entry for every target kind: the address checked, the credentials
+//! opened, then the kind's driver.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use reqwest::Client;
 
-use super::report::{PurgeError, PurgeRequest, PurgeResult};
-use super::{edge, varnish, webhook};
+use super::driver::{Ctx, Progress};
+use super::pacing::Pacing;
+use super::registry::driver;
+use super::report::{client, PurgeCall, PurgeError, PurgeResult};
 use crate::backend::model::Target;
 use crate::backend::network::NetworkPolicy;
-use crate::domain::TargetKind;
+use crate::backend::vault::{Credentials, Vault};
 
-/// Purges `req` on `target` with the contract of its kind. A URL whose host
-/// is an address literal is checked against `policy` here (the resolver is
-/// not asked for literals); names are checked on their resolved addresses.
-pub async fn purge(client: &Client, policy: &NetworkPolicy, target: &Target, req: &PurgeRequest) -> PurgeResult {
-    let url = reqwest::Url::parse(&target.url).map_err(|_| PurgeError::Other("invalid URL".into()))?;
-    policy.check_url(&url).map_err(PurgeError::NotAllowed)?;
-    match target.kind {
-        TargetKind::Edge => edge::purge(client, target, req).await,
-        TargetKind::Varnish => varnish::purge(client, target, req).await,
-        TargetKind::Webhook => webhook::purge(client, target, req).await,
+/// Purges targets of every kind: the HTTP client that reaches only the
+/// allowed networks, the key that opens providers' credentials, and the
+/// shared pacing of provider accounts.
+#[derive(Clone)]
+pub struct Purger {
+    client: Client,
+    network: Arc<NetworkPolicy>,
+    vault: Vault,
+    pacing: Pacing,
+}
+
+impl Purger {
+    /// Calls time out after `timeout`; no credential key, no pacing.
+    pub fn new(timeout: Duration, network: NetworkPolicy) -> Self {
+        Purger {
+            client: client(timeout, &network),
+            network: Arc::new(network),
+            vault: Vault::none(),
+            pacing: Pacing::unpaced(),
+        }
+    }
+
+    pub fn with_vault(mut self, vault: Vault) -> Self {
+        self.vault = vault;
+        self
+    }
+
+    pub fn with_pacing(mut self, pacing: Pacing) -> Self {
+        self.pacing = pacing;
+        self
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn network(&self) -> &NetworkPolicy {
+        &self.network
+    }
+
+    pub fn vault(&self) -> &Vault {
+        &self.vault
+    }
+
+    /// Purges `call` on `target` with the contract of its kind, starting no
+    /// provider call past `deadline`.
+    pub async fn purge(&self, target: &Target, call: &PurgeCall, deadline: Instant) -> PurgeResult {
+        let ctx = self.ctx(target, deadline)?;
+        driver(target.kind).purge(&ctx, call).await
+    }
+
+    /// The kind's harmless check of the target (ten seconds at most).
+    pub async fn test(&self, target: &Target, call: &PurgeCall) -> Result<String, PurgeError> {
+        let ctx = self.ctx(target, Instant::now() + Duration::from_secs(10))?;
+        driver(target.kind).test(&ctx, call).await
+    }
+
+    /// Where the purges `pending` on `target` stand.
+    pub async fn poll(&self, target: &Target, pending: &[String], deadline: Instant) -> Result<Progress, PurgeError> {
+        let ctx = self.ctx(target, deadline)?;
+        driver(target.kind).poll(&ctx, pending).await
+    }
+
+    /// A URL whose host is an address literal is checked against the policy
+    /// here (the resolver is not asked for literals); names are checked on
+    /// their resolved addresses.
+    fn ctx<'a>(&'a self, target: &'a Target, deadline: Instant) -> Result<Ctx<'a>, PurgeError> {
+        let url = reqwest::Url::parse(&target.url).map_err(|_| PurgeError::Other("invalid URL".into()))?;
+        self.network.check_url(&url).map_err(PurgeError::NotAllowed)?;
+        let creds = match &target.credentials {
+            Some(sealed) => self.vault.open(sealed).map_err(|e| PurgeError::Credentials(e.to_string()))?,
+            None => Credentials::default(),
+        };
+        Ok(Ctx { client: &self.client, target, url, creds, pacing: &self.pacing, deadline })
     }
 }

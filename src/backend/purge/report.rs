@@ -6,26 +6,45 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::{Client, Response};
-use serde::Serialize;
 
 use crate::backend::network::{Disallowed, NetworkPolicy, PolicyResolver};
-use crate::domain::{InvalidationId, Scope};
+use crate::domain::PurgeRequest;
 
-/// What to flush, as sent to every target.
-#[derive(Debug, Clone, Serialize)]
-pub struct PurgeRequest {
-    pub invalidation_id: InvalidationId,
-    pub token: String,
-    pub scope: Scope,
-    pub paths: Vec<String>,
+/// One purge as the drivers receive it: the request every target gets
+/// (the edges' and hooks' body), and how this project and job want it done.
+#[derive(Debug, Clone)]
+pub struct PurgeCall {
+    pub request: PurgeRequest,
+    /// The job's attempt (1 for the first run; Retry adds one): providers that
+    /// deduplicate by a caller reference (CloudFront) get the same reference
+    /// for the same attempt, so a resumed job never purges twice.
+    pub attempt: i32,
     /// CDN nodes mark objects stale and refetch in the background (the
     /// project's soft purge); not part of the edge and webhook bodies.
-    #[serde(skip)]
     pub soft: bool,
     /// CDN nodes (`varnish`) are purged a second time this long after the
     /// first purge succeeded; not part of any body. See `purge/varnish.rs`.
-    #[serde(skip)]
     pub repeat_after: Option<Duration>,
+    /// The project's public host names (its custom host): where a CDN
+    /// serves its images, for prefix purges by URL.
+    pub public_hosts: Vec<String>,
+    /// The project's origin hosts: the first segment of every path it
+    /// purges (`/{host}/…`), for providers that purge by path only.
+    pub origin_hosts: Vec<String>,
+}
+
+impl std::ops::Deref for PurgeCall {
+    type Target = PurgeRequest;
+    fn deref(&self) -> &PurgeRequest {
+        &self.request
+    }
+}
+
+impl PurgeCall {
+    /// The invalidation's ID as text (`-` for a hand-made request).
+    pub fn id_text(&self) -> String {
+        self.request.invalidation_id.map_or_else(|| "-".to_owned(), |id| id.to_string())
+    }
 }
 
 /// At most this much of a target's answer is read.
@@ -56,15 +75,18 @@ pub struct PurgeReport {
     /// Removed variants the target named (`/host/a.jpg?w=300`; edges only),
     /// which verification asks the CDN nodes for.
     pub urls: Vec<String>,
+    /// The provider's IDs of purges it accepted but has not finished
+    /// (CloudFront invalidations): the worker polls them until done.
+    pub pending: Vec<String>,
 }
 
 impl PurgeReport {
-    pub(super) fn note(note: impl Into<String>) -> Self {
-        PurgeReport { removed: None, note: note.into(), urls: Vec::new() }
+    pub fn note(note: impl Into<String>) -> Self {
+        PurgeReport { removed: None, note: note.into(), urls: Vec::new(), pending: Vec::new() }
     }
 
-    pub(super) fn removed(n: u64, note: String) -> Self {
-        PurgeReport { removed: Some(n), note, urls: Vec::new() }
+    pub fn removed(n: u64, note: String) -> Self {
+        PurgeReport { removed: Some(n), note, urls: Vec::new(), pending: Vec::new() }
     }
 }
 
@@ -83,6 +105,24 @@ pub enum PurgeError {
     NotAllowed(String),
     #[error("request failed: {0}")]
     Other(String),
+    /// The provider refused the call for a reason a retry cannot fix (a
+    /// wrong credential, an unknown zone, a missing permission): its own
+    /// message, then what to do.
+    #[error("HTTP {status}: {message}")]
+    Refused { status: u16, message: String },
+    /// The target's stored credentials cannot be used (no key, wrong key).
+    #[error("credentials unusable: {0}")]
+    Credentials(String),
+    /// The provider kept answering 429 until the job's time ran out.
+    #[error("rate limited by the provider until the job's time ran out; it runs again later")]
+    RateLimited,
+}
+
+impl PurgeError {
+    /// Retrying the same call cannot succeed: the target ends in error at once.
+    pub fn is_final(&self) -> bool {
+        matches!(self, PurgeError::Refused { .. } | PurgeError::Credentials(_) | PurgeError::NotAllowed(_))
+    }
 }
 
 /// A recorded target outcome (the `Display` of a [`PurgeReport`] note or a
@@ -94,6 +134,9 @@ pub fn public_detail(detail: &str) -> String {
     }
     if detail.starts_with("refused: ") {
         return "refused: the address is outside the allowed networks".to_owned();
+    }
+    if detail.starts_with("credentials unusable: ") {
+        return "credentials unusable: an admin must check this target on Settings".to_owned();
     }
     if detail.starts_with("request failed: ") {
         return "request failed".to_owned();

@@ -1,10 +1,13 @@
 //! Varnish nodes: PURGE (or a soft purge) per path, through the shipped VCL.
 
-use reqwest::{Client, Method};
+use async_trait::async_trait;
+use reqwest::Method;
 
+use super::driver::{Ctx, Driver};
 use super::report::*;
-use crate::backend::model::Target;
 use crate::domain::{cache_key, OriginPath, Scope};
+
+pub struct Varnish;
 
 /// One `PURGE` per path, as the shipped VCL (`deploy/varnish/`) expects: a
 /// path is purged by its surrogate key (every query-string variant, every
@@ -23,19 +26,22 @@ use crate::domain::{cache_key, OriginPath, Scope};
 /// it longer than the worker's path from the edge to the node; a second
 /// purge a moment later removes such an object whatever the cause, for the
 /// price of a job that takes that much longer.
-pub(super) async fn purge(client: &Client, target: &Target, req: &PurgeRequest) -> PurgeResult {
-    let report = varnish_once(client, target, req).await?;
-    if let Some(after) = req.repeat_after {
-        tokio::time::sleep(after).await;
-        let again = varnish_once(client, target, req).await?;
-        if again.removed.is_some_and(|n| n > 0) {
-            tracing::info!(target = %target.name, removed = ?again.removed, "the repeated purge removed objects stored after the first");
+#[async_trait]
+impl Driver for Varnish {
+    async fn purge(&self, ctx: &Ctx<'_>, req: &PurgeCall) -> PurgeResult {
+        let report = varnish_once(ctx, req).await?;
+        if let Some(after) = req.repeat_after {
+            tokio::time::sleep(after).await;
+            let again = varnish_once(ctx, req).await?;
+            if again.removed.is_some_and(|n| n > 0) {
+                tracing::info!(target = %ctx.target.name, removed = ?again.removed, "the repeated purge removed objects stored after the first");
+            }
         }
+        Ok(report)
     }
-    Ok(report)
 }
 
-async fn varnish_once(client: &Client, target: &Target, req: &PurgeRequest) -> PurgeResult {
+async fn varnish_once(ctx: &Ctx<'_>, req: &PurgeCall) -> PurgeResult {
     let method = Method::from_bytes(b"PURGE").expect("PURGE is a valid method");
     let selectors: Vec<(&str, String, Option<&str>)> = match req.scope {
         Scope::All => vec![("X-Purge-All", "1".to_owned(), None)],
@@ -50,10 +56,11 @@ async fn varnish_once(client: &Client, target: &Target, req: &PurgeRequest) -> P
     };
     let (mut removed, mut bans) = (0u64, 0usize);
     for (header, value, path) in &selectors {
-        let mut call = client
-            .request(method.clone(), &target.url)
+        let mut call = ctx
+            .client
+            .request(method.clone(), ctx.url.clone())
             .header("X-Purge-Token", &req.token)
-            .header("X-Invalidation-Id", req.invalidation_id.to_string())
+            .header("X-Invalidation-Id", req.id_text())
             .header(*header, value);
         if let Some(path) = path {
             call = call.header("X-Purge-Path", *path);
@@ -61,7 +68,7 @@ async fn varnish_once(client: &Client, target: &Target, req: &PurgeRequest) -> P
         if req.soft && *header != "X-Purge-Prefix" {
             call = call.header("X-Purge-Soft", "1");
         }
-        if let Some(secret) = &target.secret {
+        if let Some(secret) = &ctx.target.secret {
             call = call.header("X-Purge-Secret", secret);
         }
         let resp = success(call.send().await).await?;

@@ -1,11 +1,13 @@
 //! The webhook contract: the request as JSON, signed with HMAC-SHA256.
 
+use async_trait::async_trait;
 use hmac::{Hmac, Mac};
-use reqwest::Client;
 use sha2::Sha256;
 
+use super::driver::{Ctx, Driver};
 use super::report::*;
-use crate::backend::model::Target;
+
+pub struct Webhook;
 
 /// The webhook signature: HMAC-SHA256 over `"{timestamp}.{body}"`, so a
 /// captured request cannot be replayed outside the receiver's time window.
@@ -17,19 +19,23 @@ pub fn webhook_signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-pub(super) async fn purge(client: &Client, target: &Target, req: &PurgeRequest) -> PurgeResult {
-    let body = serde_json::to_vec(req).expect("purge request serialises");
-    let timestamp = chrono::Utc::now().timestamp();
-    let mut call = client
-        .post(&target.url)
-        .header("Content-Type", "application/json")
-        .header("X-Imgflush-Timestamp", timestamp.to_string())
-        .body(body.clone());
-    if let Some(secret) = &target.secret {
-        call = call.header("X-Imgflush-Signature", webhook_signature(secret, timestamp, &body));
+#[async_trait]
+impl Driver for Webhook {
+    async fn purge(&self, ctx: &Ctx<'_>, call: &PurgeCall) -> PurgeResult {
+        let body = serde_json::to_vec(&call.request).expect("purge request serialises");
+        let timestamp = chrono::Utc::now().timestamp();
+        let mut req = ctx
+            .client
+            .post(ctx.url.clone())
+            .header("Content-Type", "application/json")
+            .header("X-Imgflush-Timestamp", timestamp.to_string())
+            .body(body.clone());
+        if let Some(secret) = &ctx.target.secret {
+            req = req.header("X-Imgflush-Signature", webhook_signature(secret, timestamp, &body));
+        }
+        let resp = success(req.send().await).await?;
+        Ok(PurgeReport::note(format!("HTTP {}", resp.status().as_u16())))
     }
-    let resp = success(call.send().await).await?;
-    Ok(PurgeReport::note(format!("HTTP {}", resp.status().as_u16())))
 }
 
 #[cfg(test)]

@@ -64,6 +64,12 @@ impl Services {
         self
     }
 
+    /// The key that seals providers' credentials (CDN targets).
+    pub fn with_vault(mut self, vault: crate::backend::vault::Vault) -> Self {
+        self.targets = self.targets.with_vault(vault);
+        self
+    }
+
     /// Whether the database answers (`/readyz`).
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.store.ping().await

@@ -11,6 +11,7 @@ use super::invalidations::InvalidationStore;
 use super::jobs::JobQueue;
 use super::keys::KeyStore;
 use super::overview::OverviewStore;
+use super::pacing::PacingStore;
 use super::projects::ProjectStore;
 use super::targets::TargetStore;
 use super::team::TeamStore;
@@ -28,6 +29,7 @@ pub trait Store:
     + HookStore
     + ChangeFeed
     + TargetStore
+    + PacingStore
     + KeyStore
     + InvalidationStore
     + JobQueue
@@ -48,6 +50,8 @@ impl<T> Store for T where
         + HookStore
         + ChangeFeed
         + TargetStore
+        + PacingStore
+        + PacingStore
         + KeyStore
         + InvalidationStore
         + JobQueue

@@ -12,10 +12,10 @@ use super::lease::Lease;
 use super::run::{Worker, WorkerError};
 use super::setup::{Setup, SetupCell};
 use crate::backend::now_ms;
-use crate::backend::purge::{self, PurgeRequest};
+use crate::backend::purge::{self, Progress, PurgeCall, PurgeError};
 use crate::backend::store::*;
 use crate::backend::verify::{self, VerifyPlan};
-use crate::domain::{InvalidationId, Status, Step, TargetKind};
+use crate::domain::{InvalidationId, PurgeRequest, Status, Step};
 
 /// The job's changes not stored yet. They are written together (one
 /// transaction, each with its own time) just before the worker next calls the
@@ -84,13 +84,24 @@ impl Worker {
             self.store.target_results(job.id).await?
         };
         let current: HashMap<i64, Target> = targets.into_iter().map(|t| (t.id, t)).collect();
-        let req = PurgeRequest {
-            invalidation_id: job.id,
-            token: project.token.clone(),
-            scope: job.scope,
-            paths: job.paths.clone(),
+        let req = PurgeCall {
+            request: PurgeRequest {
+                invalidation_id: Some(job.id),
+                token: project.token.clone(),
+                scope: job.scope,
+                paths: job.paths.clone(),
+            },
+            attempt: job.attempt,
             soft: project.edge.soft_purge,
             repeat_after: self.cfg.cdn_repeat,
+            public_hosts: project
+                .edge
+                .custom_host
+                .iter()
+                .filter(|_| !project.edge.custom_host_pending)
+                .cloned()
+                .collect(),
+            origin_hosts: project.origin_hosts.clone(),
         };
 
         // Variants the edges named as removed: what verification asks the nodes for.
@@ -111,8 +122,9 @@ impl Worker {
             changes.flush().await?;
             let plan = (step == Step::CdnServers && project.edge.verify)
                 .then(|| VerifyPlan::new(job.scope, &job.paths, &known, project.edge.sign_salt.is_some()));
-            let calls =
-                pending.iter().map(|r| self.purge_target(r, current.get(&r.target_id), &req, plan.as_ref(), lease));
+            let calls = pending
+                .iter()
+                .map(|r| self.purge_target(job.id, r, current.get(&r.target_id), &req, plan.as_ref(), lease));
             let outcomes = join_all(calls).await.into_iter().collect::<Result<Vec<_>, _>>()?;
             let mut failed = Vec::new();
             for ((outcome, urls), result) in outcomes.into_iter().zip(&pending) {
@@ -129,12 +141,12 @@ impl Worker {
                 changes.pending.push(JobChange::Target { outcome, at_ms: now_ms() });
             }
             if !failed.is_empty() {
-                let (status, what) = match step {
-                    Step::ResizingServers => (Status::Error, "resizing server"),
-                    Step::CdnServers => (Status::ErrorCdnNode, "CDN node"),
+                let what = match step {
+                    Step::ResizingServers => "resizing server",
+                    Step::CdnServers => "CDN node",
                 };
                 let why = format!("{what} purge failed: {}", failed.join("; "));
-                changes.finish(status, Some(why), None, !setup.hooks);
+                changes.finish(step.failed_status(), Some(why), None, !setup.hooks);
                 return changes.flush().await;
             }
         }
@@ -149,15 +161,18 @@ impl Worker {
         changes.flush().await
     }
 
-    /// Calls one target up to `max_attempts` times with exponential backoff;
-    /// starts no call once the lease is about to end. With a `plan`, a purged
-    /// CDN node is then asked for the purged URLs (verification). Also
-    /// returns the removed variants the target named.
+    /// Calls one target up to `max_attempts` times with exponential backoff
+    /// (a refusal no retry can fix ends it at once); starts no call once the
+    /// lease is about to end. A provider that finishes later is then polled,
+    /// its progress written as it comes. With a `plan`, a purged verifiable
+    /// target is then asked for the purged URLs (verification). Also returns
+    /// the removed variants the target named.
     async fn purge_target(
         &self,
+        id: InvalidationId,
         result: &TargetResult,
         target: Option<&Target>,
-        req: &PurgeRequest,
+        req: &PurgeCall,
         plan: Option<&VerifyPlan>,
         lease: &Lease,
     ) -> Result<(TargetOutcome, Vec<String>), WorkerError> {
@@ -176,14 +191,17 @@ impl Worker {
         };
         let mut attempts = 0;
         let mut delay = self.cfg.backoff;
-        let (state, detail, urls) = loop {
+        let (mut state, mut detail, urls, pending) = loop {
             if !lease.usable() {
                 return Err(WorkerError::LeaseExpiring);
             }
             attempts += 1;
-            match purge::purge(&self.client, &self.network, target, req).await {
-                Ok(report) => break (TargetState::Ok, report.note, report.urls),
-                Err(e) if attempts >= self.cfg.max_attempts => break (TargetState::Error, e.to_string(), Vec::new()),
+            match self.purger.purge(target, req, Instant::now() + self.cfg.provider_wait).await {
+                Ok(report) => break (TargetState::Ok, report.note, report.urls, report.pending),
+                Err(PurgeError::RateLimited) => return Err(WorkerError::LeaseExpiring),
+                Err(e) if e.is_final() || attempts >= self.cfg.max_attempts => {
+                    break (TargetState::Error, e.to_string(), Vec::new(), Vec::new())
+                }
                 Err(e) => {
                     tracing::info!(target = %target.name, attempt = attempts, error = %e, "purge failed; retrying");
                     tokio::time::sleep(delay).await;
@@ -191,10 +209,14 @@ impl Worker {
                 }
             }
         };
+        if !pending.is_empty() {
+            (state, detail) = self.await_provider(id, target, &pending, detail, attempts, started, lease).await?;
+        }
         let duration_ms = started.elapsed().as_millis() as i64;
-        let proof = match plan {
-            Some(plan) if state == TargetState::Ok && target.kind == TargetKind::Varnish => {
-                Some(verify::verify(&self.client, &self.network, target, &req.token, plan, started).await)
+        let base = verify::base_url(target, &req.token);
+        let proof = match (plan, base) {
+            (Some(plan), Some(base)) if state == TargetState::Ok => {
+                Some(verify::verify(self.purger.client(), self.purger.network(), &base, plan, started).await)
             }
             _ => None,
         };
@@ -208,6 +230,53 @@ impl Worker {
             verify_note: proof.map(|p| p.note),
         };
         Ok((outcome, urls))
+    }
+
+    /// Polls a provider that accepted a purge and finishes it later, writing
+    /// each new state on the target's row (the details page shows it live),
+    /// until it is done or the lease is about to end (the job then resumes,
+    /// and the provider recognises the same purge by its reference).
+    #[allow(clippy::too_many_arguments)]
+    async fn await_provider(
+        &self,
+        id: InvalidationId,
+        target: &Target,
+        pending: &[String],
+        accepted: String,
+        attempts: u32,
+        started: Instant,
+        lease: &Lease,
+    ) -> Result<(TargetState, String), WorkerError> {
+        let mut shown = String::new();
+        let mut note = accepted.clone();
+        loop {
+            if note != shown {
+                let outcome = TargetOutcome {
+                    target_id: target.id,
+                    state: TargetState::Pending,
+                    attempts: attempts as i32,
+                    detail: Some(note.clone()),
+                    duration_ms: started.elapsed().as_millis() as i64,
+                    verified: None,
+                    verify_note: None,
+                };
+                self.store.apply(id, &lease.token, vec![JobChange::Target { outcome, at_ms: now_ms() }]).await?;
+                shown = note.clone();
+            }
+            tokio::time::sleep(self.cfg.provider_poll).await;
+            if !lease.usable() {
+                return Err(WorkerError::LeaseExpiring);
+            }
+            match self.purger.poll(target, pending, Instant::now() + self.cfg.provider_wait).await {
+                Ok(Progress::Done(done)) => return Ok((TargetState::Ok, format!("{accepted}; {done}"))),
+                Ok(Progress::Running(running)) => note = format!("{accepted}; {running}"),
+                Err(PurgeError::RateLimited) => return Err(WorkerError::LeaseExpiring),
+                Err(e) if e.is_final() => return Ok((TargetState::Error, e.to_string())),
+                Err(e) => {
+                    tracing::info!(target = %target.name, error = %e, "polling the provider failed; trying again")
+                }
+            }
+        }
     }
 }
 
@@ -228,10 +297,7 @@ fn fresh_result(t: &Target) -> TargetResult {
 }
 
 fn step_note(step: Step, total: usize, pending: usize) -> String {
-    let what = match step {
-        Step::ResizingServers => "resizing server",
-        Step::CdnServers => "CDN",
-    };
+    let what = step.what();
     match (total, pending) {
         (0, _) => format!("no {what} targets configured"),
         (t, p) if p == t => format!("purging {t} {what} target(s)"),

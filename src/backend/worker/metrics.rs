@@ -14,10 +14,9 @@ pub struct WorkerMetrics {
     /// Claims that ended without their lease: taken over by another
     /// worker, or not renewable (the database away) before it ran out.
     pub lease_lost: Counter,
-    /// Purge calls' time (retries included), per target kind.
-    pub purge_edge: Histogram,
-    pub purge_varnish: Histogram,
-    pub purge_webhook: Histogram,
+    /// Purge calls' time (retries included), per target kind, in
+    /// [`TargetKind::ALL`] order.
+    pub purge_seconds: [Histogram; TargetKind::ALL.len()],
     /// Targets that ended in error after their retries.
     pub purge_failed: Counter,
     /// Reads of a project's setup (settings, targets, hooks): once per
@@ -32,9 +31,7 @@ impl Default for WorkerMetrics {
     fn default() -> Self {
         WorkerMetrics {
             lease_lost: Counter::noop(),
-            purge_edge: Histogram::noop(),
-            purge_varnish: Histogram::noop(),
-            purge_webhook: Histogram::noop(),
+            purge_seconds: std::array::from_fn(|_| Histogram::noop()),
             purge_failed: Counter::noop(),
             setup_reads: Counter::noop(),
             handed: Counter::noop(),
@@ -49,11 +46,7 @@ impl WorkerMetrics {
             return;
         }
         let seconds = Duration::from_millis(duration_ms.max(0) as u64).as_secs_f64();
-        match kind {
-            TargetKind::Edge => self.purge_edge.record(seconds),
-            TargetKind::Varnish => self.purge_varnish.record(seconds),
-            TargetKind::Webhook => self.purge_webhook.record(seconds),
-        }
+        self.purge_seconds[kind.index()].record(seconds);
         if state == TargetState::Error {
             self.purge_failed.increment(1);
         }

@@ -58,6 +58,12 @@ pub struct WorkerConfig {
     /// `purge::varnish`); `None`: once. Off here, so tests count one purge per
     /// node; the server's `worker.cdn_repeat_ms` (1000 by default) sets it.
     pub cdn_repeat: Option<Duration>,
+    /// How often a provider that finishes purges later (CloudFront) is asked
+    /// where they stand.
+    pub provider_poll: Duration,
+    /// How long a provider call may wait for its account's rate limit (or a
+    /// `429`'s `Retry-After`) before the job gives way and runs again later.
+    pub provider_wait: Duration,
 }
 
 impl Default for WorkerConfig {
@@ -72,6 +78,8 @@ impl Default for WorkerConfig {
             backoff: Duration::from_millis(500),
             max_claims: 5,
             cdn_repeat: None,
+            provider_poll: Duration::from_secs(2),
+            provider_wait: Duration::from_secs(300),
         }
     }
 }
@@ -109,8 +117,8 @@ impl From<StoreError> for WorkerError {
 pub struct Worker {
     pub(super) store: DynStore,
     pub(super) wake: Arc<Notify>,
-    pub(super) client: reqwest::Client,
-    pub(super) network: Arc<NetworkPolicy>,
+    /// Purges every kind of target (allowed networks, credential key, pacing).
+    pub(super) purger: purge::Purger,
     pub(super) cfg: Arc<WorkerConfig>,
     pub(super) metrics: WorkerMetrics,
     /// The projects' setups, shared by the lanes.
@@ -121,13 +129,12 @@ pub struct Worker {
 
 impl Worker {
     pub fn new(store: DynStore, wake: Arc<Notify>, cfg: WorkerConfig) -> Self {
-        let network = NetworkPolicy::public_only();
-        let client = purge::client(cfg.target_timeout, &network);
+        let purger = purge::Purger::new(cfg.target_timeout, NetworkPolicy::public_only())
+            .with_pacing(purge::Pacing::new(store.clone()));
         Worker {
             store,
             wake,
-            client,
-            network: Arc::new(network),
+            purger,
             cfg: Arc::new(cfg),
             metrics: Default::default(),
             setups: Default::default(),
@@ -148,8 +155,16 @@ impl Worker {
     /// Lets purges reach `policy`'s networks besides public addresses
     /// (the operator's `targets.allowed_networks`).
     pub fn with_network(mut self, policy: NetworkPolicy) -> Self {
-        self.client = purge::client(self.cfg.target_timeout, &policy);
-        self.network = Arc::new(policy);
+        let vault = self.purger.vault().clone();
+        self.purger = purge::Purger::new(self.cfg.target_timeout, policy)
+            .with_vault(vault)
+            .with_pacing(purge::Pacing::new(self.store.clone()));
+        self
+    }
+
+    /// Opens providers' credentials with the operator's key.
+    pub fn with_vault(mut self, vault: crate::backend::vault::Vault) -> Self {
+        self.purger = self.purger.with_vault(vault);
         self
     }
 

@@ -105,6 +105,8 @@ pub(in crate::backend::store) struct TargetRow {
     name: String,
     url: String,
     secret: Option<String>,
+    settings: String,
+    credentials: Option<String>,
 }
 
 impl TryFrom<TargetRow> for Target {
@@ -117,6 +119,8 @@ impl TryFrom<TargetRow> for Target {
             name: r.name,
             url: r.url,
             secret: r.secret,
+            settings: serde_json::from_str(&r.settings).map_err(corrupt)?,
+            credentials: r.credentials.map(Sealed),
         })
     }
 }

@@ -1,0 +1,325 @@
+//! The CDN providers' purge drivers against emulators that check each
+//! provider's contract (`emulators/`): Prism on Cloudflare's and Akamai's own
+//! OpenAPI documents (a request the document does not allow is refused),
+//! moto for CloudFront (SigV4 checked) behind a proxy that adds CloudFront's
+//! in-progress state, reference rule and back-pressure, and fakes for Fastly
+//! and Bunny written from their API references (no document is published
+//! where these machines can reach it). A fault proxy adds 429s, 5xx and
+//! refused tokens. Both databases.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use common::emulators::Emulator;
+use common::*;
+use imgflush::backend::invalidations::{PathsInput, Submission};
+use imgflush::backend::store::TargetState;
+use imgflush::backend::targets::TargetInput;
+use imgflush::backend::vault::{self, Vault};
+use imgflush::backend::worker::WorkerConfig;
+use imgflush::backend::{Actor, ServiceError};
+use imgflush::domain::cache_key::{path_key, token_key};
+use imgflush::domain::{InvalidationId, Role, Scope, Status};
+use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
+
+const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+const ZONE: &str = "023e105f4ecef8ad9ca31a8372d0c353";
+
+fn with_key(c: &mut server::config::Config) {
+    c.secrets.key = Some(server::config::Secret::new(KEY));
+}
+
+fn fast() -> WorkerConfig {
+    WorkerConfig {
+        id: "providers".into(),
+        lease: Duration::from_secs(5),
+        poll: Duration::from_millis(100),
+        target_timeout: Duration::from_secs(5),
+        max_attempts: 3,
+        backoff: Duration::from_millis(20),
+        provider_poll: Duration::from_millis(200),
+        provider_wait: Duration::from_secs(20),
+        ..Default::default()
+    }
+}
+
+fn input(kind: &str, name: &str, url: String, settings: &[(&str, &str)]) -> TargetInput {
+    let settings: BTreeMap<String, String> = settings.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    TargetInput { kind: kind.into(), name: name.into(), url, secret: None, settings }
+}
+
+async fn admin(t: &TestApp) -> Actor {
+    t.actor("admin@example.com", Role::Admin, &t.demo).await
+}
+
+async fn submit(t: &TestApp, scope: Scope, paths: &[&str]) -> InvalidationId {
+    let editor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
+    let paths = PathsInput::List(paths.iter().map(|p| p.to_string()).collect());
+    let sub = Submission { scope, paths, max_paths: 15, idempotency_key: None };
+    t.app.services.invalidations.submit(&editor, sub).await.unwrap().invalidation.id
+}
+
+async fn settle(t: &TestApp, id: InvalidationId) -> Status {
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        let inv = t.store.invalidation(t.demo.id, id).await.unwrap();
+        if inv.status.is_final() {
+            return inv.status;
+        }
+        assert!(Instant::now() < deadline, "{id} never finished: {:?}", inv.status);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn detail(t: &TestApp, id: InvalidationId, name: &str) -> (TargetState, String) {
+    let results = t.store.target_results(id).await.unwrap();
+    let r = results.iter().find(|r| r.name == name).unwrap_or_else(|| panic!("no result for {name}: {results:?}"));
+    (r.state, r.detail.clone().unwrap_or_default())
+}
+
+fn bodies(requests: &[Value], path: &str) -> Vec<Value> {
+    requests
+        .iter()
+        .filter(|r| r["path"].as_str().is_some_and(|p| p.starts_with(path)) && r["fault"].is_null())
+        .map(|r| serde_json::from_str(r["body"].as_str().unwrap_or("null")).unwrap_or(Value::Null))
+        .collect()
+}
+
+db_test_cfg!(
+    cloudflare_fastly_bunny_and_akamai_purge_every_variant_by_their_contracts,
+    with_key,
+    |t: TestApp| async move {
+        let cf_prism = Emulator::start("prism_launch.py", &["--api", "cloudflare"]);
+        let cf = cf_prism.behind_faults("cloudflare", &["--strip-prefix", "/client/v4"]);
+        let ak_prism = Emulator::start("prism_launch.py", &["--api", "akamai"]);
+        let ak = ak_prism.behind_faults(
+            "akamai",
+            &["--strip-prefix", "/ccu/v3", "--require-header", "Authorization=EG1-HMAC-SHA256 "],
+        );
+        let fastly = Emulator::start("fastly_fake.py", &["--key", "fastly-key", "--service", "SU1Z0isxPaozGVKXdv0eY"]);
+        let bunny = Emulator::start("bunny_fake.py", &["--key", "bunny-key", "--zone", "12345"]);
+        let admin = admin(&t).await;
+        let targets = &t.app.services.targets;
+        let cf_settings = [
+            ("zone_id", ZONE),
+            ("api_token", "cf-token"),
+            ("plan", "enterprise"),
+            ("public_url", "https://img.example.com"),
+        ];
+        targets.add(&admin, &input("cloudflare", "cf", cf.url("/client/v4"), &cf_settings)).await.unwrap();
+        let ak_settings =
+            [("client_token", "akab-client"), ("client_secret", "c2VjcmV0"), ("access_token", "akab-access")];
+        targets.add(&admin, &input("akamai", "akamai", ak.url(""), &ak_settings)).await.unwrap();
+        let fastly_settings = [("service_id", "SU1Z0isxPaozGVKXdv0eY"), ("api_token", "fastly-key")];
+        targets.add(&admin, &input("fastly", "fastly", fastly.url(""), &fastly_settings)).await.unwrap();
+        let bunny_settings =
+            [("pull_zone_id", "12345"), ("access_key", "bunny-key"), ("public_url", "https://cdn.example.com")];
+        targets.add(&admin, &input("bunny", "bunny", bunny.url(""), &bunny_settings)).await.unwrap();
+        // Nothing the console stores or lists shows a credential.
+        for target in targets.list(&admin).await.unwrap() {
+            let shown = format!("{target:?} {}", target.credentials.as_ref().map_or("", |c| c.0.as_str()));
+            for secret in ["cf-token", "c2VjcmV0", "akab-access", "fastly-key", "bunny-key"] {
+                assert!(!shown.contains(secret), "{secret} in {shown}");
+            }
+        }
+
+        let stop = CancellationToken::new();
+        let worker = tokio::spawn(t.app.worker(fast()).run(stop.clone()));
+        let paths = ["/sample.li/a.jpg", "/sample.li/b.jpg", "/sample.li/dir/*"];
+        let id = submit(&t, Scope::Original, &paths).await;
+        assert_eq!(settle(&t, id).await, Status::Done, "{:?}", t.store.target_results(id).await.unwrap());
+        let keys = [path_key("demo", paths[0]), path_key("demo", paths[1])];
+
+        // Cloudflare: the path keys as tags, the prefix on the public host, as Prism allowed them.
+        let sent = bodies(&cf.requests().await, &format!("/client/v4/zones/{ZONE}/purge_cache"));
+        assert_eq!(sent, [json!({ "tags": keys }), json!({ "prefixes": ["img.example.com/sample.li/dir/"] })]);
+        let (state, note) = detail(&t, id, "cf").await;
+        assert_eq!(state, TargetState::Ok, "{note}");
+        assert!(note.contains("Cloudflare purge ID"), "{note}");
+        let auth = cf.requests().await[0]["headers"]["authorization"].clone();
+        assert_eq!(auth, "Bearer cf-token");
+
+        // Akamai: EdgeGrid-signed deletes by tag (no prefix purge: the token's tag too).
+        let sent = bodies(&ak.requests().await, "/ccu/v3/delete/tag/production");
+        assert_eq!(sent, [json!({ "objects": [keys[0], keys[1], token_key("demo")] })]);
+        let (state, note) = detail(&t, id, "akamai").await;
+        assert_eq!(state, TargetState::Ok, "{note}");
+        assert!(note.contains("estimated 5 s") && note.contains("whole token"), "{note}");
+
+        // Fastly: surrogate keys in one call.
+        let sent = bodies(&fastly.requests().await, "/service/SU1Z0isxPaozGVKXdv0eY/purge");
+        assert_eq!(sent, [json!({ "surrogate_keys": [keys[0], keys[1], token_key("demo")] })]);
+
+        // Bunny: one tag a call, the prefix as a wildcard URL on the public URL.
+        let requests = bunny.requests().await;
+        let tags = bodies(&requests, "/pullzone/12345/purgeCache");
+        assert_eq!(tags, [json!({ "CacheTag": keys[0] }), json!({ "CacheTag": keys[1] })]);
+        let wildcard: Vec<&str> =
+            requests.iter().filter(|r| r["path"] == "/purge").filter_map(|r| r["query"].as_str()).collect();
+        assert_eq!(wildcard, ["url=https%3A%2F%2Fcdn.example.com%2Fsample.li%2Fdir%2F*"]);
+
+        // Scope All: the project's token, never the shared zones.
+        let id = submit(&t, Scope::All, &[]).await;
+        assert_eq!(settle(&t, id).await, Status::Done);
+        let sent = bodies(&cf.requests().await, &format!("/client/v4/zones/{ZONE}/purge_cache"));
+        assert_eq!(sent.last().unwrap(), &json!({ "tags": [token_key("demo")] }));
+        let sent = bodies(&fastly.requests().await, "/service/SU1Z0isxPaozGVKXdv0eY/purge");
+        assert_eq!(sent.last().unwrap(), &json!({ "surrogate_keys": [token_key("demo")] }));
+        assert!(fastly.requests().await.iter().all(|r| r["path"] != "/service/SU1Z0isxPaozGVKXdv0eY/purge_all"));
+        stop.cancel();
+        worker.await.unwrap();
+    }
+);
+
+db_test_cfg!(provider_faults_wait_retry_or_fail_with_a_next_step, with_key, |t: TestApp| async move {
+    let prism = Emulator::start("prism_launch.py", &["--api", "cloudflare"]);
+    let cf = prism.behind_faults("cloudflare", &["--strip-prefix", "/client/v4"]);
+    let admin = admin(&t).await;
+    let settings = [("zone_id", ZONE), ("api_token", "cf-token"), ("plan", "enterprise")];
+    t.app.services.targets.add(&admin, &input("cloudflare", "cf", cf.url("/client/v4"), &settings)).await.unwrap();
+    let stop = CancellationToken::new();
+    let worker = tokio::spawn(t.app.worker(fast()).run(stop.clone()));
+
+    // A 429 with Retry-After is waited out, not an error; two 500s are retried.
+    cf.fault(json!([{"mode": "429", "retry_after": 1, "times": 1}, {"mode": "500", "times": 2}])).await;
+    let started = Instant::now();
+    let id = submit(&t, Scope::Original, &["/sample.li/a.jpg"]).await;
+    assert_eq!(settle(&t, id).await, Status::Done);
+    assert!(started.elapsed() >= Duration::from_secs(1), "Retry-After was honoured");
+    let requests = cf.requests().await;
+    let faults: Vec<&str> = requests.iter().filter_map(|r| r["fault"].as_str()).collect();
+    assert_eq!(faults, ["429", "500", "500"]);
+    let (state, note) = detail(&t, id, "cf").await;
+    assert_eq!(state, TargetState::Ok, "{note}");
+
+    // A refused token ends the target at once with the provider's words and a next step.
+    cf.fault(json!({"mode": "refuse_token", "times": 5})).await;
+    let before = cf.requests().await.len();
+    let id = submit(&t, Scope::Original, &["/sample.li/b.jpg"]).await;
+    assert_eq!(settle(&t, id).await, Status::ErrorCdnNode);
+    let (state, note) = detail(&t, id, "cf").await;
+    assert_eq!(state, TargetState::Error);
+    assert!(
+        note.starts_with("HTTP 403: Authentication error (10000)") && note.contains("API token was refused"),
+        "{note}"
+    );
+    assert_eq!(cf.requests().await.len(), before + 1, "a refused token is not retried");
+    cf.fault(json!({"mode": "none"})).await;
+    stop.cancel();
+    worker.await.unwrap();
+});
+
+db_test_cfg!(cloudfront_finishes_later_and_the_worker_follows_it, with_key, |t: TestApp| async move {
+    let aws = Emulator::start("moto_launch.py", &["--proxy-port", "0", "--polls", "2"]);
+    let (key_id, secret, dist) = (aws.extra[0].clone(), aws.extra[1].clone(), aws.extra[2].clone());
+    let admin = admin(&t).await;
+    let settings = [
+        ("distribution_id", dist.as_str()),
+        ("access_key_id", key_id.as_str()),
+        ("secret_access_key", secret.as_str()),
+    ];
+    let target =
+        t.app.services.targets.add(&admin, &input("cloudfront", "cloudfront", aws.url(""), &settings)).await.unwrap();
+    let answer = t.app.services.targets.test(&admin, target.id).await.unwrap();
+    assert!(answer.starts_with(&format!("ok: the key reaches distribution {dist}")), "{answer}");
+
+    let stop = CancellationToken::new();
+    let worker = tokio::spawn(t.app.worker(fast()).run(stop.clone()));
+    let id = submit(&t, Scope::Original, &["/sample.li/a.jpg", "/sample.li/dir/*"]).await;
+    // In progress first, shown on the target's row while the worker polls.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let results = t.store.target_results(id).await.unwrap();
+        if let Some(r) = results.first() {
+            let note = r.detail.clone().unwrap_or_default();
+            if r.state == TargetState::Pending && note.contains("InProgress") {
+                break;
+            }
+            assert!(r.state == TargetState::Pending, "{:?} {note}", r.state);
+        }
+        assert!(Instant::now() < deadline, "never shown in progress: {results:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(settle(&t, id).await, Status::Done);
+    let (state, note) = detail(&t, id, "cloudfront").await;
+    assert_eq!(state, TargetState::Ok);
+    assert!(note.contains("2 path(s) sent") && note.ends_with("Completed"), "{note}");
+
+    // A wrong secret is refused by moto's signature check: an error with its next step.
+    let wrong =
+        [("distribution_id", dist.as_str()), ("access_key_id", key_id.as_str()), ("secret_access_key", "wrong")];
+    let bad = t.app.services.targets.add(&admin, &input("cloudfront", "bad", aws.url(""), &wrong)).await.unwrap();
+    let answer = t.app.services.targets.test(&admin, bad.id).await.unwrap();
+    assert!(answer.contains("SignatureDoesNotMatch") && answer.contains("access key was refused"), "{answer}");
+    stop.cancel();
+    worker.await.unwrap();
+});
+
+db_test_cfg!(test_buttons_read_the_zone_service_and_pull_zone, with_key, |t: TestApp| async move {
+    let fastly = Emulator::start("fastly_fake.py", &["--key", "fastly-key", "--service", "SU1Z0isxPaozGVKXdv0eY"]);
+    let bunny = Emulator::start("bunny_fake.py", &["--key", "bunny-key", "--zone", "12345"]);
+    let admin = admin(&t).await;
+    let targets = &t.app.services.targets;
+    let f = targets
+        .add(
+            &admin,
+            &input(
+                "fastly",
+                "fastly",
+                fastly.url(""),
+                &[("service_id", "SU1Z0isxPaozGVKXdv0eY"), ("api_token", "fastly-key")],
+            ),
+        )
+        .await
+        .unwrap();
+    assert!(targets.test(&admin, f.id).await.unwrap().starts_with("ok: the token reaches service"));
+    let unknown = targets
+        .add(&admin, &input("fastly", "other", fastly.url(""), &[("service_id", "nope"), ("api_token", "fastly-key")]))
+        .await
+        .unwrap();
+    let answer = targets.test(&admin, unknown.id).await.unwrap();
+    assert!(answer.starts_with("failed: HTTP 404") && answer.contains("check the Service ID"), "{answer}");
+    let b = targets
+        .add(&admin, &input("bunny", "bunny", bunny.url(""), &[("pull_zone_id", "12345"), ("access_key", "wrong")]))
+        .await
+        .unwrap();
+    let answer = targets.test(&admin, b.id).await.unwrap();
+    assert!(answer.starts_with("failed: HTTP 401") && answer.contains("API key was refused"), "{answer}");
+    // Editing keeps the credential unless replaced; the kind stays.
+    let mut edit = input("bunny", "bunny", bunny.url(""), &[("pull_zone_id", "12345"), ("access_key", "bunny-key")]);
+    targets.edit(&admin, b.id, &edit).await.unwrap();
+    assert!(targets.test(&admin, b.id).await.unwrap().starts_with("ok: the API key reaches pull zone"));
+    edit.settings.remove("access_key");
+    edit.name = "bunny-renamed".into();
+    targets.edit(&admin, b.id, &edit).await.unwrap();
+    assert!(targets.test(&admin, b.id).await.unwrap().starts_with("ok:"), "the key was kept");
+    edit.kind = "fastly".into();
+    assert!(matches!(targets.edit(&admin, b.id, &edit).await, Err(ServiceError::Invalid(e)) if e[0].field == "kind"));
+    // Editors cannot read or test credentials-bearing targets' answers.
+    let editor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
+    assert!(matches!(targets.test(&editor, b.id).await, Err(ServiceError::Forbidden(_))));
+});
+
+db_test_cfg!(stored_credentials_need_their_key_at_start_and_rotate, with_key, |t: TestApp| async move {
+    let admin = admin(&t).await;
+    let settings = [("pull_zone_id", "12345"), ("access_key", "bunny-key")];
+    t.app
+        .services
+        .targets
+        .add(&admin, &input("bunny", "bunny", "https://api.bunny.net".into(), &settings))
+        .await
+        .unwrap();
+    let old = Vault::from_key_text(KEY).unwrap();
+    assert_eq!(vault::check_stored(&t.store, &old).await, Ok(1));
+    let refused = vault::check_stored(&t.store, &Vault::none()).await.unwrap_err();
+    assert!(refused.contains("no credential key is configured"), "{refused}");
+    let new = Vault::from_key_text(&Vault::new_key_text()).unwrap();
+    assert!(vault::check_stored(&t.store, &new).await.unwrap_err().contains("sealed under key"));
+    assert_eq!(vault::rotate(&t.store, &old, &new).await, Ok(1));
+    assert_eq!(vault::check_stored(&t.store, &new).await, Ok(1));
+    let sealed = t.store.sealed_credentials().await.unwrap();
+    assert_eq!(new.open(&sealed[0].1).unwrap().get("access_key"), Some("bunny-key"));
+});

@@ -1,0 +1,78 @@
+//! Provider calls kept within each provider account's rate limit, and the
+//! provider's own `429 Too Many Requests` honoured rather than failed.
+
+use std::time::{Duration, Instant};
+
+use super::report::PurgeError;
+use crate::backend::store::DynStore;
+
+/// One provider account's limit: at most one call every `every` (so never
+/// more than the provider allows in any window), shared by every target of
+/// the account and every worker that shares the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rate {
+    /// `{kind}:{account}`, e.g. `cloudflare:023e…`.
+    pub account: String,
+    pub every: Duration,
+}
+
+impl Rate {
+    /// `calls` per `window`, evenly spaced.
+    pub fn new(kind: &str, account: &str, calls: u32, window: Duration) -> Self {
+        Rate { account: format!("{kind}:{account}"), every: window / calls.max(1) }
+    }
+}
+
+/// Where the slots are reserved: the shared database, or nowhere (unpaced).
+#[derive(Clone, Default)]
+pub struct Pacing {
+    store: Option<DynStore>,
+}
+
+impl Pacing {
+    pub fn new(store: DynStore) -> Self {
+        Pacing { store: Some(store) }
+    }
+
+    /// Calls go out at once (tests of a single call).
+    pub fn unpaced() -> Self {
+        Pacing { store: None }
+    }
+
+    /// Waits for `rate`'s next slot; refuses one that starts past `deadline`.
+    pub(super) async fn wait_for_slot(&self, rate: &Rate, deadline: Instant) -> Result<(), PurgeError> {
+        let Some(store) = &self.store else { return Ok(()) };
+        let now = crate::backend::now_ms();
+        let every = rate.every.as_millis() as i64;
+        let start =
+            store.reserve_slot(&rate.account, every, now).await.map_err(|e| PurgeError::Other(e.to_string()))?;
+        let wait = Duration::from_millis((start - now).max(0) as u64);
+        if Instant::now() + wait > deadline {
+            return Err(PurgeError::RateLimited);
+        }
+        tokio::time::sleep(wait).await;
+        Ok(())
+    }
+
+    pub(super) async fn hold(&self, rate: &Rate, wait: Duration) {
+        if let Some(store) = &self.store {
+            let until = crate::backend::now_ms() + wait.as_millis() as i64;
+            if let Err(e) = store.hold_slots(&rate.account, until).await {
+                tracing::warn!(account = %rate.account, error = %e, "could not record a provider's Retry-After");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_space_calls_evenly() {
+        let free = Rate::new("cloudflare", "abc", 5, Duration::from_secs(60));
+        assert_eq!(free.account, "cloudflare:abc");
+        assert_eq!(free.every, Duration::from_secs(12));
+        assert_eq!(Rate::new("bunny", "1", 5, Duration::from_secs(1)).every, Duration::from_millis(200));
+    }
+}

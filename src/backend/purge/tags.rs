@@ -1,0 +1,108 @@
+//! What a provider purges for one call: the edge's labels (the token key,
+//! each path's key, see `domain/cache_key.rs`), which every provider with
+//! tags purges by, and prefixes, which each provider handles its own way.
+//! Also the reading of providers' JSON answers, shared by the drivers.
+
+use reqwest::Response;
+
+use super::report::{read_bounded, PurgeCall, PurgeError};
+use crate::domain::{cache_key, OriginPath, Scope};
+
+/// A call's purge, in provider terms.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Labels to purge: path keys, or the token key for scope All.
+    pub keys: Vec<String>,
+    /// Canonical prefixes (`/host/dir/`) of `dir/*` entries.
+    pub prefixes: Vec<String>,
+    /// Scope All on a target dedicated to the project: empty it all.
+    pub everything: bool,
+}
+
+impl Selection {
+    /// `call` as labels and prefixes; scope All purges the token's label
+    /// unless the target is `dedicated` to the project.
+    pub fn of(call: &PurgeCall, dedicated: bool) -> Self {
+        let mut out = Selection::default();
+        match call.scope {
+            Scope::All if dedicated => out.everything = true,
+            Scope::All => out.keys.push(cache_key::token_key(&call.token)),
+            Scope::Original => {
+                for p in &call.paths {
+                    match OriginPath::parse(p) {
+                        Ok(op) if op.is_prefix() => out.prefixes.push(op.base().to_owned()),
+                        _ => out.keys.push(cache_key::path_key(&call.token, p)),
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// For providers without prefix purges: the token's label instead of the
+    /// prefixes (more than asked, never less); answers whether it did.
+    pub fn prefixes_as_token(&mut self, token: &str) -> bool {
+        if self.prefixes.is_empty() {
+            return false;
+        }
+        self.prefixes.clear();
+        self.keys.push(cache_key::token_key(token));
+        true
+    }
+}
+
+/// The note a driver adds when it purged the token for prefixes.
+pub const WIDENED: &str = "; this provider has no prefix purge, so the project's whole token was purged";
+
+/// A provider's answer as JSON (`Value::Null` when it is not JSON).
+pub async fn json(resp: Response) -> serde_json::Value {
+    let body = read_bounded(resp).await.unwrap_or_default();
+    serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null)
+}
+
+/// A provider's refusal: its status and message, and what to do about it.
+pub fn refused(status: u16, message: &str, next_step: &str) -> PurgeError {
+    let message: String = message.trim().chars().take(300).collect();
+    PurgeError::Refused { status, message: format!("{message} — {next_step}") }
+}
+
+/// A 5xx answer: the worker tries again.
+pub fn server_error(status: reqwest::StatusCode, message: &str) -> PurgeError {
+    PurgeError::Status { status, body: message.trim().chars().take(200).collect() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::PurgeRequest;
+
+    fn call(scope: Scope, paths: &[&str]) -> PurgeCall {
+        PurgeCall {
+            request: PurgeRequest {
+                invalidation_id: None,
+                token: "demo".into(),
+                scope,
+                paths: paths.iter().map(|p| p.to_string()).collect(),
+            },
+            attempt: 1,
+            soft: false,
+            repeat_after: None,
+            public_hosts: vec![],
+            origin_hosts: vec![],
+        }
+    }
+
+    #[test]
+    fn paths_become_their_keys_and_all_the_token_unless_dedicated() {
+        let s = Selection::of(&call(Scope::Original, &["/sample.li/flat1.jpg", "/sample.li/dir/*"]), false);
+        assert_eq!(s.keys, ["imgflush-p-929bcaecf1065ab7821f783b4113ffdf8d380dca"]);
+        assert_eq!(s.prefixes, ["/sample.li/dir/"]);
+        assert!(!s.everything);
+        let all = Selection::of(&call(Scope::All, &[]), false);
+        assert_eq!(all.keys, ["imgflush-t-demo"]);
+        assert!(Selection::of(&call(Scope::All, &[]), true).everything);
+        let mut widened = s.clone();
+        assert!(widened.prefixes_as_token("demo"));
+        assert!(widened.prefixes.is_empty() && widened.keys.contains(&"imgflush-t-demo".to_owned()));
+    }
+}
