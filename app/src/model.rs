@@ -185,6 +185,10 @@ pub struct TargetView {
     /// A provider's credentials are stored (their values never leave the server).
     #[serde(default)]
     pub has_credentials: bool,
+    /// Paths sent this month (CloudFront, which charges per path past
+    /// 1,000 a month per account).
+    #[serde(default)]
+    pub paths_this_month: Option<i64>,
 }
 
 impl TargetView {
@@ -351,6 +355,7 @@ mod tests {
             has_secret: false,
             settings: settings.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             has_credentials: true,
+            paths_this_month: None,
         };
         let words: Vec<String> = t.settings_summary().into_iter().map(|(_, text)| text).collect();
         assert_eq!(words, ["zone 023e…", "plan free", "dedicated"]);

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use bytes::Bytes;
 use futures::FutureExt;
-use imgflush::domain::cache_key::{xkey_value, PATH_HEADER, TOKEN_HEADER, XKEY_HEADER};
+use imgflush::domain::cache_key::{tag_header_value, xkey_value, PATH_HEADER, TOKEN_HEADER, XKEY_HEADER};
 use imgflush::domain::proxies::FORWARDED_FOR;
 use sha2::{Digest, Sha256};
 
@@ -253,6 +253,13 @@ fn respond(
     put(header::AGE, Some(HeaderValue::from(age)));
     put(X_CACHE, Some(HeaderValue::from_static(if matches!(source, Source::Miss) { "MISS" } else { "HIT" })));
     put(HeaderName::from_static(XKEY_HEADER), text(&xkey_value(&meta.token, &meta.path)));
+    for name in &project.tag_headers {
+        if let (Ok(header), Some(value)) =
+            (HeaderName::from_bytes(name.as_bytes()), tag_header_value(name, &meta.token, &meta.path))
+        {
+            put(header, text(&value));
+        }
+    }
     put(HeaderName::from_static(TOKEN_HEADER), text(&meta.token));
     put(HeaderName::from_static(PATH_HEADER), text(&meta.path));
     if matches!(source, Source::Stale) {

@@ -64,6 +64,11 @@ pub struct ProjectSettings {
     /// Refuse outputs larger than the source on either side.
     #[serde(default)]
     pub no_upscale: bool,
+    /// CDN tag headers to label every response with (`cache-tag`,
+    /// `surrogate-key`, …: one per kind of CDN the project purges), each
+    /// carrying the same keys as `xkey`; unknown names are ignored.
+    #[serde(default)]
+    pub tag_headers: Vec<String>,
 }
 
 pub const DEFAULT_MAX_AGE: u32 = 30 * 24 * 3600;
@@ -97,6 +102,7 @@ impl ProjectSettings {
             sealed: false,
             strict_seal: false,
             no_upscale: false,
+            tag_headers: Vec::new(),
         }
     }
 

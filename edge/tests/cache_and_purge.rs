@@ -85,8 +85,22 @@ async fn token_purge_removes_that_token_only() {
         assert_eq!(x_cache(&h.get(&h.url(token, "/p.jpg?w=32")).await), "MISS");
     }
     h.get(&h.url("demo", "/p.jpg?w=16")).await;
+    // The request is the one type the worker sends (`imgflush::domain::PurgeRequest`):
+    // an invalidation ID that is not one is refused, saying why.
+    let res = h
+        .client
+        .post(format!("http://{}/_purge", h.admin))
+        .bearer_auth(secret_of("demo"))
+        .json(&serde_json::json!({"invalidation_id": "x", "token": "demo", "scope": "all", "paths": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let text = res.text().await.unwrap();
+    assert!(text.contains("purge body") && text.contains("is not a valid Invalidation ID"), "{text}");
+    let id = "01938f3e-8a7b-7c00-8000-000000000001";
     let (status, body) =
-        h.purge(serde_json::json!({"invalidation_id": "x", "token": "demo", "scope": "all", "paths": []})).await;
+        h.purge(serde_json::json!({"invalidation_id": id, "token": "demo", "scope": "all", "paths": []})).await;
     assert_eq!((status, body["removed"].as_u64()), (200, Some(2)));
     assert_eq!(x_cache(&h.get(&h.url("demo", "/p.jpg?w=32")).await), "MISS");
     assert_eq!(x_cache(&h.get(&h.url("other", "/p.jpg?w=32")).await), "HIT");
@@ -163,4 +177,27 @@ async fn purge_auth_health_and_metrics() {
     let metrics = h.get(&format!("http://{}/metrics", h.admin)).await.text().await.unwrap();
     assert!(metrics.contains("edge_purges_total 1"), "{metrics}");
     assert!(metrics.contains("edge_request_duration_seconds_bucket{le=\"+Inf\"}"));
+}
+
+/// A project purged through CDNs gets their tag headers on every response,
+/// each in its CDN's syntax with the same two keys as `xkey`; a project
+/// without CDN targets gets none.
+#[tokio::test]
+async fn cdn_tag_headers_follow_the_project() {
+    let h = Harness::start_with(|c| {
+        if let edge::SettingsConfig::Static(list) = &mut c.settings {
+            list[1].tag_headers = vec!["cache-tag".into(), "surrogate-key".into(), "x-not-a-cdn".into()];
+        }
+    })
+    .await;
+    h.origin.state.put("/img/t.jpg", Answer::Body(jpeg(80, 60, RED)));
+    let path = h.origin_path("/img/t.jpg");
+    let tagged = h.get(&h.url("other", "/img/t.jpg?w=40")).await;
+    assert_eq!(tagged.status(), 200);
+    let keys = imgflush::domain::cache_key::path_key("other", &path);
+    assert_eq!(header(&tagged, "cache-tag"), format!("imgflush-t-other,{keys}"));
+    assert_eq!(header(&tagged, "surrogate-key"), format!("imgflush-t-other {keys}"));
+    assert!(tagged.headers().get("x-not-a-cdn").is_none());
+    let plain = h.get(&h.url("demo", "/img/t.jpg?w=40")).await;
+    assert!(plain.headers().get("cache-tag").is_none() && plain.headers().get("surrogate-key").is_none());
 }

@@ -53,3 +53,12 @@ CREATE TABLE provider_pacing (
     account TEXT   PRIMARY KEY,
     next_ms BIGINT NOT NULL
 );
+
+-- Paths sent per provider account and month (CloudFront charges for paths
+-- past 1,000 a month): `/metrics` and the Settings page show them.
+CREATE TABLE provider_usage (
+    account TEXT   NOT NULL,
+    month   TEXT   NOT NULL,
+    paths   BIGINT NOT NULL,
+    PRIMARY KEY (account, month)
+);

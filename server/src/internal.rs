@@ -36,12 +36,21 @@ pub async fn edge_projects(State(s): State<EdgeSettingsState>, headers: HeaderMa
     if !bool::from(presented.ct_eq(&expected)) {
         return (StatusCode::UNAUTHORIZED, "send Authorization: Bearer <edge.settings_token>").into_response();
     }
-    match s.services.projects.edge_settings_all().await {
-        Ok(projects) => {
-            let projects = projects.into_iter().map(edge_settings).collect();
+    let read =
+        async { Ok((s.services.projects.edge_settings_all().await?, s.services.projects.edge_tag_headers().await?)) };
+    match read.await {
+        Ok((projects, mut tags)) => {
+            let projects = projects
+                .into_iter()
+                .map(|p| {
+                    let headers = tags.remove(&p.id).unwrap_or_default();
+                    edge::ProjectSettings { tag_headers: headers, ..edge_settings(p) }
+                })
+                .collect();
             ([(header::CACHE_CONTROL, "no-store")], Json(edge::ProjectsResponse { projects })).into_response()
         }
         Err(e) => {
+            let e: imgflush::backend::ServiceError = e;
             tracing::warn!(error = %e, "edge settings unavailable");
             let secs = imgflush::backend::ServiceError::RETRY_AFTER_SECS;
             (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, secs.to_string())], "database unavailable")

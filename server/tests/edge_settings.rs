@@ -231,3 +231,22 @@ db_test_cfg!(
         let _ = std::fs::remove_dir_all(&t.app.config.edge.data_dir);
     }
 );
+
+db_test_cfg!(the_edges_label_responses_for_the_cdns_the_project_purges, with_token, |t: TestApp| async move {
+    assert_eq!(feed(&t).await["tag_headers"], serde_json::json!([]));
+    for (kind, name) in
+        [(TargetKind::Cloudflare, "cf"), (TargetKind::Fastly, "fastly"), (TargetKind::Cloudfront, "cfr")]
+    {
+        let new = NewTarget {
+            kind,
+            name: name.into(),
+            url: "https://api.example/".into(),
+            secret: None,
+            settings: Default::default(),
+            credentials: None,
+        };
+        t.store.add_target(t.demo.id, &new, now_ms()).await.unwrap();
+    }
+    // CloudFront has no tags; the other project has no CDN at all.
+    assert_eq!(feed(&t).await["tag_headers"], serde_json::json!(["cache-tag", "surrogate-key"]));
+});

@@ -247,6 +247,11 @@ db_test_cfg!(cloudfront_finishes_later_and_the_worker_follows_it, with_key, |t: 
     let (state, note) = detail(&t, id, "cloudfront").await;
     assert_eq!(state, TargetState::Ok);
     assert!(note.contains("2 path(s) sent") && note.ends_with("Completed"), "{note}");
+    // Paths are counted per distribution and month: Settings and /metrics show them.
+    assert_eq!(t.app.services.targets.usage(&admin).await.unwrap(), [(target.id, 2)]);
+    let metrics = server::metrics::ConsoleMetrics::new().render(&t.store).await;
+    let line = format!("imgflush_cloudfront_paths_this_month{{distribution=\"{dist}\"}} 2");
+    assert!(metrics.contains(&line), "{line} not in {metrics}");
 
     // A wrong secret is refused by moto's signature check: an error with its next step.
     let wrong =
@@ -322,4 +327,50 @@ db_test_cfg!(stored_credentials_need_their_key_at_start_and_rotate, with_key, |t
     assert_eq!(vault::check_stored(&t.store, &new).await, Ok(1));
     let sealed = t.store.sealed_credentials().await.unwrap();
     assert_eq!(new.open(&sealed[0].1).unwrap().get("access_key"), Some("bunny-key"));
+});
+
+db_test_cfg!(an_account_rate_limit_holds_across_jobs_without_failing_any, with_key, |t: TestApp| async move {
+    let prism = Emulator::start("prism_launch.py", &["--api", "cloudflare"]);
+    let cf = prism.behind_faults("cloudflare", &["--strip-prefix", "/client/v4"]);
+    let admin = admin(&t).await;
+    // The Free plan: 5 calls a minute, so one every 12 s for the account.
+    let settings = [("zone_id", ZONE), ("api_token", "cf-token"), ("plan", "free")];
+    t.app.services.targets.add(&admin, &input("cloudflare", "cf", cf.url("/client/v4"), &settings)).await.unwrap();
+    let stop = CancellationToken::new();
+    let worker =
+        tokio::spawn(t.app.worker(WorkerConfig { provider_wait: Duration::from_secs(2), ..fast() }).run(stop.clone()));
+    let first = submit(&t, Scope::Original, &["/sample.li/a.jpg"]).await;
+    // The second comes once the first has made the account's call: its own
+    // call would wait 12 s, more than it may (2 s), so its job gives way.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while cf.requests().await.is_empty() {
+        assert!(Instant::now() < deadline, "the first call never came");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let ids = [first, submit(&t, Scope::Original, &["/sample.li/b.jpg"]).await];
+    let mut waited = false;
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        let mut done = 0;
+        for id in ids {
+            let inv = t.store.invalidation(t.demo.id, id).await.unwrap();
+            assert!(!inv.status.is_final() || inv.status == Status::Done, "{:?} {:?}", inv.status, inv.error);
+            done += usize::from(inv.status == Status::Done);
+            let results = t.store.target_results(id).await.unwrap();
+            waited |= results
+                .iter()
+                .any(|r| r.detail.as_deref().is_some_and(|d| d.contains("waiting for the provider's rate limit")));
+        }
+        if done == 2 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never both done");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(waited, "the second job said why it waited");
+    let calls: Vec<i64> = cf.requests().await.iter().filter_map(|r| r["ts_ms"].as_i64()).collect();
+    assert_eq!(calls.len(), 2, "one call per job, none refused or repeated");
+    assert!(calls[1] - calls[0] >= 11_900, "the account's 12 s spacing held: {calls:?}");
+    stop.cancel();
+    worker.await.unwrap();
 });

@@ -35,6 +35,22 @@ pub fn path_key(token: &str, canonical_path: &str) -> String {
     format!("imgflush-p-{}", &digest[..40])
 }
 
+/// The CDN tag headers the edge can label responses with, each with the
+/// separator its CDN reads (Cloudflare `Cache-Tag` and Akamai
+/// `Edge-Cache-Tag`: commas; Fastly `Surrogate-Key`: spaces; Bunny
+/// `CDN-Tag`: commas). Both keys fit every CDN's limits: at most 51
+/// characters each (Akamai: 128 a tag; Cloudflare: 16 KB in all; Bunny:
+/// 1,024 bytes in all).
+pub const CDN_TAG_HEADERS: [(&str, &str); 4] =
+    [("cache-tag", ","), ("surrogate-key", " "), ("edge-cache-tag", ","), ("cdn-tag", ",")];
+
+/// The value of CDN tag header `name` (one of [`CDN_TAG_HEADERS`]) for a
+/// variant of `canonical_path`: the same two keys as `xkey`.
+pub fn tag_header_value(name: &str, token: &str, canonical_path: &str) -> Option<String> {
+    let (_, sep) = CDN_TAG_HEADERS.iter().find(|(n, _)| n.eq_ignore_ascii_case(name))?;
+    Some(format!("{}{sep}{}", token_key(token), path_key(token, canonical_path)))
+}
+
 /// The `xkey` header value of a cached variant of `canonical_path`.
 pub fn xkey_value(token: &str, canonical_path: &str) -> String {
     format!("{} {}", token_key(token), path_key(token, canonical_path))
@@ -54,6 +70,15 @@ mod tests {
         assert_ne!(k, path_key("other", "/sample.li/a,b c.jpg"));
         assert_ne!(path_key("de", "mo\n/x"), path_key("demo", "/x"));
         assert_eq!(xkey_value("demo", "/x"), format!("imgflush-t-demo {}", path_key("demo", "/x")));
+    }
+
+    #[test]
+    fn each_cdn_reads_its_own_separator() {
+        let p = path_key("demo", "/x");
+        assert_eq!(tag_header_value("Cache-Tag", "demo", "/x"), Some(format!("imgflush-t-demo,{p}")));
+        assert_eq!(tag_header_value("surrogate-key", "demo", "/x"), Some(format!("imgflush-t-demo {p}")));
+        assert_eq!(tag_header_value("x-other", "demo", "/x"), None);
+        assert!(p.len() <= 51 && p.len() <= 128);
     }
 
     #[test]

@@ -45,7 +45,10 @@ pub(super) fn FieldMessage(errors: Signal<Vec<FieldError>>, field: &'static str)
 
 /// A target's public settings in a few words, e.g. `zone 023e…, plan free, dedicated`.
 pub(super) fn settings_summary(t: &TargetView) -> AnyView {
-    let parts = t.settings_summary();
+    let mut parts = t.settings_summary();
+    if let Some(n) = t.paths_this_month {
+        parts.push(("paths_this_month", format!("{n} paths sent this month (AWS charges past 1,000 a month)")));
+    }
     if parts.is_empty() {
         return view! { <span class="muted">"—"</span> }.into_any();
     }

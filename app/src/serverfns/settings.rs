@@ -14,7 +14,16 @@ pub async fn project_settings(project: String) -> Result<SettingsView, AppError>
     let retention_days = services.projects.retention(&actor).await?;
     Ok(SettingsView {
         retention_days,
-        targets: targets.into_iter().map(|t| crate::model::TargetView::new(t, actor.role)).collect(),
+        targets: {
+            let usage = services.targets.usage(&actor).await?;
+            targets
+                .into_iter()
+                .map(|t| {
+                    let paths = usage.iter().find(|(id, _)| *id == t.id).map(|(_, n)| *n);
+                    crate::model::TargetView { paths_this_month: paths, ..crate::model::TargetView::new(t, actor.role) }
+                })
+                .collect()
+        },
         token: p.token,
         name: p.name,
         origin_hosts: p.origin_hosts,

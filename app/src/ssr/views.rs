@@ -67,6 +67,7 @@ impl TargetView {
             // Public values only: credentials are sealed apart and never sent.
             settings: t.settings.0,
             has_credentials: t.credentials.is_some(),
+            paths_this_month: None,
         }
     }
 }

@@ -31,6 +31,7 @@ use access::authorize;
 
 const PURGE: &str = "imgflush_purge_duration_seconds";
 const BUCKETS: [f64; 12] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+const CLOUDFRONT_PATHS: &str = "imgflush_cloudfront_paths_this_month";
 const BATCH: &str = "imgflush_store_batch_size";
 /// Writes per batch: the caps are 32 claims, 64 groups, 128 invalidations
 /// (PostgreSQL) and 256 writes per commit (SQLite).
@@ -46,6 +47,9 @@ pub struct ConsoleMetrics {
     oldest_received: Gauge,
     database_up: Gauge,
     by_status: Vec<(Status, Gauge)>,
+    /// Registers the gauges whose labels come from the database (CloudFront
+    /// distributions' paths this month).
+    recorder: PrometheusRecorder,
 }
 
 impl Default for ConsoleMetrics {
@@ -104,6 +108,13 @@ impl ConsoleMetrics {
             "imgflush_queue_oldest_received_age_seconds",
             "How long the oldest RECEIVED invalidation has waited for a worker (0 when none).",
         );
+        r.recorder.describe_gauge(
+            KeyName::from_const_str(CLOUDFRONT_PATHS),
+            None,
+            SharedString::const_str(
+                "Paths sent in invalidations this month (UTC), per CloudFront distribution: AWS charges per path past 1,000 a month per account.",
+            ),
+        );
         let database_up = r.gauge("imgflush_database_up", "1 when the scrape could read the database, else 0.");
         r.recorder.describe_gauge(
             KeyName::from_const_str("imgflush_invalidations"),
@@ -126,6 +137,7 @@ impl ConsoleMetrics {
             oldest_received,
             database_up,
             by_status,
+            recorder,
         }
     }
 
@@ -156,6 +168,19 @@ impl ConsoleMetrics {
                 tracing::warn!(error = %e, "metrics: the queue could not be read");
                 self.database_up.set(0.0);
             }
+        }
+        match store.usage(&imgflush::backend::purge::this_month()).await {
+            Ok(usage) => {
+                for (account, paths) in usage {
+                    if let Some(distribution) = account.strip_prefix("cloudfront:") {
+                        let labels = vec![Label::new("distribution", distribution.to_owned())];
+                        let key = Key::from_parts(CLOUDFRONT_PATHS, labels);
+                        let meta = Metadata::new(module_path!(), Level::INFO, None);
+                        self.recorder.register_gauge(&key, &meta).set(paths as f64);
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "metrics: provider usage could not be read"),
         }
         self.handle.render()
     }

@@ -35,8 +35,17 @@ pub struct Console {
 /// `a.png` and `b.png` that the demo project may fetch; `None` when `db` is
 /// PostgreSQL and `TEST_DATABASE_URL` is not set.
 pub async fn console(db: Db) -> Option<Console> {
+    console_with(db, |_| {}).await
+}
+
+/// [`console`] with more configuration (`tweak`).
+pub async fn console_with(db: Db, tweak: impl FnOnce(&mut server::config::Config)) -> Option<Console> {
     let token = Some(server::config::Secret::new(SETTINGS_TOKEN));
-    let t = TestApp::with_config(db, |c| c.edge.settings_token = token).await?;
+    let t = TestApp::with_config(db, |c| {
+        c.edge.settings_token = token;
+        tweak(c);
+    })
+    .await?;
     let files: Files = Default::default();
     files.lock().unwrap().insert("a.png".into(), png([200, 30, 30]));
     files.lock().unwrap().insert("b.png".into(), png([30, 30, 200]));

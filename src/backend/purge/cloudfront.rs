@@ -18,6 +18,7 @@ use async_trait::async_trait;
 use reqwest::{RequestBuilder, Response, StatusCode, Url};
 
 use super::driver::{Ctx, Driver, Progress};
+use super::pacing::cloudfront_account;
 use super::report::*;
 use super::sign::cloudfront_xml::{self as xml, InvalidationStatus};
 use super::sign::sigv4::{self, AwsCredentials};
@@ -84,7 +85,7 @@ async fn call(ctx: &Ctx<'_>, method: &str, url: &Url, body: &[u8]) -> Result<Str
         match answer(ctx, resp).await {
             Err(Busy(why)) => {
                 if Instant::now() + wait > ctx.deadline {
-                    return Err(PurgeError::RateLimited);
+                    return Err(PurgeError::RateLimited(Some(wait)));
                 }
                 tracing::info!(target = %ctx.target.name, why, "CloudFront is busy; waiting");
                 tokio::time::sleep(wait).await;
@@ -118,6 +119,7 @@ impl Driver for Cloudfront {
             let reference = format!("{}-{}-{i}", call_.id_text(), call_.attempt);
             let body = xml::invalidation_batch_xml(batch, &reference).map_err(|e| PurgeError::Other(e.to_string()))?;
             let text = call(ctx, "POST", &url, body.as_bytes()).await?;
+            ctx.pacing.count_paths(&cloudfront_account(dist), batch.len()).await;
             let inv = xml::parse_create_invalidation(&text).map_err(|e| PurgeError::Other(e.to_string()))?;
             shown.push(format!("{} ({})", inv.id, status_text(&inv.status)));
             if inv.status != InvalidationStatus::Completed {

@@ -67,7 +67,7 @@ impl Ctx<'_> {
                 ctx.pacing.hold(rate, wait).await;
             }
             if Instant::now() + wait > ctx.deadline {
-                return Err(PurgeError::RateLimited);
+                return Err(PurgeError::RateLimited(Some(wait)));
             }
             tokio::time::sleep(wait).await;
         }

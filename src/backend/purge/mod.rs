@@ -21,7 +21,7 @@ mod webhook;
 
 pub use dispatch::Purger;
 pub use driver::Progress;
-pub use pacing::{Pacing, Rate};
+pub use pacing::{cloudfront_account, this_month, Pacing, Rate};
 pub(crate) use report::describe;
 pub use report::{client, public_detail, PurgeCall, PurgeError, PurgeReport, PurgeResult, MAX_RESPONSE_BYTES};
 pub use webhook::webhook_signature;

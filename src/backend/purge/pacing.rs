@@ -39,19 +39,33 @@ impl Pacing {
         Pacing { store: None }
     }
 
-    /// Waits for `rate`'s next slot; refuses one that starts past `deadline`.
+    /// Waits for `rate`'s next slot. A slot that would start past `deadline`
+    /// is not reserved (a reserved slot is always used, so none is wasted):
+    /// the caller is told how long the account is busy.
     pub(super) async fn wait_for_slot(&self, rate: &Rate, deadline: Instant) -> Result<(), PurgeError> {
         let Some(store) = &self.store else { return Ok(()) };
+        let failed = |e: crate::backend::store::StoreError| PurgeError::Other(e.to_string());
         let now = crate::backend::now_ms();
-        let every = rate.every.as_millis() as i64;
-        let start =
-            store.reserve_slot(&rate.account, every, now).await.map_err(|e| PurgeError::Other(e.to_string()))?;
-        let wait = Duration::from_millis((start - now).max(0) as u64);
-        if Instant::now() + wait > deadline {
-            return Err(PurgeError::RateLimited);
+        let left = deadline.saturating_duration_since(Instant::now()).as_millis() as i64;
+        if let Some(next) = store.next_slot(&rate.account).await.map_err(failed)? {
+            if next - now > left {
+                return Err(PurgeError::RateLimited(Some(Duration::from_millis((next - now) as u64))));
+            }
         }
-        tokio::time::sleep(wait).await;
+        let every = rate.every.as_millis() as i64;
+        let start = store.reserve_slot(&rate.account, every, now).await.map_err(failed)?;
+        tokio::time::sleep(Duration::from_millis((start - now).max(0) as u64)).await;
         Ok(())
+    }
+
+    /// Counts `paths` sent to `account` this month (UTC); a failure to count
+    /// is logged, never a failed purge.
+    pub(super) async fn count_paths(&self, account: &str, paths: usize) {
+        if let Some(store) = &self.store {
+            if let Err(e) = store.add_usage(account, &this_month(), paths as i64).await {
+                tracing::warn!(account, error = %e, "could not count the paths sent");
+            }
+        }
     }
 
     pub(super) async fn hold(&self, rate: &Rate, wait: Duration) {
@@ -62,6 +76,16 @@ impl Pacing {
             }
         }
     }
+}
+
+/// The current month as usage is kept: `2026-12` (UTC).
+pub fn this_month() -> String {
+    chrono::Utc::now().format("%Y-%m").to_string()
+}
+
+/// The usage account of a CloudFront distribution.
+pub fn cloudfront_account(distribution: &str) -> String {
+    format!("cloudfront:{distribution}")
 }
 
 #[cfg(test)]

@@ -113,9 +113,10 @@ pub enum PurgeError {
     /// The target's stored credentials cannot be used (no key, wrong key).
     #[error("credentials unusable: {0}")]
     Credentials(String),
-    /// The provider kept answering 429 until the job's time ran out.
-    #[error("rate limited by the provider until the job's time ran out; it runs again later")]
-    RateLimited,
+    /// The provider's rate limit (its `429`, or the account's call rate)
+    /// outlasts the time a call may wait; for this long, when known.
+    #[error("rate limited by the provider; it runs again later")]
+    RateLimited(Option<Duration>),
 }
 
 impl PurgeError {

@@ -121,6 +121,23 @@ impl TargetService {
         Ok(self.store.list_targets(actor.project.id).await?)
     }
 
+    /// Paths sent this month by each of the project's targets that counts
+    /// them (CloudFront distributions), by target ID.
+    pub async fn usage(&self, actor: &Actor) -> Result<Vec<(i64, i64)>, ServiceError> {
+        actor.require(Role::can_read)?;
+        let targets = self.store.list_targets(actor.project.id).await?;
+        let usage = self.store.usage(&crate::backend::purge::this_month()).await?;
+        Ok(targets
+            .iter()
+            .filter(|t| t.kind == TargetKind::Cloudfront)
+            .filter_map(|t| {
+                let account = crate::backend::purge::cloudfront_account(t.settings.get("distribution_id")?);
+                let paths = usage.iter().find(|(a, _)| *a == account).map_or(0, |(_, n)| *n);
+                Some((t.id, paths))
+            })
+            .collect())
+    }
+
     pub async fn add(&self, actor: &Actor, input: &TargetInput) -> Result<Target, ServiceError> {
         actor.require(Role::can_manage)?;
         let new = validate(input, self.purger.network(), self.purger.vault(), None)?;
@@ -208,7 +225,11 @@ pub const TEST_PATH: &str = "/.imgflush-test";
 /// A target for the audit trail: name, kind, host and settings; never the
 /// path, query, secret or credentials.
 fn describe(t: &Target) -> String {
-    let secret = if t.secret.is_some() || t.credentials.is_some() { ", with credentials" } else { "" };
+    let secret = match (&t.secret, &t.credentials) {
+        (Some(_), _) => ", with a secret",
+        (_, Some(_)) => ", with credentials",
+        _ => "",
+    };
     let settings: Vec<String> = t.settings.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let settings = if settings.is_empty() { String::new() } else { format!(", {}", settings.join(" ")) };
     format!("{} ({}, {}{settings}{secret})", t.name, t.kind.as_str(), host_only(&t.url))

@@ -50,6 +50,11 @@ pub trait JobQueue {
     /// which also decides when a claim may take a lease over (see `store/jobs.rs`).
     async fn extend_lease(&self, id: InvalidationId, lease: &LeaseToken, now_ms: i64, lease_ms: i64)
         -> StoreResult<()>;
+    /// Gives the job back without a final status: the lease is cleared, the
+    /// job runs again at `until_ms`, and this claim does not count as one
+    /// that abandoned it (a provider's rate limit made the job wait, nothing
+    /// failed).
+    async fn give_way(&self, id: InvalidationId, lease: &LeaseToken, until_ms: i64) -> StoreResult<()>;
     /// Stores `changes` in order, in one transaction, while the lease is
     /// held: all of them or none ([`StoreError::LeaseLost`] once another claim
     /// holds the job). Each change keeps its own time; the worker groups the
@@ -98,6 +103,11 @@ pub(super) fn claimed(row: ClaimRow, lease: &LeaseToken, lease_until_ms: i64) ->
 pub(super) const ANNOUNCE: &str = "SELECT pg_notify('imgflush_jobs', $1)";
 
 /// SQLite: `$1` the end of the lease.
+pub(super) const GIVE_WAY: &str = "UPDATE invalidations SET lease_token = NULL, lease_until_ms = NULL, \
+     next_run_ms = $1, claims = MAX(claims - 1, 0) WHERE id = $2 AND lease_token = $3";
+pub(super) const PG_GIVE_WAY: &str = "UPDATE invalidations SET lease_token = NULL, lease_until_ms = NULL, \
+     next_run_ms = $1, claims = GREATEST(claims - 1, 0) WHERE id = $2 AND lease_token = $3";
+
 pub(super) const EXTEND_LEASE: &str = "UPDATE invalidations SET lease_until_ms = $1 WHERE id = $2 AND lease_token = $3";
 /// PostgreSQL: `$1` the lease's length, from the database's clock (`now()`,
 /// the start of the statement's transaction: never before it was sent).

@@ -12,6 +12,12 @@ pub trait PacingStore {
     /// Reserves the next call slot of `account`, at least `every_ms` after
     /// the previous one and not before `now_ms`; answers its start.
     async fn reserve_slot(&self, account: &str, every_ms: i64, now_ms: i64) -> StoreResult<i64>;
+    /// When `account`'s next slot starts (none reserved yet: `None`).
+    async fn next_slot(&self, account: &str) -> StoreResult<Option<i64>>;
+    /// Counts `paths` sent to `account` in `month` (`2026-12`).
+    async fn add_usage(&self, account: &str, month: &str, paths: i64) -> StoreResult<()>;
+    /// Paths sent in `month`, by account.
+    async fn usage(&self, month: &str) -> StoreResult<Vec<(String, i64)>>;
     /// No slot of `account` starts before `until_ms` (a provider's `Retry-After`).
     async fn hold_slots(&self, account: &str, until_ms: i64) -> StoreResult<()>;
 }
@@ -26,6 +32,11 @@ const HOLD_SQLITE: &str = "INSERT INTO provider_pacing (account, next_ms) VALUES
      ON CONFLICT (account) DO UPDATE SET next_ms = MAX(provider_pacing.next_ms, $2)";
 const HOLD_PG: &str = "INSERT INTO provider_pacing (account, next_ms) VALUES ($1, $2) \
      ON CONFLICT (account) DO UPDATE SET next_ms = GREATEST(provider_pacing.next_ms, $2)";
+
+const ADD_USAGE: &str = "INSERT INTO provider_usage (account, month, paths) VALUES ($1, $2, $3) \
+     ON CONFLICT (account, month) DO UPDATE SET paths = provider_usage.paths + excluded.paths";
+const USAGE: &str = "SELECT account, paths FROM provider_usage WHERE month = $1 ORDER BY account";
+const NEXT: &str = "SELECT next_ms FROM provider_pacing WHERE account = $1";
 
 trait PacingSql {
     const RESERVE: &'static str;
@@ -54,6 +65,20 @@ both_dialects! {
                 .fetch_one(&mut *conn)
                 .await?;
             Ok(start)
+        }
+
+        async fn next_slot(&self, account: &str) -> StoreResult<Option<i64>> {
+            Ok(sqlx::query_scalar(NEXT).bind(account).fetch_optional(&self.pool).await?)
+        }
+
+        async fn add_usage(&self, account: &str, month: &str, paths: i64) -> StoreResult<()> {
+            let (mut conn, _turn) = self.write_conn().await?;
+            sqlx::query(ADD_USAGE).bind(account).bind(month).bind(paths).execute(&mut *conn).await?;
+            Ok(())
+        }
+
+        async fn usage(&self, month: &str) -> StoreResult<Vec<(String, i64)>> {
+            Ok(sqlx::query_as(USAGE).bind(month).fetch_all(&self.pool).await?)
         }
 
         async fn hold_slots(&self, account: &str, until_ms: i64) -> StoreResult<()> {

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use super::error::one_row;
 use super::rows::{convert, TargetRow};
 use super::{NewTarget, Sealed, StoreResult, Target};
+use crate::domain::TargetKind;
 
 /// Purge targets of a project.
 #[async_trait]
@@ -16,6 +17,9 @@ pub trait TargetStore {
     /// Replaces everything but the kind (an edit on Settings).
     async fn update_target(&self, project_id: i64, target_id: i64, new: &NewTarget) -> StoreResult<Target>;
     async fn remove_target(&self, project_id: i64, target_id: i64) -> StoreResult<()>;
+    /// Which kinds of target each project has (every project: the edges'
+    /// settings name the CDN tag headers to send).
+    async fn target_kinds(&self) -> StoreResult<Vec<(i64, TargetKind)>>;
     /// Every target's sealed credentials, of every project (key rotation,
     /// the start-up check).
     async fn sealed_credentials(&self) -> StoreResult<Vec<(i64, Sealed)>>;
@@ -36,6 +40,7 @@ const UPDATE: &str = "UPDATE targets SET name = $1, url = $2, secret = $3, setti
      WHERE project_id = $6 AND id = $7 AND kind = $8 \
      RETURNING id, project_id, kind, name, url, secret, settings, credentials";
 const REMOVE: &str = "DELETE FROM targets WHERE project_id = $1 AND id = $2";
+const KINDS: &str = "SELECT DISTINCT project_id, kind FROM targets ORDER BY project_id, kind";
 const SEALED: &str = "SELECT id, credentials FROM targets WHERE credentials IS NOT NULL ORDER BY id";
 const RESEAL: &str = "UPDATE targets SET credentials = $1 WHERE id = $2";
 
@@ -98,6 +103,12 @@ both_dialects! {
             let (mut conn, _turn) = self.write_conn().await?;
             let done = sqlx::query(REMOVE).bind(project_id).bind(target_id).execute(&mut *conn).await?;
             one_row(done.rows_affected())
+        }
+
+        async fn target_kinds(&self) -> StoreResult<Vec<(i64, TargetKind)>> {
+            let rows: Vec<(i64, String)> = sqlx::query_as(KINDS).fetch_all(&self.pool).await?;
+            // A kind this build does not know has no tag header to send.
+            Ok(rows.into_iter().filter_map(|(p, k)| TargetKind::parse(&k).ok().map(|k| (p, k))).collect())
         }
 
         async fn sealed_credentials(&self) -> StoreResult<Vec<(i64, Sealed)>> {

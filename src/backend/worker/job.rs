@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Instant;
 
 use futures::future::join_all;
 
@@ -12,9 +11,9 @@ use super::lease::Lease;
 use super::run::{Worker, WorkerError};
 use super::setup::{Setup, SetupCell};
 use crate::backend::now_ms;
-use crate::backend::purge::{self, Progress, PurgeCall, PurgeError};
+use crate::backend::purge::{self, PurgeCall};
 use crate::backend::store::*;
-use crate::backend::verify::{self, VerifyPlan};
+use crate::backend::verify::VerifyPlan;
 use crate::domain::{InvalidationId, PurgeRequest, Status, Step};
 
 /// The job's changes not stored yet. They are written together (one
@@ -159,124 +158,6 @@ impl Worker {
         };
         changes.finish(Status::Done, None, Some(done_note), !setup.hooks);
         changes.flush().await
-    }
-
-    /// Calls one target up to `max_attempts` times with exponential backoff
-    /// (a refusal no retry can fix ends it at once); starts no call once the
-    /// lease is about to end. A provider that finishes later is then polled,
-    /// its progress written as it comes. With a `plan`, a purged verifiable
-    /// target is then asked for the purged URLs (verification). Also returns
-    /// the removed variants the target named.
-    async fn purge_target(
-        &self,
-        id: InvalidationId,
-        result: &TargetResult,
-        target: Option<&Target>,
-        req: &PurgeCall,
-        plan: Option<&VerifyPlan>,
-        lease: &Lease,
-    ) -> Result<(TargetOutcome, Vec<String>), WorkerError> {
-        let started = Instant::now();
-        let Some(target) = target.filter(|t| t.kind == result.kind) else {
-            let outcome = TargetOutcome {
-                target_id: result.target_id,
-                state: TargetState::Skipped,
-                attempts: 0,
-                detail: Some("the target was removed from the project".into()),
-                duration_ms: 0,
-                verified: None,
-                verify_note: None,
-            };
-            return Ok((outcome, Vec::new()));
-        };
-        let mut attempts = 0;
-        let mut delay = self.cfg.backoff;
-        let (mut state, mut detail, urls, pending) = loop {
-            if !lease.usable() {
-                return Err(WorkerError::LeaseExpiring);
-            }
-            attempts += 1;
-            match self.purger.purge(target, req, Instant::now() + self.cfg.provider_wait).await {
-                Ok(report) => break (TargetState::Ok, report.note, report.urls, report.pending),
-                Err(PurgeError::RateLimited) => return Err(WorkerError::LeaseExpiring),
-                Err(e) if e.is_final() || attempts >= self.cfg.max_attempts => {
-                    break (TargetState::Error, e.to_string(), Vec::new(), Vec::new())
-                }
-                Err(e) => {
-                    tracing::info!(target = %target.name, attempt = attempts, error = %e, "purge failed; retrying");
-                    tokio::time::sleep(delay).await;
-                    delay *= 2;
-                }
-            }
-        };
-        if !pending.is_empty() {
-            (state, detail) = self.await_provider(id, target, &pending, detail, attempts, started, lease).await?;
-        }
-        let duration_ms = started.elapsed().as_millis() as i64;
-        let base = verify::base_url(target, &req.token);
-        let proof = match (plan, base) {
-            (Some(plan), Some(base)) if state == TargetState::Ok => {
-                Some(verify::verify(self.purger.client(), self.purger.network(), &base, plan, started).await)
-            }
-            _ => None,
-        };
-        let outcome = TargetOutcome {
-            target_id: target.id,
-            state,
-            attempts: attempts as i32,
-            detail: Some(detail),
-            duration_ms,
-            verified: proof.as_ref().and_then(|p| p.verified),
-            verify_note: proof.map(|p| p.note),
-        };
-        Ok((outcome, urls))
-    }
-
-    /// Polls a provider that accepted a purge and finishes it later, writing
-    /// each new state on the target's row (the details page shows it live),
-    /// until it is done or the lease is about to end (the job then resumes,
-    /// and the provider recognises the same purge by its reference).
-    #[allow(clippy::too_many_arguments)]
-    async fn await_provider(
-        &self,
-        id: InvalidationId,
-        target: &Target,
-        pending: &[String],
-        accepted: String,
-        attempts: u32,
-        started: Instant,
-        lease: &Lease,
-    ) -> Result<(TargetState, String), WorkerError> {
-        let mut shown = String::new();
-        let mut note = accepted.clone();
-        loop {
-            if note != shown {
-                let outcome = TargetOutcome {
-                    target_id: target.id,
-                    state: TargetState::Pending,
-                    attempts: attempts as i32,
-                    detail: Some(note.clone()),
-                    duration_ms: started.elapsed().as_millis() as i64,
-                    verified: None,
-                    verify_note: None,
-                };
-                self.store.apply(id, &lease.token, vec![JobChange::Target { outcome, at_ms: now_ms() }]).await?;
-                shown = note.clone();
-            }
-            tokio::time::sleep(self.cfg.provider_poll).await;
-            if !lease.usable() {
-                return Err(WorkerError::LeaseExpiring);
-            }
-            match self.purger.poll(target, pending, Instant::now() + self.cfg.provider_wait).await {
-                Ok(Progress::Done(done)) => return Ok((TargetState::Ok, format!("{accepted}; {done}"))),
-                Ok(Progress::Running(running)) => note = format!("{accepted}; {running}"),
-                Err(PurgeError::RateLimited) => return Err(WorkerError::LeaseExpiring),
-                Err(e) if e.is_final() => return Ok((TargetState::Error, e.to_string())),
-                Err(e) => {
-                    tracing::info!(target = %target.name, error = %e, "polling the provider failed; trying again")
-                }
-            }
-        }
     }
 }
 

@@ -36,7 +36,7 @@ impl Worker {
                         idle = self.handoff.as_ref().map(Handoff::idle);
                     }
                 }
-                Err(WorkerError::LeaseLost | WorkerError::LeaseExpiring) => continue,
+                Err(WorkerError::LeaseLost | WorkerError::LeaseExpiring | WorkerError::GiveWay(_)) => continue,
                 Err(WorkerError::Retryable(e)) => tracing::warn!(error = %e, "worker backing off"),
                 Err(WorkerError::Fatal(e)) => tracing::error!(error = %e, "job failed"),
             }

@@ -11,6 +11,7 @@ mod lease;
 mod metrics;
 mod run;
 mod setup;
+mod target;
 
 pub use crate::backend::handoff::{Handoff, Reserved};
 pub use metrics::WorkerMetrics;

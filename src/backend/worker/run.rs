@@ -98,6 +98,11 @@ pub enum WorkerError {
     /// its lease expires, here or on another worker.
     #[error("transient failure: {0}")]
     Retryable(StoreError),
+    /// A provider's rate limit outlasted the time a call may wait: the job
+    /// gives its lease back and runs again this much later (not a failure,
+    /// not an abandoned claim).
+    #[error("waiting for a provider's rate limit")]
+    GiveWay(Duration),
     /// Retrying will not help (a corrupt row, a vanished record).
     #[error("cannot run this job: {0}")]
     Fatal(String),
@@ -238,6 +243,11 @@ impl Worker {
         };
         if matches!(result, Err(WorkerError::LeaseLost | WorkerError::LeaseExpiring)) {
             self.metrics.lease_lost.increment(1);
+        }
+        if let Err(WorkerError::GiveWay(wait)) = &result {
+            let until = now_ms() + wait.as_millis() as i64;
+            tracing::info!(id = %job.id, wait_ms = wait.as_millis() as u64, "giving way to a provider's rate limit");
+            return self.store.give_way(job.id, &lease.token, until).await.map_err(Into::into);
         }
         match &result {
             Ok(()) => {}

@@ -57,6 +57,9 @@ pub struct KindSpec {
     pub bearer_secret: bool,
     /// Its own settings and credentials, in form order.
     pub settings: &'static [SettingSpec],
+    /// The response header its CDN reads cache tags from; the edges label
+    /// every response of a project with a target of this kind with it.
+    pub tag_header: Option<&'static str>,
 }
 
 /// Every kind's spec, in [`TargetKind::ALL`] order. A new driver adds a
@@ -74,6 +77,7 @@ pub static KINDS: [KindSpec; 8] = [
         url_help: "the edge's purge endpoint, e.g. http://127.0.0.1:8091/_purge",
         bearer_secret: true,
         settings: &[],
+        tag_header: None,
     },
     KindSpec {
         kind: TargetKind::Varnish,
@@ -87,6 +91,7 @@ pub static KINDS: [KindSpec; 8] = [
         url_help: "the node's address, e.g. http://127.0.0.1:6081/",
         bearer_secret: true,
         settings: &[],
+        tag_header: None,
     },
     KindSpec {
         kind: TargetKind::Webhook,
@@ -100,6 +105,7 @@ pub static KINDS: [KindSpec; 8] = [
         url_help: "the URL that receives the signed purge request, e.g. https://hooks.example.com/purge",
         bearer_secret: true,
         settings: &[],
+        tag_header: None,
     },
     KindSpec {
         kind: TargetKind::Cloudflare,
@@ -113,6 +119,7 @@ pub static KINDS: [KindSpec; 8] = [
         url_help: "leave empty for https://api.cloudflare.com/client/v4",
         bearer_secret: false,
         settings: fields::CLOUDFLARE,
+        tag_header: Some("cache-tag"),
     },
     KindSpec {
         kind: TargetKind::Fastly,
@@ -126,6 +133,7 @@ pub static KINDS: [KindSpec; 8] = [
         url_help: "leave empty for https://api.fastly.com",
         bearer_secret: false,
         settings: fields::FASTLY,
+        tag_header: Some("surrogate-key"),
     },
     KindSpec {
         kind: TargetKind::Cloudfront,
@@ -139,6 +147,7 @@ pub static KINDS: [KindSpec; 8] = [
         url_help: "leave empty for https://cloudfront.amazonaws.com",
         bearer_secret: false,
         settings: fields::CLOUDFRONT,
+        tag_header: None,
     },
     KindSpec {
         kind: TargetKind::Akamai,
@@ -153,6 +162,7 @@ pub static KINDS: [KindSpec; 8] = [
         url_help: "your API client's host, e.g. https://akab-xxxx.purge.akamaiapis.net",
         bearer_secret: false,
         settings: fields::AKAMAI,
+        tag_header: Some("edge-cache-tag"),
     },
     KindSpec {
         kind: TargetKind::Bunny,
@@ -166,6 +176,7 @@ pub static KINDS: [KindSpec; 8] = [
         url_help: "leave empty for https://api.bunny.net",
         bearer_secret: false,
         settings: fields::BUNNY,
+        tag_header: Some("cdn-tag"),
     },
 ];
 
@@ -297,6 +308,9 @@ mod tests {
             assert_eq!(json, format!("\"{k}\""));
             assert_eq!(serde_json::from_str::<TargetKind>(&json).unwrap(), k);
             assert_eq!(k.is_provider(), k.spec().default_url.is_some() || k == TargetKind::Akamai);
+            if let Some(h) = k.spec().tag_header {
+                assert!(crate::domain::cache_key::tag_header_value(h, "demo", "/x").is_some(), "{k}: {h}");
+            }
         }
     }
 

@@ -169,6 +169,18 @@ impl ProjectService {
         Ok(self.store.list_projects().await?)
     }
 
+    /// The CDN tag headers each project's responses carry (by project ID):
+    /// one per kind of CDN target it has.
+    pub async fn edge_tag_headers(&self) -> Result<std::collections::HashMap<i64, Vec<String>>, ServiceError> {
+        let mut out: std::collections::HashMap<i64, Vec<String>> = Default::default();
+        for (project, kind) in self.store.target_kinds().await? {
+            if let Some(h) = kind.spec().tag_header {
+                out.entry(project).or_default().push(h.to_owned());
+            }
+        }
+        Ok(out)
+    }
+
     /// The operator's own update (the embedded demo's wiring: exactly its
     /// origin on a private address); the Settings page offers that to owners only.
     pub async fn operator_update(&self, actor: &Actor, update: &ProjectSettingsUpdate) -> Result<(), ServiceError> {

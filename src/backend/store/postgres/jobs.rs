@@ -79,6 +79,11 @@ impl JobQueue for PgStore {
         leased(done.rows_affected())
     }
 
+    async fn give_way(&self, id: InvalidationId, lease: &LeaseToken, until_ms: i64) -> StoreResult<()> {
+        let done = sqlx::query(PG_GIVE_WAY).bind(until_ms).bind(id.0).bind(lease.as_str()).execute(&self.pool).await?;
+        leased(done.rows_affected())
+    }
+
     async fn apply(&self, id: InvalidationId, lease: &LeaseToken, changes: Vec<JobChange>) -> StoreResult<()> {
         // With the groups of other jobs, in one statement (`group/`).
         if group::groupable(&changes) {

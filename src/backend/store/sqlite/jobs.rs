@@ -85,6 +85,11 @@ impl JobQueue for SqliteStore {
         self.writer.write(move |c| leased(execute(c, EXTEND_LEASE, &[&until_ms, &id.0, &token.as_str()])? as u64)).await
     }
 
+    async fn give_way(&self, id: InvalidationId, lease: &LeaseToken, until_ms: i64) -> StoreResult<()> {
+        let token = lease.clone();
+        self.writer.write(move |c| leased(execute(c, GIVE_WAY, &[&until_ms, &id.0, &token.as_str()])? as u64)).await
+    }
+
     async fn apply(&self, id: InvalidationId, lease: &LeaseToken, changes: Vec<JobChange>) -> StoreResult<()> {
         let token = lease.clone();
         self.writer.write(move |c| apply_sqlite(c, id, token.as_str(), &changes)).await
