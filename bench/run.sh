@@ -8,6 +8,8 @@
 #   bench/run.sh api        POST /invalidate with wrk at 1/16/64 connections, SQLite and
 #                           PostgreSQL (TEST_DATABASE_URL), and the console's memory
 #   bench/run.sh pipeline   a backlog drained by one worker process, both databases
+#   bench/run.sh cdn        fan-out of one invalidation to 100 and 1,000 targets, and 10,000
+#                           invalidations against a provider limited to 5 calls/s, both databases
 #   bench/run.sh logpage    the log's first page, a deep page and a path search with 10k
 #                           and 1M invalidations stored (`server seed`), both databases
 #   bench/run.sh soak       2 consoles + 3 workers SIGKILLed at random on a private
@@ -247,6 +249,46 @@ run_pipeline() {
   done
 }
 
+run_cdn() {
+  section "CDN targets at scale: fan-out to fleets of targets, and a backlog against a rate-limited provider (bench/src/bin/cdn.rs)"
+  local fleets="100 1000" probes=30 backlog=10000
+  [ "$small" = "1" ] && fleets="100" && probes=3 && backlog=200
+  build_server
+  build_bench cdn
+  export IMGFLUSH_SECRETS_KEY="AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=" APP__TARGETS__ALLOWED_NETWORKS=127.0.0.0/8
+  header "figure | measured | | | goal"
+  for db in sqlite postgres; do
+    fresh_db "$db" || continue
+    local url="$DB_URL" port=3330 listen=3339 dir
+    [ "$db" = postgres ] && port=3331 && listen=3338
+    dir="$(mktemp -d)"
+    start_console "$url" "$port"
+    for n in $fleets; do
+      local project="(SELECT id FROM projects WHERE token = 'demo')"
+      case "$url" in
+        sqlite://*) sql "$url" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $n)
+          INSERT INTO targets (project_id, kind, name, url, created_ms)
+          SELECT $project, 'webhook', 'hook-' || i, 'http://127.0.0.1:$listen/t/' || i, 0 FROM n" ;;
+        *) sql "$url" "INSERT INTO targets (project_id, kind, name, url, created_ms)
+          SELECT $project, 'webhook', 'hook-' || i, 'http://127.0.0.1:$listen/t/' || i, 0 FROM generate_series(1, $n) i" >/dev/null ;;
+      esac
+      printf '| %s ' "$db" | tee -a "$out"
+      "$BIN/cdn" fanout --console "http://127.0.0.1:$port" --key "$KEY" --listen "127.0.0.1:$listen" \
+        --targets "$n" --count "$probes" | tee -a "$out"
+      sql "$url" "DELETE FROM targets" >/dev/null
+    done
+    DATABASE_URL="$url" IMGFLUSH_CONFIG="$dir/none.toml" "$BIN/server" target add --project demo --kind cloudflare \
+      --name cf --url "http://127.0.0.1:$listen/client/v4" --setting zone_id=023e105f4ecef8ad9ca31a8372d0c353 \
+      --setting api_token=bench-token --setting plan=pro > /dev/null
+    printf '| %s ' "$db" | tee -a "$out"
+    "$BIN/cdn" backlog --console "http://127.0.0.1:$port" --key "$KEY" --listen "127.0.0.1:$listen" \
+      --count "$backlog" --limit 5 | tee -a "$out"
+    kill "$CONSOLE_PID"; wait "$CONSOLE_PID" 2>/dev/null || true
+    drop_db
+    rm -rf "$dir"
+  done
+}
+
 # The id N/2 rows from the newest: a cursor for a page in the middle of the log.
 middle_id() { # URL N
   case "$1" in
@@ -349,8 +391,8 @@ record() { # name
   : > "$out"
 }
 
-case "$which" in all|edge|latency|api|pipeline|logpage|soak|client|results) ;; *) echo "usage: bench/run.sh [all|edge|latency|api|pipeline|logpage|soak|client|results]" >&2; exit 2 ;; esac
-for name in edge latency api pipeline logpage soak client; do
+case "$which" in all|edge|latency|api|pipeline|cdn|logpage|soak|client|results) ;; *) echo "usage: bench/run.sh [all|edge|latency|api|pipeline|cdn|logpage|soak|client|results]" >&2; exit 2 ;; esac
+for name in edge latency api pipeline cdn logpage soak client; do
   [ "$which" = all ] || [ "$which" = "$name" ] || continue
   "run_$name"
   [ "$small" = "1" ] || record "$name"

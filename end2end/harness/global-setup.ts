@@ -5,7 +5,11 @@
  *      (projects, users, memberships, purge targets);
  *   3. the built server binary (console + worker) on another free port, serving
  *      the built site; waits for GET /healthz;
- *   4. signed-in storage states for the admin and the support user.
+ *   4. signed-in storage states for the admin and the support user;
+ *   5. Prism serving Cloudflare's own OpenAPI document (`emulators/`), which a
+ *      Cloudflare target on Settings can be pointed at: its URL is passed to
+ *      the tests as IMGFLUSH_E2E_CLOUDFLARE_URL. The console seals provider
+ *      credentials under a fixed test key (IMGFLUSH_SECRETS_KEY).
  *
  * Server output goes to end2end/logs/server.log. Set IMGFLUSH_E2E_KEEP=1 to keep
  * the database directory after the run.
@@ -47,6 +51,9 @@ async function start(dir: string, builtBin: string, builtSite: string, started: 
 
   const targets = new PurgeTargets({ [FAILING]: 'fail' });
   await targets.start(targetsPort);
+  const cloudflare = await startEmulator('prism_launch.py', ['--api', 'cloudflare']);
+  process.env.IMGFLUSH_E2E_CLOUDFLARE_URL = `http://127.0.0.1:${cloudflare.port}`;
+  process.env.IMGFLUSH_SECRETS_KEY ??= 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=';
 
   const serverEnv: NodeJS.ProcessEnv = {
     ...process.env,
@@ -85,6 +92,7 @@ async function start(dir: string, builtBin: string, builtSite: string, started: 
     seed(cli, targets);
   } catch (e) {
     await targets.stop();
+    cloudflare.stop();
     throw e;
   }
 
@@ -103,6 +111,7 @@ async function start(dir: string, builtBin: string, builtSite: string, started: 
     }
     fs.closeSync(log);
     await targets.stop();
+    cloudflare.stop();
     if (process.env.IMGFLUSH_E2E_KEEP !== '1') fs.rmSync(dir, { recursive: true, force: true });
     else console.log(`kept the test database in ${dir}`);
   };
@@ -203,4 +212,25 @@ function tail(file: string, lines = 40): string {
   } catch {
     return '(no log)';
   }
+}
+
+/** An emulator from `emulators/` (the venv's Python: a real interpreter, so SIGTERM reaches it). */
+async function startEmulator(script: string, args: string[]): Promise<{ port: number; stop: () => void }> {
+  const venv = process.env.IMGFLUSH_VENV ?? path.join(process.env.HOME ?? '/root', '.cache/imgflush/venv');
+  const root = path.resolve(__dirname, '..', '..');
+  const child = spawn(path.join(venv, 'bin/python'), [path.join(root, 'emulators', script), '--port', '0', ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /READY (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.on('exit', (code) => reject(new Error(`${script} exited with ${code} before it was ready: ${out}`)));
+    setTimeout(() => reject(new Error(`${script} was not ready within 60 s`)), 60_000);
+  });
+  return { port, stop: () => child.kill('SIGTERM') };
 }

@@ -208,6 +208,13 @@ db_test_cfg!(provider_faults_wait_retry_or_fail_with_a_next_step, with_key, |t: 
     );
     assert_eq!(cf.requests().await.len(), before + 1, "a refused token is not retried");
     cf.fault(json!({"mode": "none"})).await;
+
+    // Retry re-purges the failed target once its token is fixed (the fault is gone).
+    let editor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
+    t.app.services.invalidations.retry(&editor, id).await.unwrap();
+    assert_eq!(settle(&t, id).await, Status::Done);
+    let (state, note) = detail(&t, id, "cf").await;
+    assert_eq!(state, TargetState::Ok, "{note}");
     stop.cancel();
     worker.await.unwrap();
 });
@@ -371,6 +378,96 @@ db_test_cfg!(an_account_rate_limit_holds_across_jobs_without_failing_any, with_k
     let calls: Vec<i64> = cf.requests().await.iter().filter_map(|r| r["ts_ms"].as_i64()).collect();
     assert_eq!(calls.len(), 2, "one call per job, none refused or repeated");
     assert!(calls[1] - calls[0] >= 11_900, "the account's 12 s spacing held: {calls:?}");
+    stop.cancel();
+    worker.await.unwrap();
+});
+
+/// A CDN's answers as viewers get them through its public URL: a `MISS`
+/// (or `HIT` with an old `Age`), as each provider says it.
+async fn public_cdn(answer: &'static [(&'static str, &'static str)]) -> std::net::SocketAddr {
+    let app = axum::Router::new().fallback(move || async move {
+        let mut resp = axum::response::Response::new(axum::body::Body::from("image"));
+        for (k, v) in answer {
+            resp.headers_mut().insert(*k, v.parse().unwrap());
+        }
+        resp
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    addr
+}
+
+db_test_cfg!(a_cdn_purge_is_verified_through_its_public_url, with_key, |t: TestApp| async move {
+    let fastly = Emulator::start("fastly_fake.py", &["--key", "fastly-key", "--service", "SU1Z0isxPaozGVKXdv0eY"]);
+    let fresh = public_cdn(&[("x-cache", "MISS, MISS")]).await;
+    let stale = public_cdn(&[("cf-cache-status", "HIT"), ("age", "86400")]).await;
+    let admin = admin(&t).await;
+    for (name, public) in [("fresh", fresh), ("stale", stale)] {
+        let public = format!("http://{public}");
+        let settings =
+            [("service_id", "SU1Z0isxPaozGVKXdv0eY"), ("api_token", "fastly-key"), ("public_url", public.as_str())];
+        t.app.services.targets.add(&admin, &input("fastly", name, fastly.url(""), &settings)).await.unwrap();
+    }
+    let mut edge = t.demo.edge.clone();
+    edge.verify = true;
+    let update = imgflush::backend::store::ProjectSettingsUpdate {
+        name: t.demo.name.clone(),
+        origin_hosts: t.demo.origin_hosts.clone(),
+        max_age_secs: t.demo.max_age_secs,
+        s_maxage_secs: t.demo.s_maxage_secs,
+        edge,
+    };
+    t.store.update_project_settings(t.demo.id, &update).await.unwrap();
+    let stop = CancellationToken::new();
+    let worker = tokio::spawn(t.app.worker(fast()).run(stop.clone()));
+    let id = submit(&t, Scope::Original, &["/sample.li/a.jpg"]).await;
+    assert_eq!(settle(&t, id).await, Status::Done);
+    let results = t.store.target_results(id).await.unwrap();
+    let by = |name: &str| results.iter().find(|r| r.name == name).unwrap().clone();
+    assert_eq!(by("fresh").verified, Some(true), "{:?}", by("fresh").verify_note);
+    assert_eq!(by("stale").verified, Some(false), "{:?}", by("stale").verify_note);
+    assert!(by("stale").verify_note.unwrap().contains("still served from the cache"));
+    stop.cancel();
+    worker.await.unwrap();
+});
+
+db_test_cfg!(concurrent_invalidations_share_the_providers_calls, with_key, |t: TestApp| async move {
+    let prism = Emulator::start("prism_launch.py", &["--api", "cloudflare"]);
+    let cf = prism.behind_faults("cloudflare", &["--strip-prefix", "/client/v4"]);
+    let admin = admin(&t).await;
+    // Pro: 5 calls a second, so a call every 200 ms while jobs queue their tags.
+    let settings = [("zone_id", ZONE), ("api_token", "cf-token"), ("plan", "pro")];
+    t.app.services.targets.add(&admin, &input("cloudflare", "cf", cf.url("/client/v4"), &settings)).await.unwrap();
+    let stop = CancellationToken::new();
+    let worker = tokio::spawn(t.app.worker(fast()).run(stop.clone()));
+    let paths: Vec<String> = (0..20).map(|i| format!("/sample.li/many/{i}.jpg")).collect();
+    let editor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
+    let ids = futures::future::join_all(paths.iter().map(|p| {
+        let (t, editor) = (&t, &editor);
+        async move {
+            let sub = Submission::from_api("original", Some(vec![p.clone()]), None).unwrap();
+            t.app.services.invalidations.submit(editor, sub).await.unwrap().invalidation.id
+        }
+    }))
+    .await;
+    for id in &ids {
+        assert_eq!(settle(&t, *id).await, Status::Done);
+    }
+    let sent = bodies(&cf.requests().await, &format!("/client/v4/zones/{ZONE}/purge_cache"));
+    let mut tags: Vec<String> = sent
+        .iter()
+        .flat_map(|b| b["tags"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_owned()))
+        .collect();
+    tags.sort();
+    let mut want: Vec<String> = paths.iter().map(|p| path_key("demo", p)).collect();
+    want.sort();
+    assert_eq!(tags, want, "every path's tag went out exactly once");
+    assert!(sent.len() <= 10, "20 invalidations in {} calls", sent.len());
+    let shared = ids.len() - sent.len();
+    assert!(shared > 0);
+    let notes = futures::future::join_all(ids.iter().map(|id| detail(&t, *id, "cf"))).await;
+    assert!(notes.iter().any(|(_, n)| n.contains("shared with up to")), "{notes:?}");
     stop.cancel();
     worker.await.unwrap();
 });

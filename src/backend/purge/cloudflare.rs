@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+use super::coalesce::{SendFuture, Shared};
 use super::driver::{Ctx, Driver};
 use super::pacing::Rate;
 use super::report::*;
@@ -55,41 +56,31 @@ fn prefixes(ctx: &Ctx<'_>, call: &PurgeCall, bases: &[String]) -> Vec<String> {
 impl Driver for Cloudflare {
     async fn purge(&self, ctx: &Ctx<'_>, call: &PurgeCall) -> PurgeResult {
         let mut sel = Selection::of(call, ctx.dedicated());
-        let mut bodies: Vec<Value> = Vec::new();
         let mut note = String::new();
-        if sel.everything {
-            bodies.push(json!({ "purge_everything": true }));
-        }
         let prefixes = prefixes(ctx, call, &sel.prefixes);
         if !sel.prefixes.is_empty() && prefixes.is_empty() && sel.prefixes_as_token(&call.token) {
             note.push_str("; no public host is known (set the target's Public URL or the project's custom host), so the project's whole token was purged");
         }
+        if sel.everything {
+            let id = purge_call(ctx, json!({ "purge_everything": true })).await?;
+            return Ok(PurgeReport::note(format!("purged everything in the zone; Cloudflare purge ID: {id}")));
+        }
         let per_call = ctx.settings().number("per_call").unwrap_or(100).max(1) as usize;
-        for chunk in sel.keys.chunks(per_call) {
-            bodies.push(json!({ "tags": chunk }));
-        }
-        for chunk in prefixes.chunks(per_call) {
-            bodies.push(json!({ "prefixes": chunk }));
-        }
-        let rate = rate(ctx)?;
-        let url = ctx.api(&format!("/zones/{}/purge_cache", ctx.setting("zone_id")?))?;
-        let token = ctx.credential("api_token")?;
-        let mut ids = Vec::new();
-        for body in &bodies {
-            let resp = ctx.send(Some(&rate), || ctx.client.post(url.clone()).bearer_auth(token).json(body)).await?;
-            let answer = answer(ctx, resp).await?;
-            if let Some(id) = answer.pointer("/result/id").and_then(Value::as_str) {
-                ids.push(id.to_owned());
+        let mut shared = Shared::default();
+        for (what, items) in [("tags", &sel.keys), ("prefixes", &prefixes)] {
+            let send =
+                move |items: Vec<String>| -> SendFuture<'_> { Box::pin(purge_call(ctx, json!({ what: items }))) };
+            for chunk in items.chunks(per_call) {
+                let key = format!("{}:{what}", ctx.target.id);
+                shared.add(ctx.coalescer.purge(&key, chunk.to_vec(), per_call, &send).await?);
             }
         }
-        let what = match (sel.everything, sel.keys.len(), prefixes.len()) {
-            (true, _, _) => "everything in the zone".to_owned(),
-            (_, k, p) => format!("{k} tag(s), {p} prefix(es)"),
-        };
         Ok(PurgeReport::note(format!(
-            "purged {what} in {} call(s); Cloudflare purge ID(s): {}{note}",
-            bodies.len(),
-            if ids.is_empty() { "-".to_owned() } else { ids.join(", ") }
+            "purged {} tag(s), {} prefix(es){}; Cloudflare purge ID(s): {}{note}",
+            sel.keys.len(),
+            prefixes.len(),
+            shared.calls_text(),
+            shared.notes_text()
         )))
     }
 
@@ -110,11 +101,21 @@ impl Driver for Cloudflare {
     }
 }
 
-/// An authenticated read of `path`, within the account's rate.
+/// One purge call with `body`; answers Cloudflare's purge ID.
+async fn purge_call(ctx: &Ctx<'_>, body: Value) -> Result<String, PurgeError> {
+    let (rate, token) = (rate(ctx)?, ctx.credential("api_token")?);
+    let url = ctx.api(&format!("/zones/{}/purge_cache", ctx.setting("zone_id")?))?;
+    let resp = ctx.send(Some(&rate), || ctx.client.post(url.clone()).bearer_auth(token).json(&body)).await?;
+    let answer = answer(ctx, resp).await?;
+    Ok(answer.pointer("/result/id").and_then(Value::as_str).unwrap_or("-").to_owned())
+}
+
+/// An authenticated read of `path`: not a purge, so not within the
+/// account's purge rate (Cloudflare limits purges apart from other calls).
 async fn get(ctx: &Ctx<'_>, path: &str) -> Result<Value, PurgeError> {
     let token = ctx.credential("api_token")?;
-    let (rate, url) = (rate(ctx)?, ctx.api(path)?);
-    let resp = ctx.send(Some(&rate), || ctx.client.get(url.clone()).bearer_auth(token)).await?;
+    let url = ctx.api(path)?;
+    let resp = ctx.send(None, || ctx.client.get(url.clone()).bearer_auth(token)).await?;
     answer(ctx, resp).await
 }
 

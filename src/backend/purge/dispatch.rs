@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::Client;
 
+use super::coalesce::Coalescer;
 use super::driver::{Ctx, Progress};
 use super::pacing::Pacing;
 use super::registry::driver;
@@ -23,6 +24,7 @@ pub struct Purger {
     network: Arc<NetworkPolicy>,
     vault: Vault,
     pacing: Pacing,
+    coalescer: Arc<Coalescer>,
 }
 
 impl Purger {
@@ -33,6 +35,7 @@ impl Purger {
             network: Arc::new(network),
             vault: Vault::none(),
             pacing: Pacing::unpaced(),
+            coalescer: Default::default(),
         }
     }
 
@@ -87,6 +90,6 @@ impl Purger {
             Some(sealed) => self.vault.open(sealed).map_err(|e| PurgeError::Credentials(e.to_string()))?,
             None => Credentials::default(),
         };
-        Ok(Ctx { client: &self.client, target, url, creds, pacing: &self.pacing, deadline })
+        Ok(Ctx { client: &self.client, target, url, creds, pacing: &self.pacing, coalescer: &self.coalescer, deadline })
     }
 }

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use reqwest::{Client, RequestBuilder, Response, StatusCode, Url};
 
+use super::coalesce::Coalescer;
 use super::pacing::{Pacing, Rate};
 use super::report::{describe, PurgeCall, PurgeError, PurgeResult};
 use crate::backend::model::Target;
@@ -22,6 +23,8 @@ pub struct Ctx<'a> {
     pub url: Url,
     pub creds: Credentials,
     pub pacing: &'a Pacing,
+    /// Packs jobs' purges of this target into shared calls.
+    pub coalescer: &'a Coalescer,
     /// Past this, a driver starts no new call (waiting on a rate limit or on
     /// a provider that finishes later gives up, and the job runs again).
     pub deadline: Instant,

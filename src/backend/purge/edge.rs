@@ -11,11 +11,15 @@ pub struct Edge;
 #[async_trait]
 impl Driver for Edge {
     async fn purge(&self, ctx: &Ctx<'_>, call: &PurgeCall) -> PurgeResult {
-        let mut req = ctx.client.post(ctx.url.clone()).json(&call.request);
-        if let Some(secret) = &ctx.target.secret {
-            req = req.bearer_auth(secret);
-        }
-        let resp = success(req.send().await).await?;
+        let build = || {
+            let req = ctx.client.post(ctx.url.clone()).json(&call.request);
+            match &ctx.target.secret {
+                Some(secret) => req.bearer_auth(secret),
+                None => req,
+            }
+        };
+        // A 429 waits for its Retry-After, as with every driver.
+        let resp = accepted(ctx.send(None, build).await?).await?;
         let body = read_bounded(resp).await.unwrap_or_default();
         Ok(match serde_json::from_slice::<PurgeAnswer>(&body) {
             Ok(answer) => {

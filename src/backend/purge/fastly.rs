@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+use super::coalesce::{SendFuture, Shared};
 use super::driver::{Ctx, Driver};
 use super::report::*;
 use super::tags::{self, Selection, WIDENED};
@@ -29,26 +30,19 @@ impl Driver for Fastly {
             answer(ctx, resp).await?;
             return Ok(PurgeReport::note("purged everything in the service (purge_all is never soft)"));
         }
-        let url = ctx.api(&format!("/service/{service}/purge"))?;
-        let mut ids = 0;
+        let soft = call.soft;
+        let send = move |items: Vec<String>| -> SendFuture<'_> { Box::pin(purge_keys(ctx, items, soft)) };
+        let mut shared = Shared::default();
         for chunk in sel.keys.chunks(KEYS_PER_CALL) {
-            let body = json!({ "surrogate_keys": chunk });
-            let resp = ctx
-                .send(None, || {
-                    let req = ctx.client.post(url.clone()).header("Fastly-Key", key).json(&body);
-                    if call.soft {
-                        req.header("Fastly-Soft-Purge", "1")
-                    } else {
-                        req
-                    }
-                })
-                .await?;
-            ids += answer(ctx, resp).await?.as_object().map_or(0, |m| m.len());
+            let queue = format!("{}:keys:{soft}", ctx.target.id);
+            shared.add(ctx.coalescer.purge(&queue, chunk.to_vec(), KEYS_PER_CALL, &send).await?);
         }
         let soft = if call.soft { " (soft)" } else { "" };
         Ok(PurgeReport::note(format!(
-            "purged {} surrogate key(s){soft}; Fastly acknowledged {ids}{widened}",
-            sel.keys.len()
+            "purged {} surrogate key(s){soft}{}; Fastly acknowledged {}{widened}",
+            sel.keys.len(),
+            shared.calls_text(),
+            shared.notes_text()
         )))
     }
 
@@ -62,6 +56,25 @@ impl Driver for Fastly {
         let name = body.get("name").and_then(Value::as_str).unwrap_or("?");
         Ok(format!("the token reaches service {name} ({service})"))
     }
+}
+
+/// One call purging `keys`; answers how many Fastly acknowledged.
+async fn purge_keys(ctx: &Ctx<'_>, keys: Vec<String>, soft: bool) -> Result<String, PurgeError> {
+    let url = ctx.api(&format!("/service/{}/purge", ctx.setting("service_id")?))?;
+    let token = ctx.credential("api_token")?;
+    let body = json!({ "surrogate_keys": keys });
+    let resp = ctx
+        .send(None, || {
+            let req = ctx.client.post(url.clone()).header("Fastly-Key", token).json(&body);
+            if soft {
+                req.header("Fastly-Soft-Purge", "1")
+            } else {
+                req
+            }
+        })
+        .await?;
+    let acknowledged = answer(ctx, resp).await?.as_object().map_or(0, |m| m.len());
+    Ok(format!("{acknowledged} key(s)"))
 }
 
 async fn answer(ctx: &Ctx<'_>, resp: reqwest::Response) -> Result<Value, PurgeError> {

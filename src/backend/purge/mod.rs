@@ -7,6 +7,7 @@ mod akamai;
 mod bunny;
 mod cloudflare;
 mod cloudfront;
+mod coalesce;
 mod dispatch;
 mod driver;
 mod edge;

@@ -155,8 +155,8 @@ fn snippet(body: &str) -> String {
 
 pub type PurgeResult = Result<PurgeReport, PurgeError>;
 
-pub(super) async fn success(sent: reqwest::Result<Response>) -> Result<Response, PurgeError> {
-    let resp = sent.map_err(|e| describe(e.without_url()))?;
+/// A 2xx answer, or the status with a snippet of the body.
+pub(super) async fn accepted(resp: Response) -> Result<Response, PurgeError> {
     if resp.status().is_success() {
         return Ok(resp);
     }

@@ -56,22 +56,26 @@ async fn varnish_once(ctx: &Ctx<'_>, req: &PurgeCall) -> PurgeResult {
     };
     let (mut removed, mut bans) = (0u64, 0usize);
     for (header, value, path) in &selectors {
-        let mut call = ctx
-            .client
-            .request(method.clone(), ctx.url.clone())
-            .header("X-Purge-Token", &req.token)
-            .header("X-Invalidation-Id", req.id_text())
-            .header(*header, value);
-        if let Some(path) = path {
-            call = call.header("X-Purge-Path", *path);
-        }
-        if req.soft && *header != "X-Purge-Prefix" {
-            call = call.header("X-Purge-Soft", "1");
-        }
-        if let Some(secret) = &ctx.target.secret {
-            call = call.header("X-Purge-Secret", secret);
-        }
-        let resp = success(call.send().await).await?;
+        let build = || {
+            let mut call = ctx
+                .client
+                .request(method.clone(), ctx.url.clone())
+                .header("X-Purge-Token", &req.token)
+                .header("X-Invalidation-Id", req.id_text())
+                .header(*header, value);
+            if let Some(path) = path {
+                call = call.header("X-Purge-Path", *path);
+            }
+            if req.soft && *header != "X-Purge-Prefix" {
+                call = call.header("X-Purge-Soft", "1");
+            }
+            if let Some(secret) = &ctx.target.secret {
+                call = call.header("X-Purge-Secret", secret);
+            }
+            call
+        };
+        // A 429 waits for its Retry-After, as with every driver.
+        let resp = accepted(ctx.send(None, build).await?).await?;
         let body = read_bounded(resp).await.unwrap_or_default();
         match serde_json::from_slice::<serde_json::Value>(&body).ok().and_then(|v| v.get("removed")?.as_u64()) {
             Some(n) => removed += n,

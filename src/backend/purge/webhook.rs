@@ -24,16 +24,20 @@ impl Driver for Webhook {
     async fn purge(&self, ctx: &Ctx<'_>, call: &PurgeCall) -> PurgeResult {
         let body = serde_json::to_vec(&call.request).expect("purge request serialises");
         let timestamp = chrono::Utc::now().timestamp();
-        let mut req = ctx
-            .client
-            .post(ctx.url.clone())
-            .header("Content-Type", "application/json")
-            .header("X-Imgflush-Timestamp", timestamp.to_string())
-            .body(body.clone());
-        if let Some(secret) = &ctx.target.secret {
-            req = req.header("X-Imgflush-Signature", webhook_signature(secret, timestamp, &body));
-        }
-        let resp = success(req.send().await).await?;
+        let build = || {
+            let req = ctx
+                .client
+                .post(ctx.url.clone())
+                .header("Content-Type", "application/json")
+                .header("X-Imgflush-Timestamp", timestamp.to_string())
+                .body(body.clone());
+            match &ctx.target.secret {
+                Some(secret) => req.header("X-Imgflush-Signature", webhook_signature(secret, timestamp, &body)),
+                None => req,
+            }
+        };
+        // A 429 waits for its Retry-After, as with every driver.
+        let resp = accepted(ctx.send(None, build).await?).await?;
         Ok(PurgeReport::note(format!("HTTP {}", resp.status().as_u16())))
     }
 }
