@@ -35,7 +35,7 @@ fn ProjectsBody() -> impl IntoView {
         <section class="card">
             <h2>"New project"</h2>
             <ActionForm action=create>
-                <label>"Token " <input name="token" required pattern="[a-z0-9][a-z0-9-]{1,31}" placeholder="shop" aria-describedby="token-help" /></label>
+                <label>"Token " <input name="token" required pattern="[a-z0-9][a-z0-9\\-]{1,31}" placeholder="shop" aria-describedby="token-help" /></label>
                 <small id="token-help" class="muted">"2 to 32 lowercase letters, digits and dashes: the first label of the image host (shop.cdn.example)."</small>
                 <label>"Name " <input name="name" required maxlength="100" placeholder="Shop images" /></label>
                 <label>"Allowed origin hosts (one per line) " <textarea name="origin_hosts" rows="3" placeholder="img.shop.example"></textarea></label>

@@ -91,3 +91,20 @@ fn parse_settings(pairs: &[String]) -> anyhow::Result<BTreeMap<String, String>> 
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_settings;
+
+    #[test]
+    fn settings_are_pairs_and_credentials_may_come_from_the_environment() {
+        std::env::set_var("IMGFLUSH_TEST_CLI_CF_TOKEN", "tok-from-env");
+        let s = parse_settings(&["zone_id=abc".into(), "api_token=env:IMGFLUSH_TEST_CLI_CF_TOKEN".into()]).unwrap();
+        assert_eq!(s.get("zone_id").map(String::as_str), Some("abc"));
+        assert_eq!(s.get("api_token").map(String::as_str), Some("tok-from-env"));
+        let e = parse_settings(&["zone_id".into()]).unwrap_err().to_string();
+        assert!(e.contains("KEY=VALUE"), "{e}");
+        let e = parse_settings(&["api_token=env:IMGFLUSH_TEST_CLI_UNSET".into()]).unwrap_err().to_string();
+        assert!(e.contains("IMGFLUSH_TEST_CLI_UNSET is not set"), "{e}");
+    }
+}

@@ -17,9 +17,11 @@ pub struct Rate {
 }
 
 impl Rate {
-    /// `calls` per `window`, evenly spaced.
+    /// `calls` per `window`, evenly spaced, with 5% to spare: calls sent
+    /// exactly `window / calls` apart can arrive closer (network jitter) and
+    /// land one too many in the provider's window, which it refuses.
     pub fn new(kind: &str, account: &str, calls: u32, window: Duration) -> Self {
-        Rate { account: format!("{kind}:{account}"), every: window / calls.max(1) }
+        Rate { account: format!("{kind}:{account}"), every: window.mul_f64(1.05) / calls.max(1) }
     }
 }
 
@@ -96,7 +98,7 @@ mod tests {
     fn rates_space_calls_evenly() {
         let free = Rate::new("cloudflare", "abc", 5, Duration::from_secs(60));
         assert_eq!(free.account, "cloudflare:abc");
-        assert_eq!(free.every, Duration::from_secs(12));
-        assert_eq!(Rate::new("bunny", "1", 5, Duration::from_secs(1)).every, Duration::from_millis(200));
+        assert_eq!(free.every, Duration::from_millis(12_600));
+        assert_eq!(Rate::new("bunny", "1", 5, Duration::from_secs(1)).every, Duration::from_millis(210));
     }
 }
