@@ -504,3 +504,44 @@ db_test_cfg!(cloudfront_back_pressure_waits_and_names_each_batch, with_key, |t: 
     stop.cancel();
     worker.await.unwrap();
 });
+
+db_test_cfg!(soft_purge_marks_stale_where_the_provider_can, with_key, |t: TestApp| async move {
+    let fastly = Emulator::start("fastly_fake.py", &["--key", "fastly-key", "--service", "SU1Z0isxPaozGVKXdv0eY"]);
+    let ak_prism = Emulator::start("prism_launch.py", &["--api", "akamai"]);
+    let ak = ak_prism
+        .behind_faults("akamai", &["--strip-prefix", "/ccu/v3", "--require-header", "Authorization=EG1-HMAC-SHA256 "]);
+    let admin = admin(&t).await;
+    let fastly_settings = [("service_id", "SU1Z0isxPaozGVKXdv0eY"), ("api_token", "fastly-key")];
+    t.app.services.targets.add(&admin, &input("fastly", "fastly", fastly.url(""), &fastly_settings)).await.unwrap();
+    let ak_settings = [
+        ("client_token", "akab-client"),
+        ("client_secret", "c2VjcmV0"),
+        ("access_token", "akab-access"),
+        ("network", "staging"),
+    ];
+    t.app.services.targets.add(&admin, &input("akamai", "akamai", ak.url(""), &ak_settings)).await.unwrap();
+    let mut edge = t.demo.edge.clone();
+    edge.soft_purge = true;
+    let update = imgflush::backend::store::ProjectSettingsUpdate {
+        name: t.demo.name.clone(),
+        origin_hosts: t.demo.origin_hosts.clone(),
+        max_age_secs: t.demo.max_age_secs,
+        s_maxage_secs: t.demo.s_maxage_secs,
+        edge,
+    };
+    t.store.update_project_settings(t.demo.id, &update).await.unwrap();
+    let stop = CancellationToken::new();
+    let worker = tokio::spawn(t.app.worker(fast()).run(stop.clone()));
+    let id = submit(&t, Scope::Original, &["/sample.li/a.jpg"]).await;
+    assert_eq!(settle(&t, id).await, Status::Done, "{:?}", t.store.target_results(id).await.unwrap());
+    let purges: Vec<Value> = fastly.requests().await.into_iter().filter(|r| r["method"] == "POST").collect();
+    assert_eq!(purges.len(), 1);
+    assert_eq!(purges[0]["headers"]["fastly-soft-purge"], "1", "{}", purges[0]);
+    // Akamai: invalidate (revalidate) rather than delete, on the chosen network.
+    let sent = bodies(&ak.requests().await, "/ccu/v3/invalidate/tag/staging");
+    assert_eq!(sent, [json!({ "objects": [path_key("demo", "/sample.li/a.jpg")] })]);
+    let (_, note) = detail(&t, id, "fastly").await;
+    assert!(note.contains("(soft)"), "{note}");
+    stop.cancel();
+    worker.await.unwrap();
+});
