@@ -10,20 +10,17 @@ use crate::model::SettingsView;
 pub async fn project_settings(project: String) -> Result<SettingsView, AppError> {
     let (services, actor) = crate::ssr::actor(&project).await?;
     let p = services.projects.settings(&actor).await?;
-    let targets = services.targets.list(&actor).await?;
+    let targets = services.targets.list_with_usage(&actor).await?;
     let retention_days = services.projects.retention(&actor).await?;
     Ok(SettingsView {
         retention_days,
-        targets: {
-            let usage = services.targets.usage(&actor).await?;
-            targets
-                .into_iter()
-                .map(|t| {
-                    let paths = usage.iter().find(|(id, _)| *id == t.id).map(|(_, n)| *n);
-                    crate::model::TargetView { paths_this_month: paths, ..crate::model::TargetView::new(t, actor.role) }
-                })
-                .collect()
-        },
+        targets: targets
+            .into_iter()
+            .map(|(t, paths)| crate::model::TargetView {
+                paths_this_month: paths,
+                ..crate::model::TargetView::new(t, actor.role)
+            })
+            .collect(),
         token: p.token,
         name: p.name,
         origin_hosts: p.origin_hosts,

@@ -65,7 +65,9 @@ impl Driver for Cloudflare {
             let id = purge_call(ctx, json!({ "purge_everything": true })).await?;
             return Ok(PurgeReport::note(format!("purged everything in the zone; Cloudflare purge ID: {id}")));
         }
-        let per_call = ctx.settings().number("per_call").unwrap_or(100).max(1) as usize;
+        // The target's own setting (its plan may allow more), else the kind's cap.
+        let per_call = ctx.settings().number("per_call").map(|n| n as usize);
+        let per_call = per_call.or(ctx.target.kind.per_call()).unwrap_or(1).max(1);
         let mut shared = Shared::default();
         for (what, items) in [("tags", &sel.keys), ("prefixes", &prefixes)] {
             let send =

@@ -21,6 +21,8 @@ use crate::backend::vault::{Credentials, Vault};
 #[derive(Clone)]
 pub struct Purger {
     client: Client,
+    /// Each call's timeout (the client is rebuilt with it for a new network).
+    timeout: Duration,
     network: Arc<NetworkPolicy>,
     vault: Vault,
     pacing: Pacing,
@@ -32,11 +34,20 @@ impl Purger {
     pub fn new(timeout: Duration, network: NetworkPolicy) -> Self {
         Purger {
             client: client(timeout, &network),
+            timeout,
             network: Arc::new(network),
             vault: Vault::none(),
             pacing: Pacing::unpaced(),
             coalescer: Default::default(),
         }
+    }
+
+    /// Reaches `network`'s addresses besides public ones (the operator's
+    /// `targets.allowed_networks`): a new client, the same key and pacing.
+    pub fn with_network(mut self, network: NetworkPolicy) -> Self {
+        self.client = client(self.timeout, &network);
+        self.network = Arc::new(network);
+        self
     }
 
     pub fn with_vault(mut self, vault: Vault) -> Self {

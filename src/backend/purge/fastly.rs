@@ -12,10 +12,14 @@ use super::coalesce::{SendFuture, Shared};
 use super::driver::{Ctx, Driver};
 use super::report::*;
 use super::tags::{self, Selection, WIDENED};
+use crate::domain::TargetKind;
 
 pub struct Fastly;
 
-const KEYS_PER_CALL: usize = 256;
+/// Keys a call carries at most (the kind's spec: Fastly takes 256).
+fn keys_per_call() -> usize {
+    TargetKind::Fastly.per_call().unwrap_or(1)
+}
 
 #[async_trait]
 impl Driver for Fastly {
@@ -33,9 +37,9 @@ impl Driver for Fastly {
         let soft = call.soft;
         let send = move |items: Vec<String>| -> SendFuture<'_> { Box::pin(purge_keys(ctx, items, soft)) };
         let mut shared = Shared::default();
-        for chunk in sel.keys.chunks(KEYS_PER_CALL) {
+        for chunk in sel.keys.chunks(keys_per_call()) {
             let queue = format!("{}:keys:{soft}", ctx.target.id);
-            shared.add(ctx.coalescer.purge(&queue, chunk.to_vec(), KEYS_PER_CALL, &send).await?);
+            shared.add(ctx.coalescer.purge(&queue, chunk.to_vec(), keys_per_call(), &send).await?);
         }
         let soft = if call.soft { " (soft)" } else { "" };
         Ok(PurgeReport::note(format!(

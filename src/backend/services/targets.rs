@@ -105,8 +105,7 @@ impl TargetService {
 
     /// The operator's policy: which networks besides public ones targets may use.
     pub fn with_network(mut self, policy: NetworkPolicy) -> Self {
-        let vault = self.purger.vault().clone();
-        self.purger = Purger::new(TEST_TIMEOUT, policy).with_vault(vault).with_pacing(Pacing::new(self.store.clone()));
+        self.purger = self.purger.with_network(policy);
         self
     }
 
@@ -124,8 +123,26 @@ impl TargetService {
     /// Paths sent this month by each of the project's targets that counts
     /// them (CloudFront distributions), by target ID.
     pub async fn usage(&self, actor: &Actor) -> Result<Vec<(i64, i64)>, ServiceError> {
-        actor.require(Role::can_read)?;
-        let targets = self.store.list_targets(actor.project.id).await?;
+        let targets = self.list(actor).await?;
+        self.usage_of(&targets).await
+    }
+
+    /// The project's targets, each with its paths sent this month where it
+    /// counts them (the Settings page: one read of the targets).
+    pub async fn list_with_usage(&self, actor: &Actor) -> Result<Vec<(Target, Option<i64>)>, ServiceError> {
+        let targets = self.list(actor).await?;
+        let usage = self.usage_of(&targets).await?;
+        Ok(targets
+            .into_iter()
+            .map(|t| {
+                let paths = usage.iter().find(|(id, _)| *id == t.id).map(|(_, n)| *n);
+                (t, paths)
+            })
+            .collect())
+    }
+
+    /// [`Self::usage`] of targets already read (and checked) by the caller.
+    async fn usage_of(&self, targets: &[Target]) -> Result<Vec<(i64, i64)>, ServiceError> {
         let usage = self.store.usage(&crate::backend::purge::this_month()).await?;
         Ok(targets
             .iter()

@@ -160,10 +160,7 @@ impl Worker {
     /// Lets purges reach `policy`'s networks besides public addresses
     /// (the operator's `targets.allowed_networks`).
     pub fn with_network(mut self, policy: NetworkPolicy) -> Self {
-        let vault = self.purger.vault().clone();
-        self.purger = purge::Purger::new(self.cfg.target_timeout, policy)
-            .with_vault(vault)
-            .with_pacing(purge::Pacing::new(self.store.clone()));
+        self.purger = self.purger.with_network(policy);
         self
     }
 
