@@ -51,6 +51,20 @@ fn input(kind: &str, name: &str, url: String, settings: &[(&str, &str)]) -> Targ
     TargetInput { kind: kind.into(), name: name.into(), url, secret: None, settings }
 }
 
+/// Changes the demo project's edge settings (verify, soft purge, …).
+async fn set_edge(t: &TestApp, change: impl FnOnce(&mut imgflush::backend::store::EdgeSettings)) {
+    let mut edge = t.demo.edge.clone();
+    change(&mut edge);
+    let update = imgflush::backend::store::ProjectSettingsUpdate {
+        name: t.demo.name.clone(),
+        origin_hosts: t.demo.origin_hosts.clone(),
+        max_age_secs: t.demo.max_age_secs,
+        s_maxage_secs: t.demo.s_maxage_secs,
+        edge,
+    };
+    t.store.update_project_settings(t.demo.id, &update).await.unwrap();
+}
+
 async fn admin(t: &TestApp) -> Actor {
     t.actor("admin@example.com", Role::Admin, &t.demo).await
 }
@@ -409,16 +423,7 @@ db_test_cfg!(a_cdn_purge_is_verified_through_its_public_url, with_key, |t: TestA
             [("service_id", "SU1Z0isxPaozGVKXdv0eY"), ("api_token", "fastly-key"), ("public_url", public.as_str())];
         t.app.services.targets.add(&admin, &input("fastly", name, fastly.url(""), &settings)).await.unwrap();
     }
-    let mut edge = t.demo.edge.clone();
-    edge.verify = true;
-    let update = imgflush::backend::store::ProjectSettingsUpdate {
-        name: t.demo.name.clone(),
-        origin_hosts: t.demo.origin_hosts.clone(),
-        max_age_secs: t.demo.max_age_secs,
-        s_maxage_secs: t.demo.s_maxage_secs,
-        edge,
-    };
-    t.store.update_project_settings(t.demo.id, &update).await.unwrap();
+    set_edge(&t, |e| e.verify = true).await;
     let stop = CancellationToken::new();
     let worker = tokio::spawn(t.app.worker(fast()).run(stop.clone()));
     let id = submit(&t, Scope::Original, &["/sample.li/a.jpg"]).await;
@@ -520,16 +525,7 @@ db_test_cfg!(soft_purge_marks_stale_where_the_provider_can, with_key, |t: TestAp
         ("network", "staging"),
     ];
     t.app.services.targets.add(&admin, &input("akamai", "akamai", ak.url(""), &ak_settings)).await.unwrap();
-    let mut edge = t.demo.edge.clone();
-    edge.soft_purge = true;
-    let update = imgflush::backend::store::ProjectSettingsUpdate {
-        name: t.demo.name.clone(),
-        origin_hosts: t.demo.origin_hosts.clone(),
-        max_age_secs: t.demo.max_age_secs,
-        s_maxage_secs: t.demo.s_maxage_secs,
-        edge,
-    };
-    t.store.update_project_settings(t.demo.id, &update).await.unwrap();
+    set_edge(&t, |e| e.soft_purge = true).await;
     let stop = CancellationToken::new();
     let worker = tokio::spawn(t.app.worker(fast()).run(stop.clone()));
     let id = submit(&t, Scope::Original, &["/sample.li/a.jpg"]).await;

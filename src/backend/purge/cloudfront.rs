@@ -203,22 +203,9 @@ async fn answer(ctx: &Ctx<'_>, resp: Response) -> Result<String, Outcome> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::PurgeRequest;
 
     fn call(scope: Scope, paths: &[&str]) -> PurgeCall {
-        PurgeCall {
-            request: PurgeRequest {
-                invalidation_id: None,
-                token: "demo".into(),
-                scope,
-                paths: paths.iter().map(|p| p.to_string()).collect(),
-            },
-            attempt: 1,
-            soft: false,
-            repeat_after: None,
-            public_hosts: vec![],
-            origin_hosts: vec!["sample.li".into(), "img.example.com".into()],
-        }
+        super::super::tags::test_call(scope, paths, &["sample.li", "img.example.com"])
     }
 
     #[test]

@@ -71,25 +71,30 @@ pub fn server_error(status: reqwest::StatusCode, message: &str) -> PurgeError {
     PurgeError::Status { status, body: message.trim().chars().take(200).collect() }
 }
 
+/// A call of project `demo` with `origin_hosts`, for the drivers' tests.
+#[cfg(test)]
+pub(super) fn test_call(scope: Scope, paths: &[&str], origin_hosts: &[&str]) -> PurgeCall {
+    PurgeCall {
+        request: crate::domain::PurgeRequest {
+            invalidation_id: None,
+            token: "demo".into(),
+            scope,
+            paths: paths.iter().map(|p| p.to_string()).collect(),
+        },
+        attempt: 1,
+        soft: false,
+        repeat_after: None,
+        public_hosts: vec![],
+        origin_hosts: origin_hosts.iter().map(|h| h.to_string()).collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::PurgeRequest;
 
     fn call(scope: Scope, paths: &[&str]) -> PurgeCall {
-        PurgeCall {
-            request: PurgeRequest {
-                invalidation_id: None,
-                token: "demo".into(),
-                scope,
-                paths: paths.iter().map(|p| p.to_string()).collect(),
-            },
-            attempt: 1,
-            soft: false,
-            repeat_after: None,
-            public_hosts: vec![],
-            origin_hosts: vec![],
-        }
+        test_call(scope, paths, &[])
     }
 
     #[test]
