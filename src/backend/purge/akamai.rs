@@ -127,10 +127,6 @@ async fn answer(ctx: &Ctx<'_>, resp: reqwest::Response) -> Result<Value, PurgeEr
     }
     let message =
         ["title", "detail"].iter().filter_map(|k| body.get(*k).and_then(Value::as_str)).collect::<Vec<_>>().join(": ");
-    let message = if message.is_empty() { format!("HTTP {}", status.as_u16()) } else { message };
-    if status.is_server_error() {
-        return Err(tags::server_error(status, &message));
-    }
     let host = ctx.url.host_str().unwrap_or("?").to_owned();
     let next = match status {
         StatusCode::UNAUTHORIZED => {
@@ -144,7 +140,7 @@ async fn answer(ctx: &Ctx<'_>, resp: reqwest::Response) -> Result<Value, PurgeEr
         }
         _ => "Akamai refused the request: check the target's settings".to_owned(),
     };
-    Err(tags::refused(status.as_u16(), &message, &next))
+    Err(tags::failure(status, message, &next))
 }
 
 #[cfg(test)]

@@ -86,10 +86,8 @@ async fn answer(ctx: &Ctx<'_>, resp: reqwest::Response) -> Result<Value, PurgeEr
     let message = ["Message", "message", "ErrorKey"]
         .iter()
         .find_map(|k| body.get(*k).and_then(Value::as_str))
-        .map_or_else(|| format!("HTTP {}", status.as_u16()), str::to_owned);
-    if status.is_server_error() {
-        return Err(tags::server_error(status, &message));
-    }
+        .unwrap_or_default()
+        .to_owned();
     let zone = ctx.settings().get("pull_zone_id").unwrap_or("?");
     let next = match status {
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
@@ -98,5 +96,5 @@ async fn answer(ctx: &Ctx<'_>, resp: reqwest::Response) -> Result<Value, PurgeEr
         StatusCode::NOT_FOUND => format!("pull zone {zone} is unknown to this account: check the Pull zone ID"),
         _ => "Bunny refused the request: check the target's settings".to_owned(),
     };
-    Err(tags::refused(status.as_u16(), &message, &next))
+    Err(tags::failure(status, message, &next))
 }

@@ -142,10 +142,7 @@ async fn answer(ctx: &Ctx<'_>, resp: reqwest::Response) -> Result<Value, PurgeEr
                 .collect()
         })
         .unwrap_or_default();
-    let message = if messages.is_empty() { format!("HTTP {}", status.as_u16()) } else { messages.join("; ") };
-    if status.is_server_error() {
-        return Err(tags::server_error(status, &message));
-    }
+    let message = messages.join("; ");
     let zone = ctx.settings().get("zone_id").unwrap_or("?");
     // Cloudflare answers an unknown or under-privileged token alike: code
     // 10000 "Authentication error", with 403 (or 400).
@@ -163,5 +160,5 @@ async fn answer(ctx: &Ctx<'_>, resp: reqwest::Response) -> Result<Value, PurgeEr
         StatusCode::NOT_FOUND => format!("zone {zone} is unknown to this token: check the Zone ID"),
         _ => "Cloudflare refused the request: check the target's settings".to_owned(),
     };
-    Err(tags::refused(status.as_u16(), &message, &next))
+    Err(tags::failure(status, message, &next))
 }

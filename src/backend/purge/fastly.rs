@@ -92,10 +92,6 @@ async fn answer(ctx: &Ctx<'_>, resp: reqwest::Response) -> Result<Value, PurgeEr
         .filter_map(|k| body.get(*k).and_then(Value::as_str))
         .collect::<Vec<_>>()
         .join(": ");
-    let message = if message.is_empty() { format!("HTTP {}", status.as_u16()) } else { message };
-    if status.is_server_error() {
-        return Err(tags::server_error(status, &message));
-    }
     let service = ctx.settings().get("service_id").unwrap_or("?");
     let next = match status {
         StatusCode::UNAUTHORIZED => "the API token is not valid: create one with the purge_select scope".to_owned(),
@@ -105,5 +101,5 @@ async fn answer(ctx: &Ctx<'_>, resp: reqwest::Response) -> Result<Value, PurgeEr
         StatusCode::NOT_FOUND => format!("service {service} is unknown: check the Service ID"),
         _ => "Fastly refused the request: check the target's settings".to_owned(),
     };
-    Err(tags::refused(status.as_u16(), &message, &next))
+    Err(tags::failure(status, message, &next))
 }

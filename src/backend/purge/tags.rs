@@ -66,6 +66,17 @@ pub fn refused(status: u16, message: &str, next_step: &str) -> PurgeError {
     PurgeError::Refused { status, message: format!("{message} — {next_step}") }
 }
 
+/// What a provider's non-2xx answer becomes: a 5xx the worker tries again,
+/// anything else a refusal with its next step. An empty message reads as
+/// the status.
+pub fn failure(status: reqwest::StatusCode, message: String, next_step: &str) -> PurgeError {
+    let message = if message.is_empty() { format!("HTTP {}", status.as_u16()) } else { message };
+    if status.is_server_error() {
+        return server_error(status, &message);
+    }
+    refused(status.as_u16(), &message, next_step)
+}
+
 /// A 5xx answer: the worker tries again.
 pub fn server_error(status: reqwest::StatusCode, message: &str) -> PurgeError {
     PurgeError::Status { status, body: message.trim().chars().take(200).collect() }
