@@ -4,6 +4,8 @@
 #
 #   bench/run.sh            every benchmark below
 #   bench/run.sh edge       the edge: HIT vs nginx, MISS vs vipsthumbnail, purge among 100k
+#   bench/run.sh tags       cache tags among 1M cached objects: a tag purge of 1,000, its dry
+#                           run, and the edge index's memory per object (in process)
 #   bench/run.sh latency    submit→DONE through 1 edge + 2 Varnish nodes (scripts/stack.sh)
 #   bench/run.sh api        POST /invalidate with wrk at 1/16/64 connections, SQLite and
 #                           PostgreSQL (TEST_DATABASE_URL), and the console's memory
@@ -59,6 +61,13 @@ section() { printf '\n## %s\n\n' "$1" | tee -a "$out"; }
 run_edge() {
   section "Edge (edge/benches/edge.rs)"
   cargo bench -p edge --bench edge 2>/dev/null | tee -a "$out"
+}
+
+run_tags() {
+  section "Cache tags among 1,000,000 cached objects, in process (edge/benches/tags.rs)"
+  # A smoke run (BENCH_SMALL=1) reuses the tests' debug build.
+  local prof=(); [ "$small" = "1" ] && prof=(--profile dev)
+  cargo bench -p edge --bench tags "${prof[@]}" 2>/dev/null | tee -a "$out"
 }
 
 run_latency() {
@@ -391,8 +400,8 @@ record() { # name
   : > "$out"
 }
 
-case "$which" in all|edge|latency|api|pipeline|cdn|logpage|soak|client|results) ;; *) echo "usage: bench/run.sh [all|edge|latency|api|pipeline|cdn|logpage|soak|client|results]" >&2; exit 2 ;; esac
-for name in edge latency api pipeline cdn logpage soak client; do
+case "$which" in all|edge|tags|latency|api|pipeline|cdn|logpage|soak|client|results) ;; *) echo "usage: bench/run.sh [all|edge|tags|latency|api|pipeline|cdn|logpage|soak|client|results]" >&2; exit 2 ;; esac
+for name in edge tags latency api pipeline cdn logpage soak client; do
   [ "$which" = all ] || [ "$which" = "$name" ] || continue
   "run_$name"
   [ "$small" = "1" ] || record "$name"

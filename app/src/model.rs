@@ -36,6 +36,8 @@ pub struct LogRow {
     pub paths: Vec<String>,
     pub submitted_by: String,
     pub attempt: i32,
+    /// Scheduled: no worker claims it before this time.
+    pub not_before: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,6 +54,9 @@ pub struct LogPage {
 pub struct FormStart {
     pub role: Role,
     pub initial: Option<(Scope, Vec<String>)>,
+    /// The project asks for a confirmation above a preview's figures
+    /// (objects, megabytes): the form offers the box.
+    pub confirm_above: Option<(Option<u64>, Option<u64>)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -113,7 +118,8 @@ impl DetailView {
             out += &format!("Finished: {}\n", utc_text(f));
         }
         if !r.paths.is_empty() {
-            out += &format!("Paths: {}\n", r.paths.join(", "));
+            let what = if r.scope == Scope::Tag { "Tags" } else { "Paths" };
+            out += &format!("{what}: {}\n", r.paths.join(", "));
         }
         if let Some(e) = &self.error {
             out += &format!("Error: {e}\n");
@@ -241,6 +247,15 @@ pub struct SettingsView {
     pub no_upscale: bool,
     pub soft_purge: bool,
     pub verify: bool,
+    /// Origin headers the edges read cache tags from, space separated.
+    pub tag_sources: String,
+    /// Tag rules, one `{path or prefix} {tag}` per line.
+    pub tag_rules: String,
+    pub confirm_above_objects: Option<u64>,
+    pub confirm_above_mb: Option<u64>,
+    /// The two-person rule for scope All, and its window in hours.
+    pub approval_for_all: bool,
+    pub approval_hours: u32,
     /// Invalidations older than this many days are pruned.
     pub retention_days: i64,
     pub targets: Vec<TargetView>,
@@ -256,6 +271,7 @@ pub struct KeyView {
     pub created: Timestamp,
     pub last_used: Option<Timestamp>,
     pub revoked: Option<Timestamp>,
+    pub limits: imgflush::domain::key_limits::KeyLimits,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -362,4 +378,29 @@ mod tests {
         let off = TargetView { settings: [("dedicated".to_owned(), "off".to_owned())].into(), ..t };
         assert!(off.settings_summary().is_empty());
     }
+}
+
+/// "Is this URL fresh?" (the lookup box with an image URL).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UrlLookupView {
+    pub token: String,
+    /// The canonical origin path and the variant (raw query).
+    pub origin: String,
+    pub query: Option<String>,
+    /// The newest invalidations that covered it (path, prefix, tag, All).
+    pub rows: Vec<LogRow>,
+    /// When the newest DONE one of them finished.
+    pub last_done: Option<Timestamp>,
+    /// After *Check now*: each target's answer, and whether its copy is
+    /// older than the last DONE purge that covered it.
+    pub probes: Option<Vec<ProbeView>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProbeView {
+    pub name: String,
+    pub kind: TargetKind,
+    pub text: String,
+    /// Held since before the last DONE purge that covered it.
+    pub older_than_purge: bool,
 }

@@ -14,6 +14,14 @@ pub fn local_time(millis: f64) -> Option<String> {
     imp::local_time(millis)
 }
 
+/// The browser's time zone offset (minutes behind UTC, as JavaScript's
+/// `getTimezoneOffset`) at the local date and time `local`
+/// (`2026-12-07T09:00`, a `datetime-local` field's value): the offset that
+/// date has, summer time included; `None` on the server.
+pub fn timezone_offset_at(local: &str) -> Option<i32> {
+    imp::timezone_offset_at(local)
+}
+
 /// Sets the HTTP status of the page being rendered (the server only).
 pub fn set_response_status(status: u16) {
     imp::set_response_status(status)
@@ -78,6 +86,13 @@ mod imp {
 
     pub fn set_response_status(_status: u16) {}
 
+    pub fn timezone_offset_at(local: &str) -> Option<i32> {
+        let n = |range: std::ops::Range<usize>| local.get(range).and_then(|s| s.parse::<i32>().ok());
+        let (y, mo, d, h, mi) = (n(0..4)?, n(5..7)?, n(8..10)?, n(11..13)?, n(14..16)?);
+        let date = js_sys::Date::new_with_year_month_day_hr_min(y as u32, mo - 1, d, h, mi);
+        Some(date.get_timezone_offset() as i32)
+    }
+
     pub fn watch_changes(url: &str, on_change: impl Fn(String) + 'static) {
         use wasm_bindgen::closure::Closure;
         use wasm_bindgen::JsCast;
@@ -119,6 +134,10 @@ mod imp {
     }
 
     pub fn local_time(_millis: f64) -> Option<String> {
+        None
+    }
+
+    pub fn timezone_offset_at(_local: &str) -> Option<i32> {
         None
     }
 

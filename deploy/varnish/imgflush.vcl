@@ -1,11 +1,12 @@
 #
 # imgflush.vcl: the Varnish node of imgflush (Varnish 7.1+, varnish-modules).
 #
-# This file caches edge responses and answers the imgflush worker's
-# invalidation requests (`PURGE` with X-Purge-* headers). It is shipped as is
-# and never edited per node: everything that differs between nodes lives in a
-# generated include, `imgflush-node.vcl`, found through the `vcl_path`
-# parameter (see README.md):
+# This file caches edge responses, answers the imgflush worker's
+# invalidation requests (`PURGE` with X-Purge-* headers) and the console's
+# cache probes ("is this URL cached here, and since when?"). It is shipped
+# as is and never edited per node: everything that differs between nodes
+# lives in a generated include, `imgflush-node.vcl`, found through the
+# `vcl_path` parameter (see README.md):
 #
 #   varnishd -n /var/lib/imgflush/varnish/NODE/work \
 #            -a 127.0.0.1:6081 \
@@ -30,11 +31,26 @@
 #
 # The contract with the edge and the worker is in README.md; in short:
 #
-# - edge responses carry `xkey: imgflush-t-{token} imgflush-p-{40 hex}`,
-#   `X-Imgflush-Token` and `X-Imgflush-Path`; they stay on the cached object
-#   (xkey indexes them, bans match them) and are removed from client responses;
+# - edge responses carry `xkey: imgflush-t-{token} imgflush-p-{40 hex}
+#   [imgflush-g-{40 hex} ...]` (token key, path key, one key per cache tag of
+#   the object, at most 16), `X-Imgflush-Token` and `X-Imgflush-Path`; they
+#   stay on the cached object (xkey indexes them, bans match them) and are
+#   removed from client responses;
 # - `PURGE` + X-Purge-Secret + X-Purge-Token + exactly one selector
-#   (X-Purge-Key | X-Purge-All: 1 | X-Purge-Prefix) answers one line of JSON.
+#   (X-Purge-Key: one path or tag key | X-Purge-All: 1 | X-Purge-Prefix)
+#   answers one line of JSON. Path and tag keys are digests that include the
+#   token, so one project's path or tag never purges another project's
+#   objects on a shared node.
+# - probe: `GET` (or `HEAD`) of a variant's client URL with
+#   `X-Imgflush-Probe: 1` and the same authentication as PURGE (acl purgers,
+#   X-Purge-Secret; refused with the same 403). It looks the URL up exactly
+#   as a client request would (same hash: URL + Host) and answers from the
+#   lookup alone, never fetching and never creating an object:
+#     200 `{"cached": true, "age": A, "ttl": T, "stale": B}`,
+#         `X-Imgflush-Probe: hit` (A, T whole seconds, rounded down; T < 0
+#         and B true when the object is served from grace);
+#     404 `{"cached": false}`, `X-Imgflush-Probe: miss` (nothing cached,
+#         a hit-for-miss marker, or only a fetch in progress).
 #
 
 vcl 4.1;
@@ -57,6 +73,9 @@ sub vcl_recv {
     unset req.http.X-Imgflush-Body;
     unset req.http.X-Imgflush-Removed;
     unset req.http.X-Imgflush-Re;
+    unset req.http.X-Imgflush-Kind;
+    unset req.http.X-Imgflush-Op;
+    unset req.http.X-Imgflush-Answer;
 
     set req.backend_hint = edge;
 
@@ -74,6 +93,12 @@ sub vcl_recv {
     # Images are public: a browser's cookies must neither reach the edge
     # nor turn every request into a pass (the builtin passes on Cookie).
     unset req.http.Cookie;
+
+    if (req.http.X-Imgflush-Probe) {
+        # Ends in vcl_synth (refused, or answered from vcl_hit / vcl_miss /
+        # vcl_pass); never reaches the edge.
+        call imgflush_probe;
+    }
 
     # The URL is hashed exactly as received (builtin vcl_hash: URL + Host):
     # every query string - every transformation and every `vh` - is its own
@@ -104,15 +129,19 @@ sub vcl_deliver {
 }
 
 sub vcl_synth {
-    if (req.method == "PURGE") {
-        # Every answer to PURGE is one line of JSON, never cached.
+    if (req.http.X-Imgflush-Op) {
+        # Every answer to PURGE and to a probe is one line of JSON, never
+        # cached.
         set resp.http.Content-Type = "application/json";
         set resp.http.Cache-Control = "no-store";
-        if (resp.status == 200) {
+        if (req.http.X-Imgflush-Body) {
             synthetic(req.http.X-Imgflush-Body);
         } else {
             # resp.reason is one of this file's constant messages (no quotes).
             synthetic({"{"error": ""} + resp.reason + {"""} + "}");
+        }
+        if (req.http.X-Imgflush-Answer) {
+            set resp.http.X-Imgflush-Probe = req.http.X-Imgflush-Answer;
         }
         return (deliver);
     }
@@ -131,27 +160,9 @@ sub vcl_synth {
 # learns anything about the node's configuration without the secret.
 
 sub imgflush_purge {
-    # 1. Network: the client address must be in `acl purgers` (include).
-    #    client.ip is the peer, or the PROXY-protocol address when the node
-    #    listens with PROXY behind a load balancer.
-    if (client.ip !~ purgers) {
-        std.log("imgflush-purge refused client=" + client.ip + " reason=acl");
-        return (synth(403, "forbidden"));
-    }
-
-    # 2. Shared secret: X-Purge-Secret must equal the node's secret, exactly
-    #    (the include compares and sets X-Imgflush-Auth). Missing, empty or
-    #    sent twice (joined to "a, b"): refused.
-    std.collect(req.http.X-Purge-Secret);
-    if (req.http.X-Purge-Secret && req.http.X-Purge-Secret != "") {
-        call imgflush_check_secret;
-    }
-    if (req.http.X-Imgflush-Auth != "1") {
-        std.log("imgflush-purge refused client=" + client.ip + " reason=secret");
-        return (synth(403, "forbidden"));
-    }
-    unset req.http.X-Imgflush-Auth;
-    unset req.http.X-Purge-Secret;
+    set req.http.X-Imgflush-Op = "purge";
+    # 1. + 2. ACL, then secret.
+    call imgflush_authorize;
 
     # 3. Validation. Duplicated headers are joined first ("a, b"), so they
     #    fail the patterns below instead of silently using the first one.
@@ -175,8 +186,16 @@ sub imgflush_purge {
     }
 
     if (req.http.X-Purge-Key) {
-        # All variants of one origin path: every object tagged with its key.
-        if (req.http.X-Purge-Key !~ "^imgflush-p-[0-9a-f]{40}$") {
+        # One path key (all variants of one origin path) or one tag key
+        # (every object carrying one cache tag of the project). Both are
+        # digests over the token, so one project's path or tag (`products`)
+        # never matches another project's objects on a shared node. A token
+        # key is refused: that is X-Purge-All.
+        if (req.http.X-Purge-Key ~ "^imgflush-p-[0-9a-f]{40}$") {
+            set req.http.X-Imgflush-Kind = "path";
+        } elsif (req.http.X-Purge-Key ~ "^imgflush-g-[0-9a-f]{40}$") {
+            set req.http.X-Imgflush-Kind = "tag";
+        } else {
             return (synth(400, "invalid X-Purge-Key"));
         }
         call imgflush_xkey;
@@ -186,6 +205,7 @@ sub imgflush_purge {
             return (synth(400, "invalid X-Purge-All (expected 1)"));
         }
         set req.http.X-Purge-Key = "imgflush-t-" + req.http.X-Purge-Token;
+        set req.http.X-Imgflush-Kind = "token";
         call imgflush_xkey;
     } elsif (req.http.X-Purge-Prefix) {
         call imgflush_prefix_ban;
@@ -193,7 +213,34 @@ sub imgflush_purge {
     return (synth(400, "missing selector (X-Purge-Key, X-Purge-All or X-Purge-Prefix)"));
 }
 
-# Hard or soft xkey purge of req.http.X-Purge-Key (one validated key).
+# The gate in front of PURGE and probes, one for both: the same 403 for
+# every refusal, logged as "imgflush-{purge|probe} refused ...".
+sub imgflush_authorize {
+    # 1. Network: the client address must be in `acl purgers` (include).
+    #    client.ip is the peer, or the PROXY-protocol address when the node
+    #    listens with PROXY behind a load balancer.
+    if (client.ip !~ purgers) {
+        std.log("imgflush-" + req.http.X-Imgflush-Op + " refused client=" + client.ip + " reason=acl");
+        return (synth(403, "forbidden"));
+    }
+
+    # 2. Shared secret: X-Purge-Secret must equal the node's secret, exactly
+    #    (the include compares and sets X-Imgflush-Auth). Missing, empty or
+    #    sent twice (joined to "a, b"): refused.
+    std.collect(req.http.X-Purge-Secret);
+    if (req.http.X-Purge-Secret && req.http.X-Purge-Secret != "") {
+        call imgflush_check_secret;
+    }
+    if (req.http.X-Imgflush-Auth != "1") {
+        std.log("imgflush-" + req.http.X-Imgflush-Op + " refused client=" + client.ip + " reason=secret");
+        return (synth(403, "forbidden"));
+    }
+    unset req.http.X-Imgflush-Auth;
+    unset req.http.X-Purge-Secret;
+}
+
+# Hard or soft xkey purge of req.http.X-Purge-Key (one validated key of
+# kind req.http.X-Imgflush-Kind: path, tag or token).
 sub imgflush_xkey {
     if (req.http.X-Purge-Soft == "1") {
         # TTL set to now; objects stay servable for the rest of their grace
@@ -211,6 +258,7 @@ sub imgflush_xkey {
     }
     std.log("imgflush-purge id=" + req.http.X-Invalidation-Id +
         " token=" + req.http.X-Purge-Token +
+        " kind=" + req.http.X-Imgflush-Kind +
         " key=" + req.http.X-Purge-Key +
         " path=" + req.http.X-Purge-Path +
         " soft=" + req.http.X-Purge-Soft +
@@ -243,6 +291,80 @@ sub imgflush_prefix_ban {
         " ban=accepted");
     set req.http.X-Imgflush-Body = {"{"ban": "accepted""} + "}";
     return (synth(200, "OK"));
+}
+
+# ---------------------------------------------------------------------------
+# Probe: is this URL cached here?
+# ---------------------------------------------------------------------------
+#
+# Support's question "my customers still see the old image": the console
+# asks every node about one variant URL. The answer comes from the cache
+# lookup alone: a hit is answered in vcl_hit instead of being delivered (no
+# background fetch even when stale, no LRU touch), everything else in
+# vcl_miss / vcl_pass instead of fetching (the lookup's placeholder is
+# withdrawn, nothing is stored). An unauthenticated probe is refused before
+# the lookup, so clients cannot read cache state with it.
+
+sub imgflush_probe {
+    set req.http.X-Imgflush-Op = "probe";
+    call imgflush_authorize;
+    std.collect(req.http.X-Imgflush-Probe);
+    if (req.http.X-Imgflush-Probe != "1") {
+        return (synth(400, "invalid X-Imgflush-Probe (expected 1)"));
+    }
+    # An object still being fetched is not cached yet: answer "miss" at once
+    # rather than wait for that fetch on its waiting list.
+    set req.hash_ignore_busy = true;
+    # Normalise Host exactly as for clients (builtin), then look up: the
+    # builtin's passes (Authorization) describe the request, not the cache.
+    call vcl_req_host;
+    return (hash);
+}
+
+sub vcl_hit {
+    if (req.http.X-Imgflush-Op == "probe") {
+        call imgflush_probe_hit;
+    }
+    # builtin: deliver (a stale object also starts a background fetch)
+}
+
+sub vcl_miss {
+    if (req.http.X-Imgflush-Op == "probe") {
+        call imgflush_probe_miss;
+    }
+}
+
+sub vcl_pass {
+    # A hit-for-pass object (none is made by this file today) is not cached.
+    if (req.http.X-Imgflush-Op == "probe") {
+        call imgflush_probe_miss;
+    }
+}
+
+# age: whole seconds since the object was fetched (or revalidated). ttl:
+# whole seconds of freshness left, rounded down, so 0 or more while fresh and
+# -1 or less once the object is only served from grace (expired or
+# soft-purged): `stale` is exactly `ttl < 0`. (std.integer() truncates
+# towards zero, which would turn a just-expired object's -0.5 into 0.)
+sub imgflush_probe_hit {
+    set req.http.X-Imgflush-Answer = "hit";
+    if (obj.ttl > 0s) {
+        set req.http.X-Imgflush-Body = {"{"cached": true, "age": "} + std.integer(duration=obj.age) +
+            {", "ttl": "} + std.integer(duration=obj.ttl) + {", "stale": false}"};
+    } else {
+        set req.http.X-Imgflush-Body = {"{"cached": true, "age": "} + std.integer(duration=obj.age) +
+            {", "ttl": "} + (0 - 1 - std.integer(duration=0s - obj.ttl)) + {", "stale": true}"};
+    }
+    std.log("imgflush-probe hit host=" + req.http.Host + " url=" + req.url +
+        " age=" + obj.age + " ttl=" + obj.ttl);
+    return (synth(200, "OK"));
+}
+
+sub imgflush_probe_miss {
+    set req.http.X-Imgflush-Answer = "miss";
+    set req.http.X-Imgflush-Body = {"{"cached": false}"};
+    std.log("imgflush-probe miss host=" + req.http.Host + " url=" + req.url);
+    return (synth(404, "Not Found"));
 }
 
 # ---------------------------------------------------------------------------

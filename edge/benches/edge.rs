@@ -365,6 +365,7 @@ fn purge_bench(dir: &Path) -> (Duration, Duration) {
                 stored_at: 0,
                 ttl: 1 << 30,
                 body_len: body.len() as u64,
+                tags: Vec::new(),
             };
             let epoch = cache.epoch(&meta.token);
             cache.store(meta, &body, epoch).unwrap();

@@ -32,6 +32,7 @@ mod secret;
 mod settings;
 mod sign;
 mod state;
+mod tags;
 mod transform;
 
 use std::future::{Future, IntoFuture};
@@ -140,7 +141,7 @@ impl Edge {
         for path in self.admin_paths().filter(|p| *p != "/metrics") {
             router = router.route(path, post(purge::purge));
         }
-        router.with_state(self.state.clone())
+        router.route("/_lookup", post(purge::lookup)).with_state(self.state.clone())
     }
 
     fn admin_paths(&self) -> impl Iterator<Item = &str> {

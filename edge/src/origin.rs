@@ -9,6 +9,7 @@ use std::sync::Arc;
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 
 use crate::config::Limits;
@@ -45,7 +46,10 @@ impl OriginClient {
         OriginClient { public_only: build(true), any_address: build(false), max_bytes: limits.max_origin_bytes }
     }
 
-    pub async fn fetch(&self, req: &ImageRequest) -> Result<Fetched, EdgeError> {
+    /// The image (or its absence), with the origin's response headers, which
+    /// the object's cache tags are read from (`crate::tags`) and which
+    /// never reach the client.
+    pub async fn fetch(&self, req: &ImageRequest) -> Result<(Fetched, HeaderMap), EdgeError> {
         let project = &req.project;
         let host = req.origin_host();
         if !host_allowed(project, host) {
@@ -75,7 +79,7 @@ impl OriginClient {
             return Err(EdgeError::bad_gateway("origin_redirected", "origin redirected"));
         }
         if status == StatusCode::NOT_FOUND || status == StatusCode::GONE {
-            return Ok(Fetched::NotFound);
+            return Ok((Fetched::NotFound, res.headers().clone()));
         }
         if !status.is_success() {
             return Err(EdgeError::bad_gateway("origin_status", format!("origin answered {}", status.as_u16())));
@@ -83,6 +87,7 @@ impl OriginClient {
         if res.content_length().is_some_and(|n| n > self.max_bytes) {
             return Err(self.too_large());
         }
+        let headers = res.headers().clone();
         let mut body = BytesMut::new();
         let mut stream = res.bytes_stream();
         while let Some(chunk) = stream.next().await {
@@ -92,7 +97,7 @@ impl OriginClient {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(Fetched::Image(body.freeze()))
+        Ok((Fetched::Image(body.freeze()), headers))
     }
 
     fn too_large(&self) -> EdgeError {

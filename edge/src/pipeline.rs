@@ -1,5 +1,5 @@
 //! The image request: parse → sign check → params → cache lookup → (single
-//! flight) fetch → transform → store → respond. Each step lives in its own
+//! flight) fetch → tags → transform → store → respond. Each step lives in its own
 //! module; this file only wires them.
 
 use std::net::{IpAddr, SocketAddr};
@@ -25,7 +25,7 @@ use crate::params::Params;
 use crate::plan::OutputRules;
 use crate::request::{self, ImageRequest};
 use crate::state::EdgeState;
-use crate::{sign, transform};
+use crate::{sign, tags, transform};
 
 const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
 
@@ -157,7 +157,9 @@ async fn produce(
     params: &Params,
     epoch: u64,
 ) -> Result<Object, EdgeError> {
-    let fetched = edge.origin.fetch(ir).await.inspect_err(|_| Metrics::inc(&edge.metrics.origin_errors, 1))?;
+    let (fetched, origin_headers) =
+        edge.origin.fetch(ir).await.inspect_err(|_| Metrics::inc(&edge.metrics.origin_errors, 1))?;
+    let tags = tags::object_tags(&ir.project, &key.path, &origin_headers);
     let limits = &edge.config.limits;
     let (status, content_type, body, ttl) = match fetched {
         Fetched::NotFound => (
@@ -190,6 +192,7 @@ async fn produce(
         stored_at: unix_now(),
         ttl,
         body_len: body.len() as u64,
+        tags,
     };
     let (cache, m, b) = (edge.cache.clone(), meta.clone(), body.clone());
     match tokio::task::spawn_blocking(move || cache.store(m, &b, epoch)).await {
@@ -252,10 +255,13 @@ fn respond(
     let age = if matches!(source, Source::Miss) { 0 } else { unix_now().saturating_sub(meta.stored_at) };
     put(header::AGE, Some(HeaderValue::from(age)));
     put(X_CACHE, Some(HeaderValue::from_static(if matches!(source, Source::Miss) { "MISS" } else { "HIT" })));
-    put(HeaderName::from_static(XKEY_HEADER), text(&xkey_value(&meta.token, &meta.path)));
+    // The keys of the object's tags ride along, derived with the token; no
+    // origin header is ever copied (an origin's own `xkey` or `Surrogate-Key`
+    // could name another project's keys).
+    put(HeaderName::from_static(XKEY_HEADER), text(&xkey_value(&meta.token, &meta.path, &meta.tags)));
     for name in &project.tag_headers {
         if let (Ok(header), Some(value)) =
-            (HeaderName::from_bytes(name.as_bytes()), tag_header_value(name, &meta.token, &meta.path))
+            (HeaderName::from_bytes(name.as_bytes()), tag_header_value(name, &meta.token, &meta.path, &meta.tags))
         {
             put(header, text(&value));
         }

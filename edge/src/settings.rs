@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use imgflush::domain::TagRule;
 use serde::{Deserialize, Serialize};
 
 use crate::secret::Secret;
@@ -69,6 +70,14 @@ pub struct ProjectSettings {
     /// carrying the same keys as `xkey`; unknown names are ignored.
     #[serde(default)]
     pub tag_headers: Vec<String>,
+    /// Lower-case names of the origin response headers whose values are the
+    /// object's cache tags (`surrogate-key`, `cache-tag`, `xkey`: space or
+    /// comma separated); none read when empty.
+    #[serde(default)]
+    pub tag_sources: Vec<String>,
+    /// Paths (or prefixes) whose objects carry a tag whatever the origin says.
+    #[serde(default)]
+    pub tag_rules: Vec<TagRule>,
 }
 
 pub const DEFAULT_MAX_AGE: u32 = 30 * 24 * 3600;
@@ -103,6 +112,8 @@ impl ProjectSettings {
             strict_seal: false,
             no_upscale: false,
             tag_headers: Vec::new(),
+            tag_sources: Vec::new(),
+            tag_rules: Vec::new(),
         }
     }
 
@@ -261,6 +272,18 @@ mod tests {
         assert_eq!((demo.max_age, demo.s_maxage, demo.sign_length), (DEFAULT_MAX_AGE, DEFAULT_S_MAXAGE, 18));
         assert!(!demo.allow_private_origins);
         assert!(!demo.strict_seal && !demo.no_upscale, "older consoles send neither: today's behaviour");
+        assert!(demo.tag_sources.is_empty() && demo.tag_rules.is_empty(), "no tags unless configured");
+    }
+
+    #[test]
+    fn tag_sources_and_rules_come_from_the_console() {
+        let json = r#"{"token":"demo","tag_sources":["surrogate-key","cache-tag"],
+            "tag_rules":[{"pattern":"/sample.li/products/*","tag":"products"}]}"#;
+        let p: ProjectSettings = serde_json::from_str(json).unwrap();
+        assert_eq!(p.tag_sources, ["surrogate-key", "cache-tag"]);
+        assert_eq!(p.tag_rules.len(), 1);
+        assert!(p.tag_rules[0].applies_to("/sample.li/products/a.jpg"));
+        assert_eq!(p.tag_rules[0].tag.as_str(), "products");
     }
 
     #[test]

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-async fn fill_in_flight_during_a_purge(purged: &str) {
+/// `purge` is the body's scope and what it names, for the `demo` token.
+async fn fill_in_flight_during_a_purge(purge: impl FnOnce(&Harness) -> serde_json::Value) {
     let h = Harness::start().await;
     h.origin.state.put("/img/a.jpg", Answer::Body(jpeg(800, 600, RED)));
     h.origin.state.delay_ms.store(1500, Ordering::SeqCst);
@@ -27,7 +28,8 @@ async fn fill_in_flight_during_a_purge(purged: &str) {
     // The origin has read the old image and is still sending it.
     h.origin.state.put("/img/a.jpg", Answer::Body(jpeg(800, 600, BLUE)));
     h.origin.state.delay_ms.store(0, Ordering::SeqCst);
-    assert_eq!(h.purge_paths("demo", &[h.origin_path(purged)]).await, 0, "nothing was stored yet");
+    let (status, answer) = h.purge(purge(&h)).await;
+    assert_eq!((status, answer["removed"].as_u64()), (200, Some(0)), "nothing was stored yet: {answer}");
 
     // After the purge, while the old fill is still running: a fetch of its own.
     let after = h.get(&url).await;
@@ -46,14 +48,25 @@ async fn fill_in_flight_during_a_purge(purged: &str) {
     assert_eq!(h.origin.state.hits(), 2);
 }
 
+fn paths(h: &Harness, path: &str) -> serde_json::Value {
+    serde_json::json!({"token": "demo", "scope": "original", "paths": [h.origin_path(path)]})
+}
+
 #[tokio::test]
 async fn a_path_purge_holds_against_a_fill_in_flight() {
-    fill_in_flight_during_a_purge("/img/a.jpg").await;
+    fill_in_flight_during_a_purge(|h| paths(h, "/img/a.jpg")).await;
 }
 
 #[tokio::test]
 async fn a_prefix_purge_holds_against_a_fill_in_flight() {
-    fill_in_flight_during_a_purge("/img/*").await;
+    fill_in_flight_during_a_purge(|h| paths(h, "/img/*")).await;
+}
+
+/// The fill's tags are not known before the origin answers: any tag purge
+/// of the token holds it back.
+#[tokio::test]
+async fn a_tag_purge_holds_against_a_fill_in_flight() {
+    fill_in_flight_during_a_purge(|_| serde_json::json!({"token": "demo", "scope": "tag", "tags": ["products"]})).await;
 }
 
 #[tokio::test]

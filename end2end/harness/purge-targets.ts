@@ -128,12 +128,27 @@ export class PurgeTargets {
       if (action === 'modes' && req.method === 'GET') return { status: 200, json: Object.fromEntries(this.modes) };
       return { status: 404, json: { error: `unknown control ${req.method} ${url.pathname}` } };
     }
+    // The console's "Check now": an edge's lookup (POST /_lookup beside its
+    // purge path) holds the variant for 42 s; a Varnish node's cache-only
+    // probe (X-Imgflush-Probe) does not hold it.
+    if (url.pathname === '/_lookup' && req.method === 'POST') {
+      return { status: 200, json: { cached: true, age: 42, ttl: 100, stale: false, tags: ['products'] } };
+    }
+    if (req.headers['x-imgflush-probe'] === '1') return { status: 404, json: { cached: false } };
     const m = /^\/t\/([^/]+)\/?$/.exec(url.pathname);
     if (!m) return { status: 404, json: { error: 'no such target' } };
     const target = decodeURIComponent(m[1]);
     this.requests.push({ target, method: req.method, headers: req.headers, body: req.body, at: new Date().toISOString() });
     if ((this.modes.get(target) ?? 'ok') === 'fail') return { status: 500, text: `simulated failure of ${target}` };
-    // An edge answers with how many objects it removed; the others just need a 2xx.
+    // An edge answers with how many objects it removed (a dry run: would
+    // remove, 1,204 objects of 83 MB); the others just need a 2xx.
+    let dryRun = false;
+    try {
+      dryRun = JSON.parse(req.body || '{}').dry_run === true;
+    } catch {
+      dryRun = false;
+    }
+    if (dryRun) return { status: 200, json: { removed: 1204, bytes: 83 * 1024 * 1024 } };
     return { status: 200, json: { removed: 1 } };
   }
 }

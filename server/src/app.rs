@@ -205,15 +205,23 @@ impl App {
     }
 }
 
-/// Deletes invalidations past their project's retention, at start and then hourly.
+/// Deletes invalidations past their project's retention, at start and then
+/// hourly; cancels requests awaiting approval past their window every minute.
 async fn prune_periodically(services: Services, stop: CancellationToken) {
+    let mut minutes = 0u32;
     loop {
-        if let Err(e) = services.invalidations.prune_expired(imgflush::backend::now_ms()).await {
-            tracing::warn!(error = %e, "pruning old invalidations failed; trying again in an hour");
+        if minutes.is_multiple_of(60) {
+            if let Err(e) = services.invalidations.prune_expired(imgflush::backend::now_ms()).await {
+                tracing::warn!(error = %e, "pruning old invalidations failed; trying again in an hour");
+            }
         }
+        if let Err(e) = services.invalidations.expire_approvals(imgflush::backend::now_ms()).await {
+            tracing::warn!(error = %e, "expiring requests awaiting approval failed; trying again in a minute");
+        }
+        minutes = minutes.wrapping_add(1);
         tokio::select! {
             _ = stop.cancelled() => return,
-            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            _ = tokio::time::sleep(Duration::from_secs(60)) => {}
         }
     }
 }

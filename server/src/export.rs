@@ -64,7 +64,9 @@ fn refusal(e: ServiceError) -> Response {
             (StatusCode::BAD_REQUEST, msg.join("\n")).into_response()
         }
         ServiceError::NotFound => (StatusCode::NOT_FOUND, "Not found.").into_response(),
-        ServiceError::Forbidden(_) => (StatusCode::FORBIDDEN, "Your role does not allow this.").into_response(),
+        ServiceError::Forbidden(_) | ServiceError::OutsideKeyLimits(_) => {
+            (StatusCode::FORBIDDEN, "Your role does not allow this.").into_response()
+        }
         ServiceError::Unavailable => crate::security::unavailable(),
         other => {
             tracing::error!(error = %other, "CSV export failed");
@@ -73,10 +75,11 @@ fn refusal(e: ServiceError) -> Response {
     }
 }
 
+/// `paths` holds the tags of a scope `tag` invalidation.
 const HEADER: &str = "invalidation_id,status,scope,submitted_at,submitted_by,attempt,finished_at,paths,error\r\n";
 
 /// RFC 4180 CSV. A field a spreadsheet would read as a formula gets a
-/// leading `'` (paths start with `/`, so only names and errors can), and a
+/// leading `'` (paths start with `/`; tags, names and errors may not), and a
 /// field with a `;` or a tab is quoted too: spreadsheets in some locales
 /// split on those, and `/h/a;=HYPERLINK(…)` would become a formula cell.
 pub fn csv(rows: &[Invalidation]) -> String {

@@ -62,6 +62,8 @@ pub async fn edge_projects(State(s): State<EdgeSettingsState>, headers: HeaderMa
 /// A project as the edges read it.
 pub fn edge_settings(p: Project) -> edge::ProjectSettings {
     let mut s = edge::ProjectSettings::new(p.token);
+    s.tag_sources = p.edge.tag_sources();
+    s.tag_rules = p.edge.tag_rules.clone();
     s.allowed_origin_hosts = p.origin_hosts;
     s.origin_scheme = match p.edge.origin_scheme {
         OriginScheme::Https => edge::OriginScheme::Https,

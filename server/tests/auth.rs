@@ -138,6 +138,9 @@ db_test!(another_projects_data_answers_not_found, |t: TestApp| async move {
                 scope: imgflush::domain::Scope::Original,
                 paths: imgflush::backend::invalidations::PathsInput::List(vec!["/secret.jpg".into()]),
                 max_paths: 10,
+                field: "urls",
+                confirmed: false,
+                not_before_ms: None,
                 idempotency_key: None,
             },
         )

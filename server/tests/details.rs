@@ -54,6 +54,9 @@ db_test!(a_failed_target_is_named_with_its_status_and_next_step, |t: TestApp| as
         scope: Scope::Original,
         paths: PathsInput::List(vec!["/a.jpg".into()]),
         max_paths: 15,
+        field: "urls",
+        confirmed: false,
+        not_before_ms: None,
         idempotency_key: None,
     };
     let inv = t.app.services.invalidations.submit(&editor, sub).await.unwrap().invalidation;

@@ -48,6 +48,9 @@ async fn submit(t: &TestApp, actor: &Actor, paths: &[&str]) -> Invalidation {
         scope: Scope::Original,
         paths: PathsInput::List(paths.iter().map(|p| p.to_string()).collect()),
         max_paths: 15,
+        field: "urls",
+        confirmed: false,
+        not_before_ms: None,
         idempotency_key: None,
     };
     t.app.services.invalidations.submit(actor, sub).await.unwrap().invalidation

@@ -122,6 +122,8 @@ fn new_invalidation(project_id: i64, user_id: i64, path: &str) -> NewInvalidatio
             action: "invalidation.submitted",
             detail: format!("{id}: {path}"),
         },
+        not_before_ms: None,
+        approve_by_ms: None,
         lease: None,
     }
 }

@@ -73,6 +73,9 @@ async fn submit(t: &TestApp, actor: &Actor) -> Invalidation {
         scope: Scope::Original,
         paths: PathsInput::List(vec!["/a.jpg".into()]),
         max_paths: 15,
+        field: "urls",
+        confirmed: false,
+        not_before_ms: None,
         idempotency_key: None,
     };
     t.app.services.invalidations.submit(actor, sub).await.unwrap().invalidation

@@ -138,3 +138,76 @@ async fn sqlite_rebuilds_targets_keeping_rows_and_triggers() {
     let id: i64 = sqlx::query_scalar("SELECT id FROM targets WHERE name = 'cf'").fetch_one(&pool).await.unwrap();
     assert_eq!(id, 4, "AUTOINCREMENT: the removed target's ID is never reused");
 }
+
+/// The migration files of `dialect` named below (`true`) or from (`false`) `name`.
+fn migration_files(dialect: &str, name: &str, below: bool) -> Vec<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations").join(dialect);
+    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    files.retain(|p| (p.file_name().unwrap().to_str().unwrap() < name) == below);
+    files
+}
+
+const EVENT: &str =
+    "INSERT INTO invalidation_events (invalidation_id, status, attempt, at_ms) VALUES ($1, 'DONE', 1, 0)";
+const SCOPES: &str = "SELECT scope FROM invalidations ORDER BY scope";
+
+/// Migration 0019 lets `scope` be `tag`: invalidations stored before keep
+/// their scope and their history (nothing cascades), anything else is still
+/// refused.
+#[tokio::test]
+async fn sqlite_tag_scope_keeps_invalidations_and_their_history() {
+    let db = TestDb::create(Db::Sqlite).await.unwrap();
+    let opts: sqlx::sqlite::SqliteConnectOptions =
+        db.url.parse::<sqlx::sqlite::SqliteConnectOptions>().unwrap().create_if_missing(true).foreign_keys(true);
+    let pool = sqlx::SqlitePool::connect_with(opts).await.unwrap();
+    for f in migration_files("sqlite", "0019", true) {
+        sqlx::raw_sql(&std::fs::read_to_string(f).unwrap()).execute(&pool).await.unwrap();
+    }
+    sqlx::query(PROJECT).execute(&pool).await.unwrap();
+    let (a, b) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+    sqlx::query(INVALIDATION).bind(a).bind(PATHS_JSON).execute(&pool).await.unwrap();
+    sqlx::query(&INVALIDATION.replace("'original'", "'all'")).bind(b).bind("[]").execute(&pool).await.unwrap();
+    sqlx::query(EVENT).bind(a).execute(&pool).await.unwrap();
+    let tag = INVALIDATION.replace("'original'", "'tag'");
+    assert!(sqlx::query(&tag).bind(uuid::Uuid::now_v7()).bind("[]").execute(&pool).await.is_err());
+    let mut tx = pool.begin().await.unwrap();
+    for f in migration_files("sqlite", "0019", false) {
+        sqlx::raw_sql(&std::fs::read_to_string(f).unwrap()).execute(&mut *tx).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    sqlx::query(&tag).bind(uuid::Uuid::now_v7()).bind(r#"["products"]"#).execute(&pool).await.unwrap();
+    let scopes: Vec<String> = sqlx::query_scalar(SCOPES).fetch_all(&pool).await.unwrap();
+    assert_eq!(scopes, ["all", "original", "tag"]);
+    let events: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM invalidation_events").fetch_one(&pool).await.unwrap();
+    assert_eq!(events, 1, "the history is kept");
+    let bad = INVALIDATION.replace("'original'", "'everything'");
+    assert!(sqlx::query(&bad).bind(uuid::Uuid::now_v7()).bind("[]").execute(&pool).await.is_err());
+    let check: String =
+        sqlx::query_scalar("PRAGMA foreign_key_check").fetch_optional(&pool).await.unwrap().unwrap_or_default();
+    assert_eq!(check, "");
+}
+
+#[tokio::test]
+async fn postgres_tag_scope_keeps_invalidations() {
+    let Some(db) = TestDb::create(Db::Postgres).await else {
+        eprintln!("TEST_DATABASE_URL not set: skipped");
+        return;
+    };
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    for f in migration_files("postgres", "0019", true) {
+        sqlx::raw_sql(&std::fs::read_to_string(f).unwrap()).execute(&pool).await.unwrap();
+    }
+    sqlx::query(PROJECT).execute(&pool).await.unwrap();
+    sqlx::query(INVALIDATION).bind(uuid::Uuid::now_v7()).bind(PATHS_JSON).execute(&pool).await.unwrap();
+    for f in migration_files("postgres", "0019", false) {
+        sqlx::raw_sql(&std::fs::read_to_string(f).unwrap()).execute(&pool).await.unwrap();
+    }
+    let tag = INVALIDATION.replace("'original'", "'tag'");
+    sqlx::query(&tag).bind(uuid::Uuid::now_v7()).bind(r#"["products"]"#).execute(&pool).await.unwrap();
+    let scopes: Vec<String> = sqlx::query_scalar(SCOPES).fetch_all(&pool).await.unwrap();
+    assert_eq!(scopes, ["original", "tag"]);
+    let bad = INVALIDATION.replace("'original'", "'everything'");
+    assert!(sqlx::query(&bad).bind(uuid::Uuid::now_v7()).bind("[]").execute(&pool).await.is_err());
+    pool.close().await;
+}

@@ -47,6 +47,9 @@ async fn submit(t: &TestApp, actor: &Actor, paths: &[&str]) -> Invalidation {
         scope: Scope::Original,
         paths: PathsInput::List(paths.iter().map(|p| p.to_string()).collect()),
         max_paths: 15,
+        field: "urls",
+        confirmed: false,
+        not_before_ms: None,
         idempotency_key: None,
     };
     t.app.services.invalidations.submit(actor, sub).await.unwrap().invalidation
@@ -255,6 +258,9 @@ db_test!(three_hundred_concurrent_submits_all_done_none_claimed_twice, |t: TestA
                 scope: Scope::Original,
                 paths: PathsInput::List(vec![path]),
                 max_paths: 15,
+                field: "urls",
+                confirmed: false,
+                not_before_ms: None,
                 idempotency_key: None,
             };
             service.submit(&actor, sub).await.unwrap().invalidation.id

@@ -93,6 +93,9 @@ db_test!(the_overview_counts_invalidations_and_errors, |t: TestApp| async move {
             scope: Scope::Original,
             paths: PathsInput::List(vec!["/a.jpg".into()]),
             max_paths: 15,
+            field: "urls",
+            confirmed: false,
+            not_before_ms: None,
             idempotency_key: None,
         };
         t.app.services.invalidations.submit(&actor, sub).await.unwrap();

@@ -20,7 +20,7 @@ use imgflush::backend::targets::TargetInput;
 use imgflush::backend::vault::{self, Vault};
 use imgflush::backend::worker::WorkerConfig;
 use imgflush::backend::{Actor, ServiceError};
-use imgflush::domain::cache_key::{path_key, token_key};
+use imgflush::domain::cache_key::{path_key, tag_key, token_key};
 use imgflush::domain::{InvalidationId, Role, Scope, Status};
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
@@ -72,7 +72,15 @@ async fn admin(t: &TestApp) -> Actor {
 async fn submit(t: &TestApp, scope: Scope, paths: &[&str]) -> InvalidationId {
     let editor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
     let paths = PathsInput::List(paths.iter().map(|p| p.to_string()).collect());
-    let sub = Submission { scope, paths, max_paths: 15, idempotency_key: None };
+    let sub = Submission {
+        scope,
+        paths,
+        max_paths: 15,
+        field: "urls",
+        confirmed: false,
+        not_before_ms: None,
+        idempotency_key: None,
+    };
     t.app.services.invalidations.submit(&editor, sub).await.unwrap().invalidation.id
 }
 
@@ -183,6 +191,19 @@ db_test_cfg!(
         let sent = bodies(&fastly.requests().await, "/service/SU1Z0isxPaozGVKXdv0eY/purge");
         assert_eq!(sent.last().unwrap(), &json!({ "surrogate_keys": [token_key("demo")] }));
         assert!(fastly.requests().await.iter().all(|r| r["path"] != "/service/SU1Z0isxPaozGVKXdv0eY/purge_all"));
+
+        // Scope Tag: each provider purges the tags' project keys by its own contract.
+        let id = submit(&t, Scope::Tag, &["products", "shoes"]).await;
+        assert_eq!(settle(&t, id).await, Status::Done, "{:?}", t.store.target_results(id).await.unwrap());
+        let tags = [tag_key("demo", "products"), tag_key("demo", "shoes")];
+        let sent = bodies(&cf.requests().await, &format!("/client/v4/zones/{ZONE}/purge_cache"));
+        assert_eq!(sent.last().unwrap(), &json!({ "tags": tags }));
+        let sent = bodies(&ak.requests().await, "/ccu/v3/delete/tag/production");
+        assert_eq!(sent.last().unwrap(), &json!({ "objects": tags }));
+        let sent = bodies(&fastly.requests().await, "/service/SU1Z0isxPaozGVKXdv0eY/purge");
+        assert_eq!(sent.last().unwrap(), &json!({ "surrogate_keys": tags }));
+        let sent = bodies(&bunny.requests().await, "/pullzone/12345/purgeCache");
+        assert_eq!(sent[sent.len() - 2..], [json!({ "CacheTag": tags[0] }), json!({ "CacheTag": tags[1] })]);
         stop.cancel();
         worker.await.unwrap();
     }
@@ -280,6 +301,15 @@ db_test_cfg!(cloudfront_finishes_later_and_the_worker_follows_it, with_key, |t: 
     let bad = t.app.services.targets.add(&admin, &input("cloudfront", "bad", aws.url(""), &wrong)).await.unwrap();
     let answer = t.app.services.targets.test(&admin, bad.id).await.unwrap();
     assert!(answer.contains("SignatureDoesNotMatch") && answer.contains("access key was refused"), "{answer}");
+    t.app.services.targets.remove(&admin, bad.id).await.unwrap();
+
+    // CloudFront has no tags: with no edge to list the tagged paths, the
+    // whole project goes (more than asked, never less), and the row says so.
+    let id = submit(&t, Scope::Tag, &["products"]).await;
+    assert_eq!(settle(&t, id).await, Status::Done);
+    let (state, note) = detail(&t, id, "cloudfront").await;
+    assert_eq!(state, TargetState::Ok);
+    assert!(note.starts_with("CloudFront has no tag purge") && note.contains("whole project"), "{note}");
     stop.cancel();
     worker.await.unwrap();
 });

@@ -135,9 +135,9 @@ db_test!(an_api_key_acts_with_its_own_role_in_its_own_project, |t: TestApp| asyn
 db_test!(both_front_doors_parse_alike, |t: TestApp| async move {
     let _ = t;
     // The console's "All" needs its confirmation; the API's does not have one.
-    let e = Submission::from_console("all", None, false).unwrap_err();
+    let e = Submission::from_console("all", None, None, false).unwrap_err();
     assert!(matches!(&e, ServiceError::Invalid(f) if f[0].field == "confirm_all"), "{e:?}");
-    assert!(Submission::from_console("all", Some("/ignored.jpg".into()), true).is_ok());
+    assert!(Submission::from_console("all", Some("/ignored.jpg".into()), None, true).is_ok());
     let e = Submission::from_api("everything", None, None).unwrap_err();
     assert!(matches!(&e, ServiceError::Invalid(f) if f[0].field == "scope"), "{e:?}");
     let bad = |p: ListParams<'static>| match ListQuery::parse(p, 20) {

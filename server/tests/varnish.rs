@@ -17,6 +17,7 @@ use imgflush::backend::now_ms;
 use imgflush::backend::store::{EdgeSettings, NewTarget};
 use imgflush::backend::worker::{Worker, WorkerConfig};
 use imgflush::backend::Actor;
+use imgflush::domain::probe::Probe;
 use imgflush::domain::{InvalidationId, Role, Status, TargetKind};
 use tokio_util::sync::CancellationToken;
 
@@ -220,6 +221,54 @@ async fn prefix_and_all(db: Db) {
     }
 }
 
+/// A tag purge: the origin labels `a.png` `file-a` for both projects; an
+/// invalidation of demo's `file-a` removes demo's `a.png` on both nodes (by
+/// the tag's project key, through the edge's `xkey`), and neither demo's
+/// `b.png` nor project `other`'s `a.png`, which carries the same tag name.
+async fn tag_purge(db: Db) {
+    let Some(s) = Stack::start(db, EdgeSettings::default()).await else { return skipped() };
+    let other = s.t.project("other").await;
+    stack::set_edge(&s.t, &other, s.origin, EdgeSettings::default()).await;
+    let other_url = |node: usize| s.url(node, "other", "a.png", "w=300");
+    for node in 0..2 {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while s.client.get(other_url(node)).send().await.unwrap().status() != 200 {
+            assert!(Instant::now() < deadline, "the edge never learnt about project `other`");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        for file in ["a.png", "b.png"] {
+            s.get(node, file, "w=300").await;
+            assert_eq!(s.get(node, file, "w=300").await.cache, "HIT");
+        }
+        assert_eq!(fetch(&s.client, &other_url(node)).await.cache, "HIT");
+    }
+    let sub = Submission::from_api_with_tags("tag", None, Some(vec!["file-a".into()]), None).unwrap();
+    let id = s.t.app.services.invalidations.submit(&s.actor, sub).await.unwrap().invalidation.id;
+    let detail = s.run(id).await;
+    assert_eq!(detail.invalidation.status, Status::Done, "{detail:?}");
+    for r in detail.targets.iter().filter(|r| r.kind == TargetKind::Varnish) {
+        assert_eq!(r.detail.as_deref(), Some("removed 1 cached objects"), "{}", r.name);
+    }
+    for node in 0..2 {
+        assert_eq!(s.get(node, "a.png", "w=300").await.cache, "MISS", "node {node}: tagged");
+        assert_eq!(s.get(node, "b.png", "w=300").await.cache, "HIT", "node {node}: not tagged");
+        assert_eq!(fetch(&s.client, &other_url(node)).await.cache, "HIT", "node {node}: another project's tag");
+    }
+    // "Check now": each node answers from its cache only.
+    let located =
+        s.t.app.services.projects.locate_url_in(&s.actor, &format!("/demo{}?w=300", s.path("a.png"))).unwrap();
+    let probes = s.t.app.services.targets.probe(&s.actor, &located).await.unwrap();
+    for p in probes.iter().filter(|p| p.kind == TargetKind::Varnish) {
+        assert!(matches!(p.state, Probe::Cached { stale: false, .. }), "{p:?}");
+    }
+    let unseen = s.t.app.services.projects.locate_url_in(&s.actor, &format!("/demo{}?w=7", s.path("a.png"))).unwrap();
+    let probes = s.t.app.services.targets.probe(&s.actor, &unseen).await.unwrap();
+    for p in probes.iter().filter(|p| p.kind == TargetKind::Varnish) {
+        assert_eq!(p.state, Probe::NotCached, "{p:?}");
+    }
+    assert_eq!(s.get(0, "a.png", "w=7").await.cache, "MISS", "the probe filled nothing");
+}
+
 /// Soft purge: after DONE the first request is the stale copy, served at
 /// once although the origin takes a second; the node refetches in the
 /// background, and once that fetch is done the next answer is fresh.
@@ -363,6 +412,7 @@ macro_rules! both {
 
 both!(path_purge);
 both!(prefix_and_all);
+both!(tag_purge);
 both!(soft_purge);
 both!(stopped_node_then_retry);
 both!(fill_in_flight_path);

@@ -20,6 +20,8 @@ const READS: &[&str] = &[
     "invalidation_detail",
     "invalidation_form",
     "locate_invalidation",
+    // "Is this URL fresh?": reads, and Check now asks the caches from their index only.
+    "lookup_url",
     "list_keys",
     "list_members",
     "projects_overview",

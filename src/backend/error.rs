@@ -10,6 +10,10 @@ pub enum ServiceError {
     Invalid(Vec<FieldError>),
     #[error("your role ({0}) does not allow this")]
     Forbidden(Role),
+    /// An API key limited to path prefixes, tags or scopes asked for more:
+    /// the first path or tag outside its limits, named.
+    #[error("{0}")]
+    OutsideKeyLimits(String),
     #[error("not found")]
     NotFound,
     #[error("{0}")]

@@ -5,17 +5,19 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::text::{excerpt, trim_input};
 
-/// What an invalidation flushes: only the stored original, or the original
-/// and every resized variant derived from it.
+/// What an invalidation flushes: the listed paths (`Original`, the anchor's
+/// name for it), the project's whole token (`All`), or every object
+/// carrying one of the listed cache tags (`Tag`; not in the anchor's API).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Scope {
     Original,
     All,
+    Tag,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 2] = [Self::Original, Self::All];
+    pub const ALL: [Scope; 3] = [Self::Original, Self::All, Self::Tag];
 
     /// Accepts `original` / `all` in any letter case.
     pub fn parse(value: &str) -> Result<Scope, UnknownScope> {
@@ -30,6 +32,7 @@ impl Scope {
         match self {
             Self::Original => "original",
             Self::All => "all",
+            Self::Tag => "tag",
         }
     }
 
@@ -37,6 +40,7 @@ impl Scope {
         match self {
             Self::Original => "Original",
             Self::All => "All",
+            Self::Tag => "Tag",
         }
     }
 }
@@ -55,7 +59,7 @@ impl FromStr for Scope {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown scope {:?}; use \"original\" or \"all\"", excerpt(.value))]
+#[error("unknown scope {:?}; use \"original\", \"all\" or \"tag\"", excerpt(.value))]
 pub struct UnknownScope {
     pub value: String,
 }
@@ -85,6 +89,6 @@ mod tests {
     #[test]
     fn unknown_scope_names_valid_values() {
         let e = Scope::parse("everything").unwrap_err();
-        assert_eq!(e.to_string(), "unknown scope \"everything\"; use \"original\" or \"all\"");
+        assert_eq!(e.to_string(), "unknown scope \"everything\"; use \"original\", \"all\" or \"tag\"");
     }
 }

@@ -8,6 +8,11 @@ use crate::domain::text::{excerpt, trim_input};
 /// Lifecycle of an invalidation, serialised as the public API code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Status {
+    /// Scope All under the project's two-person rule: stored, waiting for
+    /// another admin's approval (not one of the anchor's statuses: its API
+    /// reports it as `RECEIVED`).
+    #[serde(rename = "AWAITING_APPROVAL")]
+    AwaitingApproval,
     #[serde(rename = "RECEIVED")]
     Received,
     #[serde(rename = "PREPARING")]
@@ -29,7 +34,8 @@ pub enum Status {
 
 impl Status {
     /// In lifecycle order.
-    pub const ALL: [Status; 8] = [
+    pub const ALL: [Status; 9] = [
+        Self::AwaitingApproval,
         Self::Received,
         Self::Preparing,
         Self::FlushingResizingServers,
@@ -42,6 +48,7 @@ impl Status {
 
     pub fn code(&self) -> &'static str {
         match self {
+            Self::AwaitingApproval => "AWAITING_APPROVAL",
             Self::Received => "RECEIVED",
             Self::Preparing => "PREPARING",
             Self::FlushingResizingServers => "FLUSHINGCLOUDIMAGESERVER",
@@ -57,6 +64,7 @@ impl Status {
     /// search for it verbatim.
     pub fn label(&self) -> &'static str {
         match self {
+            Self::AwaitingApproval => "Awaiting approval",
             Self::Received => "Received",
             Self::Preparing => "Preparing",
             Self::FlushingResizingServers => "Flushing resizing servers",
@@ -81,9 +89,18 @@ impl Status {
         matches!(self, Self::Done | Self::ErrorCdnNode | Self::Error | Self::Cancelled)
     }
 
-    /// Only a queued invalidation can be cancelled (and only before a worker claims it).
+    /// Only a queued invalidation can be cancelled (and only before a worker
+    /// claims it), or one still awaiting approval.
     pub fn allows_cancel(&self) -> bool {
-        matches!(self, Self::Received)
+        matches!(self, Self::Received | Self::AwaitingApproval)
+    }
+
+    /// The status the anchor's API reports (it has no approval step).
+    pub fn anchor(&self) -> Status {
+        match self {
+            Self::AwaitingApproval => Self::Received,
+            s => *s,
+        }
     }
 
     pub fn is_error(&self) -> bool {
@@ -100,6 +117,7 @@ impl Status {
 
     pub fn css_class(&self) -> &'static str {
         match self {
+            Self::AwaitingApproval => "badge badge-approval",
             Self::Received => "badge badge-received",
             Self::Preparing | Self::FlushingResizingServers | Self::FlushingCdnServers => "badge badge-progress",
             Self::Done => "badge badge-done",
@@ -162,7 +180,7 @@ mod tests {
         let e = Status::parse("FINISHED").unwrap_err();
         assert_eq!(e.value, "FINISHED");
         let msg = e.to_string();
-        assert!(msg.starts_with("unknown status \"FINISHED\"; use one of RECEIVED, "), "{msg}");
+        assert!(msg.starts_with("unknown status \"FINISHED\"; use one of AWAITING_APPROVAL, RECEIVED, "), "{msg}");
         assert!(msg.ends_with("ERROR_CDN_NODE, ERROR, CANCELLED"), "{msg}");
         assert!(serde_json::from_str::<Status>("\"FINISHED\"").is_err());
     }
@@ -173,7 +191,7 @@ mod tests {
         let finals: Vec<_> = Status::ALL.into_iter().filter(Status::is_final).collect();
         assert_eq!(finals, [Done, ErrorCdnNode, Error, Cancelled]);
         let cancel: Vec<_> = Status::ALL.into_iter().filter(Status::allows_cancel).collect();
-        assert_eq!(cancel, [Received]);
+        assert_eq!(cancel, [AwaitingApproval, Received]);
         let errors: Vec<_> = Status::ALL.into_iter().filter(Status::is_error).collect();
         assert_eq!(errors, [ErrorCdnNode, Error]);
         let retry: Vec<_> = Status::ALL.into_iter().filter(Status::allows_retry).collect();
@@ -181,6 +199,11 @@ mod tests {
         let busy: Vec<_> = Status::ALL.into_iter().filter(Status::is_in_progress).collect();
         assert_eq!(busy, [Preparing, FlushingResizingServers, FlushingCdnServers]);
         assert!(!Received.is_final() && !Received.is_in_progress());
+        assert!(!AwaitingApproval.is_final() && !AwaitingApproval.is_in_progress());
+        // The anchor's API has no approval step.
+        assert_eq!(AwaitingApproval.anchor(), Received);
+        assert_eq!(Done.anchor(), Done);
+        assert_eq!(AwaitingApproval.label(), "Awaiting approval");
     }
 
     #[test]

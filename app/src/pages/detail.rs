@@ -5,7 +5,7 @@ use leptos_router::hooks::use_params_map;
 use crate::components::{or_error, CopyButton, ErrorNotice, Layout, LocalTime, StatusBadge};
 use crate::model::DetailView;
 use crate::pages::token_param;
-use crate::serverfns::{invalidation_detail, CancelInvalidation, RetryInvalidation};
+use crate::serverfns::{invalidation_detail, CancelInvalidation, DecideApproval, RetryInvalidation};
 
 /// One Invalidation ID: status history, per-target results, errors.
 #[component]
@@ -29,10 +29,20 @@ fn DetailBody(token: String, id: String) -> impl IntoView {
     crate::platform::island_ready();
     let retry = ServerAction::<RetryInvalidation>::new();
     let cancel = ServerAction::<CancelInvalidation>::new();
+    let decide = ServerAction::<DecideApproval>::new();
     let refresh = RwSignal::new(0u32);
 
     let detail = Resource::new(
-        move || (token.get(), id.get(), refresh.get(), retry.version().get(), cancel.version().get()),
+        move || {
+            (
+                token.get(),
+                id.get(),
+                refresh.get(),
+                retry.version().get(),
+                cancel.version().get(),
+                decide.version().get(),
+            )
+        },
         |(token, id, ..)| invalidation_detail(token, id),
     );
     // Live: this invalidation's status changes reload the details in place
@@ -61,9 +71,10 @@ fn DetailBody(token: String, id: String) -> impl IntoView {
         </form>
         {move || retry.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
         {move || cancel.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
+        {move || decide.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
-                or_error(detail.await, move |d| view! { <Detail d=d token=token retry=retry cancel=cancel /> })
+                or_error(detail.await, move |d| view! { <Detail d=d token=token retry=retry cancel=cancel decide=decide /> })
             })}
         </Transition>
     }
@@ -75,8 +86,12 @@ fn Detail(
     token: Signal<String>,
     retry: ServerAction<RetryInvalidation>,
     cancel: ServerAction<CancelInvalidation>,
+    decide: ServerAction<DecideApproval>,
 ) -> impl IntoView {
     let row = d.row.clone();
+    let awaiting = row.status == imgflush::domain::Status::AwaitingApproval;
+    let can_decide = awaiting && d.role.can_manage();
+    let (approve_id, reject_id) = (row.id.clone(), row.id.clone());
     let show_cancel = d.role.can_submit() && row.status.allows_cancel();
     let cancel_id = row.id.clone();
     let copy_href = d.role.can_submit().then(|| format!("/p/{}/invalidation?copy={}", d.token, row.id));
@@ -90,6 +105,7 @@ fn Detail(
             <dt>"Scope"</dt><dd>{row.scope.label()}</dd>
             <dt>"Submitted"</dt><dd><LocalTime at=row.created /> " by " {row.submitted_by.clone()}</dd>
             <dt>"Attempt"</dt><dd>{row.attempt}</dd>
+            {row.not_before.map(|at| view! { <dt>"Scheduled for"</dt><dd data-testid="scheduled-for"><LocalTime at=at /></dd> })}
             {d.finished.map(|f| view! { <dt>"Finished"</dt><dd><LocalTime at=f /></dd> })}
             <dt>"Invalidation ID"</dt><dd><code>{row.id.clone()}</code> " " <CopyButton text=row.id.clone() label="Copy Invalidation ID" /></dd>
             <dt>"Permalink"</dt><dd><a href=permalink.clone() data-testid="permalink">{permalink.clone()}</a></dd>
@@ -107,6 +123,28 @@ fn Detail(
                 <button type="submit" class="retry">"Retry"</button>
             </ActionForm>
         })}
+        {awaiting.then(|| view! {
+            <p class="notice" data-testid="awaiting-approval">
+                "Scope All waits for another admin of this project to approve it (the two-person rule); "
+                "nothing is purged until then, and it is cancelled if nobody approves it in time."
+            </p>
+        })}
+        {can_decide.then(|| view! {
+            <div class="buttons">
+                <ActionForm action=decide>
+                    <input type="hidden" name="project" value=token />
+                    <input type="hidden" name="id" value=approve_id.clone() />
+                    <input type="hidden" name="decision" value="approve" />
+                    <button type="submit" class="primary">"Approve"</button>
+                </ActionForm>
+                <ActionForm action=decide>
+                    <input type="hidden" name="project" value=token />
+                    <input type="hidden" name="id" value=reject_id.clone() />
+                    <input type="hidden" name="decision" value="reject" />
+                    <button type="submit" class="danger">"Reject"</button>
+                </ActionForm>
+            </div>
+        })}
         {show_cancel.then(|| view! {
             <ActionForm action=cancel>
                 <input type="hidden" name="project" value=token />
@@ -115,8 +153,13 @@ fn Detail(
             </ActionForm>
         })}
         {copy_href.map(|href| view! { <p><a href=href data-testid="copy-to-new">"Copy to new"</a> " — a new invalidation with the same scope and paths"</p> })}
-        <h2>"Paths"</h2>
-        {if row.paths.is_empty() {
+        <h2>{if row.scope == imgflush::domain::Scope::Tag { "Tags" } else { "Paths" }}</h2>
+        {if row.scope == imgflush::domain::Scope::Tag {
+            view! {
+                <ul class="paths" data-testid="tags">{row.paths.into_iter().map(|p| view! { <li><code>{p}</code></li> }).collect_view()}</ul>
+                <p class="muted">"Every object carrying one of these tags: edges and Varnish nodes purge by the tag's key, as do Cloudflare, Fastly, Akamai and Bunny. CloudFront has no tag purge: it is sent the paths the edges reported for the tags (see its detail below)."</p>
+            }.into_any()
+        } else if row.paths.is_empty() {
             view! { <p>"Scope All: every cached object of the token."</p> }.into_any()
         } else {
             view! { <ul class="paths">{row.paths.into_iter().map(|p| view! { <li><code>{p}</code></li> }).collect_view()}</ul> }.into_any()

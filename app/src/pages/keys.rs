@@ -47,6 +47,20 @@ fn KeysBody(token: String) -> impl IntoView {
                         <option value="support">"Support — read-only"</option>
                     </select>
                 </label>
+                <details class="limits">
+                    <summary>"Limit what it may purge (optional)"</summary>
+                    <label>"Only paths under (one per line, a trailing * for a prefix) "
+                        <textarea name="limit_prefixes" rows="2" placeholder="/img.example.com/blog/*"></textarea>
+                    </label>
+                    <label>"Only these tags (space separated) " <input name="limit_tags" placeholder="products" /></label>
+                    <fieldset>
+                        <legend>"Only these scopes (none ticked: any its limits allow)"</legend>
+                        <label><input type="checkbox" name="scope_original" value="on" />" Original"</label>
+                        <label><input type="checkbox" name="scope_tag" value="on" />" Tag"</label>
+                        <label><input type="checkbox" name="scope_all" value="on" />" All"</label>
+                    </fieldset>
+                    <p class="muted">"A key limited to paths or tags may purge only within them, never scope All; anything outside is refused (403) naming the first path or tag outside."</p>
+                </details>
                 <button type="submit" class="primary">"Create key"</button>
             </ActionForm>
         </section>
@@ -75,7 +89,7 @@ fn KeyTable(k: KeysView, token: Signal<String>, revoke: ServerAction<RevokeKey>)
     }
     view! {
         <table class="keys" data-testid="keys">
-            <thead><tr><th>"Name"</th><th>"Prefix"</th><th>"Role"</th><th>"Created"</th><th>"Last used"</th><th>"State"</th><th></th></tr></thead>
+            <thead><tr><th>"Name"</th><th>"Prefix"</th><th>"Role"</th><th>"May purge"</th><th>"Created"</th><th>"Last used"</th><th>"State"</th><th></th></tr></thead>
             <tbody>
                 {k.keys.into_iter().map(|key| {
                     let live = key.revoked.is_none();
@@ -85,6 +99,7 @@ fn KeyTable(k: KeysView, token: Signal<String>, revoke: ServerAction<RevokeKey>)
                             <td>{key.name}</td>
                             <td><code>{format!("imf_{}_…", key.prefix)}</code></td>
                             <td>{key.role.label()}</td>
+                            <td data-testid="key-limits">{if key.limits.is_empty() { "anything".to_owned() } else { key.limits.describe() }}</td>
                             <td><LocalTime at=key.created /></td>
                             <td>{match key.last_used { Some(t) => view! { <LocalTime at=t /> }.into_any(), None => "never".into_any() }}</td>
                             <td>{if live { "active" } else { "revoked" }}</td>

@@ -144,6 +144,10 @@ fn Settings(
             <dt>"Enlarge images"</dt><dd>{if s.no_upscale { "no" } else { "yes" }}</dd>
             <dt>"Soft purge on CDN nodes"</dt><dd>{yes_no(s.soft_purge)}</dd>
             <dt>"Verify purges"</dt><dd>{yes_no(s.verify)}</dd>
+            <dt>"Cache tags read from"</dt><dd data-testid="tag-sources">{if s.tag_sources.is_empty() { "no origin header".to_owned() } else { s.tag_sources.clone() }}</dd>
+            <dt>"Tag rules"</dt><dd data-testid="tag-rules">{match s.tag_rules.lines().count() { 0 => "none".to_owned(), 1 => s.tag_rules.clone(), n => format!("{n} rules") }}</dd>
+            <dt>"Scope All needs a second admin"</dt><dd data-testid="approval">{if s.approval_for_all { format!("yes, within {} h", s.approval_hours) } else { "no".to_owned() }}</dd>
+            <dt>"Confirm purges above"</dt><dd data-testid="confirm-above">{confirm_above(s.confirm_above_objects, s.confirm_above_mb)}</dd>
             <dt>"Invalidation log kept for"</dt><dd data-testid="retention">{format!("{} days", s.retention_days)}</dd>
             <dt>"Your role"</dt><dd>{s.role.label()}</dd>
         </dl>
@@ -262,8 +266,40 @@ fn ProjectForm(s: SettingsView, token: Signal<String>, save: ServerAction<SaveSe
                     <label><input type="checkbox" name="soft_purge" value="on" checked=s.soft_purge />" Soft purge: serve stale while refetching"</label>
                     <label><input type="checkbox" name="verify" value="on" checked=s.verify />" Verify purges by requesting each path through each node"</label>
                 </fieldset>
+                <fieldset>
+                    <legend>"Cache tags"</legend>
+                    <label>"Origin headers to read tags from (space separated; empty reads none) "
+                        <input name="tag_sources" placeholder="Surrogate-Key Cache-Tag xkey" value=s.tag_sources />
+                    </label>
+                    <label>"Tag rules: one “path-or-prefix tag” per line "
+                        <textarea name="tag_rules" rows="3" placeholder="/img.example.com/products/* products">{s.tag_rules}</textarea>
+                    </label>
+                </fieldset>
+                <fieldset>
+                    <legend>"Two-person rule"</legend>
+                    <label><input type="checkbox" name="approval_for_all" value="on" checked=s.approval_for_all />" Scope All waits for another admin's approval"</label>
+                    <label>"Cancelled unless approved within (hours, 1–168) " <input name="approval_hours" inputmode="numeric" size="4" value=s.approval_hours /></label>
+                </fieldset>
+                <fieldset>
+                    <legend>"Large purges"</legend>
+                    <p class="muted">"A purge whose preview counts more than this on the edges needs an explicit confirmation (in the API: confirm=true). Empty: no limit."</p>
+                    <div class="row">
+                        <label>"Objects " <input name="confirm_above_objects" inputmode="numeric" size="9" value=s.confirm_above_objects.map(|n| n.to_string()).unwrap_or_default() /></label>
+                        <label>"Megabytes " <input name="confirm_above_mb" inputmode="numeric" size="7" value=s.confirm_above_mb.map(|n| n.to_string()).unwrap_or_default() /></label>
+                    </div>
+                </fieldset>
                 <button type="submit" class="primary">"Save settings"</button>
             </ActionForm>
         </details>
+    }
+}
+
+/// The large-purge thresholds as the summary shows them.
+fn confirm_above(objects: Option<u64>, mb: Option<u64>) -> String {
+    match (objects, mb) {
+        (None, None) => "no limit".to_owned(),
+        (Some(o), None) => format!("{o} objects"),
+        (None, Some(m)) => format!("{m} MB"),
+        (Some(o), Some(m)) => format!("{o} objects or {m} MB"),
     }
 }

@@ -1,3 +1,4 @@
+#![allow(clippy::too_many_arguments)] // a form post: one argument per field
 use leptos::prelude::*;
 
 use crate::error::AppError;
@@ -10,16 +11,40 @@ pub async fn submit_invalidation(
     project: String,
     scope: String,
     urls: Option<String>,
+    tags: Option<String>,
     confirm_all: Option<String>,
+    confirm_large: Option<String>,
+    not_before: Option<String>,
+    tz_offset: Option<String>,
 ) -> Result<String, AppError> {
-    use imgflush::backend::invalidations::Submission;
+    use imgflush::backend::invalidations::{parse_local_not_before, Submission};
 
     let (services, actor) = super::writer(&project).await?;
-    let sub = Submission::from_console(&scope, urls, confirm_all.is_some())?;
+    let at = parse_local_not_before(not_before.as_deref(), tz_offset.as_deref())?;
+    let sub = Submission::from_console(&scope, urls, tags, confirm_all.is_some())?
+        .confirmed(confirm_large.is_some())
+        .not_before(at);
     let created = services.invalidations.submit(&actor, sub).await?;
     let id = created.invalidation.id.to_string();
     leptos_axum::redirect(&format!("/p/{project}/invalidation?created={id}"));
     Ok(id)
+}
+
+/// What the purge as typed would remove on each target (the dry run):
+/// nothing is stored or purged.
+#[server(prefix = "/sfn", endpoint = "preview_invalidation", output = crate::codec::Json)]
+pub async fn preview_invalidation(
+    project: String,
+    scope: String,
+    urls: Option<String>,
+    tags: Option<String>,
+) -> Result<imgflush::domain::preview::Preview, AppError> {
+    use imgflush::backend::invalidations::Submission;
+
+    let (services, actor) = super::writer(&project).await?;
+    // A preview of All needs no confirmation: it removes nothing.
+    let sub = Submission::from_console(&scope, urls, tags, true)?;
+    Ok(services.invalidations.preview(&actor, &sub).await?)
 }
 
 #[server(prefix = "/sfn", endpoint = "list_invalidations", output = crate::codec::Json)]
@@ -75,7 +100,10 @@ pub async fn invalidation_form(project: String, copy: Option<String>) -> Result<
         Some(Ok(id)) => services.invalidations.get(&actor, id).await.ok().map(|i| (i.scope, i.paths)),
         _ => None,
     };
-    Ok(FormStart { role: actor.role, initial })
+    let edge = &actor.project.edge;
+    let confirm_above = (edge.confirm_above_objects.is_some() || edge.confirm_above_bytes.is_some())
+        .then(|| (edge.confirm_above_objects, edge.confirm_above_bytes.map(|b| b >> 20)));
+    Ok(FormStart { role: actor.role, initial, confirm_above })
 }
 
 #[server(prefix = "/sfn", endpoint = "retry_invalidation", output = crate::codec::Json)]
@@ -100,6 +128,23 @@ pub async fn locate_invalidation(q: String) -> Result<String, AppError> {
     let id = InvalidationId::find_in(&q).ok_or_else(|| crate::ssr::answered(AppError::NotFound))?;
     let actor = services()?.projects.locate_invalidation(&user, id).await?;
     Ok(format!("/p/{}/invalidation/{id}", actor.project.token))
+}
+
+/// The two-person rule: another admin approves (`decision=approve`) or
+/// rejects a scope All request awaiting approval.
+#[server(prefix = "/sfn", endpoint = "decide_approval", output = crate::codec::Json)]
+pub async fn decide_approval(project: String, id: String, decision: String) -> Result<(), AppError> {
+    use imgflush::domain::InvalidationId;
+
+    let (services, actor) = super::writer(&project).await?;
+    let id = InvalidationId::parse(&id).map_err(|_| crate::ssr::answered(AppError::NotFound))?;
+    let approved = match decision.as_str() {
+        "approve" => true,
+        "reject" => false,
+        _ => return Err(AppError::from(imgflush::backend::ServiceError::field("decision", "approve or reject"))),
+    };
+    services.invalidations.decide(&actor, id, approved).await?;
+    Ok(())
 }
 
 /// Cancels a `RECEIVED` invalidation no worker has claimed (409 afterwards).

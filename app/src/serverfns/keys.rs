@@ -1,3 +1,4 @@
+#![allow(clippy::too_many_arguments)] // a form post: one argument per field
 use leptos::prelude::*;
 
 use crate::error::AppError;
@@ -10,10 +11,34 @@ pub async fn list_keys(project: String) -> Result<KeysView, AppError> {
     Ok(KeysView { keys: keys.into_iter().map(Into::into).collect(), role: actor.role })
 }
 
+/// Creates a key (admins), optionally limited to path prefixes, tags and
+/// scopes (a checkbox per scope; none ticked: any).
 #[server(prefix = "/sfn", endpoint = "create_key", output = crate::codec::Json)]
-pub async fn create_key(project: String, name: String, role: String) -> Result<CreatedKey, AppError> {
+pub async fn create_key(
+    project: String,
+    name: String,
+    role: String,
+    limit_prefixes: Option<String>,
+    limit_tags: Option<String>,
+    scope_original: Option<String>,
+    scope_tag: Option<String>,
+    scope_all: Option<String>,
+) -> Result<CreatedKey, AppError> {
+    use imgflush::domain::key_limits::KeyLimits;
+
     let (services, actor) = super::writer(&project).await?;
-    let (key, secret) = services.keys.create(&actor, &name, &role).await?;
+    let scopes: Vec<String> = [("original", scope_original), ("tag", scope_tag), ("all", scope_all)]
+        .into_iter()
+        .filter(|(_, ticked)| ticked.is_some())
+        .map(|(s, _)| s.to_owned())
+        .collect();
+    let limits = KeyLimits::parse(
+        limit_prefixes.as_deref().unwrap_or_default(),
+        limit_tags.as_deref().unwrap_or_default(),
+        &scopes,
+    )
+    .map_err(|e| AppError::from(imgflush::backend::ServiceError::Invalid(e)))?;
+    let (key, secret) = services.keys.create_limited(&actor, &name, &role, limits).await?;
     let created = CreatedKey { name: key.name, secret };
     if let Ok(json) = serde_json::to_string(&created) {
         crate::ssr::flash_for_plain_form("new_key", &json).await;

@@ -12,6 +12,8 @@ pub async fn project_settings(project: String) -> Result<SettingsView, AppError>
     let p = services.projects.settings(&actor).await?;
     let targets = services.targets.list_with_usage(&actor).await?;
     let retention_days = services.projects.retention(&actor).await?;
+    let (tag_sources, tag_rules) =
+        (p.edge.tag_sources().join(" "), imgflush::domain::tag::format_tag_rules(&p.edge.tag_rules));
     Ok(SettingsView {
         retention_days,
         targets: targets
@@ -39,6 +41,12 @@ pub async fn project_settings(project: String) -> Result<SettingsView, AppError>
         no_upscale: p.edge.no_upscale,
         soft_purge: p.edge.soft_purge,
         verify: p.edge.verify,
+        tag_sources,
+        tag_rules,
+        confirm_above_objects: p.edge.confirm_above_objects,
+        confirm_above_mb: p.edge.confirm_above_bytes.map(|b| b >> 20),
+        approval_for_all: p.edge.approval_for_all,
+        approval_hours: p.edge.approval_hours.unwrap_or(imgflush::backend::store::DEFAULT_APPROVAL_HOURS),
         role: actor.role,
     })
 }
@@ -64,6 +72,12 @@ pub async fn save_settings(
     verify: Option<String>,
     allow_private_origins: Option<String>,
     private_origins_allowed: Option<String>,
+    tag_sources: Option<String>,
+    tag_rules: Option<String>,
+    confirm_above_objects: Option<String>,
+    confirm_above_mb: Option<String>,
+    approval_for_all: Option<String>,
+    approval_hours: Option<String>,
 ) -> Result<(), AppError> {
     use imgflush::backend::projects::SettingsInput;
 
@@ -85,6 +99,13 @@ pub async fn save_settings(
         verify: verify.is_some(),
         allow_private_origins: allow_private_origins.is_some(),
         private_origins_allowed: private_origins_allowed.unwrap_or_default(),
+        tag_sources,
+        tag_rules,
+        confirm_above_objects,
+        confirm_above_mb,
+        // The form always posts the hours field; the box arrives only when ticked.
+        approval_for_all: approval_hours.as_ref().map(|_| approval_for_all.is_some()),
+        approval_hours,
     };
     services.projects.update_settings(&actor, &input).await?;
     Ok(())

@@ -13,6 +13,8 @@ use crate::error::AppError;
 
 mod views;
 
+pub use views::lookup_view;
+
 /// The console's session, typed: the only code that knows its keys. It holds
 /// the user's id and the session epoch they signed in under; a password
 /// change or removal bumps the epoch, which ends the session.
@@ -188,7 +190,7 @@ impl From<ServiceError> for AppError {
     fn from(e: ServiceError) -> Self {
         match e {
             ServiceError::Invalid(errors) => answered(AppError::Invalid(errors)),
-            ServiceError::Forbidden(_) => answered(AppError::Forbidden),
+            ServiceError::Forbidden(_) | ServiceError::OutsideKeyLimits(_) => answered(AppError::Forbidden),
             ServiceError::NotFound => answered(AppError::NotFound),
             ServiceError::Conflict(msg) => answered(AppError::Conflict(msg)),
             ServiceError::Unavailable => unavailable(),

@@ -17,6 +17,7 @@ impl From<Invalidation> for LogRow {
             paths: inv.paths,
             submitted_by: inv.submitted_by,
             attempt: inv.attempt,
+            not_before: inv.not_before.map(Into::into),
         }
     }
 }
@@ -82,6 +83,7 @@ impl From<ApiKey> for KeyView {
             created: k.created.into(),
             last_used: k.last_used.map(Into::into),
             revoked: k.revoked.map(Into::into),
+            limits: k.limits,
         }
     }
 }
@@ -96,4 +98,52 @@ impl From<Member> for MemberView {
             invited: m.invited,
         }
     }
+}
+
+/// The lookup of one image URL: the invalidations that covered it (its tags'
+/// too, once an edge said which it carries) and, after *Check now*, what
+/// each target holds.
+pub async fn lookup_view(
+    services: &imgflush::backend::Services,
+    actor: &Actor,
+    located: imgflush::domain::image_url::LocatedUrl,
+    probes: Option<Vec<imgflush::domain::probe::ProbeResult>>,
+) -> Result<crate::model::UrlLookupView, imgflush::backend::ServiceError> {
+    use imgflush::domain::probe::Probe;
+    use imgflush::domain::Status;
+
+    let mut tags: Vec<String> = Vec::new();
+    for p in probes.iter().flatten() {
+        if let Probe::Cached { tags: t, .. } = &p.state {
+            tags.extend(t.iter().filter(|t| !tags.contains(t)).cloned().collect::<Vec<_>>());
+        }
+    }
+    let rows = services.invalidations.covering(actor, &located.origin, &tags).await?;
+    let last_done = rows.iter().filter(|r| r.status == Status::Done).filter_map(|r| r.finished).max();
+    let purged_secs_ago = last_done.map(|t| (chrono::Utc::now() - t).num_seconds().max(0) as u64);
+    let probes = probes.map(|list| {
+        list.into_iter()
+            .map(|p| crate::model::ProbeView {
+                older_than_purge: purged_secs_ago.is_some_and(|ago| p.older_than(ago)),
+                text: match &p.state {
+                    Probe::Cached { age_secs, stale, .. } => {
+                        format!("holds it, stored {age_secs} s ago{}", if *stale { " (stale: refetching)" } else { "" })
+                    }
+                    Probe::NotCached => "does not hold it (the next request fetches it fresh)".to_owned(),
+                    Probe::NotProbeable => format!("cannot be asked ({} targets do not say)", p.kind.label()),
+                    Probe::Failed { reason } => format!("did not answer: {reason}"),
+                },
+                name: p.name,
+                kind: p.kind,
+            })
+            .collect()
+    });
+    Ok(crate::model::UrlLookupView {
+        token: located.token,
+        origin: located.origin.as_str().to_owned(),
+        query: located.query,
+        rows: rows.into_iter().map(Into::into).collect(),
+        last_done: last_done.map(Into::into),
+        probes,
+    })
 }

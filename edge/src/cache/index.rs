@@ -1,14 +1,22 @@
-//! The in-memory index: token → path → variant, plus LRU order. Small
-//! recently used bodies are also kept in memory ("hot"), within their own
-//! byte budget and LRU order, so a popular thumbnail costs no file I/O.
+//! The in-memory index: token → path → variant, each token's tags
+//! (`tags.rs`) and counters, plus LRU order. Small recently used bodies are
+//! also kept in memory ("hot"), within their own byte budget and LRU order,
+//! so a popular thumbnail costs no file I/O.
+//!
+//! Every selection a purge makes is also answered without removing
+//! anything (a dry run), by the same walk: the counts agree by construction.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use imgflush::domain::OriginPath;
 
 use super::meta::{Key, Meta};
+use super::tags::{carries_any, Tags};
+
+mod select;
 
 /// Larger bodies are always read from disk.
 pub const HOT_OBJECT_MAX: u64 = 256 * 1024;
@@ -23,11 +31,79 @@ struct Entry {
 
 type Variants = HashMap<String, Entry>;
 
+/// One token's objects. The path keys are shared with its tag index.
+#[derive(Default)]
+struct TokenIndex {
+    paths: BTreeMap<Arc<str>, Variants>,
+    tags: Tags,
+    objects: u64,
+    bytes: u64,
+}
+
+impl TokenIndex {
+    /// The path's variants, created empty if needed, with its shared key.
+    fn slot(&mut self, path: &str) -> (Arc<str>, &mut Variants) {
+        if !self.paths.contains_key(path) {
+            self.paths.insert(Arc::from(path), Variants::new());
+        }
+        let key = self.paths.get_key_value(path).expect("inserted above").0.clone();
+        (key, self.paths.get_mut(path).expect("inserted above"))
+    }
+
+    /// Accounts for an entry that left `paths`.
+    fn detach(&mut self, e: &Entry) {
+        self.tags.remove(&e.meta.path, &e.meta.tags);
+        self.objects -= 1;
+        self.bytes -= e.size;
+    }
+
+    /// The paths `p` names: itself, or every path under the prefix.
+    fn select<'a>(&'a self, p: &'a OriginPath) -> impl Iterator<Item = (&'a Arc<str>, &'a Variants)> + 'a {
+        let (from, prefix) = (p.base(), p.is_prefix());
+        self.paths.range::<str, _>((Bound::Included(from), Bound::Unbounded)).take_while(move |(k, _)| {
+            if prefix {
+                k.starts_with(from)
+            } else {
+                &***k == from
+            }
+        })
+    }
+}
+
+/// What a purge removed, or what a dry run found it would remove.
+#[derive(Default)]
+pub struct Tally {
+    pub objects: u64,
+    /// Stored bytes (header and body), as `DiskCache::stats` counts them.
+    pub bytes: u64,
+    /// Up to [`SAMPLES_MAX`] of the entries.
+    pub samples: Vec<Arc<Meta>>,
+    /// Tag purges: every path that had a variant selected, sorted.
+    pub paths: Vec<Arc<str>>,
+}
+
+impl Tally {
+    fn add(&mut self, e: &Entry) {
+        self.objects += 1;
+        self.bytes += e.size;
+        if self.samples.len() < SAMPLES_MAX {
+            self.samples.push(e.meta.clone());
+        }
+    }
+}
+
+/// What a tag purge took from disk's point of view: a whole path (its
+/// directory can go at once) or single variants of a path that keeps others.
+pub enum Gone {
+    Path(Arc<str>),
+    Variant(Arc<Meta>),
+}
+
 #[derive(Default)]
 pub struct Index {
-    tokens: HashMap<String, BTreeMap<String, Variants>>,
-    lru: BTreeMap<u64, Key>,
-    hot_lru: BTreeMap<u64, Key>,
+    tokens: HashMap<String, TokenIndex>,
+    lru: BTreeMap<u64, Arc<Meta>>,
+    hot_lru: BTreeMap<u64, Arc<Meta>>,
     tick: u64,
     pub hot_max: u64,
     pub hot_bytes: u64,
@@ -55,80 +131,111 @@ impl Index {
         self.tick
     }
 
-    fn variants(&mut self, key: &Key) -> Option<&mut Variants> {
-        self.tokens.get_mut(&key.token)?.get_mut(&key.path)
+    fn entry_mut(&mut self, token: &str, path: &str, variant: &str) -> Option<&mut Entry> {
+        self.tokens.get_mut(token)?.paths.get_mut(path)?.get_mut(variant)
     }
 
     pub fn insert(&mut self, meta: Arc<Meta>, size: u64, offset: usize, body: Option<Bytes>) {
-        let key = Key { token: meta.token.clone(), path: meta.path.clone(), variant: meta.variant.clone() };
         let tick = self.next_tick();
-        let variants = self.tokens.entry(key.token.clone()).or_default().entry(key.path.clone()).or_default();
-        let old = variants.insert(key.variant.clone(), Entry { meta, size, offset, tick, hot: None });
+        let old = {
+            if !self.tokens.contains_key(&meta.token) {
+                self.tokens.insert(meta.token.clone(), TokenIndex::default());
+            }
+            let t = self.tokens.get_mut(&meta.token).expect("inserted above");
+            let (path, variants) = t.slot(&meta.path);
+            let old =
+                variants.insert(meta.variant.clone(), Entry { meta: meta.clone(), size, offset, tick, hot: None });
+            t.tags.add(&path, &meta.tags);
+            t.objects += 1;
+            t.bytes += size;
+            if let Some(old) = &old {
+                t.detach(old);
+            }
+            old
+        };
         if let Some(old) = old {
             self.forget(&old);
         }
-        self.lru.insert(tick, key.clone());
+        self.lru.insert(tick, meta.clone());
         self.bytes += size;
         self.objects += 1;
         if let Some(body) = body {
-            self.make_hot(&key, body);
+            self.make_hot(&meta, body);
         }
+    }
+
+    /// The entry's meta, leaving the LRU order as it is (a support probe).
+    pub fn peek(&self, key: &Key) -> Option<Arc<Meta>> {
+        Some(self.tokens.get(&key.token)?.paths.get(key.path.as_str())?.get(&key.variant)?.meta.clone())
     }
 
     pub fn touch(&mut self, key: &Key) -> Option<Hit> {
         let tick = self.next_tick();
-        let e = self.variants(key)?.get_mut(&key.variant)?;
+        let e = self.entry_mut(&key.token, &key.path, &key.variant)?;
         let old = std::mem::replace(&mut e.tick, tick);
         let hit = Hit { meta: e.meta.clone(), offset: e.offset, hot: e.hot.clone() };
-        if let Some(k) = self.lru.remove(&old) {
-            self.lru.insert(tick, k);
+        if let Some(m) = self.lru.remove(&old) {
+            self.lru.insert(tick, m);
         }
-        if let Some(k) = self.hot_lru.remove(&old) {
-            self.hot_lru.insert(tick, k);
+        if let Some(m) = self.hot_lru.remove(&old) {
+            self.hot_lru.insert(tick, m);
         }
         Some(hit)
     }
 
     /// Keeps `body` in memory if the entry is still the one it was read for.
-    pub fn make_hot_if_same(&mut self, key: &Key, meta: &Arc<Meta>, body: Bytes) {
-        let same = self.variants(key).and_then(|v| v.get(&key.variant)).is_some_and(|e| Arc::ptr_eq(&e.meta, meta));
+    pub fn make_hot_if_same(&mut self, meta: &Arc<Meta>, body: Bytes) {
+        let same = self.entry_mut(&meta.token, &meta.path, &meta.variant).is_some_and(|e| Arc::ptr_eq(&e.meta, meta));
         if same {
-            self.make_hot(key, body);
+            self.make_hot(meta, body);
         }
     }
 
-    fn make_hot(&mut self, key: &Key, body: Bytes) {
+    fn make_hot(&mut self, meta: &Arc<Meta>, body: Bytes) {
         let len = body.len() as u64;
         if len > HOT_OBJECT_MAX || len > self.hot_max {
             return;
         }
-        let Some(e) = self.variants(key).and_then(|v| v.get_mut(&key.variant)) else { return };
+        let Some(e) = self.entry_mut(&meta.token, &meta.path, &meta.variant) else { return };
         if e.hot.is_some() {
             return;
         }
         e.hot = Some(body);
         let tick = e.tick;
-        self.hot_lru.insert(tick, key.clone());
+        self.hot_lru.insert(tick, meta.clone());
         self.hot_bytes += len;
         while self.hot_bytes > self.hot_max {
             let Some((_, cold)) = self.hot_lru.pop_first() else { break };
-            let dropped = self.variants(&cold).and_then(|v| v.get_mut(&cold.variant)).and_then(|e| e.hot.take());
+            let dropped = self.entry_mut(&cold.token, &cold.path, &cold.variant).and_then(|e| e.hot.take());
             self.hot_bytes -= dropped.map_or(0, |b| b.len() as u64);
         }
     }
 
-    pub fn remove_if_same(&mut self, key: &Key, meta: &Arc<Meta>) {
-        let Some(paths) = self.tokens.get_mut(&key.token) else { return };
-        let Some(variants) = paths.get_mut(&key.path) else { return };
-        if variants.get(&key.variant).is_some_and(|e| Arc::ptr_eq(&e.meta, meta)) {
-            let e = variants.remove(&key.variant).expect("checked above");
-            if variants.is_empty() {
-                paths.remove(&key.path);
-            }
+    /// Drops the entry if it is still the one `meta` describes.
+    pub fn remove_if_same(&mut self, meta: &Arc<Meta>) {
+        let same = self.entry_mut(&meta.token, &meta.path, &meta.variant).is_some_and(|e| Arc::ptr_eq(&e.meta, meta));
+        if let Some(e) = same.then(|| self.take(&meta.token, &meta.path, &meta.variant)).flatten() {
             self.forget(&e);
         }
     }
 
+    /// Takes one entry out of its token's maps (tags and counters included);
+    /// the caller then [`forget`](Self::forget)s it.
+    fn take(&mut self, token: &str, path: &str, variant: &str) -> Option<Entry> {
+        let t = self.tokens.get_mut(token)?;
+        let variants = t.paths.get_mut(path)?;
+        let e = variants.remove(variant)?;
+        if variants.is_empty() {
+            t.paths.remove(path);
+        }
+        t.detach(&e);
+        if t.paths.is_empty() {
+            self.tokens.remove(token);
+        }
+        Some(e)
+    }
+
+    /// The global side of an entry leaving: LRU, hot tier, totals.
     fn forget(&mut self, e: &Entry) {
         self.lru.remove(&e.tick);
         if let Some(b) = &e.hot {
@@ -139,69 +246,44 @@ impl Index {
         self.objects -= 1;
     }
 
-    pub fn pop_lru(&mut self) -> Option<Key> {
-        let (_, key) = self.lru.first_key_value().map(|(t, k)| (*t, k.clone()))?;
-        let paths = self.tokens.get_mut(&key.token)?;
-        let variants = paths.get_mut(&key.path)?;
-        let e = variants.remove(&key.variant)?;
-        if variants.is_empty() {
-            paths.remove(&key.path);
-        }
-        self.forget(&e);
-        Some(key)
-    }
-
-    /// Removes the path (or every path under the prefix); returns each
-    /// removed path with its number of variants, and adds up to
-    /// [`SAMPLES_MAX`] of the removed entries to `samples`.
-    pub fn remove_paths(&mut self, token: &str, p: &OriginPath, samples: &mut Vec<Arc<Meta>>) -> Vec<(String, u64)> {
-        let Some(paths) = self.tokens.get_mut(token) else { return Vec::new() };
-        let names: Vec<String> = if p.is_prefix() {
-            paths
-                .range(p.base().to_owned()..)
-                .take_while(|(k, _)| k.starts_with(p.base()))
-                .map(|(k, _)| k.clone())
-                .collect()
-        } else if paths.contains_key(p.as_str()) {
-            vec![p.as_str().to_owned()]
-        } else {
-            Vec::new()
-        };
-        let mut removed = Vec::with_capacity(names.len());
-        let mut entries = Vec::new();
-        for name in names {
-            if let Some(variants) = paths.remove(&name) {
-                removed.push((name, variants.len() as u64));
-                entries.extend(variants.into_values());
+    /// Removes the least recently used entry; says which it was.
+    pub fn pop_lru(&mut self) -> Option<Arc<Meta>> {
+        loop {
+            let (_, meta) = self.lru.pop_first()?;
+            if let Some(e) = self.take(&meta.token, &meta.path, &meta.variant) {
+                self.forget(&e);
+                return Some(meta);
             }
         }
-        if paths.is_empty() {
-            self.tokens.remove(token);
-        }
-        for e in &entries {
-            self.forget(e);
-            sample(samples, e);
-        }
-        removed
     }
 
-    pub fn remove_token(&mut self, token: &str, samples: &mut Vec<Arc<Meta>>) -> u64 {
-        let Some(paths) = self.tokens.remove(token) else { return 0 };
-        let mut n = 0;
-        for e in paths.into_values().flat_map(HashMap::into_values) {
-            self.forget(&e);
-            sample(samples, &e);
-            n += 1;
+    /// Recomputes every counter and tag membership from the entries and
+    /// compares them with those kept up to date.
+    #[cfg(test)]
+    pub fn check(&self) {
+        use std::collections::BTreeMap as Map;
+        let (mut objects, mut bytes) = (0, 0);
+        for (token, t) in &self.tokens {
+            assert!(!t.paths.is_empty(), "token {token} left without paths");
+            let mut tags: Map<String, Map<String, u32>> = Map::new();
+            let (mut o, mut b) = (0, 0);
+            for (path, variants) in &t.paths {
+                assert!(!variants.is_empty(), "{path} left without variants");
+                for e in variants.values() {
+                    (o, b) = (o + 1, b + e.size);
+                    for tag in &e.meta.tags {
+                        *tags.entry(tag.clone()).or_default().entry(path.to_string()).or_default() += 1;
+                    }
+                    assert!(self.lru.get(&e.tick).is_some_and(|m| Arc::ptr_eq(m, &e.meta)));
+                }
+            }
+            assert_eq!((t.objects, t.bytes), (o, b), "counters of {token}");
+            assert_eq!(t.tags.snapshot(), tags, "tags of {token}");
+            (objects, bytes) = (objects + o, bytes + b);
         }
-        n
+        assert_eq!((self.objects, self.bytes, self.lru.len() as u64), (objects, bytes, objects));
     }
 }
 
 /// At most this many removed entries are named in a purge's answer.
 pub const SAMPLES_MAX: usize = 20;
-
-fn sample(samples: &mut Vec<Arc<Meta>>, e: &Entry) {
-    if samples.len() < SAMPLES_MAX {
-        samples.push(e.meta.clone());
-    }
-}

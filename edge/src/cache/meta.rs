@@ -20,11 +20,19 @@ pub struct Meta {
     /// Seconds the entry is fresh at the edge.
     pub ttl: u64,
     pub body_len: u64,
+    /// Cache tags as the origin and the project's rules gave them (see
+    /// `crate::tags`); absent in files written before tags existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 impl Meta {
     pub fn is_fresh(&self, now: u64) -> bool {
         now < self.stored_at.saturating_add(self.ttl)
+    }
+
+    pub fn key(&self) -> Key {
+        Key { token: self.token.clone(), path: self.path.clone(), variant: self.variant.clone() }
     }
 }
 

@@ -7,11 +7,18 @@
 //! `token → BTreeMap<path, variants>`, so a path purge is one map removal
 //! plus one directory rename, a prefix purge a `BTreeMap` range, and a token
 //! purge one map removal plus one directory rename: none looks at another
-//! token's entries.
+//! token's entries. Each token also indexes its cache tags (`tag → path →
+//! variants carrying it`, see `tags.rs`), so a tag purge visits only the
+//! paths that carry the tag and lists in `purged/` only the files of the
+//! variants it removes (deleted after the answer, see `purged.rs`). Every
+//! purge has a dry run ([`DiskCache::count`]) walking the same entries.
 
+mod answer;
 mod file;
 mod index;
 mod meta;
+mod purged;
+mod tags;
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -22,37 +29,20 @@ use bytes::Bytes;
 use imgflush::domain::OriginPath;
 use sha2::{Digest, Sha256};
 
-use index::{Hit, Index};
+pub use answer::Purged;
+use index::{Gone, Hit, Index, Tally};
 pub(crate) use meta::Object;
 pub use meta::{Key, Meta};
 
-/// What a purge removed: the count, and up to [`index::SAMPLES_MAX`] of the
-/// removed variants as request paths (`/host/a.jpg?w=300`), which the worker
-/// may request again through CDN nodes to verify they were purged.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Purged {
-    pub removed: u64,
-    pub urls: Vec<String>,
-}
-
-impl Purged {
-    fn new(removed: u64, samples: &[Arc<Meta>]) -> Purged {
-        // The worker reads at most 4 KB of the answer.
-        let mut budget = 3000;
-        let mut urls = Vec::new();
-        for m in samples {
-            let url = match crate::params::query_of(&m.variant) {
-                q if q.is_empty() => m.path.clone(),
-                q => format!("{}?{q}", m.path),
-            };
-            if url.len() + 3 > budget {
-                break;
-            }
-            budget -= url.len() + 3;
-            urls.push(url);
-        }
-        Purged { removed, urls }
-    }
+/// What a purge takes from one token's objects.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Selection {
+    /// Every object of the token (scope `all`).
+    Token,
+    /// Every variant of each path, or of every path under a prefix (scope `original`).
+    Paths(Vec<OriginPath>),
+    /// Every variant carrying any of the tags, and only those (scope `tag`).
+    Tags(Vec<String>),
 }
 
 /// A cache entry found by [`DiskCache::lookup`]; read its body with
@@ -93,17 +83,26 @@ impl DiskCache {
             std::fs::create_dir_all(&d)?;
         }
         std::fs::create_dir_all(root.join("objects"))?;
+        purged::finish_all(root)?;
         let mut index = Index::new(memory_bytes);
         let mut found = file::scan(&root.join("objects"))?;
         found.sort_by_key(|(_, mtime)| *mtime);
         for (meta, _) in found {
-            let offset = file::body_offset(&meta)?;
-            let size = offset as u64 + meta.body_len;
-            index.insert(Arc::new(meta), size, offset, None);
+            index_file(&mut index, meta)?;
         }
         let cache = DiskCache { root: root.to_owned(), max_bytes, index: Mutex::new(index), seq: AtomicU64::new(0) };
         cache.evict(&mut cache.lock());
         Ok(cache)
+    }
+
+    /// Indexes an object as the start-up scan does, trusting that its file
+    /// is in place. For benchmarks: a million entries without a million files.
+    #[doc(hidden)]
+    pub fn adopt(&self, meta: Meta) -> io::Result<()> {
+        let mut index = self.lock();
+        index_file(&mut index, meta)?;
+        self.evict(&mut index);
+        Ok(())
     }
 
     fn lock(&self) -> MutexGuard<'_, Index> {
@@ -116,13 +115,19 @@ impl DiskCache {
     }
 
     fn path_dir(&self, token: &str, ph: &str) -> PathBuf {
-        self.root.join("objects").join(token).join(&ph[..2]).join(ph)
+        self.root.join("objects").join(token).join(shard(ph))
     }
 
     /// Marks the entry as just used.
     pub fn lookup(&self, key: &Key) -> Option<Found> {
         let Hit { meta, offset, hot } = self.lock().touch(key)?;
         Some(Found { meta, offset, hot })
+    }
+
+    /// The entry's meta without marking it used (the console's "is this URL
+    /// fresh?" probe must change nothing).
+    pub fn peek(&self, key: &Key) -> Option<Arc<Meta>> {
+        self.lock().peek(key)
     }
 
     /// Whether [`read`](Self::read) will be served from memory.
@@ -137,15 +142,14 @@ impl DiskCache {
             return Some(body.clone());
         }
         let m = &found.meta;
-        let key = Key { token: m.token.clone(), path: m.path.clone(), variant: m.variant.clone() };
-        match std::fs::read(self.object_path(&key)) {
+        match std::fs::read(self.object_path(&m.key())) {
             Ok(data) if data.len() as u64 == found.offset as u64 + m.body_len => {
                 let body = Bytes::from(data).slice(found.offset..);
-                self.lock().make_hot_if_same(&key, m, body.clone());
+                self.lock().make_hot_if_same(m, body.clone());
                 Some(body)
             }
             _ => {
-                self.lock().remove_if_same(&key, m);
+                self.lock().remove_if_same(m);
                 None
             }
         }
@@ -161,7 +165,7 @@ impl DiskCache {
     /// Blocking. Writes a temp file, then renames it into place under the
     /// index lock, unless a purge ran since `epoch`.
     pub fn store(&self, meta: Meta, body: &Bytes, epoch: u64) -> io::Result<Stored> {
-        let key = Key { token: meta.token.clone(), path: meta.path.clone(), variant: meta.variant.clone() };
+        let key = meta.key();
         let header = file::header(&meta)?;
         let size = (header.len() + body.len()) as u64;
         if size > self.max_bytes {
@@ -194,10 +198,35 @@ impl DiskCache {
 
     fn evict(&self, index: &mut Index) {
         while index.bytes > self.max_bytes {
-            let Some(key) = index.pop_lru() else { break };
-            let _ = std::fs::remove_file(self.object_path(&key));
+            let Some(meta) = index.pop_lru() else { break };
+            let _ = std::fs::remove_file(self.object_path(&meta.key()));
             index.evictions += 1;
         }
+    }
+
+    /// Blocking. Removes what `what` selects of `token`.
+    pub fn purge(&self, token: &str, what: &Selection) -> Purged {
+        match what {
+            Selection::Token => self.purge_token(token),
+            Selection::Paths(paths) => self.purge_paths(token, paths),
+            Selection::Tags(tags) => self.purge_tags(token, tags),
+        }
+    }
+
+    /// What [`purge`](Self::purge) would remove, exactly, removing nothing:
+    /// no epoch moves, no LRU order changes. Costs the index walk the purge
+    /// makes (a token's counters for `Token`), no file I/O.
+    pub fn count(&self, token: &str, what: &Selection) -> Purged {
+        let mut tally = Tally::default();
+        {
+            let index = self.lock();
+            match what {
+                Selection::Token => index.count_token(token, &mut tally),
+                Selection::Paths(paths) => index.count_paths(token, paths, &mut tally),
+                Selection::Tags(tags) => index.count_tags(token, tags, &mut tally),
+            }
+        }
+        Purged::new(tally)
     }
 
     /// Blocking. Removes every variant of each path (a trailing `*` = every
@@ -205,14 +234,12 @@ impl DiskCache {
     /// The files go in the background.
     pub fn purge_paths(&self, token: &str, paths: &[OriginPath]) -> Purged {
         let mut trash = Vec::new();
-        let mut removed = 0;
-        let mut samples = Vec::new();
+        let mut tally = Tally::default();
         {
             let mut index = self.lock();
             *index.epochs.entry(token.to_owned()).or_default() += 1;
             for p in paths {
-                for (path, n) in index.remove_paths(token, p, &mut samples) {
-                    removed += n;
+                for path in index.remove_paths(token, p, &mut tally) {
                     trash.push(self.to_trash(&self.path_dir(token, &digest(&path))));
                 }
             }
@@ -227,24 +254,64 @@ impl DiskCache {
                 }
             });
         }
-        Purged::new(removed, &samples)
+        Purged::new(tally)
     }
 
     /// Blocking. Removes every object of `token`; the files go in the background.
     pub fn purge_token(&self, token: &str) -> Purged {
-        let mut samples = Vec::new();
-        let (removed, trash) = {
+        let mut tally = Tally::default();
+        let trash = {
             let mut index = self.lock();
             *index.epochs.entry(token.to_owned()).or_default() += 1;
-            let removed = index.remove_token(token, &mut samples);
-            (removed, self.to_trash(&self.root.join("objects").join(token)))
+            index.remove_token(token, &mut tally);
+            self.to_trash(&self.root.join("objects").join(token))
         };
         if let Some(dir) = trash {
             std::thread::spawn(move || {
                 let _ = std::fs::remove_dir_all(dir);
             });
         }
-        Purged::new(removed, &samples)
+        Purged::new(tally)
+    }
+
+    /// Blocking. Removes every variant of `token` carrying any of `tags`
+    /// (other variants of the same paths stay). Their files are listed in
+    /// `purged/` before this returns and deleted in the background (see
+    /// `purged.rs`): a restart cannot bring them back.
+    pub fn purge_tags(&self, token: &str, tags: &[String]) -> Purged {
+        let mut tally = Tally::default();
+        let gone = {
+            let mut index = self.lock();
+            *index.epochs.entry(token.to_owned()).or_default() += 1;
+            index.remove_tags(token, tags, &mut tally)
+        };
+        if gone.is_empty() {
+            return Purged::new(tally);
+        }
+        let entries: Vec<String> = gone
+            .iter()
+            .map(|g| match g {
+                Gone::Path(path) => format!("{token}/{}", shard(&digest(path))),
+                Gone::Variant(meta) => format!("{token}/{}/{}", shard(&digest(&meta.path)), digest(&meta.variant)),
+            })
+            .collect();
+        let name = format!("{}-{}", std::process::id(), self.seq.fetch_add(1, Ordering::Relaxed));
+        let root = self.root.clone();
+        match purged::record(&root, &name, &entries) {
+            Ok(list) => {
+                std::thread::spawn(move || {
+                    let _ = purged::finish(&root, &list);
+                });
+            }
+            // No list, no deferring: gone before the answer, however long it takes.
+            Err(e) => {
+                tracing::warn!(error = %e, "could not list a tag purge's files; deleting them now");
+                for entry in &entries {
+                    purged::remove(&root.join("objects").join(entry));
+                }
+            }
+        }
+        Purged::new(tally)
     }
 
     fn to_trash(&self, dir: &Path) -> Option<PathBuf> {
@@ -257,6 +324,18 @@ impl DiskCache {
         let i = self.lock();
         (i.objects, i.bytes, i.evictions)
     }
+}
+
+fn index_file(index: &mut Index, meta: Meta) -> io::Result<()> {
+    let offset = file::body_offset(&meta)?;
+    let size = offset as u64 + meta.body_len;
+    index.insert(Arc::new(meta), size, offset, None);
+    Ok(())
+}
+
+/// `{ph:2}/{ph}`: a path's directory under its token's.
+fn shard(ph: &str) -> String {
+    format!("{}/{ph}", &ph[..2])
 }
 
 fn digest(s: &str) -> String {

@@ -22,6 +22,8 @@ pub const CNAME: &str = "img.example.test";
 #[derive(Clone)]
 pub enum Answer {
     Body(Vec<u8>),
+    /// A body with extra response headers (repeated names allowed).
+    WithHeaders(Vec<u8>, Vec<(&'static str, String)>),
     Status(u16),
     Redirect(String),
 }
@@ -50,6 +52,13 @@ async fn serve_origin(State(o): State<Arc<Origin>>, req: Request) -> Response {
     tokio::time::sleep(std::time::Duration::from_millis(o.delay_ms.load(Ordering::SeqCst))).await;
     match answer {
         Some(Answer::Body(b)) => b.into_response(),
+        Some(Answer::WithHeaders(b, headers)) => {
+            let mut r = b.into_response();
+            for (name, value) in headers {
+                r.headers_mut().append(name, HeaderValue::from_str(&value).unwrap());
+            }
+            r
+        }
         Some(Answer::Status(s)) => StatusCode::from_u16(s).unwrap().into_response(),
         Some(Answer::Redirect(to)) => {
             let mut r = StatusCode::FOUND.into_response();

@@ -29,7 +29,7 @@ use super::shared::{parse_id, submit, REPLAYED};
         (status = 200, description = "Idempotent replay of an earlier request", body = AnchorCreated,
             headers(("Idempotent-Replayed" = String, description = "`true`"))),
         (status = 400, description = "Bad scope, path, count or malformed JSON", body = ErrorBody),
-        (status = 403, description = "Read-only (support) key", body = ErrorBody),
+        (status = 403, description = "Read-only (support) key, or a key limited to path prefixes, tags or scopes asked for more: the message names the first path or tag outside its limits", body = ErrorBody),
         (status = 409, description = "Idempotency-Key reused with another body, or scope all beyond the project's hourly limit (the message says when to retry)", body = ErrorBody),
         BodyErrors,
         KeyErrors,

@@ -195,6 +195,7 @@ impl From<ServiceError> for ApiError {
                 ErrorCode::Forbidden,
                 format!("this API key's role ({role}) is read-only; use an editor key to submit or retry"),
             ),
+            ServiceError::OutsideKeyLimits(why) => Self::new(ErrorCode::Forbidden, why),
             ServiceError::NotFound => Self::not_found(),
             ServiceError::Conflict(msg) => Self::new(ErrorCode::Conflict, msg),
             ServiceError::Unavailable => Self::unavailable(),

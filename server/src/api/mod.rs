@@ -29,6 +29,7 @@ pub fn router(config: &Config) -> Router<Services> {
         .route("/api/v1/invalidations/{id}", get(v1::get))
         .route("/api/v1/invalidations/{id}/retry", post(v1::retry))
         .route("/api/v1/invalidations/{id}/cancel", post(v1::cancel))
+        .route("/api/v1/lookup", get(v1::lookup))
         .route("/api/v1/openapi.json", get(openapi::serve))
         .route("/api/v1", any(unknown_route))
         .route("/api/v1/{*rest}", any(unknown_route))

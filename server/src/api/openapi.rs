@@ -20,7 +20,7 @@ use super::{anchor, v1};
             Errors are `{\"status\":\"error\",\"code\",\"message\",\"details\"}`: 400 a value breaks a rule \
             or the JSON is malformed, 422 valid JSON of the wrong shape."
     ),
-    paths(anchor::create, anchor::status, v1::create, v1::list, v1::get, v1::retry, v1::cancel, serve),
+    paths(anchor::create, anchor::status, v1::create, v1::list, v1::get, v1::retry, v1::cancel, v1::lookup, serve),
     components(schemas(ErrorBody, ErrorCode, FieldErrorBody)),
     modifiers(&Security),
     tags(

@@ -8,7 +8,7 @@ use imgflush::backend::{Actor, Services};
 use imgflush::domain::InvalidationId;
 
 use super::error::ApiError;
-use super::schema::InvalidationRequest;
+use super::schema::{InvalidationRequest, V1InvalidationRequest};
 
 pub(super) fn parse_id(raw: &str) -> Result<InvalidationId, ApiError> {
     InvalidationId::parse(raw).map_err(|e| ApiError::field("id", e.to_string()))
@@ -28,13 +28,34 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     Ok(Some(key.to_owned()))
 }
 
-/// The submission both API families share.
+/// The anchor's submission: its two scopes only.
 pub(super) async fn submit(
     services: &Services,
     actor: &Actor,
     headers: &HeaderMap,
     req: InvalidationRequest,
 ) -> Result<Created, ApiError> {
+    // The anchor's contract: its two scopes, its own message.
+    match imgflush::domain::Scope::parse(&req.scope) {
+        Ok(imgflush::domain::Scope::Tag) => {
+            return Err(ApiError::field(
+                "scope",
+                "unknown scope \"tag\" in this API (the anchor's); use \"original\" or \"all\", or purge by tag with POST /api/v1/invalidations",
+            ))
+        }
+        Err(e) => {
+            let value: String = e.value.chars().take(120).collect();
+            return Err(ApiError::field("scope", format!("unknown scope {value:?}; use \"original\" or \"all\"")));
+        }
+        Ok(_) => {}
+    }
     let sub = Submission::from_api(&req.scope, req.urls, idempotency_key(headers)?)?;
     Ok(services.invalidations.submit(actor, sub).await?)
+}
+
+/// `/api/v1`'s submission, as built from its body and headers.
+pub(super) fn v1_submission(headers: &HeaderMap, req: V1InvalidationRequest) -> Result<Submission, ApiError> {
+    let not_before = imgflush::backend::invalidations::parse_not_before(req.not_before.as_deref())?;
+    Ok(Submission::from_api_with_tags(&req.scope, req.urls, req.tags, idempotency_key(headers)?)?
+        .not_before(not_before))
 }

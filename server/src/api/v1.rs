@@ -15,31 +15,60 @@ use imgflush::backend::Services;
 
 use super::auth::{ApiJson, ApiQuery, Caller};
 use super::error::{ApiError, BodyErrors, ErrorBody, KeyErrors};
-use super::schema::{DetailResponse, InvalidationRequest, InvalidationResponse, ListResponse, StatusCode};
-use super::shared::{parse_id, submit, REPLAYED};
+use super::schema::{
+    CacheProbeView, CreateAnswer, DetailResponse, InvalidationResponse, ListResponse, LookupResponse, PreviewResponse,
+    StatusCode, V1InvalidationRequest,
+};
+use super::shared::{parse_id, v1_submission, REPLAYED};
 
 pub const DEFAULT_PAGE: i64 = 20;
 pub const MAX_WAIT_SECS: u64 = 60;
 
-/// Submit an invalidation.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CreateParams {
+    /// `true`: store nothing and purge nothing; answer what the purge would
+    /// remove on each target (`PreviewResponse`).
+    #[param(value_type = Option<bool>)]
+    pub dry_run: Option<String>,
+    /// `true`: go ahead with a purge above the project's large-purge
+    /// thresholds (without it, such a purge answers 400 naming `confirm`
+    /// with the preview's figures).
+    #[param(value_type = Option<bool>)]
+    pub confirm: Option<String>,
+}
+
+fn flag(field: &str, value: Option<&str>) -> Result<bool, ApiError> {
+    match value.map(str::trim) {
+        None | Some("") | Some("false") | Some("0") => Ok(false),
+        Some("true") | Some("1") => Ok(true),
+        Some(_) => Err(ApiError::field(field, format!("{field} is true or false"))),
+    }
+}
+
+/// Submit an invalidation, or preview it.
 ///
 /// `201` with `Location` for a new invalidation. With an `Idempotency-Key`
 /// already used for the same body: `200`, the earlier invalidation, and
-/// `Idempotent-Replayed: true`; for another body: `409`.
+/// `Idempotent-Replayed: true`; for another body: `409`. With
+/// `dry_run=true`: `200` and what the purge would remove on each target
+/// (edges count exactly; Varnish nodes and CDNs are `not_countable`),
+/// nothing stored. Scope `tag` purges every object carrying one of `tags`.
 #[utoipa::path(
     post,
     path = "/api/v1/invalidations",
     tag = "v1",
     operation_id = "createInvalidation",
-    request_body = InvalidationRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 visible ASCII characters; makes retries of this request safe")),
+    request_body = V1InvalidationRequest,
+    params(CreateParams, ("Idempotency-Key" = Option<String>, Header, description = "1 to 255 visible ASCII characters; makes retries of this request safe")),
     responses(
         (status = 201, description = "Created", body = InvalidationResponse,
             headers(("Location" = String, description = "URL of the new invalidation"))),
-        (status = 200, description = "Idempotent replay of an earlier request", body = InvalidationResponse,
+
+        (status = 200, description = "Idempotent replay of an earlier request (`InvalidationResponse`), or with `dry_run=true` what the purge would remove (`PreviewResponse`)", body = CreateAnswer,
             headers(("Idempotent-Replayed" = String, description = "`true`"))),
-        (status = 400, description = "Bad scope, path, count, header or malformed JSON", body = ErrorBody),
-        (status = 403, description = "Read-only (support) key", body = ErrorBody),
+        (status = 400, description = "Bad scope, path, tag, count, header or malformed JSON; or `confirm` missing for a purge above the project's thresholds", body = ErrorBody),
+        (status = 403, description = "Read-only (support) key, or a key limited to path prefixes, tags or scopes asked for more: the message names the first path or tag outside its limits", body = ErrorBody),
         (status = 409, description = "Idempotency-Key reused with another body, or scope all beyond the project's hourly limit (the message says when to retry)", body = ErrorBody),
         BodyErrors,
         KeyErrors,
@@ -50,9 +79,17 @@ pub async fn create(
     Caller(actor): Caller,
     State(services): State<Services>,
     headers: HeaderMap,
-    ApiJson(req): ApiJson<InvalidationRequest>,
+    ApiQuery(q): ApiQuery<CreateParams>,
+    ApiJson(req): ApiJson<V1InvalidationRequest>,
 ) -> Result<Response, ApiError> {
-    let created = submit(&services, &actor, &headers, req).await?;
+    let sub = v1_submission(&headers, req)?.confirmed(flag("confirm", q.confirm.as_deref())?);
+    if flag("dry_run", q.dry_run.as_deref())? {
+        let preview = services.invalidations.preview(&actor, &sub).await?;
+        let edge = &actor.project.edge;
+        let over = preview.over(edge.confirm_above_objects, edge.confirm_above_bytes);
+        return Ok(Json(PreviewResponse::new(preview, over)).into_response());
+    }
+    let created = services.invalidations.submit(&actor, sub).await?;
     let id = created.invalidation.id;
     let body = Json(InvalidationResponse::from(created.invalidation));
     if created.replayed {
@@ -175,7 +212,7 @@ pub async fn get(
     responses(
         (status = 200, description = "Queued again", body = InvalidationResponse),
         (status = 400, description = "Not an Invalidation ID", body = ErrorBody),
-        (status = 403, description = "Read-only (support) key", body = ErrorBody),
+        (status = 403, description = "Read-only (support) key, or a key limited to path prefixes, tags or scopes asked for more: the message names the first path or tag outside its limits", body = ErrorBody),
         (status = 404, description = "Absent or another project's", body = ErrorBody),
         (status = 409, description = "Not in an error status", body = ErrorBody),
         KeyErrors,
@@ -217,4 +254,93 @@ pub async fn cancel(
 ) -> Result<Json<InvalidationResponse>, ApiError> {
     let inv = services.invalidations.cancel(&actor, parse_id(&id)?).await?;
     Ok(Json(inv.into()))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LookupParams {
+    /// An image URL as a customer would paste it, in any of the edge's forms
+    /// (path `/{token}/{host}/{path}`, host label, custom host, `/v7/`), with
+    /// its query (the variant). It must address the key's own project.
+    pub url: Option<String>,
+    /// `true`: also ask every edge and Varnish node whether it holds the
+    /// variant and since when, from its cache only (nothing is fetched).
+    #[param(value_type = Option<bool>)]
+    pub check: Option<String>,
+}
+
+/// Is this URL fresh? The project path an image URL maps to, the
+/// invalidations that covered it and (with `check=true`) what each cache holds.
+#[utoipa::path(
+    get,
+    path = "/api/v1/lookup",
+    tag = "v1",
+    operation_id = "lookupUrl",
+    params(LookupParams),
+    responses(
+        (status = 200, description = "The URL's path, its covering invalidations and, with check=true, the caches", body = LookupResponse),
+        (status = 400, description = "No `url`, or a URL that names no image of the key's project", body = ErrorBody),
+        KeyErrors,
+    ),
+    security(("client_key" = []), ("bearer" = []))
+)]
+pub async fn lookup(
+    Caller(actor): Caller,
+    State(services): State<Services>,
+    ApiQuery(p): ApiQuery<LookupParams>,
+) -> Result<Json<LookupResponse>, ApiError> {
+    use imgflush::domain::probe::Probe;
+
+    let url = p.url.as_deref().map(str::trim).filter(|u| !u.is_empty()).ok_or_else(|| {
+        ApiError::field(
+            "url",
+            "give the image URL, e.g. ?url=https://demo.img.example.net/sample.li/flat1.jpg%3Fw%3D500",
+        )
+    })?;
+    let located = services.projects.locate_url_in(&actor, url)?;
+    let probes =
+        if flag("check", p.check.as_deref())? { Some(services.targets.probe(&actor, &located).await?) } else { None };
+    let tags: Vec<String> = probes
+        .iter()
+        .flatten()
+        .filter_map(|p| match &p.state {
+            Probe::Cached { tags, .. } => Some(tags.clone()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let rows = services.invalidations.covering(&actor, &located.origin, &tags).await?;
+    let last_done = rows.iter().filter(|r| r.status == imgflush::domain::Status::Done).filter_map(|r| r.finished).max();
+    let ago = last_done.map(|t| (chrono::Utc::now() - t).num_seconds().max(0) as u64);
+    let caches = probes.map(|list| {
+        list.into_iter()
+            .map(|p| {
+                let older = ago.is_some_and(|a| p.older_than(a));
+                let (state, age_secs, stale, reason) = match p.state {
+                    Probe::Cached { age_secs, stale, .. } => ("cached", Some(age_secs), Some(stale), None),
+                    Probe::NotCached => ("not_cached", None, None, None),
+                    Probe::NotProbeable => ("not_probeable", None, None, None),
+                    Probe::Failed { reason } => ("failed", None, None, Some(reason)),
+                };
+                CacheProbeView {
+                    name: p.name,
+                    kind: super::schema::TargetKindCode(p.kind),
+                    state: state.into(),
+                    age_secs,
+                    stale,
+                    older_than_last_purge: older,
+                    reason,
+                }
+            })
+            .collect()
+    });
+    Ok(Json(LookupResponse {
+        status: Default::default(),
+        token: actor.project.token.clone(),
+        origin_path: located.origin.as_str().to_owned(),
+        query: located.query,
+        last_done_at: last_done.map(super::schema::Timestamp),
+        invalidations: rows.into_iter().map(Into::into).collect(),
+        caches,
+    }))
 }

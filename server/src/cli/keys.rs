@@ -16,6 +16,16 @@ pub enum KeyCmd {
         name: String,
         #[arg(long, default_value = "editor")]
         role: String,
+        /// Limit the key to paths under this prefix (`/host/blog/*`) or this
+        /// path; repeatable.
+        #[arg(long = "prefix")]
+        prefixes: Vec<String>,
+        /// Limit the key to this tag; repeatable.
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+        /// Limit the key to this scope (original, tag, all); repeatable.
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
     },
     List {
         #[arg(long)]
@@ -32,9 +42,11 @@ pub enum KeyCmd {
 pub async fn key(config: &Config, cmd: KeyCmd) -> anyhow::Result<()> {
     let services = open(config).await?;
     match cmd {
-        KeyCmd::Add { project, name, role } => {
+        KeyCmd::Add { project, name, role, prefixes, tags, scopes } => {
             let actor = operator(&services, &project).await?;
-            let (key, secret) = services.keys.create(&actor, &name, &role).await.map_err(explain)?;
+            let limits = imgflush::domain::key_limits::KeyLimits::parse(&prefixes.join("\n"), &tags.join(" "), &scopes)
+                .map_err(|e| explain(imgflush::backend::ServiceError::Invalid(e)))?;
+            let (key, secret) = services.keys.create_limited(&actor, &name, &role, limits).await.map_err(explain)?;
             let token = &actor.project.token;
             println!("created {} key `{}` for {token}; the secret is shown once:", key.role.as_str(), key.name);
             println!("{secret}");
@@ -44,7 +56,8 @@ pub async fn key(config: &Config, cmd: KeyCmd) -> anyhow::Result<()> {
             for k in services.keys.list(&actor).await.map_err(explain)? {
                 let state = if k.revoked.is_some() { "revoked" } else { "active" };
                 let used = k.last_used.map_or("never".to_owned(), |t| t.to_rfc3339());
-                println!("{}\timf_{}_…\t{}\t{}\tlast used {}", k.name, k.prefix, k.role.as_str(), state, used);
+                let limits = k.limits.describe();
+                println!("{}\timf_{}_…\t{}\t{}\tlast used {used}\t{limits}", k.name, k.prefix, k.role.as_str(), state);
             }
         }
         KeyCmd::Revoke { project, name } => {

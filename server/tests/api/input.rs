@@ -14,7 +14,9 @@ db_test!(bad_input_is_400_with_details, |t: TestApp| async move {
         let r = call(&t, post(uri, Some(&k), &json!({"scope": "everything", "urls": ["/a.jpg"]}))).await;
         let e = r.expect_error(400, "invalid_input");
         assert_eq!(e["details"][0]["field"], "scope");
-        assert!(e["message"].as_str().unwrap().contains("use \"original\" or \"all\""), "{e}");
+        let expected =
+            if uri == "/invalidate" { "use \"original\" or \"all\"" } else { "use \"original\", \"all\" or \"tag\"" };
+        assert!(e["message"].as_str().unwrap().contains(expected), "{e}");
 
         let r = call(&t, post(uri, Some(&k), &original(&["/ok.jpg", "/sample.li/flat1.jpg?w=500"]))).await;
         let e = r.expect_error(400, "invalid_input");

@@ -10,7 +10,11 @@ mod document;
 mod input;
 mod keys;
 mod listing;
+mod lookup;
 mod routing;
+mod schedule;
+mod scoped_keys;
+mod tags;
 
 use std::time::{Duration, Instant};
 

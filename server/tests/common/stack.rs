@@ -96,7 +96,8 @@ pub async fn serve(router: axum::Router) -> SocketAddr {
     addr
 }
 
-/// An origin serving `/img/{name}` from `files`, which the test rewrites.
+/// An origin serving `/img/{name}` from `files`, which the test rewrites,
+/// each labelled `Surrogate-Key: file-{stem} images imgflush-t-victim`.
 pub async fn origin(files: Files) -> SocketAddr {
     origin_with_delay(files, Arc::new(AtomicU64::new(0))).await
 }
@@ -114,8 +115,11 @@ pub async fn origin_counted(files: Files, delay: Arc<AtomicU64>, hits: Arc<Atomi
         hits.fetch_add(1, Ordering::SeqCst);
         let found = files.lock().unwrap().get(&name).cloned();
         tokio::time::sleep(Duration::from_millis(delay.load(Ordering::Relaxed))).await;
+        // Tags as an origin sends them, with a forged key of another project.
+        let tags = format!("file-{} images imgflush-t-victim", name.split('.').next().unwrap_or_default());
         match found {
-            Some(bytes) => (StatusCode::OK, [("content-type", "image/png")], bytes).into_response(),
+            Some(bytes) => (StatusCode::OK, [("content-type", "image/png".to_owned()), ("surrogate-key", tags)], bytes)
+                .into_response(),
             None => StatusCode::NOT_FOUND.into_response(),
         }
     }

@@ -10,8 +10,16 @@ use crate::domain::{InvalidationId, Scope, Status};
 /// Who asked for an invalidation: shown in the log.
 #[derive(Debug, Clone)]
 pub enum Submitter {
-    User { id: i64, email: String },
-    ApiKey { id: i64, name: String },
+    User {
+        id: i64,
+        email: String,
+    },
+    /// An API key, with what it may purge.
+    ApiKey {
+        id: i64,
+        name: String,
+        limits: crate::domain::key_limits::KeyLimits,
+    },
 }
 
 impl Submitter {
@@ -35,6 +43,11 @@ pub struct NewInvalidation {
     pub now_ms: i64,
     /// Its audit row, stored in the same transaction.
     pub audit: NewAuditEntry,
+    /// Scheduled: claimed no earlier than this (ms); `None`: at once.
+    pub not_before_ms: Option<i64>,
+    /// Two-person rule: stored `AWAITING_APPROVAL`, cancelled unless
+    /// approved before this time (ms).
+    pub approve_by_ms: Option<i64>,
     /// Stored already claimed, under this lease, by an idle worker of this
     /// process (`worker::Handoff`): no claim statement follows. `None`: queued
     /// for any worker to claim.
@@ -55,6 +68,9 @@ pub struct Invalidation {
     pub updated: DateTime<Utc>,
     pub finished: Option<DateTime<Utc>>,
     pub request_hash: Option<String>,
+    /// Scheduled: no worker claims it before this time.
+    #[serde(default)]
+    pub not_before: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone)]

@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::Role;
+use crate::domain::key_limits::KeyLimits;
+use crate::domain::{Role, TagRule};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Project {
@@ -47,6 +48,37 @@ pub struct EdgeSettings {
     pub soft_purge: bool,
     /// After the purges, request each purged path through each node and record the proof.
     pub verify: bool,
+    /// Origin response headers the edges read cache tags from; absent (older
+    /// documents, new projects): [`DEFAULT_TAG_SOURCES`](crate::domain::tag::DEFAULT_TAG_SOURCES).
+    pub tag_sources: Option<Vec<String>>,
+    /// Tags the project gives paths by pattern (`/host/products/*` → `products`).
+    pub tag_rules: Vec<TagRule>,
+    /// A submission whose preview counts more cached objects than this (or
+    /// more bytes than `confirm_above_bytes`) needs an explicit confirmation.
+    pub confirm_above_objects: Option<u64>,
+    pub confirm_above_bytes: Option<u64>,
+    /// Two-person rule: a scope All submission waits for another admin's
+    /// approval, at most `approval_hours` (24 when absent), then ends CANCELLED.
+    pub approval_for_all: bool,
+    pub approval_hours: Option<u32>,
+}
+
+/// How long a scope All submission waits for approval by default.
+pub const DEFAULT_APPROVAL_HOURS: u32 = 24;
+
+impl EdgeSettings {
+    /// How long an All submission waits for a second admin, in ms.
+    pub fn approval_window_ms(&self) -> i64 {
+        i64::from(self.approval_hours.unwrap_or(DEFAULT_APPROVAL_HOURS)) * 3_600_000
+    }
+
+    /// The origin headers the edges read tags from.
+    pub fn tag_sources(&self) -> Vec<String> {
+        match &self.tag_sources {
+            Some(v) => v.clone(),
+            None => crate::domain::tag::DEFAULT_TAG_SOURCES.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
 }
 
 impl std::fmt::Debug for EdgeSettings {
@@ -64,6 +96,12 @@ impl std::fmt::Debug for EdgeSettings {
             .field("no_upscale", &self.no_upscale)
             .field("soft_purge", &self.soft_purge)
             .field("verify", &self.verify)
+            .field("tag_sources", &self.tag_sources)
+            .field("tag_rules", &self.tag_rules)
+            .field("confirm_above_objects", &self.confirm_above_objects)
+            .field("confirm_above_bytes", &self.confirm_above_bytes)
+            .field("approval_for_all", &self.approval_for_all)
+            .field("approval_hours", &self.approval_hours)
             .finish()
     }
 }
@@ -113,6 +151,8 @@ pub struct ApiKey {
     pub created: DateTime<Utc>,
     pub last_used: Option<DateTime<Utc>>,
     pub revoked: Option<DateTime<Utc>>,
+    /// What the key may purge (none: everything its role allows).
+    pub limits: KeyLimits,
 }
 
 #[derive(Debug, Clone)]
@@ -121,6 +161,7 @@ pub struct NewApiKey {
     pub prefix: String,
     pub secret_hash: String,
     pub role: Role,
+    pub limits: KeyLimits,
 }
 
 /// A project's notification hook.

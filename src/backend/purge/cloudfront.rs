@@ -30,19 +30,32 @@ pub struct Cloudfront;
 const WILDCARDS_PER_BATCH: usize = 15;
 const API: &str = "/2020-05-31/distribution";
 
-/// The invalidation paths of `call`, in order.
+/// The invalidation paths of `call`, in order. Scope Tag sends the paths
+/// the edges reported for the tags; unknown, the whole project (as All).
 fn paths(call: &PurgeCall, prefix: &str, dedicated: bool) -> Vec<String> {
-    match call.scope {
-        Scope::All if dedicated => vec![format!("{prefix}/*")],
-        Scope::All => call.origin_hosts.iter().map(|h| format!("{prefix}/{h}/*")).collect(),
-        Scope::Original => call
-            .paths
+    let each = |paths: &[String]| -> Vec<String> {
+        paths
             .iter()
             .map(|p| match OriginPath::parse(p) {
                 Ok(op) if op.is_prefix() => format!("{prefix}{}*", op.base()),
                 _ => format!("{prefix}{p}*"),
             })
-            .collect(),
+            .collect()
+    };
+    match (call.scope, &call.tag_paths) {
+        (Scope::Tag, Some(tagged)) => each(tagged),
+        (Scope::All | Scope::Tag, _) if dedicated => vec![format!("{prefix}/*")],
+        (Scope::All | Scope::Tag, _) => call.origin_hosts.iter().map(|h| format!("{prefix}/{h}/*")).collect(),
+        (Scope::Original, _) => each(&call.paths),
+    }
+}
+
+/// What the details page says of a tag purge on CloudFront, which has none.
+fn tag_note(call: &PurgeCall) -> &'static str {
+    match (call.scope, &call.tag_paths) {
+        (Scope::Tag, Some(_)) => "CloudFront has no tag purge: the paths the edges reported for the tags were invalidated; ",
+        (Scope::Tag, None) => "CloudFront has no tag purge and the edges' list of tagged paths is not known in full (no edge, too many, or purged by an earlier run): the whole project was invalidated; ",
+        _ => "",
     }
 }
 
@@ -109,6 +122,11 @@ impl Driver for Cloudfront {
         let dist = ctx.setting("distribution_id")?;
         let prefix = ctx.settings().get("path_prefix").unwrap_or("");
         let paths = paths(call_, prefix, ctx.dedicated());
+        if paths.is_empty() && call_.scope == Scope::Tag {
+            return Ok(PurgeReport::note(
+                "CloudFront has no tag purge, and the edges held no object with these tags: nothing to invalidate",
+            ));
+        }
         if paths.is_empty() {
             return Ok(PurgeReport::note("nothing to invalidate: the project has no origin hosts"));
         }
@@ -126,7 +144,8 @@ impl Driver for Cloudfront {
                 pending.push(inv.id);
             }
         }
-        let note = format!("{} path(s) sent; CloudFront invalidation(s) {}", paths.len(), shown.join(", "));
+        let note =
+            format!("{}{} path(s) sent; CloudFront invalidation(s) {}", tag_note(call_), paths.len(), shown.join(", "));
         Ok(PurgeReport { pending, ..PurgeReport::note(note) })
     }
 
@@ -220,5 +239,19 @@ mod tests {
             ["/sample.li/*", "/img.example.com/*"],
             "never the whole shared distribution"
         );
+    }
+
+    #[test]
+    fn a_tag_sends_the_paths_the_edges_reported_or_the_whole_project() {
+        let mut tagged = call(Scope::Tag, &["products"]);
+        assert_eq!(paths(&tagged, "", false), ["/sample.li/*", "/img.example.com/*"], "unknown: more, never less");
+        assert_eq!(paths(&tagged, "", true), ["/*"]);
+        assert!(tag_note(&tagged).contains("whole project"));
+        tagged.tag_paths = Some(vec!["/sample.li/a.jpg".into(), "/sample.li/b.jpg".into()]);
+        assert_eq!(paths(&tagged, "/p", true), ["/p/sample.li/a.jpg*", "/p/sample.li/b.jpg*"]);
+        assert!(tag_note(&tagged).contains("paths the edges reported"));
+        tagged.tag_paths = Some(vec![]);
+        assert!(paths(&tagged, "", false).is_empty());
+        assert_eq!(tag_note(&call(Scope::Original, &["/a.jpg"])), "");
     }
 }

@@ -85,6 +85,24 @@ impl Purger {
         driver(target.kind).test(&ctx, call).await
     }
 
+    /// What a purge of `call` would remove on `target` (ten seconds at most);
+    /// `None`: the kind cannot say.
+    pub async fn count(&self, target: &Target, call: &PurgeCall) -> Result<Option<(u64, u64)>, PurgeError> {
+        let ctx = self.ctx(target, Instant::now() + Duration::from_secs(10))?;
+        driver(target.kind).count(&ctx, call).await
+    }
+
+    /// Whether `target` holds the variant, asked from its cache only (five
+    /// seconds at most); `None`: the kind cannot be asked.
+    pub async fn probe(
+        &self,
+        target: &Target,
+        req: &crate::domain::probe::ProbeRequest,
+    ) -> Result<Option<crate::domain::probe::ProbeAnswer>, PurgeError> {
+        let ctx = self.ctx(target, Instant::now() + Duration::from_secs(5))?;
+        driver(target.kind).probe(&ctx, req).await
+    }
+
     /// Where the purges `pending` on `target` stand.
     pub async fn poll(&self, target: &Target, pending: &[String], deadline: Instant) -> Result<Progress, PurgeError> {
         let ctx = self.ctx(target, deadline)?;

@@ -11,6 +11,7 @@ use super::pacing::{Pacing, Rate};
 use super::report::{describe, PurgeCall, PurgeError, PurgeResult};
 use crate::backend::model::Target;
 use crate::backend::vault::Credentials;
+use crate::domain::probe::{ProbeAnswer, ProbeRequest};
 use crate::domain::TargetSettings;
 
 /// Everything a driver may use for one call: the client (which reaches only
@@ -108,6 +109,18 @@ pub trait Driver: Send + Sync {
     /// zone: by default, a purge of a path no image has.
     async fn test(&self, ctx: &Ctx<'_>, call: &PurgeCall) -> Result<String, PurgeError> {
         self.purge(ctx, call).await.map(|report| report.note)
+    }
+
+    /// What a purge of `call` would remove (objects, bytes), removing
+    /// nothing; `None`: the kind cannot say (only edges hold an index).
+    async fn count(&self, _ctx: &Ctx<'_>, _call: &PurgeCall) -> Result<Option<(u64, u64)>, PurgeError> {
+        Ok(None)
+    }
+
+    /// Asks the node, from its cache only (never filling it), whether it
+    /// holds the variant `query` of `path`; `None`: the kind cannot be asked.
+    async fn probe(&self, _ctx: &Ctx<'_>, _req: &ProbeRequest) -> Result<Option<ProbeAnswer>, PurgeError> {
+        Ok(None)
     }
 
     /// Asks the provider about purges it accepted but had not finished

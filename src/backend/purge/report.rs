@@ -31,6 +31,13 @@ pub struct PurgeCall {
     /// The project's origin hosts: the first segment of every path it
     /// purges (`/{host}/…`), for providers that purge by path only.
     pub origin_hosts: Vec<String>,
+    /// Scope Tag: the canonical paths the edges reported as carrying the
+    /// tags, for providers without tag purge (CloudFront). `None` when not
+    /// known in full (no edge, an edge that did not say, more than
+    /// [`PurgeAnswer::MAX_PATHS`](crate::domain::PurgeAnswer::MAX_PATHS),
+    /// or a resumed job whose edges were purged by an earlier run): such a
+    /// provider then purges more (the project's origin hosts), never less.
+    pub tag_paths: Option<Vec<String>>,
 }
 
 impl std::ops::Deref for PurgeCall {
@@ -78,15 +85,18 @@ pub struct PurgeReport {
     /// The provider's IDs of purges it accepted but has not finished
     /// (CloudFront invalidations): the worker polls them until done.
     pub pending: Vec<String>,
+    /// Scope Tag on an edge: every canonical path that carried the tags
+    /// (`None`: the edge did not say, or there were too many to list).
+    pub tag_paths: Option<Vec<String>>,
 }
 
 impl PurgeReport {
     pub fn note(note: impl Into<String>) -> Self {
-        PurgeReport { removed: None, note: note.into(), urls: Vec::new(), pending: Vec::new() }
+        PurgeReport { removed: None, note: note.into(), urls: Vec::new(), pending: Vec::new(), tag_paths: None }
     }
 
     pub fn removed(n: u64, note: String) -> Self {
-        PurgeReport { removed: Some(n), note, urls: Vec::new(), pending: Vec::new() }
+        PurgeReport { removed: Some(n), ..PurgeReport::note(note) }
     }
 }
 
@@ -168,12 +178,17 @@ pub(super) async fn accepted(resp: Response) -> Result<Response, PurgeError> {
 
 /// At most [`MAX_RESPONSE_BYTES`] of the body: chunks are read until the
 /// limit, and the rest is never received.
-pub(super) async fn read_bounded(mut resp: Response) -> reqwest::Result<Vec<u8>> {
+pub(super) async fn read_bounded(resp: Response) -> reqwest::Result<Vec<u8>> {
+    read_at_most(resp, MAX_RESPONSE_BYTES).await
+}
+
+/// At most `max` bytes of `resp`'s body.
+pub(super) async fn read_at_most(mut resp: Response, max: usize) -> reqwest::Result<Vec<u8>> {
     let mut body = Vec::new();
     while let Some(chunk) = resp.chunk().await? {
-        let room = MAX_RESPONSE_BYTES - body.len();
+        let room = max - body.len();
         body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if body.len() >= MAX_RESPONSE_BYTES {
+        if body.len() >= max {
             break;
         }
     }

@@ -27,6 +27,7 @@ impl Selection {
         match call.scope {
             Scope::All if dedicated => out.everything = true,
             Scope::All => out.keys.push(cache_key::token_key(&call.token)),
+            Scope::Tag => out.keys.extend(call.tags.iter().map(|t| cache_key::tag_key(&call.token, t))),
             Scope::Original => {
                 for p in &call.paths {
                     match OriginPath::parse(p) {
@@ -85,18 +86,15 @@ pub fn server_error(status: reqwest::StatusCode, message: &str) -> PurgeError {
 /// A call of project `demo` with `origin_hosts`, for the drivers' tests.
 #[cfg(test)]
 pub(super) fn test_call(scope: Scope, paths: &[&str], origin_hosts: &[&str]) -> PurgeCall {
+    let items: Vec<String> = paths.iter().map(|p| p.to_string()).collect();
     PurgeCall {
-        request: crate::domain::PurgeRequest {
-            invalidation_id: None,
-            token: "demo".into(),
-            scope,
-            paths: paths.iter().map(|p| p.to_string()).collect(),
-        },
+        request: crate::domain::PurgeRequest::new(None, "demo", scope, &items),
         attempt: 1,
         soft: false,
         repeat_after: None,
         public_hosts: vec![],
         origin_hosts: origin_hosts.iter().map(|h| h.to_string()).collect(),
+        tag_paths: None,
     }
 }
 
@@ -120,5 +118,16 @@ mod tests {
         let mut widened = s.clone();
         assert!(widened.prefixes_as_token("demo"));
         assert!(widened.prefixes.is_empty() && widened.keys.contains(&"imgflush-t-demo".to_owned()));
+    }
+
+    #[test]
+    fn tags_become_their_project_keys_even_on_a_dedicated_target() {
+        for dedicated in [false, true] {
+            let s = Selection::of(&call(Scope::Tag, &["products", "shoes"]), dedicated);
+            let want = [cache_key::tag_key("demo", "products"), cache_key::tag_key("demo", "shoes")];
+            assert_eq!(s.keys, want);
+            assert!(s.prefixes.is_empty() && !s.everything);
+        }
+        assert_eq!(cache_key::tag_key("demo", "products"), "imgflush-g-90ab64dd11d63d0f032aca11cde1f939bef6d46a");
     }
 }

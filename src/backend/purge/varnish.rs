@@ -1,10 +1,11 @@
-//! Varnish nodes: PURGE (or a soft purge) per path, through the shipped VCL.
+//! Varnish nodes: PURGE (or a soft purge) per path or tag, through the shipped VCL.
 
 use async_trait::async_trait;
 use reqwest::Method;
 
 use super::driver::{Ctx, Driver};
 use super::report::*;
+use crate::domain::probe::{ProbeAnswer, ProbeRequest};
 use crate::domain::{cache_key, OriginPath, Scope};
 
 pub struct Varnish;
@@ -12,7 +13,7 @@ pub struct Varnish;
 /// One `PURGE` per path, as the shipped VCL (`deploy/varnish/`) expects: a
 /// path is purged by its surrogate key (every query-string variant, every
 /// `vh`), a prefix by a ban on the objects' path header, scope All by the
-/// token's key. Key purges answer how many objects they removed.
+/// token's key, a tag by its key (derived from the token and the tag). Key purges answer how many objects they removed.
 ///
 /// With `repeat_after`, the same purges go once more after that delay (the
 /// answer counts the first pass). The edges are purged first, and an edge
@@ -39,12 +40,43 @@ impl Driver for Varnish {
         }
         Ok(report)
     }
+
+    async fn probe(&self, ctx: &Ctx<'_>, req: &ProbeRequest) -> Result<Option<ProbeAnswer>, PurgeError> {
+        probe(ctx, req).await
+    }
+}
+
+/// The shipped VCL's cache-only probe: a `GET` of the variant's URL on the
+/// node with `X-Imgflush-Probe: 1` and the purge secret answers 200 with its
+/// age, or 404, and never fetches.
+pub(super) async fn probe(ctx: &Ctx<'_>, req: &ProbeRequest) -> Result<Option<ProbeAnswer>, PurgeError> {
+    let base = ctx.url.origin().ascii_serialization();
+    let url = match &req.query {
+        Some(q) => format!("{base}/{}{}?{q}", req.token, req.path),
+        None => format!("{base}/{}{}", req.token, req.path),
+    };
+    let build = || {
+        let call = ctx.client.get(&url).header("X-Imgflush-Probe", "1");
+        match &ctx.target.secret {
+            Some(secret) => call.header("X-Purge-Secret", secret),
+            None => call,
+        }
+    };
+    let resp = ctx.send(None, build).await?;
+    if resp.status() == reqwest::StatusCode::NOT_FOUND {
+        return Ok(Some(ProbeAnswer::default()));
+    }
+    let body = read_bounded(accepted(resp).await?).await.unwrap_or_default();
+    serde_json::from_slice(&body)
+        .map(Some)
+        .map_err(|_| PurgeError::Other("the node's probe answer is not the VCL's JSON (is its VCL current?)".into()))
 }
 
 async fn varnish_once(ctx: &Ctx<'_>, req: &PurgeCall) -> PurgeResult {
     let method = Method::from_bytes(b"PURGE").expect("PURGE is a valid method");
     let selectors: Vec<(&str, String, Option<&str>)> = match req.scope {
         Scope::All => vec![("X-Purge-All", "1".to_owned(), None)],
+        Scope::Tag => req.tags.iter().map(|t| ("X-Purge-Key", cache_key::tag_key(&req.token, t), None)).collect(),
         Scope::Original => req
             .paths
             .iter()

@@ -16,6 +16,7 @@ use subtle::ConstantTimeEq;
 
 use crate::backend::store::{ApiKey, DynStore, NewApiKey, Project, StoreError, Submitter};
 use crate::backend::{now_ms, random_alphanumeric, Actor, ServiceError};
+use crate::domain::key_limits::KeyLimits;
 use crate::domain::{FieldError, Role};
 
 pub struct GeneratedKey {
@@ -98,7 +99,7 @@ impl KeyService {
             Some(found) => found,
             None => self.verify(presented).await?,
         };
-        let submitter = Submitter::ApiKey { id: key.id, name: key.name.clone() };
+        let submitter = Submitter::ApiKey { id: key.id, name: key.name.clone(), limits: key.limits.clone() };
         Ok(KeyCaller {
             actor: Actor { project, role: key.role, submitter, instance: None, meta: Default::default() },
             key,
@@ -168,12 +169,24 @@ impl KeyService {
 
     /// Creates a key for the caller's project; returns it with its secret (shown once).
     pub async fn create(&self, actor: &Actor, name: &str, role: &str) -> Result<(ApiKey, String), ServiceError> {
+        self.create_limited(actor, name, role, KeyLimits::default()).await
+    }
+
+    /// A key that may purge only within `limits` (path prefixes, tags, scopes).
+    pub async fn create_limited(
+        &self,
+        actor: &Actor,
+        name: &str,
+        role: &str,
+        limits: KeyLimits,
+    ) -> Result<(ApiKey, String), ServiceError> {
         actor.require(Role::can_manage)?;
         let (name, role) = validate(name, role)?;
         let generated = generate();
-        let new = NewApiKey { name, role, secret_hash: generated.hash.clone(), prefix: generated.prefix.clone() };
+        let new =
+            NewApiKey { name, role, secret_hash: generated.hash.clone(), prefix: generated.prefix.clone(), limits };
         let key = self.store.add_api_key(actor.project.id, &new, now_ms()).await?;
-        let detail = format!("key {} ({}, imf_{}_…)", key.name, key.role, key.prefix);
+        let detail = format!("key {} ({}, imf_{}_…, {})", key.name, key.role, key.prefix, key.limits.describe());
         crate::backend::audit::record(&self.store, actor, "key.created", detail).await;
         Ok((key, generated.secret))
     }

@@ -8,6 +8,7 @@ pub mod invalidations;
 pub mod keys;
 pub mod live;
 pub mod notify;
+mod preview;
 pub mod projects;
 pub mod targets;
 pub mod team;

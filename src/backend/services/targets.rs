@@ -91,8 +91,8 @@ pub fn validate(
 /// credentials, secrets never), admins add, edit and remove them.
 #[derive(Clone)]
 pub struct TargetService {
-    store: DynStore,
-    purger: Purger,
+    pub(super) store: DynStore,
+    pub(super) purger: Purger,
 }
 
 impl TargetService {
@@ -205,17 +205,18 @@ impl TargetService {
         actor.require(Role::can_manage)?;
         let target = self.store.target(actor.project.id, target_id).await?;
         let call = PurgeCall {
-            request: PurgeRequest {
-                invalidation_id: Some(InvalidationId(uuid::Uuid::now_v7())),
-                token: actor.project.token.clone(),
-                scope: Scope::Original,
-                paths: vec![TEST_PATH.to_owned()],
-            },
+            request: PurgeRequest::new(
+                Some(InvalidationId(uuid::Uuid::now_v7())),
+                &actor.project.token,
+                Scope::Original,
+                &[TEST_PATH.to_owned()],
+            ),
             attempt: 1,
             soft: false,
             repeat_after: None,
             public_hosts: Vec::new(),
             origin_hosts: actor.project.origin_hosts.clone(),
+            tag_paths: None,
         };
         let outcome = self.purger.test(&target, &call).await;
         let answer = match &outcome {

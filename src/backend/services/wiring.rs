@@ -43,6 +43,13 @@ impl Services {
             limits,
             store,
         }
+        .wired()
+    }
+
+    /// The invalidations' previews count with the targets' network and key.
+    fn wired(mut self) -> Self {
+        self.invalidations = self.invalidations.with_previewer(self.targets.clone());
+        self
     }
 
     /// How open live streams re-check access, and how many a user may hold.
@@ -61,13 +68,13 @@ impl Services {
     pub fn with_target_network(mut self, policy: network::NetworkPolicy) -> Self {
         self.targets = self.targets.with_network(policy.clone());
         self.notify = self.notify.with_network(policy);
-        self
+        self.wired()
     }
 
     /// The key that seals providers' credentials (CDN targets).
     pub fn with_vault(mut self, vault: crate::backend::vault::Vault) -> Self {
         self.targets = self.targets.with_vault(vault);
-        self
+        self.wired()
     }
 
     /// Whether the database answers (`/readyz`).

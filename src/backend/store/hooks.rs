@@ -32,7 +32,7 @@ const ADD: &str = "INSERT INTO notification_hooks (project_id, name, url, secret
 const REMOVE: &str = "DELETE FROM notification_hooks WHERE project_id = $1 AND id = $2";
 const RESULT: &str = "UPDATE notification_hooks SET last_result = $2, last_ms = $3 WHERE id = $1";
 const UNNOTIFIED: &str = "SELECT id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, \
-     updated_ms, finished_ms, request_hash FROM invalidations \
+     updated_ms, finished_ms, request_hash, not_before_ms FROM invalidations \
      WHERE notified_ms IS NULL AND finished_ms IS NOT NULL ORDER BY finished_ms LIMIT $1";
 /// One instance wins each notification.
 const CLAIM: &str =

@@ -2,6 +2,7 @@
 //! pruning invalidations past the project's retention.
 
 use async_trait::async_trait;
+use uuid::Uuid;
 
 use super::invalidations::insert_event;
 use super::rows::InvalidationRow;
@@ -21,6 +22,19 @@ pub trait HousekeepingStore {
         by: &str,
         now_ms: i64,
     ) -> StoreResult<Invalidation>;
+    /// The two-person rule: an `AWAITING_APPROVAL` invalidation approved
+    /// (queued at once) or rejected (CANCELLED), with its event's `note`.
+    /// `NotFound` if absent, [`NOT_AWAITING`] in any other status.
+    async fn decide_approval(
+        &self,
+        project_id: i64,
+        id: InvalidationId,
+        approved: bool,
+        note: &str,
+        now_ms: i64,
+    ) -> StoreResult<Invalidation>;
+    /// Cancels every request not approved by its deadline; answers how many.
+    async fn expire_approvals(&self, now_ms: i64) -> StoreResult<u64>;
     async fn retention_days(&self, project_id: i64) -> StoreResult<i64>;
     async fn set_retention_days(&self, project_id: i64, days: i64) -> StoreResult<()>;
     /// Every project's id and retention in days.
@@ -36,9 +50,19 @@ pub trait HousekeepingStore {
 /// Only while `RECEIVED` and unclaimed: a claim and a cancel are each one
 /// atomic UPDATE, so exactly one of them wins.
 const CANCEL: &str = "UPDATE invalidations SET status = 'CANCELLED', finished_ms = $1, updated_ms = $1 \
-     WHERE project_id = $2 AND id = $3 AND status = 'RECEIVED' AND lease_owner IS NULL \
+     WHERE project_id = $2 AND id = $3 AND status IN ('RECEIVED', 'AWAITING_APPROVAL') AND lease_owner IS NULL \
      RETURNING id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, updated_ms, \
-     finished_ms, request_hash";
+     finished_ms, request_hash, not_before_ms";
+/// The two-person rule's decision: approved, it is queued at once; rejected,
+/// it ends CANCELLED. `$4` the new status, `$5` its finished time (NULL when queued).
+const DECIDE: &str = "UPDATE invalidations SET status = $4, updated_ms = $1, finished_ms = $5, \
+     next_run_ms = CASE WHEN not_before_ms > $1 THEN not_before_ms ELSE $1 END \
+     WHERE project_id = $2 AND id = $3 AND status = 'AWAITING_APPROVAL' \
+     RETURNING id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, updated_ms, \
+     finished_ms, request_hash, not_before_ms";
+/// Requests nobody approved in time (their `next_run_ms` is the deadline).
+const EXPIRE: &str = "UPDATE invalidations SET status = 'CANCELLED', finished_ms = $1, updated_ms = $1 \
+     WHERE status = 'AWAITING_APPROVAL' AND next_run_ms < $1 RETURNING id, attempt";
 const EXISTS: &str = "SELECT status FROM invalidations WHERE project_id = $1 AND id = $2";
 const RETENTION: &str = "SELECT retention_days FROM projects WHERE id = $1";
 const SET_RETENTION: &str = "UPDATE projects SET retention_days = $2 WHERE id = $1";
@@ -47,6 +71,7 @@ const ALL_RETENTIONS: &str = "SELECT id, retention_days FROM projects ORDER BY i
 const PRUNE: &str = "DELETE FROM invalidations WHERE project_id = $1 AND created_ms < $2 \
      AND status IN ('DONE', 'ERROR', 'ERROR_CDN_NODE', 'CANCELLED')";
 
+pub const NOT_AWAITING: StoreError = StoreError::Conflict("only an invalidation awaiting approval");
 pub const NOT_CANCELLABLE: StoreError = StoreError::Conflict("only a RECEIVED invalidation no worker has claimed");
 
 both_dialects! {
@@ -73,6 +98,49 @@ both_dialects! {
             insert_event(id, Status::Cancelled, inv.attempt, Some(&note), now_ms).execute(&mut *tx).await?;
             tx.commit().await?;
             Ok(inv)
+        }
+
+        async fn decide_approval(
+            &self,
+            project_id: i64,
+            id: InvalidationId,
+            approved: bool,
+            note: &str,
+            now_ms: i64,
+        ) -> StoreResult<Invalidation> {
+            let (mut conn, _turn) = self.write_conn().await?;
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            let status = if approved { Status::Received } else { Status::Cancelled };
+            let finished = (!approved).then_some(now_ms);
+            let row: Option<InvalidationRow> = sqlx::query_as(DECIDE)
+                .bind(now_ms)
+                .bind(project_id)
+                .bind(id.0)
+                .bind(status.code())
+                .bind(finished)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(row) = row else {
+                drop(tx);
+                let _: (String,) = sqlx::query_as(EXISTS).bind(project_id).bind(id.0).fetch_one(&mut *conn).await?;
+                return Err(NOT_AWAITING);
+            };
+            let inv: Invalidation = row.try_into()?;
+            insert_event(id, status, inv.attempt, Some(note), now_ms).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(inv)
+        }
+
+        async fn expire_approvals(&self, now_ms: i64) -> StoreResult<u64> {
+            let (mut conn, _turn) = self.write_conn().await?;
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            let rows: Vec<(Uuid, i32)> = sqlx::query_as(EXPIRE).bind(now_ms).fetch_all(&mut *tx).await?;
+            for (id, attempt) in &rows {
+                let note = "not approved in time: nothing was purged";
+                insert_event(InvalidationId(*id), Status::Cancelled, *attempt, Some(note), now_ms).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(rows.len() as u64)
         }
 
         async fn retention_days(&self, project_id: i64) -> StoreResult<i64> {

@@ -30,6 +30,10 @@ pub trait InvalidationStore {
     async fn invalidation_anywhere(&self, id: InvalidationId) -> StoreResult<Invalidation>;
     async fn invalidation_by_idempotency_key(&self, project_id: i64, key: &str) -> StoreResult<Invalidation>;
     async fn list_invalidations(&self, project_id: i64, query: &ListQuery) -> StoreResult<Vec<Invalidation>>;
+    /// The project's newest invalidations that cover canonical `path`: its
+    /// scope All ones, and the Original ones naming the path or a prefix of
+    /// it (at most `limit`).
+    async fn covering_invalidations(&self, project_id: i64, path: &str, limit: i64) -> StoreResult<Vec<Invalidation>>;
     async fn events(&self, id: InvalidationId) -> StoreResult<Vec<StatusEvent>>;
     async fn target_results(&self, id: InvalidationId) -> StoreResult<Vec<TargetResult>>;
     /// Moves an errored invalidation back to the queue. `NotFound` if absent,
@@ -48,26 +52,26 @@ pub trait InvalidationStore {
 /// does (the row, its claims, its project's setup version).
 const INSERT: &str = "INSERT INTO invalidations (id, project_id, scope, paths, status, attempt, submitted_by, \
      user_id, api_key_id, created_ms, updated_ms, next_run_ms, idempotency_key, request_hash, \
-     lease_owner, lease_token, lease_until_ms, claims) \
-     VALUES ($1, $2, $3, $4, 'RECEIVED', 1, $5, $6, $7, $8, $8, $8, $9, $10, $11, $12, $13, \
-     CASE WHEN $12 IS NULL THEN 0 ELSE 1 END) \
+     lease_owner, lease_token, lease_until_ms, claims, not_before_ms) \
+     VALUES ($1, $2, $3, $4, $15, 1, $5, $6, $7, $8, $8, COALESCE($16, $14, $8), $9, $10, $11, $12, $13, \
+     CASE WHEN $12 IS NULL THEN 0 ELSE 1 END, $14) \
      RETURNING id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, updated_ms, \
-     finished_ms, request_hash, claims, \
+     finished_ms, request_hash, not_before_ms, claims, \
      (SELECT setup_version FROM projects p WHERE p.id = invalidations.project_id) AS setup_version";
 const ONE: &str = "SELECT id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, \
-     updated_ms, finished_ms, request_hash FROM invalidations WHERE project_id = $1 AND id = $2";
+     updated_ms, finished_ms, request_hash, not_before_ms FROM invalidations WHERE project_id = $1 AND id = $2";
 /// By id alone, whatever the project: only the ID lookup uses it, and it
 /// checks the caller may see the project before anything is shown.
 const ANYWHERE: &str = "SELECT id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, \
-     updated_ms, finished_ms, request_hash FROM invalidations WHERE id = $1";
+     updated_ms, finished_ms, request_hash, not_before_ms FROM invalidations WHERE id = $1";
 const BY_IDEMPOTENCY_KEY: &str = "SELECT id, project_id, scope, paths, status, attempt, submitted_by, error, \
-     created_ms, updated_ms, finished_ms, request_hash FROM invalidations \
+     created_ms, updated_ms, finished_ms, request_hash, not_before_ms FROM invalidations \
      WHERE project_id = $1 AND idempotency_key = $2";
 /// A log page without a search. `$2` keyset cursor (`$8` when absent: above
 /// every id, so the index range on (project_id, id) serves deep pages as fast
 /// as the first), `$3` status; `$4`, `$5`, `$7` (the search) are NULL here.
 const LIST: &str = "SELECT id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, \
-     updated_ms, finished_ms, request_hash FROM invalidations WHERE project_id = $1 \
+     updated_ms, finished_ms, request_hash, not_before_ms FROM invalidations WHERE project_id = $1 \
      AND id < COALESCE($2, $8) \
      AND ($3 IS NULL OR status = $3) \
      AND ($4 IS NULL AND $5 IS NULL AND $7 IS NULL) \
@@ -77,11 +81,20 @@ const LIST: &str = "SELECT id, project_id, scope, paths, status, attempt, submit
 /// path) index), so its cost follows the matches, not the log's length.
 /// `$8` is unused (bound for the same parameter list as [`LIST`]).
 const LIST_SEARCH: &str = "SELECT id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, \
-     updated_ms, finished_ms, request_hash FROM invalidations \
+     updated_ms, finished_ms, request_hash, not_before_ms FROM invalidations \
      WHERE id IN (SELECT invalidation_id FROM invalidation_paths \
           WHERE project_id = $1 AND path >= $4 AND path < $7 UNION ALL SELECT $5) \
      AND project_id = $1 AND ($2 IS NULL OR id < $2) AND ($3 IS NULL OR status = $3) AND ($8 IS NULL OR TRUE) \
      ORDER BY id DESC LIMIT $6";
+/// `$2` a canonical path: scope All, or Original naming it or a prefix
+/// (`dir/*`) of it. Walks the project's path rows (a support lookup, not a
+/// hot path).
+const COVERING: &str = "SELECT id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, \
+     updated_ms, finished_ms, request_hash, not_before_ms FROM invalidations \
+     WHERE project_id = $1 AND (scope = 'all' OR (scope = 'original' AND id IN ( \
+        SELECT invalidation_id FROM invalidation_paths WHERE project_id = $1 AND (path = CAST($2 AS TEXT) \
+        OR (path LIKE '%*' AND substr(CAST($2 AS TEXT), 1, length(path) - 1) = substr(path, 1, length(path) - 1)))))) \
+     ORDER BY id DESC LIMIT $3";
 /// Above every UUID: the first page's cursor.
 const MAX_ID: Uuid = Uuid::max();
 const INSERT_PATHS_SQLITE: &str = "INSERT INTO invalidation_paths (invalidation_id, project_id, path) \
@@ -96,7 +109,7 @@ const REQUEUE: &str = "UPDATE invalidations SET status = 'RECEIVED', attempt = a
      lease_until_ms = NULL, claims = 0, notified_ms = NULL \
      WHERE project_id = $2 AND id = $3 AND status IN ('ERROR', 'ERROR_CDN_NODE') \
      RETURNING id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, updated_ms, \
-     finished_ms, request_hash";
+     finished_ms, request_hash, not_before_ms";
 pub(super) const INSERT_EVENT: &str =
     "INSERT INTO invalidation_events (invalidation_id, status, attempt, note, at_ms) \
      VALUES ($1, $2, $3, $4, $5)";
@@ -164,6 +177,12 @@ both_dialects! {
             convert(rows)
         }
 
+        async fn covering_invalidations(&self, project_id: i64, path: &str, limit: i64) -> StoreResult<Vec<Invalidation>> {
+            let rows: Vec<InvalidationRow> =
+                sqlx::query_as(COVERING).bind(project_id).bind(path).bind(limit).fetch_all(&self.pool).await?;
+            convert(rows)
+        }
+
         async fn events(&self, id: InvalidationId) -> StoreResult<Vec<StatusEvent>> {
             let rows: Vec<EventRow> = sqlx::query_as(EVENTS).bind(id.0).fetch_all(&self.pool).await?;
             convert(rows)
@@ -220,7 +239,9 @@ impl StoreNew for SqliteStore {
                 let lease = new.lease.as_ref();
                 let (owner, token, until) =
                     (lease.map(|l| l.owner.as_str()), lease.map(|l| l.token.as_str()), lease.map(|l| l.until_ms));
-                let params: [&dyn ToSql; 13] = [
+                let status = if new.approve_by_ms.is_some() { Status::AwaitingApproval } else { Status::Received };
+                let status = status.code();
+                let params: [&dyn ToSql; 16] = [
                     &new.id.0,
                     &new.project_id,
                     &new.scope.as_str(),
@@ -234,10 +255,12 @@ impl StoreNew for SqliteStore {
                     &owner,
                     &token,
                     &until,
+                    &new.not_before_ms,
+                    &status,
+                    &new.approve_by_ms,
                 ];
                 let row = query_opt(c, INSERT, &params, ClaimRow::from_sqlite)?.ok_or(StoreError::NotFound)?;
-                let received = Status::Received.code();
-                execute(c, INSERT_EVENT, &[&new.id.0, &received, &1, &note, &new.now_ms])?;
+                execute(c, INSERT_EVENT, &[&new.id.0, &status, &1, &note, &new.now_ms])?;
                 if !new.paths.is_empty() {
                     // Every path in one statement, from the JSON list just stored.
                     execute(c, INSERT_PATHS_SQLITE, &[&new.id.0, &new.project_id, &paths])?;

@@ -18,15 +18,15 @@ pub trait KeyStore {
     async fn revoke_api_key(&self, project_id: i64, key_id: i64, now_ms: i64) -> StoreResult<()>;
 }
 
-const ADD: &str = "INSERT INTO api_keys (project_id, name, prefix, secret_hash, role, created_ms) \
-     VALUES ($1, $2, $3, $4, $5, $6) \
-     RETURNING id, project_id, name, prefix, secret_hash, role, created_ms, last_used_ms, revoked_ms";
-const LIST: &str = "SELECT id, project_id, name, prefix, secret_hash, role, created_ms, last_used_ms, revoked_ms \
-     FROM api_keys WHERE project_id = $1 ORDER BY id";
+const ADD: &str = "INSERT INTO api_keys (project_id, name, prefix, secret_hash, role, created_ms, limits) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7) \
+     RETURNING id, project_id, name, prefix, secret_hash, role, created_ms, last_used_ms, revoked_ms, limits";
+const LIST: &str = "SELECT id, project_id, name, prefix, secret_hash, role, created_ms, last_used_ms, revoked_ms, \
+     limits FROM api_keys WHERE project_id = $1 ORDER BY id";
 /// The key with this prefix and its project.
 const BY_PREFIX: &str = "SELECT k.id, k.project_id, k.name, k.prefix, k.secret_hash, k.role, k.created_ms, \
      k.last_used_ms, k.revoked_ms, p.token AS project_token, p.name AS project_name, p.origin_hosts, \
-     p.max_age_secs, p.s_maxage_secs, p.edge_settings \
+     p.max_age_secs, p.s_maxage_secs, p.edge_settings, k.limits \
      FROM api_keys k JOIN projects p ON p.id = k.project_id WHERE k.prefix = $1";
 const TOUCH: &str = "UPDATE api_keys SET last_used_ms = $1 WHERE id = $2";
 const REVOKE: &str = "UPDATE api_keys SET revoked_ms = COALESCE(revoked_ms, $1) WHERE project_id = $2 AND id = $3";
@@ -43,6 +43,7 @@ both_dialects! {
                 .bind(&new.secret_hash)
                 .bind(new.role.as_str())
                 .bind(now_ms)
+                .bind((!new.limits.is_empty()).then(|| serde_json::to_string(&new.limits).expect("limits serialise")))
                 .fetch_one(&mut *conn)
                 .await?;
             row.try_into()

@@ -14,7 +14,7 @@ use crate::backend::now_ms;
 use crate::backend::purge::{self, PurgeCall};
 use crate::backend::store::*;
 use crate::backend::verify::VerifyPlan;
-use crate::domain::{InvalidationId, PurgeRequest, Status, Step};
+use crate::domain::{InvalidationId, PurgeRequest, Scope, Status, Step};
 
 /// The job's changes not stored yet. They are written together (one
 /// transaction, each with its own time) just before the worker next calls the
@@ -84,12 +84,7 @@ impl Worker {
         };
         let current: HashMap<i64, Target> = targets.into_iter().map(|t| (t.id, t)).collect();
         let req = PurgeCall {
-            request: PurgeRequest {
-                invalidation_id: Some(job.id),
-                token: project.token.clone(),
-                scope: job.scope,
-                paths: job.paths.clone(),
-            },
+            request: PurgeRequest::new(Some(job.id), &project.token, job.scope, &job.paths),
             attempt: job.attempt,
             soft: project.edge.soft_purge,
             repeat_after: self.cfg.cdn_repeat,
@@ -101,7 +96,9 @@ impl Worker {
                 .cloned()
                 .collect(),
             origin_hosts: project.origin_hosts.clone(),
+            tag_paths: None,
         };
+        let mut req = req;
 
         // Variants the edges named as removed: what verification asks the nodes for.
         let mut known: Vec<String> = Vec::new();
@@ -126,8 +123,15 @@ impl Worker {
                 .map(|r| self.purge_target(job.id, r, current.get(&r.target_id), &req, plan.as_ref(), lease));
             let outcomes = join_all(calls).await.into_iter().collect::<Result<Vec<_>, _>>()?;
             let mut failed = Vec::new();
-            for ((outcome, urls), result) in outcomes.into_iter().zip(&pending) {
-                known.extend(urls);
+            // Scope Tag: what CDNs without tag purge get, known in full only
+            // when every edge ran in this run and listed its tagged paths.
+            let mut tagged = (step == Step::ResizingServers && pending.len() == in_step.len()).then(Vec::new);
+            for ((outcome, named), result) in outcomes.into_iter().zip(&pending) {
+                known.extend(named.urls);
+                tagged = tagged.zip(named.tag_paths).map(|(mut all, more)| {
+                    all.extend(more);
+                    all
+                });
                 if outcome.verified == Some(false) {
                     unverified.push(result.name.clone());
                 }
@@ -147,6 +151,11 @@ impl Worker {
                 let why = format!("{what} purge failed: {}", failed.join("; "));
                 changes.finish(step.failed_status(), Some(why), None, !setup.hooks);
                 return changes.flush().await;
+            }
+            if let Some(mut paths) = tagged.filter(|_| job.scope == Scope::Tag) {
+                paths.sort();
+                paths.dedup();
+                req.tag_paths = Some(paths);
             }
         }
         let done_note = if results.is_empty() {

@@ -12,6 +12,15 @@ use crate::backend::store::*;
 use crate::backend::verify::{self, VerifyPlan};
 use crate::domain::InvalidationId;
 
+/// What a target named besides its outcome: removed variants (edges), which
+/// verification asks the CDN nodes for, and under scope Tag the paths that
+/// carried the tags (`None`: not known in full).
+#[derive(Debug, Default)]
+pub(super) struct Named {
+    pub urls: Vec<String>,
+    pub tag_paths: Option<Vec<String>>,
+}
+
 /// How long a job held by a provider's rate limit waits before it runs again.
 /// (When the provider did not say for how long.)
 const GIVE_WAY_FOR: std::time::Duration = std::time::Duration::from_secs(30);
@@ -23,7 +32,7 @@ impl Worker {
     /// lease is about to end. A provider that finishes later is then polled,
     /// its progress written as it comes. With a `plan`, a purged verifiable
     /// target is then asked for the purged URLs (verification). Also returns
-    /// the removed variants the target named.
+    /// what the target named (see [`Named`]).
     pub(super) async fn purge_target(
         &self,
         id: InvalidationId,
@@ -32,7 +41,7 @@ impl Worker {
         req: &PurgeCall,
         plan: Option<&VerifyPlan>,
         lease: &Lease,
-    ) -> Result<(TargetOutcome, Vec<String>), WorkerError> {
+    ) -> Result<(TargetOutcome, Named), WorkerError> {
         let started = Instant::now();
         let Some(target) = target.filter(|t| t.kind == result.kind) else {
             let outcome = TargetOutcome {
@@ -44,22 +53,25 @@ impl Worker {
                 verified: None,
                 verify_note: None,
             };
-            return Ok((outcome, Vec::new()));
+            return Ok((outcome, Named::default()));
         };
         let mut attempts = 0;
         let mut delay = self.cfg.backoff;
-        let (mut state, mut detail, urls, pending) = loop {
+        let (mut state, mut detail, named, pending) = loop {
             if !lease.usable() {
                 return Err(WorkerError::LeaseExpiring);
             }
             attempts += 1;
             match self.purger.purge(target, req, Instant::now() + self.cfg.provider_wait).await {
-                Ok(report) => break (TargetState::Ok, report.note, report.urls, report.pending),
+                Ok(report) => {
+                    let named = Named { urls: report.urls, tag_paths: report.tag_paths };
+                    break (TargetState::Ok, report.note, named, report.pending);
+                }
                 Err(PurgeError::RateLimited(busy)) => {
                     return self.give_way(id, target, busy, attempts, started, lease).await
                 }
                 Err(e) if e.is_final() || attempts >= self.cfg.max_attempts => {
-                    break (TargetState::Error, e.to_string(), Vec::new(), Vec::new())
+                    break (TargetState::Error, e.to_string(), Named::default(), Vec::new())
                 }
                 Err(e) => {
                     tracing::info!(target = %target.name, attempt = attempts, error = %e, "purge failed; retrying");
@@ -88,7 +100,7 @@ impl Worker {
             verified: proof.as_ref().and_then(|p| p.verified),
             verify_note: proof.map(|p| p.note),
         };
-        Ok((outcome, urls))
+        Ok((outcome, named))
     }
 
     /// Says on the target's row that the provider's rate limit holds it, and

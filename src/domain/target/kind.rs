@@ -309,7 +309,7 @@ mod tests {
             assert_eq!(serde_json::from_str::<TargetKind>(&json).unwrap(), k);
             assert_eq!(k.is_provider(), k.spec().default_url.is_some() || k == TargetKind::Akamai);
             if let Some(h) = k.spec().tag_header {
-                assert!(crate::domain::cache_key::tag_header_value(h, "demo", "/x").is_some(), "{k}: {h}");
+                assert!(crate::domain::cache_key::tag_header_value::<&str>(h, "demo", "/x", &[]).is_some(), "{k}: {h}");
             }
         }
     }

@@ -1,47 +1,82 @@
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
+use imgflush::domain::preview::{bytes_text, thousands, Count, Preview};
+use imgflush::domain::tag::{split_tags, validate_tags, CONSOLE_MAX_TAGS};
 use imgflush::domain::{parse_path_list, Scope, CONSOLE_MAX_PATHS};
 
 use crate::components::ErrorNotice;
-use crate::serverfns::SubmitInvalidation;
+use crate::serverfns::{PreviewInvalidation, SubmitInvalidation};
 
-/// Scope, URLs with live validation (the same parser the server uses), Submit.
-/// Without JavaScript the server's answer is shown after the round trip.
+/// Scope, URLs or tags with live validation (the same parsers the server
+/// uses), Preview and Submit. Without JavaScript the server's answer is
+/// shown after the round trip (Preview needs JavaScript).
 #[component]
 pub fn InvalidationForm(
     token: Signal<String>,
     submit: ServerAction<SubmitInvalidation>,
-    /// "Copy to new": the scope and paths to start with.
+    /// "Copy to new": the scope and paths (or tags) to start with.
     initial: Option<(Scope, Vec<String>)>,
+    /// The project's large-purge thresholds (objects, MB), when it has some.
+    confirm_above: Option<(Option<u64>, Option<u64>)>,
 ) -> impl IntoView {
-    let (initial_all, initial_text) = match initial {
-        Some((scope, paths)) => (scope == Scope::All, paths.join("\n")),
-        None => (false, String::new()),
+    let (initial_scope, initial_text) = match initial {
+        Some((scope, items)) => (scope, items.join("\n")),
+        None => (Scope::Original, String::new()),
     };
-    let text = RwSignal::new(initial_text.clone());
-    let all = RwSignal::new(initial_all);
+    let (initial_paths, initial_tags) = match initial_scope {
+        Scope::Tag => (String::new(), initial_text),
+        _ => (initial_text, String::new()),
+    };
+    let text = RwSignal::new(initial_paths.clone());
+    let tags_text = RwSignal::new(initial_tags.clone());
+    let scope = RwSignal::new(initial_scope);
     let confirmed = RwSignal::new(false);
+    let large_ok = RwSignal::new(false);
+    let when = RwSignal::new(String::new());
+    // Hydrated: the offset of the user's time zone on the chosen date;
+    // without JavaScript the field is read as UTC (the label says so).
+    let offset = Memo::new(move |_| when.with(|w| crate::platform::timezone_offset_at(w)));
+    let preview = ServerAction::<PreviewInvalidation>::new();
     // Until hydrated the button stays enabled, so the form works without JavaScript.
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     let parsed = Memo::new(move |_| parse_path_list(&text.get()));
+    let tags = Memo::new(move |_| validate_tags(&split_tags(&tags_text.get()), CONSOLE_MAX_TAGS, "tags"));
     let count = move || parsed.with(|p| p.paths.len());
     let over = move || count() > CONSOLE_MAX_PATHS;
-    let blocked = move || {
-        if all.get() {
-            !confirmed.get()
-        } else {
-            parsed.with(|p| !p.errors.is_empty() || p.paths.is_empty()) || over()
-        }
+    let blocked = move || match scope.get() {
+        Scope::All => !confirmed.get(),
+        Scope::Tag => tags.with(Result::is_err),
+        Scope::Original => parsed.with(|p| !p.errors.is_empty() || p.paths.is_empty()) || over(),
     };
     let result = submit.value();
     Effect::new(move |_| {
         if let Some(Ok(_)) = result.get() {
             text.set(String::new());
+            tags_text.set(String::new());
+            when.set(String::new());
             confirmed.set(false);
+            large_ok.set(false);
+            preview.value().set(None);
         }
     });
+    // A preview describes the form as it was: any edit makes it stale.
+    Effect::new(move |_| {
+        text.track();
+        tags_text.track();
+        scope.track();
+        preview.value().set(None);
+    });
+    let radio = move |value: Scope, id: &'static str, label: &'static str| {
+        view! {
+            <label>
+                <input type="radio" name="scope" value=value.as_str() id=id checked=initial_scope == value
+                    on:change=move |_| scope.set(value) />
+                {label}
+            </label>
+        }
+    };
     view! {
         <section class="card" aria-labelledby="new-invalidation">
             <h2 id="new-invalidation">"New invalidation"</h2>
@@ -52,31 +87,28 @@ pub fn InvalidationForm(
                 ev.prevent_default();
                 submit.dispatch(SubmitInvalidation {
                     project: token.get_untracked(),
-                    scope: if all.get_untracked() { "all" } else { "original" }.to_owned(),
+                    scope: scope.get_untracked().as_str().to_owned(),
                     urls: Some(text.get_untracked()),
+                    tags: Some(tags_text.get_untracked()),
                     confirm_all: confirmed.get_untracked().then(|| "yes".to_owned()),
+                    confirm_large: large_ok.get_untracked().then(|| "yes".to_owned()),
+                    not_before: Some(when.get_untracked()),
+                    tz_offset: offset.get_untracked().map(|o| o.to_string()),
                 });
             }>
                 <input type="hidden" name="project" value=token />
                 <fieldset class="scope">
                     <legend>"Scope"</legend>
-                    <label>
-                        <input type="radio" name="scope" value="original" id="scope-original" checked=!initial_all
-                            on:change=move |_| all.set(false) />
-                        " Original — specific images"
-                    </label>
-                    <label>
-                        <input type="radio" name="scope" value="all" id="scope-all" checked=initial_all
-                            on:change=move |_| all.set(true) />
-                        " All — the whole cache of the token"
-                    </label>
+                    {radio(Scope::Original, "scope-original", " Original — specific images")}
+                    {radio(Scope::Tag, "scope-tag", " Tag — every image carrying a cache tag")}
+                    {radio(Scope::All, "scope-all", " All — the whole cache of the token")}
                 </fieldset>
                 <div class="original-only">
                     <label for="urls">"URLs (up to 10, separated by commas or line breaks)"</label>
                     <textarea id="urls" name="urls" rows="6" spellcheck="false"
                         placeholder="/sample.li/flat1.jpg"
                         prop:value=move || text.get()
-                        on:input=move |ev| text.set(event_target_value(&ev))>{initial_text}</textarea>
+                        on:input=move |ev| text.set(event_target_value(&ev))>{initial_paths}</textarea>
                     <p class="counter" class:over=over data-testid="counter" aria-live="polite">
                         {move || format!("{} / {}", count(), CONSOLE_MAX_PATHS)}
                         {move || over().then_some(" — too many: submit at most 10 per invalidation")}
@@ -94,6 +126,22 @@ pub fn InvalidationForm(
                         }).collect_view())}
                     </ul>
                 </div>
+                <div class="tag-only">
+                    <label for="tags">"Cache tags (up to 10, separated by spaces, commas or line breaks)"</label>
+                    <textarea id="tags" name="tags" rows="3" spellcheck="false"
+                        placeholder="products"
+                        prop:value=move || tags_text.get()
+                        on:input=move |ev| tags_text.set(event_target_value(&ev))>{initial_tags}</textarea>
+                    <p class="muted">"Every image the origin labelled with one of these tags (its Surrogate-Key, Cache-Tag or xkey header, as Settings names them) or a tag rule gave its path, on the edges, the Varnish nodes and every CDN."</p>
+                    <ul class="field-errors" aria-live="polite" data-testid="tag-errors">
+                        {move || tags.with(|t| match t {
+                            Ok(_) => Vec::new(),
+                            Err(errors) => errors.iter().filter(|_| !tags_text.with(|s| s.trim().is_empty()))
+                                .map(|e| view! { <li>{e.entry.clone().map(|en| view! { <code>{en}</code> ": " })}{e.message.clone()}</li> })
+                                .collect(),
+                        }).collect_view()}
+                    </ul>
+                </div>
                 <div class="all-only">
                     <p class="warning">
                         "All erases every cached image of token " <code>{move || token.get()}</code>
@@ -107,11 +155,74 @@ pub fn InvalidationForm(
                         " I understand: flush the whole cache of this token and rebuild it"
                     </label>
                 </div>
-                <button type="submit" class="primary" disabled=move || hydrated.get() && blocked()>
-                    {move || if submit.pending().get() { "Submitting…" } else { "Submit" }}
-                </button>
+                {confirm_above.map(|limits| view! {
+                    <label class="confirm-large">
+                        <input type="checkbox" name="confirm_large" value="yes" data-testid="confirm-large"
+                            prop:checked=move || large_ok.get()
+                            on:change=move |ev| large_ok.set(event_target_checked(&ev)) />
+                        {format!(" Go ahead even above this project's large-purge limit ({})", limits_text(limits))}
+                    </label>
+                })}
+                <label class="schedule">
+                    {move || if hydrated.get() { "Run at (optional, your time zone) " } else { "Run at (optional, UTC) " }}
+                    <input type="datetime-local" name="not_before" data-testid="not-before"
+                        prop:value=move || when.get()
+                        on:input=move |ev| when.set(event_target_value(&ev)) />
+                </label>
+                <input type="hidden" name="tz_offset" prop:value=move || offset.get().map(|o| o.to_string()).unwrap_or_default() />
+                <div class="buttons">
+                    <button type="button" data-testid="preview" hidden=move || !hydrated.get()
+                        disabled=move || blocked() && scope.get() != Scope::All
+                        on:click=move |_| {
+                            preview.dispatch(PreviewInvalidation {
+                                project: token.get_untracked(),
+                                scope: scope.get_untracked().as_str().to_owned(),
+                                urls: Some(text.get_untracked()),
+                                tags: Some(tags_text.get_untracked()),
+                            });
+                        }>
+                        {move || if preview.pending().get() { "Counting…" } else { "Preview" }}
+                    </button>
+                    <button type="submit" class="primary" disabled=move || hydrated.get() && blocked()>
+                        {move || if submit.pending().get() { "Submitting…" } else { "Submit" }}
+                    </button>
+                </div>
             </form>
+            {move || preview.value().get().map(|r| match r {
+                Ok(p) => view! { <PreviewTable preview=p /> }.into_any(),
+                Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+            })}
             {move || result.get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
         </section>
+    }
+}
+
+/// The dry run's answer: the total, then each target's figures.
+#[component]
+fn PreviewTable(preview: Preview) -> impl IntoView {
+    let summary = preview.summary();
+    view! {
+        <div class="preview" data-testid="preview-result" aria-live="polite">
+            <p><strong>"Preview: "</strong>{summary}" (nothing was purged)"</p>
+            <ul>
+                {preview.targets.into_iter().map(|t| {
+                    let line = match t.count {
+                        Count::Counted { objects, bytes } => format!("would remove {} objects ({}) on {}", thousands(objects), bytes_text(bytes), t.name),
+                        Count::NotCountable => format!("{}: not countable ({} cannot say what it holds)", t.name, t.kind.label()),
+                        Count::Failed { reason } => format!("{}: no answer ({reason})", t.name),
+                    };
+                    view! { <li data-target=t.name.clone()>{line}</li> }
+                }).collect_view()}
+            </ul>
+        </div>
+    }
+}
+
+fn limits_text((objects, mb): (Option<u64>, Option<u64>)) -> String {
+    match (objects, mb) {
+        (Some(o), Some(m)) => format!("{} objects or {m} MB", thousands(o)),
+        (Some(o), None) => format!("{} objects", thousands(o)),
+        (None, Some(m)) => format!("{m} MB"),
+        (None, None) => "none".to_owned(),
     }
 }

@@ -176,7 +176,11 @@ fn Row(
     };
     view! {
         <tr data-id=row.id.clone() data-status=row.status.code()>
-            <td><StatusBadge status=row.status /></td>
+            <td><StatusBadge status=row.status />
+                {row.not_before.filter(|_| row.status == imgflush::domain::Status::Received).map(|at| view! {
+                    <div class="scheduled" data-testid="scheduled">"scheduled for " <LocalTime at=at /></div>
+                })}
+            </td>
             <td>{row.scope.label()}</td>
             <td><LocalTime at=row.created /></td>
             <td class="id">
@@ -190,7 +194,7 @@ fn Row(
                 } else {
                     view! {
                         <details class="links" open=links_open on:toggle=on_toggle>
-                            <summary>{format!("See links ({n})")}</summary>
+                            <summary>{if row.scope == imgflush::domain::Scope::Tag { format!("See tags ({n})") } else { format!("See links ({n})") }}</summary>
                             <ul>{row.paths.into_iter().map(|p| view! { <li><code>{p}</code></li> }).collect_view()}</ul>
                         </details>
                     }.into_any()

@@ -79,7 +79,7 @@ fn InvalidationBody(
             {move || Suspend::new(async move {
                 // Not a member: nothing here (the log below says "Not found").
                 match start.await {
-                    Ok(s) if s.role.can_submit() => view! { <form::InvalidationForm token=token submit=submit initial=s.initial /> }.into_any(),
+                    Ok(s) if s.role.can_submit() => view! { <form::InvalidationForm token=token submit=submit initial=s.initial confirm_above=s.confirm_above /> }.into_any(),
                     Ok(_) => view! {
                         <p class="notice" data-testid="read-only">"Your role is read-only: you can inspect the log but not submit invalidations."</p>
                     }.into_any(),

@@ -57,7 +57,7 @@ impl AnchorCreated {
             status: SuccessTag::Success,
             msg: "Your invalidation request has been received".into(),
             invalidation: AnchorReceipt {
-                status: StatusCode(inv.status),
+                status: StatusCode(inv.status.anchor()),
                 uuid: inv.id.as_uuid(),
                 added_at: AnchorTimestamp(inv.created),
             },
@@ -76,7 +76,7 @@ impl From<Invalidation> for AnchorStatus {
         AnchorStatus {
             status: SuccessTag::Success,
             invalidation: AnchorInvalidation {
-                status: StatusCode(inv.status),
+                status: StatusCode(inv.status.anchor()),
                 uuid: inv.id.as_uuid(),
                 added_at: AnchorTimestamp(inv.created),
                 scope: ScopeCode(inv.scope),

@@ -38,7 +38,7 @@ string_enum!(StatusCode(Status), "Status", "Pipeline status (API code).", Status
 string_enum!(
     ScopeCode(Scope),
     "Scope",
-    "`original`: the listed paths, every variant; `all`: everything cached for the project.",
+    "`original`: the listed paths, every variant; `all`: everything cached for the project; `tag` (`/api/v1` only): every object carrying one of the listed cache tags.",
     Scope::ALL.map(|s| s.as_str())
 );
 string_enum!(TargetKindCode(TargetKind), "TargetKind", "Kind of purge target.", TargetKind::ALL.map(|k| k.as_str()));
@@ -117,3 +117,31 @@ pub struct InvalidationRequest {
 }
 
 const _: () = assert!(API_MAX_PATHS == 15, "update the `max_items` of InvalidationRequest::urls");
+
+/// Body of `POST /api/v1/invalidations`: the anchor's, plus tags.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct V1InvalidationRequest {
+    /// `original`, `all` or `tag` (any letter case). An unknown value answers 400.
+    #[schema(value_type = ScopeCode)]
+    pub scope: String,
+    /// Origin paths such as `/sample.li/flat1.jpg` (a trailing `*` flushes a
+    /// prefix); 1 to 15 for scope `original`, none for `all` and `tag`.
+    #[schema(max_items = 15)]
+    pub urls: Option<Vec<String>>,
+    /// Cache tags (scope `tag` only, 1 to 15): every object the origin
+    /// labelled with one (`Surrogate-Key`, `Cache-Tag`, `xkey` headers, as
+    /// the project's settings name them) or a tag rule gave its path. 1 to
+    /// 128 visible ASCII characters each, no comma, not starting with `/`
+    /// or `imgflush-`.
+    #[schema(max_items = 15)]
+    pub tags: Option<Vec<String>>,
+    /// Schedule it: RFC 3339 with an offset (`2026-12-07T09:00:00+01:00`),
+    /// at most 365 days ahead. It is stored at once (with its ID, shown as
+    /// scheduled) and no worker claims it earlier; it can be cancelled
+    /// until then. A time already past runs at once.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub not_before: Option<String>,
+}
+
+const _: () =
+    assert!(imgflush::domain::tag::API_MAX_TAGS == 15, "update the `max_items` of V1InvalidationRequest::tags");

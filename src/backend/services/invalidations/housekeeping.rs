@@ -2,7 +2,7 @@
 
 use super::input::MAX_PAGE;
 use super::service::InvalidationService;
-use crate::backend::store::{Invalidation, ListQuery, SeedRow, StoreError};
+use crate::backend::store::{Invalidation, ListQuery, SeedRow, StoreError, Submitter};
 use crate::backend::{now_ms, Actor, ServiceError};
 use crate::domain::{InvalidationId, Role, Status};
 
@@ -31,6 +31,61 @@ impl InvalidationService {
                 Ok(inv)
             }
         }
+    }
+
+    /// The two-person rule: another admin approves (the purge is queued at
+    /// once) or rejects (it ends CANCELLED) a scope All request. Only a
+    /// signed-in admin who did not submit it; never an API key.
+    #[tracing::instrument(skip_all, fields(project = %actor.project.token, id = %id, approved), err(level = "info"))]
+    pub async fn decide(
+        &self,
+        actor: &Actor,
+        id: InvalidationId,
+        approved: bool,
+    ) -> Result<Invalidation, ServiceError> {
+        actor.require(Role::can_manage)?;
+        let Submitter::User { email, .. } = &actor.submitter else {
+            return Err(ServiceError::Conflict(
+                "an API key cannot approve or reject: a second admin decides in the console".into(),
+            ));
+        };
+        let current = self.store.invalidation(actor.project.id, id).await?;
+        if current.status != Status::AwaitingApproval {
+            return Err(ServiceError::Conflict(format!(
+                "only an invalidation awaiting approval can be approved or rejected; this one is {}",
+                current.status.code()
+            )));
+        }
+        if current.submitted_by == *email {
+            return Err(ServiceError::Conflict(
+                "you submitted this request: another admin of the project must approve or reject it".into(),
+            ));
+        }
+        let (verb, action) =
+            if approved { ("approved", "invalidation.approved") } else { ("rejected", "invalidation.rejected") };
+        let note =
+            if approved { format!("approved by {email}") } else { format!("rejected by {email}: nothing was purged") };
+        let inv = match self.store.decide_approval(actor.project.id, id, approved, &note, now_ms()).await {
+            Err(StoreError::Conflict(_)) => {
+                return Err(ServiceError::Conflict(format!("this request was {verb} or ended meanwhile")))
+            }
+            other => other?,
+        };
+        if approved {
+            self.wake.notify_one();
+        }
+        crate::backend::audit::record(&self.store, actor, action, inv.id.to_string()).await;
+        Ok(inv)
+    }
+
+    /// Cancels every scope All request no second admin approved in time
+    /// (the project's approval window); answers how many.
+    pub async fn expire_approvals(&self, now_ms: i64) -> Result<u64, ServiceError> {
+        let n = self.store.expire_approvals(now_ms).await?;
+        if n > 0 {
+            tracing::info!(cancelled = n, "requests awaiting approval expired");
+        }
+        Ok(n)
     }
 
     /// Every row of the filtered log (newest first, at most [`MAX_EXPORT_ROWS`]).

@@ -13,8 +13,9 @@ use crate::backend::store::*;
 use crate::backend::{now_ms, Actor, ServiceError};
 
 use super::announce::Announcer;
-use super::input::{validate_submission, Submission, MAX_PAGE};
+use super::input::{validate_submission, Submission, MAX_PAGE, MAX_SCHEDULE_DAYS};
 
+use crate::domain::preview::Preview;
 use crate::domain::{InvalidationId, Role, Scope};
 
 pub struct Created {
@@ -38,12 +39,73 @@ pub struct InvalidationService {
     pub(super) limits: Limits,
     /// This process's worker, once it runs (`Worker::take_new_jobs_from`).
     pub(super) handoff: Arc<OnceLock<Handoff>>,
+    /// Counts what a purge would remove (the dry run and the large-purge
+    /// guard); set by `Services` with the targets' network and key.
+    pub(super) previewer: Option<crate::backend::services::targets::TargetService>,
 }
 
 impl InvalidationService {
     pub fn new(store: DynStore, wake: Arc<Notify>, limits: Limits) -> Self {
         let announcer = Announcer::start(store.clone());
-        InvalidationService { store, wake, announcer, limits, handoff: Arc::default() }
+        InvalidationService { store, wake, announcer, limits, handoff: Arc::default(), previewer: None }
+    }
+
+    /// Where previews are counted: the project's targets, as the worker reaches them.
+    pub fn with_previewer(mut self, targets: crate::backend::services::targets::TargetService) -> Self {
+        self.previewer = Some(targets);
+        self
+    }
+
+    /// What `sub` would remove on each target, removing nothing (the dry run).
+    pub async fn preview(&self, actor: &Actor, sub: &Submission) -> Result<Preview, ServiceError> {
+        actor.require(Role::can_submit)?;
+        let items = validate_submission(sub)?;
+        within_key_limits(actor, sub.scope, &items)?;
+        let previewer = self.previewer.as_ref().ok_or_else(|| ServiceError::Internal("no previewer".into()))?;
+        previewer.preview(actor, sub.scope, &items).await
+    }
+
+    /// The project's newest invalidations (at most 20) that cover the image
+    /// at `origin`: scope All, or Original naming it or a prefix of it; and
+    /// those of scope Tag naming one of `tags` (the object's tags, as an
+    /// edge reported them).
+    pub async fn covering(
+        &self,
+        actor: &Actor,
+        origin: &crate::domain::OriginPath,
+        tags: &[String],
+    ) -> Result<Vec<Invalidation>, ServiceError> {
+        actor.require(Role::can_read)?;
+        let mut found = self.store.covering_invalidations(actor.project.id, origin.as_str(), 20).await?;
+        for tag in tags.iter().take(crate::domain::tag::MAX_TAGS_PER_OBJECT) {
+            let q = ListQuery { search: Some(tag.clone()), limit: 20, ..Default::default() };
+            found.extend(
+                self.store
+                    .list_invalidations(actor.project.id, &q)
+                    .await?
+                    .into_iter()
+                    .filter(|i| i.scope == Scope::Tag),
+            );
+        }
+        found.sort_by_key(|b| std::cmp::Reverse(b.id.0));
+        found.dedup_by(|a, b| a.id == b.id);
+        found.truncate(20);
+        Ok(found)
+    }
+
+    /// The large-purge guard: above the project's thresholds, a submission
+    /// without `confirmed` is refused with the preview's figures.
+    async fn guard(&self, actor: &Actor, sub: &Submission, items: &[String]) -> Result<(), ServiceError> {
+        let edge = &actor.project.edge;
+        if sub.confirmed || (edge.confirm_above_objects.is_none() && edge.confirm_above_bytes.is_none()) {
+            return Ok(());
+        }
+        let Some(previewer) = &self.previewer else { return Ok(()) };
+        let preview = previewer.preview(actor, sub.scope, items).await?;
+        match preview.over(edge.confirm_above_objects, edge.confirm_above_bytes) {
+            Some(why) => Err(ServiceError::field("confirm", why)),
+            None => Ok(()),
+        }
     }
 
     /// New jobs go straight to `handoff`'s worker while one of its lanes is
@@ -56,7 +118,8 @@ impl InvalidationService {
     pub async fn submit(&self, actor: &Actor, sub: Submission) -> Result<Created, ServiceError> {
         actor.require(Role::can_submit)?;
         let paths = validate_submission(&sub)?;
-        let request_hash = hash_request(sub.scope, &paths);
+        within_key_limits(actor, sub.scope, &paths)?;
+        let request_hash = hash_request(sub.scope, &paths, sub.not_before_ms);
         if let Some(key) = &sub.idempotency_key {
             match self.store.invalidation_by_idempotency_key(actor.project.id, key).await {
                 Ok(existing) => return replay(existing, &request_hash),
@@ -64,15 +127,36 @@ impl InvalidationService {
                 Err(e) => return Err(e.into()),
             }
         }
+        let now = now_ms();
+        let not_before_ms = match sub.not_before_ms {
+            Some(at) if at > now + MAX_SCHEDULE_DAYS * 86_400_000 => {
+                return Err(ServiceError::field(
+                    "not_before",
+                    format!("schedule at most {MAX_SCHEDULE_DAYS} days ahead"),
+                ))
+            }
+            // A time already past: at once.
+            Some(at) if at > now => Some(at),
+            _ => None,
+        };
+        self.guard(actor, &sub, &paths).await?;
         if sub.scope == Scope::All {
             // Counted only when a new one is stored (a replay is free).
             self.limits.scope_all(actor.project.id).await?;
         }
         let id = InvalidationId(uuid::Uuid::now_v7());
-        let now = now_ms();
-        // An idle lane of this process's worker takes it at once, without a claim.
-        let handed = self.handoff.get().and_then(|h| h.reserve(now));
-        let what = if paths.is_empty() { "scope all".to_owned() } else { paths.join(" ") };
+        // The two-person rule: scope All waits for another admin.
+        let approve_by_ms = (sub.scope == Scope::All && actor.project.edge.approval_for_all)
+            .then(|| now + actor.project.edge.approval_window_ms());
+        // An idle lane of this process's worker takes it at once, without a
+        // claim (a scheduled one, or one awaiting approval, waits in the queue).
+        let waits = not_before_ms.is_some() || approve_by_ms.is_some();
+        let handed = self.handoff.get().filter(|_| !waits).and_then(|h| h.reserve(now));
+        let what = match sub.scope {
+            Scope::All => "scope all".to_owned(),
+            Scope::Tag => format!("tags {}", paths.join(" ")),
+            Scope::Original => paths.join(" "),
+        };
         let new = NewInvalidation {
             id,
             project_id: actor.project.id,
@@ -83,6 +167,8 @@ impl InvalidationService {
             request_hash: Some(request_hash.clone()),
             now_ms: now,
             audit: crate::backend::audit::entry(actor, "invalidation.submitted", format!("{id}: {what}")),
+            not_before_ms,
+            approve_by_ms,
             lease: handed.as_ref().map(|h| h.lease().clone()),
         };
         let stored = match self.store.insert_invalidation(&new).await {
@@ -161,6 +247,10 @@ impl InvalidationService {
     #[tracing::instrument(skip_all, fields(project = %actor.project.token, id = %id), err(level = "info"))]
     pub async fn retry(&self, actor: &Actor, id: InvalidationId) -> Result<Invalidation, ServiceError> {
         actor.require(Role::can_retry)?;
+        if matches!(&actor.submitter, Submitter::ApiKey { limits, .. } if !limits.is_empty()) {
+            let inv = self.store.invalidation(actor.project.id, id).await?;
+            within_key_limits(actor, inv.scope, &inv.paths)?;
+        }
         let inv = match self.store.requeue_for_retry(actor.project.id, id, &actor.submitter.label(), now_ms()).await {
             Err(StoreError::Conflict(_)) => {
                 let current = self.store.invalidation(actor.project.id, id).await?;
@@ -178,6 +268,14 @@ impl InvalidationService {
     }
 }
 
+/// An API key limited to prefixes, tags or scopes may purge only within them.
+fn within_key_limits(actor: &Actor, scope: Scope, items: &[String]) -> Result<(), ServiceError> {
+    match &actor.submitter {
+        Submitter::ApiKey { limits, .. } => limits.check(scope, items).map_err(ServiceError::OutsideKeyLimits),
+        Submitter::User { .. } => Ok(()),
+    }
+}
+
 fn replay(existing: Invalidation, request_hash: &str) -> Result<Created, ServiceError> {
     if existing.request_hash.as_deref() == Some(request_hash) {
         Ok(Created { invalidation: existing, replayed: true })
@@ -188,12 +286,17 @@ fn replay(existing: Invalidation, request_hash: &str) -> Result<Created, Service
     }
 }
 
-fn hash_request(scope: Scope, paths: &[String]) -> String {
+fn hash_request(scope: Scope, paths: &[String], not_before_ms: Option<i64>) -> String {
     let mut h = Sha256::new();
     h.update(scope.as_str());
     for p in paths {
         h.update([0u8]);
         h.update(p.as_bytes());
+    }
+    // Only when scheduled: requests stored before schedules keep their hash.
+    if let Some(at) = not_before_ms {
+        h.update([1u8]);
+        h.update(at.to_string().as_bytes());
     }
     hex::encode(h.finalize())
 }

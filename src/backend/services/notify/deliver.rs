@@ -14,7 +14,7 @@ use crate::backend::network::NetworkPolicy;
 use crate::backend::now_ms;
 use crate::backend::purge::{self, webhook_signature, PurgeError};
 use crate::backend::store::{DynStore, Hook, Invalidation, Project};
-use crate::domain::InvalidationId;
+use crate::domain::{InvalidationId, Scope};
 
 /// How long one hook call may take.
 pub const NOTIFY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -31,7 +31,13 @@ pub struct HookEvent {
     pub attempt: Option<i32>,
     pub error: Option<String>,
     pub finished_at: Option<String>,
+    /// `original`, `all` or `tag`.
+    pub scope: Option<&'static str>,
+    /// The paths; empty for scopes `all` and `tag`.
     pub paths: Vec<String>,
+    /// The tags of a scope `tag` invalidation.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 impl HookEvent {
@@ -44,7 +50,9 @@ impl HookEvent {
             attempt: None,
             error: None,
             finished_at: None,
+            scope: None,
             paths: vec![],
+            tags: vec![],
         }
     }
 
@@ -57,7 +65,9 @@ impl HookEvent {
             attempt: Some(inv.attempt),
             error: inv.error.clone(),
             finished_at: inv.finished.map(|f| f.to_rfc3339()),
-            paths: inv.paths.clone(),
+            scope: Some(inv.scope.as_str()),
+            paths: if inv.scope == Scope::Tag { vec![] } else { inv.paths.clone() },
+            tags: if inv.scope == Scope::Tag { inv.paths.clone() } else { vec![] },
         }
     }
 }

@@ -48,6 +48,7 @@ impl ProjectService {
             origin_hosts: input.origin_hosts.clone(),
             max_age_secs: default_if_empty(&input.max_age_secs, "2592000"),
             s_maxage_secs: default_if_empty(&input.s_maxage_secs, "31536000"),
+            tag_sources: Some(crate::domain::tag::DEFAULT_TAG_SOURCES.join(" ")),
             ..Default::default()
         };
         let blank = Project {

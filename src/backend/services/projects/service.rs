@@ -70,6 +70,43 @@ impl ProjectService {
         self.actor_for(user, &project.token).await
     }
 
+    /// An image URL as a customer pasted it, read back into the project
+    /// (one `user` may see: any other answers like an unknown URL) and the
+    /// origin path and variant it addresses; the caller in that project.
+    pub async fn locate_url(
+        &self,
+        user: &User,
+        input: &str,
+    ) -> Result<(Actor, crate::domain::image_url::LocatedUrl), ServiceError> {
+        let visible = self.memberships(user).await?;
+        let is_token = |t: &str| visible.iter().any(|m| m.project.token == t);
+        let token_of_host = |h: &str| {
+            visible
+                .iter()
+                .find(|m| !m.project.edge.custom_host_pending && m.project.edge.custom_host.as_deref() == Some(h))
+                .map(|m| m.project.token.clone())
+        };
+        let located = crate::domain::image_url::locate_url(input, &self.edge_names, is_token, token_of_host)
+            .map_err(|why| ServiceError::field("url", why))?;
+        let actor = self.actor_for(user, &located.token).await?;
+        Ok((actor, located))
+    }
+
+    /// [`Self::locate_url`] within the caller's own project (an API key's):
+    /// a URL of any other project answers like an unknown one.
+    pub fn locate_url_in(
+        &self,
+        actor: &Actor,
+        input: &str,
+    ) -> Result<crate::domain::image_url::LocatedUrl, ServiceError> {
+        let p = &actor.project;
+        let token_of_host = |h: &str| {
+            (!p.edge.custom_host_pending && p.edge.custom_host.as_deref() == Some(h)).then(|| p.token.clone())
+        };
+        crate::domain::image_url::locate_url(input, &self.edge_names, |t| t == p.token, token_of_host)
+            .map_err(|why| ServiceError::field("url", why))
+    }
+
     /// The project as its members see it on the Settings page.
     pub async fn settings(&self, actor: &Actor) -> Result<Project, ServiceError> {
         actor.require(Role::can_read)?;

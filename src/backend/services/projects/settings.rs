@@ -28,6 +28,19 @@ pub struct SettingsInput {
     pub no_upscale: bool,
     pub soft_purge: bool,
     pub verify: bool,
+    /// Origin headers to read cache tags from (space or comma separated).
+    /// For this and the next three, `None` keeps the current value.
+    pub tag_sources: Option<String>,
+    /// One rule per line: `{path or prefix} {tag}`.
+    pub tag_rules: Option<String>,
+    /// Thresholds above which a purge needs a confirmation: objects, and
+    /// megabytes (empty: none).
+    pub confirm_above_objects: Option<String>,
+    pub confirm_above_mb: Option<String>,
+    /// The two-person rule for scope All (`None`: keep), and how many hours
+    /// a request waits for approval (`None`: keep; empty: 24).
+    pub approval_for_all: Option<bool>,
+    pub approval_hours: Option<String>,
 }
 
 /// Ten years: longer caching intervals are a typo.
@@ -126,6 +139,50 @@ pub(super) fn validate_settings(
             )),
         }
     }
+    let tag_sources = match &input.tag_sources {
+        None => current.edge.tag_sources.clone(),
+        Some(text) => Some(
+            crate::domain::tag::parse_tag_sources(text, "tag_sources").map_err(|e| errors.push(e)).unwrap_or_default(),
+        ),
+    };
+    let tag_rules = match &input.tag_rules {
+        None => current.edge.tag_rules.clone(),
+        Some(text) => {
+            crate::domain::tag::parse_tag_rules(text, "tag_rules").map_err(|e| errors.extend(e)).unwrap_or_default()
+        }
+    };
+    let mut threshold = |field: &str, raw: &str, example: &str| match raw.trim() {
+        "" => None,
+        raw => match raw.replace([',', '_'], "").parse::<u64>() {
+            Ok(n) if n > 0 => Some(n),
+            _ => {
+                errors.push(FieldError::new(
+                    field,
+                    format!("a whole number above 0, e.g. {example}, or empty for no limit"),
+                ));
+                None
+            }
+        },
+    };
+    let confirm_above_objects = match &input.confirm_above_objects {
+        None => current.edge.confirm_above_objects,
+        Some(raw) => threshold("confirm_above_objects", raw, "10000"),
+    };
+    let confirm_above_bytes = match &input.confirm_above_mb {
+        None => current.edge.confirm_above_bytes,
+        Some(raw) => threshold("confirm_above_mb", raw, "500").map(|mb| mb.saturating_mul(1 << 20)),
+    };
+    let approval_hours = match &input.approval_hours {
+        None => current.edge.approval_hours,
+        Some(raw) if raw.trim().is_empty() => None,
+        Some(raw) => match raw.trim().parse::<u32>() {
+            Ok(h) if (1..=168).contains(&h) => Some(h),
+            _ => {
+                errors.push(FieldError::new("approval_hours", "a whole number of hours from 1 to 168 (24 when empty)"));
+                None
+            }
+        },
+    };
     if input.sealed && sign_salt.is_none() {
         errors.push(FieldError::new("sealed", "sealed URLs need a signing salt: set one, or untick sealed"));
     }
@@ -153,6 +210,12 @@ pub(super) fn validate_settings(
             no_upscale: input.no_upscale,
             soft_purge: input.soft_purge,
             verify: input.verify,
+            tag_sources,
+            tag_rules,
+            confirm_above_objects,
+            confirm_above_bytes,
+            approval_for_all: input.approval_for_all.unwrap_or(current.edge.approval_for_all),
+            approval_hours,
         },
     })
 }
@@ -182,6 +245,17 @@ pub(super) fn changed_fields(current: &Project, update: &ProjectSettingsUpdate) 
     diff("no_upscale", e0.no_upscale.to_string(), e1.no_upscale.to_string());
     diff("soft_purge", e0.soft_purge.to_string(), e1.soft_purge.to_string());
     diff("verify", e0.verify.to_string(), e1.verify.to_string());
+    diff("tag_sources", e0.tag_sources().join(" "), e1.tag_sources().join(" "));
+    diff(
+        "tag_rules",
+        crate::domain::tag::format_tag_rules(&e0.tag_rules),
+        crate::domain::tag::format_tag_rules(&e1.tag_rules),
+    );
+    let limit = |n: Option<u64>| n.map_or("none".to_owned(), |n| n.to_string());
+    diff("confirm_above_objects", limit(e0.confirm_above_objects), limit(e1.confirm_above_objects));
+    diff("confirm_above_bytes", limit(e0.confirm_above_bytes), limit(e1.confirm_above_bytes));
+    diff("approval_for_all", e0.approval_for_all.to_string(), e1.approval_for_all.to_string());
+    diff("approval_hours", format!("{:?}", e0.approval_hours), format!("{:?}", e1.approval_hours));
     if e0.sign_salt != e1.sign_salt {
         out.push(if e1.sign_salt.is_some() { "sign_salt: set (not shown)" } else { "sign_salt: removed" }.into());
     }
@@ -335,6 +409,36 @@ mod tests {
         for other in ["images.shop.example", "notimg.example.net", "edge.internal.shop"] {
             assert!(!is_edge_name(other, &names), "{other}");
         }
+    }
+
+    #[test]
+    fn tags_and_thresholds_are_checked_and_kept() {
+        let form = SettingsInput {
+            tag_sources: Some("Surrogate-Key cache-tag".into()),
+            tag_rules: Some("/sample.li/products/* products".into()),
+            confirm_above_objects: Some("10,000".into()),
+            confirm_above_mb: Some("500".into()),
+            ..input()
+        };
+        let u = validate_settings(&form, &project()).unwrap();
+        assert_eq!(u.edge.tag_sources(), ["surrogate-key", "cache-tag"]);
+        assert_eq!(u.edge.tag_rules[0].tag.as_str(), "products");
+        assert_eq!((u.edge.confirm_above_objects, u.edge.confirm_above_bytes), (Some(10_000), Some(500 << 20)));
+        assert!(changed_fields(&project(), &u).contains("confirm_above_objects: none → 10000"));
+        let bad = SettingsInput {
+            tag_sources: Some("bad:header".into()),
+            tag_rules: Some("/a.jpg".into()),
+            confirm_above_objects: Some("-3".into()),
+            confirm_above_mb: Some("lots".into()),
+            ..input()
+        };
+        let Err(ServiceError::Invalid(errors)) = validate_settings(&bad, &project()) else { panic!("invalid") };
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["tag_sources", "tag_rules", "confirm_above_objects", "confirm_above_mb"]);
+        // A form without the fields keeps them; documents stored before tags read the default headers.
+        let kept = validate_settings(&input(), &Project { edge: u.edge.clone(), ..project() }).unwrap();
+        assert_eq!((kept.edge.tag_rules.len(), kept.edge.confirm_above_objects), (1, Some(10_000)));
+        assert_eq!(EdgeSettings::default().tag_sources(), ["surrogate-key", "cache-tag", "xkey"]);
     }
 
     #[test]

@@ -43,7 +43,7 @@ const CLAIM_BATCH: &str = "WITH picked AS ( \
      FROM ranked WHERE i.id = ranked.id \
         AND (i.lease_until_ms IS NULL OR i.lease_until_ms < (extract(epoch FROM now()) * 1000)::bigint) \
      RETURNING ranked.n, i.lease_until_ms AS lease_end, i.id, i.project_id, i.scope, i.paths, i.status, i.attempt, i.submitted_by, i.error, \
-        i.created_ms, i.updated_ms, i.finished_ms, i.request_hash, i.claims, \
+        i.created_ms, i.updated_ms, i.finished_ms, i.request_hash, i.not_before_ms, i.claims, \
         (SELECT p.setup_version FROM projects p WHERE p.id = i.project_id) AS setup_version";
 
 /// A lane's claim waiting for its batch, and who to tell.

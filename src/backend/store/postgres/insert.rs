@@ -32,6 +32,7 @@ use crate::backend::model::{Inserted, NewInvalidation};
 use crate::backend::store::batch_sizes::{BatchKind, BatchSizes};
 use crate::backend::store::error::{StoreError, StoreResult};
 use crate::backend::store::rows::{json_list, submitter_ids, ClaimRow};
+use crate::domain::Status;
 
 /// One inserter: while its statement runs the next batch queues, so the
 /// batches grow with the load. Two or three (measured with the worker
@@ -52,20 +53,20 @@ const MAX_BATCH: usize = 128;
 /// what a claim does: the rows, their claims and their projects' setup versions.
 const INSERT_MANY: &str = "WITH input AS (SELECT * FROM unnest($1::uuid[], $2::int8[], $3::text[], $4::text[], \
      $5::text[], $6::int8[], $7::int8[], $8::int8[], $9::text[], $10::text[], $11::text[], $22::text[], \
-     $23::text[], $24::int8[]) \
+     $23::text[], $24::int8[], $25::int8[], $26::text[], $27::int8[]) \
      AS t(id, project_id, scope, paths, submitted_by, user_id, api_key_id, now_ms, idempotency_key, \
-     request_hash, note, lease_owner, lease_token, lease_until_ms)), \
+     request_hash, note, lease_owner, lease_token, lease_until_ms, not_before_ms, status, approve_by_ms)), \
      inv AS (INSERT INTO invalidations (id, project_id, scope, paths, status, attempt, submitted_by, user_id, \
      api_key_id, created_ms, updated_ms, next_run_ms, idempotency_key, request_hash, lease_owner, lease_token, \
-     lease_until_ms, claims) \
-     SELECT id, project_id, scope, paths, 'RECEIVED', 1, submitted_by, user_id, api_key_id, now_ms, now_ms, \
-     now_ms, idempotency_key, request_hash, lease_owner, lease_token, \
+     lease_until_ms, claims, not_before_ms) \
+     SELECT id, project_id, scope, paths, status, 1, submitted_by, user_id, api_key_id, now_ms, now_ms, \
+     COALESCE(approve_by_ms, not_before_ms, now_ms), idempotency_key, request_hash, lease_owner, lease_token, \
      (extract(epoch FROM now()) * 1000)::bigint + (lease_until_ms - now_ms), \
-     CASE WHEN lease_token IS NULL THEN 0 ELSE 1 END FROM input \
+     CASE WHEN lease_token IS NULL THEN 0 ELSE 1 END, not_before_ms FROM input \
      RETURNING id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, updated_ms, \
-     finished_ms, request_hash, claims), \
+     finished_ms, request_hash, not_before_ms, claims), \
      ev AS (INSERT INTO invalidation_events (invalidation_id, status, attempt, note, at_ms) \
-     SELECT inv.id, 'RECEIVED', 1, input.note, inv.created_ms FROM inv JOIN input ON input.id = inv.id), \
+     SELECT inv.id, inv.status, 1, input.note, inv.created_ms FROM inv JOIN input ON input.id = inv.id), \
      p AS (INSERT INTO invalidation_paths (invalidation_id, project_id, path) \
      SELECT inv.id, inv.project_id, value FROM inv, jsonb_array_elements_text(inv.paths::jsonb)), \
      au AS (INSERT INTO audit_events (at_ms, project_id, actor, user_id, api_key_id, ip, user_agent, action, \
@@ -153,6 +154,9 @@ async fn insert_many(pool: &PgPool, batch: &[Insert], announcer_id: &str) -> Sto
         .bind(c.lease_owner)
         .bind(c.lease_token)
         .bind(c.lease_until_ms)
+        .bind(c.not_before_ms)
+        .bind(c.status)
+        .bind(c.approve_by_ms)
         .fetch_all(pool)
         .await?;
     Ok(rows.into_iter().map(|r| (r.job.id, r)).collect())
@@ -184,6 +188,9 @@ struct Columns {
     lease_owner: Vec<Option<String>>,
     lease_token: Vec<Option<String>>,
     lease_until_ms: Vec<Option<i64>>,
+    not_before_ms: Vec<Option<i64>>,
+    status: Vec<&'static str>,
+    approve_by_ms: Vec<Option<i64>>,
 }
 
 impl Columns {
@@ -201,6 +208,10 @@ impl Columns {
         self.now_ms.push(new.now_ms);
         self.idempotency_key.push(new.idempotency_key.clone());
         self.request_hash.push(new.request_hash.clone());
+        self.not_before_ms.push(new.not_before_ms);
+        let status = if new.approve_by_ms.is_some() { Status::AwaitingApproval } else { Status::Received };
+        self.status.push(status.code());
+        self.approve_by_ms.push(new.approve_by_ms);
         let a = &new.audit;
         self.at_ms.push(a.at_ms);
         self.audit_project_id.push(a.project_id);

@@ -35,6 +35,8 @@ pub(in crate::backend::store) fn search_terms(q: &ListQuery) -> (Option<(String,
     let search = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let range = search.map(|s| match OriginPath::parse(s) {
         Ok(p) if !s.ends_with('*') => prefix_range(p.as_str()),
+        // Not a path: a tag (`paths` holds a tag invalidation's tags), exactly.
+        _ if !s.starts_with('/') => exact_range(s),
         _ => prefix_range(s),
     });
     (range, search.and_then(|s| InvalidationId::parse(s).ok()).map(|id| id.0))
@@ -43,6 +45,11 @@ pub(in crate::backend::store) fn search_terms(q: &ListQuery) -> (Option<(String,
 /// The range of paths starting with `prefix`: stored paths are ASCII
 /// (percent-encoded), and both dialects compare them byte-wise, so no path
 /// with the prefix sorts at or after `prefix` followed by U+10FFFF.
+/// The range holding `value` alone: no stored entry has a control character.
+fn exact_range(value: &str) -> (String, String) {
+    (value.to_owned(), format!("{value}\u{1}"))
+}
+
 fn prefix_range(prefix: &str) -> (String, String) {
     (prefix.to_owned(), format!("{prefix}\u{10FFFF}"))
 }

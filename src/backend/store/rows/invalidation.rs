@@ -23,6 +23,7 @@ pub(in crate::backend::store) struct InvalidationRow {
     updated_ms: i64,
     finished_ms: Option<i64>,
     request_hash: Option<String>,
+    not_before_ms: Option<i64>,
 }
 
 impl TryFrom<InvalidationRow> for Invalidation {
@@ -41,6 +42,7 @@ impl TryFrom<InvalidationRow> for Invalidation {
             updated: from_ms(r.updated_ms),
             finished: r.finished_ms.map(from_ms),
             request_hash: r.request_hash,
+            not_before: r.not_before_ms.map(from_ms),
         })
     }
 }
@@ -62,6 +64,7 @@ impl InvalidationRow {
             updated_ms: r.get(9)?,
             finished_ms: r.get(10)?,
             request_hash: r.get(11)?,
+            not_before_ms: r.get(12)?,
         })
     }
 }
@@ -78,7 +81,7 @@ pub(in crate::backend::store) struct ClaimRow {
 
 impl ClaimRow {
     pub(in crate::backend::store) fn from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
-        Ok(ClaimRow { job: InvalidationRow::from_sqlite(r)?, claims: r.get(12)?, setup_version: r.get(13)? })
+        Ok(ClaimRow { job: InvalidationRow::from_sqlite(r)?, claims: r.get(13)?, setup_version: r.get(14)? })
     }
 }
 

@@ -136,6 +136,8 @@ pub(in crate::backend::store) struct ApiKeyRow {
     created_ms: i64,
     last_used_ms: Option<i64>,
     revoked_ms: Option<i64>,
+    /// JSON ([`KeyLimits`](crate::domain::key_limits::KeyLimits)); NULL: none.
+    limits: Option<String>,
 }
 
 impl TryFrom<ApiKeyRow> for ApiKey {
@@ -151,6 +153,10 @@ impl TryFrom<ApiKeyRow> for ApiKey {
             created: from_ms(r.created_ms),
             last_used: r.last_used_ms.map(from_ms),
             revoked: r.revoked_ms.map(from_ms),
+            limits: match r.limits.as_deref() {
+                None | Some("") => Default::default(),
+                Some(json) => serde_json::from_str(json).map_err(corrupt)?,
+            },
         })
     }
 }
@@ -182,6 +188,7 @@ impl KeyProjectRow {
                 created_ms: r.get(6)?,
                 last_used_ms: r.get(7)?,
                 revoked_ms: r.get(8)?,
+                limits: r.get(15)?,
             },
             project_token: r.get(9)?,
             project_name: r.get(10)?,

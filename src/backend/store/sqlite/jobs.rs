@@ -28,7 +28,7 @@ const CLAIM: &str = "UPDATE invalidations SET lease_owner = $1, lease_token = $2
         ORDER BY next_run_ms, id LIMIT 1) \
      AND (lease_until_ms IS NULL OR lease_until_ms < $4) \
      RETURNING id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, updated_ms, \
-     finished_ms, request_hash, claims, \
+     finished_ms, request_hash, not_before_ms, claims, \
      (SELECT setup_version FROM projects p WHERE p.id = invalidations.project_id) AS setup_version";
 
 /// A status change (its event row is written beside it); the attempt it belongs to.
