@@ -7,10 +7,11 @@ mod common;
 
 use axum::body::Body;
 use axum::http::Request;
+use common::recorder::Recorder;
 use common::{body_json, Db, TestApp};
 use imgflush::backend::invalidations::Submission;
 use imgflush::backend::now_ms;
-use imgflush::backend::store::{EdgeSettings, ProjectSettingsUpdate};
+use imgflush::backend::store::{EdgeSettings, NewHook, ProjectSettingsUpdate};
 use imgflush::backend::worker::WorkerConfig;
 use imgflush::backend::{Actor, ServiceError};
 use imgflush::domain::{Role, Status};
@@ -31,6 +32,14 @@ async fn actor(t: &TestApp, email: &str, role: Role) -> Actor {
     t.actor(email, role, &project).await
 }
 
+async fn wait_for(done: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "the hook was never called");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 fn all() -> Submission {
     Submission::from_api("all", None, None).unwrap()
 }
@@ -41,6 +50,10 @@ async fn run(db: Db) {
         return;
     };
     require_approval(&t).await;
+    // A notification hook: a second admin learns a request waits for them.
+    let hook = Recorder::start().await;
+    let new_hook = NewHook { name: "chat".into(), url: hook.url("/chat"), secret: None, every_final: false };
+    t.store.add_hook(t.demo.id, &new_hook, now_ms()).await.unwrap();
     let (ann, bea) = (actor(&t, "ann@example.com", Role::Admin).await, actor(&t, "bea@example.com", Role::Admin).await);
     let editor = actor(&t, "ed@example.com", Role::Editor).await;
     let services = &t.app.services.invalidations;
@@ -49,6 +62,13 @@ async fn run(db: Db) {
     // Stored at once, waiting; no worker takes it.
     let inv = services.submit(&ann, all()).await.unwrap().invalidation;
     assert_eq!(inv.status, Status::AwaitingApproval);
+    wait_for(|| hook.count() == 1).await;
+    let notice = hook.requests()[0].json();
+    assert_eq!(notice["event"], "invalidation.awaiting_approval");
+    assert_eq!(
+        (notice["invalidation_id"].as_str(), notice["scope"].as_str()),
+        (Some(inv.id.to_string().as_str()), Some("all"))
+    );
     assert!(worker.try_execute_task().await.unwrap().is_none(), "claimed before approval");
     // Paths are not held: only scope All waits.
     let path = Submission::from_api("original", Some(vec!["/a.jpg".into()]), None).unwrap();
@@ -75,6 +95,8 @@ async fn run(db: Db) {
     // Another admin approves: it runs.
     let approved = services.decide(&bea, inv.id, true).await.unwrap();
     assert_eq!(approved.status, Status::Received);
+    wait_for(|| hook.count() == 2).await;
+    assert_eq!(hook.requests()[1].json()["event"], "invalidation.approved");
     assert_eq!(worker.try_execute_task().await.unwrap().expect("the approved job").id, inv.id);
     let detail = services.detail(&bea, inv.id).await.unwrap();
     assert_eq!(detail.invalidation.status, Status::Done);
@@ -87,6 +109,7 @@ async fn run(db: Db) {
     let second = services.submit(&bea, all()).await.unwrap().invalidation;
     let rejected = services.decide(&ann, second.id, false).await.unwrap();
     assert_eq!(rejected.status, Status::Cancelled);
+    wait_for(|| hook.requests().iter().any(|r| r.json()["event"] == "invalidation.rejected")).await;
     assert!(rejected.finished.is_some());
     assert!(worker.try_execute_task().await.unwrap().is_none());
 

@@ -114,6 +114,26 @@ async fn run(db: Db) {
         assert_eq!(fetch(&client, &url(file, q)).await.cache, "MISS", "{file}?{q}");
     }
 
+    // The same guard through the API: the dry run says so beforehand, the
+    // submission is refused naming `confirm`, and `confirm=true` goes ahead.
+    let key = t.app.services.keys.create(&imgflush::backend::Actor::operator(project.clone()), "ci", "editor").await;
+    let key = key.unwrap().1;
+    let api = |q: &str| format!("http://{console}/api/v1/invalidations{q}");
+    let body = serde_json::json!({"scope": "tag", "tags": ["images"]});
+    let post = |url: String| client.post(url).bearer_auth(&key).json(&body).send();
+    let dry: serde_json::Value = post(api("?dry_run=true")).await.unwrap().json().await.unwrap();
+    assert_eq!(dry["objects"], 3, "{dry}");
+    assert!(dry["needs_confirmation"].as_str().unwrap().contains("limit of 2 objects"), "{dry}");
+    let refused = post(api("")).await.unwrap();
+    assert_eq!(refused.status(), 400);
+    let refused: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(refused["details"][0]["field"], "confirm", "{refused}");
+    assert_eq!(post(api("?confirm=true")).await.unwrap().status(), 201);
+    while worker.try_execute_task().await.unwrap().is_some() {}
+    for (file, q) in [("a.png", "w=32"), ("a.png", "w=16"), ("b.png", "w=32")] {
+        assert_eq!(fetch(&client, &url(file, q)).await.cache, "MISS", "{file}?{q}");
+    }
+
     // "Is this URL fresh?": the URL a customer pasted maps to its path; the
     // edge says, from its index only, that it holds the variant and which
     // tags it carries, so the tag invalidations that covered it are listed.
@@ -125,7 +145,7 @@ async fn run(db: Db) {
     assert!(*age_secs < 60 && !stale, "{probes:?}");
     assert_eq!(tags, &["file-a", "images"]);
     let covering = t.app.services.invalidations.covering(&editor, &located.origin, tags).await.unwrap();
-    assert_eq!(covering.len(), 2, "the file-a and the images invalidations: {covering:?}");
+    assert_eq!(covering.len(), 3, "file-a, and images twice (console and API): {covering:?}");
     assert!(covering.iter().all(|i| i.scope == imgflush::domain::Scope::Tag));
     // A variant nobody asked for: not held, and the probe did not fetch it.
     let unseen = t.app.services.projects.locate_url_in(&editor, &format!("/demo/{origin}/img/a.png?w=7")).unwrap();

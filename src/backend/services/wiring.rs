@@ -48,7 +48,7 @@ impl Services {
 
     /// The invalidations' previews count with the targets' network and key.
     fn wired(mut self) -> Self {
-        self.invalidations = self.invalidations.with_previewer(self.targets.clone());
+        self.invalidations = self.invalidations.with_previewer(self.targets.clone()).with_notifier(self.notify.clone());
         self
     }
 

@@ -74,6 +74,7 @@ impl InvalidationService {
         if approved {
             self.wake.notify_one();
         }
+        self.announce(actor, &inv, if approved { "invalidation.approved" } else { "invalidation.rejected" });
         crate::backend::audit::record(&self.store, actor, action, inv.id.to_string()).await;
         Ok(inv)
     }

@@ -42,18 +42,33 @@ pub struct InvalidationService {
     /// Counts what a purge would remove (the dry run and the large-purge
     /// guard); set by `Services` with the targets' network and key.
     pub(super) previewer: Option<crate::backend::services::targets::TargetService>,
+    /// Tells the project's hooks about the two-person rule's moments.
+    pub(super) notifier: Option<crate::backend::services::notify::NotifyService>,
 }
 
 impl InvalidationService {
     pub fn new(store: DynStore, wake: Arc<Notify>, limits: Limits) -> Self {
         let announcer = Announcer::start(store.clone());
-        InvalidationService { store, wake, announcer, limits, handoff: Arc::default(), previewer: None }
+        InvalidationService { store, wake, announcer, limits, handoff: Arc::default(), previewer: None, notifier: None }
     }
 
     /// Where previews are counted: the project's targets, as the worker reaches them.
     pub fn with_previewer(mut self, targets: crate::backend::services::targets::TargetService) -> Self {
         self.previewer = Some(targets);
         self
+    }
+
+    /// Where approval notices go: the project's notification hooks.
+    pub fn with_notifier(mut self, notify: crate::backend::services::notify::NotifyService) -> Self {
+        self.notifier = Some(notify);
+        self
+    }
+
+    /// Tells the project's hooks about a two-person rule moment.
+    pub(super) fn announce(&self, actor: &Actor, inv: &Invalidation, event: &'static str) {
+        if let Some(n) = &self.notifier {
+            n.announce(&actor.project, inv, event);
+        }
     }
 
     /// What `sub` would remove on each target, removing nothing (the dry run).
@@ -181,6 +196,9 @@ impl InvalidationService {
             }
             Err(e) => return Err(e.into()),
         };
+        if stored.invalidation.status == crate::domain::Status::AwaitingApproval {
+            self.announce(actor, &stored.invalidation, "invalidation.awaiting_approval");
+        }
         match handed {
             Some(handed) => handed.deliver(&stored),
             // Other instances' workers: the store announced the job in its commit.

@@ -23,7 +23,8 @@ const POLL: Duration = Duration::from_millis(500);
 /// The JSON body of a hook call.
 #[derive(Debug, Clone, Serialize)]
 pub struct HookEvent {
-    /// `invalidation.error`, `invalidation.final` or `test`.
+    /// `invalidation.error`, `invalidation.final`, `test`, or one of the
+    /// two-person rule's (see [`HookEvent::approval`]).
     pub event: &'static str,
     pub project: String,
     pub invalidation_id: Option<InvalidationId>,
@@ -54,6 +55,12 @@ impl HookEvent {
             paths: vec![],
             tags: vec![],
         }
+    }
+
+    /// The two-person rule's moments: `invalidation.awaiting_approval`,
+    /// `invalidation.approved`, `invalidation.rejected`.
+    pub fn approval(project: &str, inv: &Invalidation, event: &'static str) -> HookEvent {
+        HookEvent { event, ..HookEvent::of(project, inv) }
     }
 
     fn of(project: &str, inv: &Invalidation) -> HookEvent {

@@ -75,6 +75,33 @@ impl NotifyService {
         self
     }
 
+    /// Tells every hook of `project` about a two-person rule moment (`event`,
+    /// see [`HookEvent::approval`]), in the background and once: a second
+    /// admin learns a request waits for them (final statuses, which the
+    /// notifier delivers with its own bookkeeping, are not sent here).
+    pub fn announce(
+        &self,
+        project: &crate::backend::store::Project,
+        inv: &crate::backend::store::Invalidation,
+        event: &'static str,
+    ) {
+        let (store, policy) = (self.store.clone(), self.network.clone());
+        let hook_event = HookEvent::approval(&project.token, inv, event);
+        let project_id = project.id;
+        tokio::spawn(async move {
+            let hooks = match store.list_hooks(project_id).await {
+                Ok(hooks) => hooks,
+                Err(e) => return tracing::warn!(error = %e, "approval notice: could not read the hooks"),
+            };
+            let client = crate::backend::purge::client(NOTIFY_TIMEOUT, &policy);
+            for hook in &hooks {
+                let answer = deliver::send(&client, &policy, hook, &hook_event).await;
+                tracing::info!(hook = %hook.name, event = hook_event.event, %answer, "approval notice sent");
+                let _ = store.record_hook_result(hook.id, &answer, now_ms()).await;
+            }
+        });
+    }
+
     /// The project's hooks (admins and staff; admins see the full URL, staff the host).
     pub async fn list(&self, actor: &Actor) -> Result<Vec<Hook>, ServiceError> {
         actor.require_admin_or_staff()?;
