@@ -240,7 +240,7 @@ pub async fn retry(
     responses(
         (status = 200, description = "Cancelled", body = InvalidationResponse),
         (status = 400, description = "Not an Invalidation ID", body = ErrorBody),
-        (status = 403, description = "Read-only (support) key", body = ErrorBody),
+        (status = 403, description = "Read-only (support) key, or a key limited to path prefixes, tags or scopes cancelling an invalidation outside them", body = ErrorBody),
         (status = 404, description = "Absent or another project's", body = ErrorBody),
         (status = 409, description = "Already claimed by a worker, or not RECEIVED", body = ErrorBody),
         KeyErrors,

@@ -56,4 +56,11 @@ db_test!(a_limited_key_cannot_retry_beyond_its_limits, |t: TestApp| async move {
     assert!(r.expect_error(403, "forbidden")["message"].as_str().unwrap().contains("/sample.li/shop/a.jpg"));
     let r = call(&t, post(&format!("/api/v1/invalidations/{id}/retry"), Some(&k), &json!({}))).await;
     r.expect(200);
+    // Nor cancel one outside them.
+    let queued = create(&t, &k, &["/sample.li/shop/b.jpg"]).await;
+    let r = call(&t, post(&format!("/api/v1/invalidations/{queued}/cancel"), Some(&blog), &json!({}))).await;
+    assert!(r.expect_error(403, "forbidden")["message"].as_str().unwrap().contains("/sample.li/shop/b.jpg"));
+    let mine = create(&t, &blog, &["/sample.li/blog/c.jpg"]).await;
+    let r = call(&t, post(&format!("/api/v1/invalidations/{mine}/cancel"), Some(&blog), &json!({}))).await;
+    assert_eq!(r.expect(200)["invalidation"]["status"], "CANCELLED");
 });

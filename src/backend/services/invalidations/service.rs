@@ -287,7 +287,7 @@ impl InvalidationService {
 }
 
 /// An API key limited to prefixes, tags or scopes may purge only within them.
-fn within_key_limits(actor: &Actor, scope: Scope, items: &[String]) -> Result<(), ServiceError> {
+pub(super) fn within_key_limits(actor: &Actor, scope: Scope, items: &[String]) -> Result<(), ServiceError> {
     match &actor.submitter {
         Submitter::ApiKey { limits, .. } => limits.check(scope, items).map_err(ServiceError::OutsideKeyLimits),
         Submitter::User { .. } => Ok(()),
