@@ -110,21 +110,12 @@ pub async fn lookup_view(
     probes: Option<Vec<imgflush::domain::probe::ProbeResult>>,
 ) -> Result<crate::model::UrlLookupView, imgflush::backend::ServiceError> {
     use imgflush::domain::probe::Probe;
-    use imgflush::domain::Status;
 
-    let mut tags: Vec<String> = Vec::new();
-    for p in probes.iter().flatten() {
-        if let Probe::Cached { tags: t, .. } = &p.state {
-            tags.extend(t.iter().filter(|t| !tags.contains(t)).cloned().collect::<Vec<_>>());
-        }
-    }
-    let rows = services.invalidations.covering(actor, &located.origin, &tags).await?;
-    let last_done = rows.iter().filter(|r| r.status == Status::Done).filter_map(|r| r.finished).max();
-    let purged_secs_ago = last_done.map(|t| (chrono::Utc::now() - t).num_seconds().max(0) as u64);
-    let probes = probes.map(|list| {
+    let fresh = services.invalidations.freshness(actor, &located.origin, probes).await?;
+    let probes = fresh.probes.map(|list| {
         list.into_iter()
-            .map(|p| crate::model::ProbeView {
-                older_than_purge: purged_secs_ago.is_some_and(|ago| p.older_than(ago)),
+            .map(|(p, older_than_purge)| crate::model::ProbeView {
+                older_than_purge,
                 text: match &p.state {
                     Probe::Cached { age_secs, stale, .. } => {
                         format!("holds it, stored {age_secs} s ago{}", if *stale { " (stale: refetching)" } else { "" })
@@ -142,8 +133,8 @@ pub async fn lookup_view(
         token: located.token,
         origin: located.origin.as_str().to_owned(),
         query: located.query,
-        rows: rows.into_iter().map(Into::into).collect(),
-        last_done: last_done.map(Into::into),
+        rows: fresh.covering.into_iter().map(Into::into).collect(),
+        last_done: fresh.last_done.map(Into::into),
         probes,
     })
 }

@@ -300,22 +300,10 @@ pub async fn lookup(
     let located = services.projects.locate_url_in(&actor, url)?;
     let probes =
         if flag("check", p.check.as_deref())? { Some(services.targets.probe(&actor, &located).await?) } else { None };
-    let tags: Vec<String> = probes
-        .iter()
-        .flatten()
-        .filter_map(|p| match &p.state {
-            Probe::Cached { tags, .. } => Some(tags.clone()),
-            _ => None,
-        })
-        .flatten()
-        .collect();
-    let rows = services.invalidations.covering(&actor, &located.origin, &tags).await?;
-    let last_done = rows.iter().filter(|r| r.status == imgflush::domain::Status::Done).filter_map(|r| r.finished).max();
-    let ago = last_done.map(|t| (chrono::Utc::now() - t).num_seconds().max(0) as u64);
-    let caches = probes.map(|list| {
+    let fresh = services.invalidations.freshness(&actor, &located.origin, probes).await?;
+    let caches = fresh.probes.map(|list| {
         list.into_iter()
-            .map(|p| {
-                let older = ago.is_some_and(|a| p.older_than(a));
+            .map(|(p, older_than_last_purge)| {
                 let (state, age_secs, stale, reason) = match p.state {
                     Probe::Cached { age_secs, stale, .. } => ("cached", Some(age_secs), Some(stale), None),
                     Probe::NotCached => ("not_cached", None, None, None),
@@ -328,7 +316,7 @@ pub async fn lookup(
                     state: state.into(),
                     age_secs,
                     stale,
-                    older_than_last_purge: older,
+                    older_than_last_purge,
                     reason,
                 }
             })
@@ -339,8 +327,8 @@ pub async fn lookup(
         token: actor.project.token.clone(),
         origin_path: located.origin.as_str().to_owned(),
         query: located.query,
-        last_done_at: last_done.map(super::schema::Timestamp),
-        invalidations: rows.into_iter().map(Into::into).collect(),
+        last_done_at: fresh.last_done.map(super::schema::Timestamp),
+        invalidations: fresh.covering.into_iter().map(Into::into).collect(),
         caches,
     }))
 }

@@ -16,11 +16,7 @@ impl InvalidationService {
     #[tracing::instrument(skip_all, fields(project = %actor.project.token, id = %id), err(level = "info"))]
     pub async fn cancel(&self, actor: &Actor, id: InvalidationId) -> Result<Invalidation, ServiceError> {
         actor.require(Role::can_submit)?;
-        // A key limited to some paths or tags cancels only what it could submit.
-        if matches!(&actor.submitter, Submitter::ApiKey { limits, .. } if !limits.is_empty()) {
-            let inv = self.store.invalidation(actor.project.id, id).await?;
-            super::service::within_key_limits(actor, inv.scope, &inv.paths)?;
-        }
+        self.stored_within_key_limits(actor, id).await?;
         let by = actor.submitter.label();
         match self.store.cancel_received(actor.project.id, id, &by, now_ms()).await {
             Err(StoreError::Conflict(_)) => {

@@ -4,8 +4,10 @@
 mod announce;
 mod housekeeping;
 mod input;
+mod lookup;
 mod service;
 
 pub use housekeeping::{DAY_MS, MAX_EXPORT_ROWS};
 pub use input::*;
+pub use lookup::Freshness;
 pub use service::{Created, Detail, InvalidationService};

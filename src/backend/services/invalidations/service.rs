@@ -80,34 +80,6 @@ impl InvalidationService {
         previewer.preview(actor, sub.scope, &items).await
     }
 
-    /// The project's newest invalidations (at most 20) that cover the image
-    /// at `origin`: scope All, or Original naming it or a prefix of it; and
-    /// those of scope Tag naming one of `tags` (the object's tags, as an
-    /// edge reported them).
-    pub async fn covering(
-        &self,
-        actor: &Actor,
-        origin: &crate::domain::OriginPath,
-        tags: &[String],
-    ) -> Result<Vec<Invalidation>, ServiceError> {
-        actor.require(Role::can_read)?;
-        let mut found = self.store.covering_invalidations(actor.project.id, origin.as_str(), 20).await?;
-        for tag in tags.iter().take(crate::domain::tag::MAX_TAGS_PER_OBJECT) {
-            let q = ListQuery { search: Some(tag.clone()), limit: 20, ..Default::default() };
-            found.extend(
-                self.store
-                    .list_invalidations(actor.project.id, &q)
-                    .await?
-                    .into_iter()
-                    .filter(|i| i.scope == Scope::Tag),
-            );
-        }
-        found.sort_by_key(|b| std::cmp::Reverse(b.id.0));
-        found.dedup_by(|a, b| a.id == b.id);
-        found.truncate(20);
-        Ok(found)
-    }
-
     /// The large-purge guard: above the project's thresholds, a submission
     /// without `confirmed` is refused with the preview's figures.
     async fn guard(&self, actor: &Actor, sub: &Submission, items: &[String]) -> Result<(), ServiceError> {
@@ -265,10 +237,7 @@ impl InvalidationService {
     #[tracing::instrument(skip_all, fields(project = %actor.project.token, id = %id), err(level = "info"))]
     pub async fn retry(&self, actor: &Actor, id: InvalidationId) -> Result<Invalidation, ServiceError> {
         actor.require(Role::can_retry)?;
-        if matches!(&actor.submitter, Submitter::ApiKey { limits, .. } if !limits.is_empty()) {
-            let inv = self.store.invalidation(actor.project.id, id).await?;
-            within_key_limits(actor, inv.scope, &inv.paths)?;
-        }
+        self.stored_within_key_limits(actor, id).await?;
         let inv = match self.store.requeue_for_retry(actor.project.id, id, &actor.submitter.label(), now_ms()).await {
             Err(StoreError::Conflict(_)) => {
                 let current = self.store.invalidation(actor.project.id, id).await?;
@@ -287,7 +256,19 @@ impl InvalidationService {
 }
 
 /// An API key limited to prefixes, tags or scopes may purge only within them.
-pub(super) fn within_key_limits(actor: &Actor, scope: Scope, items: &[String]) -> Result<(), ServiceError> {
+impl InvalidationService {
+    /// A key limited to some paths or tags acts (Retry, Cancel) only on an
+    /// invalidation it could have submitted; read only for such a key.
+    pub(super) async fn stored_within_key_limits(&self, actor: &Actor, id: InvalidationId) -> Result<(), ServiceError> {
+        if matches!(&actor.submitter, Submitter::ApiKey { limits, .. } if !limits.is_empty()) {
+            let inv = self.store.invalidation(actor.project.id, id).await?;
+            within_key_limits(actor, inv.scope, &inv.paths)?;
+        }
+        Ok(())
+    }
+}
+
+fn within_key_limits(actor: &Actor, scope: Scope, items: &[String]) -> Result<(), ServiceError> {
     match &actor.submitter {
         Submitter::ApiKey { limits, .. } => limits.check(scope, items).map_err(ServiceError::OutsideKeyLimits),
         Submitter::User { .. } => Ok(()),
