@@ -9,10 +9,15 @@ use crate::domain::{PurgeAnswer, PurgeRequest, Scope};
 
 pub struct Edge;
 
-/// Posts `request` to the edge, signed with the target's secret.
-async fn post(ctx: &Ctx<'_>, request: &PurgeRequest) -> Result<reqwest::Response, PurgeError> {
+/// Posts `body` as JSON to `url` on the edge's admin listener, signed with
+/// the target's secret.
+async fn post(
+    ctx: &Ctx<'_>,
+    url: &reqwest::Url,
+    body: &impl serde::Serialize,
+) -> Result<reqwest::Response, PurgeError> {
     let build = || {
-        let req = ctx.client.post(ctx.url.clone()).json(request);
+        let req = ctx.client.post(url.clone()).json(body);
         match &ctx.target.secret {
             Some(secret) => req.bearer_auth(secret),
             None => req,
@@ -26,7 +31,7 @@ async fn post(ctx: &Ctx<'_>, request: &PurgeRequest) -> Result<reqwest::Response
 impl Driver for Edge {
     async fn count(&self, ctx: &Ctx<'_>, call: &PurgeCall) -> Result<Option<(u64, u64)>, PurgeError> {
         let request = PurgeRequest { dry_run: true, ..call.request.clone() };
-        let body = read_bounded(post(ctx, &request).await?).await.unwrap_or_default();
+        let body = read_bounded(post(ctx, &ctx.url, &request).await?).await.unwrap_or_default();
         let answer: PurgeAnswer = serde_json::from_slice(&body)
             .map_err(|_| PurgeError::Other("the edge's answer to a dry run is not its JSON contract".into()))?;
         Ok(Some((answer.removed, answer.bytes)))
@@ -38,21 +43,14 @@ impl Driver for Edge {
         let mut url = ctx.url.clone();
         url.set_path("/_lookup");
         url.set_query(None);
-        let build = || {
-            let call = ctx.client.post(url.clone()).json(req);
-            match &ctx.target.secret {
-                Some(secret) => call.bearer_auth(secret),
-                None => call,
-            }
-        };
-        let body = read_bounded(accepted(ctx.send(None, build).await?).await?).await.unwrap_or_default();
+        let body = read_bounded(post(ctx, &url, req).await?).await.unwrap_or_default();
         serde_json::from_slice(&body)
             .map(Some)
             .map_err(|_| PurgeError::Other("the edge's lookup answer is not its JSON contract".into()))
     }
 
     async fn purge(&self, ctx: &Ctx<'_>, call: &PurgeCall) -> PurgeResult {
-        let resp = post(ctx, &call.request).await?;
+        let resp = post(ctx, &ctx.url, &call.request).await?;
         // A tag purge's answer lists the tagged paths: up to 512 KB.
         let body = read_at_most(resp, PurgeAnswer::MAX_BYTES).await.unwrap_or_default();
         Ok(match serde_json::from_slice::<PurgeAnswer>(&body) {

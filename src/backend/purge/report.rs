@@ -40,6 +40,23 @@ pub struct PurgeCall {
     pub tag_paths: Option<Vec<String>>,
 }
 
+impl PurgeCall {
+    /// A call outside any job (a target's Test, a preview, the drivers'
+    /// tests): the first attempt, a hard purge, no repeat, no public host,
+    /// no tagged paths known.
+    pub fn one_off(request: PurgeRequest, origin_hosts: Vec<String>) -> Self {
+        PurgeCall {
+            request,
+            attempt: 1,
+            soft: false,
+            repeat_after: None,
+            public_hosts: Vec::new(),
+            origin_hosts,
+            tag_paths: None,
+        }
+    }
+}
+
 impl std::ops::Deref for PurgeCall {
     type Target = PurgeRequest;
     fn deref(&self) -> &PurgeRequest {

@@ -87,15 +87,8 @@ pub fn server_error(status: reqwest::StatusCode, message: &str) -> PurgeError {
 #[cfg(test)]
 pub(super) fn test_call(scope: Scope, paths: &[&str], origin_hosts: &[&str]) -> PurgeCall {
     let items: Vec<String> = paths.iter().map(|p| p.to_string()).collect();
-    PurgeCall {
-        request: crate::domain::PurgeRequest::new(None, "demo", scope, &items),
-        attempt: 1,
-        soft: false,
-        repeat_after: None,
-        public_hosts: vec![],
-        origin_hosts: origin_hosts.iter().map(|h| h.to_string()).collect(),
-        tag_paths: None,
-    }
+    let request = crate::domain::PurgeRequest::new(None, "demo", scope, &items);
+    PurgeCall::one_off(request, origin_hosts.iter().map(|h| h.to_string()).collect())
 }
 
 #[cfg(test)]

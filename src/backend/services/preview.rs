@@ -20,15 +20,8 @@ impl TargetService {
     pub async fn preview(&self, actor: &Actor, scope: Scope, items: &[String]) -> Result<Preview, ServiceError> {
         actor.require(Role::can_submit)?;
         let targets = self.store.list_targets(actor.project.id).await?;
-        let call = PurgeCall {
-            request: PurgeRequest { dry_run: true, ..PurgeRequest::new(None, &actor.project.token, scope, items) },
-            attempt: 1,
-            soft: false,
-            repeat_after: None,
-            public_hosts: Vec::new(),
-            origin_hosts: actor.project.origin_hosts.clone(),
-            tag_paths: None,
-        };
+        let request = PurgeRequest { dry_run: true, ..PurgeRequest::new(None, &actor.project.token, scope, items) };
+        let call = PurgeCall::one_off(request, actor.project.origin_hosts.clone());
         let counts = join_all(targets.iter().map(|t| async {
             let count = match tokio::time::timeout(PREVIEW_TIMEOUT, self.purger.count(t, &call)).await {
                 Ok(Ok(Some((objects, bytes)))) => Count::Counted { objects, bytes },

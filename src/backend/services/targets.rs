@@ -204,20 +204,9 @@ impl TargetService {
     pub async fn test(&self, actor: &Actor, target_id: i64) -> Result<String, ServiceError> {
         actor.require(Role::can_manage)?;
         let target = self.store.target(actor.project.id, target_id).await?;
-        let call = PurgeCall {
-            request: PurgeRequest::new(
-                Some(InvalidationId(uuid::Uuid::now_v7())),
-                &actor.project.token,
-                Scope::Original,
-                &[TEST_PATH.to_owned()],
-            ),
-            attempt: 1,
-            soft: false,
-            repeat_after: None,
-            public_hosts: Vec::new(),
-            origin_hosts: actor.project.origin_hosts.clone(),
-            tag_paths: None,
-        };
+        let id = Some(InvalidationId(uuid::Uuid::now_v7()));
+        let request = PurgeRequest::new(id, &actor.project.token, Scope::Original, &[TEST_PATH.to_owned()]);
+        let call = PurgeCall::one_off(request, actor.project.origin_hosts.clone());
         let outcome = self.purger.test(&target, &call).await;
         let answer = match &outcome {
             Ok(note) => format!("ok: {note}"),

@@ -20,17 +20,25 @@ impl Index {
                 entries.extend(variants.into_values());
             }
         }
-        for e in &entries {
-            t.detach(e);
+        self.release(token, &entries, tally);
+        names
+    }
+
+    /// Entries just taken out of `token`'s paths leave its counters and tag
+    /// index (and the token goes once it has no path), then the LRU.
+    fn release(&mut self, token: &str, entries: &[Entry], tally: &mut Tally) {
+        if let Some(t) = self.tokens.get_mut(token) {
+            for e in entries {
+                t.detach(e);
+            }
+            if t.paths.is_empty() {
+                self.tokens.remove(token);
+            }
         }
-        if t.paths.is_empty() {
-            self.tokens.remove(token);
-        }
-        for e in &entries {
+        for e in entries {
             self.forget(e);
             tally.add(e);
         }
-        names
     }
 
     /// What [`remove_paths`](Self::remove_paths) would take for each of
@@ -86,16 +94,7 @@ impl Index {
             }
             tally.paths.push(path);
         }
-        for e in &entries {
-            t.detach(e);
-        }
-        if t.paths.is_empty() {
-            self.tokens.remove(token);
-        }
-        for e in &entries {
-            self.forget(e);
-            tally.add(e);
-        }
+        self.release(token, &entries, tally);
         gone
     }
 
