@@ -245,6 +245,9 @@ pub struct SettingsView {
     pub sealed: bool,
     pub strict_seal: bool,
     pub no_upscale: bool,
+    /// Edges choose AVIF/WebP/source per browser; downscale in linear light.
+    pub auto_format: bool,
+    pub linear_light: bool,
     pub soft_purge: bool,
     pub verify: bool,
     /// Origin headers the edges read cache tags from, space separated.
@@ -260,6 +263,22 @@ pub struct SettingsView {
     pub retention_days: i64,
     pub targets: Vec<TargetView>,
     pub role: Role,
+}
+
+impl SettingsView {
+    /// CDN targets that could serve one browser's format to another: the
+    /// project chooses formats automatically and the target is not marked
+    /// as set up for it (its `vary_accept` setting).
+    pub fn formats_unready(&self) -> Vec<&str> {
+        let unready = |t: &&TargetView| {
+            t.kind.spec().settings.iter().any(|s| s.key == "vary_accept")
+                && t.settings.get("vary_accept").map(String::as_str) != Some("on")
+        };
+        match self.auto_format {
+            true => self.targets.iter().filter(unready).map(|t| t.name.as_str()).collect(),
+            false => Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -100,6 +100,23 @@ sub vcl_recv {
         call imgflush_probe;
     }
 
+    # Automatic format: the edge picks AVIF, else WebP, else the source
+    # format from Accept and answers `Vary: Accept`. Varnish keeps one object
+    # per distinct Accept value of a Vary'd URL, so every browser string would
+    # be its own copy: Accept is reduced here to the three classes the edge
+    # tells apart (a type listed with q=0 is refused, as the edge reads it).
+    # All of a URL's format objects share its hash, its xkey keys and its
+    # path, so every purge removes all of them.
+    if (req.http.Accept ~ "(?i)image/avif" &&
+        req.http.Accept !~ "(?i)image/avif\s*;\s*q\s*=\s*0(\.0*)?\s*(,|$)") {
+        set req.http.Accept = "image/avif,image/webp,*/*";
+    } elsif (req.http.Accept ~ "(?i)image/webp" &&
+        req.http.Accept !~ "(?i)image/webp\s*;\s*q\s*=\s*0(\.0*)?\s*(,|$)") {
+        set req.http.Accept = "image/webp,*/*";
+    } else {
+        set req.http.Accept = "*/*";
+    }
+
     # The URL is hashed exactly as received (builtin vcl_hash: URL + Host):
     # every query string - every transformation and every `vh` - is its own
     # object. The query is deliberately NOT sorted: signed URLs (`ci_sign`)

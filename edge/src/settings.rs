@@ -78,6 +78,13 @@ pub struct ProjectSettings {
     /// Paths (or prefixes) whose objects carry a tag whatever the origin says.
     #[serde(default)]
     pub tag_rules: Vec<TagRule>,
+    /// Without `force_format`, answer AVIF, WebP or the source format from
+    /// the request's `Accept` (with `Vary: Accept`).
+    #[serde(default)]
+    pub auto_format: bool,
+    /// Downscale in linear light, sharpened after large reductions.
+    #[serde(default)]
+    pub linear_light: bool,
 }
 
 pub const DEFAULT_MAX_AGE: u32 = 30 * 24 * 3600;
@@ -114,6 +121,8 @@ impl ProjectSettings {
             tag_headers: Vec::new(),
             tag_sources: Vec::new(),
             tag_rules: Vec::new(),
+            auto_format: false,
+            linear_light: false,
         }
     }
 

@@ -4,6 +4,15 @@
 //!   query without `ci_sign` itself;
 //! - `ci_seal` = first N hex digits of SHA-1(path + ci_eqs + salt), with
 //!   `ci_eqs` the sealed parameters as an unpadded base64url query string.
+//!
+//! The path a signature covers is the client's: the anchor's clients sign
+//! the path as they were given it (`/sample.li/my image.jpg`), while a
+//! browser sends it percent-encoded (`my%20image.jpg`). A signature is
+//! checked against the path as sent, then, when it differs, against its
+//! percent-decoding as UTF-8 (`%20` → space, `%C3%A9` → `é`; `+` stays `+`).
+//! The query is checked as sent: the clients encode it themselves.
+
+use std::borrow::Cow;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -44,7 +53,7 @@ pub fn verify(req: &ImageRequest) -> Result<Vec<(String, String)>, EdgeError> {
     if req.project.sealed {
         let given = take("ci_seal", &mut params).ok_or_else(|| forbidden("the URL is not sealed (ci_seal)"))?;
         let eqs = take("ci_eqs", &mut params).unwrap_or_default();
-        if !equal(&given, &seal(salt, &req.signed_path, &eqs, len)) {
+        if !signed_paths(&req.signed_path).any(|path| equal(&given, &seal(salt, &path, &eqs, len))) {
             return Err(forbidden("wrong ci_seal"));
         }
         let sealed = URL_SAFE_NO_PAD
@@ -62,11 +71,18 @@ pub fn verify(req: &ImageRequest) -> Result<Vec<(String, String)>, EdgeError> {
     }
     let given = take("ci_sign", &mut params).ok_or_else(|| forbidden("the URL is not signed (ci_sign)"))?;
     let rest = without_param(raw_query, "ci_sign");
-    let uri = if rest.is_empty() { req.signed_path.clone() } else { format!("{}?{rest}", req.signed_path) };
-    if !equal(&given, &signature(salt, &uri, len)) {
+    let uri = |path: &str| if rest.is_empty() { path.to_owned() } else { format!("{path}?{rest}") };
+    if !signed_paths(&req.signed_path).any(|path| equal(&given, &signature(salt, &uri(&path), len))) {
         return Err(forbidden("wrong ci_sign"));
     }
     Ok(params)
+}
+
+/// The forms of the request's path a signature may cover: as sent, and its
+/// percent-decoding when that differs and is UTF-8.
+fn signed_paths(raw: &str) -> impl Iterator<Item = Cow<'_, str>> {
+    let decoded = percent_encoding::percent_decode_str(raw).decode_utf8().ok().filter(|d| d != raw);
+    std::iter::once(Cow::Borrowed(raw)).chain(decoded)
 }
 
 /// Strict seal: an open parameter the edge reads (a transformation, `vh`,
@@ -165,6 +181,35 @@ mod tests {
                 .status,
             403
         );
+    }
+
+    /// Made with cloudimage-rb itself (`scripts/client-vectors.rb`, token
+    /// `demo`, salt `salt`): it signs the path as given, unencoded.
+    #[test]
+    fn the_clients_signatures_hold_for_encoded_names() {
+        let vectors = [
+            ("/sample.li/my%20image.jpg", "ci_sign=e7a2570a106381dab9&w=300"),
+            ("/sample.li/my%20image.jpg", "ci_sign=81d4369e4c4787604f"),
+            ("/sample.li/caf%C3%A9/%C3%BCn%C3%AFcode.jpg", "ci_sign=f299c6ad6d10eeeaf3&w=300"),
+            ("/sample.li/caf%C3%A9/%C3%BCn%C3%AFcode.jpg", "ci_sign=b513984c2b2a927586"),
+            ("/sample.li/a+b%20(1).jpg", "ci_sign=87ce4a21d48eaa6d2d&w=300"),
+            ("/sample.li/a+b%20%281%29.jpg", "ci_sign=a2eb4116e4c3567862"),
+        ];
+        for (path, query) in vectors {
+            assert!(verify(&req(false, path, query)).is_ok(), "{path}?{query}");
+        }
+        let sealed = [
+            ("/sample.li/my%20image.jpg", "ci_eqs=dz0zMDA&ci_seal=7a634a8bda4dc7a2b0"),
+            ("/sample.li/caf%C3%A9/%C3%BCn%C3%AFcode.jpg", "ci_eqs=dz0zMDA&ci_seal=c013e275a4ce1742ca"),
+            ("/sample.li/a+b%20(1).jpg", "ci_eqs=dz0zMDA&ci_seal=a8f4e4a612280b41a5"),
+        ];
+        for (path, query) in sealed {
+            let params = verify(&req(true, path, query)).unwrap_or_else(|e| panic!("{path}: {}", e.message));
+            assert!(params.contains(&("w".into(), "300".into())));
+        }
+        // Decoding is the only freedom: `+` is not a space, and another name fails.
+        assert!(verify(&req(false, "/sample.li/a%20b%20(1).jpg", "ci_sign=87ce4a21d48eaa6d2d&w=300")).is_err());
+        assert!(verify(&req(false, "/sample.li/my%20image2.jpg", "ci_sign=e7a2570a106381dab9&w=300")).is_err());
     }
 
     #[test]

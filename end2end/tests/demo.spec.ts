@@ -101,4 +101,22 @@ test.describe('the embedded demo', () => {
     expect(fresh.cache, 'fetched anew after the invalidation').toBe('MISS');
     expect(fresh.body.equals(first.body), 'the new image').toBe(false);
   });
+
+  test('an image element in Chromium gets the lightest format it accepts', async ({ page, js }) => {
+    test.skip(!js, 'one browser run is enough: no page script is involved');
+    // The demo project was made with automatic format on: Chromium's Accept
+    // lists image/avif, so the edge answers AVIF, keyed by format, Vary: Accept.
+    const image = `${edge}/demo/${origin}/sample.jpg?w=300`;
+    await expect(async () => expect((await page.request.get(image)).status()).toBe(200)).toPass({ timeout: 15_000 });
+    const plain = await page.request.get(image, { headers: { accept: '*/*' } });
+    expect(plain.headers()['content-type']).toBe('image/jpeg');
+    const seen = page.waitForResponse((r) => r.url() === image);
+    await page.setContent(`<img alt="sample" src="${image}">`);
+    const answer = await seen;
+    expect(answer.headers()['content-type']).toBe('image/avif');
+    expect(answer.headers()['vary']).toMatch(/accept/i);
+    const body = await answer.body();
+    expect(body.length).toBeLessThan((await plain.body()).length);
+    await expect.poll(() => page.locator('img').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(300);
+  });
 });

@@ -82,5 +82,7 @@ pub fn edge_settings(p: Project) -> edge::ProjectSettings {
     s.sealed = p.edge.sealed;
     s.strict_seal = p.edge.strict_seal;
     s.no_upscale = p.edge.no_upscale;
+    s.auto_format = p.edge.auto_format;
+    s.linear_light = p.edge.linear_light;
     s
 }

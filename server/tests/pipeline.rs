@@ -190,6 +190,49 @@ db_test!(failing_edge_ends_in_error_before_cdn_step, |t: TestApp| async move {
     worker.await.unwrap();
 });
 
+db_test!(shields_are_purged_before_the_edges_below_them, |t: TestApp| async move {
+    let (shield, child, node) = (Recorder::start().await, Recorder::start().await, Recorder::start().await);
+    shield.delay(300);
+    let mut settings = imgflush::domain::target::TargetSettings::default();
+    settings.0.insert("shield".into(), "on".into());
+    let new = NewTarget {
+        kind: TargetKind::Edge,
+        name: "shield".into(),
+        url: shield.url("/purge"),
+        secret: None,
+        settings,
+        credentials: None,
+    };
+    t.store.add_target(t.demo.id, &new, imgflush::backend::now_ms()).await.unwrap();
+    add(&t, TargetKind::Edge, "edge-below", child.url("/purge"), None).await;
+    add(&t, TargetKind::Varnish, "varnish", node.url("/"), None).await;
+    let actor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
+    let (cancel, worker) = run_worker(&t, fast("w1"));
+
+    let inv = submit(&t, &actor, &["/a.jpg"]).await;
+    assert_eq!(settle(&t, inv.id, Duration::from_secs(10)).await.status, Status::Done);
+    let (s, c, n) = (&shield.calls()[0], &child.calls()[0], &node.calls()[0]);
+    assert!(c.start >= s.end.unwrap(), "the edge below was called while its shield was still being purged");
+    assert!(n.start >= c.end.unwrap(), "the CDN node was called before the edges were purged");
+
+    // A shield that fails: the edges below it are not called (they would
+    // fetch the old copy back from it), and Retry purges them once it works.
+    shield.respond_with(503);
+    let inv = submit(&t, &actor, &["/b.jpg"]).await;
+    let failed = settle(&t, inv.id, Duration::from_secs(10)).await;
+    assert_eq!(failed.status, Status::Error);
+    let error = failed.error.unwrap();
+    assert!(error.contains("shield") && error.contains("1 edge below the shield not called yet"), "{error}");
+    assert_eq!((child.count(), node.count()), (1, 1));
+    shield.respond_with(200);
+    t.app.services.invalidations.retry(&actor, inv.id).await.unwrap();
+    assert_eq!(settle(&t, inv.id, Duration::from_secs(10)).await.status, Status::Done);
+    assert_eq!((child.count(), node.count()), (2, 2));
+    assert!(child.calls()[1].start >= shield.calls().last().unwrap().end.unwrap());
+    cancel.cancel();
+    worker.await.unwrap();
+});
+
 db_test!(no_targets_completes_honestly, |t: TestApp| async move {
     let actor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
     let (cancel, worker) = run_worker(&t, fast("w1"));

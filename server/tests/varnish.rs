@@ -388,6 +388,59 @@ async fn stopped_node_then_retry(db: Db) {
     );
 }
 
+/// Automatic format through the nodes: Chromium's, an old Safari's and
+/// curl's Accept get AVIF, WebP and PNG, each cached once per node whatever
+/// the browser string (the VCL reduces Accept to the edge's classes); one
+/// path invalidation removes every format on the edge and on both nodes.
+async fn format_variants(db: Db) {
+    let edge = EdgeSettings { auto_format: true, ..Default::default() };
+    let Some(s) = Stack::start(db, edge).await else { return skipped() };
+    let get = |node: usize, accept: &'static str| {
+        let url = s.url(node, "demo", "a.png", "w=300");
+        let client = s.client.clone();
+        async move {
+            let resp = client.get(&url).header("accept", accept).send().await.unwrap();
+            assert_eq!(resp.status(), 200, "{url}");
+            let h = |n: &str| resp.headers().get(n).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+            let (cache, kind, vary) = (h("x-cache"), h("content-type"), h("vary"));
+            (cache, kind, vary, resp.bytes().await.unwrap().to_vec())
+        }
+    };
+    const CHROME: &str = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8";
+    const FIREFOX: &str = "image/avif,image/webp,*/*";
+    const SAFARI: &str = "image/webp,image/png,image/svg+xml,image/*;q=0.8,video/*;q=0.8,*/*;q=0.5";
+    let mut before = Vec::new();
+    for node in 0..2 {
+        for (accept, kind) in [(CHROME, "image/avif"), (SAFARI, "image/webp"), ("*/*", "image/png")] {
+            let (cache, got, vary, body) = get(node, accept).await;
+            assert_eq!((cache.as_str(), got.as_str()), ("MISS", kind), "node {node} {accept}");
+            assert!(vary.to_ascii_lowercase().contains("accept"), "node {node}: Vary {vary:?}");
+            before.push(body);
+        }
+        // Another browser string of the AVIF class: the same object.
+        let (cache, got, _, body) = get(node, FIREFOX).await;
+        assert_eq!((cache.as_str(), got.as_str()), ("HIT", "image/avif"), "node {node}");
+        assert_eq!(body, before[node * 3]);
+    }
+    s.files.lock().unwrap().insert("a.png".into(), png([30, 200, 30]));
+    let detail = s.invalidate("original", Some(vec![s.path("a.png")])).await;
+    assert_eq!(detail.invalidation.status, Status::Done, "{detail:?}");
+    for r in &detail.targets {
+        // Three formats of one URL: three objects on the edge and on each node.
+        assert_eq!(r.detail.as_deref(), Some("removed 3 cached objects"), "{}: {r:?}", r.name);
+    }
+    for node in 0..2 {
+        for (i, (accept, kind)) in [(FIREFOX, "image/avif"), (SAFARI, "image/webp"), ("text/html", "image/png")]
+            .into_iter()
+            .enumerate()
+        {
+            let (cache, got, _, body) = get(node, accept).await;
+            assert_eq!(got, kind, "node {node} {accept}");
+            assert_ne!(body, before[node * 3 + i], "node {node} {accept}: the new image ({cache})");
+        }
+    }
+}
+
 fn skipped() {
     eprintln!("TEST_DATABASE_URL not set: PostgreSQL half skipped");
 }
@@ -417,3 +470,4 @@ both!(soft_purge);
 both!(stopped_node_then_retry);
 both!(fill_in_flight_path);
 both!(fill_in_flight_prefix);
+both!(format_variants);

@@ -142,6 +142,8 @@ fn Settings(
             <dt>"Signed URLs"</dt><dd>{if s.signing { format!("required ({} characters{})", s.sign_length, if s.sealed { ", sealed" } else { "" }) } else { "not required".into() }}</dd>
             <dt>"Strict seal"</dt><dd>{yes_no(s.strict_seal)}</dd>
             <dt>"Enlarge images"</dt><dd>{if s.no_upscale { "no" } else { "yes" }}</dd>
+            <dt>"Output format"</dt><dd data-testid="auto-format">{if s.auto_format { "automatic: AVIF, WebP or the source's, per browser" } else { "the source's (or force_format)" }}</dd>
+            <dt>"Linear-light downscaling"</dt><dd>{yes_no(s.linear_light)}</dd>
             <dt>"Soft purge on CDN nodes"</dt><dd>{yes_no(s.soft_purge)}</dd>
             <dt>"Verify purges"</dt><dd>{yes_no(s.verify)}</dd>
             <dt>"Cache tags read from"</dt><dd data-testid="tag-sources">{if s.tag_sources.is_empty() { "no origin header".to_owned() } else { s.tag_sources.clone() }}</dd>
@@ -168,7 +170,8 @@ fn Settings(
         </section>
         <section class="card">
             <h2>"Purge targets"</h2>
-            <p class="muted">"Edge targets are purged in the “Flushing resizing servers” step; Varnish, webhook and CDN provider targets in “Flushing CDN servers”."</p>
+            <p class="muted">"Edge targets are purged in the “Flushing resizing servers” step (shields first, then the edges below them); Varnish, webhook and CDN provider targets in “Flushing CDN servers”."</p>
+            {format_warning(s.formats_unready())}
             {if s.targets.is_empty() {
                 view! { <p data-testid="no-targets">"No purge targets yet: invalidations complete without flushing anything."</p> }.into_any()
             } else {
@@ -260,6 +263,8 @@ fn ProjectForm(s: SettingsView, token: Signal<String>, save: ServerAction<SaveSe
                 <fieldset>
                     <legend>"Edge output"</legend>
                     <label><input type="checkbox" name="no_upscale" value="on" checked=s.no_upscale />" Never enlarge: refuse outputs larger than the source image"</label>
+                    <label><input type="checkbox" name="auto_format" value="on" checked=s.auto_format />" Automatic format: AVIF, else WebP, else the source's, from each browser's Accept header (answers Vary: Accept)"</label>
+                    <label><input type="checkbox" name="linear_light" value="on" checked=s.linear_light />" Linear-light downscaling, lightly sharpened after large reductions"</label>
                 </fieldset>
                 <fieldset>
                     <legend>"CDN nodes"</legend>
@@ -292,6 +297,21 @@ fn ProjectForm(s: SettingsView, token: Signal<String>, save: ServerAction<SaveSe
             </ActionForm>
         </details>
     }
+}
+
+/// Automatic format with a CDN not set up for it: that CDN may hand one
+/// browser's AVIF to a browser that cannot decode it.
+fn format_warning(names: Vec<&str>) -> Option<impl IntoView> {
+    (!names.is_empty()).then(|| {
+        let text = format!(
+            "Automatic format is on, but {} not marked “Configured for automatic format”: until the CDN keeps \
+             AVIF, WebP and the source format apart (README: “Automatic format behind a CDN”), it may serve AVIF \
+             to a browser that cannot show it. Set the CDN up, then tick the box in the target's settings, or turn \
+             automatic format off.",
+            names.join(", ") + if names.len() == 1 { " is" } else { " are" }
+        );
+        view! { <p class="warning" role="alert" data-testid="format-warning">{text}</p> }
+    })
 }
 
 /// The large-purge thresholds as the summary shows them.

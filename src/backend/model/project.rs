@@ -44,6 +44,12 @@ pub struct EdgeSettings {
     pub strict_seal: bool,
     /// Edges refuse outputs larger than the source (absent: enlarging allowed).
     pub no_upscale: bool,
+    /// Edges choose AVIF, WebP or the source format from each browser's
+    /// `Accept` (`Vary: Accept`). New projects start with it on; absent
+    /// (projects made before it existed): off.
+    pub auto_format: bool,
+    /// Edges downscale in linear light and sharpen after large reductions.
+    pub linear_light: bool,
     /// CDN nodes mark objects stale and refetch in the background.
     pub soft_purge: bool,
     /// After the purges, request each purged path through each node and record the proof.
@@ -94,6 +100,8 @@ impl std::fmt::Debug for EdgeSettings {
             .field("sealed", &self.sealed)
             .field("strict_seal", &self.strict_seal)
             .field("no_upscale", &self.no_upscale)
+            .field("auto_format", &self.auto_format)
+            .field("linear_light", &self.linear_light)
             .field("soft_purge", &self.soft_purge)
             .field("verify", &self.verify)
             .field("tag_sources", &self.tag_sources)

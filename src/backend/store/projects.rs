@@ -25,7 +25,9 @@ pub trait ProjectStore {
     async fn membership(&self, user_id: i64, token: &str) -> StoreResult<Membership>;
 }
 
-const CREATE: &str = "INSERT INTO projects (token, name, origin_hosts, created_ms) VALUES ($1, $2, $3, $4) \
+/// A new project's edge settings: the defaults, with automatic formats on.
+const CREATE: &str = "INSERT INTO projects (token, name, origin_hosts, created_ms, edge_settings) \
+     VALUES ($1, $2, $3, $4, '{\"auto_format\":true}') \
      RETURNING id, token, name, origin_hosts, max_age_secs, s_maxage_secs, edge_settings";
 const BY_TOKEN: &str =
     "SELECT id, token, name, origin_hosts, max_age_secs, s_maxage_secs, edge_settings FROM projects WHERE token = $1";

@@ -118,15 +118,29 @@ impl Worker {
             changes.flush().await?;
             let plan = (step == Step::CdnServers && project.edge.verify)
                 .then(|| VerifyPlan::new(job.scope, &job.paths, &known, project.edge.sign_salt.is_some()));
-            let calls = pending
-                .iter()
-                .map(|r| self.purge_target(job.id, r, current.get(&r.target_id), &req, plan.as_ref(), lease));
-            let outcomes = join_all(calls).await.into_iter().collect::<Result<Vec<_>, _>>()?;
+            // Shields first, then the edges below them (which would fetch a
+            // purged copy back from a shield not purged yet); each wave at once.
+            let is_shield = |r: &&TargetResult| current.get(&r.target_id).is_some_and(|t| t.settings.flag("shield"));
+            let (shields, rest): (Vec<&TargetResult>, Vec<&TargetResult>) = pending.iter().copied().partition(is_shield);
+            let mut outcomes = Vec::with_capacity(pending.len());
+            let mut order = Vec::with_capacity(pending.len());
+            for wave in [shields, rest].into_iter().filter(|w| !w.is_empty()) {
+                let calls = wave
+                    .iter()
+                    .map(|r| self.purge_target(job.id, r, current.get(&r.target_id), &req, plan.as_ref(), lease));
+                let done = join_all(calls).await.into_iter().collect::<Result<Vec<_>, _>>()?;
+                let stop = done.iter().any(|(o, _)| o.state == TargetState::Error);
+                outcomes.extend(done);
+                order.extend(wave);
+                if stop {
+                    break;
+                }
+            }
             let mut failed = Vec::new();
             // Scope Tag: what CDNs without tag purge get, known in full only
             // when every edge ran in this run and listed its tagged paths.
             let mut tagged = (step == Step::ResizingServers && pending.len() == in_step.len()).then(Vec::new);
-            for ((outcome, named), result) in outcomes.into_iter().zip(&pending) {
+            for ((outcome, named), result) in outcomes.into_iter().zip(&order) {
                 known.extend(named.urls);
                 tagged = tagged.zip(named.tag_paths).map(|(mut all, more)| {
                     all.extend(more);
@@ -148,7 +162,13 @@ impl Worker {
                     Step::ResizingServers => "resizing server",
                     Step::CdnServers => "CDN node",
                 };
-                let why = format!("{what} purge failed: {}", failed.join("; "));
+                let mut why = format!("{what} purge failed: {}", failed.join("; "));
+                if let n @ 1.. = pending.len() - order.len() {
+                    why.push_str(&format!(
+                        "; {n} edge{} below the shield not called yet (they would fetch the old copy back from it)",
+                        if n == 1 { "" } else { "s" }
+                    ));
+                }
                 changes.finish(step.failed_status(), Some(why), None, !setup.hooks);
                 return changes.flush().await;
             }

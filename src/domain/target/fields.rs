@@ -72,6 +72,35 @@ pub const PUBLIC_URL: SettingSpec = optional(
     Check::Url,
 );
 
+/// An edge other edges fetch from (their `--parent`): purged before them.
+pub const SHIELD: SettingSpec = SettingSpec {
+    key: "shield",
+    label: "Shield (parent) edge",
+    help: "other edges of this project fetch their misses from this one (their --parent): \
+           it is purged before them, so no purged copy flows back down",
+    check: Check::Flag,
+    required: false,
+    secret: false,
+    default: Some("off"),
+};
+
+pub static EDGE: &[SettingSpec] = &[SHIELD];
+
+/// Whether the operator set the CDN up to keep the edge's per-browser
+/// formats apart (the README says how per CDN); while a project chooses
+/// formats automatically, the Settings page warns about targets without it.
+const fn vary_accept(help: &'static str) -> SettingSpec {
+    SettingSpec {
+        key: "vary_accept",
+        label: "Configured for automatic format",
+        help,
+        check: Check::Flag,
+        required: false,
+        secret: false,
+        default: Some("off"),
+    }
+}
+
 pub static CLOUDFLARE: &[SettingSpec] = &[
     setting("zone_id", "Zone ID", "the zone's 32-character ID (Overview page, API section)", Check::Hex32),
     credential("api_token", "API token", "a token with the Zone › Cache Purge permission for this zone"),
@@ -101,6 +130,10 @@ pub static CLOUDFLARE: &[SettingSpec] = &[
     },
     PUBLIC_URL,
     DEDICATED,
+    vary_accept(
+        "the zone caches images per format: Cache › Configuration › Vary for Images on (Pro and up), \
+         else a cache rule that keys on the Accept header's format class",
+    ),
 ];
 
 pub static FASTLY: &[SettingSpec] = &[
@@ -108,6 +141,10 @@ pub static FASTLY: &[SettingSpec] = &[
     credential("api_token", "API token", "a token with the purge_select scope (purge_all too for dedicated services)"),
     PUBLIC_URL,
     DEDICATED,
+    vary_accept(
+        "the service's VCL normalises Accept to avif, webp or none in vcl_recv (as deploy/varnish does) \
+         and passes Vary: Accept",
+    ),
 ];
 
 pub static CLOUDFRONT: &[SettingSpec] = &[
@@ -126,6 +163,10 @@ pub static CLOUDFRONT: &[SettingSpec] = &[
     ),
     PUBLIC_URL,
     DEDICATED,
+    vary_accept(
+        "the behaviour's cache policy includes a normalised Accept header (a CloudFront Function sets it \
+         to avif, webp or none) in the cache key",
+    ),
 ];
 
 pub static AKAMAI: &[SettingSpec] = &[
@@ -144,6 +185,10 @@ pub static AKAMAI: &[SettingSpec] = &[
     optional("cp_code", "CP code", "purged for scope All on a dedicated target", Check::Number(1, 99_999_999)),
     PUBLIC_URL,
     DEDICATED,
+    vary_accept(
+        "the property's cache key includes the Accept header's format class (without it Akamai does \
+         not cache responses that vary on Accept)",
+    ),
 ];
 
 pub static BUNNY: &[SettingSpec] = &[
@@ -156,4 +201,5 @@ pub static BUNNY: &[SettingSpec] = &[
     credential("access_key", "API key", "the account's API key (Account settings › API)"),
     PUBLIC_URL,
     DEDICATED,
+    vary_accept("the pull zone's Caching › Vary Cache has \"WebP\" and \"AVIF\" (format) variation on"),
 ];

@@ -76,7 +76,7 @@ pub static KINDS: [KindSpec; 8] = [
         default_url: None,
         url_help: "the edge's purge endpoint, e.g. http://127.0.0.1:8091/_purge",
         bearer_secret: true,
-        settings: &[],
+        settings: fields::EDGE,
         tag_header: None,
     },
     KindSpec {

@@ -26,6 +26,8 @@ pub struct SettingsInput {
     pub sealed: bool,
     pub strict_seal: bool,
     pub no_upscale: bool,
+    pub auto_format: bool,
+    pub linear_light: bool,
     pub soft_purge: bool,
     pub verify: bool,
     /// Origin headers to read cache tags from (space or comma separated).
@@ -208,6 +210,8 @@ pub(super) fn validate_settings(
             sealed: input.sealed,
             strict_seal: input.strict_seal,
             no_upscale: input.no_upscale,
+            auto_format: input.auto_format,
+            linear_light: input.linear_light,
             soft_purge: input.soft_purge,
             verify: input.verify,
             tag_sources,
@@ -243,6 +247,8 @@ pub(super) fn changed_fields(current: &Project, update: &ProjectSettingsUpdate) 
     diff("sealed", e0.sealed.to_string(), e1.sealed.to_string());
     diff("strict_seal", e0.strict_seal.to_string(), e1.strict_seal.to_string());
     diff("no_upscale", e0.no_upscale.to_string(), e1.no_upscale.to_string());
+    diff("auto_format", e0.auto_format.to_string(), e1.auto_format.to_string());
+    diff("linear_light", e0.linear_light.to_string(), e1.linear_light.to_string());
     diff("soft_purge", e0.soft_purge.to_string(), e1.soft_purge.to_string());
     diff("verify", e0.verify.to_string(), e1.verify.to_string());
     diff("tag_sources", e0.tag_sources().join(" "), e1.tag_sources().join(" "));
