@@ -12,7 +12,9 @@
 //! - the automatic format's savings on 20 generated images (JPEG photos and
 //!   PNG cut-outs with alpha) at w=500.
 //!
-//! `BENCH_SMALL=1`: an 800×600 source, one run, no search (a smoke run).
+//! `BENCH_SMALL=1`: a smoke run in seconds on the debug build (where rav1e
+//! is ~100× slower): an 800×600 source, 64 px outputs, one run, no search,
+//! 2 images of each kind.
 
 use std::future::IntoFuture;
 use std::path::{Path, PathBuf};
@@ -23,26 +25,32 @@ use edge::{render, Format, OutputRules, Params};
 use image::imageops::FilterType;
 use image::{DynamicImage, GrayImage, RgbImage, RgbaImage};
 
-const WIDTH: u32 = 500;
 const CHROME: &str = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8";
 
 struct Setup {
     small: bool,
     runs: usize,
+    /// Output width: 500, or 64 in a smoke run.
+    width: u32,
     dir: PathBuf,
 }
 
 fn main() {
     let small = std::env::var("BENCH_SMALL").is_ok_and(|v| v == "1");
     let tmp = tempfile::tempdir().unwrap();
-    let s = Setup { small, runs: if small { 1 } else { 5 }, dir: tmp.path().to_owned() };
+    let s = Setup {
+        small,
+        runs: if small { 1 } else { 5 },
+        width: if small { 64 } else { 500 },
+        dir: tmp.path().to_owned(),
+    };
     let (w, h) = if small { (800, 600) } else { (4000, 3000) };
     let photo = scene(w, h, 7);
     let jpeg = encode_jpeg(&photo, 90);
     let input = s.dir.join("in.jpg");
     std::fs::write(&input, &jpeg).unwrap();
-    let reference = luma(&DynamicImage::ImageRgb8(photo).resize(WIDTH, u32::MAX, FilterType::Lanczos3));
-    println!("Source: a generated {w}x{h} photo-like JPEG (q=90, {} bytes); output {WIDTH} px wide.", jpeg.len());
+    let reference = luma(&DynamicImage::ImageRgb8(photo).resize(s.width, u32::MAX, FilterType::Lanczos3));
+    println!("Source: a generated {w}x{h} photo-like JPEG (q=90, {} bytes); output {} px wide.", jpeg.len(), s.width);
     println!("SSIM against the full-size decode resized with Lanczos3 (luma, 8x8 windows, stride 4).\n");
     println!("| figure | edge | peer | edge / peer | goal |");
     println!("|---|---|---|---|---|");
@@ -53,7 +61,7 @@ fn main() {
             &[
                 input.as_os_str(),
                 "--size".as_ref(),
-                "500x".as_ref(),
+                format!("{}x", s.width).as_ref(),
                 "-o".as_ref(),
                 format!("{}[Q={q},strip]", out.display()).as_ref(),
             ],
@@ -68,7 +76,7 @@ fn main() {
                 "-q".as_ref(),
                 q.to_string().as_ref(),
                 "-resize".as_ref(),
-                "500".as_ref(),
+                s.width.to_string().as_ref(),
                 "0".as_ref(),
                 input.as_os_str(),
                 "-o".as_ref(),
@@ -92,7 +100,7 @@ fn compare(
     peer: &str,
     tool: &dyn Fn(u8, &Path),
 ) {
-    let params = Params { w: Some(WIDTH), force_format: Some(format), ..Params::default() };
+    let params = Params { w: Some(s.width), force_format: Some(format), ..Params::default() };
     let (mut times, mut body) = (Vec::new(), Vec::new());
     for _ in 0..s.runs {
         let t = Instant::now();
@@ -133,6 +141,7 @@ fn compare(
 
 /// A real miss: an origin and the edge on 127.0.0.1, a new `vh` each time.
 fn http_miss(s: &Setup, jpeg: &[u8]) {
+    let (width, runs) = (s.width, s.runs.max(3));
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let body = bytes::Bytes::from(jpeg.to_vec());
     let times: Vec<Duration> = rt.block_on(async move {
@@ -156,10 +165,10 @@ fn http_miss(s: &Setup, jpeg: &[u8]) {
         tokio::spawn(edge.serve(listener, admin, std::future::pending()));
         let client = reqwest::Client::builder().no_proxy().build().unwrap();
         let mut times = Vec::new();
-        for i in 0..s.runs.max(3) {
+        for i in 0..runs {
             let t = Instant::now();
             let res = client
-                .get(format!("http://{addr}/bench/{host}/photo.jpg?w={WIDTH}&vh={i}"))
+                .get(format!("http://{addr}/bench/{host}/photo.jpg?w={width}&vh={i}"))
                 .header("accept", CHROME)
                 .send()
                 .await
@@ -176,30 +185,35 @@ fn http_miss(s: &Setup, jpeg: &[u8]) {
     let t = ms(median(times));
     let verdict = if t <= 300.0 { "met" } else { "NOT met" };
     println!(
-        "| AVIF miss over HTTP (Chrome's Accept, auto format), w={WIDTH} | {t:.0} ms | | | <= 300 ms: {verdict} |"
+        "| AVIF miss over HTTP (Chrome's Accept, auto format), w={width} | {t:.0} ms | | | <= 300 ms: {verdict} |"
     );
 }
 
 /// Bytes of the source format, WebP and AVIF (q=80) on 10 photos (JPEG) and
 /// 10 cut-outs (PNG with alpha).
 fn savings(s: &Setup) {
-    println!("\nAutomatic format: bytes at w={WIDTH} (q=80) on 20 generated images, summed per kind.\n");
+    let n = if s.small { 2 } else { 10 };
+    println!("\nAutomatic format: bytes at w={} (q=80) on {} generated images, summed per kind.\n", s.width, 2 * n);
     println!("| images | source format | WebP | WebP / source | AVIF | AVIF / source | AVIF encode, mean |");
     println!("|---|---|---|---|---|---|---|");
     let side = |i: u32| if s.small { (560 + 16 * i, 420) } else { (1200 + 160 * i, 800 + 60 * i) };
     for kind in ["JPEG photos", "PNG cut-outs with alpha"] {
         let (mut sums, mut avif_time) = ([0usize; 3], Duration::ZERO);
-        for i in 0..10 {
+        for i in 0..n {
             let (w, h) = side(i);
             let data =
                 if kind.starts_with("JPEG") { encode_jpeg(&scene(w, h, 100 + i), 85) } else { cut_out(w, h, 200 + i) };
             for (k, f) in [None, Some(Format::Webp), Some(Format::Avif)].into_iter().enumerate() {
                 let t = Instant::now();
-                sums[k] +=
-                    render(&data, &Params { w: Some(WIDTH), force_format: f, ..Params::default() }, u64::MAX, &rules())
-                        .unwrap()
-                        .body
-                        .len();
+                sums[k] += render(
+                    &data,
+                    &Params { w: Some(s.width), force_format: f, ..Params::default() },
+                    u64::MAX,
+                    &rules(),
+                )
+                .unwrap()
+                .body
+                .len();
                 if k == 2 {
                     avif_time += t.elapsed();
                 }
@@ -207,13 +221,13 @@ fn savings(s: &Setup) {
         }
         let r = |k: usize| sums[k] as f64 / sums[0] as f64;
         println!(
-            "| 10 {kind} | {} | {} | {:.2}x | {} | {:.2}x | {:.0} ms |",
+            "| {n} {kind} | {} | {} | {:.2}x | {} | {:.2}x | {:.0} ms |",
             sums[0],
             sums[1],
             r(1),
             sums[2],
             r(2),
-            ms(avif_time) / 10.0
+            ms(avif_time) / n as f64
         );
     }
 }
