@@ -34,8 +34,8 @@ quick_install() {
 
 install_rust_tools() {
   # The edge links Debian's libjpeg-turbo (shrink-on-load JPEG decoding) and
-  # builds libwebp from source.
-  apt_install pkg-config libturbojpeg0-dev build-essential
+  # builds libwebp from source; rav1e (AVIF) assembles its SIMD kernels with nasm.
+  apt_install pkg-config libturbojpeg0-dev build-essential nasm
   if ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$'; then
     say "adding the wasm32-unknown-unknown target"
     rustup target add wasm32-unknown-unknown

@@ -14,12 +14,15 @@
 //! # }
 //! ```
 
+mod avif;
 pub mod cache;
 mod config;
 mod error;
 mod jpeg;
+mod linear;
 mod metrics;
 mod misses;
+mod negotiate;
 mod origin;
 mod params;
 mod pipeline;

@@ -22,6 +22,7 @@ pub enum Format {
     Jpeg,
     Png,
     Webp,
+    Avif,
 }
 
 impl Format {
@@ -30,14 +31,16 @@ impl Format {
             Format::Jpeg => "image/jpeg",
             Format::Png => "image/png",
             Format::Webp => "image/webp",
+            Format::Avif => "image/avif",
         }
     }
 
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Format::Jpeg => "jpeg",
             Format::Png => "png",
             Format::Webp => "webp",
+            Format::Avif => "avif",
         }
     }
 }
@@ -57,6 +60,12 @@ pub struct Params {
     pub vh: Option<String>,
     /// Overrides max-age and s-maxage (seconds) for this URL.
     pub ci_cache: Option<u32>,
+    /// From the project, not the URL (not in the variant key): resize in
+    /// linear light and sharpen after large reductions.
+    pub linear_light: bool,
+    /// The format was picked from `Accept` (see `negotiate`): every answer
+    /// carries `Vary: Accept`. Not in the variant key.
+    pub vary_accept: bool,
 }
 
 impl Params {
@@ -204,7 +213,8 @@ fn format(v: &str) -> Result<Format, EdgeError> {
         "jpeg" | "jpg" => Ok(Format::Jpeg),
         "png" => Ok(Format::Png),
         "webp" => Ok(Format::Webp),
-        _ => Err(bad("force_format", &format!("{v:?} is not one of jpeg, png, webp"))),
+        "avif" => Ok(Format::Avif),
+        _ => Err(bad("force_format", &format!("{v:?} is not one of jpeg, png, webp, avif"))),
     }
 }
 
@@ -239,15 +249,22 @@ mod tests {
 
     #[test]
     fn a_variant_key_gives_back_an_equivalent_query() {
-        for q in
-            ["", "w=300", "w=300&h=200&func=fit&q=60", "force_format=webp&org_if_sml=1", "vh=a%20b&ci_cache=5", "vh="]
-        {
+        for q in [
+            "",
+            "w=300",
+            "w=300&h=200&func=fit&q=60",
+            "force_format=webp&org_if_sml=1",
+            "vh=a%20b&ci_cache=5",
+            "vh=",
+            "force_format=avif&q=50",
+        ] {
             let key = parse(q).unwrap().variant_key();
             let again = query_of(&key);
             assert_eq!(parse(&again).unwrap().variant_key(), key, "{q} -> {again}");
         }
         assert_eq!(query_of(&parse("width=32&q=80&func=crop").unwrap().variant_key()), "w=32");
         assert_eq!(parse("force_format=jpg").unwrap().force_format, Some(Format::Jpeg));
+        assert_eq!(query_of(&parse("force_format=avif").unwrap().variant_key()), "force_format=avif");
     }
 
     #[test]

@@ -25,7 +25,7 @@ use crate::params::Params;
 use crate::plan::OutputRules;
 use crate::request::{self, ImageRequest};
 use crate::state::EdgeState;
-use crate::{sign, tags, transform};
+use crate::{negotiate, sign, tags, transform};
 
 const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
 
@@ -67,7 +67,7 @@ async fn handle(
     let projects = edge.settings.current();
     let ir = request::parse(host, uri.path(), uri.query(), &edge.config.host_names(), &projects)?;
     let pairs = sign::verify(&ir)?;
-    let params = Params::parse(&pairs, edge.config.limits.max_output_side)?;
+    let params = negotiate::apply(Params::parse(&pairs, edge.config.limits.max_output_side)?, &ir.project, headers);
     params.check_box(edge.config.limits.max_output_pixels)?;
     let key = Key { token: ir.token().to_owned(), path: ir.origin.as_str().to_owned(), variant: params.variant_key() };
 
@@ -252,6 +252,7 @@ fn respond(
     };
     put(header::CACHE_CONTROL, text(&cache_control));
     put(header::ETAG, text(&meta.etag));
+    put(header::VARY, params.vary_accept.then_some(HeaderValue::from_static("Accept")));
     let age = if matches!(source, Source::Miss) { 0 } else { unix_now().saturating_sub(meta.stored_at) };
     put(header::AGE, Some(HeaderValue::from(age)));
     put(X_CACHE, Some(HeaderValue::from_static(if matches!(source, Source::Miss) { "MISS" } else { "HIT" })));

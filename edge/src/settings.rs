@@ -78,11 +78,11 @@ pub struct ProjectSettings {
     /// Paths (or prefixes) whose objects carry a tag whatever the origin says.
     #[serde(default)]
     pub tag_rules: Vec<TagRule>,
-    /// Without `force_format`, answer AVIF, WebP or the source format from
-    /// the request's `Accept` (with `Vary: Accept`).
+    /// Without `force_format`, answer AVIF or WebP when `Accept` names it
+    /// (and `Vary: Accept`). Older consoles send nothing: off.
     #[serde(default)]
     pub auto_format: bool,
-    /// Downscale in linear light, sharpened after large reductions.
+    /// Downscale in linear light and sharpen after large reductions.
     #[serde(default)]
     pub linear_light: bool,
 }
@@ -282,6 +282,7 @@ mod tests {
         assert!(!demo.allow_private_origins);
         assert!(!demo.strict_seal && !demo.no_upscale, "older consoles send neither: today's behaviour");
         assert!(demo.tag_sources.is_empty() && demo.tag_rules.is_empty(), "no tags unless configured");
+        assert!(!demo.auto_format && !demo.linear_light, "older consoles send neither: today's formats");
     }
 
     #[test]
