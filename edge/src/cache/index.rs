@@ -25,6 +25,12 @@ mod select;
 /// file (see `DiskCache::read`).
 pub const HOT_OBJECT_MAX: u64 = 256 * 1024;
 
+/// What a kept mapping counts against the budget. Its pages belong to the
+/// page cache, which the kernel may reclaim, not to the heap; the figure
+/// bounds how many mappings are kept (64 MiB: 16,384, well under Linux's
+/// default `vm.max_map_count` of 65,530).
+pub const MAPPED_COST: u64 = 4096;
+
 struct Hot {
     body: Bytes,
     /// The body's (or the mapping's) cost and the head's.

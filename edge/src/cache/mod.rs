@@ -32,7 +32,7 @@ use sha2::{Digest, Sha256};
 
 pub use answer::Purged;
 pub use head::Head;
-use index::{Gone, Hit, Index, Tally};
+use index::{Gone, Hit, Index, Tally, HOT_OBJECT_MAX, MAPPED_COST};
 pub(crate) use meta::Object;
 pub use meta::{Key, Meta};
 
@@ -144,13 +144,21 @@ impl DiskCache {
             return Some(body.clone());
         }
         let m = &found.meta;
-        match std::fs::read(self.object_path(&m.key())) {
-            Ok(data) if data.len() as u64 == found.offset as u64 + m.body_len => {
-                let body = Bytes::from(data).slice(found.offset..);
-                self.lock().make_hot_if_same(m, body.clone(), body.len() as u64);
+        let (path, len) = (self.object_path(&m.key()), found.offset as u64 + m.body_len);
+        // Larger bodies are mapped, not copied: the memory tier keeps the
+        // mapping (its pages are the page cache's), hits send from it.
+        let (data, cost) = if m.body_len > HOT_OBJECT_MAX {
+            (file::map(&path, len).ok(), MAPPED_COST)
+        } else {
+            (std::fs::read(&path).ok().filter(|d| d.len() as u64 == len).map(Bytes::from), m.body_len)
+        };
+        match data {
+            Some(data) => {
+                let body = data.slice(found.offset..);
+                self.lock().make_hot_if_same(m, body.clone(), cost);
                 Some(body)
             }
-            _ => {
+            None => {
                 self.lock().remove_if_same(m);
                 None
             }

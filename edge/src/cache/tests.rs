@@ -339,3 +339,24 @@ fn heads_stay_with_entries_in_memory_and_follow_the_settings() {
     c.purge_token("demo");
     assert_eq!(c.lock().hot_bytes, 0);
 }
+
+#[test]
+fn large_bodies_are_mapped_not_copied_and_outlive_their_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = DiskCache::open(dir.path(), 1 << 30, 1 << 20).unwrap();
+    let body = Bytes::from((0..600_000u32).map(|i| (i % 251) as u8).collect::<Vec<u8>>());
+    let k = key("demo", "/h/big.jpg", "v");
+    assert_eq!(c.store(meta("demo", "/h/big.jpg", "v", &body), &body, c.epoch("demo")).unwrap(), Stored::Yes);
+    let cold = c.lookup(&k).unwrap();
+    assert!(!DiskCache::is_in_memory(&cold), "never copied to the heap");
+    assert_eq!(c.read(&cold).unwrap(), body);
+    assert_eq!(c.lock().hot_bytes, MAPPED_COST, "the mapping is kept");
+    let kept = c.lookup(&k).unwrap();
+    assert!(DiskCache::is_in_memory(&kept));
+    c.purge_token("demo");
+    assert_eq!(c.lock().hot_bytes, 0);
+    assert!(!c.object_path(&k).exists());
+    let _ = std::fs::remove_dir_all(dir.path().join("trash")); // or the background deletion did
+    assert_eq!(c.read(&kept).unwrap(), body, "a mapping outlives its file");
+    assert!(c.lookup(&k).is_none());
+}
