@@ -3,6 +3,10 @@
 //! workers) serving the very bytes the edge answers with, for ~4 KB,
 //! ~200 KB and ~2 MB objects; `wrk -t2 -c32`, interleaved rounds, medians.
 //!
+//! Also the CPU time each server spent per request (user + system, from
+//! `/proc`): on a shared machine the req/s follow the neighbours' load,
+//! CPU per request much less so.
+//!
 //! `bench/run.sh hits` (needs `wrk`, `nginx`); `BENCH_SMALL=1`: one short
 //! round each (a smoke run, not a measurement).
 
@@ -28,7 +32,8 @@ fn main() {
         std::fs::write(www.join(format!("src-{name}.png")), noise_png(side)).unwrap();
     }
     let nginx_port = free_port();
-    let _nginx = start_nginx(dir.path(), nginx_port);
+    let nginx = start_nginx(dir.path(), nginx_port);
+    let nginx_pids = || nginx_workers(nginx.child.id());
     let origin = format!("127.0.0.1:{nginx_port}");
     let edge = per_core_edge(dir.path(), &origin);
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
@@ -43,8 +48,8 @@ fn main() {
         })
     };
 
-    println!("| HIT of | edge req/s | nginx req/s | edge/nginx | edge p99 | nginx p99 | goal |");
-    println!("|---|---|---|---|---|---|---|");
+    println!("| HIT of | edge req/s | nginx req/s | edge/nginx | edge CPU µs/req | nginx CPU µs/req | edge p99 | nginx p99 | goal |");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for (name, _) in sizes {
         let url = format!("http://{edge}/bench/{origin}/src-{name}.png");
         assert_eq!(get(&url).0, "MISS", "{url}");
@@ -55,12 +60,12 @@ fn main() {
         assert_eq!(get(&peer).1, body, "nginx serves the same bytes");
         let (mut ours, mut theirs) = (Vec::new(), Vec::new());
         for _ in 0..rounds {
-            ours.push(wrk(&url, seconds));
-            theirs.push(wrk(&peer, seconds));
+            ours.push(measured(&[std::process::id()], || wrk(&url, seconds)));
+            theirs.push(measured(&nginx_pids(), || wrk(&peer, seconds)));
         }
-        let ((rps, p99), (peer_rps, peer_p99)) = (median(ours), median(theirs));
+        let ((rps, p99, cpu), (peer_rps, peer_p99, peer_cpu)) = (median(ours), median(theirs));
         println!(
-            "| {} B | {rps:.0} | {peer_rps:.0} | {:.2}x | {p99} | {peer_p99} | >= 1.0x |",
+            "| {} B | {rps:.0} | {peer_rps:.0} | {:.2}x | {cpu:.0} | {peer_cpu:.0} | {p99} | {peer_p99} | >= 1.0x |",
             body.len(),
             rps / peer_rps
         );
@@ -153,8 +158,8 @@ fn per_core_edge(dir: &Path, origin: &str) -> SocketAddr {
     addr
 }
 
-/// (requests per second, p99 as wrk prints it)
-fn wrk(url: &str, seconds: &str) -> (f64, String) {
+/// (requests per second, p99 as wrk prints it, seconds)
+fn wrk(url: &str, seconds: &str) -> (f64, String, f64) {
     let out = Command::new("wrk")
         .args(["-t2", "-c", CONNECTIONS, "-d", seconds, "--latency", url])
         .output()
@@ -167,10 +172,31 @@ fn wrk(url: &str, seconds: &str) -> (f64, String) {
         .unwrap_or_else(|| panic!("no Requests/sec in wrk output:\n{text}"));
     let p99 = text.lines().find_map(|l| l.trim().strip_prefix("99%")).map(|v| v.trim().to_owned()).unwrap_or_default();
     assert!(!text.contains("Non-2xx"), "wrk {url}:\n{text}");
-    (rps, p99)
+    (rps, p99, seconds.parse().unwrap())
 }
 
-fn median(mut runs: Vec<(f64, String)>) -> (f64, String) {
+/// A wrk run with the CPU time `pids` spent during it, in µs per request.
+fn measured(pids: &[u32], run: impl FnOnce() -> (f64, String, f64)) -> (f64, String, f64) {
+    let before: u64 = pids.iter().map(|p| cpu_ticks(*p)).sum();
+    let (rps, p99, seconds) = run();
+    let ticks = pids.iter().map(|p| cpu_ticks(*p)).sum::<u64>() - before;
+    // Clock ticks are 1/100 s on Linux (`getconf CLK_TCK`).
+    (rps, p99, ticks as f64 * 1e4 / (rps * seconds))
+}
+
+/// utime + stime of a process, in clock ticks (`/proc/{pid}/stat` fields 14 and 15).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    after_name.split_whitespace().skip(11).take(2).filter_map(|v| v.parse::<u64>().ok()).sum()
+}
+
+fn nginx_workers(master: u32) -> Vec<u32> {
+    let children = std::fs::read_to_string(format!("/proc/{master}/task/{master}/children")).unwrap_or_default();
+    children.split_whitespace().filter_map(|p| p.parse().ok()).collect()
+}
+
+fn median(mut runs: Vec<(f64, String, f64)>) -> (f64, String, f64) {
     runs.sort_by(|a, b| a.0.total_cmp(&b.0));
     runs.swap_remove(runs.len() / 2)
 }
