@@ -4,6 +4,8 @@
 #
 #   bench/run.sh            every benchmark below
 #   bench/run.sh edge       the edge: HIT vs nginx, MISS vs vipsthumbnail, purge among 100k
+#   bench/run.sh hits       the edge's HIT req/s at ~4 KB, ~200 KB and ~2 MB against nginx
+#                           (sendfile on) serving the same bytes, same workers and connections
 #   bench/run.sh tags       cache tags among 1M cached objects: a tag purge of 1,000, its dry
 #                           run, and the edge index's memory per object (in process)
 #   bench/run.sh formats    AVIF (rav1e) and WebP of a 4000×3000 JPEG at w=500 against
@@ -65,6 +67,13 @@ section() { printf '\n## %s\n\n' "$1" | tee -a "$out"; }
 run_edge() {
   section "Edge (edge/benches/edge.rs)"
   cargo bench -p edge --bench edge 2>/dev/null | tee -a "$out"
+}
+
+run_hits() {
+  section "Edge HITs by size against nginx with sendfile, 2 workers each, wrk -t2 -c32 (edge/benches/hits.rs)"
+  # A smoke run (BENCH_SMALL=1) reuses the tests' debug build.
+  local prof=(); [ "$small" = "1" ] && prof=(--profile dev)
+  BENCH_SMALL="$small" cargo bench -p edge --bench hits "${prof[@]}" 2>/dev/null | tee -a "$out"
 }
 
 run_tags() {
@@ -412,8 +421,8 @@ record() { # name
   : > "$out"
 }
 
-case "$which" in all|edge|tags|formats|latency|api|pipeline|cdn|logpage|soak|client|results) ;; *) echo "usage: bench/run.sh [all|edge|tags|formats|latency|api|pipeline|cdn|logpage|soak|client|results]" >&2; exit 2 ;; esac
-for name in edge tags formats latency api pipeline cdn logpage soak client; do
+case "$which" in all|edge|hits|tags|formats|latency|api|pipeline|cdn|logpage|soak|client|results) ;; *) echo "usage: bench/run.sh [all|edge|hits|tags|formats|latency|api|pipeline|cdn|logpage|soak|client|results]" >&2; exit 2 ;; esac
+for name in edge hits tags formats latency api pipeline cdn logpage soak client; do
   [ "$which" = all ] || [ "$which" = "$name" ] || continue
   "run_$name"
   [ "$small" = "1" ] || record "$name"

@@ -13,7 +13,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use bytes::Bytes;
 use futures::FutureExt;
-use imgflush::domain::cache_key::{tag_header_value, xkey_value, PATH_HEADER, TOKEN_HEADER, XKEY_HEADER};
 use imgflush::domain::proxies::FORWARDED_FOR;
 use sha2::{Digest, Sha256};
 
@@ -234,41 +233,31 @@ fn respond(
     let body = if not_modified { Body::empty() } else { Body::from(object.body.clone()) };
     let mut res = Response::new(body);
     *res.status_mut() = status;
+    // Built once per cached object (see `cache::Head`): the `xkey` and tag
+    // digests are not made again on every hit.
+    let head = edge.cache.head(meta, &project.tag_headers, max_age, s_maxage);
     let h = res.headers_mut();
-    let text = |v: &str| HeaderValue::from_str(v).ok();
     let mut put = |name: HeaderName, value: Option<HeaderValue>| {
         if let Some(v) = value {
             h.insert(name, v);
         }
     };
     if !not_modified {
-        put(header::CONTENT_TYPE, text(&meta.content_type));
-        put(header::CONTENT_LENGTH, Some(HeaderValue::from(object.body.len())));
+        put(header::CONTENT_TYPE, head.content_type.clone());
+        put(header::CONTENT_LENGTH, Some(head.content_length.clone()));
     }
-    let cache_control = if shareable {
-        format!("public, max-age={max_age}, s-maxage={s_maxage}")
-    } else {
-        "private, no-store".to_owned()
-    };
-    put(header::CACHE_CONTROL, text(&cache_control));
-    put(header::ETAG, text(&meta.etag));
+    let cache_control =
+        if shareable { head.cache_control.clone() } else { HeaderValue::from_static("private, no-store") };
+    put(header::CACHE_CONTROL, Some(cache_control));
+    put(header::ETAG, head.etag.clone());
     put(header::VARY, params.vary_accept.then_some(HeaderValue::from_static("Accept")));
     let age = if matches!(source, Source::Miss) { 0 } else { unix_now().saturating_sub(meta.stored_at) };
     put(header::AGE, Some(HeaderValue::from(age)));
     put(X_CACHE, Some(HeaderValue::from_static(if matches!(source, Source::Miss) { "MISS" } else { "HIT" })));
-    // The keys of the object's tags ride along, derived with the token; no
-    // origin header is ever copied (an origin's own `xkey` or `Surrogate-Key`
-    // could name another project's keys).
-    put(HeaderName::from_static(XKEY_HEADER), text(&xkey_value(&meta.token, &meta.path, &meta.tags)));
-    for name in &project.tag_headers {
-        if let (Ok(header), Some(value)) =
-            (HeaderName::from_bytes(name.as_bytes()), tag_header_value(name, &meta.token, &meta.path, &meta.tags))
-        {
-            put(header, text(&value));
-        }
+    // `xkey`, the project's CDN tag headers, the token and the path.
+    for (name, value) in &head.keys {
+        put(name.clone(), Some(value.clone()));
     }
-    put(HeaderName::from_static(TOKEN_HEADER), text(&meta.token));
-    put(HeaderName::from_static(PATH_HEADER), text(&meta.path));
     if matches!(source, Source::Stale) {
         put(header::WARNING, Some(HeaderValue::from_static("110 - \"Response is Stale\"")));
     }

@@ -1,7 +1,8 @@
 //! The in-memory index: token → path → variant, each token's tags
 //! (`tags.rs`) and counters, plus LRU order. Small recently used bodies are
-//! also kept in memory ("hot"), within their own byte budget and LRU order,
-//! so a popular thumbnail costs no file I/O.
+//! also kept in memory ("hot", see `hot.rs`), within their own byte budget
+//! and LRU order, so a popular thumbnail costs no file I/O; so are the
+//! mappings of larger ones and the prebuilt headers of both.
 //!
 //! Every selection a purge makes is also answered without removing
 //! anything (a dry run), by the same walk: the counts agree by construction.
@@ -13,20 +14,36 @@ use std::sync::Arc;
 use bytes::Bytes;
 use imgflush::domain::OriginPath;
 
+use super::head::Head;
 use super::meta::{Key, Meta};
 use super::tags::{carries_any, Tags};
 
+mod hot;
 mod select;
 
-/// Larger bodies are always read from disk.
+/// Larger bodies are never copied to the heap: they are mapped from their
+/// file (see `DiskCache::read`).
 pub const HOT_OBJECT_MAX: u64 = 256 * 1024;
+
+/// What a kept mapping counts against the budget. Its pages belong to the
+/// page cache, which the kernel may reclaim, not to the heap; the figure
+/// bounds how many mappings are kept (64 MiB: 16,384, well under Linux's
+/// default `vm.max_map_count` of 65,530).
+pub const MAPPED_COST: u64 = 4096;
+
+struct Hot {
+    body: Bytes,
+    /// The body's (or the mapping's) cost and the head's.
+    cost: u64,
+    head: Option<Arc<Head>>,
+}
 
 struct Entry {
     meta: Arc<Meta>,
     size: u64,
     offset: usize,
     tick: u64,
-    hot: Option<Bytes>,
+    hot: Option<Hot>,
 }
 
 type Variants = HashMap<String, Entry>;
@@ -160,7 +177,8 @@ impl Index {
         self.bytes += size;
         self.objects += 1;
         if let Some(body) = body {
-            self.make_hot(&meta, body);
+            let cost = body.len() as u64;
+            self.make_hot(&meta, body, cost);
         }
     }
 
@@ -173,7 +191,7 @@ impl Index {
         let tick = self.next_tick();
         let e = self.entry_mut(&key.token, &key.path, &key.variant)?;
         let old = std::mem::replace(&mut e.tick, tick);
-        let hit = Hit { meta: e.meta.clone(), offset: e.offset, hot: e.hot.clone() };
+        let hit = Hit { meta: e.meta.clone(), offset: e.offset, hot: e.hot.as_ref().map(|h| h.body.clone()) };
         if let Some(m) = self.lru.remove(&old) {
             self.lru.insert(tick, m);
         }
@@ -181,34 +199,6 @@ impl Index {
             self.hot_lru.insert(tick, m);
         }
         Some(hit)
-    }
-
-    /// Keeps `body` in memory if the entry is still the one it was read for.
-    pub fn make_hot_if_same(&mut self, meta: &Arc<Meta>, body: Bytes) {
-        let same = self.entry_mut(&meta.token, &meta.path, &meta.variant).is_some_and(|e| Arc::ptr_eq(&e.meta, meta));
-        if same {
-            self.make_hot(meta, body);
-        }
-    }
-
-    fn make_hot(&mut self, meta: &Arc<Meta>, body: Bytes) {
-        let len = body.len() as u64;
-        if len > HOT_OBJECT_MAX || len > self.hot_max {
-            return;
-        }
-        let Some(e) = self.entry_mut(&meta.token, &meta.path, &meta.variant) else { return };
-        if e.hot.is_some() {
-            return;
-        }
-        e.hot = Some(body);
-        let tick = e.tick;
-        self.hot_lru.insert(tick, meta.clone());
-        self.hot_bytes += len;
-        while self.hot_bytes > self.hot_max {
-            let Some((_, cold)) = self.hot_lru.pop_first() else { break };
-            let dropped = self.entry_mut(&cold.token, &cold.path, &cold.variant).and_then(|e| e.hot.take());
-            self.hot_bytes -= dropped.map_or(0, |b| b.len() as u64);
-        }
     }
 
     /// Drops the entry if it is still the one `meta` describes.
@@ -238,9 +228,9 @@ impl Index {
     /// The global side of an entry leaving: LRU, hot tier, totals.
     fn forget(&mut self, e: &Entry) {
         self.lru.remove(&e.tick);
-        if let Some(b) = &e.hot {
+        if let Some(h) = &e.hot {
             self.hot_lru.remove(&e.tick);
-            self.hot_bytes -= b.len() as u64;
+            self.hot_bytes -= h.cost;
         }
         self.bytes -= e.size;
         self.objects -= 1;

@@ -15,6 +15,7 @@
 
 mod answer;
 mod file;
+mod head;
 mod index;
 mod meta;
 mod purged;
@@ -30,7 +31,8 @@ use imgflush::domain::OriginPath;
 use sha2::{Digest, Sha256};
 
 pub use answer::Purged;
-use index::{Gone, Hit, Index, Tally};
+pub use head::Head;
+use index::{Gone, Hit, Index, Tally, HOT_OBJECT_MAX, MAPPED_COST};
 pub(crate) use meta::Object;
 pub use meta::{Key, Meta};
 
@@ -142,17 +144,38 @@ impl DiskCache {
             return Some(body.clone());
         }
         let m = &found.meta;
-        match std::fs::read(self.object_path(&m.key())) {
-            Ok(data) if data.len() as u64 == found.offset as u64 + m.body_len => {
-                let body = Bytes::from(data).slice(found.offset..);
-                self.lock().make_hot_if_same(m, body.clone());
+        let (path, len) = (self.object_path(&m.key()), found.offset as u64 + m.body_len);
+        // Larger bodies are mapped, not copied: the memory tier keeps the
+        // mapping (its pages are the page cache's), hits send from it.
+        let (data, cost) = if m.body_len > HOT_OBJECT_MAX {
+            (file::map(&path, len).ok(), MAPPED_COST)
+        } else {
+            (std::fs::read(&path).ok().filter(|d| d.len() as u64 == len).map(Bytes::from), m.body_len)
+        };
+        match data {
+            Some(data) => {
+                let body = data.slice(found.offset..);
+                self.lock().make_hot_if_same(m, body.clone(), cost);
                 Some(body)
             }
-            _ => {
+            None => {
                 self.lock().remove_if_same(m);
                 None
             }
         }
+    }
+
+    /// The headers every response of the entry `meta` describes shares,
+    /// built once while the entry is in the memory tier (and again when
+    /// the project's `tag_headers` or ages change); built for each call
+    /// otherwise, and for a `meta` the index does not hold (a miss).
+    pub fn head(&self, meta: &Arc<Meta>, tag_headers: &[String], max_age: u64, s_maxage: u64) -> Arc<Head> {
+        if let Some(head) = self.lock().head(meta).filter(|h| h.fits(tag_headers, max_age, s_maxage)) {
+            return head;
+        }
+        let head = Arc::new(Head::new(meta, tag_headers, max_age, s_maxage));
+        self.lock().keep_head(meta, head.clone());
+        head
     }
 
     /// A counter bumped by every purge of `token`; take it before fetching

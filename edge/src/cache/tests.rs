@@ -312,3 +312,51 @@ fn a_purge_list_left_behind_is_finished_on_start() {
     assert_eq!(std::fs::read_dir(dir.path().join("purged")).unwrap().count(), 0);
     c.lock().check();
 }
+
+#[test]
+fn heads_stay_with_entries_in_memory_and_follow_the_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = DiskCache::open(dir.path(), 1 << 20, 1 << 20).unwrap();
+    put(&c, "demo", "/h/a.jpg", "v1");
+    let meta = c.lookup(&key("demo", "/h/a.jpg", "v1")).unwrap().meta;
+    let (none, cdn) = (Vec::new(), vec!["cache-tag".to_owned()]);
+    let first = c.head(&meta, &none, 60, 120);
+    assert!(Arc::ptr_eq(&first, &c.head(&meta, &none, 60, 120)), "built once");
+    assert_eq!(first.cache_control, "public, max-age=60, s-maxage=120");
+    let names: Vec<&str> = first.keys.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["xkey", "x-imgflush-token", "x-imgflush-path"]);
+    assert_eq!(first.keys[0].1, imgflush::domain::cache_key::xkey_value::<&str>("demo", "/h/a.jpg", &[]));
+    // Another tag header list or other ages: built again, and kept instead.
+    let tagged = c.head(&meta, &cdn, 60, 120);
+    assert!(!Arc::ptr_eq(&first, &tagged));
+    assert_eq!(tagged.keys[1].0, "cache-tag");
+    assert!(Arc::ptr_eq(&tagged, &c.head(&meta, &cdn, 60, 120)));
+    assert_eq!(c.head(&meta, &cdn, 1, 2).cache_control, "public, max-age=1, s-maxage=2");
+    // A copy the index does not hold (a miss's) gets one, not kept.
+    let copy = Arc::new((*meta).clone());
+    assert!(!Arc::ptr_eq(&c.head(&copy, &none, 60, 120), &c.head(&copy, &none, 60, 120)));
+    assert!(c.lock().hot_bytes > meta.body_len, "a head counts in the memory budget");
+    c.purge_token("demo");
+    assert_eq!(c.lock().hot_bytes, 0);
+}
+
+#[test]
+fn large_bodies_are_mapped_not_copied_and_outlive_their_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = DiskCache::open(dir.path(), 1 << 30, 1 << 20).unwrap();
+    let body = Bytes::from((0..600_000u32).map(|i| (i % 251) as u8).collect::<Vec<u8>>());
+    let k = key("demo", "/h/big.jpg", "v");
+    assert_eq!(c.store(meta("demo", "/h/big.jpg", "v", &body), &body, c.epoch("demo")).unwrap(), Stored::Yes);
+    let cold = c.lookup(&k).unwrap();
+    assert!(!DiskCache::is_in_memory(&cold), "never copied to the heap");
+    assert_eq!(c.read(&cold).unwrap(), body);
+    assert_eq!(c.lock().hot_bytes, MAPPED_COST, "the mapping is kept");
+    let kept = c.lookup(&k).unwrap();
+    assert!(DiskCache::is_in_memory(&kept));
+    c.purge_token("demo");
+    assert_eq!(c.lock().hot_bytes, 0);
+    assert!(!c.object_path(&k).exists());
+    let _ = std::fs::remove_dir_all(dir.path().join("trash")); // or the background deletion did
+    assert_eq!(c.read(&kept).unwrap(), body, "a mapping outlives its file");
+    assert!(c.lookup(&k).is_none());
+}
