@@ -18,6 +18,7 @@ pub mod cache;
 mod config;
 mod error;
 mod jpeg;
+mod make;
 mod metrics;
 mod misses;
 mod origin;
@@ -30,10 +31,12 @@ mod purge;
 mod request;
 mod secret;
 mod settings;
+pub mod shield;
 mod sign;
 mod state;
 mod tags;
 mod transform;
+mod variant;
 
 use std::future::{Future, IntoFuture};
 use std::io;
@@ -48,7 +51,7 @@ use tokio::task::JoinHandle;
 
 pub use config::{EdgeConfig, Limits, SettingsConfig};
 pub use error::EdgeError;
-pub use imgflush::domain::proxies::TrustedProxies;
+pub use imgflush::domain::proxies::{Cidr, TrustedProxies};
 pub use origin::is_public;
 pub use params::{Format, Func, Params};
 pub use plan::{OutputRules, DEFAULT_MAX_OUTPUT_PIXELS};
@@ -57,6 +60,7 @@ pub use secret::Secret;
 pub use settings::{
     ConsoleSettings, OriginScheme, ProjectSettings, Projects, ProjectsResponse, SettingsSource, StaticSettings,
 };
+pub use shield::wire::parse_parent;
 pub use sign::{seal, signature};
 pub use transform::{render, Output};
 
@@ -87,12 +91,14 @@ impl Edge {
     /// Like [`build`](Self::build) with a caller-provided settings source
     /// (an embedding console can hand its own).
     pub async fn with_settings(config: EdgeConfig, settings: Arc<dyn SettingsSource>) -> io::Result<Edge> {
+        shield::wire::check(&config).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let (dir, max, memory) = (config.cache_dir.clone(), config.cache_max_bytes, config.memory_cache_bytes);
         let cache = tokio::task::spawn_blocking(move || cache::DiskCache::open(&dir, max, memory))
             .await
             .map_err(io::Error::other)??;
         let state = EdgeState {
             origin: origin::OriginClient::new(&config.limits),
+            parent: shield::client::ParentClient::new(&config),
             transforms: Arc::new(Semaphore::new(config.limits.transform_workers.max(1))),
             misses: misses::MissLimits::new(
                 config.limits.misses_per_minute_per_token,
@@ -129,7 +135,7 @@ impl Edge {
         for path in self.admin_paths() {
             router = router.route(path, any(admin_only));
         }
-        router.fallback(pipeline::image).with_state(self.state.clone())
+        router.fallback(shield::serve::image).with_state(self.state.clone())
     }
 
     /// The admin listener: `GET /healthz`, `GET /metrics`, `POST /_purge`
