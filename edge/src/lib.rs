@@ -60,7 +60,7 @@ pub use secret::Secret;
 pub use settings::{
     ConsoleSettings, OriginScheme, ProjectSettings, Projects, ProjectsResponse, SettingsSource, StaticSettings,
 };
-pub use shield::wire::parse_parent;
+pub use shield::wire::{check as check_shield, parse_parent, MIN_SECRET_LEN as MIN_SHIELD_SECRET_LEN};
 pub use sign::{seal, signature};
 pub use transform::{render, Output};
 

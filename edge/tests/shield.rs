@@ -245,6 +245,30 @@ async fn shields_must_be_purged_before_their_children() {
     assert_eq!(hits(&t), 2);
 }
 
+/// A shield purged while a child's fetch is in flight answers it
+/// `no-store`: the child serves those bytes once and stores nothing.
+#[tokio::test]
+async fn a_shield_purged_during_a_childs_fetch_leaves_no_copy() {
+    let t = Tier::start().await;
+    t.origin.state.put("/a.jpg", Answer::Body(jpeg(64, 64, RED)));
+    t.origin.state.delay_ms.store(800, Ordering::SeqCst);
+    let slow = tokio::spawn(t.client.get(t.url(&t.a, "demo", "/a.jpg?w=32")).send());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while hits(&t) == 0 {
+        assert!(Instant::now() < deadline, "the fetch never reached the origin");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    t.origin.state.put("/a.jpg", Answer::Body(jpeg(64, 64, BLUE)));
+    t.origin.state.delay_ms.store(0, Ordering::SeqCst);
+    let path = json!({"token": "demo", "scope": "original", "paths": [format!("/{}/a.jpg", t.origin.host())]});
+    t.admin(&t.parent, "/_purge", path).await;
+    let old = slow.await.unwrap().unwrap();
+    assert!(close(inspect(&old.bytes().await.unwrap()).2, RED), "served once");
+    assert!(!t.cached(&t.a, "/a.jpg", "w=32").await && !t.cached(&t.parent, "/a.jpg", "w=32").await);
+    let new = t.get(&t.a, "demo", "/a.jpg?w=32").await;
+    assert!(close(inspect(&new.bytes().await.unwrap()).2, BLUE));
+}
+
 /// (5) The shield down: the child fetches the origin itself (counted);
 /// shield and origin down: it serves its stale copy. A shield's 404 is
 /// cached like an origin's; its 422 is passed on.
