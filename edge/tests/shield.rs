@@ -301,6 +301,20 @@ async fn a_child_falls_back_to_the_origin_and_then_to_its_stale_copy() {
     assert_eq!(t.get(&t.a, "demo", "/a.jpg?w=32&ci_cache=1").await.status(), 502);
 }
 
+/// A parent that is not a shield (here: the origin itself, answering 404
+/// without the shield's headers) is a failed shield, not a 404 to cache.
+#[tokio::test]
+async fn a_parent_that_is_not_a_shield_is_a_failed_one() {
+    let t = Tier::start().await;
+    t.origin.state.put("/a.jpg", Answer::Body(jpeg(64, 64, RED)));
+    let wrong = edge::parse_parent(&format!("http://{}", t.origin.addr)).unwrap();
+    let c = Node::start(&t.origin.host(), |c| c.parent = Some(wrong)).await;
+    let res = t.get(&c, "demo", "/a.jpg?w=32").await;
+    assert_eq!((res.status().as_u16(), x_cache(&res)), (200, "MISS".to_owned()));
+    assert_eq!(t.metric(&c, "edge_shield_fallbacks_total").await, 1);
+    assert_eq!(hits(&t), 2, "the wrong parent, then the origin");
+}
+
 /// (7) The internal form from an address that is not a child, or with a
 /// wrong credential, is refused, and tells nothing.
 #[tokio::test]

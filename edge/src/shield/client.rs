@@ -43,17 +43,8 @@ impl ParentClient {
         let not_found_ttl = limits.not_found_ttl.as_secs();
         Some(ParentClient { client, base, secret: config.shield_secret.clone()?, max_bytes, not_found_ttl })
     }
-}
 
-/// Why a shield gave no variant.
-pub enum Failed {
-    /// The shield's answer about this request: passed on.
-    Answer(EdgeError),
-    /// The shield itself failed: the origin is asked instead.
-    Down(String),
-}
-
-impl ParentClient {
+    /// The variant of `key` from the shield, in the internal form.
     pub async fn ask(&self, key: &Key) -> Result<Made, Failed> {
         let parent = self;
         let query = query_of(&key.variant);
@@ -86,12 +77,13 @@ impl ParentClient {
         let tags: Vec<String> = tags.into_iter().map(String::from).collect();
         let storable =
             !h.get(header::CACHE_CONTROL).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("no-store"));
+        // Every internal answer carries it: a 404 without it is not the shield's.
+        let (Some(ttl), age) = (number(TTL_HEADER), number(header::AGE.as_str()).unwrap_or(0)) else {
+            return Err(Failed::Down(format!("a {} without {TTL_HEADER}: not a shield", status.as_u16())));
+        };
         if status == StatusCode::NOT_FOUND {
             return Ok(Made { storable, ..Made::not_found(parent.not_found_ttl, tags) });
         }
-        let (Some(ttl), age) = (number(TTL_HEADER), number(header::AGE.as_str()).unwrap_or(0)) else {
-            return Err(Failed::Down("answer without its TTL: not a shield".to_owned()));
-        };
         let content_type = h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
         if !content_type.starts_with("image/") {
             return Err(Failed::Down(format!("answer of type {content_type:?}")));
@@ -99,6 +91,14 @@ impl ParentClient {
         let body = read(res, parent.max_bytes).await?;
         Ok(Made { status: 200, content_type, body, ttl, age, tags, storable })
     }
+}
+
+/// Why a shield gave no variant.
+pub enum Failed {
+    /// The shield's answer about this request: passed on.
+    Answer(EdgeError),
+    /// The shield itself failed: the origin is asked instead.
+    Down(String),
 }
 
 /// A shield's refusal or error: its own failures mean "ask the origin".
