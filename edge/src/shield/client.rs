@@ -109,8 +109,10 @@ async fn passed_on(
     res: reqwest::Response,
 ) -> Failed {
     let retry = retry_after.and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    // A token the child knows and the shield does not: the shield's
+    // settings lag behind, a failure of the shield's.
     let down = match code {
-        None | Some(wire::REFUSED | "parent_error") => true,
+        None | Some(wire::REFUSED | "parent_error" | "unknown_token") => true,
         Some(_) => false,
     };
     if down {

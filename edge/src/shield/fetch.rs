@@ -2,8 +2,8 @@
 //! with the credential of its request (`wire`). The shield's answer is
 //! stored like a variant made here, with the shield's age, TTL and tags, so
 //! tag purges work on the child. When the shield itself fails (unreachable,
-//! timed out, refused us, answered without an edge error code or with
-//! `internal`, sent no image) the child fetches the origin directly, counted
+//! timed out, refused us, answered without an edge error code, with
+//! `internal` or `unknown_token`, sent no image) the child fetches the origin directly, counted
 //! in `edge_shield_fallbacks_total`.
 //! What the shield says about the request or the origin (4xx, 422, an origin
 //! failure, a 429) is passed on: asking the origin again would not help.
