@@ -12,6 +12,8 @@
 #                           vipsthumbnail and cwebp at equal SSIM, an AVIF miss over HTTP,
 #                           and the automatic format's savings on 20 images
 #                           (bench/results/formats.md)
+#   bench/run.sh shield     after a purge of everything, 1,000 requests for 100 objects through 4
+#                           edges behind one shield vs 4 edges straight to the origin (in process)
 #   bench/run.sh latency    submit→DONE through 1 edge + 2 Varnish nodes (scripts/stack.sh)
 #   bench/run.sh api        POST /invalidate with wrk at 1/16/64 connections, SQLite and
 #                           PostgreSQL (TEST_DATABASE_URL), and the console's memory
@@ -89,6 +91,13 @@ run_formats() {
   # A smoke run (BENCH_SMALL=1) reuses the tests' debug build.
   local prof=(); [ "$small" = "1" ] && prof=(--profile dev)
   cargo bench -p edge --bench formats "${prof[@]}" 2>/dev/null | tee -a "$out"
+}
+
+run_shield() {
+  section "Shield tier: origin fetches after a purge of everything, in process (edge/benches/shield.rs)"
+  # A smoke run (BENCH_SMALL=1) reuses the tests' debug build.
+  local prof=(); [ "$small" = "1" ] && prof=(--profile dev)
+  cargo bench -p edge --bench shield "${prof[@]}" 2>/dev/null | tee -a "$out"
 }
 
 run_latency() {
@@ -421,8 +430,8 @@ record() { # name
   : > "$out"
 }
 
-case "$which" in all|edge|hits|tags|formats|latency|api|pipeline|cdn|logpage|soak|client|results) ;; *) echo "usage: bench/run.sh [all|edge|hits|tags|formats|latency|api|pipeline|cdn|logpage|soak|client|results]" >&2; exit 2 ;; esac
-for name in edge hits tags formats latency api pipeline cdn logpage soak client; do
+case "$which" in all|edge|hits|tags|formats|shield|latency|api|pipeline|cdn|logpage|soak|client|results) ;; *) echo "usage: bench/run.sh [all|edge|hits|tags|formats|shield|latency|api|pipeline|cdn|logpage|soak|client|results]" >&2; exit 2 ;; esac
+for name in edge hits tags formats shield latency api pipeline cdn logpage soak client; do
   [ "$which" = all ] || [ "$which" = "$name" ] || continue
   "run_$name"
   [ "$small" = "1" ] || record "$name"

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use imgflush::domain::proxies::TrustedProxies;
+use imgflush::domain::proxies::{Cidr, TrustedProxies};
 
 use crate::secret::Secret;
 use crate::settings::ProjectSettings;
@@ -36,6 +36,15 @@ pub struct EdgeConfig {
     pub host_aliases: Vec<String>,
     pub settings: SettingsConfig,
     pub limits: Limits,
+    /// A shield (parent) edge's image port, e.g. `http://10.0.0.5:8081`:
+    /// misses fetch the transformed variant from it, not the origin (README
+    /// "Shield tier"). Its address is allowed whatever the origin rules say.
+    pub parent: Option<url::Url>,
+    /// On a shield: the child edges' addresses, the only peers whose internal
+    /// requests (signed with `shield_secret`) it answers.
+    pub shield_children: Vec<Cidr>,
+    /// Shared by a shield and its children; required with either field above.
+    pub shield_secret: Option<Secret>,
 }
 
 impl EdgeConfig {
@@ -55,6 +64,9 @@ impl EdgeConfig {
             host_aliases: Vec::new(),
             settings,
             limits: Limits::default(),
+            parent: None,
+            shield_children: Vec::new(),
+            shield_secret: None,
         }
     }
 }

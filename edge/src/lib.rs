@@ -20,6 +20,7 @@ mod config;
 mod error;
 mod jpeg;
 mod linear;
+mod make;
 mod metrics;
 mod misses;
 mod negotiate;
@@ -33,10 +34,12 @@ mod purge;
 mod request;
 mod secret;
 mod settings;
+pub mod shield;
 mod sign;
 mod state;
 mod tags;
 mod transform;
+mod variant;
 
 use std::future::{Future, IntoFuture};
 use std::io;
@@ -51,7 +54,7 @@ use tokio::task::JoinHandle;
 
 pub use config::{EdgeConfig, Limits, SettingsConfig};
 pub use error::EdgeError;
-pub use imgflush::domain::proxies::TrustedProxies;
+pub use imgflush::domain::proxies::{Cidr, TrustedProxies};
 pub use origin::is_public;
 pub use params::{Format, Func, Params};
 pub use plan::{OutputRules, DEFAULT_MAX_OUTPUT_PIXELS};
@@ -60,6 +63,7 @@ pub use secret::Secret;
 pub use settings::{
     ConsoleSettings, OriginScheme, ProjectSettings, Projects, ProjectsResponse, SettingsSource, StaticSettings,
 };
+pub use shield::wire::{check as check_shield, parse_parent, MIN_SECRET_LEN as MIN_SHIELD_SECRET_LEN};
 pub use sign::{seal, signature};
 pub use transform::{render, Output};
 
@@ -90,12 +94,14 @@ impl Edge {
     /// Like [`build`](Self::build) with a caller-provided settings source
     /// (an embedding console can hand its own).
     pub async fn with_settings(config: EdgeConfig, settings: Arc<dyn SettingsSource>) -> io::Result<Edge> {
+        shield::wire::check(&config).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let (dir, max, memory) = (config.cache_dir.clone(), config.cache_max_bytes, config.memory_cache_bytes);
         let cache = tokio::task::spawn_blocking(move || cache::DiskCache::open(&dir, max, memory))
             .await
             .map_err(io::Error::other)??;
         let state = EdgeState {
             origin: origin::OriginClient::new(&config.limits),
+            parent: shield::client::ParentClient::new(&config),
             transforms: Arc::new(Semaphore::new(config.limits.transform_workers.max(1))),
             misses: misses::MissLimits::new(
                 config.limits.misses_per_minute_per_token,
@@ -132,7 +138,7 @@ impl Edge {
         for path in self.admin_paths() {
             router = router.route(path, any(admin_only));
         }
-        router.fallback(pipeline::image).with_state(self.state.clone())
+        router.fallback(shield::serve::image).with_state(self.state.clone())
     }
 
     /// The admin listener: `GET /healthz`, `GET /metrics`, `POST /_purge`

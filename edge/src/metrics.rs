@@ -22,6 +22,13 @@ pub struct Metrics {
     pub purged_objects: Counter,
     pub store_failures: Counter,
     pub misses_refused: Counter,
+    /// A child's misses asked of its shield, and those the shield failed
+    /// (the origin asked instead).
+    pub shield_fetches: Counter,
+    pub shield_fallbacks: Counter,
+    /// A shield's internal requests answered, and refused.
+    pub shield_requests: Counter,
+    pub shield_refused: Counter,
     evictions: Counter,
     objects: Gauge,
     bytes: Gauge,
@@ -57,6 +64,18 @@ impl Metrics {
             counter("edge_cache_store_failures_total", None, "Objects served but not stored (disk full, I/O error).");
         let misses_refused =
             counter("edge_misses_refused_total", None, "Misses refused by the per-token or per-address budget.");
+        let shield_fetches = counter("edge_shield_fetches_total", None, "Misses asked of the shield (parent) edge.");
+        let shield_fallbacks = counter(
+            "edge_shield_fallbacks_total",
+            None,
+            "Shield fetches that failed: the origin was fetched directly.",
+        );
+        let shield_requests = counter("edge_shield_requests_total", None, "Child edges' internal requests answered.");
+        let shield_refused = counter(
+            "edge_shield_refused_total",
+            None,
+            "Internal requests refused: not a child, or a wrong credential.",
+        );
         let evictions = counter("edge_cache_evictions_total", None, "Objects evicted to stay within the byte budget.");
         let gauge = |name: &'static str, unit: Option<Unit>, help: &'static str| {
             recorder.describe_gauge(KeyName::from_const_str(name), unit, SharedString::const_str(help));
@@ -81,6 +100,10 @@ impl Metrics {
             purged_objects,
             store_failures,
             misses_refused,
+            shield_fetches,
+            shield_fallbacks,
+            shield_requests,
+            shield_refused,
             evictions,
             objects,
             bytes,

@@ -11,7 +11,6 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use bytes::Bytes;
 use futures::FutureExt;
 use imgflush::domain::proxies::FORWARDED_FOR;
 use sha2::{Digest, Sha256};
@@ -19,12 +18,11 @@ use sha2::{Digest, Sha256};
 use crate::cache::{DiskCache, Key, Meta, Object, Stored};
 use crate::error::EdgeError;
 use crate::metrics::Metrics;
-use crate::origin::Fetched;
 use crate::params::Params;
-use crate::plan::OutputRules;
 use crate::request::{self, ImageRequest};
+use crate::sign;
 use crate::state::EdgeState;
-use crate::{negotiate, sign, tags, transform};
+use crate::negotiate;
 
 const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
 
@@ -112,7 +110,7 @@ async fn lookup(edge: &Arc<EdgeState>, key: &Key) -> Option<Object> {
 /// a purge ran since it started: its bytes may be the purged ones, so they
 /// start their own. Only a request that starts the work draws from the miss
 /// budgets: the others cost nothing.
-async fn fill(
+pub(crate) async fn fill(
     edge: &Arc<EdgeState>,
     key: Key,
     ir: &ImageRequest,
@@ -156,45 +154,24 @@ async fn produce(
     params: &Params,
     epoch: u64,
 ) -> Result<Object, EdgeError> {
-    let (fetched, origin_headers) =
-        edge.origin.fetch(ir).await.inspect_err(|_| Metrics::inc(&edge.metrics.origin_errors, 1))?;
-    let tags = tags::object_tags(&ir.project, &key.path, &origin_headers);
-    let limits = &edge.config.limits;
-    let (status, content_type, body, ttl) = match fetched {
-        Fetched::NotFound => (
-            404,
-            "text/plain; charset=utf-8",
-            Bytes::from_static(b"origin image not found\n"),
-            limits.not_found_ttl.as_secs(),
-        ),
-        Fetched::Image(data) => {
-            let permit = edge.transforms.clone().acquire_owned().await.map_err(|_| EdgeError::internal())?;
-            let (p, max_pixels) = (params.clone(), limits.max_pixels);
-            let rules = OutputRules { max_output_pixels: limits.max_output_pixels, upscale: !ir.project.no_upscale };
-            let out = tokio::task::spawn_blocking(move || {
-                let _permit = permit;
-                transform::render(&data, &p, max_pixels, &rules)
-            })
-            .await
-            .map_err(|_| EdgeError::internal())??;
-            let ttl = params.ci_cache.unwrap_or(ir.project.s_maxage);
-            (200, out.format.content_type(), Bytes::from(out.body), u64::from(ttl))
-        }
-    };
+    // From the shield when there is one (see `shield::fetch`), else the origin.
+    let made = crate::shield::fetch::variant(edge, key, ir, params).await?;
+    let body = made.body;
     let meta = Meta {
         token: key.token.clone(),
         path: key.path.clone(),
         variant: key.variant.clone(),
-        status,
-        content_type: content_type.to_owned(),
+        status: made.status,
+        content_type: made.content_type,
         etag: format!("\"{}\"", &hex::encode(Sha256::digest(&body))[..32]),
-        stored_at: unix_now(),
-        ttl,
+        stored_at: unix_now().saturating_sub(made.age),
+        ttl: made.ttl,
         body_len: body.len() as u64,
-        tags,
+        tags: made.tags,
     };
     let (cache, m, b) = (edge.cache.clone(), meta.clone(), body.clone());
-    match tokio::task::spawn_blocking(move || cache.store(m, &b, epoch)).await {
+    let store = move || if made.storable { cache.store(m, &b, epoch) } else { Ok(Stored::PurgedMeanwhile) };
+    match tokio::task::spawn_blocking(store).await {
         Ok(Ok(Stored::Yes | Stored::PurgedMeanwhile)) => {}
         Ok(Ok(Stored::TooLarge)) => Metrics::inc(&edge.metrics.store_failures, 1),
         Ok(Err(e)) => {

@@ -13,6 +13,7 @@ use crate::metrics::Metrics;
 use crate::misses::MissLimits;
 use crate::origin::OriginClient;
 use crate::settings::SettingsSource;
+use crate::shield::client::ParentClient;
 
 pub type Inflight = Shared<BoxFuture<'static, Result<Object, EdgeError>>>;
 
@@ -21,6 +22,8 @@ pub struct EdgeState {
     pub settings: Arc<dyn SettingsSource>,
     pub cache: Arc<DiskCache>,
     pub origin: OriginClient,
+    /// A child edge's way to its shield (`EdgeConfig::parent`).
+    pub parent: Option<ParentClient>,
     pub metrics: Metrics,
     pub misses: MissLimits,
     /// Bounds concurrent decode/resize/encode jobs to the cores.

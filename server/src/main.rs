@@ -225,6 +225,18 @@ struct EdgeArgs {
     /// client: the Varnish or CDN nodes in front of this edge.
     #[arg(long, env = "EDGE_TRUSTED_PROXIES", value_delimiter = ',')]
     trusted_proxies: Vec<String>,
+    /// This edge's shield: the parent edge's image port, e.g. http://10.0.0.5:8081.
+    /// Misses fetch the transformed variant there (the origin when it fails).
+    #[arg(long, env = "EDGE_PARENT")]
+    parent: Option<String>,
+    /// On a shield: its child edges' addresses (CIDRs, comma-separated or
+    /// repeated), the only peers whose internal requests it answers.
+    #[arg(long = "shield-children", env = "EDGE_SHIELD_CHILDREN", value_delimiter = ',')]
+    shield_children: Vec<String>,
+    /// The secret a shield and its children share (at least 16 characters);
+    /// required with --parent or --shield-children.
+    #[arg(long, env = "EDGE_SHIELD_SECRET", hide_env_values = true)]
+    shield_secret: Option<String>,
 }
 
 async fn run_edge(args: EdgeArgs) -> anyhow::Result<()> {
@@ -267,6 +279,26 @@ fn edge_config(args: EdgeArgs) -> anyhow::Result<edge::EdgeConfig> {
     config.limits.misses_per_minute_per_token = args.misses_per_token;
     config.limits.misses_per_minute_per_client = args.misses_per_client;
     config.host_aliases = args.host_aliases;
+    config.parent = args
+        .parent
+        .map(|p| edge::parse_parent(&p))
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("invalid --parent: {e}"))?;
+    config.shield_children = args
+        .shield_children
+        .iter()
+        .map(|c| c.parse::<edge::Cidr>())
+        .collect::<Result<_, _>>()
+        .map_err(|e| anyhow::anyhow!("invalid --shield-children: {e}"))?;
+    let in_tier = config.parent.is_some() || !config.shield_children.is_empty();
+    if in_tier && args.shield_secret.as_ref().is_none_or(|s| s.len() < edge::MIN_SHIELD_SECRET_LEN) {
+        anyhow::bail!(
+            "--shield-secret (EDGE_SHIELD_SECRET) of at least {} characters is required with --parent or --shield-children",
+            edge::MIN_SHIELD_SECRET_LEN
+        );
+    }
+    config.shield_secret = args.shield_secret.map(edge::Secret::new);
+    edge::check_shield(&config).map_err(|e| anyhow::anyhow!("invalid --parent: {e}"))?;
     Ok(config)
 }
 
@@ -336,5 +368,25 @@ mod tests {
         assert!(edge(&["--max-output-pixels", "0"]).is_err());
         let short = edge(&["--settings-token", "short"]).unwrap_err().to_string();
         assert!(short.contains("--settings-token"), "{short}");
+    }
+
+    #[test]
+    fn shield_flags_name_the_parent_children_and_secret() {
+        let secret = "a-shield-secret-of-length";
+        let c = edge(&["--parent", "http://10.0.0.5:8081", "--shield-secret", secret]).unwrap();
+        assert_eq!(c.parent.map(String::from).as_deref(), Some("http://10.0.0.5:8081/"));
+        let c = edge(&["--shield-children", "10.0.0.0/24,192.0.2.7", "--shield-secret", secret]).unwrap();
+        assert!(c.shield_children.iter().any(|n| n.contains("192.0.2.7".parse().unwrap())));
+        assert!(edge(&[]).unwrap().parent.is_none());
+        for (flags, named) in [
+            (&["--parent", "10.0.0.5:8081", "--shield-secret", secret][..], "--parent"),
+            (&["--parent", "http://10.0.0.5:8081/x", "--shield-secret", secret][..], "--parent"),
+            (&["--shield-children", "10.0.0.0/33", "--shield-secret", secret][..], "--shield-children"),
+            (&["--parent", "http://10.0.0.5:8081"][..], "--shield-secret"),
+            (&["--shield-children", "10.0.0.0/24", "--shield-secret", "short"][..], "--shield-secret"),
+        ] {
+            let e = edge(flags).unwrap_err().to_string();
+            assert!(e.contains(named), "{flags:?}: {e}");
+        }
     }
 }
