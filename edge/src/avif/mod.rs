@@ -21,12 +21,12 @@ pub struct Tuning {
     /// tiles of 128×128 px or more (ravif's rule on 2 cores).
     pub tiles: usize,
     /// `Psnr`: rate-distortion on plain squared error, which SSIM follows
-    /// better than `Psychovisual` (ravif's) does: 7% fewer bytes at speed 8.
+    /// better than `Psychovisual` (ravif's) does: 7% fewer bytes at speeds 7–8.
     pub tune: Tune,
 }
 
 /// The edge's setting (README "Formats" has the sweep behind it).
-pub const TUNING: Tuning = Tuning { speed: 8, chroma: Chroma::Cs420, tiles: 1, tune: Tune::Psnr };
+pub const TUNING: Tuning = Tuning { speed: 7, chroma: Chroma::Cs420, tiles: 1, tune: Tune::Psnr };
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
