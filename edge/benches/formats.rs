@@ -4,9 +4,12 @@
 //!   transform (rav1e) against `vipsthumbnail … -o x.avif[Q=..]` (libaom), at
 //!   equal SSIM: the edge at its default q=80, vips's Q searched for the
 //!   smallest that reaches the same SSIM. Both are compared with one
-//!   reference, the full-size decode resized to 500 px with Lanczos3; SSIM is
-//!   the mean over 8×8 windows (stride 4) of luma (BT.601). AVIF is decoded
-//!   with `avifdec`.
+//!   reference, the generated image resized to 500 px with Lanczos3; SSIM is
+//!   the mean over 8×8 windows (stride 4) of luma (BT.601, the goal's
+//!   metric), and beside it of RGB (the mean of R, G and B's, which counts
+//!   chroma too) with vips's bytes at equal RGB SSIM. AVIF is decoded with
+//!   `avifdec`. `AVIF_SWEEP=1`: only a table of rav1e settings (preset,
+//!   chroma, tiles, tune, q) against vips's curve, for README "Formats".
 //! - the same for WebP against `cwebp -resize 500 0`;
 //! - an AVIF miss over HTTP (origin and edge on 127.0.0.1, Chrome's Accept);
 //! - the automatic format's savings on 20 generated images (JPEG photos and
