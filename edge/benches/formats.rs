@@ -4,9 +4,12 @@
 //!   transform (rav1e) against `vipsthumbnail … -o x.avif[Q=..]` (libaom), at
 //!   equal SSIM: the edge at its default q=80, vips's Q searched for the
 //!   smallest that reaches the same SSIM. Both are compared with one
-//!   reference, the full-size decode resized to 500 px with Lanczos3; SSIM is
-//!   the mean over 8×8 windows (stride 4) of luma (BT.601). AVIF is decoded
-//!   with `avifdec`.
+//!   reference, the generated image resized to 500 px with Lanczos3; SSIM is
+//!   the mean over 8×8 windows (stride 4) of luma (BT.601, the goal's
+//!   metric), and beside it of RGB (the mean of R, G and B's, which counts
+//!   chroma too) with vips's bytes at equal RGB SSIM. AVIF is decoded with
+//!   `avifdec`. `AVIF_SWEEP=1`: only a table of rav1e settings (preset,
+//!   chroma, tiles, tune, q) against vips's curve, for README "Formats".
 //! - the same for WebP against `cwebp -resize 500 0`;
 //! - an AVIF miss over HTTP (origin and edge on 127.0.0.1, Chrome's Accept);
 //! - the automatic format's savings on 20 generated images (JPEG photos and
@@ -49,9 +52,10 @@ fn main() {
     let jpeg = encode_jpeg(&photo, 90);
     let input = s.dir.join("in.jpg");
     std::fs::write(&input, &jpeg).unwrap();
-    let reference = luma(&DynamicImage::ImageRgb8(photo).resize(s.width, u32::MAX, FilterType::Lanczos3));
+    let reference = DynamicImage::ImageRgb8(photo).resize(s.width, u32::MAX, FilterType::Lanczos3).to_rgb8();
     println!("Source: a generated {w}x{h} photo-like JPEG (q=90, {} bytes); output {} px wide.", jpeg.len(), s.width);
-    println!("SSIM against the full-size decode resized with Lanczos3 (luma, 8x8 windows, stride 4).\n");
+    println!("SSIM against the generated image resized with Lanczos3 (8x8 windows, stride 4): of luma (BT.601), the");
+    println!("goal's metric, and of RGB (the mean of R, G and B's), which also counts chroma.\n");
     println!("| figure | edge | peer | edge / peer | goal |");
     println!("|---|---|---|---|---|");
     // `strip`: the edge sends no metadata either (vips would add ~190 bytes of Exif).
@@ -67,6 +71,9 @@ fn main() {
             ],
         )
     };
+    if std::env::var("AVIF_SWEEP").is_ok_and(|v| v == "1") {
+        return sweep(&s, &jpeg, &reference, &avif);
+    }
     compare(&s, &jpeg, &reference, Format::Avif, "AVIF", "vipsthumbnail (libaom)", &avif);
     let webp = |q: u8, out: &Path| {
         run_tool(
@@ -94,7 +101,7 @@ fn main() {
 fn compare(
     s: &Setup,
     jpeg: &[u8],
-    reference: &GrayImage,
+    reference: &RgbImage,
     format: Format,
     name: &str,
     peer: &str,
@@ -107,36 +114,106 @@ fn compare(
         body = render(jpeg, &params, u64::MAX, &rules()).unwrap().body;
         times.push(t.elapsed());
     }
-    let (ours_t, ours_ssim) = (median(times), ssim(reference, &luma(&decode(s, format, &body))));
+    let decoded = decode(s, format, &body).to_rgb8();
+    let ours = (ssim(&luma(reference), &luma(&decoded)), ssim_rgb(reference, &decoded));
+    let ours_t = median(times);
     let out = s.dir.join(format!("peer.{}", format.name()));
     let quality = |q: u8| {
         tool(q, &out);
         let bytes = std::fs::read(&out).unwrap();
-        (ssim(reference, &luma(&decode(s, format, &bytes))), bytes.len())
+        let peer = decode(s, format, &bytes).to_rgb8();
+        ((ssim(&luma(reference), &luma(&peer)), ssim_rgb(reference, &peer)), bytes.len())
     };
-    // The smallest Q whose SSIM reaches the edge's (SSIM grows with Q).
-    let (mut lo, mut hi) = (1u8, 100u8);
-    if s.small {
-        (lo, hi) = (60, 60);
-    }
-    while lo < hi {
-        let mid = (lo + hi) / 2;
-        if quality(mid).0 >= ours_ssim {
-            hi = mid
-        } else {
-            lo = mid + 1
+    // The smallest Q whose SSIM (luma: the goal's; RGB: beside it) reaches the edge's (SSIM grows with Q).
+    let smallest = |metric: fn((f64, f64)) -> f64| {
+        let (mut lo, mut hi) = (1u8, 100u8);
+        if s.small {
+            (lo, hi) = (60, 60);
         }
-    }
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if metric(quality(mid).0) >= metric(ours) {
+                hi = mid
+            } else {
+                lo = mid + 1
+            }
+        }
+        lo
+    };
+    let lo = smallest(|m| m.0);
     let (peer_ssim, peer_bytes) = quality(lo);
     let peer_t = median((0..s.runs).map(|_| timed(|| tool(lo, &out))).collect());
     let (tr, br) = (secs(ours_t) / secs(peer_t), body.len() as f64 / peer_bytes as f64);
     let verdict = |ok: bool| if ok { "met" } else { "NOT met" };
-    println!("| {name} encode time: edge q=80 (SSIM {ours_ssim:.4}) / {peer} Q={lo} (SSIM {peer_ssim:.4}) | {:.0} ms | {:.0} ms | {tr:.2}x | <= 1.5x: {} |", ms(ours_t), ms(peer_t), verdict(tr <= 1.5));
+    let (ol, orgb, pl, prgb) = (ours.0, ours.1, peer_ssim.0, peer_ssim.1);
+    println!("| {name} encode time: edge q=80 (SSIM luma {ol:.4}, RGB {orgb:.4}) / {peer} Q={lo} (SSIM luma {pl:.4}, RGB {prgb:.4}) | {:.0} ms | {:.0} ms | {tr:.2}x | <= 1.5x: {} |", ms(ours_t), ms(peer_t), verdict(tr <= 1.5));
     println!(
-        "| {name} bytes, same settings | {} | {peer_bytes} | {br:.2}x | <= 1.1x: {} |",
+        "| {name} bytes, same settings (equal luma SSIM) | {} | {peer_bytes} | {br:.2}x | <= 1.1x: {} |",
         body.len(),
         verdict(br <= 1.1)
     );
+    let q_rgb = smallest(|m| m.1);
+    let (rgb_ssim, rgb_bytes) = quality(q_rgb);
+    println!(
+        "| {name} bytes at equal RGB SSIM: {peer} Q={q_rgb} (SSIM RGB {:.4}) | {} | {rgb_bytes} | {:.2}x | (colour-aware check) |",
+        rgb_ssim.1,
+        body.len(),
+        body.len() as f64 / rgb_bytes as f64
+    );
+}
+
+/// `AVIF_SWEEP=1`: rav1e's settings on the edge's own 500 px resize (encode
+/// only), each against vips's bytes at equal SSIM from vips's curve (Q 20–95).
+fn sweep(s: &Setup, jpeg: &[u8], reference: &RgbImage, tool: &dyn Fn(u8, &Path)) {
+    use edge::avif::{encode_tuned, Chroma, Tune, Tuning, TUNING};
+    let params = Params { w: Some(s.width), force_format: Some(Format::Png), ..Params::default() };
+    let resized = image::load_from_memory(&render(jpeg, &params, u64::MAX, &rules()).unwrap().body).unwrap();
+    let out = s.dir.join("peer.avif");
+    let curve: Vec<(u8, f64, f64, usize)> = (20..=95)
+        .map(|q| {
+            tool(q, &out);
+            let bytes = std::fs::read(&out).unwrap();
+            let peer = decode(s, Format::Avif, &bytes).to_rgb8();
+            (q, ssim(&luma(reference), &luma(&peer)), ssim_rgb(reference, &peer), bytes.len())
+        })
+        .collect();
+    let vips_t = median((0..3).map(|_| timed(|| tool(60, &out))).collect());
+    println!("vipsthumbnail Q=60 (whole thumbnail): {:.0} ms\n", ms(vips_t));
+    println!("| setting | q | encode | bytes | SSIM luma / RGB | vips equal luma: Q, bytes, ratio | vips equal RGB: Q, bytes, ratio |");
+    println!("|---|---|---|---|---|---|---|");
+    let (psy, psnr) = (Tune::Psychovisual, Tune::Psnr);
+    let mut settings = vec![(Tuning { speed: 10, chroma: Chroma::Cs444, tiles: 0, tune: psy }, 80)];
+    for speed in [10, 9, 8, 7, 6] {
+        settings.push((Tuning { speed, chroma: Chroma::Cs420, tiles: 1, tune: psy }, 80));
+        settings.push((Tuning { speed, chroma: Chroma::Cs420, tiles: 1, tune: psnr }, 80));
+    }
+    settings.push((Tuning { speed: 8, chroma: Chroma::Cs420, tiles: 2, tune: psnr }, 80));
+    for q in [60, 70, 90] {
+        settings.push((TUNING, q));
+    }
+    for (t, q) in settings {
+        let mut body = Vec::new();
+        let time = median((0..3).map(|_| timed(|| body = encode_tuned(&resized, q, t).unwrap())).collect());
+        let dec = decode(s, Format::Avif, &body).to_rgb8();
+        let (l, c) = (ssim(&luma(reference), &luma(&dec)), ssim_rgb(reference, &dec));
+        let eq = |k: usize| {
+            let m = |p: &(u8, f64, f64, usize)| if k == 1 { p.1 } else { p.2 };
+            curve.iter().find(|p| m(p) >= if k == 1 { l } else { c }).map_or("beyond Q=95".to_string(), |p| {
+                format!("{}, {}, {:.2}x", p.0, p.3, body.len() as f64 / p.3 as f64)
+            })
+        };
+        println!(
+            "| speed {}, {:?}, tiles {}, {:?} | {q} | {:.0} ms | {} | {l:.4} / {c:.4} | {} | {} |",
+            t.speed,
+            t.chroma,
+            t.tiles,
+            t.tune,
+            ms(time),
+            body.len(),
+            eq(1),
+            eq(2)
+        );
+    }
 }
 
 /// A real miss: an origin and the edge on 127.0.0.1, a new `vh` each time.
@@ -254,12 +331,19 @@ fn decode(s: &Setup, format: Format, bytes: &[u8]) -> DynamicImage {
     image::open(&png).unwrap()
 }
 
-fn luma(img: &DynamicImage) -> GrayImage {
-    let rgb = img.to_rgb8();
+fn luma(rgb: &RgbImage) -> GrayImage {
     GrayImage::from_fn(rgb.width(), rgb.height(), |x, y| {
         let [r, g, b] = rgb.get_pixel(x, y).0;
         image::Luma([(0.299 * f64::from(r) + 0.587 * f64::from(g) + 0.114 * f64::from(b)).round() as u8])
     })
+}
+
+/// The mean of the SSIMs of the R, G and B planes.
+fn ssim_rgb(a: &RgbImage, b: &RgbImage) -> f64 {
+    let plane = |img: &RgbImage, c: usize| {
+        GrayImage::from_fn(img.width(), img.height(), |x, y| image::Luma([img.get_pixel(x, y).0[c]]))
+    };
+    (0..3).map(|c| ssim(&plane(a, c), &plane(b, c))).sum::<f64>() / 3.0
 }
 
 /// Mean SSIM over 8×8 windows, stride 4 (Wang et al. 2004 constants).

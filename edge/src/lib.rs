@@ -14,7 +14,8 @@
 //! # }
 //! ```
 
-mod avif;
+#[doc(hidden)]
+pub mod avif;
 pub mod cache;
 mod config;
 mod error;
