@@ -18,11 +18,11 @@ use sha2::{Digest, Sha256};
 use crate::cache::{DiskCache, Key, Meta, Object, Stored};
 use crate::error::EdgeError;
 use crate::metrics::Metrics;
+use crate::negotiate;
 use crate::params::Params;
 use crate::request::{self, ImageRequest};
 use crate::sign;
 use crate::state::EdgeState;
-use crate::negotiate;
 
 const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
 

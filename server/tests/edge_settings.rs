@@ -251,50 +251,57 @@ db_test_cfg!(the_edges_label_responses_for_the_cdns_the_project_purges, with_tok
     assert_eq!(feed(&t).await["tag_headers"], serde_json::json!(["cache-tag", "surrogate-key"]));
 });
 
-db_test_cfg!(automatic_format_is_on_for_new_projects_and_the_page_names_cdns_not_ready, with_token, |t: TestApp| async move {
-    let cookie = admin(&t).await;
-    // New projects choose formats per browser; documents made before the
-    // setting existed keep the source format.
-    assert!(t.store.project_by_id(t.demo.id).await.unwrap().edge.auto_format);
-    assert_eq!((feed(&t).await["auto_format"].as_bool(), feed(&t).await["linear_light"].as_bool()), (Some(true), Some(false)));
-    let old: EdgeSettings = serde_json::from_str("{}").unwrap();
-    assert!(!old.auto_format && !old.linear_light);
+db_test_cfg!(
+    automatic_format_is_on_for_new_projects_and_the_page_names_cdns_not_ready,
+    with_token,
+    |t: TestApp| async move {
+        let cookie = admin(&t).await;
+        // New projects choose formats per browser; documents made before the
+        // setting existed keep the source format.
+        assert!(t.store.project_by_id(t.demo.id).await.unwrap().edge.auto_format);
+        assert_eq!(
+            (feed(&t).await["auto_format"].as_bool(), feed(&t).await["linear_light"].as_bool()),
+            (Some(true), Some(false))
+        );
+        let old: EdgeSettings = serde_json::from_str("{}").unwrap();
+        assert!(!old.auto_format && !old.linear_light);
 
-    // A CDN target not marked as set up for it: the page says so, by name.
-    let cdn = |name: &str, ready: bool| {
-        let mut settings = imgflush::domain::TargetSettings::default();
-        settings.0.insert("service_id".into(), "SU1Z0isxPaozGVKXdv0eY".into());
-        settings.0.insert("vary_accept".into(), if ready { "on" } else { "off" }.into());
-        NewTarget {
-            kind: TargetKind::Fastly,
-            name: name.into(),
-            url: "https://api.fastly.com".into(),
-            secret: None,
-            settings,
-            credentials: None,
-        }
-    };
-    t.store.add_target(t.demo.id, &cdn("fastly-ready", true), now_ms()).await.unwrap();
-    assert!(!settings_page(&t, &cookie).await.contains("format-warning"));
-    t.store.add_target(t.demo.id, &cdn("fastly-eu", false), now_ms()).await.unwrap();
-    let html = settings_page(&t, &cookie).await;
-    assert!(html.contains("format-warning") && html.contains("fastly-eu is not marked"), "{html}");
-    assert!(!html.contains("fastly-ready is"), "{html}");
+        // A CDN target not marked as set up for it: the page says so, by name.
+        let cdn = |name: &str, ready: bool| {
+            let mut settings = imgflush::domain::TargetSettings::default();
+            settings.0.insert("service_id".into(), "SU1Z0isxPaozGVKXdv0eY".into());
+            settings.0.insert("vary_accept".into(), if ready { "on" } else { "off" }.into());
+            NewTarget {
+                kind: TargetKind::Fastly,
+                name: name.into(),
+                url: "https://api.fastly.com".into(),
+                secret: None,
+                settings,
+                credentials: None,
+            }
+        };
+        t.store.add_target(t.demo.id, &cdn("fastly-ready", true), now_ms()).await.unwrap();
+        assert!(!settings_page(&t, &cookie).await.contains("format-warning"));
+        t.store.add_target(t.demo.id, &cdn("fastly-eu", false), now_ms()).await.unwrap();
+        let html = settings_page(&t, &cookie).await;
+        assert!(html.contains("format-warning") && html.contains("fastly-eu is not marked"), "{html}");
+        assert!(!html.contains("fastly-ready is"), "{html}");
 
-    // Off: no warning, and the edges serve the source format.
-    let resp = t.server_fn(&cookie, "save_settings", &form("", &[])).await;
-    assert_eq!(resp.status(), StatusCode::OK);
-    assert_eq!(feed(&t).await["auto_format"], false);
-    assert!(!settings_page(&t, &cookie).await.contains("format-warning"));
-    let on = [("auto_format", "on"), ("linear_light", "on")];
-    let resp = t.server_fn(&cookie, "save_settings", &form("", &on)).await;
-    assert_eq!(resp.status(), StatusCode::OK);
-    let fed = feed(&t).await;
-    assert_eq!((fed["auto_format"].as_bool(), fed["linear_light"].as_bool()), (Some(true), Some(true)), "{fed}");
-    let query = imgflush::backend::store::AuditQuery { limit: 100, ..Default::default() };
-    let audit = t.store.list_audit(&query).await.unwrap();
-    assert!(audit.iter().any(|e| e.detail.contains("linear_light: false → true")), "{audit:?}");
-});
+        // Off: no warning, and the edges serve the source format.
+        let resp = t.server_fn(&cookie, "save_settings", &form("", &[])).await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert_eq!(feed(&t).await["auto_format"], false);
+        assert!(!settings_page(&t, &cookie).await.contains("format-warning"));
+        let on = [("auto_format", "on"), ("linear_light", "on")];
+        let resp = t.server_fn(&cookie, "save_settings", &form("", &on)).await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        let fed = feed(&t).await;
+        assert_eq!((fed["auto_format"].as_bool(), fed["linear_light"].as_bool()), (Some(true), Some(true)), "{fed}");
+        let query = imgflush::backend::store::AuditQuery { limit: 100, ..Default::default() };
+        let audit = t.store.list_audit(&query).await.unwrap();
+        assert!(audit.iter().any(|e| e.detail.contains("linear_light: false → true")), "{audit:?}");
+    }
+);
 
 async fn settings_page(t: &TestApp, cookie: &str) -> String {
     body_text(t.get("/p/demo/settings", Some(cookie)).await).await

@@ -430,9 +430,8 @@ async fn format_variants(db: Db) {
         assert_eq!(r.detail.as_deref(), Some("removed 3 cached objects"), "{}: {r:?}", r.name);
     }
     for node in 0..2 {
-        for (i, (accept, kind)) in [(FIREFOX, "image/avif"), (SAFARI, "image/webp"), ("text/html", "image/png")]
-            .into_iter()
-            .enumerate()
+        for (i, (accept, kind)) in
+            [(FIREFOX, "image/avif"), (SAFARI, "image/webp"), ("text/html", "image/png")].into_iter().enumerate()
         {
             let (cache, got, _, body) = get(node, accept).await;
             assert_eq!(got, kind, "node {node} {accept}");

@@ -121,7 +121,8 @@ impl Worker {
             // Shields first, then the edges below them (which would fetch a
             // purged copy back from a shield not purged yet); each wave at once.
             let is_shield = |r: &&TargetResult| current.get(&r.target_id).is_some_and(|t| t.settings.flag("shield"));
-            let (shields, rest): (Vec<&TargetResult>, Vec<&TargetResult>) = pending.iter().copied().partition(is_shield);
+            let (shields, rest): (Vec<&TargetResult>, Vec<&TargetResult>) =
+                pending.iter().copied().partition(is_shield);
             let mut outcomes = Vec::with_capacity(pending.len());
             let mut order = Vec::with_capacity(pending.len());
             for wave in [shields, rest].into_iter().filter(|w| !w.is_empty()) {
