@@ -6,6 +6,8 @@ install_rust_tools
 install_node_tools
 install_browser
 install_emulators
+# avifdec checks that the edge's AVIF decodes (edge/src/avif/tests.rs).
+apt_install libavif-bin
 cd "$ROOT"
 
 say "cargo fmt --check"
