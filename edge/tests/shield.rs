@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use edge::shield::wire::{credential, SHIELD_HEADER, TAGS_HEADER, TTL_HEADER};
-use edge::{Edge, EdgeConfig, Secret};
+use edge::{EdgeConfig, Secret};
 use imgflush::domain::cache_key::tag_key;
 use serde_json::json;
 use tokio::sync::oneshot;
@@ -38,20 +38,8 @@ impl Node {
             p.tag_sources = vec!["surrogate-key".into()];
         }
         tweak(&mut c);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let admin = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        (c.listen, c.admin_listen) = (listener.local_addr().unwrap(), admin.local_addr().unwrap());
-        let (addr, admin_addr) = (c.listen, c.admin_listen);
-        let edge = Edge::build(c).await.unwrap();
-        let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            edge.serve(listener, admin, async {
-                let _ = rx.await;
-            })
-            .await
-            .unwrap();
-        });
-        Node { addr, admin: admin_addr, stop: Some(tx), task: Some(task), _dir: dir }
+        let (addr, admin, tx, task) = start_edge(c).await;
+        Node { addr, admin, stop: Some(tx), task: Some(task), _dir: dir }
     }
 
     async fn stop(&mut self) {

@@ -215,7 +215,10 @@ impl Harness {
     }
 }
 
-async fn start_edge(mut c: EdgeConfig) -> (SocketAddr, SocketAddr, oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+/// Serves `c` on two free loopback ports: (image address, admin address, stop, task).
+pub async fn start_edge(
+    mut c: EdgeConfig,
+) -> (SocketAddr, SocketAddr, oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let admin = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let (addr, admin_addr) = (listener.local_addr().unwrap(), admin.local_addr().unwrap());
