@@ -6,9 +6,12 @@
 //!
 //! Run with `edge/bench.sh` (needs `wrk`, `nginx`, `libvips-tools`).
 
+#[path = "support/nginx.rs"]
+mod nginx;
+
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -31,7 +34,7 @@ fn main() {
     eprintln!("source: 4000x3000 JPEG, {} bytes", big.len());
 
     let nginx_port = free_port();
-    let nginx = start_nginx(dir.path(), nginx_port);
+    let nginx = nginx::start(dir.path(), nginx_port, "auto", "image/jpeg jpg");
     let origin = format!("127.0.0.1:{nginx_port}");
     let (edge_addr, _, _stop) = rt.block_on(start_edge(dir.path(), &origin));
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
@@ -241,52 +244,6 @@ fn free_port() -> u16 {
 }
 
 /// Stops nginx (master and workers) when dropped, panics included.
-struct Nginx {
-    child: std::process::Child,
-    conf: std::path::PathBuf,
-    prefix: std::path::PathBuf,
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ =
-            Command::new("nginx").arg("-c").arg(&self.conf).arg("-p").arg(&self.prefix).args(["-s", "stop"]).status();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_nginx(dir: &Path, port: u16) -> Nginx {
-    let d = dir.display();
-    let conf = format!(
-        "user root; worker_processes auto; daemon off; pid {d}/nginx.pid; error_log {d}/nginx-error.log;\n\
-         events {{ worker_connections 1024; }}\n\
-         http {{ access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000;\n\
-           client_body_temp_path {d}/t1; proxy_temp_path {d}/t2; fastcgi_temp_path {d}/t3; uwsgi_temp_path {d}/t4; scgi_temp_path {d}/t5;\n\
-           types {{ image/jpeg jpg; }}\n\
-           server {{ listen 127.0.0.1:{port}; root {d}/www; }} }}\n"
-    );
-    let path = dir.join("nginx.conf");
-    std::fs::write(&path, conf).unwrap();
-    let mut child = Command::new("nginx")
-        .arg("-c")
-        .arg(&path)
-        .arg("-p")
-        .arg(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Nginx { child, conf: path, prefix: dir.to_owned() };
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("nginx did not start");
-}
-
 /// (image address, admin address, stop)
 async fn start_edge(cache_dir: &Path, origin: &str) -> (SocketAddr, SocketAddr, tokio::sync::oneshot::Sender<()>) {
     let mut project = ProjectSettings::new("bench");

@@ -10,10 +10,12 @@
 //! `bench/run.sh hits` (needs `wrk`, `nginx`); `BENCH_SMALL=1`: one short
 //! round each (a smoke run, not a measurement).
 
+#[path = "support/nginx.rs"]
+mod nginx;
+
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
 use edge::{EdgeConfig, OriginScheme, ProjectSettings, Secret, SettingsConfig};
 
@@ -32,7 +34,7 @@ fn main() {
         std::fs::write(www.join(format!("src-{name}.png")), noise_png(side)).unwrap();
     }
     let nginx_port = free_port();
-    let nginx = start_nginx(dir.path(), nginx_port);
+    let nginx = nginx::start(dir.path(), nginx_port, &WORKERS.to_string(), "image/png png");
     let nginx_pids = || nginx_workers(nginx.child.id());
     let origin = format!("127.0.0.1:{nginx_port}");
     let edge = per_core_edge(dir.path(), &origin);
@@ -92,52 +94,6 @@ fn free_port() -> u16 {
 }
 
 /// Stops nginx (master and workers) when dropped, panics included.
-struct Nginx {
-    child: std::process::Child,
-    conf: std::path::PathBuf,
-    prefix: std::path::PathBuf,
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ =
-            Command::new("nginx").arg("-c").arg(&self.conf).arg("-p").arg(&self.prefix).args(["-s", "stop"]).status();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_nginx(dir: &Path, port: u16) -> Nginx {
-    let d = dir.display();
-    let conf = format!(
-        "user root; worker_processes {WORKERS}; daemon off; pid {d}/nginx.pid; error_log {d}/nginx-error.log;\n\
-         events {{ worker_connections 1024; }}\n\
-         http {{ access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000;\n\
-           client_body_temp_path {d}/t1; proxy_temp_path {d}/t2; fastcgi_temp_path {d}/t3; uwsgi_temp_path {d}/t4; scgi_temp_path {d}/t5;\n\
-           types {{ image/png png; }}\n\
-           server {{ listen 127.0.0.1:{port}; root {d}/www; }} }}\n"
-    );
-    let path = dir.join("nginx.conf");
-    std::fs::write(&path, conf).unwrap();
-    let mut child = Command::new("nginx")
-        .arg("-c")
-        .arg(&path)
-        .arg("-p")
-        .arg(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Nginx { child, conf: path, prefix: dir.to_owned() };
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("nginx did not start");
-}
-
 /// `server edge` as it runs: one single-threaded runtime per worker, all
 /// accepting on one socket. Runs until the process exits.
 fn per_core_edge(dir: &Path, origin: &str) -> SocketAddr {
