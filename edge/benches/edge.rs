@@ -9,11 +9,15 @@
 #[path = "support/nginx.rs"]
 mod nginx;
 
+#[path = "support/timing.rs"]
+mod timing;
+
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use timing::median;
 
 use edge::cache::{DiskCache, Meta};
 use edge::{Edge, EdgeConfig, OriginScheme, Params, ProjectSettings, Secret, SettingsConfig};
@@ -217,11 +221,6 @@ fn row(what: &str, edge: String, peer: &str, peer_value: String, ratio: f64, goa
 
 fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1e3)
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
 }
 
 /// A photo-like JPEG: smooth gradients plus noise, so it compresses like one.

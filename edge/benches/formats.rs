@@ -19,10 +19,14 @@
 //! is ~100× slower): an 800×600 source, 64 px outputs, one run, no search,
 //! 2 images of each kind.
 
+#[path = "support/timing.rs"]
+mod timing;
+
 use std::future::IntoFuture;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
+use timing::{median, timed};
 
 use edge::{render, Format, OutputRules, Params};
 use image::imageops::FilterType;
@@ -451,17 +455,6 @@ fn encode_jpeg(img: &RgbImage, q: u8) -> Vec<u8> {
     let mut out = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, q).encode_image(img).unwrap();
     out
-}
-
-fn timed(f: impl FnOnce()) -> Duration {
-    let t = Instant::now();
-    f();
-    t.elapsed()
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
 }
 
 fn ms(d: Duration) -> f64 {

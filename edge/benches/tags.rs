@@ -18,10 +18,14 @@
 //!
 //! Run with `bench/run.sh tags` (or `cargo bench -p edge --bench tags`).
 
+#[path = "support/timing.rs"]
+mod timing;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::process::Command;
 use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::{Duration, Instant};
+use timing::{median, timed};
 
 use edge::cache::{DiskCache, Meta, Selection};
 use imgflush::domain::OriginPath;
@@ -262,17 +266,6 @@ fn child(scenario: Scenario) {
     );
     row("  its dry run".to_owned(), count_sale, "", None, "<= 5 ms");
     eprintln!("index fill {:.0} ms", fill.as_secs_f64() * 1e3);
-}
-
-fn timed(f: impl FnOnce()) -> Duration {
-    let t = Instant::now();
-    f();
-    t.elapsed()
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
 }
 
 fn ms(d: Duration) -> String {
