@@ -92,9 +92,7 @@ pub async fn build_with_store(config: Config, connected: Connected) -> anyhow::R
     background.push(metrics::spawn_upkeep(&metrics));
     let metrics_state =
         MetricsState { metrics: metrics.clone(), store: store.clone(), token: config.metrics.token.clone() };
-    imgflush::backend::vault::check_stored(&store, &config.vault())
-        .await
-        .map_err(|why| anyhow::anyhow!("refusing to start: {why}"))?;
+    imgflush::backend::vault::check_stored(&store, &config.vault()).await.map_err(crate::config::refuse)?;
     let trusted = Arc::new(config.trusted_proxies()?);
     let services = Services::new(store.clone(), wake.clone(), limits)
         .with_target_network(config.target_network())

@@ -102,7 +102,15 @@ pub async fn start(
         secret: Some(edge::project_secret(&edge::Secret::new(node_secret.clone()), SAMPLE_TOKEN)),
         settings: Default::default(),
     };
-    wire_demo(services, origin_addr, &[target]).await?;
+    if let Err(e) = wire_demo(services, origin_addr, &[target]).await {
+        // Its own purge address is allowed whatever targets.allowed_networks
+        // says (Config::target_network), unless it has no fixed port.
+        return Err(crate::config::refuse(format!(
+            "the embedded edge's purge address http://{admin_addr}/_purge could not be added to the demo project ({e:#}): \
+             give edge.embedded_admin_addr a fixed port, allow it in targets.allowed_networks, or set \
+             edge.embedded = false"
+        )));
+    }
 
     let token = config.edge.settings_token.clone().map(|t| t.expose().to_owned()).unwrap_or_default();
     let settings = edge::SettingsConfig::Console {

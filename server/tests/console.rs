@@ -183,7 +183,7 @@ db_test!(api_keys_are_shown_once_and_label_api_invalidations, |t: TestApp| async
     assert!(!listed.to_string().contains(&secret), "the secret is never listed");
     assert_eq!(listed["keys"][0]["name"], "ci");
     let bad =
-        body_json(t.server_fn(&cookie, "create_key", &[("project", "demo"), ("name", ""), ("role", "admin")]).await)
+        body_json(t.server_fn(&cookie, "create_key", &[("project", "demo"), ("name", ""), ("role", "owner")]).await)
             .await;
     let fields: Vec<&str> = bad["Invalid"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["name", "role"]);

@@ -99,6 +99,41 @@ db_test!(a_form_posted_without_javascript_finds_its_result_once, |t: TestApp| as
     assert_eq!(t.server_fn_json("", "take_flash", &[("key", "invite")]).await, json!("Unauthorized"));
 });
 
+// Every console page looks for one-time results; a view with none to show
+// must not write the session back, or a tab reading a page would overwrite
+// the result another tab of the same session just kept (seen as a lost
+// "Test" answer when two tabs share a sign-in).
+db_test!(a_page_with_no_result_to_show_leaves_the_session_unwritten, |t: TestApp| async move {
+    t.user("admin@example.com", Role::Admin, &t.demo).await;
+    let cookie = t.login("admin@example.com").await;
+    for page in ["/p/demo/settings", "/p/demo/members", "/p/demo/api-keys", "/projects"] {
+        let resp = t.get(page, Some(&cookie)).await;
+        assert_eq!(resp.status(), StatusCode::OK, "{page}");
+        assert!(resp.headers().get(header::SET_COOKIE).is_none(), "{page} wrote the session back");
+    }
+    // A result that is there is shown once, and its removal is written.
+    let resp = t
+        .send(
+            Request::post("/sfn/add_member")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::ACCEPT, "text/html")
+                .header(header::HOST, "localhost")
+                .header(header::ORIGIN, "http://localhost")
+                .header(header::REFERER, "http://localhost/p/demo/members")
+                .header(header::COOKIE, &cookie)
+                .body(Body::from("project=demo&email=kept%40example.com&role=editor"))
+                .unwrap(),
+        )
+        .await;
+    assert!(resp.status().is_redirection(), "{}", resp.status());
+    let shown = t.get("/p/demo/members", Some(&cookie)).await;
+    assert!(shown.headers().get(header::SET_COOKIE).is_some(), "the shown result is removed from the session");
+    let html = body_text(shown).await;
+    assert!(html.contains("kept@example.com"), "the invitation is shown");
+    let again = t.get("/p/demo/members", Some(&cookie)).await;
+    assert!(again.headers().get(header::SET_COOKIE).is_none(), "nothing left to remove");
+});
+
 db_test!(server_function_errors_answer_their_http_status, |t: TestApp| async move {
     t.user("support@example.com", Role::Support, &t.demo).await;
     let cookie = t.login("support@example.com").await;

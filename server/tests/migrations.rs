@@ -211,3 +211,83 @@ async fn postgres_tag_scope_keeps_invalidations() {
     assert!(sqlx::query(&bad).bind(uuid::Uuid::now_v7()).bind("[]").execute(&pool).await.is_err());
     pool.close().await;
 }
+
+/// Applies one dialect's migrations named below `upto` (e.g. `"0020"`), then
+/// answers the rest, for a test to run after inserting its rows.
+fn split_migrations(dialect: &str, upto: &str) -> (Vec<String>, Vec<String>) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations").join(dialect);
+    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    let (before, after): (Vec<_>, Vec<_>) =
+        files.into_iter().partition(|p| p.file_name().unwrap().to_str().unwrap() < upto);
+    let read = |v: Vec<std::path::PathBuf>| v.iter().map(|f| std::fs::read_to_string(f).unwrap()).collect();
+    (read(before), read(after))
+}
+
+const KEY: &str =
+    "INSERT INTO api_keys (project_id, name, prefix, secret_hash, role, created_ms) VALUES (1, $1, $1, 'h', $2, 0)";
+const KEYED: &str = "INSERT INTO invalidations (id, project_id, scope, paths, status, submitted_by, \
+     created_ms, updated_ms, next_run_ms, api_key_id) VALUES ($1, 1, 'original', '[]', 'DONE', 'x', 0, 0, 0, 1)";
+
+/// Migration 0020 lets keys be admins. SQLite rebuilds `api_keys`: the
+/// invalidations a key submitted stay linked to it (dropping the old table
+/// would set their link to NULL), and a revoked key's ID is never reused.
+#[tokio::test]
+async fn sqlite_admin_keys_keep_their_invalidations() {
+    let db = TestDb::create(Db::Sqlite).await.unwrap();
+    let opts: sqlx::sqlite::SqliteConnectOptions =
+        db.url.parse::<sqlx::sqlite::SqliteConnectOptions>().unwrap().create_if_missing(true);
+    let pool = sqlx::SqlitePool::connect_with(opts).await.unwrap();
+    let (before, after) = split_migrations("sqlite", "0020");
+    for sql in &before {
+        sqlx::raw_sql(sql).execute(&pool).await.unwrap();
+    }
+    sqlx::query(PROJECT).execute(&pool).await.unwrap();
+    sqlx::query(KEY).bind("ci").bind("editor").execute(&pool).await.unwrap();
+    sqlx::query(KEY).bind("old").bind("support").execute(&pool).await.unwrap();
+    sqlx::query("DELETE FROM api_keys WHERE name = 'old'").execute(&pool).await.unwrap();
+    assert!(sqlx::query(KEY).bind("root").bind("admin").execute(&pool).await.is_err(), "refused before");
+    let id = uuid::Uuid::now_v7();
+    sqlx::query(KEYED).bind(id).execute(&pool).await.unwrap();
+    for sql in &after {
+        sqlx::raw_sql(sql).execute(&pool).await.unwrap();
+    }
+    let link: Option<i64> = sqlx::query_scalar("SELECT api_key_id FROM invalidations WHERE id = $1")
+        .bind(id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(link, Some(1), "the invalidation still names its key");
+    sqlx::query(KEY).bind("root").bind("admin").execute(&pool).await.unwrap();
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM api_keys ORDER BY id").fetch_all(&pool).await.unwrap();
+    assert_eq!(ids, [1, 3], "the revoked key's ID 2 is not reused");
+    assert!(sqlx::query(KEY).bind("x").bind("owner").execute(&pool).await.is_err(), "still checked");
+    sqlx::query("DELETE FROM api_keys WHERE id = 1").execute(&pool).await.unwrap();
+    let link: Option<i64> = sqlx::query_scalar("SELECT api_key_id FROM invalidations WHERE id = $1")
+        .bind(id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(link, None, "the foreign key still holds on the rebuilt table");
+}
+
+#[tokio::test]
+async fn postgres_admin_keys() {
+    let Some(db) = TestDb::create(Db::Postgres).await else {
+        eprintln!("TEST_DATABASE_URL not set: skipped");
+        return;
+    };
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    let (before, after) = split_migrations("postgres", "0020");
+    for sql in &before {
+        sqlx::raw_sql(sql).execute(&pool).await.unwrap();
+    }
+    sqlx::query(PROJECT).execute(&pool).await.unwrap();
+    assert!(sqlx::query(KEY).bind("root").bind("admin").execute(&pool).await.is_err(), "refused before");
+    for sql in &after {
+        sqlx::raw_sql(sql).execute(&pool).await.unwrap();
+    }
+    sqlx::query(KEY).bind("root").bind("admin").execute(&pool).await.unwrap();
+    assert!(sqlx::query(KEY).bind("x").bind("owner").execute(&pool).await.is_err(), "still checked");
+    pool.close().await;
+}

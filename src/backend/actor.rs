@@ -55,6 +55,18 @@ impl Actor {
         self
     }
 
+    /// Changes to the project's setup (settings, targets) are for people and
+    /// for admin keys without limits: a key limited to paths, tags or scopes
+    /// was made for narrow automation, not to rewire the project.
+    pub(crate) fn require_unlimited(&self, what: &str) -> Result<(), ServiceError> {
+        match &self.submitter {
+            Submitter::ApiKey { limits, .. } if !limits.is_empty() => Err(ServiceError::OutsideKeyLimits(format!(
+                "a key limited to paths, tags or scopes cannot change {what}: use an admin key without limits"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     /// `Forbidden` unless the caller's role passes `allowed`.
     pub(crate) fn require(&self, allowed: fn(&Role) -> bool) -> Result<(), ServiceError> {
         if allowed(&self.role) {

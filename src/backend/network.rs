@@ -12,6 +12,11 @@ use ipnet::IpNet;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NetworkPolicy {
     allowed: Vec<IpNet>,
+    /// Exact `address:port`s allowed as URL literals whatever their network:
+    /// the console's own embedded edge (its admin listener), which the
+    /// operator configured, so that the defaults work without opening the
+    /// whole loopback network to every project's targets.
+    endpoints: Vec<SocketAddr>,
 }
 
 impl NetworkPolicy {
@@ -22,7 +27,7 @@ impl NetworkPolicy {
 
     /// Public addresses and `networks` (CIDRs such as `10.1.0.0/16`).
     pub fn allowing(networks: impl IntoIterator<Item = IpNet>) -> Self {
-        NetworkPolicy { allowed: networks.into_iter().collect() }
+        NetworkPolicy { allowed: networks.into_iter().collect(), endpoints: Vec::new() }
     }
 
     /// Parses CIDRs (a bare address is a single host); the error names the bad entry.
@@ -36,7 +41,18 @@ impl NetworkPolicy {
                 .map_err(|_| format!("`{n}` is not a network such as 10.0.0.0/8 or fd00::/8"))?;
             allowed.push(net.trunc());
         }
-        Ok(NetworkPolicy { allowed })
+        Ok(NetworkPolicy { allowed, endpoints: Vec::new() })
+    }
+
+    /// Also allows URLs whose host is `endpoint`'s address literally and whose
+    /// port is its port (a name resolving to it is still checked by network).
+    pub fn with_endpoint(mut self, endpoint: SocketAddr) -> Self {
+        self.endpoints.push(SocketAddr::new(canonical(endpoint.ip()), endpoint.port()));
+        self
+    }
+
+    pub fn endpoints(&self) -> &[SocketAddr] {
+        &self.endpoints
     }
 
     /// Loopback (`127.0.0.0/8`, `::1/128`) on top of public addresses: the demo and tests.
@@ -70,7 +86,13 @@ impl NetworkPolicy {
     /// checked on their resolved addresses at connect time.
     pub fn check_url(&self, url: &reqwest::Url) -> Result<(), String> {
         match literal_host(url) {
-            Some(ip) => self.check(ip),
+            Some(ip) => {
+                let at = url.port_or_known_default().map(|port| SocketAddr::new(canonical(ip), port));
+                if at.is_some_and(|at| self.endpoints.contains(&at)) {
+                    return Ok(());
+                }
+                self.check(ip)
+            }
             None => Ok(()),
         }
     }
@@ -216,6 +238,18 @@ mod tests {
         assert!(lan.permits("192.168.7.7".parse().unwrap()));
         assert!(!lan.permits("192.168.7.8".parse().unwrap()));
         assert!(NetworkPolicy::parse(&["10.0.0.0/33"]).unwrap_err().contains("10.0.0.0/33"));
+    }
+
+    #[test]
+    fn an_endpoint_allows_its_address_and_port_only() {
+        let policy = NetworkPolicy::public_only().with_endpoint("127.0.0.1:3004".parse().unwrap());
+        let check = |u: &str| policy.check_url(&reqwest::Url::parse(u).unwrap());
+        assert!(check("http://127.0.0.1:3004/_purge").is_ok());
+        assert!(check("http://2130706433:3004/_purge").is_ok(), "any literal form of the same address");
+        assert!(check("http://127.0.0.1:3000/").is_err(), "another port of the same address");
+        assert!(check("http://127.0.0.1/").is_err());
+        assert!(check("http://127.0.0.2:3004/").is_err());
+        assert!(!policy.permits("127.0.0.1".parse().unwrap()), "names resolving to it are checked by network");
     }
 
     #[test]

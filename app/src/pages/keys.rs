@@ -44,6 +44,7 @@ fn KeysBody(token: String) -> impl IntoView {
                 <label>"Role "
                     <select name="role">
                         <option value="editor">"Editor — may invalidate"</option>
+                        <option value="admin">"Admin — may also change settings and purge targets"</option>
                         <option value="support">"Support — read-only"</option>
                     </select>
                 </label>

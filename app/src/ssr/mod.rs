@@ -67,8 +67,17 @@ impl UserSession {
     }
 
     /// The value kept under `key`, removed as it is read.
+    ///
+    /// Looked at before it is removed: removing marks the session changed, and
+    /// a changed session is written back whole when the request ends. A page
+    /// view with nothing to show must not write, or it would overwrite what a
+    /// request from another tab of the same session kept meanwhile.
     pub async fn take_flash(&self, key: &str) -> Result<Option<String>, tower_sessions::session::Error> {
-        self.0.remove::<String>(&format!("flash.{key}")).await
+        let key = format!("flash.{key}");
+        if self.0.get::<String>(&key).await?.is_none() {
+            return Ok(None);
+        }
+        self.0.remove::<String>(&key).await
     }
 }
 

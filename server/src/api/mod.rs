@@ -5,9 +5,11 @@ mod anchor;
 mod auth;
 pub mod error;
 mod openapi;
+mod project;
 pub mod ratelimit;
 pub mod schema;
 mod shared;
+mod targets;
 mod v1;
 
 use axum::extract::DefaultBodyLimit;
@@ -30,6 +32,10 @@ pub fn router(config: &Config) -> Router<Services> {
         .route("/api/v1/invalidations/{id}/retry", post(v1::retry))
         .route("/api/v1/invalidations/{id}/cancel", post(v1::cancel))
         .route("/api/v1/lookup", get(v1::lookup))
+        .route("/api/v1/project", get(project::get).patch(project::update))
+        .route("/api/v1/targets", get(targets::list).post(targets::create))
+        .route("/api/v1/targets/{target}", get(targets::get).patch(targets::update).delete(targets::delete))
+        .route("/api/v1/targets/{target}/test", post(targets::test))
         .route("/api/v1/openapi.json", get(openapi::serve))
         .route("/api/v1", any(unknown_route))
         .route("/api/v1/{*rest}", any(unknown_route))

@@ -8,7 +8,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, Secur
 use utoipa::{Modify, OpenApi};
 
 use super::error::{ErrorBody, ErrorCode, FieldErrorBody};
-use super::{anchor, v1};
+use super::{anchor, project, targets, v1};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -20,7 +20,8 @@ use super::{anchor, v1};
             Errors are `{\"status\":\"error\",\"code\",\"message\",\"details\"}`: 400 a value breaks a rule \
             or the JSON is malformed, 422 valid JSON of the wrong shape."
     ),
-    paths(anchor::create, anchor::status, v1::create, v1::list, v1::get, v1::retry, v1::cancel, v1::lookup, serve),
+    paths(anchor::create, anchor::status, v1::create, v1::list, v1::get, v1::retry, v1::cancel, v1::lookup, project::get, project::update,
+        targets::list, targets::create, targets::get, targets::update, targets::delete, targets::test, serve),
     components(schemas(ErrorBody, ErrorCode, FieldErrorBody)),
     modifiers(&Security),
     tags(

@@ -2,10 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::anyhow;
+use anyhow::{anyhow, bail};
 use clap::Subcommand;
 
-use imgflush::backend::targets::{redact_url, TargetInput};
+use imgflush::backend::store::Target;
+use imgflush::backend::targets::{redact_url, TargetBody, TargetDocument, TargetInput};
+use imgflush::backend::{Actor, Services};
 
 use super::services::{explain, open, operator};
 use crate::config::Config;
@@ -33,6 +35,43 @@ pub enum TargetCmd {
     List {
         #[arg(long)]
         project: String,
+        /// One JSON array (the same documents as `GET /api/v1/targets`).
+        #[arg(long)]
+        json: bool,
+    },
+    /// One target's settings (secrets and credentials only as set or not).
+    Show {
+        #[arg(long)]
+        project: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a target: only what is given changes; a secret or credential
+    /// is replaced only when given (`--setting api_token=env:CF_TOKEN`).
+    Edit {
+        #[arg(long)]
+        project: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        rename: Option<String>,
+        #[arg(long)]
+        url: Option<String>,
+        #[arg(long, env = "IMGFLUSH_TARGET_SECRET", hide_env_values = true)]
+        secret: Option<String>,
+        #[arg(long = "setting", value_name = "KEY=VALUE")]
+        settings: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Ask the target whether it works (a harmless purge or an authenticated read).
+    Test {
+        #[arg(long)]
+        project: String,
+        #[arg(long)]
+        name: String,
     },
     Remove {
         #[arg(long)]
@@ -52,27 +91,85 @@ pub async fn target(config: &Config, cmd: TargetCmd) -> anyhow::Result<()> {
             let t = services.targets.add(&actor, &input).await.map_err(explain)?;
             println!("added {} target {} -> {}", t.kind.as_str(), t.name, redact_url(&t.url));
         }
-        TargetCmd::List { project } => {
+        TargetCmd::List { project, json } => {
             let actor = operator(&services, &project).await?;
-            for t in services.targets.list(&actor).await.map_err(explain)? {
-                let secret = match (&t.secret, &t.credentials) {
-                    (Some(_), _) => "secret set",
-                    (_, Some(_)) => "credentials set",
+            let docs = services.targets.documents(&actor).await.map_err(explain)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&docs)?);
+            }
+            for t in docs.iter().filter(|_| !json) {
+                let secret = match (t.secret_set, t.credentials_set) {
+                    (true, _) => "secret set",
+                    (_, true) => "credentials set",
                     _ => "no secret",
                 };
-                let settings: Vec<String> = t.settings.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                println!("{}\t{}\t{}\t{}\t{}", t.name, t.kind.as_str(), redact_url(&t.url), secret, settings.join(" "));
+                let settings: Vec<String> = t.settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                println!("{}\t{}\t{}\t{}\t{}", t.name, t.kind, t.url, secret, settings.join(" "));
+            }
+        }
+        TargetCmd::Show { project, name, json } => {
+            let actor = operator(&services, &project).await?;
+            let t = find(&services, &actor, &name).await?;
+            show(&TargetDocument::new(&t, actor.role), json)?;
+        }
+        TargetCmd::Edit { project, name, rename, url, secret, settings, json } => {
+            let actor = operator(&services, &project).await?;
+            let t = find(&services, &actor, &name).await?;
+            let settings = parse_settings(&settings)?;
+            let body = TargetBody { kind: None, name: rename, url, secret, settings: Some(settings) };
+            let doc = services.targets.change(&actor, &t, &body).await.map_err(explain)?;
+            if !json {
+                println!("changed target {}", doc.name);
+            }
+            show(&doc, json)?;
+        }
+        TargetCmd::Test { project, name } => {
+            let actor = operator(&services, &project).await?;
+            let t = find(&services, &actor, &name).await?;
+            let answer = services.targets.test(&actor, t.id).await.map_err(explain)?;
+            println!("{}: {answer}", t.name);
+            if answer.starts_with("failed") {
+                bail!("target {} failed its test", t.name);
             }
         }
         TargetCmd::Remove { project, name } => {
             let actor = operator(&services, &project).await?;
-            let t = services.targets.list(&actor).await.map_err(explain)?.into_iter().find(|t| t.name == name);
-            let t = t.ok_or_else(|| anyhow!("--name: project {} has no target named `{name}`", actor.project.token))?;
+            let t = find(&services, &actor, &name).await?;
             services.targets.remove(&actor, t.id).await.map_err(explain)?;
             println!("removed target {name}");
         }
     }
     Ok(())
+}
+
+async fn find(services: &Services, actor: &Actor, name: &str) -> anyhow::Result<Target> {
+    let targets = services.targets.list(actor).await.map_err(explain)?;
+    let token = &actor.project.token;
+    targets
+        .into_iter()
+        .find(|t| t.name == name)
+        .ok_or_else(|| anyhow!("--name: project {token} has no target named `{name}`"))
+}
+
+fn show(doc: &TargetDocument, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(doc)?);
+        return Ok(());
+    }
+    println!("name         {}\nkind         {}\nurl          {}", doc.name, doc.kind, doc.url);
+    println!("secret       {}\ncredentials  {}", set(doc.secret_set), set(doc.credentials_set));
+    for (k, v) in &doc.settings {
+        println!("setting      {k}={v}");
+    }
+    Ok(())
+}
+
+fn set(yes: bool) -> &'static str {
+    if yes {
+        "set"
+    } else {
+        "not set"
+    }
 }
 
 /// `KEY=VALUE` pairs, `env:NAME` values read from the environment.

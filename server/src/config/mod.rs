@@ -2,8 +2,11 @@
 //! `imgflush.toml`) → `APP__SECTION__KEY` environment variables, plus the
 //! ecosystem's own `DATABASE_URL`. Secrets never print through `Debug`.
 
+mod keys;
 mod sections;
+mod validate;
 
+pub use keys::{env_name, example, Key, KEYS};
 pub use sections::*;
 
 use std::time::Duration;
@@ -68,13 +71,74 @@ pub const MIN_SETTINGS_TOKEN: usize = 32;
 /// What tests and local tools allow besides public addresses: loopback.
 pub const LOOPBACK_NETWORKS: [&str; 2] = ["127.0.0.0/8", "::1/128"];
 
-impl Config {
-    /// Loads the layered configuration; the error names the offending key.
-    pub fn load() -> anyhow::Result<Config> {
-        let file = std::env::var("IMGFLUSH_CONFIG").unwrap_or_else(|_| "imgflush.toml".to_owned());
+/// A configuration that cannot work, as one sentence naming the setting and
+/// the fix. `server` prints it alone and exits with code 2.
+#[derive(Debug)]
+pub struct Refusal(pub String);
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+/// A [`Refusal`] as the error every loader returns.
+pub fn refuse(sentence: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(Refusal(sentence.into()))
+}
+
+/// The layers a configuration is read from (defaults, the file, the
+/// environment), kept so that `server config check` can say which one each
+/// value came from.
+pub struct Layers {
+    merged: config::Config,
+    /// The file's own values, when it exists.
+    file: Option<config::Config>,
+    pub file_path: String,
+}
+
+/// Where a value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Default,
+    Unset,
+    File(String),
+    Environment(String),
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Default => f.write_str("default"),
+            Source::Unset => f.write_str("unset"),
+            Source::File(path) => write!(f, "file {path}"),
+            Source::Environment(var) => write!(f, "environment {var}"),
+        }
+    }
+}
+
+impl Layers {
+    /// Reads the defaults, the file (`IMGFLUSH_CONFIG`, else `imgflush.toml`
+    /// if present) and the environment.
+    pub fn read() -> anyhow::Result<Layers> {
+        let file_path = std::env::var("IMGFLUSH_CONFIG").unwrap_or_else(|_| "imgflush.toml".to_owned());
+        if std::env::var_os("IMGFLUSH_CONFIG").is_some() && !std::path::Path::new(&file_path).is_file() {
+            return Err(refuse(format!(
+                "IMGFLUSH_CONFIG names {file_path}, which is not a readable file: fix the path or unset IMGFLUSH_CONFIG"
+            )));
+        }
+        let file_source = || config::File::new(&file_path, config::FileFormat::Toml).required(false);
+        let unreadable = |e: config::ConfigError| refuse(format!("{file_path} cannot be read: {e}; fix the file"));
+        let file = if std::path::Path::new(&file_path).is_file() {
+            Some(config::Config::builder().add_source(file_source()).build().map_err(unreadable)?)
+        } else {
+            None
+        };
         let mut builder = config::Config::builder()
             .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
-            .add_source(config::File::with_name(&file).required(false))
+            .add_source(file_source())
             .add_source(
                 config::Environment::with_prefix("APP")
                     .prefix_separator("__")
@@ -85,22 +149,85 @@ impl Config {
                     .with_list_parse_key("security.trusted_proxies")
                     .with_list_parse_key("edge.names"),
             );
-        if let Ok(url) = std::env::var("DATABASE_URL") {
-            builder = builder.set_override("database.url", url)?;
-        }
-        for (var, key) in [
-            ("ADMIN_EMAIL", "bootstrap.admin_email"),
-            ("ADMIN_PASSWORD", "bootstrap.admin_password"),
-            ("IMGFLUSH_SECRETS_KEY", "secrets.key"),
-        ] {
-            if let Ok(v) = std::env::var(var) {
-                builder = builder.set_override(key, v)?;
+        for key in KEYS {
+            for var in key.aliases {
+                if let Ok(v) = std::env::var(var) {
+                    builder = builder.set_override(key.name, v)?;
+                }
             }
         }
-        let cfg: Config =
-            builder.build()?.try_deserialize().map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        let merged = builder.build().map_err(unreadable)?;
+        Ok(Layers { merged, file, file_path })
+    }
+
+    /// The typed configuration, checked ([`Config::validate`]).
+    pub fn config(&self) -> anyhow::Result<Config> {
+        let cfg: Config = self.merged.clone().try_deserialize().map_err(|e| {
+            refuse(format!(
+                "the configuration does not read: {e}; fix that value (`server config example` lists every key)"
+            ))
+        })?;
         cfg.validate()?;
         Ok(cfg)
+    }
+
+    /// Where `key`'s value came from.
+    pub fn source(&self, key: &Key) -> Source {
+        if let Some(var) = key.aliases.iter().rev().find(|v| std::env::var_os(v).is_some()) {
+            return Source::Environment((*var).to_owned());
+        }
+        let var = env_name(key.name);
+        if std::env::var_os(&var).is_some() {
+            return Source::Environment(var);
+        }
+        if self.file.as_ref().is_some_and(|f| f.get::<config::Value>(key.name).is_ok()) {
+            return Source::File(self.file_path.clone());
+        }
+        if key.default.is_some() {
+            Source::Default
+        } else {
+            Source::Unset
+        }
+    }
+
+    /// `key`'s effective value as text (secrets redacted); `None` when unset.
+    pub fn shown(&self, key: &Key) -> Option<String> {
+        let value = self.merged.get::<config::Value>(key.name).ok()?;
+        let text = show(value);
+        Some(match (key.secret, key.name) {
+            (true, "database.url") => redact_url(&text),
+            (true, _) => "[redacted]".to_owned(),
+            (false, _) => text,
+        })
+    }
+}
+
+fn show(value: config::Value) -> String {
+    match value.kind {
+        config::ValueKind::Array(items) => {
+            format!("[{}]", items.into_iter().map(show).collect::<Vec<_>>().join(", "))
+        }
+        config::ValueKind::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
+/// A database URL with its password, if any, hidden.
+fn redact_url(url: &str) -> String {
+    match url.split_once("://").and_then(|(scheme, rest)| Some((scheme, rest.split_once('@')?))) {
+        Some((scheme, (userinfo, host))) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+            let hidden = if userinfo.contains(':') { ":[redacted]" } else { "" };
+            format!("{scheme}://{user}{hidden}@{host}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+impl Config {
+    /// Loads the layered configuration; a refusal names the offending key and the fix.
+    pub fn load() -> anyhow::Result<Config> {
+        Layers::read()?.config()
     }
 
     /// Defaults with the given database, for tests and tools; purge targets
@@ -127,68 +254,6 @@ impl Config {
         }
     }
 
-    /// The operator's `targets.allowed_networks`, checked by [`Self::load`].
-    pub fn target_network(&self) -> imgflush::backend::network::NetworkPolicy {
-        imgflush::backend::network::NetworkPolicy::parse(&self.targets.allowed_networks)
-            .expect("targets.allowed_networks was validated at load")
-    }
-
-    pub fn validate(&self) -> anyhow::Result<()> {
-        if let Some(key) = &self.secrets.key {
-            imgflush::backend::vault::Vault::from_key_text(key.expose())
-                .map_err(|e| anyhow::anyhow!("secrets.key (IMGFLUSH_SECRETS_KEY): {e}"))?;
-        }
-        let url = self.database.url.expose();
-        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-            anyhow::bail!("invalid configuration: database.url (DATABASE_URL) must start with sqlite: or postgres://");
-        }
-        if !matches!(self.security.secure_cookies.as_str(), "auto" | "always" | "never") {
-            anyhow::bail!("invalid configuration: security.secure_cookies must be auto, always or never");
-        }
-        // Zeros would mean a busy loop, a lease that is always expired, a
-        // throttle that refuses everyone or a panic later: refuse them now.
-        let (w, sec, api) = (&self.worker, &self.security, &self.api);
-        let positive: [(&str, bool); 15] = [
-            ("worker.concurrency", w.concurrency > 0),
-            ("worker.lease_secs", w.lease_secs > 0),
-            ("worker.poll_ms", w.poll_ms > 0),
-            ("worker.max_attempts", w.max_attempts > 0),
-            ("worker.max_claims", w.max_claims > 0),
-            ("worker.target_timeout_secs", w.target_timeout_secs > 0),
-            ("security.session_hours", sec.session_hours > 0),
-            ("security.login_attempts_per_account", sec.login_attempts_per_account > 0),
-            ("security.login_attempts_per_ip", sec.login_attempts_per_ip > 0),
-            ("security.login_window_secs", sec.login_window_secs > 0),
-            ("security.live_recheck_secs", sec.live_recheck_secs > 0),
-            ("security.live_streams_per_user", sec.live_streams_per_user > 0),
-            ("api.requests_per_minute", api.requests_per_minute > 0),
-            ("api.max_body_bytes", api.max_body_bytes > 0),
-            ("limits.sync_ms", self.limits.sync_ms > 0),
-        ];
-        if let Some((key, _)) = positive.iter().find(|(_, ok)| !ok) {
-            anyhow::bail!("invalid configuration: {key} must be at least 1");
-        }
-        imgflush::backend::network::NetworkPolicy::parse(&self.targets.allowed_networks)
-            .map_err(|e| anyhow::anyhow!("invalid configuration: targets.allowed_networks: {e}"))?;
-        self.trusted_proxies()?;
-        if self.metrics.token.as_ref().is_some_and(|t| t.expose().len() < 16) {
-            anyhow::bail!("invalid configuration: metrics.token must be at least 16 characters");
-        }
-        // It guards every project's signing salt: no short, guessable tokens.
-        if self
-            .edge
-            .settings_token
-            .as_ref()
-            .is_some_and(|t| !t.expose().is_empty() && t.expose().len() < MIN_SETTINGS_TOKEN)
-        {
-            anyhow::bail!(
-                "invalid configuration: edge.settings_token (APP__EDGE__SETTINGS_TOKEN) must be at least \
-                 {MIN_SETTINGS_TOKEN} characters, e.g. `openssl rand -hex 32`"
-            );
-        }
-        Ok(())
-    }
-
     /// The edges' own names, which no project may take as its custom host:
     /// `edge.names`, and the embedded edge's addresses while it runs.
     pub fn edge_names(&self) -> Vec<String> {
@@ -206,8 +271,9 @@ impl Config {
 
     /// `security.trusted_proxies`, parsed.
     pub fn trusted_proxies(&self) -> anyhow::Result<crate::client_ip::TrustedProxies> {
-        crate::client_ip::TrustedProxies::parse(&self.security.trusted_proxies)
-            .map_err(|e| anyhow::anyhow!("invalid configuration: security.trusted_proxies: {e}"))
+        crate::client_ip::TrustedProxies::parse(&self.security.trusted_proxies).map_err(|e| {
+            refuse(format!("security.trusted_proxies has an entry that is not a network: {e}; fix or remove it"))
+        })
     }
 
     /// The rate limits of `[security]` and `[api]`.
@@ -256,7 +322,7 @@ mod tests {
     #[test]
     fn zero_values_are_refused_naming_the_key() {
         type SetZero = fn(&mut Config);
-        let keys: [(&str, SetZero); 12] = [
+        let keys: [(&str, SetZero); 11] = [
             ("worker.concurrency", |c| c.worker.concurrency = 0),
             ("worker.lease_secs", |c| c.worker.lease_secs = 0),
             ("worker.poll_ms", |c| c.worker.poll_ms = 0),
@@ -266,7 +332,6 @@ mod tests {
             ("security.login_attempts_per_account", |c| c.security.login_attempts_per_account = 0),
             ("security.login_attempts_per_ip", |c| c.security.login_attempts_per_ip = 0),
             ("security.login_window_secs", |c| c.security.login_window_secs = 0),
-            ("api.requests_per_minute", |c| c.api.requests_per_minute = 0),
             ("api.max_body_bytes", |c| c.api.max_body_bytes = 0),
             ("limits.sync_ms", |c| c.limits.sync_ms = 0),
         ];
@@ -278,6 +343,14 @@ mod tests {
             assert!(err.contains(key), "{key}: {err}");
         }
         let mut cfg = Config::with_database("sqlite::memory:");
+        cfg.api.requests_per_minute = 0;
+        assert!(cfg.validate().is_ok(), "a zero rate limit turns it off, as docs/API.md says");
+        let mut cfg = Config::with_database("sqlite::memory:");
+        cfg.worker.concurrency = 0;
+        let err = cfg.validate().unwrap_err();
+        let refusal = err.downcast_ref::<Refusal>().expect("a refusal: exit code 2");
+        assert!(refusal.0.contains("APP__WORKER__CONCURRENCY") && refusal.0.contains("1 or more"), "{refusal}");
+        let mut cfg = Config::with_database("sqlite::memory:");
         cfg.security.session_hours = -1;
         assert!(cfg.validate().unwrap_err().to_string().contains("security.session_hours"));
     }
@@ -288,6 +361,12 @@ mod tests {
         assert!(cfg.target_network().permits("127.0.0.1".parse().unwrap()), "tests allow loopback");
         cfg.targets.allowed_networks = vec![];
         assert!(!cfg.target_network().permits("127.0.0.1".parse().unwrap()));
+        // The embedded edge's own purge address stays allowed, and nothing else on loopback.
+        let purge = |c: &Config, u: &str| c.target_network().check_url(&reqwest::Url::parse(u).unwrap());
+        assert!(purge(&cfg, "http://127.0.0.1:3004/_purge").is_ok());
+        assert!(purge(&cfg, "http://127.0.0.1:3000/").is_err());
+        cfg.edge.embedded = false;
+        assert!(purge(&cfg, "http://127.0.0.1:3004/_purge").is_err(), "no embedded edge, no exception");
         cfg.targets.allowed_networks = vec!["10.0.0.0/8".into(), "not-a-net".into()];
         let err = cfg.validate().unwrap_err().to_string();
         assert!(err.contains("targets.allowed_networks") && err.contains("not-a-net"), "{err}");
@@ -337,6 +416,41 @@ mod tests {
         assert!(cfg.validate().is_ok());
         cfg.edge.settings_token = None;
         assert!(cfg.validate().is_ok(), "unset: the endpoint is not served");
+    }
+
+    /// The table `server config example` prints is the defaults the server uses.
+    #[test]
+    fn the_example_holds_every_key_at_its_default() {
+        let defaults = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+            .build()
+            .unwrap();
+        let example = config::Config::builder()
+            .add_source(config::File::from_str(&example(), config::FileFormat::Toml))
+            .build()
+            .unwrap();
+        for key in KEYS {
+            let d = defaults.get::<config::Value>(key.name).ok().map(show);
+            assert_eq!(d, example.get::<config::Value>(key.name).ok().map(show), "{}", key.name);
+            assert_eq!(d.is_some(), key.default.is_some(), "{}: default in the table and in DEFAULTS", key.name);
+        }
+        // Every key the server reads is in the table.
+        let table = defaults.try_deserialize::<std::collections::HashMap<String, config::Value>>().unwrap();
+        for (section, value) in table {
+            for name in value.into_table().unwrap().keys() {
+                let key = format!("{section}.{name}");
+                assert!(KEYS.iter().any(|k| k.name == key), "{key} is not documented in config/keys.rs");
+            }
+        }
+        let cfg: Config = example.try_deserialize().unwrap();
+        cfg.validate().unwrap();
+    }
+
+    #[test]
+    fn database_passwords_are_redacted() {
+        assert_eq!(redact_url("postgres://u:hunter2@db/x"), "postgres://u:[redacted]@db/x");
+        assert_eq!(redact_url("postgres://u@db/x"), "postgres://u@db/x");
+        assert_eq!(redact_url("sqlite://data/imgflush.db"), "sqlite://data/imgflush.db");
     }
 
     #[test]

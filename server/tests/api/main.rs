@@ -14,6 +14,7 @@ mod lookup;
 mod routing;
 mod schedule;
 mod scoped_keys;
+mod settings;
 mod tags;
 
 use std::time::{Duration, Instant};

@@ -215,11 +215,12 @@ fn validate(name: &str, role: &str) -> Result<(String, Role), ServiceError> {
         errors.push(FieldError::new("name", "name the key after what uses it, 1 to 64 characters, e.g. \"ci-deploy\""));
     }
     let role = match Role::parse(role.trim()) {
-        Ok(r @ (Role::Editor | Role::Support)) => Some(r),
+        Ok(r @ (Role::Admin | Role::Editor | Role::Support)) => Some(r),
         _ => {
             errors.push(FieldError::new(
                 "role",
-                "an API key's role is \"editor\" (may invalidate) or \"support\" (read-only)",
+                "an API key's role is \"admin\" (may also change settings and purge targets), \"editor\" (may \
+                 invalidate) or \"support\" (read-only)",
             ));
             None
         }

@@ -1,4 +1,4 @@
-//! Purge target management, shared by the Settings page and the CLI.
+//! Purge target management, shared by the Settings page, the CLI and the API.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -91,8 +91,8 @@ pub fn validate(
 /// credentials, secrets never), admins add, edit and remove them.
 #[derive(Clone)]
 pub struct TargetService {
-    pub(super) store: DynStore,
-    pub(super) purger: Purger,
+    pub(in crate::backend::services) store: DynStore,
+    pub(in crate::backend::services) purger: Purger,
 }
 
 impl TargetService {
