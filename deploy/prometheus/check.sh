@@ -14,7 +14,8 @@
 #      as the demo project's purge target, starts Prometheus scraping the three
 #      every second with the rules loaded, and asks its HTTP API that every
 #      metric name of the rules and the dashboard exists, every panel's query
-#      runs and every rule evaluates without error. Loopback only; everything
+#      runs and every rule evaluates without error; then one invalidation
+#      purges the edge and the counters must move. Loopback only; everything
 #      it started is stopped on exit.
 #
 #   bash deploy/prometheus/check.sh
@@ -222,5 +223,26 @@ EOF
   sleep 1
 done
 [ -n "$evaluated" ]
+
+# The names exist from the start (checked above); now one invalidation goes
+# through a worker to the edge and the counters move.
+say "one invalidation purges the edge: the per-target and edge counters move"
+KEY="$(cd "$tmp/console" && "$SERVER_BIN" key add --project demo --name check 2>>"$tmp/cli.log" | tail -n 1)"
+curl -fsS -o /dev/null -X POST "http://127.0.0.1:$CONSOLE_PORT/invalidate" -H "x-client-key: $KEY" \
+  -H 'content-type: application/json' --data '{"scope": "original", "urls": ["/sample.li/check.jpg"]}'
+moved='sum(imgflush_target_purges_total{target="edge-1",result="ok"}) >= 1 and sum(edge_purges_total) >= 1
+  and max(imgflush_invalidations{status="DONE"}) >= 1'
+seen=0
+for _ in $(seq 1 30); do
+  seen="$(curl -fsS "$PROM/api/v1/query" --data-urlencode "query=$moved" |
+    python3 -c 'import json,sys; print(len(json.load(sys.stdin)["data"]["result"]))')"
+  [ "$seen" = "1" ] && break
+  sleep 1
+done
+if [ "$seen" != "1" ]; then
+  echo "the invalidation did not show in the metrics within 30 s ($moved)" >&2
+  exit 1
+fi
+echo "the edge-1 target's purge, the edge's purge and the DONE invalidation are in Prometheus"
 
 echo "check.sh: all checks passed in $(( $(date +%s) - started )) s"
