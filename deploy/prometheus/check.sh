@@ -53,6 +53,7 @@ if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2
   fi
 fi
 promtool --version 2>&1 | head -n 1
+command -v curl >/dev/null 2>&1 || apt_install curl
 
 # 2. Syntax and semantics of the rules and the example configuration.
 say "promtool check rules / check config"
