@@ -114,6 +114,7 @@ impl Edge {
             metrics: metrics::Metrics::default(),
             inflight: Mutex::new(Default::default()),
         };
+        state.metrics.set_budget(state.config.cache_max_bytes);
         let state = Arc::new(state);
         // Folds recorded latencies into the histogram until the edge is gone.
         let weak = Arc::downgrade(&state);

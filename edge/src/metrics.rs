@@ -32,6 +32,7 @@ pub struct Metrics {
     evictions: Counter,
     objects: Gauge,
     bytes: Gauge,
+    max_bytes: Gauge,
     latency: Histogram,
     handle: PrometheusHandle,
 }
@@ -83,6 +84,8 @@ impl Metrics {
         };
         let objects = gauge("edge_cache_objects", None, "Objects in the disk cache.");
         let bytes = gauge("edge_cache_bytes", Some(Unit::Bytes), "Bytes in the disk cache.");
+        let max_bytes =
+            gauge("edge_cache_max_bytes", Some(Unit::Bytes), "Bytes the disk cache may use (--cache-max-bytes).");
         recorder.describe_histogram(
             KeyName::from_const_str(LATENCY),
             Some(Unit::Seconds),
@@ -107,9 +110,15 @@ impl Metrics {
             evictions,
             objects,
             bytes,
+            max_bytes,
             latency,
             handle,
         }
+    }
+
+    /// The disk cache's byte budget, reported beside its size.
+    pub fn set_budget(&self, max_bytes: u64) {
+        self.max_bytes.set(max_bytes as f64);
     }
 
     pub fn inc(counter: &Counter, by: u64) {
@@ -142,6 +151,7 @@ mod tests {
     #[test]
     fn two_edges_keep_their_own_counts_in_the_prometheus_format() {
         let (a, b) = (Metrics::new(), Metrics::new());
+        a.set_budget(4096);
         Metrics::inc(&a.hits, 2);
         a.observe_latency(Duration::from_millis(3));
         let text = a.render((4, 1000, 1));
@@ -150,6 +160,7 @@ mod tests {
             "edge_cache_hits_total 2",
             "edge_cache_objects 4",
             "edge_cache_evictions_total 1",
+            "edge_cache_max_bytes 4096",
             "edge_request_duration_seconds_bucket{le=\"0.005\"} 1",
             "edge_request_duration_seconds_count 1",
         ] {

@@ -155,7 +155,7 @@ pub async fn build_with_store(config: Config, connected: Connected) -> anyhow::R
     let router = router
         .layer(axum::middleware::from_fn_with_state(trusted, client_ip::layer))
         .layer(axum::middleware::from_fn(security::headers))
-        .layer(axum::middleware::from_fn_with_state(metrics.clone(), metrics::count_accepted))
+        .layer(axum::middleware::from_fn_with_state(metrics.clone(), metrics::count_requests))
         .layer(TraceLayer::new_for_http());
 
     Ok(App { router, store, services, config, metrics, wake, session_cleanup, background })

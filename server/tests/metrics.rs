@@ -55,6 +55,9 @@ db_test!(the_figures_follow_a_job_and_strangers_are_refused, |t: TestApp| async 
     let before = figures(&t).await;
     assert!(has(&before, "imgflush_queue_depth 0"), "{before}");
     assert!(has(&before, "imgflush_database_up 1"), "{before}");
+    assert!(has(&before, "imgflush_queue_oldest_active_age_seconds 0"), "{before}");
+    assert!(has(&before, "imgflush_http_requests_total{class=\"5xx\"} 0"), "{before}");
+    assert!(metric_value(&before, "imgflush_http_requests_total{class=\"4xx\"}") >= 2.0, "the refusals: {before}");
 
     let node = Recorder::start().await;
     let hook = NewTarget {
@@ -66,6 +69,11 @@ db_test!(the_figures_follow_a_job_and_strangers_are_refused, |t: TestApp| async 
         credentials: None,
     };
     t.store.add_target(t.demo.id, &hook, now_ms()).await.unwrap();
+    let purges = |result: &str| {
+        format!("imgflush_target_purges_total{{project=\"demo\",target=\"hook\",kind=\"webhook\",result=\"{result}\"}}")
+    };
+    let known = figures(&t).await;
+    assert!(has(&known, &format!("{} 0", purges("error"))), "a known target's counters start at 0: {known}");
     let key = t.app.services.keys.create(&Actor::operator(t.demo.clone()), "ci", "editor").await.unwrap().1;
     let body = serde_json::json!({"scope": "original", "urls": ["/sample.li/a.jpg"]}).to_string();
     let create = Request::post("/invalidate")
@@ -82,6 +90,7 @@ db_test!(the_figures_follow_a_job_and_strangers_are_refused, |t: TestApp| async 
     assert!(has(&queued, "imgflush_invalidations{status=\"RECEIVED\"} 1"), "{queued}");
     assert!(has(&queued, "imgflush_invalidations_accepted_total 1"), "{queued}");
     assert!(metric_value(&queued, "imgflush_queue_oldest_received_age_seconds") >= 0.01, "{queued}");
+    assert!(metric_value(&queued, "imgflush_queue_oldest_active_age_seconds") >= 0.01, "{queued}");
 
     let worker = t.app.worker(WorkerConfig { id: "metrics".into(), ..Default::default() });
     assert!(worker.try_execute_task().await.unwrap().is_some());
@@ -93,6 +102,9 @@ db_test!(the_figures_follow_a_job_and_strangers_are_refused, |t: TestApp| async 
     assert!(has(&after, "imgflush_invalidations{status=\"DONE\"} 1"), "{after}");
     assert!(has(&after, "imgflush_purge_duration_seconds_count{kind=\"webhook\"} 1"), "{after}");
     assert!(has(&after, "imgflush_worker_lease_losses_total 0"), "{after}");
+    assert!(has(&after, "imgflush_queue_oldest_active_age_seconds 0"), "{after}");
+    assert!(has(&after, &format!("{} 1", purges("ok"))), "{after}");
+    assert!(has(&after, &format!("{} 0", purges("error"))), "{after}");
 });
 
 /// The sum and the count of `imgflush_store_batch_size{kind}` (0 and 0

@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 use imgflush::backend::now_ms;
 use imgflush::backend::store::{BatchKind, BatchMetrics, DynStore, QueueStats};
-use imgflush::backend::worker::WorkerMetrics;
+use imgflush::backend::worker::{TargetCounter, WorkerMetrics};
 use imgflush::domain::Status;
 
 use crate::config::Secret;
@@ -32,6 +32,10 @@ use access::authorize;
 const PURGE: &str = "imgflush_purge_duration_seconds";
 const BUCKETS: [f64; 12] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
 const CLOUDFRONT_PATHS: &str = "imgflush_cloudfront_paths_this_month";
+const TARGET_PURGES: &str = "imgflush_target_purges_total";
+const HTTP: &str = "imgflush_http_requests_total";
+/// Responses by the first digit of their status.
+const CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
 const BATCH: &str = "imgflush_store_batch_size";
 /// Writes per batch: the caps are 32 claims, 64 groups, 128 invalidations
 /// (PostgreSQL) and 256 writes per commit (SQLite).
@@ -43,13 +47,16 @@ pub struct ConsoleMetrics {
     /// Handed to the store once it is open (`Health::record_batches`).
     pub store: BatchMetrics,
     accepted: Counter,
+    /// Responses of this instance, in [`CLASSES`] order.
+    http: [Counter; 5],
     queue_depth: Gauge,
     oldest_received: Gauge,
+    oldest_active: Gauge,
     database_up: Gauge,
     by_status: Vec<(Status, Gauge)>,
-    /// Registers the gauges whose labels come from the database (CloudFront
-    /// distributions' paths this month).
-    recorder: PrometheusRecorder,
+    /// Registers the series whose labels come from the database (CloudFront
+    /// distributions' paths this month, each target's purges).
+    recorder: Arc<PrometheusRecorder>,
 }
 
 impl Default for ConsoleMetrics {
@@ -66,6 +73,7 @@ impl ConsoleMetrics {
             .set_buckets_for_metric(Matcher::Full(BATCH.into()), &BATCH_BUCKETS)
             .expect("fixed, non-empty buckets")
             .build_recorder();
+        let recorder = Arc::new(recorder);
         let r = Registrar { recorder: &recorder, meta: Metadata::new(module_path!(), Level::INFO, None) };
         let purge = |kind: &'static str| {
             r.recorder.register_histogram(&Key::from_parts(PURGE, vec![Label::new("kind", kind)]), &r.meta)
@@ -82,6 +90,13 @@ impl ConsoleMetrics {
             ),
             purge_seconds: imgflush::domain::TargetKind::ALL.map(|k| purge(k.as_str())),
             purge_failed: r.counter("imgflush_purge_failures_total", "Targets that failed after every retry."),
+            target_purges: Some({
+                let recorder = recorder.clone();
+                let count: TargetCounter = Arc::new(move |project, target, kind, result| {
+                    target_purges(&recorder, project, target, kind.as_str(), result)
+                });
+                count
+            }),
             setup_reads: r.counter(
                 "imgflush_worker_setup_reads_total",
                 "Reads of a project's setup by this process's worker: one per project and change to its settings, targets or hooks.",
@@ -103,10 +118,29 @@ impl ConsoleMetrics {
         });
         let accepted =
             r.counter("imgflush_invalidations_accepted_total", "Invalidations accepted (201) by this instance's API.");
+        r.recorder.describe_counter(
+            KeyName::from_const_str(TARGET_PURGES),
+            None,
+            SharedString::const_str(
+                "Purges of each target by this process's worker (retries included), per result: ok, or error after every retry.",
+            ),
+        );
+        r.recorder.describe_counter(
+            KeyName::from_const_str(HTTP),
+            None,
+            SharedString::const_str("HTTP responses of this instance (console, API, /metrics), per status class."),
+        );
+        let http = CLASSES.map(|class| {
+            r.recorder.register_counter(&Key::from_parts(HTTP, vec![Label::new("class", class)]), &r.meta)
+        });
         let queue_depth = r.gauge("imgflush_queue_depth", "Invalidations not in a final status (whole database).");
         let oldest_received = r.gauge(
             "imgflush_queue_oldest_received_age_seconds",
             "How long the oldest RECEIVED invalidation has waited for a worker (0 when none).",
+        );
+        let oldest_active = r.gauge(
+            "imgflush_queue_oldest_active_age_seconds",
+            "How long the oldest invalidation a worker should move (RECEIVED and due, PREPARING, FLUSHING*) has gone without a status change (0 when none); approval and schedules do not count.",
         );
         r.recorder.describe_gauge(
             KeyName::from_const_str(CLOUDFRONT_PATHS),
@@ -133,8 +167,10 @@ impl ConsoleMetrics {
             worker,
             store,
             accepted,
+            http,
             queue_depth,
             oldest_received,
+            oldest_active,
             database_up,
             by_status,
             recorder,
@@ -150,7 +186,7 @@ impl ConsoleMetrics {
     /// Reads the queue from `store`, then renders everything.
     pub async fn render(&self, store: &DynStore) -> String {
         match store.queue_stats().await {
-            Ok(QueueStats { by_status: counts, oldest_received_ms: oldest }) => {
+            Ok(QueueStats { by_status: counts, oldest_received_ms: oldest, oldest_active_ms, targets }) => {
                 self.database_up.set(1.0);
                 let mut depth = 0;
                 for (status, gauge) in &self.by_status {
@@ -163,6 +199,15 @@ impl ConsoleMetrics {
                 self.queue_depth.set(depth as f64);
                 let age = oldest.map_or(0, |t| (now_ms() - t).max(0));
                 self.oldest_received.set(age as f64 / 1000.0);
+                let active = oldest_active_ms.map_or(0, |t| (now_ms() - t).max(0));
+                self.oldest_active.set(active as f64 / 1000.0);
+                // Every target's counters, at 0 until its first purge here
+                // (registering is enough): a rate over them sees the first error too.
+                for (project, target, kind) in &targets {
+                    for result in ["ok", "error"] {
+                        let _ = target_purges(&self.recorder, project, target, kind, result);
+                    }
+                }
             }
             Err(e) => {
                 tracing::warn!(error = %e, "metrics: the queue could not be read");
@@ -184,6 +229,24 @@ impl ConsoleMetrics {
         }
         self.handle.render()
     }
+}
+
+/// A target's purge counter (registered on first use, then found).
+fn target_purges(
+    recorder: &PrometheusRecorder,
+    project: &str,
+    target: &str,
+    kind: &str,
+    result: &'static str,
+) -> Counter {
+    let labels = vec![
+        Label::new("project", project.to_owned()),
+        Label::new("target", target.to_owned()),
+        Label::new("kind", kind.to_owned()),
+        Label::new("result", result),
+    ];
+    let meta = Metadata::new(module_path!(), Level::INFO, None);
+    recorder.register_counter(&Key::from_parts(TARGET_PURGES, labels), &meta)
 }
 
 struct Registrar<'a> {
@@ -220,11 +283,15 @@ pub async fn render(State(state): State<MetricsState>, req: Request) -> Response
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
-/// Counts invalidations the API accepted (`201` on its two create routes).
-pub async fn count_accepted(State(metrics): State<Arc<ConsoleMetrics>>, req: Request, next: Next) -> Response {
+/// Counts responses per status class, and invalidations the API accepted
+/// (`201` on its two create routes).
+pub async fn count_requests(State(metrics): State<Arc<ConsoleMetrics>>, req: Request, next: Next) -> Response {
     let create = req.method() == Method::POST
         && matches!(req.uri().path(), "/invalidate" | "/api/v1/invalidations" | "/api/v1/invalidations/");
     let resp = next.run(req).await;
+    if let Some(class) = metrics.http.get((resp.status().as_u16() / 100).wrapping_sub(1) as usize) {
+        class.increment(1);
+    }
     if create && resp.status() == StatusCode::CREATED {
         metrics.accepted.increment(1);
     }

@@ -104,9 +104,18 @@ pub struct Inserted {
 }
 
 /// The queue at a glance, for the metrics: how many invalidations are in
-/// each status (by status code), and when the oldest RECEIVED one last moved.
+/// each status (by status code), when the oldest RECEIVED one last moved,
+/// and the purge targets the workers may call.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct QueueStats {
     pub by_status: Vec<(String, i64)>,
     pub oldest_received_ms: Option<i64>,
+    /// Of the invalidations a worker should be moving (RECEIVED, PREPARING,
+    /// FLUSHING*): the earliest time one last changed status or became due
+    /// (`MAX(updated_ms, next_run_ms)`), so a scheduled or rate-limited job
+    /// counts from when it may run, and one awaiting approval not at all.
+    pub oldest_active_ms: Option<i64>,
+    /// Every purge target as (project token, target name, kind), so that the
+    /// per-target counters exist before a target's first purge.
+    pub targets: Vec<(String, String, String)>,
 }

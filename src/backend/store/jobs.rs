@@ -84,7 +84,8 @@ pub trait JobQueue {
     /// a no-op where the in-process notify already covers every producer.
     async fn listen_for_jobs(&self, notify: Arc<Notify>) -> StoreResult<()>;
     async fn announce_job(&self) -> StoreResult<()>;
-    /// How many invalidations are in each status, and the oldest RECEIVED one.
+    /// How many invalidations are in each status, the oldest RECEIVED and
+    /// active ones, and every purge target's name (see [`QueueStats`]).
     async fn queue_stats(&self) -> StoreResult<QueueStats>;
 }
 
@@ -123,6 +124,12 @@ pub(super) const RECORD_TARGET: &str =
 
 const BY_STATUS: &str = "SELECT status, COUNT(*) FROM invalidations GROUP BY status";
 const OLDEST_RECEIVED: &str = "SELECT MIN(updated_ms) FROM invalidations WHERE status = 'RECEIVED'";
+/// The statuses of `invalidations_runnable_idx`: a worker's to move.
+const OLDEST_ACTIVE: &str =
+    "SELECT MIN(CASE WHEN next_run_ms > updated_ms THEN next_run_ms ELSE updated_ms END) FROM invalidations \
+     WHERE status IN ('RECEIVED', 'PREPARING', 'FLUSHINGCLOUDIMAGESERVER', 'FLUSHINGCDNSERVERS')";
+const TARGET_NAMES: &str =
+    "SELECT p.token, t.name, t.kind FROM targets t JOIN projects p ON p.id = t.project_id ORDER BY t.id";
 
 both_dialects! {
     impl Db {
@@ -130,7 +137,9 @@ both_dialects! {
         pub(super) async fn read_queue_stats(&self) -> StoreResult<QueueStats> {
             let by_status: Vec<(String, i64)> = sqlx::query_as(BY_STATUS).fetch_all(&self.pool).await?;
             let oldest_received_ms: Option<i64> = sqlx::query_scalar(OLDEST_RECEIVED).fetch_one(&self.pool).await?;
-            Ok(QueueStats { by_status, oldest_received_ms })
+            let oldest_active_ms: Option<i64> = sqlx::query_scalar(OLDEST_ACTIVE).fetch_one(&self.pool).await?;
+            let targets: Vec<(String, String, String)> = sqlx::query_as(TARGET_NAMES).fetch_all(&self.pool).await?;
+            Ok(QueueStats { by_status, oldest_received_ms, oldest_active_ms, targets })
         }
     }
 }

@@ -150,7 +150,7 @@ impl Worker {
                 if outcome.verified == Some(false) {
                     unverified.push(result.name.clone());
                 }
-                self.metrics.purged(result.kind, outcome.duration_ms, outcome.state);
+                self.metrics.purged(&project.token, &result.name, result.kind, outcome.duration_ms, outcome.state);
                 if outcome.state == TargetState::Error {
                     // Every member reads the job's error: the status and kind only.
                     let why = outcome.detail.as_deref().map_or("failed".to_owned(), purge::public_detail);

@@ -2,12 +2,17 @@
 //! to whoever builds the worker (the console's `/metrics`, a worker
 //! process's own listener); by default every handle is a no-op.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use ::metrics::{Counter, Histogram};
 
 use crate::backend::store::TargetState;
 use crate::domain::TargetKind;
+
+/// A target's purge counter, registered (or found) by the recorder's owner:
+/// (project token, target name, kind, result: `ok` or `error`).
+pub type TargetCounter = Arc<dyn Fn(&str, &str, TargetKind, &'static str) -> Counter + Send + Sync>;
 
 #[derive(Clone)]
 pub struct WorkerMetrics {
@@ -19,6 +24,8 @@ pub struct WorkerMetrics {
     pub purge_seconds: [Histogram; TargetKind::ALL.len()],
     /// Targets that ended in error after their retries.
     pub purge_failed: Counter,
+    /// Each target's purges, per result; `None`: not counted.
+    pub target_purges: Option<TargetCounter>,
     /// Reads of a project's setup (settings, targets, hooks): once per
     /// project and change to its setup, not once per job.
     pub setup_reads: Counter,
@@ -33,6 +40,7 @@ impl Default for WorkerMetrics {
             lease_lost: Counter::noop(),
             purge_seconds: std::array::from_fn(|_| Histogram::noop()),
             purge_failed: Counter::noop(),
+            target_purges: None,
             setup_reads: Counter::noop(),
             handed: Counter::noop(),
         }
@@ -40,8 +48,8 @@ impl Default for WorkerMetrics {
 }
 
 impl WorkerMetrics {
-    /// Records one target's result.
-    pub fn purged(&self, kind: TargetKind, duration_ms: i64, state: TargetState) {
+    /// Records one target's result (`project`: its project's token).
+    pub fn purged(&self, project: &str, target: &str, kind: TargetKind, duration_ms: i64, state: TargetState) {
         if state == TargetState::Skipped {
             return;
         }
@@ -49,6 +57,14 @@ impl WorkerMetrics {
         self.purge_seconds[kind.index()].record(seconds);
         if state == TargetState::Error {
             self.purge_failed.increment(1);
+        }
+        let result = match state {
+            TargetState::Ok => "ok",
+            TargetState::Error => "error",
+            TargetState::Pending | TargetState::Skipped => return,
+        };
+        if let Some(count) = &self.target_purges {
+            count(project, target, kind, result).increment(1);
         }
     }
 }

@@ -14,5 +14,5 @@ mod setup;
 mod target;
 
 pub use crate::backend::handoff::{Handoff, Reserved};
-pub use metrics::WorkerMetrics;
+pub use metrics::{TargetCounter, WorkerMetrics};
 pub use run::{Worker, WorkerConfig, WorkerError, CLAIM_BATCH, MAX_CLAIM_BATCH};
