@@ -1,6 +1,7 @@
 //! Administrative subcommands: users, members, projects, purge targets, API
 //! keys, the demo's wiring and edge purge secrets, one file per group.
 
+mod data;
 mod demo;
 mod edge_secret;
 mod keys;
@@ -11,6 +12,7 @@ mod services;
 mod targets;
 mod users;
 
+pub use data::{backup, migrate, restore, BackupArgs, MigrateArgs, RestoreArgs};
 pub use demo::demo_wire;
 pub use edge_secret::edge_secret;
 pub use keys::{key, KeyCmd};
