@@ -77,8 +77,8 @@ pub(super) fn check(conn: &Connection, path: &Path) -> Result<Checked, DataError
     let (recorded, tables) = recorded(conn, path)?;
     let migrations = MigrationStatus::new("sqlite", recorded, tables, &SQLITE);
     if migrations.recorded.is_none() {
-        let why = migrations.problem().unwrap_or_else(|| "it is empty".into());
-        return Err(DataError::Refused(format!("{} is not an imgflush database: {why}", path.display())));
+        let why = migrations.problem().unwrap_or_else(|| "it is not an imgflush database: it is empty".into());
+        return Err(DataError::Refused(format!("{}: {why}", path.display())));
     }
     if let Some(problem) = migrations.problem() {
         return Err(DataError::Refused(format!("{} cannot be used by this build: {problem}", path.display())));
@@ -124,9 +124,7 @@ pub(super) fn explain(path: &Path, e: rusqlite::Error) -> DataError {
         Some(ErrorCode::NotADatabase) => {
             DataError::Refused(format!("{} is not an SQLite database (SQLite: {e})", path.display()))
         }
-        Some(ErrorCode::DatabaseCorrupt) => {
-            DataError::Refused(format!("{} is damaged (SQLite: {e}); take another copy", path.display()))
-        }
+        Some(ErrorCode::DatabaseCorrupt) => DataError::Refused(format!("{} is damaged (SQLite: {e})", path.display())),
         Some(ErrorCode::CannotOpen) => DataError::Refused(format!("cannot open {} (SQLite: {e})", path.display())),
         _ => DataError::Database { what: path.display().to_string(), cause: e.to_string() },
     }

@@ -95,7 +95,7 @@ impl MigrationStatus {
         let list = |v: &[i64]| v.iter().map(|n| format!("{n:04}")).collect::<Vec<_>>().join(", ");
         if self.recorded.is_none() && self.tables > 0 {
             return Some(format!(
-                "it has {} table(s) but no _sqlx_migrations table: it is not an imgflush database",
+                "it is not an imgflush database: it has {} table(s) and no _sqlx_migrations table",
                 self.tables
             ));
         }
