@@ -129,3 +129,28 @@ pub(super) fn explain(path: &Path, e: rusqlite::Error) -> DataError {
         _ => DataError::Database { what: path.display().to_string(), cause: e.to_string() },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A connection of this process counts as well as another process's:
+    /// SQLite tracks the locks of every connection to one file.
+    #[test]
+    fn an_open_wal_connection_idle_or_not_makes_the_database_in_use() {
+        let dir = std::env::temp_dir().join(format!("imgflush-in-use-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("t.db");
+        let console = Connection::open(&path).unwrap();
+        console.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0)).unwrap();
+        console.execute_batch("CREATE TABLE t (a); INSERT INTO t VALUES (1);").unwrap();
+        assert!(in_use(&path).unwrap(), "idle, after a write");
+        drop(console);
+        assert!(!in_use(&path).unwrap(), "closed");
+        std::fs::write(dir.join("text.db"), "not a database").unwrap();
+        assert!(!in_use(&dir.join("text.db")).unwrap(), "SQLite cannot have a text file open");
+        let err = check(&open_read_only(&dir.join("text.db")).unwrap(), &dir.join("text.db")).unwrap_err();
+        assert!(err.to_string().contains("is not an SQLite database"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -27,3 +27,20 @@ pub fn sqlite_file(url: &str) -> Result<PathBuf, DataError> {
     }
     Ok(file.to_path_buf())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_sqlite_file_is_a_sqlite_file() {
+        assert_eq!(sqlite_file("sqlite://data/imgflush.db").unwrap(), PathBuf::from("data/imgflush.db"));
+        assert_eq!(
+            sqlite_file("sqlite:///var/lib/imgflush.db?mode=rwc").unwrap(),
+            PathBuf::from("/var/lib/imgflush.db")
+        );
+        for url in ["sqlite::memory:", "sqlite://x.db?mode=memory", "postgres://u@h/d"] {
+            assert!(matches!(sqlite_file(url), Err(DataError::Refused(_))), "{url}");
+        }
+    }
+}
