@@ -143,6 +143,12 @@ async fn scenario() {
     let restored_live = refused(&["restore", "--from", &to, "--force"], &env2, &restored);
     assert!(restored_live.contains("open in another process"), "{restored_live}");
     console2.stop();
+    // Over the database console2 left (with its WAL index): replaced whole.
+    let replaced = ok(&["restore", "--from", &to, "--force"], &env2, &restored);
+    assert!(replaced.contains("replacing the database that was there"), "{replaced}");
+    for side in ["imgflush.db-wal", "imgflush.db-shm", "imgflush.db-journal"] {
+        assert!(!restored.join(side).exists(), "{side} left beside the restored database");
+    }
     check_restored(&format!("sqlite://{}", restored.join("imgflush.db").display()), &before).await;
 }
 

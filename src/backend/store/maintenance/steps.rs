@@ -11,6 +11,7 @@ use super::error::DataError;
 /// when dropped unless [`Temp::put_in_place`] moved it.
 pub(super) struct Temp {
     pub(super) path: PathBuf,
+    placed: bool,
 }
 
 impl Temp {
@@ -23,25 +24,27 @@ impl Temp {
         let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
         let path = dir.join(format!(".{name}.{}.{nanos}.tmp", std::process::id()));
-        Ok(Temp { path })
+        Ok(Temp { path, placed: false })
     }
 
     /// Flushes the file, renames it to `dest` and flushes the directory, so
     /// that the new name survives a power cut.
-    pub(super) fn put_in_place(self, dest: &Path) -> Result<(), DataError> {
+    pub(super) fn put_in_place(mut self, dest: &Path) -> Result<(), DataError> {
         let flush = DataError::io(format!("flushing {}", self.path.display()));
         File::open(&self.path).and_then(|f| f.sync_all()).map_err(flush)?;
         let what = format!("renaming {} to {}", self.path.display(), dest.display());
         std::fs::rename(&self.path, dest).map_err(DataError::io(what))?;
+        self.placed = true;
         let dir = parent(dest);
-        File::open(dir).and_then(|d| d.sync_all()).map_err(DataError::io(format!("flushing {}", dir.display())))?;
-        std::mem::forget(self);
-        Ok(())
+        File::open(dir).and_then(|d| d.sync_all()).map_err(DataError::io(format!("flushing {}", dir.display())))
     }
 }
 
 impl Drop for Temp {
     fn drop(&mut self) {
+        if self.placed {
+            return;
+        }
         let _ = std::fs::remove_file(&self.path);
         for side in sidecars(&self.path) {
             let _ = std::fs::remove_file(side);
