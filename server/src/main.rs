@@ -55,6 +55,12 @@ enum Command {
     Audit(server::audit_cli::AuditArgs),
     /// Store many finished invalidations at once (for benchmarks of the log).
     Seed(server::seed_cli::SeedArgs),
+    /// A consistent copy of the SQLite database while the console runs (`--to FILE`).
+    Backup(cli::BackupArgs),
+    /// Put a backup in place of the SQLite database (`--from FILE`) while nothing has it open.
+    Restore(cli::RestoreArgs),
+    /// Apply pending migrations; `--dry-run` lists the applied and pending ones.
+    Migrate(cli::MigrateArgs),
 }
 
 /// A refused configuration exits with code 2 and one sentence; any other
@@ -162,6 +168,9 @@ async fn run() -> anyhow::Result<()> {
         Command::Audit(args) => server::audit_cli::audit(&config, args).await,
         Command::Seed(args) => server::seed_cli::seed(&config, args).await,
         Command::Config(cmd) => cli::config(cmd),
+        Command::Backup(args) => cli::backup(&config, args).await,
+        Command::Restore(args) => cli::restore(&config, args).await,
+        Command::Migrate(args) => cli::migrate(&config, args).await,
     }
 }
 

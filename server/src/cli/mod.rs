@@ -2,6 +2,7 @@
 //! keys, the demo's wiring and edge purge secrets, one file per group.
 
 mod config;
+mod data;
 mod demo;
 mod edge;
 mod edge_secret;
@@ -16,6 +17,7 @@ mod targets;
 mod users;
 
 pub use config::{config, ConfigCmd};
+pub use data::{backup, migrate, restore, BackupArgs, MigrateArgs, RestoreArgs};
 pub use demo::demo_wire;
 pub use edge::{run_edge, EdgeAction, EdgeCmd};
 pub use edge_secret::edge_secret;

@@ -27,6 +27,7 @@ mod housekeeping;
 mod invalidations;
 mod jobs;
 mod keys;
+pub mod maintenance;
 mod overview;
 mod pacing;
 mod pool;

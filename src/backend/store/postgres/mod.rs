@@ -52,7 +52,7 @@ impl PgStore {
             .idle_timeout(Duration::from_secs(300))
             .connect(url)
             .await?;
-        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        super::maintenance::POSTGRES_MIGRATIONS.run(&pool).await?;
         let announcer_id = uuid::Uuid::new_v4().simple().to_string();
         let sizes = BatchSizes::default();
         let inserts = insert::start(pool.clone(), announcer_id.clone(), sizes.clone());

@@ -35,18 +35,7 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) the database file and applies migrations.
     pub async fn connect(url: &str, size: PoolSize) -> StoreResult<Self> {
-        without_memory_statistics();
-        if let Some(dir) = file_dir(url) {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
-        }
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // FULL: a commit is on disk before anyone is told (a `201` survives a
-            // power cut); the writer's group commit pays one fsync for many writes.
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
+        let options = connect_options(url)?;
         // Writers queue on the file lock (busy_timeout), not on the pool: a lease
         // heartbeat never waits behind the other lanes for a connection.
         let pool = SqlitePoolOptions::new()
@@ -54,7 +43,7 @@ impl SqliteStore {
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options.clone())
             .await?;
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        super::maintenance::SQLITE_MIGRATIONS.run(&pool).await?;
         let file = options.get_filename();
         if file.as_os_str() == ":memory:" {
             // The writer has a connection of its own, which would see another database.
@@ -74,6 +63,23 @@ impl SqliteStore {
         let conn = self.pool.acquire().await?;
         Ok((conn, Some(self.writer.turn().await?)))
     }
+}
+
+/// How every connection to the database `url` names is made (creating the
+/// file and its directory if need be); the store's and `server migrate`'s.
+pub(crate) fn connect_options(url: &str) -> StoreResult<SqliteConnectOptions> {
+    without_memory_statistics();
+    if let Some(dir) = file_dir(url) {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+    }
+    Ok(SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // FULL: a commit is on disk before anyone is told (a `201` survives a
+        // power cut); the writer's group commit pays one fsync for many writes.
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(Duration::from_secs(10))
+        .foreign_keys(true))
 }
 
 /// SQLite counts every allocation for `sqlite3_memory_used()`, under a
