@@ -38,6 +38,9 @@ fi
 say "unit, router and pipeline tests"
 cargo test --workspace
 
+say "Prometheus rules and Grafana dashboard (promtool, and Prometheus scraping a console, worker and edge)"
+bash "$ROOT/deploy/prometheus/check.sh"
+
 say "browser tests (Chromium, hydrated and JavaScript-off)"
 export IMGFLUSH_PROFILE=debug
 bash "$ROOT/end2end/run.sh"

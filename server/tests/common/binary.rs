@@ -10,8 +10,8 @@ pub const ADMIN_EMAIL: &str = "owner@example.com";
 pub const ADMIN_PASSWORD: &str = "a long owner password 42";
 
 /// What a process of the test's instance reads: its database, no embedded
-/// edge, loopback targets, the first admin, a config file that is not
-/// there, its edge data directory under `dir`, and no API rate limit that
+/// edge, loopback targets, the first admin, no config file (it runs in
+/// `dir`, which has none), its edge data directory under `dir`, and no API rate limit that
 /// a write loop would reach.
 pub fn env_for(database_url: &str, dir: &Path) -> Vec<(String, String)> {
     [
@@ -23,7 +23,6 @@ pub fn env_for(database_url: &str, dir: &Path) -> Vec<(String, String)> {
         ("APP__API__REQUESTS_PER_MINUTE_PER_SOURCE", "1000000".into()),
         ("ADMIN_EMAIL", ADMIN_EMAIL.into()),
         ("ADMIN_PASSWORD", ADMIN_PASSWORD.into()),
-        ("IMGFLUSH_CONFIG", dir.join("no-such-imgflush.toml").display().to_string()),
         ("RUST_LOG", "warn".into()),
     ]
     .into_iter()
