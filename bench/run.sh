@@ -132,12 +132,12 @@ start_console() {
   local db="$1" port="$2" dir
   dir="$(mktemp -d)"
   DATABASE_URL="$db" LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="$ROOT/target/site" \
-    IMGFLUSH_CONFIG="$dir/none.toml" APP__EDGE__EMBEDDED=false ADMIN_PASSWORD=bench-admin-password \
+    IMGFLUSH_CONFIG=/dev/null APP__EDGE__EMBEDDED=false ADMIN_PASSWORD=bench-admin-password \
     APP__API__REQUESTS_PER_MINUTE=100000000 APP__API__REQUESTS_PER_MINUTE_PER_SOURCE=100000000 \
     RUST_LOG=warn "$BIN/server" serve > "$dir/log" 2>&1 &
   CONSOLE_PID=$!
   for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$port/readyz" 2>/dev/null && break; sleep 0.2; done
-  KEY="$(DATABASE_URL="$db" IMGFLUSH_CONFIG="$dir/none.toml" "$BIN/server" \
+  KEY="$(DATABASE_URL="$db" IMGFLUSH_CONFIG=/dev/null "$BIN/server" \
     key add --project demo --name "bench-$port" --role editor | tail -n1)"
 }
 
@@ -160,7 +160,7 @@ header() {
 
 # `server seed`: N finished invalidations in the demo project of database $1.
 seed() {
-  DATABASE_URL="$1" IMGFLUSH_CONFIG=/nonexistent.toml "$BIN/server" seed --project demo --count "$2"
+  DATABASE_URL="$1" IMGFLUSH_CONFIG=/dev/null "$BIN/server" seed --project demo --count "$2"
 }
 
 # Writes the database's log back into its files (SQLite: a TRUNCATE
@@ -257,7 +257,7 @@ run_pipeline() {
       --listen 127.0.0.1:3319 --admin-listen 127.0.0.1:3320 --cache-dir "$dir/edge" \
       --console "http://127.0.0.1:$port" > "$dir/edge.log" 2>&1 &
     local edge=$!
-    DATABASE_URL="$url" IMGFLUSH_CONFIG="$dir/none.toml" APP__TARGETS__ALLOWED_NETWORKS=127.0.0.0/8 \
+    DATABASE_URL="$url" IMGFLUSH_CONFIG=/dev/null APP__TARGETS__ALLOWED_NETWORKS=127.0.0.0/8 \
       "$BIN/server" target add --project demo --kind edge --name edge-1 \
       --url http://127.0.0.1:3320/_purge \
       --secret "$(EDGE_PURGE_SECRET=bench-secret "$BIN/server" edge secret --token demo)" > /dev/null
@@ -268,7 +268,7 @@ run_pipeline() {
       backlog="$(sql "$url" "SELECT count(*) FROM invalidations")"
     done
     local start; start="$(date +%s.%N)"
-    DATABASE_URL="$url" IMGFLUSH_CONFIG="$dir/none.toml" APP__TARGETS__ALLOWED_NETWORKS=127.0.0.0/8 \
+    DATABASE_URL="$url" IMGFLUSH_CONFIG=/dev/null APP__TARGETS__ALLOWED_NETWORKS=127.0.0.0/8 \
       RUST_LOG=warn "$BIN/server" worker > "$dir/worker.log" 2>&1 &
     local worker=$!
     local deadline=$((SECONDS + 900))
@@ -316,7 +316,7 @@ run_cdn() {
         --targets "$n" --count "$probes" | tee -a "$out"
       sql "$url" "DELETE FROM targets" >/dev/null
     done
-    DATABASE_URL="$url" IMGFLUSH_CONFIG="$dir/none.toml" "$BIN/server" target add --project demo --kind cloudflare \
+    DATABASE_URL="$url" IMGFLUSH_CONFIG=/dev/null "$BIN/server" target add --project demo --kind cloudflare \
       --name cf --url "http://127.0.0.1:$listen/client/v4" --setting zone_id=023e105f4ecef8ad9ca31a8372d0c353 \
       --setting api_token=bench-token --setting plan=pro > /dev/null
     printf '| %s ' "$db" | tee -a "$out"

@@ -64,7 +64,7 @@ async function start(dir: string, builtBin: string, builtSite: string, started: 
     LEPTOS_SITE_PKG_DIR: 'pkg',
     ADMIN_EMAIL: ADMIN.email,
     ADMIN_PASSWORD: ADMIN.password,
-    IMGFLUSH_CONFIG: path.join(dir, 'none.toml'), // never pick up a developer's imgflush.toml
+    IMGFLUSH_CONFIG: '/dev/null', // never pick up a developer's imgflush.toml
     APP__WORKER__BACKOFF_MS: '50',
     APP__WORKER__MAX_ATTEMPTS: '1',
     APP__WORKER__POLL_MS: '200',

@@ -42,7 +42,7 @@ test.describe('the embedded demo', () => {
       LEPTOS_SITE_PKG_DIR: 'pkg',
       ADMIN_EMAIL: OWNER.email,
       ADMIN_PASSWORD: OWNER.password,
-      IMGFLUSH_CONFIG: path.join(dir, 'none.toml'),
+      IMGFLUSH_CONFIG: '/dev/null',
       APP__EDGE__EMBEDDED: 'true',
       APP__EDGE__EMBEDDED_ADDR: `127.0.0.1:${edgePort}`,
       APP__EDGE__EMBEDDED_ADMIN_ADDR: `127.0.0.1:${adminPort}`,

@@ -227,6 +227,11 @@ fn config_check_names_each_values_source_and_redacts_secrets() {
         (Some("4"), Some("file imgflush.toml"))
     );
 
+    // IMGFLUSH_CONFIG=/dev/null: no file on purpose (the file in the directory is not read).
+    let out = run(dir.path(), &["config", "check"], &[("IMGFLUSH_CONFIG", "/dev/null")]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success() && line_of(&text, "worker.concurrency").contains("16  [default]"), "{text}");
+
     // The same refusal as a start, with exit code 2.
     let out = run(dir.path(), &["config", "check"], &[("APP__WORKER__LEASE_SECS", "0")]);
     assert_eq!(out.status.code(), Some(2));

@@ -124,9 +124,12 @@ impl Layers {
     /// if present) and the environment.
     pub fn read() -> anyhow::Result<Layers> {
         let file_path = std::env::var("IMGFLUSH_CONFIG").unwrap_or_else(|_| "imgflush.toml".to_owned());
-        if std::env::var_os("IMGFLUSH_CONFIG").is_some() && !std::path::Path::new(&file_path).is_file() {
+        // A typo in the path must not start the server on its defaults;
+        // `IMGFLUSH_CONFIG=/dev/null` says "no file" on purpose.
+        if std::env::var_os("IMGFLUSH_CONFIG").is_some() && !std::path::Path::new(&file_path).exists() {
             return Err(refuse(format!(
-                "IMGFLUSH_CONFIG names {file_path}, which is not a readable file: fix the path or unset IMGFLUSH_CONFIG"
+                "IMGFLUSH_CONFIG names {file_path}, which does not exist: fix the path, or set it to /dev/null \
+                 for no configuration file"
             )));
         }
         let file_source = || config::File::new(&file_path, config::FileFormat::Toml).required(false);

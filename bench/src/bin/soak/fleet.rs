@@ -34,7 +34,7 @@ impl Fleet {
     pub fn new(server: &Path, db: &str, dir: &Path, console_workers: bool) -> Fleet {
         let env = [
             ("DATABASE_URL", db.to_owned()),
-            ("IMGFLUSH_CONFIG", dir.join("none.toml").display().to_string()),
+            ("IMGFLUSH_CONFIG", "/dev/null".to_owned()),
             ("APP__EDGE__EMBEDDED", "false".into()),
             ("ADMIN_PASSWORD", "soak-admin-password-1".into()),
             // Limits raised for the run: the soak is about the queue, not the API's budget.
