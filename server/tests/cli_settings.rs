@@ -12,15 +12,12 @@ use common::*;
 use serde_json::Value;
 
 fn server(t: &TestApp, args: &[&str], env: &[(&str, &str)]) -> Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_server"))
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("DATABASE_URL", &t.db.url)
-        .env("APP__TARGETS__ALLOWED_NETWORKS", "127.0.0.0/8")
-        .envs(env.iter().copied())
-        .output()
-        .expect("server runs")
+    let mut all = vec![
+        ("DATABASE_URL".to_owned(), t.db.url.clone()),
+        ("APP__TARGETS__ALLOWED_NETWORKS".to_owned(), "127.0.0.0/8".to_owned()),
+    ];
+    all.extend(env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    binary::run(args, &all, &std::env::temp_dir())
 }
 
 #[track_caller]
@@ -61,13 +58,16 @@ db_test!(project_settings_are_shown_and_set_with_the_pages_checks, |t: TestApp| 
     assert_eq!(owner["private_origins_allowed"], serde_json::json!(["127.0.0.1:3003"]));
 
     // From a JSON document on standard input is the same as the pairs.
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
-        .args(["project", "set", "--token", "demo", "--from-json", "-", "--json"])
-        .env("DATABASE_URL", &t.db.url)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let env = [("DATABASE_URL".to_owned(), t.db.url.clone())];
+    let mut child = binary::command(
+        &["project", "set", "--token", "demo", "--from-json", "-", "--json"],
+        &env,
+        &std::env::temp_dir(),
+    )
+    .stdin(std::process::Stdio::piped())
+    .stdout(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
     use std::io::Write;
     child.stdin.take().unwrap().write_all(br#"{"custom_host": null, "verify": true}"#).unwrap();
     let out = child.wait_with_output().unwrap();

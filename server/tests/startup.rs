@@ -4,30 +4,23 @@
 //! configuration that cannot work refused with one sentence and exit code 2;
 //! and `server config check` / `server config example`.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::binary::command;
 use serde_json::Value;
 
 const CONSOLE: &str = "http://127.0.0.1:3000";
 
-/// `server` with nothing of the environment but `PATH` and `HOME`.
-fn bare(dir: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_server"));
-    c.current_dir(dir).env_clear();
-    for var in ["PATH", "HOME"] {
-        if let Some(v) = std::env::var_os(var) {
-            c.env(var, v);
-        }
-    }
-    c
-}
-
+/// `server ARGS…` in `dir` with `env` and no other configuration.
 fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    bare(dir).args(args).envs(env.iter().copied()).output().expect("server runs")
+    let env: Vec<(String, String)> = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    command(args, &env, dir).output().expect("server runs")
 }
 
 /// A running `server` whose standard output is collected line by line.
@@ -38,7 +31,8 @@ struct Running {
 
 impl Running {
     fn start(dir: &Path) -> Running {
-        let mut child = bare(dir).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("server starts");
+        let mut child =
+            command(&[], &[], dir).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("server starts");
         let lines = Arc::new(Mutex::new(Vec::new()));
         let out = BufReader::new(child.stdout.take().unwrap());
         let kept = lines.clone();

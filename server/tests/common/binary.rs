@@ -30,12 +30,16 @@ pub fn env_for(database_url: &str, dir: &Path) -> Vec<(String, String)> {
     .collect()
 }
 
-fn command(args: &[&str], env: &[(String, String)], dir: &Path) -> Command {
+/// `server ARGS…` in `dir` with `env` and no other configuration: whatever
+/// the test's own environment holds that the server reads as configuration
+/// (`APP__…`, `IMGFLUSH_…`, `LEPTOS_…`, and every key's aliases such as
+/// `DATABASE_URL` or `ADMIN_PASSWORD`) is left out.
+pub fn command(args: &[&str], env: &[(String, String)], dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_server"));
     cmd.args(args).current_dir(dir);
-    // The test's own environment may configure another instance.
+    let alias = |k: &str| server::config::KEYS.iter().any(|key| key.aliases.contains(&k));
     for (k, _) in std::env::vars() {
-        if k.starts_with("APP__") || k.starts_with("IMGFLUSH_") || k.starts_with("LEPTOS_") || k == "DATABASE_URL" {
+        if k.starts_with("APP__") || k.starts_with("IMGFLUSH_") || k.starts_with("LEPTOS_") || alias(&k) {
             cmd.env_remove(k);
         }
     }
