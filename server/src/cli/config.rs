@@ -2,7 +2,8 @@
 
 use clap::Subcommand;
 
-use crate::config::{example, Layers, KEYS};
+use crate::config::layers::Layers;
+use crate::config::{example, KEYS};
 
 #[derive(Subcommand)]
 pub enum ConfigCmd {
