@@ -52,6 +52,16 @@ install_rust_tools() {
   fi
 }
 
+CARGO_DEB_VERSION=3.8.0
+install_cargo_deb() {
+  # dpkg-shlibdeps (dpkg-dev) finds the binary's library dependencies ($auto).
+  apt_install dpkg-dev
+  if ! cargo deb --version 2>/dev/null | grep -q "$CARGO_DEB_VERSION"; then
+    say "installing cargo-deb $CARGO_DEB_VERSION"
+    quick_install cargo-deb --version "$CARGO_DEB_VERSION" --locked
+  fi
+}
+
 install_node_tools() {
   # binaryen (wasm-opt for release builds; never Debian's) and Playwright live in end2end/.
   if [ ! -x "$ROOT/end2end/node_modules/.bin/wasm-opt" ] || [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ]; then

@@ -233,12 +233,12 @@ fn child(scenario: Scenario) {
     let (mut purge_red, mut purge_sale, mut purge_paths) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
         store_tagged();
-        // The previous round's trash is deleted in the background: let it go first.
-        std::thread::sleep(Duration::from_millis(300));
+        // The previous round's files are deleted in the background: let them go first.
+        settle(dir.path());
         purge_red.push(timed(|| assert_eq!(cache.purge("bench", &red).removed as usize, want.0)));
         purge_sale.push(timed(|| assert_eq!(cache.purge("bench", &sale).removed as usize, want.1)));
         store_tagged();
-        std::thread::sleep(Duration::from_millis(300));
+        settle(dir.path());
         let by_path = Selection::Paths(sale_paths.clone());
         purge_paths.push(timed(|| assert_eq!(cache.purge("bench", &by_path).removed as usize, want.1)));
     }
@@ -266,6 +266,17 @@ fn child(scenario: Scenario) {
     );
     row("  its dry run".to_owned(), count_sale, "", None, "<= 5 ms");
     eprintln!("index fill {:.0} ms", fill.as_secs_f64() * 1e3);
+}
+
+/// Waits until the background deletions (`purged/` lists, `trash/`) are done,
+/// so they neither race the next fill nor share the CPU with the next timing.
+fn settle(root: &std::path::Path) {
+    let busy = |d: &str| std::fs::read_dir(root.join(d)).is_ok_and(|mut r| r.next().is_some());
+    let start = Instant::now();
+    while (busy("purged") || busy("trash")) && start.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(50));
 }
 
 fn ms(d: Duration) -> String {

@@ -156,7 +156,7 @@ pub async fn build_with_store(config: Config, connected: Connected) -> anyhow::R
         .layer(axum::middleware::from_fn_with_state(trusted, client_ip::layer))
         .layer(axum::middleware::from_fn(security::headers))
         .layer(axum::middleware::from_fn_with_state(metrics.clone(), metrics::count_requests))
-        .layer(TraceLayer::new_for_http());
+        .layer(TraceLayer::new_for_http().make_span_with(crate::telemetry::request_span));
 
     Ok(App { router, store, services, config, metrics, wake, session_cleanup, background })
 }

@@ -1,6 +1,5 @@
 use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
-use tracing_subscriber::EnvFilter;
 
 use server::cli::{EdgeAction, EdgeCmd};
 use server::config::Refusal;
@@ -24,7 +23,7 @@ enum Command {
     Worker {
         /// Serve this worker's `/metrics` (lease losses, purge times, the
         /// queue) here, e.g. 127.0.0.1:9101; same access rule as the console's.
-        #[arg(long)]
+        #[arg(long, env = "WORKER_METRICS_LISTEN")]
         metrics_listen: Option<std::net::SocketAddr>,
     },
     /// Run an edge (image resizing server with a purgeable cache) alone; it
@@ -81,18 +80,20 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run() -> anyhow::Result<()> {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into());
-    // LOG_FORMAT=json for log shippers; human-readable lines otherwise.
-    if std::env::var("LOG_FORMAT").is_ok_and(|f| f == "json") {
-        tracing_subscriber::fmt().json().with_env_filter(filter).init();
-    } else {
-        tracing_subscriber::fmt().with_env_filter(filter).init();
-    }
     let args = Cli::parse();
     if let Some(Command::Config(cmd)) = args.command {
         return cli::config(cmd);
     }
     let mut config = Config::load()?;
+    // Traces come from the long-running services; a command line's are not worth a collector's time.
+    let service = match &args.command {
+        None | Some(Command::Serve { .. }) => Some("imgflush-console"),
+        Some(Command::Worker { .. }) => Some("imgflush-worker"),
+        Some(Command::Edge(_)) => Some("imgflush-edge"),
+        _ => None,
+    };
+    let endpoint = service.and(config.telemetry.otlp_endpoint.as_deref());
+    let _telemetry = server::telemetry::init(endpoint, service.unwrap_or("imgflush"))?;
     match args.command.unwrap_or(Command::Serve { no_worker: false }) {
         Command::Serve { no_worker } => {
             config.worker.enabled &= !no_worker;

@@ -141,12 +141,13 @@ async fn starts_with_no_configuration_twice_and_purges_its_embedded_edge() {
 
 #[test]
 fn a_configuration_that_cannot_work_is_refused_in_one_sentence_with_exit_code_2() {
-    let cases: [(&[(&str, &str)], &str); 5] = [
+    let cases: [(&[(&str, &str)], &str); 6] = [
         (&[("APP__WORKER__CONCURRENCY", "0")], "APP__WORKER__CONCURRENCY"),
         (&[("APP__API__MAX_BODY_BYTES", "lots")], "max_body_bytes"),
         (&[("IMGFLUSH_CONFIG", "missing.toml")], "IMGFLUSH_CONFIG"),
         (&[("APP__EDGE__EMBEDDED_ADMIN_ADDR", "localhost")], "edge.embedded_admin_addr"),
         (&[("DATABASE_URL", "mysql://db/x")], "database.url"),
+        (&[("APP__TELEMETRY__OTLP_ENDPOINT", "collector:4318")], "telemetry.otlp_endpoint"),
     ];
     for (env, named) in cases {
         let dir = tempfile::tempdir().unwrap();

@@ -20,6 +20,7 @@ pub mod network;
 pub mod purge;
 pub mod services;
 pub mod store;
+pub mod trace_context;
 pub mod vault;
 pub mod verify;
 pub mod worker;

@@ -207,9 +207,7 @@ impl DiskCache {
             let _ = std::fs::remove_file(&tmp);
             return Ok(Stored::PurgedMeanwhile);
         }
-        let placed =
-            target.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|()| std::fs::rename(&tmp, &target));
-        if let Err(e) = placed {
+        if let Err(e) = place(&tmp, &target) {
             drop(index);
             let _ = std::fs::remove_file(&tmp);
             return Err(e);
@@ -346,6 +344,21 @@ impl DiskCache {
     pub fn stats(&self) -> (u64, u64, u64) {
         let i = self.lock();
         (i.objects, i.bytes, i.evictions)
+    }
+}
+
+/// Moves a written object into place. A tag purge's background deletion
+/// may remove the path's directory between `create_dir_all` and `rename`
+/// (it is not under the index lock): the directory is made again, a few times.
+fn place(tmp: &Path, target: &Path) -> io::Result<()> {
+    let mut tries = 0;
+    loop {
+        let placed =
+            target.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|()| std::fs::rename(tmp, target));
+        match placed {
+            Err(e) if e.kind() == io::ErrorKind::NotFound && tries < 5 => tries += 1,
+            other => return other,
+        }
     }
 }
 

@@ -31,7 +31,7 @@ pub enum EdgeAction {
 #[derive(clap::Args)]
 pub struct EdgeArgs {
     /// Address to listen on (images).
-    #[arg(long, default_value = "127.0.0.1:8081")]
+    #[arg(long, env = "EDGE_LISTEN", default_value = "127.0.0.1:8081")]
     listen: std::net::SocketAddr,
     /// Address of the admin listener: `POST /_purge` (the workers) and
     /// `GET /metrics` (Prometheus); never served on `--listen`.
@@ -41,10 +41,10 @@ pub struct EdgeArgs {
     #[arg(long = "host-alias")]
     host_aliases: Vec<String>,
     /// Disk cache directory (created if missing; survives restarts).
-    #[arg(long, default_value = "data/edge-cache")]
+    #[arg(long, env = "EDGE_CACHE_DIR", default_value = "data/edge-cache")]
     cache_dir: std::path::PathBuf,
     /// Disk bytes the cache may use.
-    #[arg(long, default_value_t = 1 << 30)]
+    #[arg(long, env = "EDGE_CACHE_MAX_BYTES", default_value_t = 1 << 30)]
     cache_max_bytes: u64,
     /// This node's secret: a project's `edge` target carries the secret
     /// derived from it (`server edge secret --token T`), never this one.
@@ -60,7 +60,7 @@ pub struct EdgeArgs {
     #[arg(long, default_value_t = 2)]
     poll_secs: u64,
     /// `{token}.{edge_domain}` host names address projects, e.g. img.example.com
-    #[arg(long)]
+    #[arg(long, env = "EDGE_DOMAIN")]
     edge_domain: Option<String>,
     /// Threads serving requests, each with its own single-threaded runtime
     /// (default: one per core).

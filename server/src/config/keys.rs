@@ -89,6 +89,13 @@ pub const KEYS: &[Key] = &[
         "Bearer token (16+ characters) for GET /metrics; unset: only direct loopback connections may read it.",
     ),
     unset(
+        "telemetry.otlp_endpoint",
+        false,
+        &[],
+        "OpenTelemetry collector (OTLP over HTTP) receiving traces of each invalidation, from the request through \
+         the worker to every purge call, e.g. http://127.0.0.1:4318; unset: no traces.",
+    ),
+    unset(
         "secrets.key",
         true,
         &["IMGFLUSH_SECRETS_KEY"],

@@ -63,6 +63,8 @@ sync_ms = 1000
 
 [metrics]
 
+[telemetry]
+
 [secrets]
 "#;
 

@@ -34,7 +34,16 @@ pub struct Config {
     pub bootstrap: BootstrapSettings,
     pub limits: LimitsSection,
     pub metrics: MetricsSection,
+    pub telemetry: TelemetrySection,
     pub secrets: SecretsSection,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetrySection {
+    /// An OpenTelemetry collector's OTLP/HTTP base URL (`/v1/traces` is
+    /// added). Unset: no traces are made or sent.
+    pub otlp_endpoint: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

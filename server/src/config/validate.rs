@@ -52,6 +52,20 @@ impl Config {
             refuse(format!("targets.allowed_networks has an entry that is not a network: {e}; fix or remove it"))
         })?;
         self.trusted_proxies()?;
+        if let Some(url) = &self.telemetry.otlp_endpoint {
+            // The exporter's HTTP client is built without TLS: traces go to a
+            // collector (agent) on the same host or private network.
+            let ok = url
+                .parse::<axum::http::Uri>()
+                .is_ok_and(|u| u.scheme_str() == Some("http") && u.host().is_some_and(|h| !h.is_empty()));
+            if !ok {
+                return Err(refuse(format!(
+                    "telemetry.otlp_endpoint ({url:?}) must be the http:// URL of an OpenTelemetry collector on this \
+                     host or network, e.g. http://127.0.0.1:4318 (TLS is not built in: run a collector agent beside \
+                     imgflush), or unset"
+                )));
+            }
+        }
         if self.metrics.token.as_ref().is_some_and(|t| t.expose().len() < 16) {
             return Err(refuse("metrics.token must be at least 16 characters: make one with `openssl rand -hex 16`"));
         }

@@ -15,6 +15,7 @@ use super::pacing::PacingStore;
 use super::projects::ProjectStore;
 use super::targets::TargetStore;
 use super::team::TeamStore;
+use super::traces::TraceStore;
 use super::users::UserStore;
 
 /// Everything the console, the API and the worker persist.
@@ -33,6 +34,7 @@ pub trait Store:
     + KeyStore
     + InvalidationStore
     + JobQueue
+    + TraceStore
     + Send
     + Sync
     + 'static
@@ -51,10 +53,10 @@ impl<T> Store for T where
         + ChangeFeed
         + TargetStore
         + PacingStore
-        + PacingStore
         + KeyStore
         + InvalidationStore
         + JobQueue
+        + TraceStore
         + Send
         + Sync
         + 'static

@@ -38,6 +38,7 @@ mod seed;
 pub mod sqlite;
 mod targets;
 mod team;
+mod traces;
 mod users;
 
 pub use audit::AuditStore;
@@ -60,6 +61,7 @@ pub use projects::ProjectStore;
 pub use sqlite::SqliteStore;
 pub use targets::TargetStore;
 pub use team::{TeamStore, LAST_ADMIN};
+pub use traces::TraceStore;
 pub use users::UserStore;
 
 pub use crate::backend::model::*;

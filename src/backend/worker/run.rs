@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tracing::Instrument;
 
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
@@ -234,8 +235,16 @@ impl Worker {
         // The heartbeat lives inside the job's future: if the job is dropped
         // (worker killed), the lease stops being renewed and expires. When the
         // heartbeat gives up, the pipeline (and any purge call in flight) is dropped.
+        // While traces are on, the job continues the trace of the request
+        // that submitted it (one trace: request, job, every purge call).
+        let span = tracing::info_span!("invalidation", id = %job.id, attempt = job.attempt);
+        if crate::backend::trace_context::enabled() {
+            if let Ok(Some(parent)) = self.store.trace_parent(job.id).await {
+                crate::backend::trace_context::continue_trace(&span, &parent);
+            }
+        }
         let result = tokio::select! {
-            r = self.pipeline(&job, &lease, setup, version) => r,
+            r = self.pipeline(&job, &lease, setup, version).instrument(span) => r,
             lost = heartbeat(self, job.id, &lease) => Err(lost),
         };
         if matches!(result, Err(WorkerError::LeaseLost | WorkerError::LeaseExpiring)) {

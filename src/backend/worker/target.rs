@@ -3,6 +3,7 @@
 //! way to, and the verification that follows.
 
 use std::time::Instant;
+use tracing::Instrument;
 
 use super::lease::Lease;
 use super::run::{Worker, WorkerError};
@@ -62,7 +63,21 @@ impl Worker {
                 return Err(WorkerError::LeaseExpiring);
             }
             attempts += 1;
-            match self.purger.purge(target, req, Instant::now() + self.cfg.provider_wait).await {
+            let call = tracing::info_span!(
+                "purge call",
+                target = %target.name,
+                kind = ?target.kind,
+                attempt = attempts,
+                otel.status_code = tracing::field::Empty,
+                error = tracing::field::Empty,
+            );
+            let answer =
+                self.purger.purge(target, req, Instant::now() + self.cfg.provider_wait).instrument(call.clone()).await;
+            match &answer {
+                Ok(_) => call.record("otel.status_code", "OK"),
+                Err(e) => call.record("otel.status_code", "ERROR").record("error", tracing::field::display(e)),
+            };
+            match answer {
                 Ok(report) => {
                     let named = Named { urls: report.urls, tag_paths: report.tag_paths };
                     break (TargetState::Ok, report.note, named, report.pending);

@@ -158,7 +158,16 @@ impl InvalidationService {
             approve_by_ms,
             lease: handed.as_ref().map(|h| h.lease().clone()),
         };
-        let stored = match self.store.insert_invalidation(&new).await {
+        // While traces are on, the worker continues this request's trace.
+        let traced = match crate::backend::trace_context::current() {
+            Some(parent) => self.store.record_trace(id, &parent).await.is_ok(),
+            None => false,
+        };
+        let inserted = self.store.insert_invalidation(&new).await;
+        if traced && inserted.is_err() {
+            let _ = self.store.forget_trace(id).await;
+        }
+        let stored = match inserted {
             Ok(stored) => stored,
             // A concurrent request with the same key won the race.
             Err(StoreError::Conflict(_)) if sub.idempotency_key.is_some() => {
