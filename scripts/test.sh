@@ -44,3 +44,13 @@ bash "$ROOT/deploy/prometheus/check.sh"
 say "browser tests (Chromium, hydrated and JavaScript-off)"
 export IMGFLUSH_PROFILE=debug
 bash "$ROOT/end2end/run.sh"
+
+# The Debian package as an operator installs it: the release build, cargo deb,
+# apt-get install, systemd-analyze verify, each unit's ExecStart run, sign-in.
+# It installs a system package, so it runs as root (CI) or when asked.
+if [ "$(id -u)" -eq 0 ] || [ "${IMGFLUSH_PACKAGE_TEST:-0}" = 1 ]; then
+  say "the Debian package (deploy/debian/test.sh)"
+  bash "$ROOT/deploy/debian/test.sh"
+else
+  say "the Debian package test is skipped: it installs imgflush system-wide (run as root or with IMGFLUSH_PACKAGE_TEST=1)"
+fi
