@@ -7,7 +7,7 @@
 #
 # What goes where: server/Cargo.toml [package.metadata.deb] and deploy/debian/.
 source "$(dirname "$0")/tools.sh"
-install_rust_tools_with prebuild_release
+install_rust_tools
 install_node_tools
 install_cargo_deb
 cd "$ROOT"

@@ -33,14 +33,6 @@ quick_install() {
 }
 
 install_rust_tools() {
-  install_rust_tools_with ""
-}
-
-# Installs the Rust tools like install_rust_tools; when cargo-leptos must be
-# compiled first (minutes, once per machine), runs BUILD (a function) at the
-# same time, so that the product's own compile overlaps the tool's.
-install_rust_tools_with() {
-  local build="$1"
   # The edge links Debian's libjpeg-turbo (shrink-on-load JPEG decoding) and
   # builds libwebp from source; rav1e (AVIF) assembles its SIMD kernels with nasm.
   apt_install pkg-config libturbojpeg0-dev build-essential nasm
@@ -48,39 +40,16 @@ install_rust_tools_with() {
     say "adding the wasm32-unknown-unknown target"
     rustup target add wasm32-unknown-unknown
   fi
-  local pids=()
   if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
-    say "installing cargo-leptos $CARGO_LEPTOS_VERSION (compiles for ~9 minutes, once)"
+    say "installing cargo-leptos $CARGO_LEPTOS_VERSION (compiles for 9 to 12 minutes, once)"
     # no_downloads: cargo-leptos must not fetch tool binaries (no network for that here).
     # A tool, not the product: build it quickly (no LTO, many codegen units, -O1).
-    quick_install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --ignore-rust-version --features no_downloads &
-    pids+=($!)
+    quick_install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --ignore-rust-version --features no_downloads
   fi
   if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
     say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (must equal Cargo.lock's wasm-bindgen)"
-    quick_install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force &
-    pids+=($!)
+    quick_install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
   fi
-  if [ "${#pids[@]}" -gt 0 ] && [ -n "$build" ]; then
-    say "building the console meanwhile ($build)"
-    "$build"
-  fi
-  for pid in "${pids[@]}"; do wait "$pid"; done
-}
-
-# What `cargo leptos build --release --split` compiles, with its exact
-# arguments and flags (cargo-leptos 0.3.11: src/compile/front.rs, server.rs,
-# config/project.rs), so that its own run finds both fresh: the client
-# (RUSTFLAGS = the config's flags + --emit-relocs for the WASM split, its own
-# target directory) and the server. Both at once: the client's LTO link is one thread.
-prebuild_release() {
-  cd "$ROOT"
-  RUSTFLAGS="--cfg erase_components -Clink-args=--emit-relocs" \
-    cargo build --package=app --lib --target-dir="$CARGO_TARGET_DIR/front" --target=wasm32-unknown-unknown \
-    --no-default-features --features=hydrate --profile=wasm-release &
-  local front=$!
-  cargo build --package=server --bin=server --no-default-features --features=ssr --release
-  wait "$front"
 }
 
 CARGO_DEB_VERSION=3.8.0

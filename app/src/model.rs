@@ -38,6 +38,9 @@ pub struct LogRow {
     pub attempt: i32,
     /// Scheduled: no worker claims it before this time.
     pub not_before: Option<Timestamp>,
+    /// An errored row: its first failed target and the short reason, e.g.
+    /// `node-a (HTTP 503)`, and how many more failed.
+    pub why: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -397,6 +400,24 @@ mod tests {
         let off = TargetView { settings: [("dedicated".to_owned(), "off".to_owned())].into(), ..t };
         assert!(off.settings_summary().is_empty());
     }
+}
+
+/// The lookup box with the start of an Invalidation ID: what matched.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IdPrefixMatches {
+    pub rows: Vec<IdPrefixMatch>,
+    /// The caller may see every project (owners and staff): "none" then
+    /// means none at all, not none among their projects.
+    pub sees_all: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IdPrefixMatch {
+    pub token: String,
+    pub id: String,
+    pub status: Status,
+    pub created: Timestamp,
+    pub paths: Vec<String>,
 }
 
 /// "Is this URL fresh?" (the lookup box with an image URL).

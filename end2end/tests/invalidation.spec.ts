@@ -38,6 +38,25 @@ test.describe('the invalidation form', () => {
     if (js) await expect(urlsBox(page), 'the form is cleared after a successful submit').toHaveValue('');
   });
 
+  test('after Submit the answer has the focus, links to its details, and the new row is in view', async ({
+    page,
+    js,
+    uniq,
+  }) => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    const id = await submitOriginal(page, js, paths(uniq, 1));
+    const banner = page.getByTestId('created');
+    const row = logRow(page, id);
+    await expect(row).toBeInViewport();
+    await expect(banner).toBeInViewport();
+    if (js) {
+      await expect(banner).toBeFocused();
+      await expect(row).toHaveClass(/just-created/);
+    }
+    await banner.getByRole('link', { name: id }).click();
+    await expect(page).toHaveURL(new RegExp(`${invalidationPath(DEMO)}/${id}$`));
+  });
+
   test('Copy to new starts the form with an earlier invalidation’s paths', async ({ page, js, open, uniq }) => {
     const list = paths(uniq, 2);
     const id = await submitOriginal(page, js, list);
@@ -96,11 +115,35 @@ test.describe('the invalidation form', () => {
     await expect(errors.first().locator('code.suggestion')).toHaveText('/sample.li/flat1.jpg');
 
     if (js) {
-      // Taking the suggestion makes the form valid.
-      await urlsBox(page).fill(`${good}\n/sample.li/flat1.jpg`);
+      // Taking the suggestion is one click, and makes the form valid.
+      await page.getByRole('button', { name: 'Use /sample.li/flat1.jpg' }).click();
+      await expect(urlsBox(page)).toHaveValue(`${good}\n/sample.li/flat1.jpg`);
       await expect(page.getByTestId('live-errors').locator('li')).toHaveCount(0);
+      await expect(page.getByTestId('counter')).toContainText('2 / 10');
       await expect(submitButton(page)).toBeEnabled();
     }
+  });
+
+  test('pasted full image URLs are shortened all at once', async ({ page, js }) => {
+    test.skip(!js, 'the one-click fixes need JavaScript; without it the server names each entry and its fix');
+    await urlsBox(page).fill(
+      'https://doc.cloudimg.io/sample.li/flat1.jpg?w=500\nhttps://doc.cloudimg.io/v7/sample.li/birds.jpg?h=300\n/sample.li/flat1.jpg',
+    );
+    await expect(page.getByTestId('live-errors').locator('li')).toHaveCount(2);
+    await expect(page.getByTestId('counter')).toContainText('1 / 10');
+    await page.getByRole('button', { name: 'Shorten all 2 URLs to their paths' }).click();
+    await expect(urlsBox(page)).toHaveValue('/sample.li/flat1.jpg\n/sample.li/birds.jpg\n/sample.li/flat1.jpg');
+    await expect(page.getByTestId('live-errors').locator('li')).toHaveCount(0);
+    // The repeated path counts once, and the counter says so.
+    await expect(page.getByTestId('counter')).toContainText('2 / 10 (1 duplicate ignored)');
+    await expect(page.getByTestId('shorten-all')).toHaveCount(0);
+
+    await urlsBox(page).fill('/sample.li/a.jpg\n\n/sample.li/b.jpg\n/sample.li/a.jpg');
+    await expect(page.getByTestId('counter')).toContainText('2 / 10 (1 duplicate, 1 empty line ignored)');
+
+    // A path ending in /* says what it empties.
+    await urlsBox(page).fill('/sample.li/products/*');
+    await expect(page.getByTestId('prefix-note')).toContainText('every image under /sample.li/products/');
   });
 
   test('scope All asks for explicit confirmation', async ({ page, js }) => {

@@ -41,6 +41,8 @@ test.describe('Retry', () => {
     await refreshUntil(page, js, id, 'ERROR_CDN_NODE');
     const row = logRow(page, id);
     await expect(badge(row)).toHaveText('ERROR_CDN_NODE');
+    // The row says why, without opening it.
+    await expect(row.getByTestId('why')).toHaveText(/^flaky-hook \(HTTP 500\b/);
 
     // The detail page names the failed target and keeps the edge's success.
     await page.goto(`${invalidationPath(token)}/${id}`);
@@ -53,9 +55,12 @@ test.describe('Retry', () => {
     await page.goto(invalidationPath(token));
     if (js) await waitHydrated(page);
     await logRow(page, id).getByRole('button', { name: 'Retry' }).click();
+    if (js) await expect(page.getByTestId('retry-queued')).toHaveText('Retry queued as attempt 2.');
     if (!js) await expect(page).toHaveURL(new RegExp(`${invalidationPath(token)}`));
     await refreshUntil(page, js, id, 'DONE');
     await expect(badge(logRow(page, id))).toHaveText('Done');
+    await expect(logRow(page, id).getByTestId('attempt'), 'the row shows which attempt it is').toHaveText('attempt 2');
+    await expect(logRow(page, id).getByTestId('why')).toHaveCount(0);
     await expect(logRow(page, id).getByRole('button', { name: 'Retry' })).toHaveCount(0);
 
     // Same Invalidation ID; only the target that had failed was purged again.

@@ -45,8 +45,8 @@ test('a support user sees the log but no form and no Retry', async ({ page, js, 
   await expect(badge(row)).toHaveText('ERROR_CDN_NODE');
   await expect(row.getByRole('button', { name: 'Retry' })).toHaveCount(0);
   await expect(page.getByRole('button', { name: 'Retry' })).toHaveCount(0);
-  // See links is read-only information and stays available.
-  await expect(row.getByText('See links (1)')).toBeVisible();
+  // The path is read-only information and stays visible (one path: inline, not behind "See links").
+  await expect(row.getByTestId('one-path')).toHaveText(paths(uniq, 1)[0]);
 
   // The detail page offers no Retry either.
   await page.goto(`${invalidationPath(FAILING)}/${failed}`);

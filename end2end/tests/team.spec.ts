@@ -125,6 +125,40 @@ test.describe('the lookup box', () => {
     await settle(page, js);
     await expect(page.getByRole('heading', { name: `Invalidation ${id}` })).toBeVisible();
   });
+
+  test('takes the first 8 characters of an ID, as a customer reads them out', async ({
+    page,
+    js,
+    browser,
+    baseURL,
+    uniq,
+    allowConsoleError,
+  }) => {
+    const admin = await browser.newContext({ baseURL, storageState: storageState('admin'), javaScriptEnabled: js });
+    let id: string;
+    try {
+      id = await submitOn(await admin.newPage(), js, FAILING, paths(uniq, 1));
+    } finally {
+      await admin.close();
+    }
+    await page.goto(invalidationPath(DEMO));
+    if (js) await waitHydrated(page);
+    await page.getByLabel('Invalidation ID or URL').fill(id.slice(0, 8));
+    await page.getByRole('button', { name: 'Find' }).click();
+    // IDs made in the same minute share their first 8 characters: one match
+    // opens it, several are listed newest first.
+    await expect(page).toHaveURL(/\/lookup\?|\/invalidation\//);
+    if (page.url().includes('/lookup?')) {
+      await expect(page.getByRole('heading', { name: `Invalidation IDs starting with ${id.slice(0, 8)}` })).toBeVisible();
+      await page.getByTestId('prefix-matches').getByRole('link', { name: id }).click();
+    }
+    await expect(page).toHaveURL(`${invalidationPath(FAILING)}/${id}`);
+
+    // Nothing starts with this: a 404 that shows the query back.
+    allowConsoleError(/status of 404 .*\/lookup\?q=ffffffff/);
+    await page.goto('/lookup?q=ffffffff');
+    await expect(page.getByTestId('prefix-none')).toHaveText('No invalidation has an ID starting with ffffffff.');
+  });
 });
 
 test.describe('the lookup box for a member of other projects', () => {

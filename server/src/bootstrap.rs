@@ -36,11 +36,15 @@ pub async fn first_start(services: &Services, config: &Config) -> anyhow::Result
         Err(e) => return Err(e.into()),
     };
     services.projects.set_member(&actor, user.id, Role::Admin).await?;
-    let shown = if generated { password.as_str() } else { "(the one in ADMIN_PASSWORD)" };
+    let (shown, once) = if generated {
+        (password.as_str(), "This password is printed only once. ")
+    } else {
+        ("(the one in ADMIN_PASSWORD)", "")
+    };
     println!(
-        "\n  First start: created the admin user and the sample project `{SAMPLE_TOKEN}`.\n  \
+        "\n  First start: created the admin user and the sample project {SAMPLE_TOKEN}.\n  \
          Sign in with\n    e-mail:   {email}\n    password: {shown}\n  \
-         This password is printed only once. Change it with `server user passwd --email {email}`.\n"
+         {once}Change it with: server user passwd --email {email}\n"
     );
     Ok(())
 }

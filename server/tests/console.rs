@@ -28,7 +28,7 @@ db_test!(submit_returns_the_new_id_and_redirects_to_the_log, |t: TestApp| async 
     assert_eq!(resp.status(), StatusCode::OK);
     let redirect = resp.headers().get(header::LOCATION).unwrap().to_str().unwrap().to_owned();
     let id: String = serde_json::from_value(body_json(resp).await).unwrap();
-    assert_eq!(redirect, format!("/p/demo/invalidation?created={id}"));
+    assert_eq!(redirect, format!("/p/demo/invalidation?created={id}#created"));
     let rows = t.store.list_invalidations(t.demo.id, &Default::default()).await.unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].paths, ["/sample.li/flat1.jpg", "/sample.li/flat2.jpg"], "duplicates dropped");

@@ -98,6 +98,7 @@ async fn starts_with_no_configuration_twice_and_purges_its_embedded_edge() {
     first.line("imgflush console listening on http://127.0.0.1:3000");
     let password = first.line("password:");
     assert!(password.split_whitespace().last().is_some_and(|p| p.len() >= 12), "{password}");
+    assert!(first.printed("This password is printed only once"), "a generated password is shown once");
     assert_eq!(http.get(format!("{CONSOLE}/login")).send().await.unwrap().status(), 200);
 
     // The demo project's purge of its embedded edge goes through, on the

@@ -56,6 +56,8 @@ async fn one_trace_from_request_to_purge_call(db: Db) {
     let mut env = env_for(&database.url, dir.path());
     env.push(("APP__TELEMETRY__OTLP_ENDPOINT".into(), collector.clone()));
     let console = Console::start(&env, dir.path()).await;
+    // (ADMIN_PASSWORD chose the password: start-up does not claim to show it once.)
+    assert!(console.log().contains("First start") && !console.log().contains("printed only once"), "{}", console.log());
     let key = ok(&["key", "add", "--project", "demo", "--name", "traced"], &env, dir.path());
     let secret = key.lines().last().unwrap().trim().to_owned();
     let hook = format!("{collector}/hook");

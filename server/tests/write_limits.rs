@@ -20,6 +20,7 @@ const READS: &[&str] = &[
     "invalidation_detail",
     "invalidation_form",
     "locate_invalidation",
+    "lookup_id_prefix",
     // "Is this URL fresh?": reads, and Check now asks the caches from their index only.
     "lookup_url",
     "list_keys",

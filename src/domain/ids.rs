@@ -38,6 +38,27 @@ impl InvalidationId {
             .find_map(|i| Uuid::parse_str(&text[i..i + LEN]).ok())
             .map(InvalidationId)
     }
+
+    /// Shortest ID prefix the lookup searches by (8 hex digits: the first
+    /// group of a hyphenated ID, as support staff read it out).
+    pub const MIN_PREFIX: usize = 8;
+
+    /// The IDs starting with `text` (8 to 31 hex digits, hyphens where an ID
+    /// has them), as the range `(lowest, highest)`: a prefix search is a range
+    /// scan of the primary key on both databases.
+    pub fn prefix_range(text: &str) -> Option<(uuid::Uuid, uuid::Uuid)> {
+        let text = text.trim();
+        let hyphens_in_place = text.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        });
+        let hex: String = text.chars().filter(|c| *c != '-').collect::<String>().to_ascii_lowercase();
+        if !hyphens_in_place || !(Self::MIN_PREFIX..32).contains(&hex.len()) {
+            return None;
+        }
+        let pad = |c: char| format!("{hex}{}", c.to_string().repeat(32 - hex.len()));
+        Some((uuid::Uuid::parse_str(&pad('0')).ok()?, uuid::Uuid::parse_str(&pad('f')).ok()?))
+    }
 }
 
 impl fmt::Display for InvalidationId {
@@ -164,6 +185,22 @@ pub struct InvalidProjectToken {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_id_prefix_is_a_range_of_ids() {
+        let (lo, hi) = InvalidationId::prefix_range("0190a1b2").unwrap();
+        assert_eq!(lo.to_string(), "0190a1b2-0000-0000-0000-000000000000");
+        assert_eq!(hi.to_string(), "0190a1b2-ffff-ffff-ffff-ffffffffffff");
+        let (lo, hi) = InvalidationId::prefix_range(" 0190A1B2-3c ").unwrap();
+        assert_eq!(
+            (lo.to_string().as_str(), hi.to_string().as_str()),
+            ("0190a1b2-3c00-0000-0000-000000000000", "0190a1b2-3cff-ffff-ffff-ffffffffffff")
+        );
+        // Too short, a full ID (found as such), not hex, hyphens out of place.
+        for no in ["0190a1b", "0190a1b2-3c4d-5e6f-7a8b-9c0d1e2f3a4b", "0190a1bz", "0190-a1b2", ""] {
+            assert_eq!(InvalidationId::prefix_range(no), None, "{no:?}");
+        }
+    }
 
     #[test]
     fn finds_an_id_in_pasted_text() {

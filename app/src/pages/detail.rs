@@ -69,7 +69,12 @@ fn DetailBody(token: String, id: String) -> impl IntoView {
         }>
             <button type="submit" class="refresh">"Refresh"</button>
         </form>
-        {move || retry.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
+        {move || retry.value().get().map(|r| match r {
+            Ok(attempt) => view! {
+                <p class="notice notice-ok" role="status" data-testid="retry-queued">{format!("Retry queued as attempt {attempt}.")}</p>
+            }.into_any(),
+            Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+        })}
         {move || cancel.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
         {move || decide.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
         <Transition fallback=|| view! { <p>"Loading…"</p> }>

@@ -6,8 +6,8 @@ use leptos_router::hooks::use_query_map;
 use imgflush::domain::InvalidationId;
 
 use crate::components::{or_error, Layout, LocalTime, StatusBadge};
-use crate::model::UrlLookupView;
-use crate::serverfns::{locate_invalidation, lookup_url};
+use crate::model::{IdPrefixMatches, UrlLookupView};
+use crate::serverfns::{locate_invalidation, lookup_id_prefix, lookup_url};
 
 /// The header's lookup box lands here (`/lookup?q=…`, a plain GET form).
 /// An Invalidation ID (or text holding one) redirects to its details page,
@@ -21,7 +21,9 @@ pub fn LookupPage() -> impl IntoView {
     let q = move || query.read().get("q").unwrap_or_default();
     let check = move || query.read().get("check").is_some_and(|c| c == "1");
     let by_id = move || InvalidationId::find_in(&q()).is_some();
+    let by_prefix = move || !by_id() && InvalidationId::prefix_range(&q()).is_some();
     let found = Resource::new(q, locate_invalidation);
+    let prefixed = Resource::new(q, lookup_id_prefix);
     let url = Resource::new(move || (q(), check()), |(q, check)| lookup_url(q, check));
     view! {
         <Title text="Lookup" />
@@ -34,6 +36,11 @@ pub fn LookupPage() -> impl IntoView {
                             <Redirect path=path />
                         })
                     }).into_any()
+                } else if by_prefix() {
+                    Suspend::new(async move {
+                        let q = q();
+                        or_error(prefixed.await, move |m| view! { <PrefixMatches m=m q=q /> })
+                    }).into_any()
                 } else {
                     Suspend::new(async move {
                         let q = q();
@@ -43,6 +50,52 @@ pub fn LookupPage() -> impl IntoView {
             </Suspense>
         </Layout>
     }
+}
+
+/// The start of an Invalidation ID: one match opens it, several are listed,
+/// none says so with the query as typed.
+#[component]
+fn PrefixMatches(m: IdPrefixMatches, q: String) -> impl IntoView {
+    if let [only] = m.rows.as_slice() {
+        let path = format!("/p/{}/invalidation/{}", only.token, only.id);
+        return view! {
+            <p>"Found: " <a href=path.clone()>{path.clone()}</a></p>
+            <Redirect path=path />
+        }
+        .into_any();
+    }
+    if m.rows.is_empty() {
+        let whose = if m.sees_all { "No invalidation" } else { "No invalidation in your projects" };
+        crate::platform::set_response_status(404);
+        return view! {
+            <h1>"Not found"</h1>
+            <p data-testid="prefix-none">{whose} " has an ID starting with " <code>{q.trim().to_owned()}</code> "."</p>
+        }
+        .into_any();
+    }
+    let n = m.rows.len();
+    view! {
+        <h1>"Invalidation IDs starting with " <code>{q.trim().to_owned()}</code></h1>
+        <p class="muted">{format!("{n} matches, newest first; type more of the ID to narrow them down.")}</p>
+        <ul class="prefix-matches" data-testid="prefix-matches">
+            {m.rows.into_iter().map(|r| {
+                let href = format!("/p/{}/invalidation/{}", r.token, r.id);
+                let what = match r.paths.as_slice() {
+                    [] => String::new(),
+                    [one] => one.clone(),
+                    [first, rest @ ..] => format!("{first} and {} more", rest.len()),
+                };
+                view! {
+                    <li data-id=r.id.clone()>
+                        <a href=href><code>{r.id.clone()}</code></a> " "
+                        <StatusBadge status=r.status /> " " <code>{r.token}</code> " · " <LocalTime at=r.created />
+                        " " <span class="muted">{what}</span>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    }
+    .into_any()
 }
 
 /// "Is this URL fresh?" for support staff.

@@ -26,7 +26,8 @@ pub async fn submit_invalidation(
         .not_before(at);
     let created = services.invalidations.submit(&actor, sub).await?;
     let id = created.invalidation.id.to_string();
-    leptos_axum::redirect(&format!("/p/{project}/invalidation?created={id}"));
+    // `#created`: the answer, with the log under it, at the top of the window.
+    leptos_axum::redirect(&format!("/p/{project}/invalidation?created={id}#created"));
     Ok(id)
 }
 
@@ -107,13 +108,14 @@ pub async fn invalidation_form(project: String, copy: Option<String>) -> Result<
 }
 
 #[server(prefix = "/sfn", endpoint = "retry_invalidation", output = crate::codec::Json)]
-pub async fn retry_invalidation(project: String, id: String) -> Result<(), AppError> {
+/// Answers the attempt the retry will be ("Retry queued as attempt 2").
+pub async fn retry_invalidation(project: String, id: String) -> Result<i32, AppError> {
     use imgflush::domain::InvalidationId;
 
     let (services, actor) = super::writer(&project).await?;
     let id = InvalidationId::parse(&id).map_err(|_| crate::ssr::answered(AppError::NotFound))?;
-    services.invalidations.retry(&actor, id).await?;
-    Ok(())
+    let queued = services.invalidations.retry(&actor, id).await?;
+    Ok(queued.attempt)
 }
 
 /// The details page of the Invalidation ID in `q` (the ID, or a pasted URL

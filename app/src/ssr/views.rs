@@ -18,8 +18,29 @@ impl From<Invalidation> for LogRow {
             submitted_by: inv.submitted_by,
             attempt: inv.attempt,
             not_before: inv.not_before.map(Into::into),
+            why: inv.status.is_error().then(|| first_failure(inv.error.as_deref())).flatten(),
         }
     }
+}
+
+/// The log's short reason from an errored invalidation's error, e.g. `CDN
+/// node purge failed: node-a (HTTP 503); node-b (timed out)` gives
+/// `node-a (HTTP 503) and 1 more`; any other error is shown as it is.
+fn first_failure(error: Option<&str>) -> Option<String> {
+    let error = error?.trim();
+    let Some((_, list)) = error.split_once(" purge failed: ") else {
+        return (!error.is_empty()).then(|| error.to_owned());
+    };
+    // Failed targets are `name (reason)` (a name has no spaces); a note after them is prose.
+    let failed: Vec<&str> = list
+        .split("; ")
+        .filter(|t| t.ends_with(')') && t.split_once(" (").is_some_and(|(name, _)| !name.contains(' ')))
+        .collect();
+    let first = failed.first()?;
+    Some(match failed.len() {
+        1 => (*first).to_owned(),
+        n => format!("{first} and {} more", n - 1),
+    })
 }
 
 impl DetailView {
@@ -137,4 +158,23 @@ pub async fn lookup_view(
         last_done: fresh.last_done.map(Into::into),
         probes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_failure;
+
+    #[test]
+    fn an_errored_rows_reason_is_its_first_failed_target() {
+        assert_eq!(first_failure(Some("CDN node purge failed: node-a (HTTP 503)")).unwrap(), "node-a (HTTP 503)");
+        assert_eq!(
+            first_failure(Some("resizing server purge failed: edge-1 (timed out); edge-2 (HTTP 500)")).unwrap(),
+            "edge-1 (timed out) and 1 more"
+        );
+        let shielded = "resizing server purge failed: shield (HTTP 502); 2 edges below the shield not called yet \
+                        (they would fetch the old copy back from it)";
+        assert_eq!(first_failure(Some(shielded)).unwrap(), "shield (HTTP 502)");
+        assert_eq!(first_failure(Some("the project no longer exists")).unwrap(), "the project no longer exists");
+        assert_eq!(first_failure(None), None);
+    }
 }

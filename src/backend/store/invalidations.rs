@@ -29,6 +29,10 @@ pub trait InvalidationStore {
     /// The invalidation in whichever project holds it (the ID lookup).
     async fn invalidation_anywhere(&self, id: InvalidationId) -> StoreResult<Invalidation>;
     async fn invalidation_by_idempotency_key(&self, project_id: i64, key: &str) -> StoreResult<Invalidation>;
+    /// Whatever the project, the newest invalidations whose IDs lie in
+    /// `from..=to` (an ID prefix, for the lookup; it checks what the caller
+    /// may see), at most `limit`.
+    async fn invalidations_in_id_range(&self, from: Uuid, to: Uuid, limit: i64) -> StoreResult<Vec<Invalidation>>;
     async fn list_invalidations(&self, project_id: i64, query: &ListQuery) -> StoreResult<Vec<Invalidation>>;
     /// The project's newest invalidations that cover canonical `path`: its
     /// scope All ones, and the Original ones naming the path or a prefix of
@@ -64,6 +68,9 @@ const ONE: &str = "SELECT id, project_id, scope, paths, status, attempt, submitt
 /// checks the caller may see the project before anything is shown.
 const ANYWHERE: &str = "SELECT id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, \
      updated_ms, finished_ms, request_hash, not_before_ms FROM invalidations WHERE id = $1";
+const IN_ID_RANGE: &str = "SELECT id, project_id, scope, paths, status, attempt, submitted_by, error, created_ms, \
+     updated_ms, finished_ms, request_hash, not_before_ms FROM invalidations WHERE id BETWEEN $1 AND $2 \
+     ORDER BY id DESC LIMIT $3";
 const BY_IDEMPOTENCY_KEY: &str = "SELECT id, project_id, scope, paths, status, attempt, submitted_by, error, \
      created_ms, updated_ms, finished_ms, request_hash, not_before_ms FROM invalidations \
      WHERE project_id = $1 AND idempotency_key = $2";
@@ -157,6 +164,12 @@ both_dialects! {
             let row: InvalidationRow =
                 sqlx::query_as(BY_IDEMPOTENCY_KEY).bind(project_id).bind(key).fetch_one(&self.pool).await?;
             row.try_into()
+        }
+
+        async fn invalidations_in_id_range(&self, from: Uuid, to: Uuid, limit: i64) -> StoreResult<Vec<Invalidation>> {
+            let rows: Vec<InvalidationRow> =
+                sqlx::query_as(IN_ID_RANGE).bind(from).bind(to).bind(limit).fetch_all(&self.pool).await?;
+            convert(rows)
         }
 
         async fn list_invalidations(&self, project_id: i64, q: &ListQuery) -> StoreResult<Vec<Invalidation>> {

@@ -314,6 +314,12 @@ mod tests {
         assert_eq!(suggestion("https://sample.li/").unwrap(), "/sample.li/");
         assert_eq!(suggestion("https://doc.cloudimg.io/sample.li/a*b.jpg"), None);
         assert_eq!(suggestion("doc.cloudimg.io/sample.li/x/../a.jpg").unwrap(), "/sample.li/a.jpg");
+        // The anchor's versioned URLs, with or without a scheme.
+        assert_eq!(suggestion("https://doc.cloudimg.io/v7/sample.li/birds.jpg?h=300").unwrap(), "/sample.li/birds.jpg");
+        assert_eq!(suggestion("doc.cloudimg.io/v7/sample.li/birds.jpg").unwrap(), "/sample.li/birds.jpg");
+        assert_eq!(reason("doc.cloudimg.io/v7/sample.li/birds.jpg"), HasSchemeOrHost);
+        // A `v7` folder on an origin stays: only after a CDN host and before an origin host is it a version.
+        assert_eq!(suggestion("https://doc.cloudimg.io/sample.li/v7/a.jpg").unwrap(), "/sample.li/v7/a.jpg");
     }
 
     #[test]

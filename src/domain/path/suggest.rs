@@ -20,7 +20,9 @@ pub(super) fn outside_path_reason(entry: &str) -> Option<PathErrorReason> {
         Some(PathErrorReason::HasSchemeOrHost)
     } else if entry.starts_with('/') {
         None
-    } else if starts_with_cdn_host(&segments_before_query(entry)) {
+    } else if starts_with_cdn_host(&segments_before_query(entry))
+        || starts_with_versioned_cdn_host(&segments_before_query(entry))
+    {
         Some(PathErrorReason::HasSchemeOrHost)
     } else {
         Some(PathErrorReason::NotAbsolute)
@@ -31,7 +33,9 @@ pub(super) fn outside_path_reason(entry: &str) -> Option<PathErrorReason> {
 /// exactly one `/` but may still be invalid.
 pub(super) fn origin_candidate(entry: &str) -> String {
     let mut segments = segments_before_query(entry);
-    if starts_with_cdn_host(&segments) {
+    if starts_with_versioned_cdn_host(&segments) {
+        segments.drain(..2);
+    } else if starts_with_cdn_host(&segments) {
         segments.remove(0);
     }
     format!("/{}", segments.join("/").trim_start_matches('/'))
@@ -50,6 +54,13 @@ fn segments_before_query(entry: &str) -> Vec<&str> {
 /// `flat1.jpg` would look like one.
 fn starts_with_cdn_host(segments: &[&str]) -> bool {
     segments.len() >= 3 && looks_like_host(segments[0]) && looks_like_host(segments[1])
+}
+
+/// The anchor's versioned form, `doc.cloudimg.io/v7/sample.li/flat1.jpg`:
+/// the CDN host, an API version (`v` and digits), then the origin host.
+fn starts_with_versioned_cdn_host(segments: &[&str]) -> bool {
+    let version = |s: &str| s.len() > 1 && s.starts_with('v') && s[1..].bytes().all(|b| b.is_ascii_digit());
+    segments.len() >= 4 && looks_like_host(segments[0]) && version(segments[1]) && looks_like_host(segments[2])
 }
 
 fn looks_like_host(segment: &str) -> bool {

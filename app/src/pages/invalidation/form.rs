@@ -112,19 +112,62 @@ pub fn InvalidationForm(
                     <p class="counter" class:over=over data-testid="counter" aria-live="polite">
                         {move || format!("{} / {}", count(), CONSOLE_MAX_PATHS)}
                         {move || over().then_some(" — too many: submit at most 10 per invalidation")}
-                        {move || parsed.with(|p| (p.duplicates > 0).then(|| format!(" ({} duplicate(s) ignored)", p.duplicates)))}
+                        {move || {
+                            let blank = text.with(|t| t.lines().filter(|l| l.trim().is_empty()).count());
+                            parsed.with(|p| not_counted(p.duplicates, blank))
+                        }}
                     </p>
                     <ul class="field-errors" aria-live="polite" data-testid="live-errors">
                         {move || parsed.with(|p| p.errors.iter().map(|e| {
-                            let suggestion = e.suggestion.clone();
+                            let fix = e.suggestion.clone().map(|s| (e.entry.clone(), s));
                             view! {
                                 <li>
                                     <code>{e.entry.clone()}</code> ": " {e.reason.message()}
-                                    {suggestion.map(|s| view! { " Try " <code class="suggestion">{s}</code> })}
+                                    {fix.map(|(entry, s)| {
+                                        let label = format!("Use {s}");
+                                        let with = s.clone();
+                                        view! {
+                                            " Try " <code class="suggestion">{s}</code> " "
+                                            <button type="button" class="fix" data-testid="use-suggestion"
+                                                on:click=move |_| text.update(|t| *t = t.replacen(&entry, &with, 1))>
+                                                {label}
+                                            </button>
+                                        }
+                                    })}
                                 </li>
                             }
                         }).collect_view())}
                     </ul>
+                    {move || {
+                        // Pasted full image URLs (a CDN host, a query): shorten them all at once.
+                        let fixes: Vec<(String, String)> = parsed.with(|p| p.errors.iter()
+                            .filter_map(|e| e.suggestion.clone().map(|s| (e.entry.clone(), s))).collect());
+                        (fixes.len() > 1).then(|| {
+                            let label = format!("Shorten all {} URLs to their paths", fixes.len());
+                            view! {
+                                <button type="button" data-testid="shorten-all"
+                                    on:click=move |_| text.update(|t| for (entry, with) in &fixes {
+                                        *t = t.replacen(entry.as_str(), with, 1);
+                                    })>
+                                    {label}
+                                </button>
+                            }
+                        })
+                    }}
+                    {move || parsed.with(|p| {
+                        let prefixes: Vec<String> = p.paths.iter().map(|p| p.as_str()).filter(|p| p.ends_with("/*"))
+                            .map(|p| p.trim_end_matches('*').to_owned()).collect();
+                        (!prefixes.is_empty()).then(|| view! {
+                            <p class="muted" data-testid="prefix-note">
+                                {match prefixes.len() {
+                                    1 => "A path ending in /* empties a whole prefix: every image under ".to_owned(),
+                                    _ => "Paths ending in /* empty whole prefixes: every image under ".to_owned(),
+                                }}
+                                {prefixes.join(", ")}
+                                "."
+                            </p>
+                        })
+                    })}
                 </div>
                 <div class="tag-only">
                     <label for="tags">"Cache tags (up to 10, separated by spaces, commas or line breaks)"</label>
@@ -216,6 +259,19 @@ fn PreviewTable(preview: Preview) -> impl IntoView {
             </ul>
         </div>
     }
+}
+
+/// What the counter leaves out, e.g. " (1 duplicate, 2 empty lines ignored)".
+fn not_counted(duplicates: usize, blank_lines: usize) -> Option<String> {
+    let plural = |n: usize, one: &str| if n == 1 { format!("1 {one}") } else { format!("{n} {one}s") };
+    let mut parts = Vec::new();
+    if duplicates > 0 {
+        parts.push(plural(duplicates, "duplicate"));
+    }
+    if blank_lines > 0 {
+        parts.push(plural(blank_lines, "empty line"));
+    }
+    (!parts.is_empty()).then(|| format!(" ({} ignored)", parts.join(", ")))
 }
 
 fn limits_text((objects, mb): (Option<u64>, Option<u64>)) -> String {

@@ -30,6 +30,8 @@ pub fn InvalidationLog(
     retry: ServerAction<RetryInvalidation>,
     submit: ServerAction<SubmitInvalidation>,
     filter: RwSignal<LogFilter>,
+    /// The invalidation just submitted: its row is highlighted.
+    created: Signal<Option<String>>,
 ) -> impl IntoView {
     let refresh = RwSignal::new(0u32);
     // Which rows' See links are open: kept across reloads of the table (a
@@ -58,8 +60,10 @@ pub fn InvalidationLog(
         <section aria-labelledby="log-title">
             <div class="log-head">
                 <h2 id="log-title">"Invalidation log"</h2>
-                // A plain GET form: filtering loads the page anew.
-                <form method="GET" action="">
+                // A plain GET form: filtering loads the page anew. The action
+                // names the page: "" would keep a `#created` fragment, and a
+                // second submission to the same URL would then only scroll.
+                <form method="GET" action=move || format!("/p/{}/invalidation", token.get())>
                     <label>
                         "Status "
                         <select name="status" prop:value=move || status().unwrap_or_default()>
@@ -74,7 +78,7 @@ pub fn InvalidationLog(
                     </label>
                     <button type="submit">"Filter"</button>
                 </form>
-                <form method="get" on:submit=move |ev| {
+                <form method="get" action=move || format!("/p/{}/invalidation", token.get()) on:submit=move |ev| {
                     ev.prevent_default();
                     refresh.update(|n| *n += 1);
                 }>
@@ -92,10 +96,15 @@ pub fn InvalidationLog(
                     href
                 }>"Export CSV"</a>
             </div>
-            {move || retry.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
+            {move || retry.value().get().map(|r| match r {
+                Ok(attempt) => view! {
+                    <p class="notice notice-ok" role="status" data-testid="retry-queued">{format!("Retry queued as attempt {attempt}.")}</p>
+                }.into_any(),
+                Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+            })}
             <Transition fallback=|| view! { <p>"Loading the log…"</p> }>
                 {move || Suspend::new(async move {
-                    or_error(log.await, move |page| view! { <LogTable page=page token=token retry=retry open_links=open_links filter=filter.get_untracked() /> })
+                    or_error(log.await, move |page| view! { <LogTable page=page token=token retry=retry open_links=open_links filter=filter.get_untracked() created=created /> })
                 })}
             </Transition>
         </section>
@@ -109,6 +118,7 @@ fn LogTable(
     retry: ServerAction<RetryInvalidation>,
     open_links: RwSignal<std::collections::HashSet<String>>,
     filter: LogFilter,
+    created: Signal<Option<String>>,
 ) -> impl IntoView {
     let can_retry = page.role.can_retry();
     let filtered = filter.status.is_some() || filter.q.is_some();
@@ -139,7 +149,7 @@ fn LogTable(
                 </tr>
             </thead>
             <tbody>
-                {page.rows.into_iter().map(|row| view! { <Row row=row token=token retry=retry can_retry=can_retry open_links=open_links /> }).collect_view()}
+                {page.rows.into_iter().map(|row| view! { <Row row=row token=token retry=retry can_retry=can_retry open_links=open_links created=created /> }).collect_view()}
             </tbody>
         </table>
         <nav class="pager" aria-label="Log pages">
@@ -157,7 +167,10 @@ fn Row(
     retry: ServerAction<RetryInvalidation>,
     can_retry: bool,
     open_links: RwSignal<std::collections::HashSet<String>>,
+    created: Signal<Option<String>>,
 ) -> impl IntoView {
+    let mine = row.id.clone();
+    let just_created = move || created.with(|c| c.as_deref() == Some(mine.as_str()));
     let detail = format!("/p/{}/invalidation/{}", token.get_untracked(), row.id);
     let n = row.paths.len();
     let show_retry = can_retry && row.status.allows_retry();
@@ -175,8 +188,10 @@ fn Row(
         });
     };
     view! {
-        <tr data-id=row.id.clone() data-status=row.status.code()>
+        <tr data-id=row.id.clone() data-status=row.status.code() class:just-created=just_created>
             <td><StatusBadge status=row.status />
+                {(row.attempt > 1).then(|| view! { <div class="attempt muted" data-testid="attempt">{format!("attempt {}", row.attempt)}</div> })}
+                {row.why.clone().map(|why| view! { <div class="why" data-testid="why">{why}</div> })}
                 {row.not_before.filter(|_| row.status == imgflush::domain::Status::Received).map(|at| view! {
                     <div class="scheduled" data-testid="scheduled">"scheduled for " <LocalTime at=at /></div>
                 })}
@@ -191,6 +206,9 @@ fn Row(
             <td>
                 {if n == 0 {
                     view! { <span class="muted">"—"</span> }.into_any()
+                } else if n == 1 {
+                    // One path (or tag): shown as it is, nothing to open.
+                    view! { <code class="one-path" data-testid="one-path">{row.paths[0].clone()}</code> }.into_any()
                 } else {
                     view! {
                         <details class="links" open=links_open on:toggle=on_toggle>

@@ -56,10 +56,20 @@ fn InvalidationBody(
     // Submitted with JavaScript: the address shows the new ID as after a
     // plain post (`?created=`, in place of the page's entry), and the page
     // shows it without a reload.
+    let banner = NodeRef::<leptos::html::Div>::new();
     Effect::new(move |_| {
         if let Some(Ok(id)) = submit.value().get() {
             crate::platform::show_address(&format!("/p/{}/invalidation?created={id}", token.get_untracked()));
             created.set(Some(id));
+            // The banner sits right above the log: brought to the top of the
+            // window with the new row under it, and focused (keyboard and
+            // screen-reader users land on the answer, not on the page body).
+            request_animation_frame(move || {
+                if let Some(el) = banner.get_untracked() {
+                    el.scroll_into_view();
+                    let _ = el.focus();
+                }
+            });
             // The log shows the new row unfiltered; a set that changes
             // nothing would reload it a second time (the submit already does).
             if filter.with_untracked(|f| *f != LogFilter::default()) {
@@ -68,13 +78,6 @@ fn InvalidationBody(
         }
     });
     view! {
-        {move || created.get().map(|id| view! {
-            <div class="notice notice-ok" role="status" data-testid="created">
-                "Your invalidation request has been received. Invalidation ID: "
-                <code data-testid="created-id">{id.clone()}</code> " "
-                <CopyButton text=id label="Copy the new Invalidation ID" />
-            </div>
-        })}
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 // Not a member: nothing here (the log below says "Not found").
@@ -87,6 +90,16 @@ fn InvalidationBody(
                 }
             })}
         </Suspense>
-        <log::InvalidationLog token=token retry=retry submit=submit filter=filter />
+        {move || created.get().map(|id| {
+            let details = format!("/p/{}/invalidation/{id}", token.get_untracked());
+            view! {
+                <div class="notice notice-ok" role="status" id="created" data-testid="created" tabindex="-1" node_ref=banner>
+                    "Your invalidation request has been received. Invalidation ID: "
+                    <a href=details><code data-testid="created-id">{id.clone()}</code></a> " "
+                    <CopyButton text=id label="Copy the new Invalidation ID" />
+                </div>
+            }
+        })}
+        <log::InvalidationLog token=token retry=retry submit=submit filter=filter created=created.into() />
     }
 }

@@ -3,7 +3,7 @@
 //! does not exist.
 
 use crate::backend::store::{
-    DynStore, Membership, NewProject, Project, ProjectSettingsUpdate, StoreError, Submitter, User,
+    DynStore, Invalidation, Membership, NewProject, Project, ProjectSettingsUpdate, StoreError, Submitter, User,
 };
 use crate::backend::{Actor, ServiceError};
 
@@ -68,6 +68,35 @@ impl ProjectService {
         let inv = self.store.invalidation_anywhere(id).await?;
         let project = self.store.project_by_id(inv.project_id).await?;
         self.actor_for(user, &project.token).await
+    }
+
+    /// The invalidations whose IDs start with `prefix` (see
+    /// [`InvalidationId::prefix_range`]) in the projects `user` may see, as
+    /// (project token, invalidation), newest first, at most `limit`. Others'
+    /// are left out as if they did not exist.
+    pub async fn locate_id_prefix(
+        &self,
+        user: &User,
+        prefix: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, Invalidation)>, ServiceError> {
+        let Some((from, to)) = InvalidationId::prefix_range(prefix) else {
+            return Err(ServiceError::field(
+                "q",
+                format!("an Invalidation ID or at least its first {} characters", InvalidationId::MIN_PREFIX),
+            ));
+        };
+        let visible = self.memberships(user).await?;
+        // A few more than shown: some may belong to projects the user cannot see.
+        let found = self.store.invalidations_in_id_range(from, to, (limit * 4) as i64).await?;
+        Ok(found
+            .into_iter()
+            .filter_map(|inv| {
+                let m = visible.iter().find(|m| m.project.id == inv.project_id)?;
+                Some((m.project.token.clone(), inv))
+            })
+            .take(limit)
+            .collect())
     }
 
     /// An image URL as a customer pasted it, read back into the project
