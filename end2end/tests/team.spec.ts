@@ -153,6 +153,8 @@ test.describe('the lookup box', () => {
       await page.getByTestId('prefix-matches').getByRole('link', { name: id }).click();
     }
     await expect(page).toHaveURL(`${invalidationPath(FAILING)}/${id}`);
+    await settle(page, js);
+    await expect(page.getByRole('heading', { name: `Invalidation ${id}` })).toBeVisible();
 
     // Nothing starts with this: a 404 that shows the query back.
     allowConsoleError(/status of 404 .*\/lookup\?q=ffffffff/);
