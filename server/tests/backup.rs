@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::binary::{env_for, ok, refused, run_async, stderr, stdout, Console, ADMIN_EMAIL, ADMIN_PASSWORD};
+use common::binary::{api_key, env_for, ok, refused, run_async, stderr, stdout, Console, ADMIN_EMAIL, ADMIN_PASSWORD};
 use imgflush::backend::store::{self, AuditQuery, ListQuery};
 use imgflush::domain::{InvalidationId, Status};
 
@@ -52,8 +52,7 @@ async fn scenario() {
     }
     let env = env_for(&format!("sqlite://{}/imgflush.db", live.display()), &live);
     let console = Console::start(&env, &live).await;
-    let key = ok(&["key", "add", "--project", "demo", "--name", "t"], &env, &live);
-    let secret = key.lines().last().unwrap().trim().to_owned();
+    let secret = api_key("demo", "t", &env, &live);
     // Enough rows that the copy takes a while beside the writes.
     ok(&["seed", "--project", "demo", "--count", "30000", "--days", "20"], &env, &live);
     let admin = console.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;

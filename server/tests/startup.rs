@@ -12,7 +12,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::binary::command;
+use common::binary::{api_key, command, purge_sample_until_done};
 use serde_json::Value;
 
 const CONSOLE: &str = "http://127.0.0.1:3000";
@@ -103,30 +103,8 @@ async fn starts_with_no_configuration_twice_and_purges_its_embedded_edge() {
 
     // The demo project's purge of its embedded edge goes through, on the
     // default target allow-list (public addresses only).
-    let key = run(dir.path(), &["key", "add", "--project", "demo", "--name", "startup"], &[]);
-    assert!(key.status.success(), "{}", String::from_utf8_lossy(&key.stderr));
-    let secret = String::from_utf8(key.stdout).unwrap().lines().last().unwrap().trim().to_owned();
-    let created: Value = http
-        .post(format!("{CONSOLE}/api/v1/invalidations"))
-        .bearer_auth(&secret)
-        .json(&serde_json::json!({ "scope": "original", "urls": ["/sample.li/flat1.jpg"] }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = created["invalidation"]["id"].as_str().unwrap_or_else(|| panic!("{created}"));
-    let done: Value = http
-        .get(format!("{CONSOLE}/api/v1/invalidations/{id}?wait=30"))
-        .bearer_auth(&secret)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(done["invalidation"]["status"], "DONE", "{done}");
+    let secret = api_key("demo", "startup", &[], dir.path());
+    let done = purge_sample_until_done(CONSOLE, &secret, None).await;
     let edge = &done["targets"][0];
     assert_eq!((edge["kind"].as_str(), edge["state"].as_str()), (Some("edge"), Some("ok")), "{done}");
     assert!(first.stop(), "a SIGTERM ends it cleanly");

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::routing::post;
-use common::binary::{env_for, ok, Console};
+use common::binary::{api_key, env_for, ok, purge_sample_until_done, Console};
 use common::{Db, TestDb};
 use serde_json::Value;
 
@@ -58,8 +58,7 @@ async fn one_trace_from_request_to_purge_call(db: Db) {
     let console = Console::start(&env, dir.path()).await;
     // (ADMIN_PASSWORD chose the password: start-up does not claim to show it once.)
     assert!(console.log().contains("First start") && !console.log().contains("printed only once"), "{}", console.log());
-    let key = ok(&["key", "add", "--project", "demo", "--name", "traced"], &env, dir.path());
-    let secret = key.lines().last().unwrap().trim().to_owned();
+    let secret = api_key("demo", "traced", &env, dir.path());
     let hook = format!("{collector}/hook");
     ok(
         &["target", "add", "--project", "demo", "--kind", "webhook", "--name", "hook", "--url", &hook],
@@ -69,29 +68,7 @@ async fn one_trace_from_request_to_purge_call(db: Db) {
 
     // The caller's own trace: the console continues it.
     let (trace, caller) = ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7");
-    let http = reqwest::Client::new();
-    let created: Value = http
-        .post(console.url("/api/v1/invalidations"))
-        .bearer_auth(&secret)
-        .header("traceparent", format!("00-{trace}-{caller}-01"))
-        .json(&serde_json::json!({ "scope": "original", "urls": ["/sample.li/flat1.jpg"] }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = created["invalidation"]["id"].as_str().unwrap_or_else(|| panic!("{created}")).to_owned();
-    let done: Value = http
-        .get(console.url(&format!("/api/v1/invalidations/{id}?wait=30")))
-        .bearer_auth(&secret)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(done["invalidation"]["status"], "DONE", "{done}");
+    purge_sample_until_done(&console.url(""), &secret, Some(&format!("00-{trace}-{caller}-01"))).await;
     // Stopping sends what is still buffered.
     console.stop();
 

@@ -22,6 +22,19 @@ pub fn StatusBadge(status: Status) -> impl IntoView {
     }
 }
 
+/// What a Retry answered: the attempt it queued, or why it was refused
+/// (the log and the details page both show it).
+#[component]
+pub fn RetryAnswer(answer: Result<i32, AppError>) -> impl IntoView {
+    match answer {
+        Ok(attempt) => view! {
+            <p class="notice notice-ok" role="status" data-testid="retry-queued">{format!("Retry queued as attempt {attempt}.")}</p>
+        }
+        .into_any(),
+        Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+    }
+}
+
 /// An error from a server function, with per-field details when there are any.
 #[component]
 pub fn ErrorNotice(error: AppError) -> impl IntoView {

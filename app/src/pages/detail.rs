@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::components::{or_error, CopyButton, ErrorNotice, Layout, LocalTime, StatusBadge};
+use crate::components::{or_error, CopyButton, ErrorNotice, Layout, LocalTime, RetryAnswer, StatusBadge};
 use crate::model::DetailView;
 use crate::pages::token_param;
 use crate::serverfns::{invalidation_detail, CancelInvalidation, DecideApproval, RetryInvalidation};
@@ -69,12 +69,7 @@ fn DetailBody(token: String, id: String) -> impl IntoView {
         }>
             <button type="submit" class="refresh">"Refresh"</button>
         </form>
-        {move || retry.value().get().map(|r| match r {
-            Ok(attempt) => view! {
-                <p class="notice notice-ok" role="status" data-testid="retry-queued">{format!("Retry queued as attempt {attempt}.")}</p>
-            }.into_any(),
-            Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
-        })}
+        {move || retry.value().get().map(|answer| view! { <RetryAnswer answer=answer /> })}
         {move || cancel.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
         {move || decide.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
         <Transition fallback=|| view! { <p>"Loading…"</p> }>

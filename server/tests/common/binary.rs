@@ -79,6 +79,40 @@ pub fn ok(args: &[&str], env: &[(String, String)], dir: &Path) -> String {
     stdout(&out)
 }
 
+/// A new API key of `project` made with `server key add`: its secret (the
+/// output's last line).
+pub fn api_key(project: &str, name: &str, env: &[(String, String)], dir: &Path) -> String {
+    let out = ok(&["key", "add", "--project", project, "--name", name], env, dir);
+    out.lines().last().unwrap_or_default().trim().to_owned()
+}
+
+/// Submits `/sample.li/flat1.jpg` through `POST /api/v1/invalidations` on
+/// the console at `base` (with `traceparent` when given), waits up to 30 s
+/// for its final status and asserts DONE; answers the final document.
+pub async fn purge_sample_until_done(base: &str, secret: &str, traceparent: Option<&str>) -> serde_json::Value {
+    let http = reqwest::Client::new();
+    let mut post = http
+        .post(format!("{base}/api/v1/invalidations"))
+        .bearer_auth(secret)
+        .json(&serde_json::json!({ "scope": "original", "urls": ["/sample.li/flat1.jpg"] }));
+    if let Some(parent) = traceparent {
+        post = post.header("traceparent", parent);
+    }
+    let created: serde_json::Value = post.send().await.unwrap().json().await.unwrap();
+    let id = created["invalidation"]["id"].as_str().unwrap_or_else(|| panic!("{created}"));
+    let done: serde_json::Value = http
+        .get(format!("{base}/api/v1/invalidations/{id}?wait=30"))
+        .bearer_auth(secret)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(done["invalidation"]["status"], "DONE", "{done}");
+    done
+}
+
 /// `server ARGS…` failed with a message, not a panic: its stderr.
 pub fn refused(args: &[&str], env: &[(String, String)], dir: &Path) -> String {
     let out = run(args, env, dir);
