@@ -7,14 +7,12 @@
 #
 # What goes where: server/Cargo.toml [package.metadata.deb] and deploy/debian/.
 source "$(dirname "$0")/tools.sh"
-install_rust_tools
-install_node_tools
 install_cargo_deb
 cd "$ROOT"
 
 if [ "${BUILD:-1}" = 1 ]; then
-  say "release build (cargo leptos build --release --split)"
-  cargo leptos build --release --split
+  say "release build (scripts/build-release.sh)"
+  bash "$ROOT/scripts/build-release.sh"
 fi
 
 # cargo-deb reads assets under target/release/ from the real target directory

@@ -32,7 +32,9 @@ quick_install() {
     cargo install "$@"
 }
 
-install_rust_tools() {
+# What the release build needs (scripts/build-release.sh): the WASM target,
+# wasm-bindgen-cli and the WASM split step; no cargo-leptos (9 minutes to compile).
+install_release_tools() {
   # The edge links Debian's libjpeg-turbo (shrink-on-load JPEG decoding) and
   # builds libwebp from source; rav1e (AVIF) assembles its SIMD kernels with nasm.
   apt_install pkg-config libturbojpeg0-dev build-essential nasm
@@ -40,15 +42,27 @@ install_rust_tools() {
     say "adding the wasm32-unknown-unknown target"
     rustup target add wasm32-unknown-unknown
   fi
+  if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
+    say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (must equal Cargo.lock's wasm-bindgen)"
+    quick_install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+  fi
+  local split_version
+  split_version="$(sed -n 's/^version = "\(.*\)"/\1/p' "$ROOT/tools/wasm-split/Cargo.toml" | head -n1)"
+  if ! imgflush-wasm-split --version 2>/dev/null | grep -q "$split_version"; then
+    say "installing imgflush-wasm-split (tools/wasm-split: cargo-leptos's WASM split step alone)"
+    quick_install --path "$ROOT/tools/wasm-split" --locked --force
+  fi
+}
+
+# Everything above, and cargo-leptos for the debug builds of the tests and
+# `cargo leptos watch` while developing.
+install_rust_tools() {
+  install_release_tools
   if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
     say "installing cargo-leptos $CARGO_LEPTOS_VERSION (compiles for 9 to 12 minutes, once)"
     # no_downloads: cargo-leptos must not fetch tool binaries (no network for that here).
     # A tool, not the product: build it quickly (no LTO, many codegen units, -O1).
     quick_install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --ignore-rust-version --features no_downloads
-  fi
-  if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
-    say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (must equal Cargo.lock's wasm-bindgen)"
-    quick_install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
   fi
 }
 

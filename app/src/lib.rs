@@ -24,7 +24,7 @@ mod shell {
     use leptos_router::components::{FlatRoutes, Route, Router};
     use leptos_router::{path, SsrMode};
 
-    use crate::components::NotFound;
+    use crate::components::NoSuchPage;
     use crate::pages::account::{AccountPage, InvitePage};
     use crate::pages::api_docs::ApiDocsPage;
     use crate::pages::audit::{InstanceAuditPage, ProjectAuditPage};
@@ -65,7 +65,7 @@ mod shell {
             <Stylesheet id="leptos" href="/pkg/imgflush.css" />
             <Title formatter=|t: String| if t.is_empty() { "imgflush".to_owned() } else { format!("{t} · imgflush") } />
             <Router>
-                <FlatRoutes fallback=NotFound>
+                <FlatRoutes fallback=NoSuchPage>
                     <Route path=path!("/login") view=LoginPage />
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
                     <Route path=path!("/docs/api") view=ApiDocsPage />

@@ -180,6 +180,27 @@ pub struct AddedMember {
     pub invite_path: Option<String>,
 }
 
+/// A member whose role changed (`role`), or who was removed (`None`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberChanged {
+    pub email: String,
+    pub role: Option<Role>,
+}
+
+/// What a purge target's Test answered, shown beside that target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TargetTestAnswer {
+    pub target_id: i64,
+    /// "ok: …" or "failed: …", in plain words.
+    pub answer: String,
+}
+
+/// What Remove did, for the page's notice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TargetRemoved {
+    pub name: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TargetView {
     pub id: i64,

@@ -71,6 +71,10 @@ test.describe('as the owner', () => {
     }
     allowConsoleError(/status of 404/);
     await check(page, `/lookup?q=${crypto.randomUUID()}`);
+    // The not-found pages: an unknown address, project and ID.
+    await check(page, '/no/such/page');
+    await check(page, '/p/no-such-project/settings');
+    await check(page, `${invalidationPath(DEMO)}/garbage`);
   });
 });
 

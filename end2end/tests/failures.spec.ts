@@ -55,7 +55,10 @@ test('the Test button on a purge target shows its answer (admins only)', async (
   await page.goto('/p/demo/settings');
   if (js) await waitHydrated(page);
   await page.getByRole('button', { name: 'Test edge-1' }).click();
-  await expect(page.getByTestId('target-test-result')).toContainText('The target answered: ok');
+  // The answer sits under the target it tested.
+  await expect(page.locator('tr[data-tested="edge-1"]').getByTestId('target-test-result')).toContainText(
+    'Test of edge-1: the target answered: ok',
+  );
   const support = await browser.newContext({ baseURL, storageState: storageState('support'), javaScriptEnabled: js });
   try {
     const sp = await support.newPage();

@@ -64,7 +64,9 @@ test('a Cloudflare target: added, tested, purged', async ({ page, js }) => {
   await expect(page.locator('body')).not.toContainText('e2e-token-never-shown');
 
   await page.getByRole('button', { name: `Test ${name}` }).click();
-  await expect(page.getByTestId('target-test-result')).toContainText('The target answered: ok: the token is active');
+  await expect(page.locator(`tr[data-tested="${name}"]`).getByTestId('target-test-result')).toContainText(
+    `Test of ${name}: the target answered: ok: the token is active`,
+  );
 
   const id = await submitOn(page, js, token, ['/img.cdn.example/a.jpg']);
   await refreshUntil(page, js, id, 'DONE');
@@ -73,4 +75,40 @@ test('a Cloudflare target: added, tested, purged', async ({ page, js }) => {
   const target = page.locator(`tr[data-target="${name}"]`);
   await expect(target).toHaveAttribute('data-state', 'ok');
   await expect(target).toContainText('Cloudflare purge ID(s): ');
+});
+
+/*
+ * The Name field's example follows the kind; Remove first asks, saying what
+ * removing does, then says what happened (focused, since the button is gone).
+ */
+test('a target: named by example, removed after a confirmation', async ({ page, js }) => {
+  const rand = Math.random().toString(36).slice(2, 8);
+  const token = `z${js ? 'j' : 'n'}rm${Date.now().toString(36)}${rand}`;
+  await createProject(page, js, token);
+  await page.goto(`/p/${token}/settings`);
+  if (js) await waitHydrated(page);
+  const form = page.getByTestId('add-target');
+  const nameField = form.getByLabel('Name', { exact: true });
+  await expect(nameField).toHaveAttribute('placeholder', 'edge-fra-1');
+  await form.getByLabel('Kind').selectOption('webhook');
+  if (js) await expect(nameField).toHaveAttribute('placeholder', 'purge-hook');
+
+  const name = `hook-${rand}`;
+  await nameField.fill(name);
+  await form.getByLabel('Purge URL').fill('http://127.0.0.1:9/purge');
+  await form.getByRole('button', { name: 'Add target' }).click();
+  const row = page.locator(`tr[data-target="${name}"]`);
+  await expect(row).toContainText('Webhook');
+
+  // One click opens the question; nothing is removed yet.
+  await row.getByText('Remove', { exact: true }).click();
+  await expect(row).toContainText(`Invalidations will stop purging ${name}. Its past results stay in the log.`);
+  await row.getByRole('button', { name: `Remove ${name}` }).click();
+  const notice = page.getByTestId('target-removed');
+  await expect(notice).toHaveText(
+    `Removed the target ${name}. Invalidations no longer purge it; its past results stay in the log.`,
+  );
+  if (js) await expect(notice).toBeFocused();
+  await expect(row).toHaveCount(0);
+  await expect(page.getByTestId('no-targets')).toBeVisible();
 });

@@ -40,6 +40,8 @@ async function addMember(op: Page, js: boolean, token: string, email: string, ro
   await op.getByRole('button', { name: 'Add member' }).click();
   const link = (await op.getByTestId('invite-link').textContent())?.trim() ?? '';
   expect(link).toMatch(/^\/invite\/\w{32}$/);
+  // The form is ready for the next member.
+  await expect(op.getByLabel('E-mail')).toHaveValue('');
   return link;
 }
 
@@ -88,6 +90,9 @@ test('an owner creates a project, invites an editor, demotes and removes them', 
     await row.getByLabel(`New role for ${editorEmail}`).selectOption('support');
     await row.getByRole('button', { name: 'Change' }).click();
     await expect(op.locator(`tr[data-member="${editorEmail}"] td`).nth(1)).toHaveText('Support');
+    // The change's answer replaces the invitation's banner.
+    await expect(op.getByTestId('member-changed')).toHaveText(`${editorEmail} is now Support.`);
+    await expect(op.getByTestId('member-added')).toHaveCount(0);
 
     await page.goto(invalidationPath(token));
     if (js) await waitHydrated(page);
@@ -96,10 +101,24 @@ test('an owner creates a project, invites an editor, demotes and removes them', 
     await expect(page.getByRole('button', { name: 'Retry' })).toHaveCount(0);
 
     // Removed from their only project: signed out at the next request.
-    await op.locator(`tr[data-member="${editorEmail}"]`).getByRole('button', { name: `Remove ${editorEmail}` }).click();
-    await expect(op.locator(`tr[data-member="${editorEmail}"]`)).toHaveCount(0);
+    // Remove asks first, saying what it does, then says what it did.
+    const member = op.locator(`tr[data-member="${editorEmail}"]`);
+    await member.getByText('Remove', { exact: true }).click();
+    await expect(member).toContainText(`${editorEmail} loses access to this project at once`);
+    await member.getByRole('button', { name: `Remove ${editorEmail}` }).click();
+    await expect(op.getByTestId('member-changed')).toContainText(`Removed ${editorEmail} from the project`);
+    if (js) await expect(op.getByTestId('member-changed')).toBeFocused();
+    await expect(member).toHaveCount(0);
     await page.goto(invalidationPath(token));
     await expect(page).toHaveURL(/\/login\?next=/);
+    // Signing in again, they are told they are in no project (with the header and Sign out).
+    await page.goto('/login');
+    await page.getByLabel('E-mail').fill(editorEmail);
+    await page.getByLabel('Password', { exact: true }).fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByTestId('no-projects')).toContainText('Your account is not a member of any project');
+    await expect(page.getByTestId('user-email')).toHaveText(editorEmail);
+    await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
   } finally {
     await owner.close();
   }
@@ -248,4 +267,38 @@ test('an existing account joins a project through its link with its own password
   } finally {
     await owner.close();
   }
+});
+
+/*
+ * API keys: a new key's secret is shown once; Revoke asks first, saying what
+ * it does, then says what it did, and the API refuses the key from then on.
+ */
+test.describe('API keys', () => {
+  test.use({ storageState: storageState('admin') });
+
+  test('a key is created, revoked after a confirmation, and refused', async ({ page, js, request }) => {
+    const name = `ci-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+    await page.goto(`/p/${DEMO}/keys`);
+    if (js) await waitHydrated(page);
+    await page.getByLabel('Name').fill(name);
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const secret = ((await page.getByTestId('new-key-secret').textContent()) ?? '').trim();
+    expect(secret).toMatch(/^imf_/);
+    const post = () =>
+      request.post('/api/v1/invalidations', {
+        headers: { 'X-Client-Key': secret },
+        data: { scope: 'original', urls: [`/keys.example/${name}.jpg`] },
+      });
+    expect((await post()).status()).not.toBe(401);
+
+    const row = page.locator(`tr[data-key="${name}"]`);
+    await row.getByText('Revoke', { exact: true }).click();
+    await expect(row).toContainText(`Every request that presents “${name}” will be refused at once`);
+    await row.getByRole('button', { name: `Revoke ${name}` }).click();
+    const notice = page.getByTestId('key-revoked');
+    await expect(notice).toHaveText(`Revoked the key “${name}”: requests that present it are refused (401) from now on.`);
+    if (js) await expect(notice).toBeFocused();
+    await expect(row).toContainText('revoked');
+    expect((await post()).status()).toBe(401);
+  });
 });

@@ -230,7 +230,7 @@ db_test!(a_target_test_leaves_only_the_public_detail_in_the_trail, |t: TestApp| 
     t.store.set_instance_role(staff_id, Some(InstanceRole::Staff)).await.unwrap();
     let admin = t.login("admin@example.com").await;
     let answer = t.server_fn_json(&admin, "test_target", &[("project", "demo"), ("target_id", &target_id)]).await;
-    assert!(answer.as_str().unwrap().contains("backend on fire"), "the admin sees the answer: {answer}");
+    assert!(answer["answer"].as_str().unwrap().contains("backend on fire"), "the admin sees the answer: {answer}");
     let staff = t.login("staff@example.com").await;
     let trail = t.server_fn_json(&staff, "project_audit", &[("project", "demo")]).await;
     let text = trail.to_string();

@@ -134,7 +134,8 @@ db_test!(role_matrix_of_hooks_and_test_buttons, |t: TestApp| async move {
                 let answer =
                     t.server_fn_json(&cookie, "test_hook", &[("project", "demo"), ("hook_id", &hook_id)]).await;
                 assert_eq!(answer, json!("HTTP 200 OK"), "{email}");
-                assert!(tested.as_str().unwrap().starts_with("ok: "), "{email}: {tested}");
+                assert!(tested["answer"].as_str().unwrap().starts_with("ok: "), "{email}: {tested}");
+                assert_eq!(tested["target_id"].to_string(), target_id, "the answer names its target");
                 let removed =
                     t.server_fn_json(&cookie, "remove_hook", &[("project", "demo"), ("hook_id", &hook_id)]).await;
                 assert_eq!(removed, Value::Null);

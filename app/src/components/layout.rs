@@ -9,6 +9,7 @@ use crate::serverfns::get_me;
 pub fn Layout(#[prop(into)] token: Signal<String>, children: Children) -> impl IntoView {
     let me = Resource::new(|| (), |_| get_me());
     view! {
+        <a class="skip-link" href="#main">"Skip to main content"</a>
         <header class="topbar">
             <a class="brand" href="/">"imgflush"</a>
             <form method="get" action="/lookup" class="lookup" role="search">
@@ -28,7 +29,7 @@ pub fn Layout(#[prop(into)] token: Signal<String>, children: Children) -> impl I
                 (!token.get().is_empty()).then(|| view! { <Tabs me=me token=token /> })
             })}
         </Transition>
-        <main class="page">{children()}</main>
+        <main class="page" id="main" tabindex="-1">{children()}</main>
     }
 }
 

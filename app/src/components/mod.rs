@@ -35,6 +35,36 @@ pub fn RetryAnswer(answer: Result<i32, AppError>) -> impl IntoView {
     }
 }
 
+/// The answer to an action (removed, revoked, changed…), focused when it
+/// appears: the button that was pressed may be gone, and keyboard and
+/// screen-reader users land on what happened instead of the page body.
+#[component]
+pub fn Announce(#[prop(into)] testid: String, children: Children) -> impl IntoView {
+    let el = NodeRef::<leptos::html::P>::new();
+    Effect::new(move |_| {
+        if let Some(el) = el.get() {
+            let _ = el.focus();
+        }
+    });
+    view! { <p class="notice notice-ok" role="status" tabindex="-1" data-testid=testid node_ref=el>{children()}</p> }
+}
+
+/// A destructive action behind a question that says what it does: a
+/// disclosure (`open` is its button), then the consequence and the action's
+/// form (`children`). Works without JavaScript.
+#[component]
+pub fn Confirm(#[prop(into)] open: String, #[prop(into)] consequence: String, children: Children) -> impl IntoView {
+    view! {
+        <details class="confirm">
+            <summary class="danger">{open}</summary>
+            <div class="confirm-body">
+                <p>{consequence}</p>
+                {children()}
+            </div>
+        </details>
+    }
+}
+
 /// An error from a server function, with per-field details when there are any.
 #[component]
 pub fn ErrorNotice(error: AppError) -> impl IntoView {
@@ -104,15 +134,50 @@ pub fn or_error<T, V: IntoView + 'static>(result: Result<T, AppError>, ok: impl 
     }
 }
 
-/// The answer for an unknown page, and for another project's data alike (404).
+/// The answer for an unknown project, invalidation or ID inside a page,
+/// and for another project's data alike (404): a user who is not a member
+/// learns nothing about what exists, so the text covers both.
 #[component]
 pub fn NotFound() -> impl IntoView {
     crate::platform::set_response_status(404);
     view! {
-        <div class="notice" role="alert">
+        {not_found_title()}
+        <div class="notice" role="alert" data-testid="not-found">
             <h1>"Not found"</h1>
-            <p>"There is nothing here, or it belongs to a project you are not a member of."</p>
+            <p>"No project or invalidation answers to this address, or it is in a project your account cannot open."</p>
+            <p>"Check the address, or look the Invalidation ID up in the box above."</p>
             <p><a href="/">"Back to your projects"</a></p>
         </div>
+    }
+}
+
+/// "Not found · imgflush" as the page's title. The server sets it; the
+/// title tag renders nothing in the page itself, so the hydrating browser
+/// (where this may sit inside an island) has nothing to match.
+fn not_found_title() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    {
+        view! { <leptos_meta::Title text="Not found" /> }
+    }
+    #[cfg(not(feature = "ssr"))]
+    {}
+}
+
+/// Any address the console has no page for: the layout, the lookup box,
+/// and what was asked for.
+#[component]
+pub fn NoSuchPage() -> impl IntoView {
+    crate::platform::set_response_status(404);
+    let path = leptos_router::hooks::use_location().pathname.get_untracked();
+    view! {
+        <leptos_meta::Title text="Page not found" />
+        <Layout token="">
+            <div class="notice" role="alert" data-testid="not-found">
+                <h1>"Page not found"</h1>
+                <p>"There is no page at " <code>{path}</code> "."</p>
+                <p>"Looking for an invalidation? Paste its ID (or its first 8 characters) in the box above."</p>
+                <p><a href="/">"Back to your projects"</a></p>
+            </div>
+        </Layout>
     }
 }

@@ -62,7 +62,6 @@ fn DetailBody(token: String, id: String) -> impl IntoView {
     });
     view! {
         <p><a href=move || format!("/p/{}/invalidation", token.get())>"← Invalidation log"</a></p>
-        <h1>"Invalidation " <code>{move || id.get()}</code></h1>
         <form method="get" on:submit=move |ev| {
             ev.prevent_default();
             refresh.update(|n| *n += 1);
@@ -100,6 +99,7 @@ fn Detail(
     let show_retry = d.role.can_retry() && row.status.allows_retry();
     let no_targets = d.targets.is_empty() && row.status.is_final();
     view! {
+        <h1>"Invalidation " <code>{row.id.clone()}</code></h1>
         <dl class="summary">
             <dt>"Status"</dt><dd><StatusBadge status=row.status /></dd>
             <dt>"Scope"</dt><dd>{row.scope.label()}</dd>

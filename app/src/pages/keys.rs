@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use crate::components::{flash, or_error, CopyButton, ErrorNotice, LocalTime};
+use crate::components::{flash, or_error, Announce, Confirm, CopyButton, ErrorNotice, LocalTime};
 use crate::model::{CreatedKey, KeysView};
 use crate::pages::project_page;
 use crate::serverfns::{list_keys, CreateKey, RevokeKey};
@@ -19,6 +19,7 @@ fn KeysBody(token: String) -> impl IntoView {
     let create = ServerAction::<CreateKey>::new();
     let revoke = ServerAction::<RevokeKey>::new();
     let kept = flash("new_key");
+    let kept_revoked = flash("key_revoked");
     let keys = Resource::new(
         move || (token.get(), create.version().get(), revoke.version().get()),
         |(token, ..)| list_keys(token),
@@ -35,7 +36,13 @@ fn KeysBody(token: String) -> impl IntoView {
                 kept.await.and_then(|json| serde_json::from_str::<CreatedKey>(&json).ok()).map(|k| view! { <NewKey k=k /> })
             })}
         </Suspense>
-        {move || revoke.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
+        {move || revoke.value().get().map(|r| match r {
+            Ok(name) => view! { <Revoked name /> }.into_any(),
+            Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+        })}
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move { kept_revoked.await.map(|name| view! { <Revoked name /> }) })}
+        </Suspense>
         <section class="card">
             <h2>"New key"</h2>
             <ActionForm action=create>
@@ -84,6 +91,15 @@ fn NewKey(k: CreatedKey) -> impl IntoView {
 }
 
 #[component]
+fn Revoked(name: String) -> impl IntoView {
+    view! {
+        <Announce testid="key-revoked">
+            {format!("Revoked the key “{name}”: requests that present it are refused (401) from now on.")}
+        </Announce>
+    }
+}
+
+#[component]
 fn KeyTable(k: KeysView, token: Signal<String>, revoke: ServerAction<RevokeKey>) -> impl IntoView {
     if k.keys.is_empty() {
         return view! { <p>"No API keys yet."</p> }.into_any();
@@ -95,6 +111,7 @@ fn KeyTable(k: KeysView, token: Signal<String>, revoke: ServerAction<RevokeKey>)
                 {k.keys.into_iter().map(|key| {
                     let live = key.revoked.is_none();
                     let name = key.name.clone();
+                    let name_again = key.name.clone();
                     view! {
                         <tr data-key=name>
                             <td>{key.name}</td>
@@ -105,11 +122,13 @@ fn KeyTable(k: KeysView, token: Signal<String>, revoke: ServerAction<RevokeKey>)
                             <td>{match key.last_used { Some(t) => view! { <LocalTime at=t /> }.into_any(), None => "never".into_any() }}</td>
                             <td>{if live { "active" } else { "revoked" }}</td>
                             <td>{live.then(|| view! {
-                                <ActionForm action=revoke>
-                                    <input type="hidden" name="project" value=token />
-                                    <input type="hidden" name="key_id" value=key.id />
-                                    <button type="submit" class="danger">"Revoke"</button>
-                                </ActionForm>
+                                <Confirm open="Revoke" consequence=format!("Every request that presents “{}” will be refused at once; this cannot be undone.", name_again)>
+                                    <ActionForm action=revoke>
+                                        <input type="hidden" name="project" value=token />
+                                        <input type="hidden" name="key_id" value=key.id />
+                                        <button type="submit" class="danger">{format!("Revoke {}", name_again)}</button>
+                                    </ActionForm>
+                                </Confirm>
                             })}</td>
                         </tr>
                     }

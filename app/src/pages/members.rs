@@ -2,8 +2,9 @@ use leptos::prelude::*;
 
 use imgflush::domain::Role;
 
-use crate::components::{flash, or_error, CopyButton, ErrorNotice, LocalTime};
-use crate::model::{AddedMember, MembersView};
+use crate::components::{flash, or_error, Announce, Confirm, CopyButton, ErrorNotice, LocalTime};
+use crate::error::AppError;
+use crate::model::{AddedMember, MemberChanged, MembersView};
 use crate::pages::project_page;
 use crate::serverfns::{list_members, AddMember, ChangeMemberRole, ReinviteMember, RemoveMember};
 
@@ -24,33 +25,85 @@ fn MembersBody(token: String) -> impl IntoView {
     let remove = ServerAction::<RemoveMember>::new();
     let reinvite = ServerAction::<ReinviteMember>::new();
     let kept = flash("invite");
+    let kept_change = flash("member_changed");
+    // One answer at a time: the last action's replaces the one before.
+    let answer = RwSignal::new(None::<Answer>);
+    let add_form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if let Some(r) = add.value().get() {
+            if r.is_ok() {
+                // Ready for the next member.
+                if let Some(form) = add_form.get_untracked() {
+                    form.reset();
+                }
+            }
+            answer.set(Some(r.map_or_else(Answer::Error, Answer::Added)));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(r) = reinvite.value().get() {
+            answer.set(Some(r.map_or_else(Answer::Error, Answer::Added)));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(r) = change.value().get() {
+            answer.set(Some(r.map_or_else(Answer::Error, Answer::Changed)));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(r) = remove.value().get() {
+            answer.set(Some(r.map_or_else(Answer::Error, Answer::Changed)));
+        }
+    });
     let members = Resource::new(
         move || (token.get(), add.version().get(), change.version().get(), remove.version().get()),
         |(token, ..)| list_members(token),
     );
     view! {
         <h1>"Members"</h1>
-        {move || add.value().get().map(|r| match r {
-            Ok(a) => view! { <Added a=a /> }.into_any(),
-            Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+        {move || answer.get().map(|a| match a {
+            Answer::Added(a) => view! { <Added a=a /> }.into_any(),
+            Answer::Changed(c) => view! { <Changed c=c /> }.into_any(),
+            Answer::Error(e) => view! { <ErrorNotice error=e /> }.into_any(),
         })}
+        // Without JavaScript: what the last plain post did.
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                kept.await.and_then(|json| serde_json::from_str::<AddedMember>(&json).ok()).map(|a| view! { <Added a=a /> })
+                let added = kept.await.and_then(|json| serde_json::from_str::<AddedMember>(&json).ok());
+                let changed = kept_change.await.and_then(|json| serde_json::from_str::<MemberChanged>(&json).ok());
+                view! {
+                    {added.map(|a| view! { <Added a=a /> })}
+                    {changed.map(|c| view! { <Changed c=c /> })}
+                }
             })}
         </Suspense>
-        {move || reinvite.value().get().map(|r| match r {
-            Ok(a) => view! { <Added a=a /> }.into_any(),
-            Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
-        })}
-        {move || change.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
-        {move || remove.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
-                or_error(members.await, move |m| view! { <Members m=m token=token add=add change=change remove=remove reinvite=reinvite /> })
+                or_error(members.await, move |m| view! { <Members m=m token=token add=add add_form=add_form change=change remove=remove reinvite=reinvite /> })
             })}
         </Transition>
     }
+}
+
+/// What the page answers after an action.
+#[derive(Clone)]
+enum Answer {
+    Added(AddedMember),
+    Changed(MemberChanged),
+    Error(AppError),
+}
+
+/// A role changed, or a member removed.
+#[component]
+fn Changed(c: MemberChanged) -> impl IntoView {
+    let text = match c.role {
+        Some(role) => format!("{} is now {}.", c.email, role.label()),
+        None => format!(
+            "Removed {} from the project: they can no longer open it, and an invitation link they still held no longer works.",
+            c.email
+        ),
+    };
+    view! { <Announce testid="member-changed">{text}</Announce> }
 }
 
 #[component]
@@ -73,6 +126,7 @@ fn Members(
     m: MembersView,
     token: Signal<String>,
     add: ServerAction<AddMember>,
+    add_form: NodeRef<leptos::html::Form>,
     change: ServerAction<ChangeMemberRole>,
     remove: ServerAction<RemoveMember>,
     reinvite: ServerAction<ReinviteMember>,
@@ -86,7 +140,12 @@ fn Members(
                 {m.members.into_iter().map(|u| {
                     let email = u.email.clone();
                     let select_label = format!("New role for {}", u.email);
+                    let consequence = format!(
+                        "{} loses access to this project at once; an invitation link they still hold stops working.",
+                        u.email
+                    );
                     let remove_label = format!("Remove {}", u.email);
+                    let reinvite_label = format!("New invitation link for {}", u.email);
                     view! {
                         <tr data-member=email>
                             <td>{u.email.clone()} {(u.user_id == me).then_some(" (you)")}</td>
@@ -98,7 +157,7 @@ fn Members(
                                         <ActionForm action=reinvite attr:class="inline">
                                             <input type="hidden" name="project" value=token />
                                             <input type="hidden" name="user_id" value=u.user_id />
-                                            <button type="submit" aria-label=format!("New invitation link for {}", u.email)>"New link"</button>
+                                            <button type="submit" aria-label=reinvite_label>"New link"</button>
                                         </ActionForm>
                                     })}
                                 }.into_any(),
@@ -120,11 +179,13 @@ fn Members(
                                     </ActionForm>
                                 </td>
                                 <td>
-                                    <ActionForm action=remove>
-                                        <input type="hidden" name="project" value=token />
-                                        <input type="hidden" name="user_id" value=u.user_id />
-                                        <button type="submit" class="danger" aria-label=remove_label>"Remove"</button>
-                                    </ActionForm>
+                                    <Confirm open="Remove" consequence>
+                                        <ActionForm action=remove>
+                                            <input type="hidden" name="project" value=token />
+                                            <input type="hidden" name="user_id" value=u.user_id />
+                                            <button type="submit" class="danger">{remove_label}</button>
+                                        </ActionForm>
+                                    </Confirm>
                                 </td>
                             })}
                         </tr>
@@ -136,7 +197,7 @@ fn Members(
             <section class="card">
                 <h2>"Add a member"</h2>
                 <p class="muted">"Everyone added gets a one-time link: someone new sets their password with it, someone with an account accepts with their own password. Until then they are listed as invited and have no access."</p>
-                <ActionForm action=add>
+                <ActionForm action=add node_ref=add_form>
                     <input type="hidden" name="project" value=token />
                     <label>"E-mail " <input type="email" name="email" required maxlength="254" autocomplete="off" /></label>
                     <label>"Role "

@@ -2,8 +2,8 @@ use leptos::prelude::*;
 
 use imgflush::domain::TargetKind;
 
-use crate::components::{flash, or_error, ErrorNotice};
-use crate::model::SettingsView;
+use crate::components::{flash, or_error, Announce, Confirm, ErrorNotice};
+use crate::model::{SettingsView, TargetTestAnswer};
 use crate::pages::project_page;
 use crate::pages::target_forms::{credentials_state, settings_summary, AddTargetForm, EditTargetRow, TargetForms};
 use crate::serverfns::{
@@ -27,7 +27,10 @@ fn SettingsBody(token: String) -> impl IntoView {
     let save = ServerAction::<SaveSettings>::new();
     let retention = ServerAction::<SaveRetention>::new();
     let test = ServerAction::<TestTarget>::new();
+    // Without JavaScript: a Test's answer (shown beside its target) and a
+    // removed target's name.
     let kept = flash("target_test");
+    let removed = flash("target_removed");
     // Without JavaScript: the kind of a refused new target, the id of a refused edit.
     let added = flash("target_add");
     let edited = flash("target_edit");
@@ -53,12 +56,10 @@ fn SettingsBody(token: String) -> impl IntoView {
         {move || edit.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
         {move || remove.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
         {move || save.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
-        {move || test.value().get().map(|r| match r {
-            Ok(answer) => view! { <TestAnswer answer=answer /> }.into_any(),
-            Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
-        })}
+        {move || test.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
+        {move || remove.value().get().and_then(Result::ok).map(|r| view! { <RemovedNotice name=r.name /> })}
         <Suspense fallback=|| ()>
-            {move || Suspend::new(async move { kept.await.map(|answer| view! { <TestAnswer answer=answer /> }) })}
+            {move || Suspend::new(async move { removed.await.map(|name| view! { <RemovedNotice name /> }) })}
         </Suspense>
         {move || retention.value().get().map(|r| match r {
             Ok(days) => view! { <p class="notice" role="status" data-testid="retention-saved">{format!("Invalidations are now kept for {days} days.")}</p> }.into_any(),
@@ -78,15 +79,23 @@ fn SettingsBody(token: String) -> impl IntoView {
                     forms.kind.set(k);
                 }
                 let actions = TargetActions { add, edit, remove, test };
-                or_error(settings.await, move |s| view! { <Settings s=s token=token actions=actions forms=forms refused=refused save=save retention=retention /> })
+                let kept = kept.await.and_then(|json| serde_json::from_str::<TargetTestAnswer>(&json).ok());
+                // The last Test's answer, beside the target it tested.
+                let tested = Signal::derive(move || test.value().get().and_then(Result::ok).or_else(|| kept.clone()));
+                or_error(settings.await, move |s| view! { <Settings s=s token=token actions=actions tested=tested forms=forms refused=refused save=save retention=retention /> })
             })}
         </Transition>
     }
 }
 
+/// After Remove: what happened to the target and its history.
 #[component]
-fn TestAnswer(answer: String) -> impl IntoView {
-    view! { <p class="notice" role="status" data-testid="target-test-result">"The target answered: " {answer}</p> }
+fn RemovedNotice(name: String) -> impl IntoView {
+    view! {
+        <Announce testid="target-removed">
+            {format!("Removed the target {name}. Invalidations no longer purge it; its past results stay in the log.")}
+        </Announce>
+    }
 }
 
 /// The purge targets' forms.
@@ -113,6 +122,8 @@ fn Settings(
     s: SettingsView,
     token: Signal<String>,
     actions: TargetActions,
+    /// The last Test's answer (shown in its target's row).
+    tested: Signal<Option<TargetTestAnswer>>,
     forms: TargetForms,
     refused: Refused,
     save: ServerAction<SaveSettings>,
@@ -179,8 +190,8 @@ fn Settings(
                     <table class="targets" data-testid="targets">
                         <thead><tr><th>"Name"</th><th>"Kind"</th><th>"URL"</th><th>"Settings"</th><th>"Credentials"</th><th></th></tr></thead>
                         <tbody>
-                            {s.targets.into_iter().map(|t| { let name = t.name.clone(); let test_label = format!("Test {}", t.name); view! {
-                                <tr data-target=name>
+                            {s.targets.into_iter().map(|t| { let name = t.name.clone(); let test_label = format!("Test {}", t.name); let id = t.id; view! {
+                                <tr data-target=name.clone()>
                                     <td>{t.name.clone()}</td>
                                     <td>{t.kind.label()}</td>
                                     <td><code>{t.url.clone()}</code></td>
@@ -192,13 +203,21 @@ fn Settings(
                                             <input type="hidden" name="target_id" value=t.id />
                                             <button type="submit" aria-label=test_label>"Test"</button>
                                         </ActionForm>
-                                        <ActionForm action=remove attr:class="inline">
-                                            <input type="hidden" name="project" value=token />
-                                            <input type="hidden" name="target_id" value=t.id />
-                                            <button type="submit" class="danger">"Remove"</button>
-                                        </ActionForm>
+                                        <ConfirmRemove id=t.id name=name.clone() token=token remove=remove />
                                     })}</td>
                                 </tr>
+                                {move || tested.get().filter(|a| a.target_id == id).map(|a| {
+                                    let failed = a.answer.starts_with("failed");
+                                    view! {
+                                        <tr class="test-answer" data-tested=name.clone()>
+                                            <td colspan="6">
+                                                <p class=if failed { "notice notice-error" } else { "notice notice-ok" } role="status" data-testid="target-test-result">
+                                                    {format!("Test of {}: the target answered: {}", name, a.answer)}
+                                                </p>
+                                            </td>
+                                        </tr>
+                                    }
+                                })}
                                 {admin.then(|| view! {
                                     <EditTargetRow t=t token=token edit=edit editing=editing refused=refused.target />
                                 })}
@@ -209,6 +228,20 @@ fn Settings(
             }}
             {admin.then(|| view! { <AddTargetForm token=token add=add forms=forms refused=refused.kind /> })}
         </section>
+    }
+}
+
+/// Remove, behind a confirmation that says what removing does.
+#[component]
+fn ConfirmRemove(id: i64, name: String, token: Signal<String>, remove: ServerAction<RemoveTarget>) -> impl IntoView {
+    view! {
+        <Confirm open="Remove" consequence=format!("Invalidations will stop purging {name}. Its past results stay in the log.")>
+            <ActionForm action=remove attr:class="inline">
+                <input type="hidden" name="project" value=token />
+                <input type="hidden" name="target_id" value=id />
+                <button type="submit" class="danger">{format!("Remove {name}")}</button>
+            </ActionForm>
+        </Confirm>
     }
 }
 

@@ -76,6 +76,20 @@ pub(super) fn url_placeholder(kind: TargetKind) -> &'static str {
     spec.default_url.unwrap_or_else(|| spec.url_help.split_once("e.g. ").map_or("", |(_, e)| e))
 }
 
+/// The Name field's example for `kind` (a name says what and where).
+pub(super) fn name_placeholder(kind: TargetKind) -> &'static str {
+    match kind {
+        TargetKind::Edge => "edge-fra-1",
+        TargetKind::Varnish => "varnish-fra-1",
+        TargetKind::Webhook => "purge-hook",
+        TargetKind::Cloudflare => "cloudflare-images-zone",
+        TargetKind::Fastly => "fastly-images",
+        TargetKind::Cloudfront => "cloudfront-images",
+        TargetKind::Akamai => "akamai-images",
+        TargetKind::Bunny => "bunny-pull-zone",
+    }
+}
+
 /// "Add a target": the kind, name, URL, the bearer secret of nodes and hooks,
 /// and each provider kind's own fields. Without JavaScript every kind's
 /// fields are shown (only the chosen kind's are used); with it, the chosen one's.
@@ -117,7 +131,8 @@ pub(super) fn AddTargetForm(
                         {TargetKind::ALL.iter().map(|k| view! { <option value=k.as_str() selected=*k == initial>{k.label()}</option> }).collect_view()}
                     </select>
                 </label>
-                <label>"Name " <input name="name" required maxlength="64" placeholder="varnish-fra-1" /></label>
+                <label>"Name " <input name="name" required maxlength="64"
+                    placeholder=move || if hydrated.get() { name_placeholder(kind.get()) } else { name_placeholder(initial) } /></label>
             </div>
             <FieldMessage errors field="kind" />
             <FieldMessage errors field="name" />

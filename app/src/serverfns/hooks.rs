@@ -57,9 +57,12 @@ pub async fn test_hook(project: String, hook_id: i64) -> Result<String, AppError
 
 /// Sends the purge target a harmless purge; answers what it said (admins).
 #[server(prefix = "/sfn", endpoint = "test_target", output = crate::codec::Json)]
-pub async fn test_target(project: String, target_id: i64) -> Result<String, AppError> {
+pub async fn test_target(project: String, target_id: i64) -> Result<crate::model::TargetTestAnswer, AppError> {
     let (services, actor) = super::writer(&project).await?;
     let answer = services.targets.test(&actor, target_id).await?;
-    crate::ssr::flash_for_plain_form("target_test", &answer).await;
+    let answer = crate::model::TargetTestAnswer { target_id, answer };
+    if let Ok(json) = serde_json::to_string(&answer) {
+        crate::ssr::flash_for_plain_form("target_test", &json).await;
+    }
     Ok(answer)
 }

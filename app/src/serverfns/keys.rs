@@ -47,8 +47,9 @@ pub async fn create_key(
 }
 
 #[server(prefix = "/sfn", endpoint = "revoke_key", output = crate::codec::Json)]
-pub async fn revoke_key(project: String, key_id: i64) -> Result<(), AppError> {
+pub async fn revoke_key(project: String, key_id: i64) -> Result<String, AppError> {
     let (services, actor) = super::writer(&project).await?;
-    services.keys.revoke(&actor, key_id).await?;
-    Ok(())
+    let name = services.keys.revoke(&actor, key_id).await?;
+    crate::ssr::flash_for_plain_form("key_revoked", &name).await;
+    Ok(name)
 }

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::{AddedMember, MembersView};
+use crate::model::{AddedMember, MemberChanged, MembersView};
 
 #[server(prefix = "/sfn", endpoint = "list_members", output = crate::codec::Json)]
 pub async fn list_members(project: String) -> Result<MembersView, AppError> {
@@ -47,15 +47,23 @@ pub async fn reinvite_member(project: String, user_id: i64) -> Result<AddedMembe
 }
 
 #[server(prefix = "/sfn", endpoint = "change_member_role", output = crate::codec::Json)]
-pub async fn change_member_role(project: String, user_id: i64, role: String) -> Result<(), AppError> {
+pub async fn change_member_role(project: String, user_id: i64, role: String) -> Result<MemberChanged, AppError> {
     let (services, actor) = super::writer(&project).await?;
-    services.team.set_role(&actor, user_id, &role).await?;
-    Ok(())
+    let (email, role) = services.team.set_role(&actor, user_id, &role).await?;
+    let changed = MemberChanged { email, role: Some(role) };
+    if let Ok(json) = serde_json::to_string(&changed) {
+        crate::ssr::flash_for_plain_form("member_changed", &json).await;
+    }
+    Ok(changed)
 }
 
 #[server(prefix = "/sfn", endpoint = "remove_member", output = crate::codec::Json)]
-pub async fn remove_member(project: String, user_id: i64) -> Result<(), AppError> {
+pub async fn remove_member(project: String, user_id: i64) -> Result<MemberChanged, AppError> {
     let (services, actor) = super::writer(&project).await?;
-    services.team.remove(&actor, user_id).await?;
-    Ok(())
+    let email = services.team.remove(&actor, user_id).await?;
+    let removed = MemberChanged { email, role: None };
+    if let Ok(json) = serde_json::to_string(&removed) {
+        crate::ssr::flash_for_plain_form("member_changed", &json).await;
+    }
+    Ok(removed)
 }

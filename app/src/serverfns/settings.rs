@@ -179,10 +179,11 @@ pub async fn edit_target(
 }
 
 #[server(prefix = "/sfn", endpoint = "remove_target", output = crate::codec::Json)]
-pub async fn remove_target(project: String, target_id: i64) -> Result<(), AppError> {
+pub async fn remove_target(project: String, target_id: i64) -> Result<crate::model::TargetRemoved, AppError> {
     let (services, actor) = super::writer(&project).await?;
-    services.targets.remove(&actor, target_id).await?;
-    Ok(())
+    let name = services.targets.remove(&actor, target_id).await?;
+    crate::ssr::flash_for_plain_form("target_removed", &name).await;
+    Ok(crate::model::TargetRemoved { name })
 }
 
 /// How many days the project keeps its invalidations (admins).

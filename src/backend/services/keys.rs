@@ -191,14 +191,15 @@ impl KeyService {
         Ok((key, generated.secret))
     }
 
-    pub async fn revoke(&self, actor: &Actor, key_id: i64) -> Result<(), ServiceError> {
+    /// Revokes the key at once; answers its name.
+    pub async fn revoke(&self, actor: &Actor, key_id: i64) -> Result<String, ServiceError> {
         actor.require(Role::can_manage)?;
         self.store.revoke_api_key(actor.project.id, key_id, now_ms()).await?;
         self.forget_project(actor.project.id);
-        let name = self.store.list_api_keys(actor.project.id).await?.into_iter().find(|k| k.id == key_id);
-        let detail = name.map_or(format!("key #{key_id}"), |k| format!("key {} (imf_{}_…)", k.name, k.prefix));
+        let key = self.store.list_api_keys(actor.project.id).await?.into_iter().find(|k| k.id == key_id);
+        let detail = key.as_ref().map_or(format!("key #{key_id}"), |k| format!("key {} (imf_{}_…)", k.name, k.prefix));
         crate::backend::audit::record(&self.store, actor, "key.revoked", detail).await;
-        Ok(())
+        Ok(key.map_or_else(|| format!("#{key_id}"), |k| k.name))
     }
 }
 

@@ -176,7 +176,9 @@ impl TeamService {
     /// Changes a member's role (or the role a join link offers); the last
     /// admin cannot be demoted.
     #[tracing::instrument(skip_all, fields(project = %actor.project.token, user_id), err(level = "info"))]
-    pub async fn set_role(&self, actor: &Actor, user_id: i64, role: &str) -> Result<Role, ServiceError> {
+    /// Changes a member's role (or the role a join link offers); answers
+    /// the member's e-mail and the new role.
+    pub async fn set_role(&self, actor: &Actor, user_id: i64, role: &str) -> Result<(String, Role), ServiceError> {
         actor.require(Role::can_manage)?;
         let role = parse_role(role)?;
         let email = self.store.user_by_id(user_id).await?.email;
@@ -190,19 +192,20 @@ impl TeamService {
                     format!("{email} (asked to join) → {role}"),
                 )
                 .await;
-                return Ok(role);
+                return Ok((email, role));
             }
             other => other?,
         };
         crate::backend::audit::record(&self.store, actor, "member.changed", format!("{email}: {was} → {role}")).await;
-        Ok(role)
+        Ok((email, role))
     }
 
     /// Removes a member (or withdraws a join link): their next request to
     /// the project answers 404, the links this project issued them end, and
     /// a user left without any project is signed out everywhere.
     #[tracing::instrument(skip_all, fields(project = %actor.project.token, user_id), err(level = "info"))]
-    pub async fn remove(&self, actor: &Actor, user_id: i64) -> Result<(), ServiceError> {
+    /// Answers the removed member's e-mail.
+    pub async fn remove(&self, actor: &Actor, user_id: i64) -> Result<String, ServiceError> {
         actor.require(Role::can_manage)?;
         let user = self.store.user_by_id(user_id).await?;
         let was = match self.store.change_member(actor.project.id, user_id, None).await {
@@ -224,7 +227,7 @@ impl TeamService {
         if user.instance_role.is_none() && self.store.memberships_of(user_id).await?.is_empty() {
             self.store.end_sessions(user_id).await?;
         }
-        Ok(())
+        Ok(user.email)
     }
 
     /// The open link behind `token`, counted as one attempt from the

@@ -110,6 +110,6 @@ impl TargetService {
     /// Removes a target (admins; not keys limited to paths, tags or scopes).
     pub async fn delete(&self, actor: &Actor, target: &Target) -> Result<(), ServiceError> {
         actor.require_unlimited("the project's purge targets")?;
-        self.remove(actor, target.id).await
+        self.remove(actor, target.id).await.map(drop)
     }
 }

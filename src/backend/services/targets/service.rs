@@ -187,12 +187,13 @@ impl TargetService {
         Ok(target)
     }
 
-    pub async fn remove(&self, actor: &Actor, target_id: i64) -> Result<(), ServiceError> {
+    /// Removes the target; answers its name (admins).
+    pub async fn remove(&self, actor: &Actor, target_id: i64) -> Result<String, ServiceError> {
         actor.require(Role::can_manage)?;
         let target = self.store.target(actor.project.id, target_id).await?;
         self.store.remove_target(actor.project.id, target_id).await?;
         crate::backend::audit::record(&self.store, actor, "target.removed", describe(&target)).await;
-        Ok(())
+        Ok(target.name)
     }
 }
 
