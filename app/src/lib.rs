@@ -2,6 +2,7 @@
 //! hydrates (one per page, see `hydrate`), and the server functions they call.
 //! Server-only helpers live in the gated modules `ssr` and `shell`.
 
+pub mod answers;
 pub mod codec;
 pub mod components;
 pub mod error;

@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 use imgflush::domain::{InstanceRole, Role, Scope, Status, TargetKind};
 
 use crate::timestamp::utc_text;
+
+pub use crate::answers::{AddedMember, CreatedKey, MemberChanged, TargetRemoved, TargetTestAnswer};
 pub use crate::timestamp::Timestamp;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -172,35 +174,6 @@ pub struct InviteView {
     pub role: Option<Role>,
 }
 
-/// A member just added; a new user's invitation link is shown only here.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AddedMember {
-    pub email: String,
-    pub role: Role,
-    pub invite_path: Option<String>,
-}
-
-/// A member whose role changed (`role`), or who was removed (`None`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MemberChanged {
-    pub email: String,
-    pub role: Option<Role>,
-}
-
-/// What a purge target's Test answered, shown beside that target.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TargetTestAnswer {
-    pub target_id: i64,
-    /// "ok: …" or "failed: …", in plain words.
-    pub answer: String,
-}
-
-/// What Remove did, for the page's notice.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TargetRemoved {
-    pub name: String,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TargetView {
     pub id: i64,
@@ -321,13 +294,6 @@ pub struct KeyView {
 pub struct KeysView {
     pub keys: Vec<KeyView>,
     pub role: Role,
-}
-
-/// A freshly created key: the only time its secret leaves the server.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CreatedKey {
-    pub name: String,
-    pub secret: String,
 }
 
 /// One row of the owners' Projects page.

@@ -278,7 +278,7 @@ test.describe('API keys', () => {
 
   test('a key is created, revoked after a confirmation, and refused', async ({ page, js, request }) => {
     const name = `ci-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-    await page.goto(`/p/${DEMO}/keys`);
+    await page.goto(`/p/${DEMO}/api-keys`);
     if (js) await waitHydrated(page);
     await page.getByLabel('Name').fill(name);
     await page.getByRole('button', { name: 'Create key' }).click();

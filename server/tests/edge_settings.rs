@@ -216,7 +216,7 @@ db_test_cfg!(
         worker.try_execute_task().await.unwrap().expect("the job");
         let detail = t.app.services.invalidations.detail(&actor, id).await.unwrap();
         assert_eq!(detail.invalidation.status, Status::Done, "{detail:?}");
-        assert_eq!(detail.targets[0].detail.as_deref(), Some("removed 1 cached objects"), "{detail:?}");
+        assert_eq!(detail.targets[0].detail.as_deref(), Some("removed 1 cached object"), "{detail:?}");
         let fresh = common::stack::fetch(&client, &url).await;
         assert_eq!(fresh.cache, "MISS");
         assert_ne!(fresh.body, first.body, "the new image");

@@ -203,7 +203,7 @@ async fn prefix_and_all(db: Db) {
     let detail = s.invalidate("original", Some(vec![prefix])).await;
     assert_eq!(detail.invalidation.status, Status::Done, "{detail:?}");
     for r in detail.targets.iter().filter(|r| r.kind == TargetKind::Varnish) {
-        assert_eq!(r.detail.as_deref(), Some("1 ban(s) accepted"), "{}", r.name);
+        assert_eq!(r.detail.as_deref(), Some("1 ban accepted"), "{}", r.name);
     }
     for node in 0..2 {
         assert_eq!(s.get(node, "a.png", "w=300").await.cache, "MISS", "node {node}: under the prefix");
@@ -247,7 +247,7 @@ async fn tag_purge(db: Db) {
     let detail = s.run(id).await;
     assert_eq!(detail.invalidation.status, Status::Done, "{detail:?}");
     for r in detail.targets.iter().filter(|r| r.kind == TargetKind::Varnish) {
-        assert_eq!(r.detail.as_deref(), Some("removed 1 cached objects"), "{}", r.name);
+        assert_eq!(r.detail.as_deref(), Some("removed 1 cached object"), "{}", r.name);
     }
     for node in 0..2 {
         assert_eq!(s.get(node, "a.png", "w=300").await.cache, "MISS", "node {node}: tagged");
@@ -286,7 +286,7 @@ async fn soft_purge(db: Db) {
     let detail = s.invalidate("original", Some(vec![s.path("a.png")])).await;
     assert_eq!(detail.invalidation.status, Status::Done, "{detail:?}");
     for r in detail.targets.iter().filter(|r| r.kind == TargetKind::Varnish) {
-        assert_eq!(r.detail.as_deref(), Some("removed 1 cached objects (soft)"), "{}", r.name);
+        assert_eq!(r.detail.as_deref(), Some("removed 1 cached object (soft)"), "{}", r.name);
     }
     for (node, old) in old.iter().enumerate() {
         let started = Instant::now();

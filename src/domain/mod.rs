@@ -22,6 +22,7 @@ pub mod target;
 pub mod url;
 
 mod text;
+pub use text::count;
 
 pub use field::FieldError;
 pub use ids::{InvalidInvalidationId, InvalidProjectToken, InvalidationId, ProjectToken};

@@ -11,6 +11,12 @@ pub(crate) fn excerpt(s: &str) -> String {
     }
 }
 
+/// "1 cached object", "2 cached objects": `n` and the noun that fits it.
+pub fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Trims whitespace and a stray byte-order mark, which editors and
 /// spreadsheets like to prepend to pasted lists.
 pub(crate) fn trim_input(s: &str) -> &str {
@@ -20,6 +26,13 @@ pub(crate) fn trim_input(s: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn count_fits_the_noun_to_the_number() {
+        assert_eq!(count(0u64, "cached object", "cached objects"), "0 cached objects");
+        assert_eq!(count(1u64, "cached object", "cached objects"), "1 cached object");
+        assert_eq!(count(2u32, "target", "targets"), "2 targets");
+    }
 
     #[test]
     fn excerpt_keeps_short_text() {

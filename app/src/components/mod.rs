@@ -141,9 +141,9 @@ pub fn or_error<T, V: IntoView + 'static>(result: Result<T, AppError>, ok: impl 
 pub fn NotFound() -> impl IntoView {
     crate::platform::set_response_status(404);
     view! {
-        {not_found_title()}
         <div class="notice" role="alert" data-testid="not-found">
-            <h1>"Not found"</h1>
+            // Inside a page that has its own h1 (the page's name).
+            <h2>"Not found"</h2>
             <p>"No project or invalidation answers to this address, or it is in a project your account cannot open."</p>
             <p>"Check the address, or look the Invalidation ID up in the box above."</p>
             <p><a href="/">"Back to your projects"</a></p>
@@ -151,16 +151,17 @@ pub fn NotFound() -> impl IntoView {
     }
 }
 
-/// "Not found · imgflush" as the page's title. The server sets it; the
-/// title tag renders nothing in the page itself, so the hydrating browser
-/// (where this may sit inside an island) has nothing to match.
-fn not_found_title() -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    {
-        view! { <leptos_meta::Title text="Not found" /> }
+/// A whole page that answers 404 for an unknown project or a malformed
+/// ID: the layout without project tabs, a title, and `NotFound`.
+#[component]
+pub fn NotFoundPage() -> impl IntoView {
+    view! {
+        <leptos_meta::Title text="Not found" />
+        <Layout token="">
+            <h1>"Not found"</h1>
+            <NotFound />
+        </Layout>
     }
-    #[cfg(not(feature = "ssr"))]
-    {}
 }
 
 /// Any address the console has no page for: the layout, the lookup box,

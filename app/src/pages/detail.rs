@@ -13,12 +13,17 @@ pub fn DetailPage() -> impl IntoView {
     let token = token_param();
     let params = use_params_map();
     let id = params.read_untracked().get("id").unwrap_or_default();
+    // Not an Invalidation ID at all: nothing to look for.
+    if imgflush::domain::InvalidationId::parse(&id).is_err() {
+        return view! { <crate::components::NotFoundPage /> }.into_any();
+    }
     view! {
         <Title text="Invalidation details" />
         <Layout token=token>
             <DetailBody token=token.get_untracked() id=id />
         </Layout>
     }
+    .into_any()
 }
 
 /// The page's interactive part: an island, its code a lazily loaded chunk.

@@ -12,6 +12,7 @@ pub mod members;
 pub mod projects;
 pub mod settings;
 mod target_forms;
+mod target_notes;
 pub mod users;
 
 use leptos::prelude::*;
@@ -25,6 +26,8 @@ pub fn token_param() -> Signal<String> {
 
 /// A project page whose interactive part is one island taking the project's
 /// token: the title, the layout with the project's tabs, and `island(token)`.
+/// (The island answers "Not found" for a project the user cannot open. Kept
+/// out of a `Suspense` here: an island inside one no longer hydrates.)
 pub fn project_page<V: IntoView + 'static>(
     title: &'static str,
     island: impl FnOnce(String) -> V + Send + 'static,

@@ -2,10 +2,11 @@ use leptos::prelude::*;
 
 use imgflush::domain::TargetKind;
 
-use crate::components::{flash, or_error, Announce, Confirm, ErrorNotice};
+use crate::components::{flash, or_error, ErrorNotice};
 use crate::model::{SettingsView, TargetTestAnswer};
 use crate::pages::project_page;
 use crate::pages::target_forms::{credentials_state, settings_summary, AddTargetForm, EditTargetRow, TargetForms};
+use crate::pages::target_notes::{confirm_above, format_warning, ConfirmRemove, RemovedNotice};
 use crate::serverfns::{
     project_settings, AddTarget, EditTarget, RemoveTarget, SaveRetention, SaveSettings, TestTarget,
 };
@@ -85,16 +86,6 @@ fn SettingsBody(token: String) -> impl IntoView {
                 or_error(settings.await, move |s| view! { <Settings s=s token=token actions=actions tested=tested forms=forms refused=refused save=save retention=retention /> })
             })}
         </Transition>
-    }
-}
-
-/// After Remove: what happened to the target and its history.
-#[component]
-fn RemovedNotice(name: String) -> impl IntoView {
-    view! {
-        <Announce testid="target-removed">
-            {format!("Removed the target {name}. Invalidations no longer purge it; its past results stay in the log.")}
-        </Announce>
     }
 }
 
@@ -231,20 +222,6 @@ fn Settings(
     }
 }
 
-/// Remove, behind a confirmation that says what removing does.
-#[component]
-fn ConfirmRemove(id: i64, name: String, token: Signal<String>, remove: ServerAction<RemoveTarget>) -> impl IntoView {
-    view! {
-        <Confirm open="Remove" consequence=format!("Invalidations will stop purging {name}. Its past results stay in the log.")>
-            <ActionForm action=remove attr:class="inline">
-                <input type="hidden" name="project" value=token />
-                <input type="hidden" name="target_id" value=id />
-                <button type="submit" class="danger">{format!("Remove {name}")}</button>
-            </ActionForm>
-        </Confirm>
-    }
-}
-
 /// The project's editable settings (admins): what the edges and CDN nodes read.
 #[component]
 fn ProjectForm(s: SettingsView, token: Signal<String>, save: ServerAction<SaveSettings>) -> impl IntoView {
@@ -329,30 +306,5 @@ fn ProjectForm(s: SettingsView, token: Signal<String>, save: ServerAction<SaveSe
                 <button type="submit" class="primary">"Save settings"</button>
             </ActionForm>
         </details>
-    }
-}
-
-/// Automatic format with a CDN not set up for it: that CDN may hand one
-/// browser's AVIF to a browser that cannot decode it.
-fn format_warning(names: Vec<&str>) -> Option<impl IntoView> {
-    (!names.is_empty()).then(|| {
-        let text = format!(
-            "Automatic format is on, but {} not marked “Configured for automatic format”: until the CDN keeps \
-             AVIF, WebP and the source format apart (README: “Automatic format behind a CDN”), it may serve AVIF \
-             to a browser that cannot show it. Set the CDN up, then tick the box in the target's settings, or turn \
-             automatic format off.",
-            names.join(", ") + if names.len() == 1 { " is" } else { " are" }
-        );
-        view! { <p class="warning" role="alert" data-testid="format-warning">{text}</p> }
-    })
-}
-
-/// The large-purge thresholds as the summary shows them.
-fn confirm_above(objects: Option<u64>, mb: Option<u64>) -> String {
-    match (objects, mb) {
-        (None, None) => "no limit".to_owned(),
-        (Some(o), None) => format!("{o} objects"),
-        (None, Some(m)) => format!("{m} MB"),
-        (Some(o), Some(m)) => format!("{o} objects or {m} MB"),
     }
 }

@@ -21,8 +21,18 @@ pub async fn get_me() -> Result<Me, AppError> {
 pub async fn take_flash(key: String) -> Result<Option<String>, AppError> {
     use crate::ssr::{current_user, internal, UserSession};
 
-    const KEYS: [&str; 7] =
-        ["invite", "new_key", "project_created", "target_test", "hook_test", "target_add", "target_edit"];
+    const KEYS: [&str; 10] = [
+        "invite",
+        "new_key",
+        "project_created",
+        "target_test",
+        "hook_test",
+        "target_add",
+        "target_edit",
+        "target_removed",
+        "member_changed",
+        "key_revoked",
+    ];
     current_user().await?;
     if !KEYS.contains(&key.as_str()) {
         return Err(crate::ssr::answered(AppError::NotFound));

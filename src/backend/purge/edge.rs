@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use super::driver::{Ctx, Driver};
 use super::report::*;
 use crate::domain::probe::{ProbeAnswer, ProbeRequest};
-use crate::domain::{PurgeAnswer, PurgeRequest, Scope};
+use crate::domain::{count, PurgeAnswer, PurgeRequest, Scope};
 
 pub struct Edge;
 
@@ -60,8 +60,8 @@ impl Driver for Edge {
                 let tag_paths = (call.scope == Scope::Tag && answer.paths_complete)
                     .then(|| answer.paths.into_iter().filter(|p| p.starts_with('/')).collect());
                 let note = match call.scope {
-                    Scope::Tag => format!("removed {n} cached objects carrying the tags"),
-                    _ => format!("removed {n} cached objects"),
+                    Scope::Tag => format!("removed {} carrying the tags", count(n, "cached object", "cached objects")),
+                    _ => format!("removed {}", count(n, "cached object", "cached objects")),
                 };
                 PurgeReport { urls, tag_paths, ..PurgeReport::removed(n, note) }
             }

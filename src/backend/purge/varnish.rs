@@ -6,7 +6,7 @@ use reqwest::Method;
 use super::driver::{Ctx, Driver};
 use super::report::*;
 use crate::domain::probe::{ProbeAnswer, ProbeRequest};
-use crate::domain::{cache_key, OriginPath, Scope};
+use crate::domain::{cache_key, count, OriginPath, Scope};
 
 pub struct Varnish;
 
@@ -117,8 +117,18 @@ async fn varnish_once(ctx: &Ctx<'_>, req: &PurgeCall) -> PurgeResult {
     let keyed = selectors.len() - bans;
     let soft = if req.soft { " (soft)" } else { "" };
     Ok(match (keyed, bans) {
-        (_, 0) => PurgeReport::removed(removed, format!("removed {removed} cached objects{soft}")),
-        (0, b) => PurgeReport::note(format!("{b} ban(s) accepted")),
-        (_, b) => PurgeReport::removed(removed, format!("removed {removed} cached objects{soft}; {b} ban(s) accepted")),
+        (_, 0) => PurgeReport::removed(
+            removed,
+            format!("removed {}{soft}", count(removed, "cached object", "cached objects")),
+        ),
+        (0, b) => PurgeReport::note(format!("{} accepted", count(b as u64, "ban", "bans"))),
+        (_, b) => PurgeReport::removed(
+            removed,
+            format!(
+                "removed {}{soft}; {} accepted",
+                count(removed, "cached object", "cached objects"),
+                count(b as u64, "ban", "bans")
+            ),
+        ),
     })
 }

@@ -182,9 +182,9 @@ impl Worker {
         let done_note = if results.is_empty() {
             "no purge targets are configured for this project: nothing was flushed".to_owned()
         } else if !unverified.is_empty() {
-            format!("all {} targets confirmed; NOT verified on {}", results.len(), unverified.join(", "))
+            format!("{} confirmed; NOT verified on {}", all_targets(results.len()), unverified.join(", "))
         } else {
-            format!("all {} targets confirmed", results.len())
+            format!("{} confirmed", all_targets(results.len()))
         };
         changes.finish(Status::Done, None, Some(done_note), !setup.hooks);
         changes.flush().await
@@ -248,5 +248,14 @@ impl Worker {
             Ok(Some(setup))
         })
         .await
+    }
+}
+
+/// "the 1 target", "all 3 targets".
+fn all_targets(n: usize) -> String {
+    if n == 1 {
+        "the 1 target".to_owned()
+    } else {
+        format!("all {n} targets")
     }
 }
