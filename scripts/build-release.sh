@@ -2,7 +2,7 @@
 # The release build without cargo-leptos: what `cargo leptos build --release
 # --split` makes (cargo-leptos 0.3.11, src/compile/{front,style,assets}.rs and
 # src/wasm_split_tools), step by step, so that a fresh machine does not first
-# compile cargo-leptos (9 minutes) to start the console. Used by start.sh and
+# compile cargo-leptos (9 minutes) or wasm-bindgen-cli to start the console. Used by start.sh and
 # package.sh; `cargo leptos watch` stays the development loop.
 #
 #   scripts/build-release.sh    → $CARGO_TARGET_DIR/release/server and target/site
@@ -11,7 +11,6 @@
 # finds the other's output fresh.
 source "$(dirname "$0")/tools.sh"
 install_release_tools
-install_node_tools
 cd "$ROOT"
 
 name=imgflush            # Cargo.toml: output-name
@@ -21,6 +20,16 @@ front="$CARGO_TARGET_DIR/front"
 wasm="$front/wasm32-unknown-unknown/wasm-release/app.wasm"
 started=$SECONDS
 phase() { say "$1 (${SECONDS}s after the start of the build)"; }
+
+# The tools the steps after the compile need (npm packages, imgflush-site),
+# at the lowest CPU priority beside the compile: on a fresh machine they
+# compile in the gaps it leaves (its links, the client's one-thread LTO).
+(
+  renice -n 19 "$BASHPID" >/dev/null
+  install_node_tools
+  install_site_tool
+) &
+tools=$!
 
 # The client and the server at once: the client's fat-LTO link runs on one
 # core for a minute, which the server's compile fills.
@@ -35,14 +44,15 @@ client_status=0
 wait "$client" || client_status=$?
 [ "$client_status" -eq 0 ] || { echo "the client (WASM) build failed" >&2; exit "$client_status"; }
 [ "$server_status" -eq 0 ] || { echo "the server build failed" >&2; exit "$server_status"; }
+wait "$tools" || { echo "installing the build tools failed" >&2; exit 1; }
 
 phase "splitting the WASM, wasm-bindgen, wasm-opt -Oz, minifying the JS and CSS"
 rm -rf "$pkg"
 mkdir -p "$pkg"
 # Lazy islands' chunks and the loader into pkg/, the main module beside the input.
-mapfile -t chunks < <(imgflush-wasm-split "$wasm" "$pkg" "$name")
-wasm-bindgen --target=web --keep-lld-exports --no-demangle --out-name="$name" --out-dir="$pkg" \
-  "${wasm%.wasm}_split.wasm"
+mapfile -t chunks < <(imgflush-site split "$wasm" "$pkg" "$name")
+# wasm-bindgen --target=web --keep-lld-exports --no-demangle, as a library.
+imgflush-site bindgen "${wasm%.wasm}_split.wasm" "$pkg" "$name"
 mv "$pkg/${name}_bg.wasm" "$pkg/$name.wasm"
 # binaryen from end2end/'s npm packages, as cargo-leptos runs it, two at a time.
 printf '%s\n' "$pkg/$name.wasm" "${chunks[@]}" |

@@ -32,8 +32,8 @@ quick_install() {
     cargo install "$@"
 }
 
-# What the release build needs (scripts/build-release.sh): the WASM target,
-# wasm-bindgen-cli and the WASM split step; no cargo-leptos (9 minutes to compile).
+# What the release build needs first (scripts/build-release.sh): the C
+# libraries and the WASM target. Its tools come from install_site_tool.
 install_release_tools() {
   # The edge links Debian's libjpeg-turbo (shrink-on-load JPEG decoding) and
   # builds libwebp from source; rav1e (AVIF) assembles its SIMD kernels with nasm.
@@ -42,15 +42,16 @@ install_release_tools() {
     say "adding the wasm32-unknown-unknown target"
     rustup target add wasm32-unknown-unknown
   fi
-  if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
-    say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (must equal Cargo.lock's wasm-bindgen)"
-    quick_install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
-  fi
-  local split_version
-  split_version="$(sed -n 's/^version = "\(.*\)"/\1/p' "$ROOT/tools/wasm-split/Cargo.toml" | head -n1)"
-  if ! imgflush-wasm-split --version 2>/dev/null | grep -q "$split_version"; then
-    say "installing imgflush-wasm-split (tools/wasm-split: cargo-leptos's WASM split step alone)"
-    quick_install --path "$ROOT/tools/wasm-split" --locked --force
+}
+
+# imgflush-site (tools/site): the WASM split and wasm-bindgen steps of the
+# release build, without compiling cargo-leptos or wasm-bindgen-cli.
+install_site_tool() {
+  local version
+  version="$(sed -n 's/^version = "\(.*\)"/\1/p' "$ROOT/tools/site/Cargo.toml" | head -n1)"
+  if ! imgflush-site --version 2>/dev/null | grep -q "$version"; then
+    say "installing imgflush-site (tools/site: cargo-leptos's split and bindgen steps alone)"
+    quick_install --path "$ROOT/tools/site" --locked --force
   fi
 }
 
@@ -58,6 +59,11 @@ install_release_tools() {
 # `cargo leptos watch` while developing.
 install_rust_tools() {
   install_release_tools
+  install_site_tool
+  if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
+    say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (must equal Cargo.lock's wasm-bindgen; cargo-leptos runs it)"
+    quick_install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+  fi
   if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
     say "installing cargo-leptos $CARGO_LEPTOS_VERSION (compiles for 9 to 12 minutes, once)"
     # no_downloads: cargo-leptos must not fetch tool binaries (no network for that here).
