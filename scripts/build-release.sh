@@ -18,7 +18,6 @@ site="$ROOT/target/site" # site-root
 pkg="$site/pkg"          # site-pkg-dir
 front="$CARGO_TARGET_DIR/front"
 wasm="$front/wasm32-unknown-unknown/wasm-release/app.wasm"
-started=$SECONDS
 phase() { say "$1 (${SECONDS}s after the start of the build)"; }
 
 # The tools the steps after the compile need (npm packages, imgflush-site),
@@ -61,4 +60,4 @@ esbuild --minify --format=esm --log-level=warning --allow-overwrite "$pkg/$name.
 # browserquery = "defaults" in Cargo.toml
 lightningcss --minify --targets defaults "$ROOT/style/main.css" -o "$pkg/$name.css"
 cp -r "$ROOT/public/." "$site/"
-phase "release build done: $CARGO_TARGET_DIR/release/server and $site ($((SECONDS - started))s)"
+phase "release build done: $CARGO_TARGET_DIR/release/server and $site"

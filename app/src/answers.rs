@@ -11,6 +11,9 @@ pub struct AddedMember {
     pub email: String,
     pub role: Role,
     pub invite_path: Option<String>,
+    /// The same link in full (`server.public_url` or the request's host),
+    /// as it is sent to the new member.
+    pub invite_url: Option<String>,
 }
 
 /// A member whose role changed (`role`), or who was removed (`None`).

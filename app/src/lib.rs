@@ -12,6 +12,7 @@ pub mod platform;
 pub mod serverfns;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+mod support_text;
 pub mod timestamp;
 
 #[cfg(feature = "ssr")]
@@ -69,7 +70,7 @@ mod shell {
                 <FlatRoutes fallback=NoSuchPage>
                     <Route path=path!("/login") view=LoginPage />
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
-                    <Route path=path!("/docs/api") view=ApiDocsPage />
+                    <Route path=path!("/docs/api") view=ApiDocsPage ssr=SsrMode::Async />
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                     <Route path=path!("/projects") view=ProjectsPage ssr=SsrMode::Async />
                     <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async />

@@ -4,8 +4,6 @@ use serde::{Deserialize, Serialize};
 
 use imgflush::domain::{InstanceRole, Role, Scope, Status, TargetKind};
 
-use crate::timestamp::utc_text;
-
 pub use crate::answers::{AddedMember, CreatedKey, MemberChanged, TargetRemoved, TargetTestAnswer};
 pub use crate::timestamp::Timestamp;
 
@@ -62,6 +60,9 @@ pub struct FormStart {
     /// The project asks for a confirmation above a preview's figures
     /// (objects, megabytes): the form offers the box.
     pub confirm_above: Option<(Option<u64>, Option<u64>)>,
+    /// The project's allowed origin hosts (empty: none set): a path under
+    /// another host gets a warning.
+    pub origin_hosts: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -97,51 +98,18 @@ pub struct DetailView {
     pub targets: Vec<TargetResultView>,
     pub role: Role,
     pub token: String,
+    /// Where users reach the console (`server.public_url` or the request's
+    /// host), for links meant to leave it.
+    pub base_url: String,
+    /// For a reader who cannot Retry: the project's admins, to ask.
+    pub admins: Vec<String>,
 }
 
 impl DetailView {
-    /// The details page's path: a permalink any member (or owner, staff) can open.
+    /// The details page's full address: a permalink any member (or owner,
+    /// staff) can open, pasted anywhere.
     pub fn permalink(&self) -> String {
-        format!("/p/{}/invalidation/{}", self.token, self.row.id)
-    }
-
-    /// A plain-text summary to paste into a support ticket: what, when, the
-    /// outcome, and each failed target with its error and the next step.
-    pub fn support_text(&self) -> String {
-        let r = &self.row;
-        let mut out = format!(
-            "Invalidation {}\nProject: {}\nStatus: {}\nScope: {}\nSubmitted: {} by {}\nAttempt: {}\n",
-            r.id,
-            self.token,
-            r.status.code(),
-            r.scope.as_str(),
-            utc_text(r.created),
-            r.submitted_by,
-            r.attempt
-        );
-        if let Some(f) = self.finished {
-            out += &format!("Finished: {}\n", utc_text(f));
-        }
-        if !r.paths.is_empty() {
-            let what = if r.scope == Scope::Tag { "Tags" } else { "Paths" };
-            out += &format!("{what}: {}\n", r.paths.join(", "));
-        }
-        if let Some(e) = &self.error {
-            out += &format!("Error: {e}\n");
-        }
-        for t in self.targets.iter().filter(|t| t.state == "error") {
-            out += &format!(
-                "Failed target: {} ({}), {} attempt(s), last at {}: {}\n  Next step: {}\n",
-                t.name,
-                t.kind.label(),
-                t.attempts,
-                utc_text(t.updated),
-                t.detail.as_deref().unwrap_or("failed"),
-                t.next_step.as_deref().unwrap_or("Retry")
-            );
-        }
-        out += &format!("Details: {}\n", self.permalink());
-        out
+        format!("{}/p/{}/invalidation/{}", self.base_url, self.token, self.row.id)
     }
 }
 

@@ -56,9 +56,20 @@ pub fn has_islands() -> bool {
     imp::has_islands()
 }
 
+/// The page's path and query in the browser (`/p/demo/settings?x=1`);
+/// `None` on the server.
+pub fn current_path() -> Option<String> {
+    imp::current_path()
+}
+
 #[cfg(feature = "hydrate")]
 mod imp {
     use leptos::prelude::*;
+
+    pub fn current_path() -> Option<String> {
+        let location = window().location();
+        Some(format!("{}{}", location.pathname().ok()?, location.search().unwrap_or_default()))
+    }
 
     pub fn copy_to_clipboard(text: &str) -> bool {
         let _ = window().navigator().clipboard().write_text(text);
@@ -129,6 +140,10 @@ mod imp {
 
 #[cfg(not(feature = "hydrate"))]
 mod imp {
+    pub fn current_path() -> Option<String> {
+        None
+    }
+
     pub fn copy_to_clipboard(_text: &str) -> bool {
         false
     }

@@ -86,3 +86,14 @@ test.describe('as a support user', () => {
     await check(page, `/p/${DEMO}/settings`);
   });
 });
+
+test.describe('on a phone', () => {
+  test.use({ storageState: storageState('admin'), viewport: { width: 390, height: 844 } });
+
+  test('the phone layout passes WCAG 2 A/AA, its menu open too', async ({ page }) => {
+    await check(page, invalidationPath(DEMO));
+    await page.locator('label.menu-button').click();
+    expect(await violations(page), 'with the menu open').toEqual([]);
+    await check(page, `/p/${DEMO}/settings`);
+  });
+});

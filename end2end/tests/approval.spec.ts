@@ -33,7 +33,7 @@ test('scope All waits for a second admin, who approves it', async ({ page, js, b
   await page.getByLabel(/^Role/).selectOption('admin');
   await page.getByRole('button', { name: 'Add member' }).click();
   const link = (await page.getByTestId('invite-link').textContent())?.trim() ?? '';
-  expect(link).toMatch(/^\/invite\/\w{32}$/);
+  expect(link).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/invite\/\w{32}$/);
 
   await page.goto(`/p/${token}/settings`);
   if (js) await waitHydrated(page);

@@ -12,14 +12,15 @@ import {
   waitHydrated,
 } from './fixtures';
 
-test.use({ storageState: storageState('admin') });
+test.use({ storageState: storageState('admin'), timezoneId: 'Europe/Berlin' });
 
 /*
  * "What failed, where, why, what to do": the details page of a failed
  * invalidation names the target, its HTTP status and the next step, and the
  * project's notification hook receives a signed call for the error.
  */
-test('a failed target is explained and the notification hook is called', async ({ page, js, uniq }) => {
+test('a failed target is explained and the notification hook is called', async ({ page, js, uniq, baseURL, context }) => {
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
   const hookName = `notify-${uniq}`;
   const hookUrl = `${process.env.IMGFLUSH_E2E_TARGETS_URL}/t/${hookName}`;
   await page.goto(`/p/${FAILING}/notifications`);
@@ -40,8 +41,22 @@ test('a failed target is explained and the notification hook is called', async (
   await expect(target).toContainText('Webhook');
   await expect(target).toContainText('HTTP 500');
   await expect(target).toContainText('The node failed (HTTP 500): check its logs; once it is healthy, Retry.');
-  await expect(page.getByTestId('permalink')).toHaveAttribute('href', `${invalidationPath(FAILING)}/${id}`);
-  await expect(page.getByTestId('support-text')).toContainText('Failed target: broken-hook (Webhook)');
+  // Links meant to leave the console are absolute.
+  await expect(page.getByTestId('permalink')).toHaveAttribute('href', `${baseURL}${invalidationPath(FAILING)}/${id}`);
+  const summary = page.getByTestId('support-text');
+  await expect(summary).toContainText('Failed target: broken-hook (Webhook), error, ');
+  await expect(summary).toContainText(`Details: ${baseURL}${invalidationPath(FAILING)}/${id}`);
+  // One click, not inside a collapsed section; times in the reader's zone (Berlin: +01:00 in winter).
+  await expect(page.getByTestId('copy-support')).toBeVisible();
+  if (js) {
+    await expect(summary).toContainText(/Submitted: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\+01:00 by /);
+    await page.getByTestId('copy-support').click();
+    await expect(page.getByTestId('copy-support')).toHaveText('Copied for support');
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    expect(copied).toContain('Failed target: broken-hook (Webhook)');
+  } else {
+    await expect(summary).toContainText(/Submitted: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC by /);
+  }
 
   await expect(async () => {
     const calls = (await targetRequests(hookName)).filter((r) => r.body.includes(id));
@@ -68,4 +83,30 @@ test('the Test button on a purge target shows its answer (admins only)', async (
   } finally {
     await support.close();
   }
+});
+
+/*
+ * Support staff read a failed invalidation's summary: they cannot Retry, so
+ * its next step names who can (the project's admins).
+ */
+test.describe('as the operator\'s staff', () => {
+  test.use({ storageState: storageState('staff') });
+
+  test('the support summary names the admins to ask for a Retry', async ({ page, js, browser, baseURL, uniq }) => {
+    const admin = await browser.newContext({ baseURL, storageState: storageState('admin'), javaScriptEnabled: js });
+    let id: string;
+    try {
+      const ap = await admin.newPage();
+      id = await submitOn(ap, js, FAILING, paths(uniq, 1));
+      await refreshUntil(ap, js, id, 'ERROR_CDN_NODE');
+    } finally {
+      await admin.close();
+    }
+    await page.goto(`${invalidationPath(FAILING)}/${id}`);
+    if (js) await waitHydrated(page);
+    await expect(page.getByRole('button', { name: 'Retry' })).toHaveCount(0);
+    await expect(page.getByTestId('support-text')).toContainText(
+      /Retry and settings are for the project's admins \([^)]*admin@example\.com[^)]*\): ask them\./,
+    );
+  });
 });

@@ -172,3 +172,20 @@ test.describe('the invalidation form', () => {
     await expect(badge(row)).toBeVisible();
   });
 });
+
+/*
+ * A path under a host the project does not serve from can never be cached
+ * by the edge: the form says so as it is typed (with JavaScript), naming the
+ * project's origin hosts and linking to Settings.
+ */
+test('a path outside the origin hosts gets a warning', async ({ page, js }) => {
+  test.skip(!js, 'the form checks as it is typed');
+  await page.goto(invalidationPath(DEMO));
+  await waitHydrated(page);
+  await urlsBox(page).fill('/sample.li/a.jpg\n/other.example/b.jpg\n/Other.example/c.jpg');
+  const warning = page.getByTestId('host-warning');
+  await expect(warning).toContainText("other.example is not among this project's origin hosts (sample.li)");
+  await expect(warning.getByRole('link', { name: 'Settings' })).toHaveAttribute('href', `/p/${DEMO}/settings`);
+  await urlsBox(page).fill('/sample.li/a.jpg');
+  await expect(warning).toHaveCount(0);
+});

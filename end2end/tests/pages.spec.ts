@@ -1,4 +1,5 @@
-import { DEMO, expect, invalidationPath, storageState, test, waitHydrated } from './fixtures';
+import { ADMIN, DEMO, expect, invalidationPath, storageState, test, waitHydrated } from './fixtures';
+import { paths, submitOriginal, urlsBox } from './fixtures';
 
 /*
  * Every page: what a user meets off the beaten path. Not-found pages keep the
@@ -54,4 +55,54 @@ test('a skip link takes the keyboard past the header', async ({ page, js }) => {
   await page.keyboard.press('Enter');
   await expect(page).toHaveURL(/#main$/);
   await expect(page.locator('main#main')).toBeFocused();
+});
+
+test('the API reference keeps the console around it, with this console’s address in every example', async ({
+  page,
+  js,
+  baseURL,
+}) => {
+  await page.goto(`/p/${DEMO}/settings`);
+  if (js) await waitHydrated(page);
+  await page.getByRole('navigation', { name: 'Project' }).getByRole('link', { name: 'API reference' }).click();
+  await expect(page).toHaveURL(new RegExp(`/docs/api\\?project=${DEMO}$`));
+  await expect(page).toHaveTitle('API reference · imgflush');
+  await expect(page.getByRole('navigation', { name: 'Project' })).toBeVisible();
+  await expect(page.getByTestId('api-base')).toHaveText(baseURL ?? '');
+  await expect(page.getByTestId('api-keys-link')).toHaveAttribute('href', `/p/${DEMO}/api-keys`);
+  const create = page.getByTestId('curl').filter({ hasText: 'Idempotency-Key' });
+  await expect(create).toContainText(`curl -X POST ${baseURL}/api/v1/invalidations -H`);
+  await expect(create).toContainText('"urls":["/sample.li/flat1.jpg"');
+  await expect(page.getByTestId('curl')).toHaveCount(6);
+  await expect(page.locator('main')).toContainText('1 to 15 paths through the API and 1 to 10 in the console');
+});
+
+/*
+ * A session that ends while the form is open (here: its cookie is gone):
+ * Submit leads to signing in again, which comes back to the form with the
+ * paths as they were typed; submitting then works.
+ */
+test('an expired session keeps what was typed and comes back to the form', async ({ page, js, context, uniq, allowConsoleError }) => {
+  allowConsoleError(/status of 401/);
+  await page.goto(invalidationPath(DEMO));
+  if (js) await waitHydrated(page);
+  const typed = paths(uniq, 2);
+  await urlsBox(page).fill(typed.join('\n'));
+  await context.clearCookies();
+  await page.getByRole('button', { name: 'Submit' }).click();
+  if (js) {
+    const ended = page.getByRole('region', { name: 'New invalidation' }).getByTestId('session-ended');
+    await expect(ended).toContainText('Your session has ended. Sign in again and come back here with what you typed.');
+    await ended.getByRole('link', { name: 'Sign in again' }).click();
+  }
+  await expect(page).toHaveURL(/\/login\?error=expired&next=/);
+  await expect(page.getByRole('alert')).toHaveText('Your session has ended. Please sign in again.');
+  await page.getByLabel('E-mail').fill(ADMIN.email);
+  await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(new RegExp(`${invalidationPath(DEMO)}\\?scope=original&urls=`));
+  if (js) await waitHydrated(page);
+  await expect(urlsBox(page)).toHaveValue(typed.join('\n'));
+  const id = await submitOriginal(page, js, typed);
+  expect(id).not.toBe('');
 });

@@ -39,7 +39,8 @@ async function addMember(op: Page, js: boolean, token: string, email: string, ro
   await op.getByLabel(/^Role/).selectOption(role);
   await op.getByRole('button', { name: 'Add member' }).click();
   const link = (await op.getByTestId('invite-link').textContent())?.trim() ?? '';
-  expect(link).toMatch(/^\/invite\/\w{32}$/);
+  // In full, to paste into an e-mail.
+  expect(link).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/invite\/\w{32}$/);
   // The form is ready for the next member.
   await expect(op.getByLabel('E-mail')).toHaveValue('');
   return link;

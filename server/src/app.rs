@@ -110,10 +110,12 @@ pub async fn build_with_store(config: Config, connected: Connected) -> anyhow::R
 
     let options = leptos_options();
     let routes = route_list();
+    let public_url = app::ssr::PublicUrl(config.public_url());
     let context = {
         let services = services.clone();
         move || {
             provide_context(services.clone());
+            provide_context(public_url.clone());
             if let (Some(nonce), Some(resp)) = (leptos::nonce::use_nonce(), use_context::<ResponseOptions>()) {
                 if let Ok(v) = axum::http::HeaderValue::from_str(&security::csp(&nonce.to_string())) {
                     resp.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, v);

@@ -107,7 +107,7 @@ async fn one_invalidation_through_every_layer(db: Db) {
     let note = |name: &str| detail.targets.iter().find(|r| r.name == name).unwrap().detail.clone().unwrap();
     assert!(note("cloudflare").contains("Cloudflare purge ID(s): "), "{}", note("cloudflare"));
     let cloudfront = note("cloudfront");
-    assert!(cloudfront.contains("CloudFront invalidation(s) ") && cloudfront.ends_with("Completed"), "{cloudfront}");
+    assert!(cloudfront.contains("CloudFront invalidation ") && cloudfront.ends_with("Completed"), "{cloudfront}");
     stop.cancel();
     running.await.unwrap();
 }

@@ -288,7 +288,7 @@ db_test_cfg!(cloudfront_finishes_later_and_the_worker_follows_it, with_key, |t: 
     assert_eq!(settle(&t, id).await, Status::Done);
     let (state, note) = detail(&t, id, "cloudfront").await;
     assert_eq!(state, TargetState::Ok);
-    assert!(note.contains("2 path(s) sent") && note.ends_with("Completed"), "{note}");
+    assert!(note.contains("2 paths sent") && note.ends_with("Completed"), "{note}");
     // Paths are counted per distribution and month: Settings and /metrics show them.
     assert_eq!(t.app.services.targets.usage(&admin).await.unwrap(), [(target.id, 2)]);
     let metrics = server::metrics::ConsoleMetrics::new().render(&t.store).await;

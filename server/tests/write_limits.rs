@@ -28,6 +28,7 @@ const READS: &[&str] = &[
     "projects_overview",
     "me",
     "take_flash",
+    "console_base_url",
     "project_settings",
     "list_users",
 ];

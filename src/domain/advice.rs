@@ -35,10 +35,10 @@ pub fn next_step(kind: TargetKind, detail: &str) -> String {
             ),
             429 => "The node is rate limiting purges (HTTP 429): wait a moment, then Retry.".into(),
             500..=599 => format!("The node failed (HTTP {code}): check its logs; once it is healthy, Retry."),
-            _ => format!("The node answered HTTP {code}: check its logs and the target's settings, then Retry."),
+            _ => format!("The node answered HTTP {code}: check its logs and the target on Settings, then Retry."),
         };
     }
-    "The purge call failed: check the target's URL and the node's logs, then Retry.".into()
+    "The purge call failed: check the target's URL on Settings and the node's logs, then Retry.".into()
 }
 
 /// The status code of an `HTTP 503 …` outcome.

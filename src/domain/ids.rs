@@ -171,7 +171,7 @@ impl From<ProjectToken> for String {
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "{:?} is not a valid project token; use 2–32 lowercase letters, digits or `-`, \
+    "{:?} is not a valid project token; use 2–32 lowercase letters, digits or “-”, \
      starting with a letter or digit (e.g. \"doc\"){}",
     excerpt(.value),
     .suggestion.as_ref().map(|s| format!(". Try {s:?}")).unwrap_or_default()

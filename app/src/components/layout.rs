@@ -53,7 +53,7 @@ fn Tabs(me: Option<Me>, token: Signal<String>) -> impl IntoView {
             {link("settings", "Settings", true)}
             {link("notifications", "Notifications", admin || staff)}
             {link("audit", "Audit", admin || staff)}
-            <a href="/docs/api">"API reference"</a>
+            <a href=move || format!("/docs/api?project={}", token.get())>"API reference"</a>
         </nav>
     }
 }
@@ -79,6 +79,10 @@ fn Switcher(me: Me, token: Signal<String>) -> impl IntoView {
                     .collect_view()}
             </ul>
         </details>
+        // On a phone the account links fold behind "Menu" (a checkbox and its
+        // label: it works without JavaScript); on a wide screen they show.
+        <input type="checkbox" id="menu-toggle" class="menu-toggle sr-only" />
+        <label for="menu-toggle" class="menu-button">"Menu"</label>
         <div class="user">
             <a class="email" href="/account" data-testid="user-email">{me.email}</a>
             {me.instance_role.map(|r| view! {

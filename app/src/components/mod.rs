@@ -27,10 +27,10 @@ pub fn StatusBadge(status: Status) -> impl IntoView {
 #[component]
 pub fn RetryAnswer(answer: Result<i32, AppError>) -> impl IntoView {
     match answer {
-        Ok(attempt) => view! {
-            <p class="notice notice-ok" role="status" data-testid="retry-queued">{format!("Retry queued as attempt {attempt}.")}</p>
+        Ok(attempt) => {
+            view! { <Announce testid="retry-queued">{format!("Retry queued as attempt {attempt}.")}</Announce> }
+                .into_any()
         }
-        .into_any(),
         Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
     }
 }
@@ -124,13 +124,25 @@ pub fn or_error<T, V: IntoView + 'static>(result: Result<T, AppError>, ok: impl 
     match result {
         Ok(v) => ok(v).into_any(),
         Err(AppError::NotFound) => view! { <NotFound /> }.into_any(),
-        Err(AppError::Unauthorized) => view! {
-            <div class="notice notice-error" role="alert">
-                <p>"Your session has ended. " <a href="/login">"Sign in again"</a></p>
-            </div>
+        Err(AppError::Unauthorized) => {
+            view! { <SessionEnded next=crate::platform::current_path().unwrap_or_else(|| "/".to_owned()) /> }.into_any()
         }
-        .into_any(),
         Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+    }
+}
+
+/// The session ended while the page was open: a link that signs in again
+/// and comes back to `next` (a path on this console).
+#[component]
+pub fn SessionEnded(next: String, #[prop(optional)] kept: bool) -> impl IntoView {
+    let href = format!("/login?error=expired&next={}", query_value(&next));
+    view! {
+        <div class="notice notice-error" role="alert" data-testid="session-ended">
+            <p>
+                "Your session has ended. " <a href=href>"Sign in again"</a>
+                {if kept { " and come back here with what you typed." } else { " to come back to this page." }}
+            </p>
+        </div>
     }
 }
 

@@ -1,29 +1,105 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
-/// A readable API reference; the machine-readable one is `/api/v1/openapi.json`.
+use crate::components::Layout;
+use crate::serverfns::console_base_url;
+
+/// A readable API reference inside the console (header, and the project's
+/// tabs when reached from a project: `?project=TOKEN`); the machine-readable
+/// one is `/api/v1/openapi.json`.
 #[component]
 pub fn ApiDocsPage() -> impl IntoView {
+    let query = use_query_map();
+    let token = Signal::derive(move || {
+        query
+            .read()
+            .get("project")
+            .filter(|t| !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .unwrap_or_default()
+    });
+    let base = Resource::new(|| (), |_| console_base_url());
     view! {
         <Title text="API reference" />
-        <header class="topbar"><a class="brand" href="/">"imgflush"</a></header>
-        <main class="page prose">
-            <h1>"Invalidation API"</h1>
-            <p>"Authenticate with a project API key (create one under API keys) in " <code>"X-Client-Key: imf_…"</code>
-               " or " <code>"Authorization: Bearer imf_…"</code> ". The key identifies the project. The OpenAPI 3.1 document is at "
-               <a href="/api/v1/openapi.json"><code>"/api/v1/openapi.json"</code></a> "."</p>
-            <h2>"Anchor-compatible"</h2>
-            <pre tabindex="0">"POST /invalidate\n{\"scope\":\"original\",\"urls\":[\"/sample.li/flat1.jpg\"]}   (1 to 15 paths)\n{\"scope\":\"all\"}\n\n201 {\"status\":\"success\",\"msg\":\"Your invalidation request has been received\",\n     \"invalidation\":{\"status\":\"RECEIVED\",\"uuid\":\"…\",\"added_at\":\"…\"}}\n\nGET /invalidate/{uuid}\n200 {\"status\":\"success\",\"invalidation\":{\"status\":\"DONE\",\"uuid\":\"…\",\"added_at\":\"…\",\n     \"scope\":\"original\",\"urls\":{\"received\":[…],\"invalidated\":[…],\"failed\":[…]}}}"</pre>
-            <h2>"Native /api/v1"</h2>
-            <ul>
-                <li><code>"POST /api/v1/invalidations"</code> " — create; send " <code>"Idempotency-Key"</code> " to make retries safe."</li>
-                <li><code>"GET /api/v1/invalidations?status=&cursor=&limit="</code> " — list, newest first."</li>
-                <li><code>"GET /api/v1/invalidations/{id}?wait=30"</code> " — details; " <code>"wait"</code> " long-polls up to 60 s until a final status."</li>
-                <li><code>"POST /api/v1/invalidations/{id}/retry"</code> " — only from ERROR or ERROR_CDN_NODE (else 409)."</li>
-            </ul>
-            <h2>"Errors"</h2>
-            <pre tabindex="0">"{\"status\":\"error\",\"code\":\"invalid_input\",\"message\":\"…\",\"details\":[{\"field\":\"urls\",\"message\":\"…\",\"entry\":\"…\",\"suggestion\":\"…\"}]}"</pre>
-            <p>"400 bad input · 401 no or bad key · 403 role · 404 not yours or absent · 409 wrong state · 413 too large · 415 not JSON · 422 unprocessable · 429 rate limited (see Retry-After)."</p>
-        </main>
+        <Layout token=token>
+            <div class="prose">
+                <h1>"Invalidation API"</h1>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let base = base.await.unwrap_or_default();
+                        view! { <Reference base token=token.get_untracked() /> }
+                    })}
+                </Suspense>
+            </div>
+        </Layout>
+    }
+}
+
+/// The reference itself, with `base` (where this console is reached) in
+/// every example.
+#[component]
+fn Reference(base: String, token: String) -> impl IntoView {
+    let keys = if token.is_empty() { None } else { Some(format!("/p/{token}/api-keys")) };
+    let h = |s: &str| s.replace("$BASE", &base);
+    let examples = [
+        (
+            "Invalidate (anchor-compatible): POST /invalidate",
+            "201: {\"status\":\"success\",\"invalidation\":{\"status\":\"RECEIVED\",\"uuid\":\"…\",\"added_at\":\"…\"}}",
+            "curl -X POST $BASE/invalidate -H \"X-Client-Key: $KEY\" -H 'Content-Type: application/json' \\\n  -d '{\"scope\":\"original\",\"urls\":[\"/sample.li/flat1.jpg\"]}'\n# everything cached for the project:\ncurl -X POST $BASE/invalidate -H \"X-Client-Key: $KEY\" -H 'Content-Type: application/json' \\\n  -d '{\"scope\":\"all\"}'",
+        ),
+        (
+            "Read it (anchor-compatible): GET /invalidate/{uuid}",
+            "200: urls.received, urls.invalidated (all once DONE), urls.failed (all in ERROR or ERROR_CDN_NODE)",
+            "curl $BASE/invalidate/$ID -H \"X-Client-Key: $KEY\"",
+        ),
+        (
+            "Create: POST /api/v1/invalidations",
+            "201: {\"invalidation\":{\"id\":\"…\",\"status\":\"RECEIVED\",…}}; the same Idempotency-Key answers the same invalidation",
+            "curl -X POST $BASE/api/v1/invalidations -H \"Authorization: Bearer $KEY\" \\\n  -H 'Content-Type: application/json' -H \"Idempotency-Key: deploy-42\" \\\n  -d '{\"scope\":\"original\",\"urls\":[\"/sample.li/flat1.jpg\",\"/sample.li/blog/*\"]}'",
+        ),
+        (
+            "List: GET /api/v1/invalidations",
+            "200: newest first; next_cursor pages on",
+            "curl \"$BASE/api/v1/invalidations?status=ERROR&limit=20\" -H \"Authorization: Bearer $KEY\"",
+        ),
+        (
+            "Details, waiting for the end: GET /api/v1/invalidations/{id}?wait=30",
+            "200 as soon as the status is final (DONE, ERROR, ERROR_CDN_NODE), or after wait seconds (at most 60)",
+            "curl \"$BASE/api/v1/invalidations/$ID?wait=30\" -H \"Authorization: Bearer $KEY\"",
+        ),
+        (
+            "Retry the failed targets: POST /api/v1/invalidations/{id}/retry",
+            "202; 409 unless the status is ERROR or ERROR_CDN_NODE",
+            "curl -X POST $BASE/api/v1/invalidations/$ID/retry -H \"Authorization: Bearer $KEY\"",
+        ),
+    ];
+    view! {
+        <dl class="summary">
+            <dt>"Base URL"</dt><dd><code data-testid="api-base">{base.clone()}</code></dd>
+            <dt>"Authentication"</dt>
+            <dd>"A project API key in " <code>"X-Client-Key: imf_…"</code> " or " <code>"Authorization: Bearer imf_…"</code>
+                ": the key names the project. "
+                {match keys {
+                    Some(href) => view! { "Create one under " <a href=href data-testid="api-keys-link">"API keys"</a> "." }.into_any(),
+                    None => view! { "Create one on a project's API keys page." }.into_any(),
+                }}
+            </dd>
+            <dt>"OpenAPI 3.1"</dt><dd><a href="/api/v1/openapi.json"><code>{format!("{base}/api/v1/openapi.json")}</code></a></dd>
+        </dl>
+        <p>"In the examples, " <code>"KEY"</code> " holds the key and " <code>"ID"</code> " an Invalidation ID."</p>
+        {examples.into_iter().map(|(title, answer, curl)| view! {
+            <section class="endpoint">
+                <h2>{title}</h2>
+                <pre tabindex="0" data-testid="curl">{h(curl)}</pre>
+                <p class="muted">{answer}</p>
+            </section>
+        }).collect_view()}
+        <h2>"Limits"</h2>
+        <p>"An invalidation takes 1 to 15 paths through the API and 1 to 10 in the console's form: the anchor's own \
+            limits, kept so that scripts written for it work unchanged. A path ending in " <code>"/*"</code>
+            " empties a whole prefix; " <code>"{\"scope\":\"all\"}"</code> " everything the project has cached."</p>
+        <h2>"Errors"</h2>
+        <pre tabindex="0">"{\"status\":\"error\",\"code\":\"invalid_input\",\"message\":\"…\",\"details\":[{\"field\":\"urls\",\"message\":\"…\",\"entry\":\"…\",\"suggestion\":\"…\"}]}"</pre>
+        <p>"400 bad input · 401 no or bad key · 403 role · 404 not yours or absent · 409 wrong state · 413 too large · 415 not JSON · 422 unprocessable · 429 rate limited (see Retry-After)."</p>
     }
 }

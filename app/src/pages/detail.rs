@@ -3,9 +3,10 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::{or_error, CopyButton, ErrorNotice, Layout, LocalTime, RetryAnswer, StatusBadge};
-use crate::model::DetailView;
+use crate::model::{DetailView, Timestamp};
 use crate::pages::token_param;
 use crate::serverfns::{invalidation_detail, CancelInvalidation, DecideApproval, RetryInvalidation};
+use crate::timestamp::utc_text;
 
 /// One Invalidation ID: status history, per-target results, errors.
 #[component]
@@ -100,25 +101,37 @@ fn Detail(
     let cancel_id = row.id.clone();
     let copy_href = d.role.can_submit().then(|| format!("/p/{}/invalidation?copy={}", d.token, row.id));
     let permalink = d.permalink();
-    let support_text = d.support_text();
+    // UTC from the server; the reader's own time zone once hydrated.
+    let support = RwSignal::new(d.support_text(&utc_text));
+    {
+        let d = d.clone();
+        Effect::new(move |_| {
+            let local = |t: Timestamp| crate::platform::local_time(t.0 as f64).unwrap_or_else(|| utc_text(t));
+            support.set(d.support_text(&local));
+        });
+    }
     let show_retry = d.role.can_retry() && row.status.allows_retry();
     let no_targets = d.targets.is_empty() && row.status.is_final();
+    let settings = format!("/p/{}/settings", d.token);
     view! {
         <h1>"Invalidation " <code>{row.id.clone()}</code></h1>
         <dl class="summary">
             <dt>"Status"</dt><dd><StatusBadge status=row.status /></dd>
             <dt>"Scope"</dt><dd>{row.scope.label()}</dd>
             <dt>"Submitted"</dt><dd><LocalTime at=row.created /> " by " {row.submitted_by.clone()}</dd>
-            <dt>"Attempt"</dt><dd>{row.attempt}</dd>
+            <dt>"Attempt"</dt><dd data-testid="attempt">{row.attempt} " " <span class="muted">"(each Retry starts the next; a target's calls are counted below)"</span></dd>
             {row.not_before.map(|at| view! { <dt>"Scheduled for"</dt><dd data-testid="scheduled-for"><LocalTime at=at /></dd> })}
             {d.finished.map(|f| view! { <dt>"Finished"</dt><dd><LocalTime at=f /></dd> })}
             <dt>"Invalidation ID"</dt><dd><code>{row.id.clone()}</code> " " <CopyButton text=row.id.clone() label="Copy Invalidation ID" /></dd>
             <dt>"Permalink"</dt><dd><a href=permalink.clone() data-testid="permalink">{permalink.clone()}</a></dd>
         </dl>
+        <p class="support-copy">
+            <CopySupport text=support />
+            " A summary for a support ticket: times in your time zone, every target, the next step."
+        </p>
         <details class="support">
-            <summary>"Summary for support"</summary>
-            <pre data-testid="support-text" tabindex="0">{support_text.clone()}</pre>
-            <CopyButton text=support_text label="Copy for support" />
+            <summary>"Show the summary"</summary>
+            <pre data-testid="support-text" tabindex="0">{move || support.get()}</pre>
         </details>
         {d.error.clone().map(|e| view! { <p class="notice notice-error" role="alert" data-testid="detail-error">{e}</p> })}
         {show_retry.then(|| view! {
@@ -171,11 +184,11 @@ fn Detail(
         }}
         <h2>"Purge targets"</h2>
         {if no_targets {
-            view! { <p class="notice" data-testid="no-targets">"No purge targets are configured for this project, so nothing was flushed. Add targets under Settings."</p> }.into_any()
+            view! { <p class="notice" data-testid="no-targets">"No purge targets are configured for this project, so nothing was flushed. Add targets under " <a href=settings.clone()>"Settings"</a> "."</p> }.into_any()
         } else {
             view! {
                 <table class="targets" data-testid="target-results">
-                    <thead><tr><th>"Target"</th><th>"Kind"</th><th>"Result"</th><th>"Attempts"</th><th>"Time taken"</th><th>"Last tried"</th><th>"Detail"</th><th>"Next step"</th></tr></thead>
+                    <thead><tr><th>"Target"</th><th>"Kind"</th><th>"Result"</th><th><abbr title="Purge requests sent to this target in the latest attempt, automatic retries included">"Calls"</abbr></th><th>"Time taken"</th><th>"Last tried"</th><th>"Detail"</th><th>"Next step"</th></tr></thead>
                     <tbody>
                         {d.targets.into_iter().map(|t| { let name = t.name.clone(); let state = t.state.clone(); view! {
                             <tr data-target=name data-state=state>
@@ -192,7 +205,7 @@ fn Detail(
                                         view! { <br /><span class=class data-testid="verified">{n}</span> }
                                     })}
                                 </td>
-                                <td class="next-step">{t.next_step}</td>
+                                <td class="next-step">{t.next_step.map(|step| view! { <NextStep step settings=settings.clone() /> })}</td>
                             </tr>
                         }}).collect_view()}
                     </tbody>
@@ -209,5 +222,34 @@ fn Detail(
                 </li>
             }).collect_view()}
         </ol>
+    }
+}
+
+/// "Copy for support": one click copies the summary (with JavaScript; the
+/// text stays readable and selectable below without it).
+#[component]
+fn CopySupport(text: RwSignal<String>) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let on_click = move |_| {
+        if crate::platform::copy_to_clipboard(&text.get_untracked()) {
+            copied.set(true);
+        }
+    };
+    view! {
+        <button type="button" class="copy-support" data-testid="copy-support" on:click=on_click>
+            {move || if copied.get() { "Copied for support" } else { "Copy for support" }}
+        </button>
+    }
+}
+
+/// A next step; where it names the Settings page, that word links to it.
+#[component]
+fn NextStep(step: String, settings: String) -> impl IntoView {
+    match step.split_once("Settings") {
+        Some((before, after)) => {
+            view! { {before.to_owned()} <a href=settings data-testid="next-step-settings">"Settings"</a> {after.to_owned()} }
+                .into_any()
+        }
+        None => step.into_any(),
     }
 }

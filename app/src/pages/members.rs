@@ -111,7 +111,7 @@ fn Added(a: AddedMember) -> impl IntoView {
     view! {
         <div class="notice notice-ok" role="status" data-testid="member-added">
             <p>{a.email.clone()} " is invited as " {a.role.label()} "."</p>
-            {a.invite_path.map(|path| view! {
+            {a.invite_url.or(a.invite_path).map(|path| view! {
                 <p>"Send them this one-time link (it works once, for 7 days, and is shown only now): someone new sets their password with it; someone who already has an account accepts with their own password. "
                     <code data-testid="invite-link">{path.clone()}</code> " "
                     <CopyButton text=path label="Copy the invitation link" />

@@ -162,10 +162,10 @@ pub(super) fn AddTargetForm(
                 }
             }).collect_view()}
             <FieldMessage errors field="settings" />
-            <p class="muted" hidden=move || hydrated.get() && kind.get() != TargetKind::Edge>{move || format!(
-                "An edge: its admin listener's URL (e.g. http://edge:8082/_purge) and this project's secret on it, which `server edge secret --token {}` prints.",
-                token.get()
-            )}</p>
+            <p class="muted" hidden=move || hydrated.get() && kind.get() != TargetKind::Edge>
+                "An edge: its admin listener's URL (e.g. http://edge:8082/_purge) and this project's secret on it, which "
+                <code>{move || format!("server edge secret --token {}", token.get())}</code> " prints."
+            </p>
             <button type="submit" class="primary">"Add target"</button>
         </ActionForm>
     }

@@ -19,7 +19,23 @@ pub async fn submit_invalidation(
 ) -> Result<String, AppError> {
     use imgflush::backend::invalidations::{parse_local_not_before, Submission};
 
-    let (services, actor) = super::writer(&project).await?;
+    let (services, actor) = match super::writer(&project).await {
+        // The session ended while the form was open. Posted without
+        // JavaScript: sign in again, then back to the form with the text kept.
+        Err(AppError::Unauthorized) => {
+            if crate::ssr::plain_form_post().await {
+                let scope = imgflush::domain::Scope::parse(&scope).unwrap_or(imgflush::domain::Scope::Original);
+                let typed = if scope == imgflush::domain::Scope::Tag { tags } else { urls };
+                let next = typed_form_path(&project, scope, typed.as_deref().unwrap_or_default());
+                leptos_axum::redirect(&format!(
+                    "/login?error=expired&next={}",
+                    imgflush::domain::url::query_value(&next)
+                ));
+            }
+            return Err(AppError::Unauthorized);
+        }
+        other => other?,
+    };
     let at = parse_local_not_before(not_before.as_deref(), tz_offset.as_deref())?;
     let sub = Submission::from_console(&scope, urls, tags, confirm_all.is_some())?
         .confirmed(confirm_large.is_some())
@@ -83,7 +99,12 @@ pub async fn invalidation_detail(project: String, id: String) -> Result<DetailVi
     let (services, actor) = crate::ssr::actor(&project).await?;
     let id = InvalidationId::parse(&id).map_err(|_| crate::ssr::answered(AppError::NotFound))?;
     let detail = services.invalidations.detail(&actor, id).await?;
-    Ok(DetailView::new(detail, &actor))
+    let mut view = DetailView::new(detail, &actor);
+    view.base_url = crate::ssr::base_url().await;
+    if !actor.role.can_retry() {
+        view.admins = services.team.admin_contacts(&actor).await?;
+    }
+    Ok(view)
 }
 
 /// What the Invalidation page's form starts with, in one call: the caller's
@@ -104,7 +125,7 @@ pub async fn invalidation_form(project: String, copy: Option<String>) -> Result<
     let edge = &actor.project.edge;
     let confirm_above = (edge.confirm_above_objects.is_some() || edge.confirm_above_bytes.is_some())
         .then(|| (edge.confirm_above_objects, edge.confirm_above_bytes.map(|b| b >> 20)));
-    Ok(FormStart { role: actor.role, initial, confirm_above })
+    Ok(FormStart { role: actor.role, initial, confirm_above, origin_hosts: actor.project.origin_hosts.clone() })
 }
 
 #[server(prefix = "/sfn", endpoint = "retry_invalidation", output = crate::codec::Json)]
@@ -158,4 +179,14 @@ pub async fn cancel_invalidation(project: String, id: String) -> Result<(), AppE
     let id = InvalidationId::parse(&id).map_err(|_| crate::ssr::answered(AppError::NotFound))?;
     services.invalidations.cancel(&actor, id).await?;
     Ok(())
+}
+
+/// The Invalidation page's address with `typed` (the paths or tags) and
+/// `scope` filled in: where signing in again comes back to. The entries are
+/// joined with commas (the form's other separator): a line break, once
+/// escaped twice on the way through the sign-in page, would not survive it.
+pub fn typed_form_path(token: &str, scope: imgflush::domain::Scope, typed: &str) -> String {
+    use imgflush::domain::url::query_value;
+    let entries: Vec<&str> = typed.split(['\n', ',']).map(str::trim).filter(|e| !e.is_empty()).collect();
+    format!("/p/{token}/invalidation?scope={}&urls={}", scope.as_str(), query_value(&entries.join(",")))
 }

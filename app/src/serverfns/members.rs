@@ -22,8 +22,11 @@ pub async fn add_member(project: String, email: String, role: String) -> Result<
     let added = AddedMember {
         email: added.email,
         role: added.role,
-        invite_path: added.invitation.map(|t| format!("/invite/{t}")),
+        invite_path: added.invitation.as_ref().map(|t| format!("/invite/{t}")),
+        invite_url: None,
     };
+    let base = crate::ssr::base_url().await;
+    let added = AddedMember { invite_url: added.invite_path.as_ref().map(|p| format!("{base}{p}")), ..added };
     if let Ok(json) = serde_json::to_string(&added) {
         crate::ssr::flash_for_plain_form("invite", &json).await;
     }
@@ -38,8 +41,11 @@ pub async fn reinvite_member(project: String, user_id: i64) -> Result<AddedMembe
     let added = AddedMember {
         email: added.email,
         role: added.role,
-        invite_path: added.invitation.map(|t| format!("/invite/{t}")),
+        invite_path: added.invitation.as_ref().map(|t| format!("/invite/{t}")),
+        invite_url: None,
     };
+    let base = crate::ssr::base_url().await;
+    let added = AddedMember { invite_url: added.invite_path.as_ref().map(|p| format!("{base}{p}")), ..added };
     if let Ok(json) = serde_json::to_string(&added) {
         crate::ssr::flash_for_plain_form("invite", &json).await;
     }

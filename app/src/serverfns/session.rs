@@ -17,6 +17,14 @@ pub async fn get_me() -> Result<Me, AppError> {
 
 /// What a form posted without JavaScript left for its page to show once
 /// (an invitation link, a new key, a test's answer), removed as it is read.
+/// Where users reach this console (`server.public_url` or the request's
+/// host): the API reference's base URL. Nothing secret; signed-in users only.
+#[server(prefix = "/sfn", endpoint = "console_base_url", output = crate::codec::Json)]
+pub async fn console_base_url() -> Result<String, AppError> {
+    crate::ssr::current_user().await?;
+    Ok(crate::ssr::base_url().await)
+}
+
 #[server(prefix = "/sfn", endpoint = "take_flash", output = crate::codec::Json)]
 pub async fn take_flash(key: String) -> Result<Option<String>, AppError> {
     use crate::ssr::{current_user, internal, UserSession};

@@ -84,10 +84,15 @@ impl UserSession {
 /// A form posted without JavaScript gets a redirect back to its page, and
 /// the action's value is lost on the way: keep it in the session for that
 /// page to show once. With JavaScript the page shows the value itself.
-pub async fn flash_for_plain_form(key: &str, value: &str) {
-    let Ok(parts) = leptos_axum::extract::<axum::http::request::Parts>().await else { return };
+/// Whether the request is a form posted without JavaScript (it accepts HTML).
+pub async fn plain_form_post() -> bool {
+    let Ok(parts) = leptos_axum::extract::<axum::http::request::Parts>().await else { return false };
     let accept = parts.headers.get(axum::http::header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    if !accept.contains("text/html") {
+    accept.contains("text/html")
+}
+
+pub async fn flash_for_plain_form(key: &str, value: &str) {
+    if !plain_form_post().await {
         return;
     }
     if let Ok(session) = leptos_axum::extract::<Session>().await {
@@ -95,6 +100,30 @@ pub async fn flash_for_plain_form(key: &str, value: &str) {
             tracing::warn!(error = %e, "could not keep the result for the next page");
         }
     }
+}
+
+/// `server.public_url`: where users reach the console (`None`: unset).
+#[derive(Clone, Debug, Default)]
+pub struct PublicUrl(pub Option<String>);
+
+/// The console's address for links meant to leave it (invitations,
+/// permalinks, the API's base URL): `server.public_url`, else the scheme and
+/// host this request came to (`X-Forwarded-Proto` names the scheme behind a
+/// TLS-terminating proxy; the link is only shown back to the same user).
+pub async fn base_url() -> String {
+    if let Some(PublicUrl(Some(url))) = use_context::<PublicUrl>() {
+        return url;
+    }
+    let Ok(parts) = leptos_axum::extract::<axum::http::request::Parts>().await else {
+        return String::new();
+    };
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let host = header("host").filter(|h| !h.is_empty() && !h.contains(['/', ' ', '@'])).unwrap_or("localhost");
+    let scheme = match header("x-forwarded-proto").and_then(|p| p.split(',').next()).map(str::trim) {
+        Some("https") => "https",
+        _ => "http",
+    };
+    format!("{scheme}://{host}")
 }
 
 pub fn services() -> Result<Services, AppError> {

@@ -73,6 +73,8 @@ impl DetailView {
             row: d.invalidation.into(),
             role: actor.role,
             token: actor.project.token.clone(),
+            base_url: String::new(),
+            admins: Vec::new(),
         }
     }
 }

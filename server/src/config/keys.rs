@@ -89,6 +89,13 @@ pub const KEYS: &[Key] = &[
         "Bearer token (16+ characters) for GET /metrics; unset: only direct loopback connections may read it.",
     ),
     unset(
+        "server.public_url",
+        false,
+        &[],
+        "The console's address as its users reach it, e.g. https://purge.example.com: invitation links, permalinks \
+         and the API reference start with it; unset: the address each request came to (its Host header).",
+    ),
+    unset(
         "telemetry.otlp_endpoint",
         false,
         &[],

@@ -63,6 +63,8 @@ sync_ms = 1000
 
 [metrics]
 
+[server]
+
 [telemetry]
 
 [secrets]
@@ -115,6 +117,11 @@ impl Config {
             }
             None => imgflush::backend::vault::Vault::none(),
         }
+    }
+
+    /// `server.public_url` without a trailing slash (checked at load).
+    pub fn public_url(&self) -> Option<String> {
+        self.server.public_url.as_deref().map(|u| u.trim_end_matches('/').to_owned())
     }
 
     /// The edges' own names, which no project may take as its custom host:

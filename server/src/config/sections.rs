@@ -34,8 +34,18 @@ pub struct Config {
     pub bootstrap: BootstrapSettings,
     pub limits: LimitsSection,
     pub metrics: MetricsSection,
+    pub server: ServerSection,
     pub telemetry: TelemetrySection,
     pub secrets: SecretsSection,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    /// The console's address as its users reach it (`https://purge.example.com`):
+    /// links meant to leave the console (invitations, permalinks, the API
+    /// reference's base URL) start with it. Unset: each request's own host.
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -52,6 +52,20 @@ impl Config {
             refuse(format!("targets.allowed_networks has an entry that is not a network: {e}; fix or remove it"))
         })?;
         self.trusted_proxies()?;
+        if let Some(url) = &self.server.public_url {
+            let ok = url.parse::<axum::http::Uri>().is_ok_and(|u| {
+                matches!(u.scheme_str(), Some("http" | "https"))
+                    && u.host().is_some_and(|h| !h.is_empty())
+                    && u.query().is_none()
+                    && u.path().trim_end_matches('/').is_empty()
+            });
+            if !ok {
+                return Err(refuse(format!(
+                    "server.public_url ({url:?}) must be the console's http:// or https:// address without a path, \
+                     e.g. https://purge.example.com, or unset"
+                )));
+            }
+        }
         if let Some(url) = &self.telemetry.otlp_endpoint {
             // The exporter's HTTP client is built without TLS: traces go to a
             // collector (agent) on the same host or private network.

@@ -144,8 +144,9 @@ impl Driver for Cloudfront {
                 pending.push(inv.id);
             }
         }
-        let note =
-            format!("{}{} path(s) sent; CloudFront invalidation(s) {}", tag_note(call_), paths.len(), shown.join(", "));
+        let invalidations = if shown.len() == 1 { "invalidation" } else { "invalidations" };
+        let sent = crate::domain::count(paths.len() as u64, "path", "paths");
+        let note = format!("{}{sent} sent; CloudFront {invalidations} {}", tag_note(call_), shown.join(", "));
         Ok(PurgeReport { pending, ..PurgeReport::note(note) })
     }
 

@@ -79,6 +79,14 @@ impl TeamService {
         Ok(self.store.members(actor.project.id).await?)
     }
 
+    /// The e-mails of the project's admins who have accepted: who to ask for
+    /// what the caller's role cannot do (a Retry, a setting). Any member,
+    /// and the operator's staff, may read them.
+    pub async fn admin_contacts(&self, actor: &Actor) -> Result<Vec<String>, ServiceError> {
+        let members = self.store.members(actor.project.id).await?;
+        Ok(members.into_iter().filter(|m| m.role == Role::Admin && !m.invited && !m.pending).map(|m| m.email).collect())
+    }
+
     /// Adds `email` with `role`. Someone without an account becomes a new
     /// user with a link that sets their password (listed as invited); an
     /// existing account gets a link asking it to join, and becomes a member

@@ -211,8 +211,10 @@ fn step_note(step: Step, total: usize, pending: usize) -> String {
     let what = step.what();
     match (total, pending) {
         (0, _) => format!("no {what} targets configured"),
-        (t, p) if p == t => format!("purging {t} {what} target(s)"),
-        (t, p) => format!("purging {p} of {t} {what} target(s); the others already succeeded"),
+        (t, p) if p == t => {
+            format!("purging {}", crate::domain::count(t as u64, &format!("{what} target"), &format!("{what} targets")))
+        }
+        (t, p) => format!("purging {p} of {t} {what} targets; the others already succeeded"),
     }
 }
 

@@ -39,27 +39,27 @@ impl PathErrorReason {
     /// Human explanation that tells the user how to fix the entry.
     pub fn message(&self) -> &'static str {
         match self {
-            Self::Empty => "enter a path starting with `/`, e.g. /sample.li/flat1.jpg",
-            Self::NotAbsolute => "start the path with `/` — it is the origin path that follows your project token",
-            Self::HasQuery => "remove the query string (the part from `?`) — every variant is flushed anyway",
-            Self::HasFragment => "remove the fragment (the part from `#`) — it is never sent to the CDN",
+            Self::Empty => "enter a path starting with “/”, e.g. /sample.li/flat1.jpg",
+            Self::NotAbsolute => "start the path with “/” — it is the origin path that follows your project token",
+            Self::HasQuery => "remove the query string (the part from “?”) — every variant is flushed anyway",
+            Self::HasFragment => "remove the fragment (the part from “#”) — it is never sent to the CDN",
             Self::HasSchemeOrHost => {
-                "remove the scheme and CDN host — submit only the origin path after your token, starting with `/`"
+                "remove the scheme and CDN host — submit only the origin path after your token, starting with “/”"
             }
             Self::TooLong => {
-                "shorten the path to at most 2048 bytes once percent-encoded, or flush a shorter prefix ending in `*`"
+                "shorten the path to at most 2048 bytes once percent-encoded, or flush a shorter prefix ending in “*”"
             }
             Self::ControlCharacter => "remove control characters (tabs, line breaks, NUL…) from inside the path",
             Self::MisplacedWildcard => {
-                "`*` is only allowed as the very last character (prefix flush); write a literal star as %2A"
+                "“*” is only allowed as the very last character (prefix flush); write a literal star as %2A"
             }
             Self::DotSegment => {
-                "remove `.` and `..` segments — caches normalise them away, so the path would never match"
+                "remove “.” and “..” segments — caches normalise them away, so the path would never match"
             }
             Self::BadPercentEncoding => {
-                "fix the percent-encoding: `%` must start a %XX escape of valid UTF-8; write a literal `%` as %25"
+                "fix the percent-encoding: “%” must start a %XX escape of valid UTF-8; write a literal “%” as %25"
             }
-            Self::Root => "`/` names no image; to flush everything under your token use `/*`",
+            Self::Root => "“/” names no image; to flush everything under your token use “/*”",
         }
     }
 
@@ -98,9 +98,23 @@ pub struct PathError {
     pub suggestion: Option<String>,
 }
 
+impl PathError {
+    /// The reason's explanation, fitted to the entry: a pasted host without
+    /// a scheme is not told to remove a scheme.
+    pub fn message(&self) -> &'static str {
+        let scheme = self.entry.contains("://") || self.entry.trim_start().starts_with("//");
+        match self.reason {
+            PathErrorReason::HasSchemeOrHost if !scheme => {
+                "remove the CDN host — submit only the origin path after your token, starting with “/”"
+            }
+            reason => reason.message(),
+        }
+    }
+}
+
 fn render(e: &PathError) -> String {
     // Debug-quoting makes stray control characters visible in the message.
-    let mut out = format!("{:?}: {}", excerpt(&e.entry), e.reason.message());
+    let mut out = format!("{:?}: {}", excerpt(&e.entry), e.message());
     if let Some(s) = &e.suggestion {
         out.push_str(&format!(". Try {s:?}"));
     }
@@ -112,6 +126,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_host_message_fits_what_was_pasted() {
+        let e =
+            |entry: &str| PathError { entry: entry.into(), reason: PathErrorReason::HasSchemeOrHost, suggestion: None };
+        assert!(e("https://doc.cloudimg.io/sample.li/a.jpg").message().starts_with("remove the scheme and CDN host"));
+        assert!(e("//doc.cloudimg.io/sample.li/a.jpg").message().starts_with("remove the scheme and CDN host"));
+        assert!(e("doc.cloudimg.io/sample.li/a.jpg").message().starts_with("remove the CDN host —"));
+    }
+
+    #[test]
     fn display_quotes_entry_and_suggests() {
         let e = PathError {
             entry: "/sample.li/flat1.jpg?w=500".into(),
@@ -120,7 +143,7 @@ mod tests {
         };
         assert_eq!(
             e.to_string(),
-            "\"/sample.li/flat1.jpg?w=500\": remove the query string (the part from `?`) \
+            "\"/sample.li/flat1.jpg?w=500\": remove the query string (the part from “?”) \
              — every variant is flushed anyway. Try \"/sample.li/flat1.jpg\""
         );
     }

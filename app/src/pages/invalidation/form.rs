@@ -5,8 +5,11 @@ use imgflush::domain::preview::{bytes_text, thousands, Count, Preview};
 use imgflush::domain::tag::{split_tags, validate_tags, CONSOLE_MAX_TAGS};
 use imgflush::domain::{parse_path_list, Scope, CONSOLE_MAX_PATHS};
 
-use crate::components::ErrorNotice;
-use crate::serverfns::{PreviewInvalidation, SubmitInvalidation};
+use crate::components::{ErrorNotice, SessionEnded};
+use crate::error::AppError;
+use crate::serverfns::{typed_form_path, PreviewInvalidation, SubmitInvalidation};
+
+use super::hosts::foreign_hosts;
 
 /// Scope, URLs or tags with live validation (the same parsers the server
 /// uses), Preview and Submit. Without JavaScript the server's answer is
@@ -19,6 +22,8 @@ pub fn InvalidationForm(
     initial: Option<(Scope, Vec<String>)>,
     /// The project's large-purge thresholds (objects, MB), when it has some.
     confirm_above: Option<(Option<u64>, Option<u64>)>,
+    /// The project's origin hosts: a path under another host is never cached.
+    origin_hosts: Vec<String>,
 ) -> impl IntoView {
     let (initial_scope, initial_text) = match initial {
         Some((scope, items)) => (scope, items.join("\n")),
@@ -122,7 +127,7 @@ pub fn InvalidationForm(
                             let fix = e.suggestion.clone().map(|s| (e.entry.clone(), s));
                             view! {
                                 <li>
-                                    <code>{e.entry.clone()}</code> ": " {e.reason.message()}
+                                    <code>{e.entry.clone()}</code> ": " {e.message()}
                                     {fix.map(|(entry, s)| {
                                         let label = format!("Use {s}");
                                         let with = s.clone();
@@ -154,6 +159,25 @@ pub fn InvalidationForm(
                             }
                         })
                     }}
+                    {move || parsed.with(|p| {
+                        let foreign = foreign_hosts(p.paths.iter().map(|p| p.as_str()), &origin_hosts);
+                        (!foreign.is_empty()).then(|| {
+                            let hosts = origin_hosts.join(", ");
+                            let settings = format!("/p/{}/settings", token.get_untracked());
+                            view! {
+                                <p class="warning" data-testid="host-warning">
+                                    {format!(
+                                        "{} {} not among this project's origin hosts ({hosts}): the edge never fetches or caches \
+                                         images from {}, so there is nothing to flush. Check the path, or add the host in ",
+                                        foreign.join(", "),
+                                        if foreign.len() == 1 { "is" } else { "are" },
+                                        if foreign.len() == 1 { "it" } else { "them" },
+                                    )}
+                                    <a href=settings>"Settings"</a> "."
+                                </p>
+                            }
+                        })
+                    })}
                     {move || parsed.with(|p| {
                         let prefixes: Vec<String> = p.paths.iter().map(|p| p.as_str()).filter(|p| p.ends_with("/*"))
                             .map(|p| p.trim_end_matches('*').to_owned()).collect();
@@ -235,7 +259,15 @@ pub fn InvalidationForm(
                 Ok(p) => view! { <PreviewTable preview=p /> }.into_any(),
                 Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
             })}
-            {move || result.get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
+            {move || result.get().and_then(Result::err).map(|e| match e {
+                // Signed out meanwhile: sign in again, then back here with the text kept.
+                AppError::Unauthorized => {
+                    let typed = if scope.get_untracked() == Scope::Tag { tags_text.get_untracked() } else { text.get_untracked() };
+                    let next = typed_form_path(&token.get_untracked(), scope.get_untracked(), &typed);
+                    view! { <SessionEnded next kept=true /> }.into_any()
+                }
+                e => view! { <ErrorNotice error=e /> }.into_any(),
+            })}
         </section>
     }
 }

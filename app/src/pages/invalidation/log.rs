@@ -191,9 +191,9 @@ fn Row(
                     <div class="scheduled" data-testid="scheduled">"scheduled for " <LocalTime at=at /></div>
                 })}
             </td>
-            <td>{row.scope.label()}</td>
-            <td><LocalTime at=row.created /></td>
-            <td class="id">
+            <td data-label="Scope">{row.scope.label()}</td>
+            <td data-label="Date"><LocalTime at=row.created /></td>
+            <td class="id" data-label="ID">
                 <a href=detail><code>{row.id.clone()}</code></a>
                 " "
                 <CopyButton text=row.id.clone() label="Copy Invalidation ID" />
@@ -213,7 +213,7 @@ fn Row(
                     }.into_any()
                 }}
             </td>
-            <td class="who">{row.submitted_by}</td>
+            <td class="who" data-label="By">{row.submitted_by}</td>
             <td>
                 {show_retry.then(|| view! {
                     <form method="post" action=RetryInvalidation::url() on:submit={

@@ -1,4 +1,5 @@
 mod form;
+mod hosts;
 mod log;
 
 use leptos::prelude::*;
@@ -8,6 +9,7 @@ use leptos_router::hooks::use_query_map;
 use crate::components::{CopyButton, Layout};
 use crate::pages::token_param;
 use crate::serverfns::{invalidation_form, RetryInvalidation, SubmitInvalidation};
+use imgflush::domain::Scope;
 
 use log::LogFilter;
 
@@ -29,7 +31,8 @@ pub fn InvalidationPage() -> impl IntoView {
                 <code>"doc.cloudimg.io/sample.li/flat1.jpg?w=500"</code> " enter "
                 <code>"/sample.li/flat1.jpg"</code> "."
             </p>
-            <InvalidationBody token=token.get_untracked() created=param("created") copy=param("copy") filter />
+            <InvalidationBody token=token.get_untracked() created=param("created") copy=param("copy")
+                typed=param("urls").map(|urls| (param("scope").unwrap_or_default(), urls)) filter />
         </Layout>
     }
 }
@@ -44,6 +47,9 @@ fn InvalidationBody(
     created: Option<String>,
     /// "Copy to new" (`?copy=`): the form starts with this invalidation's scope and paths.
     copy: Option<String>,
+    /// What was typed before the session ended (`?scope=&urls=`): the form
+    /// starts with it after signing in again.
+    typed: Option<(String, String)>,
     filter: LogFilter,
 ) -> impl IntoView {
     let token = Signal::stored(token);
@@ -79,16 +85,26 @@ fn InvalidationBody(
     });
     view! {
         <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                // Not a member: nothing here (the log below says "Not found").
-                match start.await {
-                    Ok(s) if s.role.can_submit() => view! { <form::InvalidationForm token=token submit=submit initial=s.initial confirm_above=s.confirm_above /> }.into_any(),
-                    Ok(_) => view! {
-                        <p class="notice" data-testid="read-only">"Your role is read-only: you can inspect the log but not submit invalidations."</p>
-                    }.into_any(),
-                    Err(_) => ().into_any(),
-                }
-            })}
+            {move || {
+                let typed = typed.clone();
+                Suspend::new(async move {
+                    // Not a member: nothing here (the log below says "Not found").
+                    match start.await {
+                        Ok(s) if s.role.can_submit() => {
+                            let typed = typed.map(|(scope, text)| {
+                                let entries = text.split([',', '\n']).map(str::trim).filter(|e| !e.is_empty());
+                                (Scope::parse(&scope).unwrap_or(Scope::Original), entries.map(str::to_owned).collect())
+                            });
+                            let initial = s.initial.or(typed);
+                            view! { <form::InvalidationForm token=token submit=submit initial confirm_above=s.confirm_above origin_hosts=s.origin_hosts /> }.into_any()
+                        }
+                        Ok(_) => view! {
+                            <p class="notice" data-testid="read-only">"Your role is read-only: you can inspect the log but not submit invalidations."</p>
+                        }.into_any(),
+                        Err(_) => ().into_any(),
+                    }
+                })
+            }}
         </Suspense>
         {move || created.get().map(|id| {
             let details = format!("/p/{}/invalidation/{id}", token.get_untracked());
