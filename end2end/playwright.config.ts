@@ -56,5 +56,12 @@ export default defineConfig({
     // no-js.spec.ts is about the HTML the server sends to browsers without JavaScript.
     { name: 'hydrated', use: { javaScriptEnabled: true }, testIgnore: /no-js\.spec\.ts/ },
     { name: 'no-js', use: { javaScriptEnabled: false } },
+    // The everyday journeys again on a phone's screen (390 × 844, hydrated):
+    // the same steps must work with the phone layout (cards, the folded menu).
+    {
+      name: 'phone',
+      use: { javaScriptEnabled: true, viewport: { width: 390, height: 844 } },
+      testMatch: /(invalidation|retry|failures|support|team|targets|pages|lookup-url)\.spec\.ts/,
+    },
   ],
 });

@@ -80,6 +80,6 @@ db_test!(a_failed_target_is_named_with_its_status_and_next_step, |t: TestApp| as
     assert!(page.contains("refused the secret"), "the page shows the next step");
     assert!(page.contains(&format!("/p/demo/invalidation/{id}")), "a permalink");
     assert!(page.contains("Copy for support"));
-    assert!(page.contains("Failed target: varnish-fra-1 (Varnish), 2 attempt(s)"), "the support summary");
+    assert!(page.contains("Failed target: varnish-fra-1 (Varnish), error, 2 calls"), "the support summary");
     assert!(!page.contains("wrong"), "no secret in the page");
 });

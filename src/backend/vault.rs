@@ -150,8 +150,9 @@ pub async fn check_stored(store: &DynStore, vault: &Vault) -> Result<usize, Stri
     let n = sealed.len();
     let Some(configured) = vault.key_id() else {
         return Err(format!(
-            "{n} purge target(s) hold encrypted credentials, but no credential key is configured: \
-             set secrets.key (or IMGFLUSH_SECRETS_KEY) to the key they were sealed with"
+            "{} encrypted credentials, but no credential key is configured: \
+             set secrets.key (or IMGFLUSH_SECRETS_KEY) to the key they were sealed with",
+            if n == 1 { "1 purge target holds".to_owned() } else { format!("{n} purge targets hold") }
         ));
     };
     for (id, s) in &sealed {

@@ -105,7 +105,8 @@ impl Driver for Akamai {
                 ids.push(id.to_owned());
             }
         }
-        note.push_str(&format!("; Akamai purge ID(s): {}; estimated {estimated} s", ids.join(", ")));
+        let label = if ids.len() == 1 { "purge ID" } else { "purge IDs" };
+        note.push_str(&format!("; Akamai {label}: {}; estimated {estimated} s", ids.join(", ")));
         Ok(PurgeReport::note(note))
     }
 

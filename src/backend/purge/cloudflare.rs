@@ -17,6 +17,7 @@ use super::driver::{Ctx, Driver};
 use super::pacing::Rate;
 use super::report::*;
 use super::tags::{self, Selection};
+use crate::domain::count;
 
 pub struct Cloudflare;
 
@@ -78,10 +79,11 @@ impl Driver for Cloudflare {
             }
         }
         Ok(PurgeReport::note(format!(
-            "purged {} tag(s), {} prefix(es){}; Cloudflare purge ID(s): {}{note}",
-            sel.keys.len(),
-            prefixes.len(),
+            "purged {}, {}{}; Cloudflare {}: {}{note}",
+            count(sel.keys.len() as u64, "tag", "tags"),
+            count(prefixes.len() as u64, "prefix", "prefixes"),
             shared.calls_text(),
+            shared.ids_label(),
             shared.notes_text()
         )))
     }

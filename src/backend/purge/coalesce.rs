@@ -19,6 +19,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use super::report::PurgeError;
+use crate::domain::count;
 
 /// What the shared calls carrying a job's items answered.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -35,12 +36,24 @@ impl Shared {
         self.jobs = self.jobs.max(other.jobs);
     }
 
-    /// ` in 2 call(s), shared with 37 other invalidation(s)`.
+    /// ` in 2 calls shared with up to 37 other invalidations`.
     pub fn calls_text(&self) -> String {
-        let n = self.notes.len();
+        let calls = count(self.notes.len() as u64, "call", "calls");
         match self.jobs {
-            0 | 1 => format!(" in {n} call(s)"),
-            j => format!(" in {n} call(s) shared with up to {} other invalidation(s)", j - 1),
+            0 | 1 => format!(" in {calls}"),
+            j => format!(
+                " in {calls} shared with up to {}",
+                count(j as u64 - 1, "other invalidation", "other invalidations")
+            ),
+        }
+    }
+
+    /// "purge ID" or "purge IDs", as many as there are notes.
+    pub fn ids_label(&self) -> &'static str {
+        if self.notes.len() == 1 {
+            "purge ID"
+        } else {
+            "purge IDs"
         }
     }
 
