@@ -216,3 +216,9 @@ export function utcText(iso: string): string {
   const d = new Date(iso);
   return `${d.toISOString().slice(0, 10)} ${d.toISOString().slice(11, 19)} UTC`;
 }
+
+/** On a phone the header folds the account links behind "Menu": opens it (nothing on a wide screen). */
+export async function openMenu(page: Page): Promise<void> {
+  const menu = page.locator('label.menu-button');
+  if (await menu.isVisible()) await menu.click();
+}

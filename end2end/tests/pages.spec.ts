@@ -1,5 +1,5 @@
 import { ADMIN, DEMO, expect, invalidationPath, storageState, test, waitHydrated } from './fixtures';
-import { paths, submitOriginal, urlsBox } from './fixtures';
+import { openMenu, paths, submitOriginal, urlsBox } from './fixtures';
 
 /*
  * Every page: what a user meets off the beaten path. Not-found pages keep the
@@ -20,6 +20,7 @@ test('an unknown address: a page that says so, with the layout', async ({ page, 
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Page not found');
   await expect(page.getByTestId('not-found')).toContainText('There is no page at /no/such/page.');
   await expect(page.getByLabel('Invalidation ID or URL')).toBeVisible();
+  await openMenu(page);
   await expect(page.getByTestId('user-email')).toBeVisible();
 });
 

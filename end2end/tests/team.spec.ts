@@ -8,6 +8,7 @@ import {
   flakyToken,
   invalidationPath,
   logRow,
+  openMenu,
   paths,
   refreshUntil,
   settle,
@@ -119,6 +120,7 @@ test('an owner creates a project, invites an editor, demotes and removes them', 
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect(page.getByTestId('no-projects')).toContainText('Your account is not a member of any project');
     await expect(page.getByTestId('user-email')).toHaveText(editorEmail);
+    await openMenu(page);
     await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
   } finally {
     await owner.close();
