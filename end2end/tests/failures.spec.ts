@@ -6,6 +6,7 @@ import {
   refreshUntil,
   settle,
   storageState,
+  submitAsAdmin,
   submitOn,
   targetRequests,
   test,
@@ -93,15 +94,7 @@ test.describe('as the operator\'s staff', () => {
   test.use({ storageState: storageState('staff') });
 
   test('the support summary names the admins to ask for a Retry', async ({ page, js, browser, baseURL, uniq }) => {
-    const admin = await browser.newContext({ baseURL, storageState: storageState('admin'), javaScriptEnabled: js });
-    let id: string;
-    try {
-      const ap = await admin.newPage();
-      id = await submitOn(ap, js, FAILING, paths(uniq, 1));
-      await refreshUntil(ap, js, id, 'ERROR_CDN_NODE');
-    } finally {
-      await admin.close();
-    }
+    const id = await submitAsAdmin(browser, baseURL, js, FAILING, paths(uniq, 1), 'ERROR_CDN_NODE');
     await page.goto(`${invalidationPath(FAILING)}/${id}`);
     if (js) await waitHydrated(page);
     await expect(page.getByRole('button', { name: 'Retry' })).toHaveCount(0);

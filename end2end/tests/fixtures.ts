@@ -5,9 +5,9 @@
  * `<body data-hydrated="true">` before interacting, since clicks before hydration
  * do nothing) and `no-js` (plain HTML forms and full page loads).
  */
-import { test as base, expect, type Locator, type Page } from '@playwright/test';
+import { test as base, expect, type Browser, type Locator, type Page } from '@playwright/test';
 
-import { env } from '../harness/world';
+import { env, storageState } from '../harness/world';
 
 export { expect };
 export { ADMIN, DEMO, FAILING, OWNER, STAFF, SUPPORT, flakyToken, storageState } from '../harness/world';
@@ -221,4 +221,28 @@ export function utcText(iso: string): string {
 export async function openMenu(page: Page): Promise<void> {
   const menu = page.locator('label.menu-button');
   if (await menu.isVisible()) await menu.click();
+}
+
+/**
+ * Submits `list` on project `token` as the admin, in a browser session of its
+ * own (another user's invalidation, as the test's user finds it); waits for
+ * `status` when given. Answers the Invalidation ID.
+ */
+export async function submitAsAdmin(
+  browser: Browser,
+  baseURL: string | undefined,
+  js: boolean,
+  token: string,
+  list: string[],
+  status?: string,
+): Promise<string> {
+  const admin = await browser.newContext({ baseURL, storageState: storageState('admin'), javaScriptEnabled: js });
+  try {
+    const page = await admin.newPage();
+    const id = await submitOn(page, js, token, list);
+    if (status) await refreshUntil(page, js, id, status);
+    return id;
+  } finally {
+    await admin.close();
+  }
 }

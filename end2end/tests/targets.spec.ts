@@ -17,6 +17,16 @@ async function createProject(page: Page, js: boolean, token: string): Promise<vo
   await expect(page.locator(`tr[data-project="${token}"]`)).toBeVisible();
 }
 
+/** A new project of this test's own (its token starts with `tag`), its Settings page open; answers a random suffix for names. */
+async function newProjectSettings(page: Page, js: boolean, tag: string): Promise<{ token: string; rand: string }> {
+  const rand = Math.random().toString(36).slice(2, 8);
+  const token = `z${js ? 'j' : 'n'}${tag}${Date.now().toString(36)}${rand}`;
+  await createProject(page, js, token);
+  await page.goto(`/p/${token}/settings`);
+  if (js) await waitHydrated(page);
+  return { token, rand };
+}
+
 /*
  * "Add a target" takes a CDN provider's own fields (posted as
  * settings[cloudflare][zone_id] …): with JavaScript only the chosen kind's
@@ -28,12 +38,7 @@ async function createProject(page: Page, js: boolean, token: string): Promise<vo
  * purge ID.
  */
 test('a Cloudflare target: added, tested, purged', async ({ page, js }) => {
-  const rand = Math.random().toString(36).slice(2, 8);
-  const token = `z${js ? 'j' : 'n'}cf${Date.now().toString(36)}${rand}`;
-  await createProject(page, js, token);
-
-  await page.goto(`/p/${token}/settings`);
-  if (js) await waitHydrated(page);
+  const { token, rand } = await newProjectSettings(page, js, 'cf');
   const form = page.getByTestId('add-target');
   const cloudflare = form.locator('fieldset[data-kind="cloudflare"]');
   await form.getByLabel('Kind').selectOption('cloudflare');
@@ -82,11 +87,7 @@ test('a Cloudflare target: added, tested, purged', async ({ page, js }) => {
  * removing does, then says what happened (focused, since the button is gone).
  */
 test('a target: named by example, removed after a confirmation', async ({ page, js }) => {
-  const rand = Math.random().toString(36).slice(2, 8);
-  const token = `z${js ? 'j' : 'n'}rm${Date.now().toString(36)}${rand}`;
-  await createProject(page, js, token);
-  await page.goto(`/p/${token}/settings`);
-  if (js) await waitHydrated(page);
+  const { rand } = await newProjectSettings(page, js, 'rm');
   const form = page.getByTestId('add-target');
   const nameField = form.getByLabel('Name', { exact: true });
   await expect(nameField).toHaveAttribute('placeholder', 'edge-fra-1');

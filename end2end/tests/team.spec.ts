@@ -13,6 +13,7 @@ import {
   refreshUntil,
   settle,
   storageState,
+  submitAsAdmin,
   submitOn,
   submitOriginal,
   test,
@@ -131,13 +132,7 @@ test.describe('the lookup box', () => {
   test.use({ storageState: storageState('staff') });
 
   test('takes a staff user to any project’s Invalidation ID', async ({ page, js, browser, baseURL, uniq }) => {
-    const admin = await browser.newContext({ baseURL, storageState: storageState('admin'), javaScriptEnabled: js });
-    let id: string;
-    try {
-      id = await submitOn(await admin.newPage(), js, FAILING, paths(uniq, 1));
-    } finally {
-      await admin.close();
-    }
+    const id = await submitAsAdmin(browser, baseURL, js, FAILING, paths(uniq, 1));
     await page.goto(invalidationPath(DEMO));
     if (js) await waitHydrated(page);
     await expect(page.getByTestId('user-email')).toHaveText(STAFF.email);
@@ -156,13 +151,7 @@ test.describe('the lookup box', () => {
     uniq,
     allowConsoleError,
   }) => {
-    const admin = await browser.newContext({ baseURL, storageState: storageState('admin'), javaScriptEnabled: js });
-    let id: string;
-    try {
-      id = await submitOn(await admin.newPage(), js, FAILING, paths(uniq, 1));
-    } finally {
-      await admin.close();
-    }
+    const id = await submitAsAdmin(browser, baseURL, js, FAILING, paths(uniq, 1));
     await page.goto(invalidationPath(DEMO));
     if (js) await waitHydrated(page);
     await page.getByLabel('Invalidation ID or URL').fill(id.slice(0, 8));
@@ -189,14 +178,8 @@ test.describe('the lookup box for a member of other projects', () => {
   test.use({ storageState: storageState('support') });
 
   test('answers not found for another project’s ID', async ({ page, js, browser, baseURL, uniq, allowConsoleError }) => {
-    const admin = await browser.newContext({ baseURL, storageState: storageState('admin'), javaScriptEnabled: js });
     const foreign = flakyToken(test.info().project.name);
-    let id: string;
-    try {
-      id = await submitOn(await admin.newPage(), js, foreign, paths(uniq, 1));
-    } finally {
-      await admin.close();
-    }
+    const id = await submitAsAdmin(browser, baseURL, js, foreign, paths(uniq, 1));
     allowConsoleError(/status of 404/);
     await page.goto(invalidationPath(DEMO));
     if (js) await waitHydrated(page);

@@ -10,7 +10,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::binary::{api_key, env_for, ok, refused, run_async, stderr, stdout, Console, ADMIN_EMAIL, ADMIN_PASSWORD};
+use common::binary::{
+    api_get, api_key, env_for, ok, refused, run_async, stderr, stdout, Console, ADMIN_EMAIL, ADMIN_PASSWORD,
+};
 use imgflush::backend::store::{self, AuditQuery, ListQuery};
 use imgflush::domain::{InvalidationId, Status};
 
@@ -115,29 +117,13 @@ async fn scenario() {
 
     let console2 = Console::start(&env2, &restored).await;
     console2.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let listed: serde_json::Value = reqwest::Client::new()
-        .get(console2.url("/api/v1/invalidations?limit=100"))
-        .header("authorization", format!("Bearer {secret}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = api_get(&console2.url("/api/v1/invalidations?limit=100"), &secret).await;
     let ids: Vec<&str> =
         listed["invalidations"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
     let newest_before = before.iter().max_by_key(|id| id.0).unwrap().to_string();
     assert!(ids.contains(&newest_before.as_str()), "{newest_before} in {ids:?}");
     let one = format!("/api/v1/invalidations/{newest_before}");
-    let detail: serde_json::Value = reqwest::Client::new()
-        .get(console2.url(&one))
-        .header("authorization", format!("Bearer {secret}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let detail = api_get(&console2.url(&one), &secret).await;
     assert_eq!(detail["history"][0]["status"], "RECEIVED", "{detail}");
     let restored_live = refused(&["restore", "--from", &to, "--force"], &env2, &restored);
     assert!(restored_live.contains("open in another process"), "{restored_live}");

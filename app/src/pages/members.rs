@@ -29,30 +29,16 @@ fn MembersBody(token: String) -> impl IntoView {
     // One answer at a time: the last action's replaces the one before.
     let answer = RwSignal::new(None::<Answer>);
     let add_form = NodeRef::<leptos::html::Form>::new();
+    answer_with(answer, move || add.value().get(), Answer::Added);
+    answer_with(answer, move || reinvite.value().get(), Answer::Added);
+    answer_with(answer, move || change.value().get(), Answer::Changed);
+    answer_with(answer, move || remove.value().get(), Answer::Changed);
+    // A member added: the form is ready for the next.
     Effect::new(move |_| {
-        if let Some(r) = add.value().get() {
-            if r.is_ok() {
-                // Ready for the next member.
-                if let Some(form) = add_form.get_untracked() {
-                    form.reset();
-                }
+        if matches!(add.value().get(), Some(Ok(_))) {
+            if let Some(form) = add_form.get_untracked() {
+                form.reset();
             }
-            answer.set(Some(r.map_or_else(Answer::Error, Answer::Added)));
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(r) = reinvite.value().get() {
-            answer.set(Some(r.map_or_else(Answer::Error, Answer::Added)));
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(r) = change.value().get() {
-            answer.set(Some(r.map_or_else(Answer::Error, Answer::Changed)));
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(r) = remove.value().get() {
-            answer.set(Some(r.map_or_else(Answer::Error, Answer::Changed)));
         }
     });
     let members = Resource::new(
@@ -83,6 +69,19 @@ fn MembersBody(token: String) -> impl IntoView {
             })}
         </Transition>
     }
+}
+
+/// Puts each answer of an action (`value`) in the page's one answer slot.
+fn answer_with<T: 'static>(
+    answer: RwSignal<Option<Answer>>,
+    value: impl Fn() -> Option<Result<T, AppError>> + 'static,
+    wrap: fn(T) -> Answer,
+) {
+    Effect::new(move |_| {
+        if let Some(r) = value() {
+            answer.set(Some(r.map_or_else(Answer::Error, wrap)));
+        }
+    });
 }
 
 /// What the page answers after an action.

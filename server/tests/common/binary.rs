@@ -100,17 +100,14 @@ pub async fn purge_sample_until_done(base: &str, secret: &str, traceparent: Opti
     }
     let created: serde_json::Value = post.send().await.unwrap().json().await.unwrap();
     let id = created["invalidation"]["id"].as_str().unwrap_or_else(|| panic!("{created}"));
-    let done: serde_json::Value = http
-        .get(format!("{base}/api/v1/invalidations/{id}?wait=30"))
-        .bearer_auth(secret)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let done = api_get(&format!("{base}/api/v1/invalidations/{id}?wait=30"), secret).await;
     assert_eq!(done["invalidation"]["status"], "DONE", "{done}");
     done
+}
+
+/// `GET url` with the API key `secret`; answers the JSON body.
+pub async fn api_get(url: &str, secret: &str) -> serde_json::Value {
+    reqwest::Client::new().get(url).bearer_auth(secret).send().await.unwrap().json().await.unwrap()
 }
 
 /// `server ARGS…` failed with a message, not a panic: its stderr.
