@@ -107,16 +107,3 @@ test('an expired session keeps what was typed and comes back to the form', async
   const id = await submitOriginal(page, js, typed);
   expect(id).not.toBe('');
 });
-
-test.describe('as the operator\'s staff', () => {
-  test.use({ storageState: storageState('staff') });
-
-  test('an unknown project is said not to exist, without a word about membership', async ({ page, js }) => {
-    const response = await page.goto('/p/no-such-project/settings');
-    expect(response?.status()).toBe(404);
-    if (js) await waitHydrated(page);
-    const notFound = page.getByTestId('not-found');
-    await expect(notFound).toContainText('your account sees every project, so it does not exist');
-    await expect(notFound).not.toContainText('cannot open');
-  });
-});

@@ -29,7 +29,6 @@ const READS: &[&str] = &[
     "me",
     "take_flash",
     "console_base_url",
-    "sees_every_project",
     "project_settings",
     "list_users",
 ];

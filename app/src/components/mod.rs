@@ -148,28 +148,15 @@ pub fn SessionEnded(next: String, #[prop(optional)] kept: bool) -> impl IntoView
 
 /// The answer for an unknown project, invalidation or ID inside a page,
 /// and for another project's data alike (404): a user who is not a member
-/// learns nothing about what exists, so the text covers both; an owner or
-/// staff user, who sees every project, is told it does not exist.
+/// learns nothing about what exists, so the text covers both.
 #[component]
 pub fn NotFound() -> impl IntoView {
-    const FOR_MEMBERS: &str =
-        "No project or invalidation answers to this address, or it is in a project your account cannot open.";
     crate::platform::set_response_status(404);
-    let sees_all = Resource::new(|| (), |_| crate::serverfns::sees_every_project());
     view! {
         <div class="notice" role="alert" data-testid="not-found">
             // Inside a page that has its own h1 (the page's name).
             <h2>"Not found"</h2>
-            <Suspense fallback=|| view! { <p>{FOR_MEMBERS}</p> }>
-                {move || Suspend::new(async move {
-                    let text = match sees_all.await {
-                        Ok(true) => "No project or invalidation answers to this address: your account sees every \
-                                     project, so it does not exist (or no longer does).",
-                        _ => FOR_MEMBERS,
-                    };
-                    view! { <p>{text}</p> }
-                })}
-            </Suspense>
+            <p>"No project or invalidation answers to this address, or it is in a project your account cannot open."</p>
             <p>"Check the address, or look the Invalidation ID up in the box above."</p>
             <p><a href="/">"Back to your projects"</a></p>
         </div>

@@ -25,13 +25,6 @@ pub async fn console_base_url() -> Result<String, AppError> {
     Ok(crate::ssr::base_url().await)
 }
 
-/// Whether the signed-in user sees every project (an instance owner or
-/// staff): a not-found page then need not mention membership.
-#[server(prefix = "/sfn", endpoint = "sees_every_project", output = crate::codec::Json)]
-pub async fn sees_every_project() -> Result<bool, AppError> {
-    Ok(crate::ssr::current_user().await?.instance_role.is_some())
-}
-
 #[server(prefix = "/sfn", endpoint = "take_flash", output = crate::codec::Json)]
 pub async fn take_flash(key: String) -> Result<Option<String>, AppError> {
     use crate::ssr::{current_user, internal, UserSession};
