@@ -42,4 +42,7 @@ pub struct TargetRemoved {
 pub struct CreatedKey {
     pub name: String,
     pub secret: String,
+    /// A roll: the replaced key's prefix and the end of its grace period.
+    #[serde(default)]
+    pub replaces: Option<(String, crate::timestamp::Timestamp)>,
 }

@@ -256,6 +256,44 @@ pub struct KeyView {
     pub last_used: Option<Timestamp>,
     pub revoked: Option<Timestamp>,
     pub limits: imgflush::domain::key_limits::KeyLimits,
+    pub expires: Option<Timestamp>,
+    /// CIDRs it is accepted from; empty: any address.
+    pub allowed_ips: Vec<String>,
+    pub last_used_addr: Option<String>,
+    /// Where it stands when listed.
+    pub state: KeyState,
+}
+
+/// An API key's state when the list was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KeyState {
+    Active,
+    /// Expires within 7 days: roll it. `hours` left, at least 1.
+    ExpiresSoon {
+        hours: i64,
+    },
+    /// Rolled: its successor is in use; it works until it expires.
+    Rolled,
+    Expired,
+    Revoked,
+}
+
+impl KeyState {
+    pub fn usable(self) -> bool {
+        matches!(self, KeyState::Active | KeyState::ExpiresSoon { .. } | KeyState::Rolled)
+    }
+
+    /// "active", "expires in 3 days", "rolled", "expired", "revoked".
+    pub fn label(self) -> String {
+        match self {
+            KeyState::Active => "active".into(),
+            KeyState::ExpiresSoon { hours } if hours < 48 => format!("expires in {hours} h"),
+            KeyState::ExpiresSoon { hours } => format!("expires in {} days", hours / 24),
+            KeyState::Rolled => "rolled: valid until it expires".into(),
+            KeyState::Expired => "expired".into(),
+            KeyState::Revoked => "revoked".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -398,4 +436,17 @@ pub struct ProbeView {
     pub text: String,
     /// Held since before the last DONE purge that covered it.
     pub older_than_purge: bool,
+}
+
+/// One signed-in session of the user, as the account page lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionView {
+    pub id: String,
+    /// "Chrome on Linux".
+    pub device: String,
+    pub address: Option<String>,
+    pub created: Timestamp,
+    pub last_seen: Timestamp,
+    /// The session this page was loaded in.
+    pub current: bool,
 }

@@ -287,4 +287,69 @@ test.describe('API keys', () => {
     await expect(row).toContainText('revoked');
     expect((await post()).status()).toBe(401);
   });
+
+  test('a key with a lifetime and networks is rolled: both secrets work through the grace period', async ({ page, js, request }) => {
+    const name = `deploy-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+    await page.goto(`/p/${DEMO}/api-keys`);
+    if (js) await waitHydrated(page);
+    await page.getByLabel('Name').fill(name);
+    await page.getByText('Lifetime and networks (optional)').click();
+    await page.getByLabel('Expires after').selectOption('30');
+    await page.getByLabel('Only from these networks').fill('127.0.0.0/8 ::1');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const first = ((await page.getByTestId('new-key-secret').textContent()) ?? '').trim();
+    expect(first).toMatch(/^imf_/);
+    const prefix = (secret: string) => secret.split('_')[1];
+    const use = (secret: string) =>
+      request.get('/api/v1/invalidations?limit=1', { headers: { Authorization: `Bearer ${secret}` } });
+    expect((await use(first)).status()).toBe(200);
+
+    // The row: its networks, its expiry, and (after a reload) the last use's address.
+    await page.reload();
+    if (js) await waitHydrated(page);
+    const old = page.locator(`tr[data-prefix="${prefix(first)}"]`);
+    await expect(old.getByTestId('key-networks')).toHaveText('127.0.0.0/8 ::1/128');
+    await expect(old.getByTestId('key-state')).toHaveText('active');
+    await expect(old.getByTestId('key-last-used')).toContainText('from 127.0.0.1');
+
+    await old.getByText('Roll', { exact: true }).click();
+    await old.getByLabel('Old key stays valid for').selectOption('1');
+    await old.getByRole('button', { name: `Roll ${name}` }).click();
+    const notice = page.getByTestId('new-key');
+    await expect(notice).toContainText(`Key “${name}” rolled. Copy it now`);
+    await expect(page.getByTestId('rolled-until')).toContainText(`imf_${prefix(first)}_… keeps working until`);
+    const second = ((await page.getByTestId('new-key-secret').textContent()) ?? '').trim();
+    expect(prefix(second)).not.toBe(prefix(first));
+    for (const secret of [first, second]) expect((await use(secret)).status()).toBe(200);
+
+    const rolled = page.locator(`tr[data-prefix="${prefix(first)}"]`);
+    await expect(rolled.getByTestId('key-state')).toHaveText('rolled: valid until it expires');
+    await expect(rolled.getByText('Roll', { exact: true })).toHaveCount(0);
+    const successor = page.locator(`tr[data-prefix="${prefix(second)}"]`);
+    await expect(successor.getByTestId('key-networks')).toHaveText('127.0.0.0/8 ::1/128');
+    await expect(successor.getByTestId('key-state')).toHaveText('active');
+  });
+
+  test('a key outside its networks answers key_address_not_allowed; a bad network is named', async ({ page, js, request }) => {
+    const name = `office-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+    await page.goto(`/p/${DEMO}/api-keys`);
+    if (js) await waitHydrated(page);
+    await page.getByLabel('Name').fill(name);
+    await page.getByText('Lifetime and networks (optional)').click();
+    await page.getByLabel('Only from these networks').fill('10.0.0.0/8 office.example');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    await expect(page.locator('[data-field="allowed_ips"]')).toContainText('CIDR notation');
+
+    await page.getByLabel('Name').fill(name);
+    const networks = page.getByLabel('Only from these networks');
+    if (!(await networks.isVisible())) await page.getByText('Lifetime and networks (optional)').click();
+    await networks.fill('10.0.0.0/8');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const secret = ((await page.getByTestId('new-key-secret').textContent()) ?? '').trim();
+    const r = await request.get('/api/v1/invalidations', { headers: { 'X-Client-Key': secret } });
+    expect(r.status()).toBe(401);
+    const body = await r.json();
+    expect(body.code).toBe('key_address_not_allowed');
+    expect(body.message).toContain('127.0.0.1');
+  });
 });

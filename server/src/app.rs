@@ -98,7 +98,8 @@ pub async fn build_with_store(config: Config, connected: Connected) -> anyhow::R
         .with_target_network(config.target_network())
         .with_vault(config.vault())
         .with_live(config.live_settings())
-        .with_edge_names(config.edge_names());
+        .with_edge_names(config.edge_names())
+        .with_session_hours(sec.session_hours);
     let session_store = AnySessionStore::open(sessions).await?;
     let session_cleanup = session_store.spawn_cleanup(Duration::from_secs(600));
     let sessions = SessionManagerLayer::new(session_store)

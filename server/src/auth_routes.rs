@@ -67,7 +67,7 @@ pub async fn login(
     let meta = RequestMeta::new(ip, ua);
     match services.accounts.sign_in_from(&form.email, &form.password, &meta).await {
         Ok(user) => {
-            if let Err(e) = UserSession::new(session).sign_in(&user).await {
+            if let Err(e) = UserSession::new(session).sign_in(&services, &user, &meta).await {
                 return internal(e);
             }
             tracing::info!(user_id = user.id, "signed in");
@@ -86,8 +86,10 @@ pub async fn login(
     }
 }
 
-pub async fn logout(session: Session) -> Response {
-    if let Err(e) = UserSession::new(session).sign_out().await {
+pub async fn logout(State(services): State<Services>, parts: Parts, session: Session) -> Response {
+    let ua = parts.headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok());
+    let meta = RequestMeta::new(client_ip(&parts), ua);
+    if let Err(e) = UserSession::new(session).sign_out_recorded(&services, &meta).await {
         return internal(e);
     }
     Redirect::to("/login").into_response()

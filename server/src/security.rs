@@ -70,7 +70,10 @@ pub async fn require_session(State(services): State<Services>, session: Session,
     // sign-in is signed out here (see `UserSession::user`). Sessions live in
     // the database: when it is away, say so instead of sending a signed-in
     // user to the sign-in page.
-    let user = match UserSession::new(session).user(&services).await {
+    let ip = req.extensions().get::<crate::client_ip::ClientIp>().and_then(|c| c.0);
+    let ua = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok());
+    let meta = imgflush::backend::audit::RequestMeta::new(ip, ua);
+    let user = match UserSession::new(session).user_with(&services, &meta).await {
         Ok(user) => user,
         Err(_) if services.ping().await.is_err() => return unavailable(),
         Err(_) => None,

@@ -31,6 +31,7 @@ const READS: &[&str] = &[
     "console_base_url",
     "project_settings",
     "list_users",
+    "my_sessions",
 ];
 
 /// Writes that run under the sign-in limiter instead (no user yet, or the

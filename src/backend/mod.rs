@@ -29,5 +29,7 @@ pub use actor::{Actor, ClientIp};
 pub use auth::random_alphanumeric;
 pub use clock::now_ms;
 pub use error::ServiceError;
-pub use services::{accounts, audit, directory, invalidations, keys, live, notify, projects, targets, team, Services};
+pub use services::{
+    accounts, audit, directory, invalidations, key_rules, keys, live, notify, projects, targets, team, Services,
+};
 pub use store::{DynStore, StoreError};

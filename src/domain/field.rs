@@ -19,6 +19,12 @@ impl FieldError {
         FieldError { field: field.to_owned(), message: message.into(), entry: None, suggestion: None }
     }
 
+    /// The same error about one entry of a list field.
+    pub fn with_entry(mut self, entry: &str) -> Self {
+        self.entry = Some(super::text::excerpt(entry));
+        self
+    }
+
     pub fn from_path(field: &str, e: &PathError) -> Self {
         FieldError {
             field: field.to_owned(),

@@ -4,6 +4,7 @@
 pub mod address;
 pub mod advice;
 pub mod cache_key;
+pub mod device;
 pub mod field;
 pub mod ids;
 pub mod image_url;

@@ -3,13 +3,15 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::or_error;
-use crate::components::ErrorNotice;
-use crate::model::InviteView;
+use crate::components::{flash, Announce, ErrorNotice, LocalTime};
+use crate::model::{InviteView, SessionView};
 use crate::pages::instance_page;
-use crate::serverfns::{invitation, AcceptInvitation, AcceptJoin, ChangePassword};
+use crate::serverfns::{
+    invitation, my_sessions, AcceptInvitation, AcceptJoin, ChangePassword, EndSession, EndSessions,
+};
 
 /// The signed-in user's own account: change the password (current one
-/// required; every other session ends).
+/// required; every other session ends) and the signed-in sessions.
 #[component]
 pub fn AccountPage() -> impl IntoView {
     instance_page("Your account", || view! { <AccountBody /> })
@@ -35,6 +37,80 @@ fn AccountBody() -> impl IntoView {
                 <button type="submit" class="primary">"Change password"</button>
             </ActionForm>
         </section>
+        <Sessions changed=change.version() />
+    }
+}
+
+/// Where the account is signed in: device, address, last seen; sign out one
+/// session, every other one, or everywhere.
+#[component]
+fn Sessions(changed: RwSignal<usize>) -> impl IntoView {
+    let end = ServerAction::<EndSession>::new();
+    let end_all = ServerAction::<EndSessions>::new();
+    let kept = flash("session_ended");
+    let sessions =
+        Resource::new(move || (changed.get(), end.version().get(), end_all.version().get()), |_| my_sessions());
+    let said = move |what: &str| match what {
+        "one" => "Signed out that session: its next request goes to the sign-in page.",
+        _ => "Signed out every other session; this one stays signed in.",
+    };
+    view! {
+        <section class="card" data-testid="sessions">
+            <h2>"Where you are signed in"</h2>
+            {move || end.value().get().map(|r| match r {
+                Ok(()) => view! { <Announce testid="session-ended">{said("one")}</Announce> }.into_any(),
+                Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+            })}
+            {move || end_all.value().get().map(|r| match r {
+                Ok(()) => view! { <Announce testid="session-ended">{said("others")}</Announce> }.into_any(),
+                Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+            })}
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    kept.await.map(|what| view! { <Announce testid="session-ended">{said(&what)}</Announce> })
+                })}
+            </Suspense>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move { or_error(sessions.await, move |list| view! { <SessionTable list=list end=end /> }) })}
+            </Transition>
+            <div class="actions">
+                <ActionForm action=end_all attr:class="inline">
+                    <button type="submit">"Sign out every other session"</button>
+                </ActionForm>
+                <ActionForm action=end_all attr:class="inline">
+                    <input type="hidden" name="everywhere" value="on" />
+                    <button type="submit" class="danger">"Sign out everywhere, this session too"</button>
+                </ActionForm>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn SessionTable(list: Vec<SessionView>, end: ServerAction<EndSession>) -> impl IntoView {
+    view! {
+        <table data-testid="session-list">
+            <thead><tr><th>"Device"</th><th>"Address"</th><th>"Signed in"</th><th>"Last seen"</th><th></th></tr></thead>
+            <tbody>
+                {list.into_iter().map(|s| {
+                    let label = format!("Sign out {} at {}", s.device, s.address.clone().unwrap_or_default());
+                    view! {
+                        <tr data-current=s.current.to_string()>
+                            <td>{s.device.clone()} {s.current.then(|| view! { <strong>" (this session)"</strong> })}</td>
+                            <td>{s.address.unwrap_or_else(|| "unknown".into())}</td>
+                            <td><LocalTime at=s.created /></td>
+                            <td><LocalTime at=s.last_seen /></td>
+                            <td>{(!s.current).then(|| view! {
+                                <ActionForm action=end attr:class="inline">
+                                    <input type="hidden" name="session_id" value=s.id />
+                                    <button type="submit" aria-label=label>"Sign out"</button>
+                                </ActionForm>
+                            })}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
     }
 }
 

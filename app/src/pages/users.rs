@@ -1,9 +1,9 @@
 use leptos::prelude::*;
 
-use crate::components::{or_error, ErrorNotice, LocalTime};
+use crate::components::{or_error, Announce, ErrorNotice, LocalTime};
 use crate::model::UsersView;
 use crate::pages::instance_page;
-use crate::serverfns::{list_users, RemoveUser, SetInstanceRole};
+use crate::serverfns::{list_users, EndUserSessions, RemoveUser, SetInstanceRole};
 
 /// Every user of the instance: owners give instance roles and remove users.
 #[component]
@@ -17,20 +17,30 @@ fn UsersBody() -> impl IntoView {
     crate::platform::island_ready();
     let role = ServerAction::<SetInstanceRole>::new();
     let remove = ServerAction::<RemoveUser>::new();
+    let end = ServerAction::<EndUserSessions>::new();
     let users = Resource::new(move || (role.version().get(), remove.version().get()), |_| list_users());
     view! {
         <h1>"Users"</h1>
         <p class="muted">"Owners create projects and are admins of every project; staff read every project. Project roles are set on each project's Members page."</p>
         {move || role.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
         {move || remove.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
+        {move || end.value().get().map(|r| match r {
+            Ok(n) => view! { <Announce testid="user-sessions-ended">{format!("Signed out everywhere: {n} listed session(s) ended, and any older one.")}</Announce> }.into_any(),
+            Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+        })}
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move { or_error(users.await, move |u| view! { <Users u=u role=role remove=remove /> }) })}
+            {move || Suspend::new(async move { or_error(users.await, move |u| view! { <Users u=u role=role remove=remove end=end /> }) })}
         </Transition>
     }
 }
 
 #[component]
-fn Users(u: UsersView, role: ServerAction<SetInstanceRole>, remove: ServerAction<RemoveUser>) -> impl IntoView {
+fn Users(
+    u: UsersView,
+    role: ServerAction<SetInstanceRole>,
+    remove: ServerAction<RemoveUser>,
+    end: ServerAction<EndUserSessions>,
+) -> impl IntoView {
     let owner = u.owner;
     view! {
         <table class="users" data-testid="users">
@@ -62,6 +72,10 @@ fn Users(u: UsersView, role: ServerAction<SetInstanceRole>, remove: ServerAction
                                     </ActionForm>
                                 </td>
                                 <td>{(!me).then(|| view! {
+                                    <ActionForm action=end>
+                                        <input type="hidden" name="user_id" value=user.id />
+                                        <button type="submit" aria-label=format!("Sign {} out everywhere", user.email)>"Sign out everywhere"</button>
+                                    </ActionForm>
                                     <ActionForm action=remove>
                                         <input type="hidden" name="user_id" value=user.id />
                                         <button type="submit" class="danger" aria-label=remove_label>"Remove"</button>

@@ -28,7 +28,7 @@ pub async fn accept_join(token: String, password: String) -> Result<(), AppError
     let services = services()?;
     let joined = services.team.accept_join(&token, &password, &request_meta().await).await?;
     let session: tower_sessions::Session = leptos_axum::extract().await.map_err(internal)?;
-    UserSession::new(session).sign_in(&joined.user).await.map_err(internal)?;
+    UserSession::new(session).sign_in(&services, &joined.user, &request_meta().await).await?;
     let project =
         services.projects.memberships(&joined.user).await?.into_iter().find(|m| m.project.id == joined.project_id);
     leptos_axum::redirect(&project.map_or("/".to_owned(), |m| format!("/p/{}/invalidation", m.project.token)));
@@ -46,9 +46,10 @@ pub async fn accept_invitation(token: String, password: String, confirm: String)
         return Err(crate::ssr::answered(AppError::Invalid(vec![differ])));
     }
     let services = services()?;
-    let user = services.team.accept_invitation(&token, &password, &request_meta().await).await?;
+    let meta = request_meta().await;
+    let user = services.team.accept_invitation(&token, &password, &meta).await?;
     let session: tower_sessions::Session = leptos_axum::extract().await.map_err(internal)?;
-    UserSession::new(session).sign_in(&user).await.map_err(internal)?;
+    UserSession::new(session).sign_in(&services, &user, &meta).await?;
     // Straight to their project (the browser may follow this without a full page load).
     let first = services.projects.memberships(&user).await?.into_iter().next();
     leptos_axum::redirect(&first.map_or("/".to_owned(), |m| format!("/p/{}/invalidation", m.project.token)));
@@ -66,9 +67,71 @@ pub async fn change_password(current_password: String, new_password: String, con
         return Err(crate::ssr::answered(AppError::Invalid(vec![differ])));
     }
     let meta = request_meta().await;
-    let user = services()?.accounts.change_password(&user, &current_password, &new_password, &meta).await?;
+    let services = services()?;
+    let user = services.accounts.change_password(&user, &current_password, &new_password, &meta).await?;
     // Every session ended with the new epoch; this one carries on under it.
     let session: tower_sessions::Session = leptos_axum::extract().await.map_err(internal)?;
-    UserSession::new(session).sign_in(&user).await.map_err(internal)?;
+    UserSession::new(session).sign_in(&services, &user, &meta).await?;
+    Ok(())
+}
+
+/// The signed-in user's sessions that have not ended, this one marked.
+#[server(prefix = "/sfn", endpoint = "my_sessions", output = crate::codec::Json)]
+pub async fn my_sessions() -> Result<Vec<crate::model::SessionView>, AppError> {
+    use crate::ssr::{current_user, internal, services, UserSession};
+
+    let user = current_user().await?;
+    let session: tower_sessions::Session = leptos_axum::extract().await.map_err(internal)?;
+    let current = UserSession::new(session).sign_in_id().await;
+    let sessions = services()?.sessions.list(&user).await?;
+    Ok(sessions
+        .into_iter()
+        .map(|s| crate::model::SessionView {
+            current: current.as_deref() == Some(s.id.as_str()),
+            device: imgflush::domain::device::describe(s.user_agent.as_deref().unwrap_or_default()),
+            address: s.address,
+            created: s.created.into(),
+            last_seen: s.last_seen.into(),
+            id: s.id,
+        })
+        .collect())
+}
+
+/// Ends one of the signed-in user's other sessions ("Sign out" in the list).
+#[server(prefix = "/sfn", endpoint = "end_session", output = crate::codec::Json)]
+pub async fn end_session(session_id: String) -> Result<(), AppError> {
+    use crate::ssr::{request_meta, services};
+
+    let (_, user) = super::user_writer().await?;
+    services()?.sessions.end(&user, &session_id, &request_meta().await).await?;
+    crate::ssr::flash_for_plain_form("session_ended", "one").await;
+    Ok(())
+}
+
+/// Ends the signed-in user's sessions: every other one (`everywhere` unset),
+/// or every one, this one too (then the browser goes to the sign-in page).
+#[server(prefix = "/sfn", endpoint = "end_sessions", output = crate::codec::Json)]
+pub async fn end_sessions(everywhere: Option<String>) -> Result<(), AppError> {
+    use crate::ssr::{internal, request_meta, UserSession};
+
+    let (services, user) = super::user_writer().await?;
+    let session: tower_sessions::Session = leptos_axum::extract().await.map_err(internal)?;
+    let session = UserSession::new(session);
+    let meta = request_meta().await;
+    if everywhere.is_some() {
+        services.sessions.end_all(&user, None, &meta).await?;
+        session.sign_out().await.map_err(internal)?;
+        leptos_axum::redirect("/login");
+        return Ok(());
+    }
+    let keep = session.sign_in_id().await;
+    let user = services.sessions.end_all(&user, keep.as_deref(), &meta).await?;
+    match keep {
+        // Carries on under the account's new epoch, in its place in the list.
+        Some(_) => session.renew(&user).await?,
+        // Signed in before sessions were listed: a fresh sign-in, listed.
+        None => session.sign_in(&services, &user, &meta).await?,
+    }
+    crate::ssr::flash_for_plain_form("session_ended", "others").await;
     Ok(())
 }

@@ -29,7 +29,7 @@ pub async fn console_base_url() -> Result<String, AppError> {
 pub async fn take_flash(key: String) -> Result<Option<String>, AppError> {
     use crate::ssr::{current_user, internal, UserSession};
 
-    const KEYS: [&str; 10] = [
+    const KEYS: [&str; 11] = [
         "invite",
         "new_key",
         "project_created",
@@ -40,6 +40,7 @@ pub async fn take_flash(key: String) -> Result<Option<String>, AppError> {
         "target_removed",
         "member_changed",
         "key_revoked",
+        "session_ended",
     ];
     current_user().await?;
     if !KEYS.contains(&key.as_str()) {

@@ -39,3 +39,10 @@ pub async fn remove_user(user_id: i64) -> Result<(), AppError> {
     services.directory.remove(&me, user_id, &crate::ssr::request_meta().await).await?;
     Ok(())
 }
+
+/// Ends every session of a user (owners): a lost laptop, a leaver.
+#[server(prefix = "/sfn", endpoint = "end_user_sessions", output = crate::codec::Json)]
+pub async fn end_user_sessions(user_id: i64) -> Result<u64, AppError> {
+    let (services, me) = super::user_writer().await?;
+    Ok(services.sessions.end_for(&me, user_id, &crate::ssr::request_meta().await).await?)
+}

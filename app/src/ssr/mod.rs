@@ -21,10 +21,14 @@ pub use views::lookup_view;
 #[derive(Clone)]
 pub struct UserSession(Session);
 
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 struct SignedIn {
     user_id: i64,
     epoch: i64,
+    /// The session's row in the account's list of sessions; `None` for a
+    /// session signed in before sessions were listed (it ends with the epoch).
+    #[serde(default)]
+    sign_in: Option<String>,
 }
 
 impl UserSession {
@@ -34,16 +38,28 @@ impl UserSession {
         UserSession(session)
     }
 
-    /// The signed-in user, if the session still stands: the account exists
-    /// and its epoch is the one signed in under. Otherwise the session is
-    /// signed out and `None` answered.
+    /// The signed-in user, if the session still stands: the account exists,
+    /// its epoch is the one signed in under, and the session was not ended
+    /// from the account page. Otherwise the session is signed out and `None`
+    /// answered.
     pub async fn user(&self, services: &Services) -> Result<Option<User>, AppError> {
+        self.user_with(services, &RequestMeta::default()).await
+    }
+
+    /// [`Self::user`], recording the request's address as the session's last.
+    pub async fn user_with(&self, services: &Services, meta: &RequestMeta) -> Result<Option<User>, AppError> {
         let signed_in = self.0.get::<SignedIn>(Self::USER).await.map_err(internal)?;
-        let Some(SignedIn { user_id, epoch }) = signed_in else { return Ok(None) };
-        match services.accounts.session_user(user_id, epoch).await {
+        let Some(SignedIn { user_id, epoch, sign_in }) = signed_in else { return Ok(None) };
+        let mut found = services.accounts.session_user(user_id, epoch).await;
+        if let (Ok(_), Some(id)) = (&found, &sign_in) {
+            if let Err(e) = services.sessions.check(user_id, id, meta).await {
+                found = Err(e);
+            }
+        }
+        match found {
             Ok(user) => Ok(Some(user)),
             Err(ServiceError::NotFound) => {
-                tracing::info!(user_id, "session ended: account removed or password changed");
+                tracing::info!(user_id, "session ended: signed out elsewhere, account removed or password changed");
                 self.sign_out().await.map_err(internal)?;
                 Ok(None)
             }
@@ -51,14 +67,40 @@ impl UserSession {
         }
     }
 
-    /// Signs `user` in under a fresh session id (defeats session fixation).
-    pub async fn sign_in(&self, user: &User) -> Result<(), tower_sessions::session::Error> {
-        self.0.cycle_id().await?;
-        self.0.insert(Self::USER, SignedIn { user_id: user.id, epoch: user.session_epoch }).await
+    /// Signs `user` in under a fresh session id (defeats session fixation),
+    /// listed among the account's sessions.
+    pub async fn sign_in(&self, services: &Services, user: &User, meta: &RequestMeta) -> Result<(), AppError> {
+        let id = services.sessions.begin(user, meta).await?;
+        self.0.cycle_id().await.map_err(internal)?;
+        let signed_in = SignedIn { user_id: user.id, epoch: user.session_epoch, sign_in: Some(id) };
+        self.0.insert(Self::USER, signed_in).await.map_err(internal)
+    }
+
+    /// The session carries on under the account's new epoch (after "sign
+    /// out every other session"), keeping its place in the list.
+    pub async fn renew(&self, user: &User) -> Result<(), AppError> {
+        let Some(mut signed_in) = self.0.get::<SignedIn>(Self::USER).await.map_err(internal)? else {
+            return Err(AppError::Unauthorized);
+        };
+        signed_in.epoch = user.session_epoch;
+        self.0.insert(Self::USER, signed_in).await.map_err(internal)
+    }
+
+    /// This session's row in the account's list, if it has one.
+    pub async fn sign_in_id(&self) -> Option<String> {
+        self.0.get::<SignedIn>(Self::USER).await.ok().flatten().and_then(|s| s.sign_in)
     }
 
     pub async fn sign_out(&self) -> Result<(), tower_sessions::session::Error> {
         self.0.flush().await
+    }
+
+    /// The header's Sign out: the session's row ends, the audit trail says so.
+    pub async fn sign_out_recorded(&self, services: &Services, meta: &RequestMeta) -> Result<(), AppError> {
+        if let Ok(Some(user)) = self.user(services).await {
+            services.sessions.signed_out(&user, self.sign_in_id().await.as_deref(), meta).await;
+        }
+        self.sign_out().await.map_err(internal)
     }
 
     /// Keeps `value` for the next page to show once (see [`flash_for_plain_form`]).

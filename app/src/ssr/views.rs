@@ -5,7 +5,7 @@ use imgflush::backend::{invalidations::Detail, targets::url_for, Actor};
 use imgflush::domain::advice::next_step;
 use imgflush::domain::Role;
 
-use crate::model::{DetailView, EventView, KeyView, LogRow, MemberView, TargetResultView, TargetView};
+use crate::model::{DetailView, EventView, KeyState, KeyView, LogRow, MemberView, TargetResultView, TargetView};
 
 impl From<Invalidation> for LogRow {
     fn from(inv: Invalidation) -> Self {
@@ -98,7 +98,20 @@ impl TargetView {
 
 impl From<ApiKey> for KeyView {
     fn from(k: ApiKey) -> Self {
+        let now = chrono::Utc::now();
+        let soon = now + imgflush::backend::key_rules::NOTICE_BEFORE;
+        let state = match (k.revoked, k.expires) {
+            (Some(_), _) => KeyState::Revoked,
+            (None, Some(at)) if at <= now => KeyState::Expired,
+            (None, _) if k.rolled_to.is_some() => KeyState::Rolled,
+            (None, Some(at)) if at <= soon => KeyState::ExpiresSoon { hours: (at - now).num_hours().max(1) },
+            (None, _) => KeyState::Active,
+        };
         KeyView {
+            expires: k.expires.map(Into::into),
+            allowed_ips: k.allowed_ips,
+            last_used_addr: k.last_used_addr,
+            state,
             id: k.id,
             name: k.name,
             prefix: k.prefix,

@@ -37,8 +37,15 @@ impl FromRequestParts<Services> for Caller {
             }
             Err(other) => return Err(other.into()),
         };
+        // Told only now that the whole secret matched: who does not hold
+        // the key learns nothing about its expiry or networks.
+        if let Err(refusal) = services.keys.admit(&caller.key, source) {
+            ratelimit::key_refused(services, source).await;
+            tracing::info!(key = %caller.key.prefix, %refusal, "API key refused");
+            return Err(ApiError::key_refused(&refusal));
+        }
         ratelimit::per_key(services, caller.key.id).await?;
-        if let Err(e) = services.keys.touch(&caller.key).await {
+        if let Err(e) = services.keys.touch(&caller.key, source).await {
             tracing::warn!(key = %caller.key.prefix, error = %e, "could not record the key's last use");
         }
         let ua = parts.headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok());

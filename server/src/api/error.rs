@@ -24,6 +24,10 @@ pub enum ErrorCode {
     MalformedJson,
     /// 401: no key, or an unknown, malformed or revoked key.
     Unauthorized,
+    /// 401: the key (its whole secret matched) has expired.
+    KeyExpired,
+    /// 401: the key (its whole secret matched) is not accepted from the request's address.
+    KeyAddressNotAllowed,
     /// 403: the key's role may not do this.
     Forbidden,
     /// 404: absent, or belongs to another project.
@@ -50,7 +54,7 @@ impl ErrorCode {
     pub fn status(self) -> StatusCode {
         match self {
             Self::InvalidInput | Self::MalformedJson => StatusCode::BAD_REQUEST,
-            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized | Self::KeyExpired | Self::KeyAddressNotAllowed => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -139,6 +143,16 @@ impl ApiError {
 
     pub fn unauthorized(message: impl Into<String>) -> Self {
         ApiError { www_authenticate: true, ..Self::new(ErrorCode::Unauthorized, message) }
+    }
+
+    /// 401 for a key whose secret matched but which may not be used now or from here.
+    pub fn key_refused(refusal: &imgflush::backend::services::key_rules::KeyRefusal) -> Self {
+        use imgflush::backend::services::key_rules::KeyRefusal;
+        let code = match refusal {
+            KeyRefusal::Expired(_) => ErrorCode::KeyExpired,
+            KeyRefusal::AddressNotAllowed(_) => ErrorCode::KeyAddressNotAllowed,
+        };
+        ApiError { www_authenticate: true, ..Self::new(code, refusal.to_string()) }
     }
 
     pub fn rate_limited(retry_after: Duration, per_minute: u32) -> Self {

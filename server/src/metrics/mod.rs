@@ -53,6 +53,7 @@ pub struct ConsoleMetrics {
     oldest_received: Gauge,
     oldest_active: Gauge,
     database_up: Gauge,
+    keys_expiring: Gauge,
     by_status: Vec<(Status, Gauge)>,
     /// Registers the series whose labels come from the database (CloudFront
     /// distributions' paths this month, each target's purges).
@@ -150,6 +151,10 @@ impl ConsoleMetrics {
             ),
         );
         let database_up = r.gauge("imgflush_database_up", "1 when the scrape could read the database, else 0.");
+        let keys_expiring = r.gauge(
+            "imgflush_api_keys_expiring",
+            "Active API keys that expire within 7 days (whole database): roll them before they do.",
+        );
         r.recorder.describe_gauge(
             KeyName::from_const_str("imgflush_invalidations"),
             None,
@@ -172,6 +177,7 @@ impl ConsoleMetrics {
             oldest_received,
             oldest_active,
             database_up,
+            keys_expiring,
             by_status,
             recorder,
         }
@@ -213,6 +219,12 @@ impl ConsoleMetrics {
                 tracing::warn!(error = %e, "metrics: the queue could not be read");
                 self.database_up.set(0.0);
             }
+        }
+        let now = now_ms();
+        let soon = now + imgflush::backend::key_rules::NOTICE_BEFORE.num_milliseconds();
+        match store.count_expiring_api_keys(now, soon).await {
+            Ok(n) => self.keys_expiring.set(n as f64),
+            Err(e) => tracing::warn!(error = %e, "metrics: the API keys could not be read"),
         }
         match store.usage(&imgflush::backend::purge::this_month()).await {
             Ok(usage) => {

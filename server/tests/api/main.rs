@@ -8,6 +8,7 @@ mod common;
 mod anchor;
 mod document;
 mod input;
+mod key_lifetimes;
 mod keys;
 mod listing;
 mod lookup;

@@ -108,11 +108,11 @@ db_test!(key_last_use_is_written_at_most_once_a_minute, |t: TestApp| async move 
     let first = last_used().await.expect("recorded on first use");
     let id = t.store.list_api_keys(t.demo.id).await.unwrap()[0].id;
     let recent = now_ms() - 30_000;
-    t.store.touch_api_key(id, recent).await.unwrap();
+    t.store.touch_api_key(id, recent, None).await.unwrap();
     call(&t, get("/api/v1/invalidations", Some(&k))).await.expect(200);
     assert_eq!(last_used().await, Some(recent), "not rewritten within the minute");
     let stale = now_ms() - 61_000;
-    t.store.touch_api_key(id, stale).await.unwrap();
+    t.store.touch_api_key(id, stale, None).await.unwrap();
     // Written straight to the database, as by another instance: this console
     // reads the key again once its verified copy is a second old.
     tokio::time::sleep(imgflush::backend::keys::VERIFIED_FOR).await;

@@ -122,3 +122,25 @@ pub struct Joined {
     pub project_id: i64,
     pub role: Role,
 }
+
+/// One signed-in browser session of a user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignIn {
+    /// Random; kept in the session's data (never shown in full).
+    pub id: String,
+    pub user_id: i64,
+    pub created: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    pub address: Option<String>,
+    pub user_agent: Option<String>,
+    pub ended: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSignIn {
+    pub id: String,
+    pub user_id: i64,
+    pub now_ms: i64,
+    pub address: Option<String>,
+    pub user_agent: Option<String>,
+}

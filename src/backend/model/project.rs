@@ -161,6 +161,21 @@ pub struct ApiKey {
     pub revoked: Option<DateTime<Utc>>,
     /// What the key may purge (none: everything its role allows).
     pub limits: KeyLimits,
+    /// Refused (401 `key_expired`) from this time on; `None`: never.
+    pub expires: Option<DateTime<Utc>>,
+    /// Source networks (CIDRs) it is accepted from; empty: any.
+    pub allowed_ips: Vec<String>,
+    /// The source address of the last recorded use.
+    pub last_used_addr: Option<String>,
+    /// The key that replaced it ("roll"); it stays valid until `expires`.
+    pub rolled_to: Option<i64>,
+}
+
+impl ApiKey {
+    /// Active: not revoked and not expired at `now`.
+    pub fn active_at(&self, now: DateTime<Utc>) -> bool {
+        self.revoked.is_none() && self.expires.is_none_or(|e| e > now)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -170,6 +185,8 @@ pub struct NewApiKey {
     pub secret_hash: String,
     pub role: Role,
     pub limits: KeyLimits,
+    pub expires_ms: Option<i64>,
+    pub allowed_ips: Vec<String>,
 }
 
 /// A project's notification hook.

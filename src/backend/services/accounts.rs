@@ -140,10 +140,14 @@ impl AccountService {
         Ok(self.store.create_user(&auth::normalize_email(email), &hash, crate::backend::now_ms()).await?)
     }
 
-    /// Sets a new password and ends every session the user has.
+    /// Sets a new password and ends every session the user has (the epoch
+    /// moves on, and the listed sessions are marked ended).
     pub async fn set_password(&self, user: &User, password: String) -> Result<(), ServiceError> {
         let hash = auth::hash_password(password).await.map_err(hash_failed)?;
-        Ok(self.store.set_password(user.id, &hash, crate::backend::now_ms()).await?)
+        let now = crate::backend::now_ms();
+        self.store.set_password(user.id, &hash, now).await?;
+        self.store.end_sign_ins(user.id, None, None, now).await?;
+        Ok(())
     }
 
     /// Removes the user with all their memberships; their sessions end at

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use super::key_rules::{self, KeyRefusal, KeyRules, MAX_GRACE_HOURS};
 use crate::backend::store::{ApiKey, DynStore, NewApiKey, Project, StoreError, Submitter};
 use crate::backend::{now_ms, random_alphanumeric, Actor, ServiceError};
 use crate::domain::key_limits::KeyLimits;
@@ -106,18 +107,28 @@ impl KeyService {
         })
     }
 
-    /// Records the key's last use, at most once a minute per key (not a
-    /// write on every request).
-    pub async fn touch(&self, key: &ApiKey) -> Result<(), ServiceError> {
+    /// Whether an authenticated key may be used now from `source` (its
+    /// expiry and networks); only ever asked once the whole secret matched.
+    pub fn admit(&self, key: &ApiKey, source: Option<std::net::IpAddr>) -> Result<(), KeyRefusal> {
+        key_rules::admits(key, chrono::Utc::now(), source)
+    }
+
+    /// Records the key's last use and its source address, at most once a
+    /// minute per key and address (not a write on every request).
+    pub async fn touch(&self, key: &ApiKey, source: Option<std::net::IpAddr>) -> Result<(), ServiceError> {
         let now = now_ms();
+        let addr = source.map(|ip| crate::backend::network::canonical(ip).to_string());
         let recent = key.last_used.is_some_and(|t| now - t.timestamp_millis() < TOUCH_EVERY_MS);
-        if recent {
+        if recent && (addr.is_none() || addr == key.last_used_addr) {
             return Ok(());
         }
-        self.store.touch_api_key(key.id, now).await?;
+        self.store.touch_api_key(key.id, now, addr.as_deref()).await?;
         // The kept copy too, or every request until its next read would write.
         if let Some(v) = self.verified.lock().expect("key cache").keys.get_mut(&key.prefix) {
             v.key.last_used = chrono::DateTime::from_timestamp_millis(now);
+            if addr.is_some() {
+                v.key.last_used_addr = addr;
+            }
         }
         Ok(())
     }
@@ -180,14 +191,93 @@ impl KeyService {
         role: &str,
         limits: KeyLimits,
     ) -> Result<(ApiKey, String), ServiceError> {
+        self.create_with(actor, name, role, limits, KeyRules::default()).await
+    }
+
+    /// A key with `limits`, an expiry and source networks (`rules`).
+    pub async fn create_with(
+        &self,
+        actor: &Actor,
+        name: &str,
+        role: &str,
+        limits: KeyLimits,
+        rules: KeyRules,
+    ) -> Result<(ApiKey, String), ServiceError> {
         actor.require(Role::can_manage)?;
         let (name, role) = validate(name, role)?;
         let generated = generate();
-        let new =
-            NewApiKey { name, role, secret_hash: generated.hash.clone(), prefix: generated.prefix.clone(), limits };
+        let new = NewApiKey {
+            name,
+            role,
+            secret_hash: generated.hash.clone(),
+            prefix: generated.prefix.clone(),
+            limits,
+            expires_ms: rules.expires.map(|t| t.timestamp_millis()),
+            allowed_ips: rules.allowed_ips,
+        };
         let key = self.store.add_api_key(actor.project.id, &new, now_ms()).await?;
-        let detail = format!("key {} ({}, imf_{}_…, {})", key.name, key.role, key.prefix, key.limits.describe());
+        let detail = format!(
+            "key {} ({}, imf_{}_…, {}{})",
+            key.name,
+            key.role,
+            key.prefix,
+            key.limits.describe(),
+            lifetime(&key)
+        );
         crate::backend::audit::record(&self.store, actor, "key.created", detail).await;
+        Ok((key, generated.secret))
+    }
+
+    /// Rolls a key: a successor with the same name, role, limits, networks
+    /// and lifetime, while the old key stays valid for `grace_hours` (0 to
+    /// 720), so a deployment switches without failures. Answers the
+    /// successor with its secret (shown once).
+    pub async fn roll(&self, actor: &Actor, key_id: i64, grace_hours: i64) -> Result<(ApiKey, String), ServiceError> {
+        actor.require(Role::can_manage)?;
+        if !(0..=MAX_GRACE_HOURS).contains(&grace_hours) {
+            return Err(ServiceError::Invalid(vec![FieldError::new(
+                "grace_hours",
+                format!(
+                    "the old key stays valid for 0 to {MAX_GRACE_HOURS} hours after the roll (e.g. 24); 0 refuses it at once"
+                ),
+            )]));
+        }
+        let now = now_ms();
+        let old = self.store.list_api_keys(actor.project.id).await?.into_iter().find(|k| k.id == key_id);
+        let old = old.filter(|k| k.active_at(chrono::Utc::now())).ok_or(ServiceError::NotFound)?;
+        if old.rolled_to.is_some() {
+            return Err(ServiceError::Conflict(format!(
+                "the key “{}” was already rolled: roll its successor instead",
+                old.name
+            )));
+        }
+        let lifetime_ms = old.expires.map(|e| e.timestamp_millis() - old.created.timestamp_millis());
+        let generated = generate();
+        let new = NewApiKey {
+            name: old.name.clone(),
+            role: old.role,
+            secret_hash: generated.hash.clone(),
+            prefix: generated.prefix.clone(),
+            limits: old.limits.clone(),
+            expires_ms: lifetime_ms.map(|l| now + l.max(3_600_000)),
+            allowed_ips: old.allowed_ips.clone(),
+        };
+        let old_until = now + grace_hours * 3_600_000;
+        let key = self.store.roll_api_key(actor.project.id, old.id, &new, old_until, now).await?;
+        self.forget_project(actor.project.id);
+        let until = chrono::DateTime::from_timestamp_millis(
+            old_until.min(old.expires.map_or(i64::MAX, |e| e.timestamp_millis())),
+        )
+        .unwrap_or_default();
+        let detail = format!(
+            "key {} rolled: imf_{}_… replaces imf_{}_…, which stays valid until {}{}",
+            key.name,
+            key.prefix,
+            old.prefix,
+            until.format("%Y-%m-%d %H:%M UTC"),
+            lifetime(&key)
+        );
+        crate::backend::audit::record(&self.store, actor, "key.rolled", detail).await;
         Ok((key, generated.secret))
     }
 
@@ -201,6 +291,18 @@ impl KeyService {
         crate::backend::audit::record(&self.store, actor, "key.revoked", detail).await;
         Ok(key.map_or_else(|| format!("#{key_id}"), |k| k.name))
     }
+}
+
+/// The audit's words for a key's expiry and networks (empty when it has neither).
+fn lifetime(key: &ApiKey) -> String {
+    let mut out = String::new();
+    if let Some(at) = key.expires {
+        out.push_str(&format!(", expires {}", at.format("%Y-%m-%d %H:%M UTC")));
+    }
+    if !key.allowed_ips.is_empty() {
+        out.push_str(&format!(", from {}", key.allowed_ips.join(" ")));
+    }
+    out
 }
 
 /// Whether `presented` is the key whose hash is stored, compared in constant time.

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{accounts, audit, directory, invalidations, keys, live, notify, projects, targets, team};
+use super::{accounts, audit, directory, invalidations, keys, live, notify, projects, sessions, targets, team};
 use crate::backend::limits;
 use crate::backend::network;
 use crate::backend::store::{DynStore, StoreError};
@@ -16,6 +16,7 @@ pub struct Services {
     pub targets: targets::TargetService,
     pub projects: projects::ProjectService,
     pub accounts: accounts::AccountService,
+    pub sessions: sessions::SessionService,
     pub team: team::TeamService,
     pub directory: directory::UserDirectory,
     pub audit: audit::AuditService,
@@ -35,6 +36,7 @@ impl Services {
             targets: targets::TargetService::new(store.clone()),
             projects: projects::ProjectService::new(store.clone()),
             accounts: accounts.clone(),
+            sessions: sessions::SessionService::new(store.clone()),
             team: team::TeamService::new(store.clone(), accounts),
             directory: directory::UserDirectory::new(store.clone()),
             audit: audit::AuditService::new(store.clone()),
@@ -49,6 +51,13 @@ impl Services {
     /// The invalidations' previews count with the targets' network and key.
     fn wired(mut self) -> Self {
         self.invalidations = self.invalidations.with_previewer(self.targets.clone()).with_notifier(self.notify.clone());
+        self
+    }
+
+    /// Sessions end after `hours` without a request (`security.session_hours`):
+    /// older ones are not listed as signed in.
+    pub fn with_session_hours(mut self, hours: i64) -> Self {
+        self.sessions = self.sessions.with_idle_hours(hours);
         self
     }
 

@@ -13,6 +13,7 @@ use super::keys::KeyStore;
 use super::overview::OverviewStore;
 use super::pacing::PacingStore;
 use super::projects::ProjectStore;
+use super::sign_ins::SignInStore;
 use super::targets::TargetStore;
 use super::team::TeamStore;
 use super::traces::TraceStore;
@@ -22,6 +23,7 @@ use super::users::UserStore;
 pub trait Store:
     Health
     + UserStore
+    + SignInStore
     + ProjectStore
     + TeamStore
     + OverviewStore
@@ -44,6 +46,7 @@ pub trait Store:
 impl<T> Store for T where
     T: Health
         + UserStore
+        + SignInStore
         + ProjectStore
         + TeamStore
         + OverviewStore

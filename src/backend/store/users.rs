@@ -15,6 +15,8 @@ pub trait UserStore {
     /// ends every session and every open password link of the account.
     async fn set_password(&self, user_id: i64, password_hash: &str, now_ms: i64) -> StoreResult<()>;
     async fn count_users(&self) -> StoreResult<i64>;
+    /// Ends every session signed in under the account's current epoch.
+    async fn bump_session_epoch(&self, user_id: i64) -> StoreResult<()>;
     /// Removes the user and their memberships; `NotFound` when there is no such user.
     async fn delete_user(&self, user_id: i64) -> StoreResult<()>;
 }
@@ -35,6 +37,7 @@ pub(super) const END_PASSWORD_LINKS: &str =
 const DELETE_MEMBERSHIPS: &str = "DELETE FROM memberships WHERE user_id = $1";
 const DELETE: &str = "DELETE FROM users WHERE id = $1";
 const COUNT: &str = "SELECT COUNT(*) FROM users";
+const BUMP_EPOCH: &str = "UPDATE users SET session_epoch = session_epoch + 1 WHERE id = $1";
 
 both_dialects! {
     #[async_trait]
@@ -69,6 +72,12 @@ both_dialects! {
         async fn count_users(&self) -> StoreResult<i64> {
             let (n,): (i64,) = sqlx::query_as(COUNT).fetch_one(&self.pool).await?;
             Ok(n)
+        }
+
+        async fn bump_session_epoch(&self, user_id: i64) -> StoreResult<()> {
+            let (mut conn, _turn) = self.write_conn().await?;
+            let done = sqlx::query(BUMP_EPOCH).bind(user_id).execute(&mut *conn).await?;
+            one_row(done.rows_affected())
         }
 
         async fn delete_user(&self, user_id: i64) -> StoreResult<()> {

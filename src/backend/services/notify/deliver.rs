@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use crate::backend::network::NetworkPolicy;
 use crate::backend::now_ms;
 use crate::backend::purge::{self, webhook_signature, PurgeError};
-use crate::backend::store::{DynStore, Hook, Invalidation, Project};
+use crate::backend::store::{ApiKey, DynStore, Hook, Invalidation, Project};
 use crate::domain::{InvalidationId, Scope};
 
 /// How long one hook call may take.
@@ -39,6 +39,18 @@ pub struct HookEvent {
     /// The tags of a scope `tag` invalidation.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// The key of a `key.expiring` event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<KeyNotice>,
+}
+
+/// An API key about to expire: its name, the start of its secret, and when.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyNotice {
+    pub name: String,
+    /// `imf_<prefix>_…`: enough to find it, nothing of its secret.
+    pub prefix: String,
+    pub expires_at: String,
 }
 
 impl HookEvent {
@@ -54,6 +66,20 @@ impl HookEvent {
             scope: None,
             paths: vec![],
             tags: vec![],
+            key: None,
+        }
+    }
+
+    /// `key.expiring`: the key stops working at `key.expires` (within 7 days).
+    pub fn key_expiring(project: &str, key: &ApiKey) -> HookEvent {
+        HookEvent {
+            event: "key.expiring",
+            key: Some(KeyNotice {
+                name: key.name.clone(),
+                prefix: format!("imf_{}_…", key.prefix),
+                expires_at: key.expires.map(|t| t.to_rfc3339()).unwrap_or_default(),
+            }),
+            ..HookEvent::test(project)
         }
     }
 
@@ -75,6 +101,7 @@ impl HookEvent {
             scope: Some(inv.scope.as_str()),
             paths: if inv.scope == Scope::Tag { vec![] } else { inv.paths.clone() },
             tags: if inv.scope == Scope::Tag { inv.paths.clone() } else { vec![] },
+            key: None,
         }
     }
 }
@@ -104,6 +131,29 @@ pub(super) async fn send(client: &Client, policy: &NetworkPolicy, hook: &Hook, e
         Err(e) if e.is_connect() => PurgeError::Unreachable.to_string(),
         Err(_) => "request failed".into(),
     }
+}
+
+/// How often the notifier looks for API keys about to expire.
+const KEY_CHECK_EVERY: Duration = Duration::from_secs(60);
+
+/// Tells the project's hooks, once per key, that an API key expires within
+/// [`NOTICE_BEFORE`](crate::backend::services::key_rules::NOTICE_BEFORE)
+/// (each key is claimed in the database, so one instance sends it);
+/// answers how many keys it told about.
+pub async fn notice_expiring_keys(store: &DynStore, client: &Client, policy: &NetworkPolicy) -> Result<usize, String> {
+    let now = now_ms();
+    let before = now + crate::backend::services::key_rules::NOTICE_BEFORE.num_milliseconds();
+    let keys = store.take_expiring_api_keys(now, before).await.map_err(|e| e.to_string())?;
+    for (key, token) in &keys {
+        let hooks = store.list_hooks(key.project_id).await.unwrap_or_default();
+        let event = HookEvent::key_expiring(token, key);
+        for hook in &hooks {
+            let answer = send(client, policy, hook, &event).await;
+            tracing::info!(hook = %hook.name, key = %key.prefix, %answer, "key expiry notice sent");
+            let _ = store.record_hook_result(hook.id, &answer, now_ms()).await;
+        }
+    }
+    Ok(keys.len())
 }
 
 /// Final invalidations read (and claimed) per round.
@@ -163,7 +213,14 @@ async fn deliver(
 /// invalidations (written by a worker in this process or any other).
 pub async fn run_notifier(store: DynStore, policy: NetworkPolicy, stop: CancellationToken) {
     let client = purge::client(NOTIFY_TIMEOUT, &policy);
+    let mut keys_checked: Option<tokio::time::Instant> = None;
     loop {
+        if keys_checked.is_none_or(|t| t.elapsed() >= KEY_CHECK_EVERY) {
+            keys_checked = Some(tokio::time::Instant::now());
+            if let Err(e) = notice_expiring_keys(&store, &client, &policy).await {
+                tracing::warn!(error = %e, "notification hooks: could not read the expiring API keys");
+            }
+        }
         match notify_pending(&store, &client, &policy).await {
             // A full round: more may be waiting (a busy queue), look again at once.
             Ok(n) if n == BATCH && !stop.is_cancelled() => continue,

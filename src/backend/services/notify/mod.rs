@@ -12,7 +12,7 @@ use crate::backend::store::{DynStore, Hook, NewHook};
 use crate::backend::{now_ms, Actor, ServiceError};
 use crate::domain::{FieldError, Role};
 
-pub use deliver::{notify_pending, run_notifier, HookEvent, NOTIFY_TIMEOUT};
+pub use deliver::{notice_expiring_keys, notify_pending, run_notifier, HookEvent, KeyNotice, NOTIFY_TIMEOUT};
 
 pub struct HookInput {
     pub name: String,

@@ -138,6 +138,17 @@ pub(in crate::backend::store) struct ApiKeyRow {
     revoked_ms: Option<i64>,
     /// JSON ([`KeyLimits`](crate::domain::key_limits::KeyLimits)); NULL: none.
     limits: Option<String>,
+    expires_ms: Option<i64>,
+    /// Space-separated CIDRs; NULL: any address.
+    allowed_ips: Option<String>,
+    last_used_addr: Option<String>,
+    rolled_to: Option<i64>,
+}
+
+impl ApiKeyRow {
+    pub(in crate::backend::store) fn id(&self) -> i64 {
+        self.id
+    }
 }
 
 impl TryFrom<ApiKeyRow> for ApiKey {
@@ -157,6 +168,10 @@ impl TryFrom<ApiKeyRow> for ApiKey {
                 None | Some("") => Default::default(),
                 Some(json) => serde_json::from_str(json).map_err(corrupt)?,
             },
+            expires: r.expires_ms.map(from_ms),
+            allowed_ips: r.allowed_ips.unwrap_or_default().split_whitespace().map(str::to_owned).collect(),
+            last_used_addr: r.last_used_addr,
+            rolled_to: r.rolled_to,
         })
     }
 }
@@ -189,6 +204,10 @@ impl KeyProjectRow {
                 last_used_ms: r.get(7)?,
                 revoked_ms: r.get(8)?,
                 limits: r.get(15)?,
+                expires_ms: r.get(16)?,
+                allowed_ips: r.get(17)?,
+                last_used_addr: r.get(18)?,
+                rolled_to: r.get(19)?,
             },
             project_token: r.get(9)?,
             project_name: r.get(10)?,
