@@ -74,7 +74,7 @@ fn Users(
                                 <td>{(!me).then(|| view! {
                                     <ActionForm action=end>
                                         <input type="hidden" name="user_id" value=user.id />
-                                        <button type="submit" aria-label=format!("Sign {} out everywhere", user.email)>"Sign out everywhere"</button>
+                                        <button type="submit" aria-label=format!("Sign out everywhere: {}", user.email)>"Sign out everywhere"</button>
                                     </ActionForm>
                                     <ActionForm action=remove>
                                         <input type="hidden" name="user_id" value=user.id />
