@@ -107,3 +107,22 @@ test('an expired session keeps what was typed and comes back to the form', async
   const id = await submitOriginal(page, js, typed);
   expect(id).not.toBe('');
 });
+
+test('a lazy island whose chunk fails once is fetched again (the release build)', async ({ page, js, allowConsoleError }) => {
+  // scripts/build-release.sh's loader (tools/site) retries lazy chunks; the
+  // debug build's (cargo-leptos) does not: this runs against the release build.
+  test.skip(!js || process.env.IMGFLUSH_PROFILE !== 'release', 'the release build retries lazy chunks');
+  allowConsoleError(/status of 503/);
+  let asked = 0;
+  await page.route(/\/pkg\/split_keys_body_loader_\d+\.wasm$/, async (route) => {
+    asked += 1;
+    if (asked === 1) return route.fulfill({ status: 503, body: 'busy for a moment' });
+    return route.continue();
+  });
+  await page.goto(`/p/${DEMO}/api-keys`);
+  await waitHydrated(page);
+  expect(asked).toBe(2);
+  // The island works: Create key with an empty name answers in place.
+  await page.getByText('Lifetime and networks (optional)').click();
+  await expect(page.getByLabel('Expires after')).toBeVisible();
+});

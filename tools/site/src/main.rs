@@ -53,12 +53,57 @@ fn split(input: &Path, pkg_dir: &Path, output_name: &str) -> Result<Vec<PathBuf>
         opts.output_dir = pkg_dir;
         opts.main_out_path = &main_out;
         opts.main_module = &main_module;
-        opts.link_name = "./__wasm_split.______________________.js";
+        opts.link_name = "./__wasm_split.______________________.js"; // "./" + LOADER
         opts
     })
     .map_err(|e| format!("splitting {}: {e:#}", input.display()))?;
     std::fs::write(pkg_dir.join("__wasm_split_manifest.json"), serde_json::to_string_pretty(&split.prefetch_map)?)?;
+    retry_chunk_fetches(&pkg_dir.join(LOADER))?;
     Ok(split.split_modules)
+}
+
+/// The loader the split writes (`opts.link_name`).
+const LOADER: &str = "__wasm_split.______________________.js";
+
+/// What every lazy chunk's fetch becomes: a chunk whose fetch fails or
+/// answers an error status is asked for again (3 tries, 200 and 400 ms
+/// apart) before its island gives up, and the last error names the URL and
+/// the status. Without it one failed request leaves an island dead (its
+/// loader panics) until the page is reloaded.
+const RETRYING_FETCH: &str = r#"
+// imgflush (tools/site): lazy chunks are fetched with retries.
+async function __imgflushFetch(url) {
+    let last;
+    for (let attempt = 1; attempt <= 3; attempt++) {
+        try {
+            const resp = await fetch(url);
+            if (resp.ok) return resp;
+            last = new Error(`${url} answered HTTP ${resp.status} (try ${attempt} of 3)`);
+        } catch (e) {
+            last = new Error(`${url} could not be fetched (try ${attempt} of 3): ${e}`);
+        }
+        if (attempt < 3) {
+            console.warn(last.message);
+            await new Promise((done) => setTimeout(done, 200 * attempt));
+        }
+    }
+    throw last;
+}
+"#;
+
+/// Rewrites the loader's `fetch(new URL(…))` calls to [`RETRYING_FETCH`];
+/// fails when there are none (a new wasm-split template: look at it again).
+fn retry_chunk_fetches(loader: &Path) -> Result<(), Error> {
+    let js = std::fs::read_to_string(loader).map_err(|e| format!("reading {}: {e}", loader.display()))?;
+    let fetch = "fetch(new URL(";
+    let calls = js.matches(fetch).count();
+    if calls == 0 {
+        return Err(format!("{}: no `{fetch}` to make retrying; did the wasm-split template change?", loader.display()).into());
+    }
+    let rewritten = format!("{}{RETRYING_FETCH}", js.replace(fetch, "__imgflushFetch(new URL("));
+    std::fs::write(loader, rewritten)?;
+    eprintln!("imgflush-site: {calls} lazy chunk fetches retry on failure");
+    Ok(())
 }
 
 fn bindgen(input: &Path, pkg_dir: &Path, output_name: &str) -> Result<(), Error> {
