@@ -51,6 +51,13 @@ export const test = base.extend<Fixtures>({
       page.on('console', (m) => {
         if (m.type() === 'error') errors.push(`console.error: ${m.text()} (${m.location().url})`);
       });
+      // A site file (WASM, JS, CSS) that does not answer 200 is a failure of
+      // its own, with what the server said (rare, unexplained 404s in CI).
+      page.on('response', async (r) => {
+        if (!new URL(r.url()).pathname.startsWith('/pkg/') || r.status() === 200) return;
+        const body = (await r.text().catch(() => '')).slice(0, 200).replace(/\s+/g, ' ');
+        errors.push(`site file ${r.url()} answered ${r.status()} at ${new Date().toISOString()}: ${JSON.stringify(r.headers())} ${body}`);
+      });
       await use();
       const unexpected = errors.filter((e) => !allowed.some((re) => re.test(e)));
       expect(unexpected, 'no errors in the browser console').toEqual([]);

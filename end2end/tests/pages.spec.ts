@@ -113,6 +113,7 @@ test('a lazy island whose chunk fails once is fetched again (the release build)'
   // debug build's (cargo-leptos) does not: this runs against the release build.
   test.skip(!js || process.env.IMGFLUSH_PROFILE !== 'release', 'the release build retries lazy chunks');
   allowConsoleError(/status of 503/);
+  allowConsoleError(/split_keys_body_loader_\d+\.wasm answered 503/);
   let asked = 0;
   await page.route(/\/pkg\/split_keys_body_loader_\d+\.wasm$/, async (route) => {
     asked += 1;
