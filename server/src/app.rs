@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::{get, post};
 use axum::Router;
 use leptos::config::LeptosOptions;
@@ -129,7 +129,13 @@ pub async fn build_with_store(config: Config, connected: Connected) -> anyhow::R
             let options = options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
+        .fallback({
+            let not_found = leptos_axum::file_and_error_handler_with_context(context, shell);
+            move |State(options): State<LeptosOptions>, req: axum::extract::Request| {
+                let not_found = not_found.clone();
+                async move { crate::site_files::or_not_found(options, req, not_found).await }
+            }
+        })
         .with_state(options);
 
     let browser = Router::new()

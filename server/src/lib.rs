@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod security;
 pub mod seed_cli;
 pub mod sessions;
+pub mod site_files;
 pub mod telemetry;
 
 pub use app::{build, build_with_store, App};
