@@ -40,6 +40,7 @@ mod shell {
     use crate::pages::members::MembersPage;
     use crate::pages::projects::ProjectsPage;
     use crate::pages::settings::SettingsPage;
+    use crate::pages::two_step::{LoginCodePage, TwoStepSetupPage};
     use crate::pages::users::UsersPage;
 
     pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -69,6 +70,8 @@ mod shell {
             <Router>
                 <FlatRoutes fallback=NoSuchPage>
                     <Route path=path!("/login") view=LoginPage />
+                    <Route path=path!("/login/code") view=LoginCodePage ssr=SsrMode::Async />
+                    <Route path=path!("/account/two-step") view=TwoStepSetupPage ssr=SsrMode::Async />
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
                     <Route path=path!("/docs/api") view=ApiDocsPage ssr=SsrMode::Async />
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />

@@ -361,6 +361,9 @@ pub struct UserRow {
     pub instance_role: Option<InstanceRole>,
     pub last_sign_in: Option<Timestamp>,
     pub projects: i64,
+    /// Signs in with a second factor.
+    #[serde(default)]
+    pub two_step: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

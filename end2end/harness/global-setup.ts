@@ -21,7 +21,7 @@ import { request, type FullConfig } from '@playwright/test';
 
 import { locateServer, locateSite, OUTPUT_NAME } from './locate';
 import { PurgeTargets } from './purge-targets';
-import { ADMIN, DEMO, env, FAILING, FLAKY_TOKENS, OWNER, STAFF, storageState, SUPPORT } from './world';
+import { ADMIN, DEMO, env, FAILING, FLAKY_TOKENS, OWNER, STAFF, storageState, SUPPORT, TWO_STEP_PROJECTS, twoStepUser } from './world';
 
 const LOG_DIR = path.resolve(__dirname, '..', 'logs');
 
@@ -162,6 +162,10 @@ function seed(cli: (...args: string[]) => void, targets: PurgeTargets): void {
   cli('user', 'role', '--email', OWNER.email, '--instance', 'owner');
   cli('user', 'add', '--email', STAFF.email, '--role', 'support', '--project', DEMO, '--password', STAFF.password);
   cli('user', 'role', '--email', STAFF.email, '--instance', 'staff');
+  for (const p of TWO_STEP_PROJECTS) {
+    const u = twoStepUser(p);
+    cli('user', 'add', '--email', u.email, '--role', 'editor', '--project', DEMO, '--password', u.password);
+  }
   cli('target', 'add', '--project', DEMO, '--kind', 'edge', '--name', 'edge-1', '--url', targets.url('demo-edge'), '--secret', 'edge-secret');
   cli('target', 'add', '--project', DEMO, '--kind', 'varnish', '--name', 'varnish-1', '--url', targets.url('demo-varnish'), '--secret', 'ban-secret');
   cli('target', 'add', '--project', DEMO, '--kind', 'webhook', '--name', 'hook-1', '--url', targets.url('demo-hook'));

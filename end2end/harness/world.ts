@@ -13,6 +13,11 @@ export const SUPPORT = { email: 'support@example.com', password: 'e2e-Support-pa
 export const OWNER = { email: 'owner@example.com', password: 'e2e-Owner-pass-1' };
 /** The operator's support engineer: reads every project. */
 export const STAFF = { email: 'staff@example.com', password: 'e2e-Staff-pass-1' };
+/** One editor per browser project for the two-step sign-in journey (it changes how they sign in). */
+export const TWO_STEP_PROJECTS = ['hydrated', 'no-js', 'phone'] as const;
+export function twoStepUser(project: string): { email: string; password: string } {
+  return { email: `two-step-${project}@example.com`, password: 'e2e-TwoStep-pass-1' };
+}
 
 /** The sample project: every target succeeds. */
 export const DEMO = 'demo';

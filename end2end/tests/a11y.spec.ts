@@ -43,6 +43,7 @@ test.beforeEach(({ js }) => {
 
 test('the sign-in page and an invitation link pass WCAG 2 A/AA', async ({ page }) => {
   await check(page, '/login');
+  await check(page, '/login/code');
   await check(page, '/invite/not-a-real-invitation');
 });
 
@@ -58,6 +59,7 @@ test.describe('as the owner', () => {
       `${invalidationPath(FAILING)}/${failed}`,
       `/p/${DEMO}/settings`,
       `/p/${DEMO}/api-keys`,
+      '/account/two-step',
       `/p/${DEMO}/members`,
       `/p/${DEMO}/notifications`,
       `/p/${DEMO}/audit`,

@@ -10,7 +10,7 @@ import { test as base, expect, type Browser, type Locator, type Page } from '@pl
 import { env, storageState } from '../harness/world';
 
 export { expect };
-export { ADMIN, DEMO, FAILING, OWNER, STAFF, SUPPORT, flakyToken, storageState } from '../harness/world';
+export { ADMIN, DEMO, FAILING, OWNER, STAFF, SUPPORT, flakyToken, storageState, twoStepUser } from '../harness/world';
 
 type Fixtures = {
   /** True in the `hydrated` project. */

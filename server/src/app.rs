@@ -140,6 +140,14 @@ pub async fn build_with_store(config: Config, connected: Connected) -> anyhow::R
 
     let browser = Router::new()
         .route("/login", post(auth_routes::login).layer(DefaultBodyLimit::max(auth_routes::MAX_FORM_BYTES)))
+        .route(
+            "/login/code",
+            post(crate::second_step_routes::code).layer(DefaultBodyLimit::max(auth_routes::MAX_FORM_BYTES)),
+        )
+        .route(
+            "/account/two-step",
+            post(crate::second_step_routes::set_up).layer(DefaultBodyLimit::max(auth_routes::MAX_FORM_BYTES)),
+        )
         .route("/logout", post(auth_routes::logout))
         .route("/p/{token}/invalidations.csv", get(export::invalidations_csv))
         .route("/p/{token}/live", get(live::changes))

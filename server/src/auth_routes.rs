@@ -67,11 +67,15 @@ pub async fn login(
     let meta = RequestMeta::new(ip, ua);
     match services.accounts.sign_in_from(&form.email, &form.password, &meta).await {
         Ok(user) => {
-            if let Err(e) = UserSession::new(session).sign_in(&services, &user, &meta).await {
-                return internal(e);
+            // Signed in, or on to the one-time code or the set-up the policy requires.
+            let device = app::ssr::device_token(&parts.headers);
+            match UserSession::new(session).after_password(&services, &user, &meta, &next, device.as_deref()).await {
+                Ok(then) => {
+                    tracing::info!(user_id = user.id, "password accepted");
+                    Redirect::to(&then.location()).into_response()
+                }
+                Err(e) => internal(e),
             }
-            tracing::info!(user_id = user.id, "signed in");
-            Redirect::to(&next).into_response()
         }
         Err(AuthError::Throttled(secs)) => {
             tracing::warn!(?ip, retry_after = secs, "login throttled");

@@ -14,6 +14,7 @@ pub mod health;
 pub mod internal;
 pub mod live;
 pub mod metrics;
+pub mod second_step_routes;
 pub mod security;
 pub mod seed_cli;
 pub mod sessions;

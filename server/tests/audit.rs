@@ -103,6 +103,8 @@ db_test!(every_action_is_recorded_without_secrets, |t: TestApp| async move {
             "member.added",
             "member.changed",
             "invitation.accepted",
+            // The invitation link signs its holder in: recorded like any sign-in.
+            "sign_in",
             "member.removed",
             "settings.changed",
             "settings.changed",

@@ -32,11 +32,16 @@ const READS: &[&str] = &[
     "project_settings",
     "list_users",
     "my_sessions",
+    "pending_sign_in",
+    "two_step_status",
+    "get_sign_in_policy",
 ];
 
 /// Writes that run under the sign-in limiter instead (no user yet, or the
-/// current password is checked first).
-const SIGN_IN_LIMITED: &[&str] = &["accept_invitation", "accept_join", "change_password"];
+/// current password is checked first). The authenticator set-up keeps its
+/// new key for a sign-in whose password was checked, or counts against the
+/// signed-in user's write limit itself.
+const SIGN_IN_LIMITED: &[&str] = &["accept_invitation", "accept_join", "change_password", "two_step_setup"];
 
 /// (endpoint, body) of every `#[server]` function in app/src/serverfns.
 fn server_functions() -> Vec<(String, String)> {

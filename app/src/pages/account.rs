@@ -37,6 +37,7 @@ fn AccountBody() -> impl IntoView {
                 <button type="submit" class="primary">"Change password"</button>
             </ActionForm>
         </section>
+        <crate::pages::two_step::TwoStepSection />
         <Sessions changed=change.version() />
     }
 }

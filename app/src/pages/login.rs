@@ -11,6 +11,8 @@ pub fn LoginPage() -> impl IntoView {
         query.read().get("error").map(|e| match e.as_str() {
             "throttled" => "Too many sign-in attempts. Wait a few minutes and try again.",
             "expired" => "Your session has ended. Please sign in again.",
+            "expired_step" => "The sign-in took too long. Please sign in again.",
+            "too_many_codes" => "Too many wrong codes. Sign in again with your password.",
             _ => "Wrong e-mail or password.",
         })
     };

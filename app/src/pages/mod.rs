@@ -13,6 +13,7 @@ pub mod projects;
 pub mod settings;
 mod target_forms;
 mod target_notes;
+pub mod two_step;
 pub mod users;
 
 use leptos::prelude::*;

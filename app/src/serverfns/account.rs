@@ -26,12 +26,18 @@ pub async fn accept_join(token: String, password: String) -> Result<(), AppError
     use crate::ssr::{internal, request_meta, services, UserSession};
 
     let services = services()?;
-    let joined = services.team.accept_join(&token, &password, &request_meta().await).await?;
-    let session: tower_sessions::Session = leptos_axum::extract().await.map_err(internal)?;
-    UserSession::new(session).sign_in(&services, &joined.user, &request_meta().await).await?;
+    let meta = request_meta().await;
+    let joined = services.team.accept_join(&token, &password, &meta).await?;
     let project =
         services.projects.memberships(&joined.user).await?.into_iter().find(|m| m.project.id == joined.project_id);
-    leptos_axum::redirect(&project.map_or("/".to_owned(), |m| format!("/p/{}/invalidation", m.project.token)));
+    let next = project.map_or("/".to_owned(), |m| format!("/p/{}/invalidation", m.project.token));
+    // The password was the account's own: its second step follows, if it has one.
+    let parts: axum::http::request::Parts = leptos_axum::extract().await.map_err(internal)?;
+    let device = crate::ssr::device_token(&parts.headers);
+    let session: tower_sessions::Session = leptos_axum::extract().await.map_err(internal)?;
+    let then =
+        UserSession::new(session).after_password(&services, &joined.user, &meta, &next, device.as_deref()).await?;
+    leptos_axum::redirect(&then.location());
     Ok(())
 }
 
@@ -49,10 +55,12 @@ pub async fn accept_invitation(token: String, password: String, confirm: String)
     let meta = request_meta().await;
     let user = services.team.accept_invitation(&token, &password, &meta).await?;
     let session: tower_sessions::Session = leptos_axum::extract().await.map_err(internal)?;
-    UserSession::new(session).sign_in(&services, &user, &meta).await?;
-    // Straight to their project (the browser may follow this without a full page load).
+    // Straight to their project (the browser may follow this without a full
+    // page load), or first to the second factor the policy requires.
     let first = services.projects.memberships(&user).await?.into_iter().next();
-    leptos_axum::redirect(&first.map_or("/".to_owned(), |m| format!("/p/{}/invalidation", m.project.token)));
+    let next = first.map_or("/".to_owned(), |m| format!("/p/{}/invalidation", m.project.token));
+    let then = UserSession::new(session).after_password(&services, &user, &meta, &next, None).await?;
+    leptos_axum::redirect(&then.location());
     Ok(())
 }
 

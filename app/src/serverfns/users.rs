@@ -19,6 +19,7 @@ pub async fn list_users() -> Result<UsersView, AppError> {
             instance_role: u.instance_role,
             last_sign_in: u.last_sign_in.map(Into::into),
             projects: u.projects,
+            two_step: u.two_step,
         })
         .collect();
     Ok(UsersView { users, me: me.id, owner: me.instance_role == Some(imgflush::domain::InstanceRole::Owner) })

@@ -11,7 +11,10 @@ use imgflush::backend::{Actor, ServiceError, Services, StoreError};
 
 use crate::error::AppError;
 
+mod second_step;
 mod views;
+
+pub use second_step::{device_cookie, device_token, Pending, Then, DEVICE_COOKIE};
 
 pub use views::lookup_view;
 

@@ -49,6 +49,10 @@ pub struct UserSummary {
     pub last_sign_in: Option<DateTime<Utc>>,
     /// How many projects they are a member of.
     pub projects: i64,
+    /// Of how many of those they are an admin.
+    pub admin_of: i64,
+    /// Whether they sign in with a second factor.
+    pub two_step: bool,
 }
 
 /// A member of a project as its admins see them.
@@ -143,4 +147,15 @@ pub struct NewSignIn {
     pub now_ms: i64,
     pub address: Option<String>,
     pub user_agent: Option<String>,
+}
+
+/// A user's authenticator-app secret (TOTP, RFC 6238).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TotpFactor {
+    /// Base32, as the authenticator app shows it.
+    pub secret: String,
+    /// `None` until the user typed a first code from the app.
+    pub confirmed: Option<DateTime<Utc>>,
+    /// The last time step accepted (a code is accepted once).
+    pub last_step: i64,
 }

@@ -48,13 +48,16 @@ impl AccountService {
         Ok(user)
     }
 
-    /// [`Self::sign_in`] from the sign-in form, recorded in the instance's
-    /// audit trail (the e-mail as typed for a failure; never the password).
+    /// [`Self::sign_in`] from the sign-in form, failures recorded in the
+    /// instance's audit trail (the e-mail as typed; never the password).
+    /// The caller records the sign-in once complete
+    /// ([`SecondFactorService::signed_in`](super::second_factor::SecondFactorService::signed_in)).
     pub async fn sign_in_from(&self, email: &str, password: &str, meta: &RequestMeta) -> Result<User, AuthError> {
         let result = self.sign_in(email, password, meta.ip).await;
         let who = auth::account_key(email);
         match &result {
-            Ok(user) => audit::record_instance(&self.store, &user.email, Some(user.id), meta, "sign_in", "").await,
+            // The sign-in is recorded once complete (a second step may follow).
+            Ok(_) => {}
             Err(AuthError::InvalidCredentials) => {
                 audit::record_instance(&self.store, &who, None, meta, "sign_in.failed", "wrong e-mail or password")
                     .await

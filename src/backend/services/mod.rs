@@ -11,6 +11,7 @@ pub mod live;
 pub mod notify;
 mod preview;
 pub mod projects;
+pub mod second_factor;
 pub mod sessions;
 pub mod targets;
 pub mod team;

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use super::{accounts, audit, directory, invalidations, keys, live, notify, projects, sessions, targets, team};
+use super::{
+    accounts, audit, directory, invalidations, keys, live, notify, projects, second_factor, sessions, targets, team,
+};
 use crate::backend::limits;
 use crate::backend::network;
 use crate::backend::store::{DynStore, StoreError};
@@ -17,6 +19,7 @@ pub struct Services {
     pub projects: projects::ProjectService,
     pub accounts: accounts::AccountService,
     pub sessions: sessions::SessionService,
+    pub second_factor: second_factor::SecondFactorService,
     pub team: team::TeamService,
     pub directory: directory::UserDirectory,
     pub audit: audit::AuditService,
@@ -37,6 +40,7 @@ impl Services {
             projects: projects::ProjectService::new(store.clone()),
             accounts: accounts.clone(),
             sessions: sessions::SessionService::new(store.clone()),
+            second_factor: second_factor::SecondFactorService::new(store.clone(), limits.login_throttle()),
             team: team::TeamService::new(store.clone(), accounts),
             directory: directory::UserDirectory::new(store.clone()),
             audit: audit::AuditService::new(store.clone()),

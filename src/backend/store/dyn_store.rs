@@ -13,6 +13,7 @@ use super::keys::KeyStore;
 use super::overview::OverviewStore;
 use super::pacing::PacingStore;
 use super::projects::ProjectStore;
+use super::second_factors::SecondFactorStore;
 use super::sign_ins::SignInStore;
 use super::targets::TargetStore;
 use super::team::TeamStore;
@@ -24,6 +25,7 @@ pub trait Store:
     Health
     + UserStore
     + SignInStore
+    + SecondFactorStore
     + ProjectStore
     + TeamStore
     + OverviewStore
@@ -47,6 +49,7 @@ impl<T> Store for T where
     T: Health
         + UserStore
         + SignInStore
+        + SecondFactorStore
         + ProjectStore
         + TeamStore
         + OverviewStore

@@ -28,7 +28,10 @@ const OVERVIEW: &str = "SELECT p.id, p.token, p.name, p.origin_hosts, p.max_age_
      FROM projects p ORDER BY p.token";
 
 const USERS: &str = "SELECT u.id, u.email, u.instance_role, u.last_sign_in_ms, \
-     (SELECT COUNT(*) FROM memberships m WHERE m.user_id = u.id) AS projects FROM users u ORDER BY u.email";
+     (SELECT COUNT(*) FROM memberships m WHERE m.user_id = u.id) AS projects, \
+     (SELECT COUNT(*) FROM memberships m WHERE m.user_id = u.id AND m.role = 'admin') AS admin_of, \
+     (SELECT COUNT(*) FROM totp_factors t WHERE t.user_id = u.id AND t.confirmed_ms IS NOT NULL) AS two_step \
+     FROM users u ORDER BY u.email";
 const SOLE_ADMIN: &str = "SELECT p.token FROM memberships m JOIN projects p ON p.id = m.project_id \
      WHERE m.user_id = $1 AND m.role = 'admin' AND (SELECT COUNT(*) FROM memberships o \
      WHERE o.project_id = m.project_id AND o.role = 'admin') = 1 ORDER BY p.token";
@@ -41,6 +44,8 @@ struct UserRow {
     instance_role: Option<String>,
     last_sign_in_ms: Option<i64>,
     projects: i64,
+    admin_of: i64,
+    two_step: i64,
 }
 
 impl TryFrom<UserRow> for UserSummary {
@@ -53,6 +58,8 @@ impl TryFrom<UserRow> for UserSummary {
             instance_role: role.map_err(|e| StoreError::Corrupt(e.to_string()))?,
             last_sign_in: r.last_sign_in_ms.map(from_ms),
             projects: r.projects,
+            admin_of: r.admin_of,
+            two_step: r.two_step > 0,
         })
     }
 }

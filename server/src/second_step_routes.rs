@@ -1,0 +1,142 @@
+//! The sign-in's second step and the authenticator set-up as plain form
+//! posts (they work without JavaScript): the one-time code after the
+//! password, and the first code that turns two-step sign-in on.
+
+use axum::extract::State;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use app::ssr::{device_cookie, UserSession};
+use imgflush::backend::audit::RequestMeta;
+use imgflush::backend::auth::AuthError;
+use imgflush::backend::services::second_factor::How;
+use imgflush::backend::{ServiceError, Services, StoreError};
+
+use crate::client_ip::ClientIp;
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    code: String,
+    /// The checkbox "Remember this browser": present when ticked.
+    #[serde(default)]
+    remember: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct SetupForm {
+    code: String,
+}
+
+fn meta(parts: &Parts) -> RequestMeta {
+    let ip = parts.extensions.get::<ClientIp>().and_then(|c| c.0);
+    let ua = parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
+    RequestMeta::new(ip, ua)
+}
+
+/// `POST /login/code`: the one-time code (or a recovery code) completes a
+/// pending sign-in. Five wrong codes, or ten minutes, and the password is
+/// asked again.
+pub async fn code(
+    State(services): State<Services>,
+    parts: Parts,
+    session: Session,
+    Form(form): Form<CodeForm>,
+) -> Response {
+    let meta = meta(&parts);
+    let us = UserSession::new(session);
+    let (pending, user) = match us.pending(&services).await {
+        Ok(Some((p, _))) if p.enrol => return Redirect::to("/account/two-step").into_response(),
+        Ok(Some(found)) => found,
+        Ok(None) => return Redirect::to("/login?error=expired_step").into_response(),
+        Err(e) => return failed(e),
+    };
+    let next = pending.next.clone();
+    match services.second_factor.verify(&user, &form.code, &meta).await {
+        Ok(how) => {
+            if let Err(e) = us.complete(&services, &user, &meta, how).await {
+                return failed(e);
+            }
+            let mut resp = Redirect::to(&next).into_response();
+            if form.remember.is_some() {
+                match services.second_factor.remember(&user).await {
+                    Ok(Some((token, days))) => {
+                        if let Ok(v) = HeaderValue::from_str(&device_cookie(&token, days)) {
+                            resp.headers_mut().append(header::SET_COOKIE, v);
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(error = %e, "could not remember the browser"),
+                }
+            }
+            resp
+        }
+        Err(AuthError::Throttled(_)) => Redirect::to("/login/code?error=throttled").into_response(),
+        Err(AuthError::InvalidCredentials) => match us.wrong_code(pending).await {
+            Ok(true) => Redirect::to("/login/code?error=invalid").into_response(),
+            Ok(false) => Redirect::to("/login?error=too_many_codes").into_response(),
+            Err(e) => failed(e),
+        },
+        Err(AuthError::Store(StoreError::Unavailable(_))) => crate::security::unavailable(),
+        Err(e) => failed(e),
+    }
+}
+
+/// `POST /account/two-step`: the app's first code turns two-step sign-in
+/// on, for the signed-in user or for a sign-in the policy holds until it is
+/// set up (which it then completes). The recovery codes are shown once, on
+/// the account page.
+pub async fn set_up(
+    State(services): State<Services>,
+    parts: Parts,
+    session: Session,
+    Form(form): Form<SetupForm>,
+) -> Response {
+    let meta = meta(&parts);
+    let us = UserSession::new(session);
+    let (user, pending) = match us.pending(&services).await {
+        Ok(Some((p, user))) if p.enrol => (user, Some(p)),
+        Ok(_) => match us.user_with(&services, &meta).await {
+            Ok(Some(user)) => (user, None),
+            Ok(None) => return Redirect::to("/login?next=%2Faccount%2Ftwo-step").into_response(),
+            Err(e) => return failed(e),
+        },
+        Err(e) => return failed(e),
+    };
+    let codes = match services.second_factor.confirm(&user, &form.code, &meta).await {
+        Ok(codes) => codes,
+        Err(ServiceError::Invalid(errors)) => {
+            if let Some(p) = pending {
+                match us.wrong_code(p).await {
+                    Ok(true) => {}
+                    Ok(false) => return Redirect::to("/login?error=too_many_codes").into_response(),
+                    Err(e) => return failed(e),
+                }
+            }
+            let message = errors.first().map(|e| e.message.as_str()).unwrap_or("wrong code");
+            let target = format!("/account/two-step?error={}", imgflush::domain::url::query_value(message));
+            return Redirect::to(&target).into_response();
+        }
+        Err(ServiceError::Conflict(_)) => return Redirect::to("/account").into_response(),
+        Err(ServiceError::Unavailable) => return crate::security::unavailable(),
+        Err(e) => return failed(e),
+    };
+    if pending.is_some() {
+        if let Err(e) = us.complete(&services, &user, &meta, How::Enrolled).await {
+            return failed(e);
+        }
+    }
+    if let Err(e) = us.set_flash("recovery_codes", &codes.join("\n")).await {
+        return failed(e);
+    }
+    Redirect::to("/account#two-step").into_response()
+}
+
+fn failed(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "second step failed");
+    (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Please try again.")
+        .into_response()
+}
