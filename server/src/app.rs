@@ -166,8 +166,10 @@ pub async fn build_with_store(config: Config, connected: Connected) -> anyhow::R
         .merge(browser.with_state(services.clone()))
         .with_state(services.clone())
         .layer(sessions);
-    if sec.secure_cookies == "auto" {
-        router = router.layer(axum::middleware::from_fn(security::secure_cookies_behind_https));
+    match sec.secure_cookies.as_str() {
+        "auto" => router = router.layer(axum::middleware::from_fn(security::secure_cookies_behind_https)),
+        "always" => router = router.layer(axum::middleware::from_fn(security::secure_cookies_always)),
+        _ => {}
     }
     let router = router
         .layer(axum::middleware::from_fn_with_state(trusted, client_ip::layer))

@@ -111,17 +111,29 @@ pub async fn secure_cookies_behind_https(req: Request, next: Next) -> Response {
         || req.uri().scheme_str() == Some("https");
     let mut resp = next.run(req).await;
     if https {
-        let cookies: Vec<HeaderValue> = resp.headers().get_all(header::SET_COOKIE).iter().cloned().collect();
-        resp.headers_mut().remove(header::SET_COOKIE);
-        for c in cookies {
-            let s = c.to_str().unwrap_or_default();
-            let v = if s.contains("; Secure") { s.to_owned() } else { format!("{s}; Secure") };
-            if let Ok(v) = HeaderValue::from_str(&v) {
-                resp.headers_mut().append(header::SET_COOKIE, v);
-            }
-        }
+        mark_secure(&mut resp);
     }
     resp
+}
+
+/// With `secure_cookies = "always"`: every cookie is `Secure` (the session
+/// layer marks its own; this covers the remembered-browser cookie).
+pub async fn secure_cookies_always(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    mark_secure(&mut resp);
+    resp
+}
+
+fn mark_secure(resp: &mut Response) {
+    let cookies: Vec<HeaderValue> = resp.headers().get_all(header::SET_COOKIE).iter().cloned().collect();
+    resp.headers_mut().remove(header::SET_COOKIE);
+    for c in cookies {
+        let s = c.to_str().unwrap_or_default();
+        let v = if s.contains("; Secure") { s.to_owned() } else { format!("{s}; Secure") };
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            resp.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
 }
 
 /// The page CSP, carrying this response's nonce for the hydration script.

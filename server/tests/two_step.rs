@@ -326,3 +326,18 @@ db_test!(a_user_turns_it_off_with_a_current_code, |t: TestApp| async move {
     let page = body_text(t.get("/account", Some(&cookie)).await).await;
     assert!(page.contains("Two-step sign-in") && page.contains("Set up two-step sign-in"), "the account page");
 });
+
+db_test_cfg!(
+    the_remembered_browser_cookie_is_secure_when_cookies_must_be,
+    |c: &mut server::Config| c.security.secure_cookies = "always".into(),
+    |t: TestApp| async move {
+        t.user(EDITOR, Role::Editor, &t.demo).await;
+        let cookie = t.login(EDITOR).await;
+        let (secret, _) = enrol(&t, &cookie).await;
+        let (_, pending) = password(&t, EDITOR, None).await;
+        let ok = post_form(&t, "/login/code", &pending, &format!("code={}&remember=on", code(&secret, 30))).await;
+        let set: Vec<&str> = ok.headers().get_all(header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).collect();
+        let device = set.iter().find(|c| c.starts_with("imgflush_device=")).expect("the cookie");
+        assert!(device.ends_with("; Secure"), "{device}");
+    }
+);

@@ -189,7 +189,7 @@ fn RecoveryCodes(codes: Vec<String>) -> impl IntoView {
 
 /// The Users page's sign-in policy (owners change it; staff read it).
 #[component]
-pub fn PolicyForm(owner: bool) -> impl IntoView {
+pub fn PolicyForm() -> impl IntoView {
     use crate::components::{or_error, Announce};
     use crate::serverfns::{get_sign_in_policy, SetSignInPolicy};
     use imgflush::domain::sign_in_policy::{SecondFactorRule, MAX_REMEMBER_DAYS};
@@ -205,7 +205,7 @@ pub fn PolicyForm(owner: bool) -> impl IntoView {
             })}
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    or_error(policy.await, move |p| view! {
+                    or_error(policy.await, move |p| { let owner = p.can_change; view! {
                         <ActionForm action=set>
                             <label>
                                 "Two-step sign-in required for "
@@ -223,7 +223,7 @@ pub fn PolicyForm(owner: bool) -> impl IntoView {
                             </label>
                             {owner.then(|| view! { <button type="submit" class="primary">"Save policy"</button> })}
                         </ActionForm>
-                    })
+                    }})
                 })}
             </Transition>
         </section>

@@ -35,11 +35,9 @@ fn UsersBody() -> impl IntoView {
             Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
         })}
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move { or_error(users.await, move |u| view! {
-                <crate::pages::two_step::PolicyForm owner=u.owner />
-                <Users u=u role=role remove=remove end=end reset=reset />
-            }) })}
+            {move || Suspend::new(async move { or_error(users.await, move |u| view! { <Users u=u role=role remove=remove end=end reset=reset /> }) })}
         </Transition>
+        <crate::pages::two_step::PolicyForm />
     }
 }
 

@@ -7,7 +7,6 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-use imgflush::domain::sign_in_policy::SignInPolicy;
 
 /// The one-time code's page: whose sign-in waits, and for how long a
 /// browser may be remembered (0: not offered).
@@ -104,14 +103,25 @@ pub async fn turn_off_two_step(code: String) -> Result<(), AppError> {
     Ok(())
 }
 
+/// The sign-in policy as the Users page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyView {
+    pub second_factor_for: imgflush::domain::sign_in_policy::SecondFactorRule,
+    pub remember_days: i64,
+    /// Owners change it; staff read it.
+    pub can_change: bool,
+}
+
 /// The instance's sign-in policy (owners and staff read it).
 #[server(prefix = "/sfn", endpoint = "get_sign_in_policy", output = crate::codec::Json)]
-pub async fn get_sign_in_policy() -> Result<SignInPolicy, AppError> {
+pub async fn get_sign_in_policy() -> Result<PolicyView, AppError> {
     let user = crate::ssr::current_user().await?;
     if user.instance_role.is_none() {
         return Err(crate::ssr::answered(AppError::Forbidden));
     }
-    Ok(crate::ssr::services()?.second_factor.policy().await?)
+    let p = crate::ssr::services()?.second_factor.policy().await?;
+    let can_change = user.instance_role == Some(imgflush::domain::InstanceRole::Owner);
+    Ok(PolicyView { second_factor_for: p.second_factor_for, remember_days: p.remember_days, can_change })
 }
 
 /// Owners set who must use a second factor and how long a browser is
@@ -119,7 +129,7 @@ pub async fn get_sign_in_policy() -> Result<SignInPolicy, AppError> {
 #[server(prefix = "/sfn", endpoint = "set_sign_in_policy", output = crate::codec::Json)]
 pub async fn set_sign_in_policy(second_factor_for: String, remember_days: String) -> Result<usize, AppError> {
     let (services, me) = super::user_writer().await?;
-    let policy = SignInPolicy::parse(&second_factor_for, &remember_days)
+    let policy = imgflush::domain::sign_in_policy::SignInPolicy::parse(&second_factor_for, &remember_days)
         .map_err(|errors| crate::ssr::answered(AppError::Invalid(errors)))?;
     Ok(services.second_factor.set_policy(&me, policy, &crate::ssr::request_meta().await).await?)
 }
