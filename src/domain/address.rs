@@ -6,6 +6,12 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+/// The address as the console records and shows it (a session's, a key's
+/// last use): [`canonical`], as text.
+pub fn canonical_text(ip: IpAddr) -> String {
+    canonical(ip).to_string()
+}
+
 /// IPv4 addresses embedded in IPv6 (mapped, compatible, NAT64, 6to4) as IPv4.
 pub fn canonical(ip: IpAddr) -> IpAddr {
     match ip {

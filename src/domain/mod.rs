@@ -10,6 +10,7 @@ pub mod ids;
 pub mod image_url;
 pub mod instance_role;
 pub mod key_limits;
+pub mod key_state;
 pub mod path;
 pub mod preview;
 pub mod probe;

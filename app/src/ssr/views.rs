@@ -5,7 +5,7 @@ use imgflush::backend::{invalidations::Detail, targets::url_for, Actor};
 use imgflush::domain::advice::next_step;
 use imgflush::domain::Role;
 
-use crate::model::{DetailView, EventView, KeyState, KeyView, LogRow, MemberView, TargetResultView, TargetView};
+use crate::model::{DetailView, EventView, KeyView, LogRow, MemberView, TargetResultView, TargetView};
 
 impl From<Invalidation> for LogRow {
     fn from(inv: Invalidation) -> Self {
@@ -99,14 +99,7 @@ impl TargetView {
 impl From<ApiKey> for KeyView {
     fn from(k: ApiKey) -> Self {
         let now = chrono::Utc::now();
-        let soon = now + imgflush::backend::key_rules::NOTICE_BEFORE;
-        let state = match (k.revoked, k.expires) {
-            (Some(_), _) => KeyState::Revoked,
-            (None, Some(at)) if at <= now => KeyState::Expired,
-            (None, _) if k.rolled_to.is_some() => KeyState::Rolled,
-            (None, Some(at)) if at <= soon => KeyState::ExpiresSoon { hours: (at - now).num_hours().max(1) },
-            (None, _) => KeyState::Active,
-        };
+        let state = k.state_at(now, imgflush::backend::key_rules::NOTICE_BEFORE);
         KeyView {
             expires: k.expires.map(Into::into),
             allowed_ips: k.allowed_ips,

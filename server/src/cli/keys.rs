@@ -89,12 +89,7 @@ pub async fn key(config: &Config, cmd: KeyCmd) -> anyhow::Result<()> {
             let actor = operator(&services, &project).await?;
             let now = chrono::Utc::now();
             for k in services.keys.list(&actor).await.map_err(explain)? {
-                let state = match (k.revoked, k.expires) {
-                    (Some(_), _) => "revoked",
-                    (None, Some(at)) if at <= now => "expired",
-                    (None, _) if k.rolled_to.is_some() => "rolled",
-                    _ => "active",
-                };
+                let state = k.state_at(now, imgflush::backend::key_rules::NOTICE_BEFORE).label();
                 let used = k.last_used.map_or("never".to_owned(), |t| t.to_rfc3339());
                 let from = k.last_used_addr.as_deref().map(|a| format!(" from {a}")).unwrap_or_default();
                 let expires = k.expires.map_or("never".to_owned(), |t| t.to_rfc3339());

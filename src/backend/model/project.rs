@@ -176,6 +176,19 @@ impl ApiKey {
     pub fn active_at(&self, now: DateTime<Utc>) -> bool {
         self.revoked.is_none() && self.expires.is_none_or(|e| e > now)
     }
+
+    /// Where the key stands at `now`: expiring within `soon` of it is
+    /// marked (the keys page's warning).
+    pub fn state_at(&self, now: DateTime<Utc>, soon: chrono::Duration) -> crate::domain::key_state::KeyState {
+        use crate::domain::key_state::KeyState;
+        match (self.revoked, self.expires) {
+            (Some(_), _) => KeyState::Revoked,
+            (None, Some(at)) if at <= now => KeyState::Expired,
+            (None, _) if self.rolled_to.is_some() => KeyState::Rolled,
+            (None, Some(at)) if at <= now + soon => KeyState::ExpiresSoon { hours: (at - now).num_hours().max(1) },
+            (None, _) => KeyState::Active,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

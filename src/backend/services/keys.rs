@@ -117,7 +117,7 @@ impl KeyService {
     /// minute per key and address (not a write on every request).
     pub async fn touch(&self, key: &ApiKey, source: Option<std::net::IpAddr>) -> Result<(), ServiceError> {
         let now = now_ms();
-        let addr = source.map(|ip| crate::backend::network::canonical(ip).to_string());
+        let addr = source.map(crate::domain::address::canonical_text);
         let recent = key.last_used.is_some_and(|t| now - t.timestamp_millis() < TOUCH_EVERY_MS);
         if recent && (addr.is_none() || addr == key.last_used_addr) {
             return Ok(());

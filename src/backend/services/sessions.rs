@@ -39,7 +39,7 @@ impl SessionService {
             id: random_alphanumeric(32),
             user_id: user.id,
             now_ms: now,
-            address: meta.ip.map(|ip| crate::backend::network::canonical(ip).to_string()),
+            address: meta.ip.map(crate::domain::address::canonical_text),
             user_agent: meta.user_agent.clone(),
         };
         self.store.add_sign_in(&new, now - FORGET_AFTER_MS).await?;
@@ -54,7 +54,7 @@ impl SessionService {
             return Err(ServiceError::NotFound);
         }
         let now = now_ms();
-        let address = meta.ip.map(|ip| crate::backend::network::canonical(ip).to_string());
+        let address = meta.ip.map(crate::domain::address::canonical_text);
         let moved = address.is_some() && address != s.address;
         if moved || now - s.last_seen.timestamp_millis() >= SEEN_EVERY_MS {
             self.store.touch_sign_in(id, now, address.as_deref()).await?;
