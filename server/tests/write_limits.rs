@@ -32,6 +32,9 @@ const READS: &[&str] = &[
     "project_settings",
     "list_users",
     "my_sessions",
+    // Single sign-on: the sign-in page's buttons (public) and the owners' settings.
+    "sso_choices",
+    "sso_settings",
 ];
 
 /// Writes that run under the sign-in limiter instead (no user yet, or the

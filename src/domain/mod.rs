@@ -17,6 +17,7 @@ pub mod proxies;
 pub mod purge;
 pub mod role;
 pub mod scope;
+pub mod sso;
 pub mod status;
 pub mod tag;
 pub mod target;

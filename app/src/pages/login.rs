@@ -11,6 +11,7 @@ pub fn LoginPage() -> impl IntoView {
         query.read().get("error").map(|e| match e.as_str() {
             "throttled" => "Too many sign-in attempts. Wait a few minutes and try again.",
             "expired" => "Your session has ended. Please sign in again.",
+            sso if sso.starts_with("sso_") => super::login_sso::message(sso),
             _ => "Wrong e-mail or password.",
         })
     };
@@ -30,6 +31,7 @@ pub fn LoginPage() -> impl IntoView {
                 </label>
                 <button type="submit" class="primary">"Sign in"</button>
             </form>
+            <super::login_sso::SsoChoices />
         </main>
     }
 }

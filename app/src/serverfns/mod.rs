@@ -11,6 +11,7 @@ mod members;
 mod projects;
 mod session;
 mod settings;
+mod sso;
 mod users;
 
 // The write-limited callers (in `ssr`), for the server functions here to
@@ -28,4 +29,5 @@ pub use members::*;
 pub use projects::*;
 pub use session::*;
 pub use settings::*;
+pub use sso::*;
 pub use users::*;

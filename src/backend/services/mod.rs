@@ -12,6 +12,7 @@ pub mod notify;
 mod preview;
 pub mod projects;
 pub mod sessions;
+pub mod sso;
 pub mod targets;
 pub mod team;
 mod wiring;

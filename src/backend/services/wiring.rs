@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{accounts, audit, directory, invalidations, keys, live, notify, projects, sessions, targets, team};
+use super::{accounts, audit, directory, invalidations, keys, live, notify, projects, sessions, sso, targets, team};
 use crate::backend::limits;
 use crate::backend::network;
 use crate::backend::store::{DynStore, StoreError};
@@ -17,6 +17,8 @@ pub struct Services {
     pub projects: projects::ProjectService,
     pub accounts: accounts::AccountService,
     pub sessions: sessions::SessionService,
+    /// Single sign-on: identity providers, the policy, the sign-in flow.
+    pub sso: sso::SsoService,
     pub team: team::TeamService,
     pub directory: directory::UserDirectory,
     pub audit: audit::AuditService,
@@ -37,6 +39,7 @@ impl Services {
             projects: projects::ProjectService::new(store.clone()),
             accounts: accounts.clone(),
             sessions: sessions::SessionService::new(store.clone()),
+            sso: sso::SsoService::new(store.clone()),
             team: team::TeamService::new(store.clone(), accounts),
             directory: directory::UserDirectory::new(store.clone()),
             audit: audit::AuditService::new(store.clone()),
@@ -80,8 +83,10 @@ impl Services {
         self.wired()
     }
 
-    /// The key that seals providers' credentials (CDN targets).
+    /// The key that seals providers' credentials (CDN targets, identity
+    /// providers' client secrets).
     pub fn with_vault(mut self, vault: crate::backend::vault::Vault) -> Self {
+        self.sso = self.sso.with_vault(vault.clone());
         self.targets = self.targets.with_vault(vault);
         self.wired()
     }

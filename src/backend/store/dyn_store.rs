@@ -14,6 +14,7 @@ use super::overview::OverviewStore;
 use super::pacing::PacingStore;
 use super::projects::ProjectStore;
 use super::sign_ins::SignInStore;
+use super::sso::SsoStore;
 use super::targets::TargetStore;
 use super::team::TeamStore;
 use super::traces::TraceStore;
@@ -24,6 +25,7 @@ pub trait Store:
     Health
     + UserStore
     + SignInStore
+    + SsoStore
     + ProjectStore
     + TeamStore
     + OverviewStore
@@ -47,6 +49,7 @@ impl<T> Store for T where
     T: Health
         + UserStore
         + SignInStore
+        + SsoStore
         + ProjectStore
         + TeamStore
         + OverviewStore
