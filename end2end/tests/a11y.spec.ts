@@ -63,6 +63,7 @@ test.describe('as the owner', () => {
       `/p/${DEMO}/audit`,
       '/projects',
       '/users',
+      '/sso',
       '/audit',
       '/account',
       '/docs/api',

@@ -275,3 +275,18 @@ db_test_cfg!(required_sso_refuses_passwords_but_the_break_glass_owners, keyed, |
         .iter()
         .any(|(a, w, d)| a == "sign_in.failed" && w == "editor@example.com" && d.contains("single sign-on")));
 });
+
+db_test_cfg!(client_secrets_are_sealed_and_rotate_with_the_credential_key, keyed, |t: TestApp| async move {
+    use imgflush::backend::vault::{check_stored, rotate, Vault};
+    let idp = provider();
+    let owner = owner(&t).await;
+    add(&t, &owner, &idp, "imgflush", "").await;
+    let sealed = t.store.sso_sealed().await.unwrap();
+    assert!(sealed.len() == 1 && !sealed[0].1 .0.contains(SECRET), "sealed at rest");
+    let old = Vault::from_key_text(KEY).unwrap();
+    let new = Vault::from_key_text(&Vault::new_key_text()).unwrap();
+    assert!(check_stored(&t.store, &new).await.unwrap_err().contains("identity provider"));
+    assert_eq!(rotate(&t.store, &old, &new).await, Ok(1));
+    assert_eq!(check_stored(&t.store, &new).await, Ok(1));
+    assert!(check_stored(&t.store, &old).await.is_err());
+});

@@ -144,9 +144,9 @@ impl Vault {
 /// another. Answers how many there are.
 pub async fn check_stored(store: &DynStore, vault: &Vault) -> Result<usize, String> {
     let sealed = store.sealed_credentials().await.map_err(|e| e.to_string())?;
-    check_sso(store, vault).await?;
+    let sso = check_sso(store, vault).await?;
     if sealed.is_empty() {
-        return Ok(0);
+        return Ok(sso);
     }
     let n = sealed.len();
     let Some(configured) = vault.key_id() else {
@@ -165,7 +165,7 @@ pub async fn check_stored(store: &DynStore, vault: &Vault) -> Result<usize, Stri
             ));
         }
     }
-    Ok(n)
+    Ok(n + sso)
 }
 
 /// Re-seals every stored credential under `new` (opened with `old`), in
@@ -189,9 +189,10 @@ pub async fn rotate(store: &DynStore, old: &Vault, new: &Vault) -> Result<usize,
 }
 
 /// [`check_stored`] for the identity providers' client secrets.
-async fn check_sso(store: &DynStore, vault: &Vault) -> Result<(), String> {
-    for (id, s) in store.sso_sealed().await.map_err(|e| e.to_string())? {
-        let key = sealed_key_id(&s).map_err(|e| format!("identity provider {id}: {e}"))?;
+async fn check_sso(store: &DynStore, vault: &Vault) -> Result<usize, String> {
+    let sealed = store.sso_sealed().await.map_err(|e| e.to_string())?;
+    for (id, s) in &sealed {
+        let key = sealed_key_id(s).map_err(|e| format!("identity provider {id}: {e}"))?;
         match vault.key_id() {
             Some(configured) if configured == key => {}
             Some(configured) => {
@@ -208,7 +209,7 @@ async fn check_sso(store: &DynStore, vault: &Vault) -> Result<(), String> {
             }
         }
     }
-    Ok(())
+    Ok(sealed.len())
 }
 
 /// The key ID a sealed value names.
