@@ -10,6 +10,7 @@ mod common;
 use axum::body::Body;
 use axum::http::{Response, StatusCode};
 use common::emulators::Emulator;
+use common::idp::{round_trip, sign_in_as, sign_in_with_cookie, signed_in_as};
 use common::*;
 use imgflush::backend::store::AuditQuery;
 use imgflush::domain::{InstanceRole, Role};
@@ -50,48 +51,20 @@ async fn add(t: &TestApp, owner: &str, idp: &Emulator, client_id: &str, map: &st
     body_json(resp).await.as_i64().expect("the new provider's id")
 }
 
-/// The browser's part: leaves for the provider from the console, signs in
-/// there as `hint`, and answers the console cookie and the callback path
-/// the provider sent the browser back to.
-async fn round_trip(t: &TestApp, id: i64, hint: &str) -> (String, String) {
-    let start = t.get(&format!("/login/sso/{id}?next=%2Fprojects&login_hint={}", enc(hint)), None).await;
-    assert_eq!(start.status(), StatusCode::SEE_OTHER, "{}", body_text(start).await);
-    let cookie = session_cookie(&start).expect("the flow is kept in a session");
-    let browser =
-        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().unwrap();
-    let mut url = location(&start);
-    assert!(url.contains("code_challenge_method=S256") && url.contains("nonce="), "{url}");
-    for _ in 0..10 {
-        let resp = browser.get(&url).send().await.unwrap();
-        assert!(resp.status().is_redirection(), "{url}: {} {}", resp.status(), resp.text().await.unwrap());
-        let next = resp.headers()["location"].to_str().unwrap().to_owned();
-        url = reqwest::Url::parse(&url).unwrap().join(&next).unwrap().to_string();
-        if let Some(back) = url.strip_prefix("http://localhost") {
-            return (cookie, back.to_owned());
-        }
-    }
-    panic!("the provider never sent the browser back: {url}");
+/// A refusal: back to the sign-in page with the reason, no session (under
+/// the cookie the response sets, nor the one the browser came with), no
+/// sign-in listed for anyone.
+async fn assert_refused_with(t: &TestApp, cookie: &str, resp: Response<Body>, reason: &str) {
+    assert_eq!(t.server_fn(cookie, "me", &[]).await.status(), StatusCode::UNAUTHORIZED, "the browser's own session");
+    assert_refused(t, resp, reason).await;
 }
 
-/// Completes a sign-in as `hint`: answers the callback's response.
-async fn sign_in_as(t: &TestApp, id: i64, hint: &str) -> Response<Body> {
-    let (cookie, back) = round_trip(t, id, hint).await;
-    t.get(&back, Some(&cookie)).await
-}
-
-async fn signed_in_as(t: &TestApp, resp: &Response<Body>) -> Option<String> {
-    let cookie = session_cookie(resp)?;
-    let me = t.server_fn(&cookie, "me", &[]).await;
-    (me.status() == StatusCode::OK).then_some(())?;
-    body_json(me).await["email"].as_str().map(str::to_owned)
-}
-
-/// A refusal: back to the sign-in page with the reason, no session.
 async fn assert_refused(t: &TestApp, resp: Response<Body>, reason: &str) {
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     let to = location(&resp);
     assert!(to.starts_with(&format!("/login?error=sso_{reason}")), "{to}");
     assert_eq!(signed_in_as(t, &resp).await, None, "no session after a refusal");
+    assert!(!refusals(&actions(t).await).is_empty(), "the refusal is audited");
     let page = body_text(t.get(&to, None).await).await;
     assert!(page.contains("role=\"alert\""), "the sign-in page says why: {page}");
 }
@@ -192,18 +165,18 @@ db_test_cfg!(a_wrong_state_and_a_replayed_code_are_refused, keyed, |t: TestApp| 
 
     let (cookie, back) = round_trip(&t, id, "bob@example.com").await;
     let forged = back.replace("state=", "state=x");
-    assert_refused(&t, t.get(&forged, Some(&cookie)).await, "state").await;
+    assert_refused_with(&t, &cookie, t.get(&forged, Some(&cookie)).await, "state").await;
 
     // The same callback URL twice: signed in once, refused after.
     let (cookie, back) = round_trip(&t, id, "bob@example.com").await;
     let first = t.get(&back, Some(&cookie)).await;
     assert!(signed_in_as(&t, &first).await.is_some());
-    assert_refused(&t, t.get(&back, Some(&cookie)).await, "state").await;
+    assert_refused_with(&t, &cookie, t.get(&back, Some(&cookie)).await, "state").await;
     // …and the used code with a new sign-in's state: the provider refuses it.
     let (cookie, fresh) = round_trip(&t, id, "bob@example.com").await;
     let state = |url: &str| url.split(['?', '&']).find(|p| p.starts_with("state=")).unwrap().to_owned();
     let replayed = back.replace(&state(&back), &state(&fresh));
-    assert_refused(&t, t.get(&replayed, Some(&cookie)).await, "provider").await;
+    assert_refused_with(&t, &cookie, t.get(&replayed, Some(&cookie)).await, "provider").await;
 
     let refused = refusals(&actions(&t).await);
     assert_eq!(refused.iter().filter(|d| d.starts_with("state:")).count(), 2, "{refused:?}");
@@ -215,10 +188,12 @@ db_test_cfg!(expired_and_misaddressed_id_tokens_are_refused, keyed, |t: TestApp|
     let owner = owner(&t).await;
     // Tokens that live 1 s, delivered 2 s after they were minted.
     let quick = add(&t, &owner, &idp, "imgflush-quick", "").await;
-    assert_refused(&t, sign_in_as(&t, quick, "bob@example.com").await, "token").await;
+    let (cookie, resp) = sign_in_with_cookie(&t, quick, "bob@example.com").await;
+    assert_refused_with(&t, &cookie, resp, "token").await;
     // An alias of the client `imgflush`: its tokens are for that audience.
     let alias = add(&t, &owner, &idp, "imgflush-alias", "").await;
-    assert_refused(&t, sign_in_as(&t, alias, "bob@example.com").await, "token").await;
+    let (cookie, resp) = sign_in_with_cookie(&t, alias, "bob@example.com").await;
+    assert_refused_with(&t, &cookie, resp, "token").await;
 
     assert!(t.store.user_by_email("bob@example.com").await.is_err(), "no account made");
     let refused = refusals(&actions(&t).await);
@@ -230,11 +205,16 @@ db_test_cfg!(other_domains_and_unverified_emails_are_refused, keyed, |t: TestApp
     let idp = provider();
     let owner = owner(&t).await;
     let id = add(&t, &owner, &idp, "imgflush", "").await;
-    assert_refused(&t, sign_in_as(&t, id, "carol@other.example").await, "domain").await;
-    assert_refused(&t, sign_in_as(&t, id, "unverified.dave@example.com").await, "unverified").await;
+    let (cookie, resp) = sign_in_with_cookie(&t, id, "carol@other.example").await;
+    assert_refused_with(&t, &cookie, resp, "domain").await;
+    let (cookie, resp) = sign_in_with_cookie(&t, id, "unverified.dave@example.com").await;
+    assert_refused_with(&t, &cookie, resp, "unverified").await;
     // Not even an existing account signs in without a verified e-mail.
     t.user("unverified.erin@example.com", Role::Editor, &t.demo).await;
-    assert_refused(&t, sign_in_as(&t, id, "unverified.erin@example.com").await, "unverified").await;
+    let (cookie, resp) = sign_in_with_cookie(&t, id, "unverified.erin@example.com").await;
+    assert_refused_with(&t, &cookie, resp, "unverified").await;
+    let erin = t.store.user_by_email("unverified.erin@example.com").await.unwrap();
+    assert!(t.store.list_sign_ins(erin.id, 0).await.unwrap().is_empty(), "no session listed");
     assert!(t.store.user_by_email("carol@other.example").await.is_err());
     assert!(t.store.user_by_email("unverified.dave@example.com").await.is_err());
     let refused = refusals(&actions(&t).await);
