@@ -111,5 +111,15 @@ install_emulators() {
     say "installing npm packages in end2end/ (Prism for the emulators)"
     (cd "$ROOT/end2end" && npm ci --no-audit --no-fund)
   fi
+  install_oidc_emulator
   export IMGFLUSH_VENV="$venv"
+}
+
+# The test identity provider (emulators/oidc_provider.mjs): the certified
+# oidc-provider from npm, pinned by emulators/oidc/package-lock.json.
+install_oidc_emulator() {
+  if [ ! -d "$ROOT/emulators/oidc/node_modules/oidc-provider" ]; then
+    say "installing oidc-provider in emulators/oidc/ (the single sign-on tests' identity provider)"
+    (cd "$ROOT/emulators/oidc" && npm ci --no-audit --no-fund)
+  fi
 }

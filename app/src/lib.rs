@@ -10,6 +10,7 @@ pub mod model;
 pub mod pages;
 pub mod platform;
 pub mod serverfns;
+pub mod sso_views;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 mod support_text;
@@ -40,6 +41,7 @@ mod shell {
     use crate::pages::members::MembersPage;
     use crate::pages::projects::ProjectsPage;
     use crate::pages::settings::SettingsPage;
+    use crate::pages::sso::SsoPage;
     use crate::pages::two_step::{LoginCodePage, TwoStepSetupPage};
     use crate::pages::users::UsersPage;
 
@@ -69,7 +71,7 @@ mod shell {
             <Title formatter=|t: String| if t.is_empty() { "imgflush".to_owned() } else { format!("{t} · imgflush") } />
             <Router>
                 <FlatRoutes fallback=NoSuchPage>
-                    <Route path=path!("/login") view=LoginPage />
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/login/code") view=LoginCodePage ssr=SsrMode::Async />
                     <Route path=path!("/account/two-step") view=TwoStepSetupPage ssr=SsrMode::Async />
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
@@ -77,6 +79,7 @@ mod shell {
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                     <Route path=path!("/projects") view=ProjectsPage ssr=SsrMode::Async />
                     <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async />
+                    <Route path=path!("/sso") view=SsoPage ssr=SsrMode::Async />
                     <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::Async />
                     <Route path=path!("/lookup") view=LookupPage ssr=SsrMode::Async />
                     // Async: data loads before the headers go out, so a foreign or

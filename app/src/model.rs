@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use imgflush::domain::{InstanceRole, Role, Scope, Status, TargetKind};
 
 pub use crate::answers::{AddedMember, CreatedKey, MemberChanged, TargetRemoved, TargetTestAnswer};
+pub use crate::sso_views::{SsoChoice, SsoProviderRow, SsoView};
 pub use crate::timestamp::Timestamp;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

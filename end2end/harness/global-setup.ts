@@ -9,7 +9,10 @@
  *   5. Prism serving Cloudflare's own OpenAPI document (`emulators/`), which a
  *      Cloudflare target on Settings can be pointed at: its URL is passed to
  *      the tests as IMGFLUSH_E2E_CLOUDFLARE_URL. The console seals provider
- *      credentials under a fixed test key (IMGFLUSH_SECRETS_KEY).
+ *      credentials under a fixed test key (IMGFLUSH_SECRETS_KEY);
+ *   6. the OpenID Connect provider (`emulators/oidc_provider.mjs`) for single
+ *      sign-on, its issuer passed as IMGFLUSH_E2E_OIDC_ISSUER; it signs in
+ *      `sso.user@example.com` without a form.
  *
  * Server output goes to end2end/logs/server.log. Set IMGFLUSH_E2E_KEEP=1 to keep
  * the database directory after the run.
@@ -53,6 +56,13 @@ async function start(dir: string, builtBin: string, builtSite: string, started: 
   await targets.start(targetsPort);
   const cloudflare = await startEmulator('prism_launch.py', ['--api', 'cloudflare']);
   process.env.IMGFLUSH_E2E_CLOUDFLARE_URL = `http://127.0.0.1:${cloudflare.port}`;
+  const oidc = await startEmulator('oidc_provider.mjs', [
+    '--redirect-uri',
+    new URL('/login/sso/callback', base).toString(),
+    '--default-login',
+    'sso.user@example.com',
+  ]);
+  process.env.IMGFLUSH_E2E_OIDC_ISSUER = `http://127.0.0.1:${oidc.port}`;
   process.env.IMGFLUSH_SECRETS_KEY ??= 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=';
 
   const serverEnv: NodeJS.ProcessEnv = {
@@ -93,6 +103,7 @@ async function start(dir: string, builtBin: string, builtSite: string, started: 
   } catch (e) {
     await targets.stop();
     cloudflare.stop();
+    oidc.stop();
     throw e;
   }
 
@@ -112,6 +123,7 @@ async function start(dir: string, builtBin: string, builtSite: string, started: 
     fs.closeSync(log);
     await targets.stop();
     cloudflare.stop();
+    oidc.stop();
     if (process.env.IMGFLUSH_E2E_KEEP !== '1') fs.rmSync(dir, { recursive: true, force: true });
     else console.log(`kept the test database in ${dir}`);
   };
@@ -218,11 +230,15 @@ function tail(file: string, lines = 40): string {
   }
 }
 
-/** An emulator from `emulators/` (the venv's Python: a real interpreter, so SIGTERM reaches it). */
+/**
+ * An emulator from `emulators/` (the venv's Python, or Node for a `.mjs`
+ * launcher: a real interpreter, so SIGTERM reaches it).
+ */
 async function startEmulator(script: string, args: string[]): Promise<{ port: number; stop: () => void }> {
   const venv = process.env.IMGFLUSH_VENV ?? path.join(process.env.HOME ?? '/root', '.cache/imgflush/venv');
   const root = path.resolve(__dirname, '..', '..');
-  const child = spawn(path.join(venv, 'bin/python'), [path.join(root, 'emulators', script), '--port', '0', ...args], {
+  const interpreter = script.endsWith('.mjs') ? process.execPath : path.join(venv, 'bin/python');
+  const child = spawn(interpreter, [path.join(root, 'emulators', script), '--port', '0', ...args], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -65,6 +65,7 @@ test.describe('as the owner', () => {
       `/p/${DEMO}/audit`,
       '/projects',
       '/users',
+      '/sso',
       '/audit',
       '/account',
       '/docs/api',

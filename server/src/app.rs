@@ -27,7 +27,7 @@ use imgflush::backend::Services;
 use crate::config::Config;
 use crate::metrics::{ConsoleMetrics, MetricsState};
 use crate::sessions::AnySessionStore;
-use crate::{api, auth_routes, client_ip, export, health, internal, live, metrics, security};
+use crate::{api, auth_routes, client_ip, export, health, internal, live, metrics, security, sso_routes};
 
 pub struct App {
     pub router: Router,
@@ -149,11 +149,14 @@ pub async fn build_with_store(config: Config, connected: Connected) -> anyhow::R
             post(crate::second_step_routes::set_up).layer(DefaultBodyLimit::max(auth_routes::MAX_FORM_BYTES)),
         )
         .route("/logout", post(auth_routes::logout))
+        .route("/login/sso/callback", get(sso_routes::callback))
+        .route("/login/sso/{id}", get(sso_routes::start))
         .route("/p/{token}/invalidations.csv", get(export::invalidations_csv))
         .route("/p/{token}/live", get(live::changes))
         .merge(pages)
         .layer(axum::middleware::from_fn_with_state(services.clone(), security::require_session))
-        .layer(axum::middleware::from_fn(security::same_origin));
+        .layer(axum::middleware::from_fn(security::same_origin))
+        .layer(axum::Extension(app::ssr::PublicUrl(config.public_url())));
 
     let mut router = Router::new()
         .route("/healthz", get(health::healthz))

@@ -65,6 +65,9 @@ pub async fn login(
     let back = |error: &str| Redirect::to(&format!("/login?error={error}&next={}", query_value(&next))).into_response();
     let ua = parts.headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok());
     let meta = RequestMeta::new(ip, ua);
+    if let Err(refused) = crate::sso_policy::password_allowed(&services, &form.email, &meta, &next).await {
+        return refused;
+    }
     match services.accounts.sign_in_from(&form.email, &form.password, &meta).await {
         Ok(user) => {
             // Signed in, or on to the one-time code or the set-up the policy requires.

@@ -19,6 +19,8 @@ pub mod security;
 pub mod seed_cli;
 pub mod sessions;
 pub mod site_files;
+pub mod sso_policy;
+pub mod sso_routes;
 pub mod telemetry;
 
 pub use app::{build, build_with_store, App};

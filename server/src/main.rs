@@ -47,6 +47,9 @@ enum Command {
     Target(cli::TargetCmd),
     #[command(subcommand)]
     Key(cli::KeyCmd),
+    /// Single sign-on's identity providers: add, list, remove.
+    #[command(subcommand)]
+    Sso(cli::SsoCmd),
     /// The key that seals CDN providers' credentials: new-key, rotate, check.
     #[command(subcommand)]
     Secrets(cli::SecretsCmd),
@@ -165,6 +168,7 @@ async fn run() -> anyhow::Result<()> {
         Command::Project(cmd) => cli::project(&config, cmd).await,
         Command::Target(cmd) => cli::target(&config, cmd).await,
         Command::Key(cmd) => cli::key(&config, cmd).await,
+        Command::Sso(cmd) => cli::sso(&config, cmd).await,
         Command::Secrets(cmd) => cli::secrets(&config, cmd).await,
         Command::Audit(args) => server::audit_cli::audit(&config, args).await,
         Command::Seed(args) => server::seed_cli::seed(&config, args).await,

@@ -62,7 +62,8 @@ pub async fn require_session(State(services): State<Services>, session: Session,
         || path == "/lookup"
         || path == "/projects"
         || path == "/audit"
-        || path == "/users";
+        || path == "/users"
+        || path == "/sso";
     if !page || !matches!(*req.method(), Method::GET | Method::HEAD) {
         return next.run(req).await;
     }

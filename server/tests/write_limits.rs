@@ -35,6 +35,9 @@ const READS: &[&str] = &[
     "pending_sign_in",
     "two_step_status",
     "get_sign_in_policy",
+    // Single sign-on: the sign-in page's buttons (public) and the owners' settings.
+    "sso_choices",
+    "sso_settings",
 ];
 
 /// Writes that run under the sign-in limiter instead (no user yet, or the

@@ -144,8 +144,9 @@ impl Vault {
 /// another. Answers how many there are.
 pub async fn check_stored(store: &DynStore, vault: &Vault) -> Result<usize, String> {
     let sealed = store.sealed_credentials().await.map_err(|e| e.to_string())?;
+    let sso = check_sso(store, vault).await?;
     if sealed.is_empty() {
-        return Ok(0);
+        return Ok(sso);
     }
     let n = sealed.len();
     let Some(configured) = vault.key_id() else {
@@ -164,7 +165,7 @@ pub async fn check_stored(store: &DynStore, vault: &Vault) -> Result<usize, Stri
             ));
         }
     }
-    Ok(n)
+    Ok(n + sso)
 }
 
 /// Re-seals every stored credential under `new` (opened with `old`), in
@@ -177,7 +178,38 @@ pub async fn rotate(store: &DynStore, old: &Vault, new: &Vault) -> Result<usize,
         resealed.push((*id, new.seal(&creds).map_err(|e| e.to_string())?));
     }
     store.reseal_credentials(&resealed).await.map_err(|e| e.to_string())?;
-    Ok(resealed.len())
+    // Identity providers' client secrets (single sign-on) too.
+    let mut sso = Vec::new();
+    for (id, s) in store.sso_sealed().await.map_err(|e| e.to_string())? {
+        let creds = old.open(&s).map_err(|e| format!("identity provider {id}: {e}"))?;
+        sso.push((id, new.seal(&creds).map_err(|e| e.to_string())?));
+    }
+    store.reseal_sso(&sso).await.map_err(|e| e.to_string())?;
+    Ok(resealed.len() + sso.len())
+}
+
+/// [`check_stored`] for the identity providers' client secrets.
+async fn check_sso(store: &DynStore, vault: &Vault) -> Result<usize, String> {
+    let sealed = store.sso_sealed().await.map_err(|e| e.to_string())?;
+    for (id, s) in &sealed {
+        let key = sealed_key_id(s).map_err(|e| format!("identity provider {id}: {e}"))?;
+        match vault.key_id() {
+            Some(configured) if configured == key => {}
+            Some(configured) => {
+                return Err(format!(
+                    "identity provider {id}'s client secret was sealed under key {key}, but the configured \
+                     secrets.key is {configured}: configure the key it was sealed with, then rotate with `server secrets rotate`"
+                ))
+            }
+            None => {
+                return Err(format!(
+                    "identity provider {id}'s client secret is encrypted, but no credential key is configured: \
+                     set secrets.key (or IMGFLUSH_SECRETS_KEY) to the key it was sealed with"
+                ))
+            }
+        }
+    }
+    Ok(sealed.len())
 }
 
 /// The key ID a sealed value names.

@@ -19,6 +19,7 @@ pub mod purge;
 pub mod role;
 pub mod scope;
 pub mod sign_in_policy;
+pub mod sso;
 pub mod status;
 pub mod tag;
 pub mod target;

@@ -90,6 +90,7 @@ fn Switcher(me: Me, token: Signal<String>) -> impl IntoView {
                 <a href="/projects">"All projects"</a>
                 <a href="/users">"Users"</a>
                 {(r == imgflush::domain::InstanceRole::Owner).then(|| view! { <a href="/audit">"Audit"</a> })}
+                {(r == imgflush::domain::InstanceRole::Owner).then(|| view! { <a href="/sso">"Single sign-on"</a> })}
             })}
             <form method="post" action="/logout" rel="external">
                 <button type="submit" class="link">"Sign out"</button>

@@ -13,6 +13,7 @@ pub fn LoginPage() -> impl IntoView {
             "expired" => "Your session has ended. Please sign in again.",
             "expired_step" => "The sign-in took too long. Please sign in again.",
             "too_many_codes" => "Too many wrong codes. Sign in again with your password.",
+            sso if sso.starts_with("sso_") => super::login_sso::message(sso),
             _ => "Wrong e-mail or password.",
         })
     };
@@ -32,6 +33,7 @@ pub fn LoginPage() -> impl IntoView {
                 </label>
                 <button type="submit" class="primary">"Sign in"</button>
             </form>
+            <super::login_sso::SsoChoices />
         </main>
     }
 }

@@ -11,6 +11,7 @@ mod members;
 mod projects;
 mod session;
 mod settings;
+mod sso;
 mod two_step;
 mod users;
 
@@ -29,5 +30,6 @@ pub use members::*;
 pub use projects::*;
 pub use session::*;
 pub use settings::*;
+pub use sso::*;
 pub use two_step::*;
 pub use users::*;

@@ -13,6 +13,7 @@ mod projects;
 mod secrets;
 mod services;
 mod signal;
+mod sso;
 mod targets;
 mod users;
 
@@ -27,5 +28,6 @@ pub use projects::{project, ProjectCmd};
 pub use secrets::{secrets, SecretsCmd};
 pub(crate) use services::{open, operator};
 pub use signal::stop_on_signal;
+pub use sso::{sso, SsoCmd};
 pub use targets::{target, TargetCmd};
 pub use users::{user, UserCmd};

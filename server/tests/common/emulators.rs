@@ -1,7 +1,8 @@
 //! The providers' emulators (`emulators/`, started like PostgreSQL: by the
 //! test tooling, installed by `scripts/tools.sh install_emulators`) as child
 //! processes: Prism on Cloudflare's and Akamai's own OpenAPI documents, moto
-//! for CloudFront, fakes for Fastly and Bunny, and a fault proxy in front.
+//! for CloudFront, fakes for Fastly and Bunny, and a fault proxy in front;
+//! and the identity provider for single sign-on (oidc-provider on Node).
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -41,7 +42,7 @@ fn python() -> PathBuf {
 impl Emulator {
     /// Starts `emulators/{script}` with `args` (a free port chosen by it).
     pub fn start(script: &str, args: &[&str]) -> Emulator {
-        let mut child = Command::new(python())
+        let child = Command::new(python())
             .arg(root().join("emulators").join(script))
             .args(["--port", "0"])
             .args(args)
@@ -50,6 +51,32 @@ impl Emulator {
             .stderr(Stdio::inherit())
             .spawn()
             .unwrap_or_else(|e| panic!("starting {script}: {e}"));
+        Self::ready(child, script)
+    }
+
+    /// Starts the Node launcher `emulators/{script}` with `args` (a free
+    /// port chosen by it); its packages come from `install_emulators`.
+    pub fn start_node(script: &str, args: &[&str]) -> Emulator {
+        let installed = root().join("emulators/oidc/node_modules/oidc-provider");
+        assert!(
+            installed.exists(),
+            "{} is missing: run `source scripts/tools.sh && install_emulators`",
+            installed.display()
+        );
+        let child = Command::new("node")
+            .arg(root().join("emulators").join(script))
+            .args(["--port", "0"])
+            .args(args)
+            .current_dir(root())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {script} with node: {e}"));
+        Self::ready(child, script)
+    }
+
+    /// Waits for the `READY <port> …` line.
+    fn ready(mut child: Child, script: &str) -> Emulator {
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let mut fields = line.split_whitespace();

@@ -5,6 +5,7 @@
 
 pub mod binary;
 pub mod emulators;
+pub mod idp;
 pub mod recorder;
 pub mod stack;
 pub mod who;

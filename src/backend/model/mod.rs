@@ -9,6 +9,7 @@ mod lease;
 mod limits;
 mod project;
 mod queue;
+mod sso;
 mod target;
 mod time;
 
@@ -19,5 +20,6 @@ pub use lease::*;
 pub use limits::*;
 pub use project::*;
 pub use queue::*;
+pub use sso::*;
 pub use target::*;
 pub use time::from_ms;

@@ -13,6 +13,7 @@ mod preview;
 pub mod projects;
 pub mod second_factor;
 pub mod sessions;
+pub mod sso;
 pub mod targets;
 pub mod team;
 mod wiring;

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use super::{
-    accounts, audit, directory, invalidations, keys, live, notify, projects, second_factor, sessions, targets, team,
+    accounts, audit, directory, invalidations, keys, live, notify, projects, second_factor, sessions, sso, targets,
+    team,
 };
 use crate::backend::limits;
 use crate::backend::network;
@@ -20,6 +21,8 @@ pub struct Services {
     pub accounts: accounts::AccountService,
     pub sessions: sessions::SessionService,
     pub second_factor: second_factor::SecondFactorService,
+    /// Single sign-on: identity providers, the policy, the sign-in flow.
+    pub sso: sso::SsoService,
     pub team: team::TeamService,
     pub directory: directory::UserDirectory,
     pub audit: audit::AuditService,
@@ -41,6 +44,7 @@ impl Services {
             accounts: accounts.clone(),
             sessions: sessions::SessionService::new(store.clone()),
             second_factor: second_factor::SecondFactorService::new(store.clone(), limits.login_throttle()),
+            sso: sso::SsoService::new(store.clone()),
             team: team::TeamService::new(store.clone(), accounts),
             directory: directory::UserDirectory::new(store.clone()),
             audit: audit::AuditService::new(store.clone()),
@@ -84,8 +88,10 @@ impl Services {
         self.wired()
     }
 
-    /// The key that seals providers' credentials (CDN targets).
+    /// The key that seals providers' credentials (CDN targets, identity
+    /// providers' client secrets).
     pub fn with_vault(mut self, vault: crate::backend::vault::Vault) -> Self {
+        self.sso = self.sso.with_vault(vault.clone());
         self.targets = self.targets.with_vault(vault);
         self.wired()
     }

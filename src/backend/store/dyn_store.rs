@@ -15,6 +15,7 @@ use super::pacing::PacingStore;
 use super::projects::ProjectStore;
 use super::second_factors::SecondFactorStore;
 use super::sign_ins::SignInStore;
+use super::sso::SsoStore;
 use super::targets::TargetStore;
 use super::team::TeamStore;
 use super::traces::TraceStore;
@@ -26,6 +27,7 @@ pub trait Store:
     + UserStore
     + SignInStore
     + SecondFactorStore
+    + SsoStore
     + ProjectStore
     + TeamStore
     + OverviewStore
@@ -50,6 +52,7 @@ impl<T> Store for T where
         + UserStore
         + SignInStore
         + SecondFactorStore
+        + SsoStore
         + ProjectStore
         + TeamStore
         + OverviewStore
