@@ -71,7 +71,7 @@ pub async fn login(
     match services.accounts.sign_in_from(&form.email, &form.password, &meta).await {
         Ok(user) => {
             // Signed in, or on to the one-time code or the set-up the policy requires.
-            let device = app::ssr::device_token(&parts.headers);
+            let device = app::ssr::second_step::device_token(&parts.headers);
             match UserSession::new(session).after_password(&services, &user, &meta, &next, device.as_deref()).await {
                 Ok(then) => {
                     tracing::info!(user_id = user.id, "password accepted");

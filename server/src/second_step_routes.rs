@@ -10,7 +10,8 @@ use axum::Form;
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use app::ssr::{device_cookie, UserSession};
+use app::ssr::second_step::device_cookie;
+use app::ssr::UserSession;
 use imgflush::backend::audit::RequestMeta;
 use imgflush::backend::auth::AuthError;
 use imgflush::backend::services::second_factor::How;

@@ -33,7 +33,7 @@ pub async fn accept_join(token: String, password: String) -> Result<(), AppError
     let next = project.map_or("/".to_owned(), |m| format!("/p/{}/invalidation", m.project.token));
     // The password was the account's own: its second step follows, if it has one.
     let parts: axum::http::request::Parts = leptos_axum::extract().await.map_err(internal)?;
-    let device = crate::ssr::device_token(&parts.headers);
+    let device = crate::ssr::second_step::device_token(&parts.headers);
     let session: tower_sessions::Session = leptos_axum::extract().await.map_err(internal)?;
     let then =
         UserSession::new(session).after_password(&services, &joined.user, &meta, &next, device.as_deref()).await?;

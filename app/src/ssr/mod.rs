@@ -11,10 +11,8 @@ use imgflush::backend::{Actor, ServiceError, Services, StoreError};
 
 use crate::error::AppError;
 
-mod second_step;
+pub mod second_step;
 mod views;
-
-pub use second_step::{device_cookie, device_token, Pending, Then, DEVICE_COOKIE};
 
 pub use views::lookup_view;
 
