@@ -71,21 +71,29 @@ const COUNT_EXPIRING: &str =
     "SELECT COUNT(*) FROM api_keys WHERE revoked_ms IS NULL AND expires_ms > $1 AND expires_ms <= $2";
 const PROJECT_TOKEN: &str = "SELECT token FROM projects WHERE id = $1";
 
+/// `ADD` with a new key's columns bound, for both callers (a new key and a
+/// roll's successor) and both dialects.
+macro_rules! new_key {
+    ($query:expr, $project_id:expr, $new:expr, $now_ms:expr) => {
+        $query
+            .bind($project_id)
+            .bind(&$new.name)
+            .bind(&$new.prefix)
+            .bind(&$new.secret_hash)
+            .bind($new.role.as_str())
+            .bind($now_ms)
+            .bind((!$new.limits.is_empty()).then(|| serde_json::to_string(&$new.limits).expect("limits serialise")))
+            .bind($new.expires_ms)
+            .bind((!$new.allowed_ips.is_empty()).then(|| $new.allowed_ips.join(" ")))
+    };
+}
+
 both_dialects! {
     #[async_trait]
     impl KeyStore for Db {
         async fn add_api_key(&self, project_id: i64, new: &NewApiKey, now_ms: i64) -> StoreResult<ApiKey> {
             let (mut conn, _turn) = self.write_conn().await?;
-            let row: ApiKeyRow = sqlx::query_as(ADD)
-                .bind(project_id)
-                .bind(&new.name)
-                .bind(&new.prefix)
-                .bind(&new.secret_hash)
-                .bind(new.role.as_str())
-                .bind(now_ms)
-                .bind((!new.limits.is_empty()).then(|| serde_json::to_string(&new.limits).expect("limits serialise")))
-                .bind(new.expires_ms)
-                .bind((!new.allowed_ips.is_empty()).then(|| new.allowed_ips.join(" ")))
+            let row: ApiKeyRow = new_key!(sqlx::query_as(ADD), project_id, new, now_ms)
                 .fetch_one(&mut *conn)
                 .await?;
             row.try_into()
@@ -120,16 +128,7 @@ both_dialects! {
         ) -> StoreResult<ApiKey> {
             let (mut conn, _turn) = self.write_conn().await?;
             let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-            let row: ApiKeyRow = sqlx::query_as(ADD)
-                .bind(project_id)
-                .bind(&new.name)
-                .bind(&new.prefix)
-                .bind(&new.secret_hash)
-                .bind(new.role.as_str())
-                .bind(now_ms)
-                .bind((!new.limits.is_empty()).then(|| serde_json::to_string(&new.limits).expect("limits serialise")))
-                .bind(new.expires_ms)
-                .bind((!new.allowed_ips.is_empty()).then(|| new.allowed_ips.join(" ")))
+            let row: ApiKeyRow = new_key!(sqlx::query_as(ADD), project_id, new, now_ms)
                 .fetch_one(&mut *tx)
                 .await?;
             let done = sqlx::query(ROLLED)
