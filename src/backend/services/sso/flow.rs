@@ -18,7 +18,7 @@ use super::service::{SsoService, SECRET};
 use super::types::{Callback, Pending, Refusal, Started};
 use crate::backend::audit::RequestMeta;
 use crate::backend::now_ms;
-use crate::backend::store::{SsoProvider, User};
+use crate::backend::store::{SsoProvider, StoreError, User};
 use crate::backend::ServiceError;
 
 /// The client `from_provider_metadata` makes: its authorization endpoint
@@ -85,7 +85,11 @@ impl SsoService {
         redirect: &str,
         meta: &RequestMeta,
     ) -> Result<User, Refusal> {
-        let provider = self.store.sso_provider(pending.provider_id).await?;
+        let provider = match self.store.sso_provider(pending.provider_id).await {
+            Ok(p) => p,
+            Err(StoreError::NotFound) => return Err(Refusal::Provider("removed while signing in".into())),
+            Err(e) => return Err(e.into()),
+        };
         let result = self.verified(&provider, pending, callback, redirect).await;
         let result = match result {
             Ok((email, groups)) => self.account(&provider, &email, &groups, meta).await,
@@ -167,5 +171,20 @@ fn groups_in(jwt: &str, claim: &str) -> Vec<String> {
         Some(serde_json::Value::Array(items)) => items.iter().filter_map(|g| g.as_str().map(str::to_owned)).collect(),
         Some(serde_json::Value::String(one)) => vec![one.clone()],
         _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_come_from_the_named_claim() {
+        let payload = URL_SAFE_NO_PAD.encode(br#"{"groups":["a","b",3],"role":"ops"}"#);
+        let jwt = format!("h.{payload}.s");
+        assert_eq!(groups_in(&jwt, "groups"), ["a", "b"]);
+        assert_eq!(groups_in(&jwt, "role"), ["ops"]);
+        assert!(groups_in(&jwt, "missing").is_empty());
+        assert!(groups_in("not a jwt", "groups").is_empty());
     }
 }
