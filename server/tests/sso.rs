@@ -247,6 +247,20 @@ db_test_cfg!(required_sso_refuses_passwords_but_the_break_glass_owners, keyed, |
     let page = body_text(t.get(&location(&refused), None).await).await;
     assert!(page.contains("single sign-on"), "{page}");
     t.login("owner@example.com").await;
+    // An invitation link's password does not sign in either.
+    let added = t
+        .server_fn_json(
+            &owner,
+            "add_member",
+            &[("project", "demo"), ("email", "invitee@example.com"), ("role", "editor")],
+        )
+        .await;
+    let token = added["invite_path"].as_str().unwrap().trim_start_matches("/invite/").to_owned();
+    let pw = "a long enough passphrase";
+    let accepted = t.server_fn("", "accept_invitation", &[("token", &token), ("password", pw), ("confirm", pw)]).await;
+    assert_eq!(accepted.status(), StatusCode::CONFLICT);
+    assert!(session_cookie(&accepted).is_none(), "no session from an invitation link");
+    assert!(body_text(accepted).await.contains("single sign-on is required"));
     // Single sign-on still works for the editor.
     let resp = sign_in_as(&t, id, "editor@example.com").await;
     assert_eq!(signed_in_as(&t, &resp).await.as_deref(), Some("editor@example.com"));

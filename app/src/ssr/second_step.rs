@@ -54,7 +54,8 @@ impl UserSession {
     const PENDING: &'static str = "pending_sign_in";
 
     /// After a correct password (the sign-in form, an invitation link):
-    /// signs in, or holds the sign-in for its second step. `device` is the
+    /// signs in, or holds the sign-in for its second step; refused while
+    /// single sign-on is required of this account. `device` is the
     /// remembered-browser cookie's value.
     pub async fn after_password(
         &self,
@@ -64,6 +65,13 @@ impl UserSession {
         next: &str,
         device: Option<&str>,
     ) -> Result<Then, AppError> {
+        // Single sign-on required: no password signs in but the break-glass
+        // owner's (the sign-in form checks first; invitation links here).
+        if !services.sso.password_sign_in_allowed(&user.email, meta).await? {
+            return Err(crate::ssr::answered(AppError::Conflict(
+                "single sign-on is required: sign in with your identity provider on the sign-in page".into(),
+            )));
+        }
         let step = services.second_factor.after_password(user, device).await?;
         let enrol = match step {
             NextStep::SignIn(how) => {
