@@ -54,6 +54,13 @@ fn client_ip(parts: &Parts) -> Option<std::net::IpAddr> {
     parts.extensions.get::<ClientIp>().and_then(|c| c.0)
 }
 
+/// Where a form post came from (address and User-Agent), for the audit
+/// trail and the sign-in limits.
+pub(crate) fn request_meta(parts: &Parts) -> RequestMeta {
+    let ua = parts.headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok());
+    RequestMeta::new(client_ip(parts), ua)
+}
+
 pub async fn login(
     State(services): State<Services>,
     parts: Parts,
@@ -63,8 +70,7 @@ pub async fn login(
     let ip = client_ip(&parts);
     let next = safe_next(form.next.as_deref()).to_owned();
     let back = |error: &str| Redirect::to(&format!("/login?error={error}&next={}", query_value(&next))).into_response();
-    let ua = parts.headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok());
-    let meta = RequestMeta::new(ip, ua);
+    let meta = request_meta(&parts);
     if let Err(refused) = crate::sso_policy::password_allowed(&services, &form.email, &meta, &next).await {
         return refused;
     }
@@ -94,15 +100,14 @@ pub async fn login(
 }
 
 pub async fn logout(State(services): State<Services>, parts: Parts, session: Session) -> Response {
-    let ua = parts.headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok());
-    let meta = RequestMeta::new(client_ip(&parts), ua);
+    let meta = request_meta(&parts);
     if let Err(e) = UserSession::new(session).sign_out_recorded(&services, &meta).await {
         return internal(e);
     }
     Redirect::to("/login").into_response()
 }
 
-fn internal(e: impl std::fmt::Display) -> Response {
+pub(crate) fn internal(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "sign-in failed");
     (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Please try again.")
         .into_response()

@@ -12,12 +12,11 @@ use tower_sessions::Session;
 
 use app::ssr::second_step::device_cookie;
 use app::ssr::UserSession;
-use imgflush::backend::audit::RequestMeta;
 use imgflush::backend::auth::AuthError;
 use imgflush::backend::services::second_factor::How;
 use imgflush::backend::{ServiceError, Services, StoreError};
 
-use crate::client_ip::ClientIp;
+use crate::auth_routes::{internal, request_meta};
 
 #[derive(Deserialize)]
 pub struct CodeForm {
@@ -32,12 +31,6 @@ pub struct SetupForm {
     code: String,
 }
 
-fn meta(parts: &Parts) -> RequestMeta {
-    let ip = parts.extensions.get::<ClientIp>().and_then(|c| c.0);
-    let ua = parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
-    RequestMeta::new(ip, ua)
-}
-
 /// `POST /login/code`: the one-time code (or a recovery code) completes a
 /// pending sign-in. Five wrong codes, or ten minutes, and the password is
 /// asked again.
@@ -47,19 +40,19 @@ pub async fn code(
     session: Session,
     Form(form): Form<CodeForm>,
 ) -> Response {
-    let meta = meta(&parts);
+    let meta = request_meta(&parts);
     let us = UserSession::new(session);
     let (pending, user) = match us.pending(&services).await {
         Ok(Some((p, _))) if p.enrol => return Redirect::to("/account/two-step").into_response(),
         Ok(Some(found)) => found,
         Ok(None) => return Redirect::to("/login?error=expired_step").into_response(),
-        Err(e) => return failed(e),
+        Err(e) => return internal(e),
     };
     let next = pending.next.clone();
     match services.second_factor.verify(&user, &form.code, &meta).await {
         Ok(how) => {
             if let Err(e) = us.complete(&services, &user, &meta, how).await {
-                return failed(e);
+                return internal(e);
             }
             let mut resp = Redirect::to(&next).into_response();
             if form.remember.is_some() {
@@ -79,10 +72,10 @@ pub async fn code(
         Err(AuthError::InvalidCredentials) => match us.wrong_code(pending).await {
             Ok(true) => Redirect::to("/login/code?error=invalid").into_response(),
             Ok(false) => Redirect::to("/login?error=too_many_codes").into_response(),
-            Err(e) => failed(e),
+            Err(e) => internal(e),
         },
         Err(AuthError::Store(StoreError::Unavailable(_))) => crate::security::unavailable(),
-        Err(e) => failed(e),
+        Err(e) => internal(e),
     }
 }
 
@@ -96,16 +89,16 @@ pub async fn set_up(
     session: Session,
     Form(form): Form<SetupForm>,
 ) -> Response {
-    let meta = meta(&parts);
+    let meta = request_meta(&parts);
     let us = UserSession::new(session);
     let (user, pending) = match us.pending(&services).await {
         Ok(Some((p, user))) if p.enrol => (user, Some(p)),
         Ok(_) => match us.user_with(&services, &meta).await {
             Ok(Some(user)) => (user, None),
             Ok(None) => return Redirect::to("/login?next=%2Faccount%2Ftwo-step").into_response(),
-            Err(e) => return failed(e),
+            Err(e) => return internal(e),
         },
-        Err(e) => return failed(e),
+        Err(e) => return internal(e),
     };
     let codes = match services.second_factor.confirm(&user, &form.code, &meta).await {
         Ok(codes) => codes,
@@ -114,7 +107,7 @@ pub async fn set_up(
                 match us.wrong_code(p).await {
                     Ok(true) => {}
                     Ok(false) => return Redirect::to("/login?error=too_many_codes").into_response(),
-                    Err(e) => return failed(e),
+                    Err(e) => return internal(e),
                 }
             }
             let message = errors.first().map(|e| e.message.as_str()).unwrap_or("wrong code");
@@ -123,21 +116,15 @@ pub async fn set_up(
         }
         Err(ServiceError::Conflict(_)) => return Redirect::to("/account").into_response(),
         Err(ServiceError::Unavailable) => return crate::security::unavailable(),
-        Err(e) => return failed(e),
+        Err(e) => return internal(e),
     };
     if pending.is_some() {
         if let Err(e) = us.complete(&services, &user, &meta, How::Enrolled).await {
-            return failed(e);
+            return internal(e);
         }
     }
     if let Err(e) = us.set_flash("recovery_codes", &codes.join("\n")).await {
-        return failed(e);
+        return internal(e);
     }
     Redirect::to("/account#two-step").into_response()
-}
-
-fn failed(e: impl std::fmt::Display) -> Response {
-    tracing::error!(error = %e, "second step failed");
-    (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Please try again.")
-        .into_response()
 }

@@ -42,16 +42,7 @@ fn python() -> PathBuf {
 impl Emulator {
     /// Starts `emulators/{script}` with `args` (a free port chosen by it).
     pub fn start(script: &str, args: &[&str]) -> Emulator {
-        let child = Command::new(python())
-            .arg(root().join("emulators").join(script))
-            .args(["--port", "0"])
-            .args(args)
-            .current_dir(root())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {script}: {e}"));
-        Self::ready(child, script)
+        Self::launch(&python(), script, args)
     }
 
     /// Starts the Node launcher `emulators/{script}` with `args` (a free
@@ -63,7 +54,11 @@ impl Emulator {
             "{} is missing: run `source scripts/tools.sh && install_emulators`",
             installed.display()
         );
-        let child = Command::new("node")
+        Self::launch(std::path::Path::new("node"), script, args)
+    }
+
+    fn launch(program: &std::path::Path, script: &str, args: &[&str]) -> Emulator {
+        let child = Command::new(program)
             .arg(root().join("emulators").join(script))
             .args(["--port", "0"])
             .args(args)
@@ -71,7 +66,7 @@ impl Emulator {
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .unwrap_or_else(|e| panic!("starting {script} with node: {e}"));
+            .unwrap_or_else(|e| panic!("starting {script} with {}: {e}", program.display()));
         Self::ready(child, script)
     }
 

@@ -35,17 +35,20 @@ pub(super) fn digest(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
-/// Ten codes of 16 characters (79 bits each), shown as `abcd-efgh-jkmn-pqrs`.
-pub(super) fn recovery_codes() -> Vec<String> {
+/// Ten codes of 16 characters (79 bits each), shown as `abcd-efgh-jkmn-pqrs`,
+/// with the hashes stored for them.
+pub(super) fn recovery_codes() -> (Vec<String>, Vec<String>) {
     use rand::Rng;
     let mut rng = rand::thread_rng();
-    (0..RECOVERY_CODES)
+    let codes: Vec<String> = (0..RECOVERY_CODES)
         .map(|_| {
             let chars: Vec<char> =
                 (0..16).map(|_| CODE_ALPHABET[rng.gen_range(0..CODE_ALPHABET.len())] as char).collect();
             chars.chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-")
         })
-        .collect()
+        .collect();
+    let hashes = codes.iter().map(|c| digest(&normal_recovery(c))).collect();
+    (codes, hashes)
 }
 
 #[cfg(test)]
@@ -54,8 +57,9 @@ mod tests {
 
     #[test]
     fn recovery_codes_are_ten_distinct_and_typed_loosely() {
-        let codes = recovery_codes();
+        let (codes, hashes) = recovery_codes();
         assert_eq!(codes.len(), 10);
+        assert_eq!(hashes[0], digest(&normal_recovery(&codes[0])));
         assert!(codes.iter().all(|c| c.len() == 19 && c.matches('-').count() == 3));
         let distinct: std::collections::HashSet<_> = codes.iter().collect();
         assert_eq!(distinct.len(), 10);

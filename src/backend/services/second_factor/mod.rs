@@ -191,8 +191,7 @@ impl SecondFactorService {
             ));
         };
         self.throttle.succeeded(attempt).await;
-        let codes = recovery_codes();
-        let hashes: Vec<String> = codes.iter().map(|c| digest(&normal_recovery(c))).collect();
+        let (codes, hashes) = recovery_codes();
         self.store.confirm_totp(user.id, step as i64, &hashes, now_ms()).await?;
         audit::record_instance(&self.store, &user.email, Some(user.id), meta, "second_factor.enrolled", "").await;
         Ok(codes)
@@ -274,8 +273,7 @@ impl SecondFactorService {
         meta: &RequestMeta,
     ) -> Result<Vec<String>, ServiceError> {
         self.verify(user, code, meta).await.map_err(code_error)?;
-        let codes = recovery_codes();
-        let hashes: Vec<String> = codes.iter().map(|c| digest(&normal_recovery(c))).collect();
+        let (codes, hashes) = recovery_codes();
         self.store.replace_recovery_codes(user.id, &hashes).await?;
         audit::record_instance(&self.store, &user.email, Some(user.id), meta, "second_factor.new_codes", "").await;
         Ok(codes)
