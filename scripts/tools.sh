@@ -37,7 +37,8 @@ quick_install() {
 install_release_tools() {
   # The edge links Debian's libjpeg-turbo (shrink-on-load JPEG decoding) and
   # builds libwebp from source; rav1e (AVIF) assembles its SIMD kernels with nasm.
-  apt_install pkg-config libturbojpeg0-dev build-essential nasm
+  # Passkeys (webauthn-rs) check signatures with OpenSSL 3.
+  apt_install pkg-config libturbojpeg0-dev build-essential nasm libssl-dev
   if ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$'; then
     say "adding the wasm32-unknown-unknown target"
     rustup target add wasm32-unknown-unknown

@@ -15,6 +15,7 @@ pub mod sso_views;
 pub mod ssr;
 mod support_text;
 pub mod timestamp;
+pub mod webauthn;
 
 #[cfg(feature = "ssr")]
 pub use shell::{shell, App};

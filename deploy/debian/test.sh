@@ -27,6 +27,9 @@ for f in /usr/bin/imgflush /usr/share/imgflush/site/pkg/imgflush.js /usr/share/i
 done
 dpkg-query -W -f='${Depends}\n' imgflush | grep -q libturbojpeg0 \
   || { echo "the package does not depend on libturbojpeg0: $(dpkg-query -W -f='${Depends}' imgflush)" >&2; exit 1; }
+# Passkeys' signature checks link OpenSSL 3.
+dpkg-query -W -f='${Depends}\n' imgflush | grep -q libssl3 \
+  || { echo "the package does not depend on libssl3: $(dpkg-query -W -f='${Depends}' imgflush)" >&2; exit 1; }
 /usr/bin/imgflush config check >/dev/null
 
 work="$(mktemp -d)"

@@ -24,7 +24,21 @@ import { request, type FullConfig } from '@playwright/test';
 
 import { locateServer, locateSite, OUTPUT_NAME } from './locate';
 import { PurgeTargets } from './purge-targets';
-import { ADMIN, DEMO, env, FAILING, FLAKY_TOKENS, OWNER, STAFF, storageState, SUPPORT, TWO_STEP_PROJECTS, twoStepUser } from './world';
+import {
+  ADMIN,
+  DEMO,
+  env,
+  FAILING,
+  FLAKY_TOKENS,
+  OWNER,
+  PASSKEY_ATTEMPTS,
+  passkeyUser,
+  STAFF,
+  storageState,
+  SUPPORT,
+  TWO_STEP_PROJECTS,
+  twoStepUser,
+} from './world';
 
 const LOG_DIR = path.resolve(__dirname, '..', 'logs');
 
@@ -176,6 +190,10 @@ function seed(cli: (...args: string[]) => void, targets: PurgeTargets): void {
   cli('user', 'role', '--email', STAFF.email, '--instance', 'staff');
   for (const p of TWO_STEP_PROJECTS) {
     const u = twoStepUser(p);
+    cli('user', 'add', '--email', u.email, '--role', 'editor', '--project', DEMO, '--password', u.password);
+  }
+  for (const a of PASSKEY_ATTEMPTS) {
+    const u = passkeyUser(a);
     cli('user', 'add', '--email', u.email, '--role', 'editor', '--project', DEMO, '--password', u.password);
   }
   cli('target', 'add', '--project', DEMO, '--kind', 'edge', '--name', 'edge-1', '--url', targets.url('demo-edge'), '--secret', 'edge-secret');

@@ -18,6 +18,11 @@ export const TWO_STEP_PROJECTS = ['hydrated', 'no-js', 'phone'] as const;
 export function twoStepUser(project: string): { email: string; password: string } {
   return { email: `two-step-${project}@example.com`, password: 'e2e-TwoStep-pass-1' };
 }
+/** The passkey journey's editor, one per attempt (a retry starts without passkeys). */
+export const PASSKEY_ATTEMPTS = [0, 1] as const;
+export function passkeyUser(attempt: number): { email: string; password: string } {
+  return { email: `passkey-${attempt}@example.com`, password: 'e2e-Passkey-pass-1' };
+}
 
 /** The sample project: every target succeeds. */
 export const DEMO = 'demo';

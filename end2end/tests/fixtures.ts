@@ -10,7 +10,7 @@ import { test as base, expect, type Browser, type Locator, type Page } from '@pl
 import { env, storageState } from '../harness/world';
 
 export { expect };
-export { ADMIN, DEMO, FAILING, OWNER, STAFF, SUPPORT, flakyToken, storageState, twoStepUser } from '../harness/world';
+export { ADMIN, DEMO, FAILING, OWNER, STAFF, SUPPORT, flakyToken, storageState, twoStepUser, passkeyUser } from '../harness/world';
 
 type Fixtures = {
   /** True in the `hydrated` project. */
@@ -94,7 +94,7 @@ export async function signIn(
   if (js) await waitHydrated(page);
   await page.getByLabel('E-mail').fill(user.email);
   await page.getByLabel('Password').fill(user.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 export function invalidationPath(token: string): string {

@@ -7,7 +7,7 @@ test.describe('signing in and out', () => {
     await signIn(page, js, { email: ADMIN.email, password: 'not-the-password' });
     await expect(page).toHaveURL(/\/login\?(.*&)?error=invalid/);
     await expect(page.getByRole('alert')).toHaveText('Wrong e-mail or password.');
-    await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Sign in', exact: true })).toBeVisible();
     // No session was created: a console page still sends us back to sign in.
     await page.goto(invalidationPath(DEMO));
     await expect(page).toHaveURL(/\/login\?/);
@@ -39,7 +39,7 @@ test.describe('signing in and out', () => {
     await expect(page).toHaveURL(/\/login\?next=/);
     expect(new URL(page.url()).searchParams.get('next')).toBe(wanted);
     if (js) await waitHydrated(page);
-    await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Sign in', exact: true })).toBeVisible();
 
     // The home page too.
     await page.goto('/');

@@ -100,7 +100,7 @@ test('an expired session keeps what was typed and comes back to the form', async
   await expect(page.getByRole('alert')).toHaveText('Your session has ended. Please sign in again.');
   await page.getByLabel('E-mail').fill(ADMIN.email);
   await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page).toHaveURL(new RegExp(`${invalidationPath(DEMO)}\\?scope=original&urls=`));
   if (js) await waitHydrated(page);
   await expect(urlsBox(page)).toHaveValue(typed.join('\n'));

@@ -118,7 +118,7 @@ test('an owner creates a project, invites an editor, demotes and removes them', 
     await page.goto('/login');
     await page.getByLabel('E-mail').fill(editorEmail);
     await page.getByLabel('Password', { exact: true }).fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await expect(page.getByTestId('no-projects')).toContainText('Your account is not a member of any project');
     await expect(page.getByTestId('user-email')).toHaveText(editorEmail);
     await openMenu(page);

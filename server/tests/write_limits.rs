@@ -35,6 +35,9 @@ const READS: &[&str] = &[
     "pending_sign_in",
     "two_step_status",
     "get_sign_in_policy",
+    // Passkeys: the account's list, and a sign-in's options (kept in the caller's session).
+    "list_passkeys",
+    "passkey_sign_in_options",
     // Single sign-on: the sign-in page's buttons (public) and the owners' settings.
     "sso_choices",
     "sso_settings",
@@ -44,7 +47,16 @@ const READS: &[&str] = &[
 /// current password is checked first). The authenticator set-up keeps its
 /// new key for a sign-in whose password was checked, or counts against the
 /// signed-in user's write limit itself.
-const SIGN_IN_LIMITED: &[&str] = &["accept_invitation", "accept_join", "change_password", "two_step_setup"];
+const SIGN_IN_LIMITED: &[&str] = &[
+    "accept_invitation",
+    "accept_join",
+    "change_password",
+    "two_step_setup",
+    // Like the authenticator's set-up; the sign-in itself goes through the sign-in throttle.
+    "passkey_registration",
+    "add_passkey",
+    "sign_in_with_passkey",
+];
 
 /// (endpoint, body) of every `#[server]` function in app/src/serverfns.
 fn server_functions() -> Vec<(String, String)> {

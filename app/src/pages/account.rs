@@ -21,6 +21,7 @@ pub fn AccountPage() -> impl IntoView {
 #[island(lazy)]
 fn AccountBody() -> impl IntoView {
     crate::platform::island_ready();
+    provide_context(crate::pages::passkeys::FactorsChanged(RwSignal::new(0)));
     let change = ServerAction::<ChangePassword>::new();
     view! {
         <h1>"Your account"</h1>
@@ -38,6 +39,7 @@ fn AccountBody() -> impl IntoView {
             </ActionForm>
         </section>
         <crate::pages::two_step::TwoStepSection />
+        <crate::pages::passkeys::PasskeysSection />
         <Sessions changed=change.version() />
     }
 }

@@ -18,6 +18,7 @@ pub fn LoginPage() -> impl IntoView {
         })
     };
     let next = move || query.read().get("next").unwrap_or_else(|| "/".to_owned());
+    let next_now = next();
     view! {
         <Title text="Sign in" />
         <main class="login">
@@ -33,6 +34,7 @@ pub fn LoginPage() -> impl IntoView {
                 </label>
                 <button type="submit" class="primary">"Sign in"</button>
             </form>
+            <super::passkeys::PasskeySignIn second_step=false next=next_now />
             <super::login_sso::SsoChoices />
         </main>
     }

@@ -10,6 +10,7 @@ pub mod login;
 pub mod login_sso;
 pub mod lookup;
 pub mod members;
+pub mod passkeys;
 pub mod projects;
 pub mod settings;
 pub mod sso;

@@ -32,22 +32,31 @@ pub fn LoginCodePage() -> impl IntoView {
                     match pending.await {
                         Ok(p) => view! {
                             <p class="muted" data-testid="code-for">{format!("Signing in as {}.", p.email)}</p>
-                            <form method="post" action="/login/code" class="card">
-                                {error().map(|e| view! { <p class="notice notice-error" role="alert">{e}</p> })}
-                                <label>
-                                    "Code from your authenticator app, or a recovery code"
-                                    <input type="text" name="code" autocomplete="one-time-code" required autofocus
-                                        maxlength="32" spellcheck="false" autocapitalize="off" />
-                                </label>
-                                {(p.remember_days > 0).then(|| view! {
-                                    <label class="check">
-                                        <input type="checkbox" name="remember" value="on" />
-                                        {format!(" Remember this browser for {} days", p.remember_days)}
+                            {p.code.then(|| view! {
+                                <form method="post" action="/login/code" class="card">
+                                    {error().map(|e| view! { <p class="notice notice-error" role="alert">{e}</p> })}
+                                    <label>
+                                        "Code from your authenticator app, or a recovery code"
+                                        <input type="text" name="code" autocomplete="one-time-code" required autofocus
+                                            maxlength="32" spellcheck="false" autocapitalize="off" />
                                     </label>
-                                })}
-                                <button type="submit" class="primary">"Verify and sign in"</button>
-                            </form>
-                            <p class="muted">"Lost your phone? Type one of your recovery codes, or ask an owner to reset your two-step sign-in."</p>
+                                    {(p.remember_days > 0).then(|| view! {
+                                        <label class="check">
+                                            <input type="checkbox" name="remember" value="on" />
+                                            {format!(" Remember this browser for {} days", p.remember_days)}
+                                        </label>
+                                    })}
+                                    <button type="submit" class="primary">"Verify and sign in"</button>
+                                </form>
+                            })}
+                            {p.passkey.then(|| view! {
+                                <super::passkeys::PasskeySignIn second_step=true next=String::new() />
+                            })}
+                            <p class="muted">{if p.code {
+                                "Lost your phone? Type one of your recovery codes, or ask an owner to reset your two-step sign-in."
+                            } else {
+                                "Lost your passkey? Ask an owner to reset your two-step sign-in."
+                            }}</p>
                         }.into_any(),
                         Err(_) => view! {
                             <p class="notice notice-error" role="alert" data-testid="code-expired">
@@ -115,6 +124,7 @@ fn SetupForm(s: SetupView, error: Option<String>) -> impl IntoView {
             <button type="submit" class="primary">"Turn on two-step sign-in"</button>
         </form>
         <p class="muted">"Next you get ten recovery codes: each signs you in once if you lose your phone."</p>
+        <super::passkeys::PasskeySetUp />
     }
 }
 
@@ -128,7 +138,11 @@ pub fn TwoStepSection() -> impl IntoView {
     let renew = ServerAction::<NewRecoveryCodes>::new();
     let off = ServerAction::<TurnOffTwoStep>::new();
     let kept = flash("recovery_codes");
-    let status = Resource::new(move || (renew.version().get(), off.version().get()), |_| two_step_status());
+    let factors = use_context::<super::passkeys::FactorsChanged>();
+    let status = Resource::new(
+        move || (renew.version().get(), off.version().get(), factors.map(|f| f.0.get())),
+        |_| two_step_status(),
+    );
     view! {
         <section class="card" id="two-step" data-testid="two-step">
             <h2>"Two-step sign-in"</h2>
@@ -155,7 +169,7 @@ pub fn TwoStepSection() -> impl IntoView {
                                     <label>"Current code " <input type="text" name="code" autocomplete="one-time-code" required maxlength="32" /></label>
                                     <button type="submit">"New recovery codes"</button>
                                 </ActionForm>
-                                {(!s.required).then(|| view! {
+                                {(!s.required || s.passkeys > 0).then(|| view! {
                                     <ActionForm action=off attr:class="inline">
                                         <label>"Current code " <input type="text" name="code" autocomplete="one-time-code" required maxlength="32" /></label>
                                         <button type="submit" class="danger">"Turn off"</button>
@@ -163,6 +177,11 @@ pub fn TwoStepSection() -> impl IntoView {
                                 })}
                             </div>
                             {s.required.then(|| view! { <p class="muted">"The owners require it for your account."</p> })}
+                        }.into_any()
+                    } else if s.passkeys > 0 {
+                        view! {
+                            <p data-testid="two-step-state">"On with your passkeys: one is asked after your password. No authenticator app is set up."</p>
+                            <a class="button" href="/account/two-step">"Set up an authenticator app too"</a>
                         }.into_any()
                     } else {
                         view! {

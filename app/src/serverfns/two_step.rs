@@ -14,6 +14,10 @@ use crate::error::AppError;
 pub struct PendingView {
     pub email: String,
     pub remember_days: i64,
+    /// The authenticator app is set up (a code is asked).
+    pub code: bool,
+    /// The account has passkeys (one may be used instead of a code).
+    pub passkey: bool,
 }
 
 /// The set-up page: the secret as text and as a QR code.
@@ -30,7 +34,9 @@ pub struct SetupView {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TwoStepView {
+    /// The authenticator app is set up.
     pub on: bool,
+    pub passkeys: usize,
     pub codes_left: i64,
     pub required: bool,
 }
@@ -46,7 +52,8 @@ pub async fn pending_sign_in() -> Result<PendingView, AppError> {
     match UserSession::new(session).pending(&services).await? {
         Some((p, user)) if !p.enrol => {
             let remember_days = services.second_factor.policy().await?.remember_days;
-            Ok(PendingView { email: user.email, remember_days })
+            let status = services.second_factor.status(&user).await?;
+            Ok(PendingView { email: user.email, remember_days, code: status.on, passkey: status.passkeys > 0 })
         }
         _ => Err(answered(AppError::NotFound)),
     }
@@ -82,7 +89,7 @@ pub async fn two_step_setup() -> Result<SetupView, AppError> {
 pub async fn two_step_status() -> Result<TwoStepView, AppError> {
     let user = crate::ssr::current_user().await?;
     let s = crate::ssr::services()?.second_factor.status(&user).await?;
-    Ok(TwoStepView { on: s.on, codes_left: s.codes_left, required: s.required })
+    Ok(TwoStepView { on: s.on, passkeys: s.passkeys, codes_left: s.codes_left, required: s.required })
 }
 
 /// Ten new recovery codes (the old ones stop working), after a current code.

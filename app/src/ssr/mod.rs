@@ -11,6 +11,8 @@ use imgflush::backend::{Actor, ServiceError, Services, StoreError};
 
 use crate::error::AppError;
 
+pub mod next;
+pub mod passkey_step;
 pub mod second_step;
 mod views;
 

@@ -3,6 +3,7 @@
 //! and call it with `tower::ServiceExt::oneshot`.
 #![allow(dead_code)]
 
+pub mod authenticator;
 pub mod binary;
 pub mod emulators;
 pub mod idp;

@@ -159,3 +159,19 @@ pub struct TotpFactor {
     /// The last time step accepted (a code is accepted once).
     pub last_step: i64,
 }
+
+/// A user's registered passkey (WebAuthn credential).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PasskeyRecord {
+    pub id: i64,
+    pub user_id: i64,
+    /// The authenticator's credential id, base64url.
+    pub credential_id: String,
+    /// The WebAuthn user id the credential holds (one UUID per account).
+    pub user_handle: String,
+    pub name: String,
+    /// The relying party's record (public key, counter), JSON.
+    pub passkey: String,
+    pub created: DateTime<Utc>,
+    pub last_used: Option<DateTime<Utc>>,
+}

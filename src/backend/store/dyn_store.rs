@@ -12,6 +12,7 @@ use super::jobs::JobQueue;
 use super::keys::KeyStore;
 use super::overview::OverviewStore;
 use super::pacing::PacingStore;
+use super::passkeys::PasskeyStore;
 use super::projects::ProjectStore;
 use super::second_factors::SecondFactorStore;
 use super::sign_ins::SignInStore;
@@ -27,6 +28,7 @@ pub trait Store:
     + UserStore
     + SignInStore
     + SecondFactorStore
+    + PasskeyStore
     + SsoStore
     + ProjectStore
     + TeamStore
@@ -52,6 +54,7 @@ impl<T> Store for T where
         + UserStore
         + SignInStore
         + SecondFactorStore
+        + PasskeyStore
         + SsoStore
         + ProjectStore
         + TeamStore

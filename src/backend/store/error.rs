@@ -22,7 +22,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Unique constraints and what a clash means: PostgreSQL reports the
 /// constraint name, SQLite only the columns in its message.
-const UNIQUE: [(&str, &str, &str); 5] = [
+const UNIQUE: [(&str, &str, &str); 6] = [
     ("users_email_key", "users.email", "a user with this e-mail"),
     ("projects_token_key", "projects.token", "a project with this token"),
     ("targets_project_name_key", "targets.project_id, targets.name", "a target with this name in the project"),
@@ -36,6 +36,7 @@ const UNIQUE: [(&str, &str, &str); 5] = [
         "invalidations.project_id, invalidations.idempotency_key",
         "an invalidation with this Idempotency-Key",
     ),
+    ("passkeys_credential_id_key", "passkeys.credential_id", "this passkey, registered already"),
 ];
 
 /// PostgreSQL SQLSTATEs that say the server, not the statement, is the

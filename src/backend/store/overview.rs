@@ -30,7 +30,8 @@ const OVERVIEW: &str = "SELECT p.id, p.token, p.name, p.origin_hosts, p.max_age_
 const USERS: &str = "SELECT u.id, u.email, u.instance_role, u.last_sign_in_ms, \
      (SELECT COUNT(*) FROM memberships m WHERE m.user_id = u.id) AS projects, \
      (SELECT COUNT(*) FROM memberships m WHERE m.user_id = u.id AND m.role = 'admin') AS admin_of, \
-     (SELECT COUNT(*) FROM totp_factors t WHERE t.user_id = u.id AND t.confirmed_ms IS NOT NULL) AS two_step \
+     ((SELECT COUNT(*) FROM totp_factors t WHERE t.user_id = u.id AND t.confirmed_ms IS NOT NULL) \
+       + (SELECT COUNT(*) FROM passkeys k WHERE k.user_id = u.id)) AS two_step \
      FROM users u ORDER BY u.email";
 const SOLE_ADMIN: &str = "SELECT p.token FROM memberships m JOIN projects p ON p.id = m.project_id \
      WHERE m.user_id = $1 AND m.role = 'admin' AND (SELECT COUNT(*) FROM memberships o \

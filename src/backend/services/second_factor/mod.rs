@@ -17,6 +17,7 @@ use crate::domain::sign_in_policy::{SecondFactorRule, SignInPolicy};
 use crate::domain::{InstanceRole, Role};
 
 mod codes;
+pub mod passkeys;
 mod policy;
 
 pub use codes::RECOVERY_CODES;
@@ -45,6 +46,7 @@ pub enum How {
     RecoveryCode,
     RememberedBrowser,
     Enrolled,
+    Passkey,
 }
 
 impl How {
@@ -55,6 +57,7 @@ impl How {
             How::RecoveryCode => "with a recovery code",
             How::RememberedBrowser => "remembered browser: no code asked",
             How::Enrolled => "two-step sign-in set up",
+            How::Passkey => "with a passkey",
         }
     }
 }
@@ -71,7 +74,9 @@ pub struct TotpSetup {
 /// The account page's summary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SecondFactorStatus {
+    /// The authenticator app is set up.
     pub on: bool,
+    pub passkeys: usize,
     pub codes_left: i64,
     /// The policy requires it of this user (it cannot be turned off).
     pub required: bool,
@@ -111,13 +116,19 @@ impl SecondFactorService {
         Ok(rule.applies_to(role, admin))
     }
 
+    /// Whether the user has a second factor: the authenticator app, or a passkey.
     async fn enrolled(&self, user_id: i64) -> Result<bool, ServiceError> {
+        Ok(self.totp_on(user_id).await? || !self.store.passkeys_of(user_id).await?.is_empty())
+    }
+
+    async fn totp_on(&self, user_id: i64) -> Result<bool, ServiceError> {
         Ok(self.store.totp_of(user_id).await?.is_some_and(|f| f.confirmed.is_some()))
     }
 
     pub async fn status(&self, user: &User) -> Result<SecondFactorStatus, ServiceError> {
         Ok(SecondFactorStatus {
-            on: self.enrolled(user.id).await?,
+            on: self.totp_on(user.id).await?,
+            passkeys: self.store.passkeys_of(user.id).await?.len(),
             codes_left: self.store.recovery_codes_left(user.id).await?,
             required: self.required_for(user).await?,
         })
@@ -282,8 +293,11 @@ impl SecondFactorService {
     /// The user turns two-step sign-in off, with a current code; refused
     /// while the policy requires it of them.
     pub async fn turn_off(&self, user: &User, code: &str, meta: &RequestMeta) -> Result<(), ServiceError> {
-        if self.required_for(user).await? {
-            return Err(ServiceError::field("code", "the owners require two-step sign-in for your account"));
+        if self.required_for(user).await? && self.store.passkeys_of(user.id).await?.is_empty() {
+            return Err(ServiceError::field(
+                "code",
+                "the owners require two-step sign-in for your account: add a passkey before turning the app off",
+            ));
         }
         self.verify(user, code, meta).await.map_err(code_error)?;
         self.store.remove_second_factors(user.id).await?;
@@ -293,7 +307,7 @@ impl SecondFactorService {
     }
 }
 /// The throttle counts codes apart from passwords, per account and source.
-fn throttle_key(user: &User) -> String {
+pub(super) fn throttle_key(user: &User) -> String {
     format!("second-factor:{}", user.email)
 }
 

@@ -9,17 +9,18 @@ use crate::domain::{InstanceRole, Role};
 
 impl SecondFactorService {
     /// An owner resets a user's second factor (a lost phone): the secret,
-    /// recovery codes and remembered browsers go, and the user's sessions
+    /// recovery codes, passkeys and remembered browsers go, and the user's sessions
     /// end; they set it up again at their next sign-in if the policy says so.
     pub async fn reset(&self, owner: &User, user_id: i64, meta: &RequestMeta) -> Result<String, ServiceError> {
         require_owner(owner)?;
         let user = self.store.user_by_id(user_id).await?;
-        let had = self.store.remove_second_factors(user.id).await?;
+        let had_app = self.store.remove_second_factors(user.id).await?;
+        let had = self.store.remove_passkeys(user.id).await? > 0 || had_app;
         if !had {
             return Err(ServiceError::Conflict(format!("{} has no two-step sign-in to reset", user.email)));
         }
         self.end_sessions(user.id).await?;
-        let detail = format!("{}: authenticator, recovery codes and remembered browsers removed", user.email);
+        let detail = format!("{}: authenticator, recovery codes, passkeys and remembered browsers removed", user.email);
         audit::record_instance(&self.store, &owner.email, Some(owner.id), meta, "second_factor.reset", &detail).await;
         Ok(user.email)
     }
