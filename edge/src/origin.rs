@@ -128,14 +128,7 @@ fn classify(host: &str, e: reqwest::Error) -> EdgeError {
 /// `host` or `host:port` entries match exactly (no port = the scheme's
 /// default); `*.example.com` matches any subdomain on the default port.
 pub fn host_allowed(project: &ProjectSettings, host_port: &str) -> bool {
-    let host_port = host_port.to_ascii_lowercase();
-    project.allowed_origin_hosts.iter().any(|entry| {
-        let entry = entry.trim().to_ascii_lowercase();
-        match entry.strip_prefix("*.") {
-            Some(suffix) => host_port.strip_suffix(suffix).is_some_and(|l| l.ends_with('.') && !l.contains(':')),
-            None => entry == host_port,
-        }
-    })
+    project.allowed_origin_hosts.iter().any(|entry| imgflush::domain::url::origin_host_matches(entry, host_port))
 }
 
 /// Whether `host_port` is one of the project's `private_origins_allowed`

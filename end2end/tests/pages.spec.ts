@@ -31,7 +31,7 @@ test('an unknown project: the page says Not found, without a second heading', as
   await expect(page).toHaveTitle(/\S/);
   await expect(page.getByRole('heading', { level: 1 })).toHaveCount(1);
   await expect(page.getByRole('heading', { name: 'Not found' })).toBeVisible();
-  await expect(page.getByTestId('not-found')).toContainText('No project or invalidation answers to this address');
+  await expect(page.getByTestId('not-found')).toContainText('No project or invalidation you can open answers to this address');
   await expect(page.getByLabel('Invalidation ID or URL')).toBeVisible();
 });
 
@@ -41,7 +41,7 @@ test('a malformed Invalidation ID: a not-found page with its title, no echo of t
   if (js) await waitHydrated(page);
   await expect(page).toHaveTitle('Not found · imgflush');
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Not found');
-  await expect(page.getByTestId('not-found')).toContainText('No project or invalidation answers to this address');
+  await expect(page.getByTestId('not-found')).toContainText('No project or invalidation you can open answers to this address');
   await expect(page.locator('body')).not.toContainText('Invalidation garbage');
   await expect(page.getByLabel('Invalidation ID or URL')).toBeVisible();
 });
@@ -74,7 +74,9 @@ test('the API reference keeps the console around it, with this console’s addre
   const create = page.getByTestId('curl').filter({ hasText: 'Idempotency-Key' });
   await expect(create).toContainText(`curl -X POST ${baseURL}/api/v1/invalidations -H`);
   await expect(create).toContainText('"urls":["/sample.li/flat1.jpg"');
-  await expect(page.getByTestId('curl')).toHaveCount(6);
+  await expect(page.getByTestId('curl')).toHaveCount(11);
+  await expect(page.getByTestId('curl').filter({ hasText: 'dry_run=true' })).toContainText('"scope":"tag"');
+  await expect(page.getByTestId('curl').filter({ hasText: '/cancel' })).toHaveCount(1);
   await expect(page.locator('main')).toContainText('1 to 15 paths through the API and 1 to 10 in the console');
 });
 

@@ -59,6 +59,8 @@ test('a Cloudflare target: added, tested, purged', async ({ page, js }) => {
   await cloudflare.getByLabel('Zone ID').fill(ZONE);
   await cloudflare.getByLabel('API token').fill('e2e-token-never-shown');
   await form.getByRole('button', { name: 'Add target' }).click();
+  // The table is drawn again: the answer has the focus, not the page's body.
+  if (js) await expect(page.getByTestId('target-added')).toBeFocused();
 
   const row = page.locator(`tr[data-target="${name}"]`);
   await expect(row).toContainText('Cloudflare');

@@ -188,6 +188,7 @@ test.describe('the lookup box for a member of other projects', () => {
     await page.getByRole('button', { name: 'Find' }).click();
     await expect(page.getByRole('heading', { name: 'Not found' })).toBeVisible();
     expect(page.url()).toContain('/lookup?q=');
+    await expect(page.getByTestId('id-none'), 'the ID said back').toContainText(id);
     await expect(page.getByText(foreign)).toHaveCount(0);
   });
 });

@@ -35,6 +35,20 @@ pub fn RetryAnswer(answer: Result<i32, AppError>) -> impl IntoView {
     }
 }
 
+/// Retry's answer after a form posted without JavaScript (kept for the page
+/// the browser comes back to).
+#[component]
+pub fn KeptRetryAnswer() -> impl IntoView {
+    let kept = flash("retry_queued");
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                kept.await.and_then(|a| a.parse().ok()).map(|attempt: i32| view! { <RetryAnswer answer=Ok(attempt) /> })
+            })}
+        </Suspense>
+    }
+}
+
 /// The answer to an action (removed, revoked, changed…), focused when it
 /// appears: the button that was pressed may be gone, and keyboard and
 /// screen-reader users land on what happened instead of the page body.
@@ -156,7 +170,7 @@ pub fn NotFound() -> impl IntoView {
         <div class="notice" role="alert" data-testid="not-found">
             // Inside a page that has its own h1 (the page's name).
             <h2>"Not found"</h2>
-            <p>"No project or invalidation answers to this address, or it is in a project your account cannot open."</p>
+            <p>"No project or invalidation you can open answers to this address."</p>
             <p>"Check the address, or look the Invalidation ID up in the box above."</p>
             <p><a href="/">"Back to your projects"</a></p>
         </div>

@@ -72,6 +72,31 @@ fn Reference(base: String, token: String) -> impl IntoView {
             "202; 409 unless the status is ERROR or ERROR_CDN_NODE",
             "curl -X POST $BASE/api/v1/invalidations/$ID/retry -H \"Authorization: Bearer $KEY\"",
         ),
+        (
+            "Purge by tag, previewed first: POST /api/v1/invalidations?dry_run=true",
+            "200 with what the purge would empty on each target, nothing stored; without dry_run, 201 as any other",
+            "curl -X POST \"$BASE/api/v1/invalidations?dry_run=true\" -H \"Authorization: Bearer $KEY\" \\\n  -H 'Content-Type: application/json' -d '{\"scope\":\"tag\",\"tags\":[\"products\"]}'",
+        ),
+        (
+            "Cancel a scheduled one: POST /api/v1/invalidations/{id}/cancel",
+            "200 while RECEIVED and not yet claimed by a worker (it ends CANCELLED, nothing purged); else 409",
+            "curl -X POST $BASE/api/v1/invalidations/$ID/cancel -H \"Authorization: Bearer $KEY\"",
+        ),
+        (
+            "Is this URL fresh? GET /api/v1/lookup?url=…",
+            "200: the origin path it serves, and each cache's copy and the invalidations that touched it",
+            "curl \"$BASE/api/v1/lookup?url=https%3A%2F%2Fdemo.img.example.net%2Fsample.li%2Fflat1.jpg%3Fw%3D500\" \\\n  -H \"Authorization: Bearer $KEY\"",
+        ),
+        (
+            "Settings as code: GET, PATCH /api/v1/project",
+            "200: every setting of the Settings page; PATCH (admin keys) changes the fields given, each bad one named",
+            "curl -X PATCH $BASE/api/v1/project -H \"Authorization: Bearer $KEY\" -H 'Content-Type: application/json' \\\n  -d '{\"soft_purge\":true,\"origin_hosts\":[\"img.shop.example\"]}'",
+        ),
+        (
+            "Purge targets as code: /api/v1/targets",
+            "GET lists them (never a secret); POST adds one (admin keys, 201); PATCH, DELETE and POST …/test by id or name",
+            "curl -X POST $BASE/api/v1/targets -H \"Authorization: Bearer $KEY\" -H 'Content-Type: application/json' \\\n  -d '{\"kind\":\"varnish\",\"name\":\"varnish-1\",\"url\":\"http://10.0.0.5:6081\",\"secret\":\"…\"}'\ncurl -X POST $BASE/api/v1/targets/varnish-1/test -H \"Authorization: Bearer $KEY\"",
+        ),
     ];
     view! {
         <dl class="summary">

@@ -75,6 +75,7 @@ fn DetailBody(token: String, id: String) -> impl IntoView {
             <button type="submit" class="refresh">"Refresh"</button>
         </form>
         {move || retry.value().get().map(|answer| view! { <RetryAnswer answer=answer /> })}
+        <crate::components::KeptRetryAnswer />
         {move || cancel.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
         {move || decide.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
         <Transition fallback=|| view! { <p>"Loading…"</p> }>

@@ -6,6 +6,7 @@ use leptos_router::hooks::use_query_map;
 use imgflush::domain::InvalidationId;
 
 use crate::components::{or_error, Layout, LocalTime, StatusBadge};
+use crate::error::AppError;
 use crate::model::{IdPrefixMatches, UrlLookupView};
 use crate::serverfns::{locate_invalidation, lookup_id_prefix, lookup_url};
 
@@ -31,10 +32,13 @@ pub fn LookupPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p>"Looking it up…"</p> }>
                 {move || if by_id() {
                     Suspend::new(async move {
-                        or_error(found.await, |path| view! {
-                            <p>"Found: " <a href=path.clone()>{path.clone()}</a></p>
-                            <Redirect path=path />
-                        })
+                        match found.await {
+                            Err(AppError::NotFound) => view! { <IdNotFound q=q() /> }.into_any(),
+                            other => or_error(other, |path| view! {
+                                <p>"Found: " <a href=path.clone()>{path.clone()}</a></p>
+                                <Redirect path=path />
+                            }),
+                        }
                     }).into_any()
                 } else if by_prefix() {
                     Suspend::new(async move {
@@ -49,6 +53,18 @@ pub fn LookupPage() -> impl IntoView {
                 }}
             </Suspense>
         </Layout>
+    }
+}
+
+/// An Invalidation ID no project the user can open holds: the ID said back.
+#[component]
+fn IdNotFound(q: String) -> impl IntoView {
+    crate::platform::set_response_status(404);
+    let id = InvalidationId::find_in(&q).map(|id| id.to_string()).unwrap_or(q);
+    view! {
+        <h1>"Not found"</h1>
+        <p data-testid="id-none">"No invalidation you can open has the ID " <code>{id}</code> "."</p>
+        <p class="muted">"Check the ID with whoever sent it, or search its project's Invalidation log."</p>
     }
 }
 

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use imgflush::domain::TargetKind;
 
-use crate::components::{flash, or_error, ErrorNotice};
+use crate::components::{flash, or_error, Announce, ErrorNotice};
 use crate::model::{SettingsView, TargetTestAnswer};
 use crate::pages::project_page;
 use crate::pages::target_forms::{credentials_state, settings_summary, AddTargetForm, EditTargetRow, TargetForms};
@@ -63,11 +63,18 @@ fn SettingsBody(token: String) -> impl IntoView {
             {move || Suspend::new(async move { removed.await.map(|name| view! { <RemovedNotice name /> }) })}
         </Suspense>
         {move || retention.value().get().map(|r| match r {
-            Ok(days) => view! { <p class="notice" role="status" data-testid="retention-saved">{format!("Invalidations are now kept for {days} days.")}</p> }.into_any(),
+            Ok(days) => view! { <Announce testid="retention-saved">{format!("Invalidations are now kept for {days} days.")}</Announce> }.into_any(),
             Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
         })}
         {move || matches!(save.value().get(), Some(Ok(()))).then(|| view! {
-            <p class="notice" role="status" data-testid="settings-saved">"Settings saved. Edges pick them up within a few seconds."</p>
+            <Announce testid="settings-saved">"Settings saved. Edges pick them up within a few seconds."</Announce>
+        })}
+        // The table is drawn again: the answer takes the focus the form had.
+        {move || matches!(add.value().get(), Some(Ok(()))).then(|| view! {
+            <Announce testid="target-added">"Target added. Test it to check that it answers."</Announce>
+        })}
+        {move || matches!(edit.value().get(), Some(Ok(()))).then(|| view! {
+            <Announce testid="target-saved">"Target saved."</Announce>
         })}
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {

@@ -219,7 +219,7 @@ pub fn PolicyForm() -> impl IntoView {
         <section class="card" data-testid="sign-in-policy">
             <h2>"Sign-in policy"</h2>
             {move || set.value().get().map(|r| match r {
-                Ok(n) => view! { <Announce testid="policy-saved">{format!("Saved. {n} user(s) without a second factor were signed out; they set one up at their next sign-in.")}</Announce> }.into_any(),
+                Ok(n) => view! { <Announce testid="policy-saved">{saved_policy_text(n)}</Announce> }.into_any(),
                 Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
             })}
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
@@ -247,4 +247,11 @@ pub fn PolicyForm() -> impl IntoView {
             </Transition>
         </section>
     }
+}
+
+/// "Saved. 1 user without a second factor was signed out…"
+fn saved_policy_text(n: usize) -> String {
+    let users = imgflush::domain::count(n as u64, "user", "users");
+    let were = if n == 1 { "was" } else { "were" };
+    format!("Saved. {users} without a second factor {were} signed out; they set one up at their next sign-in.")
 }

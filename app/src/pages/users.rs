@@ -27,7 +27,7 @@ fn UsersBody() -> impl IntoView {
         {move || role.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
         {move || remove.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
         {move || end.value().get().map(|r| match r {
-            Ok(n) => view! { <Announce testid="user-sessions-ended">{format!("Signed out everywhere: {n} listed session(s) ended, and any older one.")}</Announce> }.into_any(),
+            Ok(n) => view! { <Announce testid="user-sessions-ended">{format!("Signed out everywhere: {} ended, and any older one.", imgflush::domain::count(n, "listed session", "listed sessions"))}</Announce> }.into_any(),
             Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
         })}
         {move || reset.value().get().map(|r| match r {

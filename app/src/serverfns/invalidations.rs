@@ -136,6 +136,8 @@ pub async fn retry_invalidation(project: String, id: String) -> Result<i32, AppE
     let (services, actor) = super::writer(&project).await?;
     let id = InvalidationId::parse(&id).map_err(|_| crate::ssr::answered(AppError::NotFound))?;
     let queued = services.invalidations.retry(&actor, id).await?;
+    // Without JavaScript the browser comes back to the page: it says so there.
+    crate::ssr::flash_for_plain_form("retry_queued", &queued.attempt.to_string()).await;
     Ok(queued.attempt)
 }
 

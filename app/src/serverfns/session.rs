@@ -29,7 +29,7 @@ pub async fn console_base_url() -> Result<String, AppError> {
 pub async fn take_flash(key: String) -> Result<Option<String>, AppError> {
     use crate::ssr::{current_user, internal, UserSession};
 
-    const KEYS: [&str; 12] = [
+    const KEYS: [&str; 13] = [
         "invite",
         "new_key",
         "project_created",
@@ -42,6 +42,7 @@ pub async fn take_flash(key: String) -> Result<Option<String>, AppError> {
         "key_revoked",
         "session_ended",
         "recovery_codes",
+        "retry_queued",
     ];
     current_user().await?;
     if !KEYS.contains(&key.as_str()) {

@@ -15,6 +15,7 @@ use super::driver::{Ctx, Driver};
 use super::report::*;
 use super::sign::edgegrid::{self, EdgeGridCredentials, EdgeGridRequest};
 use super::tags::{self, Selection, WIDENED};
+use crate::domain::count;
 
 pub struct Akamai;
 
@@ -92,7 +93,7 @@ impl Driver for Akamai {
                 let widened = if sel.prefixes_as_token(&call.token) { WIDENED } else { "" };
                 let n = sel.keys.len();
                 let tags = sel.keys.iter().map(|k| json!(k)).collect();
-                ("tag", tags, format!("{action}d {n} tag(s){widened}"))
+                ("tag", tags, format!("{action}d {}{widened}", count(n as u64, "tag", "tags")))
             }
         };
         let url = Self::endpoint(ctx, action, what)?;

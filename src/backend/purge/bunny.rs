@@ -17,6 +17,7 @@ use super::driver::{Ctx, Driver};
 use super::pacing::Rate;
 use super::report::*;
 use super::tags::{self, Selection, WIDENED};
+use crate::domain::count;
 
 pub struct Bunny;
 
@@ -59,9 +60,9 @@ impl Driver for Bunny {
             answer(ctx, resp).await?;
         }
         Ok(PurgeReport::note(format!(
-            "purged {} tag(s) and {} URL prefix(es) in pull zone {zone}{widened}",
-            sel.keys.len(),
-            sel.prefixes.len()
+            "purged {} and {} in pull zone {zone}{widened}",
+            count(sel.keys.len() as u64, "tag", "tags"),
+            count(sel.prefixes.len() as u64, "URL prefix", "URL prefixes")
         )))
     }
 

@@ -12,7 +12,7 @@ use super::coalesce::{SendFuture, Shared};
 use super::driver::{Ctx, Driver};
 use super::report::*;
 use super::tags::{self, Selection, WIDENED};
-use crate::domain::TargetKind;
+use crate::domain::{count, TargetKind};
 
 pub struct Fastly;
 
@@ -43,8 +43,8 @@ impl Driver for Fastly {
         }
         let soft = if call.soft { " (soft)" } else { "" };
         Ok(PurgeReport::note(format!(
-            "purged {} surrogate key(s){soft}{}; Fastly acknowledged {}{widened}",
-            sel.keys.len(),
+            "purged {}{soft}{}; Fastly acknowledged {}{widened}",
+            count(sel.keys.len() as u64, "surrogate key", "surrogate keys"),
             shared.calls_text(),
             shared.notes_text()
         )))
@@ -78,7 +78,7 @@ async fn purge_keys(ctx: &Ctx<'_>, keys: Vec<String>, soft: bool) -> Result<Stri
         })
         .await?;
     let acknowledged = answer(ctx, resp).await?.as_object().map_or(0, |m| m.len());
-    Ok(format!("{acknowledged} key(s)"))
+    Ok(count(acknowledged as u64, "key", "keys"))
 }
 
 async fn answer(ctx: &Ctx<'_>, resp: reqwest::Response) -> Result<Value, PurgeError> {

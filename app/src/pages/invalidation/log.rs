@@ -3,7 +3,7 @@ use leptos::server_fn::ServerFn;
 
 use imgflush::domain::Status;
 
-use crate::components::{or_error, query_parts, CopyButton, LocalTime, RetryAnswer, StatusBadge};
+use crate::components::{or_error, query_parts, CopyButton, KeptRetryAnswer, LocalTime, RetryAnswer, StatusBadge};
 use crate::model::{LogPage, LogRow};
 use crate::serverfns::{list_invalidations, RetryInvalidation, SubmitInvalidation};
 
@@ -97,6 +97,7 @@ pub fn InvalidationLog(
                 }>"Export CSV"</a>
             </div>
             {move || retry.value().get().map(|answer| view! { <RetryAnswer answer=answer /> })}
+            <KeptRetryAnswer />
             <Transition fallback=|| view! { <p>"Loading the log…"</p> }>
                 {move || Suspend::new(async move {
                     or_error(log.await, move |page| view! { <LogTable page=page token=token retry=retry open_links=open_links filter=filter.get_untracked() created=created /> })
