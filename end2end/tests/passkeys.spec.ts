@@ -1,4 +1,4 @@
-import { expect, openMenu, passkeyUser, signIn, storageState, test, waitHydrated } from './fixtures';
+import { ADMIN, expect, openMenu, passkeyUser, signIn, storageState, test, waitHydrated } from './fixtures';
 
 /*
  * Passkeys as a user meets them, with Chromium's virtual authenticator (the
@@ -40,6 +40,7 @@ test('add a passkey, sign in with it instead of the password, and as the second 
   await expect(section.getByTestId('passkey-none')).toBeVisible();
   await expect(section.getByTestId('passkeys-need-script')).toHaveCount(0);
   await section.getByLabel('Name').fill('Work laptop');
+  await section.getByLabel('Current password').fill(user.password);
   await section.getByRole('button', { name: 'Add a passkey' }).click();
   await expect(section.getByTestId('passkey-added')).toHaveText('Passkey added.');
   await expect(section.getByTestId('passkey-list').getByRole('row', { name: /Work laptop/ })).toContainText('never');
@@ -86,6 +87,7 @@ test('add a passkey, sign in with it instead of the password, and as the second 
   await there.goto('/account');
   await waitHydrated(there);
   await there.getByTestId('passkeys').getByLabel('Name').fill('Phone');
+  await there.getByTestId('passkeys').getByLabel('Current password').fill(ADMIN.password);
   await there.getByRole('button', { name: 'Add a passkey' }).click();
   await expect(there.getByTestId('passkey-error')).toContainText('host name');
   await byIp.close();

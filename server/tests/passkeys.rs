@@ -34,7 +34,8 @@ async fn add(
     device: &mut Authenticator,
     name: &str,
 ) -> axum::http::Response<axum::body::Body> {
-    let options = t.server_fn(cookie, "passkey_registration", &[]).await;
+    // The current password (a signed-in user's; ignored for a sign-in held for its set-up).
+    let options = t.server_fn(cookie, "passkey_registration", &[("current_password", PASSWORD)]).await;
     assert_eq!(options.status(), StatusCode::OK);
     let options = body_json(options).await;
     assert_eq!(options["publicKey"]["rp"]["id"], "localhost", "{options}");
@@ -84,6 +85,13 @@ db_test!(a_passkey_signs_in_instead_of_the_password, |t: TestApp| async move {
     let mut device = Authenticator::new(ORIGIN);
     assert_eq!(t.server_fn_json(&cookie, "list_passkeys", &[]).await, serde_json::json!([]));
 
+    // A passkey outlives the session: a signed-in user confirms the password first.
+    for form in [vec![], vec![("current_password", "not it")]] {
+        let refused = t.server_fn(&cookie, "passkey_registration", &form).await;
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+        assert!(body_text(refused).await.contains("current_password"));
+    }
+
     // A name is required and checked before anything is kept.
     let unnamed = add(&t, &cookie, &mut device, " ").await;
     assert_eq!(unnamed.status(), StatusCode::BAD_REQUEST);
@@ -95,7 +103,7 @@ db_test!(a_passkey_signs_in_instead_of_the_password, |t: TestApp| async move {
     assert_eq!(list[0]["name"], "Work laptop");
     assert!(list[0]["last_used"].is_null());
     // The same passkey again is refused (the browser's exclude list says so too).
-    let options = t.server_fn_json(&cookie, "passkey_registration", &[]).await;
+    let options = t.server_fn_json(&cookie, "passkey_registration", &[("current_password", PASSWORD)]).await;
     assert_eq!(options["publicKey"]["excludeCredentials"].as_array().map(Vec::len), Some(1));
 
     // A fresh browser signs in with it, no e-mail typed, and goes on to `next`.
@@ -110,6 +118,14 @@ db_test!(a_passkey_signs_in_instead_of_the_password, |t: TestApp| async move {
     // Two-step sign-in now asks for the passkey after the password.
     let status = t.server_fn_json(&signed, "two_step_status", &[]).await;
     assert_eq!((status["on"].as_bool(), status["passkeys"].as_u64()), (Some(false), Some(1)));
+
+    // A copy of the device (its counter behind the stored one) is refused.
+    let counter = device.keys[0].counter;
+    device.keys[0].counter = 0;
+    let (resp, cloned) = sign_in(&t, "", &mut device, false).await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "a counter that went back");
+    assert!(!signed_in(&t, &cloned).await);
+    device.keys[0].counter = counter;
 
     let log = actions(&t).await;
     assert!(log.iter().any(|(a, d)| a == "passkey.added" && d == "Work laptop"), "{log:?}");
@@ -157,6 +173,13 @@ db_test!(forged_replayed_and_foreign_answers_are_refused, |t: TestApp| async mov
     assert!(!signed_in(&t, &c).await);
     device.origin = real;
 
+    // A device answering with another user handle than it was given.
+    let handle = std::mem::replace(&mut device.keys[0].user_handle, vec![7; 16]);
+    let (resp, c) = sign_in(&t, "", &mut device, false).await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert!(!signed_in(&t, &c).await);
+    device.keys[0].user_handle = handle;
+
     // A device that does not verify its user is not a second factor.
     device.verifies_user = false;
     let (resp, c) = sign_in(&t, "", &mut device, false).await;
@@ -166,7 +189,7 @@ db_test!(forged_replayed_and_foreign_answers_are_refused, |t: TestApp| async mov
 
     // A passkey the console does not know, and garbage.
     let mut stranger = Authenticator::new(ORIGIN);
-    let options = t.server_fn_json(&cookie, "passkey_registration", &[]).await;
+    let options = t.server_fn_json(&cookie, "passkey_registration", &[("current_password", PASSWORD)]).await;
     stranger.create(&options);
     let (resp, c) = sign_in(&t, "", &mut stranger, false).await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
@@ -184,6 +207,15 @@ db_test!(forged_replayed_and_foreign_answers_are_refused, |t: TestApp| async mov
     let log = actions(&t).await;
     assert!(log.iter().any(|(a, d)| a == "sign_in.failed" && d.contains("passkey: an unknown passkey")), "{log:?}");
     assert!(log.iter().any(|(a, d)| a == "sign_in.failed" && d.contains("user verified bit")), "{log:?}");
+    assert!(log.iter().any(|(a, d)| a == "sign_in.failed" && d.contains("names another account")), "{log:?}");
+
+    // Required single sign-on refuses a passkey as it refuses a password.
+    let policy = imgflush::backend::store::SsoPolicy { required: true, break_glass_user_id: None };
+    t.store.set_sso_policy(&policy, 0).await.unwrap();
+    let (resp, c) = sign_in(&t, "", &mut device, false).await;
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+    assert!(body_text(resp).await.contains("single sign-on"));
+    assert!(!signed_in(&t, &c).await);
 });
 
 db_test!(a_passkey_is_the_second_step_after_the_password, |t: TestApp| async move {
@@ -200,6 +232,9 @@ db_test!(a_passkey_is_the_second_step_after_the_password, |t: TestApp| async mov
     let (to, pending) = password(&t, EDITOR).await;
     assert_eq!(to, "/login/code", "a passkey is a second factor: it is asked after the password");
     assert!(!signed_in(&t, &pending).await);
+    // A password alone (the second step pending) adds no passkey.
+    let early = t.server_fn(&pending, "passkey_registration", &[("current_password", PASSWORD)]).await;
+    assert_eq!(early.status(), StatusCode::UNAUTHORIZED);
     let view = t.server_fn_json(&pending, "pending_sign_in", &[]).await;
     assert_eq!((view["code"].as_bool(), view["passkey"].as_bool()), (Some(false), Some(true)), "{view}");
 
@@ -284,23 +319,27 @@ db_test!(the_policy_accepts_a_passkey_as_the_second_factor, |t: TestApp| async m
     assert_eq!(to, "/account/two-step", "set it up again");
 });
 
-db_test!(passkeys_need_a_host_name, |t: TestApp| async move {
+db_test!(passkeys_are_bound_to_the_consoles_own_address, |t: TestApp| async move {
     t.user(EDITOR, Role::Editor, &t.demo).await;
     let cookie = t.login(EDITOR).await;
-    let resp = t
-        .send(
-            axum::http::Request::post("/sfn/passkey_registration")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .header(header::ACCEPT, "application/json")
-                .header(header::HOST, "127.0.0.1:3000")
-                .header(header::ORIGIN, "http://127.0.0.1:3000")
-                .header("sec-fetch-site", "same-origin")
-                .header(header::COOKIE, &cookie)
-                .body(axum::body::Body::empty())
-                .unwrap(),
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
-    let body: Value = body_json(resp).await;
-    assert!(body.to_string().contains("host name"), "{body}");
+    // Without server.public_url only localhost is taken from the request: any
+    // other host could be a relaying site's, and so could an IP address.
+    for host in ["127.0.0.1:3000", "console.example.com", "localhost.evil.example"] {
+        let resp = t
+            .send(
+                axum::http::Request::post("/sfn/passkey_registration")
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .header(header::ACCEPT, "application/json")
+                    .header(header::HOST, host)
+                    .header(header::ORIGIN, format!("http://{host}"))
+                    .header("sec-fetch-site", "same-origin")
+                    .header(header::COOKIE, &cookie)
+                    .body(axum::body::Body::from(format!("current_password={}", enc(PASSWORD))))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{host}");
+        let body: Value = body_json(resp).await;
+        assert!(body.to_string().contains("server.public_url"), "{host}: {body}");
+    }
 });

@@ -96,7 +96,7 @@ pub fn PasskeysSection() -> impl IntoView {
                     or_error(keys.await, move |list| view! { <PasskeyTable list=list remove=remove /> })
                 })}
             </Transition>
-            <AddPasskey on_added=move |_| {
+            <AddPasskey confirm=true on_added=move |_| {
                 added.update(|n| *n += 1);
                 FactorsChanged::bump(changed);
             } />
@@ -138,20 +138,23 @@ fn PasskeyTable(list: Vec<PasskeyView>, remove: ServerAction<RemovePasskey>) -> 
     .into_any()
 }
 
-/// Name it, then the device makes it. `on_added` gets where a sign-in the
-/// passkey completed goes next.
+/// Name it (and, when signed in, confirm the current password: a passkey
+/// outlives the session), then the device makes it. `on_added` gets where a
+/// sign-in the passkey completed goes next.
 #[component]
-fn AddPasskey(#[prop(into)] on_added: Callback<Option<String>>) -> impl IntoView {
+fn AddPasskey(confirm: bool, #[prop(into)] on_added: Callback<Option<String>>) -> impl IntoView {
     let usable = usable();
     let name = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
     let progress = RwSignal::new(Progress::Idle);
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         progress.set(Progress::Asking);
         let name = name.get_untracked();
+        let current = confirm.then(|| password.get_untracked());
         spawn_local(async move {
             let added = async {
-                let options = passkey_registration().await.map_err(|e| e.to_string())?;
+                let options = passkey_registration(current).await.map_err(|e| e.to_string())?;
                 let credential = webauthn::create(options).await?;
                 add_passkey(name, credential).await.map_err(|e| e.to_string())
             }
@@ -159,6 +162,7 @@ fn AddPasskey(#[prop(into)] on_added: Callback<Option<String>>) -> impl IntoView
             match added {
                 Ok(added) => {
                     progress.set(Progress::Idle);
+                    password.set(String::new());
                     on_added.run(added.next);
                 }
                 Err(why) => progress.set(Progress::Failed(why)),
@@ -171,6 +175,12 @@ fn AddPasskey(#[prop(into)] on_added: Callback<Option<String>>) -> impl IntoView
                 "Name "
                 <input type="text" name="name" required maxlength="60" placeholder="Work laptop" bind:value=name />
             </label>
+            {confirm.then(|| view! {
+                <label>
+                    "Current password "
+                    <input type="password" name="current_password" autocomplete="current-password" required bind:value=password />
+                </label>
+            })}
             <button type="submit" class="primary" disabled=move || progress.get() == Progress::Asking>
                 {move || if progress.get() == Progress::Asking { "Waiting for your device…" } else { "Add a passkey" }}
             </button>
@@ -189,7 +199,7 @@ pub fn PasskeySetUp() -> impl IntoView {
         <section class="card" data-testid="passkey-set-up">
             <h2>"Or use a passkey"</h2>
             <p class="muted">"Your device's screen lock or a security key confirms each sign-in instead of a code."</p>
-            <AddPasskey on_added=done />
+            <AddPasskey confirm=false on_added=done />
         </section>
     }
 }

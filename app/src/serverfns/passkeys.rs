@@ -36,12 +36,17 @@ pub async fn list_passkeys() -> Result<Vec<PasskeyView>, AppError> {
 }
 
 /// The browser's options for a new passkey: the signed-in user's (under
-/// their write limit), or the user whose sign-in waits for the set-up the
-/// policy requires.
+/// their write limit, after their current password: a passkey outlives the
+/// session and signs in on its own), or the user whose sign-in waits for
+/// the set-up the policy requires (their password was just checked).
 #[server(prefix = "/sfn", endpoint = "passkey_registration", output = crate::codec::Json)]
-pub async fn passkey_registration() -> Result<CreationChallengeResponse, AppError> {
-    let (services, us, user, _) = ssr::registering_user().await?;
-    let origin = crate::ssr::base_url().await;
+pub async fn passkey_registration(current_password: Option<String>) -> Result<CreationChallengeResponse, AppError> {
+    let (services, us, user, pending) = ssr::registering_user().await?;
+    if pending.is_none() {
+        let meta = crate::ssr::request_meta().await;
+        services.accounts.confirm_password(&user, current_password.as_deref().unwrap_or_default(), &meta).await?;
+    }
+    let origin = crate::ssr::passkey_step::passkey_origin().await?;
     let (options, registration) = services.second_factor.start_passkey_registration(&user, &origin).await?;
     us.keep_registration(registration).await?;
     Ok(options)
@@ -64,6 +69,8 @@ pub async fn add_passkey(name: String, credential: String) -> Result<PasskeyAdde
     let (services, us, user, pending) = ssr::registering_user().await?;
     let meta = crate::ssr::request_meta().await;
     let credential = ssr::parse(&credential)?;
+    // Before the ceremony's state is used up: a name to fix keeps it.
+    imgflush::backend::services::second_factor::passkeys::checked_name(&name)?;
     let Some(registration) = us.take_registration().await? else {
         return Err(ssr::invalid("passkey", "the passkey prompt expired: add the passkey again"));
     };
@@ -81,7 +88,7 @@ pub async fn passkey_sign_in_options(second_step: bool) -> Result<RequestChallen
 
     let services = services()?;
     let us = UserSession::new(leptos_axum::extract().await.map_err(internal)?);
-    let origin = crate::ssr::base_url().await;
+    let origin = crate::ssr::passkey_step::passkey_origin().await?;
     let (options, assertion) = if second_step {
         let Some((pending, user)) = us.pending(&services).await?.filter(|(p, _)| !p.enrol) else {
             return Err(answered(AppError::NotFound));

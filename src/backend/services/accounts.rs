@@ -71,6 +71,29 @@ impl AccountService {
         result
     }
 
+    /// The signed-in user proves it is them before a change that outlives
+    /// the session (a new password, a new passkey): the current password,
+    /// under the sign-in throttle, refused as the field `current_password`.
+    pub async fn confirm_password(&self, user: &User, current: &str, meta: &RequestMeta) -> Result<(), ServiceError> {
+        if !user.password_set {
+            return Err(ServiceError::field(
+                "current_password",
+                "this account has no password to confirm it with (it signs in through single sign-on)",
+            ));
+        }
+        match self.sign_in(&user.email, current, meta.ip).await {
+            Ok(_) => Ok(()),
+            Err(AuthError::InvalidCredentials) => {
+                Err(ServiceError::field("current_password", "this is not your current password"))
+            }
+            Err(AuthError::Throttled(secs)) => {
+                Err(ServiceError::field("current_password", format!("too many attempts; try again in {secs} seconds")))
+            }
+            Err(AuthError::Store(e)) => Err(e.into()),
+            Err(e) => Err(ServiceError::Internal(e.to_string())),
+        }
+    }
+
     /// The signed-in user changes their own password: the current one is
     /// checked (under the sign-in throttle), every session ends, and the
     /// user comes back with the new session epoch so the caller can keep
@@ -83,20 +106,7 @@ impl AccountService {
         meta: &RequestMeta,
     ) -> Result<User, ServiceError> {
         auth::check_new_password("new_password", new)?;
-        match self.sign_in(&user.email, current, meta.ip).await {
-            Ok(_) => {}
-            Err(AuthError::InvalidCredentials) => {
-                return Err(ServiceError::field("current_password", "this is not your current password"))
-            }
-            Err(AuthError::Throttled(secs)) => {
-                return Err(ServiceError::field(
-                    "current_password",
-                    format!("too many attempts; try again in {secs} seconds"),
-                ))
-            }
-            Err(AuthError::Store(e)) => return Err(e.into()),
-            Err(e) => return Err(ServiceError::Internal(e.to_string())),
-        }
+        self.confirm_password(user, current, meta).await?;
         self.set_password(user, new.to_owned()).await?;
         let detail = "own password; every other session ended";
         audit::record_instance(&self.store, &user.email, Some(user.id), meta, "password.changed", detail).await;

@@ -61,15 +61,15 @@ pub struct PasskeySummary {
 
 /// The relying party of a console reached at `origin` (`scheme://host[:port]`).
 fn relying_party(origin: &str) -> Result<Webauthn, ServiceError> {
-    let url = Url::parse(origin).map_err(|_| ServiceError::Internal(format!("console address {origin:?}")))?;
-    let Some(host) = url.domain() else {
+    let url = Url::parse(origin).ok();
+    let Some((url, host)) = url.as_ref().and_then(|u| u.domain().map(|h| (u, h))) else {
         return Err(ServiceError::field(
             "passkey",
             "passkeys need the console to be opened by a host name (such as localhost or console.example.com), \
              not an IP address: open it by name, or set server.public_url",
         ));
     };
-    WebauthnBuilder::new(host, &url)
+    WebauthnBuilder::new(host, url)
         .and_then(|b| b.rp_name("imgflush").build())
         .map_err(|e| ServiceError::Internal(format!("passkeys for {origin}: {e}")))
 }
@@ -88,7 +88,7 @@ fn expired(started_ms: i64) -> bool {
 }
 
 /// A name for the list: trimmed, 1 to 60 characters, no control characters.
-fn checked_name(name: &str) -> Result<String, ServiceError> {
+pub fn checked_name(name: &str) -> Result<String, ServiceError> {
     let name = name.trim();
     if name.is_empty() {
         return Err(ServiceError::field("name", "name the passkey (for example \"Work laptop\")"));
@@ -276,10 +276,11 @@ impl SecondFactorService {
         record: &PasskeyRecord,
         passkey: &mut Passkey,
         result: &AuthenticationResult,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), AuthError> {
         passkey.update_credential(result);
-        let json = serde_json::to_string(&passkey).unwrap_or_else(|_| record.passkey.clone());
-        self.store.passkey_used(record.id, &json, now_ms()).await
+        // Kept even when unchanged: the counter must never go back.
+        let json = serde_json::to_string(&passkey).map_err(|e| AuthError::Hash(format!("passkey record: {e}")))?;
+        Ok(self.store.passkey_used(record.id, &json, now_ms()).await?)
     }
 
     async fn refused<T>(&self, user: Option<User>, meta: &RequestMeta, why: &str) -> Result<T, AuthError> {
