@@ -10,7 +10,7 @@ use totp_rs::Secret;
 
 use crate::backend::audit::{self, RequestMeta};
 use crate::backend::auth::AuthError;
-use crate::backend::limits::LoginThrottle;
+use crate::backend::limits::{Attempt, LoginThrottle};
 use crate::backend::store::{DynStore, StoreError, User};
 use crate::backend::{now_ms, ServiceError};
 use crate::domain::sign_in_policy::{SecondFactorRule, SignInPolicy};
@@ -211,15 +211,7 @@ impl SecondFactorService {
     /// Checks a one-time code (the app's six digits, or a recovery code)
     /// under the sign-in throttle. Each is accepted once.
     pub async fn verify(&self, user: &User, code: &str, meta: &RequestMeta) -> Result<How, AuthError> {
-        let attempt = self.throttle.reserve(&throttle_key(user), meta.ip).await;
-        let attempt = match attempt {
-            Ok(a) => a,
-            Err(e) => {
-                let why = format!("second step: {e}");
-                audit::record_instance(&self.store, &user.email, Some(user.id), meta, "sign_in.failed", &why).await;
-                return Err(e);
-            }
-        };
+        let attempt = self.reserve_attempt(user, meta, "second step").await?;
         let how = self.check(user, code).await?;
         let Some(how) = how else {
             let why = "second step: wrong or used one-time code";
@@ -241,6 +233,17 @@ impl SecondFactorService {
             .await;
         }
         Ok(how)
+    }
+
+    /// Counts one second-factor attempt of `user` (codes and passkeys share
+    /// the count); a throttled one is in the audit trail as `{what}: …`.
+    async fn reserve_attempt(&self, user: &User, meta: &RequestMeta, what: &str) -> Result<Attempt, AuthError> {
+        let attempt = self.throttle.reserve(&throttle_key(user), meta.ip).await;
+        if let Err(e) = &attempt {
+            let why = format!("{what}: {e}");
+            audit::record_instance(&self.store, &user.email, Some(user.id), meta, "sign_in.failed", &why).await;
+        }
+        attempt
     }
 
     async fn check(&self, user: &User, code: &str) -> Result<Option<How>, StoreError> {
@@ -307,7 +310,7 @@ impl SecondFactorService {
     }
 }
 /// The throttle counts codes apart from passwords, per account and source.
-pub(super) fn throttle_key(user: &User) -> String {
+fn throttle_key(user: &User) -> String {
     format!("second-factor:{}", user.email)
 }
 

@@ -19,7 +19,7 @@ use webauthn_rs::prelude::{
 };
 use webauthn_rs_proto::ResidentKeyRequirement;
 
-use super::{throttle_key, How, SecondFactorService};
+use super::{How, SecondFactorService};
 use crate::backend::audit::{self, RequestMeta};
 use crate::backend::auth::AuthError;
 use crate::backend::store::{NewPasskey, PasskeyRecord, StoreError, User};
@@ -229,15 +229,7 @@ impl SecondFactorService {
             self.throttle.reserve_source(meta.ip).await?;
             return self.refused(None, meta, "an unknown passkey").await;
         };
-        let attempt = self.throttle.reserve(&throttle_key(&user), meta.ip).await;
-        let attempt = match attempt {
-            Ok(a) => a,
-            Err(e) => {
-                let why = format!("passkey: {e}");
-                audit::record_instance(&self.store, &user.email, Some(user.id), meta, "sign_in.failed", &why).await;
-                return Err(e);
-            }
-        };
+        let attempt = self.reserve_attempt(&user, meta, "passkey").await?;
         let Some(record) = record.filter(|r| r.user_id == user.id) else {
             return self.refused(Some(user), meta, "a passkey this account does not hold").await;
         };
@@ -297,8 +289,7 @@ impl SecondFactorService {
     pub async fn remove_passkey(&self, user: &User, id: i64, meta: &RequestMeta) -> Result<(), ServiceError> {
         let keys = self.store.passkeys_of(user.id).await?;
         let Some(key) = keys.iter().find(|k| k.id == id) else { return Err(ServiceError::NotFound) };
-        let totp_on = self.store.totp_of(user.id).await?.is_some_and(|f| f.confirmed.is_some());
-        if keys.len() == 1 && !totp_on && self.required_for(user).await? {
+        if keys.len() == 1 && !self.totp_on(user.id).await? && self.required_for(user).await? {
             return Err(ServiceError::field(
                 "passkey",
                 "the owners require two-step sign-in for your account: add another passkey or an authenticator app first",
