@@ -175,6 +175,10 @@ impl TargetView {
             .filter(|spec| !spec.secret)
             .filter_map(|spec| {
                 let value = self.settings.get(spec.key)?;
+                // A tier means something only for a shield.
+                if spec.key == "shield_tier" && self.settings.get("shield").map(String::as_str) != Some("on") {
+                    return None;
+                }
                 let short = spec.label.strip_suffix(" ID").unwrap_or(spec.label).to_lowercase();
                 let text = match spec.check {
                     Check::Flag if value == "on" => spec.key.replace('_', " "),

@@ -66,11 +66,21 @@ fn main() {
             theirs.push(measured(&nginx_pids(), || wrk(&peer, seconds)));
         }
         let ((rps, p99, cpu), (peer_rps, peer_p99, peer_cpu)) = (median(ours), median(theirs));
+        let ratio = rps / peer_rps;
         println!(
-            "| {} B | {rps:.0} | {peer_rps:.0} | {:.2}x | {cpu:.0} | {peer_cpu:.0} | {p99} | {peer_p99} | >= 1.0x |",
+            "| {} B | {rps:.0} | {peer_rps:.0} | {ratio:.2}x | {cpu:.0} | {peer_cpu:.0} | {p99} | {peer_p99} | {} |",
             body.len(),
-            rps / peer_rps
+            verdict(ratio)
         );
+    }
+}
+
+/// The goal (at least nginx's requests per second) met, or missed by how much.
+fn verdict(ratio: f64) -> String {
+    if ratio >= 1.0 {
+        "≥ 1.0x: met".to_owned()
+    } else {
+        format!("≥ 1.0x: missed by {:.0}%", (1.0 - ratio) * 100.0)
     }
 }
 

@@ -191,19 +191,28 @@ db_test!(failing_edge_ends_in_error_before_cdn_step, |t: TestApp| async move {
 });
 
 db_test!(shields_are_purged_before_the_edges_below_them, |t: TestApp| async move {
-    let (shield, child, node) = (Recorder::start().await, Recorder::start().await, Recorder::start().await);
+    // A tier-1 shield (fetches from the origin), a tier-2 shield below it,
+    // an edge below that, and a CDN node.
+    let (shield, lower, child, node) =
+        (Recorder::start().await, Recorder::start().await, Recorder::start().await, Recorder::start().await);
     shield.delay(300);
-    let mut settings = imgflush::domain::target::TargetSettings::default();
-    settings.0.insert("shield".into(), "on".into());
-    let new = NewTarget {
-        kind: TargetKind::Edge,
-        name: "shield".into(),
-        url: shield.url("/purge"),
-        secret: None,
-        settings,
-        credentials: None,
-    };
-    t.store.add_target(t.demo.id, &new, imgflush::backend::now_ms()).await.unwrap();
+    lower.delay(200);
+    for (name, recorder, tier) in [("shield", &shield, None), ("shield-2", &lower, Some("2"))] {
+        let mut settings = imgflush::domain::target::TargetSettings::default();
+        settings.0.insert("shield".into(), "on".into());
+        if let Some(tier) = tier {
+            settings.0.insert("shield_tier".into(), tier.into());
+        }
+        let new = NewTarget {
+            kind: TargetKind::Edge,
+            name: name.into(),
+            url: recorder.url("/purge"),
+            secret: None,
+            settings,
+            credentials: None,
+        };
+        t.store.add_target(t.demo.id, &new, imgflush::backend::now_ms()).await.unwrap();
+    }
     add(&t, TargetKind::Edge, "edge-below", child.url("/purge"), None).await;
     add(&t, TargetKind::Varnish, "varnish", node.url("/"), None).await;
     let actor = t.actor("editor@example.com", Role::Editor, &t.demo).await;
@@ -211,8 +220,9 @@ db_test!(shields_are_purged_before_the_edges_below_them, |t: TestApp| async move
 
     let inv = submit(&t, &actor, &["/a.jpg"]).await;
     assert_eq!(settle(&t, inv.id, Duration::from_secs(10)).await.status, Status::Done);
-    let (s, c, n) = (&shield.calls()[0], &child.calls()[0], &node.calls()[0]);
-    assert!(c.start >= s.end.unwrap(), "the edge below was called while its shield was still being purged");
+    let (s, l, c, n) = (&shield.calls()[0], &lower.calls()[0], &child.calls()[0], &node.calls()[0]);
+    assert!(l.start >= s.end.unwrap(), "the tier-2 shield was called while its tier-1 parent was still being purged");
+    assert!(c.start >= l.end.unwrap(), "the edge below was called while its shield was still being purged");
     assert!(n.start >= c.end.unwrap(), "the CDN node was called before the edges were purged");
 
     // A shield that fails: the edges below it are not called (they would
@@ -222,13 +232,14 @@ db_test!(shields_are_purged_before_the_edges_below_them, |t: TestApp| async move
     let failed = settle(&t, inv.id, Duration::from_secs(10)).await;
     assert_eq!(failed.status, Status::Error);
     let error = failed.error.unwrap();
-    assert!(error.contains("shield") && error.contains("1 edge below the shield not called yet"), "{error}");
-    assert_eq!((child.count(), node.count()), (1, 1));
+    assert!(error.contains("shield") && error.contains("2 edges below the shield not called yet"), "{error}");
+    assert_eq!((lower.count(), child.count(), node.count()), (1, 1, 1));
     shield.respond_with(200);
     t.app.services.invalidations.retry(&actor, inv.id).await.unwrap();
     assert_eq!(settle(&t, inv.id, Duration::from_secs(10)).await.status, Status::Done);
-    assert_eq!((child.count(), node.count()), (2, 2));
-    assert!(child.calls()[1].start >= shield.calls().last().unwrap().end.unwrap());
+    assert_eq!((lower.count(), child.count(), node.count()), (2, 2, 2));
+    assert!(lower.calls()[1].start >= shield.calls().last().unwrap().end.unwrap());
+    assert!(child.calls()[1].start >= lower.calls()[1].end.unwrap());
     cancel.cancel();
     worker.await.unwrap();
 });

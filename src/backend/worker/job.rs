@@ -118,14 +118,17 @@ impl Worker {
             changes.flush().await?;
             let plan = (step == Step::CdnServers && project.edge.verify)
                 .then(|| VerifyPlan::new(job.scope, &job.paths, &known, project.edge.sign_salt.is_some()));
-            // Shields first, then the edges below them (which would fetch a
-            // purged copy back from a shield not purged yet); each wave at once.
-            let is_shield = |r: &&TargetResult| current.get(&r.target_id).is_some_and(|t| t.settings.flag("shield"));
-            let (shields, rest): (Vec<&TargetResult>, Vec<&TargetResult>) =
-                pending.iter().copied().partition(is_shield);
+            // Shields first, tier by tier, then the edges below them (which
+            // would fetch a purged copy back from a shield not purged yet);
+            // each wave at once. Other kinds have no settings for it: wave 4.
+            let wave_of = |r: &TargetResult| current.get(&r.target_id).map_or(4, |t| t.settings.purge_wave());
+            let mut waves: std::collections::BTreeMap<u64, Vec<&TargetResult>> = Default::default();
+            for r in pending.iter().copied() {
+                waves.entry(wave_of(r)).or_default().push(r);
+            }
             let mut outcomes = Vec::with_capacity(pending.len());
             let mut order = Vec::with_capacity(pending.len());
-            for wave in [shields, rest].into_iter().filter(|w| !w.is_empty()) {
+            for wave in waves.into_values() {
                 let calls = wave
                     .iter()
                     .map(|r| self.purge_target(job.id, r, current.get(&r.target_id), &req, plan.as_ref(), lease));

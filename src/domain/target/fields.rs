@@ -84,7 +84,17 @@ pub const SHIELD: SettingSpec = SettingSpec {
     default: Some("off"),
 };
 
-pub static EDGE: &[SettingSpec] = &[SHIELD];
+/// Shields that fetch from shields: a tier-2 shield's `--parent` is a
+/// tier-1 shield. Tiers are purged in order, each after the one above it.
+pub const SHIELD_TIER: SettingSpec = optional(
+    "shield_tier",
+    "Shield tier",
+    "with Shield on: 1 (the default) when it fetches from the origin, 2 when its --parent is a tier-1 \
+     shield, 3 below that; tier 1 is purged first, then 2, then 3, then the other edges",
+    Check::Number(1, 3),
+);
+
+pub static EDGE: &[SettingSpec] = &[SHIELD, SHIELD_TIER];
 
 /// Whether the operator set the CDN up to keep the edge's per-browser
 /// formats apart (the README says how per CDN); while a project chooses

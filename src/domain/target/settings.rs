@@ -28,6 +28,17 @@ impl TargetSettings {
     pub fn number(&self, key: &str) -> Option<u64> {
         self.get(key).and_then(|v| v.parse().ok())
     }
+
+    /// An edge's purge wave: a shield's tier (1 to 3), then the edges that
+    /// are no shield (4). Each wave is purged after the one before it, so no
+    /// edge fetches a purged copy back from a parent not purged yet.
+    pub fn purge_wave(&self) -> u64 {
+        if self.flag("shield") {
+            self.number("shield_tier").unwrap_or(1).clamp(1, 3)
+        } else {
+            4
+        }
+    }
 }
 
 /// Checked settings of a kind: the public values and the credentials.
