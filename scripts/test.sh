@@ -51,6 +51,10 @@ bash "$ROOT/end2end/run.sh"
 say "the release build (scripts/build-release.sh) in Chromium"
 bash "$ROOT/scripts/build-release.sh"
 IMGFLUSH_PROFILE=release bash "$ROOT/end2end/run.sh" --project=hydrated tests/pages.spec.ts tests/targets.spec.ts
+# The release binary as an operator first runs it: no configuration at all, a
+# fresh directory, started twice (tests/startup.rs, on this binary).
+say "the release binary with no configuration (tests/startup.rs)"
+IMGFLUSH_TEST_SERVER_BINARY="$CARGO_TARGET_DIR/release/server" cargo test -p server --test startup
 
 # The Debian package as an operator installs it: the release build above, cargo deb,
 # apt-get install, systemd-analyze verify, each unit's ExecStart run, sign-in.

@@ -23,6 +23,9 @@ pub struct AuditArgs {
     before: Option<i64>,
     #[arg(long, default_value_t = 100)]
     limit: i64,
+    /// One JSON array of events instead of tab-separated lines.
+    #[arg(long)]
+    json: bool,
 }
 
 pub async fn audit(config: &Config, args: AuditArgs) -> anyhow::Result<()> {
@@ -39,6 +42,11 @@ pub async fn audit(config: &Config, args: AuditArgs) -> anyhow::Result<()> {
         limit: args.limit.clamp(1, 10_000),
     };
     let rows = services.audit.operator_log(&query).await.map_err(|e| anyhow!(e.to_string()))?;
+    if args.json {
+        let docs: Vec<_> = rows.iter().map(document).collect();
+        println!("{}", serde_json::to_string_pretty(&docs)?);
+        return Ok(());
+    }
     println!("id\tat\tproject\tactor\taddress\taction\tdetail\tuser_agent");
     for r in rows {
         println!("{}", line(&r));
@@ -60,4 +68,18 @@ fn line(r: &AuditEntry) -> String {
         clean(r.user_agent.as_deref().unwrap_or("-")),
     ]
     .join("\t")
+}
+
+/// One event as `--json` prints it.
+fn document(r: &AuditEntry) -> serde_json::Value {
+    serde_json::json!({
+        "id": r.id,
+        "at": r.at,
+        "project": r.project,
+        "actor": r.actor,
+        "address": r.ip,
+        "action": r.action,
+        "detail": r.detail,
+        "user_agent": r.user_agent,
+    })
 }

@@ -1,7 +1,7 @@
 //! Everything on the Settings page from the command line, as an operator
 //! scripts it: `server project show/set` and `server target
 //! add/list/show/edit/test/remove`, with JSON output, against the same
-//! database the console uses (both dialects).
+//! database the console uses (both dialects); every other listing's `--json`.
 
 mod common;
 
@@ -123,4 +123,25 @@ db_test!(targets_are_added_edited_tested_and_removed, |t: TestApp| async move {
     assert!(gone.status.success());
     let missing = server(&t, &["target", "show", "--project", "demo", "--name", "node-b"], &[]);
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no target named `node-b`"));
+});
+
+db_test!(every_listing_prints_json, |t: TestApp| async move {
+    let add =
+        ["key", "add", "--project", "demo", "--name", "deploy-bot", "--role", "editor", "--expires-in-days", "30"];
+    let out = server(&t, &add, &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let secret = String::from_utf8(out.stdout).unwrap().lines().last().unwrap().to_owned();
+    let keys = json(&server(&t, &["key", "list", "--project", "demo", "--json"], &[]));
+    let key = keys.as_array().unwrap().iter().find(|k| k["name"] == "deploy-bot").expect("the new key is listed");
+    assert_eq!((key["role"].as_str(), key["state"].as_str()), (Some("editor"), Some("active")), "{key}");
+    assert!(key["prefix"].as_str().unwrap().starts_with("imf_") && key["expires"].is_string(), "{key}");
+    assert!(!keys.to_string().contains(&secret), "the secret is never listed");
+
+    let audit = json(&server(&t, &["audit", "--project", "demo", "--json", "--limit", "5"], &[]));
+    let created = audit.as_array().unwrap().iter().find(|e| e["action"] == "key.created").expect("key.created");
+    assert_eq!(created["project"], "demo");
+    assert!(created["detail"].as_str().unwrap().contains("deploy-bot") && created["at"].is_string(), "{created}");
+
+    let providers = json(&server(&t, &["sso", "list", "--json"], &[]));
+    assert_eq!(providers, serde_json::json!([]));
 });

@@ -78,13 +78,23 @@ async fn scenario(db: Db) {
     }
     assert!(dry.contains("applied  0001 init") && dry.contains("2 pending; nothing applied"), "{dry}");
     assert_eq!(shape(&test_db.url).await, before, "--dry-run changed nothing");
+    // The same for scripts.
+    let doc: serde_json::Value =
+        serde_json::from_str(&ok(&["migrate", "--dry-run", "--json"], &env, dir.path())).unwrap();
+    let versions = |key: &str| -> Vec<i64> {
+        doc[key].as_array().unwrap().iter().map(|m| m["version"].as_i64().unwrap()).collect()
+    };
+    assert_eq!(versions("pending"), all.migrations[n - 2..].iter().map(|m| m.version).collect::<Vec<_>>());
+    assert_eq!(versions("applied").len(), n - 2);
+    assert!(doc["problem"].is_null() && doc["database_exists"] == true, "{doc}");
+    assert_eq!(shape(&test_db.url).await, before, "--dry-run --json changed nothing");
 
     let applied = ok(&["migrate"], &env, dir.path());
     println!("{db:?} migrate:\n{applied}");
     for m in &last_two {
         assert!(applied.contains(&format!("applied  {m} in")), "{m} applied:\n{applied}");
     }
-    assert!(applied.contains("applied 2 migration(s)"), "{applied}");
+    assert!(applied.contains("applied 2 migrations"), "{applied}");
     assert_eq!(shape(&test_db.url).await.0, n as i64);
     let after = ok(&["migrate", "--dry-run"], &env, dir.path());
     assert!(after.contains("0 pending") && !after.contains("pending  "), "{after}");

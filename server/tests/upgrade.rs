@@ -4,7 +4,9 @@
 //! users sign in with their passwords, API keys authenticate (a revoked one
 //! does not), sealed credentials open with the recorded key, invalidations
 //! keep their status, history and target results, the audit trail and the
-//! retention survive.
+//! retention survive. Then the console binary starts on it and serves it:
+//! a recorded user signs in through `/login`, a recorded key lists its
+//! project's invalidations over `/api/v1`.
 
 mod common;
 #[path = "upgrade/make.rs"]
@@ -105,6 +107,35 @@ async fn check(url: &str, manifest: &Value, dialect: &str, name: &str) {
     assert!(opened > 0, "{name}: no sealed credentials checked");
 }
 
+/// `server serve` on the upgraded database, as an operator restarts it.
+async fn serves(url: &str, manifest: &Value, dialect: &str, name: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut env = common::binary::env_for(url, dir.path());
+    env.push(("IMGFLUSH_SECRETS_KEY".into(), manifest["secrets_key"].as_str().unwrap().into()));
+    let console = common::binary::Console::start(&env, dir.path()).await;
+    for user in manifest["users"].as_array().unwrap() {
+        console.sign_in(user["email"].as_str().unwrap(), user["password"].as_str().unwrap()).await;
+    }
+    // An active key of a project with invalidations lists every one of them.
+    let projects = manifest[dialect]["snapshot"]["projects"].as_array().unwrap();
+    let recorded = |token: &Value| {
+        let project = projects.iter().find(|p| &p["token"] == token);
+        project.map(|p| p["invalidations"].as_array().unwrap().clone()).unwrap_or_default()
+    };
+    let keys = manifest[dialect]["keys"].as_array().unwrap();
+    let key = keys.iter().find(|k| k["revoked"] == false && !recorded(&k["project"]).is_empty());
+    let key = key.unwrap_or_else(|| panic!("{name}: no active key of a project with invalidations"));
+    let url = console.url("/api/v1/invalidations?limit=100");
+    let listed = common::binary::api_get(&url, key["secret"].as_str().unwrap()).await;
+    let served: Vec<&str> =
+        listed["invalidations"].as_array().unwrap().iter().filter_map(|i| i["id"].as_str()).collect();
+    for d in recorded(&key["project"]) {
+        let id = d["invalidation"]["id"].as_str().unwrap();
+        assert!(served.contains(&id), "{name} ({dialect}): {id} is not served: {listed}");
+    }
+    console.stop();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_sqlite_fixture_opens_and_keeps_everything() {
     for (dir, manifest) in fixtures() {
@@ -112,7 +143,9 @@ async fn every_sqlite_fixture_opens_and_keeps_everything() {
         let tmp = tempfile::tempdir().unwrap();
         let copy = tmp.path().join("imgflush.db");
         std::fs::copy(dir.join("imgflush.db"), &copy).unwrap();
-        common::within_limit(check(&format!("sqlite://{}", copy.display()), &manifest, "sqlite", &name)).await;
+        let url = format!("sqlite://{}", copy.display());
+        common::within_limit(check(&url, &manifest, "sqlite", &name)).await;
+        serves(&url, &manifest, "sqlite", &name).await;
     }
 }
 
@@ -132,6 +165,7 @@ async fn every_postgres_fixture_opens_and_keeps_everything() {
             .expect("psql (postgresql-client) loads the fixture's dump");
         assert!(loaded.status.success(), "{name}: psql: {}", String::from_utf8_lossy(&loaded.stderr));
         common::within_limit(check(&db.url, &manifest, "postgres", &name)).await;
+        serves(&db.url, &manifest, "postgres", &name).await;
     }
 }
 

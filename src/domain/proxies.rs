@@ -34,7 +34,7 @@ impl std::str::FromStr for Cidr {
                 .parse::<u8>()
                 .ok()
                 .filter(|p| *p <= max)
-                .ok_or_else(|| format!("{s:?}: the prefix length after `/` must be 0 to {max}"))?,
+                .ok_or_else(|| format!("{s:?}: the prefix length after the slash must be 0 to {max}"))?,
         };
         Ok(Cidr { net, prefix })
     }

@@ -36,6 +36,9 @@ pub struct MigrateArgs {
     /// List the applied and pending migrations; apply nothing.
     #[arg(long)]
     dry_run: bool,
+    /// With --dry-run: one JSON document instead of lines.
+    #[arg(long, requires = "dry_run")]
+    json: bool,
 }
 
 pub async fn backup(config: &Config, args: BackupArgs) -> anyhow::Result<()> {
@@ -68,7 +71,10 @@ pub async fn restore(config: &Config, args: RestoreArgs) -> anyhow::Result<()> {
     describe(&done.checked);
     let pending = done.checked.migrations.pending.len();
     if pending > 0 {
-        println!("  the console applies the {pending} pending migration(s) when it starts (or run `server migrate`)");
+        println!(
+            "  the console applies the {} when it starts (or run `server migrate`)",
+            imgflush::domain::count(pending as u64, "pending migration", "pending migrations")
+        );
     }
     Ok(())
 }
@@ -77,6 +83,13 @@ pub async fn migrate(config: &Config, args: MigrateArgs) -> anyhow::Result<()> {
     let url = config.database.url.expose();
     if args.dry_run {
         let status = data::migration_status(url).await?;
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&status_document(&status))?);
+            return match status.problem() {
+                Some(problem) => bail!("this build cannot run on the database: {problem}"),
+                None => Ok(()),
+            };
+        }
         list(&status);
         match status.problem() {
             Some(problem) => bail!("this build cannot run on the database: {problem}"),
@@ -92,9 +105,42 @@ pub async fn migrate(config: &Config, args: MigrateArgs) -> anyhow::Result<()> {
     }
     match now.len() {
         0 => println!("the {} database is up to date: {} migrations applied", after.dialect, after.applied().len()),
-        n => println!("applied {n} migration(s); the {} database has all {} of this build", after.dialect, after.known),
+        n => println!(
+            "applied {}; the {} database has all {} of this build",
+            imgflush::domain::count(n as u64, "migration", "migrations"),
+            after.dialect,
+            after.known
+        ),
     }
     Ok(())
+}
+
+/// `migrate --dry-run --json`: the same facts as [`list`], and the problem.
+fn status_document(status: &MigrationStatus) -> serde_json::Value {
+    let applied: Vec<_> = status
+        .applied()
+        .iter()
+        .map(|a| {
+            serde_json::json!({
+                "version": a.version,
+                "description": a.description,
+                "seconds": a.took.as_secs_f64(),
+                "known": !status.unknown.contains(&a.version),
+            })
+        })
+        .collect();
+    let pending: Vec<_> = status
+        .pending
+        .iter()
+        .map(|p| serde_json::json!({ "version": p.version, "description": p.description }))
+        .collect();
+    serde_json::json!({
+        "dialect": status.dialect,
+        "database_exists": status.exists,
+        "applied": applied,
+        "pending": pending,
+        "problem": status.problem(),
+    })
 }
 
 /// One line per migration: applied (and how long it took), then pending.

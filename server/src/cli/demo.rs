@@ -36,6 +36,9 @@ pub async fn demo_wire(
         Ok(e) => explain(e),
         Err(e) => e,
     })?;
-    println!("the demo project now fetches from {origin} and lists {} target(s)", inputs.len());
+    println!(
+        "the demo project now fetches from {origin} and lists {}",
+        imgflush::domain::count(inputs.len() as u64, "target", "targets")
+    );
     Ok(())
 }

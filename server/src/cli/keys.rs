@@ -50,6 +50,9 @@ pub enum KeyCmd {
     List {
         #[arg(long)]
         project: String,
+        /// One JSON array (never a secret or its hash).
+        #[arg(long)]
+        json: bool,
     },
     /// Revoke every key with this name (a rolled key and its successor
     /// share it), or the one key with this prefix.
@@ -85,10 +88,16 @@ pub async fn key(config: &Config, cmd: KeyCmd) -> anyhow::Result<()> {
             println!("created {} key `{}` for {token}; the secret is shown once:", key.role.as_str(), key.name);
             println!("{secret}");
         }
-        KeyCmd::List { project } => {
+        KeyCmd::List { project, json } => {
             let actor = operator(&services, &project).await?;
             let now = chrono::Utc::now();
-            for k in services.keys.list(&actor).await.map_err(explain)? {
+            let keys = services.keys.list(&actor).await.map_err(explain)?;
+            if json {
+                let docs: Vec<_> = keys.iter().map(|k| key_document(k, now)).collect();
+                println!("{}", serde_json::to_string_pretty(&docs)?);
+                return Ok(());
+            }
+            for k in keys {
                 let state = k.state_at(now, imgflush::backend::key_rules::NOTICE_BEFORE).label();
                 let used = k.last_used.map_or("never".to_owned(), |t| t.to_rfc3339());
                 let from = k.last_used_addr.as_deref().map(|a| format!(" from {a}")).unwrap_or_default();
@@ -142,4 +151,22 @@ pub async fn key(config: &Config, cmd: KeyCmd) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A key as `server key list --json` prints it: what the table says, in
+/// fields (the secret and its hash never).
+fn key_document(k: &imgflush::backend::model::ApiKey, now: chrono::DateTime<chrono::Utc>) -> serde_json::Value {
+    serde_json::json!({
+        "name": k.name,
+        "prefix": format!("imf_{}_", k.prefix),
+        "role": k.role.as_str(),
+        "state": k.state_at(now, imgflush::backend::key_rules::NOTICE_BEFORE).label(),
+        "created": k.created,
+        "expires": k.expires,
+        "revoked": k.revoked,
+        "last_used": k.last_used,
+        "last_used_addr": k.last_used_addr,
+        "allowed_networks": k.allowed_ips,
+        "limits": k.limits,
+    })
 }

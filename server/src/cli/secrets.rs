@@ -33,14 +33,18 @@ pub async fn secrets(config: &Config, cmd: SecretsCmd) -> anyhow::Result<()> {
             let store = store::connect(config.database.url.expose()).await?.store;
             let n = vault::rotate(&store, &config.vault(), &new).await.map_err(|e| anyhow!(e))?;
             println!(
-                "re-sealed {n} credential(s) under key {}; now set secrets.key (IMGFLUSH_SECRETS_KEY) to the new key",
+                "re-sealed {} under key {}; now set secrets.key (IMGFLUSH_SECRETS_KEY) to the new key",
+                imgflush::domain::count(n as u64, "credential", "credentials"),
                 new.key_id().unwrap_or("?")
             );
         }
         SecretsCmd::Check => {
             let store = store::connect(config.database.url.expose()).await?.store;
             let n = vault::check_stored(&store, &config.vault()).await.map_err(|e| anyhow!(e))?;
-            println!("{n} stored credential(s); the configured key opens them");
+            println!(
+                "{}; the configured key opens them",
+                imgflush::domain::count(n as u64, "stored credential", "stored credentials")
+            );
         }
     }
     Ok(())

@@ -34,7 +34,11 @@ pub enum SsoCmd {
         groups: Vec<String>,
     },
     /// List the providers (the secret shown as "set").
-    List,
+    List {
+        /// One JSON array (the client secret only as set).
+        #[arg(long)]
+        json: bool,
+    },
     /// Remove a provider by its id (see `list`).
     Remove {
         #[arg(long)]
@@ -60,8 +64,28 @@ pub async fn sso(config: &Config, cmd: SsoCmd) -> anyhow::Result<()> {
             let id = services.sso.operator_add(&input).await.map_err(explain)?;
             println!("added identity provider {id}: register <console>/login/sso/callback as its redirect URI");
         }
-        SsoCmd::List => {
-            for p in services.sso.operator_providers().await.map_err(explain)? {
+        SsoCmd::List { json } => {
+            let providers = services.sso.operator_providers().await.map_err(explain)?;
+            if json {
+                let docs: Vec<_> = providers
+                    .iter()
+                    .map(|p| {
+                        serde_json::json!({
+                            "id": p.id,
+                            "name": p.name,
+                            "issuer": p.issuer,
+                            "client_id": p.client_id,
+                            "client_secret_set": true,
+                            "domains": p.domains,
+                            "groups_claim": p.groups_claim,
+                            "group_map": p.group_map.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&docs)?);
+                return Ok(());
+            }
+            for p in providers {
                 let groups = p.group_map.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
                 let claim = p.groups_claim.as_deref().unwrap_or("-");
                 println!(

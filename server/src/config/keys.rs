@@ -50,7 +50,7 @@ pub const KEYS: &[Key] = &[
     key("security.console_writes_per_minute", "60", "State-changing console calls per user per minute; 0: no limit."),
     key("security.live_recheck_secs", "15", "How often an open live log re-checks its user's access (seconds)."),
     key("security.live_streams_per_user", "8", "Live log streams one user may hold open at once."),
-    key("api.requests_per_minute", "120", "API requests per key per minute (at least 1)."),
+    key("api.requests_per_minute", "120", "API requests per key per minute; 0: no limit."),
     key("api.max_body_bytes", "65536", "Largest API request body (bytes)."),
     key("api.requests_per_minute_per_source", "600", "API requests per client address per minute; 0: no limit."),
     key("api.failed_keys_per_source", "20", "Refused keys per client address per 10 minutes; 0: no limit."),

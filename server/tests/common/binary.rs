@@ -34,8 +34,13 @@ pub fn env_for(database_url: &str, dir: &Path) -> Vec<(String, String)> {
 /// the test's own environment holds that the server reads as configuration
 /// (`APP__…`, `IMGFLUSH_…`, `LEPTOS_…`, and every key's aliases such as
 /// `DATABASE_URL` or `ADMIN_PASSWORD`) is left out.
+///
+/// The binary is the one `cargo test` built, or `IMGFLUSH_TEST_SERVER_BINARY`
+/// when set: `scripts/test.sh` runs `tests/startup.rs` again on the release
+/// binary that `scripts/build-release.sh` made, as an operator starts it.
 pub fn command(args: &[&str], env: &[(String, String)], dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_server"));
+    let binary = std::env::var_os("IMGFLUSH_TEST_SERVER_BINARY").unwrap_or_else(|| env!("CARGO_BIN_EXE_server").into());
+    let mut cmd = Command::new(binary);
     cmd.args(args).current_dir(dir);
     let alias = |k: &str| server::config::KEYS.iter().any(|key| key.aliases.contains(&k));
     for (k, _) in std::env::vars() {

@@ -78,3 +78,14 @@ fn a_failed_write_keeps_the_events() {
     assert!(a.count(&key, limit, now, true).is_err());
     assert_eq!(a.take_outbox().deltas.iter().map(|d| d.events).sum::<i64>(), 2);
 }
+
+#[test]
+fn a_zero_limit_counts_nothing_and_shares_nothing() {
+    let (a, mut table) = (SharedLimiter::new(), Table::default());
+    let (key, off, now) = (LimitKey::ApiKey(9), Limit::per_minute(0), wall_ms());
+    for _ in 0..1000 {
+        assert_eq!(a.count(&key, off, now, true), Ok(0), "0 turns the limit off, as docs/API.md says");
+    }
+    table.sync(&a);
+    assert!(table.0.is_empty() && a.is_empty(), "nothing counted, nothing sent to the other instances");
+}

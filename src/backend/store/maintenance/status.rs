@@ -93,29 +93,34 @@ impl MigrationStatus {
     /// Why this build must not run on the database, in the operator's words.
     pub fn problem(&self) -> Option<String> {
         let list = |v: &[i64]| v.iter().map(|n| format!("{n:04}")).collect::<Vec<_>>().join(", ");
+        let migrations = |v: &[i64]| if v.len() == 1 { "migration" } else { "migrations" };
         if self.recorded.is_none() && self.tables > 0 {
             return Some(format!(
-                "it is not an imgflush database: it has {} table(s) and no _sqlx_migrations table",
-                self.tables
+                "it is not an imgflush database: it has {} and no _sqlx_migrations table",
+                crate::domain::count(self.tables as u64, "table", "tables")
             ));
         }
         if !self.unknown.is_empty() {
             return Some(format!(
-                "it has migration(s) {} that this build does not know: a newer imgflush made it; \
+                "it has {} {} that this build does not know: a newer imgflush made it; \
                  run that version (or restore a backup this version made)",
+                migrations(&self.unknown),
                 list(&self.unknown)
             ));
         }
         if !self.modified.is_empty() {
             return Some(format!(
-                "its migration(s) {} were applied from other contents than this build's migrations/{}/ files",
+                "its {} {} {} applied from other contents than this build's migrations/{}/ files",
+                migrations(&self.modified),
                 list(&self.modified),
+                if self.modified.len() == 1 { "was" } else { "were" },
                 self.dialect
             ));
         }
         if !self.failed.is_empty() {
             return Some(format!(
-                "migration(s) {} failed part-way: restore the backup taken before the upgrade",
+                "{} {} failed part-way: restore the backup taken before the upgrade",
+                migrations(&self.failed),
                 list(&self.failed)
             ));
         }
