@@ -55,8 +55,16 @@ test('a failed target is explained and the notification hook is called', async (
     await expect(page.getByTestId('copy-support')).toHaveText('Copied for support');
     const copied = await page.evaluate(() => navigator.clipboard.readText());
     expect(copied).toContain('Failed target: broken-hook (Webhook)');
+    await expect(page).not.toHaveURL(/support=open/);
   } else {
     await expect(summary).toContainText(/Submitted: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC by /);
+    // Without a script nothing can reach the clipboard: the link opens the
+    // summary on the same page, ready to select.
+    await expect(summary).toBeHidden();
+    await page.getByTestId('copy-support').click();
+    await expect(page).toHaveURL(new RegExp(`/${id}\\?support=open#support-text$`));
+    await expect(summary).toBeVisible();
+    await expect(summary).toContainText('Failed target: broken-hook (Webhook), error, ');
   }
 
   await expect(async () => {

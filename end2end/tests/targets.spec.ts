@@ -1,4 +1,5 @@
-import { expect, invalidationPath, refreshUntil, storageState, submitOn, test, waitHydrated } from './fixtures';
+import { createHmac } from 'node:crypto';
+import { expect, invalidationPath, refreshUntil, storageState, submitOn, targetRequests, test, waitHydrated } from './fixtures';
 import type { Page } from '@playwright/test';
 
 // An instance owner: admin of every project, including the one the test creates
@@ -114,4 +115,115 @@ test('a target: named by example, removed after a confirmation', async ({ page, 
   if (js) await expect(notice).toBeFocused();
   await expect(row).toHaveCount(0);
   await expect(page.getByTestId('no-targets')).toBeVisible();
+});
+
+/*
+ * A target that fails: the details page's next step links to Settings, where
+ * Edit fixes its URL and keeps its secret (the field left empty); Retry on the
+ * details page then purges it, signed with the secret it always had, and the
+ * page explains Attempt (the job's) against Calls (a target's requests).
+ */
+test('a failing target: the next step leads to Settings, Edit keeps its secret, Retry purges', async ({ page, js }) => {
+  const { token, rand } = await newProjectSettings(page, js, 'ed');
+  const form = page.getByTestId('add-target');
+  const name = `hook-${rand}`;
+  const secret = `kept-${rand}`;
+  await form.getByLabel('Kind').selectOption('webhook');
+  await form.getByLabel('Name', { exact: true }).fill(name);
+  // Nothing listens on port 9: the purge is refused.
+  await form.getByLabel('Purge URL').fill('http://127.0.0.1:9/purge');
+  await form.getByLabel(/Shared secret/).fill(secret);
+  await form.getByRole('button', { name: 'Add target' }).click();
+  await expect(page.locator(`tr[data-target="${name}"]`)).toContainText('Webhook');
+
+  const id = await submitOn(page, js, token, ['/img.cdn.example/edit.jpg']);
+  await refreshUntil(page, js, id, 'ERROR_CDN_NODE');
+  const details = `${invalidationPath(token)}/${id}`;
+  await page.goto(details);
+  if (js) await waitHydrated(page);
+  const result = page.locator(`tr[data-target="${name}"]`);
+  await expect(result).toHaveAttribute('data-state', 'error');
+  await expect(result).toContainText('Nothing answered at the target');
+  const toSettings = result.getByTestId('next-step-settings');
+  await expect(toSettings).toHaveAttribute('href', `/p/${token}/settings`);
+  await toSettings.click();
+  await expect(page).toHaveURL(`/p/${token}/settings`);
+  if (js) await waitHydrated(page);
+
+  // Edit: the URL changes, the secret field stays empty ("leave empty to keep").
+  const edit = page.locator(`tr[data-edit-target="${name}"]`);
+  await edit.getByText(`Edit ${name}`, { exact: true }).click();
+  const secretField = edit.getByLabel('Shared secret');
+  await expect(secretField).toHaveValue('');
+  await expect(secretField).toHaveAttribute('placeholder', 'leave empty to keep the current one');
+  const hookUrl = `${process.env.IMGFLUSH_E2E_TARGETS_URL}/t/${name}`;
+  await edit.getByLabel('Purge URL').fill(hookUrl);
+  await edit.getByRole('button', { name: 'Save target' }).click();
+  await expect(page.getByTestId('target-saved')).toBeVisible();
+  if (js) await expect(page.getByTestId('target-saved')).toBeFocused();
+  await expect(page.locator(`tr[data-target="${name}"]`)).toContainText(hookUrl);
+  await expect(page.locator('body')).not.toContainText(secret);
+
+  // Retry from the details page.
+  await page.goto(details);
+  if (js) await waitHydrated(page);
+  await page.getByRole('button', { name: 'Retry' }).click();
+  await expect(page.getByTestId('retry-queued')).toHaveText('Retry queued as attempt 2.');
+  // The button is gone once the job runs again: the answer holds the focus.
+  if (js) await expect(page.getByTestId('retry-queued')).toBeFocused();
+  await expect(async () => {
+    await page.goto(details);
+    await expect(result).toHaveAttribute('data-state', 'ok', { timeout: 1_000 });
+  }, 'the retried target succeeds').toPass({ intervals: [300, 600, 1_000], timeout: 30_000 });
+  if (js) await waitHydrated(page);
+  await expect(page.getByTestId('attempt')).toContainText('2');
+  await expect(page.getByTestId('attempt')).toContainText('each Retry starts the next');
+  await expect(page.locator('[data-testid="target-results"] thead abbr', { hasText: 'Calls' })).toHaveAttribute(
+    'title',
+    /Purge requests sent to this target for this invalidation, over all its attempts/,
+  );
+
+  // The support summary lists a target that succeeded too, with its calls
+  // over both attempts (the refused one and the one that purged).
+  await expect(page.getByTestId('support-text')).toContainText(`Target: ${name} (Webhook), ok, 2 calls, last at `);
+  await expect(result.locator('td').nth(3)).toHaveText('2');
+  await expect(page.getByTestId('support-text')).toContainText('Attempt: 2');
+
+  // The purge reached the new URL, signed with the secret set at the start.
+  const calls = (await targetRequests(name)).filter((r) => r.body.includes('/img.cdn.example/edit.jpg'));
+  expect(calls).toHaveLength(1);
+  const { headers, body } = calls[0];
+  const expected = createHmac('sha256', secret).update(`${headers['x-imgflush-timestamp']}.${body}`).digest('hex');
+  expect(headers['x-imgflush-signature']).toBe(`sha256=${expected}`);
+});
+
+/*
+ * Settings say which edges are shields, and at which tier (a tier-2 shield
+ * fetches from a tier-1 one): purges go tier by tier, then to the other edges.
+ */
+test('an edge target marked as a shield says so, with its tier', async ({ page, js }) => {
+  const { rand } = await newProjectSettings(page, js, 'sh');
+  const form = page.getByTestId('add-target');
+  const edge = form.locator('fieldset[data-kind="edge"]');
+  await form.getByLabel('Kind').selectOption('edge');
+  const name = `shield-${rand}`;
+  await form.getByLabel('Name', { exact: true }).fill(name);
+  await form.getByLabel('Purge URL').fill('http://127.0.0.1:9/_purge');
+  await edge.getByLabel('Shield (parent) edge').check();
+  await edge.getByLabel('Shield tier').fill('2');
+  await form.getByRole('button', { name: 'Add target' }).click();
+  const row = page.locator(`tr[data-target="${name}"]`);
+  await expect(row.getByTestId('target-settings')).toHaveText(/shield.*shield tier 2/);
+  // The form is ready for the next target, nothing left over from this one.
+  await expect(form.getByLabel('Name', { exact: true })).toHaveValue('');
+  await expect(edge.getByLabel('Shield (parent) edge')).not.toBeChecked();
+  await expect(edge.getByLabel('Shield tier')).toHaveValue('');
+
+  const plain = `edge-${rand}`;
+  await form.getByLabel('Kind').selectOption('edge');
+  await form.getByLabel('Name', { exact: true }).fill(plain);
+  await form.getByLabel('Purge URL').fill('http://127.0.0.1:9/_purge');
+  await form.getByRole('button', { name: 'Add target' }).click();
+  await expect(page.locator(`tr[data-target="${plain}"]`).getByTestId('target-settings')).not.toContainText('shield');
+  await expect(page.getByText('shields first, tier by tier, then the edges below them')).toBeVisible();
 });

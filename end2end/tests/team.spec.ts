@@ -95,6 +95,7 @@ test('an owner creates a project, invites an editor, demotes and removes them', 
     await expect(op.locator(`tr[data-member="${editorEmail}"] td`).nth(1)).toHaveText('Support');
     // The change's answer replaces the invitation's banner.
     await expect(op.getByTestId('member-changed')).toHaveText(`${editorEmail} is now Support.`);
+    if (js) await expect(op.getByTestId('member-changed')).toBeFocused();
     await expect(op.getByTestId('member-added')).toHaveCount(0);
 
     await page.goto(invalidationPath(token));
@@ -224,6 +225,39 @@ test.describe('the live log', () => {
  * Adding an existing account grants nothing by itself: the admin gets a link
  * like any other, and the account joins only with its own password.
  */
+/*
+ * Removing a member who never accepted ends the link they were sent: opened
+ * afterwards, it says it no longer works instead of making an account.
+ */
+test('removing a member who has not accepted yet ends their invitation link', async ({ page, js, browser, baseURL }) => {
+  const rand = Math.random().toString(36).slice(2, 8);
+  const token = `z${js ? 'j' : 'n'}r${Date.now().toString(36)}${rand}`;
+  const email = `invited-${token}@example.com`;
+  const owner = await browser.newContext({ baseURL, storageState: storageState('owner'), javaScriptEnabled: js });
+  try {
+    const op = await owner.newPage();
+    await createProject(op, js, token, `Withdrawn ${token}`);
+    const link = await addMember(op, js, token, email, 'editor');
+    await op.goto(`/p/${token}/members`);
+    if (js) await waitHydrated(op);
+    const member = op.locator(`tr[data-member="${email}"]`);
+    await expect(member).toContainText('invited, has not accepted yet');
+    await member.getByText('Remove', { exact: true }).click();
+    await member.getByRole('button', { name: `Remove ${email}` }).click();
+    await expect(op.getByTestId('member-changed')).toContainText(
+      'an invitation link they still held no longer works',
+    );
+    await expect(member).toHaveCount(0);
+
+    await page.goto(link);
+    if (js) await waitHydrated(page);
+    await expect(page.getByTestId('invite-invalid')).toContainText('This invitation link is not valid');
+    await expect(page.getByLabel('Password', { exact: true })).toHaveCount(0);
+  } finally {
+    await owner.close();
+  }
+});
+
 test('an existing account joins a project through its link with its own password', async ({ page, js, browser, baseURL, allowConsoleError }) => {
   // The wrong password below is answered 400 on purpose.
   allowConsoleError(/status of 400 .*\/sfn\/accept_join/);

@@ -155,7 +155,7 @@ fn InviteBody(token: String) -> impl IntoView {
 fn InviteInvalid() -> impl IntoView {
     view! {
         <p class="notice notice-error" role="alert" data-testid="invite-invalid">
-            "This invitation link is not valid: it has expired or was used already. Ask a project admin for a new one."
+            "This invitation link is not valid: it has expired, was used already, or its member was removed. Ask a project admin for a new one."
         </p>
     }
 }

@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::{or_error, CopyButton, ErrorNotice, Layout, LocalTime, RetryAnswer, StatusBadge};
 use crate::model::{DetailView, Timestamp};
@@ -18,10 +18,13 @@ pub fn DetailPage() -> impl IntoView {
     if imgflush::domain::InvalidationId::parse(&id).is_err() {
         return view! { <crate::components::NotFoundPage /> }.into_any();
     }
+    // `?support`: "Copy for support" followed as a link (no JavaScript, or
+    // no clipboard): the summary is shown open, ready to select.
+    let show_support = use_query_map().read_untracked().get("support").is_some();
     view! {
         <Title text="Invalidation details" />
         <Layout token=token>
-            <DetailBody token=token.get_untracked() id=id />
+            <DetailBody token=token.get_untracked() id=id show_support=show_support />
         </Layout>
     }
     .into_any()
@@ -29,7 +32,7 @@ pub fn DetailPage() -> impl IntoView {
 
 /// The page's interactive part: an island, its code a lazily loaded chunk.
 #[island(lazy)]
-fn DetailBody(token: String, id: String) -> impl IntoView {
+fn DetailBody(token: String, id: String, show_support: bool) -> impl IntoView {
     let token = Signal::stored(token);
     let id = Signal::stored(id);
     crate::platform::island_ready();
@@ -80,7 +83,7 @@ fn DetailBody(token: String, id: String) -> impl IntoView {
         {move || decide.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
-                or_error(detail.await, move |d| view! { <Detail d=d token=token retry=retry cancel=cancel decide=decide /> })
+                or_error(detail.await, move |d| view! { <Detail d=d token=token retry=retry cancel=cancel decide=decide show_support=show_support /> })
             })}
         </Transition>
     }
@@ -93,6 +96,7 @@ fn Detail(
     retry: ServerAction<RetryInvalidation>,
     cancel: ServerAction<CancelInvalidation>,
     decide: ServerAction<DecideApproval>,
+    show_support: bool,
 ) -> impl IntoView {
     let row = d.row.clone();
     let awaiting = row.status == imgflush::domain::Status::AwaitingApproval;
@@ -130,9 +134,9 @@ fn Detail(
             <CopySupport text=support />
             " A summary for a support ticket: times in your time zone, every target, the next step."
         </p>
-        <details class="support">
+        <details class="support" id="support" open=show_support>
             <summary>"Show the summary"</summary>
-            <pre data-testid="support-text" tabindex="0">{move || support.get()}</pre>
+            <pre id="support-text" data-testid="support-text" tabindex="0">{move || support.get()}</pre>
         </details>
         {d.error.clone().map(|e| view! { <p class="notice notice-error" role="alert" data-testid="detail-error">{e}</p> })}
         {show_retry.then(|| view! {
@@ -189,7 +193,7 @@ fn Detail(
         } else {
             view! {
                 <table class="targets" data-testid="target-results">
-                    <thead><tr><th>"Target"</th><th>"Kind"</th><th>"Result"</th><th><abbr title="Purge requests sent to this target in the latest attempt, automatic retries included">"Calls"</abbr></th><th>"Time taken"</th><th>"Last tried"</th><th>"Detail"</th><th>"Next step"</th></tr></thead>
+                    <thead><tr><th>"Target"</th><th>"Kind"</th><th>"Result"</th><th><abbr title="Purge requests sent to this target for this invalidation, over all its attempts, automatic retries included">"Calls"</abbr></th><th>"Time taken"</th><th>"Last tried"</th><th>"Detail"</th><th>"Next step"</th></tr></thead>
                     <tbody>
                         {d.targets.into_iter().map(|t| { let name = t.name.clone(); let state = t.state.clone(); view! {
                             <tr data-target=name data-state=state>
@@ -226,20 +230,23 @@ fn Detail(
     }
 }
 
-/// "Copy for support": one click copies the summary (with JavaScript; the
-/// text stays readable and selectable below without it).
+/// "Copy for support": one click copies the summary. It is a link to this
+/// page with the summary open, followed where nothing was copied (before
+/// the page's script runs, without JavaScript): the text is then shown,
+/// focused for selecting.
 #[component]
 fn CopySupport(text: RwSignal<String>) -> impl IntoView {
     let copied = RwSignal::new(false);
-    let on_click = move |_| {
+    let on_click = move |ev: leptos::ev::MouseEvent| {
         if crate::platform::copy_to_clipboard(&text.get_untracked()) {
+            ev.prevent_default();
             copied.set(true);
         }
     };
     view! {
-        <button type="button" class="copy-support" data-testid="copy-support" on:click=on_click>
+        <a href="?support=open#support-text" class="button copy-support" data-testid="copy-support" on:click=on_click>
             {move || if copied.get() { "Copied for support" } else { "Copy for support" }}
-        </button>
+        </a>
     }
 }
 

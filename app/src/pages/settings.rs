@@ -2,11 +2,11 @@ use leptos::prelude::*;
 
 use imgflush::domain::TargetKind;
 
-use crate::components::{flash, or_error, Announce, ErrorNotice};
+use crate::components::{flash, or_error, ErrorNotice};
 use crate::model::{SettingsView, TargetTestAnswer};
 use crate::pages::project_page;
 use crate::pages::target_forms::{credentials_state, settings_summary, AddTargetForm, EditTargetRow, TargetForms};
-use crate::pages::target_notes::{confirm_above, format_warning, ConfirmRemove, RemovedNotice};
+use crate::pages::target_notes::{confirm_above, format_warning, ConfirmRemove, RemovedNotice, SettingsAnswer};
 use crate::serverfns::{
     project_settings, AddTarget, EditTarget, RemoveTarget, SaveRetention, SaveSettings, TestTarget,
 };
@@ -32,6 +32,8 @@ fn SettingsBody(token: String) -> impl IntoView {
     // removed target's name.
     let kept = flash("target_test");
     let removed = flash("target_removed");
+    // Without JavaScript: what the last add, edit or save did.
+    let answered = flash("settings_answer");
     // Without JavaScript: the kind of a refused new target, the id of a refused edit.
     let added = flash("target_add");
     let edited = flash("target_edit");
@@ -62,20 +64,17 @@ fn SettingsBody(token: String) -> impl IntoView {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move { removed.await.map(|name| view! { <RemovedNotice name /> }) })}
         </Suspense>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move { answered.await.map(|what| view! { <SettingsAnswer what /> }) })}
+        </Suspense>
         {move || retention.value().get().map(|r| match r {
-            Ok(days) => view! { <Announce testid="retention-saved">{format!("Invalidations are now kept for {days} days.")}</Announce> }.into_any(),
+            Ok(days) => view! { <SettingsAnswer what=format!("retention:{days}") /> }.into_any(),
             Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
         })}
-        {move || matches!(save.value().get(), Some(Ok(()))).then(|| view! {
-            <Announce testid="settings-saved">"Settings saved. Edges pick them up within a few seconds."</Announce>
-        })}
         // The table is drawn again: the answer takes the focus the form had.
-        {move || matches!(add.value().get(), Some(Ok(()))).then(|| view! {
-            <Announce testid="target-added">"Target added. Test it to check that it answers."</Announce>
-        })}
-        {move || matches!(edit.value().get(), Some(Ok(()))).then(|| view! {
-            <Announce testid="target-saved">"Target saved."</Announce>
-        })}
+        {move || matches!(save.value().get(), Some(Ok(()))).then(|| view! { <SettingsAnswer what="settings_saved".to_owned() /> })}
+        {move || matches!(add.value().get(), Some(Ok(()))).then(|| view! { <SettingsAnswer what="target_added".to_owned() /> })}
+        {move || matches!(edit.value().get(), Some(Ok(()))).then(|| view! { <SettingsAnswer what="target_saved".to_owned() /> })}
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let refused = Refused {
@@ -179,7 +178,7 @@ fn Settings(
         </section>
         <section class="card">
             <h2>"Purge targets"</h2>
-            <p class="muted">"Edge targets are purged in the “Flushing resizing servers” step (shields first, then the edges below them); Varnish, webhook and CDN provider targets in “Flushing CDN servers”."</p>
+            <p class="muted">"Edge targets are purged in the “Flushing resizing servers” step (shields first, tier by tier, then the edges below them); Varnish, webhook and CDN provider targets in “Flushing CDN servers”."</p>
             {format_warning(s.formats_unready())}
             {if s.targets.is_empty() {
                 view! { <p data-testid="no-targets">"No purge targets yet: invalidations complete without flushing anything."</p> }.into_any()

@@ -119,9 +119,20 @@ pub(super) fn AddTargetForm(
     let other_kind = move |k: TargetKind| hydrated.get() && kind.get() != k;
     let no_secret = move || hydrated.get() && !kind.get().spec().bearer_secret;
     let initial = kind.get_untracked();
+    // A target added: the form is ready for the next (its kind, flags and
+    // secrets back to their first state, nothing left over from this one).
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if matches!(add.value().get(), Some(Ok(_))) {
+            if let Some(form) = form.get_untracked() {
+                form.reset();
+                kind.set(initial);
+            }
+        }
+    });
     view! {
         <h3>"Add a target"</h3>
-        <ActionForm action=add attr:data-testid="add-target">
+        <ActionForm action=add node_ref=form attr:data-testid="add-target">
             <input type="hidden" name="project" value=token />
             <div class="row">
                 <label>"Kind "

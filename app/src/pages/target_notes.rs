@@ -59,3 +59,27 @@ pub(super) fn confirm_above(objects: Option<u64>, mb: Option<u64>) -> String {
         (Some(o), Some(m)) => format!("{o} objects or {m} MB"),
     }
 }
+
+/// What a Settings post did, one wording with or without JavaScript: the
+/// action's value with it, the `settings_answer` flash after a plain post.
+/// `what` is `target_added`, `target_saved`, `settings_saved` or
+/// `retention:{days}`; focused, since the table or form is drawn again.
+#[component]
+pub(super) fn SettingsAnswer(what: String) -> impl IntoView {
+    if let Some(days) = what.strip_prefix("retention:") {
+        let text = format!("Invalidations are now kept for {days} days.");
+        return view! { <Announce testid="retention-saved">{text}</Announce> }.into_any();
+    }
+    match what.as_str() {
+        "target_added" => {
+            view! { <Announce testid="target-added">"Target added. Test it to check that it answers."</Announce> }
+                .into_any()
+        }
+        "target_saved" => view! { <Announce testid="target-saved">"Target saved."</Announce> }.into_any(),
+        "settings_saved" => view! {
+            <Announce testid="settings-saved">"Settings saved. Edges pick them up within a few seconds."</Announce>
+        }
+        .into_any(),
+        _ => ().into_any(),
+    }
+}

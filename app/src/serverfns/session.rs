@@ -29,7 +29,7 @@ pub async fn console_base_url() -> Result<String, AppError> {
 pub async fn take_flash(key: String) -> Result<Option<String>, AppError> {
     use crate::ssr::{current_user, internal, UserSession};
 
-    const KEYS: [&str; 13] = [
+    const KEYS: [&str; 14] = [
         "invite",
         "new_key",
         "project_created",
@@ -38,6 +38,7 @@ pub async fn take_flash(key: String) -> Result<Option<String>, AppError> {
         "target_add",
         "target_edit",
         "target_removed",
+        "settings_answer",
         "member_changed",
         "key_revoked",
         "session_ended",

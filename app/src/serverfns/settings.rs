@@ -114,6 +114,7 @@ pub async fn save_settings(
         approval_hours,
     };
     services.projects.update_settings(&actor, &input).await?;
+    crate::ssr::flash_for_plain_form("settings_answer", "settings_saved").await;
     Ok(())
 }
 
@@ -150,6 +151,7 @@ pub async fn add_target(
         crate::ssr::flash_for_plain_form("target_add", &input.kind).await;
         return Err(e.into());
     }
+    crate::ssr::flash_for_plain_form("settings_answer", "target_added").await;
     Ok(())
 }
 
@@ -175,6 +177,7 @@ pub async fn edit_target(
         crate::ssr::flash_for_plain_form("target_edit", &target_id.to_string()).await;
         return Err(e.into());
     }
+    crate::ssr::flash_for_plain_form("settings_answer", "target_saved").await;
     Ok(())
 }
 
@@ -190,5 +193,7 @@ pub async fn remove_target(project: String, target_id: i64) -> Result<crate::mod
 #[server(prefix = "/sfn", endpoint = "save_retention", output = crate::codec::Json)]
 pub async fn save_retention(project: String, retention_days: String) -> Result<i64, AppError> {
     let (services, actor) = super::writer(&project).await?;
-    Ok(services.projects.set_retention(&actor, &retention_days).await?)
+    let days = services.projects.set_retention(&actor, &retention_days).await?;
+    crate::ssr::flash_for_plain_form("settings_answer", &format!("retention:{days}")).await;
+    Ok(days)
 }
