@@ -16,27 +16,34 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 source "$ROOT/scripts/tools.sh"
 rustup target add wasm32-unknown-unknown >/dev/null
 
-work="$(mktemp -d /tmp/imgflush-first-start.XXXXXX)"
+work="$(mktemp -d "${TMPDIR:-/tmp}/imgflush-first-start.XXXXXX")"
 console=""
 cleanup() {
-  [ -n "$console" ] && kill "$console" 2>/dev/null || true
+  # start.sh and everything it started (cargo, the tools' installs) are one process group.
+  [ -n "$console" ] && kill -- "-$console" 2>/dev/null || true
   wait 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 git clone -q "$ROOT" "$work/imgflush"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 log="$work/start.log"
 
-# The toolchain through rustup's proxies; everything cargo and npm fetch or
-# build, in empty directories.
+# Only the toolchain through rustup's proxies: nothing else the host's
+# ~/.cargo/bin holds (cargo-leptos, imgflush-site, wasm-bindgen) is on PATH,
+# so start.sh installs what it needs, as on a fresh machine.
 rustup_home="${RUSTUP_HOME:-$HOME/.rustup}"
 proxies="$(dirname "$(command -v cargo)")"
+mkdir -p "$work/toolchain"
+for tool in cargo rustc rustdoc rustup; do
+  ln -s "$proxies/$tool" "$work/toolchain/$tool"
+done
 start=$SECONDS
 (
   cd "$work/imgflush"
-  exec env -i PATH="$work/home/.cargo/bin:$proxies:/usr/local/bin:/usr/bin:/bin" \
+  exec setsid env -i PATH="$work/home/.cargo/bin:$work/toolchain:/usr/local/bin:/usr/bin:/bin" \
     HOME="$work/home" RUSTUP_HOME="$rustup_home" CARGO_HOME="$work/home/.cargo" \
     CARGO_TARGET_DIR="$work/target" npm_config_cache="$work/npm" \
     LEPTOS_SITE_ADDR="127.0.0.1:$port" APP__EDGE__EMBEDDED=false \
@@ -45,10 +52,11 @@ start=$SECONDS
 ) >"$log" 2>&1 &
 console=$!
 
+deadline=$((SECONDS + 3600))
 until curl -fsS -o /dev/null "http://127.0.0.1:$port/login" 2>/dev/null; do
-  if ! kill -0 "$console" 2>/dev/null; then
+  if ! kill -0 "$console" 2>/dev/null || [ "$SECONDS" -gt "$deadline" ]; then
     tail -40 "$log"
-    echo "first_start: start.sh ended before the console answered" >&2
+    echo "first_start: the console did not answer (start.sh ended, or an hour passed)" >&2
     exit 1
   fi
   sleep 2

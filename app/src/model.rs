@@ -176,7 +176,8 @@ impl TargetView {
             .filter_map(|spec| {
                 let value = self.settings.get(spec.key)?;
                 // A tier means something only for a shield.
-                if spec.key == "shield_tier" && self.settings.get("shield").map(String::as_str) != Some("on") {
+                use imgflush::domain::target::{SHIELD, SHIELD_TIER};
+                if spec.key == SHIELD_TIER.key && self.settings.get(SHIELD.key).map(String::as_str) != Some("on") {
                     return None;
                 }
                 let short = spec.label.strip_suffix(" ID").unwrap_or(spec.label).to_lowercase();

@@ -1,10 +1,16 @@
 import { createHmac } from 'node:crypto';
-import { expect, invalidationPath, refreshUntil, storageState, submitOn, targetRequests, test, waitHydrated } from './fixtures';
+import { OWNER, expect, invalidationPath, refreshUntil, signIn, submitOn, targetRequests, test, waitHydrated } from './fixtures';
 import type { Page } from '@playwright/test';
 
 // An instance owner: admin of every project, including the one the test creates
 // (a CDN provider target must not join the seeded projects' invalidations).
-test.use({ storageState: storageState('owner') });
+// Each test signs in on its own: without JavaScript the Settings page's
+// answers ride on the session's flash, which tests sharing one session would
+// take from each other.
+test.beforeEach(async ({ page, js }) => {
+  await signIn(page, js, OWNER);
+  await expect(page.getByTestId('user-email')).toHaveText(OWNER.email);
+});
 
 const ZONE = '023e105f4ecef8ad9ca31a8372d0c353';
 
@@ -205,7 +211,19 @@ test('an edge target marked as a shield says so, with its tier', async ({ page, 
   const { rand } = await newProjectSettings(page, js, 'sh');
   const form = page.getByTestId('add-target');
   const edge = form.locator('fieldset[data-kind="edge"]');
-  await form.getByLabel('Kind').selectOption('edge');
+  // Another kind first: after an add the form is back to its first state
+  // (the kind, the name, the secret), nothing left over from that target.
+  await form.getByLabel('Kind').selectOption('webhook');
+  await form.getByLabel('Name', { exact: true }).fill(`hook-${rand}`);
+  await form.getByLabel('Purge URL').fill('http://127.0.0.1:9/hook');
+  await form.getByLabel(/Shared secret/).fill(`never-kept-${rand}`);
+  await form.getByRole('button', { name: 'Add target' }).click();
+  await expect(page.getByTestId('target-added')).toBeVisible();
+  await expect(form.getByLabel('Kind')).toHaveValue('edge');
+  await expect(form.getByLabel('Name', { exact: true })).toHaveValue('');
+  await expect(form.getByLabel(/Shared secret/)).toHaveValue('');
+  if (js) await expect(edge).toBeVisible();
+
   const name = `shield-${rand}`;
   await form.getByLabel('Name', { exact: true }).fill(name);
   await form.getByLabel('Purge URL').fill('http://127.0.0.1:9/_purge');

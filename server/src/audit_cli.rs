@@ -44,7 +44,7 @@ pub async fn audit(config: &Config, args: AuditArgs) -> anyhow::Result<()> {
     let rows = services.audit.operator_log(&query).await.map_err(|e| anyhow!(e.to_string()))?;
     if args.json {
         let docs: Vec<_> = rows.iter().map(document).collect();
-        println!("{}", serde_json::to_string_pretty(&docs)?);
+        crate::cli::print_json(&docs)?;
         return Ok(());
     }
     println!("id\tat\tproject\tactor\taddress\taction\tdetail\tuser_agent");

@@ -232,7 +232,7 @@ db_test!(shields_are_purged_before_the_edges_below_them, |t: TestApp| async move
     let failed = settle(&t, inv.id, Duration::from_secs(10)).await;
     assert_eq!(failed.status, Status::Error);
     let error = failed.error.unwrap();
-    assert!(error.contains("shield") && error.contains("2 edges below the shield not called yet"), "{error}");
+    assert!(error.contains("shield") && error.contains("2 edges of later tiers not called yet"), "{error}");
     assert_eq!((lower.count(), child.count(), node.count()), (1, 1, 1));
     shield.respond_with(200);
     t.app.services.invalidations.retry(&actor, inv.id).await.unwrap();

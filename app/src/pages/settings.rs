@@ -6,7 +6,9 @@ use crate::components::{flash, or_error, ErrorNotice};
 use crate::model::{SettingsView, TargetTestAnswer};
 use crate::pages::project_page;
 use crate::pages::target_forms::{credentials_state, settings_summary, AddTargetForm, EditTargetRow, TargetForms};
-use crate::pages::target_notes::{confirm_above, format_warning, ConfirmRemove, RemovedNotice, SettingsAnswer};
+use crate::pages::target_notes::{
+    confirm_above, format_warning, ConfirmRemove, RemovedNotice, RetentionAnswer, SettingsAnswer,
+};
 use crate::serverfns::{
     project_settings, AddTarget, EditTarget, RemoveTarget, SaveRetention, SaveSettings, TestTarget,
 };
@@ -43,6 +45,7 @@ fn SettingsBody(token: String) -> impl IntoView {
         kind: RwSignal::new(TargetKind::Edge),
         hydrated: RwSignal::new(false),
         editing: RwSignal::new(None),
+        reset_after: StoredValue::new(0),
     };
     Effect::new(move |_| forms.hydrated.set(true));
     let refused_kind_applied = StoredValue::new(false);
@@ -65,12 +68,19 @@ fn SettingsBody(token: String) -> impl IntoView {
             {move || Suspend::new(async move { removed.await.map(|name| view! { <RemovedNotice name /> }) })}
         </Suspense>
         <Suspense fallback=|| ()>
-            {move || Suspend::new(async move { answered.await.map(|what| view! { <SettingsAnswer what /> }) })}
+            {move || Suspend::new(async move {
+                let kept = answered.await;
+                // Until this page's own next action answers in its place.
+                let none_since = move || {
+                    add.value().with(Option::is_none)
+                        && edit.value().with(Option::is_none)
+                        && save.value().with(Option::is_none)
+                        && retention.value().with(Option::is_none)
+                };
+                view! { {move || kept.clone().filter(|_| none_since()).map(|what| view! { <SettingsAnswer what /> })} }
+            })}
         </Suspense>
-        {move || retention.value().get().map(|r| match r {
-            Ok(days) => view! { <SettingsAnswer what=format!("retention:{days}") /> }.into_any(),
-            Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
-        })}
+        {move || retention.value().get().map(|answer| view! { <RetentionAnswer answer /> })}
         // The table is drawn again: the answer takes the focus the form had.
         {move || matches!(save.value().get(), Some(Ok(()))).then(|| view! { <SettingsAnswer what="settings_saved".to_owned() /> })}
         {move || matches!(add.value().get(), Some(Ok(()))).then(|| view! { <SettingsAnswer what="target_added".to_owned() /> })}

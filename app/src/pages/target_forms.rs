@@ -22,6 +22,10 @@ pub(super) struct TargetForms {
     pub(super) hydrated: RwSignal<bool>,
     /// The target whose Edit form was submitted last (with JavaScript).
     pub(super) editing: RwSignal<Option<i64>>,
+    /// The add whose answer last reset "Add a target" (its action
+    /// version): the form is drawn again after every action, and only a new
+    /// add may reset it.
+    pub(super) reset_after: StoredValue<usize>,
 }
 
 /// The errors of a refused form post, by field.
@@ -101,7 +105,7 @@ pub(super) fn AddTargetForm(
     /// The kind of a refused post without JavaScript.
     refused: Option<TargetKind>,
 ) -> impl IntoView {
-    let TargetForms { kind, hydrated, .. } = forms;
+    let TargetForms { kind, hydrated, reset_after, .. } = forms;
     let errors = Signal::derive(move || field_errors(add.value().get()));
     // Which kind's fields the errors belong to: the chosen one; without
     // JavaScript the one posted (every kind's, when that is unknown).
@@ -123,7 +127,9 @@ pub(super) fn AddTargetForm(
     // secrets back to their first state, nothing left over from this one).
     let form = NodeRef::<leptos::html::Form>::new();
     Effect::new(move |_| {
-        if matches!(add.value().get(), Some(Ok(_))) {
+        let (version, added) = (add.version().get(), matches!(add.value().get(), Some(Ok(_))));
+        if added && version > reset_after.get_value() {
+            reset_after.set_value(version);
             if let Some(form) = form.get_untracked() {
                 form.reset();
                 kind.set(initial);

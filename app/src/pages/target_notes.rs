@@ -83,3 +83,12 @@ pub(super) fn SettingsAnswer(what: String) -> impl IntoView {
         _ => ().into_any(),
     }
 }
+
+/// The retention form's answer: the days now kept, or why not.
+#[component]
+pub(super) fn RetentionAnswer(answer: Result<i64, crate::error::AppError>) -> impl IntoView {
+    match answer {
+        Ok(days) => view! { <SettingsAnswer what=format!("retention:{days}") /> }.into_any(),
+        Err(error) => view! { <crate::components::ErrorNotice error /> }.into_any(),
+    }
+}

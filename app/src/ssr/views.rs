@@ -179,8 +179,8 @@ mod tests {
             first_failure(Some("resizing server purge failed: edge-1 (timed out); edge-2 (HTTP 500)")).unwrap(),
             "edge-1 (timed out) and 1 more"
         );
-        let shielded = "resizing server purge failed: shield (HTTP 502); 2 edges below the shield not called yet \
-                        (they would fetch the old copy back from it)";
+        let shielded = "resizing server purge failed: shield (HTTP 502); 2 edges of later tiers not called yet \
+                        (they would fetch the old copy back from a shield above them)";
         assert_eq!(first_failure(Some(shielded)).unwrap(), "shield (HTTP 502)");
         assert_eq!(first_failure(Some("the project no longer exists")).unwrap(), "the project no longer exists");
         assert_eq!(first_failure(None), None);

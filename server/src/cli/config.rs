@@ -37,7 +37,7 @@ pub fn config(cmd: ConfigCmd) -> anyhow::Result<()> {
                     .collect();
                 let refusal = verdict.as_ref().err().map(|e| e.to_string());
                 let out = serde_json::json!({ "keys": keys, "ok": verdict.is_ok(), "refusal": refusal });
-                println!("{}", serde_json::to_string_pretty(&out)?);
+                super::print_json(&out)?;
             } else {
                 let width = rows.iter().map(|(k, ..)| k.len()).max().unwrap_or(0);
                 for (key, value, source) in &rows {

@@ -84,7 +84,7 @@ pub async fn migrate(config: &Config, args: MigrateArgs) -> anyhow::Result<()> {
     if args.dry_run {
         let status = data::migration_status(url).await?;
         if args.json {
-            println!("{}", serde_json::to_string_pretty(&status_document(&status))?);
+            super::print_json(&status_document(&status))?;
             return match status.problem() {
                 Some(problem) => bail!("this build cannot run on the database: {problem}"),
                 None => Ok(()),

@@ -94,7 +94,7 @@ pub async fn key(config: &Config, cmd: KeyCmd) -> anyhow::Result<()> {
             let keys = services.keys.list(&actor).await.map_err(explain)?;
             if json {
                 let docs: Vec<_> = keys.iter().map(|k| key_document(k, now)).collect();
-                println!("{}", serde_json::to_string_pretty(&docs)?);
+                super::print_json(&docs)?;
                 return Ok(());
             }
             for k in keys {

@@ -26,7 +26,7 @@ pub use keys::{key, KeyCmd};
 pub use members::{member, MemberCmd};
 pub use projects::{project, ProjectCmd};
 pub use secrets::{secrets, SecretsCmd};
-pub(crate) use services::{open, operator};
+pub(crate) use services::{open, operator, print_json};
 pub use signal::stop_on_signal;
 pub use sso::{sso, SsoCmd};
 pub use targets::{target, TargetCmd};

@@ -76,7 +76,7 @@ pub async fn project(config: &Config, cmd: ProjectCmd) -> anyhow::Result<()> {
             if json {
                 let rows: Vec<_> =
                     projects.iter().map(|p| serde_json::json!({ "token": p.token, "name": p.name })).collect();
-                println!("{}", serde_json::to_string_pretty(&rows)?);
+                super::print_json(&rows)?;
             } else {
                 for p in projects {
                     println!("{}\t{}", p.token, p.name);
@@ -124,7 +124,7 @@ fn read_json(file: &str) -> anyhow::Result<serde_json::Map<String, serde_json::V
 
 fn print_document(doc: &serde_json::Value, json: bool) -> anyhow::Result<()> {
     if json {
-        println!("{}", serde_json::to_string_pretty(doc)?);
+        super::print_json(doc)?;
         return Ok(());
     }
     let Some(map) = doc.as_object() else { return Ok(()) };

@@ -37,3 +37,9 @@ pub(super) fn explain(e: ServiceError) -> anyhow::Error {
         other => anyhow!(other.to_string()),
     }
 }
+
+/// A listing's or a document's `--json`: pretty-printed, one value.
+pub(crate) fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}

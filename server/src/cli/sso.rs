@@ -82,7 +82,7 @@ pub async fn sso(config: &Config, cmd: SsoCmd) -> anyhow::Result<()> {
                         })
                     })
                     .collect();
-                println!("{}", serde_json::to_string_pretty(&docs)?);
+                super::print_json(&docs)?;
                 return Ok(());
             }
             for p in providers {

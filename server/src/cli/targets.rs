@@ -95,7 +95,7 @@ pub async fn target(config: &Config, cmd: TargetCmd) -> anyhow::Result<()> {
             let actor = operator(&services, &project).await?;
             let docs = services.targets.documents(&actor).await.map_err(explain)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&docs)?);
+                super::print_json(&docs)?;
             }
             for t in docs.iter().filter(|_| !json) {
                 let secret = match (t.secret_set, t.credentials_set) {
@@ -153,7 +153,7 @@ async fn find(services: &Services, actor: &Actor, name: &str) -> anyhow::Result<
 
 fn show(doc: &TargetDocument, json: bool) -> anyhow::Result<()> {
     if json {
-        println!("{}", serde_json::to_string_pretty(doc)?);
+        super::print_json(doc)?;
         return Ok(());
     }
     println!("name         {}\nkind         {}\nurl          {}", doc.name, doc.kind, doc.url);

@@ -134,10 +134,15 @@ pub struct Console {
 impl Console {
     /// Starts it on a free loopback port; returns once `/readyz` answers.
     pub async fn start(env: &[(String, String)], dir: &Path) -> Console {
+        Self::start_with(&["serve"], env, dir).await
+    }
+
+    /// [`Console::start`] with other arguments (`serve --no-worker`).
+    pub async fn start_with(args: &[&str], env: &[(String, String)], dir: &Path) -> Console {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
         let log = std::fs::File::create(dir.join(format!("console-{port}.log"))).unwrap();
-        let child = command(&["serve"], env, dir)
+        let child = command(args, env, dir)
             .env("LEPTOS_SITE_ADDR", addr.to_string())
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())

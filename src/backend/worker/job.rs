@@ -120,8 +120,9 @@ impl Worker {
                 .then(|| VerifyPlan::new(job.scope, &job.paths, &known, project.edge.sign_salt.is_some()));
             // Shields first, tier by tier, then the edges below them (which
             // would fetch a purged copy back from a shield not purged yet);
-            // each wave at once. Other kinds have no settings for it: wave 4.
-            let wave_of = |r: &TargetResult| current.get(&r.target_id).map_or(4, |t| t.settings.purge_wave());
+            // each wave at once. Other kinds have no settings for it: the last wave.
+            let last = crate::domain::target::TargetSettings::LAST_WAVE;
+            let wave_of = |r: &TargetResult| current.get(&r.target_id).map_or(last, |t| t.settings.purge_wave());
             let mut waves: std::collections::BTreeMap<u64, Vec<&TargetResult>> = Default::default();
             for r in pending.iter().copied() {
                 waves.entry(wave_of(r)).or_default().push(r);
@@ -169,7 +170,7 @@ impl Worker {
                 let mut why = format!("{what} purge failed: {}", failed.join("; "));
                 if let n @ 1.. = pending.len() - order.len() {
                     why.push_str(&format!(
-                        "; {n} edge{} below the shield not called yet (they would fetch the old copy back from it)",
+                        "; {n} edge{} of later tiers not called yet (they would fetch the old copy back from a shield above them)",
                         if n == 1 { "" } else { "s" }
                     ));
                 }

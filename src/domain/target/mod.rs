@@ -4,6 +4,6 @@ mod fields;
 mod kind;
 mod settings;
 
-pub use fields::{Check, SettingSpec};
+pub use fields::{Check, SettingSpec, SHIELD, SHIELD_TIER};
 pub use kind::{KindSpec, Step, TargetKind, UnknownTargetKind, KINDS};
 pub use settings::{check_settings, CheckedSettings, TargetSettings};

@@ -29,14 +29,18 @@ impl TargetSettings {
         self.get(key).and_then(|v| v.parse().ok())
     }
 
+    /// The purge wave of an edge that is no shield (shields' are their tiers, 1 to 3).
+    pub const LAST_WAVE: u64 = 4;
+
     /// An edge's purge wave: a shield's tier (1 to 3), then the edges that
-    /// are no shield (4). Each wave is purged after the one before it, so no
-    /// edge fetches a purged copy back from a parent not purged yet.
+    /// are no shield ([`Self::LAST_WAVE`]). Each wave is purged after the one
+    /// before it, so no edge fetches a purged copy back from a parent not
+    /// purged yet.
     pub fn purge_wave(&self) -> u64 {
-        if self.flag("shield") {
-            self.number("shield_tier").unwrap_or(1).clamp(1, 3)
+        if self.flag(super::fields::SHIELD.key) {
+            self.number(super::fields::SHIELD_TIER.key).unwrap_or(1).clamp(1, Self::LAST_WAVE - 1)
         } else {
-            4
+            Self::LAST_WAVE
         }
     }
 }
